@@ -1,0 +1,13 @@
+/*
+ * stratsim.h - umbrella header of the stratsim core library (libstratsim).
+ * Programs include this one header; it never pulls in Lua.
+ */
+#ifndef STRATSIM_H
+#define STRATSIM_H
+#include "stratsim/error.h"
+#include "stratsim/schedule.h"
+#include "stratsim/model.h"
+#include "stratsim/result.h"
+#include "stratsim/sim.h"
+#include "stratsim/io.h"
+#endif

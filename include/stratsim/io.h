@@ -1,0 +1,96 @@
+/*
+ * stratsim/io.h - output files: locale-independent number formatting,
+ * RFC 4180 CSV in long and wide layouts, atomic file replacement, SHA-256 of
+ * input files and the JSON sidecar (cJSON) that makes a run reproducible.
+ *
+ * Ownership: ss_outfile_open() returns a handle the caller must pass to
+ * exactly one of ss_outfile_commit() or ss_outfile_abort(); until commit the
+ * data lives in a temporary file beside the target, so an error never leaves
+ * a partial file at the target path.
+ */
+#ifndef STRATSIM_IO_H
+#define STRATSIM_IO_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include "stratsim/error.h"
+#include "stratsim/model.h"
+#include "stratsim/result.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Format a double as the shortest of %.15g/%.16g/%.17g that reads back
+ * bit-exactly, independent of the locale ('.' decimal point). Non-finite
+ * values are written as "nan", "inf", "-inf". Returns the length.
+ */
+int ss_fmt_double(char *buf, size_t size, double x);
+
+typedef enum { SS_LAYOUT_LONG = 0, SS_LAYOUT_WIDE } ss_layout;
+
+/**
+ * Write results as CSV. Long layout: header
+ * `scenario,time,provider,segment,metric,value`, one row per value: for each
+ * result, each output time: provider x segment metrics (provider order,
+ * segment order, metric order), then provider metrics, then segment metrics,
+ * then derived metrics (provider and segment empty).
+ * Wide layout: header `scenario,time,` then one column per series named
+ * `metric.provider.segment`, `metric.provider`, `metric.segment` or the
+ * derived metric name; one row per scenario and time. Several results may be
+ * written to one file only if they have the same providers/segments (wide).
+ * Text fields are quoted per RFC 4180 when needed.
+ */
+int ss_csv_write(FILE *f, ss_layout layout, const ss_result *const *results,
+                 size_t nresults, ss_err *err);
+
+/** Write one CSV field (quoted/escaped per RFC 4180 if needed). */
+int ss_csv_field(FILE *f, const char *s);
+
+/** Atomic output file. */
+typedef struct ss_outfile ss_outfile;
+
+/** Create a temporary file in the directory of `path`; *out gets the handle. */
+int ss_outfile_open(ss_outfile **out, const char *path, ss_err *err);
+/** The stream to write to. */
+FILE *ss_outfile_stream(ss_outfile *o);
+/** Flush, fsync, close and rename over `path`; frees the handle in all cases. */
+int ss_outfile_commit(ss_outfile *o, ss_err *err);
+/** Close and remove the temporary file; frees the handle. NULL-safe. */
+void ss_outfile_abort(ss_outfile *o);
+
+/** SHA-256 of a memory block / a file, as 64 lowercase hex digits + NUL. */
+void ss_sha256_hex(const void *data, size_t len, char out[65]);
+int ss_sha256_file(const char *path, char out[65], ss_err *err);
+
+/** Run information recorded in the sidecar. */
+typedef struct ss_sidecar_info {
+    const char *command;         /**< "run", "compare", ... */
+    const char *scenario_file;   /**< path as given */
+    const char *scenario_sha256; /**< hex digest of the file */
+    const char *const *overrides;/**< --set PATH=VALUE strings */
+    size_t noverrides;
+    const char *layout;          /**< "long" or "wide" */
+    int unsafe;                  /**< sandbox lifted */
+} ss_sidecar_info;
+
+/**
+ * Write the JSON sidecar: {"stratsim_version", "command", "scenario_file",
+ * "scenario_sha256", "overrides", "layout", "unsafe", "scenarios": [ model
+ * dump per resolved model: name, time, discount_rate, solver, segments (every
+ * field), providers (every field, schedules as {"kind","value"} or
+ * {"kind","knots":[[t,v],...]}, resolved allocation, capability, brand),
+ * events ]}. Numbers use ss_fmt_double (round-trip exact). Non-finite
+ * numbers are an error.
+ */
+int ss_sidecar_write(FILE *f, const ss_sidecar_info *info,
+                     const ss_model *const *models, size_t nmodels, ss_err *err);
+
+/** The stratsim version string. */
+const char *ss_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

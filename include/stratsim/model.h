@@ -1,0 +1,136 @@
+/*
+ * stratsim/model.h - the scenario description of SPEC §1: segments,
+ * providers, events, time grid and solver settings.
+ *
+ * ss_model is a transparent description (like an options struct): the Lua
+ * layer or a C program fills it, ss_model_resolve() validates it and fills in
+ * every defaulted quantity (allocation, capability, brand), after which it is
+ * fully explicit and can be recorded in a sidecar.  All arrays indexed by
+ * segment have nseg entries.  ss_model_new() allocates every array and sets
+ * every SPEC default; ss_model_free() releases everything, ids included.
+ */
+#ifndef STRATSIM_MODEL_H
+#define STRATSIM_MODEL_H
+
+#include <stddef.h>
+#include "stratsim/error.h"
+#include "stratsim/schedule.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ss_segment {
+    char *id;                 /**< owned */
+    double size;              /**< M_k(t0) > 0 */
+    ss_schedule growth;       /**< g_k(t), per year, default 0 */
+    int has_bass;             /**< 1: Bass diffusion instead of growth */
+    double bass_p, bass_q, bass_potential;
+    double tau;               /**< default 2 */
+    double beta_capability, beta_price, beta_reliability; /**< default 1 */
+    double learning;          /**< b_k, default 0 */
+    double efficiency;        /**< e_k, default 1 */
+    double depreciation;      /**< d_k, default 0.2 */
+} ss_segment;
+
+typedef struct ss_provider {
+    char *id;                    /**< owned */
+    double *share;               /**< [nseg] s_ik(t0) */
+    double *margin;              /**< [nseg] m0_ik, default 0.3 */
+    double *opex;                /**< [nseg] default 0 */
+    double fixed_cost;           /**< per year, default 0 */
+    ss_schedule reinvest;        /**< rho_i(t), default 0.2 */
+    ss_schedule *allocation;     /**< [nseg] alpha_ik(t), raw (normalised over k at use) */
+    int allocation_given;        /**< 0: default, proportional to initial revenue */
+    ss_schedule *price;          /**< [nseg] default 1 */
+    ss_schedule *participation;  /**< [nseg] default 1 */
+    ss_schedule *lever;          /**< [nseg] default 1 */
+    double reliability;          /**< R_i(t0) in (0,1], default 1 */
+    double recovery;             /**< years, default 0.5 */
+    double *capability;          /**< [nseg] C_ik(t0) */
+    unsigned char *capability_given; /**< [nseg] 0: steady-state default */
+    double *brand;               /**< [nseg] */
+    unsigned char *brand_given;  /**< [nseg] 0: equilibrium default */
+    double experience;           /**< years, default 1 */
+} ss_provider;
+
+typedef enum { SS_EV_OUTAGE = 0, SS_EV_SET, SS_EV_MARKET } ss_event_kind;
+
+typedef enum {
+    SS_FIELD_REINVEST = 0, SS_FIELD_ALLOCATION, SS_FIELD_PRICE,
+    SS_FIELD_PARTICIPATION, SS_FIELD_LEVER, SS_NFIELDS
+} ss_field;
+
+typedef struct ss_event {
+    double t;
+    ss_event_kind kind;
+    int provider;            /**< index, outage/set; -1 otherwise */
+    int segment;             /**< index, market; -1 otherwise */
+    double amount;           /**< severity (outage), factor (market), value (set reinvest) */
+    ss_field field;          /**< set */
+    double *values;          /**< [nseg] set of a per-segment field (owned) */
+    unsigned char *mask;     /**< [nseg] which segments the set names (owned) */
+    int line;                /**< source line, 0 if unknown */
+} ss_event;
+
+typedef enum {
+    SS_SOLVER_RK8PD = 0, SS_SOLVER_RKF45, SS_SOLVER_RKCK, SS_SOLVER_RK2,
+    SS_SOLVER_MSADAMS, SS_SOLVER_EULER, SS_SOLVER_RK4, SS_NSOLVERS
+} ss_solver_method;
+
+typedef struct ss_solver {
+    ss_solver_method method; /**< default SS_SOLVER_RK8PD (adaptive) */
+    double rtol;             /**< default 1e-8 */
+    double atol;             /**< default 1e-10 */
+    double h;                /**< fixed step (euler/rk4) or initial step; default 1/128 */
+    double hmin;             /**< adaptive: smallest step, default 1e-12 */
+    unsigned long max_steps; /**< per integration interval, default 1000000 */
+} ss_solver;
+
+typedef struct ss_model {
+    char *name;              /**< owned */
+    double t0, t1, step;     /**< time = {start, stop, step} */
+    double epoch;            /**< decision epoch, default = step */
+    double discount_rate;    /**< r, default 0 */
+    ss_solver solver;
+    size_t nseg, nprov, nev;
+    ss_segment *seg;         /**< [nseg] */
+    ss_provider *prov;       /**< [nprov] */
+    ss_event *ev;            /**< [nev] in declaration order */
+    int resolved;            /**< set by ss_model_resolve() */
+} ss_model;
+
+/** Allocate a model with nseg segments and nprov providers, all at SPEC defaults. */
+ss_model *ss_model_new(size_t nseg, size_t nprov);
+
+/** Release a model and everything it owns. NULL-safe. */
+void ss_model_free(ss_model *m);
+
+/** Deep copy. Returns NULL on allocation failure. */
+ss_model *ss_model_copy(const ss_model *m);
+
+/** Append an event (deep-copied, values/mask of nseg entries if non-NULL). */
+int ss_model_add_event(ss_model *m, const ss_event *ev, ss_err *err);
+
+/** Index of a segment/provider id, or -1. */
+int ss_model_segment_index(const ss_model *m, const char *id);
+int ss_model_provider_index(const ss_model *m, const char *id);
+
+/** Canonical names: "reinvest", ... and "rk8pd", ...; parse returns -1 if unknown. */
+const char *ss_field_name(ss_field f);
+int ss_field_parse(const char *name);
+const char *ss_solver_name(ss_solver_method m);
+int ss_solver_parse(const char *name);
+
+/**
+ * Validate every input (ranges, share sums, ids, events, time grid) and fill
+ * in the defaults that depend on other inputs: allocation (proportional to the
+ * initial revenue by segment), capability (steady state) and brand
+ * (equilibrium). Idempotent. Errors name the key path.
+ */
+int ss_model_resolve(ss_model *m, ss_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
