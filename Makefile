@@ -101,9 +101,14 @@ $(BIN): $(CLI_OBJ) $(LUA_OBJ) $(LIB)
 	@$(if $(Q),echo '  LD      $@')
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LUA_OBJ) $(LIB) $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LUA_OBJ) $(LIB)
+# Tests of the Lua layer (test_lua_*) link its objects; the others only the core.
+$(BUILD)/tests/test_lua_%: $(BUILD)/tests/test_lua_%.o $(LUA_OBJ) $(LIB)
 	@$(if $(Q),echo '  LD      $@')
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LUA_OBJ) $(LIB) $(LIBS) $(TEST_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) $(TEST_LIBS)
 
 -include $(CORE_OBJ:.o=.d) $(LUA_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:%=%.d)
 

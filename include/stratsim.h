@@ -10,4 +10,5 @@
 #include "stratsim/result.h"
 #include "stratsim/sim.h"
 #include "stratsim/io.h"
+#include "stratsim/param.h"
 #endif

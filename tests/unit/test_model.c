@@ -536,6 +536,49 @@ static void test_resolve_defaults(void **state)
     ss_model_free(m);
 }
 
+/* Parameter paths resolve to the right field; errors name the path. */
+static void test_param_paths(void **state)
+{
+    ss_model *m = mk(2, 2);
+    ss_err e = { 0 };
+    ss_param p;
+    double t[] = { 1.0, 2.0 }, v[] = { 0.1, 0.3 };
+    (void)state;
+    assert_int_equal(ss_model_set_path(m, "segments.s2.tau", 3.5, &e), SS_OK);
+    assert_close(m->seg[1].tau, 3.5, 0);
+    assert_int_equal(ss_model_set_path(m, "providers.p1.share.s2", 0.25, &e), SS_OK);
+    assert_close(m->prov[0].share[1], 0.25, 0);
+    assert_int_equal(ss_model_set_path(m, "providers.p2.reinvest", 0.4, &e), SS_OK);
+    assert_close(ss_schedule_eval(&m->prov[1].reinvest, 5.0), 0.4, 0);
+    assert_int_equal(ss_model_set_path(m, "providers.p2.capability.s1", 7.0, &e), SS_OK);
+    assert_true(m->prov[1].capability_given[0]);
+    assert_int_equal(ss_model_set_path(m, "discount_rate", 0.05, &e), SS_OK);
+    assert_int_equal(ss_model_set_path(m, "time.stop", 4.0, &e), SS_OK);
+    assert_close(m->t1, 4.0, 0);
+    /* allocation of one segment: the default becomes explicit first */
+    assert_int_equal(ss_model_set_path(m, "providers.p1.allocation.s1", 2.0, &e), SS_OK);
+    assert_true(m->prov[0].allocation_given);
+    /* p1 revenue: 0.5*100 + 0.25*200 (share changed above) */
+    assert_close(ss_schedule_eval(&m->prov[0].allocation[1], 0), 50.0 / 100.0, 1e-15);
+    /* knots */
+    assert_int_equal(ss_schedule_set_knots(&m->prov[0].price[0], SS_SCHED_STEPS, 2, t, v, "x", NULL), SS_OK);
+    assert_int_equal(ss_param_lookup(&p, m, "providers.p1.price.s1#2", &e), SS_OK);
+    assert_close(ss_param_get(&p, m), 0.3, 0);
+    assert_int_equal(ss_param_set(&p, 0.9, &e), SS_OK);
+    assert_close(ss_schedule_eval(&m->prov[0].price[0], 2.5), 0.9, 0);
+    /* errors */
+    assert_int_equal(ss_param_lookup(&p, m, "providers.nobody.reinvest", &e), SS_EINVAL);
+    assert_non_null(strstr(e.msg, "unknown provider 'nobody'"));
+    assert_int_equal(ss_param_lookup(&p, m, "segments.s1.colour", &e), SS_EINVAL);
+    assert_non_null(strstr(e.msg, "unknown segment field 'colour'"));
+    assert_int_equal(ss_param_lookup(&p, m, "providers.p1.share.s9", &e), SS_EINVAL);
+    assert_int_equal(ss_param_lookup(&p, m, "providers.p1.price.s1#3", &e), SS_EINVAL);
+    assert_int_equal(ss_param_lookup(&p, m, "segments.s1.bass.p", &e), SS_EINVAL);
+    assert_int_equal(ss_param_lookup(&p, m, "providers.p1.reinvest", &e), SS_OK);
+    assert_int_equal(ss_param_set(&p, NAN, &e), SS_EINVAL);
+    ss_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -556,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_validation_errors),
         cmocka_unit_test(test_nonfinite_caught),
         cmocka_unit_test(test_resolve_defaults),
+        cmocka_unit_test(test_param_paths),
     };
     ss_global_init();
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);
