@@ -152,7 +152,7 @@ install: all
 	  install -m 644 docs/stratsim.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
 
 clean:
-	rm -rf build build-asan out
+	rm -rf build build-* out
 
 echo:
 	@echo 'CC      = $(CC)'

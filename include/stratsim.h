@@ -11,4 +11,11 @@
 #include "stratsim/sim.h"
 #include "stratsim/io.h"
 #include "stratsim/param.h"
+#include "stratsim/dist.h"
+#include "stratsim/sketch.h"
+#include "stratsim/mc.h"
+#include "stratsim/select.h"
+#include "stratsim/sens.h"
+#include "stratsim/calibrate.h"
+#include "stratsim/optimize.h"
 #endif

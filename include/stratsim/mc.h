@@ -1,0 +1,199 @@
+/*
+ * stratsim/mc.h - Monte Carlo over a scenario (SPEC §4): uncertain
+ * parameters drawn from distributions, stochastic outages, many runs on
+ * several threads, and per series and output time the mean, the standard
+ * deviation and chosen quantiles (fan charts).
+ *
+ * Reproducibility.  The random stream of run i is a function of (seed, i)
+ * only: a generator of its own (xoshiro256**, see ss_mc_rng_type()) is
+ * seeded from a splitmix64 hash of (seed, i), so no two runs of one seed
+ * share a starting state.  Within a run the draws are taken in a fixed
+ * order: one value per uncertain parameter (array order), then per outage
+ * process (array order) the exponential inter-arrival times from t0 on, each
+ * followed by its severity, then whatever opts.prepare draws.  Runs are
+ * grouped in blocks of SS_MC_BLOCK consecutive indices; a worker accumulates
+ * a block in index order (Welford), and the calling thread merges blocks
+ * into the totals strictly in block order (Chan et al.'s pairwise formula
+ * for mean and variance; the runs' values are added to the quantile sketches
+ * in run order).  Hence the result is bit-identical for any thread count.
+ *
+ * Quantiles come from one t-digest per series and time (sketch.h): rank
+ * error about 1e-3 at the default compression; min and max are exact.
+ *
+ * Memory does not grow with the number of runs: besides the model and one
+ * result per worker, it is about nv * (16 + sketch) bytes for the totals
+ * (nv = number of output values of one run, a sketch is at most ~10 KB at
+ * compression 200, less while it holds few values) plus 2 * threads blocks
+ * in flight of nv * SS_MC_BLOCK * 8 bytes each (plus SS_MC_BLOCK kept
+ * results per block when opts.on_run is set).  Whatever opts.on_run keeps
+ * per run (e.g. a per-run CSV) is the caller's and does grow with the runs.
+ *
+ * Failure.  Each run works on a fresh ss_model_copy() of the scenario: the
+ * uncertain values are set with ss_param_set(), the outages are appended as
+ * outage events, then ss_model_resolve() validates it, so a draw outside the
+ * parameter's legal range (a negative size, a share sum != 1, ...) makes the
+ * run fail.  A failing run is an error of the whole Monte Carlo: it stops,
+ * and the error of the lowest failing run index is returned as
+ * "run N: <message>" with the key path kept (this does not depend on the
+ * thread count).  Choose distributions inside the legal range (truncnormal,
+ * beta on [lo, hi], lognormal for positive quantities).
+ *
+ * Threads.  ss_mc_run() starts opts.threads worker threads and merges in the
+ * calling thread, which also calls opts.progress and opts.on_run; all
+ * threads are joined before it returns.  Call ss_global_init() before (GSL's
+ * error handler is process-wide).  The run-option template's callbacks are
+ * called from the worker threads concurrently and must be thread-safe.
+ */
+#ifndef STRATSIM_MC_H
+#define STRATSIM_MC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <gsl/gsl_rng.h>
+#include "stratsim/error.h"
+#include "stratsim/model.h"
+#include "stratsim/result.h"
+#include "stratsim/sim.h"
+#include "stratsim/dist.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Runs per block: the unit of work of a thread and of the ordered merge. */
+#define SS_MC_BLOCK 256
+
+/** Severity draws are clamped to [SS_MC_SEVERITY_MIN, 1 - SS_MC_SEVERITY_MIN]. */
+#define SS_MC_SEVERITY_MIN 1e-9
+
+/** Most outages one outage process may expect over the horizon (rate * (t1 - t0)). */
+#define SS_MC_MAX_EXPECTED_OUTAGES 10000.0
+
+/** An uncertain input: the parameter at `path` (see param.h) is drawn from `dist`. */
+typedef struct ss_mc_param {
+    const char *path;   /**< borrowed; `time.*` paths are rejected (the output grid must not vary) */
+    ss_dist dist;
+} ss_mc_param;
+
+/** A stochastic outage process of one provider: Poisson arrivals over [t0, t1]. */
+typedef struct ss_mc_outage {
+    const char *provider; /**< provider id, borrowed */
+    double rate;          /**< expected outages per year, >= 0 */
+    ss_dist severity;     /**< reliability loss per outage, clamped to (0, 1) */
+} ss_mc_outage;
+
+typedef struct ss_mc_opts {
+    int version;
+    uint64_t runs;                /**< number of runs, >= 1 */
+    uint64_t seed;                /**< master seed */
+    unsigned threads;             /**< worker threads; 0: the number of online CPUs */
+    const double *quantiles;      /**< levels in [0, 1], distinct; NULL: 0.05, 0.5, 0.95 */
+    size_t nquantiles;
+    double compression;           /**< sketch compression; 0: SS_SKETCH_COMPRESSION */
+    /** Template of the options of every run (derived metrics, policy); may be
+     *  NULL. Its `interrupt` is used if opts.interrupt is NULL. */
+    const ss_run_opts *run_opts;
+    /** If non-NULL and set (by a signal handler, say), the Monte Carlo stops
+     *  and returns SS_EINTR: runs in flight stop at their next decision epoch
+     *  (every `epoch` years of model time), the calling thread notices within
+     *  20 ms. Read with relaxed atomic loads. */
+    volatile int *interrupt;
+    /** Called in the calling thread after each merged block. */
+    void (*progress)(uint64_t done, uint64_t total, void *payload);
+    /** Called in the calling thread for every run in run-index order with
+     *  that run's result (borrowed, valid during the call only). A non-zero
+     *  return stops the Monte Carlo with that status (message in err). */
+    int (*on_run)(uint64_t run, const ss_result *result, void *payload, ss_err *err);
+    /** Called in worker thread `worker` before run `run`, after the draws
+     *  were applied to `model` (the run's own copy, not yet resolved); it may
+     *  change the model, draw more from `rng` (the run's stream) and adjust
+     *  `ro`, the run's own copy of the run-option template (e.g. point its
+     *  payload at per-worker state). Results stay reproducible only if what
+     *  it does depends on (run, rng) and not on `worker`. Non-zero return
+     *  fails the run. */
+    int (*prepare)(unsigned worker, uint64_t run, ss_model *model, gsl_rng *rng,
+                   ss_run_opts *ro, void *payload, ss_err *err);
+    void *payload;                /**< passed to progress, on_run and prepare */
+} ss_mc_opts;
+
+#define SS_MC_OPTS_INIT { 1, 1000, 0, 1, NULL, 0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL }
+
+/** Results of a Monte Carlo (opaque). */
+typedef struct ss_mc_result ss_mc_result;
+
+/**
+ * Run the Monte Carlo. `m` (resolved or not) is not modified; it is first
+ * run once unperturbed in the calling thread (with opts->run_opts) to
+ * validate it and to learn the output grid. On success *out receives results
+ * the caller frees with ss_mc_result_free(). Errors: SS_EINVAL (bad options,
+ * paths, distributions, or a failing run, see above), SS_ENOMEM, SS_ENUMERIC
+ * (a failing run), SS_EINTR (interrupted: no results), or the status an
+ * opts->on_run or opts->prepare callback returned.
+ */
+int ss_mc_run(ss_mc_result **out, const ss_model *m,
+              const ss_mc_param *params, size_t nparams,
+              const ss_mc_outage *outages, size_t noutages,
+              const ss_mc_opts *opts, ss_err *err);
+
+/** Release results. NULL-safe. */
+void ss_mc_result_free(ss_mc_result *r);
+
+/** Number of runs, the master seed, and the sketch compression used. */
+uint64_t ss_mc_result_runs(const ss_mc_result *r);
+uint64_t ss_mc_result_seed(const ss_mc_result *r);
+double ss_mc_result_compression(const ss_mc_result *r);
+
+/**
+ * Statistics shaped like one run's result (same times, ids, metrics and
+ * derived metrics; use the SS_RESULT_* macros). Borrowed: valid until
+ * ss_mc_result_free(). The standard deviation is the sample one (n - 1
+ * denominator; 0 for a single run); min and max are exact.
+ */
+const ss_result *ss_mc_result_mean(const ss_mc_result *r);
+const ss_result *ss_mc_result_sd(const ss_mc_result *r);
+const ss_result *ss_mc_result_min(const ss_mc_result *r);
+const ss_result *ss_mc_result_max(const ss_mc_result *r);
+
+/** Number of quantile levels, level j, and the estimate of quantile j (borrowed). */
+size_t ss_mc_result_nquantiles(const ss_mc_result *r);
+double ss_mc_result_quantile_level(const ss_mc_result *r, size_t j);
+const ss_result *ss_mc_result_quantile(const ss_mc_result *r, size_t j);
+
+/**
+ * Column name of quantile level q: "p" followed by 100 q, two digits at
+ * least for whole numbers: 0.05 -> "p05", 0.5 -> "p50", 0.99 -> "p99",
+ * 0.025 -> "p2.5". Returns the length (like snprintf).
+ */
+int ss_mc_quantile_name(char *buf, size_t size, double q);
+
+/**
+ * Write the results as CSV with the header
+ * `scenario,time,provider,segment,metric,mean,sd,<quantile names>`, rows in
+ * the order of the long layout of ss_csv_write() (provider x segment
+ * metrics, provider metrics, segment metrics, derived metrics, per time).
+ * SS_EIO if a write fails.
+ */
+int ss_mc_write_csv(FILE *f, const ss_mc_result *r, ss_err *err);
+
+/* ---- the per-run random streams ---- */
+
+/** Name of the per-run generator, for sidecars: "xoshiro256**". */
+const char *ss_mc_rng_name(void);
+
+/**
+ * The per-run generator as a GSL generator type: gsl_rng_alloc() it, then
+ * ss_mc_rng_seed() it. get() returns 32 bits, get_double() 53 bits.
+ */
+const gsl_rng_type *ss_mc_rng_type(void);
+
+/** 64-bit seed of run `run` (splitmix64 mixing; distinct runs of one seed get distinct values). */
+uint64_t ss_mc_run_seed(uint64_t seed, uint64_t run);
+
+/** Put `rng` (of ss_mc_rng_type()) at the start of the stream of run `run` of `seed`. */
+void ss_mc_rng_seed(gsl_rng *rng, uint64_t seed, uint64_t run);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,111 @@
+/*
+ * stratsim/sketch.h - a mergeable quantile sketch: Dunning's merging t-digest
+ * with the k1 scale function k(q) = delta / (2 pi) * asin(2q - 1).
+ *
+ * Memory is bounded independently of the number of values: at most about
+ * 3 * (compression + 4) centroids of 16 bytes (about 10 KB at the default
+ * compression 200), allocated lazily, so a sketch that saw few values stays
+ * small (up to that bound it holds every value exactly).  Incoming values go
+ * to a buffer; when the buffer is full it is sorted, merged with the
+ * centroids and compressed in one pass (directions alternate between passes).
+ * There is no randomness: the state, and so every answer, is a deterministic
+ * function of the sequence of ss_sketch_add()/ss_sketch_merge() calls (but it
+ * does depend on their order).  The minimum and maximum are kept exactly.
+ *
+ * Accuracy.  Rank error = distance of q from the empirical CDF at the
+ * estimate.  Measured on lognormal(0, 1), exponential(1) and beta(0.5, 5)
+ * streams, 10 seeds each, worst case over q in {0.001, 0.01, 0.05, 0.25,
+ * 0.5, 0.75, 0.95, 0.99, 0.999}:
+ *   compression 200, n = 1e5: 6.2e-4 (one sketch), 1.5e-3 (two 5e4 merged)
+ *   compression 200, n = 1e6: 3.7e-4 (one sketch), 6.6e-4 (merged)
+ *   compression 100, n = 1e5: 1.4e-3 (one sketch), 2.2e-3 (merged)
+ * tests/unit/test_mc.c asserts <= 0.005 (1e5 values, compression 200).  The
+ * error is largest around the quartiles and shrinks towards the tails, but
+ * only like sqrt(q (1 - q)) (the k1 scale): at q = 0.001 it is still about
+ * 3e-4, i.e. large relative to q; the minimum and maximum are exact.
+ *
+ * Ownership: ss_sketch_new() gives the caller a sketch to release with
+ * ss_sketch_free().  A sketch is not thread-safe; distinct sketches may be
+ * used from distinct threads.
+ */
+#ifndef STRATSIM_SKETCH_H
+#define STRATSIM_SKETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "stratsim/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Default compression (delta). */
+#define SS_SKETCH_COMPRESSION 200.0
+
+typedef struct ss_sketch ss_sketch;
+
+/**
+ * Create an empty sketch. `compression` (delta) trades memory for accuracy:
+ * 0 selects SS_SKETCH_COMPRESSION; otherwise it must be in [10, 1e5]
+ * (SS_EINVAL). SS_ENOMEM if allocation fails.
+ */
+int ss_sketch_new(ss_sketch **out, double compression, ss_err *err);
+
+/** Release a sketch. NULL-safe. */
+void ss_sketch_free(ss_sketch *s);
+
+/** Make `s` empty again (keeps its compression and its memory). */
+void ss_sketch_reset(ss_sketch *s);
+
+/**
+ * Add one value. Non-finite values are rejected (SS_EINVAL, the sketch is
+ * unchanged); SS_ENOMEM if the lazily grown storage cannot be extended.
+ */
+int ss_sketch_add(ss_sketch *s, double x);
+
+/**
+ * Add everything `src` holds to `dst` (src is unchanged; dst != src).
+ * The result summarises the union of the two inputs. On SS_ENOMEM dst is
+ * unchanged.
+ */
+int ss_sketch_merge(ss_sketch *dst, const ss_sketch *src);
+
+/**
+ * Flush the buffer into the centroids. Never needed for correctness; after
+ * it, quantile queries need no temporary copy. Deterministic, but it changes
+ * the state, so a sketch flushed at a different point gives (slightly)
+ * different answers later. SS_OK always (kept int for symmetry).
+ */
+int ss_sketch_compress(ss_sketch *s);
+
+/**
+ * Estimate of the q-quantile, q in [0, 1]: q = 0 gives the minimum, q = 1
+ * the maximum; NaN for an empty sketch, q outside [0, 1], or if a needed
+ * temporary copy cannot be allocated. The sketch is not modified (a sketch
+ * with a non-empty buffer is queried through a temporary compressed copy).
+ */
+double ss_sketch_quantile(const ss_sketch *s, double q);
+
+/**
+ * Several quantiles at once (one temporary copy at most): out[j] for q[j].
+ * SS_ENOMEM if the copy cannot be made (out is then all NaN).
+ */
+int ss_sketch_quantiles(const ss_sketch *s, const double *q, size_t n, double *out);
+
+/** Number of values summarised. */
+uint64_t ss_sketch_count(const ss_sketch *s);
+
+/** Exact smallest / largest value (NaN when empty). */
+double ss_sketch_min(const ss_sketch *s);
+double ss_sketch_max(const ss_sketch *s);
+
+/** The compression the sketch was created with. */
+double ss_sketch_compression(const ss_sketch *s);
+
+/** Bytes currently allocated by the sketch (for memory accounting). */
+size_t ss_sketch_memory(const ss_sketch *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

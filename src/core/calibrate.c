@@ -1,0 +1,914 @@
+/*
+ * calibrate.c - calibration: the observations reader (CSV with a header,
+ * columns in any order, BOM/CRLF/comments tolerated, FILE:LINE:COLUMN
+ * errors) and the weighted nonlinear least-squares fit of parameter paths
+ * with gsl_multifit_nlinear (Levenberg-Marquardt trust region,
+ * finite-difference Jacobian) on bound-removing transformed variables, with
+ * standard errors by the delta method, and the writers for the fitted values
+ * (Lua overrides, --set strings, CSV).  Every residual evaluation runs a
+ * fresh copy of the model.  Depends on GSL, sim.h, param.h, select.h, io.h.
+ */
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_multifit_nlinear.h>
+#include <gsl/gsl_vector.h>
+#include "stratsim/calibrate.h"
+#include "stratsim/io.h"
+#include "stratsim/param.h"
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+/*
+ * A finite decimal number filling all of s, read whatever LC_NUMERIC says
+ * (same rules as select.c: the '.' is swapped for the locale's radix, which
+ * is learned from printf, before strtod).
+ */
+static int parse_number(double *out, const char *s)
+{
+    char buf[128], radix[8], probe[16];
+    const char *p = s, *dot = NULL;
+    size_t nd = 0, rl, n;
+    char *end;
+    double v;
+
+    if (*p == '+' || *p == '-')
+        p++;
+    while (isdigit((unsigned char)*p)) {
+        p++;
+        nd++;
+    }
+    if (*p == '.') {
+        dot = p++;
+        while (isdigit((unsigned char)*p)) {
+            p++;
+            nd++;
+        }
+    }
+    if (nd == 0)
+        return -1;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p != '\0')
+        return -1;
+    n = strlen(s);
+    snprintf(probe, sizeof probe, "%.1f", 1.5);
+    rl = strlen(probe) - 2;
+    if (rl == 0 || rl >= sizeof radix || n + rl >= sizeof buf)
+        return -1;
+    memcpy(radix, probe + 1, rl);
+    radix[rl] = '\0';
+    if (dot) {
+        size_t pre = (size_t)(dot - s);
+        memcpy(buf, s, pre);
+        memcpy(buf + pre, radix, rl);
+        strcpy(buf + pre + rl, dot + 1);
+    } else {
+        strcpy(buf, s);
+    }
+    v = strtod(buf, &end);
+    if (*end != '\0' || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* ------------------------------------------------------------ reader */
+
+enum { COL_TIME, COL_PROVIDER, COL_SEGMENT, COL_METRIC, COL_VALUE, COL_WEIGHT, NCOLS };
+static const char *const col_names[NCOLS] = {
+    "time", "provider", "segment", "metric", "value", "weight"
+};
+
+/* Trim white space in place; returns the start. */
+static char *trim(char *s)
+{
+    char *e;
+    while (isspace((unsigned char)*s))
+        s++;
+    e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+/*
+ * Split one CSV line in place into at most `max` fields (RFC 4180 quoting,
+ * no embedded newlines).  Unquoted fields are trimmed.  Returns the number
+ * of fields, or -1 for a malformed quoted field, -2 for too many fields.
+ */
+static int split_csv(char *line, char **fields, int max)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        char *start;
+        if (n == max)
+            return -2;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '"') {
+            char *w = ++p;
+            start = w;
+            for (;;) {
+                if (*p == '\0')
+                    return -1;
+                if (*p == '"') {
+                    if (p[1] == '"') {
+                        *w++ = '"';
+                        p += 2;
+                        continue;
+                    }
+                    p++;
+                    break;
+                }
+                *w++ = *p++;
+            }
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p != ',' && *p != '\0')
+                return -1;
+            *w = '\0';
+            fields[n++] = start;
+            if (*p == '\0')
+                return n;
+            p++;
+        } else {
+            char *c = strchr(p, ',');
+            start = p;
+            if (c)
+                *c = '\0';
+            fields[n++] = trim(start);
+            if (!c)
+                return n;
+            p = c + 1;
+        }
+    }
+}
+
+void ss_obs_free(ss_obs_set *o)
+{
+    if (!o)
+        return;
+    free(o->file);
+    free(o->obs);
+    free(o);
+}
+
+/*
+ * Check that metric, provider and segment fit together and name the column
+ * at fault if not.  On success the selector is made.
+ */
+static int make_obs_selector(ss_obs *ob, const char *metric, const char *prov, const char *seg,
+                             const char *file, long line, ss_err *err)
+{
+    int ps = ss_metric_ps_parse(metric), p = ss_metric_p_parse(metric), s = ss_metric_s_parse(metric);
+    int hp = *prov != '\0', hs = *seg != '\0';
+    const char *col = NULL, *why = NULL;
+    ss_err e2 = { 0 };
+
+    if (!*metric)
+        return ss_err_set(err, SS_EINVAL, "metric", "%s:%ld:metric: empty metric", file, line);
+    if (ps < 0 && p < 0 && s < 0)
+        return ss_err_set(err, SS_EINVAL, "metric", "%s:%ld:metric: unknown metric '%s'",
+                          file, line, metric);
+    if (hp && hs && ps < 0) {
+        col = p >= 0 ? "segment" : "provider";
+        why = p >= 0 ? "is per provider; leave segment empty" : "is per segment; leave provider empty";
+    } else if (hp && !hs && p < 0) {
+        col = ps >= 0 ? "segment" : "provider";
+        why = ps >= 0 ? "needs a segment" : "is per segment; give the segment, not a provider";
+    } else if (!hp && hs && s < 0) {
+        col = ps >= 0 ? "provider" : "segment";
+        why = ps >= 0 ? "needs a provider" : "is per provider; give the provider, not a segment";
+    } else if (!hp && !hs) {
+        col = s >= 0 ? "segment" : "provider";
+        why = ps >= 0 ? "needs a provider and a segment" : s >= 0 ? "needs a segment" : "needs a provider";
+    }
+    if (col)
+        return ss_err_set(err, SS_EINVAL, col, "%s:%ld:%s: metric '%s' %s", file, line, col, metric, why);
+    if (ss_selector_make(&ob->sel, metric, prov, seg, SS_SEL_AT, ob->t, &e2))
+        return ss_err_set(err, e2.code, "", "%s:%ld: %s", file, line, e2.msg);
+    return SS_OK;
+}
+
+int ss_obs_read_stream(ss_obs_set **out, FILE *f, const char *name, ss_err *err)
+{
+    ss_obs_set *o = calloc(1, sizeof *o);
+    char *line = NULL, **fields = NULL;
+    size_t cap = 0, ocap = 0;
+    ssize_t len;
+    long lineno = 0;
+    int colidx[NCOLS], ncol = 0, rc = SS_OK, c;
+
+    *out = NULL;
+    if (!o || !(o->file = dup_str(name ? name : "<observations>"))) {
+        free(o);
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    }
+    name = o->file;
+    for (c = 0; c < NCOLS; c++)
+        colidx[c] = -1;
+    errno = 0;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        char *s = line, *t;
+        int n;
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (lineno == 1 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
+            (unsigned char)s[2] == 0xBF)
+            s += 3;
+        if (strlen(s) != (size_t)(len - (s - line))) {
+            rc = ss_err_set(err, SS_EINVAL, "", "%s:%ld: NUL byte in line", name, lineno);
+            goto done;
+        }
+        t = s;
+        while (isspace((unsigned char)*t))
+            t++;
+        if (*t == '\0' || *t == '#')
+            continue;
+        if (!fields) {
+            /* the header: at most one field per byte */
+            size_t maxf = strlen(s) + 1;
+            int i;
+            fields = calloc(maxf, sizeof *fields);
+            if (!fields) {
+                rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+                goto done;
+            }
+            ncol = split_csv(s, fields, (int)maxf);
+            if (ncol < 0) {
+                rc = ss_err_set(err, SS_EINVAL, "", "%s:%ld: malformed quoted field in the header",
+                                name, lineno);
+                goto done;
+            }
+            for (i = 0; i < ncol; i++) {
+                const char *h = fields[i];
+                for (c = 0; c < NCOLS; c++)
+                    if (strcmp(h, col_names[c]) == 0)
+                        break;
+                if (c < NCOLS) {
+                    if (colidx[c] >= 0) {
+                        rc = ss_err_set(err, SS_EINVAL, h, "%s:%ld:%s: duplicate column", name, lineno, h);
+                        goto done;
+                    }
+                    colidx[c] = i;
+                } else if (strcmp(h, "scenario") != 0 && strcmp(h, "source") != 0 &&
+                           strcmp(h, "note") != 0) {
+                    rc = ss_err_set(err, SS_EINVAL, h, "%s:%ld:%s: unknown column '%s' (expected "
+                                    "time, provider, segment, metric, value and optionally weight)",
+                                    name, lineno, h, h);
+                    goto done;
+                }
+            }
+            for (c = 0; c < NCOLS; c++)
+                if (c != COL_WEIGHT && colidx[c] < 0) {
+                    rc = ss_err_set(err, SS_EINVAL, col_names[c], "%s:%ld:%s: missing column '%s' "
+                                    "(the header must name time, provider, segment, metric and value; "
+                                    "weight is optional)", name, lineno, col_names[c], col_names[c]);
+                    goto done;
+                }
+            continue;
+        }
+        /* a data row */
+        {
+            char *fv[NCOLS];
+            int i;
+            ss_obs *ob;
+            if (o->n == ocap) {
+                size_t nc = ocap ? 2 * ocap : 64;
+                ss_obs *no = realloc(o->obs, nc * sizeof *no);
+                if (!no) {
+                    rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+                    goto done;
+                }
+                o->obs = no;
+                ocap = nc;
+            }
+            {
+                /* fields can't outnumber the bytes of the line + 1 */
+                char **rowf = realloc(fields, (strlen(s) + (size_t)ncol + 1) * sizeof *rowf);
+                if (!rowf) {
+                    rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+                    goto done;
+                }
+                fields = rowf;
+                n = split_csv(s, fields, (int)(strlen(s) + (size_t)ncol + 1));
+            }
+            if (n < 0) {
+                rc = ss_err_set(err, SS_EINVAL, "", "%s:%ld: malformed quoted field", name, lineno);
+                goto done;
+            }
+            if (n != ncol) {
+                rc = ss_err_set(err, SS_EINVAL, "", "%s:%ld: %d fields, the header has %d",
+                                name, lineno, n, ncol);
+                goto done;
+            }
+            for (c = 0; c < NCOLS; c++)
+                fv[c] = colidx[c] >= 0 ? fields[colidx[c]] : NULL;
+            ob = &o->obs[o->n];
+            memset(ob, 0, sizeof *ob);
+            ob->line = lineno;
+            for (i = 0; i < 2; i++) {
+                int col = i ? COL_VALUE : COL_TIME;
+                double *dst = i ? &ob->value : &ob->t;
+                if (!*fv[col]) {
+                    rc = ss_err_set(err, SS_EINVAL, col_names[col], "%s:%ld:%s: empty", name,
+                                    lineno, col_names[col]);
+                    goto done;
+                }
+                if (parse_number(dst, fv[col])) {
+                    rc = ss_err_set(err, SS_EINVAL, col_names[col], "%s:%ld:%s: '%s' is not a "
+                                    "finite decimal number", name, lineno, col_names[col], fv[col]);
+                    goto done;
+                }
+            }
+            ob->weight = 1.0;
+            if (fv[COL_WEIGHT] && *fv[COL_WEIGHT]) {
+                if (parse_number(&ob->weight, fv[COL_WEIGHT]) || ob->weight < 0.0) {
+                    rc = ss_err_set(err, SS_EINVAL, "weight", "%s:%ld:weight: '%s' is not a finite "
+                                    "number >= 0", name, lineno, fv[COL_WEIGHT]);
+                    goto done;
+                }
+            }
+            if ((rc = make_obs_selector(ob, fv[COL_METRIC], fv[COL_PROVIDER], fv[COL_SEGMENT],
+                                        name, lineno, err)))
+                goto done;
+            o->n++;
+        }
+    }
+    if (ferror(f)) {
+        rc = ss_err_set(err, SS_EIO, "", "%s: read error", name);
+        goto done;
+    }
+    if (!fields) {
+        rc = ss_err_set(err, SS_EINVAL, "", "%s: no header line (expected time,provider,segment,"
+                        "metric,value[,weight])", name);
+        goto done;
+    }
+    if (o->n == 0)
+        rc = ss_err_set(err, SS_EINVAL, "", "%s: no observations after the header", name);
+done:
+    free(line);
+    free(fields);
+    if (rc) {
+        ss_obs_free(o);
+        return rc;
+    }
+    *out = o;
+    return SS_OK;
+}
+
+int ss_obs_read(ss_obs_set **out, const char *path, ss_err *err)
+{
+    FILE *f = fopen(path, "r");
+    int rc;
+    *out = NULL;
+    if (!f)
+        return ss_err_set(err, SS_EIO, "", "%s: %s", path, strerror(errno));
+    rc = ss_obs_read_stream(out, f, path, err);
+    fclose(f);
+    return rc;
+}
+
+int ss_obs_validate(const ss_obs_set *o, const ss_model *m, ss_err *err)
+{
+    size_t j;
+    for (j = 0; j < o->n; j++) {
+        const ss_obs *ob = &o->obs[j];
+        if (ob->sel.kind != SS_SEL_S && ss_model_provider_index(m, ob->sel.provider) < 0)
+            return ss_err_set(err, SS_EINVAL, "provider", "%s:%ld:provider: unknown provider '%s'",
+                              o->file, ob->line, ob->sel.provider);
+        if (ob->sel.kind != SS_SEL_P && ss_model_segment_index(m, ob->sel.segment) < 0)
+            return ss_err_set(err, SS_EINVAL, "segment", "%s:%ld:segment: unknown segment '%s'",
+                              o->file, ob->line, ob->sel.segment);
+        if (ob->t < m->t0 - 1e-9 || ob->t > m->t1 + 1e-9)
+            return ss_err_set(err, SS_EINVAL, "time", "%s:%ld:time: %.10g is outside the simulated "
+                              "range [%.10g, %.10g]", o->file, ob->line, ob->t, m->t0, m->t1);
+    }
+    return SS_OK;
+}
+
+/* ------------------------------------------------------------ transforms */
+
+/* x from the unbounded variable z. */
+static double to_x(double z, double lo, double hi)
+{
+    if (isfinite(lo) && isfinite(hi))
+        return lo + (hi - lo) / (1.0 + exp(-z));
+    if (isfinite(lo))
+        return lo + exp(z);
+    if (isfinite(hi))
+        return hi - exp(z);
+    return z;
+}
+
+/* z from x, which must lie strictly inside the bounds. */
+static double to_z(double x, double lo, double hi)
+{
+    if (isfinite(lo) && isfinite(hi))
+        return log((x - lo) / (hi - x));
+    if (isfinite(lo))
+        return log(x - lo);
+    if (isfinite(hi))
+        return log(hi - x);
+    return x;
+}
+
+/* dx/dz at z (for the delta method). */
+static double dxdz(double z, double lo, double hi)
+{
+    if (isfinite(lo) && isfinite(hi)) {
+        double s = 1.0 / (1.0 + exp(-z));
+        return (hi - lo) * s * (1.0 - s);
+    }
+    if (isfinite(lo))
+        return exp(z);
+    if (isfinite(hi))
+        return -exp(z);
+    return 1.0;
+}
+
+/* Relative distance from the nearest bound in the transform's own scale. */
+static int near_bound(double z, double lo, double hi)
+{
+    if (isfinite(lo) && isfinite(hi)) {
+        double s = 1.0 / (1.0 + exp(-z));
+        return s * (1.0 - s) < 1e-6;
+    }
+    if (isfinite(lo) || isfinite(hi))
+        return exp(z) < 1e-6 * fmax(1.0, fabs(isfinite(lo) ? lo : hi));
+    return 0;
+}
+
+/* ------------------------------------------------------------ fitting */
+
+typedef struct fitctx {
+    const ss_model *m;
+    const ss_calib_param *params;
+    const char **paths;
+    size_t np;
+    const ss_obs_set *obs;
+    const ss_run_opts *ropts;
+    double *x;            /* [np] scratch */
+    double *y;            /* [nobs] scratch */
+    size_t nevals;
+    int rc;               /* first failure */
+    ss_err err;
+} fitctx;
+
+/* Model values at the observations for parameter values x. */
+static int eval_obs(fitctx *fc, const double *x, double *model, ss_err *err)
+{
+    ss_model *c = ss_model_copy(fc->m);
+    ss_result *r = NULL;
+    size_t i;
+    int rc = SS_OK;
+
+    if (!c)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    for (i = 0; i < fc->np && rc == SS_OK; i++)
+        rc = ss_model_set_path(c, fc->paths[i], x[i], err);
+    if (rc == SS_OK)
+        rc = ss_sim_run(&r, c, fc->ropts, err);
+    fc->nevals++;
+    for (i = 0; rc == SS_OK && i < fc->obs->n; i++)
+        rc = ss_selector_eval(&model[i], &fc->obs->obs[i].sel, r, err);
+    ss_result_free(r);
+    ss_model_free(c);
+    if (rc && err) {
+        char msg[sizeof err->msg], ctx[256];
+        size_t len = 0;
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        ctx[0] = '\0';
+        for (i = 0; i < fc->np && len < sizeof ctx; i++) {
+            int w = snprintf(ctx + len, sizeof ctx - len, "%s%s=%.10g", i ? ", " : "", fc->paths[i], x[i]);
+            if (w < 0)
+                break;
+            len += (size_t)w;
+        }
+        ss_err_set(err, rc, err->path, "calibration run with %s: %s", ctx, msg);
+    }
+    return rc;
+}
+
+/* gsl_multifit_nlinear residuals (unweighted; GSL applies sqrt(w)). */
+static int resid_f(const gsl_vector *z, void *payload, gsl_vector *f)
+{
+    fitctx *fc = payload;
+    size_t i;
+    int rc;
+    for (i = 0; i < fc->np; i++)
+        fc->x[i] = to_x(gsl_vector_get(z, i), fc->params[i].lower, fc->params[i].upper);
+    /* f may be a strided matrix column (finite differences): go through a buffer */
+    rc = eval_obs(fc, fc->x, fc->y, &fc->err);
+    if (rc) {
+        if (!fc->rc)
+            fc->rc = rc;
+        return GSL_EBADFUNC;
+    }
+    for (i = 0; i < fc->obs->n; i++)
+        gsl_vector_set(f, i, fc->y[i] - fc->obs->obs[i].value);
+    return GSL_SUCCESS;
+}
+
+void ss_calibrate_free(ss_calib_result *c)
+{
+    size_t i;
+    if (!c)
+        return;
+    if (c->paths)
+        for (i = 0; i < c->np; i++)
+            free(c->paths[i]);
+    free(c->paths);
+    free(c->lower);
+    free(c->upper);
+    free(c->start);
+    free(c->value);
+    free(c->se);
+    free(c->at_bound);
+    free(c->corr);
+    free(c->model);
+    free(c->resid);
+    free(c->wresid);
+    free(c);
+}
+
+static ss_calib_result *calib_new(size_t np, size_t nobs)
+{
+    ss_calib_result *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->np = np;
+    c->nobs = nobs;
+    c->paths = calloc(np, sizeof *c->paths);
+    c->lower = calloc(np, sizeof *c->lower);
+    c->upper = calloc(np, sizeof *c->upper);
+    c->start = calloc(np, sizeof *c->start);
+    c->value = calloc(np, sizeof *c->value);
+    c->se = calloc(np, sizeof *c->se);
+    c->at_bound = calloc(np, 1);
+    c->corr = calloc(np * np, sizeof *c->corr);
+    c->model = calloc(nobs, sizeof *c->model);
+    c->resid = calloc(nobs, sizeof *c->resid);
+    c->wresid = calloc(nobs, sizeof *c->wresid);
+    if (!c->paths || !c->lower || !c->upper || !c->start || !c->value || !c->se ||
+        !c->at_bound || !c->corr || !c->model || !c->resid || !c->wresid) {
+        ss_calibrate_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Check bounds and the start of every parameter; fill c->start. */
+static int check_params(ss_calib_result *c, const ss_model *m, const ss_calib_param *params,
+                        size_t np, ss_err *err)
+{
+    ss_model *cp = ss_model_copy(m);
+    size_t i;
+    int rc;
+    if (!cp)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    if ((rc = ss_model_resolve(cp, err)))
+        goto done;
+    for (i = 0; i < np; i++) {
+        const ss_calib_param *p = &params[i];
+        double lo = p->lower, hi = p->upper, s = p->start;
+        ss_param h;
+        if ((rc = ss_param_lookup(&h, cp, p->path, err)))
+            goto done;
+        if (isnan(lo) || isnan(hi) || !(lo < hi) || lo == INFINITY || hi == -INFINITY) {
+            rc = ss_err_set(err, SS_EINVAL, p->path, "calibrate: %s: bounds [%g, %g] must satisfy "
+                            "lower < upper", p->path, lo, hi);
+            goto done;
+        }
+        if (isnan(s))
+            s = ss_param_get(&h, cp);
+        if (!isfinite(s) || s < lo || s > hi) {
+            rc = ss_err_set(err, SS_EINVAL, p->path, "calibrate: %s: start %g is outside [%g, %g]",
+                            p->path, s, lo, hi);
+            goto done;
+        }
+        /* the transform needs a strictly interior start: nudge it off a bound */
+        {
+            double nudge = isfinite(lo) && isfinite(hi) ? 1e-6 * (hi - lo)
+                         : 1e-6 * fmax(1.0, fabs(isfinite(lo) ? lo : isfinite(hi) ? hi : 0.0));
+            if (isfinite(lo) && s < lo + nudge)
+                s = lo + nudge;
+            if (isfinite(hi) && s > hi - nudge)
+                s = hi - nudge;
+        }
+        c->start[i] = s;
+        c->lower[i] = lo;
+        c->upper[i] = hi;
+        if (!(c->paths[i] = dup_str(p->path))) {
+            rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+            goto done;
+        }
+    }
+done:
+    ss_model_free(cp);
+    return rc;
+}
+
+/* Standard errors and correlations from the Jacobian J (n x p, in z). */
+static int covariance(ss_calib_result *c, const gsl_matrix *J, const gsl_vector *z,
+                      int absolute, ss_err *err)
+{
+    size_t p = c->np, i, j;
+    gsl_matrix *cov = gsl_matrix_alloc(p, p);
+    double s2, *d = malloc(p * sizeof *d);
+    int st;
+
+    if (!cov || !d) {
+        gsl_matrix_free(cov);
+        free(d);
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    }
+    st = gsl_multifit_nlinear_covar(J, 1e-12, cov);
+    s2 = absolute ? 1.0 : c->dof > 0 ? c->chi2 / (double)c->dof : NAN;
+    for (i = 0; i < p; i++)
+        d[i] = dxdz(gsl_vector_get(z, i), c->lower[i], c->upper[i]);
+    for (i = 0; i < p; i++) {
+        double cii = gsl_matrix_get(cov, i, i);
+        c->se[i] = st == GSL_SUCCESS && cii > 0.0 ? fabs(d[i]) * sqrt(s2 * cii) : NAN;
+    }
+    for (i = 0; i < p; i++)
+        for (j = 0; j < p; j++) {
+            double cii = gsl_matrix_get(cov, i, i), cjj = gsl_matrix_get(cov, j, j);
+            double r = st == GSL_SUCCESS && cii > 0.0 && cjj > 0.0
+                     ? gsl_matrix_get(cov, i, j) / sqrt(cii * cjj) : NAN;
+            /* the delta method keeps correlations up to the signs of dx/dz */
+            if (d[i] * d[j] < 0.0)
+                r = -r;
+            c->corr[i * p + j] = i == j && !isnan(r) ? 1.0 : r;
+        }
+    gsl_matrix_free(cov);
+    free(d);
+    return SS_OK;
+}
+
+int ss_calibrate_run(ss_calib_result **out, const ss_model *m, const ss_calib_param *params,
+                     size_t np, const ss_obs_set *obs, const ss_run_opts *ropts,
+                     const ss_calib_opts *opts, ss_err *err)
+{
+    ss_calib_opts o = SS_CALIB_OPTS_INIT;
+    ss_calib_result *c = NULL;
+    gsl_multifit_nlinear_workspace *w = NULL;
+    gsl_multifit_nlinear_parameters fp = gsl_multifit_nlinear_default_parameters();
+    gsl_multifit_nlinear_fdf fdf;
+    gsl_vector *z = NULL, *wts = NULL;
+    fitctx fc;
+    size_t i, n, neff = 0;
+    int rc, info = 0, st;
+
+    assert(out && m && (params || !np));
+    *out = NULL;
+    if (opts)
+        o = *opts;
+    memset(&fc, 0, sizeof fc);
+    if (np == 0)
+        return ss_err_set(err, SS_EINVAL, "", "calibrate: no parameters to fit");
+    if (!obs || obs->n == 0)
+        return ss_err_set(err, SS_EINVAL, "", "calibrate: no observations");
+    if ((rc = ss_obs_validate(obs, m, err)))
+        return rc;
+    n = obs->n;
+    for (i = 0; i < n; i++)
+        neff += obs->obs[i].weight > 0.0;
+    if (neff < np)
+        return ss_err_set(err, SS_EINVAL, "", "calibrate: %zu observations with positive weight for "
+                          "%zu parameters; need at least as many observations as parameters", neff, np);
+    if (!(o.fd_step > 0.0) || o.max_iter == 0)
+        return ss_err_set(err, SS_EINVAL, "", "calibrate: fd_step must be > 0 and max_iter >= 1");
+    if (!(c = calib_new(np, n)))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    if ((rc = check_params(c, m, params, np, err)))
+        goto done;
+
+    fc.m = m;
+    fc.params = params;
+    fc.np = np;
+    fc.obs = obs;
+    fc.ropts = ropts;
+    fc.paths = calloc(np, sizeof *fc.paths);
+    fc.x = calloc(np, sizeof *fc.x);
+    fc.y = calloc(n, sizeof *fc.y);
+    z = gsl_vector_alloc(np);
+    wts = gsl_vector_alloc(n);
+    fp.trs = gsl_multifit_nlinear_trs_lm;
+    fp.h_df = o.fd_step;
+    fp.fdtype = o.central ? GSL_MULTIFIT_NLINEAR_CTRDIFF : GSL_MULTIFIT_NLINEAR_FWDIFF;
+    w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp, n, np);
+    if (!fc.paths || !fc.x || !fc.y || !z || !wts || !w) {
+        rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+        goto done;
+    }
+    for (i = 0; i < np; i++) {
+        fc.paths[i] = params[i].path;
+        gsl_vector_set(z, i, to_z(c->start[i], c->lower[i], c->upper[i]));
+    }
+    for (i = 0; i < n; i++)
+        gsl_vector_set(wts, i, obs->obs[i].weight);
+    fdf.f = resid_f;
+    fdf.df = NULL;
+    fdf.fvv = NULL;
+    fdf.n = n;
+    fdf.p = np;
+    fdf.params = &fc;
+
+    st = gsl_multifit_nlinear_winit(z, wts, &fdf, w);
+    if (st == GSL_SUCCESS)
+        st = gsl_multifit_nlinear_driver(o.max_iter, o.xtol, o.gtol, o.ftol, NULL, NULL, &info, w);
+    if (fc.rc) {
+        /* a model run failed: report it, not GSL's view of it */
+        rc = fc.rc;
+        if (err)
+            *err = fc.err;
+        goto done;
+    }
+    c->gsl_status = st;
+    c->iterations = gsl_multifit_nlinear_niter(w);
+    switch (st) {
+    case GSL_SUCCESS:
+        c->converged = 1;
+        snprintf(c->status, sizeof c->status, "converged (%s)",
+                 info == 1 ? "small step" : info == 2 ? "small gradient" : "small change in chi2");
+        break;
+    case GSL_EMAXITER:
+        snprintf(c->status, sizeof c->status, "maximum iterations (%zu) reached", o.max_iter);
+        break;
+    case GSL_ENOPROG:
+        snprintf(c->status, sizeof c->status, "no further progress possible (noise floor of the "
+                 "model runs or a flat direction)");
+        break;
+    default:
+        rc = ss_err_set(err, SS_ENUMERIC, "", "calibrate: %s", gsl_strerror(st));
+        goto done;
+    }
+    {
+        const gsl_vector *zf = gsl_multifit_nlinear_position(w);
+        double chi2 = 0.0;
+        for (i = 0; i < np; i++) {
+            double zi = gsl_vector_get(zf, i);
+            c->value[i] = to_x(zi, c->lower[i], c->upper[i]);
+            c->at_bound[i] = (unsigned char)near_bound(zi, c->lower[i], c->upper[i]);
+        }
+        /* residuals at the reported values (one more run) */
+        if ((rc = eval_obs(&fc, c->value, c->model, err)))
+            goto done;
+        for (i = 0; i < n; i++) {
+            double wi = obs->obs[i].weight;
+            c->resid[i] = c->model[i] - obs->obs[i].value;
+            c->wresid[i] = sqrt(wi) * c->resid[i];
+            chi2 += c->wresid[i] * c->wresid[i];
+        }
+        c->chi2 = chi2;
+        c->dof = (long)neff - (long)np;
+        c->rmse = sqrt(chi2 / (double)neff);
+        c->sigma = c->dof > 0 ? sqrt(chi2 / (double)c->dof) : NAN;
+        if ((rc = covariance(c, gsl_multifit_nlinear_jac(w), zf, o.absolute_weights, err)))
+            goto done;
+    }
+    c->nevals = fc.nevals;
+done:
+    gsl_multifit_nlinear_free(w);
+    gsl_vector_free(z);
+    gsl_vector_free(wts);
+    free(fc.paths);
+    free(fc.x);
+    free(fc.y);
+    if (rc) {
+        ss_calibrate_free(c);
+        return rc;
+    }
+    *out = c;
+    return SS_OK;
+}
+
+/* ------------------------------------------------------------ writers */
+
+static int put_num(FILE *f, double x)
+{
+    char buf[64];
+    ss_fmt_double(buf, sizeof buf, x);
+    return fputs(buf, f) == EOF;
+}
+
+static int finish(FILE *f, int bad, ss_err *err)
+{
+    if (bad || fflush(f) != 0 || ferror(f))
+        return ss_err_set(err, SS_EIO, "", "writing output failed");
+    return SS_OK;
+}
+
+/* A Lua string literal for s: quotes, backslashes and control bytes escaped. */
+static int put_lua_string(FILE *f, const char *s)
+{
+    int bad = putc('"', f) == EOF;
+    for (; *s && !bad; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            bad = fprintf(f, "\\%c", ch) < 0;
+        else if (ch < 0x20 || ch == 0x7f)
+            bad = fprintf(f, "\\%03u", ch) < 0;
+        else
+            bad = putc(ch, f) == EOF;
+    }
+    return bad || putc('"', f) == EOF;
+}
+
+int ss_calibrate_write_lua(FILE *f, const ss_calib_result *c, ss_err *err)
+{
+    char b1[64], b2[64], b3[64];
+    size_t i;
+    int bad;
+
+    ss_fmt_double(b1, sizeof b1, c->chi2);
+    ss_fmt_double(b2, sizeof b2, c->rmse);
+    ss_fmt_double(b3, sizeof b3, c->sigma);
+    bad = fprintf(f, "-- stratsim %s calibration: %zu parameters, %zu observations, dof %ld\n"
+                  "-- chi2 = %s, RMSE = %s, residual sd = %s\n"
+                  "-- %s after %zu iterations (%zu model runs)\n"
+                  "return {\n", ss_version(), c->np, c->nobs, c->dof, b1, b2, b3,
+                  c->status, c->iterations, c->nevals) < 0;
+    for (i = 0; i < c->np && !bad; i++) {
+        ss_fmt_double(b1, sizeof b1, c->se[i]);
+        bad = fputs("  [", f) == EOF || put_lua_string(f, c->paths[i]) ||
+              fputs("] = ", f) == EOF || put_num(f, c->value[i]) ||
+              fprintf(f, ", -- se %s%s\n", b1, c->at_bound[i] ? " (at a bound)" : "") < 0;
+    }
+    if (!bad)
+        bad = fputs("}\n", f) == EOF;
+    return finish(f, bad, err);
+}
+
+int ss_calibrate_set_string(char *buf, size_t size, const ss_calib_result *c, size_t i)
+{
+    char num[64];
+    ss_fmt_double(num, sizeof num, c->value[i]);
+    return snprintf(buf, size, "%s=%s", c->paths[i], num);
+}
+
+int ss_calibrate_write_params(FILE *f, const ss_calib_result *c, ss_err *err)
+{
+    size_t i;
+    int bad = fputs("parameter,value,se,lower,upper,start,at_bound\n", f) == EOF;
+    for (i = 0; i < c->np && !bad; i++)
+        bad = ss_csv_field(f, c->paths[i]) || putc(',', f) == EOF ||
+              put_num(f, c->value[i]) || putc(',', f) == EOF ||
+              put_num(f, c->se[i]) || putc(',', f) == EOF ||
+              put_num(f, c->lower[i]) || putc(',', f) == EOF ||
+              put_num(f, c->upper[i]) || putc(',', f) == EOF ||
+              put_num(f, c->start[i]) || putc(',', f) == EOF ||
+              fputs(c->at_bound[i] ? "1\n" : "0\n", f) == EOF;
+    return finish(f, bad, err);
+}
+
+int ss_calibrate_write_residuals(FILE *f, const ss_calib_result *c, const ss_obs_set *obs,
+                                 ss_err *err)
+{
+    size_t i;
+    int bad;
+    if (obs->n != c->nobs)
+        return ss_err_set(err, SS_EINVAL, "", "residuals: %zu observations, the fit has %zu",
+                          obs->n, c->nobs);
+    bad = fputs("time,provider,segment,metric,observed,weight,model,residual,weighted_residual\n", f) == EOF;
+    for (i = 0; i < c->nobs && !bad; i++) {
+        const ss_obs *ob = &obs->obs[i];
+        const char *metric = ob->sel.kind == SS_SEL_PS ? ss_metric_ps_name(ob->sel.metric)
+                           : ob->sel.kind == SS_SEL_P ? ss_metric_p_name(ob->sel.metric)
+                           : ss_metric_s_name(ob->sel.metric);
+        bad = put_num(f, ob->t) || putc(',', f) == EOF ||
+              ss_csv_field(f, ob->sel.provider) || putc(',', f) == EOF ||
+              ss_csv_field(f, ob->sel.segment) || putc(',', f) == EOF ||
+              ss_csv_field(f, metric) || putc(',', f) == EOF ||
+              put_num(f, ob->value) || putc(',', f) == EOF ||
+              put_num(f, ob->weight) || putc(',', f) == EOF ||
+              put_num(f, c->model[i]) || putc(',', f) == EOF ||
+              put_num(f, c->resid[i]) || putc(',', f) == EOF ||
+              put_num(f, c->wresid[i]) || putc('\n', f) == EOF;
+    }
+    return finish(f, bad, err);
+}

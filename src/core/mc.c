@@ -1,0 +1,1048 @@
+/*
+ * mc.c - the Monte Carlo engine: per-run random streams, draws applied to a
+ * copy of the model, worker threads running blocks of runs, the ordered
+ * merge into means, variances and quantile sketches, and the CSV writer.
+ *
+ * Threading.  Runs are cut into blocks of SS_MC_BLOCK consecutive indices.
+ * Workers claim blocks in increasing order (under one mutex) into a ring of
+ * 2 * threads slots; block b lives in slot b % nslots and may be claimed only
+ * once block b - nslots has been merged, so at most nslots blocks are in
+ * flight and memory is bounded.  A worker fills its slot in run order: the
+ * run's values (stored value-major, so the merge reads them contiguously),
+ * the block's Welford mean and M2, and the results if on_run wants them.  The
+ * calling thread waits for the slots in block order, merges each with Chan's
+ * formula and feeds the sketches in run order, then frees the slot.  It polls
+ * the interrupt flag while it waits (timed waits of 20 ms).
+ * Stopping.  A failing run records its block as the lowest failed block (an
+ * atomic minimum); workers stop claiming or running later blocks, and the
+ * merger, reaching that block, returns its error: always the error of the
+ * lowest failing run index.  Runs in flight are stopped through the epoch
+ * callback, which this module wraps around the caller's template (it also
+ * forwards on_epoch/on_output to the template with the template's payload).
+ * Depends on model.c, param.c, sim.c, result.c, dist.c, sketch.c, numfmt.c,
+ * csv.c, GSL and pthreads.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <gsl/gsl_randist.h>
+#include "stratsim/io.h"
+#include "stratsim/mc.h"
+#include "stratsim/param.h"
+#include "stratsim/sketch.h"
+
+#define MC_MAX_THREADS 1024
+#define MC_MAX_QUANTILES 256
+#define MC_MAX_RUNS ((uint64_t)1 << 62)
+#define MC_POLL_NS 20000000L
+
+/* ------------------------------------------------------ per-run streams */
+
+#define GOLDEN 0x9E3779B97F4A7C15ULL
+
+/* splitmix64's finaliser: a bijection of 64-bit words. */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t ss_mc_run_seed(uint64_t seed, uint64_t run)
+{
+    /* a bijection of `run` for each seed: distinct runs, distinct seeds */
+    return mix64(mix64(seed + 0xD1B54A32D192ED03ULL) ^ mix64(run + GOLDEN));
+}
+
+typedef struct xo_state {
+    uint64_t s[4];
+} xo_state;
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+/* xoshiro256** 1.0 (Blackman and Vigna, public domain reference). */
+static uint64_t xo_next(xo_state *st)
+{
+    uint64_t *s = st->s;
+    const uint64_t result = rotl(s[1] * 5, 7) * 9;
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+/* Fill the state from a splitmix64 sequence (never all zero). */
+static void xo_seed64(xo_state *st, uint64_t x)
+{
+    int i;
+    for (i = 0; i < 4; i++) {
+        x += GOLDEN;
+        st->s[i] = mix64(x);
+    }
+}
+
+static void xo_set(void *vs, unsigned long seed)
+{
+    xo_seed64(vs, (uint64_t)seed);
+}
+
+static unsigned long xo_get(void *vs)
+{
+    return (unsigned long)(xo_next(vs) >> 32);
+}
+
+static double xo_get_double(void *vs)
+{
+    return (double)(xo_next(vs) >> 11) * 0x1.0p-53;
+}
+
+static const gsl_rng_type xo_type = {
+    "xoshiro256**", 0xffffffffUL, 0, sizeof(xo_state), &xo_set, &xo_get, &xo_get_double
+};
+
+const char *ss_mc_rng_name(void) { return xo_type.name; }
+const gsl_rng_type *ss_mc_rng_type(void) { return &xo_type; }
+
+void ss_mc_rng_seed(gsl_rng *rng, uint64_t seed, uint64_t run)
+{
+    xo_seed64(rng->state, ss_mc_run_seed(seed, run));
+}
+
+/* -------------------------------------------------------------- results */
+
+struct ss_mc_result {
+    uint64_t runs, seed;
+    double compression;
+    size_t nq;
+    double *q;           /* [nq] */
+    ss_result *mean, *sd, *min, *max;
+    ss_result **quant;   /* [nq] */
+};
+
+void ss_mc_result_free(ss_mc_result *r)
+{
+    size_t j;
+    if (!r)
+        return;
+    ss_result_free(r->mean);
+    ss_result_free(r->sd);
+    ss_result_free(r->min);
+    ss_result_free(r->max);
+    if (r->quant)
+        for (j = 0; j < r->nq; j++)
+            ss_result_free(r->quant[j]);
+    free(r->quant);
+    free(r->q);
+    free(r);
+}
+
+uint64_t ss_mc_result_runs(const ss_mc_result *r) { return r->runs; }
+uint64_t ss_mc_result_seed(const ss_mc_result *r) { return r->seed; }
+double ss_mc_result_compression(const ss_mc_result *r) { return r->compression; }
+const ss_result *ss_mc_result_mean(const ss_mc_result *r) { return r->mean; }
+const ss_result *ss_mc_result_sd(const ss_mc_result *r) { return r->sd; }
+const ss_result *ss_mc_result_min(const ss_mc_result *r) { return r->min; }
+const ss_result *ss_mc_result_max(const ss_mc_result *r) { return r->max; }
+size_t ss_mc_result_nquantiles(const ss_mc_result *r) { return r->nq; }
+
+double ss_mc_result_quantile_level(const ss_mc_result *r, size_t j)
+{
+    return j < r->nq ? r->q[j] : NAN;
+}
+
+const ss_result *ss_mc_result_quantile(const ss_mc_result *r, size_t j)
+{
+    return j < r->nq ? r->quant[j] : NULL;
+}
+
+int ss_mc_quantile_name(char *buf, size_t size, double q)
+{
+    char num[48];
+    snprintf(num, sizeof num, "%.10g", 100.0 * q);
+    /* the locale may have turned '.' into something else */
+    {
+        char *p = num;
+        if (*p == '-')
+            p++;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (*p && *p != '.' && *p != 'e') {
+            char *e = p;
+            while (*e && !(*e >= '0' && *e <= '9'))
+                e++;
+            *p = '.';
+            memmove(p + 1, e, strlen(e) + 1);
+        }
+    }
+    return snprintf(buf, size, "p%s%s", strlen(num) == 1 ? "0" : "", num);
+}
+
+/* A result with the shape, times and ids of `like`, values zero. */
+static ss_result *result_like(const ss_result *like)
+{
+    ss_result *r = ss_result_new(like->scenario, like->nt, like->np, like->prov_ids,
+                                 like->nk, like->seg_ids);
+    size_t x;
+    if (!r)
+        return NULL;
+    memcpy(r->t, like->t, like->nt * sizeof *r->t);
+    if (like->nextra > 0) {
+        r->nextra = like->nextra;
+        r->extra_names = calloc(like->nextra, sizeof *r->extra_names);
+        r->extra = calloc(like->nt * like->nextra, sizeof *r->extra);
+        if (!r->extra_names || !r->extra)
+            goto fail;
+        for (x = 0; x < like->nextra; x++) {
+            size_t n = strlen(like->extra_names[x]) + 1;
+            r->extra_names[x] = malloc(n);
+            if (!r->extra_names[x])
+                goto fail;
+            memcpy(r->extra_names[x], like->extra_names[x], n);
+        }
+    }
+    return r;
+fail:
+    ss_result_free(r);
+    return NULL;
+}
+
+/* The four value arrays of a result, in the order of the flat value vector. */
+typedef struct layout {
+    size_t n[4];     /* ps, p, s, extra */
+    size_t nv;
+} layout;
+
+static void layout_of(layout *l, const ss_result *r)
+{
+    l->n[0] = r->nt * SS_NPS * r->np * r->nk;
+    l->n[1] = r->nt * SS_NP * r->np;
+    l->n[2] = r->nt * SS_NS * r->nk;
+    l->n[3] = r->nt * r->nextra;
+    l->nv = l->n[0] + l->n[1] + l->n[2] + l->n[3];
+}
+
+static double *result_array(const ss_result *r, int a)
+{
+    return a == 0 ? r->ps : a == 1 ? r->p : a == 2 ? r->s : r->extra;
+}
+
+/* Copy flat values v[nv] into the arrays of r. */
+static void scatter(ss_result *r, const layout *l, const double *v)
+{
+    int a;
+    for (a = 0; a < 4; a++) {
+        if (l->n[a])
+            memcpy(result_array(r, a), v, l->n[a] * sizeof *v);
+        v += l->n[a];
+    }
+}
+
+/* ------------------------------------------------------------- the engine */
+
+enum { SLOT_FREE = 0, SLOT_BUSY, SLOT_DONE };
+
+typedef struct mc_slot {
+    uint64_t block;
+    int state;
+    size_t n;            /* runs accumulated */
+    double *vals;        /* [nv][B]: value j of the block's run r at vals[j * B + r] */
+    double *mean, *m2;   /* [nv] Welford over the block */
+    ss_result **res;     /* [B] when on_run is set */
+    int rc;
+    ss_err err;
+} mc_slot;
+
+typedef struct mc_ctx mc_ctx;
+
+typedef struct mc_worker {
+    mc_ctx *c;
+    unsigned index;
+    pthread_t tid;
+    int started;
+    gsl_rng *rng;
+    uint64_t block;          /* block being run (for the stop test) */
+    ss_run_opts ro_user;     /* this run's copy of the template (prepare may change it) */
+} mc_worker;
+
+struct mc_ctx {
+    const ss_model *base;
+    const ss_mc_param *params;
+    size_t nparams;
+    const ss_mc_outage *outages;
+    const int *outage_prov;  /* [noutages] provider index */
+    size_t noutages;
+    const ss_mc_opts *o;
+    const ss_run_opts *tmpl;
+    volatile int *interrupt;
+    const ss_result *shape;  /* the unperturbed run */
+    layout l;
+    uint64_t runs, nblocks;
+    size_t B;                /* runs per block (SS_MC_BLOCK, or fewer if runs is small) */
+    unsigned nslots;
+    mc_slot *slots;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_done, cv_free;
+    uint64_t next_block, merged;
+    atomic_int stop;
+    atomic_uint_fast64_t fail_block;
+};
+
+static int interrupted(const mc_ctx *c)
+{
+    return c->interrupt && __atomic_load_n(c->interrupt, __ATOMIC_RELAXED);
+}
+
+/* 1 if a worker running block b should give up. */
+static int must_stop(mc_ctx *c, uint64_t b)
+{
+    return atomic_load_explicit(&c->stop, memory_order_relaxed) || interrupted(c) ||
+           b > atomic_load_explicit(&c->fail_block, memory_order_relaxed);
+}
+
+static void note_failure(mc_ctx *c, uint64_t b)
+{
+    uint_fast64_t cur = atomic_load(&c->fail_block);
+    while (b < cur && !atomic_compare_exchange_weak(&c->fail_block, &cur, b))
+        ;
+}
+
+/* Epoch callback of every run: stop if asked, else forward to the template. */
+static int mc_on_epoch(ss_run *run, double t, void *payload, ss_err *err)
+{
+    mc_worker *w = payload;
+    if (must_stop(w->c, w->block))
+        return ss_err_set(err, SS_EINTR, "", "interrupted at t=%.10g", t);
+    if (w->ro_user.on_epoch)
+        return w->ro_user.on_epoch(run, t, w->ro_user.payload, err);
+    return SS_OK;
+}
+
+static int mc_on_output(ss_run *run, double t, double *out, void *payload, ss_err *err)
+{
+    mc_worker *w = payload;
+    return w->ro_user.on_output(run, t, out, w->ro_user.payload, err);
+}
+
+/* Prefix err's message with "run N: ". */
+static int run_error(ss_err *err, int rc, uint64_t run)
+{
+    char msg[sizeof err->msg], path[sizeof err->path];
+    snprintf(msg, sizeof msg, "%s", err->msg[0] ? err->msg : ss_strerror(rc));
+    snprintf(path, sizeof path, "%s", err->path);
+    return ss_err_set(err, rc, path, "run %" PRIu64 ": %s", run, msg);
+}
+
+/* Apply the draws of run i to m (the run's copy). */
+static int apply_draws(mc_ctx *c, ss_model *m, gsl_rng *rng, ss_err *err)
+{
+    size_t j;
+    int rc;
+    for (j = 0; j < c->nparams; j++) {
+        ss_param h;
+        double x = ss_dist_sample(&c->params[j].dist, rng);
+        if ((rc = ss_param_lookup(&h, m, c->params[j].path, err)))
+            return rc;
+        if ((rc = ss_param_set(&h, x, err))) {
+            char v[40], msg[sizeof err->msg];
+            ss_fmt_double(v, sizeof v, x);
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            return ss_err_set(err, rc, c->params[j].path, "%s = %s: %s", c->params[j].path, v, msg);
+        }
+    }
+    for (j = 0; j < c->noutages; j++) {
+        const ss_mc_outage *ou = &c->outages[j];
+        double t = m->t0;
+        if (!(ou->rate > 0))
+            continue;
+        for (;;) {
+            ss_event ev;
+            double sev;
+            t += gsl_ran_exponential(rng, 1.0 / ou->rate);
+            if (!(t <= m->t1))
+                break;
+            sev = ss_dist_sample(&ou->severity, rng);
+            if (!(sev >= SS_MC_SEVERITY_MIN))
+                sev = SS_MC_SEVERITY_MIN; /* also NaN */
+            if (sev > 1.0 - SS_MC_SEVERITY_MIN)
+                sev = 1.0 - SS_MC_SEVERITY_MIN;
+            memset(&ev, 0, sizeof ev);
+            ev.t = t;
+            ev.kind = SS_EV_OUTAGE;
+            ev.provider = c->outage_prov[j];
+            ev.segment = -1;
+            ev.amount = sev;
+            if ((rc = ss_model_add_event(m, &ev, err)))
+                return rc;
+        }
+    }
+    return SS_OK;
+}
+
+/* Error naming the non-finite value at flat index j of array a of r. */
+static int nonfinite(const ss_result *r, int a, size_t j, ss_err *err)
+{
+    size_t np = r->np, nk = r->nk;
+    switch (a) {
+    case 0:
+        return ss_err_set(err, SS_ENUMERIC, "", "t=%.10g: %s of provider '%s' in segment '%s' is not finite",
+                          r->t[j / (SS_NPS * np * nk)], ss_metric_ps_name((int)(j / (np * nk) % SS_NPS)),
+                          r->prov_ids[j / nk % np], r->seg_ids[j % nk]);
+    case 1:
+        return ss_err_set(err, SS_ENUMERIC, "", "t=%.10g: %s of provider '%s' is not finite",
+                          r->t[j / (SS_NP * np)], ss_metric_p_name((int)(j / np % SS_NP)),
+                          r->prov_ids[j % np]);
+    case 2:
+        return ss_err_set(err, SS_ENUMERIC, "", "t=%.10g: %s of segment '%s' is not finite",
+                          r->t[j / (SS_NS * nk)], ss_metric_s_name((int)(j / nk % SS_NS)),
+                          r->seg_ids[j % nk]);
+    default:
+        return ss_err_set(err, SS_ENUMERIC, "", "t=%.10g: derived metric '%s' is not finite",
+                          r->t[j / r->nextra], r->extra_names[j % r->nextra]);
+    }
+}
+
+/* Flatten a run's values into v[nv], checking that its grid matches. */
+static int gather(const mc_ctx *c, const ss_result *r, double *v, ss_err *err)
+{
+    const ss_result *s = c->shape;
+    size_t ti;
+    int a;
+    if (r->nt != s->nt || r->np != s->np || r->nk != s->nk || r->nextra != s->nextra)
+        return ss_err_set(err, SS_EINVAL, "", "the run's output grid differs from the scenario's");
+    for (ti = 0; ti < r->nt; ti++)
+        if (r->t[ti] != s->t[ti])
+            return ss_err_set(err, SS_EINVAL, "", "the run's output times differ from the scenario's");
+    for (a = 0; a < 4; a++) {
+        size_t n = c->l.n[a], j;
+        const double *src = result_array(r, a);
+        for (j = 0; j < n; j++)
+            if (!isfinite(src[j]))
+                return nonfinite(r, a, j, err);
+        if (n)
+            memcpy(v, src, n * sizeof *v);
+        v += n;
+    }
+    return SS_OK;
+}
+
+/* One run: draws, resolve, simulate. On success *out holds its result. */
+static int one_run(mc_worker *w, uint64_t i, ss_result **out, ss_err *err)
+{
+    mc_ctx *c = w->c;
+    ss_model *m;
+    ss_run_opts ro;
+    int rc;
+    *out = NULL;
+    ss_mc_rng_seed(w->rng, c->o->seed, i);
+    m = ss_model_copy(c->base);
+    if (!m)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    if (c->tmpl) {
+        w->ro_user = *c->tmpl;
+    } else {
+        ss_run_opts init = SS_RUN_OPTS_INIT;
+        w->ro_user = init;
+    }
+    rc = apply_draws(c, m, w->rng, err);
+    if (!rc && c->o->prepare)
+        rc = c->o->prepare(w->index, i, m, w->rng, &w->ro_user, c->o->payload, err);
+    if (!rc)
+        rc = ss_model_resolve(m, err);
+    if (!rc) {
+        ro = w->ro_user;
+        ro.on_epoch = mc_on_epoch;
+        ro.on_output = w->ro_user.on_output ? mc_on_output : NULL;
+        ro.payload = w;
+        ro.interrupt = NULL; /* polled by mc_on_epoch */
+        rc = ss_sim_run(out, m, &ro, err);
+    }
+    ss_model_free(m);
+    return rc;
+}
+
+/* Run block b into slot s, in run order. */
+static void run_block(mc_worker *w, mc_slot *s, uint64_t b)
+{
+    mc_ctx *c = w->c;
+    size_t nv = c->l.nv, B = c->B, j;
+    uint64_t first = b * B, last = first + B;
+    double *v = malloc(nv * sizeof *v);
+    if (last > c->runs)
+        last = c->runs;
+    w->block = b;
+    if (!v) {
+        s->rc = ss_err_set(&s->err, SS_ENOMEM, "", "out of memory");
+        note_failure(c, b);
+        return;
+    }
+    for (uint64_t i = first; i < last; i++) {
+        ss_result *r = NULL;
+        size_t n;
+        int rc;
+        if (must_stop(c, b)) {
+            s->rc = ss_err_set(&s->err, SS_EINTR, "", "stopped");
+            break;
+        }
+        rc = one_run(w, i, &r, &s->err);
+        if (!rc)
+            rc = gather(c, r, v, &s->err);
+        if (rc) {
+            ss_result_free(r);
+            if (rc == SS_EINTR && must_stop(c, b)) {
+                s->rc = rc;       /* stopped from outside: not this run's fault */
+                break;
+            }
+            s->rc = run_error(&s->err, rc, i);
+            note_failure(c, b);
+            break;
+        }
+        n = ++s->n;
+        for (j = 0; j < nv; j++) {
+            double x = v[j], d = x - s->mean[j];
+            s->mean[j] += d / (double)n;
+            s->m2[j] += d * (x - s->mean[j]);
+            s->vals[j * B + (n - 1)] = x;
+        }
+        if (s->res)
+            s->res[n - 1] = r;
+        else
+            ss_result_free(r);
+    }
+    free(v);
+}
+
+static void *worker_main(void *arg)
+{
+    mc_worker *w = arg;
+    mc_ctx *c = w->c;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        uint64_t b = c->next_block;
+        mc_slot *s;
+        if (atomic_load(&c->stop) || b >= c->nblocks || b > atomic_load(&c->fail_block))
+            break;
+        if (b >= c->merged + c->nslots) {
+            pthread_cond_wait(&c->cv_free, &c->mu);
+            continue;
+        }
+        c->next_block++;
+        s = &c->slots[b % c->nslots];
+        s->block = b;
+        s->state = SLOT_BUSY;
+        s->n = 0;
+        s->rc = SS_OK;
+        ss_err_clear(&s->err);
+        memset(s->mean, 0, c->l.nv * sizeof *s->mean);
+        memset(s->m2, 0, c->l.nv * sizeof *s->m2);
+        pthread_mutex_unlock(&c->mu);
+        run_block(w, s, b);
+        pthread_mutex_lock(&c->mu);
+        s->state = SLOT_DONE;
+        pthread_cond_broadcast(&c->cv_done);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* Totals of the merge. */
+typedef struct mc_totals {
+    double n;
+    double *mean, *m2;   /* [nv] */
+    ss_sketch **sk;      /* [nv] */
+} mc_totals;
+
+/* Merge slot s into the totals (Chan et al.), feed the sketches in run order. */
+static int merge_slot(mc_ctx *c, mc_totals *t, const mc_slot *s)
+{
+    size_t j, r, nv = c->l.nv, B = c->B;
+    double nb = (double)s->n, na = t->n, n = na + nb;
+    if (s->n == 0)
+        return SS_OK;
+    for (j = 0; j < nv; j++) {
+        if (na == 0) {
+            t->mean[j] = s->mean[j];
+            t->m2[j] = s->m2[j];
+        } else {
+            double d = s->mean[j] - t->mean[j];
+            t->mean[j] += d * (nb / n);
+            t->m2[j] += s->m2[j] + d * d * (na * nb / n);
+        }
+        for (r = 0; r < s->n; r++)
+            if (ss_sketch_add(t->sk[j], s->vals[j * B + r]) != SS_OK)
+                return SS_ENOMEM; /* values were checked finite in gather() */
+    }
+    t->n = n;
+    return SS_OK;
+}
+
+static void free_slot_results(mc_ctx *c, mc_slot *s)
+{
+    size_t r;
+    if (!s->res)
+        return;
+    for (r = 0; r < c->B; r++) {
+        ss_result_free(s->res[r]);
+        s->res[r] = NULL;
+    }
+}
+
+/* The calling thread's part: wait for blocks in order and merge them. */
+static int merge_all(mc_ctx *c, mc_totals *t, ss_err *err)
+{
+    uint64_t b;
+    int rc;
+    for (b = 0; b < c->nblocks; b++) {
+        mc_slot *s = &c->slots[b % c->nslots];
+        pthread_mutex_lock(&c->mu);
+        while (!(s->state == SLOT_DONE && s->block == b)) {
+            struct timespec ts;
+            if (interrupted(c)) {
+                pthread_mutex_unlock(&c->mu);
+                return ss_err_set(err, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64 " runs",
+                                  b * c->B, c->runs);
+            }
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += MC_POLL_NS;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&c->cv_done, &c->mu, &ts);
+        }
+        pthread_mutex_unlock(&c->mu);
+        if (s->rc) {
+            if (s->rc == SS_EINTR && interrupted(c))
+                return ss_err_set(err, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64 " runs",
+                                  b * c->B, c->runs);
+            if (err)
+                *err = s->err;
+            return s->rc;
+        }
+        if ((rc = merge_slot(c, t, s)))
+            return ss_err_set(err, rc, "", "out of memory");
+        if (c->o->on_run) {
+            size_t r;
+            for (r = 0; r < s->n; r++) {
+                if ((rc = c->o->on_run(b * c->B + r, s->res[r], c->o->payload, err)))
+                    return rc;
+                ss_result_free(s->res[r]);
+                s->res[r] = NULL;
+            }
+        }
+        pthread_mutex_lock(&c->mu);
+        s->state = SLOT_FREE;
+        c->merged = b + 1;
+        pthread_cond_broadcast(&c->cv_free);
+        pthread_mutex_unlock(&c->mu);
+        if (c->o->progress)
+            c->o->progress((uint64_t)t->n, c->runs, c->o->payload);
+        if (interrupted(c))
+            return ss_err_set(err, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64 " runs",
+                              (b + 1) * c->B < c->runs ? (b + 1) * c->B : c->runs, c->runs);
+    }
+    return SS_OK;
+}
+
+/* Check options, paths, distributions; fill the provider indices. */
+static int validate(const ss_model *m, const ss_mc_param *params, size_t nparams,
+                    const ss_mc_outage *outages, size_t noutages, int *prov,
+                    const ss_mc_opts *o, const double *q, size_t nq, ss_err *err)
+{
+    ss_model *probe;
+    size_t j, k;
+    int rc = SS_OK;
+    char path[64];
+    if (o->runs < 1 || o->runs > MC_MAX_RUNS)
+        return ss_err_set(err, SS_EINVAL, "runs", "runs must be between 1 and 2^62 (got %" PRIu64 ")",
+                          o->runs);
+    if (o->threads > MC_MAX_THREADS)
+        return ss_err_set(err, SS_EINVAL, "threads", "threads must be at most %d (got %u)",
+                          MC_MAX_THREADS, o->threads);
+    if (nq < 1 || nq > MC_MAX_QUANTILES)
+        return ss_err_set(err, SS_EINVAL, "quantiles", "between 1 and %d quantiles are needed (got %zu)",
+                          MC_MAX_QUANTILES, nq);
+    for (j = 0; j < nq; j++) {
+        char a[32], b[32];
+        if (!(q[j] >= 0.0 && q[j] <= 1.0))
+            return ss_err_set(err, SS_EINVAL, "quantiles", "quantile level %g is not in [0, 1]", q[j]);
+        ss_mc_quantile_name(a, sizeof a, q[j]);
+        for (k = 0; k < j; k++) {
+            ss_mc_quantile_name(b, sizeof b, q[k]);
+            if (strcmp(a, b) == 0)
+                return ss_err_set(err, SS_EINVAL, "quantiles",
+                                  "quantile levels %.17g and %.17g share the column name %s", q[k], q[j], a);
+        }
+    }
+    if (o->compression != 0.0 && !(o->compression >= 10.0 && o->compression <= 1e5))
+        return ss_err_set(err, SS_EINVAL, "compression", "sketch compression must be in [10, 100000] (got %g)",
+                          o->compression);
+    probe = ss_model_copy(m);
+    if (!probe)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    for (j = 0; j < nparams && !rc; j++) {
+        ss_param h;
+        const char *p = params[j].path;
+        if (!p) {
+            rc = ss_err_set(err, SS_EINVAL, "uncertainty", "uncertain parameter %zu has no path", j + 1);
+            break;
+        }
+        if (strncmp(p, "time.", 5) == 0) {
+            rc = ss_err_set(err, SS_EINVAL, p, "'%s': the time grid cannot be uncertain", p);
+            break;
+        }
+        for (k = 0; k < j; k++)
+            if (strcmp(params[k].path, p) == 0) {
+                rc = ss_err_set(err, SS_EINVAL, p, "'%s' is given two distributions", p);
+                break;
+            }
+        if (!rc)
+            rc = ss_param_lookup(&h, probe, p, err);
+        if (!rc)
+            rc = ss_dist_validate(&params[j].dist, p, err);
+    }
+    for (j = 0; j < noutages && !rc; j++) {
+        const ss_mc_outage *ou = &outages[j];
+        snprintf(path, sizeof path, "outages[%zu]", j + 1);
+        prov[j] = ou->provider ? ss_model_provider_index(m, ou->provider) : -1;
+        if (prov[j] < 0)
+            rc = ss_err_set(err, SS_EINVAL, path, "unknown provider '%s'", ou->provider ? ou->provider : "");
+        else if (!(ou->rate >= 0 && isfinite(ou->rate)))
+            rc = ss_err_set(err, SS_EINVAL, path, "outages.%s.rate must be a finite number >= 0 (got %g)",
+                            ou->provider, ou->rate);
+        else if (ou->rate * (m->t1 - m->t0) > SS_MC_MAX_EXPECTED_OUTAGES)
+            rc = ss_err_set(err, SS_EINVAL, path,
+                            "outages.%s.rate %g per year gives %g expected outages per run (at most %g)",
+                            ou->provider, ou->rate, ou->rate * (m->t1 - m->t0), SS_MC_MAX_EXPECTED_OUTAGES);
+        else {
+            snprintf(path, sizeof path, "outages.%s.severity", ou->provider);
+            rc = ss_dist_validate(&ou->severity, path, err);
+        }
+    }
+    ss_model_free(probe);
+    return rc;
+}
+
+static const double default_q[3] = { 0.05, 0.5, 0.95 };
+
+static unsigned online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : n > MC_MAX_THREADS ? MC_MAX_THREADS : (unsigned)n;
+}
+
+/* Turn the totals into the result object. */
+static int finish(ss_mc_result **out, mc_ctx *c, mc_totals *t, const double *q, size_t nq)
+{
+    ss_mc_result *r = calloc(1, sizeof *r);
+    size_t nv = c->l.nv, j, i;
+    double *buf = NULL, *qv = NULL;
+    int rc = SS_ENOMEM;
+    if (!r)
+        return SS_ENOMEM;
+    r->runs = c->runs;
+    r->seed = c->o->seed;
+    r->compression = ss_sketch_compression(t->sk[0]);
+    r->nq = nq;
+    r->q = malloc(nq * sizeof *r->q);
+    r->quant = calloc(nq, sizeof *r->quant);
+    r->mean = result_like(c->shape);
+    r->sd = result_like(c->shape);
+    r->min = result_like(c->shape);
+    r->max = result_like(c->shape);
+    buf = malloc((nq + 2) * nv * sizeof *buf);
+    qv = malloc(nq * sizeof *qv);
+    if (!r->q || !r->quant || !r->mean || !r->sd || !r->min || !r->max || !buf || !qv)
+        goto done;
+    memcpy(r->q, q, nq * sizeof *q);
+    for (j = 0; j < nq; j++)
+        if (!(r->quant[j] = result_like(c->shape)))
+            goto done;
+    scatter(r->mean, &c->l, t->mean);
+    for (i = 0; i < nv; i++)
+        buf[i] = t->n > 1 ? sqrt(t->m2[i] / (t->n - 1.0)) : 0.0;
+    scatter(r->sd, &c->l, buf);
+    for (i = 0; i < nv; i++) {
+        ss_sketch_compress(t->sk[i]);
+        if (ss_sketch_quantiles(t->sk[i], q, nq, qv))
+            goto done;
+        for (j = 0; j < nq; j++)
+            buf[j * nv + i] = qv[j];
+        buf[nq * nv + i] = ss_sketch_min(t->sk[i]);
+        buf[(nq + 1) * nv + i] = ss_sketch_max(t->sk[i]);
+    }
+    for (j = 0; j < nq; j++)
+        scatter(r->quant[j], &c->l, buf + j * nv);
+    scatter(r->min, &c->l, buf + nq * nv);
+    scatter(r->max, &c->l, buf + (nq + 1) * nv);
+    rc = SS_OK;
+done:
+    free(buf);
+    free(qv);
+    if (rc)
+        ss_mc_result_free(r);
+    else
+        *out = r;
+    return rc;
+}
+
+int ss_mc_run(ss_mc_result **out, const ss_model *m,
+              const ss_mc_param *params, size_t nparams,
+              const ss_mc_outage *outages, size_t noutages,
+              const ss_mc_opts *opts, ss_err *err)
+{
+    ss_mc_opts defaults = SS_MC_OPTS_INIT;
+    const ss_mc_opts *o = opts ? opts : &defaults;
+    const double *q = o->quantiles ? o->quantiles : default_q;
+    size_t nq = o->quantiles ? o->nquantiles : 3, j;
+    mc_ctx c;
+    mc_totals t;
+    mc_worker *w = NULL;
+    int *prov = NULL;
+    ss_result *shape = NULL;
+    ss_err local;
+    unsigned nthreads = 0, i;
+    int rc, sync_ok = 0;
+
+    *out = NULL;
+    if (!err) {
+        ss_err_clear(&local);
+        err = &local;
+    }
+    memset(&c, 0, sizeof c);
+    memset(&t, 0, sizeof t);
+    prov = calloc(noutages + 1, sizeof *prov);
+    if (!prov)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    if ((rc = validate(m, params, nparams, outages, noutages, prov, o, q, nq, err)))
+        goto done;
+
+    c.base = m;
+    c.params = params;
+    c.nparams = nparams;
+    c.outages = outages;
+    c.outage_prov = prov;
+    c.noutages = noutages;
+    c.o = o;
+    c.tmpl = o->run_opts;
+    c.interrupt = o->interrupt ? o->interrupt : (o->run_opts ? o->run_opts->interrupt : NULL);
+    c.runs = o->runs;
+    c.B = o->runs < SS_MC_BLOCK ? (size_t)o->runs : SS_MC_BLOCK;
+    c.nblocks = (o->runs + SS_MC_BLOCK - 1) / SS_MC_BLOCK;
+    atomic_init(&c.stop, 0);
+    atomic_init(&c.fail_block, UINT64_MAX);
+
+    if (interrupted(&c)) {
+        rc = ss_err_set(err, SS_EINTR, "", "interrupted before the first run");
+        goto done;
+    }
+    /* the unperturbed scenario: validates it and fixes the output grid */
+    if ((rc = ss_sim_run(&shape, m, o->run_opts, err))) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        ss_err_set(err, rc, err->path, "the scenario without uncertainty fails: %s", msg);
+        goto done;
+    }
+    c.shape = shape;
+    layout_of(&c.l, shape);
+
+    nthreads = o->threads ? o->threads : online_cpus();
+    if ((uint64_t)nthreads > c.nblocks)
+        nthreads = (unsigned)c.nblocks;
+    c.nslots = 2 * nthreads;
+    if ((uint64_t)c.nslots > c.nblocks)
+        c.nslots = (unsigned)c.nblocks;
+
+    /* totals */
+    t.mean = calloc(c.l.nv, sizeof *t.mean);
+    t.m2 = calloc(c.l.nv, sizeof *t.m2);
+    t.sk = calloc(c.l.nv, sizeof *t.sk);
+    c.slots = calloc(c.nslots, sizeof *c.slots);
+    w = calloc(nthreads, sizeof *w);
+    if (!t.mean || !t.m2 || !t.sk || !c.slots || !w)
+        goto nomem;
+    for (j = 0; j < c.l.nv; j++)
+        if ((rc = ss_sketch_new(&t.sk[j], o->compression, err)))
+            goto done;
+    for (i = 0; i < c.nslots; i++) {
+        mc_slot *s = &c.slots[i];
+        s->vals = malloc(c.l.nv * c.B * sizeof *s->vals);
+        s->mean = malloc(c.l.nv * sizeof *s->mean);
+        s->m2 = malloc(c.l.nv * sizeof *s->m2);
+        if (o->on_run)
+            s->res = calloc(c.B, sizeof *s->res);
+        if (!s->vals || !s->mean || !s->m2 || (o->on_run && !s->res))
+            goto nomem;
+    }
+    for (i = 0; i < nthreads; i++) {
+        w[i].c = &c;
+        w[i].index = i;
+        w[i].rng = gsl_rng_alloc(&xo_type);
+        if (!w[i].rng)
+            goto nomem;
+    }
+
+    if (pthread_mutex_init(&c.mu, NULL))
+        goto nomem;
+    if (pthread_cond_init(&c.cv_done, NULL)) {
+        pthread_mutex_destroy(&c.mu);
+        goto nomem;
+    }
+    if (pthread_cond_init(&c.cv_free, NULL)) {
+        pthread_cond_destroy(&c.cv_done);
+        pthread_mutex_destroy(&c.mu);
+        goto nomem;
+    }
+    sync_ok = 1;
+    for (i = 0; i < nthreads; i++) {
+        if (pthread_create(&w[i].tid, NULL, worker_main, &w[i])) {
+            rc = ss_err_set(err, SS_ENOMEM, "", "cannot start worker thread %u of %u", i + 1, nthreads);
+            break;
+        }
+        w[i].started = 1;
+    }
+    if (!rc)
+        rc = merge_all(&c, &t, err);
+
+    /* stop and join every worker, whatever happened */
+    pthread_mutex_lock(&c.mu);
+    atomic_store(&c.stop, 1);
+    pthread_cond_broadcast(&c.cv_free);
+    pthread_mutex_unlock(&c.mu);
+    for (i = 0; i < nthreads; i++)
+        if (w[i].started)
+            pthread_join(w[i].tid, NULL);
+
+    if (!rc)
+        rc = finish(out, &c, &t, q, nq) ? ss_err_set(err, SS_ENOMEM, "", "out of memory") : SS_OK;
+    goto done;
+nomem:
+    rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+done:
+    if (sync_ok) {
+        pthread_cond_destroy(&c.cv_free);
+        pthread_cond_destroy(&c.cv_done);
+        pthread_mutex_destroy(&c.mu);
+    }
+    if (w)
+        for (i = 0; i < nthreads; i++)
+            gsl_rng_free(w[i].rng);
+    free(w);
+    if (c.slots) {
+        for (i = 0; i < c.nslots; i++) {
+            free_slot_results(&c, &c.slots[i]);
+            free(c.slots[i].res);
+            free(c.slots[i].vals);
+            free(c.slots[i].mean);
+            free(c.slots[i].m2);
+        }
+        free(c.slots);
+    }
+    if (t.sk)
+        for (j = 0; j < c.l.nv; j++)
+            ss_sketch_free(t.sk[j]);
+    free(t.sk);
+    free(t.mean);
+    free(t.m2);
+    ss_result_free(shape);
+    free(prov);
+    return rc;
+}
+
+/* ------------------------------------------------------------------- CSV */
+
+static int csv_num(FILE *f, double x)
+{
+    char buf[40];
+    ss_fmt_double(buf, sizeof buf, x);
+    return fputs(buf, f) == EOF ? SS_EIO : SS_OK;
+}
+
+/* One row: the value at flat offset `off` of array `a` in every statistic. */
+static int csv_row(FILE *f, const ss_mc_result *r, double t, const char *prov,
+                   const char *seg, const char *metric, int a, size_t off)
+{
+    size_t j;
+    if (ss_csv_field(f, r->mean->scenario) || fputc(',', f) == EOF || csv_num(f, t) ||
+        fputc(',', f) == EOF || ss_csv_field(f, prov) || fputc(',', f) == EOF ||
+        ss_csv_field(f, seg) || fputc(',', f) == EOF || ss_csv_field(f, metric) ||
+        fputc(',', f) == EOF || csv_num(f, result_array(r->mean, a)[off]) ||
+        fputc(',', f) == EOF || csv_num(f, result_array(r->sd, a)[off]))
+        return SS_EIO;
+    for (j = 0; j < r->nq; j++)
+        if (fputc(',', f) == EOF || csv_num(f, result_array(r->quant[j], a)[off]))
+            return SS_EIO;
+    return fputc('\n', f) == EOF ? SS_EIO : SS_OK;
+}
+
+static int csv_body(FILE *f, const ss_mc_result *r)
+{
+    const ss_result *s = r->mean;
+    size_t ti, i, k, x;
+    int m;
+    if (fputs("scenario,time,provider,segment,metric,mean,sd", f) == EOF)
+        return SS_EIO;
+    for (x = 0; x < r->nq; x++) {
+        char name[48];
+        ss_mc_quantile_name(name, sizeof name, r->q[x]);
+        if (fputc(',', f) == EOF || ss_csv_field(f, name))
+            return SS_EIO;
+    }
+    if (fputc('\n', f) == EOF)
+        return SS_EIO;
+    for (ti = 0; ti < s->nt; ti++) {
+        double t = s->t[ti];
+        for (i = 0; i < s->np; i++)
+            for (k = 0; k < s->nk; k++)
+                for (m = 0; m < SS_NPS; m++)
+                    if (csv_row(f, r, t, s->prov_ids[i], s->seg_ids[k], ss_metric_ps_name(m), 0,
+                                (size_t)(&SS_RESULT_PS(s, ti, m, i, k) - s->ps)))
+                        return SS_EIO;
+        for (i = 0; i < s->np; i++)
+            for (m = 0; m < SS_NP; m++)
+                if (csv_row(f, r, t, s->prov_ids[i], NULL, ss_metric_p_name(m), 1,
+                            (size_t)(&SS_RESULT_P(s, ti, m, i) - s->p)))
+                    return SS_EIO;
+        for (k = 0; k < s->nk; k++)
+            for (m = 0; m < SS_NS; m++)
+                if (csv_row(f, r, t, NULL, s->seg_ids[k], ss_metric_s_name(m), 2,
+                            (size_t)(&SS_RESULT_S(s, ti, m, k) - s->s)))
+                    return SS_EIO;
+        for (x = 0; x < s->nextra; x++)
+            if (csv_row(f, r, t, NULL, NULL, s->extra_names[x], 3, ti * s->nextra + x))
+                return SS_EIO;
+    }
+    return SS_OK;
+}
+
+int ss_mc_write_csv(FILE *f, const ss_mc_result *r, ss_err *err)
+{
+    int rc;
+    if (!f || !r)
+        return ss_err_set(err, SS_EINVAL, "", "ss_mc_write_csv: no stream or results");
+    errno = 0;
+    rc = csv_body(f, r);
+    if (rc == SS_OK && fflush(f) == EOF)
+        rc = SS_EIO;
+    if (rc == SS_OK && ferror(f))
+        rc = SS_EIO;
+    if (rc) {
+        int e = errno;
+        return ss_err_set(err, SS_EIO, "", "writing Monte Carlo CSV failed: %s",
+                          e ? strerror(e) : "write error");
+    }
+    return SS_OK;
+}

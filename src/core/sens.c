@@ -1,0 +1,659 @@
+/*
+ * sens.c - sensitivity analysis: one-at-a-time tornado and global Sobol
+ * indices (Saltelli sampling on gsl_qrng_sobol, Saltelli 2010 first-order and
+ * Jansen total-effect estimators, percentile bootstrap intervals with a
+ * seeded gsl_rng), plus their CSV writers.
+ *
+ * The Sobol core is generic (a C callback evaluates the model), so analytic
+ * test functions can be checked directly; ss_sobol_model() wraps it around
+ * ss_sim_run with parameter paths (param.h) and selectors (select.h).  Every
+ * model evaluation works on a fresh copy of the base model, so runs cannot
+ * leak state into each other.  Depends on GSL, sim.h, param.h, select.h, io.h.
+ */
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_qrng.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include "stratsim/io.h"
+#include "stratsim/param.h"
+#include "stratsim/select.h"
+#include "stratsim/sens.h"
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static void free_strs(char **v, size_t n)
+{
+    size_t i;
+    if (!v)
+        return;
+    for (i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Prefix the message already in err with a context line; keeps the code. */
+static int wrap_err(ss_err *err, int rc, const char *context)
+{
+    if (err) {
+        char msg[sizeof err->msg], path[sizeof err->path];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        snprintf(path, sizeof path, "%s", err->path);
+        ss_err_set(err, rc, path, "%s: %s", context, msg);
+    }
+    return rc;
+}
+
+/*
+ * Run a fresh copy of `m` with paths[i] set to x[i]; on success *out owns
+ * the result.  Errors name the values that were being tried.
+ */
+static int run_with(ss_result **out, const ss_model *m, const char *const *paths,
+                    const double *x, size_t n, const ss_run_opts *ropts, ss_err *err)
+{
+    ss_model *c = ss_model_copy(m);
+    size_t i;
+    int rc = SS_OK;
+
+    *out = NULL;
+    if (!c)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    for (i = 0; i < n && rc == SS_OK; i++)
+        rc = ss_model_set_path(c, paths[i], x[i], err);
+    if (rc == SS_OK)
+        rc = ss_sim_run(out, c, ropts, err);
+    ss_model_free(c);
+    if (rc) {
+        char ctx[256];
+        size_t len = 0;
+        ctx[0] = '\0';
+        for (i = 0; i < n && len < sizeof ctx; i++) {
+            int w = snprintf(ctx + len, sizeof ctx - len, "%s%s=%.10g", i ? ", " : "", paths[i], x[i]);
+            if (w < 0)
+                break;
+            len += (size_t)w;
+        }
+        return wrap_err(err, rc, n ? ctx : "base run");
+    }
+    return SS_OK;
+}
+
+/* Parse and validate selectors that must give one value each. */
+static int parse_outputs(ss_selector *sel, const char *const *outputs, size_t nout,
+                         const ss_model *m, ss_err *err)
+{
+    size_t j;
+    int rc;
+    for (j = 0; j < nout; j++) {
+        if ((rc = ss_selector_parse(&sel[j], outputs[j], err)) ||
+            (rc = ss_selector_validate(&sel[j], m, err)))
+            return rc;
+        if (sel[j].when == SS_SEL_EACH)
+            return ss_err_set(err, SS_EINVAL, "", "output '%s': '@each' gives a series; sensitivity "
+                              "needs one value per output (use @TIME)", sel[j].text);
+    }
+    return SS_OK;
+}
+
+/* Check that every path exists, reading base values from a resolved copy. */
+static int check_paths(double *base, const ss_model *m, const char *const *paths, size_t n,
+                       ss_err *err)
+{
+    ss_model *c = ss_model_copy(m);
+    size_t i;
+    int rc = SS_OK;
+    if (!c)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    rc = ss_model_resolve(c, err);
+    for (i = 0; i < n && rc == SS_OK; i++) {
+        ss_param p;
+        if ((rc = ss_param_lookup(&p, c, paths[i], err)) == SS_OK && base)
+            base[i] = ss_param_get(&p, c);
+    }
+    ss_model_free(c);
+    return rc;
+}
+
+static int write_num(FILE *f, double x)
+{
+    char buf[64];
+    ss_fmt_double(buf, sizeof buf, x);
+    return fputs(buf, f) == EOF ? SS_EIO : SS_OK;
+}
+
+static int write_end(FILE *f, ss_err *err)
+{
+    if (fflush(f) != 0 || ferror(f))
+        return ss_err_set(err, SS_EIO, "", "writing CSV failed");
+    return SS_OK;
+}
+
+/* ------------------------------------------------------------- tornado */
+
+void ss_tornado_free(ss_tornado *t)
+{
+    if (!t)
+        return;
+    free_strs(t->params, t->nparam);
+    free_strs(t->outputs, t->nout);
+    free(t->base_param);
+    free(t->base_out);
+    free(t->rows);
+    free(t);
+}
+
+/* Larger swing first; equal swings keep the parameter order. */
+static int cmp_rows(const void *a, const void *b)
+{
+    const ss_tornado_row *x = a, *y = b;
+    if (x->swing > y->swing)
+        return -1;
+    if (x->swing < y->swing)
+        return 1;
+    return x->param < y->param ? -1 : x->param > y->param;
+}
+
+int ss_tornado_run(ss_tornado **out, const ss_model *m, const ss_tornado_param *params,
+                   size_t nparam, const char *const *outputs, size_t nout,
+                   const ss_run_opts *ropts, ss_err *err)
+{
+    ss_tornado *t = NULL;
+    ss_selector *sel = NULL;
+    ss_result *r = NULL;
+    double *ylo = NULL, *yhi = NULL;
+    size_t i, j;
+    int rc = SS_OK;
+
+    assert(out && m && (params || !nparam) && (outputs || !nout));
+    *out = NULL;
+    if (nparam == 0 || nout == 0)
+        return ss_err_set(err, SS_EINVAL, "", "tornado: need at least one parameter and one output");
+    for (i = 0; i < nparam; i++)
+        if (!isfinite(params[i].low) || !isfinite(params[i].high))
+            return ss_err_set(err, SS_EINVAL, params[i].path, "tornado: %s: low and high must be finite",
+                              params[i].path);
+    t = calloc(1, sizeof *t);
+    sel = calloc(nout, sizeof *sel);
+    ylo = calloc(nout, sizeof *ylo);
+    yhi = calloc(nout, sizeof *yhi);
+    if (!t || !sel || !ylo || !yhi)
+        goto nomem;
+    t->params = calloc(nparam, sizeof *t->params);
+    t->outputs = calloc(nout, sizeof *t->outputs);
+    t->base_param = calloc(nparam, sizeof *t->base_param);
+    t->base_out = calloc(nout, sizeof *t->base_out);
+    t->rows = calloc(nparam * nout, sizeof *t->rows);
+    if (!t->params || !t->outputs || !t->base_param || !t->base_out || !t->rows)
+        goto nomem;
+    t->nparam = nparam;
+    t->nout = nout;
+    for (i = 0; i < nparam; i++)
+        if (!(t->params[i] = dup_str(params[i].path)))
+            goto nomem;
+    if ((rc = parse_outputs(sel, outputs, nout, m, err)))
+        goto done;
+    for (j = 0; j < nout; j++)
+        if (!(t->outputs[j] = dup_str(sel[j].text)))
+            goto nomem;
+    {
+        const char **paths = calloc(nparam, sizeof *paths);
+        if (!paths)
+            goto nomem;
+        for (i = 0; i < nparam; i++)
+            paths[i] = params[i].path;
+        rc = check_paths(t->base_param, m, paths, nparam, err);
+        free(paths);
+        if (rc)
+            goto done;
+    }
+    if ((rc = run_with(&r, m, NULL, NULL, 0, ropts, err)))
+        goto done;
+    for (j = 0; j < nout && rc == SS_OK; j++)
+        rc = ss_selector_eval(&t->base_out[j], &sel[j], r, err);
+    ss_result_free(r);
+    r = NULL;
+    if (rc)
+        goto done;
+
+    for (i = 0; i < nparam; i++) {
+        const char *path = params[i].path;
+        int side;
+        for (side = 0; side < 2; side++) {
+            double v = side ? params[i].high : params[i].low, *y = side ? yhi : ylo;
+            if ((rc = run_with(&r, m, &path, &v, 1, ropts, err)))
+                goto done;
+            for (j = 0; j < nout && rc == SS_OK; j++)
+                rc = ss_selector_eval(&y[j], &sel[j], r, err);
+            ss_result_free(r);
+            r = NULL;
+            if (rc)
+                goto done;
+        }
+        for (j = 0; j < nout; j++) {
+            ss_tornado_row *row = &t->rows[j * nparam + i];
+            row->param = i;
+            row->output = j;
+            row->low = params[i].low;
+            row->high = params[i].high;
+            row->out_low = ylo[j];
+            row->out_high = yhi[j];
+            row->swing = fabs(yhi[j] - ylo[j]);
+        }
+    }
+    for (j = 0; j < nout; j++) {
+        qsort(&t->rows[j * nparam], nparam, sizeof *t->rows, cmp_rows);
+        for (i = 0; i < nparam; i++)
+            t->rows[j * nparam + i].rank = i + 1;
+    }
+    goto done;
+nomem:
+    rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+done:
+    free(sel);
+    free(ylo);
+    free(yhi);
+    if (rc) {
+        ss_tornado_free(t);
+        return rc;
+    }
+    *out = t;
+    return SS_OK;
+}
+
+int ss_tornado_write_csv(FILE *f, const ss_tornado *t, ss_err *err)
+{
+    size_t n;
+    int rc = SS_OK;
+    if (fputs("parameter,output,low_value,high_value,output_at_low,output_at_high,swing,rank\n", f) == EOF)
+        return ss_err_set(err, SS_EIO, "", "writing CSV failed");
+    for (n = 0; n < t->nparam * t->nout && rc == SS_OK; n++) {
+        const ss_tornado_row *row = &t->rows[n];
+        char rank[32];
+        snprintf(rank, sizeof rank, "%zu", row->rank);
+        if (ss_csv_field(f, t->params[row->param]) || putc(',', f) == EOF ||
+            ss_csv_field(f, t->outputs[row->output]) || putc(',', f) == EOF ||
+            write_num(f, row->low) || putc(',', f) == EOF ||
+            write_num(f, row->high) || putc(',', f) == EOF ||
+            write_num(f, row->out_low) || putc(',', f) == EOF ||
+            write_num(f, row->out_high) || putc(',', f) == EOF ||
+            write_num(f, row->swing) || putc(',', f) == EOF ||
+            fputs(rank, f) == EOF || putc('\n', f) == EOF)
+            rc = SS_EIO;
+    }
+    if (rc)
+        return ss_err_set(err, SS_EIO, "", "writing CSV failed");
+    return write_end(f, err);
+}
+
+/* --------------------------------------------------------------- Sobol */
+
+void ss_sobol_free(ss_sobol *s)
+{
+    if (!s)
+        return;
+    free_strs(s->params, s->d);
+    free_strs(s->outputs, s->nout);
+    free(s->mean);
+    free(s->var);
+    free(s->S1);
+    free(s->S1_lo);
+    free(s->S1_hi);
+    free(s->ST);
+    free(s->ST_lo);
+    free(s->ST_hi);
+    free(s);
+}
+
+/* Model outputs of the Saltelli design: ya[j][o], yb[j][o], yab[i][j][o]. */
+typedef struct design {
+    size_t d, nout, n;
+    double *ya, *yb, *yab;
+} design;
+
+#define YA(D, j, o) ((D)->ya[(j) * (D)->nout + (o)])
+#define YB(D, j, o) ((D)->yb[(j) * (D)->nout + (o)])
+#define YAB(D, i, j, o) ((D)->yab[((i) * (D)->n + (j)) * (D)->nout + (o)])
+
+/*
+ * Estimate S1 and ST ([d * nout]) and the output mean/variance ([nout]) from
+ * the rows idx[0..n-1] of the design (idx NULL: every row once).  The
+ * bootstrap calls this with resampled rows.  In the first-order estimator
+ * f(B) is centred on the sample mean: E[f(AB_i) - f(A)] = 0, so this changes
+ * the expectation only by O(1/N) but removes the error term proportional to
+ * the output's mean, which otherwise dominates for outputs far from zero.
+ */
+static void estimate(const design *D, const size_t *idx, double *S1, double *ST,
+                     double *mean, double *var)
+{
+    size_t n = D->n, i, j, o;
+    for (o = 0; o < D->nout; o++) {
+        double mu = 0.0, v = 0.0;
+        for (j = 0; j < n; j++) {
+            size_t r = idx ? idx[j] : j;
+            mu += YA(D, r, o) + YB(D, r, o);
+        }
+        mu /= (double)(2 * n);
+        for (j = 0; j < n; j++) {
+            size_t r = idx ? idx[j] : j;
+            double a = YA(D, r, o) - mu, b = YB(D, r, o) - mu;
+            v += a * a + b * b;
+        }
+        v /= (double)(2 * n);
+        if (mean)
+            mean[o] = mu;
+        if (var)
+            var[o] = v;
+        for (i = 0; i < D->d; i++) {
+            double s1 = 0.0, st = 0.0;
+            for (j = 0; j < n; j++) {
+                size_t r = idx ? idx[j] : j;
+                double ya = YA(D, r, o), dab = YAB(D, i, r, o) - ya;
+                s1 += (YB(D, r, o) - mu) * dab;
+                st += dab * dab;
+            }
+            S1[i * D->nout + o] = v > 0.0 ? s1 / (double)n / v : NAN;
+            ST[i * D->nout + o] = v > 0.0 ? st / (double)(2 * n) / v : NAN;
+        }
+    }
+}
+
+/* Percentile interval of the nb values col[] (sorted in place); NaN if any is NaN. */
+static void percentile(double *lo, double *hi, double *col, size_t nb, double level)
+{
+    size_t b;
+    for (b = 0; b < nb; b++)
+        if (isnan(col[b])) {
+            *lo = *hi = NAN;
+            return;
+        }
+    gsl_sort(col, 1, nb);
+    *lo = gsl_stats_quantile_from_sorted_data(col, 1, nb, (1.0 - level) / 2.0);
+    *hi = gsl_stats_quantile_from_sorted_data(col, 1, nb, 1.0 - (1.0 - level) / 2.0);
+}
+
+/* Bootstrap percentile intervals of S1 and ST into s. */
+static int bootstrap(ss_sobol *s, const design *D, const ss_sobol_opts *o, ss_err *err)
+{
+    size_t m = D->d * D->nout, b, j, c, nb = o->nboot;
+    size_t *idx = malloc(D->n * sizeof *idx);
+    double *bs1 = malloc(nb * m * sizeof *bs1), *bst = malloc(nb * m * sizeof *bst);
+    double *col = malloc(nb * sizeof *col);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    int rc = SS_OK;
+
+    if (!idx || !bs1 || !bst || !col || !rng) {
+        rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+        goto done;
+    }
+    gsl_rng_set(rng, o->seed);
+    for (b = 0; b < nb; b++) {
+        for (j = 0; j < D->n; j++)
+            idx[j] = (size_t)gsl_rng_uniform_int(rng, D->n);
+        estimate(D, idx, &bs1[b * m], &bst[b * m], NULL, NULL);
+    }
+    for (c = 0; c < m; c++) {
+        for (b = 0; b < nb; b++)
+            col[b] = bs1[b * m + c];
+        percentile(&s->S1_lo[c], &s->S1_hi[c], col, nb, o->level);
+        for (b = 0; b < nb; b++)
+            col[b] = bst[b * m + c];
+        percentile(&s->ST_lo[c], &s->ST_hi[c], col, nb, o->level);
+    }
+done:
+    free(idx);
+    free(bs1);
+    free(bst);
+    free(col);
+    gsl_rng_free(rng);
+    return rc;
+}
+
+/* Allocate a result with generic names prefix1.. unless names are given. */
+static ss_sobol *sobol_new(size_t d, size_t nout, size_t n, const char *const *pnames,
+                           const char *const *onames)
+{
+    ss_sobol *s = calloc(1, sizeof *s);
+    size_t i, m = d * nout;
+    char buf[32];
+    if (!s)
+        return NULL;
+    s->params = calloc(d, sizeof *s->params);
+    s->outputs = calloc(nout, sizeof *s->outputs);
+    s->d = d;
+    s->nout = nout;
+    s->n = n;
+    s->mean = calloc(nout, sizeof *s->mean);
+    s->var = calloc(nout, sizeof *s->var);
+    s->S1 = calloc(m, sizeof *s->S1);
+    s->S1_lo = calloc(m, sizeof *s->S1_lo);
+    s->S1_hi = calloc(m, sizeof *s->S1_hi);
+    s->ST = calloc(m, sizeof *s->ST);
+    s->ST_lo = calloc(m, sizeof *s->ST_lo);
+    s->ST_hi = calloc(m, sizeof *s->ST_hi);
+    if (!s->params || !s->outputs || !s->mean || !s->var || !s->S1 || !s->S1_lo ||
+        !s->S1_hi || !s->ST || !s->ST_lo || !s->ST_hi)
+        goto fail;
+    for (i = 0; i < d; i++) {
+        snprintf(buf, sizeof buf, "x%zu", i + 1);
+        if (!(s->params[i] = dup_str(pnames ? pnames[i] : buf)))
+            goto fail;
+    }
+    for (i = 0; i < nout; i++) {
+        snprintf(buf, sizeof buf, "y%zu", i + 1);
+        if (!(s->outputs[i] = dup_str(onames ? onames[i] : buf)))
+            goto fail;
+    }
+    return s;
+fail:
+    ss_sobol_free(s);
+    return NULL;
+}
+
+/* Generic analysis with optional names (used by both entry points). */
+static int sobol_run(ss_sobol **out, size_t d, size_t nout, size_t n, ss_sobol_fn f,
+                     void *payload, ss_inv_cdf_fn inv, void *inv_payload,
+                     const ss_sobol_opts *opts, const char *const *pnames,
+                     const char *const *onames, ss_err *err)
+{
+    ss_sobol_opts o = SS_SOBOL_OPTS_INIT;
+    design D = { d, nout, n, NULL, NULL, NULL };
+    ss_sobol *s = NULL;
+    gsl_qrng *q = NULL;
+    double *u = NULL, *xa = NULL, *xb = NULL, *xab = NULL;
+    size_t i, j, c, m = d * nout;
+    int rc = SS_OK;
+
+    assert(out && f && inv);
+    *out = NULL;
+    if (opts)
+        o = *opts;
+    if (d < 1 || d > SS_SOBOL_MAX_DIM)
+        return ss_err_set(err, SS_EINVAL, "", "sobol: %zu inputs; between 1 and %d are supported "
+                          "(gsl_qrng_sobol has 40 dimensions, the design needs 2 per input)",
+                          d, SS_SOBOL_MAX_DIM);
+    if (nout < 1)
+        return ss_err_set(err, SS_EINVAL, "", "sobol: need at least one output");
+    if (n < 2)
+        return ss_err_set(err, SS_EINVAL, "", "sobol: sample size %zu; need at least 2", n);
+    if (!(o.level > 0.0 && o.level < 1.0))
+        return ss_err_set(err, SS_EINVAL, "", "sobol: confidence level %g must be in (0,1)", o.level);
+    if (n > ((size_t)-1) / ((d + 2) * nout * sizeof(double)))
+        return ss_err_set(err, SS_ELIMIT, "", "sobol: sample size %zu too large", n);
+
+    s = sobol_new(d, nout, n, pnames, onames);
+    q = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)(2 * d));
+    u = malloc(2 * d * sizeof *u);
+    xa = malloc(d * sizeof *xa);
+    xb = malloc(d * sizeof *xb);
+    xab = malloc(d * sizeof *xab);
+    D.ya = malloc(n * nout * sizeof *D.ya);
+    D.yb = malloc(n * nout * sizeof *D.yb);
+    D.yab = malloc(d * n * nout * sizeof *D.yab);
+    if (!s || !q || !u || !xa || !xb || !xab || !D.ya || !D.yb || !D.yab) {
+        rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+        goto done;
+    }
+    for (j = 0; j < o.skip; j++)
+        gsl_qrng_get(q, u);
+    for (j = 0; j < n; j++) {
+        gsl_qrng_get(q, u);
+        for (i = 0; i < d; i++) {
+            xa[i] = inv((int)i, u[i], inv_payload);
+            xb[i] = inv((int)i, u[d + i], inv_payload);
+            if (!isfinite(xa[i]) || !isfinite(xb[i])) {
+                rc = ss_err_set(err, SS_ENUMERIC, "", "sobol: inverse CDF of input %zu (%s) is not "
+                                "finite at u = %.10g", i + 1, s->params[i],
+                                isfinite(xa[i]) ? u[d + i] : u[i]);
+                goto done;
+            }
+        }
+        if ((rc = f(xa, &D.ya[j * nout], payload, err)) ||
+            (rc = f(xb, &D.yb[j * nout], payload, err)))
+            goto done;
+        for (i = 0; i < d; i++) {
+            memcpy(xab, xa, d * sizeof *xab);
+            xab[i] = xb[i];
+            if ((rc = f(xab, &YAB(&D, i, j, 0), payload, err)))
+                goto done;
+        }
+        for (c = 0; c < nout; c++) {
+            if (!isfinite(YA(&D, j, c)) || !isfinite(YB(&D, j, c))) {
+                rc = ss_err_set(err, SS_ENUMERIC, "", "sobol: output %s is not finite at sample %zu",
+                                s->outputs[c], j + 1);
+                goto done;
+            }
+            for (i = 0; i < d; i++)
+                if (!isfinite(YAB(&D, i, j, c))) {
+                    rc = ss_err_set(err, SS_ENUMERIC, "", "sobol: output %s is not finite at sample %zu",
+                                    s->outputs[c], j + 1);
+                    goto done;
+                }
+        }
+    }
+    s->nevals = n * (d + 2);
+    estimate(&D, NULL, s->S1, s->ST, s->mean, s->var);
+    if (o.nboot > 0) {
+        rc = bootstrap(s, &D, &o, err);
+    } else {
+        for (c = 0; c < m; c++)
+            s->S1_lo[c] = s->S1_hi[c] = s->ST_lo[c] = s->ST_hi[c] = NAN;
+    }
+done:
+    gsl_qrng_free(q);
+    free(u);
+    free(xa);
+    free(xb);
+    free(xab);
+    free(D.ya);
+    free(D.yb);
+    free(D.yab);
+    if (rc) {
+        ss_sobol_free(s);
+        return rc;
+    }
+    *out = s;
+    return SS_OK;
+}
+
+int ss_sobol_analyze(ss_sobol **out, size_t d, size_t nout, size_t n,
+                     ss_sobol_fn f, void *payload, ss_inv_cdf_fn inv, void *inv_payload,
+                     const ss_sobol_opts *opts, ss_err *err)
+{
+    return sobol_run(out, d, nout, n, f, payload, inv, inv_payload, opts, NULL, NULL, err);
+}
+
+/* Payload of the model wrapper. */
+typedef struct model_fn {
+    const ss_model *m;
+    const char *const *paths;
+    size_t d, nout;
+    const ss_selector *sel;
+    const ss_run_opts *ropts;
+} model_fn;
+
+/* ss_sobol_fn for a model: set the inputs, run, read the outputs. */
+static int eval_model(const double *x, double *y, void *payload, ss_err *err)
+{
+    const model_fn *mf = payload;
+    ss_result *r = NULL;
+    size_t j;
+    int rc = run_with(&r, mf->m, mf->paths, x, mf->d, mf->ropts, err);
+    for (j = 0; rc == SS_OK && j < mf->nout; j++)
+        rc = ss_selector_eval(&y[j], &mf->sel[j], r, err);
+    ss_result_free(r);
+    return rc;
+}
+
+int ss_sobol_model(ss_sobol **out, const ss_model *m, const char *const *paths, size_t d,
+                   ss_inv_cdf_fn inv, void *inv_payload,
+                   const char *const *outputs, size_t nout, size_t n,
+                   const ss_run_opts *ropts, const ss_sobol_opts *opts, ss_err *err)
+{
+    ss_selector *sel;
+    const char **onames;
+    model_fn mf;
+    size_t j;
+    int rc;
+
+    assert(out && m && (paths || !d) && (outputs || !nout));
+    *out = NULL;
+    if (nout < 1 || d < 1)
+        return ss_err_set(err, SS_EINVAL, "", "sobol: need at least one parameter and one output");
+    sel = calloc(nout, sizeof *sel);
+    onames = calloc(nout, sizeof *onames);
+    if (!sel || !onames) {
+        free(sel);
+        free(onames);
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    }
+    rc = parse_outputs(sel, outputs, nout, m, err);
+    if (rc == SS_OK)
+        rc = check_paths(NULL, m, paths, d, err);
+    if (rc == SS_OK) {
+        for (j = 0; j < nout; j++)
+            onames[j] = sel[j].text;
+        mf.m = m;
+        mf.paths = paths;
+        mf.d = d;
+        mf.nout = nout;
+        mf.sel = sel;
+        mf.ropts = ropts;
+        rc = sobol_run(out, d, nout, n, eval_model, &mf, inv, inv_payload, opts, paths, onames, err);
+    }
+    free(sel);
+    free(onames);
+    return rc;
+}
+
+int ss_sobol_write_csv(FILE *f, const ss_sobol *s, ss_err *err)
+{
+    size_t i, j;
+    int bad = 0;
+    if (fputs("parameter,output,S1,S1_lo,S1_hi,ST,ST_lo,ST_hi\n", f) == EOF)
+        return ss_err_set(err, SS_EIO, "", "writing CSV failed");
+    for (i = 0; i < s->d && !bad; i++)
+        for (j = 0; j < s->nout && !bad; j++) {
+            size_t c = i * s->nout + j;
+            bad = ss_csv_field(f, s->params[i]) || putc(',', f) == EOF ||
+                  ss_csv_field(f, s->outputs[j]) || putc(',', f) == EOF ||
+                  write_num(f, s->S1[c]) || putc(',', f) == EOF ||
+                  write_num(f, s->S1_lo[c]) || putc(',', f) == EOF ||
+                  write_num(f, s->S1_hi[c]) || putc(',', f) == EOF ||
+                  write_num(f, s->ST[c]) || putc(',', f) == EOF ||
+                  write_num(f, s->ST_lo[c]) || putc(',', f) == EOF ||
+                  write_num(f, s->ST_hi[c]) || putc('\n', f) == EOF;
+        }
+    if (bad)
+        return ss_err_set(err, SS_EIO, "", "writing CSV failed");
+    return write_end(f, err);
+}

@@ -1,0 +1,431 @@
+/*
+ * sketch.c - merging t-digest (Dunning & Ertl, "Computing extremely accurate
+ * quantiles using t-digests", 2019) with the k1 scale function.
+ *
+ * One array holds the merged centroids [0, nc), sorted by mean, followed by
+ * the buffer of incoming weighted points [nc, nc + nb).  When the array is
+ * full, it grows (doubling) up to its fixed bound; at the bound the buffer
+ * is sorted (an inlined quicksort), merged with the centroids through a
+ * scratch array, and the sorted whole is merged in place in one greedy
+ * pass (without memory for the scratch, everything is sorted in place,
+ * with the same outcome): a run of points
+ * joins the current centroid while the centroid stays within one unit of k,
+ * k(q) = delta / (2 pi) asin(2q - 1).  Any two neighbouring centroids span
+ * more than one unit of k, whose range is delta / 2, so at most delta + 2
+ * centroids survive a pass and the bound 3 * (ceil(delta) + 4) always leaves
+ * room for a buffer of at least 2 * delta points.  Passes alternate between
+ * left-to-right and right-to-left, which removes the bias a one-directional
+ * greedy merge has.  Ties in the sort are broken by weight, and entries equal
+ * in both are identical (-0 is stored as +0), so an unstable sort cannot leak
+ * into the result: the sketch is a deterministic function of its inputs.
+ * Quantiles interpolate between centroid centres, treat singletons as exact
+ * points, and use the exact minimum and maximum at the ends (as in the
+ * reference MergingDigest).  Depends only on the C library.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "stratsim/sketch.h"
+
+#define SKETCH_PI 3.14159265358979323846
+
+typedef struct centroid {
+    double m; /* mean */
+    double w; /* weight */
+} centroid;
+
+struct ss_sketch {
+    double delta;    /* compression */
+    size_t cap_max;  /* bound on entries (centroids + buffer) */
+    size_t cap;      /* entries allocated */
+    size_t nc, nb;   /* merged centroids, buffered points */
+    centroid *c;
+    double total;    /* sum of weights */
+    uint64_t count;  /* values summarised */
+    double min, max;
+    unsigned long passes; /* merge passes done (direction alternates) */
+};
+
+int ss_sketch_new(ss_sketch **out, double compression, ss_err *err)
+{
+    ss_sketch *s;
+    *out = NULL;
+    if (compression == 0.0)
+        compression = SS_SKETCH_COMPRESSION;
+    if (!(compression >= 10.0 && compression <= 1e5))
+        return ss_err_set(err, SS_EINVAL, "", "sketch compression must be in [10, 100000] (got %g)",
+                          compression);
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    s->delta = compression;
+    s->cap_max = 3 * ((size_t)ceil(compression) + 4);
+    s->min = NAN;
+    s->max = NAN;
+    *out = s;
+    return SS_OK;
+}
+
+void ss_sketch_free(ss_sketch *s)
+{
+    if (!s)
+        return;
+    free(s->c);
+    free(s);
+}
+
+void ss_sketch_reset(ss_sketch *s)
+{
+    s->nc = s->nb = 0;
+    s->total = 0.0;
+    s->count = 0;
+    s->min = s->max = NAN;
+    s->passes = 0;
+}
+
+/* Order by mean, then weight: a total preorder whose ties are identical. */
+static int before(const centroid *a, const centroid *b)
+{
+    return a->m < b->m || (a->m == b->m && a->w < b->w);
+}
+
+static void swap_c(centroid *a, centroid *b)
+{
+    centroid t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/*
+ * Sort c[0, n) by (mean, weight): quicksort (median of three, Hoare
+ * partition, which stays O(n log n) on runs of equal keys) with insertion
+ * sort for short ranges; recursion only into the smaller part.  Inlined
+ * comparisons make the compression about three times faster than qsort().
+ */
+static void sort_centroids(centroid *c, size_t n)
+{
+    while (n > 16) {
+        size_t mid = n / 2, i, j;
+        centroid pivot;
+        if (before(&c[mid], &c[0]))
+            swap_c(&c[mid], &c[0]);
+        if (before(&c[n - 1], &c[0]))
+            swap_c(&c[n - 1], &c[0]);
+        if (before(&c[n - 1], &c[mid]))
+            swap_c(&c[n - 1], &c[mid]);
+        pivot = c[mid];
+        i = 0;
+        j = n - 1;
+        for (;;) {
+            while (before(&c[i], &pivot))
+                i++;
+            while (before(&pivot, &c[j]))
+                j--;
+            if (i >= j)
+                break;
+            swap_c(&c[i], &c[j]);
+            i++;
+            j--;
+        }
+        /* c[0, j] <= pivot <= c[j + 1, n) */
+        if (j + 1 < n - (j + 1)) {
+            sort_centroids(c, j + 1);
+            c += j + 1;
+            n -= j + 1;
+        } else {
+            sort_centroids(c + j + 1, n - (j + 1));
+            n = j + 1;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        centroid x = c[i];
+        size_t k = i;
+        while (k > 0 && before(&x, &c[k - 1])) {
+            c[k] = c[k - 1];
+            k--;
+        }
+        c[k] = x;
+    }
+}
+
+/* k1 scale function and its inverse, for compression delta. */
+static double k1(double q, double delta)
+{
+    if (q <= 0.0)
+        return -delta / 4.0;
+    if (q >= 1.0)
+        return delta / 4.0;
+    return delta / (2.0 * SKETCH_PI) * asin(2.0 * q - 1.0);
+}
+
+static double k1_inv(double k, double delta)
+{
+    double a = k * 2.0 * SKETCH_PI / delta;
+    if (a >= SKETCH_PI / 2.0)
+        return 1.0;
+    if (a <= -SKETCH_PI / 2.0)
+        return 0.0;
+    return (sin(a) + 1.0) / 2.0;
+}
+
+/* Merge point x into centroid cur. */
+static void absorb(centroid *cur, const centroid *x)
+{
+    double w = cur->w + x->w;
+    cur->m += (x->m - cur->m) * (x->w / w);
+    cur->w = w;
+}
+
+/*
+ * Merge the sorted c[0, n) greedily in place; returns the number of
+ * centroids left at the front of c.  `reverse` walks right to left (the k1
+ * scale is symmetric, so the same limit applies with q counted from the right).
+ */
+static size_t merge_pass(centroid *c, size_t n, double total, double delta, int reverse)
+{
+    double so_far = 0.0, limit;
+    centroid cur;
+    size_t i, out;
+    if (n == 0)
+        return 0;
+    limit = total * k1_inv(k1(0.0, delta) + 1.0, delta);
+    if (!reverse) {
+        cur = c[0];
+        out = 0;
+        for (i = 1; i < n; i++) {
+            if (so_far + cur.w + c[i].w <= limit) {
+                absorb(&cur, &c[i]);
+            } else {
+                c[out++] = cur;
+                so_far += cur.w;
+                limit = total * k1_inv(k1(so_far / total, delta) + 1.0, delta);
+                cur = c[i];
+            }
+        }
+        c[out++] = cur;
+        return out;
+    }
+    cur = c[n - 1];
+    out = n; /* entries [out, n) are written */
+    for (i = n - 1; i-- > 0;) {
+        if (so_far + cur.w + c[i].w <= limit) {
+            absorb(&cur, &c[i]);
+        } else {
+            c[--out] = cur;
+            so_far += cur.w;
+            limit = total * k1_inv(k1(so_far / total, delta) + 1.0, delta);
+            cur = c[i];
+        }
+    }
+    c[--out] = cur;
+    memmove(c, c + out, (n - out) * sizeof *c);
+    return n - out;
+}
+
+/*
+ * Sort c[0, nc + nb), whose first nc entries are already sorted: sort the
+ * rest, then merge the two runs through a scratch array.  Without memory for
+ * the scratch, sort everything in place: the outcome is the same, since
+ * entries that compare equal are identical (zeros are stored as +0).
+ */
+static void sort_entries(centroid *c, size_t nc, size_t nb)
+{
+    size_t n = nc + nb, i = 0, j = nc, k = 0;
+    centroid *tmp = nc > 0 ? malloc(n * sizeof *tmp) : NULL;
+    if (!tmp) {
+        sort_centroids(c, n);
+        return;
+    }
+    sort_centroids(c + nc, nb);
+    while (i < nc && j < n)
+        tmp[k++] = before(&c[j], &c[i]) ? c[j++] : c[i++];
+    while (i < nc)
+        tmp[k++] = c[i++];
+    while (j < n)
+        tmp[k++] = c[j++];
+    memcpy(c, tmp, n * sizeof *c);
+    free(tmp);
+}
+
+int ss_sketch_compress(ss_sketch *s)
+{
+    if (s->nb == 0)
+        return SS_OK;
+    sort_entries(s->c, s->nc, s->nb);
+    s->nc = merge_pass(s->c, s->nc + s->nb, s->total, s->delta, (int)(s->passes & 1));
+    s->nb = 0;
+    s->passes++;
+    return SS_OK;
+}
+
+/* Append a weighted point, growing or compressing as needed. */
+static int push(ss_sketch *s, double x, double w)
+{
+    if (s->nc + s->nb == s->cap) {
+        if (s->cap < s->cap_max) {
+            size_t ncap = s->cap ? 2 * s->cap : 32;
+            centroid *nc;
+            if (ncap > s->cap_max)
+                ncap = s->cap_max;
+            nc = realloc(s->c, ncap * sizeof *nc);
+            if (!nc)
+                return SS_ENOMEM;
+            s->c = nc;
+            s->cap = ncap;
+        } else {
+            ss_sketch_compress(s);
+        }
+    }
+    s->c[s->nc + s->nb].m = x;
+    s->c[s->nc + s->nb].w = w;
+    s->nb++;
+    s->total += w;
+    return SS_OK;
+}
+
+int ss_sketch_add(ss_sketch *s, double x)
+{
+    int rc;
+    if (!isfinite(x))
+        return SS_EINVAL;
+    if (x == 0.0)
+        x = 0.0; /* -0 -> +0: equal entries must be identical (see sort_entries) */
+    if ((rc = push(s, x, 1.0)))
+        return rc;
+    if (s->count == 0 || x < s->min)
+        s->min = x;
+    if (s->count == 0 || x > s->max)
+        s->max = x;
+    s->count++;
+    return SS_OK;
+}
+
+int ss_sketch_merge(ss_sketch *dst, const ss_sketch *src)
+{
+    size_t j, n = src->nc + src->nb;
+    double mn, mx;
+    uint64_t cnt;
+    int rc;
+    if (src->count == 0)
+        return SS_OK;
+    mn = dst->count ? fmin(dst->min, src->min) : src->min;
+    mx = dst->count ? fmax(dst->max, src->max) : src->max;
+    cnt = dst->count;
+    /* reserve first, so that the pushes below cannot fail half-way */
+    if (dst->cap < dst->cap_max && dst->nc + dst->nb + n > dst->cap) {
+        size_t need = dst->nc + dst->nb + n;
+        centroid *c = realloc(dst->c, (need < dst->cap_max ? need : dst->cap_max) * sizeof *c);
+        if (!c)
+            return SS_ENOMEM;
+        dst->c = c;
+        dst->cap = need < dst->cap_max ? need : dst->cap_max;
+    }
+    for (j = 0; j < n; j++)
+        if ((rc = push(dst, src->c[j].m, src->c[j].w)))
+            return rc;
+    dst->count = cnt + src->count;
+    dst->min = mn;
+    dst->max = mx;
+    return SS_OK;
+}
+
+/* a + (b - a) * t, exact when a == b, kept within [min(a,b), max(a,b)]. */
+static double lerp(double a, double b, double t)
+{
+    double x = a + (b - a) * t;
+    double lo = fmin(a, b), hi = fmax(a, b);
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* Quantile from merged centroids (the MergingDigest interpolation). */
+static double quantile_merged(const centroid *c, size_t n, double total,
+                              double mn, double mx, double q)
+{
+    double index, so_far;
+    size_t i;
+    if (n == 0 || !(q >= 0.0 && q <= 1.0))
+        return NAN;
+    if (q == 0.0)
+        return mn;
+    if (q == 1.0)
+        return mx;
+    index = q * total;
+    if (index < 1.0)
+        return mn;
+    if (index > total - 1.0)
+        return mx;
+    if (c[0].w > 1.0 && index < c[0].w / 2.0) {
+        /* between the minimum and the first centroid's centre */
+        double span = c[0].w / 2.0 - 1.0;
+        return span > 0 ? lerp(mn, c[0].m, (index - 1.0) / span) : c[0].m;
+    }
+    if (c[n - 1].w > 1.0 && total - index <= c[n - 1].w / 2.0) {
+        double span = c[n - 1].w / 2.0 - 1.0;
+        return span > 0 ? lerp(mx, c[n - 1].m, (total - index - 1.0) / span) : c[n - 1].m;
+    }
+    so_far = c[0].w / 2.0;
+    for (i = 0; i + 1 < n; i++) {
+        double dw = (c[i].w + c[i + 1].w) / 2.0;
+        if (so_far + dw > index) {
+            double left = 0.0, right = 0.0, z1, z2;
+            if (c[i].w == 1.0) {
+                if (index - so_far < 0.5)
+                    return c[i].m;
+                left = 0.5;
+            }
+            if (c[i + 1].w == 1.0) {
+                if (so_far + dw - index <= 0.5)
+                    return c[i + 1].m;
+                right = 0.5;
+            }
+            z1 = index - so_far - left;
+            z2 = so_far + dw - index - right;
+            if (z1 + z2 <= 0)
+                return c[i].m;
+            return lerp(c[i].m, c[i + 1].m, z1 / (z1 + z2));
+        }
+        so_far += dw;
+    }
+    return c[n - 1].m;
+}
+
+int ss_sketch_quantiles(const ss_sketch *s, const double *q, size_t n, double *out)
+{
+    const centroid *c = s->c;
+    centroid *tmp = NULL;
+    size_t j, nc = s->nc;
+    if (s->nb > 0) {
+        nc = s->nc + s->nb;
+        tmp = malloc(nc * sizeof *tmp);
+        if (!tmp) {
+            for (j = 0; j < n; j++)
+                out[j] = NAN;
+            return SS_ENOMEM;
+        }
+        memcpy(tmp, s->c, nc * sizeof *tmp);
+        sort_centroids(tmp, nc);
+        nc = merge_pass(tmp, nc, s->total, s->delta, (int)(s->passes & 1));
+        c = tmp;
+    }
+    for (j = 0; j < n; j++)
+        out[j] = s->count ? quantile_merged(c, nc, s->total, s->min, s->max, q[j]) : NAN;
+    free(tmp);
+    return SS_OK;
+}
+
+double ss_sketch_quantile(const ss_sketch *s, double q)
+{
+    double v;
+    ss_sketch_quantiles(s, &q, 1, &v);
+    return v;
+}
+
+uint64_t ss_sketch_count(const ss_sketch *s) { return s->count; }
+double ss_sketch_min(const ss_sketch *s) { return s->count ? s->min : NAN; }
+double ss_sketch_max(const ss_sketch *s) { return s->count ? s->max : NAN; }
+double ss_sketch_compression(const ss_sketch *s) { return s->delta; }
+
+size_t ss_sketch_memory(const ss_sketch *s)
+{
+    return sizeof *s + s->cap * sizeof *s->c;
+}

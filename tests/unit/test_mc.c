@@ -1,0 +1,898 @@
+/*
+ * test_mc.c - the Monte Carlo engine and its parts: distributions (sample
+ * moments against the analytic mean and variance, the quantile function
+ * against the empirical CDF, truncated-normal tails, validation and the text
+ * form), the t-digest sketch (rank error against exact quantiles, merging,
+ * determinism), and ss_mc_run (bit-identical results for 1, 2, 3 and 4
+ * threads, also with worker-dependent delays; degenerate distributions; a
+ * parameter with a known effect; failing runs; callbacks; interruption; CSV
+ * output).
+ *
+ * Statistical tolerances are stated as multiples of the standard error with
+ * fixed seeds, so the tests are deterministic.  `test_mc determinism` runs
+ * only the thread-determinism tests (used for the ThreadSanitizer build).
+ */
+#include "test_util.h"
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include "stratsim.h"
+#include "stratsim/dist.h"
+#include "stratsim/mc.h"
+#include "stratsim/sketch.h"
+
+#define NSAMPLE 200000
+
+static char *xstrdup(const char *s)
+{
+    char *d = malloc(strlen(s) + 1);
+    assert_non_null(d);
+    strcpy(d, s);
+    return d;
+}
+
+/* A model with segments s1..sK and providers p1..pN, equal shares. */
+static ss_model *mk(size_t K, size_t N)
+{
+    ss_model *m = ss_model_new(K, N);
+    size_t i, k;
+    char buf[32];
+    assert_non_null(m);
+    for (k = 0; k < K; k++) {
+        snprintf(buf, sizeof buf, "s%zu", k + 1);
+        m->seg[k].id = xstrdup(buf);
+        m->seg[k].size = 100.0 * (double)(k + 1);
+    }
+    for (i = 0; i < N; i++) {
+        snprintf(buf, sizeof buf, "p%zu", i + 1);
+        m->prov[i].id = xstrdup(buf);
+        for (k = 0; k < K; k++)
+            m->prov[i].share[k] = 1.0 / (double)N;
+    }
+    m->t0 = 0.0;
+    m->t1 = 5.0;
+    m->step = 0.5;
+    return m;
+}
+
+static ss_dist D(ss_dist_kind kind, double a, double b, double c, double d)
+{
+    ss_dist x;
+    x.kind = kind;
+    x.p[0] = a;
+    x.p[1] = b;
+    x.p[2] = c;
+    x.p[3] = d;
+    return x;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* ------------------------------------------------------------ distributions */
+
+static const struct {
+    const char *label;
+    ss_dist d;
+} cases[] = {
+    { "fixed(3)", { SS_DIST_FIXED, { 3, 0, 0, 0 } } },
+    { "normal(0.2, 0.03)", { SS_DIST_NORMAL, { 0.2, 0.03, 0, 0 } } },
+    { "lognormal(0, 1)", { SS_DIST_LOGNORMAL, { 0, 1, 0, 0 } } },
+    { "lognormal(-1, 0.3)", { SS_DIST_LOGNORMAL, { -1, 0.3, 0, 0 } } },
+    { "uniform(0.15, 0.3)", { SS_DIST_UNIFORM, { 0.15, 0.3, 0, 0 } } },
+    { "triangular(1, 2, 5)", { SS_DIST_TRIANGULAR, { 1, 2, 5, 0 } } },
+    { "triangular(0, 0, 1)", { SS_DIST_TRIANGULAR, { 0, 0, 1, 0 } } },
+    { "beta(2, 5)", { SS_DIST_BETA, { 2, 5, 0, 1 } } },
+    { "beta(0.5, 5, 10, 20)", { SS_DIST_BETA, { 0.5, 5, 10, 20 } } },
+    { "truncnormal(0.2, 0.1, 0, 1)", { SS_DIST_TRUNCNORMAL, { 0.2, 0.1, 0, 1 } } },
+    { "truncnormal(0, 1, 1.5, inf)", { SS_DIST_TRUNCNORMAL, { 0, 1, 1.5, INFINITY } } },
+    { "truncnormal(0, 1, -inf, -2)", { SS_DIST_TRUNCNORMAL, { 0, 1, -INFINITY, -2 } } },
+    { "truncnormal(5, 2, 9, 12)", { SS_DIST_TRUNCNORMAL, { 5, 2, 9, 12 } } },
+    { "truncnormal(0, 1, 40, 41)", { SS_DIST_TRUNCNORMAL, { 0, 1, 40, 41 } } },
+    { "truncnormal(0, 1, -inf, -60)", { SS_DIST_TRUNCNORMAL, { 0, 1, -INFINITY, -60 } } },
+};
+#define NCASES (sizeof cases / sizeof cases[0])
+
+/* Sample mean and variance within 5 standard errors of the analytic ones. */
+static void test_dist_moments(void **state)
+{
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    double *x = malloc(NSAMPLE * sizeof *x);
+    size_t c, i;
+    (void)state;
+    assert_non_null(x);
+    gsl_rng_set(rng, 20240601);
+    for (c = 0; c < NCASES; c++) {
+        const ss_dist *d = &cases[c].d;
+        double mean = 0, m2 = 0, m4 = 0, mu = ss_dist_mean(d), var = ss_dist_variance(d);
+        double se_mean, se_var, lo = ss_dist_quantile(d, 0), hi = ss_dist_quantile(d, 1);
+        assert_int_equal(ss_dist_validate(d, NULL, NULL), SS_OK);
+        for (i = 0; i < NSAMPLE; i++) {
+            x[i] = ss_dist_sample(d, rng);
+            if (!(x[i] >= lo && x[i] <= hi))
+                fail_msg("%s: draw %.17g outside the support [%g, %g]", cases[c].label, x[i], lo, hi);
+            mean += x[i];
+        }
+        mean /= NSAMPLE;
+        for (i = 0; i < NSAMPLE; i++) {
+            double e = x[i] - mean;
+            m2 += e * e;
+            m4 += e * e * e * e;
+        }
+        m2 /= NSAMPLE - 1;
+        m4 /= NSAMPLE;
+        if (d->kind == SS_DIST_FIXED) {
+            assert_true(mean == 3.0 && m2 == 0.0 && mu == 3.0 && var == 0.0);
+            continue;
+        }
+        se_mean = sqrt(var / NSAMPLE);
+        se_var = sqrt(fmax(m4 - m2 * m2, 0) / NSAMPLE);
+        if (fabs(mean - mu) > 5 * se_mean)
+            fail_msg("%s: sample mean %.10g, analytic %.10g, SE %.3g", cases[c].label, mean, mu, se_mean);
+        if (fabs(m2 - var) > 5 * se_var)
+            fail_msg("%s: sample variance %.10g, analytic %.10g, SE %.3g", cases[c].label, m2, var, se_var);
+    }
+    free(x);
+    gsl_rng_free(rng);
+}
+
+/* The empirical CDF at F^-1(q) is q within 5 binomial standard errors. */
+static void test_dist_quantile(void **state)
+{
+    static const double qs[] = { 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999 };
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    double *x = malloc(NSAMPLE * sizeof *x);
+    size_t c, i, j;
+    (void)state;
+    gsl_rng_set(rng, 7);
+    for (c = 1; c < NCASES; c++) {
+        const ss_dist *d = &cases[c].d;
+        double prev = -INFINITY;
+        for (i = 0; i < NSAMPLE; i++)
+            x[i] = ss_dist_sample(d, rng);
+        qsort(x, NSAMPLE, sizeof *x, cmp_double);
+        for (j = 0; j < sizeof qs / sizeof qs[0]; j++) {
+            double v = ss_dist_quantile(d, qs[j]), F, se = sqrt(qs[j] * (1 - qs[j]) / NSAMPLE);
+            size_t lo = 0, hi = NSAMPLE;
+            if (!isfinite(v) || v < prev)
+                fail_msg("%s: quantile(%g) = %g not finite or not increasing", cases[c].label, qs[j], v);
+            prev = v;
+            while (lo < hi) { /* count of draws <= v */
+                size_t mid = (lo + hi) / 2;
+                if (x[mid] <= v)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            F = (double)lo / NSAMPLE;
+            if (fabs(F - qs[j]) > 5 * se + 1.0 / NSAMPLE)
+                fail_msg("%s: empirical CDF at quantile(%g) = %.10g is %.6g (SE %.2g)",
+                         cases[c].label, qs[j], v, F, se);
+        }
+    }
+    assert_true(isnan(ss_dist_quantile(&cases[1].d, 1.5)));
+    assert_true(ss_dist_quantile(&cases[1].d, 0.0) == -INFINITY);
+    assert_true(ss_dist_quantile(&cases[1].d, 1.0) == INFINITY);
+    free(x);
+    gsl_rng_free(rng);
+}
+
+/* Truncated normal far out in the tails and on very narrow intervals. */
+static void test_truncnormal_tails(void **state)
+{
+    ss_dist far = D(SS_DIST_TRUNCNORMAL, 0, 1, 100, 101);     /* 100 sd out */
+    ss_dist low = D(SS_DIST_TRUNCNORMAL, 10, 2, -INFINITY, -500);
+    ss_dist narrow = D(SS_DIST_TRUNCNORMAL, 0, 1, 2, 2 + 1e-9);
+    ss_dist wide = D(SS_DIST_TRUNCNORMAL, 3, 0.5, -INFINITY, INFINITY);
+    double q, prev = -INFINITY, a = 100.0;
+    (void)state;
+    /* one-sided tail beyond a: mean = a + 1/a - 2/a^3 + ..., var = 1/a^2 - 6/a^4 + ... */
+    assert_rel(ss_dist_mean(&far), a + 1 / a - 2 / (a * a * a), 1e-9);
+    assert_rel(ss_dist_variance(&far), 1 / (a * a) - 6 / (a * a * a * a), 1e-6);
+    for (q = 0.0; q <= 1.0; q += 0.0625) {
+        double v = ss_dist_quantile(&far, q);
+        assert_true(v >= 100 && v <= 101 && v >= prev);
+        prev = v;
+    }
+    /* median of the exponential-like tail: a + ln 2 / a, to O(1/a^3) */
+    assert_close(ss_dist_quantile(&far, 0.5), a + log(2) / a, 1e-5);
+    assert_true(ss_dist_quantile(&low, 0.5) <= -500 && ss_dist_quantile(&low, 0.5) > -501);
+    assert_close(ss_dist_mean(&low), 10 - 2 * (255 + 1 / 255.0), 1e-4);
+    /* narrow: nearly uniform on [2, 2 + 1e-9] */
+    assert_close(ss_dist_mean(&narrow), 2 + 0.5e-9, 1e-12);
+    assert_rel(ss_dist_variance(&narrow), 1e-18 / 12, 1e-3);
+    assert_close(ss_dist_quantile(&narrow, 0.5), 2 + 0.5e-9, 1e-11);
+    /* untruncated: the normal itself */
+    assert_close(ss_dist_mean(&wide), 3, 1e-14);
+    assert_close(ss_dist_variance(&wide), 0.25, 1e-14);
+    assert_close(ss_dist_quantile(&wide, 0.975), 3 + 0.5 * 1.959963984540054, 1e-9);
+}
+
+static void test_dist_text_and_validation(void **state)
+{
+    ss_dist d;
+    ss_err e = { 0 };
+    char buf[128];
+    double p3[] = { 2, 5, 0 };
+    (void)state;
+    assert_int_equal(ss_dist_parse(&d, "normal(0.2, 0.03)", NULL, &e), SS_OK);
+    assert_int_equal(d.kind, SS_DIST_NORMAL);
+    assert_true(d.p[0] == 0.2 && d.p[1] == 0.03);
+    ss_dist_format(buf, sizeof buf, &d);
+    assert_string_equal(buf, "normal(0.2, 0.03)");
+    assert_int_equal(ss_dist_parse(&d, " beta( 2 ,5 ) ", NULL, &e), SS_OK);
+    assert_true(d.p[2] == 0 && d.p[3] == 1);
+    ss_dist_format(buf, sizeof buf, &d);
+    assert_string_equal(buf, "beta(2, 5)");
+    assert_int_equal(ss_dist_parse(&d, "beta(0.5,5,10,20)", NULL, &e), SS_OK);
+    ss_dist_format(buf, sizeof buf, &d);
+    assert_string_equal(buf, "beta(0.5, 5, 10, 20)");
+    assert_int_equal(ss_dist_parse(&d, "truncnormal(0.1, 0.05, 0, inf)", NULL, &e), SS_OK);
+    assert_true(d.p[3] == INFINITY);
+    ss_dist_format(buf, sizeof buf, &d);
+    assert_string_equal(buf, "truncnormal(0.1, 0.05, 0, inf)");
+    assert_int_equal(ss_dist_format(buf, 4, &d), (int)strlen("truncnormal(0.1, 0.05, 0, inf)"));
+    assert_string_equal(buf, "tru");
+    assert_int_equal(ss_dist_parse(&d, "triangular(1, 3, 0.2e1)", NULL, &e), SS_EINVAL);
+    assert_non_null(strstr(e.msg, "mode must be <= b"));
+
+    assert_int_equal(ss_dist_parse(&d, "normal(0, -1)", "segments.public.growth", &e), SS_EINVAL);
+    assert_string_equal(e.msg, "normal(mean, sd): sd must be > 0 (use fixed(x) for a constant) (got -1)");
+    assert_string_equal(e.path, "segments.public.growth");
+    assert_int_equal(ss_dist_parse(&d, "uniform(2, 1)", NULL, &e), SS_EINVAL);
+    assert_string_equal(e.msg, "uniform(a, b): a must be < b (got 2 and 1)");
+    assert_int_equal(ss_dist_parse(&d, "gamma(1, 2)", NULL, &e), SS_EINVAL);
+    assert_non_null(strstr(e.msg, "unknown distribution"));
+    assert_int_equal(ss_dist_parse(&d, "normal(1)", NULL, &e), SS_EINVAL);
+    assert_non_null(strstr(e.msg, "normal takes 2 parameters, got 1"));
+    assert_int_equal(ss_dist_parse(&d, "normal(1, 2", NULL, &e), SS_EINVAL);
+    assert_int_equal(ss_dist_parse(&d, "normal(1, x)", NULL, &e), SS_EINVAL);
+    assert_int_equal(ss_dist_parse(&d, "normal(1, 2) z", NULL, &e), SS_EINVAL);
+    assert_int_equal(ss_dist_parse(&d, "normal(nan, 2)", NULL, &e), SS_EINVAL);
+    assert_int_equal(ss_dist_parse(&d, "normal(inf, 2)", NULL, &e), SS_EINVAL);
+    assert_int_equal(ss_dist_make(&d, SS_DIST_BETA, p3, 3, NULL, &e), SS_EINVAL);
+    assert_non_null(strstr(e.msg, "beta takes 2 or 4 parameters, got 3"));
+    assert_int_equal(ss_dist_make(&d, SS_DIST_BETA, p3, 2, NULL, &e), SS_OK);
+    assert_int_equal(ss_dist_parse(&d, "beta(0, 1)", NULL, &e), SS_EINVAL);
+    assert_non_null(strstr(e.msg, "alpha must be > 0"));
+    assert_int_equal(ss_dist_parse(&d, "truncnormal(0, 1, 3, 3)", NULL, &e), SS_EINVAL);
+    assert_int_equal(ss_dist_parse(&d, "fixed(-inf)", NULL, &e), SS_EINVAL);
+    assert_int_equal(ss_dist_kind_parse("lognormal"), SS_DIST_LOGNORMAL);
+    assert_int_equal(ss_dist_kind_parse("Normal"), -1);
+    assert_string_equal(ss_dist_kind_name(SS_DIST_TRUNCNORMAL), "truncnormal");
+    assert_int_equal(ss_dist_nparams_min(SS_DIST_BETA), 2);
+    assert_int_equal(ss_dist_nparams_max(SS_DIST_BETA), 4);
+}
+
+/* ------------------------------------------------------------------ sketch */
+
+static const double sketch_q[] = { 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99 };
+#define NSQ (sizeof sketch_q / sizeof sketch_q[0])
+#define SKETCH_N 100000
+#define RANK_BOUND 0.005
+
+/* |q - empirical CDF| at the estimate (0 if q lies within the estimate's rank range). */
+static double rank_error(const double *sorted, size_t n, double est, double q)
+{
+    size_t lo = 0, hi = n, below, upto;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (sorted[mid] < est)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    below = lo;
+    hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (sorted[mid] <= est)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    upto = lo;
+    if (q * n < below)
+        return (below - q * n) / n;
+    if (q * n > upto)
+        return (q * n - upto) / n;
+    return 0.0;
+}
+
+static double max_rank_error(const ss_sketch *s, const double *sorted, size_t n)
+{
+    double worst = 0.0, est[NSQ];
+    size_t j;
+    assert_int_equal(ss_sketch_quantiles(s, sketch_q, NSQ, est), SS_OK);
+    for (j = 0; j < NSQ; j++)
+        worst = fmax(worst, rank_error(sorted, n, est[j], sketch_q[j]));
+    return worst;
+}
+
+static void test_sketch_accuracy(void **state)
+{
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    double *x = malloc(SKETCH_N * sizeof *x);
+    int which;
+    (void)state;
+    gsl_rng_set(rng, 99);
+    for (which = 0; which < 3; which++) {
+        ss_sketch *s, *a, *b;
+        size_t i;
+        double e1, e2;
+        assert_int_equal(ss_sketch_new(&s, 0, NULL), SS_OK);
+        assert_int_equal(ss_sketch_new(&a, 0, NULL), SS_OK);
+        assert_int_equal(ss_sketch_new(&b, 0, NULL), SS_OK);
+        for (i = 0; i < SKETCH_N; i++) {
+            x[i] = which == 0 ? gsl_ran_lognormal(rng, 0, 1)
+                 : which == 1 ? gsl_ran_exponential(rng, 1)
+                 : gsl_ran_beta(rng, 0.5, 5);
+            assert_int_equal(ss_sketch_add(s, x[i]), SS_OK);
+            assert_int_equal(ss_sketch_add(i < SKETCH_N / 2 ? a : b, x[i]), SS_OK);
+        }
+        assert_int_equal(ss_sketch_merge(a, b), SS_OK);
+        assert_true(ss_sketch_memory(s) < 16 * 1024);
+        qsort(x, SKETCH_N, sizeof *x, cmp_double);
+        assert_true(ss_sketch_count(s) == SKETCH_N && ss_sketch_count(a) == SKETCH_N);
+        assert_true(ss_sketch_min(s) == x[0] && ss_sketch_max(s) == x[SKETCH_N - 1]);
+        assert_true(ss_sketch_min(a) == x[0] && ss_sketch_max(a) == x[SKETCH_N - 1]);
+        assert_true(ss_sketch_quantile(s, 0) == x[0] && ss_sketch_quantile(s, 1) == x[SKETCH_N - 1]);
+        e1 = max_rank_error(s, x, SKETCH_N);
+        e2 = max_rank_error(a, x, SKETCH_N);
+        print_message("sketch %s: max |rank error| %.2e (single), %.2e (merged 5e4 + 5e4), %zu bytes\n",
+                      which == 0 ? "lognormal(0,1)" : which == 1 ? "exponential(1)" : "beta(0.5,5)",
+                      e1, e2, ss_sketch_memory(s));
+        assert_true(e1 <= RANK_BOUND);
+        assert_true(e2 <= RANK_BOUND);
+        ss_sketch_free(s);
+        ss_sketch_free(a);
+        ss_sketch_free(b);
+    }
+    free(x);
+    gsl_rng_free(rng);
+}
+
+static void test_sketch_basics(void **state)
+{
+    ss_sketch *s, *t;
+    ss_err e = { 0 };
+    double q1, q2;
+    int i;
+    (void)state;
+    assert_int_equal(ss_sketch_new(&s, 5, &e), SS_EINVAL);
+    assert_null(s);
+    assert_int_equal(ss_sketch_new(&s, 0, &e), SS_OK);
+    assert_true(ss_sketch_compression(s) == SS_SKETCH_COMPRESSION);
+    assert_true(isnan(ss_sketch_quantile(s, 0.5)) && isnan(ss_sketch_min(s)));
+    assert_int_equal(ss_sketch_add(s, NAN), SS_EINVAL);
+    assert_int_equal(ss_sketch_add(s, INFINITY), SS_EINVAL);
+    assert_true(ss_sketch_count(s) == 0);
+    for (i = 0; i < 7; i++)
+        assert_int_equal(ss_sketch_add(s, 4.25), SS_OK);
+    /* a constant stays exact */
+    assert_true(ss_sketch_quantile(s, 0.3) == 4.25 && ss_sketch_quantile(s, 0.999) == 4.25);
+    ss_sketch_reset(s);
+    for (i = 1; i <= 5; i++)
+        ss_sketch_add(s, i);
+    assert_true(ss_sketch_quantile(s, 0) == 1 && ss_sketch_quantile(s, 1) == 5);
+    assert_true(ss_sketch_quantile(s, 0.5) == 3);
+    assert_true(isnan(ss_sketch_quantile(s, -0.1)));
+    /* same sequence, same answers, bit for bit; querying does not change the state */
+    assert_int_equal(ss_sketch_new(&t, 0, NULL), SS_OK);
+    ss_sketch_reset(s);
+    for (i = 0; i < 100000; i++) {
+        double x = sin(i * 0.7) * 1000 + i % 17;
+        ss_sketch_add(s, x);
+        ss_sketch_add(t, x);
+        if (i % 9973 == 0)
+            (void)ss_sketch_quantile(s, 0.3);
+    }
+    q1 = ss_sketch_quantile(s, 0.37);
+    q2 = ss_sketch_quantile(t, 0.37);
+    assert_memory_equal(&q1, &q2, sizeof q1);
+    ss_sketch_compress(t);
+    q2 = ss_sketch_quantile(t, 0.37);
+    assert_memory_equal(&q1, &q2, sizeof q1);
+    ss_sketch_free(s);
+    ss_sketch_free(t);
+    ss_sketch_free(NULL);
+}
+
+/* --------------------------------------------------------------- the engine */
+
+static const ss_mc_param mc_params[] = {
+    { "segments.s1.growth", { SS_DIST_NORMAL, { 0.05, 0.02, 0, 0 } } },
+    { "providers.p1.reinvest", { SS_DIST_UNIFORM, { 0.1, 0.3, 0, 0 } } },
+};
+static const ss_mc_outage mc_outages[] = {
+    { "p1", 0.8, { SS_DIST_UNIFORM, { 0.02, 0.1, 0, 0 } } },
+    { "p3", 0.3, { SS_DIST_BETA, { 2, 8, 0, 1 } } },
+};
+
+static ss_mc_result *mc_ok(const ss_model *m, const ss_mc_param *p, size_t np,
+                           const ss_mc_outage *o, size_t no, const ss_mc_opts *opts)
+{
+    ss_mc_result *r = NULL;
+    ss_err e = { 0 };
+    int rc = ss_mc_run(&r, m, p, np, o, no, opts, &e);
+    if (rc)
+        fail_msg("ss_mc_run failed (%d): %s [%s]", rc, e.msg, e.path);
+    assert_non_null(r);
+    return r;
+}
+
+static void same_result(const ss_result *a, const ss_result *b)
+{
+    assert_int_equal(a->nt, b->nt);
+    assert_memory_equal(a->t, b->t, a->nt * sizeof *a->t);
+    assert_memory_equal(a->ps, b->ps, a->nt * SS_NPS * a->np * a->nk * sizeof *a->ps);
+    assert_memory_equal(a->p, b->p, a->nt * SS_NP * a->np * sizeof *a->p);
+    assert_memory_equal(a->s, b->s, a->nt * SS_NS * a->nk * sizeof *a->s);
+    assert_int_equal(a->nextra, b->nextra);
+    if (a->nextra)
+        assert_memory_equal(a->extra, b->extra, a->nt * a->nextra * sizeof *a->extra);
+}
+
+static void same_mc(const ss_mc_result *a, const ss_mc_result *b)
+{
+    size_t j;
+    assert_true(ss_mc_result_runs(a) == ss_mc_result_runs(b));
+    same_result(ss_mc_result_mean(a), ss_mc_result_mean(b));
+    same_result(ss_mc_result_sd(a), ss_mc_result_sd(b));
+    same_result(ss_mc_result_min(a), ss_mc_result_min(b));
+    same_result(ss_mc_result_max(a), ss_mc_result_max(b));
+    assert_int_equal(ss_mc_result_nquantiles(a), ss_mc_result_nquantiles(b));
+    for (j = 0; j < ss_mc_result_nquantiles(a); j++)
+        same_result(ss_mc_result_quantile(a, j), ss_mc_result_quantile(b, j));
+}
+
+typedef struct order_check {
+    uint64_t next;
+    double sum_final_rel;  /* sum of p1's final reliability, in run order */
+} order_check;
+
+static int on_run_order(uint64_t run, const ss_result *r, void *payload, ss_err *err)
+{
+    order_check *oc = payload;
+    (void)err;
+    if (run != oc->next)
+        fail_msg("on_run called for run %llu, expected %llu", (unsigned long long)run,
+                 (unsigned long long)oc->next);
+    oc->next++;
+    oc->sum_final_rel += SS_RESULT_P(r, r->nt - 1, SS_P_RELIABILITY, 0);
+    return 0;
+}
+
+/* The prepare hook draws from the run's stream: still thread-independent. */
+static int prepare_lever(unsigned worker, uint64_t run, ss_model *m, gsl_rng *rng,
+                         ss_run_opts *ro, void *payload, ss_err *err)
+{
+    (void)worker;
+    (void)run;
+    (void)ro;
+    (void)payload;
+    (void)err;
+    ss_schedule_set_const(&m->prov[1].lever[0], 1.0 + 0.2 * gsl_rng_uniform(rng));
+    return 0;
+}
+
+/* The same, plus a sleep that varies with the worker: completion order changes. */
+static int prepare_jitter(unsigned worker, uint64_t run, ss_model *m, gsl_rng *rng,
+                          ss_run_opts *ro, void *payload, ss_err *err)
+{
+    struct timespec ts = { 0, (long)((run * 7919u + worker * 104729u) % 400u) * 1000L };
+    nanosleep(&ts, NULL);
+    return prepare_lever(worker, run, m, rng, ro, payload, err);
+}
+
+static void test_mc_determinism(void **state)
+{
+    ss_model *m = mk(2, 3);
+    ss_mc_result *r[4];
+    unsigned threads[4] = { 1, 2, 4, 3 };
+    order_check oc[4];
+    int i;
+    (void)state;
+    for (i = 0; i < 4; i++) {
+        ss_mc_opts o = SS_MC_OPTS_INIT;
+        o.runs = 1000;
+        o.seed = 42;
+        o.threads = threads[i];
+        o.on_run = on_run_order;
+        o.prepare = i == 3 ? prepare_jitter : prepare_lever;
+        memset(&oc[i], 0, sizeof oc[i]);
+        o.payload = &oc[i];
+        r[i] = mc_ok(m, mc_params, 2, mc_outages, 2, &o);
+        assert_true(oc[i].next == 1000);
+    }
+    same_mc(r[0], r[1]);
+    same_mc(r[0], r[2]);
+    same_mc(r[0], r[3]);
+    for (i = 1; i < 4; i++)
+        assert_memory_equal(&oc[0].sum_final_rel, &oc[i].sum_final_rel, sizeof(double));
+    {
+        /* the draws do something: outages lower p1's mean reliability, spread is positive */
+        const ss_result *mean = ss_mc_result_mean(r[0]), *sd = ss_mc_result_sd(r[0]);
+        size_t last = mean->nt - 1;
+        assert_true(SS_RESULT_P(mean, last, SS_P_RELIABILITY, 0) < 1.0);
+        assert_true(SS_RESULT_P(sd, last, SS_P_RELIABILITY, 0) > 0.0);
+        assert_true(SS_RESULT_S(sd, last, SS_S_SIZE, 0) > 0.0);
+        assert_true(SS_RESULT_S(sd, last, SS_S_SIZE, 1) == 0.0); /* s2 is not uncertain */
+        assert_true(SS_RESULT_P(ss_mc_result_min(r[0]), last, SS_P_RELIABILITY, 0) <
+                    SS_RESULT_P(ss_mc_result_quantile(r[0], 0), last, SS_P_RELIABILITY, 0));
+    }
+    {
+        /* another seed gives other numbers */
+        ss_mc_opts o = SS_MC_OPTS_INIT;
+        ss_mc_result *x;
+        o.runs = 1000;
+        o.seed = 43;
+        o.threads = 2;
+        x = mc_ok(m, mc_params, 2, mc_outages, 2, &o);
+        assert_true(SS_RESULT_S(ss_mc_result_mean(x), 4, SS_S_SIZE, 0) !=
+                    SS_RESULT_S(ss_mc_result_mean(r[0]), 4, SS_S_SIZE, 0));
+        ss_mc_result_free(x);
+    }
+    for (i = 0; i < 4; i++)
+        ss_mc_result_free(r[i]);
+    ss_model_free(m);
+}
+
+/* Zero-variance draws: the Monte Carlo mean is the deterministic run, sd 0. */
+static void test_mc_fixed_equals_run(void **state)
+{
+    ss_model *m = mk(2, 3), *d;
+    ss_mc_param p[2] = {
+        { "segments.s1.size", { SS_DIST_FIXED, { 150, 0, 0, 0 } } },
+        { "providers.p2.reinvest", { SS_DIST_FIXED, { 0.35, 0, 0, 0 } } },
+    };
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_result *r;
+    ss_result *det = NULL;
+    const ss_result *mean, *sd, *q0;
+    size_t n;
+    (void)state;
+    o.runs = 300; /* two blocks, the second partial */
+    o.threads = 2;
+    r = mc_ok(m, p, 2, NULL, 0, &o);
+    d = ss_model_copy(m);
+    assert_int_equal(ss_model_set_path(d, "segments.s1.size", 150, NULL), SS_OK);
+    assert_int_equal(ss_model_set_path(d, "providers.p2.reinvest", 0.35, NULL), SS_OK);
+    assert_int_equal(ss_sim_run(&det, d, NULL, NULL), SS_OK);
+    mean = ss_mc_result_mean(r);
+    sd = ss_mc_result_sd(r);
+    q0 = ss_mc_result_quantile(r, 1);
+    same_result(mean, det);
+    same_result(q0, det);
+    same_result(ss_mc_result_min(r), det);
+    n = det->nt * SS_NPS * det->np * det->nk;
+    while (n--)
+        assert_true(sd->ps[n] == 0.0);
+    assert_true(ss_mc_result_runs(r) == 300 && ss_mc_result_seed(r) == 0);
+    ss_result_free(det);
+    ss_model_free(d);
+    ss_mc_result_free(r);
+    ss_model_free(m);
+}
+
+/* size ~ normal(100, 10), growth 0: size at every time has mean 100 and sd 10. */
+static void test_mc_known_effect(void **state)
+{
+    ss_model *m = mk(1, 2);
+    ss_mc_param p[1] = { { "segments.s1.size", { SS_DIST_NORMAL, { 100, 10, 0, 0 } } } };
+    double qs[] = { 0.05, 0.5, 0.95, 0.99, 0.025 };
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_result *r;
+    const uint64_t n = 5000;
+    size_t ti;
+    (void)state;
+    o.runs = n;
+    o.seed = 2023;
+    o.threads = 2;
+    o.quantiles = qs;
+    o.nquantiles = 5;
+    r = mc_ok(m, p, 1, NULL, 0, &o);
+    for (ti = 0; ti < ss_mc_result_mean(r)->nt; ti++) {
+        double mean = SS_RESULT_S(ss_mc_result_mean(r), ti, SS_S_SIZE, 0);
+        double sd = SS_RESULT_S(ss_mc_result_sd(r), ti, SS_S_SIZE, 0);
+        double p05 = SS_RESULT_S(ss_mc_result_quantile(r, 0), ti, SS_S_SIZE, 0);
+        double p50 = SS_RESULT_S(ss_mc_result_quantile(r, 1), ti, SS_S_SIZE, 0);
+        double p95 = SS_RESULT_S(ss_mc_result_quantile(r, 2), ti, SS_S_SIZE, 0);
+        double se_q = 10 * 2.1 / sqrt((double)n); /* SE of the 5% quantile: sqrt(q(1-q)/n)/f(x_q) */
+        assert_close(mean, 100, 5 * 10 / sqrt((double)n));
+        assert_rel(sd, 10.0, 0.05);
+        assert_close(p05, 100 - 16.448536, 5 * se_q);
+        assert_close(p50, 100, 5 * 1.2533 * 10 / sqrt((double)n));
+        assert_close(p95, 100 + 16.448536, 5 * se_q);
+        /* shares are unaffected by the size of a one-segment market */
+        assert_close(SS_RESULT_PS(ss_mc_result_mean(r), ti, SS_PS_SHARE, 0, 0), 0.5, 1e-9);
+    }
+    assert_rel(ss_mc_result_quantile_level(r, 4), 0.025, 0);
+    ss_mc_result_free(r);
+    ss_model_free(m);
+}
+
+/* A draw outside the legal range fails the Monte Carlo, naming the lowest run. */
+static void test_mc_failing_run(void **state)
+{
+    ss_model *m = mk(2, 2);
+    ss_mc_param p[1] = { { "providers.p1.reliability", { SS_DIST_NORMAL, { 0.9, 0.05, 0, 0 } } } };
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_result *r = NULL;
+    ss_err e1 = { 0 }, e2 = { 0 };
+    (void)state;
+    o.runs = 2000;
+    o.threads = 1;
+    assert_int_equal(ss_mc_run(&r, m, p, 1, NULL, 0, &o, &e1), SS_EINVAL);
+    assert_null(r);
+    assert_non_null(strstr(e1.msg, "run "));
+    assert_non_null(strstr(e1.path, "reliability"));
+    o.threads = 3;
+    assert_int_equal(ss_mc_run(&r, m, p, 1, NULL, 0, &o, &e2), SS_EINVAL);
+    assert_string_equal(e1.msg, e2.msg);
+    assert_string_equal(e1.path, e2.path);
+    ss_model_free(m);
+}
+
+static void test_mc_validation(void **state)
+{
+    ss_model *m = mk(2, 2);
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_result *r = NULL;
+    ss_err e = { 0 };
+    ss_mc_param bad_path[1] = { { "segments.nope.size", { SS_DIST_NORMAL, { 1, 1, 0, 0 } } } };
+    ss_mc_param time_path[1] = { { "time.stop", { SS_DIST_UNIFORM, { 4, 5, 0, 0 } } } };
+    ss_mc_param bad_dist[1] = { { "segments.s1.size", { SS_DIST_UNIFORM, { 5, 4, 0, 0 } } } };
+    ss_mc_param twice[2] = { { "segments.s1.size", { SS_DIST_FIXED, { 5, 0, 0, 0 } } },
+                             { "segments.s1.size", { SS_DIST_FIXED, { 6, 0, 0, 0 } } } };
+    ss_mc_outage bad_prov[1] = { { "nobody", 1, { SS_DIST_FIXED, { 0.1, 0, 0, 0 } } } };
+    ss_mc_outage bad_rate[1] = { { "p1", -1, { SS_DIST_FIXED, { 0.1, 0, 0, 0 } } } };
+    ss_mc_outage huge_rate[1] = { { "p1", 1e9, { SS_DIST_FIXED, { 0.1, 0, 0, 0 } } } };
+    double dupq[2] = { 0.05, 0.0500000000001 }, badq[1] = { 1.5 };
+    (void)state;
+    o.runs = 10;
+    assert_int_equal(ss_mc_run(&r, m, bad_path, 1, NULL, 0, &o, &e), SS_EINVAL);
+    assert_non_null(strstr(e.msg, "unknown segment 'nope'"));
+    assert_int_equal(ss_mc_run(&r, m, time_path, 1, NULL, 0, &o, &e), SS_EINVAL);
+    assert_int_equal(ss_mc_run(&r, m, bad_dist, 1, NULL, 0, &o, &e), SS_EINVAL);
+    assert_string_equal(e.path, "segments.s1.size");
+    assert_non_null(strstr(e.msg, "a must be < b"));
+    assert_int_equal(ss_mc_run(&r, m, twice, 2, NULL, 0, &o, &e), SS_EINVAL);
+    assert_int_equal(ss_mc_run(&r, m, NULL, 0, bad_prov, 1, &o, &e), SS_EINVAL);
+    assert_non_null(strstr(e.msg, "unknown provider 'nobody'"));
+    assert_int_equal(ss_mc_run(&r, m, NULL, 0, bad_rate, 1, &o, &e), SS_EINVAL);
+    assert_int_equal(ss_mc_run(&r, m, NULL, 0, huge_rate, 1, &o, &e), SS_EINVAL);
+    o.quantiles = dupq;
+    o.nquantiles = 2;
+    assert_int_equal(ss_mc_run(&r, m, NULL, 0, NULL, 0, &o, &e), SS_EINVAL);
+    assert_non_null(strstr(e.msg, "p05"));
+    o.quantiles = badq;
+    o.nquantiles = 1;
+    assert_int_equal(ss_mc_run(&r, m, NULL, 0, NULL, 0, &o, &e), SS_EINVAL);
+    o.quantiles = NULL;
+    o.runs = 0;
+    assert_int_equal(ss_mc_run(&r, m, NULL, 0, NULL, 0, &o, &e), SS_EINVAL);
+    o.runs = 1; /* one run: sd is 0, quantiles are the value */
+    r = mc_ok(m, NULL, 0, NULL, 0, &o);
+    assert_true(SS_RESULT_S(ss_mc_result_sd(r), 3, SS_S_SIZE, 1) == 0.0);
+    assert_true(SS_RESULT_S(ss_mc_result_quantile(r, 2), 3, SS_S_SIZE, 1) ==
+                SS_RESULT_S(ss_mc_result_mean(r), 3, SS_S_SIZE, 1));
+    ss_mc_result_free(r);
+    m->seg[0].size = -1; /* the scenario itself is invalid */
+    o.runs = 10;
+    r = NULL;
+    assert_int_equal(ss_mc_run(&r, m, NULL, 0, NULL, 0, &o, &e), SS_EINVAL);
+    assert_non_null(strstr(e.msg, "without uncertainty"));
+    assert_null(r);
+    ss_model_free(m);
+}
+
+typedef struct stopper {
+    volatile int *flag;
+    uint64_t calls, last_done;
+} stopper;
+
+static void progress_stop(uint64_t done, uint64_t total, void *payload)
+{
+    stopper *s = payload;
+    (void)total;
+    s->calls++;
+    s->last_done = done;
+    __atomic_store_n(s->flag, 1, __ATOMIC_RELAXED);
+}
+
+static void test_mc_interrupt(void **state)
+{
+    ss_model *m = mk(2, 3);
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_result *r = NULL;
+    ss_err e = { 0 };
+    volatile int flag = 1;
+    stopper st = { &flag, 0, 0 };
+    (void)state;
+    o.runs = 100000;
+    o.threads = 2;
+    o.interrupt = &flag;
+    assert_int_equal(ss_mc_run(&r, m, mc_params, 2, mc_outages, 2, &o, &e), SS_EINTR);
+    assert_null(r);
+    flag = 0;
+    o.progress = progress_stop; /* interrupt after the first merged block */
+    o.payload = &st;
+    assert_int_equal(ss_mc_run(&r, m, mc_params, 2, mc_outages, 2, &o, &e), SS_EINTR);
+    assert_null(r);
+    assert_true(st.calls == 1 && st.last_done == SS_MC_BLOCK);
+    assert_non_null(strstr(e.msg, "interrupted after 256 of 100000 runs"));
+    ss_model_free(m);
+}
+
+/* Derived metric through the run-option template: twice p1's share in s1. */
+static int out_double_share(ss_run *run, double t, double *out, void *payload, ss_err *err)
+{
+    (void)t;
+    (void)payload;
+    (void)err;
+    out[0] = 2.0 * ss_run_ps(run, SS_PS_SHARE, 0, 0);
+    return 0;
+}
+
+/* A derived metric that is NaN once p1's reinvestment is high. */
+static int out_nan_if_high(ss_run *run, double t, double *out, void *payload, ss_err *err)
+{
+    (void)t;
+    (void)payload;
+    (void)err;
+    out[0] = ss_schedule_eval(&ss_run_model(run)->prov[0].reinvest, 0) > 0.29 ? NAN : 1.0;
+    return 0;
+}
+
+static void test_mc_run_opts(void **state)
+{
+    static const char *const names[1] = { "double_share" };
+    ss_model *m = mk(2, 3);
+    ss_run_opts ro = SS_RUN_OPTS_INIT;
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_result *r, *r2 = NULL;
+    const ss_result *mean;
+    ss_err e = { 0 };
+    size_t ti;
+    (void)state;
+    ro.on_output = out_double_share;
+    ro.nextra = 1;
+    ro.extra_names = names;
+    o.runs = 600;
+    o.threads = 2;
+    o.run_opts = &ro;
+    r = mc_ok(m, mc_params, 2, mc_outages, 2, &o);
+    mean = ss_mc_result_mean(r);
+    assert_int_equal(mean->nextra, 1);
+    assert_string_equal(mean->extra_names[0], "double_share");
+    for (ti = 0; ti < mean->nt; ti++) {
+        /* scaling by 2 is exact, so the statistics scale exactly too */
+        assert_true(mean->extra[ti] == 2.0 * SS_RESULT_PS(mean, ti, SS_PS_SHARE, 0, 0));
+        assert_true(ss_mc_result_sd(r)->extra[ti] ==
+                    2.0 * SS_RESULT_PS(ss_mc_result_sd(r), ti, SS_PS_SHARE, 0, 0));
+    }
+    ro.on_output = out_nan_if_high;
+    assert_int_equal(ss_mc_run(&r2, m, mc_params, 2, mc_outages, 2, &o, &e), SS_ENUMERIC);
+    assert_null(r2);
+    assert_non_null(strstr(e.msg, "derived metric 'double_share' is not finite"));
+    assert_true(strncmp(e.msg, "run ", 4) == 0);
+    ss_mc_result_free(r);
+    ss_model_free(m);
+}
+
+static void test_mc_csv(void **state)
+{
+    ss_model *m = mk(2, 2);
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_result *r;
+    FILE *f = tmpfile();
+    char line[512], name[32];
+    size_t rows = 0, nt;
+    (void)state;
+    assert_non_null(f);
+    o.runs = 50;
+    r = mc_ok(m, mc_params, 2, mc_outages, 1, &o);
+    nt = ss_mc_result_mean(r)->nt;
+    assert_int_equal(ss_mc_write_csv(f, r, NULL), SS_OK);
+    rewind(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "scenario,time,provider,segment,metric,mean,sd,p05,p50,p95\n");
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "scenario,0,p1,s1,share,0.5,0,0.5,0.5,0.5\n");
+    rows = 2;
+    while (fgets(line, sizeof line, f))
+        rows++;
+    assert_int_equal(rows, 1 + nt * (SS_NPS * 2 * 2 + SS_NP * 2 + SS_NS * 2));
+    fclose(f);
+    ss_mc_quantile_name(name, sizeof name, 0.05);
+    assert_string_equal(name, "p05");
+    ss_mc_quantile_name(name, sizeof name, 0.5);
+    assert_string_equal(name, "p50");
+    ss_mc_quantile_name(name, sizeof name, 0.99);
+    assert_string_equal(name, "p99");
+    ss_mc_quantile_name(name, sizeof name, 0.025);
+    assert_string_equal(name, "p2.5");
+    ss_mc_quantile_name(name, sizeof name, 0.07);
+    assert_string_equal(name, "p07");
+    ss_mc_quantile_name(name, sizeof name, 1.0);
+    assert_string_equal(name, "p100");
+    f = fopen("/dev/full", "w");
+    if (f) {
+        ss_err e = { 0 };
+        assert_int_equal(ss_mc_write_csv(f, r, &e), SS_EIO);
+        fclose(f);
+    }
+    ss_mc_result_free(r);
+    ss_model_free(m);
+}
+
+static void test_mc_rng(void **state)
+{
+    gsl_rng *a = gsl_rng_alloc(ss_mc_rng_type()), *b = gsl_rng_alloc(ss_mc_rng_type());
+    uint64_t *h = malloc(100000 * sizeof *h);
+    size_t i;
+    (void)state;
+    assert_string_equal(gsl_rng_name(a), "xoshiro256**");
+    assert_string_equal(ss_mc_rng_name(), "xoshiro256**");
+    ss_mc_rng_seed(a, 7, 12345);
+    ss_mc_rng_seed(b, 7, 12345);
+    for (i = 0; i < 1000; i++) {
+        double x = gsl_rng_uniform(a);
+        assert_true(x >= 0 && x < 1 && x == gsl_rng_uniform(b));
+        assert_true(gsl_rng_get(a) == gsl_rng_get(b));
+    }
+    ss_mc_rng_seed(b, 7, 12346);
+    assert_true(gsl_rng_get(a) != gsl_rng_get(b));
+    /* distinct run seeds for one master seed */
+    for (i = 0; i < 100000; i++)
+        h[i] = ss_mc_run_seed(0, i);
+    qsort(h, 100000, sizeof *h, cmp_u64);
+    for (i = 1; i < 100000; i++)
+        assert_true(h[i] != h[i - 1]);
+    free(h);
+    gsl_rng_free(a);
+    gsl_rng_free(b);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest all[] = {
+        cmocka_unit_test(test_dist_moments),
+        cmocka_unit_test(test_dist_quantile),
+        cmocka_unit_test(test_truncnormal_tails),
+        cmocka_unit_test(test_dist_text_and_validation),
+        cmocka_unit_test(test_sketch_accuracy),
+        cmocka_unit_test(test_sketch_basics),
+        cmocka_unit_test(test_mc_rng),
+        cmocka_unit_test(test_mc_determinism),
+        cmocka_unit_test(test_mc_fixed_equals_run),
+        cmocka_unit_test(test_mc_known_effect),
+        cmocka_unit_test(test_mc_failing_run),
+        cmocka_unit_test(test_mc_validation),
+        cmocka_unit_test(test_mc_interrupt),
+        cmocka_unit_test(test_mc_run_opts),
+        cmocka_unit_test(test_mc_csv),
+    };
+    const struct CMUnitTest threads_only[] = {
+        cmocka_unit_test(test_mc_determinism),
+        cmocka_unit_test(test_mc_failing_run),
+        cmocka_unit_test(test_mc_interrupt),
+        cmocka_unit_test(test_mc_run_opts),
+    };
+    ss_global_init();
+    if (argc > 1 && strcmp(argv[1], "determinism") == 0)
+        return cmocka_run_group_tests_name("mc threads", threads_only, NULL, NULL);
+    return cmocka_run_group_tests_name("mc", all, NULL, NULL);
+}
