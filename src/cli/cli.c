@@ -1,0 +1,283 @@
+/*
+ * cli.c - the stratsim command dispatcher, --help/--version, error printing,
+ * shared option parsing, and the helpers that load scenario files (through
+ * the Lua layer), run them (through the core) and write outputs atomically.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "lua/ss_lua.h"
+
+static const char main_help[] =
+    "Usage: stratsim COMMAND [ARGS]\n"
+    "\n"
+    "stratsim is a scripting-extensible strategy scenario simulator for cloud\n"
+    "markets: provider shares by segment, margins with economies of scale, and\n"
+    "investment shifts, integrated with GSL; scenarios are Lua 5.4 scripts.\n"
+    "\n"
+    "Commands:\n"
+    "  run SCENARIO.lua [-o OUT.csv] [--layout long|wide] [--set PATH=VALUE]...\n"
+    "                     run a scenario file; summary table, or CSV + JSON sidecar\n"
+    "  check SCENARIO.lua validate a scenario file without running it\n"
+    "  compare A.lua B.lua ... [-o OUT.csv]\n"
+    "                     run several scenario files and compare them side by side\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help         show help (also: stratsim COMMAND --help)\n"
+    "  -V, --version      show the version\n"
+    "\n"
+    "Exit status: 0 success, 1 scenario, runtime or I/O error, 2 usage error.\n"
+    "Documentation: README.md, docs/cli.md, docs/scenarios.md, docs/model.md.\n";
+
+int cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("stratsim: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return EXIT_ERROR;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "stratsim: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'stratsim %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
+    return EXIT_USAGE;
+}
+
+const char *cli_opt_value(const char *opt, const char *alias, int argc, char **argv, int *i,
+                          int *missing)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(opt);
+    *missing = 0;
+    if (strcmp(a, opt) == 0 || (alias && strcmp(a, alias) == 0)) {
+        if (*i + 1 >= argc) {
+            *missing = 1;
+            return NULL;
+        }
+        *i += 1;
+        return argv[*i];
+    }
+    if (strncmp(a, opt, n) == 0 && a[n] == '=')
+        return a + n + 1;
+    return NULL;
+}
+
+/* Parse a positive integer; 0 on error. */
+static unsigned long long parse_count(const char *s)
+{
+    char *end;
+    unsigned long long v;
+    if (!s || !*s || *s == '-')
+        return 0;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return 0;
+    return v;
+}
+
+int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int *i)
+{
+    const char *v;
+    int missing;
+    if (strcmp(argv[*i], "--unsafe") == 0) {
+        c->unsafe = 1;
+        return 1;
+    }
+    if ((v = cli_opt_value("--set", NULL, argc, argv, i, &missing)) || missing) {
+        const char **n;
+        if (missing)
+            return cli_usage_error(cmd, "--set needs PATH=VALUE"), -1;
+        if (!strchr(v, '=') || v[0] == '=')
+            return cli_usage_error(cmd, "--set '%s': expected PATH=VALUE", v), -1;
+        n = realloc(c->sets, (c->nsets + 1) * sizeof *n);
+        if (!n)
+            return cli_error("out of memory"), -1;
+        c->sets = n;
+        c->sets[c->nsets++] = v;
+        return 1;
+    }
+    if ((v = cli_opt_value("--max-memory", NULL, argc, argv, i, &missing)) || missing) {
+        unsigned long long mib = parse_count(v);
+        if (missing || mib == 0 || mib > (1ULL << 20))
+            return cli_usage_error(cmd, "--max-memory needs a size in MiB (1..1048576)"), -1;
+        c->max_memory = (size_t)(mib << 20);
+        return 1;
+    }
+    if ((v = cli_opt_value("--max-instructions", NULL, argc, argv, i, &missing)) || missing) {
+        c->max_instructions = parse_count(v);
+        if (missing || c->max_instructions == 0)
+            return cli_usage_error(cmd, "--max-instructions needs a positive integer"), -1;
+        return 1;
+    }
+    return 0;
+}
+
+void cli_common_free(cli_common *c)
+{
+    free(c->sets);
+    c->sets = NULL;
+    c->nsets = 0;
+}
+
+struct cli_loaded {
+    ss_script *script;
+};
+
+int cli_load(cli_loaded **out, const char *path, const cli_common *c)
+{
+    ss_script_opts so = SS_SCRIPT_OPTS_INIT;
+    ss_err err = { 0 };
+    cli_loaded *l = calloc(1, sizeof *l);
+    int rc;
+    *out = NULL;
+    if (!l)
+        return cli_error("out of memory");
+    so.unsafe = c->unsafe;
+    so.max_memory = c->max_memory;
+    so.max_instructions = c->max_instructions;
+    rc = ss_script_open(&l->script, &so, &err);
+    if (rc == SS_OK)
+        rc = ss_script_load(l->script, path, c->sets, c->nsets, &err);
+    if (rc != SS_OK) {
+        cli_loaded_free(l);
+        return cli_error("%s", err.msg[0] ? err.msg : ss_strerror(rc));
+    }
+    *out = l;
+    return EXIT_OK;
+}
+
+size_t cli_loaded_count(const cli_loaded *l) { return ss_script_count(l->script); }
+ss_model *cli_loaded_model(cli_loaded *l, size_t i) { return ss_script_model(l->script, i); }
+
+void cli_loaded_free(cli_loaded *l)
+{
+    if (!l)
+        return;
+    ss_script_close(l->script);
+    free(l);
+}
+
+int cli_run_models(cli_loaded *l, const char *path, ss_result ***res, size_t *nres)
+{
+    size_t i, n = cli_loaded_count(l);
+    for (i = 0; i < n; i++) {
+        ss_model *m = cli_loaded_model(l, i);
+        ss_result *r = NULL, **nr;
+        ss_err err = { 0 };
+        int rc = ss_sim_run(&r, m, NULL, &err);
+        if (rc != SS_OK)
+            return cli_error("%s: scenario '%s': %s", path, m->name, err.msg);
+        nr = realloc(*res, (*nres + 1) * sizeof *nr);
+        if (!nr) {
+            ss_result_free(r);
+            return cli_error("out of memory");
+        }
+        *res = nr;
+        (*res)[(*nres)++] = r;
+    }
+    return EXIT_OK;
+}
+
+int cli_write_outputs(const char *path, ss_layout layout, const char *command,
+                      const char *scenario_file, const cli_common *c,
+                      ss_result *const *res, size_t nres,
+                      const ss_model *const *models, size_t nmodels)
+{
+    ss_outfile *csv = NULL, *side = NULL;
+    ss_err err = { 0 };
+    ss_sidecar_info info;
+    char sha[65] = "";
+    char *sidepath = NULL;
+    int rc;
+
+    if (strcmp(path, "-") == 0) {
+        rc = ss_csv_write(stdout, layout, (const ss_result *const *)res, nres, &err);
+        if (rc == SS_OK && fflush(stdout) != 0)
+            rc = ss_err_set(&err, SS_EIO, "", "writing standard output: %s", strerror(errno));
+        return rc == SS_OK ? EXIT_OK : cli_error("%s", err.msg);
+    }
+    if (scenario_file && (rc = ss_sha256_file(scenario_file, sha, &err)) != SS_OK)
+        return cli_error("%s", err.msg);
+    sidepath = malloc(strlen(path) + 6);
+    if (!sidepath)
+        return cli_error("out of memory");
+    sprintf(sidepath, "%s.json", path);
+
+    memset(&info, 0, sizeof info);
+    info.command = command;
+    info.scenario_file = scenario_file;
+    info.scenario_sha256 = sha;
+    info.overrides = c->sets;
+    info.noverrides = c->nsets;
+    info.layout = layout == SS_LAYOUT_WIDE ? "wide" : "long";
+    info.unsafe = c->unsafe;
+
+    if ((rc = ss_outfile_open(&csv, path, &err)) ||
+        (rc = ss_csv_write(ss_outfile_stream(csv), layout, (const ss_result *const *)res, nres, &err)) ||
+        (rc = ss_outfile_open(&side, sidepath, &err)) ||
+        (rc = ss_sidecar_write(ss_outfile_stream(side), &info, models, nmodels, &err))) {
+        ss_outfile_abort(csv);
+        ss_outfile_abort(side);
+        free(sidepath);
+        return cli_error("%s", err.msg);
+    }
+    rc = ss_outfile_commit(csv, &err);
+    if (rc) {
+        ss_outfile_abort(side);
+        free(sidepath);
+        return cli_error("%s", err.msg);
+    }
+    rc = ss_outfile_commit(side, &err);
+    if (rc) {
+        remove(path); /* never leave a CSV without its sidecar */
+        free(sidepath);
+        return cli_error("%s", err.msg);
+    }
+    free(sidepath);
+    return EXIT_OK;
+}
+
+int ss_cli_main(int argc, char **argv)
+{
+    const char *cmd;
+    ss_global_init();
+    if (argc < 2) {
+        fputs(main_help, stderr);
+        return EXIT_USAGE;
+    }
+    cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        if (argc > 2 && strcmp(cmd, "help") == 0) {
+            char *sub[] = { argv[2], (char *)"--help", NULL };
+            if (strcmp(argv[2], "run") == 0) return cmd_run(2, sub);
+            if (strcmp(argv[2], "check") == 0) return cmd_check(2, sub);
+            if (strcmp(argv[2], "compare") == 0) return cmd_compare(2, sub);
+            return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
+        }
+        fputs(main_help, stdout);
+        return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+    }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("stratsim %s\n", ss_version());
+        return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0)
+        return cmd_compare(argc - 1, argv + 1);
+    return cli_usage_error(NULL, "unknown command '%s'", cmd);
+}

@@ -1,0 +1,68 @@
+/*
+ * cli.h - internals shared by the stratsim command-line front end: exit
+ * codes, error printing, option parsing helpers, loading and running
+ * scenario files, the summary tables.  Only src/cli includes this.
+ * Depends on the core (stratsim.h) and the Lua layer (src/lua/ss_lua.h).
+ */
+#ifndef SS_CLI_H
+#define SS_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "stratsim.h"
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+/* Print "stratsim: <msg>" on stderr and return EXIT_ERROR / EXIT_USAGE. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Options shared by the commands that load scenario files. */
+typedef struct cli_common {
+    const char **sets;      /* --set PATH=VALUE, in order */
+    size_t nsets;
+    int unsafe;             /* --unsafe */
+    size_t max_memory;      /* --max-memory MiB (bytes here), 0 = default */
+    unsigned long long max_instructions; /* --max-instructions N, 0 = default */
+} cli_common;
+
+/*
+ * Try to consume a common option at argv[*i]. Returns 1 if consumed (and
+ * advances *i past its value), 0 if not a common option, -1 after printing a
+ * usage error.
+ */
+int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int *i);
+void cli_common_free(cli_common *c);
+
+/* Value of an option given as "--opt VALUE" or "--opt=VALUE"; NULL if argv[*i] is not opt. */
+const char *cli_opt_value(const char *opt, const char *alias, int argc, char **argv, int *i, int *missing);
+
+/* A loaded scenario file: its resolved models (borrowed from the script). */
+typedef struct cli_loaded cli_loaded;
+int cli_load(cli_loaded **out, const char *path, const cli_common *c);
+size_t cli_loaded_count(const cli_loaded *l);
+ss_model *cli_loaded_model(cli_loaded *l, size_t i);
+void cli_loaded_free(cli_loaded *l);
+
+/* Run every model of a loaded file; appends to *res (realloc'ed). Prints errors. */
+int cli_run_models(cli_loaded *l, const char *path, ss_result ***res, size_t *nres);
+
+/* Write CSV + sidecar atomically (CSV to stdout if path is "-"). Prints errors. */
+int cli_write_outputs(const char *path, ss_layout layout, const char *command,
+                      const char *scenario_file, const cli_common *c,
+                      ss_result *const *res, size_t nres,
+                      const ss_model *const *models, size_t nmodels);
+
+/* The readable summary of one result. */
+void cli_print_summary(FILE *f, const ss_result *r, const ss_model *m, const char *file);
+/* Side-by-side comparison of several results at their last output time. */
+void cli_print_compare(FILE *f, ss_result *const *res, size_t n);
+
+int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+
+/* Entry point: main() only calls this. */
+int ss_cli_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * cmd_compare.c - `stratsim compare A.lua B.lua ...`: run several scenario
+ * files, print their key outputs side by side with deltas against the first,
+ * and optionally write one CSV with a `scenario` column.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli.h"
+
+static const char compare_help[] =
+    "Usage: stratsim compare A.lua B.lua ... [options]\n"
+    "\n"
+    "Run every scenario of every file and compare them at their last output\n"
+    "time: shares, revenue, gross profit, operating profit, NPV, segment size,\n"
+    "each with its difference from the first scenario.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FILE     also write all results to one CSV (+ FILE.json)\n"
+    "  --layout long|wide    CSV layout (default long)\n"
+    "  --set PATH=VALUE      override applied to every file (repeatable)\n"
+    "  --unsafe, --max-memory MIB, --max-instructions N  as for 'run'\n";
+
+int cmd_compare(int argc, char **argv)
+{
+    cli_common c = { 0 };
+    const char **files = NULL, *out = NULL, *v;
+    size_t nfiles = 0, i, j;
+    ss_layout layout = SS_LAYOUT_LONG;
+    cli_loaded **loaded = NULL;
+    ss_result **res = NULL;
+    const ss_model **models = NULL;
+    size_t nres = 0, nmodels = 0;
+    int rc = EXIT_OK, missing;
+
+    files = calloc((size_t)argc, sizeof *files);
+    if (!files)
+        return cli_error("out of memory");
+    for (i = 1; i < (size_t)argc; i++) {
+        int k = (int)i, r;
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(compare_help, stdout);
+            goto done;
+        }
+        r = cli_common_option(&c, "compare", argc, argv, &k);
+        if (r < 0) {
+            rc = EXIT_USAGE;
+            goto done;
+        }
+        if (r == 0) {
+            if ((v = cli_opt_value("--output", "-o", argc, argv, &k, &missing)) || missing) {
+                if (missing) {
+                    rc = cli_usage_error("compare", "-o needs a file name");
+                    goto done;
+                }
+                out = v;
+            } else if ((v = cli_opt_value("--layout", NULL, argc, argv, &k, &missing)) || missing) {
+                if (!missing && strcmp(v, "long") == 0)
+                    layout = SS_LAYOUT_LONG;
+                else if (!missing && strcmp(v, "wide") == 0)
+                    layout = SS_LAYOUT_WIDE;
+                else {
+                    rc = cli_usage_error("compare", "--layout must be 'long' or 'wide'");
+                    goto done;
+                }
+            } else if (a[0] == '-' && a[1] != '\0') {
+                rc = cli_usage_error("compare", "unknown option '%s'", a);
+                goto done;
+            } else {
+                files[nfiles++] = a;
+            }
+        }
+        i = (size_t)k;
+    }
+    if (nfiles < 1) {
+        rc = cli_usage_error("compare", "give at least one scenario file (usually two or more)");
+        goto done;
+    }
+    loaded = calloc(nfiles, sizeof *loaded);
+    if (!loaded) {
+        rc = cli_error("out of memory");
+        goto done;
+    }
+    for (i = 0; i < nfiles; i++) {
+        if ((rc = cli_load(&loaded[i], files[i], &c)) != EXIT_OK)
+            goto done;
+        if ((rc = cli_run_models(loaded[i], files[i], &res, &nres)) != EXIT_OK)
+            goto done;
+    }
+    models = calloc(nres + 1, sizeof *models);
+    if (!models) {
+        rc = cli_error("out of memory");
+        goto done;
+    }
+    for (i = 0; i < nfiles; i++)
+        for (j = 0; j < cli_loaded_count(loaded[i]); j++)
+            models[nmodels++] = cli_loaded_model(loaded[i], j);
+    cli_print_compare(stdout, res, nres);
+    if (fflush(stdout) != 0) {
+        rc = cli_error("writing standard output failed");
+        goto done;
+    }
+    if (out)
+        rc = cli_write_outputs(out, layout, "compare", files[0], &c, res, nres, models, nmodels);
+done:
+    for (i = 0; i < nres; i++)
+        ss_result_free(res[i]);
+    free(res);
+    free(models);
+    if (loaded)
+        for (i = 0; i < nfiles; i++)
+            cli_loaded_free(loaded[i]);
+    free(loaded);
+    free(files);
+    cli_common_free(&c);
+    return rc;
+}

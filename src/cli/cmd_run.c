@@ -1,0 +1,115 @@
+/*
+ * cmd_run.c - `stratsim run`: load a scenario file, run every scenario it
+ * returns, print the summary or write CSV + JSON sidecar.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli.h"
+
+static const char run_help[] =
+    "Usage: stratsim run SCENARIO.lua [options]\n"
+    "\n"
+    "Run every scenario the file returns. Without -o, print a summary table\n"
+    "(shares, revenue, gross margin, operating profit, NPV at milestones).\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FILE     write CSV to FILE (and the JSON sidecar FILE.json);\n"
+    "                        '-' writes CSV to standard output (no sidecar)\n"
+    "  --layout long|wide    CSV layout (default long: scenario,time,provider,\n"
+    "                        segment,metric,value)\n"
+    "  --set PATH=VALUE      override a numeric input, e.g.\n"
+    "                        --set providers.alibaba.reinvest=0.3 (repeatable)\n"
+    "  --unsafe              run the script without the sandbox\n"
+    "  --max-memory MIB      memory limit of the script (default 512)\n"
+    "  --max-instructions N  instruction limit of the script (default 2e9)\n"
+    "  -h, --help            show this help\n";
+
+int cmd_run(int argc, char **argv)
+{
+    cli_common c = { 0 };
+    const char *file = NULL, *out = NULL, *v;
+    ss_layout layout = SS_LAYOUT_LONG;
+    cli_loaded *l = NULL;
+    ss_result **res = NULL;
+    size_t nres = 0, i;
+    int rc = EXIT_OK, missing;
+
+    for (i = 1; i < (size_t)argc; i++) {
+        int k = (int)i, r;
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(run_help, stdout);
+            cli_common_free(&c);
+            return EXIT_OK;
+        }
+        r = cli_common_option(&c, "run", argc, argv, &k);
+        if (r < 0) {
+            cli_common_free(&c);
+            return EXIT_USAGE;
+        }
+        if (r == 0) {
+            if ((v = cli_opt_value("--output", "-o", argc, argv, &k, &missing)) || missing) {
+                if (missing) {
+                    cli_common_free(&c);
+                    return cli_usage_error("run", "-o needs a file name");
+                }
+                out = v;
+            } else if ((v = cli_opt_value("--layout", NULL, argc, argv, &k, &missing)) || missing) {
+                if (!missing && strcmp(v, "long") == 0)
+                    layout = SS_LAYOUT_LONG;
+                else if (!missing && strcmp(v, "wide") == 0)
+                    layout = SS_LAYOUT_WIDE;
+                else {
+                    cli_common_free(&c);
+                    return cli_usage_error("run", "--layout must be 'long' or 'wide'");
+                }
+            } else if (a[0] == '-' && a[1] != '\0') {
+                cli_common_free(&c);
+                return cli_usage_error("run", "unknown option '%s'", a);
+            } else if (file) {
+                cli_common_free(&c);
+                return cli_usage_error("run", "only one scenario file (got '%s' and '%s'); use 'compare'", file, a);
+            } else {
+                file = a;
+            }
+        }
+        i = (size_t)k;
+    }
+    if (!file) {
+        cli_common_free(&c);
+        return cli_usage_error("run", "missing SCENARIO.lua");
+    }
+
+    if ((rc = cli_load(&l, file, &c)) != EXIT_OK)
+        goto done;
+    if ((rc = cli_run_models(l, file, &res, &nres)) != EXIT_OK)
+        goto done;
+    if (out) {
+        size_t n = cli_loaded_count(l);
+        const ss_model **models = malloc((n + 1) * sizeof *models);
+        if (!models) {
+            rc = cli_error("out of memory");
+            goto done;
+        }
+        for (i = 0; i < n; i++)
+            models[i] = cli_loaded_model(l, i);
+        rc = cli_write_outputs(out, layout, "run", file, &c, res, nres, models, n);
+        free(models);
+    } else {
+        for (i = 0; i < nres; i++) {
+            if (i)
+                putchar('\n');
+            cli_print_summary(stdout, res[i], cli_loaded_model(l, i), file);
+        }
+        if (fflush(stdout) != 0)
+            rc = cli_error("writing standard output failed");
+    }
+done:
+    for (i = 0; i < nres; i++)
+        ss_result_free(res[i]);
+    free(res);
+    cli_loaded_free(l);
+    cli_common_free(&c);
+    return rc;
+}

@@ -1,0 +1,851 @@
+/*
+ * script.c - the scenario script runner: Lua state creation with a memory
+ * budget, the instruction-count hook, the one protected-call helper and its
+ * message handler, translation of Lua failures into ss_err records, loading
+ * a scenario file and turning the scenario(s) it returns into resolved
+ * ss_models (ss_script_* API of ss_lua.h).
+ *
+ * Error model: every call into Lua goes through ss_lua_pcall(). C code that
+ * runs outside a protected call never holds Lua-raised errors; C memory
+ * (the file buffer, the model array) is owned by the ss_script or by this
+ * function's frame and only crosses *protected* calls, which return.
+ * Scenario problems are raised as stratsim.Error tables (code + final
+ * message, no traceback); other Lua errors get a short traceback.
+ * Budgets (RELIABILITY A4/A6): the allocator refuses to grow beyond
+ * max_memory; a count hook every 10000 instructions stops the script after
+ * max_instructions and, once tripped, re-arms itself with count 1 so that a
+ * pcall loop cannot swallow the error (Redis luaMaskCountHook pattern).
+ * Depends on sandbox.c (the environment), l_scenario.c (Scenario objects),
+ * overrides.c (--set) and the core model API.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include "ss_lua.h"
+
+#define HOOK_EVERY 10000ULL
+
+/* Budgets of one state; the allocator's user data (reachable from any
+ * coroutine through lua_getallocf). */
+typedef struct limits {
+    size_t used, max;
+    size_t cbytes;            /* C memory of live models charged to the budget */
+    int mem_tripped;          /* a request was refused: the budget is exceeded */
+    unsigned long long count, max_instr, every;
+    int instr_tripped;
+    char where[320];
+} limits;
+
+struct ss_script {
+    limits lim;
+    lua_State *L;
+    int unsafe;
+    int loaded;
+    size_t n;
+    ss_model **models;  /* [n] owned, resolved */
+    int list_ref;       /* registry ref of the array of Scenario objects */
+};
+
+/* ------------------------------------------------------------ allocator */
+
+/* lua_Alloc with a byte budget: growth beyond `max` returns NULL; frees
+ * never fail. The budget is a hard cap: the first refused request marks it
+ * exceeded for good (mem_tripped) and the count hook then stops the script
+ * even if it catches the memory error with pcall. (Telling a request that
+ * an emergency GC could still satisfy from a real overrun is not reliable:
+ * lauxlib's buffers raise without a collect-and-retry.) */
+static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    limits *lim = ud;
+    size_t old = ptr ? osize : 0;
+    void *np;
+    size_t inuse = lim->used + lim->cbytes;
+
+    if (nsize == 0) {
+        free(ptr);
+        lim->used -= old;
+        return NULL;
+    }
+    if (nsize > old && (inuse > lim->max || nsize - old > lim->max - inuse)) {
+        lim->mem_tripped = 1;
+        return NULL;
+    }
+    np = realloc(ptr, nsize);
+    if (!np)
+        return NULL;
+    lim->used = lim->used - old + nsize;
+    return np;
+}
+
+static limits *get_limits(lua_State *L)
+{
+    void *ud = NULL;
+    return lua_getallocf(L, &ud) == budget_alloc ? ud : NULL;
+}
+
+/* Text for a budget: "512 MiB", or bytes when not a whole number of MiB. */
+static const char *budget_text(size_t max, char *buf, size_t n)
+{
+    if (max % (1024 * 1024) == 0)
+        snprintf(buf, n, "%zu MiB", max / (1024 * 1024));
+    else
+        snprintf(buf, n, "%zu bytes", max);
+    return buf;
+}
+
+int ss_lua_charge(lua_State *L, size_t bytes)
+{
+    limits *lim = get_limits(L);
+    if (!lim)
+        return 0;
+    if (lim->used + lim->cbytes > lim->max || bytes > lim->max - lim->used - lim->cbytes) {
+        lua_gc(L, LUA_GCCOLLECT); /* garbage scenarios give their models back */
+        if (lim->used + lim->cbytes > lim->max || bytes > lim->max - lim->used - lim->cbytes) {
+            lim->mem_tripped = 1;
+            return -1;
+        }
+    }
+    lim->cbytes += bytes;
+    return 0;
+}
+
+void ss_lua_uncharge(lua_State *L, size_t bytes)
+{
+    limits *lim = get_limits(L);
+    if (lim)
+        lim->cbytes -= bytes < lim->cbytes ? bytes : lim->cbytes;
+}
+
+/* ----------------------------------------------------------------- hook */
+
+static void record_where(lua_State *L, lua_Debug *ar, limits *lim)
+{
+    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0) {
+        const char *src = (ar->source[0] == '@' || ar->source[0] == '=') ? ar->source + 1 : ar->short_src;
+        snprintf(lim->where, sizeof lim->where, "%s:%d: ", src, ar->currentline);
+    } else {
+        lim->where[0] = '\0';
+    }
+}
+
+/* Count hook: charge the instructions run since the last call; past the
+ * instruction budget (or once the memory budget was exceeded) raise an
+ * error and re-arm with count 1 so every further instruction raises again
+ * (a pcall loop cannot swallow it). */
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+    limits *lim = get_limits(L);
+    char msg[400];
+
+    if (!lim)
+        return;
+    if (lim->mem_tripped) {
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+        char b[48];
+        snprintf(msg, sizeof msg, "scenario exceeded %s of memory", budget_text(lim->max, b, sizeof b));
+        lua_pushstring(L, msg);
+        lua_error(L);
+    }
+    if (!lim->instr_tripped) {
+        if (lua_gethookcount(L) == 1) {
+            /* armed with 1 by an earlier trip, budget reset since: back to normal */
+            lim->count += 1;
+            lua_sethook(L, count_hook, LUA_MASKCOUNT, (int)lim->every);
+        } else {
+            lim->count += lim->every;
+        }
+        if (lim->count < lim->max_instr)
+            return;
+        lim->instr_tripped = 1;
+        record_where(L, ar, lim);
+    }
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+    snprintf(msg, sizeof msg, "%sinstruction limit exceeded (%llu instructions)",
+             lim->where, lim->max_instr);
+    lua_pushstring(L, msg);
+    lua_error(L);
+}
+
+int ss_lua_charge_work(lua_State *L, size_t n)
+{
+    limits *lim = get_limits(L);
+    if (!lim)
+        return 0;
+    if (!lim->instr_tripped) {
+        lim->count += n;
+        if (lim->count < lim->max_instr)
+            return 0;
+        char w[300];
+        lim->instr_tripped = 1;
+        ss_lua_where(L, 1, w, sizeof w);
+        if (snprintf(lim->where, sizeof lim->where, "%s: ", w) < 0)
+            lim->where[0] = '\0';
+    }
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+    return -1;
+}
+
+int ss_lua_limit_hit(lua_State *L)
+{
+    limits *lim = get_limits(L);
+    return lim && (lim->instr_tripped || lim->mem_tripped);
+}
+
+void ss_lua_budget_reset(lua_State *L)
+{
+    limits *lim = get_limits(L);
+    if (!lim)
+        return;
+    lim->count = 0;
+    lim->instr_tripped = 0;
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, (int)lim->every);
+}
+
+/* ------------------------------------------------------ errors and pcall */
+
+/* __tostring of stratsim.Error: its message. */
+static int l_error_tostring(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TTABLE && lua_getfield(L, 1, "msg") == LUA_TSTRING)
+        return 1;
+    lua_pushliteral(L, "stratsim error");
+    return 1;
+}
+
+static void push_error_meta(lua_State *L)
+{
+    if (luaL_newmetatable(L, SS_LUA_ERROR)) {
+        lua_pushcfunction(L, l_error_tostring);
+        lua_setfield(L, -2, "__tostring");
+        lua_pushliteral(L, SS_LUA_ERROR);
+        lua_setfield(L, -2, "__metatable");
+    }
+}
+
+/* 1 if the value at idx is a stratsim.Error (its metatable is protected, so
+ * scripts cannot forge one). */
+static int is_ss_error(lua_State *L, int idx)
+{
+    int r;
+    if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
+        return 0;
+    luaL_getmetatable(L, SS_LUA_ERROR);
+    r = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return r;
+}
+
+int ss_lua_raise(lua_State *L, int code, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, code);
+    lua_setfield(L, -2, "code");
+    lua_pushstring(L, buf);
+    lua_setfield(L, -2, "msg");
+    push_error_meta(L);
+    lua_setmetatable(L, -2);
+    lua_error(L);
+    abort(); /* not reached: lua_error does not return */
+}
+
+void ss_lua_where(lua_State *L, int level, char *buf, size_t size)
+{
+    lua_Debug ar;
+    int lv;
+    for (lv = level; lua_getstack(L, lv, &ar); lv++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            const char *src = (ar.source[0] == '@' || ar.source[0] == '=') ? ar.source + 1 : ar.short_src;
+            snprintf(buf, size, "%s:%d", src, ar.currentline);
+            return;
+        }
+    }
+    snprintf(buf, size, "?");
+}
+
+/* luaL_tolstring in a protected call (a __tostring may raise). */
+static int l_safe_tostring(lua_State *L)
+{
+    luaL_tolstring(L, 1, NULL);
+    return 1;
+}
+
+/* Message handler: stratsim.Errors pass unchanged; anything else becomes a
+ * string (never raising, whatever the object) plus a traceback. */
+static int msgh(lua_State *L)
+{
+    const char *msg;
+    char where[320];
+    if (is_ss_error(L, 1))
+        return 1;
+    ss_lua_where(L, 1, where, sizeof where);
+    msg = lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER ? lua_tostring(L, 1) : NULL;
+    if (!msg) {
+        if (luaL_getmetafield(L, 1, "__tostring") != LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_pushcfunction(L, l_safe_tostring);
+            lua_pushvalue(L, 1);
+            if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+                msg = lua_tostring(L, -1);
+            } else {
+                lua_pop(L, 1);
+                msg = lua_pushfstring(L, "%s: (error object is a %s value whose __tostring failed)",
+                                      where, luaL_typename(L, 1));
+            }
+        } else {
+            msg = lua_pushfstring(L, "%s: (error object is a %s value)", where, luaL_typename(L, 1));
+        }
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+int ss_lua_pcall(lua_State *L, int nargs, int nresults)
+{
+    int base = lua_gettop(L) - nargs, status;
+    lua_pushcfunction(L, msgh);
+    lua_insert(L, base);
+    status = lua_pcall(L, nargs, nresults, base);
+    lua_remove(L, base);
+    return status;
+}
+
+/* Copy a possibly long message (with traceback) into err->msg, cutting the
+ * traceback at a line boundary if it does not fit. */
+static void copy_msg(ss_err *err, const char *msg)
+{
+    size_t n = strlen(msg), cap = sizeof err->msg;
+    if (n < cap) {
+        memcpy(err->msg, msg, n + 1);
+        return;
+    }
+    n = cap - 6;
+    while (n > 0 && msg[n] != '\n')
+        n--;
+    if (n == 0)
+        n = cap - 6;
+    memcpy(err->msg, msg, n);
+    memcpy(err->msg + n, "\n\t...", 6);
+}
+
+int ss_lua_to_err(lua_State *L, int status, ss_err *err)
+{
+    limits *lim = get_limits(L);
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    int code = SS_EINVAL;
+
+    if (lim && lim->instr_tripped && !lim->mem_tripped) {
+        ss_err_set(err, SS_ELIMIT, NULL, "%sinstruction limit exceeded (%llu instructions)",
+                   lim->where, lim->max_instr);
+        lua_pop(L, 1);
+        return SS_ELIMIT;
+    }
+    if (status == LUA_ERRMEM || (lim && lim->mem_tripped)) {
+        lua_pop(L, 1);
+        if (lim && lim->mem_tripped) {
+            char b[48];
+            return ss_err_set(err, SS_ELIMIT, NULL, "scenario exceeded %s of memory",
+                              budget_text(lim->max, b, sizeof b));
+        }
+        return ss_err_set(err, SS_ENOMEM, NULL, "out of memory");
+    }
+    if (is_ss_error(L, -1)) {
+        lua_getfield(L, -1, "code");
+        if (lua_isinteger(L, -1)) {
+            lua_Integer c = lua_tointeger(L, -1);
+            if (c < 0 && c >= SS_EINTR)
+                code = (int)c;
+        }
+        lua_pop(L, 1);
+        lua_getfield(L, -1, "msg");
+        ss_err_set(err, code, NULL, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error");
+        lua_pop(L, 2);
+        return code;
+    }
+    ss_err_set(err, code, NULL, "%s", "");
+    copy_msg(err, msg ? msg : "(error object is not a string)");
+    lua_pop(L, 1);
+    return code;
+}
+
+/* --------------------------------------------------------- state set-up */
+
+/* Last resort: an error outside any protected call (should never happen). */
+static int panic(lua_State *L)
+{
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
+    fprintf(stderr, "stratsim: PANIC: unprotected error in Lua: %s\n", msg);
+    return 0;
+}
+
+/* print() writing to stderr, so stdout stays clean for the summary table. */
+static int l_script_print(lua_State *L)
+{
+    int n = lua_gettop(L), i;
+    for (i = 1; i <= n; i++) {
+        size_t len;
+        const char *s = luaL_tolstring(L, i, &len);
+        if (i > 1)
+            fputc('\t', stderr);
+        fwrite(s, 1, len, stderr);
+        lua_pop(L, 1);
+    }
+    fputc('\n', stderr);
+    fflush(stderr);
+    return 0;
+}
+
+/* Open the libraries and build the environment (run under ss_lua_pcall:
+ * library opening can raise memory errors). Arg 1: unsafe flag. */
+static int l_script_open(lua_State *L)
+{
+    int unsafe = lua_toboolean(L, 1);
+
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_SOURCES);
+    lua_pop(L, 1);
+    push_error_meta(L);
+    lua_pop(L, 1);
+    if (unsafe) {
+        luaL_openlibs(L);
+        luaL_requiref(L, "stratsim", luaopen_stratsim, 1);
+        lua_pop(L, 1);
+        lua_pushglobaltable(L);
+        lua_pushcfunction(L, l_script_print);
+        lua_setfield(L, -2, "print");
+        ss_lua_install_xpcall(L, -1);
+        lua_getfield(L, -1, "coroutine");
+        ss_lua_install_coroutine(L, -1);
+        lua_pop(L, 1);
+        lua_getfield(L, -1, "math");
+        ss_lua_install_random(L, -1);
+        lua_pop(L, 2);
+    } else {
+        luaL_requiref(L, LUA_GNAME, luaopen_base, 0);
+        luaL_requiref(L, LUA_COLIBNAME, luaopen_coroutine, 0);
+        luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 0);
+        luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 0);
+        luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 0);
+        luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 0);
+        luaL_requiref(L, "stratsim", luaopen_stratsim, 0);
+        lua_pop(L, 7);
+        lua_pushcfunction(L, l_script_print);
+        lua_setfield(L, LUA_REGISTRYINDEX, "stratsim.print");
+        ss_lua_push_sandbox_env(L);
+        lua_setfield(L, LUA_REGISTRYINDEX, "stratsim.env");
+    }
+    return 0;
+}
+
+int ss_script_open(ss_script **out, const ss_script_opts *opts, ss_err *err)
+{
+    ss_script *s;
+    int status;
+
+    *out = NULL;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return ss_err_set(err, SS_ENOMEM, NULL, "out of memory");
+    s->unsafe = opts ? opts->unsafe : 0;
+    s->lim.max = opts && opts->max_memory ? opts->max_memory : SS_SCRIPT_DEFAULT_MEMORY;
+    s->lim.max_instr = opts && opts->max_instructions ? opts->max_instructions
+                                                      : SS_SCRIPT_DEFAULT_INSTRUCTIONS;
+    s->lim.every = s->lim.max_instr < HOOK_EVERY ? s->lim.max_instr : HOOK_EVERY;
+    s->list_ref = LUA_NOREF;
+    s->L = lua_newstate(budget_alloc, &s->lim);
+    if (!s->L) {
+        int limit = s->lim.mem_tripped;
+        size_t max = s->lim.max;
+        char b[48];
+        free(s);
+        return limit ? ss_err_set(err, SS_ELIMIT, NULL, "scenario exceeded %s of memory",
+                                  budget_text(max, b, sizeof b))
+                     : ss_err_set(err, SS_ENOMEM, NULL, "out of memory");
+    }
+    lua_atpanic(s->L, panic);
+    lua_pushcfunction(s->L, l_script_open);
+    lua_pushboolean(s->L, s->unsafe);
+    status = ss_lua_pcall(s->L, 1, 0);
+    if (status != LUA_OK) {
+        int rc = ss_lua_to_err(s->L, status, err);
+        ss_script_close(s);
+        return rc;
+    }
+    lua_sethook(s->L, count_hook, LUA_MASKCOUNT, (int)s->lim.every);
+    *out = s;
+    return SS_OK;
+}
+
+void ss_script_close(ss_script *s)
+{
+    size_t i;
+    if (!s)
+        return;
+    if (s->L) {
+        /* finalizers written in Lua must not run unbounded at close */
+        s->lim.instr_tripped = 1;
+        lua_sethook(s->L, count_hook, LUA_MASKCOUNT, 1);
+        lua_close(s->L);
+    }
+    for (i = 0; i < s->n; i++)
+        ss_model_free(s->models[i]);
+    free(s->models);
+    free(s);
+}
+
+lua_State *ss_script_state(ss_script *s)
+{
+    return s->L;
+}
+
+size_t ss_script_count(const ss_script *s)
+{
+    return s ? s->n : 0;
+}
+
+ss_model *ss_script_model(ss_script *s, size_t i)
+{
+    return s && i < s->n ? s->models[i] : NULL;
+}
+
+int ss_script_push_scenario(ss_script *s, size_t i)
+{
+    if (!s || i >= s->n || !lua_checkstack(s->L, 2))
+        return -1;
+    lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->list_ref);
+    lua_rawgeti(s->L, -1, (lua_Integer)i + 1);
+    lua_remove(s->L, -2);
+    return 0;
+}
+
+/* -------------------------------------------------------------- loading */
+
+typedef struct chunk {
+    const char *path;
+    const char *text;   /* file contents after a UTF-8 BOM */
+    size_t len;
+    int part;           /* reader state */
+} chunk;
+
+/* Reader: "--" first when the file starts with "#" (so a #! line becomes
+ * a comment and line numbers stay right), then the text. */
+static const char *chunk_reader(lua_State *L, void *ud, size_t *size)
+{
+    chunk *c = ud;
+    (void)L;
+    if (c->part == 0) {
+        c->part = 1;
+        if (c->len > 0 && c->text[0] == '#') {
+            *size = 2;
+            return "--";
+        }
+    }
+    if (c->part == 1) {
+        c->part = 2;
+        *size = c->len;
+        return c->text;
+    }
+    *size = 0;
+    return NULL;
+}
+
+/* Compile the file (text only), remember its source for locate, and give
+ * it the sandbox _ENV. Returns the function, or nil, message, status. */
+static int l_script_compile(lua_State *L)
+{
+    chunk *c = lua_touserdata(L, 1);
+    int status;
+
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_SOURCES);
+    lua_pushfstring(L, "@%s", c->path);
+    lua_pushlstring(L, c->text, c->len);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    lua_pushfstring(L, "@%s", c->path);
+    status = lua_load(L, chunk_reader, c, lua_tostring(L, -1), "t");
+    if (status != LUA_OK) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        lua_pushinteger(L, status);
+        return 3;
+    }
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "stratsim.env") == LUA_TTABLE) {
+        if (!lua_setupvalue(L, -2, 1))
+            lua_pop(L, 1);
+    } else {
+        lua_pop(L, 1);
+    }
+    return 1;
+}
+
+/* Check the chunk's result (arg 1; arg 2 the path as a light userdata): a
+ * Scenario or a non-empty array of them with distinct names; store the array
+ * in the registry. Returns its length and the registry reference. */
+static int l_script_collect(lua_State *L)
+{
+    char where[300];
+    const char *path = lua_touserdata(L, 2);
+    lua_Integer n, i, j;
+
+    snprintf(where, sizeof where, "%s", path ? path : "?");
+    if (ss_lua_scenario_model(L, 1)) {
+        lua_createtable(L, 1, 0);
+        lua_pushvalue(L, 1);
+        lua_rawseti(L, -2, 1);
+    } else if (lua_type(L, 1) == LUA_TTABLE && !lua_getmetatable(L, 1)) {
+        n = (lua_Integer)lua_rawlen(L, 1);
+        if (n == 0)
+            ss_lua_raise(L, SS_EINVAL, "%s: the script returned an empty list "
+                         "(expected stratsim.scenario{...} or a list of them)", where);
+        lua_createtable(L, (int)n, 0);
+        for (i = 1; i <= n; i++) {
+            lua_rawgeti(L, 1, i);
+            if (!ss_lua_scenario_model(L, -1))
+                ss_lua_raise(L, SS_EINVAL, "%s: element %d of the returned list is a %s, "
+                             "expected a scenario (stratsim.scenario{...})",
+                             where, (int)i, luaL_typename(L, -1));
+            lua_rawseti(L, -2, i);
+        }
+    } else {
+        ss_lua_raise(L, SS_EINVAL, "%s: the script must return stratsim.scenario{...} "
+                     "or a list of them, got %s", where, luaL_typename(L, 1));
+    }
+    n = (lua_Integer)lua_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+        ss_model *a;
+        lua_rawgeti(L, -1, i);
+        a = ss_lua_scenario_model(L, -1);
+        lua_pop(L, 1);
+        for (j = 1; j < i; j++) {
+            ss_model *b;
+            lua_rawgeti(L, -1, j);
+            b = ss_lua_scenario_model(L, -1);
+            lua_pop(L, 1);
+            if (strcmp(a->name, b->name) == 0)
+                ss_lua_raise(L, SS_EINVAL, "%s: scenarios %d and %d are both named '%s' "
+                             "(give each a distinct name)", where, (int)j, (int)i, a->name);
+        }
+    }
+    lua_pushinteger(L, n);
+    lua_insert(L, -2);
+    lua_pushinteger(L, luaL_ref(L, LUA_REGISTRYINDEX));
+    return 2;
+}
+
+/* Fill the borrowed (unresolved) model pointers of the collected list. */
+static int l_script_models(lua_State *L)
+{
+    ss_script *s = lua_touserdata(L, 1);
+    ss_model **out = lua_touserdata(L, 2);
+    size_t i;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->list_ref);
+    for (i = 0; i < s->n; i++) {
+        lua_rawgeti(L, -1, (lua_Integer)i + 1);
+        out[i] = ss_lua_scenario_model(L, -1);
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+typedef struct fmt_req {
+    ss_script *s;
+    size_t i;
+    ss_err *err;
+    const char *suffix;
+} fmt_req;
+
+/* Rewrite err->msg as "FILE:LINE: PATH: msg" for scenario i. */
+static int l_script_format(lua_State *L)
+{
+    fmt_req *r = lua_touserdata(L, 1);
+    char msg[sizeof r->err->msg], out[sizeof r->err->msg];
+    snprintf(msg, sizeof msg, "%s%s", r->err->msg, r->suffix);
+    ss_script_push_scenario(r->s, r->i);
+    ss_lua_scenario_format(L, -1, r->err->path, msg, out, sizeof out);
+    memcpy(r->err->msg, out, sizeof out);
+    return 0;
+}
+
+/* Read the whole file into a malloc'ed buffer (at most `max` bytes). */
+static int read_file(const char *path, size_t max, char **out, size_t *len, ss_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+
+    *out = NULL;
+    if (!f)
+        return ss_err_set(err, SS_EIO, NULL, "cannot open %s: %s", path, strerror(errno));
+    for (;;) {
+        size_t got;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 65536;
+            char *nb;
+            if (cap > max) {
+                free(buf);
+                fclose(f);
+                return ss_err_set(err, SS_ELIMIT, NULL, "%s: file larger than the memory budget", path);
+            }
+            nb = realloc(buf, nc);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return ss_err_set(err, SS_ENOMEM, NULL, "out of memory");
+            }
+            buf = nb;
+            cap = nc;
+        }
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        int e = errno;
+        free(buf);
+        fclose(f);
+        return ss_err_set(err, SS_EIO, NULL, "cannot read %s: %s", path, strerror(e));
+    }
+    fclose(f);
+    *out = buf;
+    *len = n;
+    return SS_OK;
+}
+
+/* Compile and run the file; leaves the chunk's first result on the stack. */
+static int run_file(ss_script *s, const char *path, ss_err *err)
+{
+    lua_State *L = s->L;
+    chunk c;
+    char *buf;
+    size_t len = 0;
+    int rc, status;
+
+    if ((rc = read_file(path, s->lim.max, &buf, &len, err)) != SS_OK)
+        return rc;
+    c.path = path;
+    c.text = buf;
+    c.len = len;
+    c.part = 0;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+        c.text += 3;
+        c.len -= 3;
+    }
+    lua_pushcfunction(L, l_script_compile);
+    lua_pushlightuserdata(L, &c);
+    status = ss_lua_pcall(L, 1, 3);
+    free(buf);
+    if (status != LUA_OK)
+        return ss_lua_to_err(L, status, err);
+    if (lua_isnil(L, -3)) {
+        int lstatus = (int)lua_tointeger(L, -1);
+        const char *msg = lua_tostring(L, -2);
+        lua_pop(L, 1);
+        lua_remove(L, -2);
+        if (lstatus == LUA_ERRMEM)
+            return ss_lua_to_err(L, LUA_ERRMEM, err);
+        /* syntax errors already start with "path:line:"; the binary-chunk
+         * refusal does not */
+        if (msg && strncmp(msg, path, strlen(path)) != 0)
+            ss_err_set(err, SS_EINVAL, NULL, "%s: %s", path, msg);
+        else
+            ss_err_set(err, SS_EINVAL, NULL, "%s", msg ? msg : "cannot load chunk");
+        lua_pop(L, 1);
+        return SS_EINVAL;
+    }
+    lua_pop(L, 2);
+    ss_lua_budget_reset(L);
+    status = ss_lua_pcall(L, 0, 1);
+    if (status != LUA_OK)
+        return ss_lua_to_err(L, status, err);
+    return SS_OK;
+}
+
+int ss_script_load(ss_script *s, const char *path, const char *const *sets,
+                   size_t nsets, ss_err *err)
+{
+    lua_State *L = s->L;
+    ss_model **borrowed = NULL;
+    size_t i, j, n;
+    int rc, status, top = lua_gettop(L);
+
+    if (s->loaded)
+        return ss_err_set(err, SS_EINVAL, NULL, "a script can be loaded only once");
+    s->loaded = 1;
+    if ((rc = run_file(s, path, err)) != SS_OK)
+        goto done;
+    lua_pushcfunction(L, l_script_collect);
+    lua_insert(L, -2);
+    lua_pushlightuserdata(L, (void *)path); /* never allocates */
+    status = ss_lua_pcall(L, 2, 2);
+    if (status != LUA_OK) {
+        rc = ss_lua_to_err(L, status, err);
+        goto done;
+    }
+    n = (size_t)lua_tointeger(L, -2);
+    s->list_ref = (int)lua_tointeger(L, -1);
+    lua_pop(L, 2);
+
+    borrowed = calloc(n, sizeof *borrowed);
+    s->models = calloc(n, sizeof *s->models);
+    if (!borrowed || !s->models) {
+        rc = ss_err_set(err, SS_ENOMEM, NULL, "out of memory");
+        goto done;
+    }
+    s->n = n;
+    lua_pushcfunction(L, l_script_models);
+    lua_pushlightuserdata(L, s);
+    lua_pushlightuserdata(L, borrowed);
+    status = ss_lua_pcall(L, 2, 0);
+    if (status != LUA_OK) {
+        rc = ss_lua_to_err(L, status, err);
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        s->models[i] = ss_model_copy(borrowed[i]);
+        if (!s->models[i]) {
+            rc = ss_err_set(err, SS_ENOMEM, NULL, "out of memory");
+            goto done;
+        }
+        for (j = 0; j < nsets; j++)
+            if ((rc = ss_override_apply(s->models[i], sets[j], err)) != SS_OK)
+                goto done;
+        if ((rc = ss_model_resolve(s->models[i], err)) != SS_OK) {
+            fmt_req r;
+            r.s = s;
+            r.i = i;
+            r.err = err;
+            r.suffix = nsets ? " (after --set overrides)" : "";
+            lua_pushcfunction(L, l_script_format);
+            lua_pushlightuserdata(L, &r);
+            status = ss_lua_pcall(L, 1, 0);
+            if (status != LUA_OK)
+                lua_pop(L, 1); /* keep the unlocated message */
+            goto done;
+        }
+    }
+    rc = SS_OK;
+done:
+    free(borrowed);
+    if (rc != SS_OK) {
+        if (rc == SS_ELIMIT && strncmp(err->msg, "scenario exceeded", 17) == 0) {
+            char msg[sizeof err->msg];
+            if (snprintf(msg, sizeof msg, "%s: %s", path, err->msg) >= 0)
+                memcpy(err->msg, msg, sizeof msg);
+        }
+        for (i = 0; i < s->n; i++)
+            ss_model_free(s->models[i]);
+        free(s->models);
+        s->models = NULL;
+        s->n = 0;
+    }
+    lua_settop(L, top);
+    return rc;
+}

@@ -1,0 +1,3 @@
+-- expect: 1 instruction limit exceeded
+-- args: --max-instructions 1000000
+while true do end

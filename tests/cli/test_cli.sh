@@ -1,0 +1,182 @@
+# tests/cli/test_cli.sh - the command line: exit codes, help, CSV layouts,
+# sidecar, --set, atomic outputs, compare, check.
+
+test_version_and_help() {
+    run "$STRATSIM" --version; expect_rc 0; expect_out "stratsim 0."
+    run "$STRATSIM" --help; expect_rc 0; expect_out "Usage: stratsim COMMAND"
+    for c in run check compare; do
+        run "$STRATSIM" $c --help; expect_rc 0; expect_out "Usage: stratsim $c"
+    done
+}
+
+test_usage_errors_exit_2() {
+    run "$STRATSIM"; expect_rc 2
+    run "$STRATSIM" frobnicate; expect_rc 2; expect_err "unknown command 'frobnicate'"
+    run "$STRATSIM" run; expect_rc 2; expect_err "missing SCENARIO.lua"
+    run "$STRATSIM" run "$DATA/small.lua" --layout diagonal; expect_rc 2; expect_err "--layout"
+    run "$STRATSIM" run "$DATA/small.lua" -o; expect_rc 2
+    run "$STRATSIM" run "$DATA/small.lua" --bogus; expect_rc 2; expect_err "unknown option '--bogus'"
+    run "$STRATSIM" run "$DATA/small.lua" --set novalue; expect_rc 2; expect_err "PATH=VALUE"
+    run "$STRATSIM" run "$DATA/small.lua" --max-memory lots; expect_rc 2
+    run "$STRATSIM" check; expect_rc 2
+    run "$STRATSIM" compare; expect_rc 2
+}
+
+test_run_summary() {
+    run "$STRATSIM" run "$DATA/small.lua"; expect_rc 0; expect_no_err
+    expect_out "Scenario: small"
+    expect_out "alibaba      public"
+    expect_out "37.80%"
+    expect_out "NPV"
+}
+
+test_csv_long_layout() {
+    run "$STRATSIM" run "$DATA/small.lua" -o out.csv; expect_rc 0
+    expect_file out.csv; expect_file out.csv.json; expect_no_temp .
+    [ "$(head -n 1 out.csv)" = "scenario,time,provider,segment,metric,value" ] || fail "header"
+    python3 - <<'PY' || fail "long CSV content"
+import csv, math
+rows = list(csv.reader(open("out.csv", newline="")))
+hdr, body = rows[0], rows[1:]
+assert all(len(r) == 6 for r in body)
+times = sorted({float(r[1]) for r in body})
+assert len(times) == 10 and times[0] == 2021.75 and times[-1] == 2024.0, times
+# 3 providers x 2 segments x 5 metrics + 3 x 6 + 2 x 2 per time
+assert len(body) == 10 * (30 + 18 + 4), len(body)
+metrics = {r[4] for r in body}
+assert metrics == {"share", "target_share", "revenue", "gross_margin", "capability",
+                   "gross_profit", "operating_profit", "investment", "reliability", "npv",
+                   "size", "hhi"}, metrics
+for t in times:
+    for seg in ("public", "private"):
+        s = sum(float(r[5]) for r in body if float(r[1]) == t and r[3] == seg and r[4] == "share")
+        assert abs(s - 1) < 1e-12, (t, seg, s)
+# per-segment rows have an empty provider, per-provider rows an empty segment
+assert all(r[2] == "" for r in body if r[4] in ("size", "hhi"))
+assert all(r[3] == "" for r in body if r[4] in ("npv", "reliability"))
+# at least 10 significant digits, '.' decimal point
+v = [r[5] for r in body if r[4] == "revenue" and r[3] == "public"][-1]
+assert "," not in v and len(v.replace(".", "").replace("-", "").lstrip("0")) >= 10, v
+# the outage at 2023.87 shows in reliability at 2024
+r = [float(r[5]) for r in body if r[4] == "reliability" and r[2] == "alibaba"]
+assert r[0] == 1.0 and r[-1] < 1.0
+PY
+}
+
+test_csv_wide_layout() {
+    run "$STRATSIM" run "$DATA/small.lua" -o wide.csv --layout wide; expect_rc 0
+    python3 - <<'PY' || fail "wide CSV content"
+import csv
+rows = list(csv.reader(open("wide.csv", newline="")))
+hdr = rows[0]
+assert hdr[:2] == ["scenario", "time"], hdr
+assert "share.alibaba.public" in hdr and "npv.alibaba" in hdr and "size.private" in hdr, hdr
+assert len(hdr) == 2 + 30 + 18 + 4, len(hdr)
+assert len(rows) == 11 and all(len(r) == len(hdr) for r in rows)
+PY
+    run "$STRATSIM" run "$DATA/small.lua" -o long.csv; expect_rc 0
+    python3 - <<'PY' || fail "wide and long layouts disagree"
+import csv
+long = {(r[1], r[2], r[3], r[4]): r[5] for r in list(csv.reader(open("long.csv")))[1:]}
+rows = list(csv.reader(open("wide.csv")))
+hdr = rows[0]
+for row in rows[1:]:
+    for name, v in zip(hdr[2:], row[2:]):
+        parts = name.split(".")
+        m = parts[0]
+        if len(parts) == 3: key = (row[1], parts[1], parts[2], m)
+        elif m in ("size", "hhi"): key = (row[1], "", parts[1], m)
+        else: key = (row[1], parts[1], "", m)
+        assert long[key] == v, (key, long[key], v)
+PY
+}
+
+test_sidecar_reproduces_run() {
+    cp "$DATA/small.lua" scen.lua
+    run "$STRATSIM" run scen.lua -o a.csv --set providers.alibaba.reinvest=0.31 --set segments.public.tau=1.2
+    expect_rc 0
+    python3 - <<'PY' || fail "sidecar content"
+import json, hashlib
+j = json.load(open("a.csv.json"))
+assert j["stratsim_version"]
+assert j["scenario_file"] == "scen.lua"
+assert j["scenario_sha256"] == hashlib.sha256(open("scen.lua", "rb").read()).hexdigest()
+assert j["overrides"] == ["providers.alibaba.reinvest=0.31", "segments.public.tau=1.2"], j["overrides"]
+sc = j["scenarios"][0]
+assert sc["solver"]["method"] == "rk8pd" and sc["solver"]["rtol"] == 1e-8
+seg = [s for s in sc["segments"] if s["id"] == "public"][0]
+assert seg["tau"] == 1.2
+ali = [p for p in sc["providers"] if p["id"] == "alibaba"][0]
+assert ali["reinvest"] == {"kind": "const", "value": 0.31}, ali["reinvest"]
+# resolved defaults are recorded
+assert "brand" in ali and "capability" in ali
+open("cmd", "w").write(" ".join("--set " + o for o in j["overrides"]))
+PY
+    run "$STRATSIM" run scen.lua -o b.csv $(cat cmd); expect_rc 0
+    cmp a.csv b.csv || fail "re-run from the sidecar differs"
+}
+
+test_set_changes_result() {
+    run "$STRATSIM" run "$DATA/small.lua" -o base.csv; expect_rc 0
+    # a constant set from the start is absorbed by the equilibrium brand, so use
+    # something that amplifies a later change: the rivals' price cut
+    run "$STRATSIM" run "$DATA/small.lua" -o set.csv --set segments.public.beta_price=3; expect_rc 0
+    ! cmp -s base.csv set.csv || fail "--set had no effect"
+    python3 - <<'PY' || fail "--set beta_price did not amplify the price cut"
+import csv
+def last(f):
+    rows = [r for r in csv.reader(open(f)) if r[2] == "alibaba" and r[3] == "public" and r[4] == "share"]
+    return float(rows[-1][5])
+assert last("set.csv") < last("base.csv") - 0.005, (last("set.csv"), last("base.csv"))
+PY
+    run "$STRATSIM" run "$DATA/small.lua" --set providers.nobody.reinvest=1; expect_rc 1; expect_err "nobody"
+    run "$STRATSIM" run "$DATA/small.lua" --set providers.alibaba.reinvest=abc; expect_rc 1
+}
+
+test_failing_run_leaves_no_output() {
+    run "$STRATSIM" run "$DATA/bad_shares.lua" -o out.csv; expect_rc 1
+    expect_err "bad_shares.lua:"
+    expect_err "sum to 0.9"
+    expect_no_file out.csv; expect_no_file out.csv.json; expect_no_temp .
+    echo old > keep.csv
+    run "$STRATSIM" run "$DATA/bad_shares.lua" -o keep.csv; expect_rc 1
+    [ "$(cat keep.csv)" = old ] || fail "existing output was clobbered"
+    run "$STRATSIM" run "$DATA/missing.lua"; expect_rc 1; expect_err "missing.lua"
+}
+
+test_unwritable_output() {
+    run "$STRATSIM" run "$DATA/small.lua" -o /nonexistent-dir/out.csv; expect_rc 1
+    expect_err "/nonexistent-dir/out.csv"
+    if [ -e /dev/full ]; then
+        "$STRATSIM" run "$DATA/small.lua" >/dev/full 2>"$T/stderr" && fail "writing to a full device succeeded"
+        "$STRATSIM" run "$DATA/small.lua" -o - >/dev/full 2>"$T/stderr" && fail "CSV to a full device succeeded"
+    fi
+    true
+}
+
+test_csv_to_stdout() {
+    run "$STRATSIM" run "$DATA/small.lua" -o -; expect_rc 0
+    expect_out "scenario,time,provider,segment,metric,value"
+    expect_no_file ./-.json
+}
+
+test_check() {
+    run "$STRATSIM" check "$DATA/small.lua"; expect_rc 0; expect_out "ok: scenario 'small'"
+    run "$STRATSIM" check "$DATA/bad_shares.lua"; expect_rc 1; expect_err "sum to"
+}
+
+test_compare() {
+    run "$STRATSIM" compare "$DATA/small.lua" "$DATA/second.lua" -o cmp.csv; expect_rc 0
+    expect_out "small"; expect_out "second"; expect_out " pp)"
+    python3 - <<'PY' || fail "compare CSV"
+import csv
+rows = list(csv.reader(open("cmp.csv")))[1:]
+assert {r[0] for r in rows} == {"small", "second"}
+PY
+}
+
+test_locale_independent_output() {
+    run "$STRATSIM" run "$DATA/small.lua" -o c.csv; expect_rc 0
+    LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 "$STRATSIM" run "$DATA/small.lua" -o d.csv 2>/dev/null
+    cmp c.csv d.csv || fail "output depends on the locale"
+}
