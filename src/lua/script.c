@@ -416,6 +416,8 @@ static int l_script_open(lua_State *L)
     if (unsafe) {
         luaL_openlibs(L);
         luaL_requiref(L, "stratsim", luaopen_stratsim, 1);
+        lua_pushcfunction(L, ss_lua_include);
+        lua_setfield(L, -2, "include");
         lua_pop(L, 1);
         lua_pushglobaltable(L);
         lua_pushcfunction(L, l_script_print);
@@ -435,6 +437,8 @@ static int l_script_open(lua_State *L)
         luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 0);
         luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 0);
         luaL_requiref(L, "stratsim", luaopen_stratsim, 0);
+        lua_pushcfunction(L, ss_lua_include);
+        lua_setfield(L, -2, "include");
         lua_pop(L, 7);
         lua_pushcfunction(L, l_script_print);
         lua_setfield(L, LUA_REGISTRYINDEX, "stratsim.print");

@@ -80,6 +80,9 @@ lua_State *ss_script_state(ss_script *s);
 /** Close the state and free the models. NULL-safe. */
 void ss_script_close(ss_script *s);
 
+/** stratsim.include(FILE): run another scenario file (l_include.c). */
+int ss_lua_include(lua_State *L);
+
 /** Open the stratsim module (returns the module table). */
 int luaopen_stratsim(lua_State *L);
 

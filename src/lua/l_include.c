@@ -1,0 +1,127 @@
+/*
+ * l_include.c - stratsim.include(FILE): run another scenario file and return
+ * what it returns, so a variant can derive from a shared base file
+ * (`local base = stratsim.include("baseline.lua")`) even in the sandbox,
+ * which has no require/dofile.
+ *
+ * FILE is resolved relative to the directory of the calling chunk; it must
+ * name a ".lua" file; it is loaded as text only with the caller's _ENV (the
+ * sandbox environment when sandboxed) and its source is recorded so that
+ * error lines inside it are located as for the main file. Includes nest up
+ * to 16 deep (a cycle is reported, not followed forever). Reading is charged
+ * to the instruction budget like other C-side work.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ss_lua.h"
+#include <lauxlib.h>
+#include <lua.h>
+
+#define INCLUDE_DEPTH_KEY "stratsim.include_depth"
+#define INCLUDE_MAX_DEPTH 16
+#define INCLUDE_MAX_BYTES (8u << 20)
+
+/* Read a whole file into a Lua string pushed on the stack (luaL_Buffer: no
+ * malloc held across a raising call). */
+static void push_file(lua_State *L, const char *path)
+{
+    luaL_Buffer b;
+    FILE *f = fopen(path, "rb");
+    size_t total = 0;
+    if (!f)
+        luaL_error(L, "stratsim.include: cannot open %s: %s", path, strerror(errno));
+    luaL_buffinit(L, &b);
+    for (;;) {
+        char *p = luaL_prepbuffer(&b);
+        size_t got = fread(p, 1, LUAL_BUFFERSIZE, f);
+        luaL_addsize(&b, got);
+        total += got;
+        if (total > INCLUDE_MAX_BYTES) {
+            fclose(f);
+            luaL_error(L, "stratsim.include: %s is larger than %u bytes", path, INCLUDE_MAX_BYTES);
+        }
+        if (got < LUAL_BUFFERSIZE)
+            break;
+    }
+    if (ferror(f)) {
+        fclose(f);
+        luaL_error(L, "stratsim.include: cannot read %s", path);
+    }
+    fclose(f);
+    luaL_pushresult(&b);
+}
+
+/* The directory part of the calling chunk's source ("@dir/file.lua"). */
+static void push_caller_dir(lua_State *L)
+{
+    lua_Debug ar;
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar) && ar.source[0] == '@') {
+        const char *src = ar.source + 1;
+        const char *slash = strrchr(src, '/');
+        if (slash) {
+            lua_pushlstring(L, src, (size_t)(slash - src + 1));
+            return;
+        }
+    }
+    lua_pushliteral(L, "");
+}
+
+int ss_lua_include(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    size_t n = strlen(name), len;
+    const char *path, *text;
+    lua_Integer depth;
+    int status, base;
+
+    if (n < 5 || strcmp(name + n - 4, ".lua") != 0)
+        return luaL_argerror(L, 1, "expected the name of a .lua scenario file");
+    if (name[0] == '/')
+        path = lua_pushstring(L, name);
+    else {
+        push_caller_dir(L);
+        lua_pushstring(L, name);
+        lua_concat(L, 2);
+        path = lua_tostring(L, -1);
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, INCLUDE_DEPTH_KEY);
+    depth = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (depth >= INCLUDE_MAX_DEPTH)
+        return luaL_error(L, "stratsim.include: more than %d nested includes (a cycle?) at %s",
+                          INCLUDE_MAX_DEPTH, path);
+    push_file(L, path);
+    text = lua_tolstring(L, -1, &len);
+    if (ss_lua_charge_work(L, len) != 0)
+        return luaL_error(L, "instruction limit exceeded");
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        text += 3;
+        len -= 3;
+    }
+    /* record the source for key-path line lookup */
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_SOURCES);
+    lua_pushfstring(L, "@%s", path);
+    lua_pushlstring(L, text, len);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    lua_pushfstring(L, "@%s", path);
+    status = luaL_loadbufferx(L, text, len, lua_tostring(L, -1), "t");
+    if (status != LUA_OK)
+        return lua_error(L);
+    /* the included chunk shares the caller's environment */
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "stratsim.env") == LUA_TTABLE) {
+        if (!lua_setupvalue(L, -2, 1))
+            lua_pop(L, 1);
+    } else {
+        lua_pop(L, 1);
+    }
+    lua_pushinteger(L, depth + 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, INCLUDE_DEPTH_KEY);
+    base = lua_gettop(L) - 1;
+    lua_call(L, 0, LUA_MULTRET);
+    lua_pushinteger(L, depth);
+    lua_setfield(L, LUA_REGISTRYINDEX, INCLUDE_DEPTH_KEY);
+    return lua_gettop(L) - base;
+}
