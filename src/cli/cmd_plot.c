@@ -1,0 +1,1783 @@
+/*
+ * cmd_plot.c - `stratsim plot`: read a CSV file that stratsim wrote (long,
+ * wide or Monte Carlo results, a tornado table) or a calibration data file,
+ * pick the rows the filters select, and draw a line chart, a Monte Carlo fan
+ * chart, a stacked segment chart or a tornado chart with gnuplot.
+ *
+ * The chart kind follows from the CSV header unless --kind says otherwise.
+ * This file turns the rows into series and writes a self-contained gnuplot
+ * script (data as datablocks, labels as escaped strings; see plot.h); the
+ * script is run by plot_gnuplot.c, which writes the figure atomically.
+ * Shares, margins and reliability are shown in percent; money values carry
+ * the unit given with --unit (stratsim does not know the currency).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "cli/cli.h"
+#include "cli/csvread.h"
+#include "cli/plot.h"
+
+static const char plot_help[] =
+    "Usage: stratsim plot FILE.csv -o FIGURE.png|svg|pdf [options]\n"
+    "\n"
+    "Draw a chart of a CSV file with gnuplot (which must be installed). The kind\n"
+    "of chart follows from the file's header:\n"
+    "  long or wide results (stratsim run/compare -o)  line: a metric over time,\n"
+    "                        one line per scenario, provider and segment\n"
+    "  Monte Carlo summary (stratsim mc -o)           fan: median (or mean) line\n"
+    "                        and the band between the lowest and highest quantile\n"
+    "  tornado table (stratsim sens -o)               tornado: output swing per\n"
+    "                        parameter, largest first\n"
+    "  calibration data (time,provider,segment,metric,value) observed points\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FIGURE   the figure; the format follows the extension\n"
+    "                        (.png, .svg, .pdf) unless --format is given\n"
+    "  --kind KIND           line, fan, stacked (segment revenue of one\n"
+    "                        provider, stacked) or tornado\n"
+    "  --metric LIST         metrics to plot (default share; stacked: revenue)\n"
+    "  --provider LIST       providers to plot (default all)\n"
+    "  --segment LIST        segments to plot (default all)\n"
+    "  --scenario LIST       scenarios to plot (default all)\n"
+    "                        LIST is comma-separated; the options repeat\n"
+    "  --overlay DATA.csv    add observed points from a calibration data file\n"
+    "                        (time,provider,segment,metric,value[,weight])\n"
+    "  --select OUTPUT       tornado: the output to show when the table has several\n"
+    "  --base VALUE          tornado: the output at the base values (bars start\n"
+    "                        there; default: a base column of the file, if any)\n"
+    "  --title TEXT          the title (default derived from the data and filters)\n"
+    "  --unit TEXT           unit of money values, e.g. 'CNY bn / year' (default\n"
+    "                        none); shares, margins and reliability are in %\n"
+    "  --size WxH            size in pixels (default 900x560; PDF: 100 px = 1 in)\n"
+    "  --format FMT          png, svg or pdf, whatever the extension\n"
+    "  --script FILE.gp      also save the gnuplot script (self-contained:\n"
+    "                        gnuplot -d FILE.gp > FIGURE)\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "Environment: STRATSIM_GNUPLOT names the gnuplot program (default: gnuplot\n"
+    "on PATH). Exit status: 0 success, 1 data or gnuplot error, 2 usage error.\n";
+
+enum { K_AUTO, K_LINE, K_FAN, K_STACKED, K_TORNADO };
+enum { F_NONE, F_PNG, F_SVG, F_PDF };
+enum { L_LONG, L_DATA, L_MC, L_WIDE, L_TORNADO };
+enum { C_PLAIN, C_PCT, C_MONEY, C_OTHER };
+
+static const char *const kind_names[] = { "auto", "line", "fan", "stacked", "tornado" };
+static const char *const layout_names[] = { "long results", "calibration data",
+                                            "Monte Carlo summary", "wide results",
+                                            "tornado table" };
+
+/* Tableau 10: distinct, colour-blind tolerant, readable on white. */
+static const char *const palette[] = { "#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F",
+                                       "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F", "#BAB0AC" };
+#define NPALETTE (sizeof palette / sizeof palette[0])
+
+/* ------------------------------------------------------------ options */
+
+typedef struct strlist {
+    const char **v;
+    size_t n;
+} strlist;
+
+typedef struct plot_opts {
+    const char *file, *out, *overlay, *title, *unit, *select, *script;
+    strlist metric, provider, segment, scenario;
+    int kind, format, width, height, has_base;
+    double base;
+    char **bufs; /* copies of comma-separated option values */
+    size_t nbufs;
+} plot_opts;
+
+static void opts_free(plot_opts *o)
+{
+    size_t i;
+    for (i = 0; i < o->nbufs; i++)
+        free(o->bufs[i]);
+    free(o->bufs);
+    free(o->metric.v);
+    free(o->provider.v);
+    free(o->segment.v);
+    free(o->scenario.v);
+}
+
+/* Split a comma-separated option value into l. 0, or an exit status. */
+static int add_list(plot_opts *o, strlist *l, const char *opt, const char *val)
+{
+    char *copy, *p, **nb;
+    size_t added = 0;
+    if (!(copy = strdup(val)) || !(nb = realloc(o->bufs, (o->nbufs + 1) * sizeof *nb))) {
+        free(copy);
+        return cli_error("out of memory");
+    }
+    o->bufs = nb;
+    o->bufs[o->nbufs++] = copy;
+    for (p = copy; p;) {
+        char *c = strchr(p, ','), *s = p, *e;
+        const char **nv;
+        if (c)
+            *c = '\0';
+        p = c ? c + 1 : NULL;
+        while (*s == ' ')
+            s++;
+        e = s + strlen(s);
+        while (e > s && e[-1] == ' ')
+            *--e = '\0';
+        if (!*s)
+            continue;
+        nv = realloc(l->v, (l->n + 1) * sizeof *nv);
+        if (!nv)
+            return cli_error("out of memory");
+        l->v = nv;
+        l->v[l->n++] = s;
+        added++;
+    }
+    if (!added)
+        return cli_usage_error("plot", "%s needs a comma-separated list of names", opt);
+    return 0;
+}
+
+static int in_list(const strlist *l, const char *s)
+{
+    size_t i;
+    if (l->n == 0)
+        return 1;
+    for (i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcasecmp(s + n - m, suf) == 0;
+}
+
+static int parse_format(const char *s)
+{
+    if (strcasecmp(s, "png") == 0)
+        return F_PNG;
+    if (strcasecmp(s, "svg") == 0)
+        return F_SVG;
+    if (strcasecmp(s, "pdf") == 0)
+        return F_PDF;
+    return F_NONE;
+}
+
+static int parse_size(const char *s, int *w, int *h)
+{
+    char *e;
+    long a, b;
+    errno = 0;
+    a = strtol(s, &e, 10);
+    if (e == s || (*e != 'x' && *e != 'X' && *e != ','))
+        return -1;
+    s = e + 1;
+    b = strtol(s, &e, 10);
+    if (e == s || *e || errno || a < 100 || b < 100 || a > 10000 || b > 10000)
+        return -1;
+    *w = (int)a;
+    *h = (int)b;
+    return 0;
+}
+
+/* Parse the command line; returns -1 to go on, else an exit status. */
+static int parse_args(plot_opts *o, int argc, char **argv)
+{
+    int i, missing;
+    const char *v;
+    o->width = 900;
+    o->height = 560;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int r = 0;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(plot_help, stdout);
+            return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+        }
+#define OPT(name, alias) ((v = cli_opt_value(name, alias, argc, argv, &i, &missing)) || missing)
+#define NEED(name)                                                     \
+    do {                                                               \
+        if (missing)                                                   \
+            return cli_usage_error("plot", "%s needs a value", name); \
+    } while (0)
+        if (OPT("--output", "-o")) {
+            NEED("-o");
+            o->out = v;
+        } else if (OPT("--kind", NULL)) {
+            size_t k;
+            NEED("--kind");
+            o->kind = -1;
+            for (k = 1; k < sizeof kind_names / sizeof kind_names[0]; k++)
+                if (strcmp(v, kind_names[k]) == 0)
+                    o->kind = (int)k;
+            if (o->kind < 0)
+                return cli_usage_error("plot", "--kind must be line, fan, stacked or tornado (not '%s')", v);
+        } else if (OPT("--metric", NULL)) {
+            NEED("--metric");
+            r = add_list(o, &o->metric, "--metric", v);
+        } else if (OPT("--provider", NULL)) {
+            NEED("--provider");
+            r = add_list(o, &o->provider, "--provider", v);
+        } else if (OPT("--segment", NULL)) {
+            NEED("--segment");
+            r = add_list(o, &o->segment, "--segment", v);
+        } else if (OPT("--scenario", NULL)) {
+            NEED("--scenario");
+            r = add_list(o, &o->scenario, "--scenario", v);
+        } else if (OPT("--overlay", NULL)) {
+            NEED("--overlay");
+            if (o->overlay)
+                return cli_usage_error("plot", "only one --overlay file");
+            o->overlay = v;
+        } else if (OPT("--select", NULL)) {
+            NEED("--select");
+            o->select = v;
+        } else if (OPT("--base", NULL)) {
+            char *e;
+            NEED("--base");
+            o->base = strtod(v, &e);
+            if (e == v || *e || !isfinite(o->base))
+                return cli_usage_error("plot", "--base needs a finite number (not '%s')", v);
+            o->has_base = 1;
+        } else if (OPT("--title", NULL)) {
+            NEED("--title");
+            o->title = v;
+        } else if (OPT("--unit", NULL)) {
+            NEED("--unit");
+            o->unit = v;
+        } else if (OPT("--size", NULL)) {
+            NEED("--size");
+            if (parse_size(v, &o->width, &o->height) != 0)
+                return cli_usage_error("plot", "--size needs WIDTHxHEIGHT in pixels, 100 to 10000 (not '%s')", v);
+        } else if (OPT("--format", NULL)) {
+            NEED("--format");
+            if ((o->format = parse_format(v)) == F_NONE)
+                return cli_usage_error("plot", "--format must be png, svg or pdf (not '%s')", v);
+        } else if (OPT("--script", NULL)) {
+            NEED("--script");
+            o->script = v;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return cli_usage_error("plot", "unknown option '%s'", a);
+        } else if (o->file) {
+            return cli_usage_error("plot", "only one CSV file (got '%s' and '%s')", o->file, a);
+        } else {
+            o->file = a;
+        }
+#undef OPT
+#undef NEED
+        if (r != 0)
+            return r;
+    }
+    if (!o->file)
+        return cli_usage_error("plot", "missing FILE.csv");
+    if (!o->out)
+        return cli_usage_error("plot", "missing -o FIGURE.png|svg|pdf");
+    if (strcmp(o->out, "-") == 0)
+        return cli_usage_error("plot", "-o needs a file name (a figure is not written to standard output)");
+    if (o->format == F_NONE) {
+        if (ends_with(o->out, ".png"))
+            o->format = F_PNG;
+        else if (ends_with(o->out, ".svg"))
+            o->format = F_SVG;
+        else if (ends_with(o->out, ".pdf"))
+            o->format = F_PDF;
+        else
+            return cli_usage_error("plot", "cannot tell the format of '%s': use .png, .svg or .pdf, or --format", o->out);
+    }
+    if (o->overlay && (o->kind == K_STACKED || o->kind == K_TORNADO))
+        return cli_usage_error("plot", "--overlay goes with line and fan charts");
+    if ((o->select || o->has_base) && o->kind != K_AUTO && o->kind != K_TORNADO)
+        return cli_usage_error("plot", "--select and --base go with tornado charts");
+    return -1;
+}
+
+/* ------------------------------------------------------------ metrics */
+
+static const struct metric_info {
+    const char *name, *label;
+    int cls;
+} metrics[] = {
+    { "share", "Market share", C_PCT },
+    { "target_share", "Target share", C_PCT },
+    { "revenue", "Revenue", C_MONEY },
+    { "gross_margin", "Gross margin", C_PCT },
+    { "capability", "Capability", C_PLAIN },
+    { "gross_profit", "Gross profit", C_MONEY },
+    { "operating_profit", "Operating profit", C_MONEY },
+    { "investment", "Investment", C_MONEY },
+    { "reliability", "Reliability", C_PCT },
+    { "npv", "Cumulative NPV", C_MONEY },
+    { "size", "Market size", C_MONEY },
+    { "hhi", "HHI (concentration)", C_PLAIN },
+};
+
+static const struct metric_info *metric_find(const char *m)
+{
+    size_t i;
+    for (i = 0; i < sizeof metrics / sizeof metrics[0]; i++)
+        if (strcmp(metrics[i].name, m) == 0)
+            return &metrics[i];
+    return NULL;
+}
+
+static int metric_class(const char *m)
+{
+    const struct metric_info *mi = metric_find(m);
+    return mi ? mi->cls : C_OTHER;
+}
+
+static const char *metric_label(const char *m)
+{
+    const struct metric_info *mi = metric_find(m);
+    return mi ? mi->label : m;
+}
+
+static double metric_scale(const char *m)
+{
+    return metric_class(m) == C_PCT ? 100.0 : 1.0;
+}
+
+/* The axis label of metric m (label + unit) into buf. */
+static void axis_label(char *buf, size_t size, const char *label, int cls, const char *unit)
+{
+    if (cls == C_PCT)
+        snprintf(buf, size, "%s (%%)", label);
+    else if (unit && (cls == C_MONEY || cls == C_OTHER))
+        snprintf(buf, size, "%s (%s)", label, unit);
+    else
+        snprintf(buf, size, "%s", label);
+}
+
+/* ------------------------------------------------------------ data */
+
+typedef struct rec {
+    const char *scen, *prov, *seg, *metric;
+    double t;
+} rec;
+
+typedef struct dataset {
+    cli_csv *csv;
+    int layout;
+    rec *r;
+    size_t n;
+    double *v;          /* nv values per record */
+    size_t nv;
+    int imid;           /* value index of the central line (p50, mean or value) */
+    int imean, isd;     /* value index of mean and sd, or -1 */
+    size_t np;          /* quantile columns, by increasing level */
+    double *plev;
+    int *ip;
+    char **pname;       /* their column names (borrowed) */
+    char **owned;       /* wide layout: split column names */
+    size_t nowned;
+} dataset;
+
+static void dataset_free(dataset *d)
+{
+    size_t i;
+    if (!d)
+        return;
+    for (i = 0; i < d->nowned; i++)
+        free(d->owned[i]);
+    free(d->owned);
+    free(d->r);
+    free(d->v);
+    free(d->plev);
+    free(d->ip);
+    free(d->pname);
+    cli_csv_free(d->csv);
+    free(d);
+}
+
+static int has(const cli_csv *c, const char *name) { return cli_csv_col(c, name) >= 0; }
+
+/* "p05" -> 5, "p2.5" -> 2.5; -1 if not a quantile column name. */
+static double plevel(const char *s)
+{
+    char *e;
+    double x;
+    if (s[0] != 'p' || !(s[1] >= '0' && s[1] <= '9'))
+        return -1;
+    x = strtod(s + 1, &e);
+    if (*e || !(x >= 0 && x <= 100))
+        return -1;
+    return x;
+}
+
+static int detect_layout(const cli_csv *c)
+{
+    if (has(c, "parameter") && has(c, "output") && has(c, "output_at_low") && has(c, "output_at_high"))
+        return L_TORNADO;
+    if (has(c, "time") && has(c, "metric") && has(c, "mean"))
+        return L_MC;
+    if (has(c, "time") && has(c, "metric") && has(c, "value"))
+        return has(c, "scenario") ? L_LONG : L_DATA;
+    if (c->ncol >= 3 && strcmp(c->cols[0], "scenario") == 0 && strcmp(c->cols[1], "time") == 0)
+        return L_WIDE;
+    return -1;
+}
+
+static int push_rec(dataset *d, size_t *cap, const rec *r, const double *vals)
+{
+    if (d->n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 1024;
+        rec *nr = realloc(d->r, nc * sizeof *nr);
+        double *nv;
+        if (!nr)
+            return -1;
+        d->r = nr;
+        nv = realloc(d->v, nc * d->nv * sizeof *nv);
+        if (!nv)
+            return -1;
+        d->v = nv;
+        *cap = nc;
+    }
+    d->r[d->n] = *r;
+    memcpy(d->v + d->n * d->nv, vals, d->nv * sizeof *vals);
+    d->n++;
+    return 0;
+}
+
+static int cell_number(const cli_csv *c, size_t row, int col, double *x, int allow_empty)
+{
+    const char *s = cli_csv_cell(c, row, col);
+    if (allow_empty && *s == '\0') {
+        *x = NAN;
+        return 0;
+    }
+    if (cli_csv_number(s, x) != 0)
+        return cli_error("%s:%zu: %s: '%s' is not a number", c->name, c->line[row], c->cols[col], s);
+    return 0;
+}
+
+/* Split a wide-layout column name (metric.provider.segment, metric.provider,
+ * metric.segment for size and hhi, or a derived metric) into r's fields. */
+static int wide_column(dataset *d, const char *name, rec *r)
+{
+    char *copy = strdup(name), *a, *b, **no;
+    if (!copy || !(no = realloc(d->owned, (d->nowned + 1) * sizeof *no))) {
+        free(copy);
+        return -1;
+    }
+    d->owned = no;
+    d->owned[d->nowned++] = copy;
+    r->metric = copy;
+    r->prov = r->seg = "";
+    if ((a = strchr(copy, '.')) != NULL) {
+        *a++ = '\0';
+        if ((b = strchr(a, '.')) != NULL) {
+            *b++ = '\0';
+            r->prov = a;
+            r->seg = b;
+        } else if (strcmp(copy, "size") == 0 || strcmp(copy, "hhi") == 0) {
+            r->seg = a;
+        } else {
+            r->prov = a;
+        }
+    }
+    return 0;
+}
+
+/* The quantile columns of a Monte Carlo summary, sorted by level. */
+static int mc_columns(dataset *d)
+{
+    const cli_csv *c = d->csv;
+    size_t np = 0, j, k;
+    d->plev = malloc(c->ncol * sizeof *d->plev);
+    d->ip = malloc(c->ncol * sizeof *d->ip);
+    d->pname = malloc(c->ncol * sizeof *d->pname);
+    if (!d->plev || !d->ip || !d->pname)
+        return cli_error("out of memory");
+    for (j = 0; j < c->ncol; j++) {
+        double lv = plevel(c->cols[j]);
+        if (lv < 0)
+            continue;
+        for (k = np; k > 0 && d->plev[k - 1] > lv; k--) {
+            d->plev[k] = d->plev[k - 1];
+            d->ip[k] = d->ip[k - 1];
+            d->pname[k] = d->pname[k - 1];
+        }
+        d->plev[k] = lv;
+        d->ip[k] = (int)j;
+        d->pname[k] = c->cols[j];
+        np++;
+    }
+    d->np = np;
+    d->nv = 2 + np; /* mean, sd, quantiles */
+    d->imean = 0;
+    d->isd = has(c, "sd") ? 1 : -1;
+    d->imid = 0;
+    for (k = 0; k < np; k++)
+        if (d->plev[k] == 50)
+            d->imid = (int)(2 + k);
+    return EXIT_OK;
+}
+
+/* Read FILE into records; *out gets the dataset. Returns an exit status. */
+static int load(dataset **out, const char *path)
+{
+    char msg[512];
+    dataset *d = calloc(1, sizeof *d);
+    cli_csv *c;
+    size_t cap = 0, row, j;
+    double *vals = NULL;
+    rec *wcols = NULL;
+    int ct, cs, cp, cg, cm, cv, cmean, csd;
+
+    *out = NULL;
+    if (!d)
+        return cli_error("out of memory");
+    d->imean = d->isd = -1;
+    if (cli_csv_read(&d->csv, path, msg, sizeof msg) != 0) {
+        free(d);
+        return cli_error("%s", msg);
+    }
+    c = d->csv;
+    d->layout = detect_layout(c);
+    if (d->layout < 0) {
+        cli_error("%s: not a CSV layout stratsim can plot (long or wide results, Monte Carlo "
+                  "summary, tornado table, calibration data); the header starts with '%s'",
+                  path, c->ncol ? c->cols[0] : "");
+        goto fail;
+    }
+    if (d->layout == L_TORNADO) {
+        *out = d;
+        return EXIT_OK;
+    }
+    ct = cli_csv_col(c, "time");
+    cs = cli_csv_col(c, "scenario");
+    cp = cli_csv_col(c, "provider");
+    cg = cli_csv_col(c, "segment");
+    cm = cli_csv_col(c, "metric");
+    cv = cli_csv_col(c, "value");
+    cmean = cli_csv_col(c, "mean");
+    csd = cli_csv_col(c, "sd");
+    d->nv = 1;
+    if (d->layout == L_MC && mc_columns(d) != EXIT_OK)
+        goto fail;
+    if (d->layout == L_WIDE) {
+        if (!(wcols = malloc((c->ncol - 2) * sizeof *wcols)))
+            goto fail_mem;
+        for (j = 2; j < c->ncol; j++)
+            if (wide_column(d, c->cols[j], &wcols[j - 2]) != 0)
+                goto fail_mem;
+    }
+    if (!(vals = malloc(d->nv * sizeof *vals)))
+        goto fail_mem;
+
+    for (row = 0; row < c->nrows; row++) {
+        rec r;
+        if (cell_number(c, row, ct, &r.t, 0) != 0)
+            goto fail;
+        r.scen = cli_csv_text(cli_csv_cell(c, row, cs));
+        if (d->layout == L_WIDE) {
+            for (j = 2; j < c->ncol; j++) {
+                rec w = wcols[j - 2];
+                w.scen = r.scen;
+                w.t = r.t;
+                if (cell_number(c, row, (int)j, &vals[0], 1) != 0)
+                    goto fail;
+                if (push_rec(d, &cap, &w, vals) != 0)
+                    goto fail_mem;
+            }
+            continue;
+        }
+        r.prov = cli_csv_text(cli_csv_cell(c, row, cp));
+        r.seg = cli_csv_text(cli_csv_cell(c, row, cg));
+        r.metric = cli_csv_text(cli_csv_cell(c, row, cm));
+        if (!*r.metric) {
+            cli_error("%s:%zu: metric: empty", path, c->line[row]);
+            goto fail;
+        }
+        if (d->layout == L_MC) {
+            if (cell_number(c, row, cmean, &vals[0], 1) != 0)
+                goto fail;
+            vals[1] = NAN;
+            if (csd >= 0 && cell_number(c, row, csd, &vals[1], 1) != 0)
+                goto fail;
+            for (j = 0; j < d->np; j++)
+                if (cell_number(c, row, d->ip[j], &vals[2 + j], 1) != 0)
+                    goto fail;
+        } else if (cell_number(c, row, cv, &vals[0], 1) != 0) {
+            goto fail;
+        }
+        if (push_rec(d, &cap, &r, vals) != 0)
+            goto fail_mem;
+    }
+    free(vals);
+    free(wcols);
+    *out = d;
+    return EXIT_OK;
+fail_mem:
+    cli_error("out of memory");
+fail:
+    free(vals);
+    free(wcols);
+    dataset_free(d);
+    return EXIT_ERROR;
+}
+
+/* The record fields by number, for generic grouping and messages. */
+enum { FLD_SCEN, FLD_PROV, FLD_SEG, FLD_METRIC };
+
+static const char *rec_field(const rec *r, int f)
+{
+    switch (f) {
+    case FLD_SCEN: return r->scen;
+    case FLD_PROV: return r->prov;
+    case FLD_SEG: return r->seg;
+    default: return r->metric;
+    }
+}
+
+/* Distinct non-empty values of field f (first-seen order), for messages. */
+static void list_values(char *buf, size_t size, const dataset *d, int f)
+{
+    const char *seen[13];
+    size_t i, nseen = 0, used = 0;
+    buf[0] = '\0';
+    for (i = 0; i < d->n; i++) {
+        const char *s = rec_field(&d->r[i], f);
+        size_t j;
+        if (!*s)
+            continue;
+        for (j = 0; j < nseen; j++)
+            if (strcmp(seen[j], s) == 0)
+                break;
+        if (j < nseen)
+            continue;
+        if (nseen == 12) {
+            snprintf(buf + used, size - used, ", ...");
+            return;
+        }
+        seen[nseen++] = s;
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "", s);
+        if (used >= size)
+            return;
+    }
+}
+
+static const char *const fld_name[] = { "scenario", "provider", "segment", "metric" };
+
+/* Every name of a filter must occur in the data (else: exit 1, listing them). */
+static int check_filter(const dataset *d, const char *file, const strlist *l, int f)
+{
+    size_t i, k;
+    for (k = 0; k < l->n; k++) {
+        char buf[400];
+        for (i = 0; i < d->n; i++)
+            if (strcmp(rec_field(&d->r[i], f), l->v[k]) == 0)
+                break;
+        if (i < d->n)
+            continue;
+        list_values(buf, sizeof buf, d, f);
+        return cli_error("%s: no %s '%s' (%ss: %s)", file, fld_name[f], l->v[k], fld_name[f],
+                         *buf ? buf : "none");
+    }
+    return EXIT_OK;
+}
+
+static int has_value(const dataset *d, int f, const char *v)
+{
+    size_t i;
+    for (i = 0; i < d->n; i++)
+        if (strcmp(rec_field(&d->r[i], f), v) == 0)
+            return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------ series */
+
+typedef struct pt {
+    double t;
+    size_t i; /* record index */
+} pt;
+
+typedef struct series {
+    const char *f[4]; /* scenario, provider, segment, metric */
+    pt *p;
+    size_t n, cap;
+    int color, dash;
+} series;
+
+typedef struct seriesset {
+    series *s;
+    size_t n, cap;
+    size_t last;
+} seriesset;
+
+static void seriesset_free(seriesset *ss)
+{
+    size_t i;
+    for (i = 0; i < ss->n; i++)
+        free(ss->s[i].p);
+    free(ss->s);
+    memset(ss, 0, sizeof *ss);
+}
+
+static int same_key(const series *s, const rec *r)
+{
+    int f;
+    for (f = 0; f < 4; f++)
+        if (strcmp(s->f[f], rec_field(r, f)) != 0)
+            return 0;
+    return 1;
+}
+
+/* Add record i of d to its series (created in first-seen order). */
+static int group_add(seriesset *ss, const dataset *d, size_t i)
+{
+    const rec *r = &d->r[i];
+    series *s = NULL;
+    size_t k;
+    if (ss->n && same_key(&ss->s[ss->last], r))
+        s = &ss->s[ss->last];
+    for (k = 0; !s && k < ss->n; k++)
+        if (same_key(&ss->s[k], r)) {
+            s = &ss->s[k];
+            ss->last = k;
+        }
+    if (!s) {
+        int f;
+        if (ss->n == ss->cap) {
+            size_t nc = ss->cap ? ss->cap * 2 : 16;
+            series *ns = realloc(ss->s, nc * sizeof *ns);
+            if (!ns)
+                return -1;
+            ss->s = ns;
+            ss->cap = nc;
+        }
+        s = &ss->s[ss->n];
+        memset(s, 0, sizeof *s);
+        for (f = 0; f < 4; f++)
+            s->f[f] = rec_field(r, f);
+        ss->last = ss->n++;
+    }
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 64;
+        pt *np = realloc(s->p, nc * sizeof *np);
+        if (!np)
+            return -1;
+        s->p = np;
+        s->cap = nc;
+    }
+    s->p[s->n].t = r->t;
+    s->p[s->n].i = i;
+    s->n++;
+    return 0;
+}
+
+static int pt_cmp(const void *a, const void *b)
+{
+    const pt *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static void series_sort(seriesset *ss)
+{
+    size_t k;
+    for (k = 0; k < ss->n; k++)
+        qsort(ss->s[k].p, ss->s[k].n, sizeof(pt), pt_cmp);
+}
+
+static int varies(const seriesset *ss, int f)
+{
+    size_t k;
+    for (k = 1; k < ss->n; k++)
+        if (strcmp(ss->s[k].f[f], ss->s[0].f[f]) != 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Colours and dash types.  When several fields vary between series, one of
+ * them gets dash types (the scenario if it varies, else the segment if the
+ * provider varies too) and the others the colours, so that e.g. the same
+ * provider keeps its colour across scenarios or segments.
+ */
+static void assign_styles(seriesset *ss)
+{
+    size_t k, ncol = 0, ndash = 0;
+    int vary[4], dashf = -1, f;
+    size_t *cidx = calloc(ss->n ? ss->n : 1, sizeof *cidx), *didx = calloc(ss->n ? ss->n : 1, sizeof *didx);
+    for (f = 0; f < 4; f++)
+        vary[f] = varies(ss, f);
+    if (vary[FLD_SCEN] && (vary[FLD_PROV] || vary[FLD_SEG] || vary[FLD_METRIC]))
+        dashf = FLD_SCEN;
+    else if (vary[FLD_SEG] && (vary[FLD_PROV] || vary[FLD_METRIC]))
+        dashf = FLD_SEG;
+    if (!cidx || !didx)
+        dashf = -1;
+    for (k = 0; k < ss->n; k++) {
+        size_t j, cj = k, dj = k;
+        if (dashf < 0) {
+            ss->s[k].color = (int)(k % NPALETTE);
+            ss->s[k].dash = 1;
+            continue;
+        }
+        /* colour: first earlier series equal in every varying field but the dash field */
+        for (j = 0; j < k && cj == k; j++) {
+            for (f = 0; f < 4; f++)
+                if (f != dashf && strcmp(ss->s[j].f[f], ss->s[k].f[f]) != 0)
+                    break;
+            if (f == 4)
+                cj = j;
+        }
+        for (j = 0; j < k && dj == k; j++)
+            if (strcmp(ss->s[j].f[dashf], ss->s[k].f[dashf]) == 0)
+                dj = j;
+        cidx[k] = cj == k ? ncol++ : cidx[cj];
+        didx[k] = dj == k ? ndash++ : didx[dj];
+        ss->s[k].color = (int)(cidx[k] % NPALETTE);
+        ss->s[k].dash = (int)(didx[k] % 5) + 1;
+    }
+    free(cidx);
+    free(didx);
+}
+
+/* Append to a label buffer with a separator. */
+static void cat(char *buf, size_t size, const char *sep, const char *s)
+{
+    size_t n = strlen(buf);
+    if (n >= size - 1)
+        return;
+    snprintf(buf + n, size - n, "%s%s", n ? sep : "", s);
+}
+
+/* The legend text of series s: the parts that differ between series. */
+static void series_label(char *buf, size_t size, const seriesset *ss, const series *s,
+                         const int vary[4], int total_for_empty_segment)
+{
+    char parts[300] = "";
+    buf[0] = '\0';
+    if (vary[FLD_METRIC])
+        cat(parts, sizeof parts, ", ", metric_label(s->f[FLD_METRIC]));
+    if (vary[FLD_PROV])
+        cat(parts, sizeof parts, ", ", *s->f[FLD_PROV] ? s->f[FLD_PROV] : "market");
+    if (vary[FLD_SEG])
+        cat(parts, sizeof parts, ", ", *s->f[FLD_SEG] ? s->f[FLD_SEG]
+                                       : total_for_empty_segment ? "all segments" : "-");
+    if (vary[FLD_SCEN])
+        snprintf(buf, size, "%s%s%s", *s->f[FLD_SCEN] ? s->f[FLD_SCEN] : "(no scenario)",
+                 *parts ? ": " : "", parts);
+    else if (*parts)
+        snprintf(buf, size, "%s", parts);
+    else if (ss->n == 1 && *s->f[FLD_SCEN])
+        snprintf(buf, size, "%s", s->f[FLD_SCEN]);
+    else
+        snprintf(buf, size, "%s", metric_label(s->f[FLD_METRIC]));
+}
+
+/* The default title: metric(s), then what every series shares. */
+static void default_title(char *buf, size_t size, const seriesset *ss, const int vary[4],
+                          const char *suffix)
+{
+    char head[200] = "", tail[200] = "";
+    size_t k;
+    for (k = 0; k < ss->n; k++) {
+        size_t j;
+        for (j = 0; j < k; j++)
+            if (strcmp(ss->s[j].f[FLD_METRIC], ss->s[k].f[FLD_METRIC]) == 0)
+                break;
+        if (j == k)
+            cat(head, sizeof head, ", ", metric_label(ss->s[k].f[FLD_METRIC]));
+    }
+    if (ss->n && !vary[FLD_PROV] && *ss->s[0].f[FLD_PROV])
+        cat(tail, sizeof tail, ", ", ss->s[0].f[FLD_PROV]);
+    if (ss->n && !vary[FLD_SEG] && *ss->s[0].f[FLD_SEG])
+        cat(tail, sizeof tail, ", ", ss->s[0].f[FLD_SEG]);
+    snprintf(buf, size, "%s%s%s%s", head, *tail ? ": " : "", tail, suffix ? suffix : "");
+    if (ss->n && !vary[FLD_SCEN] && *ss->s[0].f[FLD_SCEN]) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, size - n, " (scenario %s)", ss->s[0].f[FLD_SCEN]);
+    }
+}
+
+/* ------------------------------------------------------------ script */
+
+static void gp_set_string(FILE *f, const char *what, const char *s, const char *extra)
+{
+    fprintf(f, "set %s ", what);
+    plot_gp_string(f, s);
+    if (extra)
+        fprintf(f, " %s", extra);
+    putc('\n', f);
+}
+
+/* Script header: provenance comment, terminal, common style. */
+static void script_head(FILE *f, const plot_opts *o, const char *kind)
+{
+    static const char *const ext[] = { "", "png", "svg", "pdf" };
+    fprintf(f, "# stratsim %s: %s chart of ", ss_version(), kind);
+    plot_gp_comment(f, o->file);
+    if (o->overlay) {
+        fputs(" with observations from ", f);
+        plot_gp_comment(f, o->overlay);
+    }
+    fprintf(f, "\n# Self-contained: the data are in the datablocks below.\n"
+               "# Run: gnuplot -d THIS_FILE > FIGURE.%s\n", ext[o->format]);
+    /* cairo and svg terminals take UTF-8 text as it is ("set encoding utf8" would
+     * only warn under a C locale); libgd's png terminal needs to be told */
+    switch (o->format) {
+    case F_PNG:
+        fprintf(f, "if (strstrt(GPVAL_TERMINALS, ' pngcairo ') > 0) {\n"
+                   "    set terminal pngcairo size %d,%d noenhanced font 'Sans,11' "
+                   "background rgb 'white'\n"
+                   "} else {\n"
+                   "    set encoding utf8\n"
+                   "    set terminal png size %d,%d noenhanced truecolor background rgb 'white'\n"
+                   "}\n",
+                o->width, o->height, o->width, o->height);
+        break;
+    case F_SVG:
+        fprintf(f, "set terminal svg size %d,%d fixed noenhanced font 'Sans,11' "
+                   "background rgb 'white'\n",
+                o->width, o->height);
+        break;
+    default:
+        fprintf(f, "if (strstrt(GPVAL_TERMINALS, ' pdfcairo ') == 0) {\n"
+                   "    print 'stratsim: this gnuplot has no pdfcairo terminal for PDF output "
+                   "(gnuplot-nox has it)'\n"
+                   "    exit status 1\n"
+                   "}\n"
+                   "set terminal pdfcairo size %.2fin,%.2fin noenhanced font 'Sans,9'\n",
+                o->width / 100.0, o->height / 100.0);
+        break;
+    }
+    fputs("set output\n"
+          "set border 3 lw 1 lc rgb '#555555'\n"
+          "set tics nomirror out scale 0.5 textcolor rgb '#333333'\n"
+          "set grid xtics ytics back lt 1 lw 1 lc rgb '#e2e2e2'\n"
+          "set key below center horizontal Left reverse noopaque samplen 3.5 spacing 1.15 "
+          "width 3 height 0.6 textcolor rgb '#222222'\n"
+          "set format x '%g'\n"
+          "set format y '%g'\n"
+          "set xlabel 'Year' textcolor rgb '#333333'\n"
+          "set ylabel textcolor rgb '#333333'\n",
+          f);
+}
+
+static void script_title(FILE *f, const plot_opts *o, const char *deflt)
+{
+    gp_set_string(f, "title", o->title ? o->title : deflt, "font ',14' textcolor rgb '#111111'");
+}
+
+/* x range and year tics from the plotted times. */
+static void script_xrange(FILE *f, double t0, double t1)
+{
+    if (!(t1 > t0)) {
+        t0 -= 0.5;
+        t1 += 0.5;
+    }
+    fputs("set xrange [", f);
+    plot_gp_number(f, t0);
+    putc(':', f);
+    plot_gp_number(f, t1);
+    fputs("]\n", f);
+    if (t1 - t0 >= 3 && t1 - t0 <= 30)
+        fputs("set xtics 1\nset mxtics 4\n", f);
+}
+
+static void datablock_begin(FILE *f, const char *name, size_t k)
+{
+    fprintf(f, "$%s%zu << EOD\n", name, k);
+}
+
+/* Extra data for the line and fan charts: observed points to overlay. */
+typedef struct overlay {
+    dataset *d;
+    seriesset ss;
+} overlay;
+
+static void overlay_free(overlay *ov)
+{
+    seriesset_free(&ov->ss);
+    dataset_free(ov->d);
+    ov->d = NULL;
+}
+
+/* Load the overlay file and group the rows that match the plotted series. */
+static int overlay_load(overlay *ov, const plot_opts *o, const strlist *metric)
+{
+    size_t i;
+    int rc = load(&ov->d, o->overlay);
+    if (rc != EXIT_OK)
+        return rc;
+    if (ov->d->layout != L_DATA && ov->d->layout != L_LONG)
+        return cli_error("%s: --overlay needs a calibration data file "
+                         "(time,provider,segment,metric,value[,weight]), not a %s",
+                         o->overlay, layout_names[ov->d->layout]);
+    for (i = 0; i < ov->d->n; i++) {
+        rec *r = &ov->d->r[i];
+        if (!in_list(metric, r->metric) || !in_list(&o->provider, r->prov) ||
+            !in_list(&o->segment, r->seg) || !isfinite(ov->d->v[i * ov->d->nv]))
+            continue;
+        r->scen = ""; /* observations belong to no scenario */
+        if (group_add(&ov->ss, ov->d, i) != 0)
+            return cli_error("out of memory");
+    }
+    if (ov->ss.n == 0)
+        return cli_error("%s: no observation matches the plotted metric, provider and segment",
+                         o->overlay);
+    series_sort(&ov->ss);
+    return EXIT_OK;
+}
+
+/* Observed points: coloured like the model series they belong to. */
+static void overlay_plot(FILE *f, const overlay *ov, const seriesset *model, int *first)
+{
+    size_t k, j;
+    for (k = 0; k < ov->ss.n; k++) {
+        const series *s = &ov->ss.s[k];
+        const char *color = "#222222";
+        char label[300];
+        for (j = 0; j < model->n; j++)
+            if (strcmp(model->s[j].f[FLD_PROV], s->f[FLD_PROV]) == 0 &&
+                strcmp(model->s[j].f[FLD_SEG], s->f[FLD_SEG]) == 0 &&
+                strcmp(model->s[j].f[FLD_METRIC], s->f[FLD_METRIC]) == 0) {
+                color = palette[model->s[j].color];
+                break;
+            }
+        if (ov->ss.n == 1) {
+            snprintf(label, sizeof label, "observed");
+        } else {
+            snprintf(label, sizeof label, "observed: %s", *s->f[FLD_PROV] ? s->f[FLD_PROV] : "");
+            if (*s->f[FLD_SEG])
+                cat(label, sizeof label, *s->f[FLD_PROV] ? ", " : "", s->f[FLD_SEG]);
+        }
+        fprintf(f, "%s$obs%zu using 1:2 with points pt 7 ps 1.5 lc rgb '%s' title ",
+                *first ? "plot " : ", \\\n     ", k + 1, color);
+        plot_gp_string(f, label);
+        fprintf(f, ", \\\n     $obs%zu using 1:2 with points pt 6 ps 1.5 lw 1.5 lc rgb '#222222' notitle",
+                k + 1);
+        *first = 0;
+    }
+}
+
+static void overlay_data(FILE *f, const overlay *ov)
+{
+    size_t k, j;
+    for (k = 0; k < ov->ss.n; k++) {
+        const series *s = &ov->ss.s[k];
+        double sc = metric_scale(s->f[FLD_METRIC]);
+        datablock_begin(f, "obs", k + 1);
+        for (j = 0; j < s->n; j++) {
+            plot_gp_number(f, s->p[j].t);
+            putc(' ', f);
+            plot_gp_number(f, ov->d->v[s->p[j].i * ov->d->nv] * sc);
+            putc('\n', f);
+        }
+        fputs("EOD\n", f);
+    }
+}
+
+static void overlay_trange(const overlay *ov, double *t0, double *t1)
+{
+    size_t k;
+    for (k = 0; k < ov->ss.n; k++) {
+        const series *s = &ov->ss.s[k];
+        if (s->n && s->p[0].t < *t0)
+            *t0 = s->p[0].t;
+        if (s->n && s->p[s->n - 1].t > *t1)
+            *t1 = s->p[s->n - 1].t;
+    }
+}
+
+/* The metrics to plot: --metric, else `deflt` if present, else the only one. */
+static int choose_metrics(strlist *out, const plot_opts *o, const dataset *d, const char *deflt,
+                          const char **one)
+{
+    char buf[400];
+    size_t i;
+    if (o->metric.n) {
+        *out = o->metric;
+        return EXIT_OK;
+    }
+    if (has_value(d, FLD_METRIC, deflt)) {
+        *one = deflt;
+    } else {
+        for (i = 1; i < d->n; i++)
+            if (strcmp(d->r[i].metric, d->r[0].metric) != 0)
+                break;
+        if (d->n == 0 || i < d->n) {
+            list_values(buf, sizeof buf, d, FLD_METRIC);
+            return cli_usage_error("plot", "%s has several metrics and no '%s': choose with "
+                                   "--metric (metrics: %s)", o->file, deflt, buf);
+        }
+        *one = d->r[0].metric;
+    }
+    out->v = one;
+    out->n = 1;
+    return EXIT_OK;
+}
+
+/* Select the records of the chart into series. */
+static int select_series(seriesset *ss, const plot_opts *o, const dataset *d,
+                         const strlist *metric, int need_segment)
+{
+    size_t i;
+    int rc;
+    if ((rc = check_filter(d, o->file, &o->scenario, FLD_SCEN)) ||
+        (rc = check_filter(d, o->file, &o->provider, FLD_PROV)) ||
+        (rc = check_filter(d, o->file, &o->segment, FLD_SEG)) ||
+        (rc = check_filter(d, o->file, metric, FLD_METRIC)))
+        return rc;
+    for (i = 0; i < d->n; i++) {
+        const rec *r = &d->r[i];
+        if (!in_list(&o->scenario, r->scen) || !in_list(&o->provider, r->prov) ||
+            !in_list(&o->segment, r->seg) || !in_list(metric, r->metric) ||
+            (need_segment && !*r->seg))
+            continue;
+        if (group_add(ss, d, i) != 0)
+            return cli_error("out of memory");
+    }
+    if (ss->n == 0)
+        return cli_error("%s: no rows match the selection (metric, provider, segment and "
+                         "scenario filters together)", o->file);
+    series_sort(ss);
+    return EXIT_OK;
+}
+
+/* All series must share one unit class; returns it or -1 after an error. */
+static int common_class(const seriesset *ss)
+{
+    size_t k;
+    int cls = metric_class(ss->s[0].f[FLD_METRIC]);
+    for (k = 1; k < ss->n; k++)
+        if (metric_class(ss->s[k].f[FLD_METRIC]) != cls) {
+            cli_usage_error("plot", "metrics '%s' and '%s' have different units; plot them "
+                            "separately", ss->s[0].f[FLD_METRIC], ss->s[k].f[FLD_METRIC]);
+            return -1;
+        }
+    return cls;
+}
+
+static void series_trange(const seriesset *ss, double *t0, double *t1)
+{
+    size_t k;
+    *t0 = INFINITY;
+    *t1 = -INFINITY;
+    for (k = 0; k < ss->n; k++) {
+        const series *s = &ss->s[k];
+        if (s->n && s->p[0].t < *t0)
+            *t0 = s->p[0].t;
+        if (s->n && s->p[s->n - 1].t > *t1)
+            *t1 = s->p[s->n - 1].t;
+    }
+}
+
+/* The y-axis label of a set of series. */
+static void series_ylabel(char *buf, size_t size, const seriesset *ss, int cls, const plot_opts *o)
+{
+    char head[200] = "";
+    size_t k, j;
+    for (k = 0; k < ss->n; k++) {
+        for (j = 0; j < k; j++)
+            if (strcmp(ss->s[j].f[FLD_METRIC], ss->s[k].f[FLD_METRIC]) == 0)
+                break;
+        if (j == k)
+            cat(head, sizeof head, ", ", metric_label(ss->s[k].f[FLD_METRIC]));
+    }
+    axis_label(buf, size, head, cls, o->unit);
+}
+
+/* Does the metric occur both with and without a segment (e.g. revenue)? */
+static int mixed_segments(const seriesset *ss)
+{
+    size_t k, j;
+    for (k = 0; k < ss->n; k++)
+        if (!*ss->s[k].f[FLD_SEG])
+            for (j = 0; j < ss->n; j++)
+                if (*ss->s[j].f[FLD_SEG] &&
+                    strcmp(ss->s[j].f[FLD_METRIC], ss->s[k].f[FLD_METRIC]) == 0)
+                    return 1;
+    return 0;
+}
+
+/* Line chart (and fan chart when fan is set). */
+static int chart_line(FILE *f, const plot_opts *o, const dataset *d, int fan)
+{
+    seriesset ss = { 0 };
+    overlay ov = { 0 };
+    strlist metric = { 0 };
+    const char *one = NULL;
+    int vary[4], cls, rc, first = 1, fld;
+    size_t k, j, ilo = 0, ihi = 0, ilo2 = 0, ihi2 = 0;
+    int inner = 0, sdband = 0;
+    char title[600], ylabel[300], label[400], band[80] = "", band2[80] = "";
+    double t0, t1;
+    const char *mid = "mean";
+
+    if ((rc = choose_metrics(&metric, o, d, "share", &one)) != EXIT_OK)
+        return rc;
+    if ((rc = select_series(&ss, o, d, &metric, 0)) != EXIT_OK)
+        goto done;
+    if ((cls = common_class(&ss)) < 0) {
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if (o->overlay && (rc = overlay_load(&ov, o, &metric)) != EXIT_OK)
+        goto done;
+    for (fld = 0; fld < 4; fld++)
+        vary[fld] = varies(&ss, fld);
+    assign_styles(&ss);
+
+    if (fan) {
+        /* the band: lowest and highest quantile; inner band: the next pair */
+        if (d->np >= 2 && d->plev[0] < d->plev[d->np - 1]) {
+            ilo = 2;
+            ihi = 2 + d->np - 1;
+            snprintf(band, sizeof band, "%g\xE2\x80\x93%g%% band", d->plev[0], d->plev[d->np - 1]);
+            if (d->np >= 4 && d->plev[1] < d->plev[d->np - 2] && d->plev[1] > d->plev[0] &&
+                d->plev[d->np - 2] < d->plev[d->np - 1]) {
+                inner = 1;
+                ilo2 = 3;
+                ihi2 = 2 + d->np - 2;
+                snprintf(band2, sizeof band2, "%g\xE2\x80\x93%g%% band", d->plev[1],
+                         d->plev[d->np - 2]);
+            }
+        } else if (d->isd >= 0) {
+            sdband = 1;
+            snprintf(band, sizeof band, "mean \xC2\xB1 1.96 sd");
+        } else {
+            rc = cli_error("%s: a fan chart needs quantile columns (p05, p95, ...) or sd", o->file);
+            goto done;
+        }
+        mid = d->imid >= 2 ? "median" : "mean";
+    }
+
+    series_trange(&ss, &t0, &t1);
+    if (o->overlay)
+        overlay_trange(&ov, &t0, &t1);
+    script_head(f, o, fan ? "fan" : "line");
+    if (fan) {
+        char suffix[200];
+        snprintf(suffix, sizeof suffix, " \xE2\x80\x93 Monte Carlo %s and %s", mid, band);
+        default_title(title, sizeof title, &ss, vary, suffix);
+    } else {
+        default_title(title, sizeof title, &ss, vary, NULL);
+    }
+    script_title(f, o, title);
+    series_ylabel(ylabel, sizeof ylabel, &ss, cls, o);
+    gp_set_string(f, "ylabel", ylabel, NULL);
+    script_xrange(f, t0, t1);
+    if (ss.n == 1 && !o->overlay && !fan)
+        fputs("unset key\n", f);
+
+    /* data */
+    for (k = 0; k < ss.n; k++) {
+        const series *s = &ss.s[k];
+        double sc = metric_scale(s->f[FLD_METRIC]);
+        datablock_begin(f, "s", k + 1);
+        for (j = 0; j < s->n; j++) {
+            const double *v = d->v + s->p[j].i * d->nv;
+            plot_gp_number(f, s->p[j].t);
+            putc(' ', f);
+            plot_gp_number(f, v[d->imid] * sc);
+            if (fan) {
+                double lo, hi;
+                if (sdband) {
+                    lo = v[0] - 1.96 * v[1];
+                    hi = v[0] + 1.96 * v[1];
+                } else {
+                    lo = v[ilo];
+                    hi = v[ihi];
+                }
+                putc(' ', f);
+                plot_gp_number(f, lo * sc);
+                putc(' ', f);
+                plot_gp_number(f, hi * sc);
+                if (inner) {
+                    putc(' ', f);
+                    plot_gp_number(f, v[ilo2] * sc);
+                    putc(' ', f);
+                    plot_gp_number(f, v[ihi2] * sc);
+                }
+            }
+            putc('\n', f);
+        }
+        fputs("EOD\n", f);
+    }
+    if (o->overlay)
+        overlay_data(f, &ov);
+
+    /* plot: bands first (under everything), then lines, then observations */
+    if (fan) {
+        fputs("set style fill transparent solid 0.18 noborder\n", f);
+        for (k = 0; k < ss.n; k++) {
+            const char *c = palette[ss.s[k].color];
+            fprintf(f, "%s$s%zu using 1:3:4 with filledcurves lc rgb '%s' ",
+                    first ? "plot " : ", \\\n     ", k + 1, c);
+            if (ss.n == 1) {
+                fputs("title ", f);
+                plot_gp_string(f, band);
+            } else {
+                fputs("notitle", f);
+            }
+            first = 0;
+            if (inner) {
+                fprintf(f, ", \\\n     $s%zu using 1:5:6 with filledcurves lc rgb '%s' "
+                           "fs transparent solid 0.30 noborder ",
+                        k + 1, c);
+                if (ss.n == 1) {
+                    fputs("title ", f);
+                    plot_gp_string(f, band2);
+                } else {
+                    fputs("notitle", f);
+                }
+            }
+        }
+    }
+    for (k = 0; k < ss.n; k++) {
+        const series *s = &ss.s[k];
+        series_label(label, sizeof label, &ss, s, vary, mixed_segments(&ss));
+        if (fan && ss.n == 1)
+            snprintf(label, sizeof label, "%s", mid);
+        fprintf(f, "%s$s%zu using 1:2 with %s lw 2.5 lc rgb '%s' dt %d title ",
+                first ? "plot " : ", \\\n     ", k + 1,
+                d->layout == L_DATA ? "points pt 7 ps 1.5" : "lines",
+                palette[s->color], s->dash);
+        plot_gp_string(f, label);
+        first = 0;
+    }
+    if (o->overlay)
+        overlay_plot(f, &ov, &ss, &first);
+    fputs("\n", f);
+    rc = EXIT_OK;
+done:
+    overlay_free(&ov);
+    seriesset_free(&ss);
+    return rc;
+}
+
+/* Binary search of time t in a sorted series; -1 if absent. */
+static long find_time(const series *s, double t)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (s->p[m].t < t)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return lo < s->n && s->p[lo].t == t ? (long)lo : -1;
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Stacked areas: one provider's metric (revenue) by segment over time. */
+static int chart_stacked(FILE *f, const plot_opts *o, const dataset *d)
+{
+    seriesset ss = { 0 };
+    strlist metric = { 0 };
+    const char *one = NULL;
+    double *times = NULL, t0, t1;
+    size_t nt = 0, k, j, tot = 0;
+    int rc, vary[4], fld;
+    char title[600], ylabel[300], buf[400];
+
+    if (o->metric.n > 1)
+        return cli_usage_error("plot", "a stacked chart shows one metric (--metric revenue)");
+    if ((rc = choose_metrics(&metric, o, d, "revenue", &one)) != EXIT_OK)
+        return rc;
+    if ((rc = select_series(&ss, o, d, &metric, 1)) != EXIT_OK)
+        goto done;
+    for (fld = 0; fld < 4; fld++)
+        vary[fld] = varies(&ss, fld);
+    if (vary[FLD_PROV] || vary[FLD_SCEN]) {
+        int fl = vary[FLD_PROV] ? FLD_PROV : FLD_SCEN;
+        buf[0] = '\0';
+        for (k = 0; k < ss.n; k++) {
+            size_t m;
+            for (m = 0; m < k; m++)
+                if (strcmp(ss.s[m].f[fl], ss.s[k].f[fl]) == 0)
+                    break;
+            if (m == k)
+                cat(buf, sizeof buf, ", ", ss.s[k].f[fl]);
+        }
+        rc = cli_usage_error("plot", "a stacked chart shows one %s: choose it with --%s "
+                             "(found: %s)", fld_name[fl], fld_name[fl], buf);
+        goto done;
+    }
+    for (k = 0; k < ss.n; k++)
+        tot += ss.s[k].n;
+    if (!(times = malloc((tot ? tot : 1) * sizeof *times))) {
+        rc = cli_error("out of memory");
+        goto done;
+    }
+    for (k = 0; k < ss.n; k++)
+        for (j = 0; j < ss.s[k].n; j++)
+            times[nt++] = ss.s[k].p[j].t;
+    qsort(times, nt, sizeof *times, dbl_cmp);
+    for (j = k = 0; j < nt; j++)
+        if (k == 0 || times[j] != times[k - 1])
+            times[k++] = times[j];
+    nt = k;
+    t0 = times[0];
+    t1 = times[nt - 1];
+
+    script_head(f, o, "stacked");
+    snprintf(title, sizeof title, "%s by segment: %s", metric_label(ss.s[0].f[FLD_METRIC]),
+             ss.s[0].f[FLD_PROV]);
+    if (*ss.s[0].f[FLD_SCEN]) {
+        size_t n = strlen(title);
+        snprintf(title + n, sizeof title - n, " (scenario %s)", ss.s[0].f[FLD_SCEN]);
+    }
+    script_title(f, o, title);
+    axis_label(ylabel, sizeof ylabel, metric_label(ss.s[0].f[FLD_METRIC]),
+               metric_class(ss.s[0].f[FLD_METRIC]), o->unit);
+    gp_set_string(f, "ylabel", ylabel, NULL);
+    script_xrange(f, t0, t1);
+    fputs("set yrange [0:*]\nset style fill solid 0.85 noborder\n"
+          "set key outside right center vertical invert Left reverse samplen 2 width 1\n", f);
+    fputs("$stack << EOD\n", f);
+    for (j = 0; j < nt; j++) {
+        double cum = 0;
+        plot_gp_number(f, times[j]);
+        for (k = 0; k < ss.n; k++) {
+            long at = find_time(&ss.s[k], times[j]);
+            double v = at >= 0 ? d->v[ss.s[k].p[at].i * d->nv + (size_t)d->imid] : 0;
+            if (isfinite(v))
+                cum += v * metric_scale(ss.s[k].f[FLD_METRIC]);
+            putc(' ', f);
+            plot_gp_number(f, cum);
+        }
+        putc('\n', f);
+    }
+    fputs("EOD\n", f);
+    for (k = 0; k < ss.n; k++) {
+        fprintf(f, "%s$stack using 1:", k ? ", \\\n     " : "plot ");
+        if (k == 0)
+            fputs("(0):2", f);
+        else
+            fprintf(f, "%zu:%zu", k + 1, k + 2);
+        fprintf(f, " with filledcurves lc rgb '%s' title ", palette[k % NPALETTE]);
+        plot_gp_string(f, ss.s[k].f[FLD_SEG]);
+    }
+    fprintf(f, ", \\\n     $stack using 1:%zu with lines lw 2 lc rgb '#333333' title 'total'\n",
+            ss.n + 1);
+    rc = EXIT_OK;
+done:
+    free(times);
+    seriesset_free(&ss);
+    return rc;
+}
+
+/* "share:alibaba:public@2028" -> "Market share: alibaba, public at 2028"; metric gets "share". */
+static void selector_label(char *buf, size_t size, const char *sel, char *metric, size_t msize)
+{
+    const char *colon = strchr(sel, ':'), *at = strchr(sel, '@'), *p;
+    size_t mlen = colon && (!at || colon < at) ? (size_t)(colon - sel)
+                  : at                         ? (size_t)(at - sel)
+                                               : strlen(sel);
+    size_t n;
+    if (mlen >= msize)
+        mlen = msize - 1;
+    memcpy(metric, sel, mlen);
+    metric[mlen] = '\0';
+    snprintf(buf, size, "%s", metric_label(metric));
+    if (colon && (!at || colon < at)) {
+        n = strlen(buf);
+        snprintf(buf + n, size - n, ": ");
+        for (p = colon + 1; *p && p != at && (n = strlen(buf)) < size - 3; p++) {
+            if (*p == ':')
+                snprintf(buf + n, size - n, ", ");
+            else
+                snprintf(buf + n, size - n, "%c", *p);
+        }
+    }
+    if (at) {
+        n = strlen(buf);
+        if (strcmp(at + 1, "end") == 0)
+            snprintf(buf + n, size - n, " at the end");
+        else if (strcmp(at + 1, "start") == 0)
+            snprintf(buf + n, size - n, " at the start");
+        else
+            snprintf(buf + n, size - n, " at %s", at + 1);
+    }
+}
+
+typedef struct trow {
+    const char *param;
+    double lo_v, hi_v, out_lo, out_hi, swing;
+    size_t row;
+} trow;
+
+static int trow_cmp(const void *a, const void *b)
+{
+    const trow *x = a, *y = b;
+    if (x->swing != y->swing)
+        return x->swing > y->swing ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static void fmt_short(char *buf, size_t size, double x)
+{
+    snprintf(buf, size, "%.4g", x);
+}
+
+/* Tornado chart of one output of a sensitivity table. */
+static int chart_tornado(FILE *f, const plot_opts *o, const dataset *d)
+{
+    const cli_csv *c = d->csv;
+    int cpar = cli_csv_col(c, "parameter"), cout = cli_csv_col(c, "output"),
+        clo = cli_csv_col(c, "low_value"), chi = cli_csv_col(c, "high_value"),
+        col = cli_csv_col(c, "output_at_low"), coh = cli_csv_col(c, "output_at_high"), cbase = -1;
+    const char *sel = o->select;
+    static const char *const base_cols[] = { "output_at_base", "base_output", "base" };
+    trow *rows = NULL;
+    size_t n = 0, i, k;
+    int rc = EXIT_ERROR, has_base = o->has_base;
+    double base = o->base, sc;
+    char metric[64], xlabel[400], title[500], buf[400], a[40], b[40], basetxt[40] = "";
+
+    if (c->nrows == 0)
+        return cli_error("%s: the tornado table has no rows", o->file);
+    for (k = 0; k < sizeof base_cols / sizeof base_cols[0] && cbase < 0; k++)
+        cbase = cli_csv_col(c, base_cols[k]);
+    /* which output */
+    if (!sel) {
+        const char *first = cli_csv_cell(c, 0, cout);
+        buf[0] = '\0';
+        for (i = 0; i < c->nrows; i++) {
+            const char *s = cli_csv_cell(c, i, cout);
+            size_t j;
+            for (j = 0; j < i; j++)
+                if (strcmp(cli_csv_cell(c, j, cout), s) == 0)
+                    break;
+            if (j == i)
+                cat(buf, sizeof buf, ", ", s);
+        }
+        if (strcmp(buf, first) != 0)
+            return cli_usage_error("plot", "%s has several outputs: choose one with --select "
+                                   "(outputs: %s)", o->file, buf);
+        sel = first;
+    }
+    if (!(rows = malloc(c->nrows * sizeof *rows)))
+        return cli_error("out of memory");
+    for (i = 0; i < c->nrows; i++) {
+        trow *t = &rows[n];
+        if (strcmp(cli_csv_text(cli_csv_cell(c, i, cout)), cli_csv_text(sel)) != 0)
+            continue;
+        t->param = cli_csv_text(cli_csv_cell(c, i, cpar));
+        t->row = i;
+        t->lo_v = t->hi_v = NAN;
+        if ((clo >= 0 && cell_number(c, i, clo, &t->lo_v, 1) != 0) ||
+            (chi >= 0 && cell_number(c, i, chi, &t->hi_v, 1) != 0) ||
+            cell_number(c, i, col, &t->out_lo, 0) != 0 ||
+            cell_number(c, i, coh, &t->out_hi, 0) != 0)
+            goto done;
+        if (!has_base && cbase >= 0 && cell_number(c, i, cbase, &base, 1) == 0 && isfinite(base))
+            has_base = 1;
+        t->swing = fabs(t->out_hi - t->out_lo);
+        if (!isfinite(t->swing)) {
+            rc = cli_error("%s:%zu: the outputs are not finite", o->file, c->line[i]);
+            goto done;
+        }
+        n++;
+    }
+    if (n == 0) {
+        rc = cli_error("%s: no output '%s'", o->file, sel);
+        goto done;
+    }
+    qsort(rows, n, sizeof *rows, trow_cmp);
+
+    selector_label(xlabel, sizeof xlabel, cli_csv_text(sel), metric, sizeof metric);
+    sc = metric_scale(metric);
+    snprintf(title, sizeof title, "One-at-a-time sensitivity (%zu parameter%s%s)", n,
+             n == 1 ? "" : "s", has_base ? "" : "; base value unknown");
+    axis_label(buf, sizeof buf, xlabel, metric_class(metric), o->unit);
+
+    script_head(f, o, "tornado");
+    script_title(f, o, title);
+    gp_set_string(f, "xlabel", buf, NULL);
+    fputs("unset ylabel\nset border 1 lw 1 lc rgb '#555555'\n"
+          "set grid xtics noytics\nset ytics scale 0 nomirror (", f);
+    for (i = 0; i < n; i++) {
+        char lab[300];
+        if (isfinite(rows[i].lo_v) && isfinite(rows[i].hi_v)) {
+            fmt_short(a, sizeof a, rows[i].lo_v);
+            fmt_short(b, sizeof b, rows[i].hi_v);
+            snprintf(lab, sizeof lab, "%s  [%s, %s]", rows[i].param, a, b);
+        } else {
+            snprintf(lab, sizeof lab, "%s", rows[i].param);
+        }
+        if (i)
+            fputs(", ", f);
+        plot_gp_string(f, lab);
+        fprintf(f, " %zu", n - i);
+    }
+    fprintf(f, ")\nset yrange [0.4:%zu.6]\n", n);
+    fputs("set offsets graph 0.12, graph 0.12, 0, 0\nset style fill solid 0.9 noborder\n"
+          "set key below center horizontal Left reverse noopaque nobox samplen 1.5 "
+          "spacing 1.1 width 0\n", f);
+    if (has_base) {
+        fmt_short(basetxt, sizeof basetxt, base * sc);
+        fputs("set arrow 1 from ", f);
+        plot_gp_number(f, base * sc);
+        fputs(", graph 0 to ", f);
+        plot_gp_number(f, base * sc);
+        fputs(", graph 1 nohead lc rgb '#333333' lw 1.5 front\n", f);
+    }
+    /* bars: x y xlow xhigh ylow yhigh */
+    for (k = 0; k < 2; k++) {
+        fprintf(f, "$%s << EOD\n", k ? "high" : "low");
+        for (i = 0; i < n; i++) {
+            double y = (double)(n - i), v = (k ? rows[i].out_hi : rows[i].out_lo) * sc;
+            double from = has_base ? base * sc : v;
+            double x0 = from < v ? from : v, x1 = from < v ? v : from;
+            if (!has_base) {
+                /* without a base: the range bar, from low to high output */
+                x0 = fmin(rows[i].out_lo, rows[i].out_hi) * sc;
+                x1 = fmax(rows[i].out_lo, rows[i].out_hi) * sc;
+            }
+            plot_gp_number(f, v);
+            fprintf(f, " %zu ", n - i);
+            plot_gp_number(f, x0);
+            putc(' ', f);
+            plot_gp_number(f, x1);
+            fprintf(f, " %g %g\n", y - 0.32, y + 0.32);
+        }
+        fputs("EOD\n", f);
+    }
+    /* value labels at the bar ends: the smaller value left of its end, the larger right */
+    for (k = 0; k < 2; k++) {
+        fprintf(f, "$%s << EOD\n", k ? "lab_r" : "lab_l");
+        for (i = 0; i < n; i++) {
+            double lo = rows[i].out_lo * sc, hi = rows[i].out_hi * sc;
+            double v = k ? fmax(lo, hi) : fmin(lo, hi);
+            double x = v;
+            if (has_base)
+                x = k ? fmax(v, base * sc) : fmin(v, base * sc);
+            if (lo == hi && k)
+                continue;
+            fmt_short(a, sizeof a, v);
+            plot_gp_number(f, x);
+            fprintf(f, " %zu \"%s\"\n", n - i, a);
+        }
+        fputs("EOD\n", f);
+    }
+    if (has_base) {
+        fputs("plot $low using 1:2:3:4:5:6 with boxxyerror lc rgb '#4E79A7' "
+              "title 'parameter low', \\\n"
+              "     $high using 1:2:3:4:5:6 with boxxyerror lc rgb '#F28E2B' "
+              "title 'parameter high', \\\n"
+              "     NaN with lines lw 1.5 lc rgb '#333333' title ", f);
+        snprintf(buf, sizeof buf, "base: %s", basetxt);
+        plot_gp_string(f, buf);
+    } else {
+        fputs("plot $low using 1:2:3:4:5:6 with boxxyerror lc rgb '#D5D5D5' "
+              "title 'output range', \\\n"
+              "     $low using 1:2 with points pt 7 ps 1.6 lc rgb '#4E79A7' "
+              "title 'parameter low', \\\n"
+              "     $high using 1:2 with points pt 7 ps 1.6 lc rgb '#F28E2B' "
+              "title 'parameter high'", f);
+    }
+    fputs(", \\\n     $lab_l using 1:2:3 with labels right offset -0.8,0 font ',9' "
+          "textcolor rgb '#333333' notitle, \\\n"
+          "     $lab_r using 1:2:3 with labels left offset 0.8,0 font ',9' "
+          "textcolor rgb '#333333' notitle\n", f);
+    rc = EXIT_OK;
+done:
+    free(rows);
+    return rc;
+}
+
+/* ------------------------------------------------------------ command */
+
+/* Write the script to path atomically. */
+static int save_script(const char *path, const char *script, size_t len)
+{
+    ss_outfile *out = NULL;
+    ss_err err = { 0 };
+    if (ss_outfile_open(&out, path, &err) != SS_OK)
+        return cli_error("%s", err.msg);
+    if (fwrite(script, 1, len, ss_outfile_stream(out)) != len) {
+        ss_outfile_abort(out);
+        return cli_error("%s: write error", path);
+    }
+    if (ss_outfile_commit(out, &err) != SS_OK)
+        return cli_error("%s", err.msg);
+    return EXIT_OK;
+}
+
+int cmd_plot(int argc, char **argv)
+{
+    plot_opts o;
+    dataset *d = NULL;
+    char *script = NULL, *gnuplot = NULL;
+    size_t len = 0;
+    FILE *f = NULL;
+    int rc, kind;
+
+    memset(&o, 0, sizeof o);
+    if ((rc = parse_args(&o, argc, argv)) >= 0)
+        goto done;
+    if ((rc = load(&d, o.file)) != EXIT_OK)
+        goto done;
+
+    kind = o.kind;
+    if (kind == K_AUTO)
+        kind = d->layout == L_TORNADO ? K_TORNADO : d->layout == L_MC ? K_FAN : K_LINE;
+    if ((kind == K_TORNADO) != (d->layout == L_TORNADO) || (kind == K_FAN && d->layout != L_MC)) {
+        rc = cli_usage_error("plot", "a %s chart cannot be drawn from %s: it is a %s file",
+                             kind_names[kind], o.file, layout_names[d->layout]);
+        goto done;
+    }
+    if (kind == K_TORNADO && (o.metric.n || o.provider.n || o.segment.n || o.scenario.n)) {
+        rc = cli_usage_error("plot", "a tornado chart takes --select, not --metric, --provider, "
+                             "--segment or --scenario");
+        goto done;
+    }
+    if (kind != K_TORNADO && (o.select || o.has_base)) {
+        rc = cli_usage_error("plot", "--select and --base go with tornado charts");
+        goto done;
+    }
+    if (o.overlay && kind != K_LINE && kind != K_FAN) {
+        rc = cli_usage_error("plot", "--overlay goes with line and fan charts");
+        goto done;
+    }
+
+    if (!(f = open_memstream(&script, &len))) {
+        rc = cli_error("out of memory");
+        goto done;
+    }
+    switch (kind) {
+    case K_FAN: rc = chart_line(f, &o, d, 1); break;
+    case K_STACKED: rc = chart_stacked(f, &o, d); break;
+    case K_TORNADO: rc = chart_tornado(f, &o, d); break;
+    default: rc = chart_line(f, &o, d, 0); break;
+    }
+    if (fclose(f) != 0 && rc == EXIT_OK)
+        rc = cli_error("out of memory");
+    f = NULL;
+    if (rc != EXIT_OK)
+        goto done;
+    if (o.script && (rc = save_script(o.script, script, len)) != EXIT_OK)
+        goto done;
+    if (!(gnuplot = plot_find_gnuplot())) {
+        rc = EXIT_ERROR;
+        goto done;
+    }
+    rc = plot_run_gnuplot(gnuplot, script, len, o.out);
+done:
+    if (f)
+        fclose(f);
+    free(script);
+    free(gnuplot);
+    dataset_free(d);
+    opts_free(&o);
+    return rc;
+}
