@@ -1,0 +1,779 @@
+/*
+ * cmd_repl.c - `stratsim repl [SCENARIO.lua]`: an interactive Lua 5.4 with
+ * the stratsim module, modelled on lua.c (v5.4).
+ *
+ * The loop (read_chunk, run_chunk) is lua.c's: a chunk is first compiled as
+ * `return <chunk>` so an expression prints its values; a syntax error whose
+ * message ends in "<eof>" means the chunk is incomplete, and more lines are
+ * read with the secondary prompt; the whole joined chunk goes into the
+ * history. Results are printed by repl_lib.c (tables pretty-printed) through
+ * the global print; errors are printed with their traceback and the loop
+ * goes on. Line editing, history (~/.stratsim_history or $STRATSIM_HISTORY,
+ * written after every entry) and Tab completion use libedit's readline API
+ * when built with SS_HAVE_LIBEDIT (make REPL=libedit, the default when
+ * pkg-config finds libedit). When stdin is not a terminal it is read as a
+ * script with getline(): no prompts, no editing, same printing, so the REPL
+ * can be scripted (`echo '1+1' | stratsim repl` prints 2); the exit status
+ * is then 1 if any chunk failed.
+ *
+ * Interruption (RELIABILITY A10, lua.c's laction/lstop): while a command
+ * runs, SIGINT is caught by on_sigint, which only restores the default action
+ * (a second Ctrl-C kills the process), sets the flag that simulations poll
+ * (registry key SS_LUA_INTERRUPT) and installs a Lua hook; the hook raises
+ * "interrupted!" at the next instruction, and keeps raising until the
+ * command has unwound, so a pcall inside the command cannot swallow it.
+ * Between commands SIGINT has its default action, as in lua.c.
+ *
+ * The state comes from ss_script_open() with opts.unsafe: the full standard
+ * libraries plus the script layer's deterministic math.random and memory
+ * cap. There is no instruction budget: the script layer's count hook is
+ * removed after loading and after every command. Every call into Lua goes
+ * through ss_lua_pcall(), and the whole loop runs inside one protected call
+ * (lua.c's pmain), so a Lua API error (out of memory) never escapes; C
+ * memory that lives across Lua calls (line buffers) belongs to the `repl`
+ * struct in cmd_repl()'s frame and is freed there.
+ * Depends on the Lua layer (src/lua/ss_lua.h), repl_lib.c (repl.h) and
+ * libedit.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <lauxlib.h>
+#include "cli/cli.h"
+#include "cli/repl.h"
+#include "lua/ss_lua.h"
+#if defined(SS_HAVE_LIBEDIT) /* { */
+#include <editline/readline.h>
+#endif /* } */
+
+#define PROMPT1 "stratsim> "
+#define PROMPT2 ">> "
+#define HISTORY_MAX 1000      /* entries kept in the history file */
+#define COMPLETIONS_MAX 2000  /* candidates handed to libedit */
+#define EOFMARK "<eof>"
+#define INCOMPLETE (-2)       /* compile(): the chunk needs more lines */
+
+static const char repl_help[] =
+    "Usage: stratsim repl [SCENARIO.lua] [--max-memory MIB]\n"
+    "\n"
+    "Interactive Lua 5.4 with the stratsim module and the full standard\n"
+    "libraries (math.random is deterministic). The scenarios the file returns\n"
+    "are available as `sc` (the first) and `scenarios` (all of them).\n"
+    "Expressions print their values (tables pretty-printed); a statement that\n"
+    "is not finished continues on a `>>` prompt; help() lists the API and\n"
+    "help(x) documents x.\n"
+    "\n"
+    "Keys: Tab completes names, fields and methods; Up/Down walk the history;\n"
+    "Ctrl-C interrupts a running command; Ctrl-D (or os.exit()) quits.\n"
+    "History: ~/.stratsim_history, or the file named by STRATSIM_HISTORY\n"
+    "(empty: no history file).\n"
+    "\n"
+    "When standard input is not a terminal it is read as a script, line by\n"
+    "line, with the same printing and no prompts; the exit status is then 1\n"
+    "if any chunk failed:  echo 'sc.name' | stratsim repl scenario.lua\n"
+    "\n"
+    "Options:\n"
+    "  --max-memory MIB   memory limit of the session (default 512)\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Documentation: docs/repl.md.\n"
+#if defined(SS_HAVE_LIBEDIT) /* { */
+    "Line editing: libedit.\n";
+#else /* }{ */
+    "Line editing: none in this build (make REPL=none): no completion, no history.\n";
+#endif /* } */
+
+typedef struct repl {
+    lua_State *L;
+    ss_script *script;
+    const char *file;       /* scenario file, or NULL */
+    int interactive;        /* stdin is a terminal: prompts and banner */
+    int edit;               /* libedit line editing, completion, history */
+    int failed;             /* a chunk failed (exit status when scripted) */
+    int support_ref;        /* registry ref of repl_lib's function table */
+    size_t max_memory;      /* the memory cap, for messages */
+    char *buf;              /* getline() buffer */
+    size_t cap;
+    char *eline;            /* line returned by readline(), until pushed */
+    char *histfile;         /* history file, or NULL */
+    char *last;             /* last history entry (skip repeats) */
+    int hist_warned;
+} repl;
+
+/* The state on_sigint stops: a signal handler has no user data (lua.c's
+ * globalL). Set before the handler is installed. */
+static lua_State *volatile sigint_L;
+
+/* Set by on_sigint, cleared when a command starts: the flag that C loops
+ * poll (scenario:run() and the analyses find it under the registry key
+ * SS_LUA_INTERRUPT and stop their runs with SS_EINTR). */
+static volatile int interrupt_flag;
+
+/* ------------------------------------------------------------ signals */
+
+static void set_signal(int sig, void (*handler)(int))
+{
+    struct sigaction sa;
+    sa.sa_handler = handler;
+    sa.sa_flags = 0;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+}
+
+/* Hook installed by on_sigint: raise "interrupted!". It stays installed
+ * (count 1) until docall() removes it, so the error is raised again after
+ * any pcall in the command that caught it. */
+static void lstop(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    luaL_error(L, "interrupted!");
+}
+
+/* SIGINT during a command: a C signal handler cannot touch a Lua state
+ * beyond setting a hook (lua.c l.63-80), and a flag for C loops. The default
+ * action comes back, so a second Ctrl-C (say, during a long computation in C
+ * that does not poll the flag) kills the process. */
+static void on_sigint(int sig)
+{
+    int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
+    set_signal(sig, SIG_DFL);
+    interrupt_flag = 1;
+    lua_sethook(sigint_L, lstop, flag, 1);
+}
+
+/* ss_lua_pcall with Ctrl-C turned into "interrupted!" while it runs. The
+ * hook is removed afterwards: the interrupt hook, and the script layer's
+ * instruction-budget hook if anything reinstalled it (no budget here). */
+static int docall(repl *r, int narg, int nres)
+{
+    int status;
+    sigint_L = r->L;
+    interrupt_flag = 0;
+    set_signal(SIGINT, on_sigint);
+    status = ss_lua_pcall(r->L, narg, nres);
+    set_signal(SIGINT, SIG_DFL);
+    lua_sethook(r->L, NULL, 0, 0);
+    return status;
+}
+
+/* ------------------------------------------------------------ history */
+
+#if defined(SS_HAVE_LIBEDIT) /* { */
+
+/* ~/.stratsim_history, or $STRATSIM_HISTORY (empty: none). Malloc'ed. */
+static char *history_path(void)
+{
+    const char *e = getenv("STRATSIM_HISTORY"), *home;
+    char *p;
+    if (e)
+        return *e ? strdup(e) : NULL;
+    home = getenv("HOME");
+    if (!home || !*home)
+        return NULL;
+    p = malloc(strlen(home) + sizeof "/.stratsim_history");
+    if (p)
+        sprintf(p, "%s/.stratsim_history", home);
+    return p;
+}
+
+/* Rewrite the history file (through a temporary file and rename, so that
+ * a crash leaves the old file or the new one; mode 0600: it may hold
+ * secrets). Complains once if it cannot. */
+static void history_write(repl *r)
+{
+    char *tmp;
+    int e = 0;
+    if (!r->histfile)
+        return;
+    tmp = malloc(strlen(r->histfile) + 32);
+    if (!tmp)
+        return;
+    sprintf(tmp, "%s.%ld.tmp", r->histfile, (long)getpid());
+    if (write_history(tmp) != 0)
+        e = errno ? errno : EIO;
+    else if (chmod(tmp, 0600) != 0 || rename(tmp, r->histfile) != 0)
+        e = errno;
+    if (e) {
+        remove(tmp);
+        if (!r->hist_warned)
+            fprintf(stderr, "stratsim: cannot write the history file %s: %s\n", r->histfile,
+                    strerror(e));
+        r->hist_warned = 1;
+    }
+    free(tmp);
+}
+
+/* Add the chunk (string at idx) to the history unless blank or a repeat,
+ * and save the file, so that nothing is lost if the process is killed. */
+static void history_add(repl *r, int idx)
+{
+    size_t len;
+    const char *s = lua_tolstring(r->L, idx, &len);
+    char *copy;
+    if (!r->edit || !s || len == 0 || strspn(s, " \t\r\n") == len)
+        return;
+    if (r->last && strcmp(r->last, s) == 0)
+        return;
+    add_history(s);
+    copy = strdup(s);
+    free(r->last);
+    r->last = copy;
+    history_write(r);
+}
+
+/* ---------------------------------------------------------- completion */
+
+/* The REPL whose line libedit is editing: readline's completion callback
+ * carries no user data. Set only while readline() runs. */
+static repl *edit_repl;
+
+/* Run repl_lib's complete(word) (protected); leaves the array of words. */
+static int l_complete(lua_State *L)
+{
+    repl *r = lua_touserdata(L, 1);
+    const char *text = lua_touserdata(L, 2);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->support_ref);
+    lua_getfield(L, -1, "complete");
+    lua_pushstring(L, text);
+    if (ss_lua_pcall(L, 1, 1) != LUA_OK)
+        return lua_error(L);
+    return 1;
+}
+
+/* Longest common prefix of m[0..n-1] (n >= 1), malloc'ed. */
+static char *common_prefix(char *const *m, size_t n)
+{
+    size_t k = strlen(m[0]), i, j;
+    for (i = 1; i < n; i++) {
+        for (j = 0; j < k && m[i][j] == m[0][j]; j++)
+            ;
+        k = j;
+    }
+    return strndup(m[0], k);
+}
+
+/* libedit's rl_attempted_completion_function: the candidates come from
+ * repl_lib.c. Returns readline's array: [0] the text to insert (the common
+ * prefix), then the matches, then NULL; a single match is given twice, which
+ * is how libedit's own completion_matches() marks one (it reads m[2]). */
+static char **complete_cb(const char *text, int start, int end)
+{
+    repl *r = edit_repl;
+    lua_State *L;
+    char **m = NULL;
+    size_t n, i;
+    int top;
+
+    (void)start;
+    (void)end;
+    rl_attempted_completion_over = 1; /* never fall back to file names */
+    if (!r)
+        return NULL;
+    L = r->L;
+    top = lua_gettop(L);
+    if (!lua_checkstack(L, 8))
+        return NULL;
+    lua_pushcfunction(L, l_complete);
+    lua_pushlightuserdata(L, r);
+    lua_pushlightuserdata(L, (void *)text);
+    if (ss_lua_pcall(L, 2, 1) != LUA_OK || !lua_istable(L, -1))
+        goto done;
+    n = (size_t)lua_rawlen(L, -1);
+    if (n == 0)
+        goto done;
+    if (n > COMPLETIONS_MAX)
+        n = COMPLETIONS_MAX;
+    m = calloc(n + 2, sizeof *m);
+    if (!m)
+        goto done;
+    for (i = 0; i < n; i++) {
+        const char *s;
+        lua_rawgeti(L, -1, (lua_Integer)i + 1);
+        s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+        m[i + 1] = strdup(s);
+        lua_pop(L, 1);
+        if (!m[i + 1])
+            goto fail;
+    }
+    m[0] = n == 1 ? strdup(m[1]) : common_prefix(m + 1, n);
+    if (!m[0])
+        goto fail;
+    if (n == 1) {
+        m[2] = NULL; /* [match, match, NULL] */
+    }
+    goto done;
+fail:
+    for (i = 0; i < n + 2; i++)
+        free(m[i]);
+    free(m);
+    m = NULL;
+done:
+    lua_settop(L, top);
+    return m;
+}
+
+/* Characters that end a word for completion: not '.', ':' or '_', so that
+ * "sc:w" or "stratsim.st" is completed as a whole. */
+static char word_breaks[] = " \t\n\"\\'`@$><=;|&{(,)}[]+-*/%^~#";
+
+static void edit_init(repl *r)
+{
+    rl_readline_name = "stratsim"; /* for "stratsim:" lines in ~/.editrc */
+    rl_basic_word_break_characters = word_breaks;
+    rl_completer_word_break_characters = word_breaks;
+    rl_attempted_completion_function = complete_cb;
+    rl_completion_append_character = '\0';
+    stifle_history(HISTORY_MAX);
+    if (r->histfile)
+        read_history(r->histfile); /* a missing file is fine */
+}
+
+#else /* }{ no libedit */
+
+static void history_add(repl *r, int idx)
+{
+    (void)r;
+    (void)idx;
+}
+
+#endif /* } */
+
+/* -------------------------------------------------------------- reading */
+
+/* Push the prompt: _PROMPT / _PROMPT2 if they are strings or numbers (read
+ * raw: a strict-mode metatable on _G must not break the loop), or ours. */
+static const char *push_prompt(lua_State *L, int first)
+{
+    int t;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_pushstring(L, first ? "_PROMPT" : "_PROMPT2");
+    t = lua_rawget(L, -2);
+    lua_remove(L, -2);
+    if (t == LUA_TSTRING || t == LUA_TNUMBER)
+        return lua_tostring(L, -1);
+    lua_pop(L, 1);
+    return lua_pushstring(L, first ? PROMPT1 : PROMPT2);
+}
+
+/* Read a line (without its newline) into a new string on the stack.
+ * Returns 0 at end of input. */
+static int push_line(repl *r, int first)
+{
+    lua_State *L = r->L;
+    const char *prompt = r->interactive ? push_prompt(L, first) : NULL;
+    const char *line;
+    size_t len;
+
+#if defined(SS_HAVE_LIBEDIT) /* { */
+    if (r->edit) {
+        edit_repl = r;
+        r->eline = readline(prompt);
+        edit_repl = NULL;
+        if (prompt)
+            lua_pop(L, 1);
+        if (!r->eline)
+            return 0;
+        line = r->eline;
+        len = strlen(line);
+    } else
+#endif /* } */
+    {
+        ssize_t n;
+        if (prompt) {
+            fputs(prompt, stdout);
+            fflush(stdout);
+            lua_pop(L, 1);
+        }
+        n = getline(&r->buf, &r->cap, stdin);
+        if (n < 0)
+            return 0;
+        line = r->buf;
+        len = (size_t)n;
+        if (len > 0 && line[len - 1] == '\n')
+            len--;
+    }
+    lua_pushlstring(L, line, len);
+#if defined(SS_HAVE_LIBEDIT) /* { */
+    free(r->eline);
+    r->eline = NULL;
+#endif /* } */
+    return 1;
+}
+
+/* Feeds lua_load a chunk in up to three pieces without copying them. */
+typedef struct src_reader {
+    const char *part[3];
+    size_t len[3];
+    int i;
+} src_reader;
+
+static const char *src_read(lua_State *L, void *ud, size_t *size)
+{
+    src_reader *rd = ud;
+    (void)L;
+    while (rd->i < 3) {
+        int i = rd->i++;
+        if (rd->len[i] > 0) {
+            *size = rd->len[i];
+            return rd->part[i];
+        }
+    }
+    *size = 0;
+    return NULL;
+}
+
+static int load_pieces(lua_State *L, const char *pre, const char *s, size_t len, const char *post)
+{
+    src_reader rd;
+    rd.part[0] = pre;
+    rd.len[0] = strlen(pre);
+    rd.part[1] = s;
+    rd.len[1] = len;
+    rd.part[2] = post;
+    rd.len[2] = strlen(post);
+    rd.i = 0;
+    return lua_load(L, src_read, &rd, "=stdin", "t");
+}
+
+/* 1 if the error message on top of the stack says the text ended too
+ * early ("... near <eof>"). */
+static int at_eof(lua_State *L)
+{
+    size_t lmsg, lmark = sizeof EOFMARK - 1;
+    const char *msg = lua_tolstring(L, -1, &lmsg);
+    return msg && lmsg >= lmark && memcmp(msg + lmsg - lmark, EOFMARK, lmark) == 0;
+}
+
+/* Compile the chunk (the string at idx): first as `return <chunk>` so an
+ * expression prints its values (the newline keeps a trailing comment from
+ * hiding the ';'), then as statements. Pushes the function or the error
+ * message; returns LUA_OK, an error status, or INCOMPLETE when the text
+ * stops early as statements or, unlike lua.c, as an expression (so that
+ * `{1,` or `1 +` continue on the next line). */
+static int compile(lua_State *L, int idx)
+{
+    size_t len;
+    const char *chunk = lua_tolstring(L, idx, &len);
+    int status;
+
+    if (load_pieces(L, "return ", chunk, len, "\n;") == LUA_OK)
+        return LUA_OK;
+    lua_pop(L, 1);
+    status = load_pieces(L, "", chunk, len, "");
+    if (status != LUA_ERRSYNTAX)
+        return status;
+    if (at_eof(L))
+        return INCOMPLETE;
+    switch (load_pieces(L, "return ", chunk, len, "")) {
+    case LUA_OK:            /* an expression with its own ';' */
+        lua_remove(L, -2);
+        return LUA_OK;
+    case LUA_ERRSYNTAX:
+        if (at_eof(L)) {
+            lua_remove(L, -2);
+            return INCOMPLETE;
+        }
+        break;
+    default:
+        break;
+    }
+    lua_pop(L, 1); /* keep the statement's message */
+    return status;
+}
+
+/* Read and compile one chunk (lua.c's loadline + multiline): leaves the
+ * function or the error message on an otherwise empty stack. Returns its
+ * status, or -1 at the end of input. End of input inside an incomplete
+ * chunk reports its syntax error. */
+static int read_chunk(repl *r)
+{
+    lua_State *L = r->L;
+    int status;
+
+    lua_settop(L, 0);
+    if (!push_line(r, 1))
+        return -1;
+    for (;;) {
+        status = compile(L, 1);
+        if (status != INCOMPLETE)
+            break;
+        if (!push_line(r, 0)) {
+            status = LUA_ERRSYNTAX;
+            break;
+        }
+        lua_remove(L, 2);           /* the "<eof>" message */
+        lua_pushliteral(L, "\n");   /* chunk, line, "\n" */
+        lua_insert(L, 2);           /* chunk, "\n", line */
+        lua_concat(L, 3);
+    }
+    history_add(r, 1);
+    lua_remove(L, 1);
+    return status;
+}
+
+/* ------------------------------------------------------ running, output */
+
+/* Run the function on the stack and print its results (through repl_lib's
+ * show, which calls the global print). */
+static int run_chunk(repl *r)
+{
+    lua_State *L = r->L;
+    int base = lua_gettop(L), status, n;
+
+    status = docall(r, 0, LUA_MULTRET);
+    if (status != LUA_OK)
+        return status;
+    n = lua_gettop(L) - base + 1;
+    if (n <= 0)
+        return LUA_OK;
+    luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->support_ref);
+    lua_getfield(L, -1, "show");
+    lua_remove(L, -2);
+    lua_insert(L, base);
+    return docall(r, n, 0);
+}
+
+/* luaL_tolstring in a protected call: a __tostring may raise. */
+static int l_tostring(lua_State *L)
+{
+    luaL_tolstring(L, 1, NULL);
+    return 1;
+}
+
+/* Print the error on top of the stack (popped) to stderr. The message
+ * handler of ss_lua_pcall has made it a string with a traceback, except for
+ * stratsim.Error objects (their __tostring gives the message) and memory
+ * errors (Lua skips the handler for those). No allocation for the latter. */
+static void report(repl *r, int status)
+{
+    lua_State *L = r->L;
+    const char *msg = NULL;
+    size_t len = 0;
+
+    r->failed = 1;
+    fflush(stdout);
+    if (status == LUA_ERRMEM) {
+        fprintf(stderr, "not enough memory (this session may use %zu MiB; see --max-memory)\n",
+                r->max_memory >> 20);
+        fflush(stderr);
+        lua_pop(L, 1);
+        return;
+    }
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        msg = lua_tolstring(L, -1, &len);
+    } else if (lua_checkstack(L, 3)) {
+        lua_pushcfunction(L, l_tostring);
+        lua_pushvalue(L, -2);
+        if (ss_lua_pcall(L, 1, 1) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+            lua_replace(L, -2);
+            msg = lua_tolstring(L, -1, &len);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    if (msg)
+        fwrite(msg, 1, len, stderr);
+    else
+        fprintf(stderr, "(error object is a %s value)", luaL_typename(L, -1));
+    fputc('\n', stderr);
+    fflush(stderr);
+    lua_pop(L, 1);
+}
+
+/* print() writing to standard output: the script layer's print writes to
+ * stderr so that `stratsim run` keeps stdout for its tables, but here
+ * stdout is the conversation. Lengths, not strlen: strings may hold NULs.
+ * Flushed per call, like lua.c's lua_writeline. */
+static int l_repl_print(lua_State *L)
+{
+    int n = lua_gettop(L), i;
+    for (i = 1; i <= n; i++) {
+        size_t len;
+        const char *s = luaL_tolstring(L, i, &len);
+        if (i > 1)
+            fputc('\t', stdout);
+        fwrite(s, 1, len, stdout);
+        lua_pop(L, 1);
+    }
+    fputc('\n', stdout);
+    fflush(stdout);
+    return 0;
+}
+
+/* Globals `sc` (the first scenario of the file) and `scenarios` (all). */
+static void set_scenarios(repl *r)
+{
+    lua_State *L = r->L;
+    size_t n = ss_script_count(r->script), i;
+    if (n == 0)
+        return;
+    lua_createtable(L, (int)n, 0);
+    for (i = 0; i < n; i++) {
+        if (ss_script_push_scenario(r->script, i) != 0)
+            luaL_error(L, "cannot reach scenario %d", (int)i + 1);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_rawgeti(L, -1, 1);
+    lua_setglobal(L, "sc");
+    lua_setglobal(L, "scenarios");
+}
+
+static void banner(repl *r)
+{
+    size_t n = ss_script_count(r->script);
+    printf("stratsim %s (%s): help() lists the API%s, Ctrl-D quits.\n", ss_version(),
+           LUA_RELEASE, r->edit ? ", Tab completes" : "");
+    if (n > 0)
+        printf("sc = scenario '%s' from %s%s\n", ss_script_model(r->script, 0)->name, r->file,
+               n > 1 ? "; all of them in `scenarios`" : "");
+    else if (r->file)
+        printf("ran %s (it returned no scenario: no `sc`)\n", r->file);
+    fflush(stdout);
+}
+
+/* The session, in protected mode (lua.c's pmain). Arg 1: the repl. */
+static int l_repl_main(lua_State *L)
+{
+    repl *r = lua_touserdata(L, 1);
+    int status;
+
+    lua_settop(L, 0);
+    lua_pushcfunction(L, l_repl_print);
+    lua_setglobal(L, "print");
+    lua_pushcfunction(L, cli_repl_open_support);
+    if (ss_lua_pcall(L, 0, 1) != LUA_OK)
+        return lua_error(L);
+    r->support_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushlightuserdata(L, (void *)&interrupt_flag);
+    lua_setfield(L, LUA_REGISTRYINDEX, SS_LUA_INTERRUPT);
+    set_scenarios(r);
+    if (r->interactive)
+        banner(r);
+#if defined(SS_HAVE_LIBEDIT) /* { */
+    if (r->edit)
+        edit_init(r);
+#endif /* } */
+    while ((status = read_chunk(r)) != -1) {
+        if (status == LUA_OK)
+            status = run_chunk(r);
+        if (status != LUA_OK)
+            report(r, status);
+    }
+    lua_settop(L, 0);
+    if (r->interactive) {
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------- the command */
+
+int cmd_repl(int argc, char **argv)
+{
+    cli_common c = { 0 };
+    ss_script_opts so = SS_SCRIPT_OPTS_INIT;
+    ss_err err = { 0 };
+    repl r;
+    int i, rc = EXIT_OK, status;
+
+    memset(&r, 0, sizeof r);
+    r.support_ref = LUA_NOREF;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int k = i, got;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(repl_help, stdout);
+            cli_common_free(&c);
+            return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+        }
+        if (strcmp(a, "--set") == 0 || strncmp(a, "--set=", 6) == 0) {
+            cli_common_free(&c);
+            return cli_usage_error("repl", "--set is not available here: derive variants "
+                                   "with sc:with{...}");
+        }
+        if (strcmp(a, "--max-instructions") == 0 || strncmp(a, "--max-instructions=", 19) == 0) {
+            cli_common_free(&c);
+            return cli_usage_error("repl", "the REPL has no instruction limit "
+                                   "(Ctrl-C interrupts a running command)");
+        }
+        got = cli_common_option(&c, "repl", argc, argv, &k);
+        if (got < 0) {
+            cli_common_free(&c);
+            return EXIT_USAGE;
+        }
+        if (got == 0) {
+            if (a[0] == '-' && a[1] != '\0') {
+                cli_common_free(&c);
+                return cli_usage_error("repl", "unknown option '%s'", a);
+            }
+            if (r.file) {
+                cli_common_free(&c);
+                return cli_usage_error("repl", "only one scenario file (got '%s' and '%s')",
+                                       r.file, a);
+            }
+            r.file = a;
+        }
+        i = k;
+    }
+
+    r.interactive = isatty(STDIN_FILENO);
+#if defined(SS_HAVE_LIBEDIT) /* { */
+    r.edit = r.interactive;
+#endif /* } */
+    r.max_memory = c.max_memory ? c.max_memory : SS_SCRIPT_DEFAULT_MEMORY;
+    so.unsafe = 1;
+    so.max_memory = c.max_memory;
+    so.max_instructions = ULLONG_MAX; /* no budget: Ctrl-C instead */
+    if (ss_script_open(&r.script, &so, &err) != SS_OK) {
+        rc = cli_error("%s", err.msg[0] ? err.msg : "cannot create the Lua state");
+        goto done;
+    }
+    r.L = ss_script_state(r.script);
+    if (r.file) {
+        sigint_L = r.L;
+        set_signal(SIGINT, on_sigint);
+        status = ss_script_load(r.script, r.file, NULL, 0, &err);
+        set_signal(SIGINT, SIG_DFL);
+        if (status != SS_OK) {
+            rc = cli_error("%s", err.msg);
+            goto done;
+        }
+    }
+    lua_sethook(r.L, NULL, 0, 0); /* the script layer's budget: not here */
+#if defined(SS_HAVE_LIBEDIT) /* { */
+    if (r.edit)
+        r.histfile = history_path();
+#endif /* } */
+
+    lua_pushcfunction(r.L, l_repl_main);
+    lua_pushlightuserdata(r.L, &r);
+    status = ss_lua_pcall(r.L, 1, 0);
+    if (status != LUA_OK) {
+        const char *msg = lua_tostring(r.L, -1);
+        rc = cli_error("repl: %s", status == LUA_ERRMEM ? "not enough memory"
+                                   : msg ? msg : "unexpected error");
+        lua_pop(r.L, 1);
+    } else if (!r.interactive && r.failed) {
+        rc = EXIT_ERROR;
+    }
+#if defined(SS_HAVE_LIBEDIT) /* { */
+    if (r.edit)
+        history_write(&r);
+#endif /* } */
+done:
+    ss_script_close(r.script);
+    free(r.buf);
+    free(r.eline);
+    free(r.histfile);
+    free(r.last);
+    cli_common_free(&c);
+    return rc;
+}

@@ -1,0 +1,515 @@
+# tests/cli/test_repl.sh - `stratsim repl`: options and exit codes; scripted
+# through a pipe (no TTY): expression printing, multi-line chunks, errors that
+# do not end the session, the scenario as `sc`, the table printer, help(), the
+# memory cap, os.exit, Ctrl-C (SIGINT) stopping a runaway command; and end to
+# end through a pseudo-terminal (tests/cli/pty_drive.py, or tmux_drive.sh when
+# python3 has no pty module): prompts, the `>>` continuation, Up-arrow history,
+# Tab completion, a result summary, Ctrl-C, the history file. The terminal
+# tests pass with a "skip" note only if neither python3 nor tmux is available.
+
+# repl ARGS... <<EOF: run `stratsim repl ARGS` on the here-document (no TTY)
+repl() { run "$STRATSIM" repl "$@"; }
+
+# exact stdout
+expect_stdout() { [ "$OUT" = "$1" ] || fail "stdout is not exactly: $1"; }
+
+# ------------------------------------------------------------ no terminal
+
+test_repl_help_and_usage() {
+    run "$STRATSIM" repl --help; expect_rc 0; expect_out "Usage: stratsim repl"
+    expect_out "STRATSIM_HISTORY"
+    run "$STRATSIM" help repl; expect_rc 0; expect_out "Usage: stratsim repl"
+    run "$STRATSIM" --help; expect_rc 0; expect_out "repl [SCENARIO.lua]"
+    run "$STRATSIM" repl --bogus </dev/null; expect_rc 2; expect_err "unknown option '--bogus'"
+    run "$STRATSIM" repl a.lua b.lua </dev/null; expect_rc 2; expect_err "only one scenario file"
+    run "$STRATSIM" repl --set x=1 </dev/null; expect_rc 2; expect_err "sc:with"
+    run "$STRATSIM" repl --max-instructions 5 </dev/null; expect_rc 2; expect_err "no instruction limit"
+    run "$STRATSIM" repl --max-memory lots </dev/null; expect_rc 2
+    run "$STRATSIM" repl missing.lua </dev/null; expect_rc 1; expect_err "cannot open missing.lua"
+    run "$STRATSIM" repl "$DATA/bad_shares.lua" </dev/null; expect_rc 1; expect_err "bad_shares.lua:"
+    # empty input: nothing printed, success
+    run "$STRATSIM" repl </dev/null; expect_rc 0; expect_stdout ""; expect_no_err
+}
+
+test_repl_prints_expressions() {
+    repl <<'EOF'
+1+1
+"text", nil, 2.5, 7 // 2, true
+x = 6 * 7
+x
+-- a comment prints nothing
+
+print("via print", 1)
+math.maxinteger
+EOF
+    expect_rc 0; expect_no_err
+    expect_stdout "2
+text	nil	2.5	3	true
+42
+via print	1
+9223372036854775807"
+}
+
+test_repl_multiline_function() {
+    repl <<'EOF'
+function fib(n)
+  if n < 2 then
+    return n
+  end
+  return fib(n - 1) + fib(n - 2)
+end
+fib(20)
+t = {
+  a = 1,
+  b = 2,
+}
+t.a + t.b
+{1,
+ 2}
+1 +
+  2
+s = [[two
+lines]]
+s
+EOF
+    expect_rc 0; expect_no_err
+    expect_stdout "6765
+3
+{ 1, 2 }
+3
+two
+lines"
+}
+
+test_repl_error_then_continue() {
+    repl <<'EOF'
+error("boom")
+1 + 2
+nosuch.field
+x = = 1
+"still here"
+EOF
+    # scripted: the session goes on after each error, but the exit status says
+    expect_rc 1
+    expect_stdout "3
+still here"
+    expect_err "stdin:1: boom"
+    expect_err "stack traceback:"
+    expect_err "attempt to index a nil value (global 'nosuch')"
+    expect_err "unexpected symbol near '='"
+}
+
+test_repl_incomplete_chunk_at_eof() {
+    printf 'function f()\n  return 1\n' >in.lua
+    run "$STRATSIM" repl <in.lua; expect_rc 1
+    expect_err "'end' expected"; expect_err "<eof>"
+}
+
+test_repl_loads_scenario_as_sc() {
+    repl "$DATA/small.lua" <<'EOF'
+sc.name
+#scenarios, rawequal(sc, scenarios[1])
+sc
+sc:with{name = "variant"}.name
+sc.time.stop
+EOF
+    expect_rc 0; expect_no_err
+    expect_stdout "small
+1	true
+stratsim.Scenario 'small': time 2021.75..2024.0 step 0.25; 2 segments (public, private); 3 providers (alibaba, rival, others); 3 events
+variant
+2024.0"
+    # a file returning several scenarios: sc is the first, scenarios all of them
+    cat >two.lua <<EOF
+local base = dofile("$DATA/small.lua")
+return { base, base:with{ name = "second" } }
+EOF
+    repl --unsafe two.lua <<'EOF'
+sc.name, #scenarios, scenarios[2].name
+EOF
+    expect_rc 0; expect_stdout "small	2	second"
+}
+
+test_repl_table_printing() {
+    repl <<'EOF'
+{3, 2, 1, b = 1, a = {x = 1}}
+{3, 2, 1, b = 1, a = {x = 1, y = {true, false}}, ["two words"] = "q\"uote\n", [1.5] = 0}
+{}
+t = {} t.self = t t.list = {t} return t
+big = {} for i = 1, 100 do big[i] = i end return big
+h = {} for i = 1, 50 do h[("k%02d"):format(i)] = i end return h
+{a = {b = {c = {d = {e = {f = {g = {h = 1}}}}}}}}
+{("x"):rep(300)}
+setmetatable({}, {__tostring = function() return "custom object" end})
+setmetatable({}, {__tostring = function() error("bad tostring") end})
+{io.stdout}
+EOF
+    expect_rc 0; expect_no_err
+    # sorted keys, nested tables, quoted and escaped strings inside tables;
+    # one line when it fits in 78 columns, else one entry per line
+    expect_out '{ 3, 2, 1, a = { x = 1 }, b = 1 }'
+    expect_out '{
+  3, 2, 1,
+  [1.5] = 0,
+  a = { x = 1, y = { true, false } },
+  b = 1,
+  ["two words"] = "q\"uote\n"
+}'
+    expect_out "{}"
+    # cycles are marked, not followed
+    expect_out "list = { <cycle: table: 0x"
+    expect_out "self = <cycle: table: 0x"
+    # long tables: the first 20 entries and a count of the rest
+    expect_out "  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,"
+    expect_out "... (80 more)"
+    expect_out "  k20 = 20,"
+    expect_out "... (30 more)"
+    case "$OUT" in *"k21 ="*) fail "k21 shown";; esac
+    # deep nesting is cut
+    expect_out "{ f = {...} }"
+    # long strings inside tables are cut
+    expect_out 'xxx"... (300 bytes)'
+    # __tostring is used, and a failing one does not break printing
+    expect_out "custom object"
+    expect_out "__tostring failed:"
+    expect_out "{ file (0x"
+}
+
+test_repl_strings_keep_nul_bytes() {
+    printf '"a\\0b"\n{"c\\0d"}\n' >in.lua
+    run "$STRATSIM" repl <in.lua; expect_rc 0
+    printf 'a\000b\n{ "c\\000d" }\n' >want
+    cmp -s want "$T/stdout" || fail "NUL bytes: $(od -An -c "$T/stdout")"
+}
+
+test_repl_results_api() {
+    repl "$DATA/small.lua" <<'EOF'
+r = sc:run()
+r
+r:summary()
+string.format("%.4f", r:value("share", "alibaba", "public"))
+EOF
+    expect_rc 0; expect_no_err
+    expect_out "stratsim.Result 'small'"
+    expect_out "Scenario: small"
+    expect_out "alibaba      public"
+    expect_out "0.3654"
+}
+
+test_repl_full_libraries_and_deterministic_random() {
+    repl <<'EOF'
+type(io.open), type(os.getenv), type(debug.traceback), type(require)
+math.random(1, 1000000), math.random()
+EOF
+    expect_rc 0
+    expect_out "function	function	function	function"
+    first=$(sed -n 2p "$T/stdout")
+    repl <<'EOF'
+math.random(1, 1000000), math.random()
+EOF
+    [ "$OUT" = "$first" ] || fail "math.random differs between sessions: '$first' vs '$OUT'"
+}
+
+test_repl_help() {
+    repl "$DATA/small.lua" <<'EOF'
+help()
+help("scenario:run")
+help(sc)
+help(stratsim.steps)
+help(sc:run())
+help(print)
+help("no_such_thing_xyz")
+help(42)
+EOF
+    expect_rc 0; expect_no_err
+    expect_out "help(x)"
+    expect_out "Ctrl-C interrupts"
+    expect_out "  scenario:run() -> result"
+    expect_out "  scenario:with{...} -> scenario"
+    expect_out "  stratsim.steps{{t, v}, ...} -> schedule"
+    expect_out "  result:summary() -> string"
+    expect_out "print: Lua standard function"
+    expect_out "help: no documentation for 'no_such_thing_xyz'"
+    expect_out "help: 42 is a number value"
+}
+
+test_repl_help_without_docs() {
+    # help() degrades gracefully when stratsim._docs is missing
+    repl <<'EOF'
+stratsim._docs = nil
+help()
+help("scenario:run")
+EOF
+    expect_rc 0; expect_no_err
+    expect_out "help(x)"
+    expect_out "not available in this build"
+    expect_out "stratsim.scenario()"
+    expect_out "no documentation for 'scenario:run'"
+}
+
+test_repl_memory_cap_then_continue() {
+    repl --max-memory 16 <<'EOF'
+t = {} for i = 1, 1e8 do t[i] = ("x"):rep(64) .. i end
+t = nil collectgarbage()
+"alive", 1 + 1
+EOF
+    expect_rc 1
+    expect_err "not enough memory"
+    expect_out "alive	2"
+}
+
+test_repl_os_exit_and_print_override() {
+    repl <<'EOF'
+print = function(...) io.write("<", select("#", ...), ">\n") end
+1, 2, 3
+os.exit(3)
+"not reached"
+EOF
+    expect_rc 3
+    expect_stdout "<3>"
+}
+
+test_repl_sigint_interrupts_command() {
+    # no terminal: SIGINT while a command runs -> "interrupted!", input goes on
+    mkfifo in.fifo
+    "$STRATSIM" repl <in.fifo >out.txt 2>err.txt &
+    pid=$!
+    exec 3>in.fifo
+    printf '%s\n' 'io.stderr:write("run" .. "ning\n") while true do end' >&3
+    n=0
+    until grep -q running err.txt 2>/dev/null; do
+        n=$((n + 1))
+        if [ $n -gt 200 ]; then
+            kill -9 $pid; exec 3>&-; fail "the command did not start"; return 1
+        fi
+        sleep 0.05
+    done
+    kill -INT $pid
+    printf '%s\n' '"after", 6 * 7' >&3
+    exec 3>&-
+    rc=0; wait $pid || rc=$?
+    [ "$rc" = 1 ] || fail "exit status $rc"
+    grep -q "interrupted!" err.txt || fail "no 'interrupted!': $(cat err.txt)"
+    [ "$(cat out.txt)" = "after	42" ] || fail "stdout: $(cat out.txt)"
+}
+
+# ------------------------------------------------------- pseudo-terminal
+
+# Which driver: tests/cli/pty_drive.py (python3 with the pty module) or
+# tests/cli/tmux_drive.sh; PTY_DRIVER=python3|tmux forces one.
+pty_driver() {
+    case "${PTY_DRIVER:-}" in
+    python3) echo python3; return ;;
+    tmux) echo tmux; return ;;
+    esac
+    if command -v python3 >/dev/null 2>&1 && python3 -c 'import pty, termios' 2>/dev/null; then
+        echo python3
+    elif command -v tmux >/dev/null 2>&1; then
+        echo tmux
+    fi
+}
+
+have_pty() {
+    if ! "$STRATSIM" repl --help | grep -q "^Line editing: libedit"; then
+        echo "    skip: stratsim built without line editing (REPL=none)" >&2
+        return 1
+    fi
+    [ -n "$(pty_driver)" ] && return 0
+    echo "    skip: neither python3 (with the pty module) nor tmux is available" >&2
+    return 1
+}
+
+# pty ARGS... <<EOF: `stratsim ARGS` on a terminal following the script
+# (send/expect/exit lines, see pty_drive.py). HOME is $T; the history file is
+# $T/hist, or with HIST=default the default ~/.stratsim_history, or with
+# HIST=none none (STRATSIM_HISTORY empty).
+pty() {
+    cat >"$T/pty.script"
+    export HOME="$T"
+    case "${HIST:-}" in
+    default) unset STRATSIM_HISTORY ;;
+    none) export STRATSIM_HISTORY= ;;
+    *) export STRATSIM_HISTORY="$T/hist" ;;
+    esac
+    if [ "$(pty_driver)" = tmux ]; then
+        sh "$ROOT/tests/cli/tmux_drive.sh" "$T/pty.script" -- "$STRATSIM" "$@"
+    else
+        python3 "$ROOT/tests/cli/pty_drive.py" "$T/pty.script" -- "$STRATSIM" "$@"
+    fi
+}
+
+test_repl_tty_session() {
+    have_pty || return 0
+    pty repl "$DATA/small.lua" <<'EOF'
+expect sc = scenario 'small'
+expect stratsim> 
+# an expression
+send 1+1\r
+expect \n2\n
+expect stratsim> 
+# a multi-line function: the continuation prompt
+send function sq(x)\r
+expect >> 
+send   return x * x\r
+expect >> 
+send end\r
+expect stratsim> 
+send sq(12)\r
+expect 144
+expect stratsim> 
+# history: Up recalls the previous line
+send 40 + 2\r
+expect 42
+expect stratsim> 
+send \x1b[A
+expect 40 + 2
+send \r
+expect 42
+expect stratsim> 
+# completion of a method
+send sc:w\t
+expect sc:with(
+send {name = "v" .. 2}).name\r
+expect \nv2\n
+expect stratsim> 
+# a result summary
+send sc:run():summary()\r
+expect Scenario: small
+expect NPV (cumulative)
+expect stratsim> 
+send \x04
+exit 0
+EOF
+    expect_file hist
+    grep -q '^40\\040+\\0402$' hist || fail "history file: $(cat hist)"
+    grep -q 'function\\040sq(x)\\012' hist || fail "multi-line chunk not in history: $(cat hist)"
+}
+
+test_repl_tty_completion() {
+    have_pty || return 0
+    pty repl "$DATA/small.lua" <<'EOF'
+expect stratsim> 
+# a global
+send stra\t
+expect tsim
+send .vers\t
+expect ion
+send \r
+expect \n0.
+expect stratsim> 
+# a field of a userdata and a library function
+send sc.na\t
+expect sc.name
+send \r
+expect \nsmall\n
+expect stratsim> 
+send string.for\t
+expect mat(
+send "%05d", 42)\r
+expect 00042
+expect stratsim> 
+# methods of a result object (its metatable's __index table)
+send r = sc:run()\r
+expect stratsim> 
+send r:summ\t
+expect ary(
+send ):sub(1, 15)\r
+expect Scenario: small
+expect stratsim> 
+# methods that a scenario's __index function serves from its method table
+send sc:monte\t
+expect carlo(
+send \x15
+# Tab twice lists the candidates
+send sc:\t\t
+expect sc:run(
+expect sc:with(
+send \x15\x04
+exit 0
+EOF
+}
+
+test_repl_tty_ctrl_c() {
+    have_pty || return 0
+    pty repl "$DATA/small.lua" <<'EOF'
+expect stratsim> 
+send io.write("run" .. "ning\\n") while true do end\r
+expect running
+sendnow \x03
+expect interrupted!
+expect stratsim> 
+send 2 + 3\r
+expect \n5\n
+expect stratsim> 
+# a pcall inside the command does not swallow the interruption
+send io.write("loop" .. "ing\\n") while true do pcall(function() while true do end end) end\r
+expect looping
+sendnow \x03
+expect interrupted!
+expect stratsim> 
+send "still " .. "alive"\r
+expect still alive
+expect stratsim> 
+# a long simulation (in C) stops at once: scenario:run() polls the Ctrl-C flag
+send s2 = sc:with{time = {step = 0.001}, solver = {method = "rk4", h = 1e-7}}\r
+expect stratsim> 
+send io.write("sim" .. "ulating\\n") r2 = s2:run()\r
+expect simulating
+sendnow \x03
+expect interrupted
+expect stratsim> 
+send r2 == nil\r
+expect \ntrue\n
+expect stratsim> 
+# Ctrl-C at the prompt ends the session, as in lua (the default action)
+send \x03
+exit SIGINT
+EOF
+    grep -q 'still' hist || fail "history lost: $(cat hist)"
+}
+
+test_repl_tty_history_persists() {
+    have_pty || return 0
+    HIST=default
+    pty repl <<'EOF'
+expect stratsim> 
+send "from" .. " session 1"\r
+expect from session 1
+expect stratsim> 
+send \x04
+exit 0
+EOF
+    # default file: ~/.stratsim_history (HOME is $T here)
+    expect_file .stratsim_history
+    HIST=default
+    pty repl <<'EOF'
+expect stratsim> 
+send \x1b[A\r
+expect from session 1
+expect stratsim> 
+send \x04
+exit 0
+EOF
+    # STRATSIM_HISTORY names another file
+    HIST=
+    pty repl <<'EOF'
+expect stratsim> 
+send 6 * 7\r
+expect 42
+send \x04
+exit 0
+EOF
+    grep -q '^6\\040\*\\0407$' hist || fail "STRATSIM_HISTORY file: $(cat hist 2>/dev/null)"
+    [ "$(stat -c %a hist)" = 600 ] || fail "history file mode $(stat -c %a hist)"
+    # STRATSIM_HISTORY empty: no history file at all
+    rm -f hist .stratsim_history
+    HIST=none
+    pty repl <<'EOF'
+expect stratsim> 
+send 1\r
+expect stratsim> 
+send \x04
+exit 0
+EOF
+    [ -z "$(ls -A | grep -i hist)" ] || fail "history written: $(ls -A)"
+}
