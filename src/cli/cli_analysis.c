@@ -1,0 +1,306 @@
+/*
+ * cli_analysis.c - helpers shared by the analysis verbs (see
+ * cli_analysis.h): common options, loading and choosing the scenario,
+ * parsing, SIGINT, the progress bar, run options with policies, writing.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli/cli_analysis.h"
+
+int cli_an_option(cli_an_args *a, const char *cmd, int argc, char **argv, int *i)
+{
+    const char *v, *arg = argv[*i];
+    int missing, r;
+    if ((v = cli_opt_value("--output", "-o", argc, argv, i, &missing)) || missing) {
+        if (missing)
+            return cli_usage_error(cmd, "-o needs a file name"), -1;
+        a->out = v;
+        return 1;
+    }
+    if ((v = cli_opt_value("--scenario", NULL, argc, argv, i, &missing)) || missing) {
+        if (missing || !*v)
+            return cli_usage_error(cmd, "--scenario needs a scenario name"), -1;
+        a->scenario = v;
+        return 1;
+    }
+    if ((r = cli_common_option(&a->c, cmd, argc, argv, i)) != 0)
+        return r;
+    if (arg[0] == '-' && arg[1] != '\0')
+        return 0;
+    if (a->file)
+        return cli_usage_error(cmd, "only one scenario file (got '%s' and '%s')", a->file, arg), -1;
+    a->file = arg;
+    return 1;
+}
+
+int cli_an_load_file(cli_an_load *out, const cli_an_args *a, const char *cmd, int all)
+{
+    size_t n, i;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if ((rc = cli_load(&out->l, a->file, &a->c)) != EXIT_OK)
+        return rc;
+    n = cli_loaded_count(out->l);
+    if (n == 0) {
+        cli_loaded_free(out->l);
+        out->l = NULL;
+        return cli_error("%s: the file returned no scenario", a->file);
+    }
+    if (a->scenario) {
+        for (i = 0; i < n; i++)
+            if (strcmp(cli_loaded_model(out->l, i)->name, a->scenario) == 0)
+                break;
+        if (i == n) {
+            fprintf(stderr, "stratsim: %s: no scenario named '%s'; the file has:", a->file, a->scenario);
+            for (i = 0; i < n; i++)
+                fprintf(stderr, " %s", cli_loaded_model(out->l, i)->name);
+            fputc('\n', stderr);
+            cli_loaded_free(out->l);
+            out->l = NULL;
+            return EXIT_ERROR;
+        }
+        out->first = i;
+        out->count = 1;
+        return EXIT_OK;
+    }
+    if (n > 1 && !all) {
+        fprintf(stderr, "stratsim: %s: %s: the file returns %zu scenarios; choose one with "
+                "--scenario NAME:", cmd, a->file, n);
+        for (i = 0; i < n; i++)
+            fprintf(stderr, " %s", cli_loaded_model(out->l, i)->name);
+        fputc('\n', stderr);
+        cli_loaded_free(out->l);
+        out->l = NULL;
+        return EXIT_USAGE;
+    }
+    out->first = 0;
+    out->count = n;
+    return EXIT_OK;
+}
+
+int cli_an_inputs(cli_an_load *ld, size_t i, unsigned what, ss_analysis **out)
+{
+    ss_err err = {0};
+    int rc = ss_script_analysis(cli_loaded_script(ld->l), i, what, out, &err);
+    if (rc != SS_OK)
+        return cli_error("%s", err.msg[0] ? err.msg : ss_strerror(rc));
+    return EXIT_OK;
+}
+
+int cli_an_run_opts(cli_an_load *ld, size_t i, const char *file, ss_run_opts *ro, ss_crn *crn)
+{
+    ss_err err = {0};
+    int rc = ss_script_run_opts(cli_loaded_script(ld->l), i, ro, &err);
+    if (rc != SS_OK)
+        return cli_error("%s: %s", file, err.msg);
+    ro->interrupt = cli_sigint_begin();
+    if (crn)
+        ss_lua_crn_opts(crn, ss_script_state(cli_loaded_script(ld->l)), ro);
+    return EXIT_OK;
+}
+
+int cli_parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    unsigned long long v;
+    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_num(const char *s, double *out)
+{
+    char *end;
+    double v;
+    if (!s || !*s || *s == ' ')
+        return -1;
+    errno = 0;
+    v = strtod(s, &end); /* the C locale: stratsim never calls setlocale */
+    if (errno || *end || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_split_list(const char *s, char ***out, size_t *n)
+{
+    char **v = NULL;
+    size_t cnt = 0;
+    const char *p = s;
+    *out = NULL;
+    *n = 0;
+    while (*p) {
+        const char *e = strchr(p, ','), *b = p, *z;
+        char **nv;
+        if (!e)
+            e = p + strlen(p);
+        z = e;
+        while (b < z && (*b == ' ' || *b == '\t'))
+            b++;
+        while (z > b && (z[-1] == ' ' || z[-1] == '\t'))
+            z--;
+        if (z > b) {
+            if (!(nv = realloc(v, (cnt + 1) * sizeof *v)))
+                goto nomem;
+            v = nv;
+            if (!(v[cnt] = malloc((size_t)(z - b) + 1)))
+                goto nomem;
+            memcpy(v[cnt], b, (size_t)(z - b));
+            v[cnt++][z - b] = '\0';
+        }
+        p = *e ? e + 1 : e;
+    }
+    *out = v;
+    *n = cnt;
+    return 0;
+nomem:
+    ss_strings_free(v, cnt);
+    return -1;
+}
+
+/* ---------------------------------------------------------------- SIGINT */
+
+/* Written by the handler, read by the core with relaxed atomic loads; an
+ * int is what the core's interrupt pointers take (sig_atomic_t is int on
+ * every platform stratsim builds on). */
+static volatile int interrupt_flag;
+static struct sigaction old_action;
+static int installed;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupt_flag = 1;
+}
+
+volatile int *cli_sigint_begin(void)
+{
+    if (!installed) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_sigint;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills */
+        interrupt_flag = 0;
+        if (sigaction(SIGINT, &sa, &old_action) == 0)
+            installed = 1;
+    }
+    return &interrupt_flag;
+}
+
+void cli_sigint_end(void)
+{
+    if (installed) {
+        sigaction(SIGINT, &old_action, NULL);
+        installed = 0;
+    }
+}
+
+/* ---------------------------------------------------------- progress bar */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void cli_progress_init(cli_progress *p, const char *label)
+{
+    p->tty = isatty(STDERR_FILENO);
+    p->t0 = now_seconds();
+    p->drawn = 0;
+    p->label = label;
+}
+
+void cli_progress_update(uint64_t done, uint64_t total, void *payload)
+{
+    cli_progress *p = payload;
+    double el, frac;
+    int i, width = 30, fill;
+    if (!p || !p->tty || total == 0)
+        return;
+    el = now_seconds() - p->t0;
+    if (el < 1.0 && !p->drawn)
+        return;
+    frac = (double)done / (double)total;
+    fill = (int)(frac * width);
+    fprintf(stderr, "\r%s [", p->label ? p->label : "");
+    for (i = 0; i < width; i++)
+        fputc(i < fill ? '#' : '.', stderr);
+    fprintf(stderr, "] %3d%% %llu/%llu", (int)(frac * 100), (unsigned long long)done,
+            (unsigned long long)total);
+    if (done > 0 && done < total)
+        fprintf(stderr, " ETA %.0fs ", el * (1 - frac) / frac);
+    else
+        fputs("        ", stderr);
+    fflush(stderr);
+    p->drawn = 1;
+}
+
+void cli_progress_end(cli_progress *p)
+{
+    if (p->drawn) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+        p->drawn = 0;
+    }
+}
+
+/* ----------------------------------------------------------------- output */
+
+int cli_an_write(const char *path, ss_an_writer write, const void *payload, const char *command,
+                 const cli_an_args *a, const ss_model *const *models, size_t nmodels,
+                 const char *extra_json)
+{
+    ss_sidecar_info info;
+    ss_err err = {0};
+    char sha[65] = "";
+    int rc;
+    if (strcmp(path, "-") == 0) {
+        rc = write(stdout, payload, &err);
+        if (rc == SS_OK && fflush(stdout) != 0)
+            rc = ss_err_set(&err, SS_EIO, "", "writing standard output: %s", strerror(errno));
+        return rc == SS_OK ? EXIT_OK : cli_error("%s", err.msg);
+    }
+    if (ss_sha256_file(a->file, sha, &err) != SS_OK)
+        return cli_error("%s", err.msg);
+    memset(&info, 0, sizeof info);
+    info.command = command;
+    info.scenario_file = a->file;
+    info.scenario_sha256 = sha;
+    info.overrides = a->c.sets;
+    info.noverrides = a->c.nsets;
+    info.layout = strcmp(command, "mc") == 0 ? "long" : NULL; /* the others are tables */
+    info.unsafe = a->c.unsafe;
+    info.extra_json = extra_json;
+    rc = ss_analysis_write_pair(path, write, payload, &info, models, nmodels, &err);
+    return rc == SS_OK ? EXIT_OK : cli_error("%s", err.msg);
+}
+
+int cli_an_fail(const char *file, const ss_model *m, int rc, const ss_err *err)
+{
+    size_t n = strlen(file);
+    if (rc == SS_EINTR)
+        return cli_error("interrupted%s%s; nothing was written", err->msg[0] ? ": " : "", err->msg);
+    if (strncmp(err->msg, file, n) == 0 && err->msg[n] == ':')
+        return cli_error("%s", err->msg);
+    return cli_error("%s: scenario '%s': %s", file, m->name, err->msg[0] ? err->msg : ss_strerror(rc));
+}
+
+const char *cli_num(char *buf, size_t n, double x, int digits)
+{
+    snprintf(buf, n, "%.*g", digits, x);
+    return buf;
+}

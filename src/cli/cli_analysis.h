@@ -1,0 +1,99 @@
+/*
+ * cli_analysis.h - helpers shared by the analysis verbs (mc, sens,
+ * calibrate, optimize; cmd_mc.c ... cmd_optimize.c): the options every one
+ * of them takes, loading the scenario file with its analysis tables,
+ * number and list parsing, SIGINT handling, the progress bar, run options
+ * that attach a scenario's policy, and writing CSV + JSON sidecar.
+ * Only src/cli includes this. Depends on cli.h and src/lua/ss_analysis.h.
+ */
+#ifndef SS_CLI_ANALYSIS_H
+#define SS_CLI_ANALYSIS_H
+
+#include <stdint.h>
+#include "cli/cli.h"
+#include "lua/ss_analysis.h"
+
+/* Options common to the analysis verbs. */
+typedef struct cli_an_args {
+    cli_common c;          /* --set, --params, --unsafe, budgets */
+    const char *file;      /* SCENARIO.lua */
+    const char *out;       /* -o FILE */
+    const char *scenario;  /* --scenario NAME */
+} cli_an_args;
+
+/*
+ * Consume argv[*i] if it is a common analysis option or the scenario file.
+ * Returns 1 if consumed (*i advanced past its value), 0 if not ours, -1
+ * after printing a usage error (exit 2). `-h/--help` is the caller's.
+ */
+int cli_an_option(cli_an_args *a, const char *cmd, int argc, char **argv, int *i);
+
+/* A loaded file and the scenarios to analyse. */
+typedef struct cli_an_load {
+    cli_loaded *l;
+    size_t first, count;   /* scenarios first .. first + count - 1 */
+} cli_an_load;
+
+/*
+ * Load a->file (exit 1 on errors, printed) and select --scenario NAME, or
+ * every scenario if `all`, or the only one (more than one without
+ * --scenario is a usage error, exit 2).
+ */
+int cli_an_load_file(cli_an_load *out, const cli_an_args *a, const char *cmd, int all);
+
+/* The analysis inputs (tables `what`, SS_AN_*) of scenario i; prints errors. */
+int cli_an_inputs(cli_an_load *ld, size_t i, unsigned what, ss_analysis **out);
+
+/*
+ * Run options for scenario i: its policy and derived metrics (a run then
+ * executes Lua in the file's state: one thread only), with the interrupt
+ * flag set; with `crn` (kept by the caller during the runs) every run
+ * starts with math.random at its default seed (ss_lua_crn_opts). Prints
+ * errors.
+ */
+int cli_an_run_opts(cli_an_load *ld, size_t i, const char *file, ss_run_opts *ro, ss_crn *crn);
+
+/* Number parsing: 0 and *out set, or -1. */
+int cli_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+int cli_parse_num(const char *s, double *out);
+/* Split a comma-separated list into n malloc'ed trimmed strings (non-empty
+ * items only); free with ss_strings_free. -1 on allocation failure. */
+int cli_split_list(const char *s, char ***out, size_t *n);
+
+/* SIGINT: while installed, Ctrl-C sets the returned flag (the analyses stop
+ * promptly and write nothing); a second Ctrl-C kills the process. */
+volatile int *cli_sigint_begin(void);
+void cli_sigint_end(void);
+
+/* A progress bar on stderr, shown only when stderr is a terminal and the
+ * work has taken more than a second. */
+typedef struct cli_progress {
+    int tty;
+    double t0;
+    int drawn;
+    const char *label;
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, const char *label);
+/* ss_mc_opts.progress callback (payload: the cli_progress). */
+void cli_progress_update(uint64_t done, uint64_t total, void *payload);
+/* Erase the bar if one was drawn. */
+void cli_progress_end(cli_progress *p);
+
+/*
+ * Write CSV `path` with `write` plus the JSON sidecar path.json (command,
+ * scenario file and hash, overrides, the models, extra_json) atomically;
+ * "-" writes the CSV to standard output without a sidecar. Prints errors.
+ */
+int cli_an_write(const char *path, ss_an_writer write, const void *payload, const char *command,
+                 const cli_an_args *a, const ss_model *const *models, size_t nmodels,
+                 const char *extra_json);
+
+/* Error "FILE: scenario 'NAME': msg" (or msg alone when it already starts
+ * with FILE:) for a failing analysis; "interrupted" for SS_EINTR. */
+int cli_an_fail(const char *file, const ss_model *m, int rc, const ss_err *err);
+
+/* A number for the tables: %.*g with `digits` significant digits. */
+const char *cli_num(char *buf, size_t n, double x, int digits);
+
+#endif

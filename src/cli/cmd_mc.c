@@ -1,0 +1,687 @@
+/*
+ * cmd_mc.c - `stratsim mc`: Monte Carlo over a scenario's `uncertainty`
+ * (parameter distributions) and `outages` (Poisson outage processes), on
+ * several threads, with results identical for any thread count: mean, sd
+ * and quantiles per metric and output time (ss_mc_write_csv), an optional
+ * per-run CSV of chosen final values, and the JSON sidecar with the seed,
+ * the generator and the distributions. Scenarios with a policy or derived
+ * outputs get one Lua state per worker thread (ss_mc_opts.prepare).
+ * Depends on cli_analysis.h and the core's mc.h.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli/cli_analysis.h"
+
+static const char mc_help[] =
+    "Usage: stratsim mc SCENARIO.lua [options]\n"
+    "\n"
+    "Monte Carlo: run the scenario many times with its `uncertainty` parameters\n"
+    "drawn from their distributions and its `outages` as random Poisson events,\n"
+    "and report the mean, standard deviation and quantiles of every metric at\n"
+    "every output time. Run i draws from its own stream, a function of (seed, i)\n"
+    "only, so the output is byte-identical for any --threads. Memory does not\n"
+    "grow with --runs (streaming moments, t-digest quantile sketches).\n"
+    "Without -o, print a summary at the last output time.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FILE         CSV scenario,time,provider,segment,metric,mean,sd,\n"
+    "                            p05,p50,p95 and the JSON sidecar FILE.json; '-'\n"
+    "                            writes the CSV to standard output (no sidecar)\n"
+    "  --runs N                  number of runs (default 1000)\n"
+    "  --seed S                  master seed, 0..2^64-1 (default 1)\n"
+    "  --threads T               worker threads (default: the number of CPUs)\n"
+    "  --quantiles LIST          quantile levels, e.g. 0.05,0.5,0.95 (the default)\n"
+    "  --dist PATH=DIST          add or replace an uncertain parameter, e.g.\n"
+    "                            --dist 'segments.public.growth=normal(0.2, 0.03)'\n"
+    "  --no-outages              ignore the scenario's `outages` table\n"
+    "  --per-run FILE            also write one row per run: the drawn parameter\n"
+    "                            values and the --per-run-metrics (+ FILE.json)\n"
+    "  --per-run-metrics LIST    selectors for --per-run, e.g.\n"
+    "                            share:alibaba:public,npv:alibaba (default: the\n"
+    "                            NPV of every provider)\n"
+    "  --compression C           t-digest compression (default 200)\n"
+    "  --scenario NAME           analyse only this scenario of the file\n"
+    "  --set PATH=VALUE          override a numeric input (repeatable)\n"
+    "  --params FILE.lua         apply an override file (calibrate --write)\n"
+    "  --unsafe                  run the script without the sandbox\n"
+    "  --max-memory MIB, --max-instructions N   script budgets\n"
+    "  -h, --help                show this help\n"
+    "\n"
+    "Distributions: normal(mean, sd), lognormal(mu, sigma), uniform(a, b),\n"
+    "triangular(a, mode, b), beta(alpha, beta[, lo, hi]), truncnormal(mean, sd,\n"
+    "lo, hi), fixed(x). Ctrl-C stops promptly and writes nothing.\n";
+
+/* Per-run CSV state: streamed in run order from the on_run callback. */
+typedef struct per_run {
+    ss_outfile *out;          /* temporary file until commit */
+    FILE *f;
+    const char *scenario;
+    const ss_analysis *a;     /* drawn parameters, re-derived from (seed, run) */
+    ss_selector *sel;
+    size_t nsel;
+    uint64_t seed;
+    gsl_rng *rng;
+} per_run;
+
+/* One Lua state per worker for scenarios with a policy or derived outputs. */
+typedef struct workers {
+    size_t n;
+    cli_loaded **l;
+    ss_run_opts *ro;
+    size_t index;             /* the scenario's index in each script */
+    volatile int *interrupt;
+} workers;
+
+typedef struct mc_ctx {
+    per_run *pr;
+    workers *w;
+    cli_progress *prog;
+} mc_ctx;
+
+static int put_num(FILE *f, double x)
+{
+    char buf[64];
+    ss_fmt_double(buf, sizeof buf, x);
+    return fputs(buf, f) == EOF ? -1 : 0;
+}
+
+/* on_run: one CSV row per run: scenario, run, drawn values, selected values. */
+static int on_run(uint64_t run, const ss_result *r, void *payload, ss_err *err)
+{
+    per_run *p = ((mc_ctx *)payload)->pr;
+    size_t j;
+    int bad;
+    if (!p)
+        return SS_OK;
+    bad = ss_csv_field(p->f, p->scenario) != 0 || fprintf(p->f, ",%" PRIu64, run) < 0;
+    /* the parameter draws come first in the run's stream, in array order (mc.h) */
+    ss_mc_rng_seed(p->rng, p->seed, run);
+    for (j = 0; !bad && j < p->a->nparams; j++)
+        bad = fputc(',', p->f) == EOF || put_num(p->f, ss_dist_sample(&p->a->params[j].dist, p->rng));
+    for (j = 0; !bad && j < p->nsel; j++) {
+        double v;
+        int rc = ss_selector_eval(&v, &p->sel[j], r, err);
+        if (rc != SS_OK)
+            return rc;
+        bad = fputc(',', p->f) == EOF || put_num(p->f, v);
+    }
+    if (bad || fputc('\n', p->f) == EOF)
+        return ss_err_set(err, SS_EIO, "", "writing the per-run CSV failed");
+    return SS_OK;
+}
+
+static void on_progress(uint64_t done, uint64_t total, void *payload)
+{
+    cli_progress_update(done, total, ((mc_ctx *)payload)->prog);
+}
+
+/* prepare: give the run the run options of worker `worker`'s own Lua state
+ * and reseed that state's math.random from the run's stream, so that a
+ * policy drawing random numbers is reproducible for any thread count. */
+static int prepare(unsigned worker, uint64_t run, ss_model *model, gsl_rng *rng,
+                   ss_run_opts *ro, void *payload, ss_err *err)
+{
+    workers *w = ((mc_ctx *)payload)->w;
+    (void)run;
+    (void)model;
+    if (!w)
+        return SS_OK;
+    if (worker >= w->n)
+        return ss_err_set(err, SS_EINVAL, "", "internal error: worker %u of %zu", worker, w->n);
+    *ro = w->ro[worker];
+    ro->interrupt = w->interrupt;
+    return ss_script_reseed(cli_loaded_script(w->l[worker]), ss_analysis_run_seed(rng), err);
+}
+
+static void workers_free(workers *w)
+{
+    size_t i;
+    for (i = 0; i < w->n; i++)
+        cli_loaded_free(w->l[i]);
+    free(w->l);
+    free(w->ro);
+    w->l = NULL;
+    w->ro = NULL;
+    w->n = 0;
+}
+
+/* Load the file once per worker (same overrides) for a scenario with Lua hooks. */
+static int workers_load(workers *w, const cli_an_args *a, size_t index, unsigned n)
+{
+    size_t i;
+    w->l = calloc(n, sizeof *w->l);
+    w->ro = calloc(n, sizeof *w->ro);
+    if (!w->l || !w->ro)
+        return cli_error("out of memory");
+    for (i = 0; i < n; i++) {
+        ss_err err = {0};
+        int rc = cli_load(&w->l[i], a->file, &a->c);
+        if (rc != EXIT_OK)
+            return rc;
+        w->n = i + 1;
+        if (ss_script_run_opts(cli_loaded_script(w->l[i]), index, &w->ro[i], &err) != SS_OK)
+            return cli_error("%s: %s", a->file, err.msg);
+    }
+    return EXIT_OK;
+}
+
+/* Every scenario's statistics in one CSV with one header. */
+typedef struct mc_out {
+    ss_mc_result **res;
+    size_t n;
+} mc_out;
+
+static int write_mc(FILE *f, const void *payload, ss_err *err)
+{
+    const mc_out *o = payload;
+    size_t i;
+    int rc = o->n ? ss_mc_write_csv(f, o->res[0], err) : SS_OK;
+    for (i = 1; rc == SS_OK && i < o->n; i++) {
+        char *text = NULL, *body;
+        size_t len = 0, n;
+        FILE *mem = open_memstream(&text, &len);
+        if (!mem)
+            return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+        rc = ss_mc_write_csv(mem, o->res[i], err);
+        if (fclose(mem) != 0 && rc == SS_OK)
+            rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+        body = rc == SS_OK && text ? strchr(text, '\n') : NULL; /* skip the header */
+        if (body) {
+            n = len - (size_t)(body + 1 - text);
+            if (fwrite(body + 1, 1, n, f) != n)
+                rc = ss_err_set(err, SS_EIO, "", "writing the Monte Carlo CSV failed");
+        }
+        free(text);
+    }
+    return rc;
+}
+
+/* One summary row: a value picked by (t, i, k) out of each statistic. */
+typedef double (*pick_fn)(const ss_result *r, size_t t, size_t i, size_t k);
+
+static double pick_share(const ss_result *r, size_t t, size_t i, size_t k)
+{
+    return SS_RESULT_PS(r, t, SS_PS_SHARE, i, k);
+}
+
+static double pick_op(const ss_result *r, size_t t, size_t i, size_t k)
+{
+    (void)k;
+    return SS_RESULT_P(r, t, SS_P_OPERATING_PROFIT, i);
+}
+
+static double pick_npv(const ss_result *r, size_t t, size_t i, size_t k)
+{
+    (void)k;
+    return SS_RESULT_P(r, t, SS_P_NPV, i);
+}
+
+static void summary_row(const ss_mc_result *r, const char *label, pick_fn pick, size_t t,
+                        size_t i, size_t k)
+{
+    size_t j, nq = ss_mc_result_nquantiles(r);
+    char b[64];
+    printf("%-34s %12s", label, cli_num(b, sizeof b, pick(ss_mc_result_mean(r), t, i, k), 6));
+    printf(" %12s", cli_num(b, sizeof b, pick(ss_mc_result_sd(r), t, i, k), 6));
+    for (j = 0; j < nq; j++)
+        printf(" %12s", cli_num(b, sizeof b, pick(ss_mc_result_quantile(r, j), t, i, k), 6));
+    putchar('\n');
+}
+
+/* Summary at the last output time: shares, operating profit and NPV. */
+static void print_summary(const ss_mc_result *r, const ss_model *m, const char *file)
+{
+    const ss_result *mean = ss_mc_result_mean(r);
+    size_t nq = ss_mc_result_nquantiles(r), j, i, k, t = mean->nt - 1;
+    char b[64], label[200];
+    printf("Monte Carlo: %s  (%s)\n", m->name, file);
+    printf("%" PRIu64 " runs, seed %" PRIu64 "; values at t = %.10g\n\n", ss_mc_result_runs(r),
+           ss_mc_result_seed(r), mean->t[t]);
+    printf("%-34s %12s %12s", "", "mean", "sd");
+    for (j = 0; j < nq; j++) {
+        ss_mc_quantile_name(b, sizeof b, ss_mc_result_quantile_level(r, j));
+        printf(" %12s", b);
+    }
+    putchar('\n');
+    for (i = 0; i < mean->np; i++)
+        for (k = 0; k < mean->nk; k++) {
+            snprintf(label, sizeof label, "share %s %s", mean->prov_ids[i], mean->seg_ids[k]);
+            summary_row(r, label, pick_share, t, i, k);
+        }
+    for (i = 0; i < mean->np; i++) {
+        snprintf(label, sizeof label, "operating_profit %s", mean->prov_ids[i]);
+        summary_row(r, label, pick_op, t, i, 0);
+    }
+    for (i = 0; i < mean->np; i++) {
+        snprintf(label, sizeof label, "npv %s", mean->prov_ids[i]);
+        summary_row(r, label, pick_npv, t, i, 0);
+    }
+}
+
+/* Parse --quantiles. */
+static int parse_levels(const char *s, double **out, size_t *n)
+{
+    char **items;
+    size_t cnt, i;
+    double *q;
+    if (cli_split_list(s, &items, &cnt) != 0)
+        return -1;
+    q = calloc(cnt ? cnt : 1, sizeof *q);
+    for (i = 0; q && i < cnt; i++) {
+        size_t j;
+        int bad = cli_parse_num(items[i], &q[i]) != 0 || q[i] < 0 || q[i] > 1;
+        for (j = 0; !bad && j < i; j++)
+            bad = q[j] == q[i]; /* distinct levels */
+        if (bad) {
+            free(q);
+            q = NULL;
+        }
+    }
+    ss_strings_free(items, cnt);
+    if (!q || cnt == 0) {
+        free(q);
+        return -1;
+    }
+    *out = q;
+    *n = cnt;
+    return 0;
+}
+
+/* Selectors of the per-run file (default: NPV of every provider). */
+static int per_run_open(per_run *p, const char *path, const char *metrics, const ss_model *m,
+                        const ss_analysis *a, uint64_t seed)
+{
+    char **names = NULL;
+    size_t nn = 0, j;
+    ss_err err = {0};
+    int bad;
+    p->scenario = m->name;
+    p->a = a;
+    p->seed = seed;
+    if (metrics) {
+        if (cli_split_list(metrics, &names, &nn) != 0)
+            return cli_error("out of memory");
+    } else {
+        names = calloc(m->nprov + 1, sizeof *names);
+        for (j = 0; names && j < m->nprov; j++) {
+            nn = j + 1;
+            if (!(names[j] = malloc(strlen(m->prov[j].id) + 5)))
+                break;
+            sprintf(names[j], "npv:%s", m->prov[j].id);
+        }
+        if (!names || (nn && !names[nn - 1])) {
+            ss_strings_free(names, nn);
+            return cli_error("out of memory");
+        }
+    }
+    if (nn == 0) {
+        ss_strings_free(names, nn);
+        return cli_usage_error("mc", "--per-run-metrics: no selector given");
+    }
+    if (!(p->sel = calloc(nn, sizeof *p->sel))) {
+        ss_strings_free(names, nn);
+        return cli_error("out of memory");
+    }
+    p->nsel = nn;
+    for (j = 0; j < nn; j++) {
+        if (ss_selector_parse(&p->sel[j], names[j], &err) != SS_OK ||
+            ss_selector_validate(&p->sel[j], m, &err) != SS_OK) {
+            ss_strings_free(names, nn);
+            return cli_usage_error("mc", "--per-run-metrics: %s", err.msg);
+        }
+        if (p->sel[j].when == SS_SEL_EACH) {
+            int rc = cli_usage_error("mc", "--per-run-metrics: '%s': @each gives a series, "
+                                     "not one value", names[j]);
+            ss_strings_free(names, nn);
+            return rc;
+        }
+    }
+    ss_strings_free(names, nn);
+    if (!(p->rng = gsl_rng_alloc(ss_mc_rng_type())))
+        return cli_error("out of memory");
+    if (ss_outfile_open(&p->out, path, &err) != SS_OK)
+        return cli_error("%s", err.msg);
+    p->f = ss_outfile_stream(p->out);
+    bad = fputs("scenario,run", p->f) == EOF;
+    for (j = 0; !bad && j < a->nparams; j++)
+        bad = fputc(',', p->f) == EOF || ss_csv_field(p->f, a->params[j].path) != 0;
+    for (j = 0; !bad && j < p->nsel; j++)
+        bad = fputc(',', p->f) == EOF || ss_csv_field(p->f, p->sel[j].text) != 0;
+    if (bad || fputc('\n', p->f) == EOF)
+        return cli_error("writing %s failed", path);
+    return EXIT_OK;
+}
+
+/* Commit the per-run CSV and write its sidecar; on failure neither is left. */
+static int per_run_commit(per_run *p, const char *path, const cli_an_args *a, const ss_model *m,
+                          const char *json)
+{
+    ss_outfile *so = NULL;
+    ss_sidecar_info info;
+    ss_err err = {0};
+    char sha[65] = "", *side = malloc(strlen(path) + 6);
+    int rc;
+    if (!side)
+        return cli_error("out of memory");
+    sprintf(side, "%s.json", path);
+    memset(&info, 0, sizeof info);
+    info.command = "mc --per-run";
+    info.scenario_file = a->file;
+    info.scenario_sha256 = ss_sha256_file(a->file, sha, &err) == SS_OK ? sha : NULL;
+    info.overrides = a->c.sets;
+    info.noverrides = a->c.nsets;
+    info.unsafe = a->c.unsafe;
+    info.extra_json = json;
+    ss_err_clear(&err);
+    if ((rc = ss_outfile_open(&so, side, &err)) != SS_OK ||
+        (rc = ss_sidecar_write(ss_outfile_stream(so), &info, &m, 1, &err)) != SS_OK) {
+        ss_outfile_abort(so);
+        free(side);
+        return cli_error("%s", err.msg);
+    }
+    rc = ss_outfile_commit(p->out, &err);
+    p->out = NULL;
+    if (rc != SS_OK) {
+        ss_outfile_abort(so);
+        free(side);
+        return cli_error("%s", err.msg);
+    }
+    if (ss_outfile_commit(so, &err) != SS_OK) {
+        remove(path);
+        free(side);
+        return cli_error("%s", err.msg);
+    }
+    free(side);
+    return EXIT_OK;
+}
+
+/* Remove an output and its sidecar (after a later failure). */
+static void remove_pair(const char *path)
+{
+    char *side;
+    if (!path || strcmp(path, "-") == 0)
+        return;
+    remove(path);
+    if ((side = malloc(strlen(path) + 6))) {
+        sprintf(side, "%s.json", path);
+        remove(side);
+        free(side);
+    }
+}
+
+int cmd_mc(int argc, char **argv)
+{
+    cli_an_args a;
+    cli_an_load ld;
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    double *levels = NULL, *used = NULL;
+    size_t nlevels = 0, nused = 0, i, j, ndists = 0;
+    const char **dists = NULL, **names = NULL;
+    const char *per_run_path = NULL, *metrics = NULL;
+    int no_outages = 0, rc = EXIT_OK, missing;
+    unsigned long long u;
+    ss_analysis **an = NULL;
+    ss_mc_result **res = NULL;
+    char *json = NULL;
+    per_run pr;
+    workers w;
+    mc_ctx ctx;
+    cli_progress prog;
+
+    memset(&a, 0, sizeof a);
+    memset(&ld, 0, sizeof ld);
+    memset(&pr, 0, sizeof pr);
+    memset(&w, 0, sizeof w);
+    o.runs = 1000;
+    o.seed = 1;
+    o.threads = 0;
+    for (i = 1; i < (size_t)argc; i++) {
+        int k = (int)i, r;
+        const char *arg = argv[i], *v;
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(mc_help, stdout);
+            rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+            goto done;
+        }
+        if ((v = cli_opt_value("--runs", NULL, argc, argv, &k, &missing)) || missing) {
+            if (missing || cli_parse_uint(v, 1ULL << 48, &u) != 0 || u == 0) {
+                rc = cli_usage_error("mc", "--runs needs a positive integer");
+                goto done;
+            }
+            o.runs = u;
+        } else if ((v = cli_opt_value("--seed", NULL, argc, argv, &k, &missing)) || missing) {
+            if (missing || cli_parse_uint(v, UINT64_MAX, &u) != 0) {
+                rc = cli_usage_error("mc", "--seed needs an integer in 0..18446744073709551615");
+                goto done;
+            }
+            o.seed = u;
+        } else if ((v = cli_opt_value("--threads", NULL, argc, argv, &k, &missing)) || missing) {
+            if (missing || cli_parse_uint(v, 1024, &u) != 0 || u == 0) {
+                rc = cli_usage_error("mc", "--threads needs an integer in 1..1024");
+                goto done;
+            }
+            o.threads = (unsigned)u;
+        } else if ((v = cli_opt_value("--quantiles", NULL, argc, argv, &k, &missing)) || missing) {
+            free(levels);
+            levels = NULL;
+            if (missing || parse_levels(v, &levels, &nlevels) != 0) {
+                rc = cli_usage_error("mc", "--quantiles needs distinct levels in [0, 1], e.g. "
+                                     "0.05,0.5,0.95");
+                goto done;
+            }
+        } else if ((v = cli_opt_value("--compression", NULL, argc, argv, &k, &missing)) || missing) {
+            if (missing || cli_parse_num(v, &o.compression) != 0 || o.compression < 10 ||
+                o.compression > 1e5) {
+                rc = cli_usage_error("mc", "--compression needs a number in [10, 100000]");
+                goto done;
+            }
+        } else if ((v = cli_opt_value("--dist", NULL, argc, argv, &k, &missing)) || missing) {
+            const char **nd;
+            if (missing || !strchr(v, '=') || v[0] == '=') {
+                rc = cli_usage_error("mc", "--dist needs PATH=DISTRIBUTION, e.g. "
+                                     "'segments.public.growth=normal(0.2, 0.03)'");
+                goto done;
+            }
+            if (!(nd = realloc(dists, (ndists + 1) * sizeof *nd))) {
+                rc = cli_error("out of memory");
+                goto done;
+            }
+            dists = nd;
+            dists[ndists++] = v;
+        } else if (strcmp(arg, "--no-outages") == 0) {
+            no_outages = 1;
+        } else if ((v = cli_opt_value("--per-run", NULL, argc, argv, &k, &missing)) || missing) {
+            if (missing || !*v || strcmp(v, "-") == 0) {
+                rc = cli_usage_error("mc", "--per-run needs a file name");
+                goto done;
+            }
+            per_run_path = v;
+        } else if ((v = cli_opt_value("--per-run-metrics", NULL, argc, argv, &k, &missing)) || missing) {
+            if (missing || !*v) {
+                rc = cli_usage_error("mc", "--per-run-metrics needs selectors, e.g. npv:alibaba");
+                goto done;
+            }
+            metrics = v;
+        } else if ((r = cli_an_option(&a, "mc", argc, argv, &k)) != 0) {
+            if (r < 0) {
+                rc = EXIT_USAGE;
+                goto done;
+            }
+        } else {
+            rc = cli_usage_error("mc", "unknown option '%s'", arg);
+            goto done;
+        }
+        i = (size_t)k;
+    }
+    if (!a.file) {
+        rc = cli_usage_error("mc", "missing SCENARIO.lua");
+        goto done;
+    }
+    if (metrics && !per_run_path) {
+        rc = cli_usage_error("mc", "--per-run-metrics needs --per-run FILE");
+        goto done;
+    }
+    if (a.out && per_run_path && strcmp(a.out, per_run_path) == 0) {
+        rc = cli_usage_error("mc", "-o and --per-run name the same file");
+        goto done;
+    }
+    if ((rc = cli_an_load_file(&ld, &a, "mc", 1)) != EXIT_OK)
+        goto done;
+    if (per_run_path && ld.count > 1) {
+        rc = cli_usage_error("mc", "--per-run needs one scenario: choose it with --scenario NAME");
+        goto done;
+    }
+
+    an = calloc(ld.count, sizeof *an);
+    res = calloc(ld.count, sizeof *res);
+    names = calloc(ld.count, sizeof *names);
+    if (!an || !res || !names) {
+        rc = cli_error("out of memory");
+        goto done;
+    }
+    for (i = 0; i < ld.count; i++) {
+        size_t si = ld.first + i;
+        const ss_model *m = cli_loaded_model(ld.l, si);
+        names[i] = m->name;
+        if ((rc = cli_an_inputs(&ld, si, SS_AN_UNCERTAINTY, &an[i])) != EXIT_OK)
+            goto done;
+        for (j = 0; j < ndists; j++) {
+            const char *eq = strchr(dists[j], '=');
+            char path[512];
+            ss_dist d;
+            ss_err err = {0};
+            snprintf(path, sizeof path, "%.*s", (int)(eq - dists[j]), dists[j]);
+            if (ss_dist_parse(&d, eq + 1, path, &err) != SS_OK ||
+                ss_analysis_check_path(m, path, "uncertain parameter", &err) != SS_OK) {
+                rc = cli_usage_error("mc", "--dist %s: %s", dists[j], err.msg);
+                goto done;
+            }
+            if (ss_analysis_set_dist(an[i], path, &d, &err) != SS_OK) {
+                rc = cli_error("out of memory");
+                goto done;
+            }
+        }
+        if (no_outages)
+            ss_analysis_drop_outages(an[i]);
+    }
+
+    if (o.threads == 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        o.threads = c > 0 ? (unsigned)(c > 1024 ? 1024 : c) : 1;
+    }
+    o.quantiles = levels;
+    o.nquantiles = nlevels;
+    o.interrupt = cli_sigint_begin();
+    o.on_run = per_run_path ? on_run : NULL;
+    o.progress = on_progress;
+    o.payload = &ctx;
+    ctx.pr = NULL;
+    ctx.w = NULL;
+    ctx.prog = &prog;
+
+    for (i = 0; i < ld.count; i++) {
+        size_t si = ld.first + i;
+        const ss_model *m = cli_loaded_model(ld.l, si);
+        ss_run_opts ro;
+        ss_err err = {0};
+        int st;
+
+        if ((rc = cli_an_run_opts(&ld, si, a.file, &ro, NULL)) != EXIT_OK)
+            goto done;
+        o.run_opts = &ro;
+        o.prepare = NULL;
+        ctx.w = NULL;
+        workers_free(&w);
+        if (ro.on_epoch || ro.on_output) {
+            /* Lua runs in every run: one state per worker thread */
+            uint64_t blocks = (o.runs + SS_MC_BLOCK - 1) / SS_MC_BLOCK;
+            unsigned nw = (uint64_t)o.threads < blocks ? o.threads : (unsigned)blocks;
+            if ((rc = workers_load(&w, &a, si, nw)) != EXIT_OK)
+                goto done;
+            w.interrupt = o.interrupt;
+            o.prepare = prepare;
+            ctx.w = &w;
+        }
+        if (per_run_path) {
+            if ((rc = per_run_open(&pr, per_run_path, metrics, m, an[i], o.seed)) != EXIT_OK)
+                goto done;
+            ctx.pr = &pr;
+        }
+        cli_progress_init(&prog, m->name);
+        st = ss_mc_run(&res[i], m, an[i]->params, an[i]->nparams, an[i]->outages,
+                       an[i]->noutages, &o, &err);
+        cli_progress_end(&prog);
+        if (st != SS_OK) {
+            rc = cli_an_fail(a.file, m, st, &err);
+            goto done;
+        }
+    }
+    cli_sigint_end();
+
+    nused = ss_mc_result_nquantiles(res[0]);
+    if (!(used = calloc(nused + 1, sizeof *used))) {
+        rc = cli_error("out of memory");
+        goto done;
+    }
+    for (j = 0; j < nused; j++)
+        used[j] = ss_mc_result_quantile_level(res[0], j);
+    if (!(json = ss_analysis_json_mc((const ss_analysis *const *)an, names, ld.count, &o, used, nused))) {
+        rc = cli_error("out of memory");
+        goto done;
+    }
+    if (a.out) {
+        const ss_model **models = calloc(ld.count, sizeof *models);
+        mc_out mo;
+        if (!models) {
+            rc = cli_error("out of memory");
+            goto done;
+        }
+        for (i = 0; i < ld.count; i++)
+            models[i] = cli_loaded_model(ld.l, ld.first + i);
+        mo.res = res;
+        mo.n = ld.count;
+        rc = cli_an_write(a.out, write_mc, &mo, "mc", &a, models, ld.count, json);
+        free(models);
+        if (rc != EXIT_OK)
+            goto done;
+    } else {
+        for (i = 0; i < ld.count; i++) {
+            if (i)
+                putchar('\n');
+            print_summary(res[i], cli_loaded_model(ld.l, ld.first + i), a.file);
+        }
+        if (fflush(stdout) != 0) {
+            rc = cli_error("writing standard output failed");
+            goto done;
+        }
+    }
+    if (per_run_path &&
+        (rc = per_run_commit(&pr, per_run_path, &a, cli_loaded_model(ld.l, ld.first), json)) != EXIT_OK)
+        remove_pair(a.out); /* all outputs or none */
+done:
+    cli_sigint_end();
+    if (pr.out)
+        ss_outfile_abort(pr.out);
+    if (pr.rng)
+        gsl_rng_free(pr.rng);
+    free(pr.sel);
+    workers_free(&w);
+    for (i = 0; an && i < ld.count; i++) {
+        ss_analysis_free(an[i]);
+        ss_mc_result_free(res[i]);
+    }
+    free(an);
+    free(res);
+    free(names);
+    free(json);
+    free(used);
+    free(levels);
+    free(dists);
+    if (ld.l)
+        cli_loaded_free(ld.l);
+    cli_common_free(&a.c);
+    return rc;
+}

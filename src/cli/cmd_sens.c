@@ -1,0 +1,396 @@
+/*
+ * cmd_sens.c - `stratsim sens`: sensitivity of chosen outputs to the
+ * scenario's uncertain parameters. Tornado: each parameter at the 5% and
+ * 95% quantiles of its distribution (or base -+ range without one), ranked
+ * by swing. Sobol: first-order and total indices from Saltelli sampling of
+ * a Sobol sequence through each distribution's quantile function, with
+ * bootstrap intervals. Prints a ranked table; -o writes the CSV for a
+ * tornado chart (or the indices) with its JSON sidecar.
+ * Depends on cli_analysis.h and the core's sens.h.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli_analysis.h"
+
+static const char sens_help[] =
+    "Usage: stratsim sens SCENARIO.lua [options]\n"
+    "\n"
+    "Sensitivity of outputs to the scenario's `uncertainty` parameters.\n"
+    "  tornado  one at a time: each parameter at the 5% and 95% quantiles of its\n"
+    "           distribution (or base -+ --range without one), every other input\n"
+    "           at its base value; ranked by swing |y(high) - y(low)|;\n"
+    "           1 + 2 x parameters runs\n"
+    "  sobol    global first-order (S1) and total (ST) indices: Saltelli sampling\n"
+    "           of a Sobol sequence through each distribution's quantile function,\n"
+    "           bootstrap confidence intervals; N x (parameters + 2) runs\n"
+    "Prints a table ranked by swing (tornado) or total index (sobol).\n"
+    "\n"
+    "Options:\n"
+    "  --method tornado|sobol    the analysis (default tornado)\n"
+    "  --outputs LIST            selectors, e.g. share:alibaba:public@2028,npv:alibaba\n"
+    "                            (default: NPV of the first provider and its share\n"
+    "                            of every segment at the end)\n"
+    "  --vary LIST               parameter paths to vary (default: every path of\n"
+    "                            `uncertainty`); paths without a distribution vary\n"
+    "                            by --range around their base value\n"
+    "  --range X                 relative range for paths without a distribution\n"
+    "                            (default 0.1, i.e. +-10%)\n"
+    "  --dist PATH=DIST          add or replace a distribution (repeatable)\n"
+    "  --samples N               Sobol base sample size N (default 256; powers of\n"
+    "                            two keep the sequence balanced)\n"
+    "  --bootstrap B             Sobol bootstrap resamples (default 200, 0: none)\n"
+    "  --seed S                  bootstrap seed (default 1)\n"
+    "  -o, --output FILE         CSV (tornado: parameter,output,low_value,\n"
+    "                            high_value,output_at_low,output_at_high,swing,rank;\n"
+    "                            sobol: parameter,output,S1,S1_lo,S1_hi,ST,ST_lo,ST_hi)\n"
+    "                            and its JSON sidecar; '-': CSV to standard output\n"
+    "  --scenario NAME           the scenario to analyse (files returning several)\n"
+    "  --set PATH=VALUE, --params FILE.lua, --unsafe, --max-memory MIB,\n"
+    "  --max-instructions N      as for run\n"
+    "  -h, --help                show this help\n";
+
+typedef struct sens_out {
+    const ss_tornado *t;
+    const ss_sobol *s;
+} sens_out;
+
+static int write_sens(FILE *f, const void *payload, ss_err *err)
+{
+    const sens_out *o = payload;
+    return o->t ? ss_tornado_write_csv(f, o->t, err) : ss_sobol_write_csv(f, o->s, err);
+}
+
+static double sens_inv(int i, double u, void *payload)
+{
+    const ss_sens_param *p = payload;
+    return ss_dist_quantile(&p[i].dist, u);
+}
+
+static size_t longest(char *const *v, size_t n, size_t min)
+{
+    size_t i, w = min;
+    for (i = 0; i < n; i++)
+        if (strlen(v[i]) > w)
+            w = strlen(v[i]);
+    return w;
+}
+
+static void print_tornado(const ss_tornado *t, const ss_sens_param *sp, const ss_model *m,
+                          double range)
+{
+    size_t j, r, w = longest(t->params, t->nparam, 9);
+    char b[6][40];
+    size_t nrange = 0;
+    for (j = 0; j < t->nparam; j++)
+        nrange += sp[j].from_range != 0;
+    printf("Tornado: %s, %zu parameter%s, %zu runs\n", m->name, t->nparam,
+           t->nparam == 1 ? "" : "s", 1 + 2 * t->nparam);
+    if (nrange == 0)
+        printf("low/high: the 5%% and 95%% quantiles of each distribution\n");
+    else if (nrange == t->nparam)
+        printf("low/high: base value -+%g%% (no distributions)\n", range * 100);
+    else
+        printf("low/high: the 5%% and 95%% quantiles of each distribution; base value "
+               "-+%g%% for * (no distribution)\n", range * 100);
+    for (j = 0; j < t->nout; j++) {
+        printf("\n%s (base %s)\n", t->outputs[j], cli_num(b[0], sizeof b[0], t->base_out[j], 8));
+        printf("  rank  %-*s %12s %12s %14s %14s %12s\n", (int)w + 1, "parameter", "low", "high",
+               "output at low", "at high", "swing");
+        for (r = 0; r < t->nparam; r++) {
+            const ss_tornado_row *row = &t->rows[j * t->nparam + r];
+            char name[300];
+            snprintf(name, sizeof name, "%s%s", t->params[row->param],
+                     sp[row->param].from_range && nrange < t->nparam ? "*" : "");
+            printf("  %4zu  %-*s %12s %12s %14s %14s %12s\n", row->rank, (int)w + 1, name,
+                   cli_num(b[0], sizeof b[0], row->low, 6), cli_num(b[1], sizeof b[1], row->high, 6),
+                   cli_num(b[2], sizeof b[2], row->out_low, 8),
+                   cli_num(b[3], sizeof b[3], row->out_high, 8),
+                   cli_num(b[4], sizeof b[4], row->swing, 6));
+        }
+    }
+}
+
+/* Sobol table for output j, ranked by the total index (largest first). */
+static void print_sobol(const ss_sobol *s, const ss_model *m, const ss_sobol_opts *so)
+{
+    size_t i, j, r, w = longest(s->params, s->d, 9);
+    size_t *order = malloc(s->d * sizeof *order);
+    char b[6][40];
+    printf("Sobol indices: %s, %zu parameter%s, N = %zu, %zu runs", m->name, s->d,
+           s->d == 1 ? "" : "s", s->n, s->nevals);
+    if (so->nboot)
+        printf("; %g%% bootstrap intervals (%zu resamples)", so->level * 100, so->nboot);
+    printf("\n");
+    for (j = 0; j < s->nout; j++) {
+        printf("\n%s (mean %s, sd %s)\n", s->outputs[j], cli_num(b[0], sizeof b[0], s->mean[j], 8),
+               cli_num(b[1], sizeof b[1], sqrt(s->var[j]), 6));
+        printf("  rank  %-*s %9s %21s %9s %21s\n", (int)w, "parameter", "S1", "interval", "ST",
+               "interval");
+        if (!order)
+            break;
+        for (i = 0; i < s->d; i++)
+            order[i] = i;
+        /* insertion sort by ST descending (NaN last), stable */
+        for (i = 1; i < s->d; i++) {
+            size_t x = order[i], k = i;
+            double v = SS_SOBOL_AT(s, ST, x, j);
+            while (k > 0) {
+                double u = SS_SOBOL_AT(s, ST, order[k - 1], j);
+                if (!(isnan(u) || (!isnan(v) && v > u)))
+                    break;
+                order[k] = order[k - 1];
+                k--;
+            }
+            order[k] = x;
+        }
+        for (r = 0; r < s->d; r++) {
+            size_t p = order[r];
+            char i1[48], i2[48];
+            snprintf(i1, sizeof i1, "[%s, %s]", cli_num(b[0], sizeof b[0], SS_SOBOL_AT(s, S1_lo, p, j), 3),
+                     cli_num(b[1], sizeof b[1], SS_SOBOL_AT(s, S1_hi, p, j), 3));
+            snprintf(i2, sizeof i2, "[%s, %s]", cli_num(b[2], sizeof b[2], SS_SOBOL_AT(s, ST_lo, p, j), 3),
+                     cli_num(b[3], sizeof b[3], SS_SOBOL_AT(s, ST_hi, p, j), 3));
+            printf("  %4zu  %-*s %9.4f %21s %9.4f %21s\n", r + 1, (int)w, s->params[p],
+                   SS_SOBOL_AT(s, S1, p, j), so->nboot ? i1 : "", SS_SOBOL_AT(s, ST, p, j),
+                   so->nboot ? i2 : "");
+        }
+    }
+    free(order);
+}
+
+/* Append the items of a comma list to *v. */
+static int add_list(char ***v, size_t *n, const char *s)
+{
+    char **items, **nv;
+    size_t cnt, i;
+    if (cli_split_list(s, &items, &cnt) != 0)
+        return -1;
+    if (!(nv = realloc(*v, (*n + cnt + 1) * sizeof *nv))) {
+        ss_strings_free(items, cnt);
+        return -1;
+    }
+    *v = nv;
+    for (i = 0; i < cnt; i++)
+        nv[(*n)++] = items[i];
+    free(items);
+    return 0;
+}
+
+int cmd_sens(int argc, char **argv)
+{
+    cli_an_args a;
+    cli_an_load ld;
+    char **outs = NULL, **vary = NULL, *json = NULL;
+    size_t nout = 0, nvary = 0, np = 0, i, ndists = 0;
+    const char **dists = NULL;
+    double range = 0.1;
+    unsigned long long u, samples = 256;
+    int sobol = 0, rc = EXIT_OK, missing, st;
+    ss_sobol_opts so = SS_SOBOL_OPTS_INIT;
+    ss_analysis *an = NULL;
+    ss_sens_param *sp = NULL;
+    ss_tornado *tor = NULL;
+    ss_sobol *sob = NULL;
+    ss_run_opts ro;
+    ss_crn crn;
+    ss_err err = {0};
+    const ss_model *m;
+
+    memset(&a, 0, sizeof a);
+    memset(&ld, 0, sizeof ld);
+    for (i = 1; i < (size_t)argc; i++) {
+        int k = (int)i, r;
+        const char *arg = argv[i], *v;
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(sens_help, stdout);
+            rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+            goto done;
+        }
+        if ((v = cli_opt_value("--method", NULL, argc, argv, &k, &missing)) || missing) {
+            if (!missing && strcmp(v, "tornado") == 0)
+                sobol = 0;
+            else if (!missing && strcmp(v, "sobol") == 0)
+                sobol = 1;
+            else {
+                rc = cli_usage_error("sens", "--method must be 'tornado' or 'sobol'");
+                goto done;
+            }
+        } else if ((v = cli_opt_value("--outputs", NULL, argc, argv, &k, &missing)) || missing) {
+            if (missing || add_list(&outs, &nout, v) != 0 || nout == 0) {
+                rc = missing || nout == 0 ? cli_usage_error("sens", "--outputs needs selectors, e.g. "
+                                                            "npv:alibaba,share:alibaba:public@2028")
+                                          : cli_error("out of memory");
+                goto done;
+            }
+        } else if ((v = cli_opt_value("--vary", NULL, argc, argv, &k, &missing)) || missing) {
+            if (missing || add_list(&vary, &nvary, v) != 0 || nvary == 0) {
+                rc = missing || nvary == 0 ? cli_usage_error("sens", "--vary needs parameter paths")
+                                           : cli_error("out of memory");
+                goto done;
+            }
+        } else if ((v = cli_opt_value("--range", NULL, argc, argv, &k, &missing)) || missing) {
+            if (missing || cli_parse_num(v, &range) != 0 || !(range > 0) || range > 1e6) {
+                rc = cli_usage_error("sens", "--range needs a positive number (0.1 = +-10%%)");
+                goto done;
+            }
+        } else if ((v = cli_opt_value("--dist", NULL, argc, argv, &k, &missing)) || missing) {
+            const char **nd;
+            if (missing || !strchr(v, '=') || v[0] == '=') {
+                rc = cli_usage_error("sens", "--dist needs PATH=DISTRIBUTION");
+                goto done;
+            }
+            if (!(nd = realloc(dists, (ndists + 1) * sizeof *nd))) {
+                rc = cli_error("out of memory");
+                goto done;
+            }
+            dists = nd;
+            dists[ndists++] = v;
+        } else if ((v = cli_opt_value("--samples", NULL, argc, argv, &k, &missing)) || missing) {
+            if (missing || cli_parse_uint(v, 1ULL << 24, &samples) != 0 || samples < 2) {
+                rc = cli_usage_error("sens", "--samples needs an integer >= 2");
+                goto done;
+            }
+        } else if ((v = cli_opt_value("--bootstrap", NULL, argc, argv, &k, &missing)) || missing) {
+            if (missing || cli_parse_uint(v, 100000, &u) != 0) {
+                rc = cli_usage_error("sens", "--bootstrap needs an integer in 0..100000");
+                goto done;
+            }
+            so.nboot = (size_t)u;
+        } else if ((v = cli_opt_value("--seed", NULL, argc, argv, &k, &missing)) || missing) {
+            if (missing || cli_parse_uint(v, (unsigned long)-1, &u) != 0) {
+                rc = cli_usage_error("sens", "--seed needs a non-negative integer");
+                goto done;
+            }
+            so.seed = (unsigned long)u;
+        } else if ((r = cli_an_option(&a, "sens", argc, argv, &k)) != 0) {
+            if (r < 0) {
+                rc = EXIT_USAGE;
+                goto done;
+            }
+        } else {
+            rc = cli_usage_error("sens", "unknown option '%s'", arg);
+            goto done;
+        }
+        i = (size_t)k;
+    }
+    if (!a.file) {
+        rc = cli_usage_error("sens", "missing SCENARIO.lua");
+        goto done;
+    }
+    if ((rc = cli_an_load_file(&ld, &a, "sens", 0)) != EXIT_OK)
+        goto done;
+    m = cli_loaded_model(ld.l, ld.first);
+    if ((rc = cli_an_inputs(&ld, ld.first, SS_AN_UNCERTAINTY, &an)) != EXIT_OK)
+        goto done;
+    for (i = 0; i < ndists; i++) {
+        const char *eq = strchr(dists[i], '=');
+        char path[512];
+        ss_dist d;
+        snprintf(path, sizeof path, "%.*s", (int)(eq - dists[i]), dists[i]);
+        if (ss_dist_parse(&d, eq + 1, path, &err) != SS_OK ||
+            ss_analysis_check_path(m, path, "varied parameter", &err) != SS_OK) {
+            rc = cli_usage_error("sens", "--dist %s: %s", dists[i], err.msg);
+            goto done;
+        }
+        if (ss_analysis_set_dist(an, path, &d, &err) != SS_OK) {
+            rc = cli_error("out of memory");
+            goto done;
+        }
+    }
+    if (!outs && ss_sens_default_outputs(m, &outs, &nout, &err) != SS_OK) {
+        rc = cli_error("out of memory");
+        goto done;
+    }
+    for (i = 0; i < nout; i++) {
+        ss_selector s;
+        if (ss_selector_parse(&s, outs[i], &err) != SS_OK || ss_selector_validate(&s, m, &err) != SS_OK) {
+            rc = cli_usage_error("sens", "--outputs: %s", err.msg);
+            goto done;
+        }
+        if (s.when == SS_SEL_EACH) {
+            rc = cli_usage_error("sens", "--outputs: '%s': @each gives a series; name one time", outs[i]);
+            goto done;
+        }
+    }
+    if ((st = ss_sens_params(&sp, &np, an, m, (const char *const *)vary, nvary, range, 0.05, 0.95,
+                             &err)) != SS_OK) {
+        rc = cli_error("%s: scenario '%s': %s", a.file, m->name, err.msg);
+        goto done;
+    }
+    if (sobol && np > SS_SOBOL_MAX_DIM) {
+        rc = cli_usage_error("sens", "sobol: at most %d parameters (got %zu); choose them with --vary",
+                             SS_SOBOL_MAX_DIM, np);
+        goto done;
+    }
+    if ((rc = cli_an_run_opts(&ld, ld.first, a.file, &ro, &crn)) != EXIT_OK)
+        goto done;
+    if (sobol) {
+        const char **paths = calloc(np, sizeof *paths);
+        if (!paths) {
+            rc = cli_error("out of memory");
+            goto done;
+        }
+        for (i = 0; i < np; i++)
+            paths[i] = sp[i].path;
+        st = ss_sobol_model(&sob, m, paths, np, sens_inv, sp, (const char *const *)outs, nout,
+                            (size_t)samples, &ro, &so, &err);
+        free(paths);
+    } else {
+        ss_tornado_param *tp = calloc(np, sizeof *tp);
+        if (!tp) {
+            rc = cli_error("out of memory");
+            goto done;
+        }
+        for (i = 0; i < np; i++) {
+            tp[i].path = sp[i].path;
+            tp[i].low = sp[i].low;
+            tp[i].high = sp[i].high;
+        }
+        st = ss_tornado_run(&tor, m, tp, np, (const char *const *)outs, nout, &ro, &err);
+        free(tp);
+    }
+    cli_sigint_end();
+    if (st != SS_OK) {
+        rc = cli_an_fail(a.file, m, st, &err);
+        goto done;
+    }
+    json = ss_analysis_json_sens(sobol ? "sobol" : "tornado", sp, np, outs, nout, range, 0.05, 0.95,
+                                 sobol ? (size_t)samples : 0, sobol ? sob->nevals : 1 + 2 * np,
+                                 sobol ? &so : NULL);
+    if (!json) {
+        rc = cli_error("out of memory");
+        goto done;
+    }
+    if (!a.out || strcmp(a.out, "-") != 0) {
+        if (sobol)
+            print_sobol(sob, m, &so);
+        else
+            print_tornado(tor, sp, m, range);
+        if (fflush(stdout) != 0) {
+            rc = cli_error("writing standard output failed");
+            goto done;
+        }
+    }
+    if (a.out) {
+        sens_out o;
+        o.t = tor;
+        o.s = sob;
+        rc = cli_an_write(a.out, write_sens, &o, "sens", &a, &m, 1, json);
+    }
+done:
+    cli_sigint_end();
+    ss_tornado_free(tor);
+    ss_sobol_free(sob);
+    free(sp);
+    ss_analysis_free(an);
+    ss_strings_free(outs, nout);
+    ss_strings_free(vary, nvary);
+    free(dists);
+    free(json);
+    if (ld.l)
+        cli_loaded_free(ld.l);
+    cli_common_free(&a.c);
+    return rc;
+}

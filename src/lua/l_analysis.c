@@ -1,0 +1,2541 @@
+/*
+ * l_analysis.c - the Lua half of the analysis layer (ss_analysis.h):
+ *
+ *  - distributions: stratsim.normal(mean, sd), lognormal(mu, sigma),
+ *    uniform(a, b), triangular(a, mode, b), beta(alpha, beta[, lo, hi]),
+ *    truncnormal(mean, sd, lo, hi), fixed(x) and dist("normal(0.2, 0.03)")
+ *    return immutable "stratsim.Distribution" values (an ss_dist inside a
+ *    userdata, no __gc needed) usable in `uncertainty` and outage severities;
+ *  - reading a scenario's `uncertainty`, `outages`, `calibrate` and
+ *    `optimize` tables into an ss_analysis, with located errors
+ *    ("FILE:LINE: uncertainty["PATH"]: message"), for the CLI
+ *    (ss_script_analysis) and for the methods below;
+ *  - Scenario:montecarlo{...}, :sensitivity{...}, :calibrate{...} and
+ *    :optimize{...}, which run the core analyses and return result objects
+ *    ("stratsim.MonteCarlo", "stratsim.Tornado", "stratsim.Sobol",
+ *    "stratsim.Calibration", "stratsim.Optimization") that own the core
+ *    result, expose its numbers as fields, and have csv() and write(path)
+ *    methods (write only outside the sandbox);
+ *  - override files for `--params FIT.lua` (ss_params_read).
+ *
+ * Error model (STYLE §6, house rule 7): C memory is never held across a
+ * Lua call that can raise. Every core object lives in a userdata box whose
+ * __gc frees it, created *before* the object is acquired; temporary arrays
+ * are userdata. Core analyses run C code only (no Lua calls), so the
+ * scenario's instruction hook does not fire during them.
+ * Scenarios with a `policy` or derived `outputs` are rejected here for now
+ * (they need ss_script_run_opts and one Lua state per worker).
+ * Depends on ss_lua.h (Scenario objects, pcall, errors), analysis.c and
+ * the core analyses.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lauxlib.h>
+#include "ss_analysis.h"
+
+#define DIST_META "stratsim.Distribution"
+#define INPUTS_META "stratsim.AnalysisInputs"
+#define MAX_SAMPLE 1000000
+
+/* ====================================================== small helpers */
+
+/* " (did you mean 'X'?)" for the closest of a NULL-terminated list. */
+static const char *suggest(const char *k, const char *const *cands, char *buf, size_t n)
+{
+    int best = 3;
+    const char *pick = NULL;
+    buf[0] = '\0';
+    for (; *cands; cands++) {
+        int d = ss_edit_distance(k, *cands, 2);
+        if (d < best) {
+            best = d;
+            pick = *cands;
+        }
+    }
+    if (pick)
+        snprintf(buf, n, " (did you mean '%s'?)", pick);
+    return buf;
+}
+
+static int in_list(const char *const *list, const char *s)
+{
+    for (; *list; list++)
+        if (strcmp(*list, s) == 0)
+            return 1;
+    return 0;
+}
+
+/* Type name for messages; userdata report their __name. */
+static const char *tname(lua_State *L, int idx)
+{
+    int t = luaL_getmetafield(L, idx, "__name");
+    if (t == LUA_TSTRING) {
+        const char *s = lua_tostring(L, -1); /* anchored in the metatable */
+        lua_pop(L, 1);
+        return s;
+    }
+    if (t != LUA_TNIL)
+        lua_pop(L, 1);
+    return luaL_typename(L, idx);
+}
+
+/* Number formatted for messages (shortest exact form). */
+static const char *fnum(double x, char *buf, size_t n)
+{
+    ss_fmt_double(buf, n, x);
+    return buf;
+}
+
+_Noreturn static void nomem(lua_State *L)
+{
+    ss_lua_raise(L, SS_ENOMEM, "out of memory");
+}
+
+/* Raise a core failure of a method as "FILE:LINE: name: message". */
+_Noreturn static void core_fail(lua_State *L, const char *fname, int rc, const ss_err *err)
+{
+    char where[300];
+    ss_lua_where(L, 1, where, sizeof where);
+    ss_lua_raise(L, rc == SS_EINTR || rc == SS_ENOMEM || rc == SS_ELIMIT ? rc : SS_EINVAL,
+                 "%s: %s: %s", where, fname, err->msg[0] ? err->msg : ss_strerror(rc));
+}
+
+/* ====================================================== distributions */
+
+typedef struct dist_ud {
+    ss_dist d;
+} dist_ud;
+
+static void push_dist(lua_State *L, const ss_dist *d)
+{
+    dist_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
+    u->d = *d;
+    luaL_setmetatable(L, DIST_META);
+}
+
+static const ss_dist *test_dist(lua_State *L, int idx)
+{
+    dist_ud *u = luaL_testudata(L, idx, DIST_META);
+    return u ? &u->d : NULL;
+}
+
+static const ss_dist *check_dist(lua_State *L, int idx)
+{
+    return &((dist_ud *)luaL_checkudata(L, idx, DIST_META))->d;
+}
+
+/* stratsim.<kind>(p1, p2, ...): upvalue 1 is the kind. */
+static int l_dist_new(lua_State *L)
+{
+    ss_dist_kind kind = (ss_dist_kind)lua_tointeger(L, lua_upvalueindex(1));
+    double p[SS_DIST_MAXPARAMS + 1];
+    int n = lua_gettop(L), i;
+    ss_dist d;
+    ss_err err = {0};
+    if (n > SS_DIST_MAXPARAMS + 1)
+        n = SS_DIST_MAXPARAMS + 1;
+    for (i = 0; i < n; i++)
+        p[i] = luaL_checknumber(L, i + 1);
+    if (ss_dist_make(&d, kind, p, (size_t)n, NULL, &err) != SS_OK)
+        return luaL_error(L, "%s", err.msg);
+    push_dist(L, &d);
+    return 1;
+}
+
+/* stratsim.dist("normal(0.2, 0.03)") */
+static int l_dist_parse(lua_State *L)
+{
+    const char *s = luaL_checkstring(L, 1);
+    ss_dist d;
+    ss_err err = {0};
+    if (ss_dist_parse(&d, s, NULL, &err) != SS_OK)
+        return luaL_error(L, "%s", err.msg);
+    push_dist(L, &d);
+    return 1;
+}
+
+static int l_dist_tostring(lua_State *L)
+{
+    char buf[256];
+    ss_dist_format(buf, sizeof buf, check_dist(L, 1));
+    lua_pushstring(L, buf);
+    return 1;
+}
+
+static int l_dist_eq(lua_State *L)
+{
+    const ss_dist *a = test_dist(L, 1), *b = test_dist(L, 2);
+    lua_pushboolean(L, a && b && a->kind == b->kind && memcmp(a->p, b->p, sizeof a->p) == 0);
+    return 1;
+}
+
+static int l_dist_quantile(lua_State *L)
+{
+    const ss_dist *d = check_dist(L, 1);
+    double q = luaL_checknumber(L, 2);
+    luaL_argcheck(L, q >= 0 && q <= 1, 2, "probability must be in [0, 1]");
+    lua_pushnumber(L, ss_dist_quantile(d, q));
+    return 1;
+}
+
+static int l_dist_mean(lua_State *L)
+{
+    lua_pushnumber(L, ss_dist_mean(check_dist(L, 1)));
+    return 1;
+}
+
+static int l_dist_variance(lua_State *L)
+{
+    lua_pushnumber(L, ss_dist_variance(check_dist(L, 1)));
+    return 1;
+}
+
+static int l_dist_sd(lua_State *L)
+{
+    lua_pushnumber(L, sqrt(ss_dist_variance(check_dist(L, 1))));
+    return 1;
+}
+
+/* d:sample(n [, seed]): n draws from the Monte Carlo stream of run 0 of
+ * `seed` (default 1), so the same call always gives the same numbers. */
+static int l_dist_sample(lua_State *L)
+{
+    const ss_dist *d = check_dist(L, 1);
+    lua_Integer n = luaL_optinteger(L, 2, 1), i;
+    lua_Integer seed = luaL_optinteger(L, 3, 1);
+    gsl_rng *r;
+    double *v;
+    luaL_argcheck(L, n >= 1 && n <= MAX_SAMPLE, 2, "sample size must be in 1..1000000");
+    luaL_argcheck(L, seed >= 0, 3, "seed must be >= 0");
+    v = lua_newuserdatauv(L, (size_t)n * sizeof *v, 0);
+    r = gsl_rng_alloc(ss_mc_rng_type());
+    if (!r)
+        nomem(L);
+    ss_mc_rng_seed(r, (uint64_t)seed, 0);
+    for (i = 0; i < n; i++)
+        v[i] = ss_dist_sample(d, r);
+    gsl_rng_free(r);
+    lua_createtable(L, (int)n, 0);
+    for (i = 0; i < n; i++) {
+        lua_pushnumber(L, v[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int l_dist_index(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"quantile", l_dist_quantile}, {"mean", l_dist_mean}, {"variance", l_dist_variance},
+        {"sd", l_dist_sd}, {"sample", l_dist_sample}, {NULL, NULL}
+    };
+    const ss_dist *d = check_dist(L, 1);
+    const char *k = lua_tostring(L, 2);
+    const luaL_Reg *m;
+    if (!k || lua_type(L, 2) != LUA_TSTRING)
+        return 0;
+    for (m = methods; m->name; m++)
+        if (strcmp(k, m->name) == 0) {
+            lua_pushcfunction(L, m->func);
+            return 1;
+        }
+    if (strcmp(k, "kind") == 0) {
+        lua_pushstring(L, ss_dist_kind_name(d->kind));
+        return 1;
+    }
+    if (strcmp(k, "params") == 0) {
+        size_t n = ss_dist_nparams_max(d->kind), i;
+        if (d->kind == SS_DIST_BETA && d->p[2] == 0 && d->p[3] == 1)
+            n = 2;
+        lua_createtable(L, (int)n, 0);
+        for (i = 0; i < n; i++) {
+            lua_pushnumber(L, d->p[i]);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static int l_immutable(lua_State *L)
+{
+    return luaL_error(L, "%s values are immutable", tname(L, 1));
+}
+
+/*
+ * A distribution from the value at idx: a Distribution, its text form, or
+ * a number (fixed). Returns 0, or -1 with a message in msg.
+ */
+static int to_dist(lua_State *L, int idx, ss_dist *out, char *msg, size_t n)
+{
+    const ss_dist *d = test_dist(L, idx);
+    ss_err err = {0};
+    if (d) {
+        *out = *d;
+        return 0;
+    }
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+        double x = lua_tonumber(L, idx);
+        if (ss_dist_make(out, SS_DIST_FIXED, &x, 1, NULL, &err) == SS_OK)
+            return 0;
+        snprintf(msg, n, "%.*s", (int)(n - 1), err.msg);
+        return -1;
+    }
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        if (ss_dist_parse(out, lua_tostring(L, idx), NULL, &err) == SS_OK)
+            return 0;
+        snprintf(msg, n, "%.*s", (int)(n - 1), err.msg);
+        return -1;
+    }
+    snprintf(msg, n, "expected a distribution (stratsim.normal(...), ...), got %s", tname(L, idx));
+    return -1;
+}
+
+/* ============================================= reading the scenario tables */
+
+typedef struct inputs_box {
+    ss_analysis *a;
+} inputs_box;
+
+static int l_inputs_gc(lua_State *L)
+{
+    inputs_box *b = luaL_checkudata(L, 1, INPUTS_META);
+    ss_analysis_free(b->a);
+    b->a = NULL;
+    return 0;
+}
+
+/* Push a new box owning an empty ss_analysis. */
+static inputs_box *new_inputs(lua_State *L)
+{
+    inputs_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+    b->a = NULL;
+    if (luaL_newmetatable(L, INPUTS_META)) {
+        lua_pushcfunction(L, l_inputs_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushliteral(L, INPUTS_META);
+        lua_setfield(L, -2, "__metatable");
+    }
+    lua_setmetatable(L, -2);
+    if (!(b->a = ss_analysis_new()))
+        nomem(L);
+    return b;
+}
+
+#if defined(__GNUC__)
+#define LOC_ATTR __attribute__((format(printf, 4, 5)))
+#else
+#define LOC_ATTR
+#endif
+
+/* Raise "FILE:LINE: PATH: message" located in the scenario at idx. */
+_Noreturn static void located(lua_State *L, int scen, const char *path, const char *fmt, ...) LOC_ATTR;
+_Noreturn static void located(lua_State *L, int scen, const char *path, const char *fmt, ...)
+{
+    char msg[600], out[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (scen == 0) { /* an option table of a method: argument 2 */
+        snprintf(out, sizeof out, "%s: %s", path, msg);
+        luaL_argerror(L, 2, out);
+    }
+    ss_lua_scenario_format(L, scen, path, msg, out, sizeof out);
+    ss_lua_raise(L, SS_EINVAL, "%s", out);
+}
+
+/* `table["key"]` for messages (the locator finds the table's line). */
+static const char *keypath(char *buf, size_t n, const char *table, const char *key)
+{
+    snprintf(buf, n, "%s[\"%s\"]", table, key);
+    return buf;
+}
+
+/* Check a parameter path against the scenario's model. */
+static void check_path(lua_State *L, int scen, const ss_model *m, const char *label,
+                       const char *path, const char *what)
+{
+    ss_err err = {0};
+    int rc = ss_analysis_check_path(m, path, what, &err);
+    if (rc == SS_ENOMEM)
+        nomem(L);
+    if (rc != SS_OK)
+        located(L, scen, label, "%s", err.msg);
+}
+
+/* A finite number field of the table at t (absolute), or `def` if absent. */
+static double num_field(lua_State *L, int scen, int t, const char *key, double def,
+                        const char *label)
+{
+    double x = def;
+    if (lua_getfield(L, t, key) != LUA_TNIL) {
+        if (lua_type(L, -1) != LUA_TNUMBER)
+            located(L, scen, label, "%s: expected a number, got %s", key, tname(L, -1));
+        x = lua_tonumber(L, -1);
+        if (isnan(x))
+            located(L, scen, label, "%s: expected a number, got nan", key);
+    }
+    lua_pop(L, 1);
+    return x;
+}
+
+/* Unknown keys of the table at t. */
+static void check_keys(lua_State *L, int scen, int t, const char *const *allowed, const char *label)
+{
+    char sug[96];
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        if (!k)
+            located(L, scen, label, "unexpected %s key", luaL_typename(L, -2));
+        if (!in_list(allowed, k))
+            located(L, scen, label, "unknown key '%s'%s", k, suggest(k, allowed, sug, sizeof sug));
+        lua_pop(L, 1);
+    }
+}
+
+/* A parameter-path key at idx (a string without NUL bytes), or NULL. */
+static const char *path_key(lua_State *L, int idx)
+{
+    size_t len;
+    const char *s;
+    if (lua_type(L, idx) != LUA_TSTRING)
+        return NULL;
+    s = lua_tolstring(L, idx, &len);
+    return strlen(s) == len && len > 0 ? s : NULL;
+}
+
+/* `uncertainty`: path -> distribution, in any order (the setter keeps the
+ * array sorted by path, the Monte Carlo draw order). */
+static void read_uncertainty(lua_State *L, int scen, const ss_model *m, ss_analysis *a)
+{
+    char label[320], msg[300];
+    int t;
+    if (ss_lua_scenario_push_field(L, scen, "uncertainty") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    t = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        const char *path;
+        ss_dist d;
+        ss_err err = {0};
+        if (!(path = path_key(L, -2)))
+            located(L, scen, "uncertainty", "expected parameter paths as keys "
+                    "([\"segments.public.growth\"] = ...), found a %s key", luaL_typename(L, -2));
+        keypath(label, sizeof label, "uncertainty", path);
+        if (to_dist(L, -1, &d, msg, sizeof msg) != 0)
+            located(L, scen, label, "%s", msg);
+        check_path(L, scen, m, label, path, "uncertain parameter");
+        if (ss_analysis_set_dist(a, path, &d, &err) != SS_OK)
+            nomem(L);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+static void read_outages(lua_State *L, int scen, const ss_model *m, ss_analysis *a)
+{
+    static const char *const keys[] = {"rate", "severity", NULL};
+    char label[320], msg[300], sug[96];
+    size_t i, n = 0;
+    int t;
+    if (ss_lua_scenario_push_field(L, scen, "outages") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    t = lua_gettop(L);
+    /* unknown providers first */
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        const char *id = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        if (!id)
+            located(L, scen, "outages", "expected provider ids as keys (alibaba = {...}), "
+                    "found a %s key", luaL_typename(L, -2));
+        if (ss_model_provider_index(m, id) < 0) {
+            const char **ids = lua_newuserdatauv(L, (m->nprov + 1) * sizeof *ids, 0);
+            for (i = 0; i < m->nprov; i++)
+                ids[i] = m->prov[i].id;
+            ids[m->nprov] = NULL;
+            located(L, scen, keypath(label, sizeof label, "outages", id), "unknown provider '%s'%s",
+                    id, suggest(id, ids, sug, sizeof sug));
+        }
+        lua_pop(L, 1);
+        n++;
+    }
+    if (n == 0) {
+        lua_pop(L, 1);
+        return;
+    }
+    a->outages = calloc(n, sizeof *a->outages);
+    if (!a->outages)
+        nomem(L);
+    /* in provider declaration order */
+    for (i = 0; i < m->nprov; i++) {
+        const char *id = m->prov[i].id;
+        ss_mc_outage *o;
+        int e;
+        if (lua_getfield(L, t, id) == LUA_TNIL) {
+            lua_pop(L, 1);
+            continue;
+        }
+        e = lua_gettop(L);
+        keypath(label, sizeof label, "outages", id);
+        if (lua_type(L, e) != LUA_TTABLE)
+            located(L, scen, label, "expected a table {rate = ..., severity = ...}, got %s",
+                    tname(L, e));
+        check_keys(L, scen, e, keys, label);
+        o = &a->outages[a->noutages];
+        o->rate = num_field(L, scen, e, "rate", NAN, label);
+        if (isnan(o->rate))
+            located(L, scen, label, "rate: missing (expected outages per year, >= 0)");
+        if (!(o->rate >= 0) || !isfinite(o->rate))
+            located(L, scen, label, "rate: must be a finite number >= 0 (got %s)",
+                    fnum(o->rate, msg, sizeof msg));
+        if (lua_getfield(L, e, "severity") == LUA_TNIL)
+            located(L, scen, label, "severity: missing (expected a distribution of the "
+                    "reliability lost per outage, e.g. stratsim.uniform(0.02, 0.1))");
+        if (to_dist(L, -1, &o->severity, msg, sizeof msg) != 0)
+            located(L, scen, label, "severity: %s", msg);
+        lua_pop(L, 2);
+        if (!(o->provider = strdup(id)))
+            nomem(L);
+        a->noutages++;
+    }
+    lua_pop(L, 1);
+}
+
+/* { [path] = {lower = , upper = , start = } } at t (absolute); `where`
+ * names the table in messages. */
+static void read_calib_table(lua_State *L, int scen, const ss_model *m, int t, const char *where,
+                             ss_analysis *a)
+{
+    static const char *const keys[] = {"lower", "upper", "start", NULL};
+    char label[320], b1[40], b2[40];
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        const char *path;
+        double lo, hi, start;
+        ss_err err = {0};
+        int e = lua_gettop(L);
+        if (!(path = path_key(L, -2)))
+            located(L, scen, where, "expected parameter paths as keys "
+                    "([\"segments.public.tau\"] = {...}), found a %s key", luaL_typename(L, -2));
+        keypath(label, sizeof label, where, path);
+        if (lua_type(L, e) != LUA_TTABLE)
+            located(L, scen, label, "expected a table {lower = ..., upper = ..., start = ...}, "
+                    "got %s", tname(L, e));
+        check_keys(L, scen, e, keys, label);
+        lo = num_field(L, scen, e, "lower", -INFINITY, label);
+        hi = num_field(L, scen, e, "upper", INFINITY, label);
+        start = num_field(L, scen, e, "start", NAN, label);
+        if (!(lo < hi))
+            located(L, scen, label, "lower (%s) must be < upper (%s)", fnum(lo, b1, sizeof b1),
+                    fnum(hi, b2, sizeof b2));
+        if (!isnan(start) && !(start >= lo && start <= hi))
+            located(L, scen, label, "start (%s) must lie in [lower, upper]", fnum(start, b1, sizeof b1));
+        check_path(L, scen, m, label, path, "calibrated parameter");
+        if (ss_analysis_set_calib(a, path, lo, hi, start, &err) != SS_OK)
+            nomem(L);
+        lua_settop(L, e - 1);
+    }
+}
+
+static void read_calibrate(lua_State *L, int scen, const ss_model *m, ss_analysis *a)
+{
+    if (ss_lua_scenario_push_field(L, scen, "calibrate") != LUA_TNIL)
+        read_calib_table(L, scen, m, lua_gettop(L), "calibrate", a);
+    lua_pop(L, 1);
+}
+
+/* controls = { [path] = {lower = , upper = } or {lo, hi} } of the table at t. */
+static void read_controls(lua_State *L, int scen, const ss_model *m, int t, const char *where,
+                          ss_analysis *a)
+{
+    static const char *const keys[] = {"lower", "upper", NULL};
+    char label[320], b1[40], b2[40];
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        const char *path;
+        double lo, hi;
+        ss_err err = {0};
+        int e = lua_gettop(L);
+        if (!(path = path_key(L, -2)))
+            located(L, scen, where, "controls: expected parameter paths as keys, found a %s key",
+                    luaL_typename(L, -2));
+        snprintf(label, sizeof label, "%s.controls[\"%s\"]", where, path);
+        if (lua_type(L, e) != LUA_TTABLE)
+            located(L, scen, label, "expected a table {lower = ..., upper = ...}, got %s", tname(L, e));
+        if (lua_rawlen(L, e) == 2) {
+            lua_rawgeti(L, e, 1);
+            lua_rawgeti(L, e, 2);
+            if (lua_type(L, -2) != LUA_TNUMBER || lua_type(L, -1) != LUA_TNUMBER)
+                located(L, scen, label, "expected {lower, upper} numbers");
+            lo = lua_tonumber(L, -2);
+            hi = lua_tonumber(L, -1);
+            lua_pop(L, 2);
+        } else {
+            check_keys(L, scen, e, keys, label);
+            lo = num_field(L, scen, e, "lower", NAN, label);
+            hi = num_field(L, scen, e, "upper", NAN, label);
+        }
+        if (!isfinite(lo) || !isfinite(hi) || !(lo <= hi))
+            located(L, scen, label, "needs finite bounds lower <= upper (got %s, %s)",
+                    fnum(lo, b1, sizeof b1), fnum(hi, b2, sizeof b2));
+        check_path(L, scen, m, label, path, "control");
+        if (ss_analysis_set_control(a, path, lo, hi, &err) != SS_OK)
+            nomem(L);
+        lua_settop(L, e - 1);
+    }
+}
+
+/* Selector syntax and ids; `label` names the key. */
+static void check_selector(lua_State *L, int scen, const ss_model *m, const char *label,
+                           const char *text, int constraint)
+{
+    ss_err err = {0};
+    int rc;
+    if (constraint) {
+        ss_constraint c;
+        rc = ss_constraint_parse(&c, text, &err);
+        if (rc == SS_OK)
+            rc = ss_constraint_validate(&c, m, &err);
+    } else {
+        ss_selector s;
+        rc = ss_selector_parse(&s, text, &err);
+        if (rc == SS_OK && s.when == SS_SEL_EACH)
+            rc = ss_err_set(&err, SS_EINVAL, "", "selector '%s': an objective needs one value, "
+                            "not @each", text);
+        if (rc == SS_OK)
+            rc = ss_selector_validate(&s, m, &err);
+    }
+    if (rc != SS_OK)
+        located(L, scen, label, "%s", err.msg);
+}
+
+/* The keys of an optimize table (scenario) or of :optimize{...} options
+ * that describe the problem; `t` absolute. Returns nothing; fills a. */
+static void read_problem(lua_State *L, int scen, const ss_model *m, int t, const char *where,
+                         ss_analysis *a)
+{
+    char label[320];
+    ss_err err = {0};
+    if (lua_getfield(L, t, "objective") != LUA_TNIL) {
+        snprintf(label, sizeof label, "%s.objective", where);
+        if (lua_type(L, -1) == LUA_TFUNCTION) {
+            free(a->objective);
+            a->objective = NULL;
+            a->objective_fn = 1;
+        } else if (lua_type(L, -1) == LUA_TSTRING) {
+            check_selector(L, scen, m, label, lua_tostring(L, -1), 0);
+            if (ss_analysis_set_objective(a, lua_tostring(L, -1), &err) != SS_OK)
+                nomem(L);
+        } else {
+            located(L, scen, label, "expected a selector such as \"npv:alibaba\" or a "
+                    "function(result), got %s", tname(L, -1));
+        }
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, t, "minimize") != LUA_TNIL) {
+        if (lua_type(L, -1) != LUA_TBOOLEAN)
+            located(L, scen, where, "minimize: expected a boolean, got %s", tname(L, -1));
+        a->minimize = lua_toboolean(L, -1);
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, t, "controls") != LUA_TNIL) {
+        snprintf(label, sizeof label, "%s.controls", where);
+        if (lua_type(L, -1) != LUA_TTABLE)
+            located(L, scen, label, "expected a table {[PATH] = {lower = ..., upper = ...}}, got %s",
+                    tname(L, -1));
+        read_controls(L, scen, m, lua_gettop(L), where, a);
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, t, "constraints") != LUA_TNIL) {
+        int c = lua_gettop(L);
+        lua_Integer i, n;
+        snprintf(label, sizeof label, "%s.constraints", where);
+        if (lua_type(L, c) != LUA_TTABLE)
+            located(L, scen, label, "expected a list of strings such as "
+                    "\"share:alibaba:public@2028 >= 0.25\", got %s", tname(L, c));
+        n = (lua_Integer)lua_rawlen(L, c);
+        /* the list replaces any earlier one */
+        while (a->nconstraints)
+            free(a->constraints[--a->nconstraints]);
+        for (i = 1; i <= n; i++) {
+            lua_rawgeti(L, c, i);
+            if (lua_type(L, -1) != LUA_TSTRING)
+                located(L, scen, label, "element %d: expected a string, got %s", (int)i, tname(L, -1));
+            check_selector(L, scen, m, label, lua_tostring(L, -1), 1);
+            if (ss_analysis_add_constraint(a, lua_tostring(L, -1), &err) != SS_OK)
+                nomem(L);
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, t, "starts") != LUA_TNIL) {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 100000)
+            located(L, scen, where, "starts: expected an integer in 1..100000");
+        a->starts = (size_t)lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, t, "seed") != LUA_TNIL) {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
+            located(L, scen, where, "seed: expected an integer >= 0");
+        a->seed = (unsigned long)lua_tointeger(L, -1);
+        a->has_seed = 1;
+    }
+    lua_pop(L, 1);
+}
+
+static void read_optimize(lua_State *L, int scen, const ss_model *m, ss_analysis *a)
+{
+    static const char *const keys[] = {
+        "objective", "minimize", "controls", "constraints", "starts", "seed", NULL
+    };
+    int t;
+    if (ss_lua_scenario_push_field(L, scen, "optimize") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    t = lua_gettop(L);
+    check_keys(L, scen, t, keys, "optimize");
+    read_problem(L, scen, m, t, "optimize", a);
+    lua_pop(L, 1);
+}
+
+/* Read the tables `what` of the scenario at scen into a. */
+static void read_tables(lua_State *L, int scen, unsigned what, ss_analysis *a)
+{
+    const ss_model *m = ss_lua_scenario_model(L, scen);
+    luaL_checkstack(L, 20, NULL);
+    a->has_policy = ss_lua_scenario_push_field(L, scen, "policy") == LUA_TFUNCTION;
+    lua_pop(L, 1);
+    a->has_outputs = ss_lua_scenario_push_field(L, scen, "outputs") == LUA_TTABLE;
+    lua_pop(L, 1);
+    if (what & SS_AN_UNCERTAINTY) {
+        read_uncertainty(L, scen, m, a);
+        read_outages(L, scen, m, a);
+    }
+    if (what & SS_AN_CALIBRATE)
+        read_calibrate(L, scen, m, a);
+    if (what & SS_AN_OPTIMIZE)
+        read_optimize(L, scen, m, a);
+}
+
+/* Protected part of ss_script_analysis: 1 scenario, 2 what. */
+static int l_read_analysis(lua_State *L)
+{
+    unsigned what = (unsigned)lua_tointeger(L, 2);
+    inputs_box *b;
+    if (!ss_lua_scenario_model(L, 1))
+        return luaL_error(L, "not a scenario");
+    b = new_inputs(L);
+    read_tables(L, 1, what, b->a);
+    return 1;
+}
+
+int ss_script_analysis(ss_script *s, size_t i, unsigned what, ss_analysis **out, ss_err *err)
+{
+    lua_State *L = ss_script_state(s);
+    int top = lua_gettop(L), status;
+    inputs_box *b;
+    *out = NULL;
+    if (!lua_checkstack(L, 4))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    lua_pushcfunction(L, l_read_analysis);
+    if (ss_script_push_scenario(s, i) != 0) {
+        lua_settop(L, top);
+        return ss_err_set(err, SS_EINVAL, "", "no scenario %zu", i);
+    }
+    lua_pushinteger(L, (lua_Integer)what);
+    status = ss_lua_pcall(L, 2, 1);
+    if (status != LUA_OK) {
+        int rc = ss_lua_to_err(L, status, err);
+        lua_settop(L, top);
+        return rc;
+    }
+    b = lua_touserdata(L, -1);
+    *out = b->a;
+    b->a = NULL;
+    lua_settop(L, top);
+    return SS_OK;
+}
+
+/* ================================================== Lua objective functions */
+
+/* A deep copy of a result (the Result object pushed to an objective takes
+ * ownership of what it gets; the optimiser keeps its own). NULL on failure. */
+static ss_result *result_copy(const ss_result *r)
+{
+    ss_result *c = ss_result_new(r->scenario, r->nt, r->np, r->prov_ids, r->nk, r->seg_ids);
+    size_t i;
+    if (!c)
+        return NULL;
+    memcpy(c->t, r->t, r->nt * sizeof *r->t);
+    memcpy(c->ps, r->ps, r->nt * SS_NPS * r->np * r->nk * sizeof *r->ps);
+    memcpy(c->p, r->p, r->nt * SS_NP * r->np * sizeof *r->p);
+    memcpy(c->s, r->s, r->nt * SS_NS * r->nk * sizeof *r->s);
+    if (r->nextra) {
+        c->extra_names = calloc(r->nextra, sizeof *c->extra_names);
+        c->extra = malloc(r->nt * r->nextra * sizeof *c->extra);
+        if (!c->extra_names || !c->extra) {
+            free(c->extra_names);
+            c->extra_names = NULL;
+            ss_result_free(c);
+            return NULL;
+        }
+        c->nextra = r->nextra;
+        for (i = 0; i < r->nextra; i++)
+            if (!(c->extra_names[i] = strdup(r->extra_names[i]))) {
+                ss_result_free(c);
+                return NULL;
+            }
+        memcpy(c->extra, r->extra, r->nt * r->nextra * sizeof *c->extra);
+    }
+    return c;
+}
+
+struct ss_lua_objective {
+    lua_State *L;
+    int ref;              /* registry reference of the function */
+    const ss_model *m;    /* the scenario (Result header and sidecar) */
+    char *file;           /* its file, or NULL */
+};
+
+typedef struct obj_call {
+    ss_lua_objective *o;
+    const ss_result *r;
+    double value;
+} obj_call;
+
+/* Protected: value = f(Result of a copy of r). */
+static int l_obj_call(lua_State *L)
+{
+    obj_call *c = lua_touserdata(L, 1);
+    ss_result *copy = result_copy(c->r);
+    if (!copy || ss_lua_push_result(L, copy, c->o->m, c->o->file) != 0)
+        nomem(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->o->ref);
+    lua_insert(L, -2);
+    lua_call(L, 1, 1); /* protected by the caller's ss_lua_pcall */
+    if (lua_type(L, -1) != LUA_TNUMBER)
+        ss_lua_raise(L, SS_EINVAL, "optimize: the objective function returned %s (expected a number)",
+                     tname(L, -1));
+    c->value = lua_tonumber(L, -1);
+    return 0;
+}
+
+int ss_lua_objective_eval(double *out, const ss_result *r, const double *x, void *payload, ss_err *err)
+{
+    ss_lua_objective *o = payload;
+    lua_State *L = o->L;
+    int top = lua_gettop(L), status;
+    obj_call c;
+    (void)x;
+    c.o = o;
+    c.r = r;
+    c.value = NAN;
+    if (!lua_checkstack(L, 6))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    ss_lua_budget_reset(L); /* each evaluation has the script's instruction budget */
+    lua_pushcfunction(L, l_obj_call);
+    lua_pushlightuserdata(L, &c);
+    status = ss_lua_pcall(L, 1, 0);
+    if (status != LUA_OK) {
+        int rc = ss_lua_to_err(L, status, err);
+        lua_settop(L, top);
+        return rc;
+    }
+    lua_settop(L, top);
+    if (!isfinite(c.value))
+        return ss_err_set(err, SS_ENUMERIC, "", "optimize: the objective function returned %g "
+                          "(expected a finite number)", c.value);
+    *out = c.value;
+    return SS_OK;
+}
+
+/* Make an objective from the function at idx of state L (a reference is
+ * taken first: luaL_ref may raise, the allocation after it cannot). */
+static ss_lua_objective *objective_new(lua_State *L, int idx, const ss_model *m, const char *file)
+{
+    ss_lua_objective *o;
+    int ref;
+    lua_pushvalue(L, idx);
+    ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    o = calloc(1, sizeof *o);
+    if (o && file && !(o->file = strdup(file))) {
+        free(o);
+        o = NULL;
+    }
+    if (!o) {
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+        return NULL;
+    }
+    o->L = L;
+    o->m = m;
+    o->ref = ref;
+    return o;
+}
+
+void ss_lua_objective_free(ss_lua_objective *o)
+{
+    if (!o)
+        return;
+    luaL_unref(o->L, LUA_REGISTRYINDEX, o->ref);
+    free(o->file);
+    free(o);
+}
+
+typedef struct obj_req {
+    ss_script *s;
+    size_t i;
+    const char *file;
+    ss_lua_objective *o;
+} obj_req;
+
+/* Protected part of ss_script_objective. */
+static int l_script_objective(lua_State *L)
+{
+    obj_req *r = lua_touserdata(L, 1);
+    ss_script_push_scenario(r->s, r->i);
+    if (ss_lua_scenario_push_field(L, -1, "optimize") != LUA_TTABLE ||
+        lua_getfield(L, -1, "objective") != LUA_TFUNCTION)
+        ss_lua_raise(L, SS_EINVAL, "the scenario's optimize.objective is not a function");
+    if (!(r->o = objective_new(L, lua_gettop(L), ss_script_model(r->s, r->i), r->file)))
+        nomem(L);
+    return 0;
+}
+
+int ss_script_objective(ss_script *s, size_t i, const char *file, ss_lua_objective **out, ss_err *err)
+{
+    lua_State *L = ss_script_state(s);
+    int top = lua_gettop(L), status;
+    obj_req r;
+    *out = NULL;
+    r.s = s;
+    r.i = i;
+    r.file = file;
+    r.o = NULL;
+    if (!lua_checkstack(L, 4))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    lua_pushcfunction(L, l_script_objective);
+    lua_pushlightuserdata(L, &r);
+    status = ss_lua_pcall(L, 1, 0);
+    if (status != LUA_OK) {
+        int rc = ss_lua_to_err(L, status, err);
+        lua_settop(L, top);
+        ss_lua_objective_free(r.o);
+        return rc;
+    }
+    lua_settop(L, top);
+    *out = r.o;
+    return SS_OK;
+}
+
+/* ============================================================ reseeding */
+
+/* Protected: math.randomseed(arg 1) in the state's script environment
+ * (no argument: the default seed of a fresh state). */
+static int l_reseed(lua_State *L)
+{
+    int n = lua_gettop(L);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "stratsim.env") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_pushglobaltable(L);
+    }
+    if (lua_getfield(L, -1, "math") != LUA_TTABLE || lua_getfield(L, -1, "randomseed") != LUA_TFUNCTION)
+        return 0; /* no math.random to reseed */
+    if (n)
+        lua_pushvalue(L, 1);
+    lua_call(L, n, 0); /* protected by the caller's ss_lua_pcall */
+    return 0;
+}
+
+/* math.randomseed([seed]) in L's script environment; never raises. */
+static int reseed_call(lua_State *L, int has_seed, uint64_t seed, ss_err *err)
+{
+    int top = lua_gettop(L), status;
+    if (!lua_checkstack(L, 4))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    lua_pushcfunction(L, l_reseed);
+    if (has_seed)
+        lua_pushinteger(L, (lua_Integer)(seed & 0x7fffffffffffffffULL));
+    status = ss_lua_pcall(L, has_seed, 0);
+    if (status != LUA_OK) {
+        int rc = ss_lua_to_err(L, status, err);
+        lua_settop(L, top);
+        return rc;
+    }
+    lua_settop(L, top);
+    return SS_OK;
+}
+
+static int reseed_state(lua_State *L, uint64_t seed, ss_err *err)
+{
+    return reseed_call(L, 1, seed, err);
+}
+
+/* Run-option wrappers of ss_lua_crn_opts: reseed at the start of a run. */
+static int crn_epoch(ss_run *run, double t, void *payload, ss_err *err)
+{
+    ss_crn *w = payload;
+    const ss_model *m = ss_run_model(run);
+    int rc;
+    if (fabs(t - m->t0) <= 1e-9 * (1 + fabs(m->t0)) && (rc = reseed_call(w->L, 0, 0, err)) != SS_OK)
+        return rc;
+    return w->inner.on_epoch(run, t, w->inner.payload, err);
+}
+
+static int crn_output(ss_run *run, double t, double *out, void *payload, ss_err *err)
+{
+    ss_crn *w = payload;
+    const ss_model *m = ss_run_model(run);
+    int rc;
+    if (!w->inner.on_epoch && fabs(t - m->t0) <= 1e-9 * (1 + fabs(m->t0)) &&
+        (rc = reseed_call(w->L, 0, 0, err)) != SS_OK)
+        return rc;
+    return w->inner.on_output(run, t, out, w->inner.payload, err);
+}
+
+void ss_lua_crn_opts(ss_crn *w, lua_State *L, ss_run_opts *ro)
+{
+    w->inner = *ro;
+    w->L = L;
+    if (!ro->on_epoch && !ro->on_output)
+        return;
+    ro->on_epoch = w->inner.on_epoch ? crn_epoch : NULL;
+    ro->on_output = w->inner.on_output ? crn_output : NULL;
+    ro->payload = w;
+}
+
+int ss_script_reseed(ss_script *s, uint64_t seed, ss_err *err)
+{
+    return reseed_state(ss_script_state(s), seed, err);
+}
+
+/* ======================================================= override files */
+
+typedef struct params_req {
+    const char *path;
+    const char *text;
+    size_t len;
+} params_req;
+
+/* Protected: load and run the override file, check its table, return one
+ * string "PATH=VALUE\n..." sorted by path. */
+static int l_params_run(lua_State *L)
+{
+    params_req *r = lua_touserdata(L, 1);
+    const char *text = r->text;
+    size_t len = r->len, n = 0, i, j;
+    luaL_Buffer b;
+    int t, keys;
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        text += 3;
+        len -= 3;
+    }
+    lua_pushfstring(L, "@%s", r->path);
+    if (luaL_loadbufferx(L, text, len, lua_tostring(L, -1), "t") != LUA_OK)
+        ss_lua_raise(L, SS_EINVAL, "%s", lua_tostring(L, -1));
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "stratsim.env") == LUA_TTABLE) {
+        if (!lua_setupvalue(L, -2, 1))
+            lua_pop(L, 1);
+    } else {
+        lua_pop(L, 1);
+    }
+    ss_lua_budget_reset(L);
+    lua_call(L, 0, 1); /* protected by the caller's ss_lua_pcall */
+    t = lua_gettop(L);
+    if (lua_type(L, t) != LUA_TTABLE || lua_getmetatable(L, t))
+        ss_lua_raise(L, SS_EINVAL, "%s: expected the file to return a table "
+                     "{ [\"PATH\"] = number, ... }, got %s", r->path, tname(L, t));
+    lua_newtable(L);
+    keys = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        if (!path_key(L, -2))
+            ss_lua_raise(L, SS_EINVAL, "%s: expected parameter paths as keys, found a %s key",
+                         r->path, luaL_typename(L, -2));
+        if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(lua_tonumber(L, -1)))
+            ss_lua_raise(L, SS_EINVAL, "%s: [\"%s\"]: expected a finite number, got %s", r->path,
+                         lua_tostring(L, -2), lua_type(L, -1) == LUA_TNUMBER ? "a non-finite number"
+                                                                             : tname(L, -1));
+        if (strchr(lua_tostring(L, -2), '='))
+            ss_lua_raise(L, SS_EINVAL, "%s: [\"%s\"]: not a parameter path", r->path,
+                         lua_tostring(L, -2));
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, keys, (lua_Integer)++n);
+    }
+    /* insertion sort of the keys by byte order (n is small) */
+    for (i = 2; i <= n; i++) {
+        for (j = i; j > 1; j--) {
+            lua_rawgeti(L, keys, (lua_Integer)j - 1);
+            lua_rawgeti(L, keys, (lua_Integer)j);
+            if (strcmp(lua_tostring(L, -2), lua_tostring(L, -1)) <= 0) {
+                lua_pop(L, 2);
+                break;
+            }
+            lua_rawseti(L, keys, (lua_Integer)j - 1);
+            lua_rawseti(L, keys, (lua_Integer)j);
+        }
+    }
+    luaL_buffinit(L, &b);
+    for (i = 1; i <= n; i++) {
+        char num[64];
+        lua_rawgeti(L, keys, (lua_Integer)i);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, t);
+        ss_fmt_double(num, sizeof num, lua_tonumber(L, -1));
+        lua_pop(L, 1);
+        lua_pushfstring(L, "%s=%s\n", lua_tostring(L, -1), num);
+        lua_remove(L, -2);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    return 1;
+}
+
+int ss_params_read(const char *path, char ***out, size_t *n, ss_err *err)
+{
+    ss_script_opts so = SS_SCRIPT_OPTS_INIT;
+    ss_script *s = NULL;
+    params_req r;
+    FILE *f;
+    char *buf = NULL, **v = NULL;
+    size_t cap = 0, len = 0, count = 0, i;
+    const char *text, *p;
+    int rc, status;
+    lua_State *L;
+
+    *out = NULL;
+    *n = 0;
+    if (!(f = fopen(path, "rb")))
+        return ss_err_set(err, SS_EIO, "", "cannot open %s: %s", path, strerror(errno));
+    for (;;) {
+        size_t got;
+        if (len == cap) {
+            char *nb;
+            if (cap >= ((size_t)16 << 20)) {
+                free(buf);
+                fclose(f);
+                return ss_err_set(err, SS_ELIMIT, "", "%s: larger than 16 MiB", path);
+            }
+            nb = realloc(buf, cap = cap ? cap * 2 : 4096);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+            }
+            buf = nb;
+        }
+        got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        free(buf);
+        fclose(f);
+        return ss_err_set(err, SS_EIO, "", "cannot read %s", path);
+    }
+    fclose(f);
+    so.max_memory = (size_t)64 << 20;
+    so.max_instructions = 10000000ULL;
+    if ((rc = ss_script_open(&s, &so, err)) != SS_OK) {
+        free(buf);
+        return rc;
+    }
+    L = ss_script_state(s);
+    r.path = path;
+    r.text = buf;
+    r.len = len;
+    lua_pushcfunction(L, l_params_run);
+    lua_pushlightuserdata(L, &r);
+    status = ss_lua_pcall(L, 1, 1);
+    free(buf);
+    if (status != LUA_OK) {
+        rc = ss_lua_to_err(L, status, err);
+        ss_script_close(s);
+        return rc;
+    }
+    text = lua_tostring(L, -1);
+    for (p = text; *p; p++)
+        count += *p == '\n';
+    v = calloc(count + 1, sizeof *v);
+    for (i = 0, p = text; v && i < count; i++) {
+        const char *e = strchr(p, '\n');
+        if (!(v[i] = malloc((size_t)(e - p) + 1)))
+            break;
+        memcpy(v[i], p, (size_t)(e - p));
+        v[i][e - p] = '\0';
+        p = e + 1;
+    }
+    ss_script_close(s);
+    if (!v || i < count) {
+        for (i = 0; v && i < count; i++)
+            free(v[i]);
+        free(v);
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    }
+    *out = v;
+    *n = count;
+    return SS_OK;
+}
+
+/* ======================================================= result objects */
+
+enum { R_MC, R_TORNADO, R_SOBOL, R_CALIB, R_OPT, R_NKINDS };
+
+static const char *const rnames[R_NKINDS] = {
+    "stratsim.MonteCarlo", "stratsim.Tornado", "stratsim.Sobol", "stratsim.Calibration",
+    "stratsim.Optimization"
+};
+static const char *const rcommands[R_NKINDS] = {
+    "lua:montecarlo", "lua:sensitivity", "lua:sensitivity", "lua:calibrate", "lua:optimize"
+};
+
+/* User values of a result box. */
+enum { RV_FIELDS = 1, RV_SETTINGS = 2, RV_SOURCE = 3, RV_OBJECTIVE = 4, RV_N = 4 };
+
+/* A result object: owns the core result, the observations of a fit, and a
+ * resolved copy of the scenario (selectors, sidecar). */
+typedef struct rbox {
+    int kind;
+    void *res;
+    ss_obs_set *obs;
+    ss_model *model;
+} rbox;
+
+static void rbox_release(rbox *b)
+{
+    switch (b->kind) {
+    case R_MC: ss_mc_result_free(b->res); break;
+    case R_TORNADO: ss_tornado_free(b->res); break;
+    case R_SOBOL: ss_sobol_free(b->res); break;
+    case R_CALIB: ss_calibrate_free(b->res); break;
+    case R_OPT: ss_optimize_free(b->res); break;
+    default: break;
+    }
+    b->res = NULL;
+    ss_obs_free(b->obs);
+    b->obs = NULL;
+    ss_model_free(b->model);
+    b->model = NULL;
+}
+
+static rbox *check_rbox(lua_State *L, int idx, int kind)
+{
+    rbox *b = luaL_checkudata(L, idx, rnames[kind]);
+    if (!b->res)
+        luaL_argerror(L, idx, "result already closed");
+    return b;
+}
+
+/* Any result box at idx (its kind from the metatable). */
+static rbox *any_rbox(lua_State *L, int idx)
+{
+    int k;
+    for (k = 0; k < R_NKINDS; k++) {
+        rbox *b = luaL_testudata(L, idx, rnames[k]);
+        if (b)
+            return b;
+    }
+    luaL_typeerror(L, idx, "stratsim analysis result");
+    return NULL;
+}
+
+static int l_rbox_gc(lua_State *L)
+{
+    rbox_release(any_rbox(L, 1));
+    return 0;
+}
+
+/*
+ * Push a new result box of `kind` for the scenario at argument 1 whose model
+ * is m (a resolved copy is kept); records the scenario's file for the
+ * sidecar.
+ */
+static rbox *new_rbox(lua_State *L, int kind, const ss_model *m, const char *fname)
+{
+    rbox *b = lua_newuserdatauv(L, sizeof *b, RV_N);
+    ss_err err = {0};
+    int rc;
+    memset(b, 0, sizeof *b);
+    b->kind = kind;
+    luaL_setmetatable(L, rnames[kind]);
+    if (!(b->model = ss_model_copy(m)))
+        nomem(L);
+    if ((rc = ss_model_resolve(b->model, &err)) != SS_OK)
+        core_fail(L, fname, rc, &err);
+    ss_lua_scenario_push_file(L, 1);
+    lua_setiuservalue(L, -2, RV_SOURCE);
+    return b;
+}
+
+/* Store a malloc'ed settings JSON text (freed here) as user value 2. */
+static void set_settings(lua_State *L, int box, char *json)
+{
+    if (!json)
+        nomem(L);
+    lua_pushstring(L, json);
+    free(json);
+    lua_setiuservalue(L, box, RV_SETTINGS);
+}
+
+/* __index: methods (upvalue 1), then the fields table. */
+static int l_rbox_index(lua_State *L)
+{
+    any_rbox(L, 1);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
+    if (lua_getiuservalue(L, 1, RV_FIELDS) != LUA_TTABLE)
+        return 0;
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    return 1;
+}
+
+static int l_rbox_tostring(lua_State *L)
+{
+    rbox *b = any_rbox(L, 1);
+    char buf[512];
+    if (!b->res) {
+        lua_pushfstring(L, "%s (closed)", rnames[b->kind]);
+        return 1;
+    }
+    switch (b->kind) {
+    case R_MC: {
+        const ss_mc_result *r = b->res;
+        const ss_result *mean = ss_mc_result_mean(r);
+        size_t j, o = 0, nq = ss_mc_result_nquantiles(r);
+        o += (size_t)snprintf(buf, sizeof buf, "stratsim.MonteCarlo: %llu runs of '%s' (seed %llu), "
+                              "%zu output times, quantiles", (unsigned long long)ss_mc_result_runs(r),
+                              mean->scenario, (unsigned long long)ss_mc_result_seed(r), mean->nt);
+        for (j = 0; j < nq && o < sizeof buf - 16; j++) {
+            char name[32];
+            ss_mc_quantile_name(name, sizeof name, ss_mc_result_quantile_level(r, j));
+            o += (size_t)snprintf(buf + o, sizeof buf - o, " %s", name);
+        }
+        break;
+    }
+    case R_TORNADO: {
+        const ss_tornado *t = b->res;
+        snprintf(buf, sizeof buf, "stratsim.Tornado: %zu parameter%s x %zu output%s (%zu runs)",
+                 t->nparam, t->nparam == 1 ? "" : "s", t->nout, t->nout == 1 ? "" : "s",
+                 1 + 2 * t->nparam);
+        break;
+    }
+    case R_SOBOL: {
+        const ss_sobol *s = b->res;
+        snprintf(buf, sizeof buf, "stratsim.Sobol: %zu parameter%s x %zu output%s, N = %zu (%zu runs)",
+                 s->d, s->d == 1 ? "" : "s", s->nout, s->nout == 1 ? "" : "s", s->n, s->nevals);
+        break;
+    }
+    case R_CALIB: {
+        const ss_calib_result *c = b->res;
+        char r[40];
+        snprintf(buf, sizeof buf, "stratsim.Calibration: %zu parameter%s, %zu observations, "
+                 "RMSE %s, %s after %zu iterations", c->np, c->np == 1 ? "" : "s", c->nobs,
+                 fnum(c->rmse, r, sizeof r), c->status, c->iterations);
+        break;
+    }
+    default: {
+        const ss_opt_result *r = b->res;
+        char v[40];
+        lua_getiuservalue(L, 1, RV_OBJECTIVE);
+        snprintf(buf, sizeof buf, "stratsim.Optimization: %s = %s at the best of %zu starts "
+                 "(%s), %zu control%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "objective",
+                 fnum(r->objective, v, sizeof v), r->nstarts,
+                 r->feasible ? "feasible" : "INFEASIBLE", r->ncontrols, r->ncontrols == 1 ? "" : "s");
+        lua_pop(L, 1);
+        break;
+    }
+    }
+    lua_pushstring(L, buf);
+    return 1;
+}
+
+/* The CSV writer of a box (payload: the box; objective from user value). */
+typedef struct csv_req {
+    const rbox *b;
+    const char *objective;
+} csv_req;
+
+static int rbox_write_csv(FILE *f, const void *payload, ss_err *err)
+{
+    const csv_req *r = payload;
+    switch (r->b->kind) {
+    case R_MC: return ss_mc_write_csv(f, r->b->res, err);
+    case R_TORNADO: return ss_tornado_write_csv(f, r->b->res, err);
+    case R_SOBOL: return ss_sobol_write_csv(f, r->b->res, err);
+    case R_CALIB: return ss_calibrate_write_residuals(f, r->b->res, r->b->obs, err);
+    default: return ss_opt_write_csv(f, r->b->res, r->objective, err);
+    }
+}
+
+/* Run `write` into memory and push the text. */
+static void push_written(lua_State *L, ss_an_writer write, const void *payload)
+{
+    char *text = NULL;
+    size_t len = 0;
+    ss_err err = {0};
+    FILE *f = open_memstream(&text, &len);
+    int rc;
+    if (!f)
+        nomem(L);
+    rc = write(f, payload, &err);
+    if (fclose(f) != 0 && rc == SS_OK)
+        rc = ss_err_set(&err, SS_ENOMEM, "", "out of memory");
+    if (rc != SS_OK) {
+        free(text);
+        ss_lua_raise(L, rc, "%s", err.msg);
+    }
+    lua_pushlstring(L, text, len);
+    free(text);
+}
+
+static const char *objective_of(lua_State *L, int idx)
+{
+    const char *s;
+    lua_getiuservalue(L, idx, RV_OBJECTIVE);
+    s = lua_tostring(L, -1); /* anchored by the box */
+    lua_pop(L, 1);
+    return s;
+}
+
+/* r:csv() -> the CSV text (as `stratsim mc|sens|calibrate|optimize -o` writes it). */
+static int l_rbox_csv(lua_State *L)
+{
+    rbox *b = any_rbox(L, 1);
+    csv_req r;
+    if (!b->res)
+        return luaL_argerror(L, 1, "result already closed");
+    r.b = b;
+    r.objective = objective_of(L, 1);
+    push_written(L, rbox_write_csv, &r);
+    return 1;
+}
+
+/* 1 if the state runs scenarios in the sandbox (registry "stratsim.env"). */
+static int sandboxed(lua_State *L)
+{
+    int t = lua_getfield(L, LUA_REGISTRYINDEX, "stratsim.env");
+    lua_pop(L, 1);
+    return t == LUA_TTABLE;
+}
+
+/* 1 if file access is restricted: sandboxed, without the REPL's permission
+ * (registry SS_LUA_ALLOW_WRITES); the same rule as Result:write_csv. */
+static int files_restricted(lua_State *L)
+{
+    int r = sandboxed(L);
+    if (r) {
+        lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_ALLOW_WRITES);
+        r = !lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    return r;
+}
+
+/* A relative path without ".." components. */
+static int safe_path(const char *p)
+{
+    const char *c = p;
+    if (!*p || *p == '/')
+        return 0;
+    while (*c) {
+        size_t n = strcspn(c, "/");
+        if (n == 2 && c[0] == '.' && c[1] == '.')
+            return 0;
+        c += n;
+        while (*c == '/')
+            c++;
+    }
+    return 1;
+}
+
+/* r:write_csv(path) -> true, or nil, message: the CSV and its JSON sidecar
+ * path.json, atomically ("-": the CSV to standard output). Sandboxed
+ * scripts may write only to relative paths without "..". */
+static int l_rbox_write(lua_State *L)
+{
+    rbox *b = any_rbox(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    const char *src;
+    ss_sidecar_info info;
+    const ss_model *models[1];
+    char sha[65];
+    csv_req r;
+    ss_err err = {0};
+    int rc;
+    if (!b->res)
+        return luaL_argerror(L, 1, "result already closed");
+    if (files_restricted(L) && strcmp(path, "-") != 0 && !safe_path(path))
+        return luaL_error(L, "write_csv: sandboxed scripts may write only to relative paths without "
+                          "'..' (got '%s'); run with --unsafe to lift this", path);
+    r.b = b;
+    r.objective = objective_of(L, 1);
+    if (strcmp(path, "-") == 0) {
+        rc = rbox_write_csv(stdout, &r, &err);
+        if (rc == SS_OK && fflush(stdout) != 0)
+            rc = ss_err_set(&err, SS_EIO, "", "writing standard output failed");
+    } else {
+        memset(&info, 0, sizeof info);
+        lua_getiuservalue(L, 1, RV_SOURCE);
+        src = lua_tostring(L, -1);
+        lua_getiuservalue(L, 1, RV_SETTINGS);
+        info.extra_json = lua_tostring(L, -1);
+        info.command = rcommands[b->kind];
+        info.scenario_file = src;
+        info.scenario_sha256 = src && ss_sha256_file(src, sha, &err) == SS_OK ? sha : NULL;
+        info.unsafe = !sandboxed(L);
+        models[0] = b->model;
+        ss_err_clear(&err);
+        rc = ss_analysis_write_pair(path, rbox_write_csv, &r, &info, models, 1, &err);
+        lua_pop(L, 2);
+    }
+    if (rc != SS_OK) {
+        luaL_pushfail(L);
+        lua_pushstring(L, err.msg);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* ---- fields ---- */
+
+static void set_num(lua_State *L, const char *k, double v)
+{
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void set_bool(lua_State *L, const char *k, int v)
+{
+    lua_pushboolean(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void push_strings(lua_State *L, char *const *v, size_t n)
+{
+    size_t i;
+    lua_createtable(L, (int)n, 0);
+    for (i = 0; i < n; i++) {
+        lua_pushstring(L, v[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
+/* Attach the table on top as the fields of the box at `box`. */
+static void set_fields(lua_State *L, int box)
+{
+    lua_setiuservalue(L, box, RV_FIELDS);
+}
+
+/* ---- MonteCarlo ---- */
+
+/* Push the value(s) a selector picks from r: a number, or an array for @each. */
+static void push_selected(lua_State *L, const ss_result *r, const ss_model *m, int arg)
+{
+    const char *text = luaL_checkstring(L, arg);
+    ss_selector sel;
+    ss_err err = {0};
+    if (ss_selector_parse(&sel, text, &err) != SS_OK || ss_selector_validate(&sel, m, &err) != SS_OK)
+        luaL_argerror(L, arg, err.msg);
+    if (sel.when == SS_SEL_EACH) {
+        double *v = lua_newuserdatauv(L, r->nt * sizeof *v, 0);
+        size_t i;
+        if (ss_selector_eval_series(v, &sel, r, &err) != SS_OK)
+            luaL_argerror(L, arg, err.msg);
+        lua_createtable(L, (int)r->nt, 0);
+        for (i = 0; i < r->nt; i++) {
+            lua_pushnumber(L, v[i]);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        lua_remove(L, -2);
+    } else {
+        double v;
+        if (ss_selector_eval(&v, &sel, r, &err) != SS_OK)
+            luaL_argerror(L, arg, err.msg);
+        lua_pushnumber(L, v);
+    }
+}
+
+static int mc_stat(lua_State *L, const ss_result *(*get)(const ss_mc_result *))
+{
+    rbox *b = check_rbox(L, 1, R_MC);
+    push_selected(L, get(b->res), b->model, 2);
+    return 1;
+}
+
+static int l_mc_mean(lua_State *L) { return mc_stat(L, ss_mc_result_mean); }
+static int l_mc_sd(lua_State *L) { return mc_stat(L, ss_mc_result_sd); }
+static int l_mc_min(lua_State *L) { return mc_stat(L, ss_mc_result_min); }
+static int l_mc_max(lua_State *L) { return mc_stat(L, ss_mc_result_max); }
+
+/* Index of quantile level q among those computed, or -1. */
+static long mc_level(const ss_mc_result *r, double q)
+{
+    size_t j, n = ss_mc_result_nquantiles(r);
+    for (j = 0; j < n; j++)
+        if (fabs(ss_mc_result_quantile_level(r, j) - q) < 1e-12)
+            return (long)j;
+    return -1;
+}
+
+/* r:quantile(selector, q) */
+static int l_mc_quantile(lua_State *L)
+{
+    rbox *b = check_rbox(L, 1, R_MC);
+    double q = luaL_checknumber(L, 3);
+    long j = mc_level(b->res, q);
+    if (j < 0) {
+        char name[32];
+        ss_mc_quantile_name(name, sizeof name, q);
+        return luaL_argerror(L, 3, lua_pushfstring(L, "quantile %s was not computed (ask for it "
+                                                   "with montecarlo{quantiles = {...}})", name));
+    }
+    push_selected(L, ss_mc_result_quantile(b->res, (size_t)j), b->model, 2);
+    return 1;
+}
+
+/* r:stats(selector) -> {mean=, sd=, min=, max=, p05=, ...} */
+static int l_mc_stats(lua_State *L)
+{
+    rbox *b = check_rbox(L, 1, R_MC);
+    size_t j, nq = ss_mc_result_nquantiles(b->res);
+    lua_createtable(L, 0, (int)(4 + nq));
+    push_selected(L, ss_mc_result_mean(b->res), b->model, 2);
+    lua_setfield(L, -2, "mean");
+    push_selected(L, ss_mc_result_sd(b->res), b->model, 2);
+    lua_setfield(L, -2, "sd");
+    push_selected(L, ss_mc_result_min(b->res), b->model, 2);
+    lua_setfield(L, -2, "min");
+    push_selected(L, ss_mc_result_max(b->res), b->model, 2);
+    lua_setfield(L, -2, "max");
+    for (j = 0; j < nq; j++) {
+        char name[32];
+        ss_mc_quantile_name(name, sizeof name, ss_mc_result_quantile_level(b->res, j));
+        push_selected(L, ss_mc_result_quantile(b->res, j), b->model, 2);
+        lua_setfield(L, -2, name);
+    }
+    return 1;
+}
+
+static void mc_fields(lua_State *L, int box, const ss_mc_result *r, unsigned threads)
+{
+    const ss_result *mean = ss_mc_result_mean(r);
+    size_t j, nq = ss_mc_result_nquantiles(r);
+    lua_createtable(L, 0, 6);
+    set_str(L, "scenario", mean->scenario);
+    set_int(L, "runs", (lua_Integer)ss_mc_result_runs(r));
+    set_int(L, "seed", (lua_Integer)ss_mc_result_seed(r));
+    set_int(L, "threads", (lua_Integer)threads);
+    set_num(L, "compression", ss_mc_result_compression(r));
+    lua_createtable(L, (int)nq, 0);
+    for (j = 0; j < nq; j++) {
+        lua_pushnumber(L, ss_mc_result_quantile_level(r, j));
+        lua_rawseti(L, -2, (lua_Integer)j + 1);
+    }
+    lua_setfield(L, -2, "quantiles");
+    lua_createtable(L, (int)mean->nt, 0);
+    for (j = 0; j < mean->nt; j++) {
+        lua_pushnumber(L, mean->t[j]);
+        lua_rawseti(L, -2, (lua_Integer)j + 1);
+    }
+    lua_setfield(L, -2, "times");
+    set_fields(L, box);
+}
+
+/* ---- Tornado and Sobol ---- */
+
+static void tornado_fields(lua_State *L, int box, const ss_tornado *t)
+{
+    size_t i;
+    lua_createtable(L, 0, 6);
+    set_str(L, "method", "tornado");
+    set_int(L, "evaluations", (lua_Integer)(1 + 2 * t->nparam));
+    push_strings(L, t->params, t->nparam);
+    lua_setfield(L, -2, "parameters");
+    push_strings(L, t->outputs, t->nout);
+    lua_setfield(L, -2, "outputs");
+    lua_createtable(L, 0, (int)t->nout);
+    for (i = 0; i < t->nout; i++)
+        set_num(L, t->outputs[i], t->base_out[i]);
+    lua_setfield(L, -2, "base");
+    lua_createtable(L, 0, (int)t->nparam);
+    for (i = 0; i < t->nparam; i++)
+        set_num(L, t->params[i], t->base_param[i]);
+    lua_setfield(L, -2, "base_values");
+    lua_createtable(L, (int)(t->nparam * t->nout), 0);
+    for (i = 0; i < t->nparam * t->nout; i++) {
+        const ss_tornado_row *w = &t->rows[i];
+        lua_createtable(L, 0, 8);
+        set_str(L, "parameter", t->params[w->param]);
+        set_str(L, "output", t->outputs[w->output]);
+        set_num(L, "low", w->low);
+        set_num(L, "high", w->high);
+        set_num(L, "output_at_low", w->out_low);
+        set_num(L, "output_at_high", w->out_high);
+        set_num(L, "swing", w->swing);
+        set_int(L, "rank", (lua_Integer)w->rank);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "rows");
+    set_fields(L, box);
+}
+
+static void sobol_fields(lua_State *L, int box, const ss_sobol *s)
+{
+    size_t i, j, r = 0;
+    lua_createtable(L, 0, 8);
+    set_str(L, "method", "sobol");
+    set_int(L, "n", (lua_Integer)s->n);
+    set_int(L, "evaluations", (lua_Integer)s->nevals);
+    push_strings(L, s->params, s->d);
+    lua_setfield(L, -2, "parameters");
+    push_strings(L, s->outputs, s->nout);
+    lua_setfield(L, -2, "outputs");
+    lua_createtable(L, 0, (int)s->nout);
+    for (j = 0; j < s->nout; j++)
+        set_num(L, s->outputs[j], s->mean[j]);
+    lua_setfield(L, -2, "mean");
+    lua_createtable(L, 0, (int)s->nout);
+    for (j = 0; j < s->nout; j++)
+        set_num(L, s->outputs[j], s->var[j]);
+    lua_setfield(L, -2, "variance");
+    lua_createtable(L, (int)(s->d * s->nout), 0);
+    for (i = 0; i < s->d; i++)
+        for (j = 0; j < s->nout; j++) {
+            lua_createtable(L, 0, 8);
+            set_str(L, "parameter", s->params[i]);
+            set_str(L, "output", s->outputs[j]);
+            set_num(L, "S1", SS_SOBOL_AT(s, S1, i, j));
+            set_num(L, "S1_lo", SS_SOBOL_AT(s, S1_lo, i, j));
+            set_num(L, "S1_hi", SS_SOBOL_AT(s, S1_hi, i, j));
+            set_num(L, "ST", SS_SOBOL_AT(s, ST, i, j));
+            set_num(L, "ST_lo", SS_SOBOL_AT(s, ST_lo, i, j));
+            set_num(L, "ST_hi", SS_SOBOL_AT(s, ST_hi, i, j));
+            lua_rawseti(L, -2, (lua_Integer)++r);
+        }
+    lua_setfield(L, -2, "rows");
+    set_fields(L, box);
+}
+
+/* ---- Calibration ---- */
+
+static void calib_fields(lua_State *L, int box, const ss_calib_result *c, const ss_obs_set *o)
+{
+    size_t i, j;
+    lua_createtable(L, 0, 16);
+    lua_createtable(L, 0, (int)c->np);
+    for (i = 0; i < c->np; i++)
+        set_num(L, c->paths[i], c->value[i]);
+    lua_setfield(L, -2, "values");
+    lua_createtable(L, 0, (int)c->np);
+    for (i = 0; i < c->np; i++)
+        set_num(L, c->paths[i], c->se[i]);
+    lua_setfield(L, -2, "se");
+    lua_createtable(L, (int)c->np, 0);
+    for (i = 0; i < c->np; i++) {
+        lua_createtable(L, 0, 7);
+        set_str(L, "path", c->paths[i]);
+        set_num(L, "value", c->value[i]);
+        set_num(L, "se", c->se[i]);
+        set_num(L, "lower", c->lower[i]);
+        set_num(L, "upper", c->upper[i]);
+        set_num(L, "start", c->start[i]);
+        set_bool(L, "at_bound", c->at_bound[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "parameters");
+    lua_createtable(L, (int)c->np, 0);
+    for (i = 0; i < c->np; i++) {
+        lua_createtable(L, (int)c->np, 0);
+        for (j = 0; j < c->np; j++) {
+            lua_pushnumber(L, c->corr[i * c->np + j]);
+            lua_rawseti(L, -2, (lua_Integer)j + 1);
+        }
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "corr");
+    lua_createtable(L, (int)c->np, 0);
+    for (i = 0; i < c->np; i++) {
+        char buf[600];
+        ss_calibrate_set_string(buf, sizeof buf, c, i);
+        lua_pushstring(L, buf);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "sets");
+    lua_createtable(L, (int)c->nobs, 0);
+    for (i = 0; i < c->nobs; i++) {
+        const ss_obs *ob = &o->obs[i];
+        lua_createtable(L, 0, 8);
+        set_num(L, "time", ob->t);
+        set_str(L, "selector", ob->sel.text);
+        set_num(L, "observed", ob->value);
+        set_num(L, "weight", ob->weight);
+        set_num(L, "model", c->model[i]);
+        set_num(L, "residual", c->resid[i]);
+        set_num(L, "weighted_residual", c->wresid[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "residuals");
+    set_num(L, "chi2", c->chi2);
+    set_num(L, "rmse", c->rmse);
+    set_num(L, "sigma", c->sigma);
+    set_int(L, "dof", (lua_Integer)c->dof);
+    set_int(L, "iterations", (lua_Integer)c->iterations);
+    set_int(L, "evaluations", (lua_Integer)c->nevals);
+    set_bool(L, "converged", c->converged);
+    set_str(L, "status", c->status);
+    set_fields(L, box);
+}
+
+static int write_lua_override(FILE *f, const void *payload, ss_err *err)
+{
+    return ss_calibrate_write_lua(f, payload, err);
+}
+
+/* r:lua() -> the override file text (as `stratsim calibrate --write`). */
+static int l_calib_lua(lua_State *L)
+{
+    rbox *b = check_rbox(L, 1, R_CALIB);
+    push_written(L, write_lua_override, b->res);
+    return 1;
+}
+
+/* ---- Optimization ---- */
+
+static void opt_fields(lua_State *L, int box, const ss_opt_result *r)
+{
+    size_t i;
+    lua_createtable(L, 0, 14);
+    lua_createtable(L, 0, (int)r->ncontrols);
+    for (i = 0; i < r->ncontrols; i++)
+        set_num(L, r->paths[i], r->x[i]);
+    lua_setfield(L, -2, "controls");
+    lua_createtable(L, 0, (int)r->ncontrols);
+    for (i = 0; i < r->ncontrols; i++)
+        set_num(L, r->paths[i], r->x0[i]);
+    lua_setfield(L, -2, "initial");
+    set_num(L, "objective", r->objective);
+    set_num(L, "objective_initial", r->objective0);
+    lua_createtable(L, (int)r->nconstraints, 0);
+    for (i = 0; i < r->nconstraints; i++) {
+        lua_createtable(L, 0, 4);
+        set_str(L, "constraint", r->cons_text[i]);
+        set_num(L, "value", r->cons_value[i]);
+        set_num(L, "violation", r->cons_violation[i]);
+        set_bool(L, "holds", r->cons_holds[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "constraints");
+    set_bool(L, "feasible", r->feasible);
+    set_bool(L, "converged", r->converged);
+    set_int(L, "best_start", (lua_Integer)r->best_start + 1);
+    set_int(L, "evaluations", (lua_Integer)r->nevals);
+    set_int(L, "failed_runs", (lua_Integer)r->nfailed);
+    if (r->last_failure[0])
+        set_str(L, "last_failure", r->last_failure);
+    lua_createtable(L, (int)r->nstarts, 0);
+    for (i = 0; i < r->nstarts; i++) {
+        lua_createtable(L, 0, 5);
+        set_num(L, "objective", r->start[i].objective);
+        set_num(L, "violation", r->start[i].violation);
+        set_bool(L, "feasible", r->start[i].feasible);
+        set_bool(L, "converged", r->start[i].converged);
+        set_int(L, "iterations", (lua_Integer)r->start[i].iterations);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "starts");
+    set_fields(L, box);
+}
+
+/* ====================================================== Scenario methods */
+
+/* The options table (argument 2) or 0; unknown keys are errors. */
+static int opts_table(lua_State *L, const char *const *allowed)
+{
+    char sug[96];
+    if (lua_isnoneornil(L, 2))
+        return 0;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        if (!k || !in_list(allowed, k))
+            luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s'%s",
+                                                k ? k : luaL_typename(L, -2),
+                                                k ? suggest(k, allowed, sug, sizeof sug) : ""));
+        lua_pop(L, 1);
+    }
+    return 2;
+}
+
+static int opt_push(lua_State *L, int t, const char *key)
+{
+    if (!t) {
+        lua_pushnil(L);
+        return LUA_TNIL;
+    }
+    return lua_getfield(L, t, key);
+}
+
+static lua_Integer opt_int(lua_State *L, int t, const char *key, lua_Integer def,
+                           lua_Integer lo, lua_Integer hi)
+{
+    lua_Integer v = def;
+    if (opt_push(L, t, key) != LUA_TNIL) {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < lo || lua_tointeger(L, -1) > hi)
+            luaL_argerror(L, 2, lua_pushfstring(L, "%s: expected an integer in %I..%I", key, lo, hi));
+        v = lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+static double opt_num(lua_State *L, int t, const char *key, double def, double lo, double hi)
+{
+    double v = def;
+    if (opt_push(L, t, key) != LUA_TNIL) {
+        if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) >= lo && lua_tonumber(L, -1) <= hi))
+            luaL_argerror(L, 2, lua_pushfstring(L, "%s: expected a number in [%f, %f]", key,
+                                                (lua_Number)lo, (lua_Number)hi));
+        v = lua_tonumber(L, -1);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+static int opt_bool(lua_State *L, int t, const char *key, int def)
+{
+    int v = def;
+    if (opt_push(L, t, key) != LUA_TNIL) {
+        if (lua_type(L, -1) != LUA_TBOOLEAN)
+            luaL_argerror(L, 2, lua_pushfstring(L, "%s: expected a boolean", key));
+        v = lua_toboolean(L, -1);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+/* An array option of strings: pushes a userdata array of pointers to the
+ * strings (anchored in the options table) and returns it; *n its length. */
+static const char **opt_strings(lua_State *L, int t, const char *key, size_t *n)
+{
+    const char **v = NULL;
+    lua_Integer i, len;
+    *n = 0;
+    if (opt_push(L, t, key) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    if (lua_type(L, -1) == LUA_TSTRING) { /* one string */
+        v = lua_newuserdatauv(L, sizeof *v, 0);
+        v[0] = lua_tostring(L, -2);
+        *n = 1;
+        lua_remove(L, -2); /* the string stays anchored in the options table */
+        return v;
+    }
+    if (lua_type(L, -1) != LUA_TTABLE)
+        luaL_argerror(L, 2, lua_pushfstring(L, "%s: expected a list of strings", key));
+    len = (lua_Integer)lua_rawlen(L, -1);
+    v = lua_newuserdatauv(L, ((size_t)len + 1) * sizeof *v, 0);
+    for (i = 1; i <= len; i++) {
+        if (lua_rawgeti(L, -2, i) != LUA_TSTRING)
+            luaL_argerror(L, 2, lua_pushfstring(L, "%s[%I]: expected a string", key, i));
+        v[i - 1] = lua_tostring(L, -1); /* anchored in the list */
+        lua_pop(L, 1);
+    }
+    lua_remove(L, -2);
+    *n = (size_t)len;
+    return v;
+}
+
+static volatile int *interrupt_flag(lua_State *L)
+{
+    void *p = NULL;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_INTERRUPT) == LUA_TLIGHTUSERDATA)
+        p = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return p;
+}
+
+static ss_model *check_scen(lua_State *L)
+{
+    ss_model *m;
+    luaL_checkudata(L, 1, SS_LUA_SCENARIO);
+    if (!(m = ss_lua_scenario_model(L, 1)))
+        luaL_argerror(L, 1, "invalid scenario");
+    return m;
+}
+
+/* Read the scenario's tables `what` into a new inputs box (pushed). */
+static ss_analysis *scen_inputs(lua_State *L, unsigned what)
+{
+    inputs_box *b = new_inputs(L);
+    read_tables(L, 1, what, b->a);
+    return b->a;
+}
+
+/*
+ * Run options attaching the scenario's policy and derived metrics (runs
+ * then call Lua on this state: one thread); the hooks' data is pushed and
+ * must stay on the stack during the runs. Sets the interrupt flag.
+ */
+static void scen_run_opts(lua_State *L, ss_run_opts *ro)
+{
+    ss_lua_push_hooks(L, 1, ro);
+    ro->interrupt = interrupt_flag(L);
+}
+
+/* The same, for analyses other than Monte Carlo: every run starts with
+ * math.random at its default seed (common random numbers); the wrapper is
+ * a userdata pushed above the hooks. */
+static void scen_run_opts_crn(lua_State *L, ss_run_opts *ro)
+{
+    ss_crn *w;
+    scen_run_opts(L, ro);
+    w = lua_newuserdatauv(L, sizeof *w, 0);
+    ss_lua_crn_opts(w, L, ro);
+}
+
+/* Monte Carlo prepare hook of a scenario with Lua hooks, run from Lua on one
+ * worker: reseed math.random per run exactly as `stratsim mc` does. */
+static int lua_mc_prepare(unsigned worker, uint64_t run, ss_model *model, gsl_rng *rng,
+                          ss_run_opts *ro, void *payload, ss_err *err)
+{
+    (void)worker;
+    (void)run;
+    (void)model;
+    (void)ro;
+    return reseed_state(payload, ss_analysis_run_seed(rng), err);
+}
+
+/* sc:montecarlo{runs = 1000, seed = 1, threads = 1, quantiles = {...}, compression = 200} */
+static int l_scen_montecarlo(lua_State *L)
+{
+    static const char *const keys[] = {"runs", "seed", "threads", "quantiles", "compression", NULL};
+    ss_model *m = check_scen(L);
+    int t = opts_table(L, keys), box;
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_run_opts ro = SS_RUN_OPTS_INIT;
+    double *q = NULL, *lv;
+    size_t nq = 0, j;
+    ss_analysis *a;
+    ss_mc_result *res = NULL;
+    rbox *b;
+    ss_err err = {0};
+    int rc;
+
+    o.runs = (uint64_t)opt_int(L, t, "runs", 1000, 1, (lua_Integer)1 << 40);
+    o.seed = (uint64_t)opt_int(L, t, "seed", 1, 0, LUA_MAXINTEGER);
+    o.threads = (unsigned)opt_int(L, t, "threads", 1, 0, 1024);
+    o.compression = opt_num(L, t, "compression", 0, 0, 1e5);
+    if (opt_push(L, t, "quantiles") != LUA_TNIL) {
+        lua_Integer i, n = 0;
+        if (lua_type(L, -1) != LUA_TTABLE || (n = (lua_Integer)lua_rawlen(L, -1)) < 1 || n > 100)
+            luaL_argerror(L, 2, "quantiles: expected a list of 1 to 100 levels in [0, 1]");
+        q = lua_newuserdatauv(L, (size_t)n * sizeof *q, 0);
+        for (i = 1; i <= n; i++) {
+            if (lua_rawgeti(L, -2, i) != LUA_TNUMBER)
+                luaL_argerror(L, 2, "quantiles: expected numbers in [0, 1]");
+            q[i - 1] = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
+        nq = (size_t)n;
+    }
+    a = scen_inputs(L, SS_AN_UNCERTAINTY);
+    o.quantiles = q;
+    o.nquantiles = nq;
+    scen_run_opts(L, &ro);
+    o.interrupt = ro.interrupt;
+    o.run_opts = &ro;
+    if (ro.on_epoch || ro.on_output) {
+        /* Lua in every run: this state, so one worker (the calling thread
+         * waits in C meanwhile) */
+        o.threads = 1;
+        o.prepare = lua_mc_prepare;
+        o.payload = L;
+    }
+    b = new_rbox(L, R_MC, m, "montecarlo");
+    box = lua_gettop(L);
+    rc = ss_mc_run(&res, m, a->params, a->nparams, a->outages, a->noutages, &o, &err);
+    if (rc != SS_OK)
+        core_fail(L, "montecarlo", rc, &err);
+    b->res = res;
+    nq = ss_mc_result_nquantiles(res);
+    lv = lua_newuserdatauv(L, (nq ? nq : 1) * sizeof *lv, 0);
+    for (j = 0; j < nq; j++)
+        lv[j] = ss_mc_result_quantile_level(res, j);
+    {
+        const ss_analysis *as[1];
+        const char *names[1];
+        as[0] = a;
+        names[0] = m->name;
+        set_settings(L, box, ss_analysis_json_mc(as, names, 1, &o, lv, nq));
+    }
+    mc_fields(L, box, res, o.threads);
+    lua_settop(L, box);
+    return 1;
+}
+
+typedef struct inv_req {
+    const ss_sens_param *p;
+} inv_req;
+
+/* Inverse CDF of sensitivity parameter i (its distribution). */
+static double sens_inv(int i, double u, void *payload)
+{
+    const inv_req *r = payload;
+    return ss_dist_quantile(&r->p[i].dist, u);
+}
+
+/* Check selectors giving one value each. */
+static void check_outputs(lua_State *L, const ss_model *m, const char *const *outs, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        ss_selector s;
+        ss_err err = {0};
+        if (ss_selector_parse(&s, outs[i], &err) != SS_OK || ss_selector_validate(&s, m, &err) != SS_OK)
+            luaL_argerror(L, 2, lua_pushfstring(L, "outputs: %s", err.msg));
+        if (s.when == SS_SEL_EACH)
+            luaL_argerror(L, 2, lua_pushfstring(L, "outputs: '%s': a sensitivity output needs "
+                                                "one value, not @each", outs[i]));
+    }
+}
+
+/* sc:sensitivity{method = "tornado"|"sobol", outputs = {...}, vary = {...},
+ * range = 0.1, samples = 256, bootstrap = 200, seed = 1, level = 0.95} */
+static int l_scen_sensitivity(lua_State *L)
+{
+    static const char *const keys[] = {
+        "method", "outputs", "vary", "range", "samples", "bootstrap", "seed", "level", NULL
+    };
+    static const char *const methods[] = {"tornado", "sobol", NULL};
+    ss_model *m = check_scen(L);
+    int t = opts_table(L, keys), box, sobol;
+    const char **outs, **vary;
+    size_t nout, nvary, np, i;
+    double range;
+    ss_analysis *a;
+    ss_sens_param *sp, *tmp = NULL;
+    ss_run_opts ro = SS_RUN_OPTS_INIT;
+    ss_sobol_opts so = SS_SOBOL_OPTS_INIT;
+    size_t samples;
+    rbox *b;
+    ss_err err = {0};
+    int rc;
+
+    opt_push(L, t, "method");
+    sobol = luaL_checkoption(L, -1, "tornado", methods) == 1;
+    lua_pop(L, 1);
+    range = opt_num(L, t, "range", 0.1, 1e-12, 1e6);
+    samples = (size_t)opt_int(L, t, "samples", 256, 2, (lua_Integer)1 << 24);
+    so.nboot = (size_t)opt_int(L, t, "bootstrap", 200, 0, 100000);
+    so.seed = (unsigned long)opt_int(L, t, "seed", 1, 0, LUA_MAXINTEGER);
+    so.level = opt_num(L, t, "level", 0.95, 0.5, 0.999999);
+    outs = opt_strings(L, t, "outputs", &nout);
+    if (!outs && m->nprov > 0) {
+        /* the defaults of ss_sens_default_outputs, built as Lua strings */
+        nout = 1 + m->nseg;
+        lua_createtable(L, (int)nout, 0);
+        lua_pushfstring(L, "npv:%s", m->prov[0].id);
+        lua_rawseti(L, -2, 1);
+        for (i = 0; i < m->nseg; i++) {
+            lua_pushfstring(L, "share:%s:%s", m->prov[0].id, m->seg[i].id);
+            lua_rawseti(L, -2, (lua_Integer)i + 2);
+        }
+        outs = lua_newuserdatauv(L, nout * sizeof *outs, 0);
+        for (i = 0; i < nout; i++) {
+            lua_rawgeti(L, -2, (lua_Integer)i + 1);
+            outs[i] = lua_tostring(L, -1); /* anchored in the table below */
+            lua_pop(L, 1);
+        }
+    }
+    if (nout == 0)
+        luaL_argerror(L, 2, "outputs: at least one selector is needed");
+    check_outputs(L, m, outs, nout);
+    vary = opt_strings(L, t, "vary", &nvary);
+    a = scen_inputs(L, SS_AN_UNCERTAINTY);
+    /* room first: nothing may raise while tmp is held */
+    sp = lua_newuserdatauv(L, ((nvary ? nvary : a->nparams) + 1) * sizeof *sp, 0);
+    rc = ss_sens_params(&tmp, &np, a, m, vary, nvary, range, 0.05, 0.95, &err);
+    if (rc != SS_OK)
+        core_fail(L, "sensitivity", rc, &err);
+    memcpy(sp, tmp, np * sizeof *sp);
+    free(tmp);
+    scen_run_opts_crn(L, &ro);
+    if (sobol) {
+        const char **paths = lua_newuserdatauv(L, np * sizeof *paths, 0);
+        inv_req inv;
+        ss_sobol *s = NULL;
+        if (np > SS_SOBOL_MAX_DIM)
+            luaL_argerror(L, 2, lua_pushfstring(L, "sobol: at most %d parameters (got %d)",
+                                                SS_SOBOL_MAX_DIM, (int)np));
+        for (i = 0; i < np; i++)
+            paths[i] = sp[i].path;
+        inv.p = sp;
+        b = new_rbox(L, R_SOBOL, m, "sensitivity");
+        box = lua_gettop(L);
+        rc = ss_sobol_model(&s, m, paths, np, sens_inv, &inv, outs, nout, samples, &ro, &so, &err);
+        if (rc != SS_OK)
+            core_fail(L, "sensitivity", rc, &err);
+        b->res = s;
+        set_settings(L, box, ss_analysis_json_sens("sobol", sp, np, (char *const *)outs, nout, range,
+                                                   0.05, 0.95, samples, s->nevals, &so));
+        sobol_fields(L, box, s);
+    } else {
+        ss_tornado_param *tp = lua_newuserdatauv(L, np * sizeof *tp, 0);
+        ss_tornado *tr = NULL;
+        for (i = 0; i < np; i++) {
+            tp[i].path = sp[i].path;
+            tp[i].low = sp[i].low;
+            tp[i].high = sp[i].high;
+        }
+        b = new_rbox(L, R_TORNADO, m, "sensitivity");
+        box = lua_gettop(L);
+        rc = ss_tornado_run(&tr, m, tp, np, outs, nout, &ro, &err);
+        if (rc != SS_OK)
+            core_fail(L, "sensitivity", rc, &err);
+        b->res = tr;
+        set_settings(L, box, ss_analysis_json_sens("tornado", sp, np, (char *const *)outs, nout,
+                                                   range, 0.05, 0.95, 0, 1 + 2 * np, NULL));
+        tornado_fields(L, box, tr);
+    }
+    lua_settop(L, box);
+    return 1;
+}
+
+/* Observations from a Lua list {{time=, provider=, segment=, metric=,
+ * value=, weight=}, ...} into b->obs. */
+static void obs_from_table(lua_State *L, int t, rbox *b)
+{
+    static const char *const keys[] = {"time", "provider", "segment", "metric", "value", "weight", NULL};
+    lua_Integer i, n = (lua_Integer)lua_rawlen(L, t);
+    ss_obs_set *o;
+    char sug[96];
+    if (n < 1)
+        luaL_argerror(L, 2, "data: expected a non-empty list of observations "
+                      "{time = ..., provider = ..., segment = ..., metric = ..., value = ...}");
+    if (!(b->obs = o = calloc(1, sizeof *o)) || !(o->file = strdup("data")) ||
+        !(o->obs = calloc((size_t)n, sizeof *o->obs)))
+        nomem(L);
+    for (i = 1; i <= n; i++) {
+        ss_obs *ob = &o->obs[i - 1];
+        const char *metric, *prov, *seg;
+        ss_err err = {0};
+        int e;
+        lua_rawgeti(L, t, i);
+        e = lua_gettop(L);
+        if (lua_type(L, e) != LUA_TTABLE)
+            luaL_argerror(L, 2, lua_pushfstring(L, "data[%I]: expected a table", i));
+        lua_pushnil(L);
+        while (lua_next(L, e)) {
+            const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+            if (!in_list(keys, k))
+                luaL_argerror(L, 2, lua_pushfstring(L, "data[%I]: unknown key '%s'%s", i, k,
+                                                    suggest(k, keys, sug, sizeof sug)));
+            lua_pop(L, 1);
+        }
+        lua_getfield(L, e, "time");
+        lua_getfield(L, e, "value");
+        lua_getfield(L, e, "weight");
+        if (lua_type(L, -3) != LUA_TNUMBER || lua_type(L, -2) != LUA_TNUMBER ||
+            !isfinite(lua_tonumber(L, -3)) || !isfinite(lua_tonumber(L, -2)))
+            luaL_argerror(L, 2, lua_pushfstring(L, "data[%I]: time and value must be finite numbers", i));
+        if (!lua_isnil(L, -1) && (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 0) ||
+                                  !isfinite(lua_tonumber(L, -1))))
+            luaL_argerror(L, 2, lua_pushfstring(L, "data[%I]: weight must be a finite number >= 0", i));
+        ob->t = lua_tonumber(L, -3);
+        ob->value = lua_tonumber(L, -2);
+        ob->weight = lua_isnil(L, -1) ? 1.0 : lua_tonumber(L, -1);
+        ob->line = (long)i;
+        lua_getfield(L, e, "metric");
+        lua_getfield(L, e, "provider");
+        lua_getfield(L, e, "segment");
+        if (lua_type(L, -3) != LUA_TSTRING || (!lua_isnil(L, -2) && lua_type(L, -2) != LUA_TSTRING) ||
+            (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING))
+            luaL_argerror(L, 2, lua_pushfstring(L, "data[%I]: metric, provider and segment must be "
+                                                "strings", i));
+        metric = lua_tostring(L, -3);
+        prov = lua_tostring(L, -2);
+        seg = lua_tostring(L, -1);
+        if (ss_selector_make(&ob->sel, metric, prov, seg, SS_SEL_AT, ob->t, &err) != SS_OK)
+            luaL_argerror(L, 2, lua_pushfstring(L, "data[%I]: %s", i, err.msg));
+        lua_settop(L, e - 1);
+        o->n++;
+    }
+}
+
+/* sc:calibrate{data = {...} | "file.csv", params = {...}, max_iter = 200,
+ * central = false, absolute_weights = false} */
+static int l_scen_calibrate(lua_State *L)
+{
+    static const char *const keys[] = {"data", "params", "max_iter", "central", "absolute_weights", NULL};
+    ss_model *m = check_scen(L);
+    int t = opts_table(L, keys), box, dt;
+    ss_calib_opts co = SS_CALIB_OPTS_INIT;
+    ss_run_opts ro = SS_RUN_OPTS_INIT;
+    ss_analysis *a;
+    ss_calib_result *c = NULL;
+    rbox *b;
+    ss_err err = {0};
+    const char *file = NULL;
+    char sha[65];
+    int rc;
+
+    co.max_iter = (size_t)opt_int(L, t, "max_iter", 200, 1, 1000000);
+    co.central = opt_bool(L, t, "central", 0);
+    co.absolute_weights = opt_bool(L, t, "absolute_weights", 0);
+    a = scen_inputs(L, SS_AN_CALIBRATE);
+    if (opt_push(L, t, "params") != LUA_TNIL) {
+        if (lua_type(L, -1) != LUA_TTABLE)
+            luaL_argerror(L, 2, "params: expected a table {[PATH] = {lower = , upper = , start = }}");
+        read_calib_table(L, 0, m, lua_gettop(L), "params", a);
+    }
+    lua_pop(L, 1);
+    if (a->ncalib == 0)
+        luaL_argerror(L, 2, "no parameters to fit: give the scenario a `calibrate` table "
+                      "or the option params = {[PATH] = {lower = , upper = , start = }}");
+    dt = opt_push(L, t, "data");
+    b = new_rbox(L, R_CALIB, m, "calibrate");
+    box = lua_gettop(L);
+    if (dt == LUA_TTABLE) {
+        obs_from_table(L, box - 1, b);
+    } else if (dt == LUA_TSTRING) {
+        file = lua_tostring(L, box - 1);
+        if (files_restricted(L) && !safe_path(file))
+            luaL_argerror(L, 2, "data: sandboxed scripts may read only relative paths without "
+                          "'..'; pass the observations as a list of tables, or run with --unsafe");
+        if ((rc = ss_obs_read(&b->obs, file, &err)) != SS_OK)
+            core_fail(L, "calibrate", rc, &err);
+    } else {
+        luaL_argerror(L, 2, "data: expected a list of observations (or a CSV file name outside "
+                      "the sandbox)");
+    }
+    scen_run_opts_crn(L, &ro);
+    rc = ss_calibrate_run(&c, m, a->calib, a->ncalib, b->obs, &ro, &co, &err);
+    if (rc != SS_OK)
+        core_fail(L, "calibrate", rc, &err);
+    b->res = c;
+    set_settings(L, box, ss_analysis_json_calib(c, file ? file : "(Lua table)",
+                                                file && ss_sha256_file(file, sha, &err) == SS_OK ? sha : NULL));
+    calib_fields(L, box, c, b->obs);
+    lua_settop(L, box);
+    return 1;
+}
+
+/* sc:optimize{objective = , minimize = , controls = , constraints = ,
+ * starts = , seed = , max_iter = } (overriding the scenario's optimize table) */
+static int l_scen_optimize(lua_State *L)
+{
+    static const char *const keys[] = {
+        "objective", "minimize", "controls", "constraints", "starts", "seed", "max_iter", NULL
+    };
+    ss_model *m = check_scen(L);
+    int t = opts_table(L, keys), box;
+    ss_opt_opts oo = SS_OPT_OPTS_INIT;
+    ss_run_opts ro = SS_RUN_OPTS_INIT;
+    ss_opt_problem prob;
+    const char **cons;
+    ss_analysis *a;
+    ss_opt_result *r = NULL;
+    ss_lua_objective *obj = NULL;
+    const char *file;
+    rbox *b;
+    ss_err err = {0};
+    size_t i;
+    int rc, fnidx = 0;
+
+    oo.max_iter = (size_t)opt_int(L, t, "max_iter", (lua_Integer)oo.max_iter, 1, 10000000);
+    a = scen_inputs(L, SS_AN_OPTIMIZE);
+    if (t)
+        read_problem(L, 0, m, t, "optimize", a);
+    if (!a->objective && !a->objective_fn)
+        luaL_argerror(L, 2, "no objective: set optimize.objective in the scenario or the option "
+                      "objective = \"npv:alibaba\"");
+    if (a->ncontrols == 0)
+        luaL_argerror(L, 2, "no controls: set optimize.controls in the scenario or the option "
+                      "controls = {[PATH] = {lower = , upper = }}");
+    if (a->starts)
+        oo.starts = a->starts;
+    if (a->has_seed)
+        oo.seed = a->seed;
+    cons = lua_newuserdatauv(L, (a->nconstraints + 1) * sizeof *cons, 0);
+    for (i = 0; i < a->nconstraints; i++)
+        cons[i] = a->constraints[i];
+    if (a->objective_fn) { /* the function: from the options, else the scenario's table */
+        if (opt_push(L, t, "objective") != LUA_TFUNCTION) {
+            lua_pop(L, 1);
+            ss_lua_scenario_push_field(L, 1, "optimize");
+            lua_getfield(L, -1, "objective");
+            lua_remove(L, -2);
+        }
+        fnidx = lua_gettop(L);
+    }
+    ss_lua_scenario_push_file(L, 1);
+    file = lua_tostring(L, -1); /* anchored on the stack */
+    memset(&prob, 0, sizeof prob);
+    prob.controls = a->controls;
+    prob.ncontrols = a->ncontrols;
+    prob.objective = a->objective;
+    prob.minimize = a->minimize == 1;
+    prob.constraints = cons;
+    prob.nconstraints = a->nconstraints;
+    scen_run_opts_crn(L, &ro);
+    b = new_rbox(L, R_OPT, m, "optimize");
+    box = lua_gettop(L);
+    lua_pushstring(L, a->objective ? a->objective : "(Lua function)");
+    lua_setiuservalue(L, box, RV_OBJECTIVE);
+    if (fnidx) {
+        if (!(obj = objective_new(L, fnidx, m, file)))
+            nomem(L);
+        prob.objective = NULL;
+        prob.fn = ss_lua_objective_eval;
+        prob.payload = obj;
+    }
+    rc = ss_optimize_run(&r, m, &prob, &ro, &oo, &err);
+    ss_lua_objective_free(obj);
+    if (rc != SS_OK)
+        core_fail(L, "optimize", rc, &err);
+    b->res = r;
+    set_settings(L, box, ss_analysis_json_opt(a, r, &oo));
+    opt_fields(L, box, r);
+    lua_settop(L, box);
+    return 1;
+}
+
+/* Scenario __index: the analysis methods (upvalue 1), else the original
+ * __index (upvalue 2: a function or a table). */
+static int l_scen_index(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        lua_pushvalue(L, 2);
+        if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+            return 1;
+        lua_pop(L, 1);
+    }
+    if (lua_type(L, lua_upvalueindex(2)) == LUA_TFUNCTION) {
+        lua_pushvalue(L, lua_upvalueindex(2));
+        lua_pushvalue(L, 1);
+        lua_pushvalue(L, 2);
+        lua_call(L, 2, 1); /* a metamethod: errors propagate to the indexing code */
+        return 1;
+    }
+    if (lua_type(L, lua_upvalueindex(2)) == LUA_TTABLE) {
+        lua_pushvalue(L, 2);
+        lua_gettable(L, lua_upvalueindex(2));
+        return 1;
+    }
+    return 0;
+}
+
+void ss_lua_open_analysis(lua_State *L)
+{
+    static const struct {
+        const char *name;
+        ss_dist_kind kind;
+    } ctors[] = {
+        {"fixed", SS_DIST_FIXED}, {"normal", SS_DIST_NORMAL}, {"lognormal", SS_DIST_LOGNORMAL},
+        {"uniform", SS_DIST_UNIFORM}, {"triangular", SS_DIST_TRIANGULAR}, {"beta", SS_DIST_BETA},
+        {"truncnormal", SS_DIST_TRUNCNORMAL}
+    };
+    static const luaL_Reg dist_meta[] = {
+        {"__tostring", l_dist_tostring}, {"__index", l_dist_index}, {"__newindex", l_immutable},
+        {"__eq", l_dist_eq}, {NULL, NULL}
+    };
+    static const luaL_Reg common[] = {{"csv", l_rbox_csv}, {"write_csv", l_rbox_write}, {NULL, NULL}};
+    static const luaL_Reg mc_methods[] = {
+        {"mean", l_mc_mean}, {"sd", l_mc_sd}, {"min", l_mc_min}, {"max", l_mc_max},
+        {"quantile", l_mc_quantile}, {"stats", l_mc_stats}, {NULL, NULL}
+    };
+    static const luaL_Reg calib_methods[] = {{"lua", l_calib_lua}, {NULL, NULL}};
+    static const luaL_Reg scen_methods[] = {
+        {"montecarlo", l_scen_montecarlo}, {"sensitivity", l_scen_sensitivity},
+        {"calibrate", l_scen_calibrate}, {"optimize", l_scen_optimize}, {NULL, NULL}
+    };
+    int mod = lua_gettop(L), k;
+    size_t i;
+
+    if (luaL_newmetatable(L, DIST_META)) {
+        luaL_setfuncs(L, dist_meta, 0);
+        lua_pushliteral(L, DIST_META);
+        lua_setfield(L, -2, "__metatable");
+    }
+    lua_pop(L, 1);
+    for (i = 0; i < sizeof ctors / sizeof ctors[0]; i++) {
+        lua_pushinteger(L, ctors[i].kind);
+        lua_pushcclosure(L, l_dist_new, 1);
+        lua_setfield(L, mod, ctors[i].name);
+    }
+    lua_pushcfunction(L, l_dist_parse);
+    lua_setfield(L, mod, "dist");
+
+    for (k = 0; k < R_NKINDS; k++) {
+        if (!luaL_newmetatable(L, rnames[k])) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushcfunction(L, l_rbox_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, l_rbox_gc);
+        lua_setfield(L, -2, "__close");
+        lua_pushcfunction(L, l_rbox_tostring);
+        lua_setfield(L, -2, "__tostring");
+        lua_pushcfunction(L, l_immutable);
+        lua_setfield(L, -2, "__newindex");
+        lua_newtable(L);
+        luaL_setfuncs(L, common, 0);
+        if (k == R_MC)
+            luaL_setfuncs(L, mc_methods, 0);
+        if (k == R_CALIB)
+            luaL_setfuncs(L, calib_methods, 0);
+        lua_pushcclosure(L, l_rbox_index, 1);
+        lua_setfield(L, -2, "__index");
+        lua_pushstring(L, rnames[k]);
+        lua_setfield(L, -2, "__metatable");
+        lua_pop(L, 1);
+    }
+
+    /* the Scenario methods: wrap its __index once */
+    if (luaL_getmetatable(L, SS_LUA_SCENARIO) == LUA_TTABLE) {
+        int mt = lua_gettop(L);
+        lua_getfield(L, mt, "__index");
+        if (lua_tocfunction(L, -1) != l_scen_index) {
+            lua_newtable(L);
+            luaL_setfuncs(L, scen_methods, 0);
+            lua_insert(L, -2);
+            lua_pushcclosure(L, l_scen_index, 2);
+            lua_setfield(L, mt, "__index");
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_settop(L, mod);
+}
