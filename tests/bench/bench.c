@@ -1,0 +1,1273 @@
+/*
+ * bench.c - the benchmark suite behind `make bench` (issue 6, docs/performance.md).
+ *
+ * Measures, on the flagship scenario (scenarios/ai_public_first.lua, loaded
+ * once through the Lua layer and run repeatedly with ss_sim_run): the
+ * single-run cost with the default adaptive solver (rk8pd, rtol 1e-8, atol
+ * 1e-10) and with fixed-step RK4; the two hand-written floors of floor.c; the
+ * SciPy version (scipy_flagship.py, run with Debian's /usr/bin/python3);
+ * Monte Carlo throughput with 1 and 2 threads (ss_mc_run, three uncertain
+ * parameters); peak resident memory of Monte Carlo with 1e4, 1e5 and 1e6 runs
+ * (each in a child process of this program, ru_maxrss from wait4); and how
+ * the cost grows with model size (synthetic models of 2..50 providers and
+ * 1..10 segments built in C).  Every figure is the median of repeated
+ * measurements (--reps, default 7), each an average over a batch of runs in
+ * one process; every comparison is the median of the ratios of measurements
+ * interleaved in the same run of this program, since the machine is shared
+ * and noisy.  Single-run costs are CPU time of the measuring thread
+ * (CLOCK_THREAD_CPUTIME_ID; SciPy: time.process_time), which time slices
+ * lost to other processes do not inflate; throughputs (runs/s) are
+ * wall-clock.  Each result is also checked against stratsim's own (the floors
+ * and SciPy must compute the same model).  Prints a Markdown table.
+ *
+ * Usage: stratsim-bench [--reps N] [--quick] [--scenario FILE] [--python EXE]
+ *        [--scipy SCRIPT] [--no-scipy] [--no-mc] [--no-rss] [--no-scale]
+ *        [--rss-max RUNS] [--min-time SECONDS]
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <gsl/gsl_multifit.h>
+#include <gsl/gsl_version.h>
+#include "stratsim.h"
+#include "lua/ss_lua.h"
+#include "floor.h"
+
+#define MAXREPS 64
+
+/* ------------------------------------------------------------ options */
+
+static struct {
+    int reps;
+    int quick;
+    double min_time;          /* seconds per timed batch */
+    const char *scenario;
+    const char *python;
+    const char *scipy;
+    int scipy_on, mc_on, rss_on, scale_on;
+    double rss_max;
+    const char *self;
+} opt = { 7, 0, 0.25, "scenarios/ai_public_first.lua", "/usr/bin/python3",
+          "tests/bench/scipy_flagship.py", 1, 1, 1, 1, 1e6, NULL };
+
+/* ------------------------------------------------------------- helpers */
+
+/* Wall-clock seconds (throughput). */
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU seconds of the calling thread (single-run costs: robust to a busy machine). */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n)
+{
+    double t[MAXREPS];
+    int i;
+    if (n <= 0)
+        return NAN;
+    for (i = 0; i < n; i++)
+        t[i] = v[i];
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+static void die(const char *what, const ss_err *e)
+{
+    fprintf(stderr, "stratsim-bench: %s: %s\n", what, e ? e->msg : strerror(errno));
+    exit(1);
+}
+
+/* ----------------------------------------------------------- the table */
+
+typedef struct row {
+    char what[96];
+    char value[48];
+    char ratio[48];
+    char note[400];
+} row;
+
+static row rows[128];
+static int nrows;
+
+static row *add_row(const char *what, const char *value, const char *ratio, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static row *add_row(const char *what, const char *value, const char *ratio, const char *fmt, ...)
+{
+    row *r = &rows[nrows < 127 ? nrows++ : 127];
+    va_list ap;
+    snprintf(r->what, sizeof r->what, "%s", what);
+    snprintf(r->value, sizeof r->value, "%s", value);
+    snprintf(r->ratio, sizeof r->ratio, "%s", ratio);
+    va_start(ap, fmt);
+    vsnprintf(r->note, sizeof r->note, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "  %-52s %14s %14s  %s\n", r->what, r->value, r->ratio, r->note);
+    return r;
+}
+
+static const char *fmt_num(char *buf, size_t n, double v, const char *unit)
+{
+    if (!isfinite(v))
+        snprintf(buf, n, "n/a");
+    else if (v >= 1e5)
+        snprintf(buf, n, "%.0f %s", v, unit);
+    else if (v >= 100)
+        snprintf(buf, n, "%.1f %s", v, unit);
+    else if (v >= 1)
+        snprintf(buf, n, "%.2f %s", v, unit);
+    else
+        snprintf(buf, n, "%.3g %s", v, unit);
+    return buf;
+}
+
+/* ----------------------------------------------------- timed callables */
+
+typedef int (*run_fn)(void *ctx);
+
+typedef struct sim_ctx {
+    const ss_model *m;
+    ss_sim_workspace *ws;     /* NULL: ss_sim_run */
+} sim_ctx;
+
+static int run_sim(void *p)
+{
+    sim_ctx *c = p;
+    ss_result *r = NULL;
+    ss_err e = { 0 };
+    int rc = c->ws ? ss_sim_run_ws(c->ws, &r, c->m, NULL, &e) : ss_sim_run(&r, c->m, NULL, &e);
+    if (rc)
+        die("run", &e);
+    ss_result_free(r);
+    return 0;
+}
+
+typedef struct floor_ctx {
+    floor_ws *w;
+    double *out;
+} floor_ctx;
+
+static int run_floor(void *p)
+{
+    floor_ctx *c = p;
+    if (floor_run(c->w, c->out))
+        die("floor run failed", NULL);
+    return 0;
+}
+
+/* CPU microseconds per call over a batch of n calls. */
+static double batch_us(run_fn f, void *ctx, long n)
+{
+    double t = cpu_now();
+    long i;
+    for (i = 0; i < n; i++)
+        f(ctx);
+    return (cpu_now() - t) / (double)n * 1e6;
+}
+
+/* Batch size so that a batch lasts about `secs` (after a warm-up call). */
+static long calibrate(run_fn f, void *ctx, double secs)
+{
+    double t = cpu_now(), one;
+    long n = 1;
+    f(ctx);
+    one = cpu_now() - t;
+    while (one * (double)n < 0.02 && n < 1000000) { /* time a few calls for short ones */
+        n *= 4;
+        t = cpu_now();
+        batch_us(f, ctx, n);
+        one = (cpu_now() - t) / (double)n;
+        if (one * (double)n >= 0.02)
+            break;
+    }
+    n = (long)(secs / (one > 0 ? one : 1e-9));
+    return n < 1 ? 1 : n;
+}
+
+/* ------------------------------------------------------------- checks */
+
+/* max |a - b| / max(1, |b|): absolute for shares, relative for money. */
+static double dev(double a, double b)
+{
+    double s = fabs(b) > 1.0 ? fabs(b) : 1.0;
+    return fabs(a - b) / s;
+}
+
+/* Compare a state vector (stratsim's layout) with output time ti of a result. */
+static double cmp_state(const double *y, const ss_result *r, size_t ti, double potential)
+{
+    size_t i, k, N = FLOOR_N, K = FLOOR_K, NK = FLOOR_NK;
+    double mx = 0.0;
+    for (i = 0; i < N; i++) {
+        for (k = 0; k < K; k++) {
+            mx = fmax(mx, dev(y[i * K + k], SS_RESULT_PS(r, ti, SS_PS_SHARE, i, k)));
+            mx = fmax(mx, dev(y[NK + i * K + k], SS_RESULT_PS(r, ti, SS_PS_CAPABILITY, i, k)));
+        }
+        mx = fmax(mx, dev(y[3 * NK + i], SS_RESULT_P(r, ti, SS_P_RELIABILITY, i)));
+        mx = fmax(mx, dev(y[3 * NK + N + i], SS_RESULT_P(r, ti, SS_P_NPV, i)));
+    }
+    for (k = 0; k < K; k++)
+        mx = fmax(mx, dev(k == 2 ? potential * y[3 * NK + 2 * N + k] : y[3 * NK + 2 * N + k],
+                          SS_RESULT_S(r, ti, SS_S_SIZE, k)));
+    return mx;
+}
+
+/* Compare a floor's states at the output times with a stratsim result. */
+static double cmp_floor(const double *st, size_t nout, const ss_result *r, double potential)
+{
+    size_t ti;
+    double mx = 0.0;
+    if (r->nt != nout || r->np != FLOOR_N || r->nk != FLOOR_K)
+        return INFINITY;
+    for (ti = 0; ti < nout; ti++)
+        mx = fmax(mx, cmp_state(st + ti * FLOOR_DIM, r, ti, potential));
+    return mx;
+}
+
+/* Compare every output value of two results. */
+static double cmp_results(const ss_result *a, const ss_result *b)
+{
+    size_t n, j;
+    double mx = 0.0;
+    if (a->nt != b->nt || a->np != b->np || a->nk != b->nk)
+        return INFINITY;
+    n = a->nt * SS_NPS * a->np * a->nk;
+    for (j = 0; j < n; j++)
+        mx = fmax(mx, dev(a->ps[j], b->ps[j]));
+    n = a->nt * SS_NP * a->np;
+    for (j = 0; j < n; j++)
+        mx = fmax(mx, dev(a->p[j], b->p[j]));
+    n = a->nt * SS_NS * a->nk;
+    for (j = 0; j < n; j++)
+        mx = fmax(mx, dev(a->s[j], b->s[j]));
+    return mx;
+}
+
+static ss_result *run_once(const ss_model *m)
+{
+    ss_result *r = NULL;
+    ss_err e = { 0 };
+    if (ss_sim_run(&r, m, NULL, &e))
+        die("run", &e);
+    return r;
+}
+
+/* ------------------------------------------------- the flagship scenario */
+
+static ss_script *g_script;
+
+static ss_model *load_flagship(void)
+{
+    ss_err e = { 0 };
+    ss_model *m;
+    if (ss_script_open(&g_script, NULL, &e) || ss_script_load(g_script, opt.scenario, NULL, 0, &e))
+        die(opt.scenario, &e);
+    m = ss_model_copy(ss_script_model(g_script, 0));
+    if (!m)
+        die("copy", NULL);
+    return m;
+}
+
+static ss_model *with_solver(const ss_model *m, ss_solver_method meth, double h)
+{
+    ss_model *c = ss_model_copy(m);
+    if (!c)
+        die("copy", NULL);
+    c->solver.method = meth;
+    if (h > 0)
+        c->solver.h = h;
+    return c;
+}
+
+/* ------------------------------------------------------- single runs */
+
+static double g_sim_us = NAN;  /* median of the default solver, for the SciPy ratio */
+static floor_params g_fp;      /* the flagship's numbers for the floors and SciPy */
+static int g_fp_ok;
+static char g_fp_why[256];
+
+typedef struct timed {
+    const char *name;
+    run_fn f;
+    void *ctx;
+    double us[MAXREPS];
+} timed;
+
+/*
+ * Time the callables interleaved (so that all see the same machine): each
+ * round calls every callable `mult` times in turn, starting with a
+ * different one each round; a repetition is `rounds` rounds lasting about
+ * rep_secs.  With weighted = 0 every callable is called once per round;
+ * with weighted = 1 a cheap one is called often enough to run for about
+ * the same time as the others (up to 5 ms per round).  Fills t[j].us[rep]
+ * (CPU microseconds per call) for reps repetitions; returns the number of
+ * calls per repetition of t[0].
+ */
+static long time_interleaved_ex(timed *t, int n, int reps, double rep_secs, int weighted)
+{
+    double cost[64], round_us = 0.0, cmax = 0.0;
+    long mult[64], rounds, it;
+    int j, rep;
+    if (n > 64)
+        die("too many callables", NULL);
+    for (j = 0; j < n; j++) {
+        long b = calibrate(t[j].f, t[j].ctx, 0.02);
+        cost[j] = batch_us(t[j].f, t[j].ctx, b);
+        cmax = fmax(cmax, cost[j]);
+    }
+    for (j = 0; j < n; j++) {
+        double target = fmin(cmax, 5000.0);
+        mult[j] = weighted && cost[j] < target ? (long)(target / cost[j]) : 1;
+        round_us += (double)mult[j] * cost[j];
+    }
+    rounds = (long)(rep_secs / (round_us * 1e-6));
+    if (rounds < 3)
+        rounds = 3;
+    for (rep = 0; rep < reps; rep++) {
+        double acc[64] = { 0 };
+        for (it = 0; it < rounds; it++) {
+            int q;
+            for (q = 0; q < n; q++) { /* rotate the order: no callable always follows another */
+                double c0;
+                long k;
+                j = (int)((it + q) % n);
+                c0 = cpu_now();
+                for (k = 0; k < mult[j]; k++)
+                    t[j].f(t[j].ctx);
+                acc[j] += cpu_now() - c0;
+            }
+        }
+        for (j = 0; j < n; j++)
+            t[j].us[rep] = acc[j] / (double)(rounds * mult[j]) * 1e6;
+    }
+    return rounds * mult[0];
+}
+
+static long time_interleaved(timed *t, int n)
+{
+    return time_interleaved_ex(t, n, opt.reps, opt.min_time * 5, 0);
+}
+
+static double median_ratio(const timed *a, const timed *b)
+{
+    double r[MAXREPS];
+    int rep;
+    for (rep = 0; rep < opt.reps; rep++)
+        r[rep] = a->us[rep] / b->us[rep];
+    return median(r, opt.reps);
+}
+
+static void bench_single(const ss_model *m8)
+{
+    ss_model *m4 = with_solver(m8, SS_SOLVER_RK4, 0);
+    ss_sim_workspace *ws = ss_sim_workspace_new();
+    floor_ws *fg = NULL, *fr = NULL;
+    size_t nout = 0;
+    double *outg = NULL, *outr = NULL;
+    sim_ctx c8 = { m8, NULL }, c8w = { m8, ws }, c4 = { m4, NULL };
+    floor_ctx cg = { NULL, NULL }, cr = { NULL, NULL };
+    timed t[5] = {
+        { "rk8pd", run_sim, &c8, { 0 } },
+        { "rk8pd-ws", run_sim, &c8w, { 0 } },
+        { "rk4", run_sim, &c4, { 0 } },
+        { "floor-gsl", run_floor, &cg, { 0 } },
+        { "floor-rk4", run_floor, &cr, { 0 } },
+    };
+    char b1[48], b2[48];
+    long iters;
+
+    if (!ws)
+        die("out of memory", NULL);
+    g_fp_ok = floor_params_from_model(&g_fp, m8, g_fp_why, sizeof g_fp_why) == 0;
+    if (g_fp_ok) {
+        fg = floor_new(&g_fp, 0, m8->solver.h);
+        fr = floor_new(&g_fp, 1, m4->solver.h);
+        nout = fg ? floor_nout(fg) : 0;
+        outg = calloc(nout * FLOOR_DIM + 1, sizeof(double));
+        outr = calloc(nout * FLOOR_DIM + 1, sizeof(double));
+        if (!fg || !fr || !outg || !outr)
+            die("out of memory", NULL);
+        cg.w = fg;
+        cg.out = outg;
+        cr.w = fr;
+        cr.out = outr;
+    }
+    fprintf(stderr, "single runs (%d repetitions)...\n", opt.reps);
+    iters = time_interleaved(t, g_fp_ok ? 5 : 3);
+    g_sim_us = median(t[0].us, opt.reps);
+
+    add_row("flagship, default solver (rk8pd, rtol 1e-8, atol 1e-10), ss_sim_run",
+            fmt_num(b1, sizeof b1, g_sim_us, "µs/run"), "",
+            "CPU time; %ld runs per repetition, interleaved one by one with the rows below", iters);
+    add_row("flagship, default solver, ss_sim_run_ws (reused workspace)",
+            fmt_num(b1, sizeof b1, median(t[1].us, opt.reps), "µs/run"), "", "same");
+    if (g_fp_ok) {
+        ss_result *r8 = run_once(m8), *r4 = run_once(m4);
+        floor_run(fg, outg);
+        floor_run(fr, outr);
+        snprintf(b2, sizeof b2, "%.2f× floor", median_ratio(&t[0], &t[3]));
+        add_row("floor: hand-written C, gsl_odeiv2 rk8pd directly",
+                fmt_num(b1, sizeof b1, median(t[3].us, opt.reps), "µs/run"), b2,
+                "ratio = ss_sim_run / floor (target ≤ 1.5; with ss_sim_run_ws %.2f×); "
+                "max dev from stratsim %.1e", median_ratio(&t[1], &t[3]),
+                cmp_floor(outg, nout, r8, g_fp.potential));
+        add_row("flagship, fixed-step RK4 (h = 1/128), ss_sim_run",
+                fmt_num(b1, sizeof b1, median(t[2].us, opt.reps), "µs/run"), "", "same");
+        snprintf(b2, sizeof b2, "%.2f× floor", median_ratio(&t[2], &t[4]));
+        add_row("floor: hand-written C RK4 loop (h = 1/128)",
+                fmt_num(b1, sizeof b1, median(t[4].us, opt.reps), "µs/run"), b2,
+                "ratio = stratsim RK4 / floor (target ≤ 1.3); max dev from stratsim %.1e",
+                cmp_floor(outr, nout, r4, g_fp.potential));
+        ss_result_free(r8);
+        ss_result_free(r4);
+    } else {
+        add_row("flagship, fixed-step RK4 (h = 1/128), ss_sim_run",
+                fmt_num(b1, sizeof b1, median(t[2].us, opt.reps), "µs/run"), "", "same");
+        add_row("floors (hand-written C)", "n/a", "", "%s", g_fp_why);
+    }
+    free(outg);
+    free(outr);
+    floor_free(fg);
+    floor_free(fr);
+    ss_sim_workspace_free(ws);
+    ss_model_free(m4);
+}
+
+/* ------------------------------------------------------------- SciPy */
+
+static void bench_scipy(const ss_model *m8)
+{
+    char cmd[1200], line[8192], b1[48], b2[48], pfile[] = "/tmp/stratsim-bench-params-XXXXXX";
+    double us = NAN, st[FLOOR_DIM], d = NAN, c_before, c_after;
+    char ver[64] = "?";
+    const char *what = "same model in Python, SciPy solve_ivp DOP853 (rtol 1e-8, atol 1e-10)";
+    int got_state = 0, fd;
+    FILE *p, *pf;
+    sim_ctx c8 = { m8, NULL };
+    long n;
+
+    fprintf(stderr, "SciPy (%s %s)...\n", opt.python, opt.scipy);
+    if (!g_fp_ok) {
+        add_row(what, "n/a", "", "%s", g_fp_why);
+        return;
+    }
+    if (access(opt.python, X_OK) != 0) {
+        add_row(what, "n/a", "", "%s not found", opt.python);
+        return;
+    }
+    fd = mkstemp(pfile);
+    pf = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!pf)
+        die("mkstemp", NULL);
+    floor_params_write_json(pf, &g_fp);
+    if (fclose(pf))
+        die("write", NULL);
+    n = calibrate(run_sim, &c8, opt.min_time);
+    c_before = batch_us(run_sim, &c8, n);
+    snprintf(cmd, sizeof cmd, "'%s' '%s' --params '%s' --reps %d --runs %d", opt.python, opt.scipy,
+             pfile, opt.reps, opt.quick ? 1 : 3);
+    p = popen(cmd, "r");
+    if (!p) {
+        unlink(pfile);
+        add_row(what, "n/a", "", "cannot run %s", opt.python);
+        return;
+    }
+    while (fgets(line, sizeof line, p)) {
+        if (strncmp(line, "scipy_us_per_run ", 17) == 0) {
+            us = strtod(line + 17, NULL);
+        } else if (strncmp(line, "scipy_version ", 14) == 0) {
+            snprintf(ver, sizeof ver, "%.*s", (int)strcspn(line + 14, "\n"), line + 14);
+        } else if (strncmp(line, "state ", 6) == 0) {
+            char *s = line + 6, *e;
+            int j;
+            for (j = 0; j < FLOOR_DIM; j++, s = e) {
+                st[j] = strtod(s, &e);
+                if (e == s)
+                    break;
+            }
+            got_state = j == FLOOR_DIM;
+        }
+    }
+    unlink(pfile);
+    if (pclose(p) != 0 || !isfinite(us)) {
+        add_row(what, "n/a", "", "the script failed (is python3-scipy installed?)");
+        return;
+    }
+    c_after = batch_us(run_sim, &c8, n);
+    if (got_state) {
+        ss_result *r = run_once(m8);
+        d = cmp_state(st, r, r->nt - 1, g_fp.potential);
+        ss_result_free(r);
+    }
+    {
+        double cs[3] = { c_before, c_after, isfinite(g_sim_us) ? g_sim_us : c_after };
+        double c = median(cs, 3);
+        snprintf(b2, sizeof b2, "%.0f× slower", us / c);
+        add_row(what, fmt_num(b1, sizeof b1, us, "µs/run"), b2,
+                "SciPy %s, CPU time; ratio = SciPy / ss_sim_run (target ≥ 100; stratsim %.1f µs/run, "
+                "median of the single-run figure and batches just before and after); "
+                "max dev of the final state from stratsim %.1e", ver, c, d);
+    }
+}
+
+/* ------------------------------------------------------- Monte Carlo */
+
+static void mc_params(ss_mc_param *P)
+{
+    ss_err e = { 0 };
+    double a[2];
+    P[0].path = "segments.public.growth";
+    a[0] = 0.20; a[1] = 0.03;
+    if (ss_dist_make(&P[0].dist, SS_DIST_NORMAL, a, 2, NULL, &e))
+        die("dist", &e);
+    P[1].path = "providers.alibaba.reinvest";
+    a[0] = 0.15; a[1] = 0.30;
+    if (ss_dist_make(&P[1].dist, SS_DIST_UNIFORM, a, 2, NULL, &e))
+        die("dist", &e);
+    P[2].path = "segments.ai.bass.q";
+    a[0] = 0.4; a[1] = 0.6;
+    if (ss_dist_make(&P[2].dist, SS_DIST_UNIFORM, a, 2, NULL, &e))
+        die("dist", &e);
+}
+
+/* CPU seconds of the whole process (user + system). */
+static double proc_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
+/* CPU seconds per wall second of the last mc_rate/sim_rate: how many cores it got. */
+static double g_util;
+/* > 0: two simulation threads got less than 1.7 CPUs (others used the machine). */
+static double g_busy;
+
+/* Runs per second of one Monte Carlo. */
+static double mc_rate(const ss_model *m, uint64_t runs, unsigned threads)
+{
+    ss_mc_param P[3];
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_result *res = NULL;
+    ss_err e = { 0 };
+    double t, c;
+    mc_params(P);
+    o.runs = runs;
+    o.threads = threads;
+    o.seed = 20231112;
+    c = proc_cpu();
+    t = now();
+    if (ss_mc_run(&res, m, P, 3, NULL, 0, &o, &e))
+        die("Monte Carlo", &e);
+    t = now() - t;
+    g_util = (proc_cpu() - c) / t;
+    ss_mc_result_free(res);
+    return (double)runs / t;
+}
+
+static void bench_mc_one(const ss_model *m, const char *label, uint64_t runs)
+{
+    double r1[MAXREPS], r2[MAXREPS], sp[MAXREPS], u1[MAXREPS], u2[MAXREPS];
+    char b1[48], b2[48], what[96];
+    int rep;
+    mc_rate(m, 256, 2); /* warm-up */
+    for (rep = 0; rep < opt.reps; rep++) {
+        r1[rep] = mc_rate(m, runs, 1);
+        u1[rep] = g_util;
+        r2[rep] = mc_rate(m, runs, 2);
+        u2[rep] = g_util;
+        sp[rep] = r2[rep] / r1[rep];
+    }
+    snprintf(what, sizeof what, "Monte Carlo, 1 thread, %s", label);
+    add_row(what, fmt_num(b1, sizeof b1, median(r1, opt.reps), "runs/s"), "",
+            "wall clock; %llu runs per measurement, 3 uncertain parameters; the process used "
+            "%.2f CPUs (worker + merging thread)", (unsigned long long)runs, median(u1, opt.reps));
+    snprintf(what, sizeof what, "Monte Carlo, 2 threads, %s", label);
+    snprintf(b2, sizeof b2, "%.2f× speed-up", median(sp, opt.reps));
+    add_row(what, fmt_num(b1, sizeof b1, median(r2, opt.reps), "runs/s"), b2,
+            "targets: speed-up ≥ 1.8, ≥ 20000 runs/s; the process used %.2f CPUs",
+            median(u2, opt.reps));
+}
+
+/* Simulation only: `threads` threads each running the model with its own workspace. */
+typedef struct sim_thr {
+    const ss_model *m;
+    long runs;
+} sim_thr;
+
+static void *sim_thread(void *p)
+{
+    sim_thr *a = p;
+    ss_sim_workspace *ws = ss_sim_workspace_new();
+    sim_ctx c = { a->m, ws };
+    long i;
+    if (!ws)
+        die("out of memory", NULL);
+    for (i = 0; i < a->runs; i++)
+        run_sim(&c);
+    ss_sim_workspace_free(ws);
+    return NULL;
+}
+
+static double sim_rate(const ss_model *m, unsigned threads, long runs)
+{
+    pthread_t th[8];
+    sim_thr a = { m, runs };
+    double c = proc_cpu(), t = now();
+    unsigned i;
+    for (i = 0; i < threads; i++)
+        if (pthread_create(&th[i], NULL, sim_thread, &a))
+            die("pthread_create", NULL);
+    for (i = 0; i < threads; i++)
+        pthread_join(th[i], NULL);
+    t = now() - t;
+    g_util = (proc_cpu() - c) / t;
+    return (double)threads * (double)runs / t;
+}
+
+static void bench_sim_threads(const ss_model *m, const char *label)
+{
+    double r1[MAXREPS], r2[MAXREPS], sp[MAXREPS], u2[MAXREPS];
+    char b1[48], b2[48], what[128];
+    sim_ctx c = { m, NULL };
+    long n = calibrate(run_sim, &c, opt.min_time);
+    int rep;
+    for (rep = 0; rep < opt.reps; rep++) {
+        r1[rep] = sim_rate(m, 1, n);
+        r2[rep] = sim_rate(m, 2, n);
+        u2[rep] = g_util;
+        sp[rep] = r2[rep] / r1[rep];
+    }
+    if (median(u2, opt.reps) < 1.7)
+        g_busy = fmax(g_busy, 2.0 - median(u2, opt.reps));
+    snprintf(what, sizeof what, "simulation only (no Monte Carlo layer), 2 threads, %s", label);
+    snprintf(b2, sizeof b2, "%.2f× speed-up", median(sp, opt.reps));
+    add_row(what, fmt_num(b1, sizeof b1, median(r2, opt.reps), "runs/s"), b2,
+            "ss_sim_run_ws in 2 pthreads, %ld runs each, wall clock; 1 thread: %.0f runs/s; "
+            "used %.2f CPUs; the ceiling for Monte Carlo", n, median(r1, opt.reps), median(u2, opt.reps));
+}
+
+static void bench_mc(const ss_model *m8)
+{
+    ss_model *mf = with_solver(m8, SS_SOLVER_RK4, 1.0 / 16);
+    ss_result *ref = run_once(m8), *fast = run_once(mf);
+    uint64_t runs = opt.quick ? 512 : 2048;
+    fprintf(stderr, "Monte Carlo throughput...\n");
+    bench_mc_one(m8, "rk8pd rtol 1e-8", runs);
+    bench_mc_one(mf, "RK4 h = 1/16", runs * 2);
+    g_busy = 0.0;
+    bench_sim_threads(m8, "rk8pd rtol 1e-8");
+    bench_sim_threads(mf, "RK4 h = 1/16");
+    {
+        ss_model *mq = with_solver(m8, SS_SOLVER_RK4, 1.0 / 4);
+        ss_result *q = run_once(mq);
+        bench_sim_threads(mq, "RK4 h = 1/4");
+        add_row("  accuracy of RK4 h = 1/4 vs rk8pd rtol 1e-8", "", "",
+                "max over every output of |Δ| / max(1, |ref|): %.1e", cmp_results(q, ref));
+        ss_result_free(q);
+        ss_model_free(mq);
+    }
+    add_row("  accuracy of RK4 h = 1/16 vs rk8pd rtol 1e-8", "", "",
+            "max over every output of |Δ| / max(1, |ref|): %.1e", cmp_results(fast, ref));
+    if (g_busy > 0.0)
+        add_row("WARNING: the machine was busy", "", "", "two simulation threads got only %.2f CPUs: "
+                "other processes used the cores, so the runs/s and speed-up rows above understate "
+                "what 2 free cores give; re-run `make bench` on an idle machine", 2.0 - g_busy);
+    ss_result_free(ref);
+    ss_result_free(fast);
+    ss_model_free(mf);
+}
+
+/* Child process: one Monte Carlo, then print the figures. */
+static int mc_child(uint64_t runs, unsigned threads, int fast)
+{
+    ss_model *m8 = load_flagship(), *m = fast ? with_solver(m8, SS_SOLVER_RK4, 1.0 / 16) : m8;
+    double rate = mc_rate(m, runs, threads);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("rate %.1f maxrss_kb %ld\n", rate, ru.ru_maxrss);
+    return 0;
+}
+
+static void bench_rss(void)
+{
+    double sizes[3] = { 1e4, 1e5, 1e6 }, kb[3] = { NAN, NAN, NAN }, rate[3] = { NAN, NAN, NAN };
+    double lo = INFINITY, hi = 0;
+    char b1[48], what[96];
+    int s;
+    fprintf(stderr, "Monte Carlo peak memory (child processes)...\n");
+    for (s = 0; s < 3; s++) {
+        char runs[32], line[256];
+        int fd[2], status;
+        pid_t pid;
+        struct rusage ru;
+        FILE *f;
+        if (sizes[s] > opt.rss_max)
+            continue;
+        snprintf(runs, sizeof runs, "%.0f", sizes[s]);
+        if (pipe(fd))
+            die("pipe", NULL);
+        pid = fork();
+        if (pid < 0)
+            die("fork", NULL);
+        if (pid == 0) {
+            dup2(fd[1], 1);
+            close(fd[0]);
+            close(fd[1]);
+            execl(opt.self, opt.self, "--mc-child", runs, "2", "fast", "--scenario", opt.scenario,
+                  (char *)NULL);
+            _exit(127);
+        }
+        close(fd[1]);
+        f = fdopen(fd[0], "r");
+        while (f && fgets(line, sizeof line, f)) {
+            double r;
+            long k;
+            if (sscanf(line, "rate %lf maxrss_kb %ld", &r, &k) == 2)
+                rate[s] = r;
+        }
+        if (f)
+            fclose(f);
+        if (wait4(pid, &status, 0, &ru) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            add_row("Monte Carlo peak RSS", "failed", "", "child for %s runs failed", runs);
+            continue;
+        }
+        kb[s] = (double)ru.ru_maxrss;
+        lo = fmin(lo, kb[s]);
+        hi = fmax(hi, kb[s]);
+        snprintf(what, sizeof what, "Monte Carlo peak RSS, %s runs", runs);
+        add_row(what, fmt_num(b1, sizeof b1, kb[s] / 1024.0, "MiB"), "",
+                "RK4 h = 1/16, 2 threads, 3 parameters; %.0f runs/s; ru_maxrss of the child", rate[s]);
+    }
+    if (hi > 0) {
+        char b2[48];
+        snprintf(b2, sizeof b2, "+%.1f%%", (hi / lo - 1.0) * 100.0);
+        add_row("Monte Carlo peak RSS, largest / smallest", "", b2, "target ≤ +10%%");
+    }
+}
+
+/* ------------------------------------------------------- model size */
+
+static char *xstrdup(const char *s)
+{
+    char *d = malloc(strlen(s) + 1);
+    if (!d)
+        die("out of memory", NULL);
+    return strcpy(d, s);
+}
+
+/*
+ * A synthetic model of N providers and K segments on the flagship's time
+ * grid: uneven shares, learning in every segment, a price cut of the odd
+ * providers (linear schedules), a reinvestment build-out of provider 1
+ * (steps), an outage and a `set` of provider 0: the flagship's features.
+ * Every segment has the same features, so the mix of work does not change
+ * with the size.
+ */
+static ss_model *synthetic(size_t N, size_t K)
+{
+    ss_model *m = ss_model_new(K, N);
+    ss_err e = { 0 };
+    ss_event ev;
+    char buf[32];
+    size_t i, k;
+    double pt[2] = { 2022.0, 2022.5 }, pv[2] = { 1.0, 0.85 };
+    double rt[3] = { 2021.75, 2022.0, 2024.0 }, rv[3] = { 0.2, 0.35, 0.2 };
+    if (!m)
+        die("out of memory", NULL);
+    free(m->name);
+    m->name = xstrdup("synthetic");
+    m->t0 = 2021.75;
+    m->t1 = 2030.0;
+    m->step = 0.25;
+    m->epoch = 0.25;
+    m->discount_rate = 0.08;
+    for (k = 0; k < K; k++) {
+        ss_segment *s = &m->seg[k];
+        snprintf(buf, sizeof buf, "s%zu", k + 1);
+        s->id = xstrdup(buf);
+        s->size = 50.0 + 20.0 * (double)k;
+        ss_schedule_set_const(&s->growth, 0.05 + 0.02 * (double)(k % 5));
+        s->tau = 1.0 + 0.5 * (double)(k % 3);
+        s->beta_capability = 0.5;
+        s->beta_price = 2.0;
+        s->learning = 0.1;
+        s->depreciation = 0.25;
+    }
+    for (i = 0; i < N; i++) {
+        ss_provider *p = &m->prov[i];
+        snprintf(buf, sizeof buf, "p%zu", i + 1);
+        p->id = xstrdup(buf);
+        for (k = 0; k < K; k++) {
+            size_t j;
+            double sum = 0.0;
+            for (j = 0; j < N; j++)
+                sum += 1.0 + (double)((j + k) % 4);
+            p->share[k] = (1.0 + (double)((i + k) % 4)) / sum;
+            p->margin[k] = 0.2 + 0.05 * (double)(k % 3);
+            if (i % 2 == 1 &&
+                ss_schedule_set_knots(&p->price[k], SS_SCHED_LINEAR, 2, pt, pv, "price", &e))
+                die("schedule", &e);
+        }
+        if (i == 1 && ss_schedule_set_knots(&p->reinvest, SS_SCHED_STEPS, 3, rt, rv, "reinvest", &e))
+            die("schedule", &e);
+    }
+    memset(&ev, 0, sizeof ev);
+    ev.t = 2023.863;
+    ev.kind = SS_EV_OUTAGE;
+    ev.provider = 0;
+    ev.segment = -1;
+    ev.amount = 0.05;
+    if (ss_model_add_event(m, &ev, &e))
+        die("event", &e);
+    ev.t = 2023.87;
+    ev.kind = SS_EV_SET;
+    ev.field = SS_FIELD_REINVEST;
+    ev.amount = 0.3;
+    if (ss_model_add_event(m, &ev, &e))
+        die("event", &e);
+    if (ss_model_resolve(m, &e))
+        die("synthetic model", &e);
+    return m;
+}
+
+/*
+ * Least squares t = a + b N + c K + d N K (GSL): linear growth means the fit
+ * explains every point (small residuals); a superlinear cost would not fit.
+ */
+static void fit_row(const char *label, double (*xs)[2], const double *t, size_t n)
+{
+    gsl_matrix *X = gsl_matrix_alloc(n, 4), *cov = gsl_matrix_alloc(4, 4);
+    gsl_vector *y = gsl_vector_alloc(n), *w = gsl_vector_alloc(n), *c = gsl_vector_alloc(4);
+    gsl_multifit_linear_workspace *ws = gsl_multifit_linear_alloc(n, 4);
+    double chisq, worst = 0.0;
+    char what[96], b2[64];
+    size_t i;
+    if (!X || !cov || !y || !w || !c || !ws)
+        die("out of memory", NULL);
+    for (i = 0; i < n; i++) {
+        gsl_matrix_set(X, i, 0, 1.0);
+        gsl_matrix_set(X, i, 1, xs[i][0]);
+        gsl_matrix_set(X, i, 2, xs[i][1]);
+        gsl_matrix_set(X, i, 3, xs[i][0] * xs[i][1]);
+        gsl_vector_set(y, i, t[i]);
+        gsl_vector_set(w, i, 1.0 / (t[i] * t[i])); /* relative residuals */
+    }
+    gsl_multifit_wlinear(X, w, y, c, cov, &chisq, ws);
+    for (i = 0; i < n; i++) {
+        double f = gsl_vector_get(c, 0) + gsl_vector_get(c, 1) * xs[i][0] +
+                   gsl_vector_get(c, 2) * xs[i][1] + gsl_vector_get(c, 3) * xs[i][0] * xs[i][1];
+        worst = fmax(worst, fabs(f - t[i]) / t[i]);
+    }
+    snprintf(what, sizeof what, "cost model µs/run = a + b·N + c·K + d·N·K, %s", label);
+    snprintf(b2, sizeof b2, "max residual %.1f%%", 100.0 * worst);
+    add_row(what, "", b2, "a = %.1f, b = %.2f, c = %.2f, d = %.2f µs (weighted least squares over the %zu sizes)",
+            gsl_vector_get(c, 0), gsl_vector_get(c, 1), gsl_vector_get(c, 2), gsl_vector_get(c, 3), n);
+    gsl_multifit_linear_free(ws);
+    gsl_matrix_free(X);
+    gsl_matrix_free(cov);
+    gsl_vector_free(y);
+    gsl_vector_free(w);
+    gsl_vector_free(c);
+}
+
+static void bench_scale(void)
+{
+    enum { NA = 5, NB = 4, NPTS = NA * NB };
+    static const size_t Ns[NA] = { 2, 5, 10, 20, 50 }, Ks[NB] = { 1, 2, 5, 10 };
+    ss_model *m8[NPTS], *m4[NPTS];
+    sim_ctx c8[NPTS], c4[NPTS];
+    timed t[2 * NPTS];
+    double xs[NPTS][2], t8[NPTS], t4[NPTS];
+    double lo8 = INFINITY, hi8 = 0, lo4 = INFINITY, hi4 = 0;
+    int reps = opt.reps < 5 ? opt.reps : 5;
+    size_t a, b, q;
+    fprintf(stderr, "model size (%d repetitions, all sizes interleaved)...\n", reps);
+    memset(t, 0, sizeof t);
+    for (a = 0; a < NA; a++) {
+        for (b = 0; b < NB; b++) {
+            q = a * NB + b;
+            m8[q] = synthetic(Ns[a], Ks[b]);
+            m4[q] = with_solver(m8[q], SS_SOLVER_RK4, 0);
+            c8[q].m = m8[q];
+            c8[q].ws = NULL;
+            c4[q].m = m4[q];
+            c4[q].ws = NULL;
+            t[2 * q].f = run_sim;
+            t[2 * q].ctx = &c8[q];
+            t[2 * q + 1].f = run_sim;
+            t[2 * q + 1].ctx = &c4[q];
+        }
+    }
+    time_interleaved_ex(t, 2 * NPTS, reps, opt.quick ? 1.0 : 2.0, 1);
+    for (a = 0; a < NA; a++) {
+        for (b = 0; b < NB; b++) {
+            size_t N = Ns[a], K = Ks[b];
+            double x8, x4, nk = (double)(N * K);
+            char what[96], b1[48], b2[48];
+            q = a * NB + b;
+            x8 = median(t[2 * q].us, reps);
+            x4 = median(t[2 * q + 1].us, reps);
+            xs[q][0] = (double)N;
+            xs[q][1] = (double)K;
+            t8[q] = x8;
+            t4[q] = x4;
+            if (N * K >= 20) {
+                lo8 = fmin(lo8, x8 / nk); hi8 = fmax(hi8, x8 / nk);
+                lo4 = fmin(lo4, x4 / nk); hi4 = fmax(hi4, x4 / nk);
+            }
+            snprintf(what, sizeof what, "size N = %zu providers × K = %zu segments", N, K);
+            snprintf(b1, sizeof b1, "%.1f µs/run", x8);
+            snprintf(b2, sizeof b2, "%.3f µs/(run·NK)", x8 / nk);
+            add_row(what, b1, b2, "rk8pd; RK4 h = 1/128: %.1f µs/run, %.3f µs/(run·NK)", x4, x4 / nk);
+            ss_model_free(m8[q]);
+            ss_model_free(m4[q]);
+        }
+    }
+    {
+        char b2[64];
+        snprintf(b2, sizeof b2, "%.2f× (RK4 %.2f×)", hi8 / lo8, hi4 / lo4);
+        add_row("µs/(run·NK) spread, largest / smallest, N·K ≥ 20", "", b2,
+                "1.0 would be pure N·K cost; per-provider and per-segment terms and the per-run "
+                "overhead weigh more in small models");
+        fit_row("rk8pd", xs, t8, NPTS);
+        fit_row("RK4 h = 1/128", xs, t4, NPTS);
+    }
+}
+
+/* ---------------------------------------------------------- the Lua cost */
+
+#ifndef BENCH_NO_LUA_HOOKS
+/*
+ * Variants of the flagship written next to a copy of it in a temporary
+ * directory (stratsim.include resolves relative to the including file):
+ * a policy that reads the state every quarter and cuts Alibaba's public
+ * price at 2024.0, the same cut as a `set` event, and two derived metrics.
+ */
+static const char *const lua_variants[][2] = {
+    { "bench_events.lua",
+      "return stratsim.include('ai_public_first.lua'):with{ name = 'bench_events',\n"
+      "  events = { { t = 2024.0, kind = 'set', provider = 'alibaba', field = 'price',\n"
+      "               value = { public = 0.95 } } } }\n" },
+    { "bench_policy.lua",
+      "return stratsim.include('ai_public_first.lua'):with{ name = 'bench_policy',\n"
+      "  policy = function(view)\n"
+      "    if view.t == 2024.0 and view:share('alibaba', 'public') > 0 then\n"
+      "      view:set('alibaba', 'price', { public = 0.95 })\n"
+      "    end\n"
+      "  end }\n" },
+    { "bench_outputs.lua",
+      "return stratsim.include('ai_public_first.lua'):with{ name = 'bench_outputs',\n"
+      "  outputs = {\n"
+      "    alibaba_total_share = function(view)\n"
+      "      return view:revenue('alibaba') / (view:size('public') + view:size('private') + view:size('ai'))\n"
+      "    end,\n"
+      "    alibaba_public_margin = function(view) return view:margin('alibaba', 'public') end } }\n" },
+};
+
+typedef struct lua_ctx {
+    ss_script *s;
+    ss_model *m;
+    ss_run_opts ro;
+} lua_ctx;
+
+static int run_lua(void *p)
+{
+    lua_ctx *c = p;
+    ss_result *r = NULL;
+    ss_err e = { 0 };
+    if (ss_sim_run(&r, c->m, &c->ro, &e))
+        die("run", &e);
+    ss_result_free(r);
+    return 0;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    FILE *a = fopen(from, "rb"), *b = a ? fopen(to, "wb") : NULL;
+    char buf[8192];
+    size_t n;
+    int ok = a && b;
+    while (ok && (n = fread(buf, 1, sizeof buf, a)) > 0)
+        ok = fwrite(buf, 1, n, b) == n;
+    if (a)
+        fclose(a);
+    if (b && fclose(b))
+        ok = 0;
+    return ok ? 0 : -1;
+}
+
+static int variant_load(lua_ctx *c, const char *dir, const char *file)
+{
+    char path[1024];
+    ss_err e = { 0 };
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (ss_script_open(&c->s, NULL, &e) || ss_script_load(c->s, path, NULL, 0, &e) ||
+        ss_script_count(c->s) < 1 || ss_script_run_opts(c->s, 0, &c->ro, &e)) {
+        fprintf(stderr, "  %s: %s\n", file, e.msg);
+        return -1;
+    }
+    c->m = ss_script_model(c->s, 0);
+    return 0;
+}
+
+static void bench_lua(void)
+{
+    char dir[] = "/tmp/stratsim-bench-XXXXXX", src[1024], dst[1024], b1[48], b2[48];
+    const char *sdir_end = strrchr(opt.scenario, '/');
+    lua_ctx c[4];
+    const char *files[4] = { NULL, "bench_events.lua", "bench_policy.lua", "bench_outputs.lua" };
+    double us[4][MAXREPS], rp[MAXREPS], ro[MAXREPS];
+    int ok = 1, j, rep;
+    long n;
+    ss_result *ra = NULL, *rb = NULL;
+    ss_err e = { 0 };
+
+    fprintf(stderr, "cost of Lua (policy, derived metrics)...\n");
+    memset(c, 0, sizeof c);
+    if (!mkdtemp(dir))
+        die("mkdtemp", NULL);
+    /* copy the scenario directory's .lua files (the flagship includes baseline.lua) */
+    {
+        char sdir[720];
+        DIR *d;
+        struct dirent *de;
+        snprintf(sdir, sizeof sdir, "%.*s", sdir_end ? (int)(sdir_end - opt.scenario) : 1,
+                 sdir_end ? opt.scenario : ".");
+        d = opendir(sdir);
+        while (d && ok && (de = readdir(d))) {
+            size_t len = strlen(de->d_name);
+            if (len < 5 || strcmp(de->d_name + len - 4, ".lua") != 0)
+                continue;
+            snprintf(src, sizeof src, "%.700s/%.255s", sdir, de->d_name);
+            snprintf(dst, sizeof dst, "%s/%s", dir, de->d_name);
+            if (copy_file(src, dst))
+                ok = 0;
+        }
+        if (!d)
+            ok = 0;
+        else
+            closedir(d);
+    }
+    for (j = 0; ok && j < 3; j++) {
+        FILE *f;
+        snprintf(dst, sizeof dst, "%s/%s", dir, lua_variants[j][0]);
+        f = fopen(dst, "w");
+        if (!f || fputs(lua_variants[j][1], f) < 0 || fclose(f))
+            ok = 0;
+    }
+    snprintf(src, sizeof src, "%s", sdir_end ? sdir_end + 1 : opt.scenario);
+    files[0] = src;
+    for (j = 0; ok && j < 4; j++)
+        if (variant_load(&c[j], dir, files[j]))
+            ok = 0;
+    if (!ok) {
+        add_row("cost of Lua: policy-driven vs the same scenario with events", "n/a", "",
+                "could not load the variants (see above)");
+    } else {
+        /* the policy and the event must give the same result */
+        if (ss_sim_run(&ra, c[1].m, &c[1].ro, &e) || ss_sim_run(&rb, c[2].m, &c[2].ro, &e))
+            die("run", &e);
+        n = calibrate(run_lua, &c[2], opt.min_time / 4);
+        for (rep = 0; rep < opt.reps; rep++) {
+            double acc[4] = { 0 };
+            long it;
+            for (it = 0; it < n; it++) {
+                int q;
+                for (q = 0; q < 4; q++) {
+                    double c0;
+                    j = (int)((it + q) % 4);
+                    c0 = cpu_now();
+                    run_lua(&c[j]);
+                    acc[j] += cpu_now() - c0;
+                }
+            }
+            for (j = 0; j < 4; j++)
+                us[j][rep] = acc[j] / (double)n * 1e6;
+            rp[rep] = us[2][rep] / us[1][rep];
+            ro[rep] = us[3][rep] / us[0][rep];
+        }
+        snprintf(b2, sizeof b2, "%.2f× events", median(rp, opt.reps));
+        add_row("cost of Lua: policy (reads the state every quarter, one view:set)",
+                fmt_num(b1, sizeof b1, median(us[2], opt.reps), "µs/run"), b2,
+                "vs the same price cut as a `set` event: %.1f µs/run; results differ by %.1e",
+                median(us[1], opt.reps), cmp_results(ra, rb));
+        snprintf(b2, sizeof b2, "%.2f× none", median(ro, opt.reps));
+        add_row("cost of Lua: two derived metrics (outputs)",
+                fmt_num(b1, sizeof b1, median(us[3], opt.reps), "µs/run"), b2,
+                "vs the flagship without outputs: %.1f µs/run (no policy, no outputs: no Lua calls)",
+                median(us[0], opt.reps));
+    }
+    ss_result_free(ra);
+    ss_result_free(rb);
+    for (j = 0; j < 4; j++)
+        ss_script_close(c[j].s);
+    {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+            if (de->d_name[0] == '.')
+                continue;
+            snprintf(dst, sizeof dst, "%s/%s", dir, de->d_name);
+            unlink(dst);
+        }
+        if (d)
+            closedir(d);
+        rmdir(dir);
+    }
+}
+#else
+static void bench_lua(void)
+{
+    add_row("cost of Lua: policy-driven vs the same scenario with events", "n/a", "",
+            "n/a until policies land (built without the Lua policy layer)");
+    add_row("cost of Lua: derived metrics vs none", "n/a", "",
+            "n/a until policies land (built without the Lua policy layer)");
+}
+#endif
+
+/* ------------------------------------------------------------------ main */
+
+/* The 1-minute load average (other processes compete for the 2 cores). */
+static double loadavg(void)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double l = NAN;
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1)
+            l = NAN;
+        fclose(f);
+    }
+    return l;
+}
+
+static double g_load0;
+
+static void machine(void)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[256], model[160] = "?";
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) == 0) {
+            char *c = strchr(line, ':');
+            if (c)
+                snprintf(model, sizeof model, "%.*s", (int)strcspn(c + 2, "\n"), c + 2);
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    printf("Machine: %s, %ld online CPUs; GSL %s; compiler %s; stratsim %s\n", model,
+           sysconf(_SC_NPROCESSORS_ONLN), GSL_VERSION, __VERSION__, SS_VERSION);
+    printf("Each figure: median of %d repetitions; ratios: median of same-repetition ratios.\n",
+           opt.reps);
+    printf("Load average (1 min) at the start: %.2f, at the end: %.2f.\n\n", g_load0, loadavg());
+}
+
+static void usage(void)
+{
+    fputs("usage: stratsim-bench [--reps N] [--quick] [--scenario FILE] [--python EXE]\n"
+          "         [--scipy SCRIPT] [--no-scipy] [--no-mc] [--no-rss] [--no-scale]\n"
+          "         [--rss-max RUNS] [--min-time SECONDS]\n", stderr);
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    ss_model *m8;
+    int i;
+    ss_global_init();
+    opt.self = argv[0];
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--mc-child") == 0 && i + 3 < argc) {
+            uint64_t runs = (uint64_t)strtod(argv[i + 1], NULL);
+            unsigned th = (unsigned)atoi(argv[i + 2]);
+            int fast = strcmp(argv[i + 3], "fast") == 0;
+            int j;
+            for (j = i + 4; j + 1 < argc; j++)
+                if (strcmp(argv[j], "--scenario") == 0)
+                    opt.scenario = argv[j + 1];
+            return mc_child(runs, th, fast);
+        } else if (strcmp(a, "--reps") == 0 && i + 1 < argc) {
+            opt.reps = atoi(argv[++i]);
+        } else if (strcmp(a, "--quick") == 0) {
+            opt.quick = 1;
+            opt.reps = 3;
+            opt.min_time = 0.1;
+            opt.rss_max = 1e5;
+        } else if (strcmp(a, "--scenario") == 0 && i + 1 < argc) {
+            opt.scenario = argv[++i];
+        } else if (strcmp(a, "--python") == 0 && i + 1 < argc) {
+            opt.python = argv[++i];
+        } else if (strcmp(a, "--scipy") == 0 && i + 1 < argc) {
+            opt.scipy = argv[++i];
+        } else if (strcmp(a, "--no-scipy") == 0) {
+            opt.scipy_on = 0;
+        } else if (strcmp(a, "--no-mc") == 0) {
+            opt.mc_on = 0;
+        } else if (strcmp(a, "--no-rss") == 0) {
+            opt.rss_on = 0;
+        } else if (strcmp(a, "--no-scale") == 0) {
+            opt.scale_on = 0;
+        } else if (strcmp(a, "--rss-max") == 0 && i + 1 < argc) {
+            opt.rss_max = strtod(argv[++i], NULL);
+        } else if (strcmp(a, "--min-time") == 0 && i + 1 < argc) {
+            opt.min_time = strtod(argv[++i], NULL);
+        } else {
+            usage();
+        }
+    }
+    if (opt.reps < 1 || opt.reps > MAXREPS)
+        usage();
+    g_load0 = loadavg();
+    m8 = load_flagship();
+    bench_single(m8);
+    if (opt.scipy_on)
+        bench_scipy(m8);
+    if (opt.mc_on)
+        bench_mc(m8);
+    if (opt.rss_on)
+        bench_rss();
+    bench_lua();
+    if (opt.scale_on)
+        bench_scale();
+
+    machine();
+    printf("| measurement | value | ratio | notes |\n|---|---:|---:|---|\n");
+    for (i = 0; i < nrows; i++)
+        printf("| %s | %s | %s | %s |\n", rows[i].what, rows[i].value, rows[i].ratio, rows[i].note);
+    ss_model_free(m8);
+    ss_script_close(g_script);
+    return 0;
+}
