@@ -1,10 +1,16 @@
 # stratsim - build, test, install.
 #
 # Targets:
-#   all (default)  build $(BUILD)/stratsim and $(BUILD)/libstratsim.a
+#   all (default)  build $(BUILD)/stratsim, $(BUILD)/libstratsim.a and the Lua
+#                  module $(BUILD)/stratsim.so (require "stratsim")
 #   run            install missing dependencies, build, run the flagship scenario
+#   tour           the guided tour of the bundled story (writes out/tour/)
 #   test (check)   unit tests (cmocka), scenario and CLI tests
 #   asan           the whole test suite under AddressSanitizer + UBSan (build-asan/)
+#   tsan           the threaded Monte Carlo unit tests under ThreadSanitizer (build-tsan/)
+#   valgrind       unit tests + one scenario run under valgrind memcheck (zero errors/leaks)
+#   fuzz           each libFuzzer harness of tests/fuzz/ for FUZZ_SECONDS (build-fuzz/, clang)
+#   bench          the benchmark suite and its table (tests/bench/, docs/performance.md); not part of test
 #   install        install binary, headers, library and docs under $(DESTDIR)$(PREFIX)
 #   clean          remove the build directories
 #   echo           print the effective flags
@@ -17,6 +23,10 @@
 #   LUA_PC           pkg-config name of Lua 5.4 (default lua5.4)
 #   V=1              show full command lines
 #   FLAGSHIP         scenario run by `make run`
+#   FUZZ_SECONDS     seconds per harness for `make fuzz` (default 60); FUZZ_CC (clang-14)
+#   REPL=libedit|none  line editing, history and Tab completion of `stratsim
+#                    repl` (default libedit when pkg-config finds it; none:
+#                    plain prompts, no history file)
 
 PKG_CONFIG ?= pkg-config
 LUA_PC     ?= lua5.4
@@ -33,10 +43,16 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wformat=2 -Wundef -Wwrite-strings
 PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+REPL ?= $(if $(shell $(PKG_CONFIG) --exists libedit 2>/dev/null && echo y),libedit,none)
+ifeq ($(REPL),libedit)
 EDIT_CFLAGS := $(shell $(PKG_CONFIG) --cflags libedit 2>/dev/null)
 EDIT_LIBS   := $(shell $(PKG_CONFIG) --libs libedit 2>/dev/null)
-ifneq ($(EDIT_LIBS),)
+ifeq ($(EDIT_LIBS),)
+$(error REPL=libedit: pkg-config finds no libedit (install libedit-dev, or make REPL=none))
+endif
 EDIT_DEF := -DSS_HAVE_LIBEDIT=1
+else ifneq ($(REPL),none)
+$(error REPL must be libedit or none, not '$(REPL)')
 endif
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
@@ -70,9 +86,10 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libstratsim.a
 BIN      := $(BUILD)/stratsim
+SO       := $(BUILD)/stratsim.so
 
-.PHONY: all run test check asan install clean echo deps unit clitest
-all: $(BIN) $(LIB)
+.PHONY: tour all run test check asan install clean echo deps unit clitest
+all: $(BIN) $(LIB) $(SO)
 
 # Rebuild everything when the flags change (git's GIT-CFLAGS idea).
 $(BUILD)/cflags.stamp: FORCE | $(BUILD)
@@ -106,11 +123,32 @@ $(BUILD)/tests/test_lua_%: $(BUILD)/tests/test_lua_%.o $(LUA_OBJ) $(LIB)
 	@$(if $(Q),echo '  LD      $@')
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LUA_OBJ) $(LIB) $(LIBS) $(TEST_LIBS)
 
+# Allocation-failure injection wraps the allocator of stratsim's own code.
+OOM_WRAP := -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
+$(BUILD)/tests/test_lua_oom: $(BUILD)/tests/test_lua_oom.o $(LUA_OBJ) $(LIB)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(ALL_LDFLAGS) $(OOM_WRAP) -o $@ $< $(LUA_OBJ) $(LIB) $(LIBS) $(TEST_LIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@$(if $(Q),echo '  LD      $@')
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) $(TEST_LIBS)
 
 -include $(CORE_OBJ:.o=.d) $(LUA_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:%=%.d)
+
+# The Lua C module stratsim.so (`require "stratsim"` from lua5.4): the Lua
+# layer and the core compiled again as position-independent code in
+# $(BUILD)/pic/, exporting only luaopen_stratsim; the Lua API symbols come
+# from the host program, so Lua itself is not linked in.
+PIC_OBJ := $(CORE_SRC:%.c=$(BUILD)/pic/%.o) $(LUA_SRC:%.c=$(BUILD)/pic/%.o)
+SO_LIBS := $(shell $(PKG_CONFIG) --libs gsl libcjson 2>/dev/null) -lpthread -lm
+$(BUILD)/pic/%.o: %.c $(BUILD)/cflags.stamp
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  CC      $< (pic)')
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+$(SO): $(PIC_OBJ)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(ALL_LDFLAGS) -shared -o $@ $(PIC_OBJ) $(SO_LIBS)
+-include $(PIC_OBJ:.o=.d)
 
 deps:
 	$(Q)scripts/install-deps.sh --check-or-install
@@ -122,11 +160,16 @@ run: deps
 	$(Q)$(BIN) run $(FLAGSHIP) -o out/ai_public_first.csv >/dev/null && \
 	  echo "CSV written to out/ai_public_first.csv (sidecar out/ai_public_first.csv.json)"
 
+# The guided tour: calibration, strategies, Monte Carlo, sensitivity, charts in out/tour/.
+tour: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)STRATSIM=$(BIN) OUT=out/tour scripts/tour.sh
+
 unit: $(TEST_BIN)
 	$(Q)fail=0; for t in $(TEST_BIN); do \
 	  $$t || fail=1; done; test $$fail = 0
 
-clitest: $(BIN)
+clitest: $(BIN) $(SO)
 	$(Q)STRATSIM=$(abspath $(BIN)) tests/run_cli_tests.sh
 
 test: deps
@@ -138,12 +181,65 @@ asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
 	  SANITIZE=address,undefined,float-divide-by-zero CFLAGS='-O1 -g' test
 
+# ThreadSanitizer on the threaded Monte Carlo in build-tsan/: its unit tests
+# (determinism for 1..16 threads) and `stratsim mc` with 8 threads, each
+# with its own Lua state running a policy (RELIABILITY D5).
+.PHONY: tsan valgrind fuzz fuzz-build
+TSAN_ENV := TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1'
+tsan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan SANITIZE=thread CFLAGS='-O1 -g' \
+	  build-tsan/tests/test_mc build-tsan/stratsim
+	$(Q)$(TSAN_ENV) build-tsan/tests/test_mc
+	$(Q)$(TSAN_ENV) build-tsan/stratsim mc tests/cli/data/analysis_policy.lua --runs 64 \
+	  --threads 8 --seed 3 -o - > /dev/null && echo "tsan: stratsim mc --threads 8: clean"
+
+# Every unit test and one scenario run under valgrind memcheck: any error or
+# definite/indirect leak fails. Uses the normal build ($(BUILD)); time limits
+# inside the tests are scaled with SS_TEST_TIME_SCALE.
+VALGRIND ?= valgrind
+VALGRIND_FLAGS := --error-exitcode=1 --leak-check=full \
+  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+  --track-origins=yes --quiet
+valgrind: $(BIN) $(TEST_BIN)
+	$(Q)fail=0; for t in $(TEST_BIN); do \
+	  echo "valgrind $$t"; SS_TEST_TIME_SCALE=50 $(VALGRIND) $(VALGRIND_FLAGS) $$t >/dev/null || fail=1; done; \
+	  echo "valgrind $(BIN) run $(FLAGSHIP)"; \
+	  $(VALGRIND) $(VALGRIND_FLAGS) $(BIN) run $(FLAGSHIP) >/dev/null || fail=1; \
+	  test $$fail = 0
+
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c) built with clang in build-fuzz/;
+# `make fuzz` runs each for FUZZ_SECONDS from the committed seed corpus
+# tests/fuzz/corpus/<harness>/ (new inputs go to build-fuzz/corpus/, crashes
+# to build-fuzz/artifacts/). FUZZ_JOBS harnesses run at a time.
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 1
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES   := $(FUZZ_SRC:tests/fuzz/%.c=%)
+fuzz:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) \
+	  SANITIZE=fuzzer-no-link,address,undefined,float-divide-by-zero CFLAGS='-O1 -g' fuzz-build
+	$(Q)mkdir -p build-fuzz/artifacts
+	$(Q)printf '%s\n' $(FUZZ_NAMES) | xargs -P $(FUZZ_JOBS) -I{} sh -c '\
+	  mkdir -p build-fuzz/corpus/{} && echo "fuzz {}: $(FUZZ_SECONDS) s" && \
+	  build-fuzz/{} -max_total_time=$(FUZZ_SECONDS) -timeout=20 -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/artifacts/{}- \
+	    $$(test -f tests/fuzz/{}.dict && echo -dict=tests/fuzz/{}.dict) \
+	    build-fuzz/corpus/{} tests/fuzz/corpus/{} > build-fuzz/{}.log 2>&1 || \
+	  { tail -n 60 build-fuzz/{}.log; exit 1; }; grep -h "stat::number_of_executed_units" build-fuzz/{}.log'
+fuzz-build: $(FUZZ_NAMES:%=$(BUILD)/%)
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LUA_OBJ) $(LIB) $(BUILD)/cflags.stamp
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(ALL_LDFLAGS) -o $@ $< $(LUA_OBJ) $(LIB) $(LIBS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
 	  $(DESTDIR)$(PREFIX)/include/stratsim $(DESTDIR)$(PREFIX)/share/doc/stratsim \
 	  $(DESTDIR)$(PREFIX)/share/stratsim/scenarios
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/stratsim
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libstratsim.a
+	install -d $(DESTDIR)$(PREFIX)/lib/lua/5.4
+	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/lua/5.4/stratsim.so
 	install -m 644 include/stratsim.h $(DESTDIR)$(PREFIX)/include/stratsim.h
 	install -m 644 include/stratsim/*.h $(DESTDIR)$(PREFIX)/include/stratsim/
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/stratsim/
@@ -159,3 +255,20 @@ echo:
 	@echo 'CFLAGS  = $(ALL_CFLAGS)'
 	@echo 'LDFLAGS = $(ALL_LDFLAGS)'
 	@echo 'LIBS    = $(LIBS)'
+
+# Benchmarks: `make bench` (not part of `make test`), see docs/performance.md.
+# Options: make bench BENCH_ARGS='--quick' (or --reps N, --no-rss, --rss-max RUNS, ...).
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
+BENCH_BIN := $(BUILD)/stratsim-bench
+BENCH_PYTHON ?= /usr/bin/python3
+BENCH_ARGS ?=
+.PHONY: bench
+bench: $(BENCH_BIN)
+	@$(BENCH_PYTHON) -c 'import scipy' 2>/dev/null || \
+	  echo 'note: install python3-scipy (apt-get install python3-scipy) for the SciPy comparison'
+	$(Q)$(BENCH_BIN) --python $(BENCH_PYTHON) --scipy tests/bench/scipy_flagship.py $(BENCH_ARGS)
+$(BENCH_BIN): $(BENCH_OBJ) $(LUA_OBJ) $(LIB)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(BENCH_OBJ) $(LUA_OBJ) $(LIB) $(LIBS)
+-include $(BENCH_OBJ:.o=.d)

@@ -10,6 +10,7 @@
 #include "stratsim/result.h"
 #include "stratsim/sim.h"
 #include "stratsim/io.h"
+#include "stratsim/summary.h"
 #include "stratsim/param.h"
 #include "stratsim/dist.h"
 #include "stratsim/sketch.h"

@@ -4,7 +4,7 @@
  *
  * Observations come from a CSV file with a header naming the columns
  * `time,provider,segment,metric,value` and optionally `weight` (default 1),
- * in any order; columns `scenario`, `source` and `note` are accepted and
+ * in any order; columns `scenario`, `source`, `note` and `period` are accepted and
  * ignored (so a long-layout output file, or a sourced data set, can be read
  * as is); any other column is an error.  `provider` / `segment` are empty
  * where the metric has none (result.h names; `revenue` with a segment is the

@@ -28,6 +28,13 @@ extern "C" {
  */
 int ss_fmt_double(char *buf, size_t size, double x);
 
+/**
+ * Read a finite decimal number ([+-]digits[.digits][(e|E)[+-]digits], '.'
+ * as the decimal point whatever LC_NUMERIC says) filling all of s.
+ * Returns 0 and stores it, or -1 (nothing stored).
+ */
+int ss_parse_double(const char *s, double *out);
+
 typedef enum { SS_LAYOUT_LONG = 0, SS_LAYOUT_WIDE } ss_layout;
 
 /**
@@ -73,11 +80,19 @@ typedef struct ss_sidecar_info {
     size_t noverrides;
     const char *layout;          /**< "long" or "wide" */
     int unsafe;                  /**< sandbox lifted */
+    /** NULL, or the text of a JSON object whose members are added to the
+     *  sidecar after "unsafe" (analysis settings: seeds, runs, distributions,
+     *  ...). Its numbers are rewritten with ss_fmt_double() (exact for
+     *  doubles; integers beyond 2^53 should be given as strings). A member
+     *  whose name is already used by the sidecar, text that is not a JSON
+     *  object, or a non-finite number is an SS_EINVAL error. */
+    const char *extra_json;
 } ss_sidecar_info;
 
 /**
  * Write the JSON sidecar: {"stratsim_version", "command", "scenario_file",
- * "scenario_sha256", "overrides", "layout", "unsafe", "scenarios": [ model
+ * "scenario_sha256", "overrides", "layout", "unsafe", the members of
+ * info->extra_json if any, "scenarios": [ model
  * dump per resolved model: name, time, discount_rate, solver, segments (every
  * field), providers (every field, schedules as {"kind","value"} or
  * {"kind","knots":[[t,v],...]}, resolved allocation, capability, brand),

@@ -46,6 +46,32 @@ typedef struct ss_run_opts {
  */
 int ss_sim_run(ss_result **out, const ss_model *m, const ss_run_opts *opts, ss_err *err);
 
+/* ---- reusable workspaces (repeated runs: Monte Carlo, sensitivity, fits) ---- */
+
+/**
+ * A simulation workspace: the state and scratch arrays, the breakpoint lists
+ * and the GSL driver of a run, kept between runs so that repeated runs
+ * allocate only the model copy and the result. It grows to the largest model
+ * it has run; the GSL driver is reused while the solver method, the state
+ * size and the tolerances stay the same. A workspace is not thread-safe: use
+ * one per thread. ss_sim_run() is ss_sim_run_ws() with a temporary workspace.
+ */
+typedef struct ss_sim_workspace ss_sim_workspace;
+
+/** A new, empty workspace (NULL on allocation failure). */
+ss_sim_workspace *ss_sim_workspace_new(void);
+
+/** Release a workspace. NULL-safe. Must not be called during a run that uses it. */
+void ss_sim_workspace_free(ss_sim_workspace *ws);
+
+/**
+ * Same as ss_sim_run(), using (and growing) `ws`. The result does not refer
+ * to the workspace. Results are identical to ss_sim_run()'s whatever ran in
+ * the workspace before.
+ */
+int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *m,
+                  const ss_run_opts *opts, ss_err *err);
+
 /* ---- access to the state of a run in progress (callbacks only) ---- */
 
 const ss_model *ss_run_model(const ss_run *run);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "lua/ss_lua.h"
+#include "lua/ss_analysis.h" /* ss_params_read, ss_strings_free */
 
 static const char main_help[] =
     "Usage: stratsim COMMAND [ARGS]\n"
@@ -24,6 +25,19 @@ static const char main_help[] =
     "  check SCENARIO.lua validate a scenario file without running it\n"
     "  compare A.lua B.lua ... [-o OUT.csv]\n"
     "                     run several scenario files and compare them side by side\n"
+    "  mc SCENARIO.lua --runs N --seed S [--threads T] [-o OUT.csv]\n"
+    "                     Monte Carlo over the scenario's uncertainty and outages\n"
+    "  sens SCENARIO.lua [--method tornado|sobol] [--outputs LIST] [-o OUT.csv]\n"
+    "                     sensitivity: tornado (one at a time) or Sobol indices\n"
+    "  calibrate SCENARIO.lua --data DATA.csv [--write FIT.lua] [-o RESID.csv]\n"
+    "                     fit the scenario's `calibrate` parameters to observations\n"
+    "  optimize SCENARIO.lua [--starts N] [-o OUT.csv]\n"
+    "                     choose the `optimize` controls that maximise the objective\n"
+    "  plot FILE.csv -o FIG.png|svg|pdf [--metric M --provider P --segment S ...]\n"
+    "                     draw a chart of a CSV output with gnuplot (line, fan,\n"
+    "                     stacked, tornado)\n"
+    "  repl [SCENARIO.lua] interactive Lua with the stratsim module; the file's\n"
+    "                     scenario is `sc` (see docs/repl.md)\n"
     "\n"
     "Options:\n"
     "  -h, --help         show help (also: stratsim COMMAND --help)\n"
@@ -108,6 +122,38 @@ int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int
         c->sets[c->nsets++] = v;
         return 1;
     }
+    if ((v = cli_opt_value("--params", NULL, argc, argv, i, &missing)) || missing) {
+        /* an override file (stratsim calibrate --write): its PATH=VALUE
+         * pairs join the --set list here, in command-line order; a file
+         * that cannot be read is reported by cli_load (exit 1) */
+        char **pairs = NULL, **no;
+        const char **ns;
+        size_t np = 0, j;
+        ss_err err = { 0 };
+        if (missing)
+            return cli_usage_error(cmd, "--params needs a file (written by calibrate --write)"), -1;
+        if (ss_params_read(v, &pairs, &np, &err) != SS_OK) {
+            if (!c->params_error)
+                c->params_error = strdup(err.msg[0] ? err.msg : ss_strerror(err.code));
+            return 1;
+        }
+        ns = realloc(c->sets, (c->nsets + np + 1) * sizeof *ns);
+        if (ns)
+            c->sets = ns;
+        no = ns ? realloc(c->owned, (c->nowned + np + 1) * sizeof *no) : NULL;
+        if (no)
+            c->owned = no;
+        if (!ns || !no) {
+            ss_strings_free(pairs, np);
+            return cli_error("out of memory"), -1;
+        }
+        for (j = 0; j < np; j++) {
+            c->owned[c->nowned++] = pairs[j];
+            c->sets[c->nsets++] = pairs[j];
+        }
+        free(pairs);
+        return 1;
+    }
     if ((v = cli_opt_value("--max-memory", NULL, argc, argv, i, &missing)) || missing) {
         unsigned long long mib = parse_count(v);
         if (missing || mib == 0 || mib > (1ULL << 20))
@@ -129,6 +175,11 @@ void cli_common_free(cli_common *c)
     free(c->sets);
     c->sets = NULL;
     c->nsets = 0;
+    ss_strings_free(c->owned, c->nowned);
+    c->owned = NULL;
+    c->nowned = 0;
+    free(c->params_error);
+    c->params_error = NULL;
 }
 
 struct cli_loaded {
@@ -144,6 +195,10 @@ int cli_load(cli_loaded **out, const char *path, const cli_common *c)
     *out = NULL;
     if (!l)
         return cli_error("out of memory");
+    if (c->params_error) {
+        free(l);
+        return cli_error("%s", c->params_error);
+    }
     so.unsafe = c->unsafe;
     so.max_memory = c->max_memory;
     so.max_instructions = c->max_instructions;
@@ -160,6 +215,7 @@ int cli_load(cli_loaded **out, const char *path, const cli_common *c)
 
 size_t cli_loaded_count(const cli_loaded *l) { return ss_script_count(l->script); }
 ss_model *cli_loaded_model(cli_loaded *l, size_t i) { return ss_script_model(l->script, i); }
+ss_script *cli_loaded_script(cli_loaded *l) { return l->script; }
 
 void cli_loaded_free(cli_loaded *l)
 {
@@ -176,9 +232,13 @@ int cli_run_models(cli_loaded *l, const char *path, ss_result ***res, size_t *nr
         ss_model *m = cli_loaded_model(l, i);
         ss_result *r = NULL, **nr;
         ss_err err = { 0 };
-        int rc = ss_sim_run(&r, m, NULL, &err);
-        if (rc != SS_OK)
+        int rc = ss_script_run(l->script, i, &r, &err); /* with its policy and derived metrics */
+        if (rc != SS_OK) {
+            /* errors in a policy or derived metric are already located in the file */
+            if (strncmp(err.msg, path, strlen(path)) == 0 && err.msg[strlen(path)] == ':')
+                return cli_error("%s", err.msg);
             return cli_error("%s: scenario '%s': %s", path, m->name, err.msg);
+        }
         nr = realloc(*res, (*nres + 1) * sizeof *nr);
         if (!nr) {
             ss_result_free(r);
@@ -264,6 +324,12 @@ int ss_cli_main(int argc, char **argv)
             if (strcmp(argv[2], "run") == 0) return cmd_run(2, sub);
             if (strcmp(argv[2], "check") == 0) return cmd_check(2, sub);
             if (strcmp(argv[2], "compare") == 0) return cmd_compare(2, sub);
+            if (strcmp(argv[2], "mc") == 0) return cmd_mc(2, sub);
+            if (strcmp(argv[2], "sens") == 0) return cmd_sens(2, sub);
+            if (strcmp(argv[2], "calibrate") == 0) return cmd_calibrate(2, sub);
+            if (strcmp(argv[2], "optimize") == 0) return cmd_optimize(2, sub);
+            if (strcmp(argv[2], "plot") == 0) return cmd_plot(2, sub);
+            if (strcmp(argv[2], "repl") == 0) return cmd_repl(2, sub);
             return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
         }
         fputs(main_help, stdout);
@@ -279,5 +345,17 @@ int ss_cli_main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "compare") == 0)
         return cmd_compare(argc - 1, argv + 1);
+    if (strcmp(cmd, "mc") == 0)
+        return cmd_mc(argc - 1, argv + 1);
+    if (strcmp(cmd, "sens") == 0)
+        return cmd_sens(argc - 1, argv + 1);
+    if (strcmp(cmd, "calibrate") == 0)
+        return cmd_calibrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "optimize") == 0)
+        return cmd_optimize(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0)
+        return cmd_plot(argc - 1, argv + 1);
+    if (strcmp(cmd, "repl") == 0)
+        return cmd_repl(argc - 1, argv + 1);
     return cli_usage_error(NULL, "unknown command '%s'", cmd);
 }

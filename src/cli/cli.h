@@ -24,6 +24,9 @@ typedef struct cli_common {
     int unsafe;             /* --unsafe */
     size_t max_memory;      /* --max-memory MiB (bytes here), 0 = default */
     unsigned long long max_instructions; /* --max-instructions N, 0 = default */
+    char **owned;           /* "PATH=VALUE" strings read from --params files (owned) */
+    size_t nowned;
+    char *params_error;     /* a --params file that failed; cli_load reports it (exit 1) */
 } cli_common;
 
 /*
@@ -43,6 +46,8 @@ int cli_load(cli_loaded **out, const char *path, const cli_common *c);
 size_t cli_loaded_count(const cli_loaded *l);
 ss_model *cli_loaded_model(cli_loaded *l, size_t i);
 void cli_loaded_free(cli_loaded *l);
+/* The script of a loaded file (borrowed; for the analysis verbs). */
+struct ss_script *cli_loaded_script(cli_loaded *l);
 
 /* Run every model of a loaded file; appends to *res (realloc'ed). Prints errors. */
 int cli_run_models(cli_loaded *l, const char *path, ss_result ***res, size_t *nres);
@@ -61,6 +66,12 @@ void cli_print_compare(FILE *f, ss_result *const *res, size_t n);
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_mc(int argc, char **argv);
+int cmd_sens(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
+int cmd_optimize(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_repl(int argc, char **argv);
 
 /* Entry point: main() only calls this. */
 int ss_cli_main(int argc, char **argv);

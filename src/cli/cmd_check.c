@@ -7,7 +7,8 @@
 #include "cli/cli.h"
 
 static const char check_help[] =
-    "Usage: stratsim check SCENARIO.lua [--set PATH=VALUE]... [--unsafe]\n"
+    "Usage: stratsim check SCENARIO.lua [--set PATH=VALUE]... [--params FILE.lua]...\n"
+    "                      [--unsafe]\n"
     "\n"
     "Load and validate every scenario the file returns, without running it.\n"
     "Prints one line per scenario; exit status 0 if all are valid, 1 if not.\n";
@@ -53,6 +54,8 @@ int cmd_check(int argc, char **argv)
     rc = cli_load(&l, file, &c);
     if (rc == EXIT_OK) {
         n = cli_loaded_count(l);
+        if (n == 0)
+            printf("%s: ok: the script returned no scenario (it does its own work)\n", file);
         for (i = 0; i < n; i++) {
             const ss_model *m = cli_loaded_model(l, i);
             printf("%s: ok: scenario '%s': %zu segments, %zu providers, %zu events, %.10g to %.10g step %.10g\n",

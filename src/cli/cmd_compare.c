@@ -19,6 +19,7 @@ static const char compare_help[] =
     "  -o, --output FILE     also write all results to one CSV (+ FILE.json)\n"
     "  --layout long|wide    CSV layout (default long)\n"
     "  --set PATH=VALUE      override applied to every file (repeatable)\n"
+    "  --params FILE.lua     override file applied to every file (as for 'run')\n"
     "  --unsafe, --max-memory MIB, --max-instructions N  as for 'run'\n";
 
 int cmd_compare(int argc, char **argv)
@@ -87,6 +88,10 @@ int cmd_compare(int argc, char **argv)
             goto done;
         if ((rc = cli_run_models(loaded[i], files[i], &res, &nres)) != EXIT_OK)
             goto done;
+    }
+    if (nres == 0) {
+        rc = cli_error("no scenarios to compare (the files returned none)");
+        goto done;
     }
     models = calloc(nres + 1, sizeof *models);
     if (!models) {

@@ -20,6 +20,9 @@ static const char run_help[] =
     "                        segment,metric,value)\n"
     "  --set PATH=VALUE      override a numeric input, e.g.\n"
     "                        --set providers.alibaba.reinvest=0.3 (repeatable)\n"
+    "  --params FILE.lua     apply an override file (as `calibrate --write` makes:\n"
+    "                        return { [\"PATH\"] = value, ... }); with --set, in\n"
+    "                        command-line order\n"
     "  --unsafe              run the script without the sandbox\n"
     "  --max-memory MIB      memory limit of the script (default 512)\n"
     "  --max-instructions N  instruction limit of the script (default 2e9)\n"
@@ -85,6 +88,12 @@ int cmd_run(int argc, char **argv)
         goto done;
     if ((rc = cli_run_models(l, file, &res, &nres)) != EXIT_OK)
         goto done;
+    if (nres == 0) { /* the script returned nothing: it did its own work */
+        if (out)
+            rc = cli_error("%s: the script returned no scenario, so there is nothing to write to %s",
+                           file, out);
+        goto done;
+    }
     if (out) {
         size_t n = cli_loaded_count(l);
         const ss_model **models = malloc((n + 1) * sizeof *models);

@@ -275,7 +275,7 @@ int ss_obs_read_stream(ss_obs_set **out, FILE *f, const char *name, ss_err *err)
                     }
                     colidx[c] = i;
                 } else if (strcmp(h, "scenario") != 0 && strcmp(h, "source") != 0 &&
-                           strcmp(h, "note") != 0) {
+                           strcmp(h, "note") != 0 && strcmp(h, "period") != 0) {
                     rc = ss_err_set(err, SS_EINVAL, h, "%s:%ld:%s: unknown column '%s' (expected "
                                     "time, provider, segment, metric, value and optionally weight)",
                                     name, lineno, h, h);

@@ -9,7 +9,10 @@
  * found from the shape of %g output (sign, digits, radix, digits, exponent),
  * so no locale data is read and the function is thread-safe.  Non-finite
  * values are written as "nan", "inf" and "-inf"; -0.0 is written as "-0".
+ * ss_parse_double() is the reverse for decimal input ('.' swapped for the
+ * locale's radix, learned from printf, before strtod).
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,4 +72,62 @@ int ss_fmt_double(char *buf, size_t size, double x)
         buf[c] = '\0';
     }
     return (int)n;
+}
+
+int ss_parse_double(const char *s, double *out)
+{
+    char buf[NUMFMT_TMP * 4], radix[8], probe[16];
+    const char *p = s, *dot = NULL;
+    size_t nd = 0, rl, n;
+    char *end;
+    double v;
+
+    if (!s)
+        return -1;
+    if (*p == '+' || *p == '-')
+        p++;
+    while (isdigit((unsigned char)*p)) {
+        p++;
+        nd++;
+    }
+    if (*p == '.') {
+        dot = p++;
+        while (isdigit((unsigned char)*p)) {
+            p++;
+            nd++;
+        }
+    }
+    if (nd == 0)
+        return -1;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p != '\0')
+        return -1;
+    n = strlen(s);
+    snprintf(probe, sizeof probe, "%.1f", 1.5);
+    rl = strlen(probe) - 2;
+    if (rl == 0 || rl >= sizeof radix || n + rl >= sizeof buf)
+        return -1;
+    memcpy(radix, probe + 1, rl);
+    radix[rl] = '\0';
+    if (dot) {
+        size_t pre = (size_t)(dot - s);
+        memcpy(buf, s, pre);
+        memcpy(buf + pre, radix, rl);
+        memcpy(buf + pre + rl, dot + 1, n - pre);
+    } else {
+        memcpy(buf, s, n + 1);
+    }
+    v = strtod(buf, &end);
+    if (*end != '\0' || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
 }

@@ -10,6 +10,13 @@
  * reported as SS_EIO with a message naming the target and the system error,
  * and the temporary file is removed.  ss_outfile_abort() discards it.  So a
  * failed run never leaves a partial file at the target path.
+ * A symbolic link as the target is followed: the file it points to is
+ * replaced, the link stays. A target that exists and is not a regular file
+ * (a character device such as /dev/null or /dev/full, a FIFO, a terminal)
+ * cannot be replaced, and must never be (as root, renaming over /dev/full
+ * would swap the device node for a file): it is opened and written directly,
+ * with every write, the flush and the close checked; a directory is an
+ * error.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,9 +30,10 @@
 
 struct ss_outfile {
     char *path;   /* target */
-    char *tmp;    /* temporary file beside it */
-    char *dir;    /* directory of both */
+    char *tmp;    /* temporary file beside it (NULL when direct) */
+    char *dir;    /* directory of both (NULL when direct) */
     FILE *f;
+    int direct;   /* writing straight into a device or FIFO */
 };
 
 /* The process umask, read without changing it where possible (Linux
@@ -64,16 +72,62 @@ static void outfile_free(ss_outfile *o)
     free(o);
 }
 
+/* The target is an existing non-regular file: write it in place. */
+static int outfile_open_direct(ss_outfile **out, const char *path, const char *shown, ss_err *err)
+{
+    ss_outfile *o = calloc(1, sizeof *o);
+    if (o == NULL || (o->path = strdup(shown)) == NULL) {
+        free(o);
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    }
+    o->direct = 1;
+    o->f = fopen(path, "w");
+    if (o->f == NULL) {
+        int e = errno;
+        ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", shown, strerror(e));
+        outfile_free(o);
+        return SS_EIO;
+    }
+    *out = o;
+    return SS_OK;
+}
+
+static int outfile_open_at(ss_outfile **out, const char *path, const char *shown, ss_err *err);
+
 int ss_outfile_open(ss_outfile **out, const char *path, ss_err *err)
 {
+    struct stat st;
     *out = NULL;
     if (path == NULL || *path == '\0')
         return ss_err_set(err, SS_EIO, "", "empty output file name");
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        /* replace what the link points to, not the link */
+        char *real = realpath(path, NULL);
+        int rc;
+        if (real == NULL) /* dangling: create the file through the link */
+            return outfile_open_direct(out, path, path, err);
+        rc = outfile_open_at(out, real, path, err);
+        free(real);
+        return rc;
+    }
+    return outfile_open_at(out, path, path, err);
+}
+
+/* Open a temporary file beside `path` (already free of symbolic links in
+ * its last component); messages name `shown`, the path the user gave. */
+static int outfile_open_at(ss_outfile **out, const char *path, const char *shown, ss_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode))
+            return ss_err_set(err, SS_EIO, "", "cannot write '%s': Is a directory", shown);
+        return outfile_open_direct(out, path, shown, err);
+    }
 
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
-        return ss_err_set(err, SS_EIO, "", "cannot write '%s': not a file name", path);
+        return ss_err_set(err, SS_EIO, "", "cannot write '%s': not a file name", shown);
 
     ss_outfile *o = calloc(1, sizeof *o);
     if (o == NULL)
@@ -100,7 +154,7 @@ int ss_outfile_open(ss_outfile **out, const char *path, ss_err *err)
     int fd = mkstemp(o->tmp);
     if (fd < 0) {
         int e = errno;
-        ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", path, strerror(e));
+        ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", shown, strerror(e));
         outfile_free(o);
         return SS_EIO;
     }
@@ -108,7 +162,7 @@ int ss_outfile_open(ss_outfile **out, const char *path, ss_err *err)
         int e = errno;
         close(fd);
         unlink(o->tmp);
-        ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", path, strerror(e));
+        ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", shown, strerror(e));
         outfile_free(o);
         return SS_EIO;
     }
@@ -117,7 +171,7 @@ int ss_outfile_open(ss_outfile **out, const char *path, ss_err *err)
         int e = errno;
         close(fd);
         unlink(o->tmp);
-        ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", path, strerror(e));
+        ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", shown, strerror(e));
         outfile_free(o);
         return SS_EIO;
     }
@@ -153,6 +207,18 @@ int ss_outfile_commit(ss_outfile *o, ss_err *err)
     int e = 0;
     const char *what = "cannot write";
     errno = 0;
+    if (o->direct) {
+        /* a device or FIFO: nothing to sync or rename, but every error counts */
+        if (fflush(o->f) == EOF || ferror(o->f))
+            e = errno ? errno : EIO;
+        if (fclose(o->f) != 0 && e == 0)
+            e = errno ? errno : EIO;
+        o->f = NULL;
+        if (e != 0)
+            ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", o->path, strerror(e));
+        outfile_free(o);
+        return e != 0 ? SS_EIO : SS_OK;
+    }
     if (fflush(o->f) == EOF)
         e = errno ? errno : EIO;
     else if (ferror(o->f))
@@ -189,6 +255,7 @@ void ss_outfile_abort(ss_outfile *o)
         return;
     if (o->f != NULL)
         fclose(o->f);
-    unlink(o->tmp);
+    if (!o->direct)
+        unlink(o->tmp);
     outfile_free(o);
 }

@@ -6,7 +6,9 @@
  * dump of every resolved model: time grid, discount rate, solver settings,
  * every segment and provider field (schedules as {"kind":"const","value":x}
  * or {"kind":"steps"|"linear","knots":[[t,v],...]}, per-segment values as
- * objects keyed by segment id) and the events.  The document is built with
+ * objects keyed by segment id) and the events, plus the analysis settings a
+ * caller passes as a JSON object (ss_sidecar_info.extra_json: Monte Carlo
+ * seed and distributions, ...).  The document is built with
  * cJSON; numbers are inserted as raw text from ss_fmt_double() so they read
  * back bit-exactly (cJSON's own number printing keeps only 15 digits).
  * A non-finite number is an SS_EINVAL error naming its key path; an
@@ -358,6 +360,72 @@ static int sc_model(sc_ctx *c, cJSON *arr, const ss_model *m)
     return rc;
 }
 
+/* Rewrite every number below `item` as raw ss_fmt_double() text (cJSON's
+ * own printer is only accurate to about 1 ulp and follows the locale). */
+static int sc_exact_numbers(sc_ctx *c, cJSON *item)
+{
+    cJSON *child = item->child;
+    while (child != NULL) {
+        cJSON *next = child->next;
+        if (cJSON_IsNumber(child)) {
+            char buf[64];
+            cJSON *raw;
+            if (!isfinite(child->valuedouble))
+                return ss_err_set(c->err, SS_EINVAL, "", "sidecar: non-finite number in the "
+                                  "analysis settings%s%s", child->string ? " at " : "",
+                                  child->string ? child->string : "");
+            ss_fmt_double(buf, sizeof buf, child->valuedouble);
+            raw = cJSON_CreateRaw(buf);
+            if (raw == NULL)
+                return sc_nomem(c);
+            /* the member name moves to the replacement (ViaPointer keeps none) */
+            raw->string = child->string;
+            raw->type |= child->type & cJSON_StringIsConst;
+            child->string = NULL;
+            if (!cJSON_ReplaceItemViaPointer(item, child, raw)) {
+                child->string = raw->string;
+                raw->string = NULL;
+                cJSON_Delete(raw);
+                return sc_nomem(c);
+            }
+        } else if (cJSON_IsArray(child) || cJSON_IsObject(child)) {
+            int rc = sc_exact_numbers(c, child);
+            if (rc != SS_OK)
+                return rc;
+        }
+        child = next;
+    }
+    return SS_OK;
+}
+
+/* Merge the members of the JSON object text `json` into root (after the
+ * fixed members); a name already present is an error. */
+static int sc_extra(sc_ctx *c, cJSON *root, const char *json)
+{
+    const char *end = NULL;
+    cJSON *extra = cJSON_ParseWithLengthOpts(json, strlen(json) + 1, &end, 1); /* with the NUL */
+    int rc;
+    if (extra == NULL || !cJSON_IsObject(extra)) {
+        cJSON_Delete(extra);
+        return ss_err_set(c->err, SS_EINVAL, "", "sidecar: the analysis settings are not a "
+                          "JSON object (at offset %ld)", end ? (long)(end - json) : 0L);
+    }
+    rc = sc_exact_numbers(c, extra);
+    while (rc == SS_OK && extra->child != NULL) {
+        cJSON *item = cJSON_DetachItemViaPointer(extra, extra->child);
+        if (item->string == NULL || cJSON_GetObjectItemCaseSensitive(root, item->string)) {
+            rc = ss_err_set(c->err, SS_EINVAL, "", "sidecar: analysis setting '%s' is already "
+                            "a sidecar member", item->string ? item->string : "");
+            cJSON_Delete(item);
+        } else if (!cJSON_AddItemToObject(root, item->string, item)) {
+            cJSON_Delete(item);
+            rc = sc_nomem(c);
+        }
+    }
+    cJSON_Delete(extra);
+    return rc;
+}
+
 int ss_sidecar_write(FILE *f, const ss_sidecar_info *info,
                      const ss_model *const *models, size_t nmodels, ss_err *err)
 {
@@ -384,6 +452,7 @@ int ss_sidecar_write(FILE *f, const ss_sidecar_info *info,
         rc = sc_str(&c, ov, NULL, info->overrides[j]);
     if (rc == SS_OK) rc = sc_str(&c, root, "layout", info ? info->layout : NULL);
     if (rc == SS_OK) rc = sc_bool(&c, root, "unsafe", info ? info->unsafe : 0);
+    if (rc == SS_OK && info && info->extra_json) rc = sc_extra(&c, root, info->extra_json);
     if (rc == SS_OK) rc = sc_container(&c, root, "scenarios", 1, &arr);
     for (size_t j = 0; rc == SS_OK && j < nmodels; j++) {
         if (models[j] == NULL)

@@ -13,28 +13,132 @@
  * The run walks a sorted list of breakpoints (output times, event times,
  * schedule knots, decision epochs); at each it applies the events due, calls
  * the epoch callback, records the outputs, then integrates to the next one
- * with a freshly reset gsl_odeiv2 driver (or a fixed-step Euler/RK4 loop).
- * Step schedules hold the value in force at the start of each interval.
+ * with a reset gsl_odeiv2 driver (or a fixed-step Euler/RK4 loop).  Step
+ * schedules hold the value in force at the start of each interval.
+ *
+ * Performance (see docs/performance.md).  The right-hand side never looks a
+ * schedule up by binary search: classify() (after every change of
+ * schedules: start, `set` events, ss_run_set) computes what depends only on
+ * constant schedules (brand * participation * price^-beta * lever, 1/price,
+ * the normalised allocation, reinvest, growth) and lists the inputs with a
+ * step or linear schedule; before each integration interval,
+ * prepare_interval() compiles only those into slots: a constant when the
+ * schedule cannot change inside the interval (steps hold the value at its
+ * start, linear schedules on a flat piece), else the linear piece in force,
+ * evaluated with ss_schedule_eval's own formula and falling back to it
+ * outside the piece, so the values are the same.  Only the few slots that
+ * really vary are re-evaluated inside the right-hand side.  Powers with
+ * exponent 0, 1, 0.5 or 2 skip pow() (price^-beta with a general beta is
+ * memoised per provider and segment), the discount factor is computed once
+ * per evaluation, divisions by tau, recovery, V0, price and the sum of
+ * attractiveness are multiplications by reciprocals, the finiteness check
+ * of the derivatives is one pass without branches.  The right-hand side
+ * allocates nothing.  All per-run arrays and the GSL driver live in an
+ * ss_sim_workspace that can be reused across runs (ss_sim_run_ws);
+ * ss_sim_run uses a temporary one.  Callbacks (policies, derived metrics)
+ * cost nothing when absent; the accessors recompute the auxiliaries at most
+ * once per breakpoint and schedule change.
  * Depends on model.c, schedule.c, result.c and GSL.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_machine.h>
 #include <gsl/gsl_odeiv2.h>
 #include "stratsim/sim.h"
 
 #define TIME_TOL 1e-9
 
+/* ------------------------------------------------------- compiled inputs */
+
+/* A schedule within one integration interval: a constant, or a linear piece. */
+typedef struct slot {
+    double v;                 /* the constant, or the value at the piece's start */
+    double t0, t1, dt, dv;    /* dyn: piece [t0, t1), v(t) = v + (t - t0) / dt * dv */
+    const ss_schedule *s;     /* dyn: the schedule itself, for t outside the piece */
+    int dyn;
+} slot;
+
+/* How x^e is computed (x >= 0). */
+enum { PW_ZERO, PW_ONE, PW_HALF, PW_TWO, PW_GEN };
+
+static int pw_mode(double e)
+{
+    return e == 0.0 ? PW_ZERO : e == 1.0 ? PW_ONE : e == 0.5 ? PW_HALF : e == 2.0 ? PW_TWO : PW_GEN;
+}
+
+static inline double pw(double x, int mode, double e)
+{
+    switch (mode) {
+    case PW_ZERO: return 1.0;
+    case PW_ONE: return x;
+    case PW_HALF: return sqrt(x);
+    case PW_TWO: return x * x;
+    default: return pow(x, e);
+    }
+}
+
+/* x^-e for x > 0. */
+static inline double pw_neg(double x, int mode, double e)
+{
+    switch (mode) {
+    case PW_ZERO: return 1.0;
+    case PW_ONE: return 1.0 / x;
+    case PW_HALF: return 1.0 / sqrt(x);
+    case PW_TWO: return 1.0 / (x * x);
+    default: return pow(x, -e);
+    }
+}
+
+/* Per-segment constants. */
+typedef struct seg_c {
+    double bC, bP, bR;        /* attractiveness exponents */
+    int mC, mP, mR;           /* their pw modes */
+    double inv_tau, eff, dep;
+    double neg_b;             /* -learning */
+    int learn;                /* learning != 0 */
+    int bass;
+    double bass_p, bass_q, pot;
+} seg_c;
+
 struct ss_run {
     ss_model *m;              /* resolved working copy; schedules change on `set` */
     const ss_run_opts *opts;
-    size_t N, K, dim;
+    size_t N, K, NK, dim;
     double t;                 /* current time (at a breakpoint in callbacks) */
-    double ta;                /* start of the current integration interval */
     double *y;                /* state */
-    double *V0;               /* [NK] initial cumulative volume */
+    /* constants of the run */
+    seg_c *seg;               /* [K] */
+    double *invV0;            /* [NK] 1/V_ik(t0), 0 if V_ik(t0) = 0 */
+    double *om;               /* [NK] 1 - m0_ik */
+    double *opex;             /* [NK] */
+    double *brand;            /* [NK] */
+    double *fixed, *inv_rec;  /* [N] */
+    double r_disc;            /* discount rate */
+    /* interval cache (prepare_interval) */
+    slot *sl_w, *sl_p, *sl_x, *sl_a; /* [NK] participation, price, lever, allocation */
+    slot *sl_rho;             /* [N] reinvest */
+    slot *sl_g;               /* [K] growth */
+    double *fac;              /* [NK] brand * w * price^-bP * x */
+    double *invp;             /* [NK] 1 / price */
+    double *pcache_p, *pcache_pp; /* [NK] last price and its price^-bP (pow memo) */
+    double *rho, *g;          /* [N], [K] */
+    size_t *dyn_att;          /* [NK] ik whose w, price or lever varies */
+    size_t *dyn_alloc;        /* [N] providers whose allocation varies */
+    size_t *dyn_rho;          /* [N] */
+    size_t *dyn_g;            /* [K] */
+    size_t ndyn_att, ndyn_alloc, ndyn_rho, ndyn_g;
+    size_t *var_att, *var_alloc, *var_rho, *var_g; /* the same with a non-constant schedule */
+    size_t nvar_att, nvar_alloc, nvar_rho, nvar_g;
+    unsigned char *alloc_bad; /* [N] allocation constant in the interval sums to <= 0 */
+    int any_alloc_bad, const_alloc_bad;
+    int sched_ok;             /* classify() matches the schedules */
+    double cache_ta, cache_tb;
+    int cache_ok;             /* the cache matches the schedules and [cache_ta, cache_tb] */
+    int fresh;                /* auxiliaries are those at t (callbacks) */
     /* auxiliaries filled by eval_model() */
     double *tgt, *rev, *margin, *alpha; /* [NK] */
     double *revi, *inv, *gp, *op;       /* [N] */
@@ -72,103 +176,386 @@ static void var_name(const struct ss_run *r, size_t j, char *buf, size_t n)
     }
 }
 
+/* ------------------------------------------------------------------ slots */
+
+/* Index of the last knot with t[i] <= t, or -1 (as schedule.c). */
+static long last_knot(const ss_schedule *s, double t)
+{
+    long lo = 0, hi = (long)s->n - 1, ans = -1;
+    while (lo <= hi) {
+        long mid = lo + (hi - lo) / 2;
+        if (s->t[mid] <= t) {
+            ans = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return ans;
+}
+
 /*
- * Evaluate every auxiliary quantity at time t inside the interval starting at
- * ta, and the derivatives if dydt is non-NULL. Returns GSL_SUCCESS, or
- * GSL_EBADFUNC after recording an error (GSL then stops immediately).
+ * Compile schedule s for the interval [ta, tb]: the value ss_schedule_eval_in(s, ta, t)
+ * takes for t in the interval, as a constant where it cannot vary.
  */
-static int eval_model(struct ss_run *r, double ta, double t, const double *y, double *dydt)
+static void slot_prepare(slot *sl, const ss_schedule *s, double ta, double tb)
+{
+    long i;
+    sl->dyn = 0;
+    if (s->kind == SS_SCHED_CONST) {
+        sl->v = s->value;
+        return;
+    }
+    if (s->kind == SS_SCHED_STEPS) {
+        sl->v = ss_schedule_eval(s, ta);
+        return;
+    }
+    i = last_knot(s, ta);
+    if (i == (long)s->n - 1) {            /* flat after the last knot */
+        sl->v = s->v[s->n - 1];
+        return;
+    }
+    if (i < 0 && tb <= s->t[0]) {         /* flat before the first knot */
+        sl->v = s->v[0];
+        return;
+    }
+    sl->dyn = 1;
+    sl->s = s;
+    if (i < 0) {                          /* a knot inside the interval: always look up */
+        sl->v = s->v[0];
+        sl->t0 = HUGE_VAL;
+        sl->t1 = -HUGE_VAL;
+        sl->dt = sl->dv = 0.0;
+        return;
+    }
+    sl->v = s->v[i];
+    sl->t0 = s->t[i];
+    sl->t1 = s->t[i + 1];
+    sl->dt = s->t[i + 1] - s->t[i];
+    sl->dv = s->v[i + 1] - s->v[i];
+    if (sl->dv == 0.0 && tb <= sl->t1)     /* a flat piece */
+        sl->dyn = 0;
+}
+
+/* Value of a dynamic slot at t: ss_schedule_eval's formula on the piece. */
+static inline double slot_dyn(const slot *sl, double t)
+{
+    if (t >= sl->t0 && t < sl->t1)
+        return sl->v + (t - sl->t0) / sl->dt * sl->dv;
+    return ss_schedule_eval(sl->s, t);
+}
+
+static inline double slot_at(const slot *sl, double t)
+{
+    return sl->dyn ? slot_dyn(sl, t) : sl->v;
+}
+
+/* price^-bP with a one-entry memo per (i, k): pow only when the price changed. */
+static inline double price_pow(struct ss_run *r, size_t j, const seg_c *sc, double p)
+{
+    if (sc->mP != PW_GEN)
+        return pw_neg(p, sc->mP, sc->bP);
+    if (p != r->pcache_p[j]) {
+        r->pcache_p[j] = p;
+        r->pcache_pp[j] = pow(p, -sc->bP);
+    }
+    return r->pcache_pp[j];
+}
+
+/* 1 if every x[0..n) is finite: x * 0 is 0 for finite x and NaN for Inf or NaN. */
+static int all_finite(const double *x, size_t n)
+{
+    double z0 = 0.0, z1 = 0.0, z2 = 0.0, z3 = 0.0;
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        z0 += x[j] * 0.0;
+        z1 += x[j + 1] * 0.0;
+        z2 += x[j + 2] * 0.0;
+        z3 += x[j + 3] * 0.0;
+    }
+    for (; j < n; j++)
+        z0 += x[j] * 0.0;
+    return (z0 + z1 + z2 + z3) == 0.0;
+}
+
+/* Provider i's allocation from its (prepared) slots: alpha, or marked bad. */
+static void alloc_from_slots(struct ss_run *r, size_t i)
+{
+    size_t K = r->K, k, i0 = i * K;
+    double asum = 0.0;
+    for (k = 0; k < K; k++)
+        asum += r->sl_a[i0 + k].v;
+    r->alloc_bad[i] = !(asum > 0.0);
+    if (r->alloc_bad[i]) {
+        r->any_alloc_bad = 1;
+        return;
+    }
+    for (k = 0; k < K; k++)
+        r->alpha[i0 + k] = r->sl_a[i0 + k].v / asum;
+}
+
+/* Attractiveness factors of (i, k) = j from its (prepared, constant) slots. */
+static void att_from_slots(struct ss_run *r, size_t j)
+{
+    double p = r->sl_p[j].v;
+    r->fac[j] = r->brand[j] * r->sl_w[j].v * price_pow(r, j, &r->seg[j % r->K], p) * r->sl_x[j].v;
+    r->invp[j] = 1.0 / p;
+}
+
+/*
+ * After a change of schedules (start, `set` events, ss_run_set): compute
+ * everything that depends only on constant schedules, and list the inputs
+ * with a step or linear schedule, which prepare_interval() revisits.
+ */
+static void classify(struct ss_run *r)
 {
     const ss_model *m = r->m;
     size_t N = r->N, K = r->K, i, k;
 
-    for (i = 0; i < N; i++)
-        r->revi[i] = 0.0;
+    r->nvar_att = r->nvar_alloc = r->nvar_rho = r->nvar_g = 0;
+    r->const_alloc_bad = 0;
+    r->any_alloc_bad = 0;
     for (k = 0; k < K; k++) {
-        const ss_segment *s = &m->seg[k];
-        double x = y[IX_X(r, k)];
-        double sum_a = 0.0;
-        r->M[k] = s->has_bass ? s->bass_potential * x : x;
-        for (i = 0; i < N; i++) {
-            const ss_provider *p = &m->prov[i];
-            double C = y[IX_C(r, i, k)];
-            double a = p->brand[k]
-                     * ss_schedule_eval_in(&p->participation[k], ta, t)
-                     * pow(C > 0.0 ? C : 0.0, s->beta_capability)
-                     * pow(ss_schedule_eval_in(&p->price[k], ta, t), -s->beta_price)
-                     * pow(y[IX_R(r, i)], s->beta_reliability)
-                     * ss_schedule_eval_in(&p->lever[k], ta, t);
-            r->tgt[IX_S(r, i, k)] = a;
-            sum_a += a;
-        }
-        for (i = 0; i < N; i++) {
-            size_t j = IX_S(r, i, k);
-            r->tgt[j] = sum_a > 0.0 ? r->tgt[j] / sum_a : y[j];
-            r->rev[j] = r->M[k] * y[j];
-            r->revi[i] += r->rev[j];
-        }
+        slot *g = &r->sl_g[k];
+        g->dyn = 0;
+        g->v = m->seg[k].has_bass ? 0.0 : m->seg[k].growth.value;
+        if (!m->seg[k].has_bass && m->seg[k].growth.kind != SS_SCHED_CONST)
+            r->var_g[r->nvar_g++] = k;
+        r->g[k] = g->v;
     }
     for (i = 0; i < N; i++) {
         const ss_provider *p = &m->prov[i];
-        double asum = 0.0, gp = 0.0, opex = 0.0;
-        r->inv[i] = ss_schedule_eval_in(&p->reinvest, ta, t) * r->revi[i];
-        for (k = 0; k < K; k++) {
-            double a = ss_schedule_eval_in(&p->allocation[k], ta, t);
-            r->alpha[IX_S(r, i, k)] = a;
-            asum += a;
-        }
-        if (!(asum > 0.0)) {
-            ss_err_set(r->err, SS_ENUMERIC, "", "t=%.10g: allocation of provider '%s' is zero for every segment",
-                       t, p->id);
-            r->failed = 1;
-            return GSL_EBADFUNC;
-        }
+        int avar = 0;
+        r->sl_rho[i].dyn = 0;
+        r->sl_rho[i].v = p->reinvest.value;
+        r->rho[i] = p->reinvest.value;
+        if (p->reinvest.kind != SS_SCHED_CONST)
+            r->var_rho[r->nvar_rho++] = i;
         for (k = 0; k < K; k++) {
             size_t j = IX_S(r, i, k);
-            double price = ss_schedule_eval_in(&p->price[k], ta, t);
-            double b = m->seg[k].learning;
-            double ratio = 1.0;
-            r->alpha[j] /= asum;
-            if (r->V0[j] > 0.0 && b != 0.0)
-                ratio = pow(y[IX_V(r, i, k)] / r->V0[j], -b);
-            r->margin[j] = 1.0 - (1.0 - p->margin[k]) * ratio / price;
-            gp += r->rev[j] * r->margin[j];
-            opex += p->opex[k] * r->rev[j];
+            if (p->participation[k].kind != SS_SCHED_CONST || p->price[k].kind != SS_SCHED_CONST ||
+                p->lever[k].kind != SS_SCHED_CONST) {
+                r->var_att[r->nvar_att++] = j;
+            } else {
+                slot_prepare(&r->sl_w[j], &p->participation[k], 0.0, 0.0);
+                slot_prepare(&r->sl_p[j], &p->price[k], 0.0, 0.0);
+                slot_prepare(&r->sl_x[j], &p->lever[k], 0.0, 0.0);
+                att_from_slots(r, j);
+            }
+            slot_prepare(&r->sl_a[j], &p->allocation[k], 0.0, 0.0);
+            avar |= p->allocation[k].kind != SS_SCHED_CONST;
+        }
+        if (avar) {
+            r->var_alloc[r->nvar_alloc++] = i;
+        } else {
+            alloc_from_slots(r, i);
+            r->const_alloc_bad |= r->alloc_bad[i];
+        }
+    }
+    r->sched_ok = 1;
+}
+
+/*
+ * Compile the step and linear schedules for [ta, tb] (constants where they
+ * cannot vary there, else the linear piece) and cache what is constant
+ * there. O(number of non-constant schedules).
+ */
+static void prepare_interval(struct ss_run *r, double ta, double tb)
+{
+    const ss_model *m = r->m;
+    size_t K = r->K, v, k;
+
+    if (!r->sched_ok)
+        classify(r);
+    r->ndyn_att = r->ndyn_alloc = r->ndyn_rho = r->ndyn_g = 0;
+    r->any_alloc_bad = r->const_alloc_bad;
+    for (v = 0; v < r->nvar_g; v++) {
+        size_t kk = r->var_g[v];
+        slot *g = &r->sl_g[kk];
+        slot_prepare(g, &m->seg[kk].growth, ta, tb);
+        r->g[kk] = g->v;
+        if (g->dyn)
+            r->dyn_g[r->ndyn_g++] = kk;
+    }
+    for (v = 0; v < r->nvar_rho; v++) {
+        size_t i = r->var_rho[v];
+        slot_prepare(&r->sl_rho[i], &m->prov[i].reinvest, ta, tb);
+        r->rho[i] = r->sl_rho[i].v;
+        if (r->sl_rho[i].dyn)
+            r->dyn_rho[r->ndyn_rho++] = i;
+    }
+    for (v = 0; v < r->nvar_att; v++) {
+        size_t j = r->var_att[v], i = j / K;
+        const ss_provider *p = &m->prov[i];
+        k = j % K;
+        slot_prepare(&r->sl_w[j], &p->participation[k], ta, tb);
+        slot_prepare(&r->sl_p[j], &p->price[k], ta, tb);
+        slot_prepare(&r->sl_x[j], &p->lever[k], ta, tb);
+        if (r->sl_w[j].dyn || r->sl_p[j].dyn || r->sl_x[j].dyn)
+            r->dyn_att[r->ndyn_att++] = j;
+        else
+            att_from_slots(r, j);
+    }
+    for (v = 0; v < r->nvar_alloc; v++) {
+        size_t i = r->var_alloc[v];
+        const ss_provider *p = &m->prov[i];
+        int adyn = 0;
+        for (k = 0; k < K; k++) {
+            slot_prepare(&r->sl_a[i * K + k], &p->allocation[k], ta, tb);
+            adyn |= r->sl_a[i * K + k].dyn;
+        }
+        if (adyn) {
+            r->alloc_bad[i] = 0;
+            r->dyn_alloc[r->ndyn_alloc++] = i;
+        } else {
+            alloc_from_slots(r, i);
+        }
+    }
+    r->cache_ta = ta;
+    r->cache_tb = tb;
+    r->cache_ok = 1;
+}
+
+/* ----------------------------------------------------------- the model */
+
+static int alloc_zero(struct ss_run *r, double t, size_t i)
+{
+    ss_err_set(r->err, SS_ENUMERIC, "", "t=%.10g: allocation of provider '%s' is zero for every segment",
+               t, r->m->prov[i].id);
+    r->failed = 1;
+    return GSL_EBADFUNC;
+}
+
+/*
+ * Evaluate every auxiliary quantity at time t inside the prepared interval,
+ * and the derivatives if dydt is non-NULL. Returns GSL_SUCCESS, or
+ * GSL_EBADFUNC after recording an error (GSL then stops immediately).
+ */
+static int eval_model(struct ss_run *r, double t, const double *y, double *dydt)
+{
+    size_t N = r->N, K = r->K, NK = r->NK, i, k, d;
+    const double *yC = y + NK, *yV = y + 2 * NK, *yR = y + 3 * NK, *yX = y + 3 * NK + 2 * N;
+
+    /* schedules that vary inside the interval */
+    for (d = 0; d < r->ndyn_att; d++) {
+        size_t j = r->dyn_att[d];
+        const seg_c *sc = &r->seg[j % K];
+        double p = slot_at(&r->sl_p[j], t);
+        r->fac[j] = r->brand[j] * slot_at(&r->sl_w[j], t) * price_pow(r, j, sc, p)
+                  * slot_at(&r->sl_x[j], t);
+        r->invp[j] = 1.0 / p;
+    }
+    for (d = 0; d < r->ndyn_rho; d++)
+        r->rho[r->dyn_rho[d]] = slot_dyn(&r->sl_rho[r->dyn_rho[d]], t);
+    for (d = 0; d < r->ndyn_g; d++)
+        r->g[r->dyn_g[d]] = slot_dyn(&r->sl_g[r->dyn_g[d]], t);
+    if (r->ndyn_alloc > 0 || r->any_alloc_bad) {
+        size_t bad = N;           /* the first provider whose allocation sums to 0 */
+        for (d = 0; d < r->ndyn_alloc; d++) {
+            size_t i0 = r->dyn_alloc[d] * K;
+            double asum = 0.0;
+            for (k = 0; k < K; k++) {
+                double a = slot_at(&r->sl_a[i0 + k], t);
+                r->alpha[i0 + k] = a;
+                asum += a;
+            }
+            if (!(asum > 0.0)) {
+                if (r->dyn_alloc[d] < bad)
+                    bad = r->dyn_alloc[d];
+                continue;
+            }
+            for (k = 0; k < K; k++)
+                r->alpha[i0 + k] /= asum;
+        }
+        for (i = 0; i < bad && r->any_alloc_bad; i++)
+            if (r->alloc_bad[i])
+                bad = i;
+        if (bad < N)
+            return alloc_zero(r, t, bad);
+    }
+
+    /* attractiveness, target shares, revenue */
+    for (i = 0; i < N; i++)
+        r->revi[i] = 0.0;
+    for (k = 0; k < K; k++) {
+        const seg_c *sc = &r->seg[k];
+        double x = yX[k], sum_a = 0.0, Mk;
+        Mk = r->M[k] = sc->bass ? sc->pot * x : x;
+        for (i = 0, d = k; i < N; i++, d += K) {
+            double C = yC[d];
+            double a = r->fac[d] * pw(C > 0.0 ? C : 0.0, sc->mC, sc->bC) * pw(yR[i], sc->mR, sc->bR);
+            r->tgt[d] = a;
+            sum_a += a;
+        }
+        if (sum_a > 0.0) {
+            double inv_sum = 1.0 / sum_a;
+            for (i = 0, d = k; i < N; i++, d += K)
+                r->tgt[d] *= inv_sum;
+        } else {
+            for (i = 0, d = k; i < N; i++, d += K)
+                r->tgt[d] = y[d];
+        }
+        for (i = 0, d = k; i < N; i++, d += K) {
+            double rv = Mk * y[d];
+            r->rev[d] = rv;
+            r->revi[i] += rv;
+        }
+    }
+    /* investment, margins, profits */
+    for (i = 0; i < N; i++) {
+        double gp = 0.0, opex = 0.0, inv = r->rho[i] * r->revi[i];
+        size_t j0 = i * K;
+        r->inv[i] = inv;
+        for (k = 0; k < K; k++) {
+            size_t j = j0 + k;
+            const seg_c *sc = &r->seg[k];
+            double ratio = 1.0, mg;
+            if (sc->learn && r->invV0[j] > 0.0)
+                ratio = pow(yV[j] * r->invV0[j], sc->neg_b);
+            mg = r->margin[j] = 1.0 - r->om[j] * ratio * r->invp[j];
+            gp += r->rev[j] * mg;
+            opex += r->opex[j] * r->rev[j];
         }
         r->gp[i] = gp;
-        r->op[i] = gp - opex - p->fixed_cost - r->inv[i];
+        r->op[i] = gp - opex - r->fixed[i] - inv;
     }
     if (!dydt)
         return GSL_SUCCESS;
 
-    for (k = 0; k < K; k++) {
-        const ss_segment *s = &m->seg[k];
-        for (i = 0; i < N; i++) {
-            const ss_provider *p = &m->prov[i];
-            size_t j = IX_S(r, i, k);
-            dydt[j] = (r->tgt[j] - y[j]) / s->tau;
-            dydt[IX_C(r, i, k)] = s->efficiency * r->alpha[j] * r->inv[i]
-                                - s->depreciation * y[IX_C(r, i, k)];
-            dydt[IX_V(r, i, k)] = r->rev[j] / ss_schedule_eval_in(&p->price[k], ta, t);
+    {
+        double *fS = dydt, *fC = dydt + NK, *fV = dydt + 2 * NK, *fR = dydt + 3 * NK;
+        double *fN = fR + N, *fX = fN + N;
+        double disc = r->r_disc == 0.0 ? 1.0 : exp(-r->r_disc * (t - r->m->t0));
+        for (i = 0, d = 0; i < N; i++) {
+            double inv = r->inv[i];
+            for (k = 0; k < K; k++, d++) {
+                const seg_c *sc = &r->seg[k];
+                fS[d] = (r->tgt[d] - y[d]) * sc->inv_tau;
+                fC[d] = sc->eff * r->alpha[d] * inv - sc->dep * yC[d];
+                fV[d] = r->rev[d] * r->invp[d];
+            }
+            fR[i] = (1.0 - yR[i]) * r->inv_rec[i];
+            fN[i] = r->op[i] * disc;
         }
-        if (s->has_bass) {
-            double A = y[IX_X(r, k)];
-            dydt[IX_X(r, k)] = (s->bass_p + s->bass_q * A) * (1.0 - A);
-        } else {
-            dydt[IX_X(r, k)] = ss_schedule_eval_in(&s->growth, ta, t) * r->M[k];
+        for (k = 0; k < K; k++) {
+            const seg_c *sc = &r->seg[k];
+            if (sc->bass) {
+                double A = yX[k];
+                fX[k] = (sc->bass_p + sc->bass_q * A) * (1.0 - A);
+            } else {
+                fX[k] = r->g[k] * r->M[k];
+            }
         }
     }
-    for (i = 0; i < N; i++) {
-        dydt[IX_R(r, i)] = (1.0 - y[IX_R(r, i)]) / m->prov[i].recovery;
-        dydt[IX_NPV(r, i)] = r->op[i] * exp(-m->discount_rate * (t - m->t0));
-    }
-    for (i = 0; i < r->dim; i++) {
-        if (!isfinite(dydt[i])) {
-            char name[160];
-            var_name(r, i, name, sizeof name);
-            ss_err_set(r->err, SS_ENUMERIC, "", "t=%.10g: non-finite derivative of %s", t, name);
-            r->failed = 1;
-            return GSL_EBADFUNC;
+    if (!all_finite(dydt, r->dim)) {
+        for (i = 0; i < r->dim; i++) {
+            if (!isfinite(dydt[i])) {
+                char name[160];
+                var_name(r, i, name, sizeof name);
+                ss_err_set(r->err, SS_ENUMERIC, "", "t=%.10g: non-finite derivative of %s", t, name);
+                r->failed = 1;
+                return GSL_EBADFUNC;
+            }
         }
     }
     return GSL_SUCCESS;
@@ -176,8 +563,7 @@ static int eval_model(struct ss_run *r, double ta, double t, const double *y, do
 
 static int rhs(double t, const double y[], double dydt[], void *params)
 {
-    struct ss_run *r = params;
-    return eval_model(r, r->ta, t, y, dydt);
+    return eval_model(params, t, y, dydt);
 }
 
 /* Check that every state variable is finite after an interval. */
@@ -199,10 +585,11 @@ static int check_state(struct ss_run *r, double t)
 /* One interval with a fixed-step method: n equal sub-steps of at most h. */
 static int integrate_fixed(struct ss_run *r, double ta, double tb)
 {
-    double len = tb - ta, h;
+    double len = tb - ta, h, h2, h6;
     unsigned long n = (unsigned long)ceil(len / r->m->solver.h - 1e-9), s;
     size_t j, dim = r->dim;
     int rk4 = r->m->solver.method == SS_SOLVER_RK4;
+    double *y = r->y, *k1 = r->k1, *k2 = r->k2, *k3 = r->k3, *k4 = r->k4, *yt = r->ytmp;
 
     if (n < 1)
         n = 1;
@@ -210,29 +597,31 @@ static int integrate_fixed(struct ss_run *r, double ta, double tb)
         return ss_err_set(r->err, SS_ELIMIT, "", "t=%.10g: %lu fixed steps exceed solver.max_steps = %lu",
                           ta, n, r->m->solver.max_steps);
     h = len / (double)n;
+    h2 = 0.5 * h;
+    h6 = h / 6.0;
     for (s = 0; s < n; s++) {
         double t = ta + (double)s * h;
-        if (eval_model(r, ta, t, r->y, r->k1) != GSL_SUCCESS)
+        if (eval_model(r, t, y, k1) != GSL_SUCCESS)
             return r->err->code;
         if (!rk4) {
             for (j = 0; j < dim; j++)
-                r->y[j] += h * r->k1[j];
+                y[j] += h * k1[j];
             continue;
         }
         for (j = 0; j < dim; j++)
-            r->ytmp[j] = r->y[j] + 0.5 * h * r->k1[j];
-        if (eval_model(r, ta, t + 0.5 * h, r->ytmp, r->k2) != GSL_SUCCESS)
+            yt[j] = y[j] + h2 * k1[j];
+        if (eval_model(r, t + h2, yt, k2) != GSL_SUCCESS)
             return r->err->code;
         for (j = 0; j < dim; j++)
-            r->ytmp[j] = r->y[j] + 0.5 * h * r->k2[j];
-        if (eval_model(r, ta, t + 0.5 * h, r->ytmp, r->k3) != GSL_SUCCESS)
+            yt[j] = y[j] + h2 * k2[j];
+        if (eval_model(r, t + h2, yt, k3) != GSL_SUCCESS)
             return r->err->code;
         for (j = 0; j < dim; j++)
-            r->ytmp[j] = r->y[j] + h * r->k3[j];
-        if (eval_model(r, ta, t + h, r->ytmp, r->k4) != GSL_SUCCESS)
+            yt[j] = y[j] + h * k3[j];
+        if (eval_model(r, t + h, yt, k4) != GSL_SUCCESS)
             return r->err->code;
         for (j = 0; j < dim; j++)
-            r->y[j] += h / 6.0 * (r->k1[j] + 2.0 * r->k2[j] + 2.0 * r->k3[j] + r->k4[j]);
+            y[j] += h6 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j]);
     }
     return SS_OK;
 }
@@ -275,12 +664,6 @@ static int integrate_adaptive(struct ss_run *r, gsl_odeiv2_driver *d, double ta,
 }
 
 /* ------------------------------------------------------------ breakpoints */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef struct { double *v; size_t n, cap; } dvec;
 
@@ -337,31 +720,67 @@ static int epoch_times(dvec *d, const ss_model *m)
     return SS_OK;
 }
 
-static int build_breakpoints(dvec *bp, const ss_model *m, const dvec *outs, const dvec *epochs)
+static int cmp_double(const void *a, const void *b)
 {
-    size_t i, k, j, w;
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void sort_doubles(double *v, size_t n)
+{
+    size_t i, j;
+    if (n > 32) {
+        qsort(v, n, sizeof *v, cmp_double);
+        return;
+    }
+    for (i = 1; i < n; i++) {
+        double x = v[i];
+        for (j = i; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+/*
+ * The sorted union of the output times, the epochs (both already sorted),
+ * the event times and the schedule knots, with times closer than TIME_TOL
+ * merged into the earliest.
+ */
+static int build_breakpoints(dvec *bp, dvec *extra, const ss_model *m, const dvec *outs,
+                             const dvec *epochs)
+{
+    size_t i, k, j, a = 0, b = 0, c = 0, w;
     int rc = SS_OK;
-    for (j = 0; j < outs->n && !rc; j++)
-        rc = dvec_push(bp, outs->v[j]);
-    for (j = 0; j < epochs->n && !rc; j++)
-        rc = dvec_push(bp, epochs->v[j]);
     for (j = 0; j < m->nev && !rc; j++)
-        rc = dvec_push(bp, m->ev[j].t);
+        rc = dvec_push(extra, m->ev[j].t);
     for (k = 0; k < m->nseg && !rc; k++)
-        rc = push_knots(bp, &m->seg[k].growth, m->t0, m->t1);
+        rc = push_knots(extra, &m->seg[k].growth, m->t0, m->t1);
     for (i = 0; i < m->nprov && !rc; i++) {
         const ss_provider *p = &m->prov[i];
-        rc = push_knots(bp, &p->reinvest, m->t0, m->t1);
+        rc = push_knots(extra, &p->reinvest, m->t0, m->t1);
         for (k = 0; k < m->nseg && !rc; k++) {
-            rc = push_knots(bp, &p->allocation[k], m->t0, m->t1);
-            if (!rc) rc = push_knots(bp, &p->price[k], m->t0, m->t1);
-            if (!rc) rc = push_knots(bp, &p->participation[k], m->t0, m->t1);
-            if (!rc) rc = push_knots(bp, &p->lever[k], m->t0, m->t1);
+            rc = push_knots(extra, &p->allocation[k], m->t0, m->t1);
+            if (!rc) rc = push_knots(extra, &p->price[k], m->t0, m->t1);
+            if (!rc) rc = push_knots(extra, &p->participation[k], m->t0, m->t1);
+            if (!rc) rc = push_knots(extra, &p->lever[k], m->t0, m->t1);
         }
     }
     if (rc)
         return rc;
-    qsort(bp->v, bp->n, sizeof *bp->v, cmp_double);
+    sort_doubles(extra->v, extra->n);
+    /* three-way merge of sorted lists */
+    while (a < outs->n || b < epochs->n || c < extra->n) {
+        double x = HUGE_VAL;
+        int src = 0;
+        if (a < outs->n) { x = outs->v[a]; src = 1; }
+        if (b < epochs->n && epochs->v[b] < x) { x = epochs->v[b]; src = 2; }
+        if (c < extra->n && extra->v[c] < x) { x = extra->v[c]; src = 3; }
+        if (src == 1) a++;
+        else if (src == 2) b++;
+        else c++;
+        if (dvec_push(bp, x))
+            return SS_ENOMEM;
+    }
     /* merge times closer than TIME_TOL; keep the earliest representative */
     for (j = 0, w = 0; j < bp->n; j++)
         if (w == 0 || bp->v[j] > bp->v[w - 1] + TIME_TOL)
@@ -402,8 +821,10 @@ static void apply_event(struct ss_run *r, const ss_event *ev)
                 if (ev->mask[k])
                     set_schedule_field(&r->m->prov[ev->provider], ev->field, k, ev->values[k]);
         }
+        r->cache_ok = r->sched_ok = 0;
         break;
     }
+    r->fresh = 0;
 }
 
 /* Order events by time, ties in declaration order (stable insertion sort). */
@@ -422,11 +843,23 @@ static void order_events(const ss_event *ev, size_t n, size_t *idx)
 
 /* ----------------------------------------------------------------- record */
 
+/* Make the auxiliaries those at the current time (schedules right-continuous). */
+static int refresh_at(struct ss_run *r)
+{
+    if (r->fresh)
+        return GSL_SUCCESS;
+    if (!r->cache_ok || r->cache_ta != r->t)
+        prepare_interval(r, r->t, r->t);
+    if (eval_model(r, r->t, r->y, NULL) != GSL_SUCCESS)
+        return GSL_EBADFUNC;
+    r->fresh = 1;
+    return GSL_SUCCESS;
+}
+
 static int record(struct ss_run *r, ss_result *res, size_t ti, double tnom)
 {
     size_t N = r->N, K = r->K, i, k;
-    r->ta = r->t;
-    if (eval_model(r, r->t, r->t, r->y, NULL) != GSL_SUCCESS)
+    if (refresh_at(r) != GSL_SUCCESS)
         return r->err->code;
     res->t[ti] = tnom;
     for (k = 0; k < K; k++) {
@@ -476,71 +909,207 @@ static int record(struct ss_run *r, ss_result *res, size_t ti, double tnom)
     return SS_OK;
 }
 
+/* -------------------------------------------------------------- workspace */
+
+struct ss_sim_workspace {
+    void *blk;                /* every per-run array, carved by ws_layout() */
+    size_t blk_size;
+    dvec outs, epochs, extra, bp;
+    gsl_odeiv2_system sys;    /* the driver keeps a pointer to it */
+    gsl_odeiv2_driver *drv;
+    ss_solver_method drv_method;
+    size_t drv_dim;
+    double drv_atol, drv_rtol;
+};
+
+ss_sim_workspace *ss_sim_workspace_new(void)
+{
+    return calloc(1, sizeof(ss_sim_workspace));
+}
+
+void ss_sim_workspace_free(ss_sim_workspace *ws)
+{
+    if (!ws)
+        return;
+    if (ws->drv)
+        gsl_odeiv2_driver_free(ws->drv);
+    free(ws->blk);
+    free(ws->outs.v);
+    free(ws->epochs.v);
+    free(ws->extra.v);
+    free(ws->bp.v);
+    free(ws);
+}
+
+#define WS_ALIGN 16
+
+/* Carve `n` items of `size` bytes at *off (only computing offsets if base is NULL). */
+static void *carve(unsigned char *base, size_t *off, size_t n, size_t size)
+{
+    void *p = base ? base + *off : NULL;
+    *off += (n * size + WS_ALIGN - 1) / WS_ALIGN * WS_ALIGN;
+    return p;
+}
+
+/* Lay the per-run arrays out in base (NULL: just the size); returns the size. */
+static size_t ws_layout(struct ss_run *r, unsigned char *base, size_t **evi, char ***pid, char ***sid,
+                        size_t nev)
+{
+    size_t off = 0, N = r->N + 1, K = r->K + 1, NK = r->N * r->K + 1, dim = r->dim + 1;
+    const size_t D = sizeof(double);
+    r->y = carve(base, &off, dim, D);
+    r->k1 = carve(base, &off, dim, D);
+    r->k2 = carve(base, &off, dim, D);
+    r->k3 = carve(base, &off, dim, D);
+    r->k4 = carve(base, &off, dim, D);
+    r->ytmp = carve(base, &off, dim, D);
+    r->seg = carve(base, &off, K, sizeof(seg_c));
+    r->invV0 = carve(base, &off, NK, D);
+    r->om = carve(base, &off, NK, D);
+    r->opex = carve(base, &off, NK, D);
+    r->brand = carve(base, &off, NK, D);
+    r->fixed = carve(base, &off, N, D);
+    r->inv_rec = carve(base, &off, N, D);
+    r->sl_w = carve(base, &off, NK, sizeof(slot));
+    r->sl_p = carve(base, &off, NK, sizeof(slot));
+    r->sl_x = carve(base, &off, NK, sizeof(slot));
+    r->sl_a = carve(base, &off, NK, sizeof(slot));
+    r->sl_rho = carve(base, &off, N, sizeof(slot));
+    r->sl_g = carve(base, &off, K, sizeof(slot));
+    r->fac = carve(base, &off, NK, D);
+    r->invp = carve(base, &off, NK, D);
+    r->pcache_p = carve(base, &off, NK, D);
+    r->pcache_pp = carve(base, &off, NK, D);
+    r->rho = carve(base, &off, N, D);
+    r->g = carve(base, &off, K, D);
+    r->dyn_att = carve(base, &off, NK, sizeof(size_t));
+    r->dyn_alloc = carve(base, &off, N, sizeof(size_t));
+    r->dyn_rho = carve(base, &off, N, sizeof(size_t));
+    r->dyn_g = carve(base, &off, K, sizeof(size_t));
+    r->var_att = carve(base, &off, NK, sizeof(size_t));
+    r->var_alloc = carve(base, &off, N, sizeof(size_t));
+    r->var_rho = carve(base, &off, N, sizeof(size_t));
+    r->var_g = carve(base, &off, K, sizeof(size_t));
+    r->alloc_bad = carve(base, &off, N, 1);
+    r->tgt = carve(base, &off, NK, D);
+    r->rev = carve(base, &off, NK, D);
+    r->margin = carve(base, &off, NK, D);
+    r->alpha = carve(base, &off, NK, D);
+    r->revi = carve(base, &off, N, D);
+    r->inv = carve(base, &off, N, D);
+    r->gp = carve(base, &off, N, D);
+    r->op = carve(base, &off, N, D);
+    r->M = carve(base, &off, K, D);
+    *evi = carve(base, &off, nev + 1, sizeof(size_t));
+    *pid = carve(base, &off, N, sizeof(char *));
+    *sid = carve(base, &off, K, sizeof(char *));
+    return off;
+}
+
+/* Make ws hold the arrays of run r (sizes set) and point r's arrays into it. */
+static int ws_arrays(ss_sim_workspace *ws, struct ss_run *r, size_t **evi, char ***pid, char ***sid,
+                     size_t nev)
+{
+    size_t need = ws_layout(r, NULL, evi, pid, sid, nev);
+    if (need > ws->blk_size) {
+        void *nb = NULL;
+        size_t cap = need + need / 2;
+        if (cap % WS_ALIGN)
+            cap += WS_ALIGN - cap % WS_ALIGN;
+        free(ws->blk);
+        ws->blk = NULL;
+        ws->blk_size = 0;
+        if (posix_memalign(&nb, 64, cap) != 0)
+            return SS_ENOMEM;
+        ws->blk = nb;
+        ws->blk_size = cap;
+    }
+    ws_layout(r, ws->blk, evi, pid, sid, nev);
+    memset(ws->blk, 0, need);
+    return SS_OK;
+}
+
+/* The adaptive driver for this run: reused if method, size and tolerances match. */
+static gsl_odeiv2_driver *ws_driver(ss_sim_workspace *ws, struct ss_run *r)
+{
+    const ss_solver *sv = &r->m->solver;
+    ws->sys.function = rhs;
+    ws->sys.jacobian = NULL;
+    ws->sys.dimension = r->dim;
+    ws->sys.params = r;
+    if (ws->drv && (ws->drv_method != sv->method || ws->drv_dim != r->dim ||
+                    ws->drv_atol != sv->atol || ws->drv_rtol != sv->rtol)) {
+        gsl_odeiv2_driver_free(ws->drv);
+        ws->drv = NULL;
+    }
+    if (!ws->drv) {
+        ws->drv = gsl_odeiv2_driver_alloc_y_new(&ws->sys, gsl_stepper(sv->method), sv->h,
+                                                sv->atol, sv->rtol);
+        if (!ws->drv)
+            return NULL;
+        ws->drv_method = sv->method;
+        ws->drv_dim = r->dim;
+        ws->drv_atol = sv->atol;
+        ws->drv_rtol = sv->rtol;
+    }
+    /* the settings of a freshly allocated driver */
+    gsl_odeiv2_driver_reset(ws->drv);
+    ws->drv->h = sv->h;
+    ws->drv->hmin = 0.0;
+    ws->drv->hmax = GSL_DBL_MAX;
+    ws->drv->n = 0;
+    gsl_odeiv2_driver_set_nmax(ws->drv, sv->max_steps);
+    gsl_odeiv2_driver_set_hmin(ws->drv, sv->hmin);
+    return ws->drv;
+}
+
 /* --------------------------------------------------------------------- run */
 
-static void run_free(struct ss_run *r)
-{
-    ss_model_free(r->m);
-    free(r->y);
-    free(r->V0);
-    free(r->tgt);
-    free(r->rev);
-    free(r->margin);
-    free(r->alpha);
-    free(r->revi);
-    free(r->inv);
-    free(r->gp);
-    free(r->op);
-    free(r->M);
-    free(r->k1);
-    free(r->k2);
-    free(r->k3);
-    free(r->k4);
-    free(r->ytmp);
-}
-
-static int run_alloc(struct ss_run *r)
-{
-    size_t NK = r->N * r->K + 1, dim = r->dim + 1;
-    r->y = calloc(dim, sizeof *r->y);
-    r->V0 = calloc(NK, sizeof(double));
-    r->tgt = calloc(NK, sizeof(double));
-    r->rev = calloc(NK, sizeof(double));
-    r->margin = calloc(NK, sizeof(double));
-    r->alpha = calloc(NK, sizeof(double));
-    r->revi = calloc(r->N + 1, sizeof(double));
-    r->inv = calloc(r->N + 1, sizeof(double));
-    r->gp = calloc(r->N + 1, sizeof(double));
-    r->op = calloc(r->N + 1, sizeof(double));
-    r->M = calloc(r->K + 1, sizeof(double));
-    r->k1 = calloc(dim, sizeof(double));
-    r->k2 = calloc(dim, sizeof(double));
-    r->k3 = calloc(dim, sizeof(double));
-    r->k4 = calloc(dim, sizeof(double));
-    r->ytmp = calloc(dim, sizeof(double));
-    return (r->y && r->V0 && r->tgt && r->rev && r->margin && r->alpha && r->revi && r->inv &&
-            r->gp && r->op && r->M && r->k1 && r->k2 && r->k3 && r->k4 && r->ytmp)
-               ? SS_OK : SS_ENOMEM;
-}
-
-static void init_state(struct ss_run *r)
+/* Constants of the run and the initial state. */
+static void init_run(struct ss_run *r)
 {
     const ss_model *m = r->m;
     size_t i, k;
+    r->r_disc = m->discount_rate;
     for (k = 0; k < r->K; k++) {
         const ss_segment *s = &m->seg[k];
+        seg_c *c = &r->seg[k];
+        c->bC = s->beta_capability;
+        c->bP = s->beta_price;
+        c->bR = s->beta_reliability;
+        c->mC = pw_mode(c->bC);
+        c->mP = pw_mode(c->bP);
+        c->mR = pw_mode(c->bR);
+        c->inv_tau = 1.0 / s->tau;
+        c->eff = s->efficiency;
+        c->dep = s->depreciation;
+        c->learn = s->learning != 0.0;
+        c->neg_b = -s->learning;
+        c->bass = s->has_bass;
+        c->bass_p = s->bass_p;
+        c->bass_q = s->bass_q;
+        c->pot = s->bass_potential;
         r->y[IX_X(r, k)] = s->has_bass ? s->size / s->bass_potential : s->size;
     }
     for (i = 0; i < r->N; i++) {
         const ss_provider *p = &m->prov[i];
         for (k = 0; k < r->K; k++) {
+            size_t j = IX_S(r, i, k);
             double rev = m->seg[k].size * p->share[k];
-            r->y[IX_S(r, i, k)] = p->share[k];
+            double V0 = p->experience * rev;
+            r->y[j] = p->share[k];
             r->y[IX_C(r, i, k)] = p->capability[k];
-            r->y[IX_V(r, i, k)] = r->V0[IX_S(r, i, k)] = p->experience * rev;
+            r->y[IX_V(r, i, k)] = V0;
+            r->invV0[j] = V0 > 0.0 ? 1.0 / V0 : 0.0;
+            r->om[j] = 1.0 - p->margin[k];
+            r->opex[j] = p->opex[k];
+            r->brand[j] = p->brand[k];
+            r->pcache_p[j] = NAN; /* never equal: the first lookup computes pow */
         }
         r->y[IX_R(r, i)] = p->reliability;
         r->y[IX_NPV(r, i)] = 0.0;
+        r->fixed[i] = p->fixed_cost;
+        r->inv_rec[i] = 1.0 / p->recovery;
     }
 }
 
@@ -549,15 +1118,19 @@ static int near(double a, double b)
     return fabs(a - b) <= TIME_TOL;
 }
 
-int ss_sim_run(ss_result **out, const ss_model *model, const ss_run_opts *opts, ss_err *err)
+static int interrupted(const ss_run_opts *opts)
+{
+    return opts && opts->interrupt && __atomic_load_n(opts->interrupt, __ATOMIC_RELAXED);
+}
+
+int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
+                  const ss_run_opts *opts, ss_err *err)
 {
     struct ss_run r;
     ss_err local;
     ss_result *res = NULL;
-    dvec outs = { 0 }, epochs = { 0 }, bp = { 0 };
     size_t *evi = NULL, ne = 0, oi = 0, ei = 0, pi = 0, b;
     gsl_odeiv2_driver *drv = NULL;
-    gsl_odeiv2_system sys;
     double hint;
     int rc;
     char **pid = NULL, **sid = NULL;
@@ -567,9 +1140,12 @@ int ss_sim_run(ss_result **out, const ss_model *model, const ss_run_opts *opts, 
         ss_err_clear(&local);
         err = &local;
     }
+    if (!ws)
+        return ss_err_set(err, SS_EINVAL, "", "no workspace");
     memset(&r, 0, sizeof r);
     r.err = err;
     r.opts = opts;
+    ws->outs.n = ws->epochs.n = ws->extra.n = ws->bp.n = 0;
     r.m = ss_model_copy(model);
     if (!r.m)
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
@@ -577,18 +1153,14 @@ int ss_sim_run(ss_result **out, const ss_model *model, const ss_run_opts *opts, 
         goto done;
     r.N = r.m->nprov;
     r.K = r.m->nseg;
+    r.NK = r.N * r.K;
     r.dim = 3 * r.N * r.K + 2 * r.N + r.K;
-    if ((rc = run_alloc(&r)))
+    if (ws_arrays(ws, &r, &evi, &pid, &sid, r.m->nev))
         goto nomem;
-    init_state(&r);
+    init_run(&r);
 
-    if (output_times(&outs, r.m) || epoch_times(&epochs, r.m) ||
-        build_breakpoints(&bp, r.m, &outs, &epochs))
-        goto nomem;
-    evi = malloc((r.m->nev + 1) * sizeof *evi);
-    pid = malloc((r.N + 1) * sizeof *pid);
-    sid = malloc((r.K + 1) * sizeof *sid);
-    if (!evi || !pid || !sid)
+    if (output_times(&ws->outs, r.m) || epoch_times(&ws->epochs, r.m) ||
+        build_breakpoints(&ws->bp, &ws->extra, r.m, &ws->outs, &ws->epochs))
         goto nomem;
     order_events(r.m->ev, r.m->nev, evi);
     ne = r.m->nev;
@@ -596,13 +1168,13 @@ int ss_sim_run(ss_result **out, const ss_model *model, const ss_run_opts *opts, 
         pid[b] = r.m->prov[b].id;
     for (b = 0; b < r.K; b++)
         sid[b] = r.m->seg[b].id;
-    res = ss_result_new(r.m->name, outs.n, r.N, pid, r.K, sid);
+    res = ss_result_new(r.m->name, ws->outs.n, r.N, pid, r.K, sid);
     if (!res)
         goto nomem;
     if (opts && opts->nextra > 0) {
         res->nextra = opts->nextra;
         res->extra_names = calloc(opts->nextra, sizeof *res->extra_names);
-        res->extra = calloc(outs.n * opts->nextra, sizeof *res->extra);
+        res->extra = calloc(ws->outs.n * opts->nextra, sizeof *res->extra);
         if (!res->extra_names || !res->extra)
             goto nomem;
         for (b = 0; b < opts->nextra; b++) {
@@ -615,23 +1187,17 @@ int ss_sim_run(ss_result **out, const ss_model *model, const ss_run_opts *opts, 
     }
 
     if (r.m->solver.method != SS_SOLVER_EULER && r.m->solver.method != SS_SOLVER_RK4) {
-        sys.function = rhs;
-        sys.jacobian = NULL;
-        sys.dimension = r.dim;
-        sys.params = &r;
-        drv = gsl_odeiv2_driver_alloc_y_new(&sys, gsl_stepper(r.m->solver.method), r.m->solver.h,
-                                            r.m->solver.atol, r.m->solver.rtol);
+        drv = ws_driver(ws, &r);
         if (!drv)
             goto nomem;
-        gsl_odeiv2_driver_set_nmax(drv, r.m->solver.max_steps);
-        gsl_odeiv2_driver_set_hmin(drv, r.m->solver.hmin);
     }
     hint = r.m->solver.h;
 
-    for (b = 0; b < bp.n; b++) {
-        double tb = bp.v[b];
+    for (b = 0; b < ws->bp.n; b++) {
+        double tb = ws->bp.v[b], tn = b + 1 < ws->bp.n ? ws->bp.v[b + 1] : tb;
         r.t = tb;
-        if (opts && opts->interrupt && *opts->interrupt) {
+        r.fresh = 0;
+        if (interrupted(opts)) {
             rc = ss_err_set(err, SS_EINTR, "", "interrupted at t=%.10g", tb);
             goto done;
         }
@@ -640,20 +1206,24 @@ int ss_sim_run(ss_result **out, const ss_model *model, const ss_run_opts *opts, 
         if ((rc = check_state(&r, tb)))
             goto done;
         /* an epoch merged into this breakpoint (within TIME_TOL) fires here */
-        while (pi < epochs.n && epochs.v[pi] <= tb + TIME_TOL) {
-            if (near(epochs.v[pi], tb) && opts && opts->on_epoch &&
+        while (pi < ws->epochs.n && ws->epochs.v[pi] <= tb + TIME_TOL) {
+            if (near(ws->epochs.v[pi], tb) && opts && opts->on_epoch &&
                 (rc = opts->on_epoch(&r, tb, opts->payload, err)))
                 goto done;
             pi++;
         }
-        while (oi < outs.n && outs.v[oi] <= tb + TIME_TOL) {
-            if ((rc = record(&r, res, oi, outs.v[oi])))
+        if (!r.cache_ok || r.cache_ta != tb || r.cache_tb != tn) {
+            prepare_interval(&r, tb, tn);
+            r.fresh = 0;
+        }
+        while (ws->outs.n > oi && ws->outs.v[oi] <= tb + TIME_TOL) {
+            if ((rc = record(&r, res, oi, ws->outs.v[oi])))
                 goto done;
             oi++;
         }
-        if (b + 1 < bp.n) {
-            double tn = bp.v[b + 1];
-            r.ta = tb;
+        if (b + 1 < ws->bp.n) {
+            if (!r.cache_ok || r.cache_ta != tb || r.cache_tb != tn)
+                prepare_interval(&r, tb, tn); /* an on_output callback changed a schedule */
             rc = drv ? integrate_adaptive(&r, drv, tb, tn, &hint) : integrate_fixed(&r, tb, tn);
             if (rc)
                 goto done;
@@ -667,20 +1237,27 @@ nomem:
     rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
 done:
     if (drv)
-        gsl_odeiv2_driver_free(drv);
-    free(epochs.v);
-    free(outs.v);
-    free(bp.v);
-    free(evi);
-    free(pid);
-    free(sid);
-    run_free(&r);
+        ws->sys.params = NULL;
+    ss_model_free(r.m);
     if (rc) {
         ss_result_free(res);
         return rc;
     }
     *out = res;
     return SS_OK;
+}
+
+int ss_sim_run(ss_result **out, const ss_model *model, const ss_run_opts *opts, ss_err *err)
+{
+    ss_sim_workspace *ws = ss_sim_workspace_new();
+    int rc;
+    if (!ws) {
+        *out = NULL;
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    }
+    rc = ss_sim_run_ws(ws, out, model, opts, err);
+    ss_sim_workspace_free(ws);
+    return rc;
 }
 
 /* ------------------------------------------------------- callback access */
@@ -691,8 +1268,7 @@ double ss_run_time(const ss_run *run) { return run->t; }
 /* Refresh the auxiliaries at the current time (schedules right-continuous). */
 static void refresh(ss_run *run)
 {
-    run->ta = run->t;
-    eval_model(run, run->t, run->t, run->y, NULL);
+    refresh_at(run);
 }
 
 double ss_run_ps(const ss_run *run, ss_metric_ps m, int i, int k)
@@ -765,5 +1341,7 @@ int ss_run_set(ss_run *run, int provider, ss_field field, int k, double value, s
         return ss_err_set(err, SS_EINVAL, "", "unknown field");
     }
     set_schedule_field(&run->m->prov[provider], field, (size_t)(k < 0 ? 0 : k), value);
+    run->cache_ok = run->sched_ok = 0;
+    run->fresh = 0;
     return SS_OK;
 }

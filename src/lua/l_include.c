@@ -23,34 +23,63 @@
 #define INCLUDE_MAX_DEPTH 16
 #define INCLUDE_MAX_BYTES (8u << 20)
 
+/* The open file of push_file as a to-be-closed value, so that an error
+ * raised while reading (a memory error inside luaL_prepbuffer) cannot leak
+ * the FILE and its descriptor. */
+#define INCLUDE_FILE_META "stratsim.IncludeFile"
+typedef struct include_file {
+    FILE *f;
+} include_file;
+
+static int l_include_file_close(lua_State *L)
+{
+    include_file *h = luaL_checkudata(L, 1, INCLUDE_FILE_META);
+    if (h->f) {
+        fclose(h->f);
+        h->f = NULL;
+    }
+    return 0;
+}
+
 /* Read a whole file into a Lua string pushed on the stack (luaL_Buffer: no
- * malloc held across a raising call). */
+ * malloc held across a raising call; the FILE is a to-be-closed slot). */
 static void push_file(lua_State *L, const char *path)
 {
     luaL_Buffer b;
-    FILE *f = fopen(path, "rb");
+    include_file *h;
     size_t total = 0;
-    if (!f)
+    int slot;
+
+    h = lua_newuserdatauv(L, sizeof *h, 0);
+    h->f = NULL;
+    if (luaL_newmetatable(L, INCLUDE_FILE_META)) {
+        lua_pushcfunction(L, l_include_file_close);
+        lua_setfield(L, -2, "__close");
+        lua_pushcfunction(L, l_include_file_close);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    slot = lua_gettop(L);
+    lua_toclose(L, slot);
+    h->f = fopen(path, "rb");
+    if (!h->f)
         luaL_error(L, "stratsim.include: cannot open %s: %s", path, strerror(errno));
     luaL_buffinit(L, &b);
     for (;;) {
         char *p = luaL_prepbuffer(&b);
-        size_t got = fread(p, 1, LUAL_BUFFERSIZE, f);
+        size_t got = fread(p, 1, LUAL_BUFFERSIZE, h->f);
         luaL_addsize(&b, got);
         total += got;
-        if (total > INCLUDE_MAX_BYTES) {
-            fclose(f);
+        if (total > INCLUDE_MAX_BYTES)
             luaL_error(L, "stratsim.include: %s is larger than %u bytes", path, INCLUDE_MAX_BYTES);
-        }
         if (got < LUAL_BUFFERSIZE)
             break;
     }
-    if (ferror(f)) {
-        fclose(f);
+    if (ferror(h->f))
         luaL_error(L, "stratsim.include: cannot read %s", path);
-    }
-    fclose(f);
     luaL_pushresult(&b);
+    lua_closeslot(L, slot); /* fclose now; the slot becomes nil */
+    lua_remove(L, slot);
 }
 
 /* The directory part of the calling chunk's source ("@dir/file.lua"). */

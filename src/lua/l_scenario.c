@@ -204,13 +204,76 @@ static int rawfield(lua_State *L, int t, const char *k)
 
 /* ------------------------------------------------- locating and errors */
 
+/* __gc of the FILE box used by read_source: close a file left open by an
+ * error raised while reading. */
+static int l_srcfile_gc(lua_State *L)
+{
+    FILE **fp = lua_touserdata(L, 1);
+    if (fp && *fp) {
+        fclose(*fp);
+        *fp = NULL;
+    }
+    return 0;
+}
+
+/* Push the text of file `path` (at most 8 MiB), or nil. The FILE lives in
+ * a userdata with __gc, so a memory error while reading cannot leak it. */
+static void read_source(lua_State *L, const char *path)
+{
+    luaL_Buffer b;
+    FILE **fp;
+    size_t total = 0, got;
+
+    fp = lua_newuserdatauv(L, sizeof *fp, 0);
+    *fp = NULL;
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, l_srcfile_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    *fp = fopen(path, "rb");
+    if (!*fp) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        return;
+    }
+    luaL_buffinit(L, &b);
+    do {
+        char *p = luaL_prepbuffer(&b);
+        got = fread(p, 1, LUAL_BUFFERSIZE, *fp);
+        luaL_addsize(&b, got);
+        total += got;
+    } while (got > 0 && total <= ((size_t)8 << 20));
+    luaL_pushresult(&b);
+    fclose(*fp);
+    *fp = NULL;
+    lua_remove(L, -2);
+    if (total > ((size_t)8 << 20)) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+}
+
 /* Push the source text of chunk `src` (registry for files, the chunk
- * string itself for load()ed strings), or nil. */
+ * string itself for load()ed strings), or nil. A file chunk not loaded by
+ * stratsim (dofile in a program that uses the module) is read from disk -
+ * only outside the sandbox, where reading files is the script's right. */
 static void push_source_text(lua_State *L, const char *src)
 {
     if (src[0] == '@' || src[0] == '=') {
         luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_SOURCES);
-        lua_getfield(L, -1, src);
+        if (lua_getfield(L, -1, src) == LUA_TNIL && src[0] == '@') {
+            int sandboxed = lua_getfield(L, LUA_REGISTRYINDEX, "stratsim.env") != LUA_TNIL;
+            lua_pop(L, 2);
+            if (sandboxed) {
+                lua_pushnil(L);
+            } else {
+                read_source(L, src + 1);
+                if (lua_type(L, -1) == LUA_TSTRING) {
+                    lua_pushvalue(L, -1);
+                    lua_setfield(L, -3, src); /* remembered for the next error */
+                }
+            }
+        }
         lua_remove(L, -2);
     } else {
         lua_pushstring(L, src);
@@ -1030,6 +1093,9 @@ static void check_extras(cv *c, int spec)
             if (!valid_id(k, len))
                 fail(c, kpath(p, sizeof p, "outputs", show(k, len, shown, sizeof shown)),
                      "invalid output name (names match [A-Za-z_][A-Za-z0-9_-]*)");
+            if (ss_metric_ps_parse(k) >= 0 || ss_metric_p_parse(k) >= 0 || ss_metric_s_parse(k) >= 0)
+                fail(c, kpath(p, sizeof p, "outputs", k),
+                     "'%s' is the name of a built-in metric (choose another name)", k);
             if (lua_type(L, -1) != LUA_TFUNCTION)
                 fail(c, kpath(p, sizeof p, "outputs", show(k, len, shown, sizeof shown)),
                      "expected a function, got %s", tname(L, -1));
@@ -1757,6 +1823,10 @@ static int l_scenario_index(lua_State *L)
         lua_pushcfunction(L, l_scenario_with);
         return 1;
     }
+    if (k && strcmp(k, "run") == 0) {
+        lua_pushcfunction(L, ss_lua_scenario_run);
+        return 1;
+    }
     lua_getiuservalue(L, 1, UV_SPEC);
     lua_pushvalue(L, 2);
     lua_rawget(L, -2);
@@ -1790,7 +1860,25 @@ int ss_lua_scenario_push_field(lua_State *L, int idx, const char *key)
     return t;
 }
 
-int luaopen_stratsim(lua_State *L)
+void ss_lua_scenario_push_file(lua_State *L, int idx)
+{
+    int top = lua_gettop(L);
+    idx = lua_absindex(L, idx);
+    luaL_checkstack(L, 4, NULL);
+    if (luaL_testudata(L, idx, SS_LUA_SCENARIO) &&
+        lua_getiuservalue(L, idx, UV_META) == LUA_TTABLE &&
+        lua_getfield(L, -1, "origins") == LUA_TTABLE &&
+        lua_rawgeti(L, -1, 1) == LUA_TTABLE &&
+        lua_getfield(L, -1, "name") == LUA_TSTRING) {
+        lua_replace(L, top + 1);
+        lua_settop(L, top + 1);
+        return;
+    }
+    lua_settop(L, top);
+    lua_pushnil(L);
+}
+
+int ss_lua_open(lua_State *L)
 {
     static const luaL_Reg meta[] = {
         {"__gc", l_scenario_gc},
@@ -1815,5 +1903,9 @@ int luaopen_stratsim(lua_State *L)
     ss_lua_open_schedule(L);
     lua_pushstring(L, ss_version());
     lua_setfield(L, -2, "version");
+    ss_lua_open_policy(L);
+    ss_lua_open_results(L);
+    ss_lua_open_docs(L);
+    ss_lua_open_analysis(L); /* distributions, Scenario:montecarlo/... (l_analysis.c) */
     return 1;
 }

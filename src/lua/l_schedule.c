@@ -68,7 +68,7 @@ static int make(lua_State *L, int kind, const char *fname)
                          where, fname, (int)i);
         if (!isfinite(t) || !isfinite(v))
             ss_lua_raise(L, SS_EINVAL, "%s: %s: knot %d: must be finite, got {%g, %g}",
-                         where, fname, (int)i, t, v);
+                         where, fname, (int)i, isnan(t) ? NAN : t, isnan(v) ? NAN : v);
         if (i > 1 && !(t > u->knots[i - 2]))
             ss_lua_raise(L, SS_EINVAL,
                          "%s: %s: knot %d: times must be strictly increasing (%.15g after %.15g)",

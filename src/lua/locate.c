@@ -429,30 +429,3 @@ int ss_locate_items(const char *text, size_t len, int ctor_line, const char *key
     free(ts.v);
     return (int)count;
 }
-
-int ss_edit_distance(const char *a, const char *b, int cap)
-{
-    size_t la = strlen(a), lb = strlen(b), i, j;
-    int row[64], prevdiag, tmp;
-    if (lb >= sizeof row / sizeof row[0] || la >= 64)
-        return cap + 1;
-    if ((la > lb ? la - lb : lb - la) > (size_t)cap)
-        return cap + 1;
-    for (j = 0; j <= lb; j++)
-        row[j] = (int)j;
-    for (i = 1; i <= la; i++) {
-        prevdiag = row[0];
-        row[0] = (int)i;
-        for (j = 1; j <= lb; j++) {
-            int best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            if (prevdiag + (a[i - 1] != b[j - 1]) < best)
-                best = prevdiag + (a[i - 1] != b[j - 1]);
-            tmp = row[j];
-            row[j] = best;
-            prevdiag = tmp;
-        }
-    }
-    return row[lb] > cap ? cap + 1 : row[lb];
-}

@@ -10,11 +10,16 @@
  * beyond the instruction budget; coroutine.close/wrap get the same guard
  * for __close handlers of coroutines the hook killed), a text-only `load`, a `collectgarbage` that only
  * answers "count", fresh copies of coroutine, table, utf8, string (without
- * string.dump; the string metatable is pointed at the copy and locked) and
+ * string.dump, with find/match/gmatch/gsub from l_strmatch.c that charge
+ * their matching steps to the instruction budget; the string metatable is
+ * pointed at the copy and locked) and
  * math (random/randomseed drawing from a GSL mt19937 seeded 42, so scripts
  * are reproducible), and the stratsim module. No io, os, package, require,
- * debug, dofile or loadfile. The table is given to the main chunk as its
- * _ENV upvalue by script.c; `_G` inside it is the environment itself.
+ * debug, dofile or loadfile: reading one of these names raises "'os' is not
+ * available in the sandbox (run with --unsafe to allow it)" (an __index on
+ * the environment, whose metatable is locked); other unknown globals are nil.
+ * The table is given to the main chunk as its _ENV upvalue by script.c;
+ * `_G` inside it is the environment itself.
  * Depends on Lua's base/string/math/... libraries being opened first (they
  * are looked up in package.loaded) and on GSL's RNG.
  */
@@ -261,9 +266,20 @@ static int l_sandbox_auxwrap(lua_State *L)
             lua_xmove(co, L, 1);
         }
         if (stat != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
+            /* add the position, unless the message already starts with it
+             * (recursion through wrap would repeat it at every level and
+             * push the actual error out of the message) */
+            size_t wl, ml;
+            const char *w, *msg;
             luaL_where(L, 1);
-            lua_insert(L, -2);
-            lua_concat(L, 2);
+            w = lua_tolstring(L, -1, &wl);
+            msg = lua_tolstring(L, -2, &ml);
+            if (wl > 0 && ml >= wl && memcmp(msg, w, wl) == 0) {
+                lua_pop(L, 1);
+            } else {
+                lua_insert(L, -2);
+                lua_concat(L, 2);
+            }
         }
         return lua_error(L);
     }
@@ -367,6 +383,27 @@ static void copy_lib(lua_State *L, const char *name, const char *drop)
     lua_remove(L, -2);
 }
 
+/* Names of the standard environment that the sandbox leaves out. */
+static const char *const forbidden_names[] = {
+    "os", "io", "package", "require", "debug", "dofile", "loadfile", NULL
+};
+
+/* __index of the environment: reading a left-out standard name is an error
+ * that says why ("'os' is not available in the sandbox ..."); any other
+ * missing global is nil as usual. */
+static int l_sandbox_env_index(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        const char *k = lua_tostring(L, 2);
+        int i;
+        for (i = 0; forbidden_names[i]; i++)
+            if (strcmp(k, forbidden_names[i]) == 0)
+                return luaL_error(L, "'%s' is not available in the sandbox "
+                                     "(run with --unsafe to allow it)", k);
+    }
+    return 0;
+}
+
 void ss_lua_push_sandbox_env(lua_State *L)
 {
     static const char *const base[] = {
@@ -413,6 +450,7 @@ void ss_lua_push_sandbox_env(lua_State *L)
     /* string without dump; ("x"):method() must see the same table, and the
      * string metatable is locked so scripts cannot reach the original */
     copy_lib(L, LUA_STRLIBNAME, "dump");
+    ss_lua_install_strmatch(L, -1); /* pattern matching within the budget (A5) */
     lua_pushliteral(L, "");
     if (lua_getmetatable(L, -1)) {
         lua_pushvalue(L, -3);
@@ -431,4 +469,12 @@ void ss_lua_push_sandbox_env(lua_State *L)
 
     lua_pushvalue(L, env);
     lua_setfield(L, env, "_G");
+
+    /* explain the left-out names; the metatable is locked (A3) */
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, l_sandbox_env_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, env);
 }

@@ -15,6 +15,8 @@
  * max_memory; a count hook every 10000 instructions stops the script after
  * max_instructions and, once tripped, re-arms itself with count 1 so that a
  * pcall loop cannot swallow the error (Redis luaMaskCountHook pattern).
+ * Bytes allocated also count (one instruction per 16), so copying long
+ * strings over and over is bounded too (A5).
  * Depends on sandbox.c (the environment), l_scenario.c (Scenario objects),
  * overrides.c (--set) and the core model API.
  */
@@ -28,6 +30,10 @@
 #include "ss_lua.h"
 
 #define HOOK_EVERY 10000ULL
+/* Allocation volume counts as work: one instruction per this many bytes
+ * requested, so a loop whose few instructions each copy a long string
+ * (`s = s .. #s`) still meets the instruction budget (RELIABILITY A5). */
+#define ALLOC_BYTES_PER_INSTRUCTION 16
 
 /* Budgets of one state; the allocator's user data (reachable from any
  * coroutine through lua_getallocf). */
@@ -52,6 +58,21 @@ struct ss_script {
 
 /* ------------------------------------------------------------ allocator */
 
+/* Test hook (ss_lua_test_fail_after): growing requests still to grant
+ * before they fail (-1: never), and whether failing goes on afterwards. */
+static long test_fail_countdown = -1;
+static int test_fail_persistent;
+static unsigned long test_fail_count;
+
+unsigned long ss_lua_test_fail_after(long n, int persistent)
+{
+    unsigned long injected = test_fail_count;
+    test_fail_countdown = n;
+    test_fail_persistent = persistent;
+    test_fail_count = 0;
+    return injected;
+}
+
 /* lua_Alloc with a byte budget: growth beyond `max` returns NULL; frees
  * never fail. The budget is a hard cap: the first refused request marks it
  * exceeded for good (mem_tripped) and the count hook then stops the script
@@ -70,6 +91,12 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         lim->used -= old;
         return NULL;
     }
+    if (nsize > old && test_fail_countdown >= 0 && test_fail_countdown-- == 0) {
+        if (test_fail_persistent)
+            test_fail_countdown = 0;
+        test_fail_count++;
+        return NULL; /* injected failure: not a budget overrun */
+    }
     if (nsize > old && (inuse > lim->max || nsize - old > lim->max - inuse)) {
         lim->mem_tripped = 1;
         return NULL;
@@ -78,6 +105,8 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (!np)
         return NULL;
     lim->used = lim->used - old + nsize;
+    if (nsize > old) /* checked by the count hook at its next call */
+        lim->count += (nsize - old) / ALLOC_BYTES_PER_INSTRUCTION;
     return np;
 }
 
@@ -415,7 +444,7 @@ static int l_script_open(lua_State *L)
     lua_pop(L, 1);
     if (unsafe) {
         luaL_openlibs(L);
-        luaL_requiref(L, "stratsim", luaopen_stratsim, 1);
+        luaL_requiref(L, "stratsim", ss_lua_open, 1);
         lua_pushcfunction(L, ss_lua_include);
         lua_setfield(L, -2, "include");
         lua_pop(L, 1);
@@ -436,7 +465,7 @@ static int l_script_open(lua_State *L)
         luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 0);
         luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 0);
         luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 0);
-        luaL_requiref(L, "stratsim", luaopen_stratsim, 0);
+        luaL_requiref(L, "stratsim", ss_lua_open, 0);
         lua_pushcfunction(L, ss_lua_include);
         lua_setfield(L, -2, "include");
         lua_pop(L, 7);
@@ -590,8 +619,9 @@ static int l_script_compile(lua_State *L)
 }
 
 /* Check the chunk's result (arg 1; arg 2 the path as a light userdata): a
- * Scenario or a non-empty array of them with distinct names; store the array
- * in the registry. Returns its length and the registry reference. */
+ * Scenario or a non-empty array of them with distinct names, or nothing (a
+ * script that did its own work: no scenario); store the array in the
+ * registry. Returns its length and the registry reference. */
 static int l_script_collect(lua_State *L)
 {
     char where[300];
@@ -599,7 +629,9 @@ static int l_script_collect(lua_State *L)
     lua_Integer n, i, j;
 
     snprintf(where, sizeof where, "%s", path ? path : "?");
-    if (ss_lua_scenario_model(L, 1)) {
+    if (lua_isnoneornil(L, 1)) {
+        lua_createtable(L, 0, 0); /* no scenario: the script did its own work */
+    } else if (ss_lua_scenario_model(L, 1)) {
         lua_createtable(L, 1, 0);
         lua_pushvalue(L, 1);
         lua_rawseti(L, -2, 1);
@@ -797,8 +829,8 @@ int ss_script_load(ss_script *s, const char *path, const char *const *sets,
     s->list_ref = (int)lua_tointeger(L, -1);
     lua_pop(L, 2);
 
-    borrowed = calloc(n, sizeof *borrowed);
-    s->models = calloc(n, sizeof *s->models);
+    borrowed = calloc(n ? n : 1, sizeof *borrowed);
+    s->models = calloc(n ? n : 1, sizeof *s->models);
     if (!borrowed || !s->models) {
         rc = ss_err_set(err, SS_ENOMEM, NULL, "out of memory");
         goto done;

@@ -11,6 +11,10 @@
  * (the sandbox's deterministic math.random).
  *
  * Files: script.c (state, allocator, hook, protected calls, loading),
+ * l_policy.c (policies, derived metrics, the View, ss_script_run*),
+ * l_result.c (scenario:run(), Result objects, compare, sparkline),
+ * chart.c (terminal charts), l_docs.c (stratsim._docs), module.c
+ * (luaopen_stratsim for stratsim.so),
  * sandbox.c (the restricted _ENV), l_scenario.c (the stratsim module and the
  * table -> ss_model conversion), l_schedule.c (stratsim.steps/linear),
  * locate.c (key path -> source line), overrides.c (--set).
@@ -23,9 +27,13 @@
 #define SS_LUA_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <lua.h>
 #include "stratsim/error.h"
 #include "stratsim/model.h"
+#include "stratsim/result.h"
+#include "stratsim/sim.h"
+#include "stratsim/suggest.h" /* ss_edit_distance, ss_suggest */
 
 /* ===================================================== API for the CLI */
 
@@ -61,7 +69,8 @@ int ss_script_open(ss_script **out, const ss_script_opts *opts, ss_err *err);
 int ss_script_load(ss_script *s, const char *path, const char *const *sets,
                    size_t nsets, ss_err *err);
 
-/** Number of scenarios loaded (0 before a successful ss_script_load). */
+/** Number of scenarios loaded (0 before a successful ss_script_load, and
+ * 0 after loading a script that returned nothing: it did its own work). */
 size_t ss_script_count(const ss_script *s);
 
 /** Scenario i (0-based): borrowed, resolved, owned by the script. */
@@ -80,11 +89,75 @@ lua_State *ss_script_state(ss_script *s);
 /** Close the state and free the models. NULL-safe. */
 void ss_script_close(ss_script *s);
 
+/**
+ * Fill *out with the run options that attach scenario i's `policy` (called
+ * at every decision epoch) and `outputs` (derived metrics, evaluated at
+ * every output time, in alphabetical order of their names) to a run of
+ * ss_script_model(s, i) - or of a modified copy of it (parameters changed
+ * by an analysis): the callbacks read ids from the run's model. Without a
+ * policy or outputs the callbacks stay NULL (the core's fast path). The
+ * options are valid until the script is closed; `interrupt` may be set by
+ * the caller afterwards. A run with them executes Lua code in the script's
+ * state, so runs of one script must not overlap (one script per thread).
+ * The instruction budget is reset at the start of each such run (per run,
+ * not per call); the memory budget is the script's. A failing policy or
+ * derived metric stops the run with err->msg "FILE:LINE: message (in policy
+ * at t=T)" plus the Lua traceback; exceeded budgets give SS_ELIMIT.
+ * Errors: SS_EINVAL (no scenario i), SS_ENOMEM.
+ */
+int ss_script_run_opts(ss_script *s, size_t i, ss_run_opts *out, ss_err *err);
+
+/** Run scenario i with ss_script_run_opts(); *out receives a result the
+ * caller frees with ss_result_free(). */
+int ss_script_run(ss_script *s, size_t i, ss_result **out, ss_err *err);
+
 /** stratsim.include(FILE): run another scenario file (l_include.c). */
 int ss_lua_include(lua_State *L);
 
-/** Open the stratsim module (returns the module table). */
+/**
+ * Test hook (allocation-failure injection, tests/unit/test_lua_oom.c): the
+ * Lua allocator of every state grants `n` more growing requests, then
+ * refuses the next one (and, if `persistent`, every one after it) as a
+ * real out-of-memory would. n < 0 turns injection off (the default).
+ * Returns the number of failures injected since the previous call.
+ * Process-wide and not thread-safe: for single-threaded tests only.
+ */
+unsigned long ss_lua_test_fail_after(long n, int persistent);
+
+/**
+ * Open the stratsim module in a state this program embeds (ss_script_open
+ * does it): pushes the module table. No process-wide set-up.
+ */
+int ss_lua_open(lua_State *L);
+
+/**
+ * Entry point of the Lua C module stratsim.so (`require "stratsim"`,
+ * module.c): ss_global_init() and ss_lua_open(). Returns the module table.
+ */
 int luaopen_stratsim(lua_State *L);
+
+/** Add the analysis API (distributions, Scenario:montecarlo/sensitivity/
+ *  calibrate/optimize) to the module table on top of the stack
+ *  (l_analysis.c; the rest of that API is in ss_analysis.h). */
+void ss_lua_open_analysis(lua_State *L);
+
+/**
+ * Push a Result object (stratsim.Result) for r, taking ownership of r in
+ * every case; `m` (the model that was run, copied; may be NULL) gives the
+ * summary header and the sidecar, `file` (may be NULL) the scenario file.
+ * Safe outside protected calls. Returns 0, or -1 (nothing pushed, r freed)
+ * when memory runs out.
+ */
+int ss_lua_push_result(lua_State *L, ss_result *r, const ss_model *m, const char *file);
+
+/** Registry key: set it to true in a sandboxed state (the REPL) to let
+ * result:write_csv write to any path. */
+#define SS_LUA_ALLOW_WRITES "stratsim.allow_writes"
+
+/** Registry key: a light userdata pointing to a `volatile int` that, when
+ * set, stops runs started by scenario:run() with SS_EINTR (the REPL's
+ * Ctrl-C flag; the pointer must outlive the state). */
+#define SS_LUA_INTERRUPT "stratsim.interrupt"
 
 /* ============================================ internal to src/lua/ only */
 
@@ -148,6 +221,11 @@ void ss_lua_install_xpcall(lua_State *L, int idx);
  * coroutine killed by an exceeded budget into the coroutine table `idx`. */
 void ss_lua_install_coroutine(lua_State *L, int idx);
 
+/** Install string.find/match/gmatch/gsub whose matching steps count
+ * against the instruction budget into the string table at `idx`
+ * (l_strmatch.c; RELIABILITY A5). */
+void ss_lua_install_strmatch(lua_State *L, int idx);
+
 /** Install deterministic math.random/randomseed into the table at `idx`. */
 void ss_lua_install_random(lua_State *L, int idx);
 
@@ -184,6 +262,54 @@ typedef struct ss_lua_sched {
 int ss_lua_toschedule(lua_State *L, int idx, ss_lua_sched *out);
 void ss_lua_open_schedule(lua_State *L); /* sets steps/linear in table at -1 */
 
+/* ---- policies and derived metrics (l_policy.c) ---- */
+
+#define SS_LUA_VIEW "stratsim.View"
+
+/**
+ * Push the callback data for a run, started from Lua on thread L, of the
+ * Scenario at idx, and fill *opts; both stay valid while the pushed value
+ * is on the stack. Raises if the scenario's outputs table was broken.
+ */
+void *ss_lua_push_hooks(lua_State *L, int idx, ss_run_opts *opts);
+/** 1 if a callback of the hooks failed in the last run (message in its err). */
+int ss_lua_hooks_failed(const void *hooks);
+/** Register the View metatable. */
+void ss_lua_open_policy(lua_State *L);
+
+/* ---- results (l_result.c) and the API docs (l_docs.c) ---- */
+
+#define SS_LUA_RESULT "stratsim.Result"
+
+/** scenario:run() (reached through the Scenario's __index). */
+int ss_lua_scenario_run(lua_State *L);
+/** Register the Result metatable; set compare/sparkline in the table at -1. */
+void ss_lua_open_results(lua_State *L);
+/** Set stratsim._docs (API name -> one-line doc) in the module table at -1. */
+void ss_lua_open_docs(lua_State *L);
+/** Push the file the Scenario at idx was built in (its newest origin), or nil. */
+void ss_lua_scenario_push_file(lua_State *L, int idx);
+
+/* ---- terminal charts (chart.c, pure C) ---- */
+
+typedef struct ss_chart_series {
+    const char *label;     /**< legend text (may be NULL) */
+    size_t n;
+    const double *t, *v;   /**< [n] times (increasing) and values */
+} ss_chart_series;
+
+typedef struct ss_chart_opts {
+    int width;             /**< total columns (default 72) */
+    int height;            /**< rows of the plot area (default 10) */
+    int ascii;             /**< 1: ASCII markers, 0: Unicode braille dots */
+    const char *title;     /**< first line, or NULL */
+} ss_chart_opts;
+
+/** Draw a line chart of ns series (y labels, time axis, legend) to f. */
+void ss_chart_write(FILE *f, const ss_chart_series *s, size_t ns, const ss_chart_opts *o);
+/** Write a sparkline (one block character U+2581..U+2588 per value). */
+void ss_sparkline_write(FILE *f, const double *v, size_t n);
+
 /* ---- locate.c: key path -> line, pure C over the source text ---- */
 
 /**
@@ -202,9 +328,6 @@ int ss_locate_path(const char *text, size_t len, int ctor_line,
  */
 int ss_locate_items(const char *text, size_t len, int ctor_line, const char *key,
                     int *lines, size_t n);
-
-/** Levenshtein distance, capped at cap+1 (for "did you mean"). */
-int ss_edit_distance(const char *a, const char *b, int cap);
 
 /* ---- overrides.c: --set ---- */
 

@@ -175,8 +175,65 @@ assert {r[0] for r in rows} == {"small", "second"}
 PY
 }
 
+# Sets DE to the environment of a German locale (decimal comma) in which
+# stratsim really runs: the system's de_DE.UTF-8 or one generated with
+# localedef into a cache directory (LOCPATH), plus an LD_PRELOAD shim that
+# calls setlocale(LC_ALL, "") before main, as an embedding program or a
+# library might. Fails (never skips) when no German locale can be had.
+german_env() {
+    locpath=
+    if ! locale -a 2>/dev/null | grep -qix 'de_DE\.utf-\?8'; then
+        locpath="${TMPDIR:-/tmp}/stratsim-locale-$(id -u)"
+        if [ ! -f "$locpath/de_DE.UTF-8/LC_NUMERIC" ]; then
+            mkdir -p "$locpath" && rm -rf "$locpath/de.$$" &&
+                localedef -i de_DE -f UTF-8 "$locpath/de.$$" >/dev/null 2>&1
+            [ -f "$locpath/de.$$/LC_NUMERIC" ] ||
+                fail "cannot generate a German locale (install the 'locales' package)" || return 1
+            rm -rf "$locpath/de_DE.UTF-8" && mv "$locpath/de.$$" "$locpath/de_DE.UTF-8"
+        fi
+    fi
+    ${CC:-cc} -shared -fPIC -o "$T/shim.so" "$ROOT/tests/cli/setlocale_shim.c" ||
+        fail "cannot build the setlocale shim" || return 1
+    DE="LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 LD_PRELOAD=$T/shim.so"
+    DE="$DE ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+    [ -z "$locpath" ] || DE="$DE LOCPATH=$locpath"
+    # prove the locale is in effect inside the process
+    env $DE SHIM_REPORT="$T/radix" "$STRATSIM" --version >/dev/null || fail "stratsim under the shim"
+    [ "$(cat "$T/radix")" = "," ] || fail "the German locale is not in effect (radix '$(cat "$T/radix")')"
+}
+
+# Every output file (CSV and JSON sidecar) of run (long and wide), compare,
+# mc, sens, calibrate and optimize is byte-identical in the C locale and in
+# a German locale forced with setlocale (RELIABILITY C5); --set values and
+# data files use '.' in both.
 test_locale_independent_output() {
-    run "$STRATSIM" run "$DATA/small.lua" -o c.csv; expect_rc 0
-    LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 "$STRATSIM" run "$DATA/small.lua" -o d.csv 2>/dev/null
-    cmp c.csv d.csv || fail "output depends on the locale"
+    german_env
+    n=0
+    for f in "$ROOT"/scenarios/*.lua "$DATA/small.lua" "$DATA/second.lua"; do
+        layouts=long
+        [ "$f" != "$DATA/small.lua" ] || layouts="long wide"
+        for layout in $layouts; do
+            "$STRATSIM" run "$f" -o "c$n.csv" --layout $layout --set segments.public.tau=1.25 \
+                2>"$T/stderr" || fail "run $f (C locale)"
+            env $DE "$STRATSIM" run "$f" -o "d$n.csv" --layout $layout --set segments.public.tau=1.25 \
+                2>"$T/stderr" || fail "run $f (German locale)"
+            n=$((n + 1))
+        done
+    done
+    A="$DATA/analysis.lua"
+    for loc in c d; do
+        if [ $loc = c ]; then E=; else E=$DE; fi
+        env $E "$STRATSIM" compare "$DATA/small.lua" "$DATA/second.lua" -o "${loc}cmp.csv" >/dev/null || fail "compare ($loc)"
+        env $E "$STRATSIM" mc "$A" --runs 40 --seed 7 --threads 2 -o "${loc}mc.csv" >/dev/null || fail "mc ($loc)"
+        env $E "$STRATSIM" sens "$A" -o "${loc}sens.csv" >/dev/null || fail "sens ($loc)"
+        env $E "$STRATSIM" calibrate "$ROOT/scenarios/baseline.lua" \
+            --data "$ROOT/scenarios/data/china_public_cloud_iaas.csv" \
+            --write "${loc}fit.lua" -o "${loc}cal.csv" >/dev/null || fail "calibrate ($loc)"
+        env $E "$STRATSIM" optimize "$A" --starts 2 -o "${loc}opt.csv" >/dev/null || fail "optimize ($loc)"
+    done
+    for c in c*.csv c*.json cfit.lua; do
+        d="d${c#c}"
+        [ -s "$c" ] || fail "missing output $c"
+        cmp "$c" "$d" || fail "$c and $d differ: output depends on the locale"
+    done
 }

@@ -1,0 +1,4 @@
+-- a file with nothing but comments (no scenario)
+-- expect: 1 empty_file.lua: the script returned no scenario
+-- cmd: run %f -o %o
+-- nothing here

@@ -1,0 +1,12 @@
+-- an uncertainty entry naming an unknown parameter
+-- expect: 1 unknown segment field 'tua' (did you mean 'tau'?)
+-- expect-also: mc_unknown_uncertainty_path.lua:11: uncertainty
+-- cmd: mc %f --runs 10 --seed 1 -o %o
+return stratsim.scenario {
+  name = "ana",
+  time = { start = 2022, stop = 2025, step = 0.5 },
+  segments = { { id = "public", size = 100, growth = 0.1, tau = 2 } },
+  providers = { { id = "a", share = { public = 0.6 }, reinvest = 0.3 },
+                { id = "b", share = { public = 0.4 } } },
+  uncertainty = { ["segments.public.tua"] = stratsim.normal(2, 0.1) },
+}

@@ -1,0 +1,14 @@
+-- a policy allocating without bound
+-- expect: 1 policy_memory_bomb.lua:10: scenario exceeded 32 MiB of memory (in policy at t=2022)
+-- args: --max-memory 32
+return stratsim.scenario {
+  name = "bad",
+  time = { start = 2022, stop = 2025, step = 0.5 },
+  segments = { { id = "public", size = 100, growth = 0.1 } },
+  providers = { { id = "a", share = { public = 0.6 } },
+                { id = "b", share = { public = 0.4 } } },
+  policy = function(view)
+    local t = {}
+    while true do t[#t + 1] = ("x"):rep(1e5) .. #t end
+  end,
+}

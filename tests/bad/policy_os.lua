@@ -1,0 +1,12 @@
+-- a policy reaching for os
+-- expect: 1 policy_os.lua:10: 'os' is not available in the sandbox (run with --unsafe to allow it) (in policy at t=2022)
+return stratsim.scenario {
+  name = "bad",
+  time = { start = 2022, stop = 2025, step = 0.5 },
+  segments = { { id = "public", size = 100, growth = 0.1 } },
+  providers = { { id = "a", share = { public = 0.6 } },
+                { id = "b", share = { public = 0.4 } } },
+  policy = function(view)
+    os.exit(0)
+  end,
+}

@@ -1,0 +1,12 @@
+-- writing into the view
+-- expect: 1 policy_view_assign.lua:10: views are read-only (change schedules with view:set(provider, field, value)) (in policy at t=2022)
+return stratsim.scenario {
+  name = "bad",
+  time = { start = 2022, stop = 2025, step = 0.5 },
+  segments = { { id = "public", size = 100, growth = 0.1 } },
+  providers = { { id = "a", share = { public = 0.6 } },
+                { id = "b", share = { public = 0.4 } } },
+  policy = function(view)
+    view.t = 0
+  end,
+}

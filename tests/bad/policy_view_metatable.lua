@@ -1,0 +1,12 @@
+-- tampering with the view metatable
+-- expect: 1 policy_view_metatable.lua:10: attempt to index a string value (in policy at t=2022)
+return stratsim.scenario {
+  name = "bad",
+  time = { start = 2022, stop = 2025, step = 0.5 },
+  segments = { { id = "public", size = 100, growth = 0.1 } },
+  providers = { { id = "a", share = { public = 0.6 } },
+                { id = "b", share = { public = 0.4 } } },
+  policy = function(view)
+    getmetatable(view).__index = function() return 1 end
+  end,
+}

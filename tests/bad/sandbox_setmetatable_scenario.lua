@@ -1,0 +1,10 @@
+-- setmetatable on a scenario object
+-- expect: 1 sandbox_setmetatable_scenario.lua:10: bad argument #1 to 'setmetatable' (table expected, got stratsim.Scenario)
+local s = stratsim.scenario {
+  name = "bad",
+  time = { start = 2022, stop = 2025, step = 0.5 },
+  segments = { { id = "public", size = 100, growth = 0.1 } },
+  providers = { { id = "a", share = { public = 0.6 } },
+                { id = "b", share = { public = 0.4 } } },
+}
+setmetatable(s, {})

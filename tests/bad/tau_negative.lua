@@ -1,0 +1,9 @@
+-- negative share-adjustment time
+-- expect: 1 tau_negative.lua:6: segments.public.tau: must be > 0, got -2
+return stratsim.scenario {
+  name = "bad",
+  time = { start = 2022, stop = 2025, step = 0.5 },
+  segments = { { id = "public", size = 100, tau = -2 } },
+  providers = { { id = "a", share = { public = 0.6 } },
+                { id = "b", share = { public = 0.4 } } },
+}
