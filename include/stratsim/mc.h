@@ -12,10 +12,11 @@
  * process (array order) the exponential inter-arrival times from t0 on, each
  * followed by its severity, then whatever opts.prepare draws.  Runs are
  * grouped in blocks of SS_MC_BLOCK consecutive indices; a worker accumulates
- * a block in index order (Welford), and the calling thread merges blocks
- * into the totals strictly in block order (Chan et al.'s pairwise formula
- * for mean and variance; the runs' values are added to the quantile sketches
- * in run order).  Hence the result is bit-identical for any thread count.
+ * a block in index order (Welford, and one t-digest per series and time fed
+ * in run order, then compressed), and the calling thread merges blocks into
+ * the totals strictly in block order (Chan et al.'s pairwise formula for
+ * mean and variance, ss_sketch_merge() for the sketches).  Hence the result
+ * is bit-identical for any thread count.
  *
  * Quantiles come from one t-digest per series and time (sketch.h): rank
  * error about 1e-3 at the default compression; min and max are exact.
@@ -23,9 +24,12 @@
  * Memory does not grow with the number of runs: besides the model and one
  * result per worker, it is about nv * (16 + sketch) bytes for the totals
  * (nv = number of output values of one run, a sketch is at most ~10 KB at
- * compression 200, less while it holds few values) plus 2 * threads blocks
- * in flight of nv * SS_MC_BLOCK * 8 bytes each (plus SS_MC_BLOCK kept
- * results per block when opts.on_run is set).  Whatever opts.on_run keeps
+ * compression 200, less while it holds few values), per worker a buffer of
+ * nv * SS_MC_BLOCK * 8 bytes, and 2 * threads blocks in flight of about
+ * nv * (16 + compressed block sketch) bytes each (a block sketch holds at
+ * most SS_MC_BLOCK and at most about compression + 2 centroids of 16 bytes;
+ * plus SS_MC_BLOCK kept results per block when opts.on_run is set).
+ * Whatever opts.on_run keeps
  * per run (e.g. a per-run CSV) is the caller's and does grow with the runs.
  *
  * Failure.  Each run works on a fresh ss_model_copy() of the scenario: the

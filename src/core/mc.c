@@ -8,11 +8,16 @@
  * 2 * threads slots; block b lives in slot b % nslots and may be claimed only
  * once block b - nslots has been merged, so at most nslots blocks are in
  * flight and memory is bounded.  A worker fills its slot in run order: the
- * run's values (stored value-major, so the merge reads them contiguously),
- * the block's Welford mean and M2, and the results if on_run wants them.  The
- * calling thread waits for the slots in block order, merges each with Chan's
- * formula and feeds the sketches in run order, then frees the slot.  It polls
- * the interrupt flag while it waits (timed waits of 20 ms).
+ * block's Welford mean and M2 and the results if on_run wants them, while it
+ * keeps the run's values in a buffer of its own (value-major); at the end of
+ * the block it builds from that buffer one compressed t-digest per series
+ * (values in run order) into the slot.  The calling thread waits for the
+ * slots in block order, merges each with Chan's formula and ss_sketch_merge(),
+ * calls on_run for its runs, then frees the slot; as the block partition does
+ * not depend on the thread count, neither do the results.  It polls the
+ * interrupt flag while it waits (timed waits of 20 ms).  Each worker runs its
+ * runs in a workspace of its own (ss_sim_run_ws), which also resolves the
+ * run's model (so this module does not resolve it a second time).
  * Stopping.  A failing run records its block as the lowest failed block (an
  * atomic minimum); workers stop claiming or running later blocks, and the
  * merger, reaching that block, returns its error: always the error of the
@@ -259,8 +264,8 @@ typedef struct mc_slot {
     uint64_t block;
     int state;
     size_t n;            /* runs accumulated */
-    double *vals;        /* [nv][B]: value j of the block's run r at vals[j * B + r] */
     double *mean, *m2;   /* [nv] Welford over the block */
+    ss_sketch **sk;      /* [nv] the block's values of each series, compressed */
     ss_result **res;     /* [B] when on_run is set */
     int rc;
     ss_err err;
@@ -274,6 +279,9 @@ typedef struct mc_worker {
     pthread_t tid;
     int started;
     gsl_rng *rng;
+    ss_sim_workspace *ws;    /* reused by every run of this worker */
+    double *vals;            /* [nv][B]: value j of the block's run r at vals[j * B + r] */
+    ss_sketch *scratch;      /* one series of a block, before compression */
     uint64_t block;          /* block being run (for the stop test) */
     ss_run_opts ro_user;     /* this run's copy of the template (prepare may change it) */
 } mc_worker;
@@ -439,7 +447,9 @@ static int gather(const mc_ctx *c, const ss_result *r, double *v, ss_err *err)
     return SS_OK;
 }
 
-/* One run: draws, resolve, simulate. On success *out holds its result. */
+/* One run: draws, then simulate (ss_sim_run_ws resolves its own copy of the
+ * model, with the same checks and messages as ss_model_resolve, so the model
+ * is not resolved here too). On success *out holds its result. */
 static int one_run(mc_worker *w, uint64_t i, ss_result **out, ss_err *err)
 {
     mc_ctx *c = w->c;
@@ -460,21 +470,44 @@ static int one_run(mc_worker *w, uint64_t i, ss_result **out, ss_err *err)
     rc = apply_draws(c, m, w->rng, err);
     if (!rc && c->o->prepare)
         rc = c->o->prepare(w->index, i, m, w->rng, &w->ro_user, c->o->payload, err);
-    if (!rc)
-        rc = ss_model_resolve(m, err);
     if (!rc) {
         ro = w->ro_user;
         ro.on_epoch = mc_on_epoch;
         ro.on_output = w->ro_user.on_output ? mc_on_output : NULL;
         ro.payload = w;
         ro.interrupt = NULL; /* polled by mc_on_epoch */
-        rc = ss_sim_run(out, m, &ro, err);
+        rc = ss_sim_run_ws(w->ws, out, m, &ro, err);
     }
     ss_model_free(m);
     return rc;
 }
 
-/* Run block b into slot s, in run order. */
+/*
+ * The block's sketch of every series: the block's values of the series added
+ * in run order to the worker's scratch sketch, compressed there, then copied
+ * into the slot's sketch (an empty sketch merged with the compressed one holds
+ * just its centroids, so the slot keeps about delta entries per series rather
+ * than B).  The outcome depends only on the block's values.
+ */
+static int block_sketches(mc_worker *w, mc_slot *s)
+{
+    mc_ctx *c = w->c;
+    size_t nv = c->l.nv, B = c->B, j, r;
+    for (j = 0; j < nv; j++) {
+        const double *x = w->vals + j * B;
+        ss_sketch_reset(w->scratch);
+        for (r = 0; r < s->n; r++)
+            if (ss_sketch_add(w->scratch, x[r]) != SS_OK)
+                return SS_ENOMEM; /* values were checked finite in gather() */
+        ss_sketch_compress(w->scratch);
+        ss_sketch_reset(s->sk[j]);
+        if (ss_sketch_merge(s->sk[j], w->scratch) != SS_OK)
+            return SS_ENOMEM;
+    }
+    return SS_OK;
+}
+
+/* Run block b into slot s, in run order, then build its sketches. */
 static void run_block(mc_worker *w, mc_slot *s, uint64_t b)
 {
     mc_ctx *c = w->c;
@@ -515,7 +548,7 @@ static void run_block(mc_worker *w, mc_slot *s, uint64_t b)
             double x = v[j], d = x - s->mean[j];
             s->mean[j] += d / (double)n;
             s->m2[j] += d * (x - s->mean[j]);
-            s->vals[j * B + (n - 1)] = x;
+            w->vals[j * B + (n - 1)] = x;
         }
         if (s->res)
             s->res[n - 1] = r;
@@ -523,6 +556,10 @@ static void run_block(mc_worker *w, mc_slot *s, uint64_t b)
             ss_result_free(r);
     }
     free(v);
+    if (s->rc == SS_OK && block_sketches(w, s) != SS_OK) {
+        s->rc = ss_err_set(&s->err, SS_ENOMEM, "", "out of memory");
+        note_failure(c, b);
+    }
 }
 
 static void *worker_main(void *arg)
@@ -565,10 +602,10 @@ typedef struct mc_totals {
     ss_sketch **sk;      /* [nv] */
 } mc_totals;
 
-/* Merge slot s into the totals (Chan et al.), feed the sketches in run order. */
+/* Merge slot s into the totals (Chan et al.) and its sketches into theirs. */
 static int merge_slot(mc_ctx *c, mc_totals *t, const mc_slot *s)
 {
-    size_t j, r, nv = c->l.nv, B = c->B;
+    size_t j, nv = c->l.nv;
     double nb = (double)s->n, na = t->n, n = na + nb;
     if (s->n == 0)
         return SS_OK;
@@ -581,9 +618,8 @@ static int merge_slot(mc_ctx *c, mc_totals *t, const mc_slot *s)
             t->mean[j] += d * (nb / n);
             t->m2[j] += s->m2[j] + d * d * (na * nb / n);
         }
-        for (r = 0; r < s->n; r++)
-            if (ss_sketch_add(t->sk[j], s->vals[j * B + r]) != SS_OK)
-                return SS_ENOMEM; /* values were checked finite in gather() */
+        if (ss_sketch_merge(t->sk[j], s->sk[j]) != SS_OK)
+            return SS_ENOMEM;
     }
     t->n = n;
     return SS_OK;
@@ -879,20 +915,27 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
             goto done;
     for (i = 0; i < c.nslots; i++) {
         mc_slot *s = &c.slots[i];
-        s->vals = malloc(c.l.nv * c.B * sizeof *s->vals);
         s->mean = malloc(c.l.nv * sizeof *s->mean);
         s->m2 = malloc(c.l.nv * sizeof *s->m2);
+        s->sk = calloc(c.l.nv, sizeof *s->sk);
         if (o->on_run)
             s->res = calloc(c.B, sizeof *s->res);
-        if (!s->vals || !s->mean || !s->m2 || (o->on_run && !s->res))
+        if (!s->mean || !s->m2 || !s->sk || (o->on_run && !s->res))
             goto nomem;
+        for (j = 0; j < c.l.nv; j++)
+            if ((rc = ss_sketch_new(&s->sk[j], o->compression, err)))
+                goto done;
     }
     for (i = 0; i < nthreads; i++) {
         w[i].c = &c;
         w[i].index = i;
         w[i].rng = gsl_rng_alloc(&xo_type);
-        if (!w[i].rng)
+        w[i].ws = ss_sim_workspace_new();
+        w[i].vals = malloc(c.l.nv * c.B * sizeof *w[i].vals);
+        if (!w[i].rng || !w[i].ws || !w[i].vals)
             goto nomem;
+        if ((rc = ss_sketch_new(&w[i].scratch, o->compression, err)))
+            goto done;
     }
 
     if (pthread_mutex_init(&c.mu, NULL))
@@ -938,16 +981,23 @@ done:
         pthread_mutex_destroy(&c.mu);
     }
     if (w)
-        for (i = 0; i < nthreads; i++)
+        for (i = 0; i < nthreads; i++) {
             gsl_rng_free(w[i].rng);
+            ss_sim_workspace_free(w[i].ws);
+            ss_sketch_free(w[i].scratch);
+            free(w[i].vals);
+        }
     free(w);
     if (c.slots) {
         for (i = 0; i < c.nslots; i++) {
             free_slot_results(&c, &c.slots[i]);
             free(c.slots[i].res);
-            free(c.slots[i].vals);
             free(c.slots[i].mean);
             free(c.slots[i].m2);
+            if (c.slots[i].sk)
+                for (j = 0; j < c.l.nv; j++)
+                    ss_sketch_free(c.slots[i].sk[j]);
+            free(c.slots[i].sk);
         }
         free(c.slots);
     }
