@@ -32,66 +32,6 @@ static char *dup_str(const char *s)
     return d;
 }
 
-/*
- * A finite decimal number filling all of s, read whatever LC_NUMERIC says
- * (same rules as select.c: the '.' is swapped for the locale's radix, which
- * is learned from printf, before strtod).
- */
-static int parse_number(double *out, const char *s)
-{
-    char buf[128], radix[8], probe[16];
-    const char *p = s, *dot = NULL;
-    size_t nd = 0, rl, n;
-    char *end;
-    double v;
-
-    if (*p == '+' || *p == '-')
-        p++;
-    while (isdigit((unsigned char)*p)) {
-        p++;
-        nd++;
-    }
-    if (*p == '.') {
-        dot = p++;
-        while (isdigit((unsigned char)*p)) {
-            p++;
-            nd++;
-        }
-    }
-    if (nd == 0)
-        return -1;
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '+' || *p == '-')
-            p++;
-        if (!isdigit((unsigned char)*p))
-            return -1;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    if (*p != '\0')
-        return -1;
-    n = strlen(s);
-    snprintf(probe, sizeof probe, "%.1f", 1.5);
-    rl = strlen(probe) - 2;
-    if (rl == 0 || rl >= sizeof radix || n + rl >= sizeof buf)
-        return -1;
-    memcpy(radix, probe + 1, rl);
-    radix[rl] = '\0';
-    if (dot) {
-        size_t pre = (size_t)(dot - s);
-        memcpy(buf, s, pre);
-        memcpy(buf + pre, radix, rl);
-        strcpy(buf + pre + rl, dot + 1);
-    } else {
-        strcpy(buf, s);
-    }
-    v = strtod(buf, &end);
-    if (*end != '\0' || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
 
 /* ------------------------------------------------------------ reader */
 
@@ -338,7 +278,7 @@ int ss_obs_read_stream(ss_obs_set **out, FILE *f, const char *name, ss_err *err)
                                     lineno, col_names[col]);
                     goto done;
                 }
-                if (parse_number(dst, fv[col])) {
+                if (ss_parse_double(fv[col], dst)) {
                     rc = ss_err_set(err, SS_EINVAL, col_names[col], "%s:%ld:%s: '%s' is not a "
                                     "finite decimal number", name, lineno, col_names[col], fv[col]);
                     goto done;
@@ -346,7 +286,7 @@ int ss_obs_read_stream(ss_obs_set **out, FILE *f, const char *name, ss_err *err)
             }
             ob->weight = 1.0;
             if (fv[COL_WEIGHT] && *fv[COL_WEIGHT]) {
-                if (parse_number(&ob->weight, fv[COL_WEIGHT]) || ob->weight < 0.0) {
+                if (ss_parse_double(fv[COL_WEIGHT], &ob->weight) || ob->weight < 0.0) {
                     rc = ss_err_set(err, SS_EINVAL, "weight", "%s:%ld:weight: '%s' is not a finite "
                                     "number >= 0", name, lineno, fv[COL_WEIGHT]);
                     goto done;

@@ -10,70 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "stratsim/io.h"
 #include "stratsim/select.h"
 
 #define TIME_EPS 1e-9
 
-/*
- * Read a finite decimal number ([+-]digits[.digits][(e|E)[+-]digits]) that
- * fills all of s, whatever LC_NUMERIC says: the '.' is replaced by the
- * locale's radix (learned from printf, as numfmt.c does) before strtod.
- */
-static int parse_number(double *out, const char *s)
-{
-    char buf[128], radix[8], probe[16];
-    const char *p = s, *dot = NULL;
-    size_t nd = 0, rl, n;
-    char *end;
-    double v;
-
-    if (*p == '+' || *p == '-')
-        p++;
-    while (isdigit((unsigned char)*p)) {
-        p++;
-        nd++;
-    }
-    if (*p == '.') {
-        dot = p++;
-        while (isdigit((unsigned char)*p)) {
-            p++;
-            nd++;
-        }
-    }
-    if (nd == 0)
-        return -1;
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '+' || *p == '-')
-            p++;
-        if (!isdigit((unsigned char)*p))
-            return -1;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    if (*p != '\0')
-        return -1;
-    n = strlen(s);
-    snprintf(probe, sizeof probe, "%.1f", 1.5);
-    rl = strlen(probe) - 2;              /* "1" radix "5" */
-    if (rl == 0 || rl >= sizeof radix || n + rl >= sizeof buf)
-        return -1;
-    memcpy(radix, probe + 1, rl);
-    radix[rl] = '\0';
-    if (dot) {
-        size_t pre = (size_t)(dot - s);
-        memcpy(buf, s, pre);
-        memcpy(buf + pre, radix, rl);
-        strcpy(buf + pre + rl, dot + 1);
-    } else {
-        strcpy(buf, s);
-    }
-    v = strtod(buf, &end);
-    if (*end != '\0' || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
 
 /* Copy s without leading/trailing white space into dst (size n); -1 if too long. */
 static int copy_trim(char *dst, size_t n, const char *s, size_t len)
@@ -139,7 +80,7 @@ static int parse_when(ss_selector *o, const char *w, ss_err *err)
         o->when = SS_SEL_LAST;
     else if (strcmp(w, "start") == 0)
         o->when = SS_SEL_FIRST;
-    else if (parse_number(&o->t, w) == 0)
+    else if (ss_parse_double(w, &o->t) == 0)
         o->when = SS_SEL_AT;
     else
         return ss_err_set(err, SS_EINVAL, "", "selector '%s': time '%s' after '@' is not a number, "
@@ -376,7 +317,7 @@ int ss_constraint_parse(ss_constraint *out, const char *text, ss_err *err)
     out->op = ge ? SS_CMP_GE : SS_CMP_LE;
     copy_trim(buf, sizeof buf, out->text, (size_t)(op - out->text));
     copy_trim(num, sizeof num, op + 2, strlen(op + 2));
-    if (!num[0] || parse_number(&out->bound, num))
+    if (!num[0] || ss_parse_double(num, &out->bound))
         return ss_err_set(err, SS_EINVAL, "", "constraint '%s': '%s' after '%s' is not a finite number",
                           out->text, num, ge ? ">=" : "<=");
     if ((rc = ss_selector_parse(&out->sel, buf, err))) {
