@@ -21,10 +21,10 @@
  * Error model (STYLE §6, house rule 7): C memory is never held across a
  * Lua call that can raise. Every core object lives in a userdata box whose
  * __gc frees it, created *before* the object is acquired; temporary arrays
- * are userdata. Core analyses run C code only (no Lua calls), so the
- * scenario's instruction hook does not fire during them.
- * Scenarios with a `policy` or derived `outputs` are rejected here for now
- * (they need ss_script_run_opts and one Lua state per worker).
+ * are userdata. Scenarios with a `policy` or derived `outputs` attach them
+ * to every run through ss_script_run_opts; from Lua, a Monte Carlo of such a
+ * scenario runs on one worker (one Lua state), the CLI loads one state per
+ * worker thread (cli_analysis.c).
  * Depends on ss_lua.h (Scenario objects, pcall, errors), analysis.c and
  * the core analyses.
  */
