@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli/cli.h"
 #include "lua/ss_lua.h"
 #include "lua/ss_analysis.h" /* ss_params_read, ss_strings_free */
@@ -250,6 +251,12 @@ int cli_run_models(cli_loaded *l, const char *path, ss_result ***res, size_t *nr
     return EXIT_OK;
 }
 
+int cli_special_target(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 int cli_write_outputs(const char *path, ss_layout layout, const char *command,
                       const char *scenario_file, const cli_common *c,
                       ss_result *const *res, size_t nres,
@@ -266,6 +273,17 @@ int cli_write_outputs(const char *path, ss_layout layout, const char *command,
         rc = ss_csv_write(stdout, layout, (const ss_result *const *)res, nres, &err);
         if (rc == SS_OK && fflush(stdout) != 0)
             rc = ss_err_set(&err, SS_EIO, "", "writing standard output: %s", strerror(errno));
+        return rc == SS_OK ? EXIT_OK : cli_error("%s", err.msg);
+    }
+    if (cli_special_target(path)) { /* a device or FIFO: in place, no sidecar */
+        rc = ss_outfile_open(&csv, path, &err);
+        if (rc == SS_OK)
+            rc = ss_csv_write(ss_outfile_stream(csv), layout, (const ss_result *const *)res, nres, &err);
+        if (rc == SS_OK) {
+            rc = ss_outfile_commit(csv, &err);
+            csv = NULL;
+        }
+        ss_outfile_abort(csv);
         return rc == SS_OK ? EXIT_OK : cli_error("%s", err.msg);
     }
     if (scenario_file && (rc = ss_sha256_file(scenario_file, sha, &err)) != SS_OK)

@@ -52,6 +52,12 @@ struct ss_script *cli_loaded_script(cli_loaded *l);
 /* Run every model of a loaded file; appends to *res (realloc'ed). Prints errors. */
 int cli_run_models(cli_loaded *l, const char *path, ss_result ***res, size_t *nres);
 
+/*
+ * 1 if path names an existing device, FIFO or socket (e.g. /dev/stdout):
+ * such targets are written in place and get no JSON sidecar.
+ */
+int cli_special_target(const char *path);
+
 /* Write CSV + sidecar atomically (CSV to stdout if path is "-"). Prints errors. */
 int cli_write_outputs(const char *path, ss_layout layout, const char *command,
                       const char *scenario_file, const cli_common *c,

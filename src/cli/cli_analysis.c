@@ -274,6 +274,18 @@ int cli_an_write(const char *path, ss_an_writer write, const void *payload, cons
             rc = ss_err_set(&err, SS_EIO, "", "writing standard output: %s", strerror(errno));
         return rc == SS_OK ? EXIT_OK : cli_error("%s", err.msg);
     }
+    if (cli_special_target(path)) { /* a device or FIFO: in place, no sidecar */
+        ss_outfile *o = NULL;
+        rc = ss_outfile_open(&o, path, &err);
+        if (rc == SS_OK)
+            rc = write(ss_outfile_stream(o), payload, &err);
+        if (rc == SS_OK) {
+            rc = ss_outfile_commit(o, &err);
+            o = NULL;
+        }
+        ss_outfile_abort(o);
+        return rc == SS_OK ? EXIT_OK : cli_error("%s", err.msg);
+    }
     if (ss_sha256_file(a->file, sha, &err) != SS_OK)
         return cli_error("%s", err.msg);
     memset(&info, 0, sizeof info);

@@ -237,3 +237,16 @@ test_locale_independent_output() {
         cmp "$c" "$d" || fail "$c and $d differ: output depends on the locale"
     done
 }
+
+# A device or FIFO target (here a pipe through /dev/stdout) is written in
+# place and gets no sidecar next to it.
+test_special_target_no_sidecar() {
+    "$STRATSIM" run "$DATA/small.lua" -o /dev/stdout 2>"$T/stderr" | head -n 1 > first.txt
+    [ "$(cat first.txt)" = "scenario,time,provider,segment,metric,value" ] || fail "no CSV on the pipe"
+    [ ! -e /dev/stdout.json ] || fail "a sidecar was written next to /dev/stdout"
+    mkfifo fifo
+    (cat fifo > fromfifo.csv &) ; "$STRATSIM" run "$DATA/small.lua" -o fifo 2>"$T/stderr" || fail "writing to a FIFO failed"
+    sleep 0.2
+    [ "$(head -n 1 fromfifo.csv)" = "scenario,time,provider,segment,metric,value" ] || fail "no CSV through the FIFO"
+    expect_no_file fifo.json
+}
