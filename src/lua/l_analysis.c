@@ -44,24 +44,6 @@
 
 /* ====================================================== small helpers */
 
-/* " (did you mean 'X'?)" for the closest of a NULL-terminated list. */
-static const char *suggest(const char *k, const char *const *cands, char *buf, size_t n)
-{
-    int best = 3;
-    const char *pick = NULL;
-    buf[0] = '\0';
-    for (; *cands; cands++) {
-        int d = ss_edit_distance(k, *cands, 2);
-        if (d < best) {
-            best = d;
-            pick = *cands;
-        }
-    }
-    if (pick)
-        snprintf(buf, n, " (did you mean '%s'?)", pick);
-    return buf;
-}
-
 static int in_list(const char *const *list, const char *s)
 {
     for (; *list; list++)
@@ -395,7 +377,7 @@ static void check_keys(lua_State *L, int scen, int t, const char *const *allowed
         if (!k)
             located(L, scen, label, "unexpected %s key", luaL_typename(L, -2));
         if (!in_list(allowed, k))
-            located(L, scen, label, "unknown key '%s'%s", k, suggest(k, allowed, sug, sizeof sug));
+            located(L, scen, label, "unknown key '%s'%s", k, ss_suggest(k, allowed, (size_t)-1, sug, sizeof sug));
         lua_pop(L, 1);
     }
 }
@@ -465,7 +447,7 @@ static void read_outages(lua_State *L, int scen, const ss_model *m, ss_analysis 
                 ids[i] = m->prov[i].id;
             ids[m->nprov] = NULL;
             located(L, scen, keypath(label, sizeof label, "outages", id), "unknown provider '%s'%s",
-                    id, suggest(id, ids, sug, sizeof sug));
+                    id, ss_suggest(id, ids, (size_t)-1, sug, sizeof sug));
         }
         lua_pop(L, 1);
         n++;
@@ -1890,7 +1872,7 @@ static int opts_table(lua_State *L, const char *const *allowed)
         if (!k || !in_list(allowed, k))
             luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s'%s",
                                                 k ? k : luaL_typename(L, -2),
-                                                k ? suggest(k, allowed, sug, sizeof sug) : ""));
+                                                k ? ss_suggest(k, allowed, (size_t)-1, sug, sizeof sug) : ""));
         lua_pop(L, 1);
     }
     return 2;
@@ -2260,7 +2242,7 @@ static void obs_from_table(lua_State *L, int t, rbox *b)
             const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
             if (!in_list(keys, k))
                 luaL_argerror(L, 2, lua_pushfstring(L, "data[%I]: unknown key '%s'%s", i, k,
-                                                    suggest(k, keys, sug, sizeof sug)));
+                                                    ss_suggest(k, keys, (size_t)-1, sug, sizeof sug)));
             lua_pop(L, 1);
         }
         lua_getfield(L, e, "time");

@@ -124,26 +124,6 @@ static const char *show(const char *s, size_t len, char *buf, size_t n)
     return buf;
 }
 
-/* " (did you mean 'X'?)" for the closest candidate within distance 2. */
-static const char *suggest(const char *k, const char *const *cands, size_t ncands,
-                           char *buf, size_t n)
-{
-    size_t i;
-    int best = 3;
-    const char *pick = NULL;
-    buf[0] = '\0';
-    for (i = 0; i < ncands; i++) {
-        int d = ss_edit_distance(k, cands[i], 2);
-        if (d < best) {
-            best = d;
-            pick = cands[i];
-        }
-    }
-    if (pick)
-        snprintf(buf, n, " (did you mean '%s'?)", pick);
-    return buf;
-}
-
 static size_t list_len(const char *const *list)
 {
     size_t n = 0;
@@ -461,7 +441,7 @@ static void check_keys(cv *c, int t, const char *const *allowed, const char *pat
     if (bad) {
         show(bad, badlen, shown, sizeof shown);
         fail(c, kpath(p, sizeof p, path, shown), "unknown key '%s'%s", shown,
-             suggest(shown, allowed, list_len(allowed), sug, sizeof sug));
+             ss_suggest(shown, allowed, list_len(allowed), sug, sizeof sug));
     }
 }
 
@@ -768,7 +748,7 @@ static void convert_solver(cv *c, int spec)
         if (meth < 0) {
             show(s, len, shown, sizeof shown);
             fail(c, "solver.method", "unknown solver method '%s'%s", shown,
-                 *suggest(shown, solver_list, list_len(solver_list), sug, sizeof sug) ? sug
+                 *ss_suggest(shown, solver_list, list_len(solver_list), sug, sizeof sug) ? sug
                  : " (expected rk8pd, rkf45, rkck, rk2, msadams, euler or rk4)");
         }
         so->method = (ss_solver_method)meth;
@@ -955,7 +935,7 @@ static void convert_event(cv *c, int e, size_t n, int line)
     if (!in_list(ev_kinds, kind, len)) {
         show(kind, len, shown, sizeof shown);
         fail(c, p, "unknown event kind '%s'%s", shown,
-             *suggest(shown, ev_kinds, list_len(ev_kinds), sug, sizeof sug) ? sug
+             *ss_suggest(shown, ev_kinds, list_len(ev_kinds), sug, sizeof sug) ? sug
              : " (expected outage, set or market)");
     }
     ev.kind = kind[0] == 'o' ? SS_EV_OUTAGE : kind[0] == 's' ? SS_EV_SET : SS_EV_MARKET;
@@ -990,7 +970,7 @@ static void convert_event(cv *c, int e, size_t n, int line)
         if (f < 0) {
             show(fs, len, shown, sizeof shown);
             fail(c, p, "unknown field '%s'%s", shown,
-                 *suggest(shown, field_list, list_len(field_list), sug, sizeof sug) ? sug
+                 *ss_suggest(shown, field_list, list_len(field_list), sug, sizeof sug) ? sug
                  : " (expected reinvest, allocation, price, participation or lever)");
         }
         lua_pop(L, 1);
