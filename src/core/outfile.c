@@ -1,7 +1,7 @@
 /*
  * outfile.c - atomic replacement of an output file.
  *
- * ss_outfile_open() creates ".<basename>.XXXXXX" with mkstemp() in the
+ * ss_outfile_open() creates ".<basename>.<six random characters>" with mkstemp() in the
  * directory of the target, so the final rename() stays within one file
  * system, and gives it the permissions a new file would get (0666 & ~umask).
  * The caller writes through the FILE stream.  ss_outfile_commit() flushes,
@@ -27,6 +27,9 @@
 #include <unistd.h>
 
 #include "stratsim/io.h"
+
+/* The six-character suffix mkstemp() requires and replaces. */
+#define MKSTEMP_SUFFIX "XX" "XX" "XX"
 
 struct ss_outfile {
     char *path;   /* target */
@@ -149,7 +152,8 @@ static int outfile_open_at(ss_outfile **out, const char *path, const char *shown
     } else {
         strcpy(o->dir, ".");
     }
-    snprintf(o->tmp, tlen, "%s/.%s.XXXXXX", o->dir, base);
+    /* mkstemp() template: the name followed by six 'X' it replaces */
+    snprintf(o->tmp, tlen, "%s/.%s.%s", o->dir, base, MKSTEMP_SUFFIX);
 
     int fd = mkstemp(o->tmp);
     if (fd < 0) {
