@@ -9,37 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "stratsim.h"
+#include "test_models.h"
 
-static char *xstrdup(const char *s)
-{
-    char *d = malloc(strlen(s) + 1);
-    assert_non_null(d);
-    strcpy(d, s);
-    return d;
-}
-
-/* A model with segments s1..sK and providers p1..pN, equal shares. */
+/* The shared test model (test_models.h), t in [0, 10.0] by 0.5. */
 static ss_model *mk(size_t K, size_t N)
 {
-    ss_model *m = ss_model_new(K, N);
-    size_t i, k;
-    char buf[16];
-    assert_non_null(m);
-    for (k = 0; k < K; k++) {
-        snprintf(buf, sizeof buf, "s%zu", k + 1);
-        m->seg[k].id = xstrdup(buf);
-        m->seg[k].size = 100.0 * (double)(k + 1);
-    }
-    for (i = 0; i < N; i++) {
-        snprintf(buf, sizeof buf, "p%zu", i + 1);
-        m->prov[i].id = xstrdup(buf);
-        for (k = 0; k < K; k++)
-            m->prov[i].share[k] = 1.0 / (double)N;
-    }
-    m->t0 = 0.0;
-    m->t1 = 10.0;
-    m->step = 0.5;
-    return m;
+    return test_model_new(K, N, 10.0);
 }
 
 static ss_result *run_ok(const ss_model *m)
