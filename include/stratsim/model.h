@@ -8,6 +8,8 @@
  * fully explicit and can be recorded in a sidecar.  All arrays indexed by
  * segment have nseg entries.  ss_model_new() allocates every array and sets
  * every SPEC default; ss_model_free() releases everything, ids included.
+ * A provider's per-segment arrays share one allocation: fill them in place,
+ * never free or replace one of them.
  */
 #ifndef STRATSIM_MODEL_H
 #define STRATSIM_MODEL_H

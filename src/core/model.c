@@ -38,59 +38,55 @@ static void segment_defaults(ss_segment *s)
     s->depreciation = 0.2;
 }
 
+/*
+ * The per-segment arrays of a provider share one allocation, based at
+ * p->allocation: four schedules, five doubles and two flags per segment.
+ * One allocation instead of eleven matters because every run copies the
+ * model (ss_sim_run works on a copy).
+ */
 static void provider_release(ss_provider *p, size_t nseg)
 {
     size_t k;
     free(p->id);
-    free(p->share);
-    free(p->margin);
-    free(p->opex);
     ss_schedule_clear(&p->reinvest);
     if (p->allocation)
-        for (k = 0; k < nseg; k++)
+        for (k = 0; k < nseg; k++) {
             ss_schedule_clear(&p->allocation[k]);
-    if (p->price)
-        for (k = 0; k < nseg; k++)
             ss_schedule_clear(&p->price[k]);
-    if (p->participation)
-        for (k = 0; k < nseg; k++)
             ss_schedule_clear(&p->participation[k]);
-    if (p->lever)
-        for (k = 0; k < nseg; k++)
             ss_schedule_clear(&p->lever[k]);
-    free(p->allocation);
-    free(p->price);
-    free(p->participation);
-    free(p->lever);
-    free(p->capability);
-    free(p->capability_given);
-    free(p->brand);
-    free(p->brand_given);
+        }
+    free(p->allocation); /* the block of every per-segment array */
     memset(p, 0, sizeof *p);
 }
 
-/* Allocate the per-segment arrays of a provider and set SPEC defaults. */
-static int provider_init(ss_provider *p, size_t nseg)
+/* Zero p and give it zeroed per-segment arrays (no defaults). */
+static int provider_alloc(ss_provider *p, size_t nseg)
+{
+    size_t need = nseg * (4 * sizeof(ss_schedule) + 5 * sizeof(double) + 2);
+    unsigned char *blk = calloc(1, need ? need : 1);
+    memset(p, 0, sizeof *p);
+    if (!blk)
+        return SS_ENOMEM;
+    /* schedules, then doubles, then flags: every part stays aligned */
+    p->allocation = (ss_schedule *)(void *)blk;
+    p->price = p->allocation + nseg;
+    p->participation = p->price + nseg;
+    p->lever = p->participation + nseg;
+    p->share = (double *)(void *)(p->lever + nseg);
+    p->margin = p->share + nseg;
+    p->opex = p->margin + nseg;
+    p->capability = p->opex + nseg;
+    p->brand = p->capability + nseg;
+    p->capability_given = (unsigned char *)(p->brand + nseg);
+    p->brand_given = p->capability_given + nseg;
+    return SS_OK;
+}
+
+/* SPEC defaults of a provider whose arrays provider_alloc() just zeroed. */
+static void provider_defaults(ss_provider *p, size_t nseg)
 {
     size_t k;
-    memset(p, 0, sizeof *p);
-    p->share = calloc(nseg, sizeof *p->share);
-    p->margin = calloc(nseg, sizeof *p->margin);
-    p->opex = calloc(nseg, sizeof *p->opex);
-    p->allocation = calloc(nseg, sizeof *p->allocation);
-    p->price = calloc(nseg, sizeof *p->price);
-    p->participation = calloc(nseg, sizeof *p->participation);
-    p->lever = calloc(nseg, sizeof *p->lever);
-    p->capability = calloc(nseg, sizeof *p->capability);
-    p->capability_given = calloc(nseg, 1);
-    p->brand = calloc(nseg, sizeof *p->brand);
-    p->brand_given = calloc(nseg, 1);
-    if (!p->share || !p->margin || !p->opex || !p->allocation || !p->price ||
-        !p->participation || !p->lever || !p->capability || !p->capability_given ||
-        !p->brand || !p->brand_given) {
-        provider_release(p, nseg);
-        return SS_ENOMEM;
-    }
     for (k = 0; k < nseg; k++) {
         p->margin[k] = 0.3;
         ss_schedule_set_const(&p->allocation[k], 0.0);
@@ -102,10 +98,13 @@ static int provider_init(ss_provider *p, size_t nseg)
     p->reliability = 1.0;
     p->recovery = 0.5;
     p->experience = 1.0;
-    return SS_OK;
 }
 
-ss_model *ss_model_new(size_t nseg, size_t nprov)
+/*
+ * A model named `name` (copied; NULL fails) with zeroed segments and
+ * providers, every array allocated, no defaults; NULL if out of memory.
+ */
+static ss_model *model_alloc(size_t nseg, size_t nprov, const char *name)
 {
     ss_model *m = calloc(1, sizeof *m);
     size_t i;
@@ -115,7 +114,7 @@ ss_model *ss_model_new(size_t nseg, size_t nprov)
     m->nprov = nprov;
     m->seg = calloc(nseg ? nseg : 1, sizeof *m->seg);
     m->prov = calloc(nprov ? nprov : 1, sizeof *m->prov);
-    m->name = dup_str("scenario");
+    m->name = dup_str(name);
     if (!m->seg || !m->prov || !m->name) {
         free(m->seg);
         free(m->prov);
@@ -123,15 +122,26 @@ ss_model *ss_model_new(size_t nseg, size_t nprov)
         free(m);
         return NULL;
     }
-    for (i = 0; i < nseg; i++)
-        segment_defaults(&m->seg[i]);
     for (i = 0; i < nprov; i++) {
-        if (provider_init(&m->prov[i], nseg) != SS_OK) {
+        if (provider_alloc(&m->prov[i], nseg) != SS_OK) {
             m->nprov = i;
             ss_model_free(m);
             return NULL;
         }
     }
+    return m;
+}
+
+ss_model *ss_model_new(size_t nseg, size_t nprov)
+{
+    ss_model *m = model_alloc(nseg, nprov, "scenario");
+    size_t i;
+    if (!m)
+        return NULL;
+    for (i = 0; i < nseg; i++)
+        segment_defaults(&m->seg[i]);
+    for (i = 0; i < nprov; i++)
+        provider_defaults(&m->prov[i], nseg);
     m->t0 = 0.0;
     m->t1 = 1.0;
     m->step = 1.0;
@@ -211,14 +221,11 @@ int ss_model_add_event(ss_model *m, const ss_event *ev, ss_err *err)
 
 ss_model *ss_model_copy(const ss_model *m)
 {
-    ss_model *c = ss_model_new(m->nseg, m->nprov);
+    ss_model *c = model_alloc(m->nseg, m->nprov, m->name);
     size_t i, k, K = m->nseg;
     int bad = 0;
     if (!c)
         return NULL;
-    free(c->name);
-    c->name = dup_str(m->name);
-    bad |= !c->name;
     c->t0 = m->t0;
     c->t1 = m->t1;
     c->step = m->step;
@@ -227,8 +234,6 @@ ss_model *ss_model_copy(const ss_model *m)
     c->solver = m->solver;
     c->resolved = m->resolved;
     for (i = 0; i < m->nseg && !bad; i++) {
-        ss_schedule g = c->seg[i].growth;
-        ss_schedule_clear(&g);
         c->seg[i] = m->seg[i];
         c->seg[i].id = dup_str(m->seg[i].id);
         bad |= (m->seg[i].id && !c->seg[i].id);
@@ -251,21 +256,25 @@ ss_model *ss_model_copy(const ss_model *m)
         d->reliability = s->reliability;
         d->recovery = s->recovery;
         d->experience = s->experience;
-        ss_schedule_clear(&d->reinvest);
+        /* the copies start from zeroed (constant 0) schedules; on failure
+           ss_schedule_copy leaves a constant, which ss_model_free handles */
         bad |= ss_schedule_copy(&d->reinvest, &s->reinvest) != SS_OK;
         for (k = 0; k < K && !bad; k++) {
-            ss_schedule_clear(&d->allocation[k]);
-            ss_schedule_clear(&d->price[k]);
-            ss_schedule_clear(&d->participation[k]);
-            ss_schedule_clear(&d->lever[k]);
             bad |= ss_schedule_copy(&d->allocation[k], &s->allocation[k]) != SS_OK;
             bad |= ss_schedule_copy(&d->price[k], &s->price[k]) != SS_OK;
             bad |= ss_schedule_copy(&d->participation[k], &s->participation[k]) != SS_OK;
             bad |= ss_schedule_copy(&d->lever[k], &s->lever[k]) != SS_OK;
         }
     }
-    for (i = 0; i < m->nev && !bad; i++)
-        bad |= ss_model_add_event(c, &m->ev[i], NULL) != SS_OK;
+    if (!bad && m->nev > 0) {
+        c->ev = malloc(m->nev * sizeof *c->ev);
+        bad |= !c->ev;
+    }
+    for (i = 0; i < m->nev && !bad; i++) {
+        bad |= copy_event(&c->ev[i], &m->ev[i], m->nseg) != SS_OK;
+        if (!bad)
+            c->nev++;
+    }
     if (bad) {
         ss_model_free(c);
         return NULL;
@@ -328,41 +337,103 @@ int ss_solver_parse(const char *name)
 
 /* ---------------------------------------------------------------- resolve */
 
-/* Key path helpers: "segments.<id>.<field>" and "providers.<id>.<field>[.<seg>]". */
-static const char *seg_path(char *buf, size_t n, const ss_model *m, size_t k, const char *field)
+/*
+ * Key paths of the inputs: "segments.<id>.<field>",
+ * "providers.<id>.<field>[.<seg>]", "events[<n>].<field>[.<seg>]" or a
+ * literal.  The checks take a key_path by value and format it only when they
+ * fail: formatting every path up front cost more than the checks themselves.
+ */
+typedef enum { KP_LIT, KP_SEG, KP_PROV, KP_EVENT } kp_kind;
+
+typedef struct key_path {
+    kp_kind kind;
+    const ss_model *m;
+    const char *field;        /* KP_LIT: the whole path */
+    size_t i;                 /* segment, provider or event index */
+    long k;                   /* KP_PROV, KP_EVENT: segment index, or -1 */
+} key_path;
+
+static key_path kp_lit(const char *path)
 {
-    snprintf(buf, n, "segments.%s.%s", m->seg[k].id ? m->seg[k].id : "?", field);
-    return buf;
+    key_path kp = { KP_LIT, NULL, path, 0, -1 };
+    return kp;
 }
 
-static const char *prov_path(char *buf, size_t n, const ss_model *m, size_t i,
-                             const char *field, long k)
+static key_path kp_seg(const ss_model *m, size_t k, const char *field)
 {
-    if (k >= 0)
-        snprintf(buf, n, "providers.%s.%s.%s", m->prov[i].id ? m->prov[i].id : "?", field,
-                 m->seg[k].id ? m->seg[k].id : "?");
-    else
-        snprintf(buf, n, "providers.%s.%s", m->prov[i].id ? m->prov[i].id : "?", field);
-    return buf;
+    key_path kp = { KP_SEG, m, field, k, -1 };
+    return kp;
+}
+
+static key_path kp_prov(const ss_model *m, size_t i, const char *field, long k)
+{
+    key_path kp = { KP_PROV, m, field, i, k };
+    return kp;
+}
+
+/* events[e + 1].<field>, or events[e + 1].<field>.<segment k's id> if k >= 0. */
+static key_path kp_event(const ss_model *m, size_t e, const char *field, long k)
+{
+    key_path kp = { KP_EVENT, m, field, e, k };
+    return kp;
+}
+
+/* The text of kp in buf (n bytes); returns buf (or the literal). */
+static const char *kp_format(char *buf, size_t n, key_path kp)
+{
+    const ss_model *m = kp.m;
+    switch (kp.kind) {
+    case KP_SEG:
+        snprintf(buf, n, "segments.%s.%s", m->seg[kp.i].id ? m->seg[kp.i].id : "?", kp.field);
+        return buf;
+    case KP_PROV:
+        if (kp.k >= 0)
+            snprintf(buf, n, "providers.%s.%s.%s", m->prov[kp.i].id ? m->prov[kp.i].id : "?",
+                     kp.field, m->seg[kp.k].id ? m->seg[kp.k].id : "?");
+        else
+            snprintf(buf, n, "providers.%s.%s", m->prov[kp.i].id ? m->prov[kp.i].id : "?", kp.field);
+        return buf;
+    case KP_EVENT:
+        if (kp.k >= 0)
+            snprintf(buf, n, "events[%zu].%s.%s", kp.i + 1, kp.field, m->seg[kp.k].id);
+        else
+            snprintf(buf, n, "events[%zu].%s", kp.i + 1, kp.field);
+        return buf;
+    case KP_LIT:
+    default:
+        return kp.field;
+    }
+}
+
+/* The error of check_range() for x (kept out of line: checks rarely fail). */
+static int range_error(ss_err *err, key_path kp, double x, const char *what)
+{
+    char p[256];
+    if (!isfinite(x))
+        return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp),
+                          "must be a finite number (got %g)", x);
+    return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp),
+                      "must be %s (got %.17g)", what, x);
 }
 
 /* Check a scalar lies in a range; lo/hi inclusive unless the *_open flag is set. */
-static int check_range(ss_err *err, const char *path, double x, double lo, int lo_open,
+static int check_range(ss_err *err, key_path kp, double x, double lo, int lo_open,
                        double hi, int hi_open, const char *what)
 {
-    if (!isfinite(x))
-        return ss_err_set(err, SS_EINVAL, path, "must be a finite number (got %g)", x);
-    if ((lo_open ? !(x > lo) : !(x >= lo)) || (hi_open ? !(x < hi) : !(x <= hi)))
-        return ss_err_set(err, SS_EINVAL, path, "must be %s (got %.17g)", what, x);
-    return SS_OK;
+    if (isfinite(x) && (lo_open ? x > lo : x >= lo) && (hi_open ? x < hi : x <= hi))
+        return SS_OK;
+    return range_error(err, kp, x, what);
 }
 
-static int check_sched(ss_err *err, const char *path, const ss_schedule *s, double lo,
+static int check_sched(ss_err *err, key_path kp, const ss_schedule *s, double lo,
                        int lo_open, double hi, int hi_open, const char *what)
 {
-    int rc = check_range(err, path, ss_schedule_min(s), lo, lo_open, hi, hi_open, what);
+    int rc;
+    if (s->kind == SS_SCHED_CONST) /* min = max = the constant */
+        return check_range(err, kp, s->value, lo, lo_open, hi, hi_open, what);
+    rc = check_range(err, kp, ss_schedule_min(s), lo, lo_open, hi, hi_open, what);
     if (rc == SS_OK)
-        rc = check_range(err, path, ss_schedule_max(s), lo, lo_open, hi, hi_open, what);
+        rc = check_range(err, kp, ss_schedule_max(s), lo, lo_open, hi, hi_open, what);
     return rc;
 }
 
@@ -370,11 +441,11 @@ static int validate_time(ss_model *m, ss_err *err)
 {
     ss_solver *so = &m->solver;
     int rc;
-    if ((rc = check_range(err, "time.start", m->t0, -HUGE_VAL, 0, HUGE_VAL, 0, "finite")))
+    if ((rc = check_range(err, kp_lit("time.start"), m->t0, -HUGE_VAL, 0, HUGE_VAL, 0, "finite")))
         return rc;
-    if ((rc = check_range(err, "time.stop", m->t1, m->t0, 0, HUGE_VAL, 0, ">= time.start")))
+    if ((rc = check_range(err, kp_lit("time.stop"), m->t1, m->t0, 0, HUGE_VAL, 0, ">= time.start")))
         return rc;
-    if ((rc = check_range(err, "time.step", m->step, 0.0, 1, HUGE_VAL, 0, "> 0")))
+    if ((rc = check_range(err, kp_lit("time.step"), m->step, 0.0, 1, HUGE_VAL, 0, "> 0")))
         return rc;
     if ((m->t1 - m->t0) / m->step > 1e7)
         return ss_err_set(err, SS_EINVAL, "time.step",
@@ -382,24 +453,24 @@ static int validate_time(ss_model *m, ss_err *err)
                           (m->t1 - m->t0) / m->step);
     if (m->epoch == 0.0)
         m->epoch = m->step;
-    if ((rc = check_range(err, "time.epoch", m->epoch, 0.0, 1, HUGE_VAL, 0, "> 0")))
+    if ((rc = check_range(err, kp_lit("time.epoch"), m->epoch, 0.0, 1, HUGE_VAL, 0, "> 0")))
         return rc;
     if ((m->t1 - m->t0) / m->epoch > 1e7)
         return ss_err_set(err, SS_EINVAL, "time.epoch",
                           "too many decision epochs ((stop - start) / epoch > 1e7)");
-    if ((rc = check_range(err, "discount_rate", m->discount_rate, -HUGE_VAL, 0, HUGE_VAL, 0, "finite")))
+    if ((rc = check_range(err, kp_lit("discount_rate"), m->discount_rate, -HUGE_VAL, 0, HUGE_VAL, 0, "finite")))
         return rc;
     if ((unsigned)so->method >= SS_NSOLVERS)
         return ss_err_set(err, SS_EINVAL, "solver.method", "unknown solver method");
-    if ((rc = check_range(err, "solver.rtol", so->rtol, 0.0, 0, 1.0, 0, "in [0, 1]")))
+    if ((rc = check_range(err, kp_lit("solver.rtol"), so->rtol, 0.0, 0, 1.0, 0, "in [0, 1]")))
         return rc;
-    if ((rc = check_range(err, "solver.atol", so->atol, 0.0, 0, HUGE_VAL, 0, ">= 0")))
+    if ((rc = check_range(err, kp_lit("solver.atol"), so->atol, 0.0, 0, HUGE_VAL, 0, ">= 0")))
         return rc;
     if (so->rtol == 0.0 && so->atol == 0.0)
         return ss_err_set(err, SS_EINVAL, "solver.rtol", "rtol and atol cannot both be 0");
-    if ((rc = check_range(err, "solver.h", so->h, 0.0, 1, HUGE_VAL, 0, "> 0")))
+    if ((rc = check_range(err, kp_lit("solver.h"), so->h, 0.0, 1, HUGE_VAL, 0, "> 0")))
         return rc;
-    if ((rc = check_range(err, "solver.hmin", so->hmin, 0.0, 0, HUGE_VAL, 0, ">= 0")))
+    if ((rc = check_range(err, kp_lit("solver.hmin"), so->hmin, 0.0, 0, HUGE_VAL, 0, ">= 0")))
         return rc;
     if (so->max_steps < 1)
         return ss_err_set(err, SS_EINVAL, "solver.max_steps", "must be >= 1");
@@ -421,33 +492,33 @@ static int validate_segments(ss_model *m, ss_err *err)
         }
         for (j = 0; j < k; j++)
             if (strcmp(m->seg[j].id, s->id) == 0)
-                return ss_err_set(err, SS_EINVAL, seg_path(p, sizeof p, m, k, "id"),
+                return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_seg(m, k, "id")),
                                   "duplicate segment id '%s'", s->id);
-        if ((rc = check_range(err, seg_path(p, sizeof p, m, k, "size"), s->size, 0, 1, HUGE_VAL, 1, "> 0")))
+        if ((rc = check_range(err, kp_seg(m, k, "size"), s->size, 0, 1, HUGE_VAL, 1, "> 0")))
             return rc;
-        if ((rc = check_sched(err, seg_path(p, sizeof p, m, k, "growth"), &s->growth, -HUGE_VAL, 1, HUGE_VAL, 1, "finite")))
+        if ((rc = check_sched(err, kp_seg(m, k, "growth"), &s->growth, -HUGE_VAL, 1, HUGE_VAL, 1, "finite")))
             return rc;
         if (s->has_bass) {
-            if ((rc = check_range(err, seg_path(p, sizeof p, m, k, "bass.p"), s->bass_p, 0, 1, HUGE_VAL, 1, "> 0")))
+            if ((rc = check_range(err, kp_seg(m, k, "bass.p"), s->bass_p, 0, 1, HUGE_VAL, 1, "> 0")))
                 return rc;
-            if ((rc = check_range(err, seg_path(p, sizeof p, m, k, "bass.q"), s->bass_q, 0, 0, HUGE_VAL, 1, ">= 0")))
+            if ((rc = check_range(err, kp_seg(m, k, "bass.q"), s->bass_q, 0, 0, HUGE_VAL, 1, ">= 0")))
                 return rc;
-            if ((rc = check_range(err, seg_path(p, sizeof p, m, k, "bass.potential"), s->bass_potential, s->size, 0, HUGE_VAL, 1, ">= size")))
+            if ((rc = check_range(err, kp_seg(m, k, "bass.potential"), s->bass_potential, s->size, 0, HUGE_VAL, 1, ">= size")))
                 return rc;
         }
-        if ((rc = check_range(err, seg_path(p, sizeof p, m, k, "tau"), s->tau, 0, 1, HUGE_VAL, 1, "> 0")))
+        if ((rc = check_range(err, kp_seg(m, k, "tau"), s->tau, 0, 1, HUGE_VAL, 1, "> 0")))
             return rc;
-        if ((rc = check_range(err, seg_path(p, sizeof p, m, k, "beta_capability"), s->beta_capability, 0, 0, HUGE_VAL, 1, ">= 0")))
+        if ((rc = check_range(err, kp_seg(m, k, "beta_capability"), s->beta_capability, 0, 0, HUGE_VAL, 1, ">= 0")))
             return rc;
-        if ((rc = check_range(err, seg_path(p, sizeof p, m, k, "beta_price"), s->beta_price, 0, 0, HUGE_VAL, 1, ">= 0")))
+        if ((rc = check_range(err, kp_seg(m, k, "beta_price"), s->beta_price, 0, 0, HUGE_VAL, 1, ">= 0")))
             return rc;
-        if ((rc = check_range(err, seg_path(p, sizeof p, m, k, "beta_reliability"), s->beta_reliability, 0, 0, HUGE_VAL, 1, ">= 0")))
+        if ((rc = check_range(err, kp_seg(m, k, "beta_reliability"), s->beta_reliability, 0, 0, HUGE_VAL, 1, ">= 0")))
             return rc;
-        if ((rc = check_range(err, seg_path(p, sizeof p, m, k, "learning"), s->learning, 0, 0, HUGE_VAL, 1, ">= 0")))
+        if ((rc = check_range(err, kp_seg(m, k, "learning"), s->learning, 0, 0, HUGE_VAL, 1, ">= 0")))
             return rc;
-        if ((rc = check_range(err, seg_path(p, sizeof p, m, k, "efficiency"), s->efficiency, 0, 1, HUGE_VAL, 1, "> 0")))
+        if ((rc = check_range(err, kp_seg(m, k, "efficiency"), s->efficiency, 0, 1, HUGE_VAL, 1, "> 0")))
             return rc;
-        if ((rc = check_range(err, seg_path(p, sizeof p, m, k, "depreciation"), s->depreciation, 0, 0, HUGE_VAL, 1, ">= 0")))
+        if ((rc = check_range(err, kp_seg(m, k, "depreciation"), s->depreciation, 0, 0, HUGE_VAL, 1, ">= 0")))
             return rc;
     }
     return SS_OK;
@@ -468,39 +539,39 @@ static int validate_providers(ss_model *m, ss_err *err)
         }
         for (j = 0; j < i; j++)
             if (strcmp(m->prov[j].id, v->id) == 0)
-                return ss_err_set(err, SS_EINVAL, prov_path(p, sizeof p, m, i, "id", -1),
+                return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_prov(m, i, "id", -1)),
                                   "duplicate provider id '%s'", v->id);
         for (k = 0; k < m->nseg; k++) {
-            if ((rc = check_range(err, prov_path(p, sizeof p, m, i, "share", (long)k), v->share[k], 0, 0, 1, 0, "in [0, 1]")))
+            if ((rc = check_range(err, kp_prov(m, i, "share", (long)k), v->share[k], 0, 0, 1, 0, "in [0, 1]")))
                 return rc;
-            if ((rc = check_range(err, prov_path(p, sizeof p, m, i, "margin", (long)k), v->margin[k], -HUGE_VAL, 1, 1, 1, "< 1")))
+            if ((rc = check_range(err, kp_prov(m, i, "margin", (long)k), v->margin[k], -HUGE_VAL, 1, 1, 1, "< 1")))
                 return rc;
-            if ((rc = check_range(err, prov_path(p, sizeof p, m, i, "opex", (long)k), v->opex[k], 0, 0, HUGE_VAL, 1, ">= 0")))
+            if ((rc = check_range(err, kp_prov(m, i, "opex", (long)k), v->opex[k], 0, 0, HUGE_VAL, 1, ">= 0")))
                 return rc;
-            if ((rc = check_sched(err, prov_path(p, sizeof p, m, i, "allocation", (long)k), &v->allocation[k], 0, 0, HUGE_VAL, 1, ">= 0")))
+            if ((rc = check_sched(err, kp_prov(m, i, "allocation", (long)k), &v->allocation[k], 0, 0, HUGE_VAL, 1, ">= 0")))
                 return rc;
-            if ((rc = check_sched(err, prov_path(p, sizeof p, m, i, "price", (long)k), &v->price[k], 0, 1, HUGE_VAL, 1, "> 0")))
+            if ((rc = check_sched(err, kp_prov(m, i, "price", (long)k), &v->price[k], 0, 1, HUGE_VAL, 1, "> 0")))
                 return rc;
-            if ((rc = check_sched(err, prov_path(p, sizeof p, m, i, "participation", (long)k), &v->participation[k], 0, 0, 1, 0, "in [0, 1]")))
+            if ((rc = check_sched(err, kp_prov(m, i, "participation", (long)k), &v->participation[k], 0, 0, 1, 0, "in [0, 1]")))
                 return rc;
-            if ((rc = check_sched(err, prov_path(p, sizeof p, m, i, "lever", (long)k), &v->lever[k], 0, 1, HUGE_VAL, 1, "> 0")))
+            if ((rc = check_sched(err, kp_prov(m, i, "lever", (long)k), &v->lever[k], 0, 1, HUGE_VAL, 1, "> 0")))
                 return rc;
             if (v->capability_given[k] &&
-                (rc = check_range(err, prov_path(p, sizeof p, m, i, "capability", (long)k), v->capability[k], 0, 0, HUGE_VAL, 1, ">= 0")))
+                (rc = check_range(err, kp_prov(m, i, "capability", (long)k), v->capability[k], 0, 0, HUGE_VAL, 1, ">= 0")))
                 return rc;
             if (v->brand_given[k] &&
-                (rc = check_range(err, prov_path(p, sizeof p, m, i, "brand", (long)k), v->brand[k], 0, 0, HUGE_VAL, 1, ">= 0")))
+                (rc = check_range(err, kp_prov(m, i, "brand", (long)k), v->brand[k], 0, 0, HUGE_VAL, 1, ">= 0")))
                 return rc;
         }
-        if ((rc = check_range(err, prov_path(p, sizeof p, m, i, "fixed_cost", -1), v->fixed_cost, -HUGE_VAL, 1, HUGE_VAL, 1, "finite")))
+        if ((rc = check_range(err, kp_prov(m, i, "fixed_cost", -1), v->fixed_cost, -HUGE_VAL, 1, HUGE_VAL, 1, "finite")))
             return rc;
-        if ((rc = check_sched(err, prov_path(p, sizeof p, m, i, "reinvest", -1), &v->reinvest, 0, 0, HUGE_VAL, 1, ">= 0")))
+        if ((rc = check_sched(err, kp_prov(m, i, "reinvest", -1), &v->reinvest, 0, 0, HUGE_VAL, 1, ">= 0")))
             return rc;
-        if ((rc = check_range(err, prov_path(p, sizeof p, m, i, "reliability", -1), v->reliability, 0, 1, 1, 0, "in (0, 1]")))
+        if ((rc = check_range(err, kp_prov(m, i, "reliability", -1), v->reliability, 0, 1, 1, 0, "in (0, 1]")))
             return rc;
-        if ((rc = check_range(err, prov_path(p, sizeof p, m, i, "recovery", -1), v->recovery, 0, 1, HUGE_VAL, 1, "> 0")))
+        if ((rc = check_range(err, kp_prov(m, i, "recovery", -1), v->recovery, 0, 1, HUGE_VAL, 1, "> 0")))
             return rc;
-        if ((rc = check_range(err, prov_path(p, sizeof p, m, i, "experience", -1), v->experience, 0, 0, HUGE_VAL, 1, ">= 0")))
+        if ((rc = check_range(err, kp_prov(m, i, "experience", -1), v->experience, 0, 0, HUGE_VAL, 1, ">= 0")))
             return rc;
     }
     for (k = 0; k < m->nseg; k++) {
@@ -524,58 +595,56 @@ static int validate_events(ss_model *m, ss_err *err)
     int rc;
     for (e = 0; e < m->nev; e++) {
         const ss_event *ev = &m->ev[e];
-        snprintf(p, sizeof p, "events[%zu].t", e + 1);
         if (!isfinite(ev->t))
-            return ss_err_set(err, SS_EINVAL, p, "must be a finite number");
+            return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_event(m, e, "t", -1)),
+                              "must be a finite number");
         if (ev->t < m->t0 - 1e-9 || ev->t > m->t1 + 1e-9)
-            return ss_err_set(err, SS_EINVAL, p, "event time %.10g is outside the time range [%.10g, %.10g]",
+            return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_event(m, e, "t", -1)),
+                              "event time %.10g is outside the time range [%.10g, %.10g]",
                               ev->t, m->t0, m->t1);
         switch (ev->kind) {
         case SS_EV_OUTAGE:
-            snprintf(p, sizeof p, "events[%zu].provider", e + 1);
             if (ev->provider < 0 || (size_t)ev->provider >= m->nprov)
-                return ss_err_set(err, SS_EINVAL, p, "unknown provider");
-            snprintf(p, sizeof p, "events[%zu].severity", e + 1);
-            if ((rc = check_range(err, p, ev->amount, 0, 1, 1, 1, "in (0, 1)")))
+                return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_event(m, e, "provider", -1)),
+                                  "unknown provider");
+            if ((rc = check_range(err, kp_event(m, e, "severity", -1), ev->amount, 0, 1, 1, 1, "in (0, 1)")))
                 return rc;
             break;
         case SS_EV_MARKET:
-            snprintf(p, sizeof p, "events[%zu].segment", e + 1);
             if (ev->segment < 0 || (size_t)ev->segment >= m->nseg)
-                return ss_err_set(err, SS_EINVAL, p, "unknown segment");
-            snprintf(p, sizeof p, "events[%zu].factor", e + 1);
-            if ((rc = check_range(err, p, ev->amount, 0, 1, HUGE_VAL, 1, "> 0")))
+                return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_event(m, e, "segment", -1)),
+                                  "unknown segment");
+            if ((rc = check_range(err, kp_event(m, e, "factor", -1), ev->amount, 0, 1, HUGE_VAL, 1, "> 0")))
                 return rc;
             break;
         case SS_EV_SET:
-            snprintf(p, sizeof p, "events[%zu].provider", e + 1);
             if (ev->provider < 0 || (size_t)ev->provider >= m->nprov)
-                return ss_err_set(err, SS_EINVAL, p, "unknown provider");
-            snprintf(p, sizeof p, "events[%zu].value", e + 1);
+                return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_event(m, e, "provider", -1)),
+                                  "unknown provider");
             if (ev->field == SS_FIELD_REINVEST) {
-                if ((rc = check_range(err, p, ev->amount, 0, 0, HUGE_VAL, 1, ">= 0")))
+                if ((rc = check_range(err, kp_event(m, e, "value", -1), ev->amount, 0, 0, HUGE_VAL, 1, ">= 0")))
                     return rc;
                 break;
             }
-            if ((unsigned)ev->field >= SS_NFIELDS) {
-                snprintf(p, sizeof p, "events[%zu].field", e + 1);
-                return ss_err_set(err, SS_EINVAL, p, "unknown field");
-            }
+            if ((unsigned)ev->field >= SS_NFIELDS)
+                return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_event(m, e, "field", -1)),
+                                  "unknown field");
             if (!ev->values || !ev->mask)
-                return ss_err_set(err, SS_EINVAL, p, "a table keyed by segment id is required");
+                return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_event(m, e, "value", -1)),
+                                  "a table keyed by segment id is required");
             for (k = 0; k < m->nseg; k++) {
+                key_path kp = kp_event(m, e, "value", (long)k);
                 if (!ev->mask[k])
                     continue;
-                snprintf(p, sizeof p, "events[%zu].value.%s", e + 1, m->seg[k].id);
                 switch (ev->field) {
                 case SS_FIELD_ALLOCATION:
-                    rc = check_range(err, p, ev->values[k], 0, 0, HUGE_VAL, 1, ">= 0");
+                    rc = check_range(err, kp, ev->values[k], 0, 0, HUGE_VAL, 1, ">= 0");
                     break;
                 case SS_FIELD_PARTICIPATION:
-                    rc = check_range(err, p, ev->values[k], 0, 0, 1, 0, "in [0, 1]");
+                    rc = check_range(err, kp, ev->values[k], 0, 0, 1, 0, "in [0, 1]");
                     break;
                 default:
-                    rc = check_range(err, p, ev->values[k], 0, 1, HUGE_VAL, 1, "> 0");
+                    rc = check_range(err, kp, ev->values[k], 0, 1, HUGE_VAL, 1, "> 0");
                     break;
                 }
                 if (rc)
@@ -583,8 +652,8 @@ static int validate_events(ss_model *m, ss_err *err)
             }
             break;
         default:
-            snprintf(p, sizeof p, "events[%zu].kind", e + 1);
-            return ss_err_set(err, SS_EINVAL, p, "unknown event kind");
+            return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_event(m, e, "kind", -1)),
+                              "unknown event kind");
         }
     }
     return SS_OK;
@@ -606,14 +675,15 @@ static int check_alloc_nonzero(const ss_model *m, size_t i, ss_err *err)
     const ss_provider *v = &m->prov[i];
     char p[256];
     size_t k, j;
-    prov_path(p, sizeof p, m, i, "allocation", -1);
     if (!(alloc_sum(v, m->nseg, m->t0) > 0.0))
-        return ss_err_set(err, SS_EINVAL, p, "allocation is zero for every segment at t=%.10g", m->t0);
+        return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_prov(m, i, "allocation", -1)),
+                          "allocation is zero for every segment at t=%.10g", m->t0);
     for (k = 0; k < m->nseg; k++) {
         const ss_schedule *s = &v->allocation[k];
         for (j = 0; s->kind != SS_SCHED_CONST && j < s->n; j++)
             if (!(alloc_sum(v, m->nseg, s->t[j]) > 0.0))
-                return ss_err_set(err, SS_EINVAL, p, "allocation is zero for every segment at t=%.10g", s->t[j]);
+                return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_prov(m, i, "allocation", -1)),
+                                  "allocation is zero for every segment at t=%.10g", s->t[j]);
     }
     return SS_OK;
 }
@@ -650,7 +720,7 @@ int ss_model_resolve(ss_model *m, ss_err *err)
                 if (v->capability_given[k])
                     continue;
                 if (s->depreciation == 0.0)
-                    return ss_err_set(err, SS_EINVAL, prov_path(p, sizeof p, m, i, "capability", (long)k),
+                    return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_prov(m, i, "capability", (long)k)),
                                       "capability must be given when segments.%s.depreciation is 0", s->id);
                 v->capability[k] = s->efficiency * alpha * inv / s->depreciation;
             }
@@ -667,18 +737,18 @@ int ss_model_resolve(ss_model *m, ss_err *err)
                         * pow(v->reliability, s->beta_reliability)
                         * ss_schedule_eval(&v->lever[k], m->t0);
             if (!isfinite(rest))
-                return ss_err_set(err, SS_EINVAL, prov_path(p, sizeof p, m, i, "brand", (long)k),
+                return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_prov(m, i, "brand", (long)k)),
                                   "attractiveness of provider '%s' in segment '%s' is not finite at the start",
                                   v->id, s->id);
             if (!v->brand_given[k]) {
                 v->brand[k] = v->share[k] > 0 && rest > 0 ? v->share[k] / rest : 0.0;
                 if (!isfinite(v->brand[k]))
-                    return ss_err_set(err, SS_EINVAL, prov_path(p, sizeof p, m, i, "brand", (long)k),
+                    return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_prov(m, i, "brand", (long)k)),
                                       "equilibrium brand of provider '%s' in segment '%s' overflows",
                                       v->id, s->id);
             }
             if (v->share[k] > 0 && !(v->brand[k] * rest > 0))
-                return ss_err_set(err, SS_EINVAL, prov_path(p, sizeof p, m, i, "share", (long)k),
+                return ss_err_set(err, SS_EINVAL, kp_format(p, sizeof p, kp_prov(m, i, "share", (long)k)),
                                   "provider '%s' has share %g in segment '%s' but zero attractiveness "
                                   "(capability, participation, lever or brand is 0)",
                                   v->id, v->share[k], s->id);

@@ -10,8 +10,10 @@
 
 void ss_schedule_clear(ss_schedule *s)
 {
-    free(s->t);
-    free(s->v);
+    if (s->t || s->v) { /* most schedules are constants: no call to free */
+        free(s->t);
+        free(s->v);
+    }
     s->t = s->v = NULL;
     s->n = 0;
     s->kind = SS_SCHED_CONST;

@@ -27,7 +27,10 @@
  * start, linear schedules on a flat piece), else the linear piece in force,
  * evaluated with ss_schedule_eval's own formula and falling back to it
  * outside the piece, so the values are the same.  Only the few slots that
- * really vary are re-evaluated inside the right-hand side.  Powers with
+ * really vary are re-evaluated inside the right-hand side, and an input
+ * past its last knot leaves the lists until the next classify().  The
+ * first step from a breakpoint reuses the auxiliaries that recording the
+ * outputs there has just computed.  Powers with
  * exponent 0, 1, 0.5 or 2 skip pow() (price^-beta with a general beta is
  * memoised per provider and segment), the discount factor is computed once
  * per evaluation, divisions by tau, recovery, V0, price and the sum of
@@ -355,36 +358,53 @@ static void classify(struct ss_run *r)
     r->sched_ok = 1;
 }
 
+/* The time from which schedule s is constant: its last knot (-inf for a constant). */
+static double settle_time(const ss_schedule *s)
+{
+    if (s->kind == SS_SCHED_CONST)
+        return -HUGE_VAL;
+    return s->n > 0 ? s->t[s->n - 1] : HUGE_VAL;
+}
+
 /*
  * Compile the step and linear schedules for [ta, tb] (constants where they
  * cannot vary there, else the linear piece) and cache what is constant
- * there. O(number of non-constant schedules).
+ * there. O(number of non-constant schedules).  Intervals only move forward
+ * between two classify() calls, so an input whose schedules are all past
+ * their last knot at ta is constant from then on: it leaves the lists and
+ * keeps the values computed here (as classify() does for constants).
  */
 static void prepare_interval(struct ss_run *r, double ta, double tb)
 {
     const ss_model *m = r->m;
-    size_t K = r->K, v, k;
+    size_t K = r->K, v, w, k;
 
     if (!r->sched_ok)
         classify(r);
     r->ndyn_att = r->ndyn_alloc = r->ndyn_rho = r->ndyn_g = 0;
     r->any_alloc_bad = r->const_alloc_bad;
-    for (v = 0; v < r->nvar_g; v++) {
+    for (v = w = 0; v < r->nvar_g; v++) {
         size_t kk = r->var_g[v];
         slot *g = &r->sl_g[kk];
         slot_prepare(g, &m->seg[kk].growth, ta, tb);
         r->g[kk] = g->v;
         if (g->dyn)
             r->dyn_g[r->ndyn_g++] = kk;
+        if (!(ta >= settle_time(&m->seg[kk].growth)))
+            r->var_g[w++] = kk;
     }
-    for (v = 0; v < r->nvar_rho; v++) {
+    r->nvar_g = w;
+    for (v = w = 0; v < r->nvar_rho; v++) {
         size_t i = r->var_rho[v];
         slot_prepare(&r->sl_rho[i], &m->prov[i].reinvest, ta, tb);
         r->rho[i] = r->sl_rho[i].v;
         if (r->sl_rho[i].dyn)
             r->dyn_rho[r->ndyn_rho++] = i;
+        if (!(ta >= settle_time(&m->prov[i].reinvest)))
+            r->var_rho[w++] = i;
     }
-    for (v = 0; v < r->nvar_att; v++) {
+    r->nvar_rho = w;
+    for (v = w = 0; v < r->nvar_att; v++) {
         size_t j = r->var_att[v], i = j / K;
         const ss_provider *p = &m->prov[i];
         k = j % K;
@@ -395,14 +415,19 @@ static void prepare_interval(struct ss_run *r, double ta, double tb)
             r->dyn_att[r->ndyn_att++] = j;
         else
             att_from_slots(r, j);
+        if (!(ta >= settle_time(&p->participation[k]) && ta >= settle_time(&p->price[k]) &&
+              ta >= settle_time(&p->lever[k])))
+            r->var_att[w++] = j;
     }
-    for (v = 0; v < r->nvar_alloc; v++) {
+    r->nvar_att = w;
+    for (v = w = 0; v < r->nvar_alloc; v++) {
         size_t i = r->var_alloc[v];
         const ss_provider *p = &m->prov[i];
-        int adyn = 0;
+        int adyn = 0, settled = 1;
         for (k = 0; k < K; k++) {
             slot_prepare(&r->sl_a[i * K + k], &p->allocation[k], ta, tb);
             adyn |= r->sl_a[i * K + k].dyn;
+            settled &= ta >= settle_time(&p->allocation[k]);
         }
         if (adyn) {
             r->alloc_bad[i] = 0;
@@ -410,7 +435,12 @@ static void prepare_interval(struct ss_run *r, double ta, double tb)
         } else {
             alloc_from_slots(r, i);
         }
+        if (settled)
+            r->const_alloc_bad |= r->alloc_bad[i];
+        else
+            r->var_alloc[w++] = i;
     }
+    r->nvar_alloc = w;
     r->cache_ta = ta;
     r->cache_tb = tb;
     r->cache_ok = 1;
@@ -427,11 +457,10 @@ static int alloc_zero(struct ss_run *r, double t, size_t i)
 }
 
 /*
- * Evaluate every auxiliary quantity at time t inside the prepared interval,
- * and the derivatives if dydt is non-NULL. Returns GSL_SUCCESS, or
- * GSL_EBADFUNC after recording an error (GSL then stops immediately).
+ * Evaluate every auxiliary quantity at time t inside the prepared interval.
+ * Returns GSL_SUCCESS, or GSL_EBADFUNC after recording an error.
  */
-static int eval_model(struct ss_run *r, double t, const double *y, double *dydt)
+static int eval_aux(struct ss_run *r, double t, const double *y)
 {
     size_t N = r->N, K = r->K, NK = r->NK, i, k, d;
     const double *yC = y + NK, *yV = y + 2 * NK, *yR = y + 3 * NK, *yX = y + 3 * NK + 2 * N;
@@ -519,8 +548,17 @@ static int eval_model(struct ss_run *r, double t, const double *y, double *dydt)
         r->gp[i] = gp;
         r->op[i] = gp - opex - r->fixed[i] - inv;
     }
-    if (!dydt)
-        return GSL_SUCCESS;
+    return GSL_SUCCESS;
+}
+
+/*
+ * The derivatives at (t, y) from the auxiliaries eval_aux() left for them.
+ * Returns GSL_SUCCESS, or GSL_EBADFUNC after recording an error.
+ */
+static int eval_derivs(struct ss_run *r, double t, const double *y, double *dydt)
+{
+    size_t N = r->N, K = r->K, NK = r->NK, i, k, d;
+    const double *yC = y + NK, *yR = y + 3 * NK, *yX = y + 3 * NK + 2 * N;
 
     {
         double *fS = dydt, *fC = dydt + NK, *fV = dydt + 2 * NK, *fR = dydt + 3 * NK;
@@ -561,6 +599,37 @@ static int eval_model(struct ss_run *r, double t, const double *y, double *dydt)
     return GSL_SUCCESS;
 }
 
+/* 1 if a and b are the same double, bit for bit (0.0 and -0.0 differ). */
+static int same_double(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/*
+ * Evaluate every auxiliary quantity at time t inside the prepared interval,
+ * and the derivatives if dydt is non-NULL. Returns GSL_SUCCESS, or
+ * GSL_EBADFUNC after recording an error (GSL then stops immediately).
+ *
+ * The first step from a breakpoint with an output starts where record()
+ * has just computed the auxiliaries (refresh_at: r->fresh, at r->t from the
+ * state r->y itself): only the derivatives are left to compute then.  The
+ * shortcut is taken once (the caller is about to move y), and any other
+ * evaluation overwrites the auxiliaries, so both clear r->fresh.
+ */
+static int eval_model(struct ss_run *r, double t, const double *y, double *dydt)
+{
+    int st;
+    if (dydt && r->fresh && y == r->y && same_double(t, r->t)) {
+        r->fresh = 0;
+        return eval_derivs(r, t, y, dydt);
+    }
+    r->fresh = 0;
+    st = eval_aux(r, t, y);
+    if (st != GSL_SUCCESS || !dydt)
+        return st;
+    return eval_derivs(r, t, y, dydt);
+}
+
 static int rhs(double t, const double y[], double dydt[], void *params)
 {
     return eval_model(params, t, y, dydt);
@@ -582,12 +651,54 @@ static int check_state(struct ss_run *r, double t)
 
 /* ---------------------------------------------------------------- steppers */
 
+/*
+ * The vector operations of the fixed-step methods, element by element with
+ * the same arithmetic as the plain loops, two elements at a time so that the
+ * compiler pairs them into SSE2 instructions (which round exactly as the
+ * scalar ones); the arrays never overlap.
+ */
+static void vec_sum_scaled(double *restrict out, const double *restrict y, double a,
+                           const double *restrict k, size_t n)
+{
+    size_t j = 0;
+    for (; j + 2 <= n; j += 2) {
+        out[j] = y[j] + a * k[j];
+        out[j + 1] = y[j + 1] + a * k[j + 1];
+    }
+    for (; j < n; j++)
+        out[j] = y[j] + a * k[j];
+}
+
+static void vec_add_scaled(double *restrict y, double a, const double *restrict k, size_t n)
+{
+    size_t j = 0;
+    for (; j + 2 <= n; j += 2) {
+        y[j] += a * k[j];
+        y[j + 1] += a * k[j + 1];
+    }
+    for (; j < n; j++)
+        y[j] += a * k[j];
+}
+
+static void rk4_update(double *restrict y, double h6, const double *restrict k1,
+                       const double *restrict k2, const double *restrict k3,
+                       const double *restrict k4, size_t n)
+{
+    size_t j = 0;
+    for (; j + 2 <= n; j += 2) {
+        y[j] += h6 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j]);
+        y[j + 1] += h6 * (k1[j + 1] + 2.0 * k2[j + 1] + 2.0 * k3[j + 1] + k4[j + 1]);
+    }
+    for (; j < n; j++)
+        y[j] += h6 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j]);
+}
+
 /* One interval with a fixed-step method: n equal sub-steps of at most h. */
 static int integrate_fixed(struct ss_run *r, double ta, double tb)
 {
     double len = tb - ta, h, h2, h6;
     unsigned long n = (unsigned long)ceil(len / r->m->solver.h - 1e-9), s;
-    size_t j, dim = r->dim;
+    size_t dim = r->dim;
     int rk4 = r->m->solver.method == SS_SOLVER_RK4;
     double *y = r->y, *k1 = r->k1, *k2 = r->k2, *k3 = r->k3, *k4 = r->k4, *yt = r->ytmp;
 
@@ -604,24 +715,19 @@ static int integrate_fixed(struct ss_run *r, double ta, double tb)
         if (eval_model(r, t, y, k1) != GSL_SUCCESS)
             return r->err->code;
         if (!rk4) {
-            for (j = 0; j < dim; j++)
-                y[j] += h * k1[j];
+            vec_add_scaled(y, h, k1, dim);
             continue;
         }
-        for (j = 0; j < dim; j++)
-            yt[j] = y[j] + h2 * k1[j];
+        vec_sum_scaled(yt, y, h2, k1, dim);
         if (eval_model(r, t + h2, yt, k2) != GSL_SUCCESS)
             return r->err->code;
-        for (j = 0; j < dim; j++)
-            yt[j] = y[j] + h2 * k2[j];
+        vec_sum_scaled(yt, y, h2, k2, dim);
         if (eval_model(r, t + h2, yt, k3) != GSL_SUCCESS)
             return r->err->code;
-        for (j = 0; j < dim; j++)
-            yt[j] = y[j] + h * k3[j];
+        vec_sum_scaled(yt, y, h, k3, dim);
         if (eval_model(r, t + h, yt, k4) != GSL_SUCCESS)
             return r->err->code;
-        for (j = 0; j < dim; j++)
-            y[j] += h6 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j]);
+        rk4_update(y, h6, k1, k2, k3, k4, dim);
     }
     return SS_OK;
 }
@@ -667,16 +773,22 @@ static int integrate_adaptive(struct ss_run *r, gsl_odeiv2_driver *d, double ta,
 
 typedef struct { double *v; size_t n, cap; } dvec;
 
-static int dvec_push(dvec *d, double x)
+static int dvec_grow(dvec *d)
 {
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? 2 * d->cap : 64;
-        double *nv = realloc(d->v, cap * sizeof *nv);
-        if (!nv)
-            return SS_ENOMEM;
-        d->v = nv;
-        d->cap = cap;
-    }
+    size_t cap = d->cap ? 2 * d->cap : 64;
+    double *nv = realloc(d->v, cap * sizeof *nv);
+    if (!nv)
+        return SS_ENOMEM;
+    d->v = nv;
+    d->cap = cap;
+    return SS_OK;
+}
+
+/* Append x (the vectors live in the workspace: after the first run they rarely grow). */
+static inline int dvec_push(dvec *d, double x)
+{
+    if (d->n == d->cap && dvec_grow(d))
+        return SS_ENOMEM;
     d->v[d->n++] = x;
     return SS_OK;
 }
@@ -1129,7 +1241,7 @@ int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
     struct ss_run r;
     ss_err local;
     ss_result *res = NULL;
-    size_t *evi = NULL, ne = 0, oi = 0, ei = 0, pi = 0, b;
+    size_t *evi = NULL, ne = 0, oi = 0, ei = 0, ei0, pi = 0, b;
     gsl_odeiv2_driver *drv = NULL;
     double hint;
     int rc;
@@ -1201,9 +1313,12 @@ int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
             rc = ss_err_set(err, SS_EINTR, "", "interrupted at t=%.10g", tb);
             goto done;
         }
+        ei0 = ei;
         while (ei < ne && r.m->ev[evi[ei]].t <= tb + TIME_TOL)
             apply_event(&r, &r.m->ev[evi[ei++]]);
-        if ((rc = check_state(&r, tb)))
+        /* after the first breakpoint, the state was checked at the end of
+           the interval that led here; only an event can have changed it */
+        if ((b == 0 || ei != ei0) && (rc = check_state(&r, tb)))
             goto done;
         /* an epoch merged into this breakpoint (within TIME_TOL) fires here */
         while (pi < ws->epochs.n && ws->epochs.v[pi] <= tb + TIME_TOL) {
@@ -1222,8 +1337,10 @@ int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
             oi++;
         }
         if (b + 1 < ws->bp.n) {
-            if (!r.cache_ok || r.cache_ta != tb || r.cache_tb != tn)
+            if (!r.cache_ok || r.cache_ta != tb || r.cache_tb != tn) {
                 prepare_interval(&r, tb, tn); /* an on_output callback changed a schedule */
+                r.fresh = 0;
+            }
             rc = drv ? integrate_adaptive(&r, drv, tb, tn, &hint) : integrate_fixed(&r, tb, tn);
             if (rc)
                 goto done;
