@@ -16,9 +16,10 @@
  * estimate.  Measured on lognormal(0, 1), exponential(1) and beta(0.5, 5)
  * streams, 10 seeds each, worst case over q in {0.001, 0.01, 0.05, 0.25,
  * 0.5, 0.75, 0.95, 0.99, 0.999}:
- *   compression 200, n = 1e5: 6.2e-4 (one sketch), 1.5e-3 (two 5e4 merged)
- *   compression 200, n = 1e6: 3.7e-4 (one sketch), 6.6e-4 (merged)
- *   compression 100, n = 1e5: 1.4e-3 (one sketch), 2.2e-3 (merged)
+ *   compression 200, n = 1e5: 6.1e-4 (one sketch), 7.1e-4 (sorted batches
+ *                             of 1024, ss_sketch_set_sorted, merged in order)
+ *   compression 200, n = 1e6: 4.0e-4 (one sketch), 5.0e-4 (batches merged)
+ *   compression 100, n = 1e5: 1.4e-3 (one sketch)
  * tests/unit/test_mc.c asserts <= 0.005 (1e5 values, compression 200).  The
  * error is largest around the quartiles and shrinks towards the tails, but
  * only like sqrt(q (1 - q)) (the k1 scale): at q = 0.001 it is still about
@@ -66,7 +67,10 @@ int ss_sketch_add(ss_sketch *s, double x);
 /**
  * Add everything `src` holds to `dst` (src is unchanged; dst != src).
  * The result summarises the union of the two inputs. On SS_ENOMEM dst is
- * unchanged.
+ * unchanged. When src has no buffered values (it was compressed, or built
+ * with ss_sketch_set_sorted()) and the same compression, dst is compressed,
+ * src's centroids are merged into dst's in linear time and the union is
+ * compressed once (no sorting); otherwise src's entries join dst's buffer.
  */
 int ss_sketch_merge(ss_sketch *dst, const ss_sketch *src);
 
@@ -101,6 +105,52 @@ double ss_sketch_max(const ss_sketch *s);
 
 /** The compression the sketch was created with. */
 double ss_sketch_compression(const ss_sketch *s);
+
+/* ---- digests of sorted batches (fast bulk building) ---- */
+
+/**
+ * A plan for digests of batches of n values: the sizes of the centroids the
+ * merging pass makes of n sorted values of weight 1 (they depend only on n
+ * and the compression, so one plan serves any number of batches). Opaque;
+ * not modified by use, so one plan may be shared by threads.
+ */
+typedef struct ss_sketch_plan ss_sketch_plan;
+
+/** Plan digests of batches of n (>= 1) values. SS_EINVAL, SS_ENOMEM. */
+int ss_sketch_plan_new(ss_sketch_plan **out, double compression, size_t n, ss_err *err);
+
+/** Release a plan. NULL-safe. */
+void ss_sketch_plan_free(ss_sketch_plan *p);
+
+/** The batch size n of a plan. */
+size_t ss_sketch_plan_values(const ss_sketch_plan *p);
+
+/**
+ * Replace the contents of `s` by the digest of x[0, n), n the plan's batch
+ * size: the n values must be finite and sorted ascending (not checked).
+ * The centroids are those of one left-to-right merging pass over the n
+ * values (what adding them to an empty sketch and compressing gives when
+ * they fit its buffer, i.e. n <= 3 * (compression + 4)), except that each
+ * centroid's mean is computed as the mean of its run of values rather than
+ * incrementally: a deterministic function of the multiset of values, in
+ * O(n) with no sorting. SS_EINVAL if the plan's compression is not the
+ * sketch's, SS_ENOMEM.
+ */
+int ss_sketch_set_sorted(ss_sketch *s, const ss_sketch_plan *p, const double *x);
+
+/**
+ * The same digest from the plan's n values in any order (they must be
+ * finite): x is used as scratch (its contents are lost), `tmp` is scratch
+ * of n doubles and `cnt` of 3 n size_t. The values are distributed into 2n
+ * equal-width buckets and only the buckets that a centroid boundary cuts
+ * are sorted, so this costs a few operations per value rather than a sort.
+ * The centroids hold the same values as ss_sketch_set_sorted() of the
+ * sorted values would give them; the means can differ in the last bits
+ * (summation order). Deterministic for a given sequence of values.
+ * SS_EINVAL if the plan's compression is not the sketch's, SS_ENOMEM.
+ */
+int ss_sketch_set_values(ss_sketch *s, const ss_sketch_plan *p, double *x, double *tmp,
+                         size_t *cnt);
 
 /** Bytes currently allocated by the sketch (for memory accounting). */
 size_t ss_sketch_memory(const ss_sketch *s);

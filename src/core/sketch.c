@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "stratsim/sketch.h"
+#include "core/sort_doubles.h"
 
 #define SKETCH_PI 3.14159265358979323846
 
@@ -36,6 +37,7 @@ typedef struct centroid {
 
 struct ss_sketch {
     double delta;    /* compression */
+    double ca, sa;   /* cos and sin of 2 pi / delta (one unit of k as an angle) */
     size_t cap_max;  /* bound on entries (centroids + buffer) */
     size_t cap;      /* entries allocated */
     size_t nc, nb;   /* merged centroids, buffered points */
@@ -59,6 +61,8 @@ int ss_sketch_new(ss_sketch **out, double compression, ss_err *err)
     if (!s)
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     s->delta = compression;
+    s->ca = cos(2.0 * SKETCH_PI / compression);
+    s->sa = sin(2.0 * SKETCH_PI / compression);
     s->cap_max = 3 * ((size_t)ceil(compression) + 4);
     s->min = NAN;
     s->max = NAN;
@@ -148,24 +152,22 @@ static void sort_centroids(centroid *c, size_t n)
     }
 }
 
-/* k1 scale function and its inverse, for compression delta. */
-static double k1(double q, double delta)
+/*
+ * The k1 scale k(q) = delta / (2 pi) asin(2q - 1) and its inverse: a centroid
+ * that starts at quantile q may reach q' = k^-1(k(q) + 1).  With
+ * x = 2q - 1 and the angle a = 2 pi / delta of one unit of k,
+ * 2q' - 1 = sin(asin(x) + a) = x cos a + sqrt(1 - x^2) sin a while
+ * asin(x) + a < pi / 2, i.e. x < cos a, and q' = 1 beyond: one square root
+ * instead of an asin and a sin.
+ */
+static double q_next(double q, double ca, double sa)
 {
-    if (q <= 0.0)
-        return -delta / 4.0;
-    if (q >= 1.0)
-        return delta / 4.0;
-    return delta / (2.0 * SKETCH_PI) * asin(2.0 * q - 1.0);
-}
-
-static double k1_inv(double k, double delta)
-{
-    double a = k * 2.0 * SKETCH_PI / delta;
-    if (a >= SKETCH_PI / 2.0)
+    double x = 2.0 * q - 1.0;
+    if (x >= ca)
         return 1.0;
-    if (a <= -SKETCH_PI / 2.0)
-        return 0.0;
-    return (sin(a) + 1.0) / 2.0;
+    if (x < -1.0)
+        x = -1.0;
+    return (x * ca + sqrt(1.0 - x * x) * sa + 1.0) / 2.0;
 }
 
 /* Merge point x into centroid cur. */
@@ -181,14 +183,14 @@ static void absorb(centroid *cur, const centroid *x)
  * centroids left at the front of c.  `reverse` walks right to left (the k1
  * scale is symmetric, so the same limit applies with q counted from the right).
  */
-static size_t merge_pass(centroid *c, size_t n, double total, double delta, int reverse)
+static size_t merge_pass(centroid *c, size_t n, double total, double ca, double sa, int reverse)
 {
     double so_far = 0.0, limit;
     centroid cur;
     size_t i, out;
     if (n == 0)
         return 0;
-    limit = total * k1_inv(k1(0.0, delta) + 1.0, delta);
+    limit = total * q_next(0.0, ca, sa);
     if (!reverse) {
         cur = c[0];
         out = 0;
@@ -198,7 +200,7 @@ static size_t merge_pass(centroid *c, size_t n, double total, double delta, int 
             } else {
                 c[out++] = cur;
                 so_far += cur.w;
-                limit = total * k1_inv(k1(so_far / total, delta) + 1.0, delta);
+                limit = total * q_next(so_far / total, ca, sa);
                 cur = c[i];
             }
         }
@@ -213,7 +215,7 @@ static size_t merge_pass(centroid *c, size_t n, double total, double delta, int 
         } else {
             c[--out] = cur;
             so_far += cur.w;
-            limit = total * k1_inv(k1(so_far / total, delta) + 1.0, delta);
+            limit = total * q_next(so_far / total, ca, sa);
             cur = c[i];
         }
     }
@@ -252,7 +254,7 @@ int ss_sketch_compress(ss_sketch *s)
     if (s->nb == 0)
         return SS_OK;
     sort_entries(s->c, s->nc, s->nb);
-    s->nc = merge_pass(s->c, s->nc + s->nb, s->total, s->delta, (int)(s->passes & 1));
+    s->nc = merge_pass(s->c, s->nc + s->nb, s->total, s->ca, s->sa, (int)(s->passes & 1));
     s->nb = 0;
     s->passes++;
     return SS_OK;
@@ -300,6 +302,26 @@ int ss_sketch_add(ss_sketch *s, double x)
     return SS_OK;
 }
 
+/*
+ * Merge the sorted src[0, n) into the sorted dst->c[0, nc) in place, from the
+ * back (dst->c has room for nc + n entries).
+ */
+static void merge_sorted_into(ss_sketch *dst, const centroid *src, size_t n)
+{
+    size_t i = dst->nc, j = n, k = dst->nc + n;
+    while (i > 0 && j > 0) {
+        /* select without a branch: the comparison is unpredictable */
+        int from_dst = before(&src[j - 1], &dst->c[i - 1]);
+        const centroid *p = from_dst ? &dst->c[i - 1] : &src[j - 1];
+        dst->c[--k] = *p;
+        i -= (size_t)from_dst;
+        j -= (size_t)!from_dst;
+    }
+    while (j > 0)
+        dst->c[--k] = src[--j];
+    dst->nc += n;
+}
+
 int ss_sketch_merge(ss_sketch *dst, const ss_sketch *src)
 {
     size_t j, n = src->nc + src->nb;
@@ -311,7 +333,7 @@ int ss_sketch_merge(ss_sketch *dst, const ss_sketch *src)
     mn = dst->count ? fmin(dst->min, src->min) : src->min;
     mx = dst->count ? fmax(dst->max, src->max) : src->max;
     cnt = dst->count;
-    /* reserve first, so that the pushes below cannot fail half-way */
+    /* reserve first, so that nothing below can fail half-way */
     if (dst->cap < dst->cap_max && dst->nc + dst->nb + n > dst->cap) {
         size_t need = dst->nc + dst->nb + n;
         centroid *c = realloc(dst->c, (need < dst->cap_max ? need : dst->cap_max) * sizeof *c);
@@ -319,6 +341,23 @@ int ss_sketch_merge(ss_sketch *dst, const ss_sketch *src)
             return SS_ENOMEM;
         dst->c = c;
         dst->cap = need < dst->cap_max ? need : dst->cap_max;
+    }
+    if (src->nb == 0 && src->delta == dst->delta) {
+        /* src is one sorted run of centroids: merge it into dst's sorted
+         * centroids in linear time and compress once, instead of buffering
+         * its entries and sorting them again */
+        ss_sketch_compress(dst);
+        if (dst->nc + n <= dst->cap) {
+            merge_sorted_into(dst, src->c, n);
+            dst->total += src->total;
+            dst->nc = merge_pass(dst->c, dst->nc, dst->total, dst->ca, dst->sa,
+                                 (int)(dst->passes & 1));
+            dst->passes++;
+            dst->count = cnt + src->count;
+            dst->min = mn;
+            dst->max = mx;
+            return SS_OK;
+        }
     }
     for (j = 0; j < n; j++)
         if ((rc = push(dst, src->c[j].m, src->c[j].w)))
@@ -329,10 +368,178 @@ int ss_sketch_merge(ss_sketch *dst, const ss_sketch *src)
     return SS_OK;
 }
 
+/* ---- digests of sorted batches ---- */
+
+struct ss_sketch_plan {
+    double delta;
+    size_t n;          /* values per batch */
+    size_t nsizes;     /* centroids per batch */
+    uint32_t *size;    /* [nsizes] values in each centroid, left to right */
+};
+
+int ss_sketch_plan_new(ss_sketch_plan **out, double compression, size_t n, ss_err *err)
+{
+    ss_sketch_plan *p;
+    double ca, sa, so_far = 0.0, limit, total = (double)n;
+    size_t i, cur;
+    *out = NULL;
+    if (compression == 0.0)
+        compression = SS_SKETCH_COMPRESSION;
+    if (!(compression >= 10.0 && compression <= 1e5))
+        return ss_err_set(err, SS_EINVAL, "", "sketch compression must be in [10, 100000] (got %g)",
+                          compression);
+    if (n == 0 || n > UINT32_MAX)
+        return ss_err_set(err, SS_EINVAL, "", "a sketch plan needs 1 to 2^32 - 1 values per batch");
+    p = calloc(1, sizeof *p);
+    if (!p || !(p->size = malloc(n * sizeof *p->size))) {
+        free(p);
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    }
+    p->delta = compression;
+    p->n = n;
+    ca = cos(2.0 * SKETCH_PI / compression);
+    sa = sin(2.0 * SKETCH_PI / compression);
+    /* merge_pass's left-to-right greedy rule applied to n points of weight 1 */
+    limit = total * q_next(0.0, ca, sa);
+    cur = 1;
+    for (i = 1; i < n; i++) {
+        if (so_far + (double)cur + 1.0 <= limit) {
+            cur++;
+        } else {
+            p->size[p->nsizes++] = (uint32_t)cur;
+            so_far += (double)cur;
+            limit = total * q_next(so_far / total, ca, sa);
+            cur = 1;
+        }
+    }
+    p->size[p->nsizes++] = (uint32_t)cur;
+    *out = p;
+    return SS_OK;
+}
+
+void ss_sketch_plan_free(ss_sketch_plan *p)
+{
+    if (!p)
+        return;
+    free(p->size);
+    free(p);
+}
+
+size_t ss_sketch_plan_values(const ss_sketch_plan *p) { return p->n; }
+
+/*
+ * The centroids of plan p from y[0, n): values in centroid order, i.e. every
+ * value of centroid j <= every value of centroid j + 1, in any order within
+ * a centroid. Each mean is y0 + mean(y - y0) (y0 the centroid's first value:
+ * exact for a run of equal values, and a sum of zeros makes -0 a +0, see
+ * sort_entries), kept within the centroid's smallest and largest value so
+ * that the centroids stay sorted.
+ */
+static void centroids_from(ss_sketch *s, const ss_sketch_plan *p, const double *y)
+{
+    size_t j, pos = 0;
+    for (j = 0; j < p->nsizes; j++) {
+        size_t w = p->size[j], i;
+        double y0 = y[pos], d = 0.0, lo = y0, hi = y0, mj;
+        for (i = 1; i < w; i++) {
+            double v = y[pos + i];
+            d += v - y0;
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        mj = y0 + d / (double)w;
+        if (!isfinite(mj)) {
+            /* the differences overflow (values near the largest double) */
+            mj = 0.0;
+            for (i = 0; i < w; i++)
+                mj += y[pos + i] / (double)w;
+        }
+        s->c[j].m = mj < lo ? lo : mj > hi ? hi : mj;
+        s->c[j].w = (double)w;
+        pos += w;
+    }
+}
+
+/* Make room for the plan's centroids. */
+static int reserve_plan(ss_sketch *s, const ss_sketch_plan *p)
+{
+    if (p->delta != s->delta)
+        return SS_EINVAL;
+    if (s->cap < p->nsizes) {
+        centroid *c = realloc(s->c, p->nsizes * sizeof *c);
+        if (!c)
+            return SS_ENOMEM;
+        s->c = c;
+        s->cap = p->nsizes;
+    }
+    return SS_OK;
+}
+
+/* The rest of the state of a sketch set from a batch of plan p. */
+static void finish_batch(ss_sketch *s, const ss_sketch_plan *p, double mn, double mx)
+{
+    s->nc = p->nsizes;
+    s->nb = 0;
+    s->total = (double)p->n;
+    s->count = p->n;
+    s->min = mn == 0.0 ? 0.0 : mn;
+    s->max = mx == 0.0 ? 0.0 : mx;
+    s->passes = 1; /* as after one left-to-right pass */
+}
+
+int ss_sketch_set_values(ss_sketch *s, const ss_sketch_plan *p, double *x, double *tmp,
+                         size_t *cnt)
+{
+    size_t n = p->n, j, pos = 0, sorted_to = 0;
+    ss_buckets bk;
+    int rc = reserve_plan(s, p), r;
+    if (rc)
+        return rc;
+    r = n > 1 ? ss_bucket_partition(&bk, x, n, tmp, cnt) : 0;
+    if (r <= 0) {
+        /* one value, all equal, or a range that cannot be bucketed: sort */
+        if (r < 0)
+            ss_sort_small(x, n);
+        centroids_from(s, p, x);
+        finish_batch(s, p, x[0], x[n - 1]);
+        return SS_OK;
+    }
+    /* tmp is in bucket order; a centroid boundary that cuts a bucket needs
+     * that bucket sorted (the values left of the boundary are the smallest
+     * of the bucket); other buckets lie within one centroid, whose mean does
+     * not depend on the order */
+    for (j = 0; j + 1 < p->nsizes; j++) {
+        size_t k, start, end;
+        pos += p->size[j];
+        if (pos < sorted_to)
+            continue;
+        k = ss_bucket_of(&bk, tmp[pos]);
+        start = k ? bk.end[k - 1] : 0;
+        end = bk.end[k];
+        if (start < pos) {
+            ss_sort_small(tmp + start, end - start);
+            sorted_to = end;
+        }
+    }
+    centroids_from(s, p, tmp);
+    finish_batch(s, p, bk.mn, bk.mx);
+    return SS_OK;
+}
+
+int ss_sketch_set_sorted(ss_sketch *s, const ss_sketch_plan *p, const double *x)
+{
+    int rc = reserve_plan(s, p);
+    if (rc)
+        return rc;
+    centroids_from(s, p, x);
+    finish_batch(s, p, x[0], x[p->n - 1]);
+    return SS_OK;
+}
+
 /* a + (b - a) * t, exact when a == b, kept within [min(a,b), max(a,b)]. */
 static double lerp(double a, double b, double t)
 {
-    double x = a + (b - a) * t;
+    double x = isfinite(b - a) ? a + (b - a) * t : a * (1.0 - t) + b * t;
     double lo = fmin(a, b), hi = fmax(a, b);
     return x < lo ? lo : x > hi ? hi : x;
 }
@@ -404,7 +611,7 @@ int ss_sketch_quantiles(const ss_sketch *s, const double *q, size_t n, double *o
         }
         memcpy(tmp, s->c, nc * sizeof *tmp);
         sort_centroids(tmp, nc);
-        nc = merge_pass(tmp, nc, s->total, s->delta, (int)(s->passes & 1));
+        nc = merge_pass(tmp, nc, s->total, s->ca, s->sa, (int)(s->passes & 1));
         c = tmp;
     }
     for (j = 0; j < n; j++)
