@@ -11,12 +11,14 @@
  * order: one value per uncertain parameter (array order), then per outage
  * process (array order) the exponential inter-arrival times from t0 on, each
  * followed by its severity, then whatever opts.prepare draws.  Runs are
- * grouped in blocks of SS_MC_BLOCK consecutive indices; a worker accumulates
- * a block in index order (Welford, and one t-digest per series and time fed
- * in run order, then compressed), and the calling thread merges blocks into
- * the totals strictly in block order (Chan et al.'s pairwise formula for
- * mean and variance, ss_sketch_merge() for the sketches).  Hence the result
- * is bit-identical for any thread count.
+ * grouped in blocks of B = ss_mc_block_runs(nv) consecutive indices (1024
+ * for the flagship scenario; B depends only on the output grid); a worker
+ * runs a block in index order and then, per series and time, sorts the
+ * block's values and computes from them the block's mean, sum of squared
+ * deviations and t-digest (ss_sketch_set_sorted()); the calling thread
+ * merges blocks into the totals strictly in block order (Chan et al.'s
+ * pairwise formula for mean and variance, ss_sketch_merge() for the
+ * sketches).  Hence the result is bit-identical for any thread count.
  *
  * Quantiles come from one t-digest per series and time (sketch.h): rank
  * error about 1e-3 at the default compression; min and max are exact.
@@ -25,12 +27,12 @@
  * result per worker, it is about nv * (16 + sketch) bytes for the totals
  * (nv = number of output values of one run, a sketch is at most ~10 KB at
  * compression 200, less while it holds few values), per worker a buffer of
- * nv * SS_MC_BLOCK * 8 bytes, and 2 * threads blocks in flight of about
- * nv * (16 + compressed block sketch) bytes each (a block sketch holds at
- * most SS_MC_BLOCK and at most about compression + 2 centroids of 16 bytes;
- * plus SS_MC_BLOCK kept results per block when opts.on_run is set).
- * Whatever opts.on_run keeps
- * per run (e.g. a per-run CSV) is the caller's and does grow with the runs.
+ * nv * B * 8 bytes (at most SS_MC_BLOCK_BYTES unless B is SS_MC_BLOCK_MIN),
+ * and 2 * threads blocks in flight of about nv * (16 + compressed block
+ * sketch) bytes each (a block sketch holds at most B and at most about
+ * compression + 2 centroids of 16 bytes; plus B kept results per block when
+ * opts.on_run is set).  Whatever opts.on_run keeps per run (e.g. a per-run
+ * CSV) is the caller's and does grow with the runs.
  *
  * Failure.  Each run works on a fresh ss_model_copy() of the scenario: the
  * uncertain values are set with ss_param_set(), the outages are appended as
@@ -65,8 +67,20 @@
 extern "C" {
 #endif
 
-/** Runs per block: the unit of work of a thread and of the ordered merge. */
-#define SS_MC_BLOCK 256
+/** Most runs per block (the unit of work of a thread and of the ordered merge). */
+#define SS_MC_BLOCK 1024
+/** Fewest runs per block. */
+#define SS_MC_BLOCK_MIN 64
+/** Budget of one worker's block buffer (values of one run x runs per block x 8 bytes). */
+#define SS_MC_BLOCK_BYTES ((size_t)32 << 20)
+
+/**
+ * Runs per block for runs with nv output values each: SS_MC_BLOCK, halved
+ * while nv * runs per block * 8 bytes would exceed SS_MC_BLOCK_BYTES, but
+ * not below SS_MC_BLOCK_MIN. It depends on the output grid only (never on
+ * the thread count), so results stay identical for any thread count.
+ */
+size_t ss_mc_block_runs(size_t nv);
 
 /** Severity draws are clamped to [SS_MC_SEVERITY_MIN, 1 - SS_MC_SEVERITY_MIN]. */
 #define SS_MC_SEVERITY_MIN 1e-9
@@ -143,10 +157,11 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
 /** Release results. NULL-safe. */
 void ss_mc_result_free(ss_mc_result *r);
 
-/** Number of runs, the master seed, and the sketch compression used. */
+/** Number of runs, the master seed, the sketch compression and the runs per block used. */
 uint64_t ss_mc_result_runs(const ss_mc_result *r);
 uint64_t ss_mc_result_seed(const ss_mc_result *r);
 double ss_mc_result_compression(const ss_mc_result *r);
+size_t ss_mc_result_block(const ss_mc_result *r);
 
 /**
  * Statistics shaped like one run's result (same times, ids, metrics and

@@ -418,6 +418,7 @@ int cmd_mc(int argc, char **argv)
     cli_an_load ld;
     ss_mc_opts o = SS_MC_OPTS_INIT;
     double *levels = NULL, *used = NULL;
+    size_t *blocks = NULL;
     size_t nlevels = 0, nused = 0, i, j, ndists = 0;
     const char **dists = NULL, **names = NULL;
     const char *per_run_path = NULL, *metrics = NULL;
@@ -596,9 +597,11 @@ int cmd_mc(int argc, char **argv)
         ctx.w = NULL;
         workers_free(&w);
         if (ro.on_epoch || ro.on_output) {
-            /* Lua runs in every run: one state per worker thread */
-            uint64_t blocks = (o.runs + SS_MC_BLOCK - 1) / SS_MC_BLOCK;
-            unsigned nw = (uint64_t)o.threads < blocks ? o.threads : (unsigned)blocks;
+            /* Lua runs in every run: one state per worker thread (ss_mc_run
+             * uses at most as many workers as blocks, and blocks have at
+             * least SS_MC_BLOCK_MIN runs) */
+            uint64_t nblocks = (o.runs + SS_MC_BLOCK_MIN - 1) / SS_MC_BLOCK_MIN;
+            unsigned nw = (uint64_t)o.threads < nblocks ? o.threads : (unsigned)nblocks;
             if ((rc = workers_load(&w, &a, si, nw)) != EXIT_OK)
                 goto done;
             w.interrupt = o.interrupt;
@@ -628,7 +631,14 @@ int cmd_mc(int argc, char **argv)
     }
     for (j = 0; j < nused; j++)
         used[j] = ss_mc_result_quantile_level(res[0], j);
-    if (!(json = ss_analysis_json_mc((const ss_analysis *const *)an, names, ld.count, &o, used, nused))) {
+    if (!(blocks = calloc(ld.count, sizeof *blocks))) {
+        rc = cli_error("out of memory");
+        goto done;
+    }
+    for (j = 0; j < ld.count; j++)
+        blocks[j] = ss_mc_result_block(res[j]);
+    if (!(json = ss_analysis_json_mc((const ss_analysis *const *)an, names, ld.count, &o, used, nused,
+                                    blocks))) {
         rc = cli_error("out of memory");
         goto done;
     }
@@ -678,6 +688,7 @@ done:
     free(names);
     free(json);
     free(used);
+    free(blocks);
     free(levels);
     free(dists);
     if (ld.l)

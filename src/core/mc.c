@@ -3,24 +3,31 @@
  * copy of the model, worker threads running blocks of runs, the ordered
  * merge into means, variances and quantile sketches, and the CSV writer.
  *
- * Threading.  Runs are cut into blocks of SS_MC_BLOCK consecutive indices.
- * Workers claim blocks in increasing order (under one mutex) into a ring of
- * 2 * threads slots; block b lives in slot b % nslots and may be claimed only
- * once block b - nslots has been merged, so at most nslots blocks are in
- * flight and memory is bounded.  A worker fills its slot in run order: the
- * block's Welford mean and M2 and the results if on_run wants them, while it
- * keeps the run's values in a buffer of its own (value-major); at the end of
- * the block it builds from that buffer one compressed t-digest per series
- * (values in run order) into the slot.  The calling thread waits for the
- * slots in block order, merges each with Chan's formula and ss_sketch_merge(),
- * calls on_run for its runs, then frees the slot; as the block partition does
- * not depend on the thread count, neither do the results.  It polls the
- * interrupt flag while it waits (timed waits of 20 ms).  Each worker runs its
- * runs in a workspace of its own (ss_sim_run_ws), which also resolves the
- * run's model (so this module does not resolve it a second time).
+ * Threading.  Runs are cut into blocks of B = ss_mc_block_runs(nv)
+ * consecutive indices.  Workers claim blocks in increasing order (under one
+ * mutex) into a ring of 2 * threads slots; block b lives in slot b % nslots
+ * and may be claimed only once block b - nslots has been merged, so at most
+ * nslots blocks are in flight and memory is bounded.  A worker runs its
+ * block in run order, keeping the results if on_run wants them, and
+ * collects the runs' values in a buffer of its own: eight runs at a time in
+ * a small run-major staging buffer, then moved series by series (one cache
+ * line per series, streamed) into the series-major block buffer.  At the
+ * end of the block it computes from each series' values the block's mean,
+ * sum of squared deviations and t-digest (ss_sketch_set_values, with one
+ * plan for every series) into the slot, and marks the slot done.  Merging
+ * into the totals is done by the workers too, strictly in block order and
+ * one worker at a time (merge_ready: whoever finishes the next block in
+ * order while nobody merges takes over): Chan's formula and
+ * ss_sketch_merge() (a linear merge of sorted centroids).  The calling
+ * thread waits for the slots in block order to be merged, calls on_run for
+ * their runs, then frees them; as the block partition does not depend on
+ * the thread count, neither do the results.  It polls the interrupt flag
+ * while it waits (timed waits of 20 ms).  Each worker runs its runs in a workspace of its own
+ * (ss_sim_run_ws), which also resolves the run's model (so this module does
+ * not resolve it a second time).
  * Stopping.  A failing run records its block as the lowest failed block (an
- * atomic minimum); workers stop claiming or running later blocks, and the
- * merger, reaching that block, returns its error: always the error of the
+ * atomic minimum); workers stop claiming or running later blocks, merging
+ * stops there, and the calling thread, reaching that block, returns its error: always the error of the
  * lowest failing run index.  Runs in flight are stopped through the epoch
  * callback, which this module wraps around the caller's template (it also
  * forwards on_epoch/on_output to the template with the template's payload).
@@ -42,11 +49,16 @@
 #include "stratsim/mc.h"
 #include "stratsim/param.h"
 #include "stratsim/sketch.h"
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define MC_MAX_THREADS 1024
 #define MC_MAX_QUANTILES 256
 #define MC_MAX_RUNS ((uint64_t)1 << 62)
 #define MC_POLL_NS 20000000L
+/* Runs staged run by run before they move to the series-major buffer (8 doubles: a cache line). */
+#define MC_GROUP 8
 
 /* ------------------------------------------------------ per-run streams */
 
@@ -132,6 +144,7 @@ void ss_mc_rng_seed(gsl_rng *rng, uint64_t seed, uint64_t run)
 struct ss_mc_result {
     uint64_t runs, seed;
     double compression;
+    size_t block;        /* runs per block */
     size_t nq;
     double *q;           /* [nq] */
     ss_result *mean, *sd, *min, *max;
@@ -158,6 +171,15 @@ void ss_mc_result_free(ss_mc_result *r)
 uint64_t ss_mc_result_runs(const ss_mc_result *r) { return r->runs; }
 uint64_t ss_mc_result_seed(const ss_mc_result *r) { return r->seed; }
 double ss_mc_result_compression(const ss_mc_result *r) { return r->compression; }
+size_t ss_mc_result_block(const ss_mc_result *r) { return r->block; }
+
+size_t ss_mc_block_runs(size_t nv)
+{
+    size_t b = SS_MC_BLOCK;
+    while (b > SS_MC_BLOCK_MIN && nv > SS_MC_BLOCK_BYTES / sizeof(double) / b)
+        b /= 2;
+    return b;
+}
 const ss_result *ss_mc_result_mean(const ss_mc_result *r) { return r->mean; }
 const ss_result *ss_mc_result_sd(const ss_mc_result *r) { return r->sd; }
 const ss_result *ss_mc_result_min(const ss_mc_result *r) { return r->min; }
@@ -258,7 +280,7 @@ static void scatter(ss_result *r, const layout *l, const double *v)
 
 /* ------------------------------------------------------------- the engine */
 
-enum { SLOT_FREE = 0, SLOT_BUSY, SLOT_DONE };
+enum { SLOT_FREE = 0, SLOT_BUSY, SLOT_DONE, SLOT_MERGED };
 
 typedef struct mc_slot {
     uint64_t block;
@@ -281,7 +303,10 @@ typedef struct mc_worker {
     gsl_rng *rng;
     ss_sim_workspace *ws;    /* reused by every run of this worker */
     double *vals;            /* [nv][B]: value j of the block's run r at vals[j * B + r] */
-    ss_sketch *scratch;      /* one series of a block, before compression */
+    double *rows;            /* [MC_GROUP][nv]: the latest runs' values, run by run */
+    ss_sketch_plan *plan;    /* centroid sizes for a block of plan_n runs */
+    double *sort_tmp;        /* [B] scratch of ss_sketch_set_values */
+    size_t *sort_cnt;        /* [3 B] */
     uint64_t block;          /* block being run (for the stop test) */
     ss_run_opts ro_user;     /* this run's copy of the template (prepare may change it) */
 } mc_worker;
@@ -299,12 +324,17 @@ struct mc_ctx {
     const ss_result *shape;  /* the unperturbed run */
     layout l;
     uint64_t runs, nblocks;
-    size_t B;                /* runs per block (SS_MC_BLOCK, or fewer if runs is small) */
+    size_t blockB;           /* runs per block: ss_mc_block_runs(nv) */
+    size_t B;                /* runs in the largest block (blockB, or runs if fewer) */
     unsigned nslots;
     mc_slot *slots;
     pthread_mutex_t mu;
     pthread_cond_t cv_done, cv_free;
-    uint64_t next_block, merged;
+    uint64_t next_block, merged;  /* next block to claim; blocks [0, merged) are released */
+    struct mc_totals *t;          /* the totals, merged into by the workers */
+    int merging;                  /* a worker is merging (merge_ready) */
+    uint64_t next_merge;          /* blocks [0, next_merge) are in the totals */
+    int merge_rc;                 /* a failed merge (SS_ENOMEM) */
     atomic_int stop;
     atomic_uint_fast64_t fail_block;
 };
@@ -483,48 +513,102 @@ static int one_run(mc_worker *w, uint64_t i, ss_result **out, ss_err *err)
 }
 
 /*
- * The block's sketch of every series: the block's values of the series added
- * in run order to the worker's scratch sketch, compressed there, then copied
- * into the slot's sketch (an empty sketch merged with the compressed one holds
- * just its centroids, so the slot keeps about delta entries per series rather
- * than B).  The outcome depends only on the block's values.
+ * The block's statistics of every series, from the worker's buffer of the
+ * block's values: mean and sum of squared deviations (two passes over the
+ * sorted values), and the t-digest of the values built directly from them
+ * (ss_sketch_set_sorted, with one plan for every series), so the slot keeps
+ * at most about compression + 2 centroids per series rather than B values.
+ * The outcome depends only on the block's values.
  */
-static int block_sketches(mc_worker *w, mc_slot *s)
+/* The sum of x[r] - c over x[0, n), or with `squares` of (x[r] - c)^2, in
+ * four interleaved partial sums: a fixed order of operations
+ * (deterministic) without one long dependency chain. */
+static double sum_part(const double *x, size_t n, double c, int squares)
+{
+    double a[4] = { 0.0, 0.0, 0.0, 0.0 };
+    size_t r = 0, q;
+    if (squares) {
+        for (; r + 4 <= n; r += 4)
+            for (q = 0; q < 4; q++)
+                a[q] += (x[r + q] - c) * (x[r + q] - c);
+        for (; r < n; r++)
+            a[0] += (x[r] - c) * (x[r] - c);
+    } else {
+        for (; r + 4 <= n; r += 4)
+            for (q = 0; q < 4; q++)
+                a[q] += x[r + q] - c;
+        for (; r < n; r++)
+            a[0] += x[r] - c;
+    }
+    return (a[0] + a[1]) + (a[2] + a[3]);
+}
+
+static int block_stats(mc_worker *w, mc_slot *s)
 {
     mc_ctx *c = w->c;
-    size_t nv = c->l.nv, B = c->B, j, r;
-    for (j = 0; j < nv; j++) {
-        const double *x = w->vals + j * B;
-        ss_sketch_reset(w->scratch);
-        for (r = 0; r < s->n; r++)
-            if (ss_sketch_add(w->scratch, x[r]) != SS_OK)
-                return SS_ENOMEM; /* values were checked finite in gather() */
-        ss_sketch_compress(w->scratch);
-        ss_sketch_reset(s->sk[j]);
-        if (ss_sketch_merge(s->sk[j], w->scratch) != SS_OK)
+    size_t nv = c->l.nv, B = c->B, n = s->n, j;
+    if (n == 0)
+        return SS_OK;
+    if (!w->plan || ss_sketch_plan_values(w->plan) != n) {
+        ss_sketch_plan_free(w->plan);
+        if (ss_sketch_plan_new(&w->plan, ss_sketch_compression(s->sk[0]), n, NULL) != SS_OK) {
+            w->plan = NULL;
             return SS_ENOMEM;
+        }
+    }
+    for (j = 0; j < nv; j++) {
+        double *x = w->vals + j * B, mean;
+        /* shifted by the first value: exact for a series that does not vary */
+        mean = x[0] + sum_part(x, n, x[0], 0) / (double)n;
+        s->mean[j] = mean;
+        s->m2[j] = sum_part(x, n, mean, 1);
+        if (ss_sketch_set_values(s->sk[j], w->plan, x, w->sort_tmp, w->sort_cnt) != SS_OK)
+            return SS_ENOMEM; /* values were checked finite in gather() */
     }
     return SS_OK;
 }
 
-/* Run block b into slot s, in run order, then build its sketches. */
+/*
+ * Move the values of the block's runs [first, first + k) from the row buffer
+ * into the series-major block buffer: k consecutive doubles (one cache line
+ * when k == MC_GROUP) per series, rather than one scattered store per value
+ * and run.
+ */
+static void flush_rows(mc_worker *w, size_t first, size_t k)
+{
+    size_t nv = w->c->l.nv, B = w->c->B, j, q;
+#ifdef __SSE2__
+    if (k == MC_GROUP && MC_GROUP == 8 && B % 8 == 0) {
+        /* whole cache lines (vals is 64-byte aligned, B and first are
+         * multiples of 8): stream them, without reading the lines first */
+        for (j = 0; j < nv; j++) {
+            double *dst = w->vals + j * B + first;
+            const double *src = w->rows + j;
+            for (q = 0; q < 8; q += 2)
+                _mm_stream_pd(dst + q, _mm_set_pd(src[(q + 1) * nv], src[q * nv]));
+        }
+        _mm_sfence();
+        return;
+    }
+#endif
+    for (j = 0; j < nv; j++) {
+        double *dst = w->vals + j * B + first;
+        for (q = 0; q < k; q++)
+            dst[q] = w->rows[q * nv + j];
+    }
+}
+
+/* Run block b into slot s, in run order, then build its statistics. */
 static void run_block(mc_worker *w, mc_slot *s, uint64_t b)
 {
     mc_ctx *c = w->c;
-    size_t nv = c->l.nv, B = c->B, j;
+    size_t nv = c->l.nv, B = c->B;
     uint64_t first = b * B, last = first + B;
-    double *v = malloc(nv * sizeof *v);
     if (last > c->runs)
         last = c->runs;
     w->block = b;
-    if (!v) {
-        s->rc = ss_err_set(&s->err, SS_ENOMEM, "", "out of memory");
-        note_failure(c, b);
-        return;
-    }
     for (uint64_t i = first; i < last; i++) {
         ss_result *r = NULL;
-        size_t n;
         int rc;
         if (must_stop(c, b)) {
             s->rc = ss_err_set(&s->err, SS_EINTR, "", "stopped");
@@ -532,7 +616,7 @@ static void run_block(mc_worker *w, mc_slot *s, uint64_t b)
         }
         rc = one_run(w, i, &r, &s->err);
         if (!rc)
-            rc = gather(c, r, v, &s->err);
+            rc = gather(c, r, w->rows + s->n % MC_GROUP * nv, &s->err);
         if (rc) {
             ss_result_free(r);
             if (rc == SS_EINTR && must_stop(c, b)) {
@@ -543,56 +627,19 @@ static void run_block(mc_worker *w, mc_slot *s, uint64_t b)
             note_failure(c, b);
             break;
         }
-        n = ++s->n;
-        for (j = 0; j < nv; j++) {
-            double x = v[j], d = x - s->mean[j];
-            s->mean[j] += d / (double)n;
-            s->m2[j] += d * (x - s->mean[j]);
-            w->vals[j * B + (n - 1)] = x;
-        }
         if (s->res)
-            s->res[n - 1] = r;
+            s->res[s->n] = r;
         else
             ss_result_free(r);
+        if (++s->n % MC_GROUP == 0)
+            flush_rows(w, s->n - MC_GROUP, MC_GROUP);
     }
-    free(v);
-    if (s->rc == SS_OK && block_sketches(w, s) != SS_OK) {
+    if (s->rc == SS_OK && s->n % MC_GROUP)
+        flush_rows(w, s->n - s->n % MC_GROUP, s->n % MC_GROUP);
+    if (s->rc == SS_OK && block_stats(w, s) != SS_OK) {
         s->rc = ss_err_set(&s->err, SS_ENOMEM, "", "out of memory");
         note_failure(c, b);
     }
-}
-
-static void *worker_main(void *arg)
-{
-    mc_worker *w = arg;
-    mc_ctx *c = w->c;
-    pthread_mutex_lock(&c->mu);
-    for (;;) {
-        uint64_t b = c->next_block;
-        mc_slot *s;
-        if (atomic_load(&c->stop) || b >= c->nblocks || b > atomic_load(&c->fail_block))
-            break;
-        if (b >= c->merged + c->nslots) {
-            pthread_cond_wait(&c->cv_free, &c->mu);
-            continue;
-        }
-        c->next_block++;
-        s = &c->slots[b % c->nslots];
-        s->block = b;
-        s->state = SLOT_BUSY;
-        s->n = 0;
-        s->rc = SS_OK;
-        ss_err_clear(&s->err);
-        memset(s->mean, 0, c->l.nv * sizeof *s->mean);
-        memset(s->m2, 0, c->l.nv * sizeof *s->m2);
-        pthread_mutex_unlock(&c->mu);
-        run_block(w, s, b);
-        pthread_mutex_lock(&c->mu);
-        s->state = SLOT_DONE;
-        pthread_cond_broadcast(&c->cv_done);
-    }
-    pthread_mutex_unlock(&c->mu);
-    return NULL;
 }
 
 /* Totals of the merge. */
@@ -625,6 +672,73 @@ static int merge_slot(mc_ctx *c, mc_totals *t, const mc_slot *s)
     return SS_OK;
 }
 
+/*
+ * Merge the finished blocks that are next in block order into the totals,
+ * as long as there are any: called by a worker with c->mu held, after it
+ * finished a block. One worker at a time merges (c->merging); the others go
+ * on running blocks, and whoever finishes the next block in order while
+ * nobody merges takes over, so merging is shared by the workers (it runs
+ * without the mutex). A failed block stops the merging (the calling thread
+ * reports its error); so does an out-of-memory merge (c->merge_rc).
+ */
+static void merge_ready(mc_ctx *c)
+{
+    if (c->merging)
+        return;
+    c->merging = 1;
+    while (c->next_merge < c->nblocks && !c->merge_rc && !atomic_load(&c->stop)) {
+        mc_slot *s = &c->slots[c->next_merge % c->nslots];
+        int rc;
+        if (!(s->state == SLOT_DONE && s->block == c->next_merge && s->rc == SS_OK))
+            break;
+        pthread_mutex_unlock(&c->mu);
+        rc = merge_slot(c, c->t, s);
+        pthread_mutex_lock(&c->mu);
+        if (rc) {
+            c->merge_rc = rc;
+        } else {
+            s->state = SLOT_MERGED;
+            c->next_merge++;
+        }
+        pthread_cond_broadcast(&c->cv_done);
+    }
+    c->merging = 0;
+}
+
+static void *worker_main(void *arg)
+{
+    mc_worker *w = arg;
+    mc_ctx *c = w->c;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        uint64_t b = c->next_block;
+        mc_slot *s;
+        if (atomic_load(&c->stop) || b >= c->nblocks || b > atomic_load(&c->fail_block))
+            break;
+        if (b >= c->merged + c->nslots) {
+            pthread_cond_wait(&c->cv_free, &c->mu);
+            continue;
+        }
+        c->next_block++;
+        s = &c->slots[b % c->nslots];
+        s->block = b;
+        s->state = SLOT_BUSY;
+        s->n = 0;
+        s->rc = SS_OK;
+        ss_err_clear(&s->err);
+        memset(s->mean, 0, c->l.nv * sizeof *s->mean);
+        memset(s->m2, 0, c->l.nv * sizeof *s->m2);
+        pthread_mutex_unlock(&c->mu);
+        run_block(w, s, b);
+        pthread_mutex_lock(&c->mu);
+        s->state = SLOT_DONE;
+        pthread_cond_broadcast(&c->cv_done);
+        merge_ready(c);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
 static void free_slot_results(mc_ctx *c, mc_slot *s)
 {
     size_t r;
@@ -636,15 +750,18 @@ static void free_slot_results(mc_ctx *c, mc_slot *s)
     }
 }
 
-/* The calling thread's part: wait for blocks in order and merge them. */
-static int merge_all(mc_ctx *c, mc_totals *t, ss_err *err)
+/* The calling thread's part: wait for the blocks, in order, to be merged by
+ * the workers (or to fail), hand their runs to on_run, release their slots. */
+static int merge_all(mc_ctx *c, ss_err *err)
 {
     uint64_t b;
     int rc;
     for (b = 0; b < c->nblocks; b++) {
         mc_slot *s = &c->slots[b % c->nslots];
+        uint64_t done = (b + 1) * c->B < c->runs ? (b + 1) * c->B : c->runs;
         pthread_mutex_lock(&c->mu);
-        while (!(s->state == SLOT_DONE && s->block == b)) {
+        while (!(s->block == b && (s->state == SLOT_MERGED || (s->state == SLOT_DONE && s->rc))) &&
+               !c->merge_rc) {
             struct timespec ts;
             if (interrupted(c)) {
                 pthread_mutex_unlock(&c->mu);
@@ -659,8 +776,11 @@ static int merge_all(mc_ctx *c, mc_totals *t, ss_err *err)
             }
             pthread_cond_timedwait(&c->cv_done, &c->mu, &ts);
         }
+        rc = c->merge_rc;
         pthread_mutex_unlock(&c->mu);
-        if (s->rc) {
+        if (rc)
+            return ss_err_set(err, rc, "", "out of memory");
+        if (s->state != SLOT_MERGED) {
             if (s->rc == SS_EINTR && interrupted(c))
                 return ss_err_set(err, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64 " runs",
                                   b * c->B, c->runs);
@@ -668,8 +788,6 @@ static int merge_all(mc_ctx *c, mc_totals *t, ss_err *err)
                 *err = s->err;
             return s->rc;
         }
-        if ((rc = merge_slot(c, t, s)))
-            return ss_err_set(err, rc, "", "out of memory");
         if (c->o->on_run) {
             size_t r;
             for (r = 0; r < s->n; r++) {
@@ -685,10 +803,10 @@ static int merge_all(mc_ctx *c, mc_totals *t, ss_err *err)
         pthread_cond_broadcast(&c->cv_free);
         pthread_mutex_unlock(&c->mu);
         if (c->o->progress)
-            c->o->progress((uint64_t)t->n, c->runs, c->o->payload);
+            c->o->progress(done, c->runs, c->o->payload);
         if (interrupted(c))
             return ss_err_set(err, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64 " runs",
-                              (b + 1) * c->B < c->runs ? (b + 1) * c->B : c->runs, c->runs);
+                              done, c->runs);
     }
     return SS_OK;
 }
@@ -792,6 +910,7 @@ static int finish(ss_mc_result **out, mc_ctx *c, mc_totals *t, const double *q, 
     r->runs = c->runs;
     r->seed = c->o->seed;
     r->compression = ss_sketch_compression(t->sk[0]);
+    r->block = c->blockB;
     r->nq = nq;
     r->q = malloc(nq * sizeof *r->q);
     r->quant = calloc(nq, sizeof *r->quant);
@@ -860,6 +979,7 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
     }
     memset(&c, 0, sizeof c);
     memset(&t, 0, sizeof t);
+    c.t = &t;
     prov = calloc(noutages + 1, sizeof *prov);
     if (!prov)
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
@@ -876,8 +996,6 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
     c.tmpl = o->run_opts;
     c.interrupt = o->interrupt ? o->interrupt : (o->run_opts ? o->run_opts->interrupt : NULL);
     c.runs = o->runs;
-    c.B = o->runs < SS_MC_BLOCK ? (size_t)o->runs : SS_MC_BLOCK;
-    c.nblocks = (o->runs + SS_MC_BLOCK - 1) / SS_MC_BLOCK;
     atomic_init(&c.stop, 0);
     atomic_init(&c.fail_block, UINT64_MAX);
 
@@ -894,6 +1012,9 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
     }
     c.shape = shape;
     layout_of(&c.l, shape);
+    c.blockB = ss_mc_block_runs(c.l.nv);
+    c.B = o->runs < c.blockB ? (size_t)o->runs : c.blockB;
+    c.nblocks = (o->runs + c.blockB - 1) / c.blockB;
 
     nthreads = o->threads ? o->threads : online_cpus();
     if ((uint64_t)nthreads > c.nblocks)
@@ -931,11 +1052,12 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
         w[i].index = i;
         w[i].rng = gsl_rng_alloc(&xo_type);
         w[i].ws = ss_sim_workspace_new();
-        w[i].vals = malloc(c.l.nv * c.B * sizeof *w[i].vals);
-        if (!w[i].rng || !w[i].ws || !w[i].vals)
+        w[i].vals = aligned_alloc(64, (c.l.nv * c.B * sizeof *w[i].vals + 63) / 64 * 64);
+        w[i].rows = malloc(MC_GROUP * c.l.nv * sizeof *w[i].rows);
+        w[i].sort_tmp = malloc(c.B * sizeof *w[i].sort_tmp);
+        w[i].sort_cnt = malloc(3 * c.B * sizeof *w[i].sort_cnt);
+        if (!w[i].rng || !w[i].ws || !w[i].vals || !w[i].rows || !w[i].sort_tmp || !w[i].sort_cnt)
             goto nomem;
-        if ((rc = ss_sketch_new(&w[i].scratch, o->compression, err)))
-            goto done;
     }
 
     if (pthread_mutex_init(&c.mu, NULL))
@@ -958,7 +1080,7 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
         w[i].started = 1;
     }
     if (!rc)
-        rc = merge_all(&c, &t, err);
+        rc = merge_all(&c, err);
 
     /* stop and join every worker, whatever happened */
     pthread_mutex_lock(&c.mu);
@@ -984,7 +1106,10 @@ done:
         for (i = 0; i < nthreads; i++) {
             gsl_rng_free(w[i].rng);
             ss_sim_workspace_free(w[i].ws);
-            ss_sketch_free(w[i].scratch);
+            ss_sketch_plan_free(w[i].plan);
+            free(w[i].rows);
+            free(w[i].sort_tmp);
+            free(w[i].sort_cnt);
             free(w[i].vals);
         }
     free(w);

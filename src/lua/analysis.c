@@ -411,7 +411,8 @@ static int json_inputs(cJSON *obj, const ss_analysis *a)
 }
 
 char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names, size_t n,
-                          const ss_mc_opts *o, const double *q, size_t nq)
+                          const ss_mc_opts *o, const double *q, size_t nq,
+                          const size_t *blocks)
 {
     cJSON *mc = cJSON_CreateObject(), *qa = NULL, *sc = NULL;
     size_t i;
@@ -421,19 +422,20 @@ char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names,
     ok = ok && jadd(mc, "threads", juint(o->threads));
     ok = ok && jadd(mc, "rng", cJSON_CreateString(ss_mc_rng_name()));
     ok = ok && jadd(mc, "run_streams", cJSON_CreateString("run i is seeded with splitmix64(seed, i)"));
-    ok = ok && jadd(mc, "block", juint(SS_MC_BLOCK));
     ok = ok && jadd(mc, "sketch", cJSON_CreateString("t-digest (merging, k1 scale)"));
     ok = ok && jadd(mc, "compression", jnum(o->compression > 0 ? o->compression : SS_SKETCH_COMPRESSION));
     ok = ok && jadd(mc, "quantiles", qa = cJSON_CreateArray());
     for (i = 0; ok && i < nq; i++)
         ok = jadd(qa, NULL, jnum(q[i]));
     if (n == 1) {
+        ok = ok && jadd(mc, "block", juint(blocks[0]));
         ok = ok && json_inputs(mc, a[0]);
     } else {
         ok = ok && jadd(mc, "scenarios", sc = cJSON_CreateObject());
         for (i = 0; ok && i < n; i++) {
             cJSON *e = cJSON_CreateObject();
-            ok = jadd(sc, names[i], e) && json_inputs(e, a[i]);
+            ok = jadd(sc, names[i], e) && jadd(e, "block", juint(blocks[i])) &&
+                 json_inputs(e, a[i]);
         }
     }
     return jwrap("mc", mc, ok);

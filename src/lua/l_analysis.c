@@ -2077,9 +2077,11 @@ static int l_scen_montecarlo(lua_State *L)
     {
         const ss_analysis *as[1];
         const char *names[1];
+        size_t blocks[1];
         as[0] = a;
         names[0] = m->name;
-        set_settings(L, box, ss_analysis_json_mc(as, names, 1, &o, lv, nq));
+        blocks[0] = ss_mc_result_block(res);
+        set_settings(L, box, ss_analysis_json_mc(as, names, 1, &o, lv, nq, blocks));
     }
     mc_fields(L, box, res, o.threads);
     lua_settop(L, box);

@@ -195,10 +195,12 @@ int ss_params_read(const char *path, char ***out, size_t *n, ss_err *err);
  * each analysis, {"mc"|"sens"|"calibrate"|"optimize": {...}}; malloc'ed,
  * NULL on allocation failure. Integers above 2^53 (seeds) and non-finite
  * numbers are written as strings. ss_analysis_json_mc describes n scenarios
- * (their uncertainty and outages under "scenarios" when n > 1).
+ * (their uncertainty, outages and runs per block, blocks[i] =
+ * ss_mc_result_block() of scenario i, under "scenarios" when n > 1).
  */
 char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names, size_t n,
-                          const ss_mc_opts *o, const double *q, size_t nq);
+                          const ss_mc_opts *o, const double *q, size_t nq,
+                          const size_t *blocks);
 char *ss_analysis_json_sens(const char *method, const ss_sens_param *p, size_t np,
                             char *const *outputs, size_t nout, double range, double qlow,
                             double qhigh, size_t samples, size_t nevals,

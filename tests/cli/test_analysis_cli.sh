@@ -101,7 +101,7 @@ assert float(last[6]) > 1, last
 j = json.load(open("mc.csv.json"))
 m = j["mc"]
 assert j["command"] == "mc" and m["runs"] == 300 and m["seed"] == 5 and m["threads"] == 2
-assert m["rng"] == "xoshiro256**" and m["block"] == 256 and m["compression"] == 200
+assert m["rng"] == "xoshiro256**" and m["block"] == 1024 and m["compression"] == 200
 assert m["quantiles"] == [0.025, 0.5, 0.975]
 assert m["uncertainty"] == {"providers.alibaba.reinvest": "uniform(0.15, 0.35)",
                             "segments.public.growth": "normal(0.2, 0.03)",

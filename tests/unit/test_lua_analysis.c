@@ -167,6 +167,7 @@ static void test_mc_settings(void **state)
     ss_err err = {0};
     ss_dist d;
     double p[2] = {0.2, 0.03};
+    size_t blocks[1] = {512};
     char *json;
     cJSON *root, *mc;
     (void)state;
@@ -176,7 +177,7 @@ static void test_mc_settings(void **state)
     o.runs = 5000;
     o.seed = 18446744073709551615ULL;
     o.threads = 3;
-    json = ss_analysis_json_mc(as, names, 1, &o, q, 2);
+    json = ss_analysis_json_mc(as, names, 1, &o, q, 2, blocks);
     assert_non_null(json);
     root = cJSON_Parse(json);
     assert_non_null(root);
@@ -185,6 +186,7 @@ static void test_mc_settings(void **state)
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(mc, "seed")->valuestring, "18446744073709551615");
     assert_true(cJSON_GetObjectItemCaseSensitive(mc, "runs")->valuedouble == 5000);
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(mc, "rng")->valuestring, "xoshiro256**");
+    assert_true(cJSON_GetObjectItemCaseSensitive(mc, "block")->valuedouble == 512);
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(
                             cJSON_GetObjectItemCaseSensitive(mc, "uncertainty"), "segments.s1.growth")->valuestring,
                         "normal(0.2, 0.03)");

@@ -23,6 +23,7 @@
 #include "stratsim/dist.h"
 #include "stratsim/mc.h"
 #include "stratsim/sketch.h"
+#include "core/sort_doubles.h"
 
 #define NSAMPLE 200000
 
@@ -384,6 +385,183 @@ static void test_sketch_basics(void **state)
     ss_sketch_free(NULL);
 }
 
+/* Digests of sorted batches (the Monte Carlo's blocks) and their fast merge. */
+static void test_sketch_batches(void **state)
+{
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    enum { NB = 500, BATCH = 1024, NBATCH = 98 };
+    double *x = malloc(BATCH * NBATCH * sizeof *x), *y = malloc(BATCH * sizeof *y);
+
+    ss_sketch_plan *p, *pb;
+    ss_sketch *a, *b, *tot;
+    ss_err e = { 0 };
+    size_t i, k;
+    (void)state;
+    gsl_rng_set(rng, 7);
+    assert_int_equal(ss_sketch_plan_new(&p, 0, 0, &e), SS_EINVAL);
+    assert_int_equal(ss_sketch_plan_new(&p, 5, 10, &e), SS_EINVAL);
+    /* one batch small enough for the buffer: the same boundaries as adding
+     * the values and compressing once, means equal up to rounding */
+    assert_int_equal(ss_sketch_plan_new(&p, 0, NB, &e), SS_OK);
+    assert_true(ss_sketch_plan_values(p) == NB);
+    assert_int_equal(ss_sketch_new(&a, 0, NULL), SS_OK);
+    assert_int_equal(ss_sketch_new(&b, 0, NULL), SS_OK);
+    for (i = 0; i < NB; i++) {
+        x[i] = gsl_ran_lognormal(rng, 0, 1);
+        assert_int_equal(ss_sketch_add(a, x[i]), SS_OK);
+    }
+    ss_sketch_compress(a);
+    qsort(x, NB, sizeof *x, cmp_double);
+    assert_int_equal(ss_sketch_set_sorted(b, p, x), SS_OK);
+    assert_true(ss_sketch_count(b) == NB && ss_sketch_min(b) == x[0] && ss_sketch_max(b) == x[NB - 1]);
+    for (k = 0; k <= 1000; k++) {
+        double q = k / 1000.0, qa = ss_sketch_quantile(a, q), qb = ss_sketch_quantile(b, q);
+        assert_true(fabs(qa - qb) <= 1e-12 * fabs(qa));
+    }
+    /* from the unsorted values (bucket partition): the same centroids */
+    {
+        ss_sketch *c;
+        double *u = malloc(NB * sizeof *u), *tmp = malloc(NB * sizeof *tmp);
+        size_t *cnt = malloc(3 * NB * sizeof *cnt);
+        int shape;
+        assert_int_equal(ss_sketch_new(&c, 0, NULL), SS_OK);
+        for (shape = 0; shape < 4; shape++) {
+            for (i = 0; i < NB; i++) {
+                double g = gsl_rng_uniform(rng);
+                y[i] = shape == 0 ? gsl_ran_lognormal(rng, 0, 1)
+                     : shape == 1 ? gsl_ran_lognormal(rng, 0, 4)       /* skewed: big buckets */
+                     : shape == 2 ? (g < 0.5 ? 3.0 : g < 0.8 ? -0.0 : g) /* ties, signed zeros */
+                     : (g < 0.5 ? -1e308 : 1e308);                   /* range overflows */
+            }
+            memcpy(u, y, NB * sizeof *u);
+            assert_int_equal(ss_sketch_set_values(c, p, u, tmp, cnt), SS_OK);
+            qsort(y, NB, sizeof *y, cmp_double);
+            assert_int_equal(ss_sketch_set_sorted(b, p, y), SS_OK);
+            assert_true(ss_sketch_count(c) == NB);
+            assert_true(ss_sketch_min(c) == y[0] && ss_sketch_max(c) == y[NB - 1]);
+            for (k = 0; k <= 1000; k++) {
+                double q = k / 1000.0, qb = ss_sketch_quantile(b, q), qc = ss_sketch_quantile(c, q);
+                if (!(fabs(qb - qc) <= 1e-12 * fabs(qb)))
+                    fail_msg("shape %d, q %g: %.17g from the sorted values, %.17g from the buckets",
+                             shape, q, qb, qc);
+            }
+        }
+        for (i = 0; i < NB; i++)
+            u[i] = 2.5;
+        assert_int_equal(ss_sketch_set_values(c, p, u, tmp, cnt), SS_OK);
+        assert_true(ss_sketch_quantile(c, 0.5) == 2.5 && ss_sketch_min(c) == 2.5);
+        ss_sketch_free(c);
+        free(u);
+        free(tmp);
+        free(cnt);
+    }
+    /* a batch of equal values stays exact; another compression is refused */
+    for (i = 0; i < NB; i++)
+        y[i] = 0.1;
+    assert_int_equal(ss_sketch_set_sorted(b, p, y), SS_OK);
+    assert_true(ss_sketch_quantile(b, 0.37) == 0.1 && ss_sketch_quantile(b, 0.999) == 0.1);
+    ss_sketch_free(b);
+    assert_int_equal(ss_sketch_new(&b, 100, NULL), SS_OK);
+    assert_int_equal(ss_sketch_set_sorted(b, p, x), SS_EINVAL);
+    ss_sketch_free(a);
+    ss_sketch_free(b);
+    ss_sketch_plan_free(p);
+
+    /* ~1e5 values in sorted batches of 1024 merged one by one (linear
+     * merges): the rank error bound of the value-by-value sketch holds */
+    assert_int_equal(ss_sketch_plan_new(&pb, 0, BATCH, &e), SS_OK);
+    assert_int_equal(ss_sketch_new(&tot, 0, NULL), SS_OK);
+    assert_int_equal(ss_sketch_new(&b, 0, NULL), SS_OK);
+    for (k = 0; k < NBATCH; k++) {
+        for (i = 0; i < BATCH; i++)
+            y[i] = x[k * BATCH + i] = gsl_ran_exponential(rng, 1);
+        qsort(y, BATCH, sizeof *y, cmp_double);
+        assert_int_equal(ss_sketch_set_sorted(b, pb, y), SS_OK);
+        assert_int_equal(ss_sketch_merge(tot, b), SS_OK);
+    }
+    qsort(x, BATCH * NBATCH, sizeof *x, cmp_double);
+    assert_true(ss_sketch_count(tot) == BATCH * NBATCH);
+    assert_true(ss_sketch_min(tot) == x[0] && ss_sketch_max(tot) == x[BATCH * NBATCH - 1]);
+    assert_true(ss_sketch_memory(tot) < 16 * 1024);
+    {
+        double err = max_rank_error(tot, x, BATCH * NBATCH);
+        print_message("sketch of %d sorted batches of %d: max |rank error| %.2e\n", NBATCH, BATCH, err);
+        assert_true(err <= RANK_BOUND);
+    }
+    ss_sketch_free(tot);
+    ss_sketch_free(b);
+    ss_sketch_plan_free(pb);
+    free(x);
+    free(y);
+    gsl_rng_free(rng);
+}
+
+static int cmp_double_total(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* ss_sort_doubles against qsort on the shapes model outputs take, and worse. */
+static void test_sort_doubles(void **state)
+{
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    static const size_t sizes[] = { 0, 1, 2, 5, 24, 25, 100, 1000, 4096 };
+    enum { NMAX = 4096, KINDS = 12 };
+    double *x = malloc(NMAX * sizeof *x), *ref = malloc(NMAX * sizeof *ref);
+    double *tmp = malloc(NMAX * sizeof *tmp);
+    size_t *cnt = malloc(3 * NMAX * sizeof *cnt), si, i;
+    int kind, scratch;
+    (void)state;
+    gsl_rng_set(rng, 11);
+    for (kind = 0; kind < KINDS; kind++)
+        for (si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+            for (scratch = 0; scratch < 2; scratch++) {
+                size_t n = sizes[si];
+                for (i = 0; i < n; i++) {
+                    double u = gsl_rng_uniform(rng);
+                    switch (kind) {
+                    case 0: x[i] = u; break;
+                    case 1: x[i] = gsl_ran_gaussian(rng, 3.0) + 100; break;
+                    case 2: x[i] = gsl_ran_lognormal(rng, 0, 3); break;   /* most in a few buckets */
+                    case 3: x[i] = 4.25; break;                           /* constant */
+                    case 4: x[i] = u < 0.5 ? -1.0 : 2.0; break;            /* two values */
+                    case 5: x[i] = u < 0.9 ? 7.0 : u; break;               /* a heavy cluster */
+                    case 6: x[i] = (double)i; break;                       /* sorted */
+                    case 7: x[i] = (double)(n - i); break;                 /* reversed */
+                    case 8: x[i] = u < 0.3 ? -0.0 : u < 0.6 ? 0.0 : u - 0.8; break; /* signed zeros */
+                    case 9: x[i] = u < 0.5 ? -1e308 : 1e308 * u; break;    /* range overflows */
+                    case 10: x[i] = nextafter(1.0, 2.0 + (double)(i % 3)); break; /* ulps apart */
+                    default: x[i] = u < 0.01 ? 1e12 : u; break;            /* one far outlier */
+                    }
+                }
+                memcpy(ref, x, n * sizeof *x);
+                qsort(ref, n, sizeof *ref, cmp_double_total);
+                ss_sort_doubles(x, n, scratch ? tmp : NULL, scratch ? cnt : NULL);
+                for (i = 0; i < n; i++)
+                    if (!(x[i] == ref[i]))
+                        fail_msg("kind %d, n %zu, scratch %d: x[%zu] = %.17g, want %.17g",
+                                 kind, n, scratch, i, x[i], ref[i]);
+            }
+    free(x);
+    free(ref);
+    free(tmp);
+    free(cnt);
+    gsl_rng_free(rng);
+}
+
+/* Runs per block: a function of the values per run only. */
+static void test_mc_block_runs(void **state)
+{
+    (void)state;
+    assert_true(ss_mc_block_runs(1) == SS_MC_BLOCK);
+    assert_true(ss_mc_block_runs(3060) == 1024); /* the flagship: 3,060 values per run */
+    assert_true(ss_mc_block_runs(4096) == 1024); /* 4096 * 1024 * 8 = 32 MiB */
+    assert_true(ss_mc_block_runs(4097) == 512);
+    assert_true(ss_mc_block_runs(10000) == 256);
+    assert_true(ss_mc_block_runs((size_t)1 << 30) == SS_MC_BLOCK_MIN);
+}
+
 /* --------------------------------------------------------------- the engine */
 
 static const ss_mc_param mc_params[] = {
@@ -706,8 +884,14 @@ static void test_mc_interrupt(void **state)
     o.payload = &st;
     assert_int_equal(ss_mc_run(&r, m, mc_params, 2, mc_outages, 2, &o, &e), SS_EINTR);
     assert_null(r);
-    assert_true(st.calls == 1 && st.last_done == SS_MC_BLOCK);
-    assert_non_null(strstr(e.msg, "interrupted after 256 of 100000 runs"));
+    {
+        /* the small test model has few values per run: full blocks */
+        char want[64];
+        assert_true(ss_mc_block_runs(1000) == SS_MC_BLOCK);
+        assert_true(st.calls == 1 && st.last_done == SS_MC_BLOCK);
+        snprintf(want, sizeof want, "interrupted after %d of 100000 runs", SS_MC_BLOCK);
+        assert_non_null(strstr(e.msg, want));
+    }
     ss_model_free(m);
 }
 
@@ -850,6 +1034,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_dist_text_and_validation),
         cmocka_unit_test(test_sketch_accuracy),
         cmocka_unit_test(test_sketch_basics),
+        cmocka_unit_test(test_sketch_batches),
+        cmocka_unit_test(test_sort_doubles),
+        cmocka_unit_test(test_mc_block_runs),
         cmocka_unit_test(test_mc_rng),
         cmocka_unit_test(test_mc_determinism),
         cmocka_unit_test(test_mc_fixed_equals_run),
