@@ -499,7 +499,7 @@ int ss_sketch_set_values(ss_sketch *s, const ss_sketch_plan *p, double *x, doubl
     if (r <= 0) {
         /* one value, all equal, or a range that cannot be bucketed: sort */
         if (r < 0)
-            ss_sort_small(x, n);
+            ss_sort_doubles(x, n);
         centroids_from(s, p, x);
         finish_batch(s, p, x[0], x[n - 1]);
         return SS_OK;
@@ -517,7 +517,7 @@ int ss_sketch_set_values(ss_sketch *s, const ss_sketch_plan *p, double *x, doubl
         start = k ? bk.end[k - 1] : 0;
         end = bk.end[k];
         if (start < pos) {
-            ss_sort_small(tmp + start, end - start);
+            ss_sort_doubles(tmp + start, end - start);
             sorted_to = end;
         }
     }

@@ -1,19 +1,15 @@
 /*
- * sort_doubles.c - sort finite doubles: a one-level bucket distribution
- * (flashsort-like) for long arrays and a quicksort for the rest; the bucket
- * distribution on its own serves sketch.c, which needs only a partial order.
+ * sort_doubles.c - ordering finite doubles for the quantile sketches: a
+ * quicksort, and a one-level bucket distribution (as in flashsort).
  *
- * The Monte Carlo sorts every series of every block (thousands of arrays of
- * a few hundred to a thousand values per block), so this is on its hot
- * path.  For the smooth distributions of model outputs, distributing the n
- * values into 2n equal-width buckets between the minimum and the maximum
- * (fewer values share a bucket than with n buckets) and
- * finishing with one insertion-sort pass costs a few operations per value
- * instead of the log2(n) data-dependent (badly predicted) comparisons of a
- * comparison sort.  Buckets that receive many values (skewed or clustered
- * data) are sorted with the quicksort before the insertion pass, so the
- * worst case stays O(n log n).  An array whose values are all equal is
- * recognised by the min/max scan and left alone.
+ * The Monte Carlo digests every series of every block (thousands of arrays
+ * of up to a thousand values per block), so this is on its hot path.  For
+ * the smooth distributions of model outputs, distributing n values into 2n
+ * equal-width buckets between the minimum and the maximum costs a few
+ * operations per value, where a comparison sort needs log2(n) badly
+ * predicted comparisons; sketch.c then sorts only the few buckets that a
+ * centroid boundary cuts (with the quicksort, which stays O(k log k) for a
+ * bucket of k values, however skewed the data).
  */
 #include <math.h>
 #include <string.h>
@@ -21,8 +17,6 @@
 
 /* Arrays up to this length are insertion-sorted directly. */
 #define SMALL 24
-/* Buckets with more values than this are quicksorted before the final pass. */
-#define BIG_BUCKET 48
 
 static void insertion(double *x, size_t n)
 {
@@ -81,7 +75,7 @@ static void quick(double *x, size_t n)
     insertion(x, n);
 }
 
-void ss_sort_small(double *x, size_t n)
+void ss_sort_doubles(double *x, size_t n)
 {
     quick(x, n);
 }
@@ -89,7 +83,7 @@ void ss_sort_small(double *x, size_t n)
 int ss_bucket_partition(ss_buckets *bk, const double *x, size_t n, double *out, size_t *cnt)
 {
     double mn, mx, scale;
-    size_t i, b, m = 2 * n, most = 0, acc = 0, *key;
+    size_t i, b, m = 2 * n, acc = 0, *key;
     if (n == 0)
         return 0;
     {
@@ -129,48 +123,10 @@ int ss_bucket_partition(ss_buckets *bk, const double *x, size_t n, double *out, 
     }
     for (b = 0; b < m; b++) {
         size_t c = cnt[b];
-        most = c > most ? c : most;
         cnt[b] = acc; /* start of bucket b */
         acc += c;
     }
     for (i = 0; i < n; i++)
         out[cnt[key[i]]++] = x[i]; /* cnt[b] becomes the end of bucket b */
-    bk->most = most;
     return 1;
-}
-
-void ss_sort_doubles(double *x, size_t n, double *tmp, size_t *cnt)
-{
-    ss_buckets bk;
-    size_t i, b;
-    int r;
-    if (n <= SMALL || !tmp || !cnt) {
-        quick(x, n);
-        return;
-    }
-    r = ss_bucket_partition(&bk, x, n, tmp, cnt);
-    if (r == 0)
-        return; /* all equal */
-    if (r < 0) {
-        quick(x, n);
-        return;
-    }
-    if (bk.most > BIG_BUCKET)
-        for (b = 0; b < bk.m; b++) {
-            size_t start = b ? bk.end[b - 1] : 0, len = bk.end[b] - start;
-            if (len > BIG_BUCKET)
-                quick(tmp + start, len);
-        }
-    /* back into x with one insertion-sort pass: only values within one
-     * bucket can be out of order */
-    x[0] = tmp[0];
-    for (i = 1; i < n; i++) {
-        double v = tmp[i];
-        size_t k = i;
-        while (k > 0 && v < x[k - 1]) {
-            x[k] = x[k - 1];
-            k--;
-        }
-        x[k] = v;
-    }
 }

@@ -1,23 +1,14 @@
 /*
- * core/sort_doubles.h - sorting arrays of finite doubles fast (private to
- * the core; used by the Monte Carlo's block quantile sketches).
+ * core/sort_doubles.h - ordering arrays of finite doubles (private to the
+ * core; used by the quantile sketches' batch digests, sketch.c).
  */
 #ifndef STRATSIM_CORE_SORT_DOUBLES_H
 #define STRATSIM_CORE_SORT_DOUBLES_H
 
 #include <stddef.h>
 
-/**
- * Sort x[0, n) ascending. The values must be finite (NaN has no place in
- * the order); -0 and +0 compare equal. `tmp` is scratch of n doubles and
- * `cnt` scratch of 3 n size_t; both may be NULL, which selects the
- * comparison sort. The result is the sorted sequence, the same whatever the
- * method (equal values are indistinguishable except for the sign of zero).
- */
-void ss_sort_doubles(double *x, size_t n, double *tmp, size_t *cnt);
-
-/** Sort x[0, n) with the comparison sort (quicksort, insertion sort for short arrays). */
-void ss_sort_small(double *x, size_t n);
+/** Sort the finite x[0, n) ascending (quicksort, insertion sort for short arrays). */
+void ss_sort_doubles(double *x, size_t n);
 
 /** Equal-width buckets between the minimum and the maximum of some values. */
 typedef struct ss_buckets {
@@ -25,7 +16,6 @@ typedef struct ss_buckets {
     double scale;    /* buckets per unit of value */
     size_t m;        /* number of buckets (2 n) */
     size_t *end;     /* end[b]: one past the last position of bucket b */
-    size_t most;     /* most values in one bucket */
 } ss_buckets;
 
 /** The bucket of v (mn <= v <= mx): floor((v - mn) * scale), mx in the last. */

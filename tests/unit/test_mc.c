@@ -496,56 +496,78 @@ static void test_sketch_batches(void **state)
     gsl_rng_free(rng);
 }
 
-static int cmp_double_total(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* ss_sort_doubles against qsort on the shapes model outputs take, and worse. */
+/* ss_sort_doubles against qsort, and the bucket partition's order, on the
+ * shapes model outputs take, and worse. */
 static void test_sort_doubles(void **state)
 {
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     static const size_t sizes[] = { 0, 1, 2, 5, 24, 25, 100, 1000, 4096 };
     enum { NMAX = 4096, KINDS = 12 };
     double *x = malloc(NMAX * sizeof *x), *ref = malloc(NMAX * sizeof *ref);
-    double *tmp = malloc(NMAX * sizeof *tmp);
+    double *out = malloc(NMAX * sizeof *out);
     size_t *cnt = malloc(3 * NMAX * sizeof *cnt), si, i;
-    int kind, scratch;
+    int kind;
     (void)state;
     gsl_rng_set(rng, 11);
     for (kind = 0; kind < KINDS; kind++)
-        for (si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
-            for (scratch = 0; scratch < 2; scratch++) {
-                size_t n = sizes[si];
-                for (i = 0; i < n; i++) {
-                    double u = gsl_rng_uniform(rng);
-                    switch (kind) {
-                    case 0: x[i] = u; break;
-                    case 1: x[i] = gsl_ran_gaussian(rng, 3.0) + 100; break;
-                    case 2: x[i] = gsl_ran_lognormal(rng, 0, 3); break;   /* most in a few buckets */
-                    case 3: x[i] = 4.25; break;                           /* constant */
-                    case 4: x[i] = u < 0.5 ? -1.0 : 2.0; break;            /* two values */
-                    case 5: x[i] = u < 0.9 ? 7.0 : u; break;               /* a heavy cluster */
-                    case 6: x[i] = (double)i; break;                       /* sorted */
-                    case 7: x[i] = (double)(n - i); break;                 /* reversed */
-                    case 8: x[i] = u < 0.3 ? -0.0 : u < 0.6 ? 0.0 : u - 0.8; break; /* signed zeros */
-                    case 9: x[i] = u < 0.5 ? -1e308 : 1e308 * u; break;    /* range overflows */
-                    case 10: x[i] = nextafter(1.0, 2.0 + (double)(i % 3)); break; /* ulps apart */
-                    default: x[i] = u < 0.01 ? 1e12 : u; break;            /* one far outlier */
-                    }
+        for (si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+            size_t n = sizes[si];
+            ss_buckets bk;
+            int r;
+            for (i = 0; i < n; i++) {
+                double u = gsl_rng_uniform(rng);
+                switch (kind) {
+                case 0: x[i] = u; break;
+                case 1: x[i] = gsl_ran_gaussian(rng, 3.0) + 100; break;
+                case 2: x[i] = gsl_ran_lognormal(rng, 0, 3); break;   /* most in a few buckets */
+                case 3: x[i] = 4.25; break;                           /* constant */
+                case 4: x[i] = u < 0.5 ? -1.0 : 2.0; break;            /* two values */
+                case 5: x[i] = u < 0.9 ? 7.0 : u; break;               /* a heavy cluster */
+                case 6: x[i] = (double)i; break;                       /* sorted */
+                case 7: x[i] = (double)(n - i); break;                 /* reversed */
+                case 8: x[i] = u < 0.3 ? -0.0 : u < 0.6 ? 0.0 : u - 0.8; break; /* signed zeros */
+                case 9: x[i] = u < 0.5 ? -1e308 : 1e308 * u; break;    /* range overflows */
+                case 10: x[i] = nextafter(1.0, 2.0 + (double)(i % 3)); break; /* ulps apart */
+                default: x[i] = u < 0.01 ? 1e12 : u; break;            /* one far outlier */
                 }
-                memcpy(ref, x, n * sizeof *x);
-                qsort(ref, n, sizeof *ref, cmp_double_total);
-                ss_sort_doubles(x, n, scratch ? tmp : NULL, scratch ? cnt : NULL);
-                for (i = 0; i < n; i++)
-                    if (!(x[i] == ref[i]))
-                        fail_msg("kind %d, n %zu, scratch %d: x[%zu] = %.17g, want %.17g",
-                                 kind, n, scratch, i, x[i], ref[i]);
             }
+            memcpy(ref, x, n * sizeof *x);
+            qsort(ref, n, sizeof *ref, cmp_double);
+            /* the partition: a permutation of x, each value in its bucket,
+             * every value of a bucket <= every value of the next one */
+            r = ss_bucket_partition(&bk, x, n, out, cnt);
+            if (n > 0) {
+                assert_true(bk.mn == ref[0] && bk.mx == ref[n - 1]);
+                double range = ref[n - 1] - ref[0];
+                assert_int_equal(r, range == 0 ? 0
+                                 : !isfinite(range) || !isfinite(2.0 * (double)n / range) ? -1 : 1);
+            }
+            if (r == 1) {
+                size_t b = 0;
+                double hi = -INFINITY; /* largest value of the buckets before b */
+                assert_true(bk.m == 2 * n && bk.end[bk.m - 1] == n);
+                for (i = 0; i < n; i++) {
+                    while (i >= bk.end[b]) {
+                        size_t k;
+                        for (k = b ? bk.end[b - 1] : 0; k < bk.end[b]; k++)
+                            hi = fmax(hi, out[k]);
+                        b++;
+                    }
+                    assert_true(ss_bucket_of(&bk, out[i]) == b);
+                    assert_true(hi <= out[i]);
+                }
+                qsort(out, n, sizeof *out, cmp_double);
+                for (i = 0; i < n; i++)
+                    assert_true(out[i] == ref[i]);
+            }
+            ss_sort_doubles(x, n);
+            for (i = 0; i < n; i++)
+                if (!(x[i] == ref[i]))
+                    fail_msg("kind %d, n %zu: x[%zu] = %.17g, want %.17g", kind, n, i, x[i], ref[i]);
+        }
     free(x);
     free(ref);
-    free(tmp);
+    free(out);
     free(cnt);
     gsl_rng_free(rng);
 }
