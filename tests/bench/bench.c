@@ -581,7 +581,7 @@ static double thread_cpu(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Of the last mc_rate: CPU µs per run of the process and of the calling (merging) thread. */
+/* Of the last mc_rate: CPU µs per run of the process and of the calling thread. */
 static double g_cpu_run, g_merge_run;
 
 /* Runs per second of one Monte Carlo. */
@@ -641,14 +641,14 @@ static void bench_mc_one(const ss_model *m, const char *label, uint64_t runs)
     snprintf(what, sizeof what, "Monte Carlo, 1 thread, %s", label);
     add_row(what, fmt_num(b1, sizeof b1, median(r1, opt.reps), "runs/s"), "",
             "wall clock; %llu runs per measurement, 3 uncertain parameters; the process used "
-            "%.2f CPUs (worker + merging thread), %.1f µs CPU per run, of which the merging "
-            "thread %.1f µs", (unsigned long long)runs, median(u1, opt.reps), median(c1, opt.reps),
+            "%.2f CPUs, %.1f µs CPU per run, of which the calling thread (it waits while the "
+            "workers run and merge the blocks) %.1f µs", (unsigned long long)runs, median(u1, opt.reps), median(c1, opt.reps),
             median(g1, opt.reps));
     snprintf(what, sizeof what, "Monte Carlo, 2 threads, %s", label);
     snprintf(b2, sizeof b2, "%.2f× speed-up", median(sp, opt.reps));
     add_row(what, fmt_num(b1, sizeof b1, median(r2, opt.reps), "runs/s"), b2,
             "targets: speed-up ≥ 1.8, ≥ 20000 runs/s; the process used %.2f CPUs, %.1f µs CPU per "
-            "run, of which the merging thread %.1f µs", median(u2, opt.reps), median(c2, opt.reps),
+            "run, of which the calling thread %.1f µs", median(u2, opt.reps), median(c2, opt.reps),
             median(g2, opt.reps));
 }
 
