@@ -13,10 +13,10 @@
  * followed by its severity, then whatever opts.prepare draws.  Runs are
  * grouped in blocks of B = ss_mc_block_runs(nv) consecutive indices (1024
  * for the flagship scenario; B depends only on the output grid); a worker
- * runs a block in index order and then, per series and time, sorts the
- * block's values and computes from them the block's mean, sum of squared
- * deviations and t-digest (ss_sketch_set_sorted()); the calling thread
- * merges blocks into the totals strictly in block order (Chan et al.'s
+ * runs a block in index order and then computes, per series and time, the
+ * block's mean, sum of squared deviations and t-digest from the block's
+ * values (ss_sketch_set_values()); blocks are merged into the totals
+ * strictly in block order, by the workers, one at a time (Chan et al.'s
  * pairwise formula for mean and variance, ss_sketch_merge() for the
  * sketches).  Hence the result is bit-identical for any thread count.
  *
@@ -44,9 +44,10 @@
  * thread count).  Choose distributions inside the legal range (truncnormal,
  * beta on [lo, hi], lognormal for positive quantities).
  *
- * Threads.  ss_mc_run() starts opts.threads worker threads and merges in the
- * calling thread, which also calls opts.progress and opts.on_run; all
- * threads are joined before it returns.  Call ss_global_init() before (GSL's
+ * Threads.  ss_mc_run() starts opts.threads worker threads, which run the
+ * blocks and merge them; the calling thread waits for the merged blocks in
+ * order and calls opts.progress and opts.on_run; all threads are joined
+ * before it returns.  Call ss_global_init() before (GSL's
  * error handler is process-wide).  The run-option template's callbacks are
  * called from the worker threads concurrently and must be thread-safe.
  */
