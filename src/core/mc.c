@@ -286,7 +286,7 @@ typedef struct mc_slot {
     uint64_t block;
     int state;
     size_t n;            /* runs accumulated */
-    double *mean, *m2;   /* [nv] Welford over the block */
+    double *mean, *m2;   /* [nv] the block's mean and sum of squared deviations */
     ss_sketch **sk;      /* [nv] the block's values of each series, compressed */
     ss_result **res;     /* [B] when on_run is set */
     int rc;
