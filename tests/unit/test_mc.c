@@ -724,6 +724,88 @@ static void test_mc_determinism(void **state)
     ss_model_free(m);
 }
 
+/* Every run's values, kept by on_run: the Monte Carlo's statistics must be
+ * those of these values, whatever path they took through the block buffers. */
+typedef struct all_runs {
+    size_t nv, n;
+    double *v;   /* [runs][nv] p and s arrays of each run */
+} all_runs;
+
+static int keep_run(uint64_t run, const ss_result *r, void *payload, ss_err *err)
+{
+    all_runs *a = payload;
+    size_t np = r->nt * SS_NP * r->np, ns = r->nt * SS_NS * r->nk;
+    (void)err;
+    assert_true(run == a->n && np + ns == a->nv);
+    memcpy(a->v + a->n * a->nv, r->p, np * sizeof *r->p);
+    memcpy(a->v + a->n * a->nv + np, r->s, ns * sizeof *r->s);
+    a->n++;
+    return 0;
+}
+
+/* 1,030 runs: a full block of 1,024 (whole cache lines streamed) and one of 6
+ * (a partial line); mean, sd, min, max and the median against the runs. */
+static void test_mc_moments_match_runs(void **state)
+{
+    ss_model *m = mk(2, 3);
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_result *r;
+    all_runs a = { 0, 0, NULL };
+    const ss_result *mean, *sd, *mn, *mx, *med;
+    double *col;
+    size_t j, i, np, R = 1030;
+    (void)state;
+    {
+        ss_result *one = NULL;
+        assert_int_equal(ss_sim_run(&one, m, NULL, NULL), SS_OK);
+        a.nv = one->nt * SS_NP * one->np + one->nt * SS_NS * one->nk;
+        ss_result_free(one);
+    }
+    a.v = malloc(R * a.nv * sizeof *a.v);
+    col = malloc(R * sizeof *col);
+    o.runs = R;
+    o.seed = 77;
+    o.threads = 2;
+    o.on_run = keep_run;
+    o.payload = &a;
+    r = mc_ok(m, mc_params, 2, mc_outages, 2, &o);
+    assert_true(a.n == R);
+    mean = ss_mc_result_mean(r);
+    sd = ss_mc_result_sd(r);
+    mn = ss_mc_result_min(r);
+    mx = ss_mc_result_max(r);
+    med = ss_mc_result_quantile(r, 1); /* 0.5 */
+    np = mean->nt * SS_NP * mean->np;
+    for (j = 0; j < a.nv; j++) {
+        double s1 = 0.0, s2 = 0.0, mu, var, got_mean, got_sd, got_min, got_max, got_med, lo, hi;
+        for (i = 0; i < R; i++) {
+            col[i] = a.v[i * a.nv + j];
+            s1 += col[i];
+        }
+        mu = s1 / (double)R;
+        for (i = 0; i < R; i++)
+            s2 += (col[i] - mu) * (col[i] - mu);
+        var = s2 / (double)(R - 1);
+        qsort(col, R, sizeof *col, cmp_double);
+        got_mean = j < np ? mean->p[j] : mean->s[j - np];
+        got_sd = j < np ? sd->p[j] : sd->s[j - np];
+        got_min = j < np ? mn->p[j] : mn->s[j - np];
+        got_max = j < np ? mx->p[j] : mx->s[j - np];
+        got_med = j < np ? med->p[j] : med->s[j - np];
+        assert_true(fabs(got_mean - mu) <= 1e-12 * fmax(1.0, fabs(mu)));
+        assert_true(fabs(got_sd - sqrt(var)) <= 1e-9 * fmax(1e-3, sqrt(var)));
+        assert_true(got_min == col[0] && got_max == col[R - 1]);
+        /* the median estimate lies between the 48th and 52nd percentiles */
+        lo = col[(size_t)(0.48 * (double)R)];
+        hi = col[(size_t)(0.52 * (double)R)];
+        assert_true(got_med >= lo && got_med <= hi);
+    }
+    free(col);
+    free(a.v);
+    ss_mc_result_free(r);
+    ss_model_free(m);
+}
+
 /* Zero-variance draws: the Monte Carlo mean is the deterministic run, sd 0. */
 static void test_mc_fixed_equals_run(void **state)
 {
@@ -1062,6 +1144,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_mc_rng),
         cmocka_unit_test(test_mc_determinism),
         cmocka_unit_test(test_mc_fixed_equals_run),
+        cmocka_unit_test(test_mc_moments_match_runs),
         cmocka_unit_test(test_mc_known_effect),
         cmocka_unit_test(test_mc_failing_run),
         cmocka_unit_test(test_mc_validation),
