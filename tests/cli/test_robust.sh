@@ -253,9 +253,10 @@ pid, t = int(sys.argv[1]), time.monotonic()
 while time.monotonic() - t < 15:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        sys.exit(0)
-    if open("/proc/%d/stat" % pid).read().split()[2] == "Z":
+        # the shell may reap it between the two calls: gone is stopped too
+        if open("/proc/%d/stat" % pid).read().split()[2] == "Z":
+            sys.exit(0)
+    except (ProcessLookupError, FileNotFoundError):
         sys.exit(0)
     time.sleep(0.05)
 sys.exit(1)
