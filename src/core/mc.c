@@ -304,7 +304,7 @@ typedef struct mc_worker {
     ss_sim_workspace *ws;    /* reused by every run of this worker */
     double *vals;            /* [nv][B]: value j of the block's run r at vals[j * B + r] */
     double *rows;            /* [MC_GROUP][nv]: the latest runs' values, run by run */
-    ss_sketch_plan *plan;    /* centroid sizes for a block of plan_n runs */
+    ss_sketch_plan *plan;    /* centroid sizes for the block size it was made for */
     double *sort_tmp;        /* [B] scratch of ss_sketch_set_values */
     size_t *sort_cnt;        /* [3 B] */
     uint64_t block;          /* block being run (for the stop test) */
@@ -512,14 +512,6 @@ static int one_run(mc_worker *w, uint64_t i, ss_result **out, ss_err *err)
     return rc;
 }
 
-/*
- * The block's statistics of every series, from the worker's buffer of the
- * block's values: mean and sum of squared deviations (two passes over the
- * sorted values), and the t-digest of the values built directly from them
- * (ss_sketch_set_sorted, with one plan for every series), so the slot keeps
- * at most about compression + 2 centroids per series rather than B values.
- * The outcome depends only on the block's values.
- */
 /* The sum of x[r] - c over x[0, n), or with `squares` of (x[r] - c)^2, in
  * four interleaved partial sums: a fixed order of operations
  * (deterministic) without one long dependency chain. */
@@ -543,6 +535,14 @@ static double sum_part(const double *x, size_t n, double c, int squares)
     return (a[0] + a[1]) + (a[2] + a[3]);
 }
 
+/*
+ * The block's statistics of every series, from the worker's buffer of the
+ * block's values: mean and sum of squared deviations (two passes), and the
+ * t-digest of the values (ss_sketch_set_values, with one plan for every
+ * series), so the slot keeps at most about compression + 2 centroids per
+ * series rather than B values. The outcome depends only on the block's
+ * values.
+ */
 static int block_stats(mc_worker *w, mc_slot *s)
 {
     mc_ctx *c = w->c;
@@ -726,8 +726,6 @@ static void *worker_main(void *arg)
         s->n = 0;
         s->rc = SS_OK;
         ss_err_clear(&s->err);
-        memset(s->mean, 0, c->l.nv * sizeof *s->mean);
-        memset(s->m2, 0, c->l.nv * sizeof *s->m2);
         pthread_mutex_unlock(&c->mu);
         run_block(w, s, b);
         pthread_mutex_lock(&c->mu);
