@@ -69,6 +69,9 @@ int ss_metric_s_parse(const char *name);
 /** Index of the output time equal to t (within 1e-9), or -1. */
 long ss_result_time_index(const ss_result *r, double t);
 
+/** Index of id among ids[0..n) (a result's prov_ids or seg_ids), or -1. */
+long ss_result_id_index(char *const *ids, size_t n, const char *id);
+
 #ifdef __cplusplus
 }
 #endif

@@ -107,6 +107,15 @@ void ss_result_free(ss_result *r)
     free(r);
 }
 
+long ss_result_id_index(char *const *ids, size_t n, const char *id)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (strcmp(ids[i], id) == 0)
+            return (long)i;
+    return -1;
+}
+
 long ss_result_time_index(const ss_result *r, double t)
 {
     size_t i;

@@ -196,23 +196,14 @@ int ss_selector_validate(const ss_selector *sel, const ss_model *m, ss_err *err)
     return SS_OK;
 }
 
-static long find_id(char *const *ids, size_t n, const char *id)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if (strcmp(ids[i], id) == 0)
-            return (long)i;
-    return -1;
-}
-
 /* Provider and segment indices of the selector in result r. */
 static int indices(long *pi, long *ki, const ss_selector *sel, const ss_result *r, ss_err *err)
 {
     *pi = *ki = 0;
-    if (sel->kind != SS_SEL_S && (*pi = find_id(r->prov_ids, r->np, sel->provider)) < 0)
+    if (sel->kind != SS_SEL_S && (*pi = ss_result_id_index(r->prov_ids, r->np, sel->provider)) < 0)
         return ss_err_set(err, SS_EINVAL, "", "selector '%s': the result has no provider '%s'",
                           sel->text, sel->provider);
-    if (sel->kind != SS_SEL_P && (*ki = find_id(r->seg_ids, r->nk, sel->segment)) < 0)
+    if (sel->kind != SS_SEL_P && (*ki = ss_result_id_index(r->seg_ids, r->nk, sel->segment)) < 0)
         return ss_err_set(err, SS_EINVAL, "", "selector '%s': the result has no segment '%s'",
                           sel->text, sel->segment);
     if (r->nt == 0)

@@ -7,7 +7,6 @@
  */
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 #include "stratsim/summary.h"
 
 #define NMILE 5
@@ -120,15 +119,6 @@ void ss_summary_write(FILE *f, const ss_result *r, const ss_model *m, const char
     }
 }
 
-static long find_id(char *const *ids, size_t n, const char *id)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if (strcmp(ids[i], id) == 0)
-            return (long)i;
-    return -1;
-}
-
 /* One comparison cell: the value, and for columns after the first its delta. */
 static void cell(FILE *f, double v, double base, int first, int pct)
 {
@@ -175,8 +165,8 @@ void ss_summary_compare(FILE *f, const ss_result *const *res, size_t n)
             fprintf(f, "%-30.30s", lab);
             for (c = 0; c < n; c++) {
                 const ss_result *r = res[c];
-                long ii = find_id(r->prov_ids, r->np, b->prov_ids[i]);
-                long kk = find_id(r->seg_ids, r->nk, b->seg_ids[k]);
+                long ii = ss_result_id_index(r->prov_ids, r->np, b->prov_ids[i]);
+                long kk = ss_result_id_index(r->seg_ids, r->nk, b->seg_ids[k]);
                 double v = (ii < 0 || kk < 0) ? NAN : SS_RESULT_PS(r, r->nt - 1, SS_PS_SHARE, ii, kk);
                 cell(f, v, base, c == 0, 1);
             }
@@ -191,7 +181,7 @@ void ss_summary_compare(FILE *f, const ss_result *const *res, size_t n)
             fprintf(f, "  %-28.28s", b->prov_ids[i]);
             for (q = 0; q < n; q++) {
                 const ss_result *r = res[q];
-                long ii = find_id(r->prov_ids, r->np, b->prov_ids[i]);
+                long ii = ss_result_id_index(r->prov_ids, r->np, b->prov_ids[i]);
                 cell(f, ii < 0 ? NAN : SS_RESULT_P(r, r->nt - 1, m, ii), base, q == 0, 0);
             }
             fputc('\n', f);
@@ -203,7 +193,7 @@ void ss_summary_compare(FILE *f, const ss_result *const *res, size_t n)
         fprintf(f, "  %-28.28s", b->seg_ids[k]);
         for (c = 0; c < n; c++) {
             const ss_result *r = res[c];
-            long kk = find_id(r->seg_ids, r->nk, b->seg_ids[k]);
+            long kk = ss_result_id_index(r->seg_ids, r->nk, b->seg_ids[k]);
             cell(f, kk < 0 ? NAN : SS_RESULT_S(r, r->nt - 1, SS_S_SIZE, kk), base, c == 0, 0);
         }
         fputc('\n', f);

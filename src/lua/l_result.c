@@ -153,15 +153,6 @@ static void membuf_finish(lua_State *L, membuf *b)
     lua_replace(L, -2);
 }
 
-static long find_id(char *const *ids, size_t n, const char *id)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if (strcmp(ids[i], id) == 0)
-            return (long)i;
-    return -1;
-}
-
 /* ------------------------------------------------------- series lookup */
 
 enum { SK_PS, SK_P, SK_S, SK_X };
@@ -225,7 +216,7 @@ static long lookup(lua_State *L, char *const *ids, size_t n, int arg, const char
     if (lua_type(L, arg) != LUA_TSTRING)
         arg_fail(L, plain, arg, lua_pushfstring(L, "%s id (string) or nil expected, got %s", what,
                                                 luaL_typename(L, arg)));
-    i = find_id(ids, n, lua_tostring(L, arg));
+    i = ss_result_id_index(ids, n, lua_tostring(L, arg));
     if (i < 0)
         arg_fail(L, plain, arg, lua_pushfstring(L, "unknown %s '%s'", what, lua_tostring(L, arg)));
     return i;
