@@ -257,74 +257,71 @@ int cli_special_target(const char *path)
     return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 }
 
-int cli_write_outputs(const char *path, ss_layout layout, const char *command,
-                      const char *scenario_file, const cli_common *c,
-                      ss_result *const *res, size_t nres,
-                      const ss_model *const *models, size_t nmodels)
+int cli_write_pair(const char *path, int (*write)(FILE *f, const void *payload, ss_err *err),
+                   const void *payload, ss_sidecar_info *info, const ss_model *const *models,
+                   size_t nmodels)
 {
-    ss_outfile *csv = NULL, *side = NULL;
     ss_err err = { 0 };
-    ss_sidecar_info info;
     char sha[65] = "";
-    char *sidepath = NULL;
     int rc;
 
     if (strcmp(path, "-") == 0) {
-        rc = ss_csv_write(stdout, layout, (const ss_result *const *)res, nres, &err);
+        rc = write(stdout, payload, &err);
         if (rc == SS_OK && fflush(stdout) != 0)
             rc = ss_err_set(&err, SS_EIO, "", "writing standard output: %s", strerror(errno));
         return rc == SS_OK ? EXIT_OK : cli_error("%s", err.msg);
     }
     if (cli_special_target(path)) { /* a device or FIFO: in place, no sidecar */
-        rc = ss_outfile_open(&csv, path, &err);
+        ss_outfile *o = NULL;
+        rc = ss_outfile_open(&o, path, &err);
         if (rc == SS_OK)
-            rc = ss_csv_write(ss_outfile_stream(csv), layout, (const ss_result *const *)res, nres, &err);
+            rc = write(ss_outfile_stream(o), payload, &err);
         if (rc == SS_OK) {
-            rc = ss_outfile_commit(csv, &err);
-            csv = NULL;
+            rc = ss_outfile_commit(o, &err);
+            o = NULL;
         }
-        ss_outfile_abort(csv);
+        ss_outfile_abort(o);
         return rc == SS_OK ? EXIT_OK : cli_error("%s", err.msg);
     }
-    if (scenario_file && (rc = ss_sha256_file(scenario_file, sha, &err)) != SS_OK)
+    if (info->scenario_file && ss_sha256_file(info->scenario_file, sha, &err) != SS_OK)
         return cli_error("%s", err.msg);
-    sidepath = malloc(strlen(path) + 6);
-    if (!sidepath)
-        return cli_error("out of memory");
-    sprintf(sidepath, "%s.json", path);
+    info->scenario_sha256 = sha;
+    rc = ss_analysis_write_pair(path, write, payload, info, models, nmodels, &err);
+    return rc == SS_OK ? EXIT_OK : cli_error("%s", err.msg);
+}
 
+/* The payload of write_results. */
+typedef struct results_out {
+    ss_layout layout;
+    const ss_result *const *res;
+    size_t nres;
+} results_out;
+
+static int write_results(FILE *f, const void *payload, ss_err *err)
+{
+    const results_out *o = payload;
+    return ss_csv_write(f, o->layout, o->res, o->nres, err);
+}
+
+int cli_write_outputs(const char *path, ss_layout layout, const char *command,
+                      const char *scenario_file, const cli_common *c,
+                      ss_result *const *res, size_t nres,
+                      const ss_model *const *models, size_t nmodels)
+{
+    results_out o;
+    ss_sidecar_info info;
+
+    o.layout = layout;
+    o.res = (const ss_result *const *)res;
+    o.nres = nres;
     memset(&info, 0, sizeof info);
     info.command = command;
     info.scenario_file = scenario_file;
-    info.scenario_sha256 = sha;
     info.overrides = c->sets;
     info.noverrides = c->nsets;
     info.layout = layout == SS_LAYOUT_WIDE ? "wide" : "long";
     info.unsafe = c->unsafe;
-
-    if ((rc = ss_outfile_open(&csv, path, &err)) ||
-        (rc = ss_csv_write(ss_outfile_stream(csv), layout, (const ss_result *const *)res, nres, &err)) ||
-        (rc = ss_outfile_open(&side, sidepath, &err)) ||
-        (rc = ss_sidecar_write(ss_outfile_stream(side), &info, models, nmodels, &err))) {
-        ss_outfile_abort(csv);
-        ss_outfile_abort(side);
-        free(sidepath);
-        return cli_error("%s", err.msg);
-    }
-    rc = ss_outfile_commit(csv, &err);
-    if (rc) {
-        ss_outfile_abort(side);
-        free(sidepath);
-        return cli_error("%s", err.msg);
-    }
-    rc = ss_outfile_commit(side, &err);
-    if (rc) {
-        remove(path); /* never leave a CSV without its sidecar */
-        free(sidepath);
-        return cli_error("%s", err.msg);
-    }
-    free(sidepath);
-    return EXIT_OK;
+    return cli_write_pair(path, write_results, &o, &info, models, nmodels);
 }
 
 int ss_cli_main(int argc, char **argv)

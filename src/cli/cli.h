@@ -58,7 +58,17 @@ int cli_run_models(cli_loaded *l, const char *path, ss_result ***res, size_t *nr
  */
 int cli_special_target(const char *path);
 
-/* Write CSV + sidecar atomically (CSV to stdout if path is "-"). Prints errors. */
+/*
+ * Write CSV `path` with `write` plus its JSON sidecar path.json (`info`,
+ * whose scenario_sha256 is set here from scenario_file, and the models)
+ * atomically; "-" writes the CSV to standard output and a special target
+ * is written in place, both without a sidecar. Prints errors.
+ */
+int cli_write_pair(const char *path, int (*write)(FILE *f, const void *payload, ss_err *err),
+                   const void *payload, ss_sidecar_info *info, const ss_model *const *models,
+                   size_t nmodels);
+
+/* cli_write_pair for the results of run and compare. */
 int cli_write_outputs(const char *path, ss_layout layout, const char *command,
                       const char *scenario_file, const cli_common *c,
                       ss_result *const *res, size_t nres,

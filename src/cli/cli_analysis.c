@@ -265,40 +265,15 @@ int cli_an_write(const char *path, ss_an_writer write, const void *payload, cons
                  const char *extra_json)
 {
     ss_sidecar_info info;
-    ss_err err = {0};
-    char sha[65] = "";
-    int rc;
-    if (strcmp(path, "-") == 0) {
-        rc = write(stdout, payload, &err);
-        if (rc == SS_OK && fflush(stdout) != 0)
-            rc = ss_err_set(&err, SS_EIO, "", "writing standard output: %s", strerror(errno));
-        return rc == SS_OK ? EXIT_OK : cli_error("%s", err.msg);
-    }
-    if (cli_special_target(path)) { /* a device or FIFO: in place, no sidecar */
-        ss_outfile *o = NULL;
-        rc = ss_outfile_open(&o, path, &err);
-        if (rc == SS_OK)
-            rc = write(ss_outfile_stream(o), payload, &err);
-        if (rc == SS_OK) {
-            rc = ss_outfile_commit(o, &err);
-            o = NULL;
-        }
-        ss_outfile_abort(o);
-        return rc == SS_OK ? EXIT_OK : cli_error("%s", err.msg);
-    }
-    if (ss_sha256_file(a->file, sha, &err) != SS_OK)
-        return cli_error("%s", err.msg);
     memset(&info, 0, sizeof info);
     info.command = command;
     info.scenario_file = a->file;
-    info.scenario_sha256 = sha;
     info.overrides = a->c.sets;
     info.noverrides = a->c.nsets;
     info.layout = strcmp(command, "mc") == 0 ? "long" : NULL; /* the others are tables */
     info.unsafe = a->c.unsafe;
     info.extra_json = extra_json;
-    rc = ss_analysis_write_pair(path, write, payload, &info, models, nmodels, &err);
-    return rc == SS_OK ? EXIT_OK : cli_error("%s", err.msg);
+    return cli_write_pair(path, write, payload, &info, models, nmodels);
 }
 
 int cli_an_fail(const char *file, const ss_model *m, int rc, const ss_err *err)
