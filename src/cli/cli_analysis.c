@@ -32,7 +32,7 @@ int cli_an_option(cli_an_args *a, const char *cmd, int argc, char **argv, int *i
     if ((r = cli_common_option(&a->c, cmd, argc, argv, i)) != 0)
         return r;
     if (arg[0] == '-' && arg[1] != '\0')
-        return 0;
+        return cli_usage_error(cmd, "unknown option '%s'", arg), -1;
     if (a->file)
         return cli_usage_error(cmd, "only one scenario file (got '%s' and '%s')", a->file, arg), -1;
     a->file = arg;

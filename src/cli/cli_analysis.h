@@ -22,9 +22,10 @@ typedef struct cli_an_args {
 } cli_an_args;
 
 /*
- * Consume argv[*i] if it is a common analysis option or the scenario file.
- * Returns 1 if consumed (*i advanced past its value), 0 if not ours, -1
- * after printing a usage error (exit 2). `-h/--help` is the caller's.
+ * Consume argv[*i], the last resort of a verb's option loop: a common
+ * analysis option or the scenario file. Returns 1 if consumed (*i advanced
+ * past its value), -1 after printing a usage error (exit 2), an unknown
+ * option among them. `-h/--help` is the caller's.
  */
 int cli_an_option(cli_an_args *a, const char *cmd, int argc, char **argv, int *i);
 

@@ -163,7 +163,7 @@ int cmd_calibrate(int argc, char **argv)
     memset(&a, 0, sizeof a);
     memset(&ld, 0, sizeof ld);
     for (i = 1; i < (size_t)argc; i++) {
-        int k = (int)i, r;
+        int k = (int)i;
         const char *arg = argv[i], *v;
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             fputs(calibrate_help, stdout);
@@ -207,13 +207,8 @@ int cmd_calibrate(int argc, char **argv)
             co.central = 1;
         } else if (strcmp(arg, "--absolute-weights") == 0) {
             co.absolute_weights = 1;
-        } else if ((r = cli_an_option(&a, "calibrate", argc, argv, &k)) != 0) {
-            if (r < 0) {
-                rc = EXIT_USAGE;
-                goto done;
-            }
-        } else {
-            rc = cli_usage_error("calibrate", "unknown option '%s'", arg);
+        } else if (cli_an_option(&a, "calibrate", argc, argv, &k) < 0) {
+            rc = EXIT_USAGE;
             goto done;
         }
         i = (size_t)k;

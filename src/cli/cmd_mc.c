@@ -440,7 +440,7 @@ int cmd_mc(int argc, char **argv)
     o.seed = 1;
     o.threads = 0;
     for (i = 1; i < (size_t)argc; i++) {
-        int k = (int)i, r;
+        int k = (int)i;
         const char *arg = argv[i], *v;
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             fputs(mc_help, stdout);
@@ -506,13 +506,8 @@ int cmd_mc(int argc, char **argv)
                 goto done;
             }
             metrics = v;
-        } else if ((r = cli_an_option(&a, "mc", argc, argv, &k)) != 0) {
-            if (r < 0) {
-                rc = EXIT_USAGE;
-                goto done;
-            }
-        } else {
-            rc = cli_usage_error("mc", "unknown option '%s'", arg);
+        } else if (cli_an_option(&a, "mc", argc, argv, &k) < 0) {
+            rc = EXIT_USAGE;
             goto done;
         }
         i = (size_t)k;

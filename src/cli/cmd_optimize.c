@@ -133,7 +133,7 @@ int cmd_optimize(int argc, char **argv)
     memset(&a, 0, sizeof a);
     memset(&ld, 0, sizeof ld);
     for (i = 1; i < (size_t)argc; i++) {
-        int k = (int)i, rr;
+        int k = (int)i;
         const char *arg = argv[i], *v;
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             fputs(optimize_help, stdout);
@@ -196,13 +196,8 @@ int cmd_optimize(int argc, char **argv)
                 goto done;
             }
             oo.max_iter = (size_t)u;
-        } else if ((rr = cli_an_option(&a, "optimize", argc, argv, &k)) != 0) {
-            if (rr < 0) {
-                rc = EXIT_USAGE;
-                goto done;
-            }
-        } else {
-            rc = cli_usage_error("optimize", "unknown option '%s'", arg);
+        } else if (cli_an_option(&a, "optimize", argc, argv, &k) < 0) {
+            rc = EXIT_USAGE;
             goto done;
         }
         i = (size_t)k;

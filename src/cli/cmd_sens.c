@@ -201,7 +201,7 @@ int cmd_sens(int argc, char **argv)
     memset(&a, 0, sizeof a);
     memset(&ld, 0, sizeof ld);
     for (i = 1; i < (size_t)argc; i++) {
-        int k = (int)i, r;
+        int k = (int)i;
         const char *arg = argv[i], *v;
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             fputs(sens_help, stdout);
@@ -264,13 +264,8 @@ int cmd_sens(int argc, char **argv)
                 goto done;
             }
             so.seed = (unsigned long)u;
-        } else if ((r = cli_an_option(&a, "sens", argc, argv, &k)) != 0) {
-            if (r < 0) {
-                rc = EXIT_USAGE;
-                goto done;
-            }
-        } else {
-            rc = cli_usage_error("sens", "unknown option '%s'", arg);
+        } else if (cli_an_option(&a, "sens", argc, argv, &k) < 0) {
+            rc = EXIT_USAGE;
             goto done;
         }
         i = (size_t)k;
