@@ -276,6 +276,19 @@ int cli_an_write(const char *path, ss_an_writer write, const void *payload, cons
     return cli_write_pair(path, write, payload, &info, models, nmodels);
 }
 
+void cli_an_remove_pair(const char *path)
+{
+    char *side;
+    if (!path || strcmp(path, "-") == 0)
+        return;
+    remove(path);
+    if ((side = malloc(strlen(path) + 6))) {
+        sprintf(side, "%s.json", path);
+        remove(side);
+        free(side);
+    }
+}
+
 int cli_an_fail(const char *file, const ss_model *m, int rc, const ss_err *err)
 {
     size_t n = strlen(file);

@@ -90,6 +90,10 @@ int cli_an_write(const char *path, ss_an_writer write, const void *payload, cons
                  const cli_an_args *a, const ss_model *const *models, size_t nmodels,
                  const char *extra_json);
 
+/* Remove an output written by cli_an_write and its sidecar (after a later
+ * failure: all outputs or none); nothing for NULL or "-". */
+void cli_an_remove_pair(const char *path);
+
 /* Error "FILE: scenario 'NAME': msg" (or msg alone when it already starts
  * with FILE:) for a failing analysis; "interrupted" for SS_EINTR. */
 int cli_an_fail(const char *file, const ss_model *m, int rc, const ss_err *err);

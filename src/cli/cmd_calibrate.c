@@ -272,15 +272,7 @@ int cmd_calibrate(int argc, char **argv)
         goto done;
     if (write_path &&
         (rc = cli_an_write(write_path, write_fit, &out, "calibrate --write", &a, &m, 1, json)) != EXIT_OK) {
-        if (a.out && strcmp(a.out, "-") != 0) { /* all outputs or none */
-            char *side = malloc(strlen(a.out) + 6);
-            remove(a.out);
-            if (side) {
-                sprintf(side, "%s.json", a.out);
-                remove(side);
-                free(side);
-            }
-        }
+        cli_an_remove_pair(a.out); /* all outputs or none */
         goto done;
     }
     if (!a.out || strcmp(a.out, "-") != 0) {

@@ -398,20 +398,6 @@ static int per_run_commit(per_run *p, const char *path, const cli_an_args *a, co
     return EXIT_OK;
 }
 
-/* Remove an output and its sidecar (after a later failure). */
-static void remove_pair(const char *path)
-{
-    char *side;
-    if (!path || strcmp(path, "-") == 0)
-        return;
-    remove(path);
-    if ((side = malloc(strlen(path) + 6))) {
-        sprintf(side, "%s.json", path);
-        remove(side);
-        free(side);
-    }
-}
-
 int cmd_mc(int argc, char **argv)
 {
     cli_an_args a;
@@ -665,7 +651,7 @@ int cmd_mc(int argc, char **argv)
     }
     if (per_run_path &&
         (rc = per_run_commit(&pr, per_run_path, &a, cli_loaded_model(ld.l, ld.first), json)) != EXIT_OK)
-        remove_pair(a.out); /* all outputs or none */
+        cli_an_remove_pair(a.out); /* all outputs or none */
 done:
     cli_sigint_end();
     if (pr.out)
