@@ -171,6 +171,29 @@ int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int
     return 0;
 }
 
+int cli_output_option(const char *cmd, int argc, char **argv, int *i, const char **out,
+                      ss_layout *layout)
+{
+    const char *v;
+    int missing;
+    if ((v = cli_opt_value("--output", "-o", argc, argv, i, &missing)) || missing) {
+        if (missing)
+            return cli_usage_error(cmd, "-o needs a file name"), -1;
+        *out = v;
+        return 1;
+    }
+    if (layout && ((v = cli_opt_value("--layout", NULL, argc, argv, i, &missing)) || missing)) {
+        if (!missing && strcmp(v, "long") == 0)
+            *layout = SS_LAYOUT_LONG;
+        else if (!missing && strcmp(v, "wide") == 0)
+            *layout = SS_LAYOUT_WIDE;
+        else
+            return cli_usage_error(cmd, "--layout must be 'long' or 'wide'"), -1;
+        return 1;
+    }
+    return 0;
+}
+
 void cli_common_free(cli_common *c)
 {
     free(c->sets);

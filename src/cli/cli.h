@@ -36,6 +36,10 @@ typedef struct cli_common {
  */
 int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int *i);
 void cli_common_free(cli_common *c);
+/* -o/--output FILE into *out and, unless layout is NULL, --layout long|wide;
+ * returns as cli_common_option. */
+int cli_output_option(const char *cmd, int argc, char **argv, int *i, const char **out,
+                      ss_layout *layout);
 
 /* Value of an option given as "--opt VALUE" or "--opt=VALUE"; NULL if argv[*i] is not opt. */
 const char *cli_opt_value(const char *opt, const char *alias, int argc, char **argv, int *i, int *missing);

@@ -17,12 +17,8 @@ int cli_an_option(cli_an_args *a, const char *cmd, int argc, char **argv, int *i
 {
     const char *v, *arg = argv[*i];
     int missing, r;
-    if ((v = cli_opt_value("--output", "-o", argc, argv, i, &missing)) || missing) {
-        if (missing)
-            return cli_usage_error(cmd, "-o needs a file name"), -1;
-        a->out = v;
-        return 1;
-    }
+    if ((r = cli_output_option(cmd, argc, argv, i, &a->out, NULL)) != 0)
+        return r;
     if ((v = cli_opt_value("--scenario", NULL, argc, argv, i, &missing)) || missing) {
         if (missing || !*v)
             return cli_usage_error(cmd, "--scenario needs a scenario name"), -1;

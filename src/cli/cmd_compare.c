@@ -25,14 +25,14 @@ static const char compare_help[] =
 int cmd_compare(int argc, char **argv)
 {
     cli_common c = { 0 };
-    const char **files = NULL, *out = NULL, *v;
+    const char **files = NULL, *out = NULL;
     size_t nfiles = 0, i, j;
     ss_layout layout = SS_LAYOUT_LONG;
     cli_loaded **loaded = NULL;
     ss_result **res = NULL;
     const ss_model **models = NULL;
     size_t nres = 0, nmodels = 0;
-    int rc = EXIT_OK, missing;
+    int rc = EXIT_OK;
 
     files = calloc((size_t)argc, sizeof *files);
     if (!files)
@@ -45,27 +45,14 @@ int cmd_compare(int argc, char **argv)
             goto done;
         }
         r = cli_common_option(&c, "compare", argc, argv, &k);
+        if (r == 0)
+            r = cli_output_option("compare", argc, argv, &k, &out, &layout);
         if (r < 0) {
             rc = EXIT_USAGE;
             goto done;
         }
         if (r == 0) {
-            if ((v = cli_opt_value("--output", "-o", argc, argv, &k, &missing)) || missing) {
-                if (missing) {
-                    rc = cli_usage_error("compare", "-o needs a file name");
-                    goto done;
-                }
-                out = v;
-            } else if ((v = cli_opt_value("--layout", NULL, argc, argv, &k, &missing)) || missing) {
-                if (!missing && strcmp(v, "long") == 0)
-                    layout = SS_LAYOUT_LONG;
-                else if (!missing && strcmp(v, "wide") == 0)
-                    layout = SS_LAYOUT_WIDE;
-                else {
-                    rc = cli_usage_error("compare", "--layout must be 'long' or 'wide'");
-                    goto done;
-                }
-            } else if (a[0] == '-' && a[1] != '\0') {
+            if (a[0] == '-' && a[1] != '\0') {
                 rc = cli_usage_error("compare", "unknown option '%s'", a);
                 goto done;
             } else {

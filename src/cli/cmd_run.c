@@ -31,12 +31,12 @@ static const char run_help[] =
 int cmd_run(int argc, char **argv)
 {
     cli_common c = { 0 };
-    const char *file = NULL, *out = NULL, *v;
+    const char *file = NULL, *out = NULL;
     ss_layout layout = SS_LAYOUT_LONG;
     cli_loaded *l = NULL;
     ss_result **res = NULL;
     size_t nres = 0, i;
-    int rc = EXIT_OK, missing;
+    int rc = EXIT_OK;
 
     for (i = 1; i < (size_t)argc; i++) {
         int k = (int)i, r;
@@ -47,27 +47,14 @@ int cmd_run(int argc, char **argv)
             return EXIT_OK;
         }
         r = cli_common_option(&c, "run", argc, argv, &k);
+        if (r == 0)
+            r = cli_output_option("run", argc, argv, &k, &out, &layout);
         if (r < 0) {
             cli_common_free(&c);
             return EXIT_USAGE;
         }
         if (r == 0) {
-            if ((v = cli_opt_value("--output", "-o", argc, argv, &k, &missing)) || missing) {
-                if (missing) {
-                    cli_common_free(&c);
-                    return cli_usage_error("run", "-o needs a file name");
-                }
-                out = v;
-            } else if ((v = cli_opt_value("--layout", NULL, argc, argv, &k, &missing)) || missing) {
-                if (!missing && strcmp(v, "long") == 0)
-                    layout = SS_LAYOUT_LONG;
-                else if (!missing && strcmp(v, "wide") == 0)
-                    layout = SS_LAYOUT_WIDE;
-                else {
-                    cli_common_free(&c);
-                    return cli_usage_error("run", "--layout must be 'long' or 'wide'");
-                }
-            } else if (a[0] == '-' && a[1] != '\0') {
+            if (a[0] == '-' && a[1] != '\0') {
                 cli_common_free(&c);
                 return cli_usage_error("run", "unknown option '%s'", a);
             } else if (file) {
