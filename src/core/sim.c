@@ -41,7 +41,7 @@
  * ss_sim_run uses a temporary one.  Callbacks (policies, derived metrics)
  * cost nothing when absent; the accessors recompute the auxiliaries at most
  * once per breakpoint and schedule change.
- * Depends on model.c, schedule.c, result.c and GSL.
+ * Depends on model.c, schedule.c, result.c, sort_doubles.c and GSL.
  */
 #include <math.h>
 #include <stdint.h>
@@ -52,6 +52,7 @@
 #include <gsl/gsl_machine.h>
 #include <gsl/gsl_odeiv2.h>
 #include "stratsim/sim.h"
+#include "core/sort_doubles.h"
 
 #define TIME_TOL 1e-9
 
@@ -832,27 +833,6 @@ static int epoch_times(dvec *d, const ss_model *m)
     return SS_OK;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void sort_doubles(double *v, size_t n)
-{
-    size_t i, j;
-    if (n > 32) {
-        qsort(v, n, sizeof *v, cmp_double);
-        return;
-    }
-    for (i = 1; i < n; i++) {
-        double x = v[i];
-        for (j = i; j > 0 && v[j - 1] > x; j--)
-            v[j] = v[j - 1];
-        v[j] = x;
-    }
-}
-
 /*
  * The sorted union of the output times, the epochs (both already sorted),
  * the event times and the schedule knots, with times closer than TIME_TOL
@@ -879,7 +859,7 @@ static int build_breakpoints(dvec *bp, dvec *extra, const ss_model *m, const dve
     }
     if (rc)
         return rc;
-    sort_doubles(extra->v, extra->n);
+    ss_sort_doubles(extra->v, extra->n); /* finite: the model is resolved */
     /* three-way merge of sorted lists */
     while (a < outs->n || b < epochs->n || c < extra->n) {
         double x = HUGE_VAL;
