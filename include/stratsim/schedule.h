@@ -46,6 +46,12 @@ int ss_schedule_copy(ss_schedule *dst, const ss_schedule *src);
 /** Release the knots; `s` becomes the constant 0. */
 void ss_schedule_clear(ss_schedule *s);
 
+/**
+ * Index of the last knot with t[i] <= t, or -1 if t is before the first
+ * (a step or linear schedule: n >= 1).
+ */
+long ss_schedule_last_knot(const ss_schedule *s, double t);
+
 /** Value at time t (right-continuous for steps). */
 double ss_schedule_eval(const ss_schedule *s, double t);
 

@@ -82,8 +82,7 @@ int ss_schedule_copy(ss_schedule *dst, const ss_schedule *src)
     return SS_OK;
 }
 
-/* Index of the last knot with t[i] <= t, or -1 if t is before the first. */
-static long last_knot_at_or_before(const ss_schedule *s, double t)
+long ss_schedule_last_knot(const ss_schedule *s, double t)
 {
     long lo = 0, hi = (long)s->n - 1, ans = -1;
     while (lo <= hi) {
@@ -104,7 +103,7 @@ double ss_schedule_eval(const ss_schedule *s, double t)
 
     if (s->kind == SS_SCHED_CONST)
         return s->value;
-    i = last_knot_at_or_before(s, t);
+    i = ss_schedule_last_knot(s, t);
     if (i < 0)
         return s->v[0];
     if (s->kind == SS_SCHED_STEPS || (size_t)i == s->n - 1)

@@ -182,22 +182,6 @@ static void var_name(const struct ss_run *r, size_t j, char *buf, size_t n)
 
 /* ------------------------------------------------------------------ slots */
 
-/* Index of the last knot with t[i] <= t, or -1 (as schedule.c). */
-static long last_knot(const ss_schedule *s, double t)
-{
-    long lo = 0, hi = (long)s->n - 1, ans = -1;
-    while (lo <= hi) {
-        long mid = lo + (hi - lo) / 2;
-        if (s->t[mid] <= t) {
-            ans = mid;
-            lo = mid + 1;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    return ans;
-}
-
 /*
  * Compile schedule s for the interval [ta, tb]: the value ss_schedule_eval_in(s, ta, t)
  * takes for t in the interval, as a constant where it cannot vary.
@@ -214,7 +198,7 @@ static void slot_prepare(slot *sl, const ss_schedule *s, double ta, double tb)
         sl->v = ss_schedule_eval(s, ta);
         return;
     }
-    i = last_knot(s, ta);
+    i = ss_schedule_last_knot(s, ta);
     if (i == (long)s->n - 1) {            /* flat after the last knot */
         sl->v = s->v[s->n - 1];
         return;
