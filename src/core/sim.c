@@ -431,6 +431,16 @@ static void prepare_interval(struct ss_run *r, double ta, double tb)
     r->cache_ok = 1;
 }
 
+/* prepare_interval(r, ta, tb) unless the cache holds that interval already
+   (a new one makes the auxiliaries stale). */
+static void prepare_cached(struct ss_run *r, double ta, double tb)
+{
+    if (r->cache_ok && r->cache_ta == ta && r->cache_tb == tb)
+        return;
+    prepare_interval(r, ta, tb);
+    r->fresh = 0;
+}
+
 /* ----------------------------------------------------------- the model */
 
 static int alloc_zero(struct ss_run *r, double t, size_t i)
@@ -1291,20 +1301,14 @@ int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
                 goto done;
             pi++;
         }
-        if (!r.cache_ok || r.cache_ta != tb || r.cache_tb != tn) {
-            prepare_interval(&r, tb, tn);
-            r.fresh = 0;
-        }
+        prepare_cached(&r, tb, tn);
         while (ws->outs.n > oi && ws->outs.v[oi] <= tb + TIME_TOL) {
             if ((rc = record(&r, res, oi, ws->outs.v[oi])))
                 goto done;
             oi++;
         }
         if (b + 1 < ws->bp.n) {
-            if (!r.cache_ok || r.cache_ta != tb || r.cache_tb != tn) {
-                prepare_interval(&r, tb, tn); /* an on_output callback changed a schedule */
-                r.fresh = 0;
-            }
+            prepare_cached(&r, tb, tn); /* again if an on_output callback changed a schedule */
             rc = drv ? integrate_adaptive(&r, drv, tb, tn, &hint) : integrate_fixed(&r, tb, tn);
             if (rc)
                 goto done;
