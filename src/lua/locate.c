@@ -282,13 +282,12 @@ static size_t find_id(const toks *ts, range r, const char *name, size_t *val)
     return ts->n;
 }
 
-/* The n-th (1-based) positional element of r: index of its first token. */
-static size_t find_index(const toks *ts, range r, long n)
+/* The first token of the next positional (not keyed) element of r after
+ * token j: j = r.open for the first one, then the previous result. */
+static size_t next_positional(const toks *ts, range r, size_t j)
 {
-    size_t j;
-    int d = ts->v[r.open].depth + 1, start = 1;
-    long count = 0;
-    for (j = r.open + 1; j < r.close; j++) {
+    int d = ts->v[r.open].depth + 1, start = j == r.open;
+    for (j++; j < r.close; j++) {
         const tok *t = &ts->v[j];
         if (t->depth != d)
             continue;
@@ -300,10 +299,21 @@ static size_t find_index(const toks *ts, range r, long n)
             int keyed = (t->type == T_NAME && j + 1 < r.close && ts->v[j + 1].type == T_EQ) ||
                         (t->type == T_OPEN && t->ch == '[');
             start = 0;
-            if (!keyed && ++count == n)
+            if (!keyed)
                 return j;
         }
     }
+    return ts->n;
+}
+
+/* The n-th (1-based) positional element of r: index of its first token. */
+static size_t find_index(const toks *ts, range r, long n)
+{
+    size_t j = r.open;
+    long count = 0;
+    while ((j = next_positional(ts, r, j)) < ts->n)
+        if (++count == n)
+            return j;
     return ts->n;
 }
 
@@ -393,7 +403,6 @@ int ss_locate_items(const char *text, size_t len, int ctor_line, const char *key
     toks ts = {NULL, 0, 0};
     range r;
     size_t i, j, val = 0, count = 0;
-    int d, start = 1;
 
     for (i = 0; i < n; i++)
         lines[i] = 0;
@@ -406,26 +415,9 @@ int ss_locate_items(const char *text, size_t len, int ctor_line, const char *key
         r = table_at(&ts, val);
     else
         r.valid = 0;
-    if (r.valid) {
-        /* one pass over the direct children: positional items in order */
-        d = ts.v[r.open].depth + 1;
-        for (j = r.open + 1; j < r.close && count < n; j++) {
-            const tok *t = &ts.v[j];
-            if (t->depth != d)
-                continue;
-            if (t->type == T_SEP) {
-                start = 1;
-                continue;
-            }
-            if (start) {
-                int keyed = (t->type == T_NAME && j + 1 < r.close && ts.v[j + 1].type == T_EQ) ||
-                            (t->type == T_OPEN && t->ch == '[');
-                start = 0;
-                if (!keyed)
-                    lines[count++] = t->line;
-            }
-        }
-    }
+    if (r.valid) /* one pass over the direct children: positional items in order */
+        for (j = r.open; count < n && (j = next_positional(&ts, r, j)) < ts.n;)
+            lines[count++] = ts.v[j].line;
     free(ts.v);
     return (int)count;
 }
