@@ -52,20 +52,6 @@ static int in_list(const char *const *list, const char *s)
     return 0;
 }
 
-/* Type name for messages; userdata report their __name. */
-static const char *tname(lua_State *L, int idx)
-{
-    int t = luaL_getmetafield(L, idx, "__name");
-    if (t == LUA_TSTRING) {
-        const char *s = lua_tostring(L, -1); /* anchored in the metatable */
-        lua_pop(L, 1);
-        return s;
-    }
-    if (t != LUA_TNIL)
-        lua_pop(L, 1);
-    return luaL_typename(L, idx);
-}
-
 /* Number formatted for messages (shortest exact form). */
 static const char *fnum(double x, char *buf, size_t n)
 {
@@ -246,7 +232,7 @@ static int l_dist_index(lua_State *L)
 
 static int l_immutable(lua_State *L)
 {
-    return luaL_error(L, "%s values are immutable", tname(L, 1));
+    return luaL_error(L, "%s values are immutable", ss_lua_tname(L, 1));
 }
 
 /*
@@ -274,7 +260,7 @@ static int to_dist(lua_State *L, int idx, ss_dist *out, char *msg, size_t n)
         snprintf(msg, n, "%.*s", (int)(n - 1), err.msg);
         return -1;
     }
-    snprintf(msg, n, "expected a distribution (stratsim.normal(...), ...), got %s", tname(L, idx));
+    snprintf(msg, n, "expected a distribution (stratsim.normal(...), ...), got %s", ss_lua_tname(L, idx));
     return -1;
 }
 
@@ -358,7 +344,7 @@ static double num_field(lua_State *L, int scen, int t, const char *key, double d
     double x = def;
     if (lua_getfield(L, t, key) != LUA_TNIL) {
         if (lua_type(L, -1) != LUA_TNUMBER)
-            located(L, scen, label, "%s: expected a number, got %s", key, tname(L, -1));
+            located(L, scen, label, "%s: expected a number, got %s", key, ss_lua_tname(L, -1));
         x = lua_tonumber(L, -1);
         if (isnan(x))
             located(L, scen, label, "%s: expected a number, got nan", key);
@@ -472,7 +458,7 @@ static void read_outages(lua_State *L, int scen, const ss_model *m, ss_analysis 
         keypath(label, sizeof label, "outages", id);
         if (lua_type(L, e) != LUA_TTABLE)
             located(L, scen, label, "expected a table {rate = ..., severity = ...}, got %s",
-                    tname(L, e));
+                    ss_lua_tname(L, e));
         check_keys(L, scen, e, keys, label);
         o = &a->outages[a->noutages];
         o->rate = num_field(L, scen, e, "rate", NAN, label);
@@ -513,7 +499,7 @@ static void read_calib_table(lua_State *L, int scen, const ss_model *m, int t, c
         keypath(label, sizeof label, where, path);
         if (lua_type(L, e) != LUA_TTABLE)
             located(L, scen, label, "expected a table {lower = ..., upper = ..., start = ...}, "
-                    "got %s", tname(L, e));
+                    "got %s", ss_lua_tname(L, e));
         check_keys(L, scen, e, keys, label);
         lo = num_field(L, scen, e, "lower", -INFINITY, label);
         hi = num_field(L, scen, e, "upper", INFINITY, label);
@@ -554,7 +540,7 @@ static void read_controls(lua_State *L, int scen, const ss_model *m, int t, cons
                     luaL_typename(L, -2));
         snprintf(label, sizeof label, "%s.controls[\"%s\"]", where, path);
         if (lua_type(L, e) != LUA_TTABLE)
-            located(L, scen, label, "expected a table {lower = ..., upper = ...}, got %s", tname(L, e));
+            located(L, scen, label, "expected a table {lower = ..., upper = ...}, got %s", ss_lua_tname(L, e));
         if (lua_rawlen(L, e) == 2) {
             lua_rawgeti(L, e, 1);
             lua_rawgeti(L, e, 2);
@@ -621,13 +607,13 @@ static void read_problem(lua_State *L, int scen, const ss_model *m, int t, const
                 nomem(L);
         } else {
             located(L, scen, label, "expected a selector such as \"npv:alibaba\" or a "
-                    "function(result), got %s", tname(L, -1));
+                    "function(result), got %s", ss_lua_tname(L, -1));
         }
     }
     lua_pop(L, 1);
     if (lua_getfield(L, t, "minimize") != LUA_TNIL) {
         if (lua_type(L, -1) != LUA_TBOOLEAN)
-            located(L, scen, where, "minimize: expected a boolean, got %s", tname(L, -1));
+            located(L, scen, where, "minimize: expected a boolean, got %s", ss_lua_tname(L, -1));
         a->minimize = lua_toboolean(L, -1);
     }
     lua_pop(L, 1);
@@ -635,7 +621,7 @@ static void read_problem(lua_State *L, int scen, const ss_model *m, int t, const
         snprintf(label, sizeof label, "%s.controls", where);
         if (lua_type(L, -1) != LUA_TTABLE)
             located(L, scen, label, "expected a table {[PATH] = {lower = ..., upper = ...}}, got %s",
-                    tname(L, -1));
+                    ss_lua_tname(L, -1));
         read_controls(L, scen, m, lua_gettop(L), where, a);
     }
     lua_pop(L, 1);
@@ -645,7 +631,7 @@ static void read_problem(lua_State *L, int scen, const ss_model *m, int t, const
         snprintf(label, sizeof label, "%s.constraints", where);
         if (lua_type(L, c) != LUA_TTABLE)
             located(L, scen, label, "expected a list of strings such as "
-                    "\"share:alibaba:public@2028 >= 0.25\", got %s", tname(L, c));
+                    "\"share:alibaba:public@2028 >= 0.25\", got %s", ss_lua_tname(L, c));
         n = (lua_Integer)lua_rawlen(L, c);
         /* the list replaces any earlier one */
         while (a->nconstraints)
@@ -653,7 +639,7 @@ static void read_problem(lua_State *L, int scen, const ss_model *m, int t, const
         for (i = 1; i <= n; i++) {
             lua_rawgeti(L, c, i);
             if (lua_type(L, -1) != LUA_TSTRING)
-                located(L, scen, label, "element %d: expected a string, got %s", (int)i, tname(L, -1));
+                located(L, scen, label, "element %d: expected a string, got %s", (int)i, ss_lua_tname(L, -1));
             check_selector(L, scen, m, label, lua_tostring(L, -1), 1);
             if (ss_analysis_add_constraint(a, lua_tostring(L, -1), &err) != SS_OK)
                 nomem(L);
@@ -809,7 +795,7 @@ static int l_obj_call(lua_State *L)
     lua_call(L, 1, 1); /* protected by the caller's ss_lua_pcall */
     if (lua_type(L, -1) != LUA_TNUMBER)
         ss_lua_raise(L, SS_EINVAL, "optimize: the objective function returned %s (expected a number)",
-                     tname(L, -1));
+                     ss_lua_tname(L, -1));
     c->value = lua_tonumber(L, -1);
     return 0;
 }
@@ -1037,7 +1023,7 @@ static int l_params_run(lua_State *L)
     t = lua_gettop(L);
     if (lua_type(L, t) != LUA_TTABLE || lua_getmetatable(L, t))
         ss_lua_raise(L, SS_EINVAL, "%s: expected the file to return a table "
-                     "{ [\"PATH\"] = number, ... }, got %s", r->path, tname(L, t));
+                     "{ [\"PATH\"] = number, ... }, got %s", r->path, ss_lua_tname(L, t));
     lua_newtable(L);
     keys = lua_gettop(L);
     lua_pushnil(L);
@@ -1048,7 +1034,7 @@ static int l_params_run(lua_State *L)
         if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(lua_tonumber(L, -1)))
             ss_lua_raise(L, SS_EINVAL, "%s: [\"%s\"]: expected a finite number, got %s", r->path,
                          lua_tostring(L, -2), lua_type(L, -1) == LUA_TNUMBER ? "a non-finite number"
-                                                                             : tname(L, -1));
+                                                                             : ss_lua_tname(L, -1));
         if (strchr(lua_tostring(L, -2), '='))
             ss_lua_raise(L, SS_EINVAL, "%s: [\"%s\"]: not a parameter path", r->path,
                          lua_tostring(L, -2));

@@ -132,20 +132,6 @@ static size_t list_len(const char *const *list)
     return n;
 }
 
-/* Type name for messages; userdata report their __name. */
-static const char *tname(lua_State *L, int idx)
-{
-    int t = luaL_getmetafield(L, idx, "__name");
-    if (t == LUA_TSTRING) {
-        const char *s = lua_tostring(L, -1); /* anchored in the metatable */
-        lua_pop(L, 1);
-        return s;
-    }
-    if (t != LUA_TNIL)
-        lua_pop(L, 1);
-    return luaL_typename(L, idx);
-}
-
 static const char *fmt_num(double x, char *buf, size_t n)
 {
     if (isnan(x))
@@ -453,7 +439,7 @@ static size_t array_len(cv *c, int t, const char *path, const char *what)
     char shown[80];
 
     if (lua_type(L, t) != LUA_TTABLE)
-        fail(c, path, "expected an array of %s, got %s", what, tname(L, t));
+        fail(c, path, "expected an array of %s, got %s", what, ss_lua_tname(L, t));
     n = lua_rawlen(L, t);
     lua_pushnil(L);
     while (lua_next(L, t)) {
@@ -480,7 +466,7 @@ static double num_at(cv *c, int idx, const char *path, int range)
     char b[40];
     double x;
     if (lua_type(L, idx) != LUA_TNUMBER)
-        fail(c, path, "expected a number, got %s", tname(L, idx));
+        fail(c, path, "expected a number, got %s", ss_lua_tname(L, idx));
     x = lua_tonumber(L, idx);
     if (!isfinite(x))
         fail(c, path, "must be finite, got %s", fmt_num(x, b, sizeof b));
@@ -538,7 +524,7 @@ static void sched_at(cv *c, int idx, const char *path, int range, ss_schedule *o
         return;
     }
     fail(c, path, "expected a number or a schedule (stratsim.steps/stratsim.linear), got %s",
-         tname(L, idx));
+         ss_lua_tname(L, idx));
 }
 
 static int seg_index(const ss_model *m, const char *id, size_t len)
@@ -652,12 +638,12 @@ static int perseg(cv *c, int t, const char *key, const char *prefix, int range, 
                 given[k] = 1;
         }
     } else if (!allow_all) {
-        fail(c, path, "expected a table keyed by segment id, got %s", tname(L, idx));
+        fail(c, path, "expected a table keyed by segment id, got %s", ss_lua_tname(L, idx));
     } else if (kind == PS_NUM) {
-        fail(c, path, "expected a number or a table keyed by segment id, got %s", tname(L, idx));
+        fail(c, path, "expected a number or a table keyed by segment id, got %s", ss_lua_tname(L, idx));
     } else {
         fail(c, path, "expected a number, a schedule or a table keyed by segment id, got %s",
-             tname(L, idx));
+             ss_lua_tname(L, idx));
     }
     lua_pop(L, 1);
     return 1;
@@ -686,7 +672,7 @@ static const char *id_at(cv *c, int idx, const char *path, const char *what)
     const char *s;
     char shown[80];
     if (lua_type(L, idx) != LUA_TSTRING)
-        fail(c, path, "expected a string (the %s id), got %s", what, tname(L, idx));
+        fail(c, path, "expected a string (the %s id), got %s", what, ss_lua_tname(L, idx));
     s = lua_tolstring(L, idx, &len);
     if (!valid_id(s, len))
         fail(c, path, "invalid %s id '%s' (ids match [A-Za-z_][A-Za-z0-9_-]*)", what,
@@ -709,7 +695,7 @@ static void convert_time(cv *c, int spec)
         fail(c, "time", "missing (required): time = {start = ..., stop = ..., step = ...}");
     t = lua_gettop(L);
     if (lua_type(L, t) != LUA_TTABLE)
-        fail(c, "time", "expected a table {start = ..., stop = ..., step = ...}, got %s", tname(L, t));
+        fail(c, "time", "expected a table {start = ..., stop = ..., step = ...}, got %s", ss_lua_tname(L, t));
     check_keys(c, t, time_keys, "time");
     m->t0 = req_num(c, t, "start", "time", R_ANY);
     m->t1 = req_num(c, t, "stop", "time", R_ANY);
@@ -735,14 +721,14 @@ static void convert_solver(cv *c, int spec)
     }
     t = lua_gettop(L);
     if (lua_type(L, t) != LUA_TTABLE)
-        fail(c, "solver", "expected a table {method = ..., rtol = ...}, got %s", tname(L, t));
+        fail(c, "solver", "expected a table {method = ..., rtol = ...}, got %s", ss_lua_tname(L, t));
     check_keys(c, t, solver_keys, "solver");
     if (rawfield(L, t, "method") != LUA_TNIL) {
         size_t len;
         const char *s;
         int meth;
         if (lua_type(L, -1) != LUA_TSTRING)
-            fail(c, "solver.method", "expected a string, got %s", tname(L, -1));
+            fail(c, "solver.method", "expected a string, got %s", ss_lua_tname(L, -1));
         s = lua_tolstring(L, -1, &len);
         meth = strlen(s) == len ? ss_solver_parse(s) : -1;
         if (meth < 0) {
@@ -782,7 +768,7 @@ static void convert_segments(cv *c, int segs)
         lua_rawgeti(L, segs, (lua_Integer)k + 1);
         e = lua_gettop(L);
         if (lua_type(L, e) != LUA_TTABLE)
-            fail(c, base, "expected a segment table {id = ..., size = ...}, got %s", tname(L, e));
+            fail(c, base, "expected a segment table {id = ..., size = ...}, got %s", ss_lua_tname(L, e));
         if (rawfield(L, e, "id") == LUA_TNIL)
             fail(c, kpath(p, sizeof p, base, "id"), "missing (required)");
         id = id_at(c, -1, kpath(p, sizeof p, base, "id"), "segment");
@@ -802,7 +788,7 @@ static void convert_segments(cv *c, int segs)
             int bt = lua_gettop(L);
             kpath(p, sizeof p, pre, "bass");
             if (lua_type(L, bt) != LUA_TTABLE)
-                fail(c, p, "expected a table {p = ..., q = ..., potential = ...}, got %s", tname(L, bt));
+                fail(c, p, "expected a table {p = ..., q = ..., potential = ...}, got %s", ss_lua_tname(L, bt));
             if (has_growth)
                 fail(c, p, "growth and bass are exclusive: give one of them");
             check_keys(c, bt, bass_keys, p);
@@ -842,7 +828,7 @@ static void convert_providers(cv *c, int provs)
         lua_rawgeti(L, provs, (lua_Integer)i + 1);
         e = lua_gettop(L);
         if (lua_type(L, e) != LUA_TTABLE)
-            fail(c, base, "expected a provider table {id = ..., share = ...}, got %s", tname(L, e));
+            fail(c, base, "expected a provider table {id = ..., share = ...}, got %s", ss_lua_tname(L, e));
         if (rawfield(L, e, "id") == LUA_TNIL)
             fail(c, kpath(p, sizeof p, base, "id"), "missing (required)");
         id = id_at(c, -1, kpath(p, sizeof p, base, "id"), "provider");
@@ -887,7 +873,7 @@ static int ref_field(cv *c, int t, const char *key, const char *base, int provid
     if (rawfield(L, t, key) == LUA_TNIL)
         fail(c, p, "missing (required)");
     if (lua_type(L, -1) != LUA_TSTRING)
-        fail(c, p, "expected a %s id (string), got %s", providers ? "provider" : "segment", tname(L, -1));
+        fail(c, p, "expected a %s id (string), got %s", providers ? "provider" : "segment", ss_lua_tname(L, -1));
     s = lua_tolstring(L, -1, &len);
     idx = strlen(s) != len ? -1 : providers ? ss_model_provider_index(c->m, s) : seg_index(c->m, s, len);
     if (idx < 0) {
@@ -925,12 +911,12 @@ static void convert_event(cv *c, int e, size_t n, int line)
     ev.line = line;
     snprintf(base, sizeof base, "events[%zu]", n);
     if (lua_type(L, e) != LUA_TTABLE)
-        fail(c, base, "expected an event table {t = ..., kind = ...}, got %s", tname(L, e));
+        fail(c, base, "expected an event table {t = ..., kind = ...}, got %s", ss_lua_tname(L, e));
     kpath(p, sizeof p, base, "kind");
     if (rawfield(L, e, "kind") == LUA_TNIL)
         fail(c, p, "missing (required): \"outage\", \"set\" or \"market\"");
     if (lua_type(L, -1) != LUA_TSTRING)
-        fail(c, p, "expected a string, got %s", tname(L, -1));
+        fail(c, p, "expected a string, got %s", ss_lua_tname(L, -1));
     kind = lua_tolstring(L, -1, &len);
     if (!in_list(ev_kinds, kind, len)) {
         show(kind, len, shown, sizeof shown);
@@ -964,7 +950,7 @@ static void convert_event(cv *c, int e, size_t n, int line)
         if (rawfield(L, e, "field") == LUA_TNIL)
             fail(c, p, "missing (required): reinvest, allocation, price, participation or lever");
         if (lua_type(L, -1) != LUA_TSTRING)
-            fail(c, p, "expected a string, got %s", tname(L, -1));
+            fail(c, p, "expected a string, got %s", ss_lua_tname(L, -1));
         fs = lua_tolstring(L, -1, &len);
         f = strlen(fs) == len ? ss_field_parse(fs) : -1;
         if (f < 0) {
@@ -982,7 +968,7 @@ static void convert_event(cv *c, int e, size_t n, int line)
         v = lua_gettop(L);
         if (ev.field == SS_FIELD_REINVEST) {
             if (lua_type(L, v) != LUA_TNUMBER)
-                fail(c, p, "expected a number for field 'reinvest', got %s", tname(L, v));
+                fail(c, p, "expected a number for field 'reinvest', got %s", ss_lua_tname(L, v));
             ev.amount = num_at(c, v, p, r);
         } else {
             /* temporaries in Lua memory: nothing to free if we raise */
@@ -1006,7 +992,7 @@ static void convert_event(cv *c, int e, size_t n, int line)
                     lua_pop(L, 1);
                 }
             } else {
-                fail(c, p, "expected a number or a table keyed by segment id, got %s", tname(L, v));
+                fail(c, p, "expected a number or a table keyed by segment id, got %s", ss_lua_tname(L, v));
             }
         }
         ss_err_clear(&err);
@@ -1057,12 +1043,12 @@ static void check_extras(cv *c, int spec)
     int i;
 
     if (rawfield(L, spec, "policy") != LUA_TNIL && lua_type(L, -1) != LUA_TFUNCTION)
-        fail(c, "policy", "expected a function, got %s", tname(L, -1));
+        fail(c, "policy", "expected a function, got %s", ss_lua_tname(L, -1));
     lua_pop(L, 1);
     if (rawfield(L, spec, "outputs") != LUA_TNIL) {
         int t = lua_gettop(L);
         if (lua_type(L, t) != LUA_TTABLE)
-            fail(c, "outputs", "expected a table of name = function, got %s", tname(L, t));
+            fail(c, "outputs", "expected a table of name = function, got %s", ss_lua_tname(L, t));
         lua_pushnil(L);
         while (lua_next(L, t)) {
             size_t len;
@@ -1078,14 +1064,14 @@ static void check_extras(cv *c, int spec)
                      "'%s' is the name of a built-in metric (choose another name)", k);
             if (lua_type(L, -1) != LUA_TFUNCTION)
                 fail(c, kpath(p, sizeof p, "outputs", show(k, len, shown, sizeof shown)),
-                     "expected a function, got %s", tname(L, -1));
+                     "expected a function, got %s", ss_lua_tname(L, -1));
             lua_pop(L, 1);
         }
     }
     lua_pop(L, 1);
     for (i = 0; tables[i]; i++) {
         if (rawfield(L, spec, tables[i]) != LUA_TNIL && lua_type(L, -1) != LUA_TTABLE)
-            fail(c, tables[i], "expected a table, got %s", tname(L, -1));
+            fail(c, tables[i], "expected a table, got %s", ss_lua_tname(L, -1));
         lua_pop(L, 1);
     }
 }
@@ -1128,7 +1114,7 @@ static void convert(cv *c, int ud)
         size_t len;
         const char *s;
         if (lua_type(L, -1) != LUA_TSTRING)
-            fail(c, "name", "expected a string, got %s", tname(L, -1));
+            fail(c, "name", "expected a string, got %s", ss_lua_tname(L, -1));
         s = lua_tolstring(L, -1, &len);
         if (len == 0 || strlen(s) != len || len > MAX_NAME_LEN)
             fail(c, "name", "must be a non-empty string of at most %d bytes without NUL", MAX_NAME_LEN);
@@ -1138,7 +1124,7 @@ static void convert(cv *c, int ud)
     }
     lua_pop(L, 1);
     if (rawfield(L, spec, "description") != LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
-        fail(c, "description", "expected a string, got %s", tname(L, -1));
+        fail(c, "description", "expected a string, got %s", ss_lua_tname(L, -1));
     lua_pop(L, 1);
     convert_time(c, spec);
     opt_num(c, spec, "discount_rate", "", R_GE0, &c->m->discount_rate);
@@ -1317,7 +1303,7 @@ static int l_scenario_new(lua_State *L)
     if (lua_type(L, 1) != LUA_TTABLE) {
         ss_lua_where(L, 1, where, sizeof where);
         ss_lua_raise(L, SS_EINVAL, "%s: stratsim.scenario: expected a table, got %s", where,
-                     tname(L, 1));
+                     ss_lua_tname(L, 1));
     }
     lua_settop(L, 1);
     normalize(L, 1);                       /* 2: spec */
@@ -1494,7 +1480,7 @@ static void merge_entities(cv *c, int spec, int t, const char *key, int is_prov)
     ov = lua_gettop(L);
     if (lua_type(L, ov) != LUA_TTABLE)
         fail(c, key, "expected an array of entries with ids or a table keyed by id, got %s",
-             tname(L, ov));
+             ss_lua_tname(L, ov));
     luaL_checkstack(L, 12, NULL);
     lua_newtable(L);
     res = lua_gettop(L);
@@ -1556,7 +1542,7 @@ static void merge_entities(cv *c, int spec, int t, const char *key, int is_prov)
         }
         e = lua_gettop(L);
         if (lua_type(L, e) != LUA_TTABLE)
-            fail(c, p, "expected an entry table, got %s", tname(L, e));
+            fail(c, p, "expected an entry table, got %s", ss_lua_tname(L, e));
         if (rawfield(L, e, "id") == LUA_TNIL) {
             char q[256];
             if (i < on)
@@ -1616,11 +1602,11 @@ static int l_scenario_with(lua_State *L)
     if (!luaL_testudata(L, 1, SS_LUA_SCENARIO)) {
         ss_lua_where(L, 1, where, sizeof where);
         ss_lua_raise(L, SS_EINVAL, "%s: with: expected a scenario as self (call it as base:with{...}), got %s",
-                     where, tname(L, 1));
+                     where, ss_lua_tname(L, 1));
     }
     if (lua_type(L, 2) != LUA_TTABLE) {
         ss_lua_where(L, 1, where, sizeof where);
-        ss_lua_raise(L, SS_EINVAL, "%s: with: expected a table, got %s", where, tname(L, 2));
+        ss_lua_raise(L, SS_EINVAL, "%s: with: expected a table, got %s", where, ss_lua_tname(L, 2));
     }
     lua_settop(L, 2);
     luaL_checkstack(L, 20, NULL);
@@ -1651,7 +1637,7 @@ static int l_scenario_with(lua_State *L)
     check_keys(&c, t, with_keys, "");
     if (rawfield(L, t, "replace_events") != LUA_TNIL) {
         if (lua_type(L, -1) != LUA_TBOOLEAN)
-            fail(&c, "replace_events", "expected a boolean, got %s", tname(L, -1));
+            fail(&c, "replace_events", "expected a boolean, got %s", ss_lua_tname(L, -1));
         replace = lua_toboolean(L, -1);
     }
     lua_pop(L, 1);

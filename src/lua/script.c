@@ -300,6 +300,19 @@ void ss_lua_where(lua_State *L, int level, char *buf, size_t size)
     snprintf(buf, size, "?");
 }
 
+const char *ss_lua_tname(lua_State *L, int idx)
+{
+    int t = luaL_getmetafield(L, idx, "__name");
+    if (t == LUA_TSTRING) {
+        const char *s = lua_tostring(L, -1); /* anchored in the metatable */
+        lua_pop(L, 1);
+        return s;
+    }
+    if (t != LUA_TNIL)
+        lua_pop(L, 1);
+    return luaL_typename(L, idx);
+}
+
 /* luaL_tolstring in a protected call (a __tostring may raise). */
 static int l_safe_tostring(lua_State *L)
 {

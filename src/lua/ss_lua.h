@@ -210,6 +210,10 @@ int ss_lua_raise(lua_State *L, int code, const char *fmt, ...)
 /** "FILE:LINE" of the Lua function at `level` (1 = caller of a C function). */
 void ss_lua_where(lua_State *L, int level, char *buf, size_t size);
 
+/** Type name of the value at idx for messages; userdata report their
+ * __name. The string is anchored (a literal or in the metatable). */
+const char *ss_lua_tname(lua_State *L, int idx);
+
 /** Build the restricted environment table and push it (sandbox.c). */
 void ss_lua_push_sandbox_env(lua_State *L);
 
