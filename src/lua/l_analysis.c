@@ -1402,36 +1402,6 @@ static int sandboxed(lua_State *L)
     return t == LUA_TTABLE;
 }
 
-/* 1 if file access is restricted: sandboxed, without the REPL's permission
- * (registry SS_LUA_ALLOW_WRITES); the same rule as Result:write_csv. */
-static int files_restricted(lua_State *L)
-{
-    int r = sandboxed(L);
-    if (r) {
-        lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_ALLOW_WRITES);
-        r = !lua_toboolean(L, -1);
-        lua_pop(L, 1);
-    }
-    return r;
-}
-
-/* A relative path without ".." components. */
-static int safe_path(const char *p)
-{
-    const char *c = p;
-    if (!*p || *p == '/')
-        return 0;
-    while (*c) {
-        size_t n = strcspn(c, "/");
-        if (n == 2 && c[0] == '.' && c[1] == '.')
-            return 0;
-        c += n;
-        while (*c == '/')
-            c++;
-    }
-    return 1;
-}
-
 /* r:write_csv(path) -> true, or nil, message: the CSV and its JSON sidecar
  * path.json, atomically ("-": the CSV to standard output). Sandboxed
  * scripts may write only to relative paths without "..". */
@@ -1448,9 +1418,7 @@ static int l_rbox_write(lua_State *L)
     int rc;
     if (!b->res)
         return luaL_argerror(L, 1, "result already closed");
-    if (files_restricted(L) && strcmp(path, "-") != 0 && !safe_path(path))
-        return luaL_error(L, "write_csv: sandboxed scripts may write only to relative paths without "
-                          "'..' (got '%s'); run with --unsafe to lift this", path);
+    ss_lua_check_write_path(L, path);
     r.b = b;
     r.objective = objective_of(L, 1);
     if (strcmp(path, "-") == 0) {
@@ -2300,7 +2268,7 @@ static int l_scen_calibrate(lua_State *L)
         obs_from_table(L, box - 1, b);
     } else if (dt == LUA_TSTRING) {
         file = lua_tostring(L, box - 1);
-        if (files_restricted(L) && !safe_path(file))
+        if (ss_lua_writes_restricted(L) && !ss_lua_safe_path(file))
             luaL_argerror(L, 2, "data: sandboxed scripts may read only relative paths without "
                           "'..'; pass the observations as a list of tables, or run with --unsafe");
         if ((rc = ss_obs_read(&b->obs, file, &err)) != SS_OK)

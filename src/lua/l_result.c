@@ -451,9 +451,7 @@ static int l_result_tostring(lua_State *L)
     return 1;
 }
 
-/* 1 if writes are restricted: a sandboxed state without the REPL's
- * permission (registry SS_LUA_ALLOW_WRITES). */
-static int writes_restricted(lua_State *L)
+int ss_lua_writes_restricted(lua_State *L)
 {
     int r = lua_getfield(L, LUA_REGISTRYINDEX, "stratsim.env") == LUA_TTABLE;
     lua_pop(L, 1);
@@ -465,8 +463,7 @@ static int writes_restricted(lua_State *L)
     return r;
 }
 
-/* A relative path without ".." components. */
-static int safe_path(const char *p)
+int ss_lua_safe_path(const char *p)
 {
     const char *c = p;
     if (!*p || *p == '/')
@@ -480,6 +477,15 @@ static int safe_path(const char *p)
             c++;
     }
     return 1;
+}
+
+int ss_lua_check_write_path(lua_State *L, const char *path)
+{
+    int restricted = ss_lua_writes_restricted(L);
+    if (restricted && strcmp(path, "-") != 0 && !ss_lua_safe_path(path))
+        luaL_error(L, "write_csv: sandboxed scripts may write only to relative paths without "
+                   "'..' (got '%s'); run with --unsafe to lift this", path);
+    return restricted;
 }
 
 static ss_layout opt_layout(lua_State *L, int idx)
@@ -521,11 +527,8 @@ static int l_result_write_csv(lua_State *L)
     ss_sidecar_info info;
     char sha[65], *sidepath;
     ss_err e;
-    int rc, restricted = writes_restricted(L);
+    int rc, restricted = ss_lua_check_write_path(L, path);
 
-    if (restricted && strcmp(path, "-") != 0 && !safe_path(path))
-        return luaL_error(L, "write_csv: sandboxed scripts may write only to relative paths without "
-                          "'..' (got '%s'); run with --unsafe to lift this", path);
     lua_settop(L, 3);
     lua_getiuservalue(L, 1, 1);
     file = lua_tostring(L, 4);

@@ -293,6 +293,14 @@ void ss_lua_open_results(lua_State *L);
 void ss_lua_open_docs(lua_State *L);
 /** Push the file the Scenario at idx was built in (its newest origin), or nil. */
 void ss_lua_scenario_push_file(lua_State *L, int idx);
+/** 1 if file access is restricted: a sandboxed state without the REPL's
+ * permission (registry SS_LUA_ALLOW_WRITES). */
+int ss_lua_writes_restricted(lua_State *L);
+/** 1 if p is a relative path without ".." components. */
+int ss_lua_safe_path(const char *p);
+/** Raise the write_csv error unless `path` may be written here ("-", or
+ * any path when unrestricted); returns ss_lua_writes_restricted(L). */
+int ss_lua_check_write_path(lua_State *L, const char *path);
 
 /* ---- terminal charts (chart.c, pure C) ---- */
 
