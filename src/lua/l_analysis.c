@@ -188,11 +188,7 @@ static int l_dist_sample(lua_State *L)
     for (i = 0; i < n; i++)
         v[i] = ss_dist_sample(d, r);
     gsl_rng_free(r);
-    lua_createtable(L, (int)n, 0);
-    for (i = 0; i < n; i++) {
-        lua_pushnumber(L, v[i]);
-        lua_rawseti(L, -2, i + 1);
-    }
+    ss_lua_push_numbers(L, v, (size_t)n);
     return 1;
 }
 
@@ -217,14 +213,10 @@ static int l_dist_index(lua_State *L)
         return 1;
     }
     if (strcmp(k, "params") == 0) {
-        size_t n = ss_dist_nparams_max(d->kind), i;
+        size_t n = ss_dist_nparams_max(d->kind);
         if (d->kind == SS_DIST_BETA && d->p[2] == 0 && d->p[3] == 1)
             n = 2;
-        lua_createtable(L, (int)n, 0);
-        for (i = 0; i < n; i++) {
-            lua_pushnumber(L, d->p[i]);
-            lua_rawseti(L, -2, (lua_Integer)i + 1);
-        }
+        ss_lua_push_numbers(L, d->p, n);
         return 1;
     }
     return 0;
@@ -1475,16 +1467,6 @@ static void set_bool(lua_State *L, const char *k, int v)
     lua_setfield(L, -2, k);
 }
 
-static void push_strings(lua_State *L, char *const *v, size_t n)
-{
-    size_t i;
-    lua_createtable(L, (int)n, 0);
-    for (i = 0; i < n; i++) {
-        lua_pushstring(L, v[i]);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-}
-
 /* Attach the table on top as the fields of the box at `box`. */
 static void set_fields(lua_State *L, int box)
 {
@@ -1503,14 +1485,9 @@ static void push_selected(lua_State *L, const ss_result *r, const ss_model *m, i
         luaL_argerror(L, arg, err.msg);
     if (sel.when == SS_SEL_EACH) {
         double *v = lua_newuserdatauv(L, r->nt * sizeof *v, 0);
-        size_t i;
         if (ss_selector_eval_series(v, &sel, r, &err) != SS_OK)
             luaL_argerror(L, arg, err.msg);
-        lua_createtable(L, (int)r->nt, 0);
-        for (i = 0; i < r->nt; i++) {
-            lua_pushnumber(L, v[i]);
-            lua_rawseti(L, -2, (lua_Integer)i + 1);
-        }
+        ss_lua_push_numbers(L, v, r->nt);
         lua_remove(L, -2);
     } else {
         double v;
@@ -1597,11 +1574,7 @@ static void mc_fields(lua_State *L, int box, const ss_mc_result *r, unsigned thr
         lua_rawseti(L, -2, (lua_Integer)j + 1);
     }
     lua_setfield(L, -2, "quantiles");
-    lua_createtable(L, (int)mean->nt, 0);
-    for (j = 0; j < mean->nt; j++) {
-        lua_pushnumber(L, mean->t[j]);
-        lua_rawseti(L, -2, (lua_Integer)j + 1);
-    }
+    ss_lua_push_numbers(L, mean->t, mean->nt);
     lua_setfield(L, -2, "times");
     set_fields(L, box);
 }
@@ -1614,9 +1587,9 @@ static void tornado_fields(lua_State *L, int box, const ss_tornado *t)
     lua_createtable(L, 0, 6);
     set_str(L, "method", "tornado");
     set_int(L, "evaluations", (lua_Integer)(1 + 2 * t->nparam));
-    push_strings(L, t->params, t->nparam);
+    ss_lua_push_strings(L, t->params, t->nparam);
     lua_setfield(L, -2, "parameters");
-    push_strings(L, t->outputs, t->nout);
+    ss_lua_push_strings(L, t->outputs, t->nout);
     lua_setfield(L, -2, "outputs");
     lua_createtable(L, 0, (int)t->nout);
     for (i = 0; i < t->nout; i++)
@@ -1651,9 +1624,9 @@ static void sobol_fields(lua_State *L, int box, const ss_sobol *s)
     set_str(L, "method", "sobol");
     set_int(L, "n", (lua_Integer)s->n);
     set_int(L, "evaluations", (lua_Integer)s->nevals);
-    push_strings(L, s->params, s->d);
+    ss_lua_push_strings(L, s->params, s->d);
     lua_setfield(L, -2, "parameters");
-    push_strings(L, s->outputs, s->nout);
+    ss_lua_push_strings(L, s->outputs, s->nout);
     lua_setfield(L, -2, "outputs");
     lua_createtable(L, 0, (int)s->nout);
     for (j = 0; j < s->nout; j++)
@@ -1685,7 +1658,7 @@ static void sobol_fields(lua_State *L, int box, const ss_sobol *s)
 
 static void calib_fields(lua_State *L, int box, const ss_calib_result *c, const ss_obs_set *o)
 {
-    size_t i, j;
+    size_t i;
     lua_createtable(L, 0, 16);
     lua_createtable(L, 0, (int)c->np);
     for (i = 0; i < c->np; i++)
@@ -1710,11 +1683,7 @@ static void calib_fields(lua_State *L, int box, const ss_calib_result *c, const 
     lua_setfield(L, -2, "parameters");
     lua_createtable(L, (int)c->np, 0);
     for (i = 0; i < c->np; i++) {
-        lua_createtable(L, (int)c->np, 0);
-        for (j = 0; j < c->np; j++) {
-            lua_pushnumber(L, c->corr[i * c->np + j]);
-            lua_rawseti(L, -2, (lua_Integer)j + 1);
-        }
+        ss_lua_push_numbers(L, c->corr + i * c->np, c->np);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "corr");

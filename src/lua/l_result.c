@@ -328,16 +328,6 @@ static int l_result_value(lua_State *L)
     return 1;
 }
 
-static void push_times(lua_State *L, const ss_result *r)
-{
-    size_t ti;
-    lua_createtable(L, (int)r->nt, 0);
-    for (ti = 0; ti < r->nt; ti++) {
-        lua_pushnumber(L, r->t[ti]);
-        lua_rawseti(L, -2, (lua_Integer)ti + 1);
-    }
-}
-
 /* r:series(metric, provider, segment) -> {times}, {values} */
 static int l_result_series(lua_State *L)
 {
@@ -346,7 +336,7 @@ static int l_result_series(lua_State *L)
     sref s;
     size_t ti;
     resolve(L, r, 2, 3, 4, &s, NULL);
-    push_times(L, r);
+    ss_lua_push_numbers(L, r->t, r->nt);
     lua_createtable(L, (int)r->nt, 0);
     for (ti = 0; ti < r->nt; ti++) {
         lua_pushnumber(L, sref_at(r, &s, ti));
@@ -357,7 +347,8 @@ static int l_result_series(lua_State *L)
 
 static int l_result_times(lua_State *L)
 {
-    push_times(L, check_result(L, 1)->r);
+    const ss_result *r = check_result(L, 1)->r;
+    ss_lua_push_numbers(L, r->t, r->nt);
     return 1;
 }
 
@@ -367,27 +358,17 @@ static int l_result_name(lua_State *L)
     return 1;
 }
 
-static void push_ids(lua_State *L, char *const *ids, size_t n)
-{
-    size_t i;
-    lua_createtable(L, (int)n, 0);
-    for (i = 0; i < n; i++) {
-        lua_pushstring(L, ids[i]);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-}
-
 static int l_result_providers(lua_State *L)
 {
     const ss_result *r = check_result(L, 1)->r;
-    push_ids(L, r->prov_ids, r->np);
+    ss_lua_push_strings(L, r->prov_ids, r->np);
     return 1;
 }
 
 static int l_result_segments(lua_State *L)
 {
     const ss_result *r = check_result(L, 1)->r;
-    push_ids(L, r->seg_ids, r->nk);
+    ss_lua_push_strings(L, r->seg_ids, r->nk);
     return 1;
 }
 

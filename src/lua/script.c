@@ -313,6 +313,26 @@ const char *ss_lua_tname(lua_State *L, int idx)
     return luaL_typename(L, idx);
 }
 
+void ss_lua_push_numbers(lua_State *L, const double *v, size_t n)
+{
+    size_t i;
+    lua_createtable(L, (int)n, 0);
+    for (i = 0; i < n; i++) {
+        lua_pushnumber(L, v[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
+void ss_lua_push_strings(lua_State *L, char *const *v, size_t n)
+{
+    size_t i;
+    lua_createtable(L, (int)n, 0);
+    for (i = 0; i < n; i++) {
+        lua_pushstring(L, v[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
 /* luaL_tolstring in a protected call (a __tostring may raise). */
 static int l_safe_tostring(lua_State *L)
 {

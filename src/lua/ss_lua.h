@@ -214,6 +214,10 @@ void ss_lua_where(lua_State *L, int level, char *buf, size_t size);
  * __name. The string is anchored (a literal or in the metatable). */
 const char *ss_lua_tname(lua_State *L, int idx);
 
+/** Push an array (a new table) of the n numbers / strings v[0..n-1]. */
+void ss_lua_push_numbers(lua_State *L, const double *v, size_t n);
+void ss_lua_push_strings(lua_State *L, char *const *v, size_t n);
+
 /** Build the restricted environment table and push it (sandbox.c). */
 void ss_lua_push_sandbox_env(lua_State *L);
 
