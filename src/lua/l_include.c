@@ -139,13 +139,7 @@ int ss_lua_include(lua_State *L)
     status = luaL_loadbufferx(L, text, len, lua_tostring(L, -1), "t");
     if (status != LUA_OK)
         return lua_error(L);
-    /* the included chunk shares the caller's environment */
-    if (lua_getfield(L, LUA_REGISTRYINDEX, "stratsim.env") == LUA_TTABLE) {
-        if (!lua_setupvalue(L, -2, 1))
-            lua_pop(L, 1);
-    } else {
-        lua_pop(L, 1);
-    }
+    ss_lua_bind_env(L); /* the included chunk shares the caller's environment */
     lua_pushinteger(L, depth + 1);
     lua_setfield(L, LUA_REGISTRYINDEX, INCLUDE_DEPTH_KEY);
     base = lua_gettop(L) - 1;

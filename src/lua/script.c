@@ -622,6 +622,16 @@ static const char *chunk_reader(lua_State *L, void *ud, size_t *size)
     return NULL;
 }
 
+void ss_lua_bind_env(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "stratsim.env") == LUA_TTABLE) {
+        if (!lua_setupvalue(L, -2, 1))
+            lua_pop(L, 1);
+    } else {
+        lua_pop(L, 1);
+    }
+}
+
 /* Compile the file (text only), remember its source for locate, and give
  * it the sandbox _ENV. Returns the function, or nil, message, status. */
 static int l_script_compile(lua_State *L)
@@ -642,12 +652,7 @@ static int l_script_compile(lua_State *L)
         lua_pushinteger(L, status);
         return 3;
     }
-    if (lua_getfield(L, LUA_REGISTRYINDEX, "stratsim.env") == LUA_TTABLE) {
-        if (!lua_setupvalue(L, -2, 1))
-            lua_pop(L, 1);
-    } else {
-        lua_pop(L, 1);
-    }
+    ss_lua_bind_env(L);
     return 1;
 }
 

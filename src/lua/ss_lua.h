@@ -221,6 +221,11 @@ void ss_lua_push_strings(lua_State *L, char *const *v, size_t n);
 /** Build the restricted environment table and push it (sandbox.c). */
 void ss_lua_push_sandbox_env(lua_State *L);
 
+/** Give the function on top of the stack the state's sandbox environment
+ * (registry "stratsim.env") as its _ENV, if the state is sandboxed
+ * (script.c). */
+void ss_lua_bind_env(lua_State *L);
+
 /** Install an xpcall whose message handler is skipped once a budget has
  * been exceeded (the handler would run with hooks off) into table `idx`. */
 void ss_lua_install_xpcall(lua_State *L, int idx);
