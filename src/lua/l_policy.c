@@ -445,17 +445,14 @@ static hooks *push_hooks(lua_State *L, int idx, lua_State *T, int c_run)
     qsort(tmp, n, sizeof *tmp, cmp_str);
     lua_createtable(L, (int)n, 0);
     funcs = lua_gettop(L);
-    lua_createtable(L, (int)n, 0);          /* names in sorted order (anchors) */
     for (j = 0; j < n; j++) {
         lua_pushstring(L, tmp[j]);
         lua_rawget(L, outs);
         lua_rawseti(L, funcs, (lua_Integer)j + 1);
-        lua_pushstring(L, tmp[j]);
-        tmp[j] = lua_tostring(L, -1);
-        lua_rawseti(L, -2, (lua_Integer)j + 1);
     }
-    lua_setiuservalue(L, ud, HV_NAMES);
     lua_setiuservalue(L, ud, HV_FUNCS);
+    lua_pushvalue(L, names);                /* anchors the strings of names[] */
+    lua_setiuservalue(L, ud, HV_NAMES);
     if (ss_lua_scenario_push_field(L, idx, "policy") == LUA_TFUNCTION)
         h->has_policy = 1;
     else if (!lua_isnil(L, -1))
