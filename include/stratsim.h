@@ -19,4 +19,5 @@
 #include "stratsim/sens.h"
 #include "stratsim/calibrate.h"
 #include "stratsim/optimize.h"
+#include "stratsim/behaviour.h"
 #endif

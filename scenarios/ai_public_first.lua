@@ -24,8 +24,15 @@ local t_call = 2023.87           -- seed: "AI driven, public cloud priority" ann
 local t_outage = 2023 + 315 / 365 -- seed: outage on the evening of 12 Nov 2023 (day 316) = 2023.863
 local t_qwen = 2023 + 334 / 365   -- seed: Qwen-72B open-sourced on 1 Dec 2023 (day 335) = 2023.915
 
+-- behaviour checks: the baseline's, plus the direction of an outage
+local checks = { table.unpack(base.checks) }
+checks[#checks + 1] = { name = "a more severe outage loses public share",
+                        change = { ["events.1.severity"] = 0.3 },   -- events[1]: the Nov 2023 outage
+                        expect = "share:alibaba:public@2024.5 < base" }
+
 return base:with {
   name = "ai_public_first",
+  checks = checks,
   providers = {
     alibaba = {
       -- "reduce project-based sales orders": Alibaba bids for fewer private

@@ -117,6 +117,27 @@ return stratsim.scenario {
 
   events = {},
 
+  -- behaviour checks (`stratsim check --behaviour`): the directions the model
+  -- is meant to have. Each applies its change (a decision input acts from the
+  -- start on, on top of this scenario) and compares with the scenario itself.
+  checks = {
+    { name = "more reinvestment gains public share",
+      change = { ["providers.alibaba.reinvest"] = 0.35 },
+      expect = "share:alibaba:public@2028 > base" },
+    { name = "a lower public price gains public share",
+      change = { ["providers.alibaba.price.public"] = 0.9 },
+      expect = "share:alibaba:public@2028 > base" },
+    { name = "a lower public price lowers the public gross margin",
+      change = { ["providers.alibaba.price.public"] = 0.9 },
+      expect = "gross_margin:alibaba:public@2028 < base" },
+    { name = "allocating more to AI gains AI share",
+      change = { ["providers.alibaba.allocation.ai"] = 0.5 },
+      expect = "share:alibaba:ai@2028 > base" },
+    { name = "allocating more to AI loses public share",
+      change = { ["providers.alibaba.allocation.ai"] = 0.5 },
+      expect = "share:alibaba:public@2028 < base" },
+  },
+
   -- what `stratsim calibrate` fits (bounds and start value)
   calibrate = {
     ["segments.public.beta_price"] = { lower = 0.1, upper = 10, start = 1 },

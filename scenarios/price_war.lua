@@ -16,12 +16,26 @@ local rivals = { "huawei", "tencent", "others" }
 local rival_floor = 0.70          -- assumption: rivals never price below 70% of 2021 list prices
 local rival_start_price = 0.83    -- the rivals' public price after their 2022 cut (baseline.lua)
 
+-- behaviour checks: the flagship's, except that a price change here deepens
+-- the cut already scheduled (the second knot of Alibaba's public price)
+local checks = {}
+for _, c in ipairs(flagship.checks) do
+  if not c.change["providers.alibaba.price.public"] then checks[#checks + 1] = c end
+end
+checks[#checks + 1] = { name = "a deeper public price cut gains public share",
+                        change = { ["providers.alibaba.price.public#2"] = 0.75 },
+                        expect = "share:alibaba:public@2028 > base" }
+checks[#checks + 1] = { name = "a deeper public price cut lowers the public gross margin",
+                        change = { ["providers.alibaba.price.public#2"] = 0.75 },
+                        expect = "gross_margin:alibaba:public@2028 < base" }
+
 -- policy state; reset at the first decision epoch so every run starts clean
 local reference, price
 
 return flagship:with {
   name = "price_war",
   time = { epoch = 0.25 },        -- decide every quarter
+  checks = checks,
   providers = {
     alibaba = {
       price = { public = stratsim.linear{ { war_start, 1.0 },      -- assumption: list price until the war

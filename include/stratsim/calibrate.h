@@ -111,6 +111,13 @@ typedef struct ss_calib_result {
     double *value;         /**< [np] fitted values (original units) */
     double *se;            /**< [np] standard errors, NaN if not available */
     unsigned char *at_bound; /**< [np] 1: the fit ended within ~1e-6 of a bound */
+    unsigned char *identified; /**< [np] 0: moving the parameter to its bounds changes no
+                                    model value at the observations (relative 1e-9); its
+                                    se is NaN (docs/analysis.md, calibration) */
+    unsigned char *constructed; /**< [nobs] 1: an observation at the start that no parameter
+                                     moves and that the model meets exactly (an initial
+                                     share): not a degree of freedom */
+    size_t nconstructed;   /**< number of such observations */
     double *corr;          /**< [np * np] correlation matrix (row major), NaN if unavailable */
     double *model;         /**< [nobs] model value at each observation */
     double *resid;         /**< [nobs] model - observed */
@@ -118,7 +125,7 @@ typedef struct ss_calib_result {
     double chi2;           /**< sum of squared weighted residuals */
     double rmse;           /**< sqrt(chi2 / n_eff), n_eff = observations with weight > 0 */
     double sigma;          /**< sqrt(chi2 / dof), NaN if dof = 0 */
-    long dof;              /**< n_eff - np */
+    long dof;              /**< n_eff - nconstructed - identified parameters */
     size_t iterations;     /**< solver iterations */
     size_t nevals;         /**< model runs */
     int converged;         /**< 1 if a convergence test was met */

@@ -54,7 +54,18 @@ typedef struct ss_provider {
     double *brand;               /**< [nseg] */
     unsigned char *brand_given;  /**< [nseg] 0: equilibrium default */
     double experience;           /**< years, default 1 */
+    /** Interventions (docs/model.md §6): new decision schedules that replace
+     *  the ones above from the model's policy time on, exactly as a `set`
+     *  event at that time would, while the initial state is resolved from
+     *  the schedules above (the base). Indexed by ss_decision_slot();
+     *  iv_on[j] says whether slot j is an intervention. */
+    ss_schedule *iv;             /**< [SS_DECISION_SLOTS(nseg)] */
+    unsigned char *iv_on;        /**< [SS_DECISION_SLOTS(nseg)] */
 } ss_provider;
+
+/** Number of decision slots of a provider: reinvest, then allocation,
+ *  price, participation and lever for every segment. */
+#define SS_DECISION_SLOTS(nseg) (1 + 4 * (nseg))
 
 typedef enum { SS_EV_OUTAGE = 0, SS_EV_SET, SS_EV_MARKET } ss_event_kind;
 
@@ -93,6 +104,8 @@ typedef struct ss_model {
     char *name;              /**< owned */
     double t0, t1, step;     /**< time = {start, stop, step} */
     double epoch;            /**< decision epoch, default = step */
+    double policy;           /**< policy time of interventions (time.policy) */
+    unsigned char policy_given; /**< 0: the policy time is t0 */
     double discount_rate;    /**< r, default 0 */
     ss_solver solver;
     size_t nseg, nprov, nev;
@@ -113,6 +126,33 @@ ss_model *ss_model_copy(const ss_model *m);
 
 /** Append an event (deep-copied, values/mask of nseg entries if non-NULL). */
 int ss_model_add_event(ss_model *m, const ss_event *ev, ss_err *err);
+
+/** The decision slot of field f (segment k; ignored for reinvest). */
+size_t ss_decision_slot(ss_field f, size_t k, size_t nseg);
+
+/** The field and segment of decision slot j (segment -1 for reinvest). */
+ss_field ss_decision_field(size_t j, size_t nseg, int *segment);
+
+/** The base schedule of provider p's decision slot j. */
+ss_schedule *ss_provider_decision(ss_provider *p, size_t j, size_t nseg);
+
+/** The policy time: time.policy if given, else t0. */
+double ss_model_policy_time(const ss_model *m);
+
+/** Number of decision slots with an intervention, over every provider. */
+size_t ss_model_interventions(const ss_model *m);
+
+/**
+ * Make `v` a variant of `base` (docs/model.md §6): for every provider and
+ * segment that both have (matched by id), every decision input of `v` that
+ * differs from the one `base` applies (its intervention, else its base
+ * schedule) becomes an intervention of `v`; an input equal to it keeps
+ * base's intervention if base has one; and `v`'s base decision inputs become
+ * base's, so that `v` starts from base's initial state unless it changes an
+ * input that defines the base. A provider or segment that `base` lacks
+ * keeps its own inputs as its base.
+ */
+int ss_model_rebase(ss_model *v, const ss_model *base, ss_err *err);
 
 /** Index of a segment/provider id, or -1. */
 int ss_model_segment_index(const ss_model *m, const char *id);

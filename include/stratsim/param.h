@@ -10,7 +10,9 @@
  * depreciation, bass.p, bass.q, bass.potential), `providers.<id>.<field>`
  * (fixed_cost, reinvest, reliability, recovery, experience) and
  * `providers.<id>.<field>.<segment>` (share, margin, opex, allocation, price,
- * participation, lever, capability, brand).  Setting a schedule field makes
+ * participation, lever, capability, brand), and `events.N.severity` (an
+ * outage, in (0, 1)) or `events.N.factor` (a market event, > 0) of event N
+ * in declaration order, from 1.  Setting a schedule field makes
  * it the constant; a path ending in `#N` (N >= 1) addresses the value of
  * knot N of a step/linear schedule instead.  Setting capability or brand
  * marks it as given.  Setting one segment's allocation of a provider whose
@@ -42,7 +44,8 @@ typedef enum ss_param_range {
     SS_RANGE_LT1,       /**< < 1 */
     SS_RANGE_LOPEN01,   /**< in (0, 1] */
     SS_RANGE_CLOSED01,  /**< in [0, 1] */
-    SS_RANGE_WHOLE      /**< a whole number in [1, 1e15] */
+    SS_RANGE_WHOLE,     /**< a whole number in [1, 1e15] */
+    SS_RANGE_OPEN01     /**< in (0, 1) */
 } ss_param_range;
 
 typedef struct ss_param {
@@ -62,6 +65,13 @@ typedef struct ss_param {
  * addresses every segment at once (`--set providers.x.price=1.1`). */
 #define SS_PARAM_ALL_SEGMENTS 1u
 
+/** ss_param_resolve() flag: a decision input (reinvest, allocation, price,
+ * participation, lever) addresses the base schedule, from which the initial
+ * state is resolved, instead of an intervention (calibration estimates the
+ * base). Without it, setting a decision input makes an intervention that
+ * applies from the policy time on (docs/model.md §6). */
+#define SS_PARAM_BASE 2u
+
 /**
  * Resolve `path` against model `m` with `flags`. Errors are SS_EINVAL with
  * err->path = path and a message without a path prefix ("unknown provider
@@ -71,6 +81,9 @@ int ss_param_resolve(ss_param *out, ss_model *m, const char *path, unsigned flag
 
 /** Resolve `path` (no flags); messages start with "'PATH': ". */
 int ss_param_lookup(ss_param *out, ss_model *m, const char *path, ss_err *err);
+
+/** ss_param_lookup() with ss_param_resolve() flags. */
+int ss_param_lookup_flags(ss_param *out, ss_model *m, const char *path, unsigned flags, ss_err *err);
 
 /** Current value (for a whole non-constant schedule: its value at m->t0). */
 double ss_param_get(const ss_param *p, const ss_model *m);
@@ -83,6 +96,9 @@ int ss_param_set(const ss_param *p, double v, ss_err *err);
 
 /** Convenience: lookup + set. */
 int ss_model_set_path(ss_model *m, const char *path, double v, ss_err *err);
+
+/** Convenience: resolve with SS_PARAM_BASE + set (messages as ss_param_lookup). */
+int ss_model_set_base_path(ss_model *m, const char *path, double v, ss_err *err);
 
 #ifdef __cplusplus
 }

@@ -90,6 +90,27 @@ void ss_tornado_free(ss_tornado *t);
  */
 int ss_tornado_write_csv(FILE *f, const ss_tornado *t, ss_err *err);
 
+/* ------------------------------------------------------ effect probes */
+
+/** An input whose probe changes no output by more than this (relative) has
+ * no effect (docs/analysis.md, "Inputs that move nothing"). */
+#define SS_EFFECT_TOL 1e-9
+
+/**
+ * Whether an input acts: run `m` with parameter `path` at `low` and at
+ * `high` (every other input as in m; a decision input is an intervention)
+ * and return in *change the largest relative difference |a - b| / max(|a|,
+ * |b|) over every metric, provider, segment, derived metric and output time.
+ * 2 runs. The analyses use it to warn about uncertain inputs and controls
+ * that move nothing (*change <= SS_EFFECT_TOL).
+ */
+int ss_effect_probe(const ss_model *m, const char *path, double low, double high,
+                    const ss_run_opts *ropts, double *change, ss_err *err);
+
+/** 1 if parameter `param` of a tornado moves none of its outputs (every
+ * swing <= SS_EFFECT_TOL relative). */
+int ss_tornado_inert(const ss_tornado *t, size_t param);
+
 /* --------------------------------------------------------------- Sobol */
 
 /** Largest number of inputs: gsl_qrng_sobol has at most 40 dimensions = 2d. */
@@ -148,6 +169,10 @@ int ss_sobol_model(ss_sobol **out, const ss_model *m, const char *const *paths, 
                    const ss_run_opts *ropts, const ss_sobol_opts *opts, ss_err *err);
 
 void ss_sobol_free(ss_sobol *s);
+
+/** 1 if input `param` of a Sobol analysis moves none of its outputs: every
+ * total index is <= SS_EFFECT_TOL or NaN (no output varies at all). */
+int ss_sobol_inert(const ss_sobol *s, size_t param);
 
 /**
  * CSV: header `parameter,output,S1,S1_lo,S1_hi,ST,ST_lo,ST_hi`, one row per

@@ -300,3 +300,44 @@ const char *cli_num(char *buf, size_t n, double x, int digits)
     snprintf(buf, n, "%.*g", digits, x);
     return buf;
 }
+
+int cli_an_warn_inert(const char *verb, const char *file, const ss_model *m,
+                      const ss_analysis *an, const ss_run_opts *ro)
+{
+    size_t j;
+    for (j = 0; j < an->nparams; j++) {
+        const ss_mc_param *p = &an->params[j];
+        double lo = ss_dist_quantile(&p->dist, 0.05), hi = ss_dist_quantile(&p->dist, 0.95), ch;
+        ss_err err = {0};
+        int st;
+        if (!(lo < hi))
+            continue;
+        if ((st = ss_effect_probe(m, p->path, lo, hi, ro, &ch, &err)) != SS_OK)
+            return cli_an_fail(file, m, st, &err);
+        if (ch <= SS_EFFECT_TOL)
+            fprintf(stderr, "stratsim: warning: %s: uncertain input '%s' moves none of the outputs "
+                    "(from its 5%% to its 95%% quantile every output changes by less than %g relative)\n",
+                    verb, p->path, SS_EFFECT_TOL);
+    }
+    return EXIT_OK;
+}
+
+int cli_an_warn_inert_controls(const char *file, const ss_model *m, const ss_opt_control *c,
+                               size_t n, const ss_run_opts *ro)
+{
+    size_t j;
+    for (j = 0; j < n; j++) {
+        double ch;
+        ss_err err = {0};
+        int st;
+        if (!(c[j].lower < c[j].upper))
+            continue;
+        if ((st = ss_effect_probe(m, c[j].path, c[j].lower, c[j].upper, ro, &ch, &err)) != SS_OK)
+            return cli_an_fail(file, m, st, &err);
+        if (ch <= SS_EFFECT_TOL)
+            fprintf(stderr, "stratsim: warning: optimize: control '%s' has no effect on the "
+                    "objective or the constraints (from its lower to its upper bound no output "
+                    "changes by more than %g relative)\n", c[j].path, SS_EFFECT_TOL);
+    }
+    return EXIT_OK;
+}

@@ -98,6 +98,16 @@ void cli_an_remove_pair(const char *path);
  * with FILE:) for a failing analysis; "interrupted" for SS_EINTR. */
 int cli_an_fail(const char *file, const ss_model *m, int rc, const ss_err *err);
 
+/* Warn on stderr about each uncertain input of `an` (mc) that moves none of
+ * the outputs: probed at its 5% and 95% quantiles with ss_effect_probe.
+ * Returns EXIT_OK, or the exit code of a failing probe run. */
+int cli_an_warn_inert(const char *verb, const char *file, const ss_model *m,
+                      const ss_analysis *an, const ss_run_opts *ro);
+
+/* The same for optimisation controls, probed at their bounds. */
+int cli_an_warn_inert_controls(const char *file, const ss_model *m, const ss_opt_control *c,
+                               size_t n, const ss_run_opts *ro);
+
 /* A number for the tables: %.*g with `digits` significant digits. */
 const char *cli_num(char *buf, size_t n, double x, int digits);
 

@@ -102,17 +102,30 @@ static void print_fit(const ss_calib_result *c, const ss_model *m, const char *d
     for (i = 0; i < c->np; i++)
         if (strlen(c->paths[i]) > w)
             w = strlen(c->paths[i]);
-    printf("Calibration: %s to %s (%zu observations, %zu parameter%s, dof %ld)\n\n", m->name, data,
-           c->nobs, c->np, c->np == 1 ? "" : "s", c->dof);
+    printf("Calibration: %s to %s (%zu observation%s", m->name, data, c->nobs, c->nobs == 1 ? "" : "s");
+    if (c->nconstructed)
+        printf(", %zu met by construction at the start", c->nconstructed);
+    printf(", %zu parameter%s, dof %ld)\n\n", c->np, c->np == 1 ? "" : "s", c->dof);
     printf("  %-*s %22s %12s %12s   %s\n", (int)w, "parameter", "value", "+- se", "start", "bounds");
     for (i = 0; i < c->np; i++) {
         snprintf(b[3], sizeof b[3], "[%s, %s]", cli_num(b[0], sizeof b[0], c->lower[i], 6),
                  cli_num(b[1], sizeof b[1], c->upper[i], 6));
         printf("  %-*s %22s %12s %12s   %s%s\n", (int)w, c->paths[i],
-               cli_num(b[0], sizeof b[0], c->value[i], 12), cli_num(b[1], sizeof b[1], c->se[i], 3),
+               cli_num(b[0], sizeof b[0], c->value[i], 12),
+               c->identified[i] ? cli_num(b[1], sizeof b[1], c->se[i], 3) : "-",
                cli_num(b[2], sizeof b[2], c->start[i], 6), b[3],
-               c->at_bound[i] ? "  (at a bound: se not meaningful)" : "");
+               !c->identified[i] ? "  (not identified: no observation depends on it)"
+               : c->at_bound[i] ? "  (at a bound: se not meaningful)" : "");
     }
+    if (c->nconstructed)
+        printf("\n  %zu observation%s at the start (the initial value is an input) fit%s by "
+               "construction and %s not counted as degrees of freedom.\n",
+               c->nconstructed, c->nconstructed == 1 ? "" : "s", c->nconstructed == 1 ? "s" : "",
+               c->nconstructed == 1 ? "is" : "are");
+    for (i = 0; i < c->np; i++)
+        if (!c->identified[i])
+            fprintf(stderr, "stratsim: warning: calibrate: %s is not identified: moving it to its "
+                    "bounds changes no model value at the observations\n", c->paths[i]);
     if (c->np > 1) {
         printf("\n  correlation\n  %*s", (int)w + 4, "");
         for (j = 0; j < c->np; j++)

@@ -1,17 +1,94 @@
 /*
  * cmd_check.c - `stratsim check`: load and validate a scenario file (every
- * scenario it returns, with --set overrides applied) without running it.
+ * scenario it returns, with --set overrides applied) without running it;
+ * with --behaviour, run each scenario's behaviour checks (`checks` table,
+ * stratsim/behaviour.h) and print PASS/FAIL for each.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/cli_analysis.h"
 
 static const char check_help[] =
-    "Usage: stratsim check SCENARIO.lua [--set PATH=VALUE]... [--params FILE.lua]...\n"
-    "                      [--unsafe]\n"
+    "Usage: stratsim check SCENARIO.lua [--behaviour] [--set PATH=VALUE]...\n"
+    "                      [--params FILE.lua]... [--unsafe]\n"
     "\n"
     "Load and validate every scenario the file returns, without running it.\n"
-    "Prints one line per scenario; exit status 0 if all are valid, 1 if not.\n";
+    "Prints one line per scenario; exit status 0 if all are valid, 1 if not.\n"
+    "\n"
+    "  --behaviour   also run each scenario's behaviour checks (its `checks`\n"
+    "                table): every check applies its change, runs, and compares\n"
+    "                the expected output with the unchanged scenario; prints\n"
+    "                PASS or FAIL with both values; exit status 1 if one fails.\n";
+
+/* The behaviour checks of scenario i: EXIT_OK if all pass, EXIT_ERROR if one
+ * fails (or a run fails). */
+static int run_checks(cli_loaded *l, size_t i, const char *file)
+{
+    cli_an_load ld;
+    ss_analysis *an = NULL;
+    ss_run_opts ro;
+    ss_check *c = NULL;
+    ss_check_outcome *o = NULL;
+    ss_err err = {0};
+    const ss_model *m = cli_loaded_model(l, i);
+    size_t j, fails = 0;
+    int rc, st;
+
+    ld.l = l;
+    ld.first = i;
+    ld.count = 1;
+    if ((rc = cli_an_inputs(&ld, i, SS_AN_CHECKS, &an)) != EXIT_OK)
+        return rc;
+    if (an->nchecks == 0) {
+        printf("%s: scenario '%s': no behaviour checks (add a `checks` table)\n", file, m->name);
+        ss_analysis_free(an);
+        return EXIT_OK;
+    }
+    c = calloc(an->nchecks, sizeof *c);
+    o = calloc(an->nchecks, sizeof *o);
+    if (!c || !o) {
+        rc = cli_error("out of memory");
+        goto done;
+    }
+    for (j = 0; j < an->nchecks; j++) {
+        c[j].name = an->checks[j].name;
+        c[j].paths = (const char *const *)an->checks[j].paths;
+        c[j].values = an->checks[j].values;
+        c[j].nchanges = an->checks[j].nchanges;
+        c[j].expect = an->checks[j].expect;
+    }
+    if ((rc = cli_an_run_opts(&ld, i, file, &ro, NULL)) != EXIT_OK)
+        goto done;
+    st = ss_checks_run(o, m, c, an->nchecks, &ro, &err);
+    cli_sigint_end();
+    if (st != SS_OK) {
+        rc = cli_an_fail(file, m, st, &err);
+        goto done;
+    }
+    printf("Behaviour checks of scenario '%s':\n", m->name);
+    for (j = 0; j < an->nchecks; j++) {
+        char b1[48], b2[48];
+        printf("  %s  %s\n        %s: %s with the change, %s in the scenario\n",
+               o[j].pass ? "PASS" : "FAIL", c[j].name, c[j].expect,
+               cli_num(b1, sizeof b1, o[j].value, 10), cli_num(b2, sizeof b2, o[j].base, 10));
+        fails += !o[j].pass;
+    }
+    printf("%zu of %zu check%s passed\n", an->nchecks - fails, an->nchecks, an->nchecks == 1 ? "" : "s");
+    if (fails) {
+        for (j = 0; j < an->nchecks; j++)
+            if (!o[j].pass)
+                fprintf(stderr, "stratsim: %s: scenario '%s': behaviour check failed: %s (%s)\n",
+                        file, m->name, c[j].name, c[j].expect);
+        rc = EXIT_ERROR;
+    }
+done:
+    free(c);
+    free(o);
+    ss_analysis_free(an);
+    return rc;
+}
 
 int cmd_check(int argc, char **argv)
 {
@@ -19,7 +96,7 @@ int cmd_check(int argc, char **argv)
     const char *file = NULL;
     cli_loaded *l = NULL;
     size_t i, n;
-    int rc;
+    int rc, behaviour = 0;
 
     for (i = 1; i < (size_t)argc; i++) {
         int k = (int)i, r;
@@ -34,7 +111,9 @@ int cmd_check(int argc, char **argv)
             cli_common_free(&c);
             return EXIT_USAGE;
         }
-        if (r == 0) {
+        if (r == 0 && (strcmp(a, "--behaviour") == 0 || strcmp(a, "--behavior") == 0)) {
+            behaviour = 1;
+        } else if (r == 0) {
             if (a[0] == '-' && a[1] != '\0') {
                 cli_common_free(&c);
                 return cli_usage_error("check", "unknown option '%s'", a);
@@ -61,7 +140,9 @@ int cmd_check(int argc, char **argv)
             printf("%s: ok: scenario '%s': %zu segments, %zu providers, %zu events, %.10g to %.10g step %.10g\n",
                    file, m->name, m->nseg, m->nprov, m->nev, m->t0, m->t1, m->step);
         }
-        if (fflush(stdout) != 0)
+        for (i = 0; behaviour && rc == EXIT_OK && i < n; i++)
+            rc = run_checks(l, i, file);
+        if (fflush(stdout) != 0 && rc == EXIT_OK)
             rc = cli_error("writing standard output failed");
     }
     cli_loaded_free(l);

@@ -602,6 +602,8 @@ int cmd_mc(int argc, char **argv)
             rc = cli_an_fail(a.file, m, st, &err);
             goto done;
         }
+        if ((rc = cli_an_warn_inert("mc", a.file, m, an[i], &ro)) != EXIT_OK)
+            goto done;
     }
     cli_sigint_end();
 

@@ -309,6 +309,8 @@ int cmd_optimize(int argc, char **argv)
     }
     if ((rc = cli_an_run_opts(&ld, ld.first, a.file, &ro, &crn)) != EXIT_OK)
         goto done;
+    if ((rc = cli_an_warn_inert_controls(a.file, m, an->controls, an->ncontrols, &ro)) != EXIT_OK)
+        goto done;
     st = ss_optimize_run(&r, m, &prob, &ro, &oo, &err);
     cli_sigint_end();
     if (st != SS_OK) {

@@ -351,6 +351,11 @@ int cmd_sens(int argc, char **argv)
         rc = cli_an_fail(a.file, m, st, &err);
         goto done;
     }
+    for (i = 0; i < np; i++)
+        if (sobol ? ss_sobol_inert(sob, i) : ss_tornado_inert(tor, i))
+            fprintf(stderr, "stratsim: warning: sens: '%s' moves none of the outputs "
+                    "(every %s is below %g relative)\n", sp[i].path,
+                    sobol ? "total index" : "swing", SS_EFFECT_TOL);
     json = ss_analysis_json_sens(sobol ? "sobol" : "tornado", sp, np, outs, nout, range, 0.05, 0.95,
                                  sobol ? (size_t)samples : 0, sobol ? sob->nevals : 1 + 2 * np,
                                  sobol ? &so : NULL);

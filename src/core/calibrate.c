@@ -429,7 +429,7 @@ static int eval_obs(fitctx *fc, const double *x, double *model, ss_err *err)
     if (!c)
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     for (i = 0; i < fc->np && rc == SS_OK; i++)
-        rc = ss_model_set_path(c, fc->paths[i], x[i], err);
+        rc = ss_model_set_base_path(c, fc->paths[i], x[i], err);
     if (rc == SS_OK)
         rc = ss_sim_run(&r, c, fc->ropts, err);
     fc->nevals++;
@@ -488,6 +488,8 @@ void ss_calibrate_free(ss_calib_result *c)
     free(c->value);
     free(c->se);
     free(c->at_bound);
+    free(c->identified);
+    free(c->constructed);
     free(c->corr);
     free(c->model);
     free(c->resid);
@@ -509,12 +511,15 @@ static ss_calib_result *calib_new(size_t np, size_t nobs)
     c->value = calloc(np, sizeof *c->value);
     c->se = calloc(np, sizeof *c->se);
     c->at_bound = calloc(np, 1);
+    c->identified = calloc(np, 1);
+    c->constructed = calloc(nobs ? nobs : 1, 1);
     c->corr = calloc(np * np, sizeof *c->corr);
     c->model = calloc(nobs, sizeof *c->model);
     c->resid = calloc(nobs, sizeof *c->resid);
     c->wresid = calloc(nobs, sizeof *c->wresid);
     if (!c->paths || !c->lower || !c->upper || !c->start || !c->value || !c->se ||
-        !c->at_bound || !c->corr || !c->model || !c->resid || !c->wresid) {
+        !c->at_bound || !c->identified || !c->constructed || !c->corr || !c->model ||
+        !c->resid || !c->wresid) {
         ss_calibrate_free(c);
         return NULL;
     }
@@ -536,7 +541,7 @@ static int check_params(ss_calib_result *c, const ss_model *m, const ss_calib_pa
         const ss_calib_param *p = &params[i];
         double lo = p->lower, hi = p->upper, s = p->start;
         ss_param h;
-        if ((rc = ss_param_lookup(&h, cp, p->path, err)))
+        if ((rc = ss_param_lookup_flags(&h, cp, p->path, SS_PARAM_BASE, err)))
             goto done;
         if (isnan(lo) || isnan(hi) || !(lo < hi) || lo == INFINITY || hi == -INFINITY) {
             rc = ss_err_set(err, SS_EINVAL, p->path, "calibrate: %s: bounds [%g, %g] must satisfy "
@@ -572,6 +577,68 @@ done:
     return rc;
 }
 
+/*
+ * Which parameters move the model at the observations, and which
+ * observations no parameter moves. Parameter i is probed at two values away
+ * from the fit (its bounds, or the fit -+ max(1, |value|) / 2 where a bound
+ * is infinite) with the others at their fitted values; it is identified if
+ * some observation's model value changes by more than PROBE_TOL relative.
+ * An observation at the start that no probe moves and whose residual is 0
+ * (within PROBE_TOL) holds by construction (the initial share is an input):
+ * it is not a degree of freedom.
+ */
+#define PROBE_TOL 1e-9
+
+static int moved(double a, double b)
+{
+    return fabs(a - b) > PROBE_TOL * fmax(fabs(a), fabs(b)) && fabs(a - b) > 1e-300;
+}
+
+static int probe_identification(ss_calib_result *c, fitctx *fc, ss_err *err)
+{
+    size_t np = c->np, n = c->nobs, i, j, s;
+    double *x = malloc(np * sizeof *x), *y = malloc(n * sizeof *y);
+    unsigned char *touched = calloc(n ? n : 1, 1);
+    int rc = SS_OK;
+    if (!x || !y || !touched) {
+        rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+        goto done;
+    }
+    for (i = 0; i < np && rc == SS_OK; i++) {
+        double v = c->value[i], d = fmax(1.0, fabs(v)) / 2.0;
+        double at[2];
+        at[0] = isfinite(c->lower[i]) ? c->lower[i] : v - d;
+        at[1] = isfinite(c->upper[i]) ? c->upper[i] : v + d;
+        c->identified[i] = 0;
+        for (s = 0; s < 2 && rc == SS_OK; s++) {
+            if (at[s] == v)
+                continue;
+            memcpy(x, c->value, np * sizeof *x);
+            x[i] = at[s];
+            if ((rc = eval_obs(fc, x, y, err)))
+                break;
+            for (j = 0; j < n; j++)
+                if (moved(y[j], c->model[j])) {
+                    c->identified[i] = 1;
+                    touched[j] = 1;
+                }
+        }
+    }
+    c->nconstructed = 0;
+    for (j = 0; j < n && rc == SS_OK; j++) {
+        const ss_obs *o = &fc->obs->obs[j];
+        c->constructed[j] = (unsigned char)(o->weight > 0.0 && !touched[j] &&
+                                            fabs(o->t - fc->m->t0) <= 1e-9 &&
+                                            !moved(c->model[j], o->value));
+        c->nconstructed += c->constructed[j];
+    }
+done:
+    free(x);
+    free(y);
+    free(touched);
+    return rc;
+}
+
 /* Standard errors and correlations from the Jacobian J (n x p, in z). */
 static int covariance(ss_calib_result *c, const gsl_matrix *J, const gsl_vector *z,
                       int absolute, ss_err *err)
@@ -592,7 +659,8 @@ static int covariance(ss_calib_result *c, const gsl_matrix *J, const gsl_vector 
         d[i] = dxdz(gsl_vector_get(z, i), c->lower[i], c->upper[i]);
     for (i = 0; i < p; i++) {
         double cii = gsl_matrix_get(cov, i, i);
-        c->se[i] = st == GSL_SUCCESS && cii > 0.0 ? fabs(d[i]) * sqrt(s2 * cii) : NAN;
+        c->se[i] = st == GSL_SUCCESS && cii > 0.0 && c->identified[i]
+                 ? fabs(d[i]) * sqrt(s2 * cii) : NAN;
     }
     for (i = 0; i < p; i++)
         for (j = 0; j < p; j++) {
@@ -725,7 +793,14 @@ int ss_calibrate_run(ss_calib_result **out, const ss_model *m, const ss_calib_pa
             chi2 += c->wresid[i] * c->wresid[i];
         }
         c->chi2 = chi2;
-        c->dof = (long)neff - (long)np;
+        if ((rc = probe_identification(c, &fc, err)))
+            goto done;
+        {
+            long nid = 0;
+            for (i = 0; i < np; i++)
+                nid += c->identified[i];
+            c->dof = (long)neff - (long)c->nconstructed - nid;
+        }
         c->rmse = sqrt(chi2 / (double)neff);
         c->sigma = c->dof > 0 ? sqrt(chi2 / (double)c->dof) : NAN;
         if ((rc = covariance(c, gsl_multifit_nlinear_jac(w), zf, o.absolute_weights, err)))

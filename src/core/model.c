@@ -49,13 +49,16 @@ static void provider_release(ss_provider *p, size_t nseg)
     size_t k;
     free(p->id);
     ss_schedule_clear(&p->reinvest);
-    if (p->allocation)
+    if (p->allocation) {
         for (k = 0; k < nseg; k++) {
             ss_schedule_clear(&p->allocation[k]);
             ss_schedule_clear(&p->price[k]);
             ss_schedule_clear(&p->participation[k]);
             ss_schedule_clear(&p->lever[k]);
         }
+        for (k = 0; k < SS_DECISION_SLOTS(nseg); k++)
+            ss_schedule_clear(&p->iv[k]);
+    }
     free(p->allocation); /* the block of every per-segment array */
     memset(p, 0, sizeof *p);
 }
@@ -63,8 +66,10 @@ static void provider_release(ss_provider *p, size_t nseg)
 /* Zero p and give it zeroed per-segment arrays (no defaults). */
 static int provider_alloc(ss_provider *p, size_t nseg)
 {
-    size_t need = nseg * (4 * sizeof(ss_schedule) + 5 * sizeof(double) + 2);
-    unsigned char *blk = calloc(1, need ? need : 1);
+    size_t nd = SS_DECISION_SLOTS(nseg);
+    size_t need = nseg * (4 * sizeof(ss_schedule) + 5 * sizeof(double) + 2)
+                + nd * (sizeof(ss_schedule) + 1);
+    unsigned char *blk = calloc(1, need);
     memset(p, 0, sizeof *p);
     if (!blk)
         return SS_ENOMEM;
@@ -73,13 +78,15 @@ static int provider_alloc(ss_provider *p, size_t nseg)
     p->price = p->allocation + nseg;
     p->participation = p->price + nseg;
     p->lever = p->participation + nseg;
-    p->share = (double *)(void *)(p->lever + nseg);
+    p->iv = p->lever + nseg;
+    p->share = (double *)(void *)(p->iv + nd);
     p->margin = p->share + nseg;
     p->opex = p->margin + nseg;
     p->capability = p->opex + nseg;
     p->brand = p->capability + nseg;
     p->capability_given = (unsigned char *)(p->brand + nseg);
     p->brand_given = p->capability_given + nseg;
+    p->iv_on = p->brand_given + nseg;
     return SS_OK;
 }
 
@@ -146,6 +153,8 @@ ss_model *ss_model_new(size_t nseg, size_t nprov)
     m->t1 = 1.0;
     m->step = 1.0;
     m->epoch = 0.0; /* 0: the output step */
+    m->policy = 0.0;
+    m->policy_given = 0;
     m->discount_rate = 0.0;
     m->solver.method = SS_SOLVER_RK8PD;
     m->solver.rtol = 1e-8;
@@ -230,6 +239,8 @@ ss_model *ss_model_copy(const ss_model *m)
     c->t1 = m->t1;
     c->step = m->step;
     c->epoch = m->epoch;
+    c->policy = m->policy;
+    c->policy_given = m->policy_given;
     c->discount_rate = m->discount_rate;
     c->solver = m->solver;
     c->resolved = m->resolved;
@@ -265,6 +276,11 @@ ss_model *ss_model_copy(const ss_model *m)
             bad |= ss_schedule_copy(&d->participation[k], &s->participation[k]) != SS_OK;
             bad |= ss_schedule_copy(&d->lever[k], &s->lever[k]) != SS_OK;
         }
+        /* only the slots that are interventions: the others stay constant 0 */
+        memcpy(d->iv_on, s->iv_on, SS_DECISION_SLOTS(K));
+        for (k = 0; k < SS_DECISION_SLOTS(K) && !bad; k++)
+            if (s->iv_on[k])
+                bad |= ss_schedule_copy(&d->iv[k], &s->iv[k]) != SS_OK;
     }
     if (!bad && m->nev > 0) {
         c->ev = malloc(m->nev * sizeof *c->ev);
@@ -333,6 +349,134 @@ int ss_solver_parse(const char *name)
         if (name && strcmp(name, solver_names[i]) == 0)
             return i;
     return -1;
+}
+
+/* ------------------------------------------------------- interventions */
+
+size_t ss_decision_slot(ss_field f, size_t k, size_t nseg)
+{
+    switch (f) {
+    case SS_FIELD_ALLOCATION: return 1 + k;
+    case SS_FIELD_PRICE: return 1 + nseg + k;
+    case SS_FIELD_PARTICIPATION: return 1 + 2 * nseg + k;
+    case SS_FIELD_LEVER: return 1 + 3 * nseg + k;
+    case SS_FIELD_REINVEST:
+    default: return 0;
+    }
+}
+
+ss_field ss_decision_field(size_t j, size_t nseg, int *segment)
+{
+    if (j == 0 || nseg == 0) {
+        *segment = -1;
+        return SS_FIELD_REINVEST;
+    }
+    *segment = (int)((j - 1) % nseg);
+    return (ss_field)(SS_FIELD_ALLOCATION + (j - 1) / nseg);
+}
+
+ss_schedule *ss_provider_decision(ss_provider *p, size_t j, size_t nseg)
+{
+    int k;
+    switch (ss_decision_field(j, nseg, &k)) {
+    case SS_FIELD_ALLOCATION: return &p->allocation[k];
+    case SS_FIELD_PRICE: return &p->price[k];
+    case SS_FIELD_PARTICIPATION: return &p->participation[k];
+    case SS_FIELD_LEVER: return &p->lever[k];
+    case SS_FIELD_REINVEST:
+    default: return &p->reinvest;
+    }
+}
+
+double ss_model_policy_time(const ss_model *m)
+{
+    return m->policy_given ? m->policy : m->t0;
+}
+
+size_t ss_model_interventions(const ss_model *m)
+{
+    size_t i, j, n = 0;
+    for (i = 0; i < m->nprov; i++)
+        for (j = 0; j < SS_DECISION_SLOTS(m->nseg); j++)
+            n += m->prov[i].iv_on[j] != 0;
+    return n;
+}
+
+static int same_schedule(const ss_schedule *a, const ss_schedule *b)
+{
+    size_t j;
+    if (a->kind != b->kind)
+        return 0;
+    if (a->kind == SS_SCHED_CONST)
+        return a->value == b->value;
+    if (a->n != b->n)
+        return 0;
+    for (j = 0; j < a->n; j++)
+        if (a->t[j] != b->t[j] || a->v[j] != b->v[j])
+            return 0;
+    return 1;
+}
+
+/* Move provider slot j of v onto an intervention holding v's own schedule. */
+static int make_intervention(ss_provider *pv, size_t j, size_t K)
+{
+    ss_schedule *own = ss_provider_decision(pv, j, K);
+    ss_schedule_clear(&pv->iv[j]);
+    if (ss_schedule_copy(&pv->iv[j], own) != SS_OK)
+        return SS_ENOMEM;
+    pv->iv_on[j] = 1;
+    return SS_OK;
+}
+
+int ss_model_rebase(ss_model *v, const ss_model *base, ss_err *err)
+{
+    size_t i, K = v->nseg;
+    for (i = 0; i < v->nprov; i++) {
+        ss_provider *pv = &v->prov[i];
+        int bi = ss_model_provider_index(base, pv->id);
+        const ss_provider *pb;
+        size_t j;
+        int alloc_all;
+        if (bi < 0)
+            continue;
+        pb = &base->prov[bi];
+        /* an allocation written in the variant where the base defaulted it
+         * replaces the whole default from the policy time on */
+        alloc_all = pv->allocation_given && !pb->allocation_given;
+        for (j = 0; j < SS_DECISION_SLOTS(K); j++) {
+            int k, bk = -1, vk;
+            ss_field f = ss_decision_field(j, K, &vk);
+            size_t bj;
+            const ss_schedule *beff, *bbase;
+            if (vk >= 0 && (bk = ss_model_segment_index(base, v->seg[vk].id)) < 0)
+                continue;
+            k = bk;
+            bj = ss_decision_slot(f, k < 0 ? 0 : (size_t)k, base->nseg);
+            bbase = ss_provider_decision((ss_provider *)pb, bj, base->nseg);
+            beff = pb->iv_on[bj] ? &pb->iv[bj] : bbase;
+            if (f == SS_FIELD_ALLOCATION && !pb->allocation_given && !pv->allocation_given)
+                continue; /* both defaulted: the base's default */
+            if ((f == SS_FIELD_ALLOCATION && alloc_all) ||
+                !same_schedule(ss_provider_decision(pv, j, K), beff)) {
+                if (make_intervention(pv, j, K) != SS_OK)
+                    return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+            } else if (pb->iv_on[bj]) {
+                ss_schedule_clear(&pv->iv[j]);
+                if (ss_schedule_copy(&pv->iv[j], &pb->iv[bj]) != SS_OK)
+                    return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+                pv->iv_on[j] = 1;
+            }
+            /* the base decision input is the base's */
+            {
+                ss_schedule *own = ss_provider_decision(pv, j, K);
+                ss_schedule_clear(own);
+                if (ss_schedule_copy(own, bbase) != SS_OK)
+                    return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+            }
+        }
+        pv->allocation_given = pb->allocation_given;
+    }
+    return SS_OK;
 }
 
 /* ---------------------------------------------------------------- resolve */
@@ -588,6 +732,43 @@ static int validate_providers(ss_model *m, ss_err *err)
     return SS_OK;
 }
 
+/* The interventions: the ranges of the inputs they replace, and a policy
+ * time inside the time range. */
+static int validate_interventions(ss_model *m, ss_err *err)
+{
+    size_t i, j, K = m->nseg;
+    int rc;
+    if (m->policy_given &&
+        (rc = check_range(err, kp_lit("time.policy"), m->policy, m->t0, 0, m->t1, 0,
+                          "inside [time.start, time.stop]")))
+        return rc;
+    for (i = 0; i < m->nprov; i++) {
+        const ss_provider *v = &m->prov[i];
+        for (j = 0; j < SS_DECISION_SLOTS(K); j++) {
+            int k;
+            ss_field f;
+            if (!v->iv_on[j])
+                continue;
+            f = ss_decision_field(j, K, &k);
+            switch (f) {
+            case SS_FIELD_PRICE:
+            case SS_FIELD_LEVER:
+                rc = check_sched(err, kp_prov(m, i, ss_field_name(f), k), &v->iv[j], 0, 1, HUGE_VAL, 1, "> 0");
+                break;
+            case SS_FIELD_PARTICIPATION:
+                rc = check_sched(err, kp_prov(m, i, ss_field_name(f), k), &v->iv[j], 0, 0, 1, 0, "in [0, 1]");
+                break;
+            default:
+                rc = check_sched(err, kp_prov(m, i, ss_field_name(f), k), &v->iv[j], 0, 0, HUGE_VAL, 1, ">= 0");
+                break;
+            }
+            if (rc)
+                return rc;
+        }
+    }
+    return SS_OK;
+}
+
 static int validate_events(ss_model *m, ss_err *err)
 {
     char p[256];
@@ -695,7 +876,8 @@ int ss_model_resolve(ss_model *m, ss_err *err)
     int rc;
 
     if ((rc = validate_time(m, err)) || (rc = validate_segments(m, err)) ||
-        (rc = validate_providers(m, err)) || (rc = validate_events(m, err)))
+        (rc = validate_providers(m, err)) || (rc = validate_interventions(m, err)) ||
+        (rc = validate_events(m, err)))
         return rc;
 
     for (i = 0; i < m->nprov; i++) {

@@ -17,7 +17,7 @@
 #define MAXPARTS 5
 
 static const char *const range_text[] = {
-    "finite", "> 0", ">= 0", "< 1", "in (0, 1]", "in [0, 1]", "a whole number >= 1"
+    "finite", "> 0", ">= 0", "< 1", "in (0, 1]", "in [0, 1]", "a whole number >= 1", "in (0, 1)"
 };
 
 /* A named field: byte offset into its struct and range. */
@@ -67,8 +67,8 @@ static const named prov_scalars[] = {
 };
 
 /* Candidate lists for "did you mean". */
-static const char *const top_names[] = {"discount_rate", "time", "solver", "segments", "providers", NULL};
-static const char *const time_names[] = {"start", "stop", "step", "epoch", NULL};
+static const char *const top_names[] = {"discount_rate", "time", "solver", "segments", "providers", "events", NULL};
+static const char *const time_names[] = {"start", "stop", "step", "epoch", "policy", NULL};
 static const char *const solver_names[] = {"rtol", "atol", "h", "hmin", "max_steps", NULL};
 static const char *const seg_names[] = {
     "size", "growth", "bass", "tau", "beta_capability", "beta_price", "beta_reliability",
@@ -178,6 +178,29 @@ static int resolve_segment(ss_param *out, ss_model *m, char **c, int nc, const c
     return SS_OK;
 }
 
+/*
+ * Point `out` at the interventions of provider v's decision field f from
+ * segment k on (count consecutive segments): a slot that is not yet an
+ * intervention starts as a copy of the base schedule, so that `#N` and
+ * ss_param_get see the base until the value is set (which turns it on).
+ */
+static int target_intervention(ss_param *out, ss_model *m, ss_provider *v, ss_field f,
+                               size_t k, size_t count, const char *path, ss_err *err)
+{
+    size_t j0 = ss_decision_slot(f, k, m->nseg), j;
+    for (j = j0; j < j0 + count; j++) {
+        if (v->iv_on[j])
+            continue;
+        ss_schedule_clear(&v->iv[j]);
+        if (ss_schedule_copy(&v->iv[j], ss_provider_decision(v, j, m->nseg)) != SS_OK)
+            return ss_err_set(err, SS_ENOMEM, path, "out of memory");
+    }
+    out->sched = &v->iv[j0];
+    out->given = &v->iv_on[j0];
+    out->alloc_provider = -1;
+    return SS_OK;
+}
+
 static int resolve_provider(ss_param *out, ss_model *m, char **c, int nc, const char *path,
                             unsigned flags, ss_err *err)
 {
@@ -200,6 +223,8 @@ static int resolve_provider(ss_param *out, ss_model *m, char **c, int nc, const 
         } else {
             out->sched = &v->reinvest;
             out->range = SS_RANGE_GE0;
+            if (!(flags & SS_PARAM_BASE))
+                return target_intervention(out, m, v, SS_FIELD_REINVEST, 0, 1, path, err);
         }
         return SS_OK;
     }
@@ -245,12 +270,16 @@ static int resolve_provider(ss_param *out, ss_model *m, char **c, int nc, const 
     } else if (flags & SS_PARAM_ALL_SEGMENTS) {
         out->count = m->nseg;
     } else {
+        out->alloc_provider = -1;
         out->scalar = NULL;
         out->sched = NULL;
         out->alloc_provider = -1;
         return ss_err_set(err, SS_EINVAL, path, "needs a segment: providers.%s.%s.<segment>",
                           c[1], name);
     }
+    if (out->sched && !(flags & SS_PARAM_BASE))
+        return target_intervention(out, m, v, (ss_field)ss_field_parse(name), k < 0 ? 0 : (size_t)k,
+                                   out->count, path, err);
     return SS_OK;
 }
 
@@ -289,10 +318,16 @@ int ss_param_resolve(ss_param *out, ss_model *m, const char *path, unsigned flag
         out->range = SS_RANGE_GE0;
     } else if (strcmp(c[0], "time") == 0) {
         if (nc != 2)
-            return ss_err_set(err, SS_EINVAL, path, "expected time.start|stop|step|epoch");
-        if (!(f = find(time_fields, c[1])))
+            return ss_err_set(err, SS_EINVAL, path, "expected time.start|stop|step|epoch|policy");
+        if (strcmp(c[1], "policy") == 0) {
+            out->scalar = &m->policy;
+            out->given = &m->policy_given;
+            out->range = SS_RANGE_ANY;
+        } else if (!(f = find(time_fields, c[1]))) {
             return unknown(err, path, "time field", c[1], time_names);
-        target_scalar(out, m, f);
+        } else {
+            target_scalar(out, m, f);
+        }
     } else if (strcmp(c[0], "solver") == 0) {
         if (nc != 2)
             return ss_err_set(err, SS_EINVAL, path, "expected solver.rtol|atol|h|hmin|max_steps");
@@ -307,6 +342,32 @@ int ss_param_resolve(ss_param *out, ss_model *m, const char *path, unsigned flag
     } else if (strcmp(c[0], "segments") == 0 && nc >= 2) {
         if ((rc = resolve_segment(out, m, c, nc, path, err)) != SS_OK)
             return rc;
+    } else if (strcmp(c[0], "events") == 0) {
+        /* events.N.severity (outage) and events.N.factor (market), N from 1 */
+        char *end;
+        long e = nc == 3 ? strtol(c[1], &end, 10) : 0;
+        ss_event *ev;
+        if (nc != 3 || c[1][0] < '0' || c[1][0] > '9' || *end || e < 1)
+            return ss_err_set(err, SS_EINVAL, path, "expected events.N.severity or events.N.factor "
+                              "(N: the event's position, from 1)");
+        if ((size_t)e > m->nev)
+            return ss_err_set(err, SS_EINVAL, path, "there is no event %ld (the scenario has %zu)",
+                              e, m->nev);
+        ev = &m->ev[e - 1];
+        if (ev->kind == SS_EV_OUTAGE && strcmp(c[2], "severity") == 0) {
+            out->scalar = &ev->amount;
+            out->range = SS_RANGE_OPEN01;
+        } else if (ev->kind == SS_EV_MARKET && strcmp(c[2], "factor") == 0) {
+            out->scalar = &ev->amount;
+            out->range = SS_RANGE_GT0;
+        } else {
+            return ss_err_set(err, SS_EINVAL, path, "event %ld is a%s %s event: its number is "
+                              "events.%ld.%s", e, ev->kind == SS_EV_OUTAGE ? "n" : "",
+                              ev->kind == SS_EV_OUTAGE ? "outage" : ev->kind == SS_EV_MARKET
+                              ? "market" : "set", e,
+                              ev->kind == SS_EV_OUTAGE ? "severity" : ev->kind == SS_EV_MARKET
+                              ? "factor" : "(none: set events are changed by their field's path)");
+        }
     } else if (strcmp(c[0], "providers") == 0 && nc >= 2) {
         if ((rc = resolve_provider(out, m, c, nc, path, flags, err)) != SS_OK)
             return rc;
@@ -329,10 +390,15 @@ int ss_param_resolve(ss_param *out, ss_model *m, const char *path, unsigned flag
 
 int ss_param_lookup(ss_param *out, ss_model *m, const char *path, ss_err *err)
 {
+    return ss_param_lookup_flags(out, m, path, 0, err);
+}
+
+int ss_param_lookup_flags(ss_param *out, ss_model *m, const char *path, unsigned flags, ss_err *err)
+{
     ss_err e;
     int rc;
     ss_err_clear(&e);
-    rc = ss_param_resolve(out, m, path, 0, &e);
+    rc = ss_param_resolve(out, m, path, flags, &e);
     if (rc != SS_OK)
         return ss_err_set(err, rc, e.path, "'%s': %s", path ? path : "", e.msg);
     return SS_OK;
@@ -342,6 +408,8 @@ double ss_param_get(const ss_param *p, const ss_model *m)
 {
     if (p->whole)
         return (double)*p->whole;
+    if (p->scalar == &m->policy && !m->policy_given)
+        return m->t0;
     if (p->scalar)
         return *p->scalar;
     if (p->knot >= 0)
@@ -361,10 +429,11 @@ int ss_param_check(const ss_param *p, double v, ss_err *err)
     case SS_RANGE_LOPEN01: ok = v > 0 && v <= 1; break;
     case SS_RANGE_CLOSED01: ok = v >= 0 && v <= 1; break;
     case SS_RANGE_WHOLE: ok = v == floor(v) && v >= 1 && v <= 1e15; break;
+    case SS_RANGE_OPEN01: ok = v > 0 && v < 1; break;
     default: ok = 1; break;
     }
     if (!ok) {
-        int r = p->range >= 0 && p->range <= SS_RANGE_WHOLE ? p->range : 0;
+        int r = p->range >= 0 && p->range <= SS_RANGE_OPEN01 ? p->range : 0;
         return ss_err_set(err, SS_EINVAL, "", "must be %s, got %.15g", range_text[r], v);
     }
     return SS_OK;
@@ -402,7 +471,8 @@ int ss_param_set(const ss_param *p, double v, ss_err *err)
         }
     }
     if (p->given)
-        *p->given = 1;
+        for (j = 0; j < p->count; j++)
+            p->given[j] = 1;
     return SS_OK;
 }
 
@@ -412,6 +482,19 @@ int ss_model_set_path(ss_model *m, const char *path, double v, ss_err *err)
     ss_err e;
     int rc = ss_param_lookup(&p, m, path, err);
     if (rc)
+        return rc;
+    ss_err_clear(&e);
+    if ((rc = ss_param_set(&p, v, &e)) != SS_OK)
+        return ss_err_set(err, rc, path, "'%s': %s", path, e.msg);
+    return SS_OK;
+}
+
+int ss_model_set_base_path(ss_model *m, const char *path, double v, ss_err *err)
+{
+    ss_param p;
+    ss_err e;
+    int rc;
+    if ((rc = ss_param_lookup_flags(&p, m, path, SS_PARAM_BASE, err)) != SS_OK)
         return rc;
     ss_err_clear(&e);
     if ((rc = ss_param_set(&p, v, &e)) != SS_OK)

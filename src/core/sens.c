@@ -657,3 +657,71 @@ int ss_sobol_write_csv(FILE *f, const ss_sobol *s, ss_err *err)
         return ss_err_set(err, SS_EIO, "", "writing CSV failed");
     return write_end(f, err);
 }
+
+/* ------------------------------------------------------ effect probes */
+
+/* Largest relative difference of two values (0 if both are 0). */
+static double rel_diff(double a, double b)
+{
+    double d = fabs(a - b), s = fmax(fabs(a), fabs(b));
+    if (d == 0.0)
+        return 0.0;
+    if (!(s > 0.0) || !isfinite(d))
+        return HUGE_VAL;
+    return d / s;
+}
+
+int ss_effect_probe(const ss_model *m, const char *path, double low, double high,
+                    const ss_run_opts *ropts, double *change, ss_err *err)
+{
+    ss_result *a = NULL, *b = NULL;
+    const char *paths[1];
+    size_t j, n;
+    double worst = 0.0;
+    int rc;
+
+    paths[0] = path;
+    *change = 0.0;
+    if ((rc = run_with(&a, m, paths, &low, 1, ropts, err)) ||
+        (rc = run_with(&b, m, paths, &high, 1, ropts, err)))
+        goto done;
+    n = a->nt * SS_NPS * a->np * a->nk;
+    for (j = 0; j < n; j++)
+        worst = fmax(worst, rel_diff(a->ps[j], b->ps[j]));
+    n = a->nt * SS_NP * a->np;
+    for (j = 0; j < n; j++)
+        worst = fmax(worst, rel_diff(a->p[j], b->p[j]));
+    n = a->nt * SS_NS * a->nk;
+    for (j = 0; j < n; j++)
+        worst = fmax(worst, rel_diff(a->s[j], b->s[j]));
+    n = a->nt * a->nextra;
+    for (j = 0; j < n && a->nextra == b->nextra; j++)
+        worst = fmax(worst, rel_diff(a->extra[j], b->extra[j]));
+    *change = worst;
+done:
+    ss_result_free(a);
+    ss_result_free(b);
+    return rc;
+}
+
+int ss_tornado_inert(const ss_tornado *t, size_t param)
+{
+    size_t r;
+    for (r = 0; r < t->nout * t->nparam; r++) {
+        const ss_tornado_row *w = &t->rows[r];
+        if (w->param == param && rel_diff(w->out_low, w->out_high) > SS_EFFECT_TOL)
+            return 0;
+    }
+    return 1;
+}
+
+int ss_sobol_inert(const ss_sobol *s, size_t param)
+{
+    size_t j;
+    for (j = 0; j < s->nout; j++) {
+        double st = SS_SOBOL_AT(s, ST, param, j);
+        if (st > SS_EFFECT_TOL)
+            return 0;
+    }
+    return 1;
+}

@@ -306,6 +306,27 @@ out:
     return rc;
 }
 
+/* One intervention: its parameter path, the base schedule and the new one. */
+static int sc_intervention(sc_ctx *c, cJSON *arr, const ss_model *m, size_t i, size_t j)
+{
+    ss_provider *p = (ss_provider *)&m->prov[i];
+    cJSON *o;
+    char path[512];
+    int k, rc;
+    ss_field f = ss_decision_field(j, m->nseg, &k);
+    size_t old = sc_push(c, "interventions[%d]", cJSON_GetArraySize(arr));
+    if (k < 0)
+        snprintf(path, sizeof path, "providers.%s.%s", p->id, ss_field_name(f));
+    else
+        snprintf(path, sizeof path, "providers.%s.%s.%s", p->id, ss_field_name(f), m->seg[k].id);
+    rc = sc_container(c, arr, NULL, 0, &o);
+    if (rc == SS_OK) rc = sc_str(c, o, "path", path);
+    if (rc == SS_OK) rc = sc_sched(c, o, "base", ss_provider_decision(p, j, m->nseg));
+    if (rc == SS_OK) rc = sc_sched(c, o, "value", &p->iv[j]);
+    sc_pop(c, old);
+    return rc;
+}
+
 static int sc_model(sc_ctx *c, cJSON *arr, const ss_model *m)
 {
     cJSON *o, *t, *sv, *a;
@@ -329,6 +350,8 @@ static int sc_model(sc_ctx *c, cJSON *arr, const ss_model *m)
         if (rc == SS_OK) rc = sc_num(c, t, "stop", m->t1);
         if (rc == SS_OK) rc = sc_num(c, t, "step", m->step);
         if (rc == SS_OK) rc = sc_num(c, t, "epoch", m->epoch);
+        if (rc == SS_OK && (m->policy_given || ss_model_interventions(m) > 0))
+            rc = sc_num(c, t, "policy", ss_model_policy_time(m));
         sc_pop(c, old);
     }
     if (rc == SS_OK) rc = sc_num(c, o, "discount_rate", m->discount_rate);
@@ -357,6 +380,11 @@ static int sc_model(sc_ctx *c, cJSON *arr, const ss_model *m)
     if (rc == SS_OK) rc = sc_container(c, o, "events", 1, &a);
     for (size_t j = 0; rc == SS_OK && j < m->nev; j++)
         rc = sc_event(c, a, m, j);
+    if (rc == SS_OK) rc = sc_container(c, o, "interventions", 1, &a);
+    for (size_t i = 0; rc == SS_OK && i < m->nprov; i++)
+        for (size_t j = 0; rc == SS_OK && j < SS_DECISION_SLOTS(m->nseg); j++)
+            if (m->prov[i].iv_on[j])
+                rc = sc_intervention(c, a, m, i, j);
     return rc;
 }
 

@@ -851,6 +851,15 @@ static int build_breakpoints(dvec *bp, dvec *extra, const ss_model *m, const dve
             if (!rc) rc = push_knots(extra, &p->lever[k], m->t0, m->t1);
         }
     }
+    if (!rc && ss_model_interventions(m) > 0) {
+        /* the policy time, and the knots of the new schedules after it */
+        double tp = ss_model_policy_time(m);
+        rc = dvec_push(extra, tp);
+        for (i = 0; i < m->nprov && !rc; i++)
+            for (j = 0; j < SS_DECISION_SLOTS(m->nseg) && !rc; j++)
+                if (m->prov[i].iv_on[j])
+                    rc = push_knots(extra, &m->prov[i].iv[j], tp, m->t1);
+    }
     if (rc)
         return rc;
     ss_sort_doubles(extra->v, extra->n); /* finite: the model is resolved */
@@ -911,6 +920,31 @@ static void apply_event(struct ss_run *r, const ss_event *ev)
         break;
     }
     r->fresh = 0;
+}
+
+/*
+ * The interventions, at the policy time after the events declared for that
+ * time: every decision schedule with one is replaced by it from now on, as a
+ * `set` event would replace it (docs/model.md §6).
+ */
+static int apply_interventions(struct ss_run *r)
+{
+    size_t i, j, K = r->K;
+    for (i = 0; i < r->N; i++) {
+        ss_provider *p = &r->m->prov[i];
+        for (j = 0; j < SS_DECISION_SLOTS(K); j++) {
+            ss_schedule *dst;
+            if (!p->iv_on[j])
+                continue;
+            dst = ss_provider_decision(p, j, K);
+            ss_schedule_clear(dst);
+            if (ss_schedule_copy(dst, &p->iv[j]) != SS_OK)
+                return ss_err_set(r->err, SS_ENOMEM, "", "out of memory");
+        }
+    }
+    r->cache_ok = r->sched_ok = 0;
+    r->fresh = 0;
+    return SS_OK;
 }
 
 /* Order events by time, ties in declaration order (stable insertion sort). */
@@ -1215,9 +1249,9 @@ int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
     struct ss_run r;
     ss_err local;
     ss_result *res = NULL;
-    size_t *evi = NULL, ne = 0, oi = 0, ei = 0, ei0, pi = 0, b;
+    size_t *evi = NULL, ne = 0, oi = 0, ei = 0, ei0, pi = 0, b, niv = 0;
     gsl_odeiv2_driver *drv = NULL;
-    double hint;
+    double hint, tp = 0.0;
     int rc;
     char **pid = NULL, **sid = NULL;
 
@@ -1278,6 +1312,8 @@ int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
             goto nomem;
     }
     hint = r.m->solver.h;
+    niv = ss_model_interventions(r.m);
+    tp = ss_model_policy_time(r.m);
 
     for (b = 0; b < ws->bp.n; b++) {
         double tb = ws->bp.v[b], tn = b + 1 < ws->bp.n ? ws->bp.v[b + 1] : tb;
@@ -1290,6 +1326,11 @@ int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
         ei0 = ei;
         while (ei < ne && r.m->ev[evi[ei]].t <= tb + TIME_TOL)
             apply_event(&r, &r.m->ev[evi[ei++]]);
+        if (niv && tp <= tb + TIME_TOL) {
+            if ((rc = apply_interventions(&r)))
+                goto done;
+            niv = 0;
+        }
         /* after the first breakpoint, the state was checked at the end of
            the interval that led here; only an event can have changed it */
         if ((b == 0 || ei != ei0) && (rc = check_state(&r, tb)))

@@ -54,6 +54,16 @@ void ss_analysis_free(ss_analysis *a)
     free(a->controls);
     free(a->constraints);
     free(a->objective);
+    for (i = 0; i < a->nchecks; i++) {
+        size_t j;
+        for (j = 0; j < a->checks[i].nchanges; j++)
+            free(a->checks[i].paths[j]);
+        free(a->checks[i].paths);
+        free(a->checks[i].values);
+        free(a->checks[i].name);
+        free(a->checks[i].expect);
+    }
+    free(a->checks);
     free(a);
 }
 

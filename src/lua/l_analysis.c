@@ -670,6 +670,107 @@ static void read_optimize(lua_State *L, int scen, const ss_model *m, ss_analysis
     lua_pop(L, 1);
 }
 
+/*
+ * checks = { { name = "...", change = { [PATH] = number, ... },
+ *              expect = "SELECTOR OP base|NUMBER" }, ... }
+ */
+static void read_checks(lua_State *L, int scen, const ss_model *m, ss_analysis *a)
+{
+    static const char *const keys[] = {"name", "change", "expect", NULL};
+    char label[320];
+    lua_Integer i, n;
+    int t;
+    if (ss_lua_scenario_push_field(L, scen, "checks") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    t = lua_gettop(L);
+    if (lua_type(L, t) != LUA_TTABLE)
+        located(L, scen, "checks", "expected a list of { name = , change = , expect = } tables, got %s",
+                ss_lua_tname(L, t));
+    n = (lua_Integer)lua_rawlen(L, t);
+    if (!(a->checks = calloc(n ? (size_t)n : 1, sizeof *a->checks)))
+        nomem(L);
+    for (i = 1; i <= n; i++) {
+        ss_an_check *c = &a->checks[a->nchecks];
+        ss_expect e;
+        ss_err err = {0};
+        int ct, e_idx;
+        size_t j;
+        snprintf(label, sizeof label, "checks[%d]", (int)i);
+        lua_rawgeti(L, t, i);
+        e_idx = lua_gettop(L);
+        if (lua_type(L, e_idx) != LUA_TTABLE)
+            located(L, scen, label, "expected a table { name = , change = , expect = }, got %s",
+                    ss_lua_tname(L, e_idx));
+        check_keys(L, scen, e_idx, keys, label);
+        a->nchecks++;
+        lua_getfield(L, e_idx, "name");
+        if (lua_type(L, -1) != LUA_TSTRING)
+            located(L, scen, label, "name: expected a string, got %s", ss_lua_tname(L, -1));
+        if (!(c->name = strdup(lua_tostring(L, -1))))
+            nomem(L);
+        lua_pop(L, 1);
+        lua_getfield(L, e_idx, "expect");
+        if (lua_type(L, -1) != LUA_TSTRING)
+            located(L, scen, label, "expect: expected a string such as "
+                    "\"share:alibaba:public@2028 > base\", got %s", ss_lua_tname(L, -1));
+        if (ss_expect_parse(&e, lua_tostring(L, -1), &err) != SS_OK ||
+            ss_selector_validate(&e.sel, m, &err) != SS_OK)
+            located(L, scen, label, "expect: %s", err.msg);
+        if (!(c->expect = strdup(lua_tostring(L, -1))))
+            nomem(L);
+        lua_pop(L, 1);
+        if (lua_getfield(L, e_idx, "change") != LUA_TTABLE)
+            located(L, scen, label, "change: expected a table {[PATH] = value, ...}, got %s",
+                    ss_lua_tname(L, -1));
+        ct = lua_gettop(L);
+        lua_pushnil(L);
+        while (lua_next(L, ct)) {
+            const char *path = path_key(L, -2);
+            char **np;
+            double *nv;
+            if (!path)
+                located(L, scen, label, "change: expected parameter paths as keys, found a %s key",
+                        luaL_typename(L, -2));
+            if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(lua_tonumber(L, -1)))
+                located(L, scen, label, "change[\"%s\"]: expected a finite number, got %s", path,
+                        ss_lua_tname(L, -1));
+            if (ss_analysis_check_path(m, path, "changed parameter", &err) != SS_OK)
+                located(L, scen, label, "change[\"%s\"]: %s", path, err.msg);
+            np = realloc(c->paths, (c->nchanges + 1) * sizeof *np);
+            if (np)
+                c->paths = np;
+            nv = realloc(c->values, (c->nchanges + 1) * sizeof *nv);
+            if (nv)
+                c->values = nv;
+            if (!np || !nv || !(c->paths[c->nchanges] = strdup(path)))
+                nomem(L);
+            c->values[c->nchanges++] = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
+        if (c->nchanges == 0)
+            located(L, scen, label, "change: names no parameter");
+        /* paths in byte order (deterministic), values along */
+        for (j = 0; j < c->nchanges; j++) {
+            size_t k, best = j;
+            for (k = j + 1; k < c->nchanges; k++)
+                if (strcmp(c->paths[k], c->paths[best]) < 0)
+                    best = k;
+            if (best != j) {
+                char *tp = c->paths[j];
+                double tv = c->values[j];
+                c->paths[j] = c->paths[best];
+                c->values[j] = c->values[best];
+                c->paths[best] = tp;
+                c->values[best] = tv;
+            }
+        }
+        lua_settop(L, t);
+    }
+    lua_pop(L, 1);
+}
+
 /* Read the tables `what` of the scenario at scen into a. */
 static void read_tables(lua_State *L, int scen, unsigned what, ss_analysis *a)
 {
@@ -687,6 +788,8 @@ static void read_tables(lua_State *L, int scen, unsigned what, ss_analysis *a)
         read_calibrate(L, scen, m, a);
     if (what & SS_AN_OPTIMIZE)
         read_optimize(L, scen, m, a);
+    if (what & SS_AN_CHECKS)
+        read_checks(L, scen, m, a);
 }
 
 /* Protected part of ss_script_analysis: 1 scenario, 2 what. */
@@ -2333,6 +2436,66 @@ static int l_scen_optimize(lua_State *L)
     return 1;
 }
 
+/* The checks of an inputs box as core ss_check structs (a Lua userdata, pushed). */
+static ss_check *push_checks(lua_State *L, const ss_analysis *a)
+{
+    ss_check *c = lua_newuserdatauv(L, (a->nchecks ? a->nchecks : 1) * sizeof *c, 0);
+    size_t i;
+    for (i = 0; i < a->nchecks; i++) {
+        c[i].name = a->checks[i].name;
+        c[i].paths = (const char *const *)a->checks[i].paths;
+        c[i].values = a->checks[i].values;
+        c[i].nchanges = a->checks[i].nchanges;
+        c[i].expect = a->checks[i].expect;
+    }
+    return c;
+}
+
+/*
+ * sc:check() -> { passed = n, failed = n, [1..] = { name = , pass = ,
+ * base = , value = , expect = } }: the scenario's behaviour checks.
+ */
+static int l_scen_check(lua_State *L)
+{
+    ss_model *m = check_scen(L);
+    ss_run_opts ro = SS_RUN_OPTS_INIT;
+    ss_check *c;
+    ss_check_outcome *o;
+    ss_analysis *a;
+    ss_err err = {0};
+    size_t i, npass = 0;
+    int rc;
+
+    lua_settop(L, 1);
+    a = scen_inputs(L, SS_AN_CHECKS);
+    c = push_checks(L, a);
+    o = lua_newuserdatauv(L, (a->nchecks ? a->nchecks : 1) * sizeof *o, 0);
+    scen_run_opts(L, &ro);
+    if ((rc = ss_checks_run(o, m, c, a->nchecks, &ro, &err)) != SS_OK)
+        core_fail(L, "check", rc, &err);
+    lua_createtable(L, (int)a->nchecks, 2);
+    for (i = 0; i < a->nchecks; i++) {
+        lua_createtable(L, 0, 5);
+        lua_pushstring(L, a->checks[i].name);
+        lua_setfield(L, -2, "name");
+        lua_pushboolean(L, o[i].pass);
+        lua_setfield(L, -2, "pass");
+        lua_pushnumber(L, o[i].base);
+        lua_setfield(L, -2, "base");
+        lua_pushnumber(L, o[i].value);
+        lua_setfield(L, -2, "value");
+        lua_pushstring(L, a->checks[i].expect);
+        lua_setfield(L, -2, "expect");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+        npass += o[i].pass != 0;
+    }
+    lua_pushinteger(L, (lua_Integer)npass);
+    lua_setfield(L, -2, "passed");
+    lua_pushinteger(L, (lua_Integer)(a->nchecks - npass));
+    lua_setfield(L, -2, "failed");
+    return 1;
+}
+
 /* Scenario __index: the analysis methods (upvalue 1), else the original
  * __index (upvalue 2: a function or a table). */
 static int l_scen_index(lua_State *L)
@@ -2380,7 +2543,8 @@ void ss_lua_open_analysis(lua_State *L)
     static const luaL_Reg calib_methods[] = {{"lua", l_calib_lua}, {NULL, NULL}};
     static const luaL_Reg scen_methods[] = {
         {"montecarlo", l_scen_montecarlo}, {"sensitivity", l_scen_sensitivity},
-        {"calibrate", l_scen_calibrate}, {"optimize", l_scen_optimize}, {NULL, NULL}
+        {"calibrate", l_scen_calibrate}, {"optimize", l_scen_optimize}, {"check", l_scen_check},
+        {NULL, NULL}
     };
     int mod = lua_gettop(L), k;
     size_t i;

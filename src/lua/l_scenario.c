@@ -40,18 +40,19 @@ enum { UV_SPEC = 1, UV_META = 2 };
 
 static const char *const top_keys[] = {
     "name", "description", "time", "discount_rate", "solver", "segments", "providers",
-    "events", "policy", "outputs", "uncertainty", "outages", "calibrate", "optimize", NULL
+    "events", "policy", "outputs", "uncertainty", "outages", "calibrate", "optimize",
+    "checks", NULL
 };
 static const char *const with_keys[] = {
     "name", "description", "time", "discount_rate", "solver", "segments", "providers",
     "events", "policy", "outputs", "uncertainty", "outages", "calibrate", "optimize",
-    "replace_events", NULL
+    "checks", "replace_events", NULL
 };
 /* values kept by reference (used by later features), never copied */
 static const char *const byref_keys[] = {
-    "policy", "outputs", "uncertainty", "outages", "calibrate", "optimize", NULL
+    "policy", "outputs", "uncertainty", "outages", "calibrate", "optimize", "checks", NULL
 };
-static const char *const time_keys[] = {"start", "stop", "step", "epoch", NULL};
+static const char *const time_keys[] = {"start", "stop", "step", "epoch", "policy", NULL};
 static const char *const solver_keys[] = {"method", "rtol", "atol", "h", "hmin", "max_steps", NULL};
 static const char *const seg_keys[] = {
     "id", "size", "growth", "bass", "tau", "beta_capability", "beta_price",
@@ -689,7 +690,7 @@ static void convert_time(cv *c, int spec)
 {
     lua_State *L = c->L;
     ss_model *m = c->m;
-    char b1[40], b2[40];
+    char b1[40], b2[40], b3[40];
     int t;
     if (rawfield(L, spec, "time") == LUA_TNIL)
         fail(c, "time", "missing (required): time = {start = ..., stop = ..., step = ...}");
@@ -705,6 +706,11 @@ static void convert_time(cv *c, int spec)
              fmt_num(m->t1, b2, sizeof b2));
     m->epoch = 0.0; /* 0: the core uses the output step */
     opt_num(c, t, "epoch", "time", R_GT0, &m->epoch);
+    /* interventions apply from time.policy (default: the start) */
+    m->policy_given = (unsigned char)opt_num(c, t, "policy", "time", R_ANY, &m->policy);
+    if (m->policy_given && (m->policy < m->t0 || m->policy > m->t1))
+        fail(c, "time.policy", "must be inside [time.start, time.stop] = [%s, %s], got %s",
+             fmt_num(m->t0, b1, sizeof b1), fmt_num(m->t1, b2, sizeof b2), fmt_num(m->policy, b3, sizeof b3));
     lua_pop(L, 1);
 }
 
@@ -1038,7 +1044,7 @@ static void convert_events(cv *c, int spec)
 static void check_extras(cv *c, int spec)
 {
     lua_State *L = c->L;
-    static const char *const tables[] = {"uncertainty", "outages", "calibrate", "optimize", NULL};
+    static const char *const tables[] = {"uncertainty", "outages", "calibrate", "optimize", "checks", NULL};
     char p[256], shown[80];
     int i;
 
@@ -1250,7 +1256,13 @@ static void map_new_events(lua_State *L, int map, int origin, size_t n)
 
 /* Create the Scenario from spec and meta (absolute indices), validate and
  * convert it, check it resolves; leaves it on the stack. */
-static void build(lua_State *L, int spec, int meta)
+/*
+ * The Scenario of spec/meta on the stack top. A variant (`base` non-NULL,
+ * the model of the scenario it derives from) is rebased on it: its decision
+ * inputs that differ from base's become interventions and it starts from
+ * base's initial state (docs/model.md §6).
+ */
+static void build(lua_State *L, int spec, int meta, const ss_model *base)
 {
     scen_ud *u;
     ss_model *cp;
@@ -1273,6 +1285,11 @@ static void build(lua_State *L, int spec, int meta)
     c.m = NULL;
     c.u = u;
     convert(&c, ud);
+    if (base) {
+        ss_err_clear(&e);
+        if (ss_model_rebase(u->m, base, &e) != SS_OK)
+            nomem(L);
+    }
 
     /* the core's cross-checks (share sums, attractiveness...) on a copy:
      * --set overrides are applied to the unresolved model later */
@@ -1319,7 +1336,7 @@ static int l_scenario_new(lua_State *L)
     lua_setfield(L, 3, "events");
     lua_pop(L, 1);
     lua_setfield(L, 3, "origins");
-    build(L, 2, 3);
+    build(L, 2, 3, NULL);
     return 1;
 }
 
@@ -1647,7 +1664,7 @@ static int l_scenario_with(lua_State *L)
     {
         static const char *const plain[] = {
             "name", "description", "discount_rate", "policy", "outputs", "uncertainty",
-            "outages", "calibrate", "optimize", NULL
+            "outages", "calibrate", "optimize", "checks", NULL
         };
         for (i = 0; plain[i]; i++) {
             if (rawfield(L, t, plain[i]) != LUA_TNIL) {
@@ -1723,7 +1740,7 @@ static int l_scenario_with(lua_State *L)
     lua_rawset(L, spec);
     lua_pushvalue(L, evmap);
     lua_setfield(L, meta, "events");
-    build(L, spec, meta);
+    build(L, spec, meta, ((scen_ud *)lua_touserdata(L, 1))->m);
     return 1;
 }
 

@@ -38,6 +38,16 @@
 #define SS_AN_UNCERTAINTY 1u  /**< `uncertainty` and `outages` */
 #define SS_AN_CALIBRATE   2u  /**< `calibrate` */
 #define SS_AN_OPTIMIZE    4u  /**< `optimize` */
+#define SS_AN_CHECKS      8u  /**< `checks` */
+
+/** One behaviour check of the `checks` table (stratsim/behaviour.h). */
+typedef struct ss_an_check {
+    char *name;
+    char **paths;             /**< [nchanges] by path in byte order */
+    double *values;           /**< [nchanges] */
+    size_t nchanges;
+    char *expect;
+} ss_an_check;
 
 /** The analysis inputs of one scenario. */
 typedef struct ss_analysis {
@@ -60,6 +70,8 @@ typedef struct ss_analysis {
     int has_seed;
     int has_policy;           /**< the scenario has a `policy` function */
     int has_outputs;          /**< the scenario has derived `outputs` */
+    ss_an_check *checks;      /**< [nchecks] in declaration order; owned */
+    size_t nchecks;
 } ss_analysis;
 
 /** An empty container (NULL on allocation failure). */

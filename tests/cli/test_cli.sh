@@ -107,7 +107,12 @@ assert sc["solver"]["method"] == "rk8pd" and sc["solver"]["rtol"] == 1e-8
 seg = [s for s in sc["segments"] if s["id"] == "public"][0]
 assert seg["tau"] == 1.2
 ali = [p for p in sc["providers"] if p["id"] == "alibaba"][0]
-assert ali["reinvest"] == {"kind": "const", "value": 0.31}, ali["reinvest"]
+# a decision input changed by --set is an intervention on the base's value
+assert ali["reinvest"]["kind"] == "const" and ali["reinvest"]["value"] != 0.31, ali["reinvest"]
+assert sc["time"]["policy"] == sc["time"]["start"]
+iv = sc["interventions"]
+assert iv == [{"path": "providers.alibaba.reinvest", "base": ali["reinvest"],
+               "value": {"kind": "const", "value": 0.31}}], iv
 # resolved defaults are recorded
 assert "brand" in ali and "capability" in ali
 open("cmd", "w").write(" ".join("--set " + o for o in j["overrides"]))
@@ -118,8 +123,16 @@ PY
 
 test_set_changes_result() {
     run "$STRATSIM" run "$DATA/small.lua" -o base.csv; expect_rc 0
-    # a constant set from the start is absorbed by the equilibrium brand, so use
-    # something that amplifies a later change: the rivals' price cut
+    # a decision input set from the start is an intervention: it moves shares
+    run "$STRATSIM" run "$DATA/small.lua" -o rho.csv --set providers.alibaba.reinvest=0.5; expect_rc 0
+    python3 - <<'PY' || fail "--set reinvest had no effect on the share"
+import csv
+def last(f):
+    rows = [r for r in csv.reader(open(f)) if r[2] == "alibaba" and r[3] == "public" and r[4] == "share"]
+    return float(rows[-1][5])
+assert last("rho.csv") > last("base.csv") + 0.005, (last("rho.csv"), last("base.csv"))
+PY
+    # a base input re-resolves the start; beta_price amplifies the rivals' price cut
     run "$STRATSIM" run "$DATA/small.lua" -o set.csv --set segments.public.beta_price=3; expect_rc 0
     ! cmp -s base.csv set.csv || fail "--set had no effect"
     python3 - <<'PY' || fail "--set beta_price did not amplify the price cut"

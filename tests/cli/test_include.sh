@@ -10,7 +10,10 @@ test_include_derives_from_base() {
 import json, sys
 sc = json.load(open(sys.argv[1]))["scenarios"][0]
 a = [p for p in sc["providers"] if p["id"] == "a"][0]
-assert sc["name"] == "variant" and a["reinvest"]["value"] == 0.3
+# the variant's reinvestment is an intervention on the base's
+assert sc["name"] == "variant" and a["reinvest"]["value"] != 0.3
+assert {"path": "providers.a.reinvest", "base": a["reinvest"],
+        "value": {"kind": "const", "value": 0.3}} in sc["interventions"], sc["interventions"]
 assert [p["id"] for p in sc["providers"]] == ["a", "b"]
 PY
 }

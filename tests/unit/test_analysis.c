@@ -693,12 +693,36 @@ static void test_calibrate_errors(void **state)
     assert_int_equal(ss_calibrate_run(&c, m, fit_params, 2, o, NULL, NULL, &e), SS_EINVAL);
     assert_has(e.msg, "need at least as many observations");
     assert_null(c);
-    /* start NaN: the model's value; one observation, one parameter: dof 0, SE NaN */
+    /* start NaN: the model's value. The one observation (t = 1) comes before
+       the lever acts, so tau moves nothing there: not identified, no SE, and
+       it uses no degree of freedom (dof 1 - 0) */
     p[0].start = NAN;
     assert_int_equal(ss_calibrate_run(&c, m, p, 1, o, NULL, NULL, &e), SS_OK);
     assert_close(c->start[0], 2.0, 0);
+    assert_false(c->identified[0]);
+    assert_int_equal(c->nconstructed, 0);
+    assert_int_equal(c->dof, 1);
+    assert_true(isnan(c->se[0]));
+    ss_calibrate_free(c);
+    ss_obs_free(o);
+    /* at t = 2 tau acts: identified; one observation, one parameter: dof 0, SE NaN */
+    o = read_obs("time,provider,segment,metric,value\n2,p1,s1,share,0.6\n", "two.csv");
+    assert_int_equal(ss_calibrate_run(&c, m, p, 1, o, NULL, NULL, &e), SS_OK);
+    assert_true(c->identified[0]);
     assert_int_equal(c->dof, 0);
     assert_true(isnan(c->se[0]));
+    ss_calibrate_free(c);
+    ss_obs_free(o);
+    /* an observation at the start equal to the initial share holds by
+       construction: not a degree of freedom (3 observations, 1 parameter: dof 1) */
+    o = read_obs("time,provider,segment,metric,value\n0,p1,s1,share,0.5\n2,p1,s1,share,0.6\n"
+                 "3,p1,s1,share,0.62\n", "three.csv");
+    assert_int_equal(ss_calibrate_run(&c, m, p, 1, o, NULL, NULL, &e), SS_OK);
+    assert_int_equal(c->nconstructed, 1);
+    assert_true(c->constructed[0]);
+    assert_false(c->constructed[1]);
+    assert_int_equal(c->dof, 1);
+    assert_true(isfinite(c->se[0]) && c->se[0] > 0);
     ss_calibrate_free(c);
     ss_obs_free(o);
     ss_model_free(m);

@@ -324,7 +324,13 @@ static void test_with(void **state)
     assert_close(v->prov[0].margin[0], 0.5, 0);
     assert_close(v->prov[0].margin[1], 0.1, 0);
     assert_close(v->prov[0].price[0].value, 1.1, 0); /* the base's "every segment" */
-    assert_close(v->prov[0].price[1].value, 2, 0);
+    /* a decision input the variant changes is an intervention on the
+       base's schedule, which stays the base (docs/model.md §6) */
+    assert_close(v->prov[0].price[1].value, 1.1, 0);
+    assert_true(v->prov[0].iv_on[ss_decision_slot(SS_FIELD_PRICE, 1, 2)]);
+    assert_close(v->prov[0].iv[ss_decision_slot(SS_FIELD_PRICE, 1, 2)].value, 2, 0);
+    assert_false(v->prov[0].iv_on[ss_decision_slot(SS_FIELD_PRICE, 0, 2)]);
+    assert_int_equal(ss_model_interventions(b), 0);
     assert_close(v->prov[0].share[0], 0.4, 0);
     assert_int_equal(v->nprov, 3);
     assert_string_equal(v->prov[2].id, "newco");
@@ -383,18 +389,26 @@ static void test_set_paths(void **state)
     assert_close(m->seg[0].tau, 3, 0);
     assert_int_equal(m->seg[1].growth.kind, SS_SCHED_CONST);
     assert_close(m->seg[1].growth.value, 0.1, 0);
-    assert_close(m->prov[0].reinvest.value, 0.3, 0);
+    /* decision inputs: interventions on top of the base (docs/model.md §6) */
+    assert_close(m->prov[0].reinvest.value, 0.2, 0);
+    assert_true(m->prov[0].iv_on[0]);
+    assert_close(m->prov[0].iv[0].value, 0.3, 0);
     assert_close(m->prov[0].recovery, 1, 0);
     assert_close(m->prov[0].margin[0], 0.2, 0);
     assert_close(m->prov[0].margin[1], 0.2, 0);
-    assert_close(m->prov[1].price[0].value, 1.2, 0);
-    assert_close(m->prov[1].price[1].value, 1, 0);
+    assert_close(m->prov[1].price[0].value, 1, 0);
+    assert_true(m->prov[1].iv_on[ss_decision_slot(SS_FIELD_PRICE, 0, 2)]);
+    assert_close(m->prov[1].iv[ss_decision_slot(SS_FIELD_PRICE, 0, 2)].value, 1.2, 0);
+    assert_false(m->prov[1].iv_on[ss_decision_slot(SS_FIELD_PRICE, 1, 2)]);
     assert_int_equal(m->prov[1].capability_given[1], 1);
     assert_close(m->prov[1].capability[1], 5, 0);
-    assert_int_equal(m->prov[0].allocation_given, 1);
-    assert_close(m->prov[0].allocation[0].value, 3, 0);
-    /* the unnamed segment keeps its default share of initial revenue */
+    /* the base allocation stays the default (shares of initial revenue);
+       the named segment gets an intervention, the other keeps the default */
+    assert_int_equal(m->prov[0].allocation_given, 0);
     assert_close(m->prov[0].allocation[1].value, 10.0 / 50.0, 1e-12);
+    assert_true(m->prov[0].iv_on[ss_decision_slot(SS_FIELD_ALLOCATION, 0, 2)]);
+    assert_close(m->prov[0].iv[ss_decision_slot(SS_FIELD_ALLOCATION, 0, 2)].value, 3, 0);
+    assert_false(m->prov[0].iv_on[ss_decision_slot(SS_FIELD_ALLOCATION, 1, 2)]);
     ss_script_close(s);
 
     s = load_ok(bass_src, bass_set, 2);

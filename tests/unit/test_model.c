@@ -524,14 +524,24 @@ static void test_param_paths(void **state)
     assert_int_equal(ss_model_set_path(m, "providers.p1.share.s2", 0.25, &e), SS_OK);
     assert_close(m->prov[0].share[1], 0.25, 0);
     assert_int_equal(ss_model_set_path(m, "providers.p2.reinvest", 0.4, &e), SS_OK);
-    assert_close(ss_schedule_eval(&m->prov[1].reinvest, 5.0), 0.4, 0);
+    /* a decision input: an intervention, the base stays (docs/model.md §6) */
+    assert_close(ss_schedule_eval(&m->prov[1].reinvest, 5.0), 0.2, 0);
+    assert_true(m->prov[1].iv_on[0]);
+    assert_close(ss_schedule_eval(&m->prov[1].iv[0], 5.0), 0.4, 0);
+    assert_int_equal(ss_model_set_base_path(m, "providers.p2.reinvest", 0.3, &e), SS_OK);
+    assert_close(ss_schedule_eval(&m->prov[1].reinvest, 5.0), 0.3, 0);
+    assert_close(ss_schedule_eval(&m->prov[1].iv[0], 5.0), 0.4, 0);
     assert_int_equal(ss_model_set_path(m, "providers.p2.capability.s1", 7.0, &e), SS_OK);
     assert_true(m->prov[1].capability_given[0]);
     assert_int_equal(ss_model_set_path(m, "discount_rate", 0.05, &e), SS_OK);
     assert_int_equal(ss_model_set_path(m, "time.stop", 4.0, &e), SS_OK);
     assert_close(m->t1, 4.0, 0);
-    /* allocation of one segment: the default becomes explicit first */
+    /* allocation of one segment as an intervention: the base keeps its default */
     assert_int_equal(ss_model_set_path(m, "providers.p1.allocation.s1", 2.0, &e), SS_OK);
+    assert_false(m->prov[0].allocation_given);
+    assert_close(ss_schedule_eval(&m->prov[0].iv[ss_decision_slot(SS_FIELD_ALLOCATION, 0, 2)], 0), 2.0, 0);
+    /* in the base: the default becomes explicit first */
+    assert_int_equal(ss_model_set_base_path(m, "providers.p1.allocation.s1", 2.0, &e), SS_OK);
     assert_true(m->prov[0].allocation_given);
     /* p1 revenue: 0.5*100 + 0.25*200 (share changed above) */
     assert_close(ss_schedule_eval(&m->prov[0].allocation[1], 0), 50.0 / 100.0, 1e-15);
@@ -540,7 +550,10 @@ static void test_param_paths(void **state)
     assert_int_equal(ss_param_lookup(&p, m, "providers.p1.price.s1#2", &e), SS_OK);
     assert_close(ss_param_get(&p, m), 0.3, 0);
     assert_int_equal(ss_param_set(&p, 0.9, &e), SS_OK);
-    assert_close(ss_schedule_eval(&m->prov[0].price[0], 2.5), 0.9, 0);
+    /* the intervention is the base schedule with knot 2 changed */
+    assert_close(ss_schedule_eval(&m->prov[0].price[0], 2.5), 0.3, 0);
+    assert_close(ss_schedule_eval(&m->prov[0].iv[ss_decision_slot(SS_FIELD_PRICE, 0, 2)], 0.5), 0.1, 0);
+    assert_close(ss_schedule_eval(&m->prov[0].iv[ss_decision_slot(SS_FIELD_PRICE, 0, 2)], 2.5), 0.9, 0);
     /* errors */
     assert_int_equal(ss_param_lookup(&p, m, "providers.nobody.reinvest", &e), SS_EINVAL);
     assert_non_null(strstr(e.msg, "unknown provider 'nobody'"));

@@ -163,10 +163,17 @@ static void test_param_resolver(void **state)
     assert_int_equal(ss_param_resolve(&p, m, "providers.others.price", SS_PARAM_ALL_SEGMENTS, &e), SS_OK);
     assert_int_equal(p.count, 2);
     assert_int_equal(ss_param_set(&p, 1.2, &e), SS_OK);
-    assert_close(ss_schedule_eval(&m->prov[1].price[0], 2023), 1.2, 0);
-    assert_close(ss_schedule_eval(&m->prov[1].price[1], 2023), 1.2, 0);
+    /* interventions on both segments (docs/model.md §6) */
+    assert_close(ss_schedule_eval(&m->prov[1].iv[ss_decision_slot(SS_FIELD_PRICE, 0, 2)], 2023), 1.2, 0);
+    assert_close(ss_schedule_eval(&m->prov[1].iv[ss_decision_slot(SS_FIELD_PRICE, 1, 2)], 2023), 1.2, 0);
+    assert_true(m->prov[1].iv_on[ss_decision_slot(SS_FIELD_PRICE, 1, 2)]);
     assert_int_equal(ss_param_resolve(&p, m, "providers.others.share", SS_PARAM_ALL_SEGMENTS, &e), SS_EINVAL);
     assert_int_equal(ss_param_resolve(&p, m, "providers.alibaba.allocation", SS_PARAM_ALL_SEGMENTS, &e), SS_OK);
+    assert_int_equal(ss_param_set(&p, 0.5, &e), SS_OK);
+    assert_false(m->prov[0].allocation_given);
+    assert_true(m->prov[0].iv_on[ss_decision_slot(SS_FIELD_ALLOCATION, 1, 2)]);
+    assert_int_equal(ss_param_resolve(&p, m, "providers.alibaba.allocation",
+                                      SS_PARAM_ALL_SEGMENTS | SS_PARAM_BASE, &e), SS_OK);
     assert_int_equal(ss_param_set(&p, 0.5, &e), SS_OK);
     assert_true(m->prov[0].allocation_given);
 
@@ -175,7 +182,7 @@ static void test_param_resolver(void **state)
     assert_int_equal(ss_param_resolve(&p, m, "providers.alibaba.price.private#2", 0, &e), SS_OK);
     assert_int_equal(ss_param_set(&p, -0.5, &e), SS_EINVAL); /* a knot keeps the range */
     assert_int_equal(ss_param_set(&p, 0.7, &e), SS_OK);
-    assert_close(ss_schedule_eval(&m->prov[0].price[1], 2023.5), 0.7, 0);
+    assert_close(ss_schedule_eval(&m->prov[0].iv[ss_decision_slot(SS_FIELD_PRICE, 1, 2)], 2023.5), 0.7, 0);
     assert_int_equal(ss_param_resolve(&p, m, "providers.alibaba.price.private#0", 0, &e), SS_EINVAL);
     assert_int_equal(ss_param_resolve(&p, m, "providers.alibaba.price.private#+1", 0, &e), SS_EINVAL);
     assert_int_equal(ss_param_resolve(&p, m, "providers.alibaba.price#1", SS_PARAM_ALL_SEGMENTS, &e), SS_EINVAL);
