@@ -24,9 +24,10 @@
 -- Calibration (`stratsim calibrate scenarios/baseline.lua --data
 -- scenarios/data/china_public_cloud_iaas.csv`, the `calibrate` table below;
 -- re-run it after changing any assumption and paste the new value):
---   segments.public.beta_price = 2.0590441227  +- 0.0082 (1 se)
---   3 observations (the first is the start value), dof 2, RMSE 0.00022
---   (0.02 pp), converged in 4 iterations.
+--   segments.public.beta_price = 2.0590441227  +- 0.0116 (1 se)
+--   3 observations (the first is the start value, met by construction, so
+--   not a degree of freedom), dof 1, RMSE 0.00022 (0.02 pp), converged in
+--   4 iterations.
 -- Fitting tau as well reproduces the three points exactly, but beta_price and
 -- tau then correlate at 0.999: three points cannot tell a strong price effect
 -- with slow switching from a weaker one with fast switching. The fit is an

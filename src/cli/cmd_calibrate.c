@@ -112,7 +112,7 @@ static void print_fit(const ss_calib_result *c, const ss_model *m, const char *d
                  cli_num(b[1], sizeof b[1], c->upper[i], 6));
         printf("  %-*s %22s %12s %12s   %s%s\n", (int)w, c->paths[i],
                cli_num(b[0], sizeof b[0], c->value[i], 12),
-               c->identified[i] ? cli_num(b[1], sizeof b[1], c->se[i], 3) : "-",
+               c->identified[i] && isfinite(c->se[i]) ? cli_num(b[1], sizeof b[1], c->se[i], 3) : "-",
                cli_num(b[2], sizeof b[2], c->start[i], 6), b[3],
                !c->identified[i] ? "  (not identified: no observation depends on it)"
                : c->at_bound[i] ? "  (at a bound: se not meaningful)" : "");
@@ -122,6 +122,9 @@ static void print_fit(const ss_calib_result *c, const ss_model *m, const char *d
                "construction and %s not counted as degrees of freedom.\n",
                c->nconstructed, c->nconstructed == 1 ? "" : "s", c->nconstructed == 1 ? "s" : "",
                c->nconstructed == 1 ? "is" : "are");
+    if (c->dof <= 0)
+        printf("\n  No standard errors: the fit has no degree of freedom left (as many informative\n"
+               "  observations as identified parameters).\n");
     for (i = 0; i < c->np; i++)
         if (!c->identified[i])
             fprintf(stderr, "stratsim: warning: calibrate: %s is not identified: moving it to its "

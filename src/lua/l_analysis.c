@@ -1776,6 +1776,7 @@ static void calib_fields(lua_State *L, int box, const ss_calib_result *c, const 
         set_num(L, "upper", c->upper[i]);
         set_num(L, "start", c->start[i]);
         set_bool(L, "at_bound", c->at_bound[i]);
+        set_bool(L, "identified", c->identified[i]);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "parameters");
@@ -1804,6 +1805,7 @@ static void calib_fields(lua_State *L, int box, const ss_calib_result *c, const 
         set_num(L, "model", c->model[i]);
         set_num(L, "residual", c->resid[i]);
         set_num(L, "weighted_residual", c->wresid[i]);
+        set_bool(L, "by_construction", c->constructed[i]);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "residuals");
@@ -1811,6 +1813,7 @@ static void calib_fields(lua_State *L, int box, const ss_calib_result *c, const 
     set_num(L, "rmse", c->rmse);
     set_num(L, "sigma", c->sigma);
     set_int(L, "dof", (lua_Integer)c->dof);
+    set_int(L, "by_construction", (lua_Integer)c->nconstructed);
     set_int(L, "iterations", (lua_Integer)c->iterations);
     set_int(L, "evaluations", (lua_Integer)c->nevals);
     set_bool(L, "converged", c->converged);
