@@ -87,6 +87,11 @@ typedef struct ss_sidecar_info {
      *  whose name is already used by the sidecar, text that is not a JSON
      *  object, or a non-finite number is an SS_EINVAL error. */
     const char *extra_json;
+    /** NULL, or the results written: their user stocks (ss_result.extra_units)
+     *  are listed under "stocks" as {"scenario", "id", "unit"} (unit null
+     *  when the stock states none). */
+    const struct ss_result *const *results;
+    size_t nresults;
 } ss_sidecar_info;
 
 /**

@@ -44,6 +44,10 @@ typedef struct ss_result {
     size_t nextra;
     char **extra_names;  /**< [nextra] owned */
     double *extra;       /**< [nt][nextra] */
+    /** [nextra] owned, or NULL: units of the user stocks (which come first
+     *  among the extra metrics; "" for a stock without a unit); NULL entries
+     *  for derived metrics. */
+    char **extra_units;
 } ss_result;
 
 #define SS_RESULT_PS(r, ti, m, i, k) \

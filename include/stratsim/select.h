@@ -10,11 +10,13 @@
  *     size:public@2025.5            per segment (SS_S_* names)
  *     npv:alibaba                   no `@`: the last output time
  *     operating_profit:alibaba@each every output time (a series)
+ *     gpu@2028                      a user stock or derived metric (no ids)
  *
  * `@start` and `@end` name the first and last output times.  A metric that
  * exists per provider and per provider-and-segment (`revenue`) is told apart
- * by the number of ids.  Metric names are those of result.h; derived metrics
- * (ss_result.extra) are not addressable.
+ * by the number of ids.  Metric names are those of result.h; any other name
+ * without ids addresses a user stock or derived metric (ss_result.extra) by
+ * name, checked when the selector is evaluated on a result.
  *
  * Evaluation at a time that is an output time (within 1e-9) reads that value;
  * a time strictly between two output times is linearly interpolated between
@@ -48,7 +50,8 @@ extern "C" {
 typedef enum {
     SS_SEL_PS = 0,  /**< per provider and segment: metric is an ss_metric_ps */
     SS_SEL_P,       /**< per provider: metric is an ss_metric_p */
-    SS_SEL_S        /**< per segment: metric is an ss_metric_s */
+    SS_SEL_S,       /**< per segment: metric is an ss_metric_s */
+    SS_SEL_X        /**< a user stock or derived metric: its name is `extra` */
 } ss_sel_kind;
 
 /** Which time(s) a selector addresses. */
@@ -64,6 +67,7 @@ typedef struct ss_selector {
     int metric;                              /**< enum value of the table given by kind */
     char provider[SS_SELECTOR_ID_MAX + 1];   /**< "" for SS_SEL_S */
     char segment[SS_SELECTOR_ID_MAX + 1];    /**< "" for SS_SEL_P */
+    char extra[SS_SELECTOR_ID_MAX + 1];      /**< SS_SEL_X: the stock or derived metric */
     ss_sel_when when;
     double t;                                /**< for SS_SEL_AT */
     char text[SS_SELECTOR_MAX + 1];          /**< the selector as written (trimmed) */

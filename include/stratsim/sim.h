@@ -35,9 +35,54 @@ typedef struct ss_run_opts {
     const char *const *extra_names;  /**< [nextra] names of derived metrics */
     void *payload;
     volatile int *interrupt;         /**< if non-NULL and set, stop with SS_EINTR */
+
+    /* ---- user state and links (docs/model.md "User stocks and links").
+     * All zero/NULL: the run does exactly what it does without them (no
+     * callback, no extra work in the right-hand side). ---- */
+    /** Number of user stocks: extra state variables integrated with the
+     *  model's own state (same solver, tolerances and breakpoints). Their
+     *  values are recorded as the first nstock derived metrics of the result
+     *  (names stock_names, before the nextra derived metrics). */
+    size_t nstock;
+    const char *const *stock_names;  /**< [nstock] */
+    const char *const *stock_units;  /**< [nstock] or NULL; entries may be NULL */
+    /** Called once at t0 after the model's initial state is set: writes the
+     *  nstock initial values into y0. The accessors see the initial model
+     *  state only (ss_run_state_only() is 1). */
+    int (*stock_init)(ss_run *run, double *y0, void *payload, ss_err *err);
+    /** Writes the nstock derivatives at (t, state) into dydt. Called inside
+     *  the right-hand side at every stage, after the links and the algebra:
+     *  every accessor reads the stage being evaluated. */
+    int (*stock_rates)(ss_run *run, double t, double *dydt, void *payload, ss_err *err);
+    /** Links: inputs defined continuously by link_eval (their schedules are
+     *  ignored; a `set` event or ss_run_set on them is an error). */
+    size_t nlink;
+    const struct ss_link *links;     /**< [nlink] */
+    /** Writes the nlink input values at (t, state) into values. Called first
+     *  in every evaluation of the equations; the accessors see the state
+     *  only (ss_run_state_only() is 1: no algebraic quantities yet). */
+    int (*link_eval)(ss_run *run, double t, double *values, void *payload, ss_err *err);
+    void *ext_payload;               /**< payload of stock_init, stock_rates, link_eval */
 } ss_run_opts;
 
-#define SS_RUN_OPTS_INIT { 1, NULL, NULL, 0, NULL, NULL, NULL }
+#define SS_RUN_OPTS_INIT { 1, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL }
+
+/** The input a link defines: a decision input of a provider (field, segment
+ *  for the per-segment fields) or, with field SS_LINK_GROWTH, the growth of
+ *  segment `segment` (provider ignored). */
+#define SS_LINK_GROWTH ((int)SS_NFIELDS)
+typedef struct ss_link {
+    int field;                       /**< ss_field, or SS_LINK_GROWTH */
+    int provider;
+    int segment;
+    const char *name;                /**< for messages, e.g. "providers.alibaba.lever.ai" */
+} ss_link;
+
+/** 1 if the options attach any callback (policy, derived metrics, stocks or links). */
+static inline int ss_run_opts_active(const ss_run_opts *o)
+{
+    return o && (o->on_epoch || o->on_output || o->nstock || o->nlink);
+}
 
 /**
  * Run a model. The model is resolved first if it was not (a copy is used, the
@@ -86,6 +131,20 @@ double ss_run_s(const ss_run *run, ss_metric_s m, int k);
  * Same semantics as a `set` event.
  */
 int ss_run_set(ss_run *run, int provider, ss_field field, int k, double value, ss_err *err);
+
+/** Value of user stock j (0-based) in the state being evaluated. */
+double ss_run_stock(const ss_run *run, size_t j);
+/** Index of the user stock named `id`, or -1. */
+int ss_run_stock_index(const ss_run *run, const char *id);
+/** 1 while links are evaluated or stocks initialised: the accessors then
+ *  give the state variables (share, capability, reliability, npv, size,
+ *  hhi, revenue = size * share, stocks) and NaN for algebraic quantities
+ *  (target share, margin, profits, investment). */
+int ss_run_state_only(const ss_run *run);
+/** Index of the link on (field, provider, segment) among opts->links, or -1. */
+int ss_run_link_index(const ss_run *run, int field, int provider, int segment);
+/** The value link j took at its latest evaluation. */
+double ss_run_link_value(const ss_run *run, size_t j);
 
 #ifdef __cplusplus
 }

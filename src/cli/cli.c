@@ -344,6 +344,8 @@ int cli_write_outputs(const char *path, ss_layout layout, const char *command,
     info.noverrides = c->nsets;
     info.layout = layout == SS_LAYOUT_WIDE ? "wide" : "long";
     info.unsafe = c->unsafe;
+    info.results = o.res;
+    info.nresults = nres;
     return cli_write_pair(path, write_results, &o, &info, models, nmodels);
 }
 

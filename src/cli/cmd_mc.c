@@ -577,7 +577,7 @@ int cmd_mc(int argc, char **argv)
         o.prepare = NULL;
         ctx.w = NULL;
         workers_free(&w);
-        if (ro.on_epoch || ro.on_output) {
+        if (ss_run_opts_active(&ro)) {
             /* Lua runs in every run: one state per worker thread (ss_mc_run
              * uses at most as many workers as blocks, and blocks have at
              * least SS_MC_BLOCK_MIN runs) */

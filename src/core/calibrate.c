@@ -129,9 +129,14 @@ static int make_obs_selector(ss_obs *ob, const char *metric, const char *prov, c
 
     if (!*metric)
         return ss_err_set(err, SS_EINVAL, "metric", "%s:%ld:metric: empty metric", file, line);
-    if (ps < 0 && p < 0 && s < 0)
+    if (ps < 0 && p < 0 && s < 0 && (hp || hs))
         return ss_err_set(err, SS_EINVAL, "metric", "%s:%ld:metric: unknown metric '%s'",
                           file, line, metric);
+    if (ps < 0 && p < 0 && s < 0) {   /* a user stock or derived metric (checked on the run) */
+        if (ss_selector_make(&ob->sel, metric, NULL, NULL, SS_SEL_AT, ob->t, &e2))
+            return ss_err_set(err, e2.code, "", "%s:%ld: %s", file, line, e2.msg);
+        return SS_OK;
+    }
     if (hp && hs && ps < 0) {
         col = p >= 0 ? "segment" : "provider";
         why = p >= 0 ? "is per provider; leave segment empty" : "is per segment; leave provider empty";
@@ -337,10 +342,10 @@ int ss_obs_validate(const ss_obs_set *o, const ss_model *m, ss_err *err)
     size_t j;
     for (j = 0; j < o->n; j++) {
         const ss_obs *ob = &o->obs[j];
-        if (ob->sel.kind != SS_SEL_S && ss_model_provider_index(m, ob->sel.provider) < 0)
+        if (ob->sel.kind != SS_SEL_X && ob->sel.kind != SS_SEL_S && ss_model_provider_index(m, ob->sel.provider) < 0)
             return ss_err_set(err, SS_EINVAL, "provider", "%s:%ld:provider: unknown provider '%s'",
                               o->file, ob->line, ob->sel.provider);
-        if (ob->sel.kind != SS_SEL_P && ss_model_segment_index(m, ob->sel.segment) < 0)
+        if (ob->sel.kind != SS_SEL_X && ob->sel.kind != SS_SEL_P && ss_model_segment_index(m, ob->sel.segment) < 0)
             return ss_err_set(err, SS_EINVAL, "segment", "%s:%ld:segment: unknown segment '%s'",
                               o->file, ob->line, ob->sel.segment);
         if (ob->t < m->t0 - 1e-9 || ob->t > m->t1 + 1e-9)
@@ -914,6 +919,7 @@ int ss_calibrate_write_residuals(FILE *f, const ss_calib_result *c, const ss_obs
         const ss_obs *ob = &obs->obs[i];
         const char *metric = ob->sel.kind == SS_SEL_PS ? ss_metric_ps_name(ob->sel.metric)
                            : ob->sel.kind == SS_SEL_P ? ss_metric_p_name(ob->sel.metric)
+                           : ob->sel.kind == SS_SEL_X ? ob->sel.extra
                            : ss_metric_s_name(ob->sel.metric);
         bad = put_num(f, ob->t) || putc(',', f) == EOF ||
               ss_csv_field(f, ob->sel.provider) || putc(',', f) == EOF ||

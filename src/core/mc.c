@@ -240,6 +240,14 @@ static ss_result *result_like(const ss_result *like)
                 goto fail;
             memcpy(r->extra_names[x], like->extra_names[x], n);
         }
+        if (like->extra_units) {
+            r->extra_units = calloc(like->nextra, sizeof *r->extra_units);
+            if (!r->extra_units)
+                goto fail;
+            for (x = 0; x < like->nextra; x++)
+                if (like->extra_units[x] && !(r->extra_units[x] = strdup(like->extra_units[x])))
+                    goto fail;
+        }
     }
     return r;
 fail:

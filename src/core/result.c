@@ -96,6 +96,10 @@ void ss_result_free(ss_result *r)
         for (i = 0; i < r->nextra; i++)
             free(r->extra_names[i]);
     free(r->extra_names);
+    if (r->extra_units)
+        for (i = 0; i < r->nextra; i++)
+            free(r->extra_units[i]);
+    free(r->extra_units);
     free(r->extra);
     free(r->prov_ids);
     free(r->seg_ids);

@@ -38,6 +38,15 @@ static int set_metric(ss_selector *o, const char *name, int has_p, int has_s, ss
     int ps = ss_metric_ps_parse(name), p = ss_metric_p_parse(name), s = ss_metric_s_parse(name);
     const char *what = o->text;
 
+    if (ps < 0 && p < 0 && s < 0 && !has_p && !has_s) {
+        /* a user stock or derived metric, by name (checked on the result) */
+        if (strlen(name) > SS_SELECTOR_ID_MAX)
+            return ss_err_set(err, SS_EINVAL, "", "selector '%s': metric name too long", what);
+        o->kind = SS_SEL_X;
+        o->metric = -1;
+        strcpy(o->extra, name);
+        return SS_OK;
+    }
     if (ps < 0 && p < 0 && s < 0)
         return ss_err_set(err, SS_EINVAL, "", "selector '%s': unknown metric '%s' "
                           "(share, target_share, revenue, gross_margin, capability, gross_profit, "
@@ -119,7 +128,8 @@ int ss_selector_parse(ss_selector *out, const char *text, ss_err *err)
             break;
         *p++ = '\0';
     }
-    if (p || n < 2)
+    if (p || (n < 2 && (ss_metric_ps_parse(parts[0]) >= 0 || ss_metric_p_parse(parts[0]) >= 0 ||
+                        ss_metric_s_parse(parts[0]) >= 0)))
         return ss_err_set(err, SS_EINVAL, "", "selector '%s': expected METRIC:PROVIDER:SEGMENT, "
                           "METRIC:PROVIDER or METRIC:SEGMENT, optionally followed by @TIME", out->text);
     for (i = 0; i < n; i++) {
@@ -146,7 +156,8 @@ int ss_selector_parse(ss_selector *out, const char *text, ss_err *err)
         strcpy(out->segment, parts[1]);
         return set_metric(out, parts[0], 0, 1, err);
     }
-    return set_metric(out, parts[0], 0, 0, err);
+    /* no id: a user stock or derived metric; an unknown metric with an id is an error */
+    return set_metric(out, parts[0], 0, n == 2 && ss_metric_ps_parse(parts[0]) < 0, err);
 }
 
 int ss_selector_make(ss_selector *out, const char *metric, const char *provider,
@@ -184,6 +195,12 @@ int ss_selector_make(ss_selector *out, const char *metric, const char *provider,
 
 int ss_selector_validate(const ss_selector *sel, const ss_model *m, ss_err *err)
 {
+    if (sel->kind == SS_SEL_X) {
+        if (sel->when == SS_SEL_AT && (sel->t < m->t0 - TIME_EPS || sel->t > m->t1 + TIME_EPS))
+            return ss_err_set(err, SS_EINVAL, "", "selector '%s': time %.10g is outside the "
+                              "simulated range [%.10g, %.10g]", sel->text, sel->t, m->t0, m->t1);
+        return SS_OK;
+    }
     if (sel->kind != SS_SEL_S && ss_model_provider_index(m, sel->provider) < 0)
         return ss_err_set(err, SS_EINVAL, "", "selector '%s': unknown provider '%s'",
                           sel->text, sel->provider);
@@ -200,6 +217,16 @@ int ss_selector_validate(const ss_selector *sel, const ss_model *m, ss_err *err)
 static int indices(long *pi, long *ki, const ss_selector *sel, const ss_result *r, ss_err *err)
 {
     *pi = *ki = 0;
+    if (sel->kind == SS_SEL_X) {
+        *pi = ss_result_id_index(r->extra_names, r->nextra, sel->extra);
+        if (*pi < 0)
+            return ss_err_set(err, SS_EINVAL, "", "selector '%s': unknown metric '%s' (not a built-in "
+                              "metric, user stock or derived metric of the scenario)", sel->text,
+                              sel->extra);
+        if (r->nt == 0)
+            return ss_err_set(err, SS_EINVAL, "", "selector '%s': the result has no output times", sel->text);
+        return SS_OK;
+    }
     if (sel->kind != SS_SEL_S && (*pi = ss_result_id_index(r->prov_ids, r->np, sel->provider)) < 0)
         return ss_err_set(err, SS_EINVAL, "", "selector '%s': the result has no provider '%s'",
                           sel->text, sel->provider);
@@ -216,6 +243,7 @@ static double value_at(const ss_selector *sel, const ss_result *r, size_t ti, lo
     switch (sel->kind) {
     case SS_SEL_PS: return SS_RESULT_PS(r, ti, sel->metric, i, k);
     case SS_SEL_P: return SS_RESULT_P(r, ti, sel->metric, i);
+    case SS_SEL_X: return r->extra[ti * r->nextra + (size_t)i];
     default: return SS_RESULT_S(r, ti, sel->metric, k);
     }
 }

@@ -151,6 +151,15 @@ struct ss_run {
     double *k1, *k2, *k3, *k4, *ytmp;
     ss_err *err;
     int failed;               /* set by eval_model when it recorded an error */
+    /* user stocks and links (ss_run_opts; zero when unused) */
+    size_t base_dim;          /* the model's own state; stocks follow it */
+    size_t nstock, nlink;
+    const ss_link *links;     /* [nlink] */
+    double *linkv;            /* [nlink] latest link values */
+    unsigned char *link_alloc;/* [N] provider has a linked allocation */
+    const double *ay;         /* state read by the accessors inside a phase */
+    double at;                /* its time */
+    int phase;                /* 0: at a breakpoint; 1: links/initial stocks; 2: stock rates */
 };
 
 /* Offsets into the state vector. */
@@ -174,9 +183,11 @@ static void var_name(const struct ss_run *r, size_t j, char *buf, size_t n)
         snprintf(buf, n, "reliability[%s]", m->prov[j - 3 * NK].id);
     } else if (j < 3 * NK + 2 * r->N) {
         snprintf(buf, n, "npv[%s]", m->prov[j - 3 * NK - r->N].id);
-    } else {
+    } else if (j < r->base_dim) {
         size_t k = j - 3 * NK - 2 * r->N;
         snprintf(buf, n, "%s[%s]", m->seg[k].has_bass ? "adoption" : "size", m->seg[k].id);
+    } else {
+        snprintf(buf, n, "stock '%s'", r->opts->stock_names[j - r->base_dim]);
     }
 }
 
@@ -451,6 +462,62 @@ static int alloc_zero(struct ss_run *r, double t, size_t i)
     return GSL_EBADFUNC;
 }
 
+/* A callback of a user stock or link failed (message in r->err). */
+static int ext_failed(struct ss_run *r, int rc)
+{
+    if (r->err->code == SS_OK)
+        ss_err_set(r->err, rc, "", "user stock or link callback failed");
+    r->failed = 1;
+    return GSL_EBADFUNC;
+}
+
+/*
+ * Links: evaluate every linked input at (t, y) and put the values where the
+ * equations read them (the slots of constant schedules: classify() made the
+ * linked schedules constant, so no interval cache overrides them; inputs
+ * with a varying schedule in the same attractiveness factor or allocation
+ * are recomputed after this by eval_aux's own loops).
+ */
+static int apply_links(struct ss_run *r, double t, const double *y)
+{
+    size_t l, i, K = r->K;
+    int rc;
+    r->phase = 1;
+    r->ay = y;
+    r->at = t;
+    rc = r->opts->link_eval(r, t, r->linkv, r->opts->ext_payload, r->err);
+    r->phase = 0;
+    if (rc)
+        return ext_failed(r, rc);
+    for (l = 0; l < r->nlink; l++) {
+        const ss_link *lk = &r->links[l];
+        double v = r->linkv[l];
+        size_t k = (size_t)(lk->segment < 0 ? 0 : lk->segment), j = (size_t)lk->provider * K + k;
+        int bad = !isfinite(v);
+        switch (lk->field) {
+        case SS_LINK_GROWTH: r->sl_g[k].v = r->g[k] = v; break;
+        case SS_FIELD_REINVEST: bad |= v < 0; r->sl_rho[lk->provider].v = r->rho[lk->provider] = v; break;
+        case SS_FIELD_ALLOCATION: bad |= v < 0; r->sl_a[j].v = v; break;
+        case SS_FIELD_PRICE: bad |= !(v > 0); r->sl_p[j].v = v; break;
+        case SS_FIELD_PARTICIPATION: bad |= !(v >= 0 && v <= 1); r->sl_w[j].v = v; break;
+        default: bad |= !(v > 0); r->sl_x[j].v = v; break;
+        }
+        if (bad) {
+            ss_err_set(r->err, SS_ENUMERIC, "", "t=%.10g: link %s gave %g, out of the input's range",
+                       t, lk->name ? lk->name : "?", v);
+            r->failed = 1;
+            return GSL_EBADFUNC;
+        }
+        if (lk->field == SS_FIELD_PRICE || lk->field == SS_FIELD_PARTICIPATION ||
+            lk->field == SS_FIELD_LEVER)
+            att_from_slots(r, j);
+    }
+    for (i = 0; i < r->N; i++)
+        if (r->link_alloc[i])
+            alloc_from_slots(r, i);
+    return GSL_SUCCESS;
+}
+
 /*
  * Evaluate every auxiliary quantity at time t inside the prepared interval.
  * Returns GSL_SUCCESS, or GSL_EBADFUNC after recording an error.
@@ -460,6 +527,8 @@ static int eval_aux(struct ss_run *r, double t, const double *y)
     size_t N = r->N, K = r->K, NK = r->NK, i, k, d;
     const double *yC = y + NK, *yV = y + 2 * NK, *yR = y + 3 * NK, *yX = y + 3 * NK + 2 * N;
 
+    if (r->nlink && apply_links(r, t, y) != GSL_SUCCESS)
+        return GSL_EBADFUNC;
     /* schedules that vary inside the interval */
     for (d = 0; d < r->ndyn_att; d++) {
         size_t j = r->dyn_att[d];
@@ -579,6 +648,16 @@ static int eval_derivs(struct ss_run *r, double t, const double *y, double *dydt
                 fX[k] = r->g[k] * r->M[k];
             }
         }
+    }
+    if (r->nstock) {
+        int rc;
+        r->phase = 2;
+        r->ay = y;
+        r->at = t;
+        rc = r->opts->stock_rates(r, t, dydt + r->base_dim, r->opts->ext_payload, r->err);
+        r->phase = 0;
+        if (rc)
+            return ext_failed(r, rc);
     }
     if (!all_finite(dydt, r->dim)) {
         for (i = 0; i < r->dim; i++) {
@@ -1017,8 +1096,11 @@ static int record(struct ss_run *r, ss_result *res, size_t ti, double tnom)
         if (!isfinite(r->op[i]) || !isfinite(r->gp[i]))
             return ss_err_set(r->err, SS_ENUMERIC, "", "t=%.10g: profit of provider '%s' is not finite",
                               tnom, r->m->prov[i].id);
-    if (r->opts && r->opts->on_output && res->nextra > 0) {
-        int rc = r->opts->on_output(r, r->t, &res->extra[ti * res->nextra], r->opts->payload, r->err);
+    for (k = 0; k < r->nstock; k++)
+        res->extra[ti * res->nextra + k] = r->y[r->base_dim + k];
+    if (r->opts && r->opts->on_output && res->nextra > r->nstock) {
+        int rc = r->opts->on_output(r, r->t, &res->extra[ti * res->nextra + r->nstock],
+                                    r->opts->payload, r->err);
         if (rc)
             return rc;
         for (k = 0; k < res->nextra; k++)
@@ -1120,6 +1202,8 @@ static size_t ws_layout(struct ss_run *r, unsigned char *base, size_t **evi, cha
     r->gp = carve(base, &off, N, D);
     r->op = carve(base, &off, N, D);
     r->M = carve(base, &off, K, D);
+    r->linkv = carve(base, &off, r->nlink + 1, D);
+    r->link_alloc = carve(base, &off, N, 1);
     *evi = carve(base, &off, nev + 1, sizeof(size_t));
     *pid = carve(base, &off, N, sizeof(char *));
     *sid = carve(base, &off, K, sizeof(char *));
@@ -1243,6 +1327,76 @@ static int interrupted(const ss_run_opts *opts)
     return opts && opts->interrupt && __atomic_load_n(opts->interrupt, __ATOMIC_RELAXED);
 }
 
+/* The schedule a link replaces. */
+static ss_schedule *linked_schedule(ss_model *m, const ss_link *l)
+{
+    ss_provider *p;
+    if (l->field == SS_LINK_GROWTH)
+        return &m->seg[l->segment].growth;
+    p = &m->prov[l->provider];
+    switch (l->field) {
+    case SS_FIELD_REINVEST: return &p->reinvest;
+    case SS_FIELD_ALLOCATION: return &p->allocation[l->segment];
+    case SS_FIELD_PRICE: return &p->price[l->segment];
+    case SS_FIELD_PARTICIPATION: return &p->participation[l->segment];
+    default: return &p->lever[l->segment];
+    }
+}
+
+/*
+ * User stocks and links of a run: check them against the (resolved) model
+ * and make every linked schedule the constant it has at t0 (the link
+ * replaces it: no knots, no interval slots; apply_links() overrides the
+ * value at every evaluation).
+ */
+static int ext_setup(struct ss_run *r, const ss_run_opts *o, ss_err *err)
+{
+    ss_model *m = r->m;
+    size_t l, q, e;
+    if (o->nstock && (!o->stock_init || !o->stock_rates || !o->stock_names))
+        return ss_err_set(err, SS_EINVAL, "", "user stocks need stock_init, stock_rates and names");
+    if (o->nlink && (!o->link_eval || !o->links))
+        return ss_err_set(err, SS_EINVAL, "", "links need link_eval and their targets");
+    for (l = 0; l < o->nlink; l++) {
+        const ss_link *lk = &o->links[l];
+        const char *nm = lk->name ? lk->name : "?";
+        ss_schedule *s;
+        int seg_ok = lk->segment >= 0 && (size_t)lk->segment < r->K;
+        if (lk->field < 0 || lk->field > SS_LINK_GROWTH)
+            return ss_err_set(err, SS_EINVAL, "", "link %s: unknown input", nm);
+        if (lk->field == SS_LINK_GROWTH) {
+            if (!seg_ok)
+                return ss_err_set(err, SS_EINVAL, "", "link %s: unknown segment", nm);
+            if (m->seg[lk->segment].has_bass)
+                return ss_err_set(err, SS_EINVAL, "", "link %s: segment '%s' follows Bass diffusion "
+                                  "and has no growth input", nm, m->seg[lk->segment].id);
+        } else if (lk->provider < 0 || (size_t)lk->provider >= r->N ||
+                   (lk->field != SS_FIELD_REINVEST && !seg_ok)) {
+            return ss_err_set(err, SS_EINVAL, "", "link %s: unknown provider or segment", nm);
+        }
+        for (q = 0; q < l; q++)
+            if (o->links[q].field == lk->field && o->links[q].provider == lk->provider &&
+                (lk->field == SS_FIELD_REINVEST || o->links[q].segment == lk->segment) &&
+                (lk->field != SS_LINK_GROWTH || o->links[q].segment == lk->segment))
+                return ss_err_set(err, SS_EINVAL, "", "link %s: input linked twice", nm);
+        for (e = 0; e < m->nev; e++) {
+            const ss_event *ev = &m->ev[e];
+            if (lk->field != SS_LINK_GROWTH && ev->kind == SS_EV_SET && (int)ev->field == lk->field &&
+                ev->provider == lk->provider &&
+                (lk->field == SS_FIELD_REINVEST || (ev->mask && ev->mask[lk->segment])))
+                return ss_err_set(err, SS_EINVAL, "", "link %s and the set event at t=%.10g%s%.0d "
+                                  "both set the same input (use one or the other)", nm, ev->t,
+                                  ev->line ? " on line " : "", ev->line);
+        }
+        s = linked_schedule(m, lk);
+        ss_schedule_set_const(s, ss_schedule_eval(s, m->t0));
+    }
+    r->nstock = o->nstock;
+    r->nlink = o->nlink;
+    r->links = o->links;
+    return SS_OK;
+}
+
 int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
                   const ss_run_opts *opts, ss_err *err)
 {
@@ -1274,10 +1428,29 @@ int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
     r.N = r.m->nprov;
     r.K = r.m->nseg;
     r.NK = r.N * r.K;
-    r.dim = 3 * r.N * r.K + 2 * r.N + r.K;
+    r.dim = r.base_dim = 3 * r.N * r.K + 2 * r.N + r.K;
+    if (opts && (opts->nstock || opts->nlink)) {
+        if ((rc = ext_setup(&r, opts, err)))
+            goto done;
+        r.dim += r.nstock;
+    }
     if (ws_arrays(ws, &r, &evi, &pid, &sid, r.m->nev))
         goto nomem;
     init_run(&r);
+    if (r.nstock || r.nlink) {
+        for (b = 0; b < r.nlink; b++)
+            if (r.links[b].field == SS_FIELD_ALLOCATION)
+                r.link_alloc[r.links[b].provider] = 1;
+        if (r.nstock) {
+            r.phase = 1;
+            r.ay = r.y;
+            r.at = r.m->t0;
+            rc = opts->stock_init(&r, r.y + r.base_dim, opts->ext_payload, err);
+            r.phase = 0;
+            if (rc)
+                goto done;
+        }
+    }
 
     if (output_times(&ws->outs, r.m) || epoch_times(&ws->epochs, r.m) ||
         build_breakpoints(&ws->bp, &ws->extra, r.m, &ws->outs, &ws->epochs))
@@ -1291,18 +1464,28 @@ int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
     res = ss_result_new(r.m->name, ws->outs.n, r.N, pid, r.K, sid);
     if (!res)
         goto nomem;
-    if (opts && opts->nextra > 0) {
-        res->nextra = opts->nextra;
-        res->extra_names = calloc(opts->nextra, sizeof *res->extra_names);
-        res->extra = calloc(ws->outs.n * opts->nextra, sizeof *res->extra);
+    if (opts && opts->nextra + r.nstock > 0) {
+        size_t nx = opts->nextra + r.nstock;
+        res->nextra = nx;
+        res->extra_names = calloc(nx, sizeof *res->extra_names);
+        res->extra = calloc(ws->outs.n * nx, sizeof *res->extra);
         if (!res->extra_names || !res->extra)
             goto nomem;
-        for (b = 0; b < opts->nextra; b++) {
-            size_t len = strlen(opts->extra_names[b]) + 1;
+        for (b = 0; b < nx; b++) {
+            const char *nm = b < r.nstock ? opts->stock_names[b] : opts->extra_names[b - r.nstock];
+            size_t len = strlen(nm) + 1;
             res->extra_names[b] = malloc(len);
             if (!res->extra_names[b])
                 goto nomem;
-            memcpy(res->extra_names[b], opts->extra_names[b], len);
+            memcpy(res->extra_names[b], nm, len);
+        }
+        if (r.nstock && opts->stock_units) {
+            res->extra_units = calloc(nx, sizeof *res->extra_units);
+            if (!res->extra_units)
+                goto nomem;
+            for (b = 0; b < r.nstock; b++)   /* "": a stock without a unit */
+                if (!(res->extra_units[b] = strdup(opts->stock_units[b] ? opts->stock_units[b] : "")))
+                    goto nomem;
         }
     }
 
@@ -1389,25 +1572,87 @@ int ss_sim_run(ss_result **out, const ss_model *model, const ss_run_opts *opts, 
 /* ------------------------------------------------------- callback access */
 
 const ss_model *ss_run_model(const ss_run *run) { return run->m; }
-double ss_run_time(const ss_run *run) { return run->t; }
+double ss_run_time(const ss_run *run) { return run->phase ? run->at : run->t; }
 
-/* Refresh the auxiliaries at the current time (schedules right-continuous). */
+/* Refresh the auxiliaries at the current time (schedules right-continuous);
+ * inside a phase (links, stock rates) the stage's own values are read. */
 static void refresh(ss_run *run)
 {
-    refresh_at(run);
+    if (!run->phase)
+        refresh_at(run);
+}
+
+/* The state the accessors read. */
+static const double *acc_y(const ss_run *r)
+{
+    return r->phase ? r->ay : r->y;
+}
+
+/* Size of segment k from the state (before the algebra has run). */
+static double state_size(const ss_run *r, size_t k)
+{
+    double x = acc_y(r)[IX_X(r, k)];
+    return r->seg[k].bass ? r->seg[k].pot * x : x;
+}
+
+int ss_run_state_only(const ss_run *run) { return run->phase == 1; }
+
+double ss_run_stock(const ss_run *run, size_t j)
+{
+    return j < run->nstock ? acc_y(run)[run->base_dim + j] : NAN;
+}
+
+int ss_run_stock_index(const ss_run *run, const char *id)
+{
+    size_t j;
+    for (j = 0; j < run->nstock; j++)
+        if (strcmp(run->opts->stock_names[j], id) == 0)
+            return (int)j;
+    return -1;
+}
+
+int ss_run_link_index(const ss_run *run, int field, int provider, int segment)
+{
+    size_t l;
+    for (l = 0; l < run->nlink; l++) {
+        const ss_link *lk = &run->links[l];
+        if (lk->field == field && (field == SS_LINK_GROWTH || lk->provider == provider) &&
+            (field == SS_FIELD_REINVEST || lk->segment == segment))
+            return (int)l;
+    }
+    return -1;
+}
+
+double ss_run_link_value(const ss_run *run, size_t j)
+{
+    return j < run->nlink ? run->linkv[j] : NAN;
+}
+
+/* Accessors while only the state is known (links, initial stocks). */
+static double state_ps(const ss_run *r, ss_metric_ps m, size_t i, size_t k)
+{
+    const double *y = acc_y(r);
+    switch (m) {
+    case SS_PS_SHARE: return y[IX_S(r, i, k)];
+    case SS_PS_CAPABILITY: return y[IX_C(r, i, k)];
+    case SS_PS_REVENUE: return state_size(r, k) * y[IX_S(r, i, k)];
+    default: return NAN;
+    }
 }
 
 double ss_run_ps(const ss_run *run, ss_metric_ps m, int i, int k)
 {
     ss_run *r = (ss_run *)run;
     size_t j = IX_S(r, (size_t)i, (size_t)k);
+    if (r->phase == 1)
+        return state_ps(r, m, (size_t)i, (size_t)k);
     refresh(r);
     switch (m) {
-    case SS_PS_SHARE: return r->y[j];
+    case SS_PS_SHARE: return acc_y(r)[j];
     case SS_PS_TARGET_SHARE: return r->tgt[j];
     case SS_PS_REVENUE: return r->rev[j];
     case SS_PS_GROSS_MARGIN: return r->margin[j];
-    case SS_PS_CAPABILITY: return r->y[IX_C(r, (size_t)i, (size_t)k)];
+    case SS_PS_CAPABILITY: return acc_y(r)[IX_C(r, (size_t)i, (size_t)k)];
     default: return NAN;
     }
 }
@@ -1415,14 +1660,27 @@ double ss_run_ps(const ss_run *run, ss_metric_ps m, int i, int k)
 double ss_run_p(const ss_run *run, ss_metric_p m, int i)
 {
     ss_run *r = (ss_run *)run;
+    if (r->phase == 1) {
+        size_t k;
+        double s = 0.0;
+        switch (m) {
+        case SS_P_REVENUE:
+            for (k = 0; k < r->K; k++)
+                s += state_ps(r, SS_PS_REVENUE, (size_t)i, k);
+            return s;
+        case SS_P_RELIABILITY: return acc_y(r)[IX_R(r, (size_t)i)];
+        case SS_P_NPV: return acc_y(r)[IX_NPV(r, (size_t)i)];
+        default: return NAN;
+        }
+    }
     refresh(r);
     switch (m) {
     case SS_P_REVENUE: return r->revi[i];
     case SS_P_GROSS_PROFIT: return r->gp[i];
     case SS_P_OPERATING_PROFIT: return r->op[i];
     case SS_P_INVESTMENT: return r->inv[i];
-    case SS_P_RELIABILITY: return r->y[IX_R(r, (size_t)i)];
-    case SS_P_NPV: return r->y[IX_NPV(r, (size_t)i)];
+    case SS_P_RELIABILITY: return acc_y(r)[IX_R(r, (size_t)i)];
+    case SS_P_NPV: return acc_y(r)[IX_NPV(r, (size_t)i)];
     default: return NAN;
     }
 }
@@ -1432,11 +1690,14 @@ double ss_run_s(const ss_run *run, ss_metric_s m, int k)
     ss_run *r = (ss_run *)run;
     size_t i;
     double h = 0.0;
+    const double *y = acc_y(r);
+    if (r->phase == 1 && m == SS_S_SIZE)
+        return state_size(r, (size_t)k);
     refresh(r);
     if (m == SS_S_SIZE)
         return r->M[k];
     for (i = 0; i < r->N; i++)
-        h += r->y[IX_S(r, i, (size_t)k)] * r->y[IX_S(r, i, (size_t)k)];
+        h += y[IX_S(r, i, (size_t)k)] * y[IX_S(r, i, (size_t)k)];
     return h;
 }
 
@@ -1466,6 +1727,12 @@ int ss_run_set(ss_run *run, int provider, ss_field field, int k, double value, s
     default:
         return ss_err_set(err, SS_EINVAL, "", "unknown field");
     }
+    if (run->nlink && ss_run_link_index(run, (int)field, provider, k) >= 0)
+        return ss_err_set(err, SS_EINVAL, "", "%s is defined by the link %s",
+                          ss_field_name(field),
+                          run->links[ss_run_link_index(run, (int)field, provider, k)].name);
+    if (run->phase)
+        return ss_err_set(err, SS_EINVAL, "", "schedules cannot change inside the equations");
     set_schedule_field(&run->m->prov[provider], field, (size_t)(k < 0 ? 0 : k), value);
     run->cache_ok = run->sched_ok = 0;
     run->fresh = 0;

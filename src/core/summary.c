@@ -110,9 +110,19 @@ void ss_summary_write(FILE *f, const ss_result *r, const ss_model *m, const char
     }
     for (j = 0; j < r->nextra; j++) {
         size_t q;
+        int stock = r->extra_units && r->extra_units[j];
         if (j == 0)
-            header(f, "Derived metrics", r, idx, n);
-        row_label(f, r->extra_names[j], NULL);
+            header(f, stock ? "Stocks, derived metrics" : "Derived metrics", r, idx, n);
+        if (stock) {   /* a user stock: its unit next to its id */
+            char lab[56];
+            if (r->extra_units[j][0])
+                snprintf(lab, sizeof lab, "%.30s [%.20s]", r->extra_names[j], r->extra_units[j]);
+            else
+                snprintf(lab, sizeof lab, "%.50s", r->extra_names[j]);
+            row_label(f, lab, NULL);
+        } else {
+            row_label(f, r->extra_names[j], NULL);
+        }
         for (q = 0; q < n; q++)
             fprintf(f, " %11.5g", r->extra[idx[q] * r->nextra + j]);
         fputc('\n', f);

@@ -861,6 +861,17 @@ static ss_result *result_copy(const ss_result *r)
                 return NULL;
             }
         memcpy(c->extra, r->extra, r->nt * r->nextra * sizeof *c->extra);
+        if (r->extra_units) {
+            if (!(c->extra_units = calloc(r->nextra, sizeof *c->extra_units))) {
+                ss_result_free(c);
+                return NULL;
+            }
+            for (i = 0; i < r->nextra; i++)
+                if (r->extra_units[i] && !(c->extra_units[i] = strdup(r->extra_units[i]))) {
+                    ss_result_free(c);
+                    return NULL;
+                }
+        }
     }
     return c;
 }
@@ -2081,7 +2092,7 @@ static int l_scen_montecarlo(lua_State *L)
     scen_run_opts(L, &ro);
     o.interrupt = ro.interrupt;
     o.run_opts = &ro;
-    if (ro.on_epoch || ro.on_output) {
+    if (ss_run_opts_active(&ro)) {
         /* Lua in every run: this state, so one worker (the calling thread
          * waits in C meanwhile) */
         o.threads = 1;

@@ -42,7 +42,7 @@
 #define HOOKS_SCRIPT "stratsim.script_hooks" /* registry: scenario index -> hooks of C runs */
 #define TIME_TOL 1e-9
 
-enum { HV_POLICY = 1, HV_FUNCS = 2, HV_NAMES = 3 };
+enum { HV_POLICY = 1, HV_FUNCS = 2, HV_NAMES = 3, HV_EXT = 4 };
 
 /* Callback data of one scenario (a userdata; see the file comment). */
 typedef struct hooks {
@@ -52,6 +52,7 @@ typedef struct hooks {
     int failed;          /* set when a callback failed (message in the run's ss_err) */
     size_t nextra;
     const char **names;  /* [nextra] into Lua strings anchored by HV_NAMES */
+    void *ext;           /* user stocks and links (l_stocks.c), anchored by HV_EXT; or NULL */
 } hooks;
 
 /* One callback: what the trampoline needs and what it reports back. */
@@ -74,9 +75,17 @@ typedef struct call {
 /* The view of a run in progress. */
 typedef struct view {
     ss_run *run;         /* NULL outside its call */
-    int policy;
+    int policy;          /* VIEW_DERIVED, 1 (policy), VIEW_EXT (stock or link) */
     double t;
 } view;
+
+#define VIEW_DERIVED 0
+#define VIEW_EXT 2
+
+static const char *view_what(const view *v)
+{
+    return v->policy == 1 ? "policy" : v->policy == VIEW_EXT ? "stock or link" : "derived-metric";
+}
 
 /* ---------------------------------------------------------------- views */
 
@@ -84,7 +93,7 @@ static view *check_view(lua_State *L)
 {
     view *v = luaL_checkudata(L, 1, SS_LUA_VIEW);
     if (!v->run)
-        luaL_error(L, "view used outside its %s call", v->policy ? "policy" : "derived-metric");
+        luaL_error(L, "view used outside its %s call", view_what(v));
     return v;
 }
 
@@ -115,12 +124,23 @@ static int arg_segment(lua_State *L, const ss_model *m, int arg)
     return k;
 }
 
+/* In a link or a stock's init only the state is known (docs/model.md). */
+static void state_only_check(lua_State *L, view *v, int algebraic, const char *name)
+{
+    if (algebraic && ss_run_state_only(v->run))
+        luaL_error(L, "view:%s is not available in a link or a stock's init: they are evaluated "
+                   "before the algebra (read the state: share, capability, revenue, reliability, "
+                   "npv, size, hhi, stock)", name);
+}
+
 /* view:METRIC(provider, segment) for the per provider+segment metrics. */
 static int view_ps(lua_State *L, ss_metric_ps metric)
 {
     view *v = check_view(L);
     const ss_model *m = ss_run_model(v->run);
     int i = arg_provider(L, m, 2), k = arg_segment(L, m, 3);
+    state_only_check(L, v, metric == SS_PS_TARGET_SHARE || metric == SS_PS_GROSS_MARGIN,
+                     metric == SS_PS_TARGET_SHARE ? "target_share" : "margin");
     lua_pushnumber(L, ss_run_ps(v->run, metric, i, k));
     return 1;
 }
@@ -129,7 +149,25 @@ static int view_p(lua_State *L, ss_metric_p metric)
 {
     view *v = check_view(L);
     int i = arg_provider(L, ss_run_model(v->run), 2);
+    state_only_check(L, v, metric != SS_P_REVENUE && metric != SS_P_RELIABILITY && metric != SS_P_NPV,
+                     ss_metric_p_name(metric));
     lua_pushnumber(L, ss_run_p(v->run, metric, i));
+    return 1;
+}
+
+/* view:stock(id): a user stock's value in the state the view describes. */
+static int l_view_stock(lua_State *L)
+{
+    view *v = check_view(L);
+    const char *id;
+    int j;
+    if (lua_type(L, 2) != LUA_TSTRING)
+        luaL_typeerror(L, 2, "stock id (string)");
+    id = lua_tostring(L, 2);
+    j = ss_run_stock_index(v->run, id);
+    if (j < 0)
+        luaL_argerror(L, 2, lua_pushfstring(L, "unknown stock '%s'", id));
+    lua_pushnumber(L, ss_run_stock(v->run, (size_t)j));
     return 1;
 }
 
@@ -264,8 +302,9 @@ static int l_view_set(lua_State *L)
     int i, f;
     size_t k;
 
-    if (!v->policy)
-        return luaL_error(L, "set: only a policy may change schedules (derived metrics only read the state)");
+    if (v->policy != 1)
+        return luaL_error(L, "set: only a policy may change schedules (derived metrics, stocks and "
+                          "links only read the state)");
     i = arg_provider(L, m, 2);
     f = arg_field(L, 3);
     luaL_checkany(L, 4);
@@ -322,6 +361,16 @@ static int l_view_get(lua_State *L)
     case SS_FIELD_PARTICIPATION: s = &p->participation[k]; break;
     default: s = &p->lever[k]; break;
     }
+    {
+        int l = ss_run_link_index(v->run, f, i, k);
+        if (l >= 0) {   /* a linked input: the link's latest value */
+            if (ss_run_state_only(v->run))
+                return luaL_error(L, "get: %s is defined by a link; links and stock inits cannot read "
+                                  "linked inputs", ss_field_name((ss_field)f));
+            lua_pushnumber(L, ss_run_link_value(v->run, (size_t)l));
+            return 1;
+        }
+    }
     lua_pushnumber(L, ss_schedule_eval(s, t));
     return 1;
 }
@@ -332,7 +381,7 @@ static int l_view_index(lua_State *L)
     view *v = luaL_checkudata(L, 1, SS_LUA_VIEW);
     if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "t") == 0) {
         if (!v->run)
-            return luaL_error(L, "view used outside its %s call", v->policy ? "policy" : "derived-metric");
+            return luaL_error(L, "view used outside its %s call", view_what(v));
         lua_pushnumber(L, v->t);
         return 1;
     }
@@ -350,10 +399,9 @@ static int l_view_tostring(lua_State *L)
 {
     view *v = luaL_checkudata(L, 1, SS_LUA_VIEW);
     if (!v->run)
-        lua_pushfstring(L, "stratsim.View (%s, expired)", v->policy ? "policy" : "derived metric");
+        lua_pushfstring(L, "stratsim.View (%s, expired)", view_what(v));
     else
-        lua_pushfstring(L, "stratsim.View at t=%f (%s)", (lua_Number)v->t,
-                        v->policy ? "policy" : "derived metric");
+        lua_pushfstring(L, "stratsim.View at t=%f (%s)", (lua_Number)v->t, view_what(v));
     return 1;
 }
 
@@ -376,6 +424,7 @@ static void push_view_meta(lua_State *L)
         {"get", l_view_get},
         {"providers", l_view_providers},
         {"segments", l_view_segments},
+        {"stock", l_view_stock},
         {NULL, NULL}
     };
     if (luaL_newmetatable(L, SS_LUA_VIEW)) {
@@ -429,7 +478,7 @@ static hooks *push_hooks(lua_State *L, int idx, lua_State *T, int c_run)
     } else if (!lua_isnil(L, outs)) {
         luaL_error(L, "outputs: expected a table of name = function");
     }
-    h = lua_newuserdatauv(L, sizeof *h + (n ? n : 1) * sizeof(const char *), 3);
+    h = lua_newuserdatauv(L, sizeof *h + (n ? n : 1) * sizeof(const char *), 4);
     ud = lua_gettop(L);
     memset(h, 0, sizeof *h);
     h->L = T;
@@ -458,6 +507,8 @@ static hooks *push_hooks(lua_State *L, int idx, lua_State *T, int c_run)
     else if (!lua_isnil(L, -1))
         luaL_error(L, "policy: expected a function, got %s", luaL_typename(L, -1));
     lua_setiuservalue(L, ud, HV_POLICY);
+    h->ext = ss_lua_ext_push(L, idx, T, c_run, &h->failed);
+    lua_setiuservalue(L, ud, HV_EXT);
     if (luaL_newmetatable(L, HOOKS_META)) {
         lua_pushliteral(L, HOOKS_META);
         lua_setfield(L, -2, "__metatable");
@@ -694,6 +745,8 @@ static void fill_opts(ss_run_opts *o, hooks *h)
     o->nextra = h->nextra;
     o->extra_names = h->nextra ? h->names : NULL;
     o->payload = (h->has_policy || h->nextra) ? h : NULL;
+    if (h->ext)
+        ss_lua_ext_fill(h->ext, o);
 }
 
 /* ------------------------------------------------------- runs from Lua */
@@ -708,6 +761,24 @@ void *ss_lua_push_hooks(lua_State *L, int idx, ss_run_opts *opts)
 int ss_lua_hooks_failed(const void *h)
 {
     return h && ((const hooks *)h)->failed;
+}
+
+void *ss_lua_view_push(lua_State *L)
+{
+    view *v = lua_newuserdatauv(L, sizeof *v, 0);
+    v->run = NULL;
+    v->policy = VIEW_EXT;
+    v->t = 0.0;
+    push_view_meta(L);
+    lua_setmetatable(L, -2);
+    return v;
+}
+
+void ss_lua_view_bind(void *vp, ss_run *run, double t)
+{
+    view *v = vp;
+    v->run = run;
+    v->t = t;
 }
 
 void ss_lua_open_policy(lua_State *L)

@@ -530,6 +530,8 @@ static int l_result_write_csv(lua_State *L)
         info.scenario_sha256 = file && ss_sha256_file(file, sha, NULL) == SS_OK ? sha : NULL;
         info.layout = layout == SS_LAYOUT_WIDE ? "wide" : "long";
         info.unsafe = !restricted;
+        info.results = (const ss_result *const *)rs;
+        info.nresults = 1;
         if ((rc = ss_outfile_open(&csv, path, &e)) ||
             (rc = ss_csv_write(ss_outfile_stream(csv), layout, rs, 1, &e)) ||
             (rc = ss_outfile_open(&side, sidepath, &e)) ||

@@ -41,16 +41,17 @@ enum { UV_SPEC = 1, UV_META = 2 };
 static const char *const top_keys[] = {
     "name", "description", "time", "discount_rate", "solver", "segments", "providers",
     "events", "policy", "outputs", "uncertainty", "outages", "calibrate", "optimize",
-    "checks", NULL
+    "checks", "stocks", "links", NULL
 };
 static const char *const with_keys[] = {
     "name", "description", "time", "discount_rate", "solver", "segments", "providers",
     "events", "policy", "outputs", "uncertainty", "outages", "calibrate", "optimize",
-    "checks", "replace_events", NULL
+    "checks", "replace_events", "stocks", "links", NULL
 };
 /* values kept by reference (used by later features), never copied */
 static const char *const byref_keys[] = {
-    "policy", "outputs", "uncertainty", "outages", "calibrate", "optimize", "checks", NULL
+    "policy", "outputs", "uncertainty", "outages", "calibrate", "optimize", "checks", "stocks",
+    "links", NULL
 };
 static const char *const time_keys[] = {"start", "stop", "step", "epoch", "policy", NULL};
 static const char *const solver_keys[] = {"method", "rtol", "atol", "h", "hmin", "max_steps", NULL};
@@ -1080,6 +1081,11 @@ static void check_extras(cv *c, int spec)
             fail(c, tables[i], "expected a table, got %s", ss_lua_tname(L, -1));
         lua_pop(L, 1);
     }
+    {   /* user stocks and links (l_stocks.c) */
+        char epath[300], emsg[512];
+        if (ss_lua_ext_check(L, spec, c->m, epath, sizeof epath, emsg, sizeof emsg) != 0)
+            fail(c, epath, "%s", emsg);
+    }
 }
 
 /* Validate the spec (user value 1 of the Scenario at ud) and build its
@@ -1664,7 +1670,7 @@ static int l_scenario_with(lua_State *L)
     {
         static const char *const plain[] = {
             "name", "description", "discount_rate", "policy", "outputs", "uncertainty",
-            "outages", "calibrate", "optimize", "checks", NULL
+            "outages", "calibrate", "optimize", "checks", "stocks", "links", NULL
         };
         for (i = 0; plain[i]; i++) {
             if (rawfield(L, t, plain[i]) != LUA_TNIL) {

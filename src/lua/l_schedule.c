@@ -80,6 +80,16 @@ static int make(lua_State *L, int kind, const char *fname)
     return 1;
 }
 
+void ss_lua_push_schedule(lua_State *L, int kind, const double *t, const double *v, size_t n)
+{
+    sched_ud *u = lua_newuserdatauv(L, sizeof *u + 2 * n * sizeof(double), 0);
+    u->kind = kind;
+    u->n = n;
+    memcpy(u->knots, t, n * sizeof(double));
+    memcpy(u->knots + n, v, n * sizeof(double));
+    luaL_setmetatable(L, SS_LUA_SCHEDULE);
+}
+
 /* stratsim.steps{{t, v}, ...}: right-continuous steps. */
 static int l_schedule_steps(lua_State *L)
 {
@@ -201,4 +211,6 @@ void ss_lua_open_schedule(lua_State *L)
     lua_setfield(L, -2, "steps");
     lua_pushcfunction(L, l_schedule_linear);
     lua_setfield(L, -2, "linear");
+    lua_pushcfunction(L, ss_lua_series);
+    lua_setfield(L, -2, "series");
 }

@@ -289,6 +289,32 @@ void *ss_lua_push_hooks(lua_State *L, int idx, ss_run_opts *opts);
 int ss_lua_hooks_failed(const void *hooks);
 /** Register the View metatable. */
 void ss_lua_open_policy(lua_State *L);
+/** Push a View for user stocks and links (bound to a run per call with
+ *  ss_lua_view_bind; run NULL expires it). */
+void *ss_lua_view_push(lua_State *L);
+void ss_lua_view_bind(void *view, ss_run *run, double t);
+
+/* ---- user stocks, links and stratsim.series (l_stocks.c) ---- */
+
+/**
+ * Check the `stocks` and `links` of the scenario spec at `spec` against the
+ * model being built (ids, collisions, targets, link plus set event). Returns
+ * 0, or -1 with the key path and message written (the caller raises).
+ */
+int ss_lua_ext_check(lua_State *L, int spec, const ss_model *m, char *path, size_t npath,
+                     char *msg, size_t nmsg);
+/**
+ * Push the stock/link callback data of the Scenario at idx for callbacks
+ * on thread T (nil and NULL when it has neither). `failed` is set when a
+ * callback fails.
+ */
+void *ss_lua_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *failed);
+/** Attach the callbacks of ext to run options. */
+void ss_lua_ext_fill(void *ext, ss_run_opts *o);
+/** stratsim.series{file=, time=, value=, kind=}. */
+int ss_lua_series(lua_State *L);
+/** Push a new schedule userdata of `kind` with knots t[0..n), v[0..n). */
+void ss_lua_push_schedule(lua_State *L, int kind, const double *t, const double *v, size_t n);
 
 /* ---- results (l_result.c) and the API docs (l_docs.c) ---- */
 

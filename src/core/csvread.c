@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli/csvread.h"
+#include "core/csvread.h"
 
 static int fail(char *msg, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *msg, size_t size, const char *fmt, ...)
