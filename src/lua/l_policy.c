@@ -89,9 +89,27 @@ static const char *view_what(const view *v)
 
 /* ---------------------------------------------------------------- views */
 
+/* Marker key in every View metatable (the shared one of policies and
+ * derived metrics, and the own one of each stock/link view). */
+static const char VIEW_TAG = 0;
+
+/* The view at idx, or a type error. */
+static view *to_view(lua_State *L, int idx)
+{
+    view *v = lua_touserdata(L, idx);
+    int ok = 0;
+    if (v && lua_getmetatable(L, idx)) {
+        ok = lua_rawgetp(L, -1, &VIEW_TAG) == LUA_TBOOLEAN;
+        lua_pop(L, 2);
+    }
+    if (!ok)
+        luaL_typeerror(L, idx, SS_LUA_VIEW);
+    return v;
+}
+
 static view *check_view(lua_State *L)
 {
-    view *v = luaL_checkudata(L, 1, SS_LUA_VIEW);
+    view *v = to_view(L, 1);
     if (!v->run)
         luaL_error(L, "view used outside its %s call", view_what(v));
     return v;
@@ -378,7 +396,7 @@ static int l_view_get(lua_State *L)
 /* view.t, and the methods (upvalue 1). */
 static int l_view_index(lua_State *L)
 {
-    view *v = luaL_checkudata(L, 1, SS_LUA_VIEW);
+    view *v = to_view(L, 1);
     if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "t") == 0) {
         if (!v->run)
             return luaL_error(L, "view used outside its %s call", view_what(v));
@@ -397,7 +415,7 @@ static int l_view_newindex(lua_State *L)
 
 static int l_view_tostring(lua_State *L)
 {
-    view *v = luaL_checkudata(L, 1, SS_LUA_VIEW);
+    view *v = to_view(L, 1);
     if (!v->run)
         lua_pushfstring(L, "stratsim.View (%s, expired)", view_what(v));
     else
@@ -405,9 +423,7 @@ static int l_view_tostring(lua_State *L)
     return 1;
 }
 
-static void push_view_meta(lua_State *L)
-{
-    static const luaL_Reg methods[] = {
+static const luaL_Reg view_methods[] = {
         {"share", l_view_share},
         {"target_share", l_view_target_share},
         {"revenue", l_view_revenue},
@@ -426,17 +442,28 @@ static void push_view_meta(lua_State *L)
         {"segments", l_view_segments},
         {"stock", l_view_stock},
         {NULL, NULL}
-    };
+};
+
+/* The fields of a View metatable but __index. */
+static void view_meta_fields(lua_State *L)
+{
+    lua_pushcfunction(L, l_view_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, l_view_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushliteral(L, SS_LUA_VIEW);
+    lua_setfield(L, -2, "__metatable");
+    lua_pushboolean(L, 1);
+    lua_rawsetp(L, -2, &VIEW_TAG);
+}
+
+static void push_view_meta(lua_State *L)
+{
     if (luaL_newmetatable(L, SS_LUA_VIEW)) {
-        luaL_newlib(L, methods);
+        luaL_newlib(L, view_methods);
         lua_pushcclosure(L, l_view_index, 1);
         lua_setfield(L, -2, "__index");
-        lua_pushcfunction(L, l_view_newindex);
-        lua_setfield(L, -2, "__newindex");
-        lua_pushcfunction(L, l_view_tostring);
-        lua_setfield(L, -2, "__tostring");
-        lua_pushliteral(L, SS_LUA_VIEW);
-        lua_setfield(L, -2, "__metatable");
+        view_meta_fields(L);
     }
 }
 
@@ -763,13 +790,28 @@ int ss_lua_hooks_failed(const void *h)
     return h && ((const hooks *)h)->failed;
 }
 
+/*
+ * A stock/link view is called in every evaluation of the equations, so it
+ * has its own metatable whose __index is a plain table (the methods, and
+ * `t`, which ss_lua_ext calls set before each call through the table kept
+ * as the view's user value): a method lookup is then a table access, not a
+ * C call.
+ */
 void *ss_lua_view_push(lua_State *L)
 {
-    view *v = lua_newuserdatauv(L, sizeof *v, 0);
+    view *v = lua_newuserdatauv(L, sizeof *v, 1);
     v->run = NULL;
     v->policy = VIEW_EXT;
     v->t = 0.0;
-    push_view_meta(L);
+    luaL_newlib(L, view_methods);
+    lua_pushnumber(L, 0.0);
+    lua_setfield(L, -2, "t");
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, -3, 1);
+    lua_createtable(L, 0, 5);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "__index");
+    view_meta_fields(L);
     lua_setmetatable(L, -2);
     return v;
 }

@@ -332,6 +332,7 @@ typedef struct ext {
     int c_run;           /* runs started from C: reset the budget at t0 */
     int *failed;         /* the hooks' failure flag */
     int tref;            /* registry ref of the function table (LUA_NOREF: none) */
+    double last_t;       /* the view's `t` as last set */
     void *view;          /* anchored in the function table */
     size_t nstock, nlink;
     const char **names;  /* [nstock] anchored in the function table */
@@ -413,6 +414,7 @@ void *ss_lua_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *faile
     ud = lua_gettop(L);
     memset(x, 0, sizeof *x);
     x->tref = LUA_NOREF;
+    x->last_t = NAN;
     if (luaL_newmetatable(L, EXT_META)) {
         lua_pushcfunction(L, l_ext_gc);
         lua_setfield(L, -2, "__gc");
@@ -428,7 +430,7 @@ void *ss_lua_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *faile
     x->links = (ss_link *)(void *)(x + 1);
     x->names = (const char **)(void *)(x->links + nl + 1);
     x->units = x->names + ns;
-    /* function table: [1..ns] rates, [ns+1..2ns] inits, [2ns+1..2ns+nl] links */
+    /* function table: [1..ns] rates, [ns+1..2ns] inits, [2ns+1..2ns+nl] links, [0] the view */
     lua_createtable(L, (int)(2 * ns + nl), 2);
     ftab = lua_gettop(L);
     for (j = 0; j < ns; j++) {
@@ -470,50 +472,11 @@ void *ss_lua_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *faile
         lua_pop(L, 1);
     }
     x->view = ss_lua_view_push(L);
-    lua_setfield(L, ftab, "view");
+    lua_rawseti(L, ftab, 0);
     x->tref = luaL_ref(L, LUA_REGISTRYINDEX);   /* pops ftab */
     lua_copy(L, ud, st);
     lua_settop(L, st);
     return x;
-}
-
-/* The trampoline (arg 1: the xcall): call every function of the kind. */
-static int l_ext_call(lua_State *L)
-{
-    xcall *c = lua_touserdata(L, 1);
-    ext *x = c->x;
-    size_t j, n = c->kind == K_LINK ? x->nlink : x->nstock;
-    size_t off = c->kind == K_INIT ? x->nstock : c->kind == K_LINK ? 2 * x->nstock : 0;
-
-    lua_rawgeti(L, LUA_REGISTRYINDEX, x->tref);   /* 2 */
-    lua_getfield(L, 2, "view");                   /* 3 */
-    ss_lua_view_bind(x->view, c->run, c->t);
-    for (j = 0; j < n; j++) {
-        double v;
-        c->which = j;
-        if (lua_rawgeti(L, 2, (lua_Integer)(off + j) + 1) == LUA_TNUMBER) {   /* a numeric init */
-            c->out[j] = lua_tonumber(L, -1);
-            lua_pop(L, 1);
-            continue;
-        }
-        lua_pushvalue(L, 3);
-        lua_call(L, 1, 1);
-        if (lua_type(L, -1) != LUA_TNUMBER) {
-            c->bad = 1;
-            snprintf(c->badtype, sizeof c->badtype, "%s", luaL_typename(L, -1));
-            return 0;
-        }
-        v = lua_tonumber(L, -1);
-        if (!isfinite(v) || (c->kind == K_LINK && link_range(x->links[j].field, v))) {
-            c->bad = isfinite(v) ? 3 : 2;
-            c->badval = v;
-            return 0;
-        }
-        c->out[j] = v;
-        lua_pop(L, 1);
-    }
-    ss_lua_view_bind(x->view, NULL, 0.0);
-    return 0;
 }
 
 /* What c->which names, for messages. */
@@ -545,22 +508,68 @@ static void where_of(lua_State *L, const xcall *c, char *src, size_t n, int *lin
     lua_pop(L, 2);
 }
 
-/* Run the trampoline; SS_OK, or an SS_E* code with err filled. Never raises. */
+/*
+ * Call every function of c->kind with the view bound to the run, each in
+ * lua_pcall with the message handler pushed once (this runs in every
+ * evaluation of the equations: no C trampoline, `t` set only when it
+ * changed). Returns SS_OK, or an SS_E* code with err filled. Never raises.
+ */
 static int ext_run(xcall *c, ss_err *err)
 {
     ext *x = c->x;
     lua_State *L = x->L;
-    int top = lua_gettop(L), st, rc = SS_OK, line;
+    int top = lua_gettop(L), st = LUA_OK, rc = SS_OK, line, h, ft, vw;
+    size_t j, n = c->kind == K_LINK ? x->nlink : x->nstock;
+    size_t off = c->kind == K_INIT ? x->nstock : c->kind == K_LINK ? 2 * x->nstock : 0;
     char what[200], src[LUA_IDSIZE];
 
     if (!lua_checkstack(L, 8))
         return ss_err_set(err, SS_ENOMEM, NULL, "out of memory (Lua stack)");
-    lua_pushcfunction(L, l_ext_call);
-    lua_pushlightuserdata(L, c);
-    st = ss_lua_pcall(L, 1, 0);
+    ss_lua_push_msgh(L);
+    h = top + 1;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, x->tref);
+    ft = top + 2;
+    lua_rawgeti(L, ft, 0);
+    vw = top + 3;
+    if (!(c->t == x->last_t)) {   /* view.t: a field of the view's __index table */
+        lua_getiuservalue(L, vw, 1);
+        lua_pushnumber(L, c->t);
+        lua_setfield(L, -2, "t");
+        lua_pop(L, 1);
+        x->last_t = c->t;
+    }
+    ss_lua_view_bind(x->view, c->run, c->t);
+    for (j = 0; j < n; j++) {
+        double v;
+        c->which = j;
+        if (lua_rawgeti(L, ft, (lua_Integer)(off + j) + 1) == LUA_TNUMBER) {   /* a numeric init */
+            c->out[j] = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushvalue(L, vw);
+        st = lua_pcall(L, 1, 1, h);
+        if (st != LUA_OK)
+            break;
+        if (lua_type(L, -1) != LUA_TNUMBER) {
+            c->bad = 1;
+            snprintf(c->badtype, sizeof c->badtype, "%s", luaL_typename(L, -1));
+            break;
+        }
+        v = lua_tonumber(L, -1);
+        if (!isfinite(v) || (c->kind == K_LINK && link_range(x->links[j].field, v))) {
+            c->bad = isfinite(v) ? 3 : 2;
+            c->badval = v;
+            break;
+        }
+        c->out[j] = v;
+        lua_pop(L, 1);
+    }
     ss_lua_view_bind(x->view, NULL, 0.0);
-    if (st == LUA_OK && !c->bad)
+    if (st == LUA_OK && !c->bad) {
+        lua_settop(L, top);
         return SS_OK;
+    }
     what_of(c, what, sizeof what);
     where_of(L, c, src, sizeof src, &line);
     if (st != LUA_OK) {

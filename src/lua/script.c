@@ -370,6 +370,11 @@ static int msgh(lua_State *L)
     return 1;
 }
 
+void ss_lua_push_msgh(lua_State *L)
+{
+    lua_pushcfunction(L, msgh);
+}
+
 int ss_lua_pcall(lua_State *L, int nargs, int nresults)
 {
     int base = lua_gettop(L) - nargs, status;

@@ -169,6 +169,10 @@ int ss_lua_push_result(lua_State *L, ss_result *r, const ss_model *m, const char
  */
 int ss_lua_pcall(lua_State *L, int nargs, int nresults);
 
+/** Push ss_lua_pcall's message handler (for lua_pcall in hot loops that
+ *  push it once: user stocks and links). */
+void ss_lua_push_msgh(lua_State *L);
+
 /**
  * Translate a failed ss_lua_pcall status and the error object on top of the
  * stack (popped) into an ss_err record. Returns the SS_E* code.

@@ -1025,6 +1025,12 @@ static const char *const lua_variants[][2] = {
       "      return view:revenue('alibaba') / (view:size('public') + view:size('private') + view:size('ai'))\n"
       "    end,\n"
       "    alibaba_public_margin = function(view) return view:margin('alibaba', 'public') end } }\n" },
+    { "bench_stock.lua",
+      "return stratsim.include('ai_public_first.lua'):with{ name = 'bench_stock',\n"
+      "  stocks = { { id = 'gpu', init = 10, unit = 'EFLOPS',\n"
+      "    rate = function(v) return 0.2 * v:investment('alibaba') - 0.25 * v:stock('gpu') end } },\n"
+      "  links = { ['providers.alibaba.lever.ai'] = function(v)\n"
+      "    return math.min(1.5, 0.5 + v:stock('gpu') / 20) end } }\n" },
 };
 
 typedef struct lua_ctx {
@@ -1077,9 +1083,10 @@ static void bench_lua(void)
 {
     char dir[] = "/tmp/stratsim-bench-XXXXXX", src[1024], dst[1024], b1[48], b2[48];
     const char *sdir_end = strrchr(opt.scenario, '/');
-    lua_ctx c[4];
-    const char *files[4] = { NULL, "bench_events.lua", "bench_policy.lua", "bench_outputs.lua" };
-    double us[4][MAXREPS], rp[MAXREPS], ro[MAXREPS];
+    lua_ctx c[5];
+    const char *files[5] = { NULL, "bench_events.lua", "bench_policy.lua", "bench_outputs.lua",
+                             "bench_stock.lua" };
+    double us[5][MAXREPS], rp[MAXREPS], ro[MAXREPS], rs[MAXREPS];
     int ok = 1, j, rep;
     long n;
     ss_result *ra = NULL, *rb = NULL;
@@ -1111,7 +1118,7 @@ static void bench_lua(void)
         else
             closedir(d);
     }
-    for (j = 0; ok && j < 3; j++) {
+    for (j = 0; ok && j < 4; j++) {
         FILE *f;
         snprintf(dst, sizeof dst, "%s/%s", dir, lua_variants[j][0]);
         f = fopen(dst, "w");
@@ -1120,7 +1127,7 @@ static void bench_lua(void)
     }
     snprintf(src, sizeof src, "%s", sdir_end ? sdir_end + 1 : opt.scenario);
     files[0] = src;
-    for (j = 0; ok && j < 4; j++)
+    for (j = 0; ok && j < 5; j++)
         if (variant_load(&c[j], dir, files[j]))
             ok = 0;
     if (!ok) {
@@ -1132,22 +1139,23 @@ static void bench_lua(void)
             die("run", &e);
         n = calibrate(run_lua, &c[2], opt.min_time / 4);
         for (rep = 0; rep < opt.reps; rep++) {
-            double acc[4] = { 0 };
+            double acc[5] = { 0 };
             long it;
             for (it = 0; it < n; it++) {
                 int q;
-                for (q = 0; q < 4; q++) {
+                for (q = 0; q < 5; q++) {
                     double c0;
-                    j = (int)((it + q) % 4);
+                    j = (int)((it + q) % 5);
                     c0 = cpu_now();
                     run_lua(&c[j]);
                     acc[j] += cpu_now() - c0;
                 }
             }
-            for (j = 0; j < 4; j++)
+            for (j = 0; j < 5; j++)
                 us[j][rep] = acc[j] / (double)n * 1e6;
             rp[rep] = us[2][rep] / us[1][rep];
             ro[rep] = us[3][rep] / us[0][rep];
+            rs[rep] = us[4][rep] / us[0][rep];
         }
         snprintf(b2, sizeof b2, "%.2f× events", median(rp, opt.reps));
         add_row("cost of Lua: policy (reads the state every quarter, one view:set)",
@@ -1159,10 +1167,14 @@ static void bench_lua(void)
                 fmt_num(b1, sizeof b1, median(us[3], opt.reps), "µs/run"), b2,
                 "vs the flagship without outputs: %.1f µs/run (no policy, no outputs: no Lua calls)",
                 median(us[0], opt.reps));
+        snprintf(b2, sizeof b2, "%.2f× none", median(rs, opt.reps));
+        add_row("cost of Lua: one user stock and one link (in every RHS evaluation)",
+                fmt_num(b1, sizeof b1, median(us[4], opt.reps), "µs/run"), b2,
+                "vs the flagship without them: %.1f µs/run; target ≤ 3×", median(us[0], opt.reps));
     }
     ss_result_free(ra);
     ss_result_free(rb);
-    for (j = 0; j < 4; j++)
+    for (j = 0; j < 5; j++)
         ss_script_close(c[j].s);
     {
         DIR *d = opendir(dir);
