@@ -256,8 +256,11 @@ int ss_lua_ext_check(lua_State *L, int spec, const ss_model *m, char *path, size
                     FAILP("stocks[%zu].init", j);
                 }
             } else if (ty != LUA_TFUNCTION) {
-                snprintf(msg, nmsg, "%s (expected a number or a function of the initial view)",
-                         ty == LUA_TNIL ? "missing (required)" : "expected a number or a function");
+                if (ty == LUA_TNIL)
+                    snprintf(msg, nmsg, "missing (required): a number or a function of the initial view");
+                else
+                    snprintf(msg, nmsg, "expected a number or a function of the initial view, got %s",
+                             ss_lua_tname(L, -1));
                 FAILP("stocks[%zu].init", j);
             }
             lua_pop(L, 1);
@@ -590,8 +593,8 @@ static int ext_run(xcall *c, ss_err *err)
         rc = ss_err_set(err, SS_EINVAL, NULL, "%s:%d: %s returned %s at t=%.10g (expected a finite number)",
                         src, line, what, c->badtype, c->t);
     } else if (c->bad == 2) {
-        rc = ss_err_set(err, SS_ENUMERIC, NULL, "%s:%d: %s returned %g at t=%.10g (expected a finite number)",
-                        src, line, what, c->badval, c->t);
+        rc = ss_err_set(err, SS_ENUMERIC, NULL, "%s:%d: %s returned %s at t=%.10g (expected a finite number)",
+                        src, line, what, isnan(c->badval) ? "nan" : c->badval > 0 ? "inf" : "-inf", c->t);
     } else {
         const ss_link *lkp = &x->links[c->which];
         rc = ss_err_set(err, SS_EINVAL, NULL, "%s:%d: %s returned %.10g at t=%.10g: %s %s",

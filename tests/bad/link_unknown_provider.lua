@@ -1,0 +1,9 @@
+-- a link on an unknown provider
+-- expect: 1 link_unknown_provider.lua:8: links.providers.zz.lever.ai: unknown provider 'zz'
+return stratsim.scenario {
+  name = "bad",
+  time = { start = 2022, stop = 2025, step = 0.5 },
+  segments = { { id = "public", size = 100, growth = 0.1 }, { id = "ai", size = 20, growth = 0.3 } },
+  providers = { { id = "a", share = { public = 0.5, ai = 0.4 } }, { id = "b", share = { public = 0.5, ai = 0.6 } } },
+  links = { ["providers.zz.lever.ai"] = function(v) return 1 end },
+}

@@ -1,0 +1,10 @@
+-- a stock rate giving NaN
+-- expect: 1 stock_rate_nan.lua:8: rate of stock 'gpu' returned nan at t=2023.
+return stratsim.scenario {
+  name = "bad",
+  time = { start = 2022, stop = 2025, step = 0.5 },
+  segments = { { id = "public", size = 100, growth = 0.1 }, { id = "ai", size = 20, growth = 0.3 } },
+  providers = { { id = "a", share = { public = 0.5, ai = 0.4 } }, { id = "b", share = { public = 0.5, ai = 0.6 } } },
+  stocks = { { id = "gpu", init = 1, unit = "u", rate = function(v)
+    return (v.t > 2023.2) and 0/0 or 1 end } },
+}

@@ -1,0 +1,9 @@
+-- a stock rate that returns nothing
+-- expect: 1 stock_rate_nil.lua:8: rate of stock 'gpu' returned nil at t=2022 (expected a finite number)
+return stratsim.scenario {
+  name = "bad",
+  time = { start = 2022, stop = 2025, step = 0.5 },
+  segments = { { id = "public", size = 100, growth = 0.1 }, { id = "ai", size = 20, growth = 0.3 } },
+  providers = { { id = "a", share = { public = 0.5, ai = 0.4 } }, { id = "b", share = { public = 0.5, ai = 0.6 } } },
+  stocks = { { id = "gpu", init = 1, unit = "u", rate = function(v) end } },
+}
