@@ -9,6 +9,7 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "cli/cli_analysis.h"
+#include "lua/ss_lua.h"
 
 static const char check_help[] =
     "Usage: stratsim check SCENARIO.lua [--behaviour] [--set PATH=VALUE]...\n"
@@ -20,7 +21,9 @@ static const char check_help[] =
     "  --behaviour   also run each scenario's behaviour checks (its `checks`\n"
     "                table): every check applies its change, runs, and compares\n"
     "                the expected output with the unchanged scenario; prints\n"
-    "                PASS or FAIL with both values; exit status 1 if one fails.\n";
+    "                PASS or FAIL with both values; exit status 1 if one fails.\n"
+    "\n"
+    "Warns (on standard error, status still 0) about user stocks without a unit.\n";
 
 /* The behaviour checks of scenario i: EXIT_OK if all pass, EXIT_ERROR if one
  * fails (or a run fails). */
@@ -137,8 +140,24 @@ int cmd_check(int argc, char **argv)
             printf("%s: ok: the script returned no scenario (it does its own work)\n", file);
         for (i = 0; i < n; i++) {
             const ss_model *m = cli_loaded_model(l, i);
-            printf("%s: ok: scenario '%s': %zu segments, %zu providers, %zu events, %.10g to %.10g step %.10g\n",
+            ss_run_opts ro;
+            ss_err err = { 0 };
+            size_t j;
+            if (ss_script_run_opts(cli_loaded_script(l), i, &ro, &err) != SS_OK) {
+                rc = cli_error("%s: %s", file, err.msg);
+                break;
+            }
+            printf("%s: ok: scenario '%s': %zu segments, %zu providers, %zu events, %.10g to %.10g step %.10g",
                    file, m->name, m->nseg, m->nprov, m->nev, m->t0, m->t1, m->step);
+            if (ro.nstock || ro.nlink)
+                printf(", %zu stock%s, %zu link%s", ro.nstock, ro.nstock == 1 ? "" : "s", ro.nlink,
+                       ro.nlink == 1 ? "" : "s");
+            putchar('\n');
+            /* units, lightly: every stock should state one */
+            for (j = 0; j < ro.nstock; j++)
+                if (!ro.stock_units || !ro.stock_units[j])
+                    fprintf(stderr, "%s: warning: scenario '%s': stock '%s' states no unit "
+                            "(add unit = \"...\")\n", file, m->name, ro.stock_names[j]);
         }
         for (i = 0; behaviour && rc == EXIT_OK && i < n; i++)
             rc = run_checks(l, i, file);

@@ -413,9 +413,12 @@ void *ss_lua_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *faile
             nl++;
         }
     }
-    x = lua_newuserdatauv(L, sizeof *x + (2 * ns + 1) * sizeof(char *) + (nl + 1) * sizeof(ss_link), 0);
+    {
+        size_t bytes = sizeof *x + (2 * ns + 1) * sizeof(char *) + (nl + 1) * sizeof(ss_link);
+        x = lua_newuserdatauv(L, bytes, 0);
+        memset(x, 0, bytes);
+    }
     ud = lua_gettop(L);
-    memset(x, 0, sizeof *x);
     x->tref = LUA_NOREF;
     x->last_t = NAN;
     if (luaL_newmetatable(L, EXT_META)) {

@@ -1,0 +1,206 @@
+# tests/cli/test_stocks.sh - user stocks, links and stratsim.series
+# (docs/lua-api.md section 8, docs/model.md "User stocks and links"): the
+# numbers against closed forms and against the schedules they replace,
+# outputs (CSV, summary, sidecar, results API), the analysis verbs and
+# `check`. The error cases are in the bad-input corpus (tests/bad/stock_*,
+# link_*, series_*).
+
+S="$DATA/stocks.lua"
+
+# A two-provider market; BODY is spliced into the scenario table.
+scen() { # NAME BODY
+    cat <<EOF
+stratsim.scenario {
+  name = "$1",
+  time = { start = 2022, stop = 2027, step = 0.25 },
+  segments = { { id = "public", size = 100, growth = 0.1, tau = 1.5 },
+               { id = "ai", size = 20, growth = 0.3, tau = 1 } },
+  providers = { { id = "a", share = { public = 0.5, ai = 0.4 }, reinvest = 0.3 },
+                { id = "b", share = { public = 0.5, ai = 0.6 } } },
+  $2
+}
+EOF
+}
+
+test_stock_closed_form() {
+    # dk/dt = a - b k, k(t0) = k0: k(t) = a/b + (k0 - a/b) exp(-b (t - t0)), to 1e-8
+    # with the default solver (and with fixed-step RK4, h = 1/128)
+    {
+        printf 'local a, b, k0 = 3, 0.7, 1\nlocal sc = %s\n' "$(scen k 'stocks = { { id = "k", init = 1, unit = "u", rate = function(v) return 3 - 0.7 * v:stock("k") end } },')"
+        cat <<'EOF'
+local function check(r, tol)
+  local ts, ks = r:series("k")
+  assert(#ts == 21, "21 output times")
+  local worst = 0
+  for i, t in ipairs(ts) do
+    local exact = a / b + (k0 - a / b) * math.exp(-b * (t - 2022))
+    worst = math.max(worst, math.abs(ks[i] - exact))
+  end
+  assert(worst <= tol, "max deviation " .. worst)
+  return worst
+end
+print(string.format("rk8pd %.3g", check(sc:run(), 1e-8)))
+print(string.format("rk4 %.3g", check(sc:with { solver = { method = "rk4" } }:run(), 1e-8)))
+print(string.format("rkf45 %.3g", check(sc:with { solver = { method = "rkf45", rtol = 1e-10, atol = 1e-12 } }:run(), 1e-8)))
+EOF
+    } > k.lua
+    run "$STRATSIM" run k.lua; expect_rc 0; expect_err "rk8pd"; expect_err "rk4"
+}
+
+test_stock_breakpoints_and_state() {
+    # the stock restarts with the model at breakpoints (a market event halves
+    # the segment, the rate reads the size), and initial values may read the
+    # initial view: k0 = size(public) / 10 = 10, dk/dt = size(public) / 100 - 0.5 k
+    {
+        printf 'local sc = %s\n' "$(scen s 'events = { { t = 2023.3, kind = "market", segment = "public", factor = 0.5 } },
+  stocks = { { id = "k", init = function(v) return v:size("public") / 10 end, unit = "u",
+               rate = function(v) return v:size("public") / 100 - 0.5 * v:stock("k") end } },
+  outputs = { twice = function(v) return 2 * v:stock("k") end },')"
+        cat <<'EOF'
+local r = sc:run()
+assert(r:value("k", nil, nil, 2022) == 10, "init from the view")
+-- size: 100 e^{0.1 (t - 2022)}, halved at 2023.3
+local function size(t) return 100 * math.exp(0.1 * (t - 2022)) * (t >= 2023.3 and 0.5 or 1) end
+-- exact solution of dk/dt = c e^{g (t - t0)} - 0.5 k on each piece
+local function solve(k, t0, c, t)
+  local g, d = 0.1, 0.5
+  local p = c / (g + d)
+  return p * math.exp(g * (t - t0)) + (k - p) * math.exp(-d * (t - t0))
+end
+local k1 = solve(10, 2022, 1, 2023.3)
+local worst = 0
+local ts, ks = r:series("k")
+for i, t in ipairs(ts) do
+  local e = t < 2023.3 and solve(10, 2022, 1, t) or solve(k1, 2023.3, size(2023.3) / 100, t)
+  worst = math.max(worst, math.abs(ks[i] - e))
+  assert(r:value("twice", nil, nil, t) == 2 * ks[i], "derived metric reads the stock")
+end
+assert(worst <= 1e-8, "max deviation " .. worst)
+print("ok " .. worst)
+EOF
+    } > b.lua
+    run "$STRATSIM" run b.lua; expect_rc 0; expect_err "ok"
+}
+
+test_link_lever_equals_schedule() {
+    # a stock growing by 0.1/year from 1 drives a's AI lever through a link:
+    # the same lever as stratsim.linear{{2022, 1}, {2027, 1.5}}
+    {
+        printf 'local L = %s\n' "$(scen linked 'stocks = { { id = "x", init = 1, unit = "1", rate = function(v) return 0.1 end } },
+  links = { ["providers.a.lever.ai"] = function(v) return v:stock("x") end },')"
+        printf 'local S = %s\n' "$(scen sched 'events = {},')"
+        cat <<'EOF'
+S = S:with { providers = { a = { lever = { ai = stratsim.linear { { 2022, 1 }, { 2027, 1.5 } } } } } }
+local rl, rs = L:run(), S:run()
+local worst = 0
+for _, m in ipairs { { "share", "a", "ai" }, { "share", "b", "ai" }, { "revenue", "a", "ai" },
+                     { "capability", "a", "ai" }, { "npv", "a" } } do
+  local _, vl = rl:series(m[1], m[2], m[3])
+  local _, vs = rs:series(m[1], m[2], m[3])
+  for i = 1, #vl do worst = math.max(worst, math.abs(vl[i] - vs[i]) / math.max(1, math.abs(vs[i]))) end
+end
+assert(worst <= 1e-9, "link vs schedule: " .. worst)
+-- the lever really moved the share
+assert(rl:value("share", "a", "ai") > S:with { providers = { a = { lever = { ai = 1 } } } }:run():value("share", "a", "ai") + 0.01)
+print("ok " .. worst)
+EOF
+    } > l.lua
+    run "$STRATSIM" run l.lua; expect_rc 0; expect_err "ok"
+}
+
+test_link_growth_equals_schedule() {
+    {
+        printf 'local L = %s\n' "$(scen linked 'links = { ["segments.public.growth"] = function(v) return 0.1 + 0.02 * (v.t - 2022) end,
+            ["providers.b.price.public"] = function(v) return 1 - 0.04 * (v.t - 2022) end },')"
+        printf 'local S = %s\n' "$(scen sched 'events = {},')"
+        cat <<'EOF'
+S = S:with { segments = { public = { growth = stratsim.linear { { 2022, 0.1 }, { 2027, 0.2 } } } },
+             providers = { b = { price = { public = stratsim.linear { { 2022, 1 }, { 2027, 0.8 } } } } } }
+local rl, rs = L:run(), S:run()
+local worst = 0
+for _, m in ipairs { { "size", nil, "public" }, { "share", "a", "public" }, { "npv", "b" } } do
+  local _, vl = rl:series(m[1], m[2], m[3])
+  local _, vs = rs:series(m[1], m[2], m[3])
+  for i = 1, #vl do worst = math.max(worst, math.abs(vl[i] - vs[i]) / math.max(1, math.abs(vs[i]))) end
+end
+assert(worst <= 1e-9, "link vs schedule: " .. worst)
+print("ok " .. worst)
+EOF
+    } > g.lua
+    run "$STRATSIM" run g.lua; expect_rc 0; expect_err "ok"
+}
+
+test_series_equals_knots() {
+    mkdir -p data
+    printf 'year,note,growth\n2022,start,0.1\n2023.5,"a, quoted note",0.25\n2025,,0.05\n' > data/g.csv
+    {
+        printf 'local S = %s\n' "$(scen s 'events = {},')"
+        cat <<'EOF'
+local ser = stratsim.series { file = "data/g.csv", time = "year", value = "growth" }
+local st = stratsim.series { file = "data/g.csv", time = "year", value = "growth", kind = "steps" }
+assert(ser.kind == "linear" and st.kind == "steps" and #ser == 3)
+local a = S:with { name = "series", segments = { public = { growth = ser } },
+                   providers = { a = { price = { ai = st } } } }
+local b = S:with { name = "knots",
+  segments = { public = { growth = stratsim.linear { { 2022, 0.1 }, { 2023.5, 0.25 }, { 2025, 0.05 } } } },
+  providers = { a = { price = { ai = stratsim.steps { { 2022, 0.1 }, { 2023.5, 0.25 }, { 2025, 0.05 } } } } } }
+return { a, b }
+EOF
+    } > s.lua
+    run "$STRATSIM" run s.lua -o out.csv; expect_rc 0
+    # bit for bit: every value of the two scenarios is the same text
+    sed -n 's/^series,//p' out.csv > a.txt
+    sed -n 's/^knots,//p' out.csv > b.txt
+    [ -s a.txt ] && cmp a.txt b.txt || fail "stratsim.series differs from the knots it replaces"
+}
+
+test_stock_outputs() {
+    run "$STRATSIM" run "$S"; expect_rc 0
+    expect_out "Stocks, derived metrics"; expect_out "gpu [EFLOPS]"
+    run "$STRATSIM" run "$S" -o out.csv; expect_rc 0
+    grep -q '^stocks,2021.75,,,gpu,10$' out.csv || fail "long CSV row of the stock"
+    grep -q '"unit":	"EFLOPS"' out.csv.json || fail "sidecar lacks the stock's unit"
+    run "$STRATSIM" run "$S" --layout wide -o wide.csv; expect_rc 0
+    head -1 wide.csv | grep -q ',gpu' || fail "wide CSV lacks the gpu column"
+    cat > api.lua <<EOF
+local sc = stratsim.include("$S")
+local r = sc:run()
+local ts, vs = r:series("gpu")
+assert(#ts == 10 and vs[1] == 10 and r:value("gpu") == vs[#vs])
+assert(r:value("gpu", nil, nil, 2021.75) == 10)
+assert(type(r:plot("gpu")) == "string")
+local found = false
+for _, m in ipairs(r:metrics()) do found = found or m == "gpu" end
+assert(found, "metrics() lists the stock")
+-- policies read stocks too
+local p = sc:with { policy = function(v) if v:stock("gpu") > 15 then v:set("alibaba", "reinvest", 0.1) end end }
+assert(p:run():value("investment", "alibaba") < r:value("investment", "alibaba"))
+print("api ok")
+EOF
+    run "$STRATSIM" run api.lua; expect_rc 0; expect_err "api ok"
+}
+
+test_stock_check_units() {
+    run "$STRATSIM" check "$S"; expect_rc 0; expect_out "1 stock, 1 link"; expect_no_err
+    sed 's/ unit = "EFLOPS",//' "$S" > nounit.lua
+    run "$STRATSIM" check nounit.lua; expect_rc 0
+    expect_err "warning: scenario 'stocks': stock 'gpu' states no unit"
+}
+
+test_stock_analysis() {
+    # Monte Carlo: byte-identical for any thread count, quantiles of the stock
+    for t in 1 2 3; do
+        run "$STRATSIM" mc "$S" --runs 300 --seed 9 --threads $t -o mc$t.csv; expect_rc 0
+    done
+    cmp mc1.csv mc2.csv && cmp mc1.csv mc3.csv || fail "Monte Carlo with stocks depends on --threads"
+    grep -q '^stocks,2024,,,gpu,' mc1.csv || fail "mc output lacks the stock"
+    # sensitivity of the stock, optimisation with a constraint on it
+    run "$STRATSIM" sens "$S" --outputs gpu@2024; expect_rc 0; expect_out "gpu@2024"
+    run "$STRATSIM" optimize "$S"; expect_rc 0; expect_out "gpu@2024 <= 12"; expect_out "yes"
+    # calibration to observations of the stock: recovers reinvest from data
+    # made with reinvest = 0.2
+    run "$STRATSIM" run "$S" --set providers.alibaba.reinvest=0.2 -o truth.csv; expect_rc 0
+    { echo "time,provider,segment,metric,value"; grep ',,,gpu,' truth.csv | cut -d, -f2,3,4,5,6; } > obs.csv
+    run "$STRATSIM" calibrate "$S" --data obs.csv; expect_rc 0; expect_out "providers.alibaba.reinvest"
+    expect_out "reinvest=0.2"
+}
