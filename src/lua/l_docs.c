@@ -18,6 +18,8 @@ static const char *const docs[][2] = {
                           "(name, time, segments, providers, events, policy, outputs, ...)"},
     {"stratsim.steps", "stratsim.steps{{t, v}, ...} -> schedule: right-continuous step schedule (first value before the first knot)"},
     {"stratsim.linear", "stratsim.linear{{t, v}, ...} -> schedule: piecewise-linear schedule, flat outside its knots"},
+    {"stratsim.series", "stratsim.series{file = \"data/x.csv\", time = \"time\", value = \"value\", kind = \"linear\"|\"steps\"} "
+                        "-> schedule: knots read from a CSV file (relative to the calling file)"},
     {"stratsim.compare", "stratsim.compare{r1, r2, ...} -> string: results side by side at their last output time, "
                          "with differences from the first (as `stratsim compare`)"},
     {"stratsim.sparkline", "stratsim.sparkline(values) -> string: one block character per number, lowest to highest"},
@@ -72,6 +74,7 @@ static const char *const docs[][2] = {
     {"view:get", "view:get(field, provider [, segment]) -> number: the schedule's current value (allocation before normalising)"},
     {"view:providers", "view:providers() -> {id, ...}: provider ids in declaration order"},
     {"view:segments", "view:segments() -> {id, ...}: segment ids in declaration order"},
+    {"view:stock", "view:stock(id) -> number: a user stock's value (scenario key `stocks`) in the state the view describes"},
 };
 
 void ss_lua_open_docs(lua_State *L)
