@@ -208,4 +208,24 @@ void ss_summary_compare(FILE *f, const ss_result *const *res, size_t n)
         }
         fputc('\n', f);
     }
+    /* the user stocks of the first scenario (nan where another has none of that id) */
+    for (k = 0; b->extra_units && k < b->nextra; k++) {
+        char lab[64];
+        if (!b->extra_units[k])
+            continue;
+        if (k == 0)
+            fprintf(f, "stocks\n");
+        if (b->extra_units[k][0])
+            snprintf(lab, sizeof lab, "  %.30s [%.20s]", b->extra_names[k], b->extra_units[k]);
+        else
+            snprintf(lab, sizeof lab, "  %.50s", b->extra_names[k]);
+        fprintf(f, "%-30.30s", lab);
+        for (c = 0; c < n; c++) {
+            const ss_result *r = res[c];
+            long x = ss_result_id_index(r->extra_names, r->nextra, b->extra_names[k]);
+            cell(f, x < 0 ? NAN : r->extra[(r->nt - 1) * r->nextra + (size_t)x],
+                 b->extra[(b->nt - 1) * b->nextra + k], c == 0, 0);
+        }
+        fputc('\n', f);
+    }
 }

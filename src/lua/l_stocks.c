@@ -318,6 +318,34 @@ int ss_lua_ext_check(lua_State *L, int spec, const ss_model *m, char *path, size
                     FAILP("links.%s", key);
                 }
             }
+            {   /* an analysis varying a linked input would vary nothing */
+                static const char *const an[] = {"uncertainty", "calibrate", "optimize", NULL};
+                int a;
+                for (a = 0; an[a]; a++) {
+                    int ty;
+                    lua_pushstring(L, an[a]);
+                    ty = lua_rawget(L, spec);
+                    if (ty == LUA_TTABLE && a == 2) {
+                        lua_pushliteral(L, "controls");
+                        ty = lua_rawget(L, -2);
+                        lua_remove(L, -2);
+                    }
+                    if (ty == LUA_TTABLE) {
+                        lua_pushvalue(L, -3);   /* the link's key */
+                        ty = lua_rawget(L, -2);
+                        lua_pop(L, 1);
+                    } else {
+                        ty = LUA_TNIL;
+                    }
+                    lua_pop(L, 1);
+                    if (ty != LUA_TNIL) {
+                        snprintf(msg, nmsg, "%s%s also names this input, which the link defines "
+                                 "(its schedule is not used): remove one of them", an[a],
+                                 a == 2 ? ".controls" : "");
+                        FAILP("links.%s", key);
+                    }
+                }
+            }
             lua_pop(L, 1);
         }
     }
