@@ -78,6 +78,14 @@ typedef struct ss_link {
     const char *name;                /**< for messages, e.g. "providers.alibaba.lever.ai" */
 } ss_link;
 
+/**
+ * An analysis that varies the input at parameter path `path` would vary
+ * nothing if a link of `o` defines it: SS_EINVAL naming both, else SS_OK
+ * (also for NULL options). "providers.P.FIELD" without a segment conflicts
+ * with a link on any segment of that field.
+ */
+int ss_run_opts_check_path(const ss_run_opts *o, const char *path, ss_err *err);
+
 /** 1 if the options attach any callback (policy, derived metrics, stocks or links). */
 static inline int ss_run_opts_active(const ss_run_opts *o)
 {

@@ -703,6 +703,9 @@ int ss_calibrate_run(ss_calib_result **out, const ss_model *m, const ss_calib_pa
     memset(&fc, 0, sizeof fc);
     if (np == 0)
         return ss_err_set(err, SS_EINVAL, "", "calibrate: no parameters to fit");
+    for (i = 0; i < np; i++)        /* an input defined by a link cannot be fitted */
+        if ((rc = ss_run_opts_check_path(ropts, params[i].path, err)))
+            return rc;
     if (!obs || obs->n == 0)
         return ss_err_set(err, SS_EINVAL, "", "calibrate: no observations");
     if ((rc = ss_obs_validate(obs, m, err)))

@@ -991,6 +991,9 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     if ((rc = validate(m, params, nparams, outages, noutages, prov, o, q, nq, err)))
         goto done;
+    for (j = 0; j < nparams; j++)   /* an input defined by a link cannot vary */
+        if ((rc = ss_run_opts_check_path(o->run_opts, params[j].path, err)))
+            goto done;
 
     c.base = m;
     c.params = params;

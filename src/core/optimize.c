@@ -370,6 +370,9 @@ int ss_optimize_run(ss_opt_result **out, const ss_model *m, const ss_opt_problem
                           nc, SS_OPT_MAX_CONTROLS);
     if (o.starts < 1)
         return ss_err_set(err, SS_EINVAL, "", "optimize: need at least one start");
+    for (i = 0; i < nc; i++)        /* an input defined by a link cannot be a control */
+        if ((rc = ss_run_opts_check_path(ropts, prob->controls[i].path, err)))
+            return rc;
     oc.m = m;
     oc.prob = prob;
     oc.ropts = ropts;

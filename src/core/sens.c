@@ -178,6 +178,9 @@ int ss_tornado_run(ss_tornado **out, const ss_model *m, const ss_tornado_param *
     *out = NULL;
     if (nparam == 0 || nout == 0)
         return ss_err_set(err, SS_EINVAL, "", "tornado: need at least one parameter and one output");
+    for (i = 0; i < nparam; i++)    /* an input defined by a link cannot vary */
+        if ((rc = ss_run_opts_check_path(ropts, params[i].path, err)))
+            return rc;
     for (i = 0; i < nparam; i++)
         if (!isfinite(params[i].low) || !isfinite(params[i].high))
             return ss_err_set(err, SS_EINVAL, params[i].path, "tornado: %s: low and high must be finite",
@@ -609,6 +612,9 @@ int ss_sobol_model(ss_sobol **out, const ss_model *m, const char *const *paths, 
     *out = NULL;
     if (nout < 1 || d < 1)
         return ss_err_set(err, SS_EINVAL, "", "sobol: need at least one parameter and one output");
+    for (j = 0; j < d; j++)         /* an input defined by a link cannot vary */
+        if ((rc = ss_run_opts_check_path(ropts, paths[j], err)))
+            return rc;
     sel = calloc(nout, sizeof *sel);
     onames = calloc(nout, sizeof *onames);
     if (!sel || !onames) {

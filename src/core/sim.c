@@ -1327,6 +1327,18 @@ static int interrupted(const ss_run_opts *opts)
     return opts && opts->interrupt && __atomic_load_n(opts->interrupt, __ATOMIC_RELAXED);
 }
 
+int ss_run_opts_check_path(const ss_run_opts *o, const char *path, ss_err *err)
+{
+    size_t l, n = path ? strlen(path) : 0;
+    for (l = 0; o && path && l < o->nlink; l++) {
+        const char *nm = o->links[l].name;
+        if (nm && (strcmp(nm, path) == 0 || (strncmp(nm, path, n) == 0 && nm[n] == '.')))
+            return ss_err_set(err, SS_EINVAL, path, "%s: the link %s defines this input (its schedule "
+                              "is not used), so varying it would change nothing", path, nm);
+    }
+    return SS_OK;
+}
+
 /* The schedule a link replaces. */
 static ss_schedule *linked_schedule(ss_model *m, const ss_link *l)
 {

@@ -196,6 +196,9 @@ test_stock_analysis() {
     grep -q '^stocks,2024,,,gpu,' mc1.csv || fail "mc output lacks the stock"
     # sensitivity of the stock, optimisation with a constraint on it
     run "$STRATSIM" sens "$S" --outputs gpu@2024; expect_rc 0; expect_out "gpu@2024"
+    # an analysis may not vary an input a link defines (it would vary nothing)
+    run "$STRATSIM" mc "$S" --runs 10 --dist 'providers.alibaba.lever.public=uniform(0.9, 1.1)' -o x.csv
+    expect_rc 1; expect_err "the link providers.alibaba.lever.public defines this input"; expect_no_file x.csv
     run "$STRATSIM" optimize "$S"; expect_rc 0; expect_out "gpu@2024 <= 12"; expect_out "yes"
     # calibration to observations of the stock: recovers reinvest from data
     # made with reinvest = 0.2
