@@ -1637,6 +1637,7 @@ int ss_run_link_index(const ss_run *run, int field, int provider, int segment)
 
 double ss_run_link_value(const ss_run *run, size_t j)
 {
+    refresh((ss_run *)run);   /* at a breakpoint: the links at its time and state */
     return j < run->nlink ? run->linkv[j] : NAN;
 }
 

@@ -175,6 +175,14 @@ assert(found, "metrics() lists the stock")
 -- policies read stocks too
 local p = sc:with { policy = function(v) if v:stock("gpu") > 15 then v:set("alibaba", "reinvest", 0.1) end end }
 assert(p:run():value("investment", "alibaba") < r:value("investment", "alibaba"))
+-- view:get of a linked input gives the link's value at that time and state
+local seen = 0
+sc:with { policy = function(v)
+  local d = v:get("lever", "alibaba", "public") - math.min(1.5, v:stock("gpu") / 10)
+  assert(d == 0, "view:get of a linked input is off by " .. d)
+  seen = seen + 1
+end }:run()
+assert(seen == 10, "policy calls: " .. seen)
 print("api ok")
 EOF
     run "$STRATSIM" run api.lua; expect_rc 0; expect_err "api ok"
