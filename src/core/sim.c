@@ -1400,6 +1400,12 @@ static int ext_setup(struct ss_run *r, const ss_run_opts *o, ss_err *err)
                                   "both set the same input (use one or the other)", nm, ev->t,
                                   ev->line ? " on line " : "", ev->line);
         }
+        if (lk->field != SS_LINK_GROWTH &&
+            m->prov[lk->provider].iv_on[ss_decision_slot((ss_field)lk->field,
+                                                          (size_t)(lk->segment < 0 ? 0 : lk->segment),
+                                                          r->K)])
+            return ss_err_set(err, SS_EINVAL, nm, "link %s and an intervention (a variant's, --set's or "
+                              "an analysis' change of this input) both set it (use one or the other)", nm);
         s = linked_schedule(m, lk);
         ss_schedule_set_const(s, ss_schedule_eval(s, m->t0));
     }
