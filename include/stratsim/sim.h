@@ -6,7 +6,9 @@
  * times, schedule knots, decision epochs), applies events between intervals
  * and checks every derivative and state for NaN/Inf.  An optional callback is
  * called at every decision epoch and may change schedules from that time on
- * through ss_run_set(); this is how Lua policies are attached.
+ * through ss_run_set(); this is how Lua policies are attached.  Optional
+ * user stocks (extra state) and links (inputs computed from the state in
+ * every evaluation) are how the Lua layer extends the model (l_stocks.c).
  */
 #ifndef STRATSIM_SIM_H
 #define STRATSIM_SIM_H

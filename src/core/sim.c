@@ -9,6 +9,13 @@
  *   [3NK, 3NK+N)     R_i    reliability
  *   [3NK+N, 3NK+2N)  NPV_i
  *   [3NK+2N, +K)     M_k (growth segments) or A_k (Bass segments)
+ *   [base_dim, +J)   user stocks k_j (ss_run_opts.nstock; none by default)
+ *
+ * User stocks and links (docs/model.md section 13): the caller's
+ * link_eval runs first in eval_aux (apply_links writes the values into the
+ * slots of the linked inputs, whose schedules ext_setup made constant), then
+ * the algebra, then eval_derivs calls stock_rates for the stocks'
+ * derivatives. Without them the right-hand side pays two integer tests.
  *
  * The run walks a sorted list of breakpoints (output times, event times,
  * schedule knots, decision epochs); at each it applies the events due, calls

@@ -14,9 +14,9 @@
  * "ext" userdata (held by the run's hooks, l_policy.c): the stock ids,
  * units and link targets as C arrays for the core, and a function table in
  * the registry (rates, inits, link functions, one reusable View). A
- * callback never raises: it runs a C trampoline through ss_lua_pcall that
- * calls every function with the View bound to the run; the View is unbound
- * after the call. Failures become "FILE:LINE: message (in WHAT at t=T)",
+ * callback never raises: it calls every function through lua_pcall (with
+ * ss_lua_pcall's message handler) with the View bound to the run; the View
+ * is unbound after the calls. Failures become "FILE:LINE: message (in WHAT at t=T)",
  * WHAT naming the stock or link, plus the traceback; a non-number, a
  * non-finite number or a link value out of the input's range is reported
  * the same way. The instruction and memory budgets are the script's (runs
