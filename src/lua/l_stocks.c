@@ -771,6 +771,12 @@ int ss_lua_series(lua_State *L)
     file = opt_str(L, "file", NULL, where);
     if (!file)
         ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: file: missing (required)", where);
+    {   /* data files only (as stratsim.include reads only .lua files) */
+        size_t n = strlen(file);
+        if (n < 5 || strcmp(file + n - 4, ".csv") != 0)
+            ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: file: expected the name of a .csv file, got '%.80s'",
+                         where, file);
+    }
     tcol = opt_str(L, "time", "time", where);
     vcol = opt_str(L, "value", "value", where);
     kind = opt_str(L, "kind", "linear", where);
