@@ -235,3 +235,34 @@ assert g[("2023.75", "alibaba", "ai", "share")] < f[("2023.75", "alibaba", "ai",
 PY
     grep -q '"id":	"gpu"' g.csv.json || fail "sidecar lacks the stock"
 }
+
+test_link_every_target() {
+    # a link on each kind of input, varying in time, against the same input as
+    # a linear schedule (allocation moves investment between segments, so
+    # capability shows it)
+    {
+        printf 'local L = %s\n' "$(scen linked 'links = {
+    ["providers.a.reinvest"] = function(v) return 0.3 + 0.02 * (v.t - 2022) end,
+    ["providers.a.allocation.ai"] = function(v) return 0.2 + 0.1 * (v.t - 2022) end,
+    ["providers.a.allocation.public"] = function(v) return 0.8 end,
+    ["providers.b.price.ai"] = function(v) return 1 - 0.05 * (v.t - 2022) end,
+    ["providers.b.participation.public"] = function(v) return 1 - 0.1 * (v.t - 2022) end },')"
+        printf 'local S = %s\n' "$(scen sched 'events = {},')"
+        cat <<'EOF2'
+local function lin(a, b) return stratsim.linear { { 2022, a }, { 2027, b } } end
+S = S:with { providers = { a = { reinvest = lin(0.3, 0.4), allocation = { ai = lin(0.2, 0.7), public = 0.8 } },
+                           b = { price = { ai = lin(1, 0.75) }, participation = { public = lin(1, 0.5) } } } }
+local rl, rs = L:run(), S:run()
+local worst = 0
+for _, m in ipairs { { "share", "a", "ai" }, { "share", "b", "public" }, { "capability", "a", "ai" },
+                     { "capability", "a", "public" }, { "investment", "a" }, { "npv", "b" } } do
+  local _, vl = rl:series(m[1], m[2], m[3])
+  local _, vs = rs:series(m[1], m[2], m[3])
+  for i = 1, #vl do worst = math.max(worst, math.abs(vl[i] - vs[i]) / math.max(1, math.abs(vs[i]))) end
+end
+assert(worst <= 1e-9, "links vs schedules: " .. worst)
+print("ok " .. worst)
+EOF2
+    } > e.lua
+    run "$STRATSIM" run e.lua; expect_rc 0; expect_err "ok"
+}
