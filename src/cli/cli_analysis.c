@@ -260,6 +260,15 @@ int cli_an_write(const char *path, ss_an_writer write, const void *payload, cons
                  const cli_an_args *a, const ss_model *const *models, size_t nmodels,
                  const char *extra_json)
 {
+    return cli_an_write_results(path, write, payload, command, a, models, nmodels, extra_json,
+                                NULL, 0);
+}
+
+int cli_an_write_results(const char *path, ss_an_writer write, const void *payload,
+                         const char *command, const cli_an_args *a,
+                         const ss_model *const *models, size_t nmodels, const char *extra_json,
+                         const ss_result *const *results, size_t nresults)
+{
     ss_sidecar_info info;
     memset(&info, 0, sizeof info);
     info.command = command;
@@ -269,6 +278,8 @@ int cli_an_write(const char *path, ss_an_writer write, const void *payload, cons
     info.layout = strcmp(command, "mc") == 0 ? "long" : NULL; /* the others are tables */
     info.unsafe = a->c.unsafe;
     info.extra_json = extra_json;
+    info.results = results;
+    info.nresults = nresults;
     return cli_write_pair(path, write, payload, &info, models, nmodels);
 }
 

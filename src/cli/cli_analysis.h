@@ -89,6 +89,11 @@ void cli_progress_end(cli_progress *p);
 int cli_an_write(const char *path, ss_an_writer write, const void *payload, const char *command,
                  const cli_an_args *a, const ss_model *const *models, size_t nmodels,
                  const char *extra_json);
+/* The same, listing the user stocks of `results` (with their units) in the sidecar. */
+int cli_an_write_results(const char *path, ss_an_writer write, const void *payload,
+                         const char *command, const cli_an_args *a,
+                         const ss_model *const *models, size_t nmodels, const char *extra_json,
+                         const ss_result *const *results, size_t nresults);
 
 /* Remove an output written by cli_an_write and its sidecar (after a later
  * failure: all outputs or none); nothing for NULL or "-". */

@@ -627,17 +627,24 @@ int cmd_mc(int argc, char **argv)
     }
     if (a.out) {
         const ss_model **models = calloc(ld.count, sizeof *models);
+        const ss_result **means = calloc(ld.count, sizeof *means);   /* names and units of the stocks */
         mc_out mo;
-        if (!models) {
+        if (!models || !means) {
+            free(models);
+            free(means);
             rc = cli_error("out of memory");
             goto done;
         }
-        for (i = 0; i < ld.count; i++)
+        for (i = 0; i < ld.count; i++) {
             models[i] = cli_loaded_model(ld.l, ld.first + i);
+            means[i] = ss_mc_result_mean(res[i]);
+        }
         mo.res = res;
         mo.n = ld.count;
-        rc = cli_an_write(a.out, write_mc, &mo, "mc", &a, models, ld.count, json);
+        rc = cli_an_write_results(a.out, write_mc, &mo, "mc", &a, models, ld.count, json, means,
+                                  ld.count);
         free(models);
+        free(means);
         if (rc != EXIT_OK)
             goto done;
     } else {

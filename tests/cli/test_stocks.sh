@@ -202,6 +202,7 @@ test_stock_analysis() {
     done
     cmp mc1.csv mc2.csv && cmp mc1.csv mc3.csv || fail "Monte Carlo with stocks depends on --threads"
     grep -q '^stocks,2024,,,gpu,' mc1.csv || fail "mc output lacks the stock"
+    grep -q '"unit":	"EFLOPS"' mc1.csv.json || fail "mc sidecar lacks the stock's unit"
     # sensitivity of the stock, optimisation with a constraint on it
     run "$STRATSIM" sens "$S" --outputs gpu@2024; expect_rc 0; expect_out "gpu@2024"
     # an analysis may not vary an input a link defines (it would vary nothing)
