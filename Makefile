@@ -58,7 +58,7 @@ TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) \
-              -Iinclude -Isrc $(PC_CFLAGS) $(EDIT_CFLAGS) $(EDIT_DEF) \
+              -Iinclude -Isrc -I$(BUILD)/gen $(PC_CFLAGS) $(EDIT_CFLAGS) $(EDIT_DEF) \
               -DSS_VERSION='"$(VERSION)"'
 ALL_LDFLAGS := $(LDFLAGS)
 LIBS := $(PC_LIBS) $(EDIT_LIBS) -lpthread -lm
@@ -109,6 +109,13 @@ $(BUILD)/tests/%.o: tests/unit/%.c $(BUILD)/cflags.stamp
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  CC      $<')
 	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+# stratsim._docs (the REPL's help()) is generated from docs/lua-api.md section 8.
+$(BUILD)/gen/lua_api_docs.h: docs/lua-api.md scripts/gen-lua-docs.sh
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  GEN     $@')
+	$(Q)scripts/gen-lua-docs.sh docs/lua-api.md > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/lua/l_docs.o $(BUILD)/pic/src/lua/l_docs.o: $(BUILD)/gen/lua_api_docs.h
 
 $(LIB): $(CORE_OBJ)
 	@$(if $(Q),echo '  AR      $@')

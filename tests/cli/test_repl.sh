@@ -233,6 +233,73 @@ EOF
     expect_out "help: 42 is a number value"
 }
 
+test_repl_help_analysis_names() {
+    repl "$ROOT/scenarios/baseline.lua" <<'EOF'
+help("sc:montecarlo")
+help("montecarlo")
+help(stratsim.normal)
+mc = sc:montecarlo { runs = 20, seed = 3 }
+help(mc)
+help("mc.runs")
+help("r.value")
+help("string.format")
+help("function")
+function f() end
+help(f)
+EOF
+    expect_rc 0; expect_no_err
+    expect_out "  scenario:montecarlo{runs = 1000"
+    expect_out "  montecarlo:stats(selector) -> {mean, sd, min, max, p05, ...}"
+    expect_out "  stratsim.normal(mean, sd) -> distribution"
+    expect_out "stratsim.MonteCarlo: 20 runs of 'baseline' (seed 3)"
+    expect_out "  montecarlo:summary() -> string"
+    expect_out "  montecarlo.runs -> integer"
+    expect_out "help: no documentation for 'r.value'"
+    expect_out "string.format: Lua standard library"
+    expect_out "function: Lua keyword"
+    expect_out "f: a Lua function of this session, defined at stdin:1"
+}
+
+# Every name Tab completion offers gets help: the REPL's own completion
+# function (found in the registry) is asked for the candidates of globals,
+# keywords and the fields and methods of every kind of stratsim object, and
+# help() is called on each of them.
+test_repl_help_covers_completion() {
+    cd "$ROOT"
+    repl scenarios/baseline.lua <<'EOF'
+sup = nil
+for _, v in pairs(debug.getregistry()) do if type(v) == "table" and rawget(v, "complete") and rawget(v, "help") then sup = v end end
+_ = assert(sup, "no completion support table")
+r = sc:run()
+mc = sc:montecarlo { runs = 10 }
+tor = sc:sensitivity { outputs = { "npv:alibaba" } }
+sob = sc:sensitivity { method = "sobol", outputs = { "npv:alibaba" }, samples = 8, bootstrap = 5 }
+cal = sc:calibrate { data = "scenarios/data/china_public_cloud_iaas.csv" }
+opt = sc:optimize { objective = "npv:alibaba", controls = { ["providers.alibaba.reinvest"] = { 0.1, 0.4 } }, starts = 1, max_iter = 5 }
+d = stratsim.normal(0, 1)
+sch = stratsim.steps { { 2022, 1 } }
+words = { "", "_", "stratsim.", "stratsim._", "sc.", "sc:", "r.", "r:", "mc.", "mc:", "tor.", "tor:", "sob.", "sob:", "cal.", "cal:", "opt.", "opt:", "d.", "d:", "sch.", "string.", "math.", "table.", "io.", "os." }
+real_print = print
+checked, bad = 0, {}
+function check(name)
+  local text = {}
+  print = function(...) text[#text + 1] = table.concat({ ... }, " ") end
+  local ok, err = pcall(sup.help, name)
+  print = real_print
+  local s = table.concat(text, "\n")
+  checked = checked + 1
+  if not ok or s == "" or s:find("no documentation") or s:find("help() lists the API", 1, true) then
+    bad[#bad + 1] = name .. " -> " .. (ok and s or tostring(err))
+  end
+end
+for _, w in ipairs(words) do for _, c in ipairs(sup.complete(w)) do check((c:gsub("%($", ""))) end end
+print("checked", checked > 150, #bad)
+for _, b in ipairs(bad) do print("UNDOCUMENTED", b) end
+EOF
+    expect_rc 0; expect_no_err
+    expect_stdout "checked	true	0"
+}
+
 test_repl_help_without_docs() {
     # help() degrades gracefully when stratsim._docs is missing
     repl <<'EOF'
