@@ -300,6 +300,39 @@ EOF
     expect_stdout "checked	true	0"
 }
 
+test_repl_options_e_l_i_v() {
+    repl -e '6 * 7' -e 'print("two")' </dev/null
+    expect_rc 0; expect_no_err; expect_stdout "42
+two"
+    # -e runs after the file is loaded; stdin is not read without -i
+    run sh -c 'echo "1 + 1" | "$STRATSIM" repl "$DATA/small.lua" -e "sc.name"'
+    expect_rc 0; expect_stdout "small"
+    # -i: the session follows (here stdin, read as a script)
+    run sh -c 'echo "1 + 1" | "$STRATSIM" repl "$DATA/small.lua" -e "sc.name" -i'
+    expect_rc 0; expect_stdout "small
+2"
+    # an error stops at once: exit 1, later arguments not run
+    repl -e 'error("boom")' -e 'print("not reached")' </dev/null
+    expect_rc 1; expect_err "(command line):1: boom"; expect_stdout ""
+    repl -e '1 +' </dev/null
+    expect_rc 1; expect_err "(command line):1: unexpected symbol near <eof>"
+    # -l NAME and -l g=NAME: require into a global
+    printf 'return { answer = 42 }\n' > mymod.lua
+    repl -l mymod -e 'mymod.answer' -l m=mymod -e 'm.answer, m == mymod' </dev/null
+    expect_rc 0; expect_no_err; expect_stdout "42
+42	true"
+    repl -l no_such_module_xyz </dev/null
+    expect_rc 1; expect_err "module 'no_such_module_xyz' not found"
+    # -l alone keeps the session (like lua)
+    run sh -c 'echo "mymod.answer + 1" | "$STRATSIM" repl -l mymod'
+    expect_rc 0; expect_stdout "43"
+    repl -v </dev/null
+    expect_rc 0; expect_out "stratsim "; expect_out "(Lua 5.4"
+    repl -e </dev/null; expect_rc 2; expect_err "-e needs an argument"
+    repl -l </dev/null; expect_rc 2; expect_err "-l needs an argument"
+    repl -- "$DATA/small.lua" </dev/null; expect_rc 0
+}
+
 test_repl_help_without_docs() {
     # help() degrades gracefully when stratsim._docs is missing
     repl <<'EOF'
@@ -579,4 +612,28 @@ send \x04
 exit 0
 EOF
     [ -z "$(ls -A | grep -i hist)" ] || fail "history written: $(ls -A)"
+}
+
+# -e then -i on a terminal: the output of -e, then the banner and the prompt;
+# Ctrl-L clears the screen (ANSI sequence, whatever TERM says) and redraws
+# the prompt with the line being typed.
+test_repl_tty_e_then_i_and_ctrl_l() {
+    have_pty || return 0
+    if [ "$(pty_driver)" != python3 ]; then
+        echo "    skip: the Ctrl-L check needs tests/cli/pty_drive.py (python3 with pty)" >&2
+        return 0
+    fi
+    TERM=dumb pty repl "$DATA/small.lua" -e 'x = 20 + 1' -e 'x * 2' -i <<'EOF'
+expect 42
+expect sc = scenario 'small'
+expect stratsim> 
+send x + 1
+sendnow \x0c
+expectraw \x1b[H\x1b[2Jstratsim> x + 1
+send \r
+expect \n22\n
+expect stratsim> 
+send \x04
+exit 0
+EOF
 }
