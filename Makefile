@@ -84,6 +84,7 @@ CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 LUA_OBJ  := $(LUA_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_OBJ := $(TEST_BIN:%=%.o)
 LIB      := $(BUILD)/libstratsim.a
 BIN      := $(BUILD)/stratsim
 SO       := $(BUILD)/stratsim.so
@@ -141,6 +142,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) $(TEST_LIBS)
 
 -include $(CORE_OBJ:.o=.d) $(LUA_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:%=%.d)
+
+# The test objects are reached through pattern rules only, so make would take
+# them for intermediate files and delete them after linking: every `make test`
+# would then compile the unit tests again (twice: its two sub-makes). Keep them.
+.SECONDARY: $(TEST_OBJ)
 
 # The Lua C module stratsim.so (`require "stratsim"` from lua5.4): the Lua
 # layer and the core compiled again as position-independent code in

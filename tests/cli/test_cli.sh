@@ -263,3 +263,12 @@ test_special_target_no_sidecar() {
     [ "$(head -n 1 fromfifo.csv)" = "scenario,time,provider,segment,metric,value" ] || fail "no CSV through the FIFO"
     expect_no_file fifo.json
 }
+
+# README's set-up section names exactly the packages scripts/install-deps.sh installs.
+test_readme_lists_the_installed_packages() {
+    pkgs=$(sed -n 's/^PKGS="\(.*\)"$/\1/p' "$ROOT/scripts/install-deps.sh" | tr ' ' '\n' | sort)
+    [ -n "$pkgs" ] || fail "no PKGS in install-deps.sh"
+    listed=$(awk '/^## Set-up/ { s = 1 } /^## A worked/ { s = 0 } s' "$ROOT/README.md" | tr '\n' ' ' |
+        sed -n 's/.*otherwise prints the exact command: *`\([^`]*\)`.*/\1/p' | tr ' ' '\n' | grep . | sort)
+    [ "$pkgs" = "$listed" ] || fail "README lists: $(echo $listed); install-deps.sh: $(echo $pkgs)"
+}
