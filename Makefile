@@ -5,7 +5,10 @@
 #                  module $(BUILD)/stratsim.so (require "stratsim")
 #   run            install missing dependencies, build, run the flagship scenario
 #   tour           the guided tour of the bundled story (writes out/tour/)
-#   test (check)   unit tests (cmocka), scenario and CLI tests
+#   test (check)   unit tests (cmocka), scenario and CLI tests, doc tests
+#   doctest        run the marked examples of README.md and docs/*.md and compare
+#                  their output (scripts/doctest.py; docs/doctest.md)
+#   doc-update     rewrite those examples' shown output from the real output
 #   asan           the whole test suite under AddressSanitizer + UBSan (build-asan/)
 #   tsan           the threaded Monte Carlo unit tests under ThreadSanitizer (build-tsan/)
 #   valgrind       unit tests + one scenario run under valgrind memcheck (zero errors/leaks)
@@ -89,7 +92,7 @@ LIB      := $(BUILD)/libstratsim.a
 BIN      := $(BUILD)/stratsim
 SO       := $(BUILD)/stratsim.so
 
-.PHONY: tour all run test check asan install clean echo deps unit clitest
+.PHONY: tour all run test check asan install clean echo deps unit clitest doctest doc-update
 all: $(BIN) $(LIB) $(SO)
 
 # Rebuild everything when the flags change (git's GIT-CFLAGS idea).
@@ -185,9 +188,16 @@ unit: $(TEST_BIN)
 clitest: $(BIN) $(SO)
 	$(Q)STRATSIM=$(abspath $(BIN)) tests/run_cli_tests.sh
 
+# The examples with output in README.md and docs/*.md (those marked
+# <!-- doctest: ... -->) are run and compared; doc-update rewrites them.
+doctest: $(BIN) $(SO)
+	$(Q)python3 scripts/doctest.py --build $(BUILD)
+doc-update: $(BIN) $(SO)
+	$(Q)python3 scripts/doctest.py --build $(BUILD) --update
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_BIN)
-	$(Q)$(MAKE) --no-print-directory unit clitest
+	$(Q)$(MAKE) --no-print-directory unit clitest doctest
 check: test
 
 asan:
