@@ -20,6 +20,10 @@ example. The kinds (docs/doctest.md has the full description):
                                     that EXPR gives VALUE (a final "(comment)" is
                                     not compared; "print(x) --> VALUE" checks x)
     <!-- doctest: lua-output -->    what the preceding lua block printed
+    <!-- doctest: run -->           commands shown without output, one a line (continued
+                                    as in sh): each must succeed (exit status 0)
+    <!-- doctest: setup COMMAND --> (no block) a command that prepares the files later
+                                    examples use; it must succeed
 
 Volatile parts: a line that is only "..." stands for any number of lines (none
 included); "..." inside a line stands for any text. Every file's examples run in
@@ -48,14 +52,15 @@ ARROW = re.compile(r"^(.*?\S)\s+--> (.*)$")
 NUMBER = re.compile(r"[-+]?\d[\d.,]*(?:e[-+]?\d+)?")
 TIMEOUT = 300
 SENTINEL = "\x01DOCTEST\x01"
-KINDS = ("sh", "output", "repl", "lua", "lua-output")
+KINDS = ("sh", "output", "repl", "lua", "lua-output", "run", "setup")
 
 
 class Block:
     def __init__(self, path, mark_line, kind, arg, start, lines):
         self.path, self.mark_line, self.kind, self.arg = path, mark_line, kind, arg
         self.start = start      # index in the file's lines of the first block line
-        self.lines = lines      # the block's lines without the 4-space indent
+        self.indent = ""        # the indentation removed from the lines
+        self.lines = lines      # the block's lines without that indentation
         self.new = None         # updated lines (--update)
 
     def where(self):
@@ -75,6 +80,12 @@ def read_blocks(path, text):
         if kind not in KINDS:
             raise SystemExit("%s:%d: unknown doctest kind '%s' (known: %s)"
                              % (path, i + 1, kind, ", ".join(KINDS)))
+        if kind == "setup":
+            b = Block(path, i + 1, kind, arg, i, [])
+            b.new = None
+            blocks.append(b)
+            i += 1
+            continue
         j = i + 1
         while j < len(lines) and not lines[j].strip():
             j += 1
@@ -86,7 +97,14 @@ def read_blocks(path, text):
             k += 1
         while k > j and not lines[k - 1].strip():
             k -= 1
-        blocks.append(Block(path, i + 1, kind, arg, j, [l[4:] for l in lines[j:k]]))
+        # the block's indentation: that of its first line (4, or 8 in a list item)
+        ind = lines[j][:len(lines[j]) - len(lines[j].lstrip(" "))]
+        body = lines[j:k]
+        if any(l.strip() and not l.startswith(ind) for l in body):
+            ind = "    "
+        b = Block(path, i + 1, kind, arg, j, [l[len(ind):] for l in body])
+        b.indent = ind
+        blocks.append(b)
         i = k
     return blocks
 
@@ -174,17 +192,18 @@ class Runner:
         os.mkdir(os.path.join(work, "out"))
         return work
 
-    def sh(self, work, cmd, stdin=None):
+    def sh(self, work, cmd, stdin=b""):
         p = subprocess.run(["sh", "-c", cmd], cwd=work, env=self.env(work), input=stdin,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=TIMEOUT)
         return p.stdout.decode("utf-8", "replace")
 
 
 def out_lines(text):
+    """Output as lines; a leading tab (tracebacks) shown as 8 spaces, as in the docs."""
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return [l.rstrip() for l in lines]
+    return [re.sub(r"^\t", " " * 8, l.rstrip()) for l in lines]
 
 
 def sh_commands(lines):
@@ -198,6 +217,13 @@ def sh_commands(lines):
         while (cmd.endswith("\\") or cmd.count("'") % 2 == 1) and i < len(lines):
             cmd += "\n" + lines[i]
             i += 1
+        here = re.search(r"<<-?\s*'?([A-Za-z_]+)'?", cmd)
+        if here:  # a here-document: up to its delimiter line
+            while i < len(lines):
+                cmd += "\n" + lines[i]
+                i += 1
+                if lines[i - 1].strip() == here.group(1):
+                    break
         out = []
         while i < len(lines) and not lines[i].startswith("$ "):
             out.append(lines[i])
@@ -320,6 +346,26 @@ class Check:
             new += ["$ " + cmd.split("\n")[0]] + cmd.split("\n")[1:] + res
         b.new = new
 
+    def must_succeed(self, work, b, cmd):
+        p = subprocess.run(["sh", "-c", cmd], cwd=work, env=self.runner.env(work), input=b"",
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=TIMEOUT)
+        if p.returncode != 0:
+            self.failures += 1
+            print("doctest: %s (%s block marked at line %d): exit status %d: %s\n%s"
+                  % (b.where(), b.kind, b.mark_line, p.returncode, cmd,
+                     "".join("    " + l + "\n" for l in out_lines(p.stdout.decode("utf-8", "replace")))))
+
+    def do_setup(self, work, b, _):
+        if not b.arg:
+            raise ValueError("'setup' needs a command")
+        self.must_succeed(work, b, b.arg)
+
+    def do_run(self, work, b, _):
+        for cmd, out in sh_commands(["$ " + l if not l.startswith(" ") else l for l in b.lines]):
+            if out:
+                raise ValueError("a 'run' block shows no output (use 'sh'): " + out[0])
+            self.must_succeed(work, b, cmd)
+
     def do_output(self, work, b, _):
         if not b.arg:
             raise ValueError("'output' needs a command")
@@ -416,7 +462,7 @@ def rewrite(path, text, blocks):
         if b.new is None:
             continue
         end = b.start + len(b.lines)
-        lines[b.start:end] = [("    " + l) if l else "" for l in b.new]
+        lines[b.start:end] = [(b.indent + l) if l else "" for l in b.new]
     new = "\n".join(lines)
     if new != text:
         with open(path + ".tmp", "w", encoding="utf-8") as f:

@@ -1714,7 +1714,17 @@ static int chart_tornado(FILE *f, const plot_opts *o, const dataset *d)
         n++;
     }
     if (n == 0) {
-        rc = cli_error("%s: no output '%s'", o->file, sel);
+        buf[0] = '\0';
+        for (i = 0; i < c->nrows; i++) {
+            const char *s = cli_csv_cell(c, i, cout);
+            size_t j;
+            for (j = 0; j < i; j++)
+                if (strcmp(cli_csv_cell(c, j, cout), s) == 0)
+                    break;
+            if (j == i)
+                cat(buf, sizeof buf, ", ", cli_csv_text(s));
+        }
+        rc = cli_error("%s: no output '%s' (outputs: %s)", o->file, sel, buf);
         goto done;
     }
     qsort(rows, n, sizeof *rows, trow_cmp);

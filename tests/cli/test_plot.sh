@@ -164,7 +164,7 @@ test_plot_tornado() {
     plot_ok "$DATA/plot_tornado.csv" -o t.svg --select npv:alibaba --base 13.2; is_svg t.svg
     grep -q "base: 13.2" t.svg || fail "base value"
     grep -q "segments.public.growth  \[0.15, 0.25\]" t.svg || fail "parameter label"
-    run "$STRATSIM" plot "$DATA/plot_tornado.csv" -o t.png --select npv:bob; expect_rc 1; expect_err "no output 'npv:bob'"
+    run "$STRATSIM" plot "$DATA/plot_tornado.csv" -o t.png --select npv:bob; expect_rc 1; expect_err "no output 'npv:bob' (outputs: "
     # one output only: no --select needed
     head -n 5 "$DATA/plot_tornado.csv" > one.csv
     plot_ok one.csv -o one.svg; is_svg one.svg
