@@ -15,13 +15,15 @@ example. The kinds (docs/doctest.md has the full description):
     <!-- doctest: repl [FILE] -->   a `stratsim repl [FILE]` transcript: lines
                                     after "stratsim> " or "> " are entries (">> "
                                     continues one), the other lines their output
-    <!-- doctest: lua -->           Lua code run in one chunk with the earlier lua
-                                    blocks of the file; "EXPR --> VALUE" checks
+    <!-- doctest: lua -->           Lua code run in `stratsim repl` as one chunk with
+                                    the other lua blocks of the file (when the first
+                                    is reached); "EXPR --> VALUE" checks
                                     that EXPR gives VALUE (a final "(comment)" is
                                     not compared; "print(x) --> VALUE" checks x)
     <!-- doctest: lua-output -->    what the preceding lua block printed
     <!-- doctest: run -->           commands shown without output, one a line (continued
                                     as in sh): each must succeed (exit status 0)
+    <!-- doctest: file NAME -->     the block is written to the file NAME (for later examples)
     <!-- doctest: setup COMMAND --> (no block) a command that prepares the files later
                                     examples use; it must succeed
 
@@ -52,7 +54,7 @@ ARROW = re.compile(r"^(.*?\S)\s+--> (.*)$")
 NUMBER = re.compile(r"[-+]?\d[\d.,]*(?:e[-+]?\d+)?")
 TIMEOUT = 300
 SENTINEL = "\x01DOCTEST\x01"
-KINDS = ("sh", "output", "repl", "lua", "lua-output", "run", "setup")
+KINDS = ("sh", "output", "repl", "lua", "lua-output", "run", "setup", "file")
 
 
 class Block:
@@ -324,8 +326,10 @@ class Check:
         work = self.runner.setup()
         try:
             lua_blocks = [b for b in blocks if b.kind in ("lua", "lua-output")]
-            lua_out = self.run_lua(work, lua_blocks) if lua_blocks else {}
+            lua_out = None
             for b in blocks:
+                if lua_out is None and b in lua_blocks:
+                    lua_out = self.run_lua(work, lua_blocks)  # all at the first lua block
                 try:
                     getattr(self, "do_" + b.kind.replace("-", "_"))(work, b, lua_out)
                 except ValueError as e:
@@ -354,6 +358,15 @@ class Check:
             print("doctest: %s (%s block marked at line %d): exit status %d: %s\n%s"
                   % (b.where(), b.kind, b.mark_line, p.returncode, cmd,
                      "".join("    " + l + "\n" for l in out_lines(p.stdout.decode("utf-8", "replace")))))
+
+    def do_file(self, work, b, _):
+        name = b.arg
+        if not name or os.path.isabs(name) or ".." in name.split("/"):
+            raise ValueError("'file' needs a relative file name")
+        path = os.path.join(work, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(b.lines) + "\n")
 
     def do_setup(self, work, b, _):
         if not b.arg:
@@ -522,8 +535,10 @@ def main(argv):
             print("doctest: " + c)
         print("doctest: updated %s" % (", ".join(changed) if changed else "nothing"))
         return 1 if check.cannot else 0
-    print("doctest: %d blocks in %d files: %s" % (check.checked, nfiles,
-          "all match" if not check.failures else "%d mismatches" % check.failures))
+    print("doctest: %d block%s in %d file%s: %s" % (
+        check.checked, "" if check.checked == 1 else "s", nfiles, "" if nfiles == 1 else "s",
+        "all match" if not check.failures else
+        "%d mismatch%s" % (check.failures, "" if check.failures == 1 else "es")))
     return 1 if check.failures else 0
 
 
