@@ -131,7 +131,8 @@ def match(expected, actual, shape=False):
     for each expected line, the index of the actual line it matched (None for
     an elision line), or None if they do not match."""
     n, m = len(expected), len(actual)
-    regs = [None if e.strip() == "..." else line_regex(e.rstrip(), shape) for e in expected]
+    regs = [None if e.strip() == "..." else line_regex(re.sub(r"^\t", " " * 8, e.rstrip()), shape)
+            for e in expected]
     acts = [norm(a) if shape else a.rstrip() for a in actual]
     memo = {}
 
