@@ -1731,9 +1731,11 @@ static int chart_tornado(FILE *f, const plot_opts *o, const dataset *d)
 
     selector_label(xlabel, sizeof xlabel, cli_csv_text(sel), metric, sizeof metric);
     sc = metric_scale(metric);
-    snprintf(title, sizeof title, "Sensitivity of %s, one at a time (%zu parameter%s%s)",
-             cli_csv_text(sel), n, n == 1 ? "" : "s", has_base ? "" : "; base value unknown");
+    snprintf(title, sizeof title, "Tornado of %s (%zu parameter%s)", cli_csv_text(sel), n,
+             n == 1 ? "" : "s");
     axis_label(buf, sizeof buf, xlabel, metric_class(metric), o->unit);
+    if (!has_base) /* said under the axis: the title has no room left for it */
+        cat(buf, sizeof buf, "; ", "base value unknown");
 
     script_head(f, o, "tornado");
     script_title(f, o, title);

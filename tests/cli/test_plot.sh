@@ -254,5 +254,5 @@ test_plot_many_series_styles() {
 test_plot_tornado_title_names_output() {
     have_gnuplot || return 0
     plot_ok "$DATA/plot_tornado.csv" -o t.png --select npv:alibaba --script t.gp
-    grep -q "set title 'Sensitivity of npv:alibaba, one at a time" t.gp || fail "title does not name the output"
+    grep -q "set title 'Tornado of npv:alibaba (4 parameters)'" t.gp || fail "title does not name the output"
 }
