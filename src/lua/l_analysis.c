@@ -1363,6 +1363,8 @@ static int l_rbox_index(lua_State *L)
     return 1;
 }
 
+static const char *gnum(double x, int digits, char *buf, size_t n);
+
 static int l_rbox_tostring(lua_State *L)
 {
     rbox *b = any_rbox(L, 1);
@@ -1388,15 +1390,29 @@ static int l_rbox_tostring(lua_State *L)
     }
     case R_TORNADO: {
         const ss_tornado *t = b->res;
-        snprintf(buf, sizeof buf, "stratsim.Tornado: %zu parameter%s x %zu output%s (%zu runs)",
-                 t->nparam, t->nparam == 1 ? "" : "s", t->nout, t->nout == 1 ? "" : "s",
-                 1 + 2 * t->nparam);
+        int o = snprintf(buf, sizeof buf, "stratsim.Tornado: %zu parameter%s x %zu output%s (%zu runs)",
+                         t->nparam, t->nparam == 1 ? "" : "s", t->nout, t->nout == 1 ? "" : "s",
+                         1 + 2 * t->nparam);
+        if (t->nparam > 0 && t->nout > 0 && o > 0 && (size_t)o < sizeof buf) {
+            char sw[40];
+            snprintf(buf + o, sizeof buf - (size_t)o, "; %s swings most with %s (%s)",
+                     t->outputs[t->rows[0].output], t->params[t->rows[0].param],
+                     gnum(t->rows[0].swing, 6, sw, sizeof sw));
+        }
         break;
     }
     case R_SOBOL: {
         const ss_sobol *s = b->res;
-        snprintf(buf, sizeof buf, "stratsim.Sobol: %zu parameter%s x %zu output%s, N = %zu (%zu runs)",
-                 s->d, s->d == 1 ? "" : "s", s->nout, s->nout == 1 ? "" : "s", s->n, s->nevals);
+        int o = snprintf(buf, sizeof buf, "stratsim.Sobol: %zu parameter%s x %zu output%s, N = %zu (%zu runs)",
+                         s->d, s->d == 1 ? "" : "s", s->nout, s->nout == 1 ? "" : "s", s->n, s->nevals);
+        if (s->d > 0 && s->nout > 0 && o > 0 && (size_t)o < sizeof buf) {
+            size_t i, best = 0;
+            for (i = 1; i < s->d; i++)
+                if (SS_SOBOL_AT(s, ST, i, 0) > SS_SOBOL_AT(s, ST, best, 0))
+                    best = i;
+            snprintf(buf + o, sizeof buf - (size_t)o, "; %s depends most on %s (ST %.3f)",
+                     s->outputs[0], s->params[best], SS_SOBOL_AT(s, ST, best, 0) + 0.0);
+        }
         break;
     }
     case R_CALIB: {

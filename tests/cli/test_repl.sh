@@ -333,6 +333,45 @@ two"
     repl -- "$DATA/small.lua" </dev/null; expect_rc 0
 }
 
+# summary() and tostring of the analysis results: the tables of the CLI verbs,
+# with the numbers of the result's own fields
+test_repl_analysis_summaries() {
+    cd "$ROOT"
+    repl scenarios/baseline.lua <<'EOF'
+function has(s, x) if not s:find(x, 1, true) then error(("missing %q in:\n%s"):format(x, s), 2) end end
+mc = sc:montecarlo { runs = 50, seed = 7 }
+s = mc:summary()
+has(s, "Monte Carlo: baseline, 50 runs, seed 7; values at t = 2030")
+has(s, "mean")
+has(s, "p95")
+has(s, ("share alibaba public"))
+has(s, ("%.2f%%"):format(100 * mc:mean("share:alibaba:public")))
+has(s, ("%.6g"):format(mc:quantile("npv:alibaba", 0.95)))
+t = sc:sensitivity { outputs = { "npv:alibaba" } }
+s = t:summary()
+has(s, "Tornado: 5 parameters x 1 output, 11 runs")
+has(s, ("npv:alibaba (base %.8g)"):format(t.base["npv:alibaba"]))
+has(s, t.rows[1].parameter)
+has(s, ("%.6g"):format(t.rows[1].swing))
+has(tostring(t), ("npv:alibaba swings most with %s (%.6g)"):format(t.rows[1].parameter, t.rows[1].swing))
+sob = sc:sensitivity { method = "sobol", outputs = { "npv:alibaba" }, samples = 16, bootstrap = 5 }
+has(sob:summary(), "Sobol indices: 5 parameters x 1 output, N = 16, 112 runs")
+has(sob:summary(), ("%.4f"):format(sob.rows[1].ST))
+c = sc:calibrate { data = "scenarios/data/china_public_cloud_iaas.csv" }
+s = c:summary()
+has(s, "Calibration: 3 observations, 1 parameter")
+has(s, ("%.10g"):format(c.values["segments.public.beta_price"]))
+has(s, "status: " .. c.status)
+o = sc:optimize { objective = "npv:alibaba", controls = { ["providers.alibaba.reinvest"] = { 0.1, 0.4 } }, starts = 2 }
+s = o:summary()
+has(s, "Optimisation: npv:alibaba over 1 control, 2 starts")
+has(s, ("%.10g"):format(o.objective))
+has(s, "no constraints; the best start")
+print("ok")
+EOF
+    expect_rc 0; expect_no_err; expect_stdout "ok"
+}
+
 test_repl_help_without_docs() {
     # help() degrades gracefully when stratsim._docs is missing
     repl <<'EOF'
