@@ -183,7 +183,24 @@ class Runner:
         env = dict(os.environ)
         env.update(PATH=os.path.join(work, ".bin") + os.pathsep + env.get("PATH", ""),
                    HOME=work, LC_ALL="C", STRATSIM_HISTORY="", TERM="dumb")
+        asan = self.asan_runtime()
+        if asan:  # a sanitizer build (make asan): lua5.4 loading stratsim.so needs the runtime first
+            env["LD_PRELOAD"] = asan
+            env["ASAN_OPTIONS"] = "detect_leaks=0"  # leaks are the CLI tests' job; sh, gnuplot run here too
         return env
+
+    def asan_runtime(self):
+        if not hasattr(self, "_asan"):
+            self._asan = None
+            so = os.path.join(self.build, "stratsim.so")
+            try:
+                out = subprocess.run(["ldd", so], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     timeout=30).stdout.decode()
+                m = re.search(r"libasan\S*\s+=>\s+(\S+)", out)
+                self._asan = m.group(1) if m else None
+            except (OSError, subprocess.SubprocessError):
+                pass
+        return self._asan
 
     def setup(self):
         work = tempfile.mkdtemp(prefix="doctest.")
