@@ -255,13 +255,13 @@ def sh_commands(lines):
 
 
 def repl_entries(lines):
-    """[(entry text, [expected output lines])] of a REPL transcript."""
+    """[(prompt, entry text, [expected output lines])] of a REPL transcript."""
     entries, i = [], 0
     while i < len(lines):
         m = PROMPT.match(lines[i])
         if not m:
             raise ValueError("line %d: expected an entry after 'stratsim> ' or '> '" % (i + 1))
-        text = m.group(2)
+        prompt, text = m.group(1), m.group(2)
         i += 1
         while i < len(lines) and CONT.match(lines[i]):
             text += "\n" + CONT.match(lines[i]).group(1)
@@ -270,7 +270,7 @@ def repl_entries(lines):
         while i < len(lines) and not PROMPT.match(lines[i]):
             out.append(lines[i])
             i += 1
-        entries.append((text, out))
+        entries.append((prompt, text, out))
     return entries
 
 
@@ -406,17 +406,16 @@ class Check:
     def do_repl(self, work, b, _):
         entries = repl_entries(b.lines)
         feed = "".join(e + "\n" + 'do io.stdout:write("%s\\n") end\n' % SENTINEL
-                       for e, _ in entries)
+                       for _, e, _ in entries)
         cmd = "stratsim repl" + (" " + b.arg if b.arg else "")
         text = self.runner.sh(work, cmd, stdin=feed.encode())
         parts = text.split(SENTINEL + "\n")
         if len(parts) != len(entries) + 1:
             raise ValueError("the session stopped early:\n" + text)
         new = []
-        for (entry, exp), got in zip(entries, parts):
+        for (prompt, entry, exp), got in zip(entries, parts):
             res, _ = self.compare(b, exp, out_lines(got), "> " + entry.split("\n")[0])
             elines = entry.split("\n")
-            prompt = PROMPT.match(b.lines[len(new)]).group(1)
             new += [prompt + elines[0]] + [">> " + l for l in elines[1:]] + res
         b.new = new
 

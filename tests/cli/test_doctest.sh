@@ -110,3 +110,17 @@ test_doctest_bad_marker_is_an_error() {
     [ "$RC" != 0 ] || fail "unknown kind accepted"
     expect_err "unknown doctest kind 'bogus'"
 }
+
+test_doctest_update_repl_block_with_more_lines() {
+    printf '%s\n' '<!-- doctest: repl -->' '' '    stratsim> 1, 2' '    stratsim> function f()' \
+        '    >>   return 4' '    >> end' '    stratsim> f()' '    5' > r.md
+    doctest r.md
+    expect_rc 1
+    doctest --update r.md
+    expect_rc 0
+    printf '%s\n' '<!-- doctest: repl -->' '' '    stratsim> 1, 2' '    1	2' '    stratsim> function f()' \
+        '    >>   return 4' '    >> end' '    stratsim> f()' '    4' > want.md
+    cmp -s r.md want.md || fail "updated block: $(cat r.md)"
+    doctest r.md
+    expect_rc 0
+}
