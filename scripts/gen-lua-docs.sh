@@ -11,14 +11,22 @@
 set -eu
 doc=${1:?usage: gen-lua-docs.sh docs/lua-api.md}
 awk -v doc="$doc" '
+# a C string literal body: backslashes and quotes escaped (no gsub: awks differ
+# on backslashes in its replacement)
+function esc(s,    out, i, c) {
+    out = ""
+    for (i = 1; i <= length(s); i++) {
+        c = substr(s, i, 1)
+        out = out ((c == "\\" || c == "\"") ? "\\" c : c)
+    }
+    return out
+}
 function flush() {
     if (name == "") return
     if (text == "") { printf "%s:%d: `%s` has no text\n", doc, line, name > "/dev/stderr"; bad = 1 }
     if (name in seen) { printf "%s:%d: `%s` is listed twice\n", doc, line, name > "/dev/stderr"; bad = 1 }
     seen[name] = 1
-    gsub(/\\/, "\\\\", text); gsub(/"/, "\\\"", text)
-    gsub(/\\/, "\\\\", name); gsub(/"/, "\\\"", name)
-    printf "    {\"%s\",\n     \"%s\"},\n", name, text
+    printf "    {\"%s\",\n     \"%s\"},\n", esc(name), esc(text)
     n++
     name = ""; text = ""
 }
