@@ -5,7 +5,10 @@
 #                  module $(BUILD)/stratsim.so (require "stratsim")
 #   run            install missing dependencies, build, run the flagship scenario
 #   tour           the guided tour of the bundled story (writes out/tour/)
-#   test (check)   unit tests (cmocka), scenario and CLI tests
+#   test (check)   unit tests (cmocka), scenario and CLI tests, doc tests
+#   doctest        run the marked examples of README.md and docs/*.md and compare
+#                  their output (scripts/doctest.py; docs/doctest.md)
+#   doc-update     rewrite those examples' shown output from the real output
 #   asan           the whole test suite under AddressSanitizer + UBSan (build-asan/)
 #   tsan           the threaded Monte Carlo unit tests under ThreadSanitizer (build-tsan/)
 #   valgrind       unit tests + one scenario run under valgrind memcheck (zero errors/leaks)
@@ -58,7 +61,7 @@ TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) \
-              -Iinclude -Isrc $(PC_CFLAGS) $(EDIT_CFLAGS) $(EDIT_DEF) \
+              -Iinclude -Isrc -I$(BUILD)/gen $(PC_CFLAGS) $(EDIT_CFLAGS) $(EDIT_DEF) \
               -DSS_VERSION='"$(VERSION)"'
 ALL_LDFLAGS := $(LDFLAGS)
 LIBS := $(PC_LIBS) $(EDIT_LIBS) -lpthread -lm
@@ -84,11 +87,12 @@ CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 LUA_OBJ  := $(LUA_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_OBJ := $(TEST_BIN:%=%.o)
 LIB      := $(BUILD)/libstratsim.a
 BIN      := $(BUILD)/stratsim
 SO       := $(BUILD)/stratsim.so
 
-.PHONY: tour all run test check asan install clean echo deps unit clitest
+.PHONY: tour all run test check asan install clean echo deps unit clitest doctest doc-update
 all: $(BIN) $(LIB) $(SO)
 
 # Rebuild everything when the flags change (git's GIT-CFLAGS idea).
@@ -109,6 +113,13 @@ $(BUILD)/tests/%.o: tests/unit/%.c $(BUILD)/cflags.stamp
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  CC      $<')
 	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+# stratsim._docs (the REPL's help()) is generated from docs/lua-api.md section 9.
+$(BUILD)/gen/lua_api_docs.h: docs/lua-api.md scripts/gen-lua-docs.sh
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  GEN     $@')
+	$(Q)scripts/gen-lua-docs.sh docs/lua-api.md > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/lua/l_docs.o $(BUILD)/pic/src/lua/l_docs.o: $(BUILD)/gen/lua_api_docs.h
 
 $(LIB): $(CORE_OBJ)
 	@$(if $(Q),echo '  AR      $@')
@@ -134,6 +145,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) $(TEST_LIBS)
 
 -include $(CORE_OBJ:.o=.d) $(LUA_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:%=%.d)
+
+# The test objects are reached through pattern rules only, so make would take
+# them for intermediate files and delete them after linking: every `make test`
+# would then compile the unit tests again (twice: its two sub-makes). Keep them.
+.SECONDARY: $(TEST_OBJ)
 
 # The Lua C module stratsim.so (`require "stratsim"` from lua5.4): the Lua
 # layer and the core compiled again as position-independent code in
@@ -172,9 +188,16 @@ unit: $(TEST_BIN)
 clitest: $(BIN) $(SO)
 	$(Q)STRATSIM=$(abspath $(BIN)) tests/run_cli_tests.sh
 
+# The examples with output in README.md and docs/*.md (those marked
+# <!-- doctest: ... -->) are run and compared; doc-update rewrites them.
+doctest: $(BIN) $(SO)
+	$(Q)python3 scripts/doctest.py --build $(BUILD)
+doc-update: $(BIN) $(SO)
+	$(Q)python3 scripts/doctest.py --build $(BUILD) --update
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_BIN)
-	$(Q)$(MAKE) --no-print-directory unit clitest
+	$(Q)$(MAKE) --no-print-directory unit clitest doctest
 check: test
 
 asan:

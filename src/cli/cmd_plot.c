@@ -75,6 +75,7 @@ static const char *const layout_names[] = { "long results", "calibration data",
 static const char *const palette[] = { "#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F",
                                        "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F", "#BAB0AC" };
 #define NPALETTE (sizeof palette / sizeof palette[0])
+#define MANY_SERIES 8 /* more: a legend beside the plot, a note suggesting filters */
 
 /* ------------------------------------------------------------ options */
 
@@ -702,7 +703,7 @@ typedef struct series {
     const char *f[4]; /* scenario, provider, segment, metric */
     pt *p;
     size_t n, cap;
-    int color, dash;
+    int color, dash, marker; /* marker 0: none */
 } series;
 
 typedef struct seriesset {
@@ -797,49 +798,75 @@ static int varies(const seriesset *ss, int f)
 }
 
 /*
- * Colours and dash types.  When several fields vary between series, one of
- * them gets dash types (the scenario if it varies, else the segment if the
- * provider varies too) and the others the colours, so that e.g. the same
- * provider keeps its colour across scenarios or segments.
+ * Colours, dash types and markers.  When several fields vary between series,
+ * each gets its own channel so that a value keeps its look across the chart:
+ * provider and segment both varying: colour by provider, dash by segment
+ * (and markers by scenario if the scenario varies too); otherwise the
+ * scenario if it varies (else the segment, when the provider or the metric
+ * varies too) gets the dash types and the rest the colours.  The chosen
+ * fields are returned in st (-1: not used) for the legend.
  */
-static void assign_styles(seriesset *ss)
+typedef struct styling {
+    int dashf, markf;
+    size_t ncolor, ndash, nmark;
+} styling;
+
+/* Index of the first series before k equal to series k in the fields of mask
+ * (bit f set: compare field f), or k. */
+static size_t first_equal(const seriesset *ss, size_t k, unsigned mask)
 {
-    size_t k, ncol = 0, ndash = 0;
-    int vary[4], dashf = -1, f;
-    size_t *cidx = calloc(ss->n ? ss->n : 1, sizeof *cidx), *didx = calloc(ss->n ? ss->n : 1, sizeof *didx);
+    size_t j;
+    int f;
+    for (j = 0; j < k; j++) {
+        for (f = 0; f < 4; f++)
+            if ((mask & (1u << f)) && strcmp(ss->s[j].f[f], ss->s[k].f[f]) != 0)
+                break;
+        if (f == 4)
+            return j;
+    }
+    return k;
+}
+
+static void assign_styles(seriesset *ss, styling *st)
+{
+    size_t k;
+    int vary[4], f;
+    unsigned cmask = 0;
+    memset(st, 0, sizeof *st);
+    st->dashf = st->markf = -1;
     for (f = 0; f < 4; f++)
         vary[f] = varies(ss, f);
-    if (vary[FLD_SCEN] && (vary[FLD_PROV] || vary[FLD_SEG] || vary[FLD_METRIC]))
-        dashf = FLD_SCEN;
-    else if (vary[FLD_SEG] && (vary[FLD_PROV] || vary[FLD_METRIC]))
-        dashf = FLD_SEG;
-    if (!cidx || !didx)
-        dashf = -1;
+    if (vary[FLD_PROV] && vary[FLD_SEG]) {
+        st->dashf = FLD_SEG;
+        if (vary[FLD_SCEN])
+            st->markf = FLD_SCEN;
+    } else if (vary[FLD_SCEN] && (vary[FLD_PROV] || vary[FLD_SEG] || vary[FLD_METRIC])) {
+        st->dashf = FLD_SCEN;
+    } else if (vary[FLD_SEG] && (vary[FLD_PROV] || vary[FLD_METRIC])) {
+        st->dashf = FLD_SEG;
+    }
+    for (f = 0; f < 4; f++)
+        if (f != st->dashf && f != st->markf)
+            cmask |= 1u << f;
     for (k = 0; k < ss->n; k++) {
-        size_t j, cj = k, dj = k;
-        if (dashf < 0) {
-            ss->s[k].color = (int)(k % NPALETTE);
-            ss->s[k].dash = 1;
+        series *s = &ss->s[k];
+        size_t j;
+        s->marker = 0;
+        if (st->dashf < 0) {
+            s->color = (int)(k % NPALETTE);
+            s->dash = 1;
+            st->ncolor = k + 1;
             continue;
         }
-        /* colour: first earlier series equal in every varying field but the dash field */
-        for (j = 0; j < k && cj == k; j++) {
-            for (f = 0; f < 4; f++)
-                if (f != dashf && strcmp(ss->s[j].f[f], ss->s[k].f[f]) != 0)
-                    break;
-            if (f == 4)
-                cj = j;
+        j = first_equal(ss, k, cmask);
+        s->color = j < k ? ss->s[j].color : (int)(st->ncolor++ % NPALETTE);
+        j = first_equal(ss, k, 1u << st->dashf);
+        s->dash = j < k ? ss->s[j].dash : (int)(st->ndash++ % 5) + 1;
+        if (st->markf >= 0) {
+            j = first_equal(ss, k, 1u << st->markf);
+            s->marker = j < k ? ss->s[j].marker : (int)(st->nmark++ % 6) + 1;
         }
-        for (j = 0; j < k && dj == k; j++)
-            if (strcmp(ss->s[j].f[dashf], ss->s[k].f[dashf]) == 0)
-                dj = j;
-        cidx[k] = cj == k ? ncol++ : cidx[cj];
-        didx[k] = dj == k ? ndash++ : didx[dj];
-        ss->s[k].color = (int)(cidx[k] % NPALETTE);
-        ss->s[k].dash = (int)(didx[k] % 5) + 1;
     }
-    free(cidx);
-    free(didx);
 }
 
 /* Append to a label buffer with a separator. */
@@ -1201,6 +1228,88 @@ static int mixed_segments(const seriesset *ss)
     return 0;
 }
 
+static const int marker_pt[] = { 0, 6, 4, 8, 12, 2, 1 }; /* circle, square, triangle, ... */
+
+/* The text of field f of series s in a legend. */
+static const char *field_text(const series *s, int f, int mixed)
+{
+    if (f == FLD_METRIC)
+        return metric_label(s->f[f]);
+    if (f == FLD_PROV)
+        return *s->f[f] ? s->f[f] : "market";
+    if (f == FLD_SEG)
+        return *s->f[f] ? s->f[f] : mixed ? "all segments" : "-";
+    return *s->f[f] ? s->f[f] : "(no scenario)";
+}
+
+/*
+ * A legend of many series that explains the styles instead of listing every
+ * series: one entry per colour (the fields it stands for), one per dash type
+ * and one per marker, each group under a heading naming its field.
+ */
+static void factored_legend(FILE *f, const seriesset *ss, const styling *st, const int vary[4],
+                            int mixed)
+{
+    static const char *const fname[] = { "scenario", "provider", "segment", "metric" };
+    char label[400], head[200] = "";
+    size_t k;
+    int g, fld;
+    for (fld = 0; fld < 4; fld++)
+        if (vary[fld] && fld != st->dashf && fld != st->markf)
+            cat(head, sizeof head, ", ", fname[fld]);
+    for (g = 0; g < 3; g++) {
+        int gf = g == 1 ? st->dashf : g == 2 ? st->markf : -1;
+        if (g > 0 && gf < 0)
+            continue;
+        snprintf(label, sizeof label, "%s (%s):", g == 0 ? head : fname[gf],
+                 g == 0 ? "colour" : g == 1 ? "line" : "marker");
+        fputs(", \\\n     NaN with lines lw 0 lc rgb '#ffffff' title ", f);
+        plot_gp_string(f, label);
+        for (k = 0; k < ss->n; k++) {
+            const series *s = &ss->s[k];
+            size_t j;
+            for (j = 0; j < k; j++)
+                if ((g == 0 && ss->s[j].color == s->color) || (g == 1 && ss->s[j].dash == s->dash) ||
+                    (g == 2 && ss->s[j].marker == s->marker))
+                    break;
+            if (j < k)
+                continue;
+            label[0] = '\0';
+            if (g == 0) {
+                for (fld = 0; fld < 4; fld++)
+                    if (vary[fld] && fld != st->dashf && fld != st->markf)
+                        cat(label, sizeof label, ", ", field_text(s, fld, mixed));
+                fprintf(f, ", \\\n     NaN with lines lw 2.5 lc rgb '%s' dt 1 title ", palette[s->color]);
+            } else if (g == 1) {
+                cat(label, sizeof label, "", field_text(s, gf, mixed));
+                fprintf(f, ", \\\n     NaN with lines lw 2.5 lc rgb '#555555' dt %d title ", s->dash);
+            } else {
+                cat(label, sizeof label, "", field_text(s, gf, mixed));
+                fprintf(f, ", \\\n     NaN with linespoints lw 1 lc rgb '#555555' pt %d ps 1.2 title ",
+                        marker_pt[s->marker]);
+            }
+            plot_gp_string(f, label);
+        }
+    }
+}
+
+/* Many series: say how to narrow the chart down. */
+static void suggest_filters(const seriesset *ss, const int vary[4], const plot_opts *o)
+{
+    static const char *const opt[] = { "--scenario", "--provider", "--segment", "--metric" };
+    char hint[600] = "";
+    int fld;
+    for (fld = 0; fld < 4; fld++) {
+        char one[200];
+        if (!vary[fld])
+            continue;
+        snprintf(one, sizeof one, "%s %s", opt[fld], ss->s[0].f[fld]);
+        cat(hint, sizeof hint, ", ", one);
+    }
+    fprintf(stderr, "stratsim plot: note: %zu series in one chart of %s; fewer are easier to read: "
+            "narrow it with %s, ...\n", ss->n, o->file, hint);
+}
+
 /* Line chart (and fan chart when fan is set). */
 static int chart_line(FILE *f, const plot_opts *o, const dataset *d, int fan)
 {
@@ -1208,7 +1317,8 @@ static int chart_line(FILE *f, const plot_opts *o, const dataset *d, int fan)
     overlay ov = { 0 };
     strlist metric = { 0 };
     const char *one = NULL;
-    int vary[4], cls, rc, first = 1, fld;
+    int vary[4], cls, rc, first = 1, fld, many, factored;
+    styling st;
     size_t k, j, ilo = 0, ihi = 0, ilo2 = 0, ihi2 = 0;
     int inner = 0, sdband = 0;
     char title[600], ylabel[300], label[400], band[80] = "", band2[80] = "";
@@ -1227,7 +1337,11 @@ static int chart_line(FILE *f, const plot_opts *o, const dataset *d, int fan)
         goto done;
     for (fld = 0; fld < 4; fld++)
         vary[fld] = varies(&ss, fld);
-    assign_styles(&ss);
+    assign_styles(&ss, &st);
+    many = ss.n > MANY_SERIES;
+    factored = many && st.dashf >= 0;
+    if (many)
+        suggest_filters(&ss, vary, o);
 
     if (fan) {
         /* the band: lowest and highest quantile; inner band: the next pair */
@@ -1270,6 +1384,8 @@ static int chart_line(FILE *f, const plot_opts *o, const dataset *d, int fan)
     script_xrange(f, t0, t1);
     if (ss.n == 1 && !o->overlay && !fan)
         fputs("unset key\n", f);
+    if (many) /* a long legend goes beside the plot, one column per screenful */
+        fputs("set key outside right top vertical Left reverse samplen 3.5 spacing 1.1 width 1\n", f);
 
     /* data */
     for (k = 0; k < ss.n; k++) {
@@ -1340,13 +1456,22 @@ static int chart_line(FILE *f, const plot_opts *o, const dataset *d, int fan)
         series_label(label, sizeof label, &ss, s, vary, mixed_segments(&ss));
         if (fan && ss.n == 1)
             snprintf(label, sizeof label, "%s", mid);
-        fprintf(f, "%s$s%zu using 1:2 with %s lw 2.5 lc rgb '%s' dt %d title ",
+        fprintf(f, "%s$s%zu using 1:2 with %s lw 2.5 lc rgb '%s' dt %d",
                 first ? "plot " : ", \\\n     ", k + 1,
-                d->layout == L_DATA ? "points pt 7 ps 1.5" : "lines",
+                d->layout == L_DATA ? "points pt 7 ps 1.5" : s->marker ? "linespoints" : "lines",
                 palette[s->color], s->dash);
-        plot_gp_string(f, label);
+        if (s->marker && d->layout != L_DATA)
+            fprintf(f, " pt %d ps 1.2 pi %zu", marker_pt[s->marker], s->n > 16 ? s->n / 8 : 1);
+        if (factored) {
+            fputs(" notitle", f);
+        } else {
+            fputs(" title ", f);
+            plot_gp_string(f, label);
+        }
         first = 0;
     }
+    if (factored)
+        factored_legend(f, &ss, &st, vary, mixed_segments(&ss));
     if (o->overlay)
         overlay_plot(f, &ov, &ss, &first);
     fputs("\n", f);
@@ -1589,16 +1714,28 @@ static int chart_tornado(FILE *f, const plot_opts *o, const dataset *d)
         n++;
     }
     if (n == 0) {
-        rc = cli_error("%s: no output '%s'", o->file, sel);
+        buf[0] = '\0';
+        for (i = 0; i < c->nrows; i++) {
+            const char *s = cli_csv_cell(c, i, cout);
+            size_t j;
+            for (j = 0; j < i; j++)
+                if (strcmp(cli_csv_cell(c, j, cout), s) == 0)
+                    break;
+            if (j == i)
+                cat(buf, sizeof buf, ", ", cli_csv_text(s));
+        }
+        rc = cli_error("%s: no output '%s' (outputs: %s)", o->file, sel, buf);
         goto done;
     }
     qsort(rows, n, sizeof *rows, trow_cmp);
 
     selector_label(xlabel, sizeof xlabel, cli_csv_text(sel), metric, sizeof metric);
     sc = metric_scale(metric);
-    snprintf(title, sizeof title, "One-at-a-time sensitivity (%zu parameter%s%s)", n,
-             n == 1 ? "" : "s", has_base ? "" : "; base value unknown");
+    snprintf(title, sizeof title, "Tornado of %s (%zu parameter%s)", cli_csv_text(sel), n,
+             n == 1 ? "" : "s");
     axis_label(buf, sizeof buf, xlabel, metric_class(metric), o->unit);
+    if (!has_base) /* said under the axis: the title has no room left for it */
+        cat(buf, sizeof buf, "; ", "base value unknown");
 
     script_head(f, o, "tornado");
     script_title(f, o, title);

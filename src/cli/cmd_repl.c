@@ -60,7 +60,7 @@
 #define INCOMPLETE (-2)       /* compile(): the chunk needs more lines */
 
 static const char repl_help[] =
-    "Usage: stratsim repl [SCENARIO.lua] [--max-memory MIB]\n"
+    "Usage: stratsim repl [SCENARIO.lua] [-e STAT] [-l NAME] [-i] [-v] [--max-memory MIB]\n"
     "\n"
     "Interactive Lua 5.4 with the stratsim module and the full standard\n"
     "libraries (math.random is deterministic). The scenarios the file returns\n"
@@ -78,7 +78,14 @@ static const char repl_help[] =
     "line, with the same printing and no prompts; the exit status is then 1\n"
     "if any chunk failed:  echo 'sc.name' | stratsim repl scenario.lua\n"
     "\n"
-    "Options:\n"
+    "Options (as the lua program's; -e and -l run in their order, after the\n"
+    "file is loaded):\n"
+    "  -e STAT            run STAT (an expression prints its values, as at the\n"
+    "                     prompt); then quit unless -i is given\n"
+    "  -l NAME            require(\"NAME\") into the global NAME (-l g=NAME: into g)\n"
+    "  -i                 enter the interactive session after -e\n"
+    "  -v                 print the version; then quit unless -i is given\n"
+    "  --                 stop handling options (the next argument is the file)\n"
     "  --max-memory MIB   memory limit of the session (default 512)\n"
     "  -h, --help         show this help\n"
     "\n"
@@ -104,6 +111,10 @@ typedef struct repl {
     char *histfile;         /* history file, or NULL */
     char *last;             /* last history entry (skip repeats) */
     int hist_warned;
+    char **args;            /* -e STAT / -l NAME in command-line order: "eSTAT", "lNAME" */
+    size_t nargs;
+    int quit_after_args;    /* -e or -v without -i: no session after them */
+    int args_failed;        /* an -e or -l failed: exit status 1 */
 } repl;
 
 /* The state on_sigint stops: a signal handler has no user data (lua.c's
@@ -322,9 +333,24 @@ done:
  * "sc:w" or "stratsim.st" is completed as a whole. */
 static char word_breaks[] = " \t\n\"\\'`@$><=;|&{(,)}[]+-*/%^~#";
 
+/* Ctrl-L: clear the screen and redraw the prompt and the line. The ANSI
+ * sequence works on every terminal in use, also when TERM is unset or
+ * "dumb" (libedit's own ed-clear-screen then only starts a new line). */
+static int clear_screen(int count, int key)
+{
+    (void)count;
+    (void)key;
+    fputs("\033[H\033[2J", stdout);
+    fflush(stdout);
+    rl_forced_update_display();
+    return 0;
+}
+
 static void edit_init(repl *r)
 {
     rl_readline_name = "stratsim"; /* for "stratsim:" lines in ~/.editrc */
+    rl_initialize();
+    rl_add_defun("stratsim-clear-screen", clear_screen, '\f');
     rl_basic_word_break_characters = word_breaks;
     rl_completer_word_break_characters = word_breaks;
     rl_attempted_completion_function = complete_cb;
@@ -428,6 +454,9 @@ static const char *src_read(lua_State *L, void *ud, size_t *size)
     return NULL;
 }
 
+/* Name of the chunks compile() makes: "=stdin", "=(command line)" for -e. */
+static const char *chunk_name = "=stdin";
+
 static int load_pieces(lua_State *L, const char *pre, const char *s, size_t len, const char *post)
 {
     src_reader rd;
@@ -438,7 +467,7 @@ static int load_pieces(lua_State *L, const char *pre, const char *s, size_t len,
     rd.part[2] = post;
     rd.len[2] = strlen(post);
     rd.i = 0;
-    return lua_load(L, src_read, &rd, "=stdin", "t");
+    return lua_load(L, src_read, &rd, chunk_name, "t");
 }
 
 /* 1 if the error message on top of the stack says the text ended too
@@ -638,6 +667,61 @@ static void banner(repl *r)
     fflush(stdout);
 }
 
+/* -e STAT: compiled and run like an entry at the prompt. */
+static int run_stat(repl *r, const char *stat)
+{
+    lua_State *L = r->L;
+    int status;
+    lua_settop(L, 0);
+    lua_pushstring(L, stat);
+    chunk_name = "=(command line)";
+    status = compile(L, 1);
+    chunk_name = "=stdin";
+    if (status == INCOMPLETE)
+        status = LUA_ERRSYNTAX;
+    lua_remove(L, 1);
+    if (status == LUA_OK)
+        status = run_chunk(r);
+    return status;
+}
+
+/* -l [g=]NAME: require(NAME) into the global g (default NAME), as lua.c. */
+static int run_require(repl *r, const char *arg)
+{
+    lua_State *L = r->L;
+    const char *eq = strchr(arg, '='), *mod = eq ? eq + 1 : arg;
+    int status;
+    lua_settop(L, 0);
+    lua_getglobal(L, "require");
+    lua_pushstring(L, mod);
+    status = docall(r, 1, 1);
+    if (status == LUA_OK) {
+        if (eq)
+            lua_pushlstring(L, arg, (size_t)(eq - arg));
+        else
+            lua_pushstring(L, arg);
+        lua_insert(L, -2);
+        lua_setglobal(L, lua_tostring(L, -2));
+    }
+    return status;
+}
+
+/* The -e and -l arguments in order; stops at the first failure. */
+static int run_args(repl *r)
+{
+    size_t i;
+    for (i = 0; i < r->nargs; i++) {
+        const char *a = r->args[i];
+        int status = a[0] == 'e' ? run_stat(r, a + 1) : run_require(r, a + 1);
+        if (status != LUA_OK) {
+            report(r, status);
+            return 0;
+        }
+    }
+    lua_settop(r->L, 0);
+    return 1;
+}
+
 /* The session, in protected mode (lua.c's pmain). Arg 1: the repl. */
 static int l_repl_main(lua_State *L)
 {
@@ -654,6 +738,12 @@ static int l_repl_main(lua_State *L)
     lua_pushlightuserdata(L, (void *)&interrupt_flag);
     lua_setfield(L, LUA_REGISTRYINDEX, SS_LUA_INTERRUPT);
     set_scenarios(r);
+    if (!run_args(r)) {
+        r->args_failed = 1;
+        return 0;
+    }
+    if (r->quit_after_args)
+        return 0;
     if (r->interactive)
         banner(r);
 #if defined(SS_HAVE_LIBEDIT) /* { */
@@ -682,51 +772,100 @@ int cmd_repl(int argc, char **argv)
     ss_script_opts so = SS_SCRIPT_OPTS_INIT;
     ss_err err = { 0 };
     repl r;
-    int i, rc = EXIT_OK, status;
+    int i, rc = EXIT_OK, status, show_version = 0;
 
     memset(&r, 0, sizeof r);
     r.support_ref = LUA_NOREF;
+    if (!(r.args = calloc((size_t)argc, sizeof *r.args))) {
+        cli_common_free(&c);
+        return cli_error("out of memory");
+    }
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         int k = i, got;
+        if (strcmp(a, "--") == 0) {
+            if (i + 1 < argc) {
+                if (r.file || i + 2 < argc) {
+                    rc = cli_usage_error("repl", "only one scenario file after --");
+                    goto done_args;
+                }
+                r.file = argv[i + 1];
+            }
+            break;
+        }
+        if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0) {
+            char *v;
+            if (i + 1 >= argc) {
+                rc = cli_usage_error("repl", "%s needs an argument (%s)", a,
+                                     a[1] == 'e' ? "a Lua statement" : "a module name");
+                goto done_args;
+            }
+            if (!(v = malloc(strlen(argv[i + 1]) + 2))) {
+                rc = cli_error("out of memory");
+                goto done_args;
+            }
+            v[0] = a[1];
+            strcpy(v + 1, argv[i + 1]);
+            r.args[r.nargs++] = v;
+            if (a[1] == 'e')
+                r.quit_after_args = r.quit_after_args >= 0 ? 1 : -1;
+            i++;
+            continue;
+        }
+        if (strcmp(a, "-i") == 0) {
+            r.quit_after_args = -1; /* never quit after the arguments */
+            continue;
+        }
+        if (strcmp(a, "-v") == 0) {
+            show_version = 1;
+            if (r.quit_after_args >= 0)
+                r.quit_after_args = 1;
+            continue;
+        }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(repl_help, stdout);
-            cli_common_free(&c);
-            return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+            rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+            goto done_args;
         }
         if (strcmp(a, "--set") == 0 || strncmp(a, "--set=", 6) == 0) {
-            cli_common_free(&c);
-            return cli_usage_error("repl", "--set is not available here: derive variants "
+            rc = cli_usage_error("repl", "--set is not available here: derive variants "
                                    "with sc:with{...}");
+            goto done_args;
         }
         if (strcmp(a, "--max-instructions") == 0 || strncmp(a, "--max-instructions=", 19) == 0) {
-            cli_common_free(&c);
-            return cli_usage_error("repl", "the REPL has no instruction limit "
+            rc = cli_usage_error("repl", "the REPL has no instruction limit "
                                    "(Ctrl-C interrupts a running command)");
+            goto done_args;
         }
         got = cli_common_option(&c, "repl", argc, argv, &k);
         if (got < 0) {
-            cli_common_free(&c);
-            return EXIT_USAGE;
+            rc = EXIT_USAGE;
+            goto done_args;
         }
         if (got == 0) {
             if (a[0] == '-' && a[1] != '\0') {
-                cli_common_free(&c);
-                return cli_usage_error("repl", "unknown option '%s'", a);
+                rc = cli_usage_error("repl", "unknown option '%s'", a);
+                goto done_args;
             }
             if (r.file) {
-                cli_common_free(&c);
-                return cli_usage_error("repl", "only one scenario file (got '%s' and '%s')",
+                rc = cli_usage_error("repl", "only one scenario file (got '%s' and '%s')",
                                        r.file, a);
+                goto done_args;
             }
             r.file = a;
         }
         i = k;
     }
 
+    if (r.quit_after_args < 0)
+        r.quit_after_args = 0;
+    if (show_version) {
+        printf("stratsim %s (%s)\n", ss_version(), LUA_RELEASE);
+        fflush(stdout);
+    }
     r.interactive = isatty(STDIN_FILENO);
 #if defined(SS_HAVE_LIBEDIT) /* { */
-    r.edit = r.interactive;
+    r.edit = r.interactive && !r.quit_after_args;
 #endif /* } */
     r.max_memory = c.max_memory ? c.max_memory : SS_SCRIPT_DEFAULT_MEMORY;
     so.unsafe = 1;
@@ -761,7 +900,7 @@ int cmd_repl(int argc, char **argv)
         rc = cli_error("repl: %s", status == LUA_ERRMEM ? "not enough memory"
                                    : msg ? msg : "unexpected error");
         lua_pop(r.L, 1);
-    } else if (!r.interactive && r.failed) {
+    } else if (r.args_failed || (!r.interactive && r.failed && !r.quit_after_args)) {
         rc = EXIT_ERROR;
     }
 #if defined(SS_HAVE_LIBEDIT) /* { */
@@ -774,6 +913,10 @@ done:
     free(r.eline);
     free(r.histfile);
     free(r.last);
+done_args:
+    while (r.nargs > 0)
+        free(r.args[--r.nargs]);
+    free(r.args);
     cli_common_free(&c);
     return rc;
 }

@@ -15,6 +15,8 @@ follows SCRIPT, one action per line:
     expect TEXT      wait until TEXT (same escapes) appears in the output after
                      the previous match; the output is compared with terminal
                      escape sequences and carriage returns removed
+    expectraw TEXT   wait until TEXT (same escapes) appears in the raw output,
+                     escape sequences included, after the previous expectraw
     exit CODE        wait for the program to end with status CODE, or SIGINT /
                      SIGKILL... for death by that signal
     # comment, blank lines ignored
@@ -60,6 +62,7 @@ class Session:
     def __init__(self, argv):
         self.raw = b""
         self.pos = 0  # in the cleaned output: end of the last match
+        self.rawpos = 0  # in the raw output: end of the last expectraw match
         self.status = None
         pid, fd = pty.fork()
         if pid == 0:
@@ -106,6 +109,19 @@ class Session:
                 return
             if not alive or time.monotonic() > until:
                 self.fail("expect %r: %s" % (want, "program ended" if not alive else "timeout"))
+            alive = self.read_some(until)
+
+    def expectraw(self, text):
+        want = unescape(text)
+        until = time.monotonic() + TIMEOUT
+        alive = True
+        while True:
+            i = self.raw.find(want, self.rawpos)
+            if i >= 0:
+                self.rawpos = i + len(want)
+                return
+            if not alive or time.monotonic() > until:
+                self.fail("expectraw %r: %s" % (want, "program ended" if not alive else "timeout"))
             alive = self.read_some(until)
 
     def wait_exit(self, code):
@@ -164,6 +180,8 @@ def main():
             s.send(unescape(arg), wait=False)
         elif action == "expect":
             s.expect(arg)
+        elif action == "expectraw":
+            s.expectraw(arg)
         elif action == "exit":
             s.wait_exit(arg.strip())
         else:

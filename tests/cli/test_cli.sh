@@ -263,3 +263,34 @@ test_special_target_no_sidecar() {
     [ "$(head -n 1 fromfifo.csv)" = "scenario,time,provider,segment,metric,value" ] || fail "no CSV through the FIFO"
     expect_no_file fifo.json
 }
+
+# README's set-up section names exactly the packages scripts/install-deps.sh installs.
+test_readme_lists_the_installed_packages() {
+    pkgs=$(sed -n 's/^PKGS="\(.*\)"$/\1/p' "$ROOT/scripts/install-deps.sh" | tr ' ' '\n' | sort)
+    [ -n "$pkgs" ] || fail "no PKGS in install-deps.sh"
+    listed=$(awk '/^## Set-up/ { s = 1 } /^## A worked/ { s = 0 } s' "$ROOT/README.md" | tr '\n' ' ' |
+        sed -n 's/.*otherwise prints the exact command: *`\([^`]*\)`.*/\1/p' | tr ' ' '\n' | grep . | sort)
+    [ "$pkgs" = "$listed" ] || fail "README lists: $(echo $listed); install-deps.sh: $(echo $pkgs)"
+}
+
+# scripts/gen-lua-docs.sh turns docs/lua-api.md's one-line reference into the
+# C table of stratsim._docs: C escapes, continuation lines, and refusals.
+test_gen_lua_docs_reference() {
+    gen() { run sh "$ROOT/scripts/gen-lua-docs.sh" "$1"; }
+    printf '%s\n' 'text' '<!-- _docs begin -->' '#### group' '- `a.b` a.b() -> x: one "q" \ two' \
+        '  continued' '' '- `c:d` c:d() -> y: three' '<!-- _docs end -->' > ok.md
+    gen ok.md; expect_rc 0
+    expect_out '{"a.b",'
+    expect_out '"a.b() -> x: one \"q\" \\ two continued"},'
+    expect_out '"c:d() -> y: three"},'
+    printf '%s\n' '<!-- _docs begin -->' '- `a` x' '- `a` y' '<!-- _docs end -->' > dup.md
+    gen dup.md; expect_rc 1; expect_err "dup.md:3: \`a\` is listed twice"
+    printf '%s\n' '<!-- _docs begin -->' '- `a` x' 'stray' '<!-- _docs end -->' > stray.md
+    gen stray.md; expect_rc 1; expect_err "stray.md:3: not an entry of the one-line reference: stray"
+    printf '%s\n' 'nothing' > none.md
+    gen none.md; expect_rc 1; expect_err "no <!-- _docs begin -->"
+    # the real reference: every entry compiles into the table, as many as the list has
+    gen "$ROOT/docs/lua-api.md"; expect_rc 0
+    n=$(awk '/^<!-- _docs begin -->/ { s = 1 } /^<!-- _docs end -->/ { s = 0 } s && /^- `/' "$ROOT/docs/lua-api.md" | wc -l)
+    [ "$(printf '%s\n' "$OUT" | grep -c '^    {"')" = "$n" ] || fail "not every entry generated"
+}

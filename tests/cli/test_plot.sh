@@ -164,7 +164,7 @@ test_plot_tornado() {
     plot_ok "$DATA/plot_tornado.csv" -o t.svg --select npv:alibaba --base 13.2; is_svg t.svg
     grep -q "base: 13.2" t.svg || fail "base value"
     grep -q "segments.public.growth  \[0.15, 0.25\]" t.svg || fail "parameter label"
-    run "$STRATSIM" plot "$DATA/plot_tornado.csv" -o t.png --select npv:bob; expect_rc 1; expect_err "no output 'npv:bob'"
+    run "$STRATSIM" plot "$DATA/plot_tornado.csv" -o t.png --select npv:bob; expect_rc 1; expect_err "no output 'npv:bob' (outputs: "
     # one output only: no --select needed
     head -n 5 "$DATA/plot_tornado.csv" > one.csv
     plot_ok one.csv -o one.svg; is_svg one.svg
@@ -220,4 +220,39 @@ test_plot_plain_gnuplot_scripts() {
     is_png fan.png
     gnuplot -e "file='$DATA/plot_mc.csv'; lo='p25'; hi='p75'; out='fan.svg'" "$ROOT/scripts/plot_fan.gp" || fail "plot_fan.gp svg"
     is_svg fan.svg
+}
+
+# Many series (a whole compare file: 2 scenarios x 4 providers x 3 segments):
+# colour by provider, dash by segment, markers by scenario; a legend beside
+# the plot that explains the styles (11 entries, not 24); a note suggesting
+# filters. Eight series or fewer: one legend entry per series, no note.
+test_plot_many_series_styles() {
+    have_gnuplot || return 0
+    "$STRATSIM" compare "$ROOT/scenarios/baseline.lua" "$ROOT/scenarios/ai_public_first.lua" \
+        -o cmp.csv >/dev/null || fail "compare -o"
+    run "$STRATSIM" plot cmp.csv -o many.png --script many.gp; expect_rc 0; is_png many.png
+    expect_err "note: 24 series in one chart of cmp.csv"
+    expect_err "--scenario baseline, --provider alibaba, --segment public"
+    grep -q "set key outside right" many.gp || fail "legend not beside the plot"
+    [ "$(grep -c 'using 1:2 .* notitle' many.gp)" = 24 ] || fail "series should have no legend entry each"
+    for e in "'provider (colour):'" "'segment (line):'" "'scenario (marker):'" "'alibaba'" "'others'" \
+             "'public'" "'ai'" "'baseline'" "'ai_public_first'"; do
+        grep -q "title $e" many.gp || fail "legend lacks $e"
+    done
+    # the same provider has one colour, the same segment one dash type, in every series
+    [ "$(grep -o "using 1:2 with linespoints lw 2.5 lc rgb '#[0-9A-F]*'" many.gp | sort -u | wc -l)" = 4 ] ||
+        fail "expected 4 colours (one per provider)"
+    [ "$(grep -o "using 1:2 with linespoints lw 2.5 lc rgb '#[0-9A-F]*' dt [0-9]" many.gp | sed 's/.* dt //' | sort -u | wc -l)" = 3 ] ||
+        fail "expected 3 dash types (one per segment)"
+    # 8 series or fewer: plain legend, no note
+    run "$STRATSIM" plot cmp.csv -o few.png --script few.gp --provider alibaba,huawei --scenario baseline
+    expect_rc 0; expect_no_err
+    grep -q "set key outside right" few.gp && fail "short legend should stay below"
+    grep -q "title 'alibaba, public'" few.gp || fail "per-series legend expected"
+}
+
+test_plot_tornado_title_names_output() {
+    have_gnuplot || return 0
+    plot_ok "$DATA/plot_tornado.csv" -o t.png --select npv:alibaba --script t.gp
+    grep -q "set title 'Tornado of npv:alibaba (4 parameters)'" t.gp || fail "title does not name the output"
 }

@@ -233,6 +233,145 @@ EOF
     expect_out "help: 42 is a number value"
 }
 
+test_repl_help_analysis_names() {
+    repl "$ROOT/scenarios/baseline.lua" <<'EOF'
+help("sc:montecarlo")
+help("montecarlo")
+help(stratsim.normal)
+mc = sc:montecarlo { runs = 20, seed = 3 }
+help(mc)
+help("mc.runs")
+help("r.value")
+help("string.format")
+help("function")
+function f() end
+help(f)
+EOF
+    expect_rc 0; expect_no_err
+    expect_out "  scenario:montecarlo{runs = 1000"
+    expect_out "  montecarlo:stats(selector) -> {mean, sd, min, max, p05, ...}"
+    expect_out "  stratsim.normal(mean, sd) -> distribution"
+    expect_out "stratsim.MonteCarlo: 20 runs of 'baseline' (seed 3)"
+    expect_out "  montecarlo:summary() -> string"
+    expect_out "  montecarlo.runs -> integer"
+    expect_out "help: no documentation for 'r.value'"
+    expect_out "string.format: Lua standard library"
+    expect_out "function: Lua keyword"
+    expect_out "f: a Lua function of this session, defined at stdin:1"
+}
+
+# Every name Tab completion offers gets help: the REPL's own completion
+# function (found in the registry) is asked for the candidates of globals,
+# keywords and the fields and methods of every kind of stratsim object, and
+# help() is called on each of them.
+test_repl_help_covers_completion() {
+    cd "$ROOT"
+    repl scenarios/baseline.lua <<'EOF'
+sup = nil
+for _, v in pairs(debug.getregistry()) do if type(v) == "table" and rawget(v, "complete") and rawget(v, "help") then sup = v end end
+_ = assert(sup, "no completion support table")
+r = sc:run()
+mc = sc:montecarlo { runs = 10 }
+tor = sc:sensitivity { outputs = { "npv:alibaba" } }
+sob = sc:sensitivity { method = "sobol", outputs = { "npv:alibaba" }, samples = 8, bootstrap = 5 }
+cal = sc:calibrate { data = "scenarios/data/china_public_cloud_iaas.csv" }
+opt = sc:optimize { objective = "npv:alibaba", controls = { ["providers.alibaba.reinvest"] = { 0.1, 0.4 } }, starts = 1, max_iter = 5 }
+d = stratsim.normal(0, 1)
+sch = stratsim.steps { { 2022, 1 } }
+words = { "", "_", "stratsim.", "stratsim._", "sc.", "sc:", "r.", "r:", "mc.", "mc:", "tor.", "tor:", "sob.", "sob:", "cal.", "cal:", "opt.", "opt:", "d.", "d:", "sch.", "string.", "math.", "table.", "io.", "os." }
+real_print = print
+checked, bad = 0, {}
+function check(name)
+  local text = {}
+  print = function(...) text[#text + 1] = table.concat({ ... }, " ") end
+  local ok, err = pcall(sup.help, name)
+  print = real_print
+  local s = table.concat(text, "\n")
+  checked = checked + 1
+  if not ok or s == "" or s:find("no documentation") or s:find("help() lists the API", 1, true) then
+    bad[#bad + 1] = name .. " -> " .. (ok and s or tostring(err))
+  end
+end
+for _, w in ipairs(words) do for _, c in ipairs(sup.complete(w)) do check((c:gsub("%($", ""))) end end
+print("checked", checked > 150, #bad)
+for _, b in ipairs(bad) do print("UNDOCUMENTED", b) end
+EOF
+    expect_rc 0; expect_no_err
+    expect_stdout "checked	true	0"
+}
+
+test_repl_options_e_l_i_v() {
+    repl -e '6 * 7' -e 'print("two")' </dev/null
+    expect_rc 0; expect_no_err; expect_stdout "42
+two"
+    # -e runs after the file is loaded; stdin is not read without -i
+    run sh -c 'echo "1 + 1" | "$STRATSIM" repl "$DATA/small.lua" -e "sc.name"'
+    expect_rc 0; expect_stdout "small"
+    # -i: the session follows (here stdin, read as a script)
+    run sh -c 'echo "1 + 1" | "$STRATSIM" repl "$DATA/small.lua" -e "sc.name" -i'
+    expect_rc 0; expect_stdout "small
+2"
+    # an error stops at once: exit 1, later arguments not run
+    repl -e 'error("boom")' -e 'print("not reached")' </dev/null
+    expect_rc 1; expect_err "(command line):1: boom"; expect_stdout ""
+    repl -e '1 +' </dev/null
+    expect_rc 1; expect_err "(command line):1: unexpected symbol near <eof>"
+    # -l NAME and -l g=NAME: require into a global
+    printf 'return { answer = 42 }\n' > mymod.lua
+    repl -l mymod -e 'mymod.answer' -l m=mymod -e 'm.answer, m == mymod' </dev/null
+    expect_rc 0; expect_no_err; expect_stdout "42
+42	true"
+    repl -l no_such_module_xyz </dev/null
+    expect_rc 1; expect_err "module 'no_such_module_xyz' not found"
+    # -l alone keeps the session (like lua)
+    run sh -c 'echo "mymod.answer + 1" | "$STRATSIM" repl -l mymod'
+    expect_rc 0; expect_stdout "43"
+    repl -v </dev/null
+    expect_rc 0; expect_out "stratsim "; expect_out "(Lua 5.4"
+    repl -e </dev/null; expect_rc 2; expect_err "-e needs an argument"
+    repl -l </dev/null; expect_rc 2; expect_err "-l needs an argument"
+    repl -- "$DATA/small.lua" </dev/null; expect_rc 0
+}
+
+# summary() and tostring of the analysis results: the tables of the CLI verbs,
+# with the numbers of the result's own fields
+test_repl_analysis_summaries() {
+    cd "$ROOT"
+    repl scenarios/baseline.lua <<'EOF'
+function has(s, x) if not s:find(x, 1, true) then error(("missing %q in:\n%s"):format(x, s), 2) end end
+mc = sc:montecarlo { runs = 50, seed = 7 }
+s = mc:summary()
+has(s, "Monte Carlo: baseline, 50 runs, seed 7; values at t = 2030")
+has(s, "mean")
+has(s, "p95")
+has(s, ("share alibaba public"))
+has(s, ("%.2f%%"):format(100 * mc:mean("share:alibaba:public")))
+has(s, ("%.6g"):format(mc:quantile("npv:alibaba", 0.95)))
+t = sc:sensitivity { outputs = { "npv:alibaba" } }
+s = t:summary()
+has(s, "Tornado: 5 parameters x 1 output, 11 runs")
+has(s, ("npv:alibaba (base %.8g)"):format(t.base["npv:alibaba"]))
+has(s, t.rows[1].parameter)
+has(s, ("%.6g"):format(t.rows[1].swing))
+has(tostring(t), ("npv:alibaba swings most with %s (%.6g)"):format(t.rows[1].parameter, t.rows[1].swing))
+sob = sc:sensitivity { method = "sobol", outputs = { "npv:alibaba" }, samples = 16, bootstrap = 5 }
+has(sob:summary(), "Sobol indices: 5 parameters x 1 output, N = 16, 112 runs")
+has(sob:summary(), ("%.4f"):format(sob.rows[1].ST))
+c = sc:calibrate { data = "scenarios/data/china_public_cloud_iaas.csv" }
+s = c:summary()
+has(s, "Calibration: 3 observations, 1 parameter")
+has(s, ("%.10g"):format(c.values["segments.public.beta_price"]))
+has(s, "status: " .. c.status)
+o = sc:optimize { objective = "npv:alibaba", controls = { ["providers.alibaba.reinvest"] = { 0.1, 0.4 } }, starts = 2 }
+s = o:summary()
+has(s, "Optimisation: npv:alibaba over 1 control, 2 starts")
+has(s, ("%.10g"):format(o.objective))
+has(s, "no constraints; the best start")
+print("ok")
+EOF
+    expect_rc 0; expect_no_err; expect_stdout "ok"
+}
+
 test_repl_help_without_docs() {
     # help() degrades gracefully when stratsim._docs is missing
     repl <<'EOF'
@@ -512,4 +651,28 @@ send \x04
 exit 0
 EOF
     [ -z "$(ls -A | grep -i hist)" ] || fail "history written: $(ls -A)"
+}
+
+# -e then -i on a terminal: the output of -e, then the banner and the prompt;
+# Ctrl-L clears the screen (ANSI sequence, whatever TERM says) and redraws
+# the prompt with the line being typed.
+test_repl_tty_e_then_i_and_ctrl_l() {
+    have_pty || return 0
+    if [ "$(pty_driver)" != python3 ]; then
+        echo "    skip: the Ctrl-L check needs tests/cli/pty_drive.py (python3 with pty)" >&2
+        return 0
+    fi
+    TERM=dumb pty repl "$DATA/small.lua" -e 'x = 20 + 1' -e 'x * 2' -i <<'EOF'
+expect 42
+expect sc = scenario 'small'
+expect stratsim> 
+send x + 1
+sendnow \x0c
+expectraw \x1b[H\x1b[2Jstratsim> x + 1
+send \r
+expect \n22\n
+expect stratsim> 
+send \x04
+exit 0
+EOF
 }

@@ -67,3 +67,19 @@ test_scenarios_cite_their_sources() {
         grep -qi "seed" "$f" || fail "$(basename "$f") does not say what comes from the seed"
     done
 }
+
+# `make tour` (scripts/tour.sh): every step prints something; the Monte Carlo
+# step, whose command only writes a file, shows Alibaba's quantiles from it.
+test_tour_every_step_prints() {
+    cd "$ROOT"
+    run env STRATSIM="$STRATSIM" OUT="$T/tour" RUNS=40 sh scripts/tour.sh
+    expect_rc 0
+    expect_out "== 3. Monte Carlo of the flagship under recurring outages (40 runs)"
+    expect_out "Alibaba at 2030 (40 runs)"
+    printf '%s\n' "$OUT" | awk '/^== 3\./ { s = 1; next } /^== / { s = 0 } s && /share public +[0-9.]+% +[0-9.]+% +[0-9.]+%/ { ok = 1 } END { exit !ok }' ||
+        fail "the Monte Carlo step shows no share quantiles"
+    # no step is empty: each heading is followed by at least one line
+    printf '%s\n' "$OUT" | awk '/^== / { if (h && n == 0) { print h; bad = 1 } h = $0; n = 0; next } NF { n++ } END { exit bad }' ||
+        fail "a step printed nothing"
+    expect_file "$T/tour/outage_mc.csv"
+}
