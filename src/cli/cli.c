@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli/cli.h"
+#include "stratsim/suggest.h"
 #include "lua/ss_lua.h"
 #include "lua/ss_analysis.h" /* ss_params_read, ss_strings_free */
 
@@ -86,6 +87,24 @@ const char *cli_opt_value(const char *opt, const char *alias, int argc, char **a
     if (strncmp(a, opt, n) == 0 && a[n] == '=')
         return a + n + 1;
     return NULL;
+}
+
+int cli_unknown_option(const char *cmd, const char *arg, const char *const *opts)
+{
+    static const char *const common[] = {
+        "--set", "--params", "--unsafe", "--max-memory", "--max-instructions", "--help", NULL
+    };
+    const char *cands[96];
+    char word[64], sug[128];
+    size_t n = 0, i, len = strcspn(arg, "=");
+    for (i = 0; opts && opts[i] && n < 64; i++)
+        cands[n++] = opts[i];
+    for (i = 0; common[i]; i++)
+        cands[n++] = common[i];
+    /* "--ouput=x.csv": the name before '=' */
+    snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1), arg);
+    ss_suggest(word, cands, n, sug, sizeof sug);
+    return cli_usage_error(cmd, "unknown option '%s'%s", arg, sug);
 }
 
 /* Parse a positive integer; 0 on error. */

@@ -17,6 +17,13 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Usage error for an unknown option: "unknown option '--ouput' (did you mean
+ * '--output'?)", the suggestion taken from `opts` (NULL-terminated, may be
+ * NULL) and the options of cli_common_option; returns EXIT_USAGE.
+ */
+int cli_unknown_option(const char *cmd, const char *arg, const char *const *opts);
+
 /* Options shared by the commands that load scenario files. */
 typedef struct cli_common {
     const char **sets;      /* --set PATH=VALUE, in order */

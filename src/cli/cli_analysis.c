@@ -27,8 +27,16 @@ int cli_an_option(cli_an_args *a, const char *cmd, int argc, char **argv, int *i
     }
     if ((r = cli_common_option(&a->c, cmd, argc, argv, i)) != 0)
         return r;
-    if (arg[0] == '-' && arg[1] != '\0')
-        return cli_usage_error(cmd, "unknown option '%s'", arg), -1;
+    if (arg[0] == '-' && arg[1] != '\0') {
+        const char *opts[64];
+        size_t n = 0, j;
+        opts[n++] = "--output";
+        opts[n++] = "--scenario";
+        for (j = 0; a->options && a->options[j] && n < 63; j++)
+            opts[n++] = a->options[j];
+        opts[n] = NULL;
+        return cli_unknown_option(cmd, arg, opts), -1;
+    }
     if (a->file)
         return cli_usage_error(cmd, "only one scenario file (got '%s' and '%s')", a->file, arg), -1;
     a->file = arg;
@@ -109,6 +117,15 @@ int cli_parse_uint(const char *s, unsigned long long max, unsigned long long *ou
         return -1;
     errno = 0;
     v = strtoull(s, &end, 10);
+    if (*end && strspn(s, "0123456789.eE+-") == strlen(s)) {
+        /* a whole number written as a decimal, like integers in scenario
+         * files: 1e3, 2.5e5, 1000.0 (exact up to 2^53) */
+        double d = strtod(s, &end);
+        if (*end || !isfinite(d) || d < 0 || d != floor(d) || d > 9007199254740992.0)
+            return -1;
+        errno = 0;
+        v = (unsigned long long)d;
+    }
     if (errno || *end || v > max)
         return -1;
     *out = v;

@@ -19,6 +19,8 @@ typedef struct cli_an_args {
     const char *file;      /* SCENARIO.lua */
     const char *out;       /* -o FILE */
     const char *scenario;  /* --scenario NAME */
+    const char *const *options; /* the verb's own options (NULL-terminated), for
+                                 * "did you mean" after an unknown option */
 } cli_an_args;
 
 /*
@@ -54,7 +56,8 @@ int cli_an_inputs(cli_an_load *ld, size_t i, unsigned what, ss_analysis **out);
  */
 int cli_an_run_opts(cli_an_load *ld, size_t i, const char *file, ss_run_opts *ro, ss_crn *crn);
 
-/* Number parsing: 0 and *out set, or -1. */
+/* Number parsing: 0 and *out set, or -1. cli_parse_uint takes a whole
+ * number in decimal or exponent notation (1000, 1e3, 1000.0). */
 int cli_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
 int cli_parse_num(const char *s, double *out);
 /* Split a comma-separated list into n malloc'ed trimmed strings (non-empty

@@ -143,8 +143,8 @@ static void print_fit(const ss_calib_result *c, const ss_model *m, const char *d
     }
     printf("\n  RMSE %s, chi2 %s, residual sd %s\n", cli_num(b[0], sizeof b[0], c->rmse, 6),
            cli_num(b[1], sizeof b[1], c->chi2, 6), cli_num(b[2], sizeof b[2], c->sigma, 6));
-    printf("  status: %s after %zu iteration%s (%zu model runs)\n", c->status, c->iterations,
-           c->iterations == 1 ? "" : "s", c->nevals);
+    printf("  status: %s after %zu iteration%s (%zu model run%s)\n", c->status, c->iterations,
+           c->iterations == 1 ? "" : "s", c->nevals, c->nevals == 1 ? "" : "s");
     printf("\nApply the fit with:");
     for (i = 0; i < c->np; i++) {
         char set[700];
@@ -155,6 +155,11 @@ static void print_fit(const ss_calib_result *c, const ss_model *m, const char *d
     if (write_path)
         printf("or: stratsim run %s --params %s\n", file, write_path);
 }
+
+/* The options of this verb, for "did you mean" (cli_an_option adds the common ones). */
+static const char *const calibrate_options[] = {
+    "--data", "--write", "--fit", "--max-iter", "--central", "--absolute-weights", NULL
+};
 
 int cmd_calibrate(int argc, char **argv)
 {
@@ -177,6 +182,7 @@ int cmd_calibrate(int argc, char **argv)
     resid_out out;
 
     memset(&a, 0, sizeof a);
+    a.options = calibrate_options;
     memset(&ld, 0, sizeof ld);
     for (i = 1; i < (size_t)argc; i++) {
         int k = (int)i;
@@ -251,7 +257,7 @@ int cmd_calibrate(int argc, char **argv)
         double lo, hi, start;
         parse_fit(fits[i], path, sizeof path, &lo, &hi, &start);
         if (ss_analysis_check_path(m, path, "fitted parameter", &err) != SS_OK) {
-            rc = cli_usage_error("calibrate", "--fit %s: %s", fits[i], err.msg);
+            rc = cli_error("--fit %s: %s", fits[i], err.msg);
             goto done;
         }
         if (ss_analysis_set_calib(an, path, lo, hi, start, &err) != SS_OK) {

@@ -119,7 +119,7 @@ int cmd_check(int argc, char **argv)
         } else if (r == 0) {
             if (a[0] == '-' && a[1] != '\0') {
                 cli_common_free(&c);
-                return cli_usage_error("check", "unknown option '%s'", a);
+                return cli_unknown_option("check", a, NULL);
             }
             if (file) {
                 cli_common_free(&c);
@@ -147,8 +147,9 @@ int cmd_check(int argc, char **argv)
                 rc = cli_error("%s: %s", file, err.msg);
                 break;
             }
-            printf("%s: ok: scenario '%s': %zu segments, %zu providers, %zu events, %.10g to %.10g step %.10g",
-                   file, m->name, m->nseg, m->nprov, m->nev, m->t0, m->t1, m->step);
+            printf("%s: ok: scenario '%s': %zu segment%s, %zu provider%s, %zu event%s, %.10g to %.10g "
+                   "step %.10g", file, m->name, m->nseg, m->nseg == 1 ? "" : "s", m->nprov,
+                   m->nprov == 1 ? "" : "s", m->nev, m->nev == 1 ? "" : "s", m->t0, m->t1, m->step);
             if (ro.nstock || ro.nlink)
                 printf(", %zu stock%s, %zu link%s", ro.nstock, ro.nstock == 1 ? "" : "s", ro.nlink,
                        ro.nlink == 1 ? "" : "s");

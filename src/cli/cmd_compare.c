@@ -53,7 +53,8 @@ int cmd_compare(int argc, char **argv)
         }
         if (r == 0) {
             if (a[0] == '-' && a[1] != '\0') {
-                rc = cli_usage_error("compare", "unknown option '%s'", a);
+                static const char *const opts[] = { "--output", "--layout", NULL };
+                rc = cli_unknown_option("compare", a, opts);
                 goto done;
             } else {
                 files[nfiles++] = a;

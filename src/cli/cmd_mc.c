@@ -9,6 +9,7 @@
  * Depends on cli_analysis.h and the core's mc.h.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,15 +220,29 @@ static double pick_npv(const ss_result *r, size_t t, size_t i, size_t k)
     return SS_RESULT_P(r, t, SS_P_NPV, i);
 }
 
+/* A cell: shares in percent with two decimals as `run` shows them (the sd
+ * in percentage points), other values with six significant digits. */
+static const char *summary_cell(char *b, size_t n, double x, int pct)
+{
+    if (!pct)
+        return cli_num(b, n, x, 6);
+    x *= 100.0;
+    if (fabs(x) < 0.005)
+        x = 0.0; /* no "-0.00%" */
+    snprintf(b, n, "%.2f%%", x);
+    return b;
+}
+
 static void summary_row(const ss_mc_result *r, const char *label, pick_fn pick, size_t t,
                         size_t i, size_t k)
 {
     size_t j, nq = ss_mc_result_nquantiles(r);
+    int pct = pick == pick_share;
     char b[64];
-    printf("%-34s %12s", label, cli_num(b, sizeof b, pick(ss_mc_result_mean(r), t, i, k), 6));
-    printf(" %12s", cli_num(b, sizeof b, pick(ss_mc_result_sd(r), t, i, k), 6));
+    printf("%-34s %12s", label, summary_cell(b, sizeof b, pick(ss_mc_result_mean(r), t, i, k), pct));
+    printf(" %12s", summary_cell(b, sizeof b, pick(ss_mc_result_sd(r), t, i, k), pct));
     for (j = 0; j < nq; j++)
-        printf(" %12s", cli_num(b, sizeof b, pick(ss_mc_result_quantile(r, j), t, i, k), 6));
+        printf(" %12s", summary_cell(b, sizeof b, pick(ss_mc_result_quantile(r, j), t, i, k), pct));
     putchar('\n');
 }
 
@@ -238,8 +253,8 @@ static void print_summary(const ss_mc_result *r, const ss_model *m, const char *
     size_t nq = ss_mc_result_nquantiles(r), j, i, k, t = mean->nt - 1;
     char b[64], label[200];
     printf("Monte Carlo: %s  (%s)\n", m->name, file);
-    printf("%" PRIu64 " runs, seed %" PRIu64 "; values at t = %.10g\n\n", ss_mc_result_runs(r),
-           ss_mc_result_seed(r), mean->t[t]);
+    printf("%" PRIu64 " run%s, seed %" PRIu64 "; values at t = %.10g\n\n", ss_mc_result_runs(r),
+           ss_mc_result_runs(r) == 1 ? "" : "s", ss_mc_result_seed(r), mean->t[t]);
     printf("%-34s %12s %12s", "", "mean", "sd");
     for (j = 0; j < nq; j++) {
         ss_mc_quantile_name(b, sizeof b, ss_mc_result_quantile_level(r, j));
@@ -327,10 +342,13 @@ static int per_run_open(per_run *p, const char *path, const char *metrics, const
     }
     p->nsel = nn;
     for (j = 0; j < nn; j++) {
-        if (ss_selector_parse(&p->sel[j], names[j], &err) != SS_OK ||
-            ss_selector_validate(&p->sel[j], m, &err) != SS_OK) {
+        if (ss_selector_parse(&p->sel[j], names[j], &err) != SS_OK) {
             ss_strings_free(names, nn);
             return cli_usage_error("mc", "--per-run-metrics: %s", err.msg);
+        }
+        if (ss_selector_validate(&p->sel[j], m, &err) != SS_OK) { /* an unknown id: exit 1 */
+            ss_strings_free(names, nn);
+            return cli_error("--per-run-metrics: %s", err.msg);
         }
         if (p->sel[j].when == SS_SEL_EACH) {
             int rc = cli_usage_error("mc", "--per-run-metrics: '%s': @each gives a series, "
@@ -398,6 +416,12 @@ static int per_run_commit(per_run *p, const char *path, const cli_an_args *a, co
     return EXIT_OK;
 }
 
+/* The options of this verb, for "did you mean" (cli_an_option adds the common ones). */
+static const char *const mc_options[] = {
+    "--runs", "--seed", "--threads", "--quantiles", "--compression", "--dist", "--no-outages",
+    "--per-run", "--per-run-metrics", NULL
+};
+
 int cmd_mc(int argc, char **argv)
 {
     cli_an_args a;
@@ -419,6 +443,7 @@ int cmd_mc(int argc, char **argv)
     cli_progress prog;
 
     memset(&a, 0, sizeof a);
+    a.options = mc_options;
     memset(&ld, 0, sizeof ld);
     memset(&pr, 0, sizeof pr);
     memset(&w, 0, sizeof w);
@@ -536,9 +561,12 @@ int cmd_mc(int argc, char **argv)
             ss_dist d;
             ss_err err = {0};
             snprintf(path, sizeof path, "%.*s", (int)(eq - dists[j]), dists[j]);
-            if (ss_dist_parse(&d, eq + 1, path, &err) != SS_OK ||
-                ss_analysis_check_path(m, path, "uncertain parameter", &err) != SS_OK) {
+            if (ss_dist_parse(&d, eq + 1, path, &err) != SS_OK) {
                 rc = cli_usage_error("mc", "--dist %s: %s", dists[j], err.msg);
+                goto done;
+            }
+            if (ss_analysis_check_path(m, path, "uncertain parameter", &err) != SS_OK) {
+                rc = cli_error("--dist %s: %s", dists[j], err.msg);
                 goto done;
             }
             if (ss_analysis_set_dist(an[i], path, &d, &err) != SS_OK) {
@@ -548,6 +576,11 @@ int cmd_mc(int argc, char **argv)
         }
         if (no_outages)
             ss_analysis_drop_outages(an[i]);
+        if (an[i]->nparams == 0 && an[i]->noutages == 0)
+            fprintf(stderr, "stratsim: note: %s: scenario '%s' has no uncertainty%s, so every run "
+                    "is the same (give it an `uncertainty` or `outages` table, or --dist "
+                    "PATH=DIST)\n", a.file, m->name, no_outages ? " (outages ignored: --no-outages)"
+                    : " and no outages");
     }
 
     if (o.threads == 0) {

@@ -70,9 +70,9 @@ static void print_opt(const ss_opt_result *r, const ss_model *m, const char *obj
     for (i = 0; i < r->nconstraints; i++)
         if (strlen(r->cons_text[i]) > w)
             w = strlen(r->cons_text[i]);
-    printf("Optimisation: %s, %s %s over %zu control%s, %zu start%s, %zu runs\n\n", m->name,
+    printf("Optimisation: %s, %s %s over %zu control%s, %zu start%s, %zu run%s\n\n", m->name,
            minimize ? "minimise" : "maximise", objective, r->ncontrols, r->ncontrols == 1 ? "" : "s",
-           r->nstarts, r->nstarts == 1 ? "" : "s", r->nevals);
+           r->nstarts, r->nstarts == 1 ? "" : "s", r->nevals, r->nevals == 1 ? "" : "s");
     printf("  %-*s %16s %16s   %s\n", (int)w, "control", "best", "initial", "bounds");
     for (i = 0; i < r->ncontrols; i++) {
         snprintf(b[3], sizeof b[3], "[%s, %s]", cli_num(b[0], sizeof b[0], r->lower[i], 6),
@@ -99,13 +99,16 @@ static void print_opt(const ss_opt_result *r, const ss_model *m, const char *obj
         printf("  %zu run%s failed and counted as worst (last: %s)\n", r->nfailed,
                r->nfailed == 1 ? "" : "s", r->last_failure);
     printf("\nApply with:");
-    for (i = 0; i < r->ncontrols; i++) {
-        char v[64];
-        ss_fmt_double(v, sizeof v, r->x[i]);
-        printf(" --set %s=%s", r->paths[i], v);
-    }
+    for (i = 0; i < r->ncontrols; i++) /* rounded as in the table above */
+        printf(" --set %s=%s", r->paths[i], cli_num(b[0], sizeof b[0], r->x[i], 10));
     putchar('\n');
 }
+
+/* The options of this verb, for "did you mean" (cli_an_option adds the common ones). */
+static const char *const optimize_options[] = {
+    "--starts", "--seed", "--objective", "--minimize", "--maximize", "--control",
+    "--constraint", "--no-constraints", "--max-iter", NULL
+};
 
 int cmd_optimize(int argc, char **argv)
 {
@@ -131,6 +134,7 @@ int cmd_optimize(int argc, char **argv)
     char *json = NULL;
 
     memset(&a, 0, sizeof a);
+    a.options = optimize_options;
     memset(&ld, 0, sizeof ld);
     for (i = 1; i < (size_t)argc; i++) {
         int k = (int)i;
@@ -215,7 +219,12 @@ int cmd_optimize(int argc, char **argv)
     /* flags override the optimize table */
     if (objective) {
         ss_selector s;
-        if (ss_selector_parse(&s, objective, &err) != SS_OK || ss_selector_validate(&s, m, &err) != SS_OK ||
+        if (ss_selector_parse(&s, objective, &err) == SS_OK &&
+            ss_selector_validate(&s, m, &err) != SS_OK) { /* an unknown id: exit 1 */
+            rc = cli_error("--objective: %s", err.msg);
+            goto done;
+        }
+        if (ss_selector_parse(&s, objective, &err) != SS_OK ||
             (s.when == SS_SEL_EACH &&
              ss_err_set(&err, SS_EINVAL, "", "'%s': an objective needs one value, not @each", objective))) {
             rc = cli_usage_error("optimize", "--objective: %s", err.msg);
@@ -247,7 +256,7 @@ int cmd_optimize(int argc, char **argv)
             goto done;
         }
         if (ss_analysis_check_path(m, path, "control", &err) != SS_OK) {
-            rc = cli_usage_error("optimize", "--control %s: %s", controls[i], err.msg);
+            rc = cli_error("--control %s: %s", controls[i], err.msg);
             goto done;
         }
         if (ss_analysis_set_control(an, path, lo, hi, &err) != SS_OK) {
@@ -260,8 +269,12 @@ int cmd_optimize(int argc, char **argv)
             free(an->constraints[--an->nconstraints]);
     for (i = 0; i < ncons; i++) {
         ss_constraint c;
-        if (ss_constraint_parse(&c, cons[i], &err) != SS_OK || ss_constraint_validate(&c, m, &err) != SS_OK) {
+        if (ss_constraint_parse(&c, cons[i], &err) != SS_OK) {
             rc = cli_usage_error("optimize", "--constraint: %s", err.msg);
+            goto done;
+        }
+        if (ss_constraint_validate(&c, m, &err) != SS_OK) { /* an unknown id: exit 1 */
+            rc = cli_error("--constraint: %s", err.msg);
             goto done;
         }
         if (ss_analysis_add_constraint(an, cons[i], &err) != SS_OK) {

@@ -263,7 +263,12 @@ static int parse_args(plot_opts *o, int argc, char **argv)
             NEED("--script");
             o->script = v;
         } else if (a[0] == '-' && a[1] != '\0') {
-            return cli_usage_error("plot", "unknown option '%s'", a);
+            static const char *const opts[] = {
+                "--output", "--kind", "--metric", "--provider", "--segment", "--scenario",
+                "--overlay", "--select", "--base", "--title", "--unit", "--size", "--format",
+                "--script", NULL
+            };
+            return cli_unknown_option("plot", a, opts);
         } else if (o->file) {
             return cli_usage_error("plot", "only one CSV file (got '%s' and '%s')", o->file, a);
         } else {

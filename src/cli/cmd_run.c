@@ -56,7 +56,8 @@ int cmd_run(int argc, char **argv)
         if (r == 0) {
             if (a[0] == '-' && a[1] != '\0') {
                 cli_common_free(&c);
-                return cli_usage_error("run", "unknown option '%s'", a);
+                static const char *const opts[] = { "--output", "--layout", NULL };
+                return cli_unknown_option("run", a, opts);
             } else if (file) {
                 cli_common_free(&c);
                 return cli_usage_error("run", "only one scenario file (got '%s' and '%s'); use 'compare'", file, a);

@@ -178,6 +178,11 @@ static int add_list(char ***v, size_t *n, const char *s)
     return 0;
 }
 
+/* The options of this verb, for "did you mean" (cli_an_option adds the common ones). */
+static const char *const sens_options[] = {
+    "--method", "--outputs", "--vary", "--range", "--dist", "--samples", "--bootstrap", "--seed", NULL
+};
+
 int cmd_sens(int argc, char **argv)
 {
     cli_an_args a;
@@ -199,6 +204,7 @@ int cmd_sens(int argc, char **argv)
     const ss_model *m;
 
     memset(&a, 0, sizeof a);
+    a.options = sens_options;
     memset(&ld, 0, sizeof ld);
     for (i = 1; i < (size_t)argc; i++) {
         int k = (int)i;
@@ -284,9 +290,12 @@ int cmd_sens(int argc, char **argv)
         char path[512];
         ss_dist d;
         snprintf(path, sizeof path, "%.*s", (int)(eq - dists[i]), dists[i]);
-        if (ss_dist_parse(&d, eq + 1, path, &err) != SS_OK ||
-            ss_analysis_check_path(m, path, "varied parameter", &err) != SS_OK) {
+        if (ss_dist_parse(&d, eq + 1, path, &err) != SS_OK) {
             rc = cli_usage_error("sens", "--dist %s: %s", dists[i], err.msg);
+            goto done;
+        }
+        if (ss_analysis_check_path(m, path, "varied parameter", &err) != SS_OK) {
+            rc = cli_error("--dist %s: %s", dists[i], err.msg);
             goto done;
         }
         if (ss_analysis_set_dist(an, path, &d, &err) != SS_OK) {
@@ -300,8 +309,12 @@ int cmd_sens(int argc, char **argv)
     }
     for (i = 0; i < nout; i++) {
         ss_selector s;
-        if (ss_selector_parse(&s, outs[i], &err) != SS_OK || ss_selector_validate(&s, m, &err) != SS_OK) {
+        if (ss_selector_parse(&s, outs[i], &err) != SS_OK) {
             rc = cli_usage_error("sens", "--outputs: %s", err.msg);
+            goto done;
+        }
+        if (ss_selector_validate(&s, m, &err) != SS_OK) { /* an unknown id: exit 1 like --set */
+            rc = cli_error("--outputs: %s", err.msg);
             goto done;
         }
         if (s.when == SS_SEL_EACH) {

@@ -871,11 +871,12 @@ int ss_calibrate_write_lua(FILE *f, const ss_calib_result *c, ss_err *err)
     ss_fmt_double(b1, sizeof b1, c->chi2);
     ss_fmt_double(b2, sizeof b2, c->rmse);
     ss_fmt_double(b3, sizeof b3, c->sigma);
-    bad = fprintf(f, "-- stratsim %s calibration: %zu parameters, %zu observations, dof %ld\n"
+    bad = fprintf(f, "-- stratsim %s calibration: %zu parameter%s, %zu observation%s, dof %ld\n"
                   "-- chi2 = %s, RMSE = %s, residual sd = %s\n"
-                  "-- %s after %zu iterations (%zu model runs)\n"
-                  "return {\n", ss_version(), c->np, c->nobs, c->dof, b1, b2, b3,
-                  c->status, c->iterations, c->nevals) < 0;
+                  "-- %s after %zu iteration%s (%zu model run%s)\n"
+                  "return {\n", ss_version(), c->np, c->np == 1 ? "" : "s", c->nobs,
+                  c->nobs == 1 ? "" : "s", c->dof, b1, b2, b3, c->status, c->iterations,
+                  c->iterations == 1 ? "" : "s", c->nevals, c->nevals == 1 ? "" : "s") < 0;
     for (i = 0; i < c->np && !bad; i++) {
         ss_fmt_double(b1, sizeof b1, c->se[i]);
         bad = fputs("  [", f) == EOF || put_lua_string(f, c->paths[i]) ||

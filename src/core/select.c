@@ -12,6 +12,7 @@
 #include <string.h>
 #include "stratsim/io.h"
 #include "stratsim/select.h"
+#include "stratsim/suggest.h"
 
 #define TIME_EPS 1e-9
 
@@ -47,10 +48,18 @@ static int set_metric(ss_selector *o, const char *name, int has_p, int has_s, ss
         strcpy(o->extra, name);
         return SS_OK;
     }
-    if (ps < 0 && p < 0 && s < 0)
-        return ss_err_set(err, SS_EINVAL, "", "selector '%s': unknown metric '%s' "
+    if (ps < 0 && p < 0 && s < 0) {
+        static const char *const names[] = {
+            "share", "target_share", "revenue", "gross_margin", "capability", "gross_profit",
+            "operating_profit", "investment", "reliability", "npv", "size", "hhi", NULL
+        };
+        char sug[96];
+        ss_suggest(name, names, (size_t)-1, sug, sizeof sug);
+        return ss_err_set(err, SS_EINVAL, "", "selector '%s': unknown metric '%s'%s "
                           "(share, target_share, revenue, gross_margin, capability, gross_profit, "
-                          "operating_profit, investment, reliability, npv, size, hhi)", what, name);
+                          "operating_profit, investment, reliability, npv, size, hhi)", what, name,
+                          sug);
+    }
     if (has_p && has_s) {
         if (ps < 0)
             return ss_err_set(err, SS_EINVAL, "", "selector '%s': metric '%s' is not per provider "
@@ -193,8 +202,27 @@ int ss_selector_make(ss_selector *out, const char *metric, const char *provider,
     return set_metric(out, metric, has_p, has_s, err);
 }
 
+/* " (did you mean 'x'?)" for the closest provider or segment id of m. */
+static const char *suggest_id(char *buf, size_t size, const ss_model *m, int providers,
+                              const char *name)
+{
+    size_t i, n = providers ? m->nprov : m->nseg;
+    int best = 3;
+    buf[0] = '\0';
+    for (i = 0; i < n; i++) {
+        const char *id = providers ? m->prov[i].id : m->seg[i].id;
+        int d = id ? ss_edit_distance(name, id, 2) : 3;
+        if (d < best) {
+            best = d;
+            snprintf(buf, size, " (did you mean '%s'?)", id);
+        }
+    }
+    return buf;
+}
+
 int ss_selector_validate(const ss_selector *sel, const ss_model *m, ss_err *err)
 {
+    char sug[96];
     if (sel->kind == SS_SEL_X) {
         if (sel->when == SS_SEL_AT && (sel->t < m->t0 - TIME_EPS || sel->t > m->t1 + TIME_EPS))
             return ss_err_set(err, SS_EINVAL, "", "selector '%s': time %.10g is outside the "
@@ -202,11 +230,11 @@ int ss_selector_validate(const ss_selector *sel, const ss_model *m, ss_err *err)
         return SS_OK;
     }
     if (sel->kind != SS_SEL_S && ss_model_provider_index(m, sel->provider) < 0)
-        return ss_err_set(err, SS_EINVAL, "", "selector '%s': unknown provider '%s'",
-                          sel->text, sel->provider);
+        return ss_err_set(err, SS_EINVAL, "", "selector '%s': unknown provider '%s'%s",
+                          sel->text, sel->provider, suggest_id(sug, sizeof sug, m, 1, sel->provider));
     if (sel->kind != SS_SEL_P && ss_model_segment_index(m, sel->segment) < 0)
-        return ss_err_set(err, SS_EINVAL, "", "selector '%s': unknown segment '%s'",
-                          sel->text, sel->segment);
+        return ss_err_set(err, SS_EINVAL, "", "selector '%s': unknown segment '%s'%s",
+                          sel->text, sel->segment, suggest_id(sug, sizeof sug, m, 0, sel->segment));
     if (sel->when == SS_SEL_AT && (sel->t < m->t0 - TIME_EPS || sel->t > m->t1 + TIME_EPS))
         return ss_err_set(err, SS_EINVAL, "", "selector '%s': time %.10g is outside the "
                           "simulated range [%.10g, %.10g]", sel->text, sel->t, m->t0, m->t1);

@@ -11,6 +11,13 @@
 
 #define NMILE 5
 
+/* x as printed with two decimals, without a "-0.00": values that round to
+ * zero are zero. */
+static double nz(double x)
+{
+    return fabs(x) < 0.005 ? 0.0 : x;
+}
+
 /* Up to NMILE output indices spread evenly over the run, first and last included. */
 static size_t milestones(const ss_result *r, size_t *idx)
 {
@@ -65,14 +72,14 @@ void ss_summary_write(FILE *f, const ss_result *r, const ss_model *m, const char
         for (k = 0; k < r->nk; k++) {
             row_label(f, r->prov_ids[i], r->seg_ids[k]);
             for (j = 0; j < n; j++)
-                fprintf(f, " %10.2f%%", 100.0 * SS_RESULT_PS(r, idx[j], SS_PS_SHARE, i, k));
+                fprintf(f, " %10.2f%%", nz(100.0 * SS_RESULT_PS(r, idx[j], SS_PS_SHARE, i, k)));
             fputc('\n', f);
         }
     header(f, "Revenue (per year)", r, idx, n);
     for (i = 0; i < r->np; i++) {
         row_label(f, r->prov_ids[i], NULL);
         for (j = 0; j < n; j++)
-            fprintf(f, " %11.2f", SS_RESULT_P(r, idx[j], SS_P_REVENUE, i));
+            fprintf(f, " %11.2f", nz(SS_RESULT_P(r, idx[j], SS_P_REVENUE, i)));
         fputc('\n', f);
     }
     header(f, "Gross margin (GP/revenue)", r, idx, n);
@@ -81,7 +88,7 @@ void ss_summary_write(FILE *f, const ss_result *r, const ss_model *m, const char
         for (j = 0; j < n; j++) {
             double rev = SS_RESULT_P(r, idx[j], SS_P_REVENUE, i);
             if (rev > 0)
-                fprintf(f, " %10.2f%%", 100.0 * SS_RESULT_P(r, idx[j], SS_P_GROSS_PROFIT, i) / rev);
+                fprintf(f, " %10.2f%%", nz(100.0 * SS_RESULT_P(r, idx[j], SS_P_GROSS_PROFIT, i) / rev));
             else
                 fprintf(f, " %11s", "-");
         }
@@ -91,21 +98,21 @@ void ss_summary_write(FILE *f, const ss_result *r, const ss_model *m, const char
     for (i = 0; i < r->np; i++) {
         row_label(f, r->prov_ids[i], NULL);
         for (j = 0; j < n; j++)
-            fprintf(f, " %11.2f", SS_RESULT_P(r, idx[j], SS_P_OPERATING_PROFIT, i));
+            fprintf(f, " %11.2f", nz(SS_RESULT_P(r, idx[j], SS_P_OPERATING_PROFIT, i)));
         fputc('\n', f);
     }
     header(f, "NPV (cumulative)", r, idx, n);
     for (i = 0; i < r->np; i++) {
         row_label(f, r->prov_ids[i], NULL);
         for (j = 0; j < n; j++)
-            fprintf(f, " %11.2f", SS_RESULT_P(r, idx[j], SS_P_NPV, i));
+            fprintf(f, " %11.2f", nz(SS_RESULT_P(r, idx[j], SS_P_NPV, i)));
         fputc('\n', f);
     }
     header(f, "Segment size (per year)", r, idx, n);
     for (k = 0; k < r->nk; k++) {
         row_label(f, r->seg_ids[k], NULL);
         for (j = 0; j < n; j++)
-            fprintf(f, " %11.2f", SS_RESULT_S(r, idx[j], SS_S_SIZE, k));
+            fprintf(f, " %11.2f", nz(SS_RESULT_S(r, idx[j], SS_S_SIZE, k)));
         fputc('\n', f);
     }
     for (j = 0; j < r->nextra; j++) {
@@ -139,14 +146,14 @@ static void cell(FILE *f, double v, double base, int first, int pct)
     }
     if (pct) {
         if (first || isnan(base))
-            snprintf(buf, sizeof buf, "%.2f%%", 100.0 * v);
+            snprintf(buf, sizeof buf, "%.2f%%", nz(100.0 * v));
         else
-            snprintf(buf, sizeof buf, "%.2f%% (%+.2f pp)", 100.0 * v, 100.0 * (v - base));
+            snprintf(buf, sizeof buf, "%.2f%% (%+.2f pp)", nz(100.0 * v), nz(100.0 * (v - base)));
     } else {
         if (first || isnan(base))
-            snprintf(buf, sizeof buf, "%.2f", v);
+            snprintf(buf, sizeof buf, "%.2f", nz(v));
         else
-            snprintf(buf, sizeof buf, "%.2f (%+.2f)", v, v - base);
+            snprintf(buf, sizeof buf, "%.2f (%+.2f)", nz(v), nz(v - base));
     }
     fprintf(f, " %24s", buf);
 }

@@ -1,0 +1,136 @@
+# tests/cli/test_messages.sh - the wording of everyday messages: "did you
+# mean" for mistyped options and selector ids, exit status 1 for unknown ids
+# in option values, whole numbers in exponent notation, the Monte Carlo
+# summary in percent, no "-0.00", singular nouns, the rounded "Apply with:".
+
+A="$DATA/analysis.lua"
+
+test_msg_option_suggestions() {
+    run "$STRATSIM" run "$DATA/small.lua" --ouput x.csv; expect_rc 2
+    expect_err "unknown option '--ouput' (did you mean '--output'?)"; expect_no_file x.csv
+    run "$STRATSIM" run "$DATA/small.lua" --ouput=x.csv; expect_rc 2
+    expect_err "(did you mean '--output'?)"
+    run "$STRATSIM" compare "$DATA/small.lua" --layuot wide; expect_rc 2
+    expect_err "(did you mean '--layout'?)"
+    run "$STRATSIM" check "$DATA/small.lua" --unsfe; expect_rc 2
+    expect_err "(did you mean '--unsafe'?)"
+    run "$STRATSIM" mc "$A" --rusn 10; expect_rc 2; expect_err "(did you mean '--runs'?)"
+    run "$STRATSIM" mc "$A" --sceanrio x; expect_rc 2; expect_err "(did you mean '--scenario'?)"
+    run "$STRATSIM" sens "$A" --outptus npv:alibaba; expect_rc 2
+    expect_err "(did you mean '--outputs'?)"
+    run "$STRATSIM" optimize "$A" --strats 2; expect_rc 2; expect_err "(did you mean '--starts'?)"
+    run "$STRATSIM" calibrate "$A" --dta d.csv; expect_rc 2; expect_err "(did you mean '--data'?)"
+    run "$STRATSIM" plot x.csv --metirc share; expect_rc 2; expect_err "(did you mean '--metric'?)"
+    # nothing close: no suggestion
+    run "$STRATSIM" run "$DATA/small.lua" --frobnicate; expect_rc 2
+    expect_err "unknown option '--frobnicate'"
+    case "$ERR" in *"did you mean"*) fail "suggestion for --frobnicate";; esac
+}
+
+test_msg_selector_ids() {
+    # an unknown id in an option value: a suggestion, exit 1 like --set
+    run "$STRATSIM" run "$A" --set segments.publc.growth=0.1; expect_rc 1
+    run "$STRATSIM" sens "$A" --outputs share:alibaba:publc; expect_rc 1
+    expect_err "unknown segment 'publc' (did you mean 'public'?)"
+    run "$STRATSIM" sens "$A" --outputs npv:aliaba; expect_rc 1
+    expect_err "unknown provider 'aliaba' (did you mean 'alibaba'?)"
+    run "$STRATSIM" sens "$A" --outputs shar:alibaba:public; expect_rc 2
+    expect_err "unknown metric 'shar' (did you mean 'share'?)"
+    run "$STRATSIM" optimize "$A" --constraint 'share:alibab:public >= 0.3'; expect_rc 1
+    expect_err "(did you mean 'alibaba'?)"
+    run "$STRATSIM" mc "$A" --runs 64 --per-run p.csv --per-run-metrics npv:rivl -o o.csv
+    expect_rc 1; expect_err "(did you mean 'rival'?)"; expect_no_file o.csv; expect_no_file p.csv
+}
+
+test_msg_counts_in_exponent_notation() {
+    run "$STRATSIM" mc "$A" --runs 1e2 --seed 5 -o a.csv; expect_rc 0
+    run "$STRATSIM" mc "$A" --runs 100 --seed 5 -o b.csv; expect_rc 0
+    cmp -s a.csv b.csv || fail "--runs 1e2 differs from --runs 100"
+    run "$STRATSIM" mc "$A" --runs 1.28e2 --seed 1e0; expect_rc 0; expect_out "128 runs, seed 1;"
+    run "$STRATSIM" mc "$A" --runs 1.5; expect_rc 2; expect_err "--runs"
+    run "$STRATSIM" mc "$A" --runs 1e300; expect_rc 2; expect_err "--runs"
+    run "$STRATSIM" mc "$A" --runs 0x10; expect_rc 2; expect_err "--runs"
+    run "$STRATSIM" sens "$A" --method sobol --samples 3.2e1 --bootstrap 0 --outputs npv:alibaba
+    expect_rc 0; expect_out "N = 32"
+}
+
+test_msg_mc_summary() {
+    run "$STRATSIM" mc "$A" --runs 200 --seed 3; expect_rc 0; expect_no_err
+    summary=$OUT
+    # shares in percent with two decimals, like `run`; the rest as numbers
+    line=$(printf '%s\n' "$OUT" | grep '^share alibaba public ')
+    printf '%s\n' "$line" | grep -Eq '^share alibaba public( +[0-9]+\.[0-9][0-9]%){5}$' ||
+        fail "share row not in percent: $line"
+    run "$STRATSIM" mc "$A" --runs 200 --seed 3 -o mc.csv; expect_rc 0
+    mean=$(awk -F, '$3=="alibaba" && $4=="public" && $5=="share" && $2=="2024" {print $6}' mc.csv)
+    [ -n "$mean" ] || fail "no mean in mc.csv"
+    want=$(awk -v m="$mean" 'BEGIN {printf "%.2f%%", 100 * m}')
+    printf '%s\n' "$line" | grep -q " $want " || fail "mean $mean shown as $line, expected $want"
+    line=$(printf '%s\n' "$summary" | grep '^npv alibaba ')
+    [ -n "$line" ] || fail "no npv row"
+    printf '%s\n' "$line" | grep -q '%' && fail "npv in percent: $line"
+    # 1 run
+    run "$STRATSIM" mc "$A" --runs 1; expect_rc 0; expect_out "1 run, seed 1;"
+}
+
+test_msg_mc_without_uncertainty() {
+    run "$STRATSIM" mc "$DATA/small.lua" --runs 70 -o o.csv; expect_rc 0; expect_file o.csv
+    expect_err "scenario 'small' has no uncertainty and no outages, so every run is the same"
+    run "$STRATSIM" mc "$A" --runs 70 --no-outages -o o.csv; expect_rc 0; expect_no_err
+    cat > noout.lua <<'LUA'
+return stratsim.scenario {
+  name = "noout", time = { start = 2021, stop = 2023, step = 0.5 },
+  segments = { { id = "public", size = 100 } },
+  providers = { { id = "a", share = { public = 0.5 } }, { id = "b", share = { public = 0.5 } } },
+  outages = { a = { rate = 1, severity = 0.1 } },
+}
+LUA
+    run "$STRATSIM" mc noout.lua --runs 70 -o o.csv; expect_rc 0; expect_no_err
+    run "$STRATSIM" mc noout.lua --runs 70 --no-outages -o o.csv; expect_rc 0
+    expect_err "has no uncertainty (outages ignored: --no-outages)"
+}
+
+test_msg_no_negative_zero() {
+    # a tiny change: differences that round to zero print as +0.00, never -0.00
+    sed 's/reinvest = 0.25,/reinvest = 0.2500001,/' "$DATA/small.lua" > tiny.lua
+    sed -i 's/name = "small"/name = "tiny"/' tiny.lua
+    run "$STRATSIM" compare "$DATA/small.lua" tiny.lua; expect_rc 0
+    expect_out "(+0.00 pp)"
+    case "$OUT" in *"-0.00"*) fail "a -0.00 in: $OUT";; esac
+    run "$STRATSIM" compare tiny.lua "$DATA/small.lua"; expect_rc 0
+    case "$OUT" in *"-0.00"*) fail "a -0.00 in: $OUT";; esac
+}
+
+test_msg_plurals() {
+    cat > one.lua <<'LUA'
+return stratsim.scenario {
+  name = "one", time = { start = 2021, stop = 2023, step = 0.5 },
+  segments = { { id = "public", size = 100 } },
+  providers = { { id = "a", share = { public = 1 } } },
+  events = { { t = 2022, kind = "outage", provider = "a", severity = 0.1 } },
+}
+LUA
+    run "$STRATSIM" check one.lua; expect_rc 0
+    expect_out "scenario 'one': 1 segment, 1 provider, 1 event,"
+    run "$STRATSIM" check "$DATA/small.lua"; expect_rc 0
+    expect_out "2 segments, 3 providers, 3 events"
+    printf 'time,provider,segment,metric,value\n2023,alibaba,public,share,0.36\n' > d.csv
+    run "$STRATSIM" calibrate "$A" --data d.csv --write fit.lua; expect_rc 0
+    expect_out "(1 observation, 1 parameter, dof 0)"
+    grep -q "1 parameter, 1 observation, dof 0" fit.lua || fail "fit.lua header: $(head -2 fit.lua)"
+}
+
+test_msg_apply_with_rounded() {
+    run "$STRATSIM" optimize "$A" --starts 2; expect_rc 0
+    line=$(printf '%s\n' "$OUT" | grep '^Apply with:')
+    [ -n "$line" ] || fail "no Apply with: line"
+    # every value as the table shows it (10 significant digits)
+    for v in $(printf '%s\n' "$line" | grep -o '=[^ ]*' | cut -c2-); do
+        printf '%s\n' "$OUT" | grep -Eq "^  [^ ]+ +$v " || fail "value $v of '$line' not in the table"
+        digits=$(printf '%s' "$v" | tr -cd 0-9 | sed 's/^0*//')
+        [ ${#digits} -le 10 ] || fail "value $v has more than 10 digits"
+    done
+    # and it reproduces the run
+    path=$(printf '%s\n' "$line" | grep -o -- '--set [^ ]*' | head -1 | cut -c7-)
+    run "$STRATSIM" run "$A" --set "$path"; expect_rc 0
+}
