@@ -33,7 +33,7 @@
 
 PKG_CONFIG ?= pkg-config
 LUA_PC     ?= lua5.4
-PKGS       := gsl libcjson $(LUA_PC)
+PKGS       := gsl libcjson $(LUA_PC) xlsxwriter
 TEST_PKGS  := cmocka
 BUILD      ?= build
 PREFIX     ?= /usr/local

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include "cli/cli.h"
 #include "stratsim/suggest.h"
+#include "cli/xlsx_out.h"
 #include "lua/ss_lua.h"
 #include "lua/ss_analysis.h" /* ss_params_read, ss_strings_free */
 
@@ -299,6 +300,40 @@ int cli_special_target(const char *path)
     return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 }
 
+/* The payload of write_xlsx: the CSV writer it turns into a workbook. */
+typedef struct xlsx_wrap {
+    int (*write)(FILE *f, const void *payload, ss_err *err);
+    const void *payload;
+    const ss_sidecar_info *info;
+    const ss_model *const *models;
+    size_t nmodels;
+    const char *target;
+} xlsx_wrap;
+
+/* Write the workbook of the CSV table and the sidecar (cli_xlsx_write). */
+static int write_xlsx(FILE *f, const void *payload, ss_err *err)
+{
+    const xlsx_wrap *w = payload;
+    char *csv = NULL, *json = NULL;
+    size_t clen = 0, jlen = 0;
+    FILE *m = open_memstream(&csv, &clen);
+    int rc = m ? w->write(m, w->payload, err) : ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    if (m && fclose(m) != 0 && rc == SS_OK)
+        rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    if (rc == SS_OK) {
+        m = open_memstream(&json, &jlen);
+        rc = m ? ss_sidecar_write(m, w->info, w->models, w->nmodels, err)
+               : ss_err_set(err, SS_ENOMEM, "", "out of memory");
+        if (m && fclose(m) != 0 && rc == SS_OK)
+            rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    }
+    if (rc == SS_OK)
+        rc = cli_xlsx_write(f, w->target, csv, clen, json, err);
+    free(csv);
+    free(json);
+    return rc;
+}
+
 int cli_write_pair(const char *path, int (*write)(FILE *f, const void *payload, ss_err *err),
                    const void *payload, ss_sidecar_info *info, const ss_model *const *models,
                    size_t nmodels)
@@ -306,6 +341,21 @@ int cli_write_pair(const char *path, int (*write)(FILE *f, const void *payload, 
     ss_err err = { 0 };
     char sha[65] = "";
     int rc;
+    xlsx_wrap xw;
+
+    if (cli_is_xlsx(path)) { /* a workbook instead of the CSV (xlsx_out.h) */
+        if (info->scenario_file && ss_sha256_file(info->scenario_file, sha, &err) != SS_OK)
+            return cli_error("%s", err.msg);
+        info->scenario_sha256 = info->scenario_file ? sha : NULL;
+        xw.write = write;
+        xw.payload = payload;
+        xw.info = info;
+        xw.models = models;
+        xw.nmodels = nmodels;
+        xw.target = path;
+        write = write_xlsx;
+        payload = &xw;
+    }
 
     if (strcmp(path, "-") == 0) {
         rc = write(stdout, payload, &err);
@@ -353,6 +403,8 @@ int cli_write_outputs(const char *path, ss_layout layout, const char *command,
     results_out o;
     ss_sidecar_info info;
 
+    if (cli_is_xlsx(path)) /* the workbook has its own (wide) sheets */
+        layout = SS_LAYOUT_LONG;
     o.layout = layout;
     o.res = (const ss_result *const *)res;
     o.nres = nres;
@@ -361,7 +413,7 @@ int cli_write_outputs(const char *path, ss_layout layout, const char *command,
     info.scenario_file = scenario_file;
     info.overrides = c->sets;
     info.noverrides = c->nsets;
-    info.layout = layout == SS_LAYOUT_WIDE ? "wide" : "long";
+    info.layout = cli_is_xlsx(path) ? "xlsx" : layout == SS_LAYOUT_WIDE ? "wide" : "long";
     info.unsafe = c->unsafe;
     info.results = o.res;
     info.nresults = nres;

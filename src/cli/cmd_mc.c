@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/cli_analysis.h"
+#include "cli/xlsx_out.h"
 
 static const char mc_help[] =
     "Usage: stratsim mc SCENARIO.lua [options]\n"
@@ -508,6 +509,10 @@ int cmd_mc(int argc, char **argv)
         } else if ((v = cli_opt_value("--per-run", NULL, argc, argv, &k, &missing)) || missing) {
             if (missing || !*v || strcmp(v, "-") == 0) {
                 rc = cli_usage_error("mc", "--per-run needs a file name");
+                goto done;
+            }
+            if (cli_is_xlsx(v)) { /* streamed run by run: CSV only */
+                rc = cli_usage_error("mc", "--per-run writes CSV, not a workbook ('%s')", v);
                 goto done;
             }
             per_run_path = v;

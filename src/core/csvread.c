@@ -85,15 +85,13 @@ static int push(cellvec *cv, char *s)
     return 0;
 }
 
+static int parse(cli_csv **out, cli_csv *t, size_t len, char *msg, size_t msgsize);
+
 int cli_csv_read(cli_csv **out, const char *path, char *msg, size_t msgsize)
 {
     cli_csv *t;
     FILE *f;
-    char *p, *end;
-    size_t len = 0, line = 1, nlines = 0, capl = 0;
-    cellvec cells = { 0 };
-    size_t header_n = 0;
-    int have_header = 0, rc = 0;
+    size_t len = 0;
 
     *out = NULL;
     t = calloc(1, sizeof *t);
@@ -115,6 +113,33 @@ int cli_csv_read(cli_csv **out, const char *path, char *msg, size_t msgsize)
         cli_csv_free(t);
         return -1;
     }
+    return parse(out, t, len, msg, msgsize);
+}
+
+int cli_csv_parse(cli_csv **out, const char *name, char *buf, size_t len, char *msg,
+                  size_t msgsize)
+{
+    cli_csv *t = calloc(1, sizeof *t);
+    *out = NULL;
+    if (!t || !(t->name = strdup(name))) {
+        free(t);
+        free(buf);
+        return fail(msg, msgsize, "out of memory");
+    }
+    t->buf = buf;
+    return parse(out, t, len, msg, msgsize);
+}
+
+/* Split t->buf (len bytes and a NUL) into the header and rows; frees t on errors. */
+static int parse(cli_csv **out, cli_csv *t, size_t len, char *msg, size_t msgsize)
+{
+    const char *path = t->name;
+    char *p, *end;
+    size_t line = 1, nlines = 0, capl = 0;
+    cellvec cells = { 0 };
+    size_t header_n = 0;
+    int have_header = 0, rc = 0;
+
     if (memchr(t->buf, '\0', len)) {
         fail(msg, msgsize, "%s: not a text file (NUL byte)", path);
         cli_csv_free(t);

@@ -32,6 +32,12 @@ typedef struct cli_csv {
  * message ("FILE:LINE: ...", or "FILE: system error") in msg.
  */
 int cli_csv_read(cli_csv **out, const char *path, char *msg, size_t msgsize);
+/*
+ * The same for text in memory: `buf` (malloc'ed, `len` bytes followed by a
+ * NUL) is taken over, also on failure; `name` is used in messages.
+ */
+int cli_csv_parse(cli_csv **out, const char *name, char *buf, size_t len, char *msg,
+                  size_t msgsize);
 void cli_csv_free(cli_csv *t);
 
 /* Index of the column named `name` (exact match), or -1. */
