@@ -7,7 +7,7 @@
 set -eu
 # gnuplot-nox is optional at run time (`stratsim plot`); the setup installs it.
 # locales: localedef data for the German-locale test (tests/cli/test_cli.sh).
-PKGS="build-essential pkg-config liblua5.4-dev libgsl-dev libcjson-dev libcmocka-dev libedit-dev lua5.4 python3 gnuplot-nox locales"
+PKGS="build-essential pkg-config liblua5.4-dev libgsl-dev libcjson-dev libxlsxwriter-dev libcmocka-dev libedit-dev lua5.4 python3 gnuplot-nox locales"
 missing() {
     for p in $PKGS; do
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"

@@ -650,7 +650,8 @@ static int about_sheet(book *b, const cJSON *side, ss_err *err)
 }
 
 /* Lines of the scenario file with a "-- seed:", "-- source:",
- * "-- assumption:" or "-- fitted:" comment. */
+ * "-- assumption:" or "-- fitted:" comment (any case; the colon may be
+ * left out when nothing follows). */
 static int sources_sheet(book *b, const char *file, ss_err *err)
 {
     static const char *const kinds[] = { "seed", "source", "sources", "assumption", "fitted", NULL };
@@ -671,7 +672,8 @@ static int sources_sheet(book *b, const char *file, ss_err *err)
             ;
         for (i = 0; kinds[i]; i++) {
             n = strlen(kinds[i]);
-            if (strncasecmp(p, kinds[i], n) == 0 && p[n] == ':')
+            if (strncasecmp(p, kinds[i], n) == 0 &&
+                (p[n] == ':' || p[n] == '\0' || p[n] == '\n' || p[n] == '\r'))
                 break;
         }
         if (!kinds[i])
@@ -704,7 +706,7 @@ static int sources_sheet(book *b, const char *file, ss_err *err)
                 k[6] = '\0';
             worksheet_write_string(ws, row, 2, k, b->text);
         }
-        for (p += strlen(kinds[i]) + 1; *p == ' ' || *p == '\t'; p++)
+        for (p += strlen(kinds[i]) + (p[strlen(kinds[i])] == ':'); *p == ' ' || *p == '\t'; p++)
             ;
         worksheet_write_string(ws, row, 3, p, b->text);
         *dash = '\0';
@@ -850,7 +852,8 @@ int cli_xlsx_write(FILE *f, const char *target, const char *csv, size_t len,
         const cJSON *file = cJSON_GetObjectItemCaseSensitive(side, "scenario_file");
         const cJSON *ver = cJSON_GetObjectItemCaseSensitive(side, "stratsim_version");
         b.command = cJSON_IsString(c) ? c->valuestring : "";
-        b.method = cJSON_IsString(m) ? m->valuestring : NULL;
+        /* sens: the sheet is named after the method (tornado, sobol) */
+        b.method = cJSON_IsString(m) && strcmp(b.command, "sens") == 0 ? m->valuestring : NULL;
         snprintf(title, sizeof title, "stratsim %s %s", b.command,
                  cJSON_IsString(file) ? file->valuestring : "");
         memset(&props, 0, sizeof props);
