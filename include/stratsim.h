@@ -20,4 +20,5 @@
 #include "stratsim/calibrate.h"
 #include "stratsim/optimize.h"
 #include "stratsim/behaviour.h"
+#include "stratsim/progress.h"
 #endif

@@ -45,6 +45,7 @@
 #include "stratsim/model.h"
 #include "stratsim/select.h"
 #include "stratsim/sim.h"
+#include "stratsim/progress.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -99,9 +100,10 @@ typedef struct ss_calib_opts {
     double fd_step;        /**< finite-difference step h_df in z, default 1e-6 (see docs) */
     int central;           /**< 1: central differences (2p runs per Jacobian) */
     int absolute_weights;  /**< 1: weights are 1/sigma^2; covariance not rescaled */
+    ss_progress progress;  /**< told the model runs done (total 0: not known) */
 } ss_calib_opts;
 
-#define SS_CALIB_OPTS_INIT { 1, 200, 1e-10, 1e-10, 0.0, 1e-6, 0, 0 }
+#define SS_CALIB_OPTS_INIT { 1, 200, 1e-10, 1e-10, 0.0, 1e-6, 0, 0, SS_PROGRESS_NONE }
 
 typedef struct ss_calib_result {
     size_t np, nobs;

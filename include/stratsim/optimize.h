@@ -42,6 +42,7 @@
 #include "stratsim/result.h"
 #include "stratsim/select.h"
 #include "stratsim/sim.h"
+#include "stratsim/progress.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -86,9 +87,10 @@ typedef struct ss_opt_opts {
     double penalty_growth;  /**< factor per round, default 10 */
     size_t penalty_rounds;  /**< at most, default 10 */
     double feas_tol;        /**< constraint tolerance, default 1e-6 */
+    ss_progress progress;   /**< told the starts done of `starts` (0 of them at the start) */
 } ss_opt_opts;
 
-#define SS_OPT_OPTS_INIT { 1, 4, 400, 1e-7, 0, 0.3, 10.0, 10.0, 10, 1e-6 }
+#define SS_OPT_OPTS_INIT { 1, 4, 400, 1e-7, 0, 0.3, 10.0, 10.0, 10, 1e-6, SS_PROGRESS_NONE }
 
 /** Summary of one start. */
 typedef struct ss_opt_start {

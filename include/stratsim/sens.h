@@ -38,6 +38,7 @@
 #include "stratsim/model.h"
 #include "stratsim/result.h"
 #include "stratsim/sim.h"
+#include "stratsim/progress.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,10 +77,11 @@ typedef struct ss_tornado {
  * are selectors (select.h) that give one value (no `@each`). `ropts` (may
  * be NULL) is passed to every ss_sim_run (policies, interrupt flag). A
  * failing run is an error that names the parameter and its value.
+ * `progress` (may be NULL) is told the runs done of 1 + 2 * nparam.
  */
 int ss_tornado_run(ss_tornado **out, const ss_model *m, const ss_tornado_param *params,
                    size_t nparam, const char *const *outputs, size_t nout,
-                   const ss_run_opts *ropts, ss_err *err);
+                   const ss_run_opts *ropts, const ss_progress *progress, ss_err *err);
 
 void ss_tornado_free(ss_tornado *t);
 
@@ -131,9 +133,10 @@ typedef struct ss_sobol_opts {
     unsigned long seed;    /**< bootstrap gsl_rng seed, default 1 */
     double level;          /**< confidence level, default 0.95 */
     size_t skip;           /**< extra leading Sobol points to skip, default 0 */
+    ss_progress progress;  /**< told the evaluations done of N (d + 2), per sample row */
 } ss_sobol_opts;
 
-#define SS_SOBOL_OPTS_INIT { 1, 200, 1, 0.95, 0 }
+#define SS_SOBOL_OPTS_INIT { 1, 200, 1, 0.95, 0, SS_PROGRESS_NONE }
 
 typedef struct ss_sobol {
     size_t d, nout, n;     /**< inputs, outputs, base sample size N */

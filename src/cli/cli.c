@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "stratsim/suggest.h"
 #include "cli/xlsx_out.h"
+#include "cli/progress.h"
 #include "lua/ss_lua.h"
 #include "lua/ss_analysis.h" /* ss_params_read, ss_strings_free */
 
@@ -247,8 +248,11 @@ int cli_load(cli_loaded **out, const char *path, const cli_common *c)
     so.max_memory = c->max_memory;
     so.max_instructions = c->max_instructions;
     rc = ss_script_open(&l->script, &so, &err);
-    if (rc == SS_OK)
+    if (rc == SS_OK) {
+        /* analyses the script runs itself (sc:optimize{} ...) show progress */
+        cli_progress_lua_install(ss_script_state(l->script));
         rc = ss_script_load(l->script, path, c->sets, c->nsets, &err);
+    }
     if (rc != SS_OK) {
         cli_loaded_free(l);
         return cli_error("%s", err.msg[0] ? err.msg : ss_strerror(rc));

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include "cli/cli_analysis.h"
 
@@ -220,57 +219,6 @@ void cli_sigint_end(void)
     }
 }
 
-/* ---------------------------------------------------------- progress bar */
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-void cli_progress_init(cli_progress *p, const char *label)
-{
-    p->tty = isatty(STDERR_FILENO);
-    p->t0 = now_seconds();
-    p->drawn = 0;
-    p->label = label;
-}
-
-void cli_progress_update(uint64_t done, uint64_t total, void *payload)
-{
-    cli_progress *p = payload;
-    double el, frac;
-    int i, width = 30, fill;
-    if (!p || !p->tty || total == 0)
-        return;
-    el = now_seconds() - p->t0;
-    if (el < 1.0 && !p->drawn)
-        return;
-    frac = (double)done / (double)total;
-    fill = (int)(frac * width);
-    fprintf(stderr, "\r%s [", p->label ? p->label : "");
-    for (i = 0; i < width; i++)
-        fputc(i < fill ? '#' : '.', stderr);
-    fprintf(stderr, "] %3d%% %llu/%llu", (int)(frac * 100), (unsigned long long)done,
-            (unsigned long long)total);
-    if (done > 0 && done < total)
-        fprintf(stderr, " ETA %.0fs ", el * (1 - frac) / frac);
-    else
-        fputs("        ", stderr);
-    fflush(stderr);
-    p->drawn = 1;
-}
-
-void cli_progress_end(cli_progress *p)
-{
-    if (p->drawn) {
-        fputs("\r\033[K", stderr);
-        fflush(stderr);
-        p->drawn = 0;
-    }
-}
-
 /* ----------------------------------------------------------------- output */
 
 int cli_an_write(const char *path, ss_an_writer write, const void *payload, const char *command,
@@ -313,11 +261,16 @@ void cli_an_remove_pair(const char *path)
     }
 }
 
-int cli_an_fail(const char *file, const ss_model *m, int rc, const ss_err *err)
+int cli_an_fail(const char *file, const ss_model *m, int rc, const ss_err *err,
+                const cli_progress *p)
 {
     size_t n = strlen(file);
-    if (rc == SS_EINTR)
-        return cli_error("interrupted%s%s; nothing was written", err->msg[0] ? ": " : "", err->msg);
+    if (rc == SS_EINTR) {
+        char what[160];
+        if (p)
+            return cli_error("%s; nothing was written", cli_progress_interrupted(p, what, sizeof what));
+        return cli_error("%s; nothing was written", err->msg[0] ? err->msg : "interrupted");
+    }
     if (strncmp(err->msg, file, n) == 0 && err->msg[n] == ':')
         return cli_error("%s", err->msg);
     return cli_error("%s: scenario '%s': %s", file, m->name, err->msg[0] ? err->msg : ss_strerror(rc));

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "cli/cli.h"
 #include "lua/ss_analysis.h"
+#include "cli/progress.h"
 
 /* Options common to the analysis verbs. */
 typedef struct cli_an_args {
@@ -69,20 +70,6 @@ int cli_split_list(const char *s, char ***out, size_t *n);
 volatile int *cli_sigint_begin(void);
 void cli_sigint_end(void);
 
-/* A progress bar on stderr, shown only when stderr is a terminal and the
- * work has taken more than a second. */
-typedef struct cli_progress {
-    int tty;
-    double t0;
-    int drawn;
-    const char *label;
-} cli_progress;
-
-void cli_progress_init(cli_progress *p, const char *label);
-/* ss_mc_opts.progress callback (payload: the cli_progress). */
-void cli_progress_update(uint64_t done, uint64_t total, void *payload);
-/* Erase the bar if one was drawn. */
-void cli_progress_end(cli_progress *p);
 
 /*
  * Write CSV `path` with `write` plus the JSON sidecar path.json (command,
@@ -103,8 +90,11 @@ int cli_an_write_results(const char *path, ss_an_writer write, const void *paylo
 void cli_an_remove_pair(const char *path);
 
 /* Error "FILE: scenario 'NAME': msg" (or msg alone when it already starts
- * with FILE:) for a failing analysis; "interrupted" for SS_EINTR. */
-int cli_an_fail(const char *file, const ss_model *m, int rc, const ss_err *err);
+ * with FILE:) for a failing analysis; for SS_EINTR "interrupted after 7,168
+ * of 200,000 runs; nothing was written" from the job's progress `p` (may be
+ * NULL: the core's message). */
+int cli_an_fail(const char *file, const ss_model *m, int rc, const ss_err *err,
+                const cli_progress *p);
 
 /* Warn on stderr about each uncertain input of `an` (mc) that moves none of
  * the outputs: probed at its 5% and 95% quantiles with ss_effect_probe.

@@ -172,6 +172,7 @@ int cmd_calibrate(int argc, char **argv)
     unsigned long long u;
     int rc = EXIT_OK, missing, st;
     ss_calib_opts co = SS_CALIB_OPTS_INIT;
+    cli_progress prog;
     ss_analysis *an = NULL;
     ss_obs_set *obs = NULL;
     ss_calib_result *c = NULL;
@@ -278,10 +279,13 @@ int cmd_calibrate(int argc, char **argv)
     }
     if ((rc = cli_an_run_opts(&ld, ld.first, a.file, &ro, &crn)) != EXIT_OK)
         goto done;
+    cli_progress_init(&prog, m->name, "runs");
+    co.progress = cli_progress_hook(&prog);
     st = ss_calibrate_run(&c, m, an->calib, an->ncalib, obs, &ro, &co, &err);
+    cli_progress_end(&prog);
     cli_sigint_end();
     if (st != SS_OK) {
-        rc = cli_an_fail(a.file, m, st, &err);
+        rc = cli_an_fail(a.file, m, st, &err, &prog);
         goto done;
     }
     json = ss_analysis_json_calib(c, data, ss_sha256_file(data, sha, &err) == SS_OK ? sha : NULL);

@@ -633,12 +633,13 @@ int cmd_mc(int argc, char **argv)
                 goto done;
             ctx.pr = &pr;
         }
-        cli_progress_init(&prog, m->name);
+        cli_progress_init(&prog, m->name, "runs");
+        prog.total = o.runs; /* known before the first report */
         st = ss_mc_run(&res[i], m, an[i]->params, an[i]->nparams, an[i]->outages,
                        an[i]->noutages, &o, &err);
         cli_progress_end(&prog);
         if (st != SS_OK) {
-            rc = cli_an_fail(a.file, m, st, &err);
+            rc = cli_an_fail(a.file, m, st, &err, &prog);
             goto done;
         }
         if ((rc = cli_an_warn_inert("mc", a.file, m, an[i], &ro)) != EXIT_OK)

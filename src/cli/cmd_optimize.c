@@ -124,6 +124,7 @@ int cmd_optimize(int argc, char **argv)
     unsigned long seed = 0;
     int has_seed = 0;
     ss_opt_opts oo = SS_OPT_OPTS_INIT;
+    cli_progress prog;
     ss_opt_problem prob;
     ss_analysis *an = NULL;
     ss_opt_result *r = NULL;
@@ -325,10 +326,13 @@ int cmd_optimize(int argc, char **argv)
         goto done;
     if ((rc = cli_an_warn_inert_controls(a.file, m, an->controls, an->ncontrols, &ro)) != EXIT_OK)
         goto done;
+    cli_progress_init(&prog, m->name, "starts");
+    oo.progress = cli_progress_hook(&prog);
     st = ss_optimize_run(&r, m, &prob, &ro, &oo, &err);
+    cli_progress_end(&prog);
     cli_sigint_end();
     if (st != SS_OK) {
-        rc = cli_an_fail(a.file, m, st, &err);
+        rc = cli_an_fail(a.file, m, st, &err, &prog);
         goto done;
     }
     if (!(json = ss_analysis_json_opt(an, r, &oo))) {

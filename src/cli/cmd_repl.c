@@ -47,6 +47,7 @@
 #include <lauxlib.h>
 #include "cli/cli.h"
 #include "cli/repl.h"
+#include "cli/progress.h"
 #include "lua/ss_lua.h"
 #if defined(SS_HAVE_LIBEDIT) /* { */
 #include <editline/readline.h>
@@ -737,6 +738,7 @@ static int l_repl_main(lua_State *L)
     r->support_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushlightuserdata(L, (void *)&interrupt_flag);
     lua_setfield(L, LUA_REGISTRYINDEX, SS_LUA_INTERRUPT);
+    cli_progress_lua_install(L); /* a progress bar for sc:montecarlo{} ... */
     set_scenarios(r);
     if (!run_args(r)) {
         r->args_failed = 1;

@@ -195,6 +195,8 @@ int cmd_sens(int argc, char **argv)
     unsigned long long u, samples = 256;
     int sobol = 0, rc = EXIT_OK, missing, st;
     ss_sobol_opts so = SS_SOBOL_OPTS_INIT;
+    cli_progress prog;
+    ss_progress hook;
     ss_analysis *an = NULL;
     ss_sens_param *sp = NULL;
     ss_tornado *tor = NULL;
@@ -335,6 +337,9 @@ int cmd_sens(int argc, char **argv)
     }
     if ((rc = cli_an_run_opts(&ld, ld.first, a.file, &ro, &crn)) != EXIT_OK)
         goto done;
+    cli_progress_init(&prog, m->name, "runs");
+    hook = cli_progress_hook(&prog);
+    so.progress = hook;
     if (sobol) {
         const char **paths = calloc(np, sizeof *paths);
         if (!paths) {
@@ -357,12 +362,13 @@ int cmd_sens(int argc, char **argv)
             tp[i].low = sp[i].low;
             tp[i].high = sp[i].high;
         }
-        st = ss_tornado_run(&tor, m, tp, np, (const char *const *)outs, nout, &ro, &err);
+        st = ss_tornado_run(&tor, m, tp, np, (const char *const *)outs, nout, &ro, &hook, &err);
         free(tp);
     }
+    cli_progress_end(&prog);
     cli_sigint_end();
     if (st != SS_OK) {
-        rc = cli_an_fail(a.file, m, st, &err);
+        rc = cli_an_fail(a.file, m, st, &err, &prog);
         goto done;
     }
     for (i = 0; i < np; i++)

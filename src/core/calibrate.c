@@ -419,6 +419,7 @@ typedef struct fitctx {
     double *x;            /* [np] scratch */
     double *y;            /* [nobs] scratch */
     size_t nevals;
+    const ss_progress *progress; /* told nevals (total unknown) */
     int rc;               /* first failure */
     ss_err err;
 } fitctx;
@@ -438,6 +439,7 @@ static int eval_obs(fitctx *fc, const double *x, double *model, ss_err *err)
     if (rc == SS_OK)
         rc = ss_sim_run(&r, c, fc->ropts, err);
     fc->nevals++;
+    ss_progress_report(fc->progress, fc->nevals, 0);
     for (i = 0; rc == SS_OK && i < fc->obs->n; i++)
         rc = ss_selector_eval(&model[i], &fc->obs->obs[i].sel, r, err);
     ss_result_free(r);
@@ -728,6 +730,7 @@ int ss_calibrate_run(ss_calib_result **out, const ss_model *m, const ss_calib_pa
     fc.np = np;
     fc.obs = obs;
     fc.ropts = ropts;
+    fc.progress = &o.progress;
     fc.paths = calloc(np, sizeof *fc.paths);
     fc.x = calloc(np, sizeof *fc.x);
     fc.y = calloc(n, sizeof *fc.y);

@@ -412,6 +412,7 @@ int ss_optimize_run(ss_opt_result **out, const ss_model *m, const ss_opt_problem
     oc.scale = failed ? 1.0 : fmax(fabs(obj), 1.0);
 
     for (s = 0; s < o.starts; s++) {
+        ss_progress_report(&o.progress, s, o.starts);
         if (s == 0) {
             memcpy(xs, res->x0, nc * sizeof *xs);
         } else {
@@ -431,6 +432,7 @@ int ss_optimize_run(ss_opt_result **out, const ss_model *m, const ss_opt_problem
             memcpy(best, xs, nc * sizeof *best);
         }
     }
+    ss_progress_report(&o.progress, o.starts, o.starts);
     if (isnan(res->start[res->best_start].objective)) {
         rc = ss_err_set(err, SS_ENUMERIC, "", "optimize: every start ended on a failing run; "
                         "last failure: %s", oc.last_failure);

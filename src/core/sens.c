@@ -165,8 +165,9 @@ static int cmp_rows(const void *a, const void *b)
 
 int ss_tornado_run(ss_tornado **out, const ss_model *m, const ss_tornado_param *params,
                    size_t nparam, const char *const *outputs, size_t nout,
-                   const ss_run_opts *ropts, ss_err *err)
+                   const ss_run_opts *ropts, const ss_progress *progress, ss_err *err)
 {
+    uint64_t nruns = 1 + 2 * (uint64_t)nparam, done_runs = 0;
     ss_tornado *t = NULL;
     ss_selector *sel = NULL;
     ss_result *r = NULL;
@@ -219,8 +220,10 @@ int ss_tornado_run(ss_tornado **out, const ss_model *m, const ss_tornado_param *
         if (rc)
             goto done;
     }
+    ss_progress_report(progress, 0, nruns);
     if ((rc = run_with(&r, m, NULL, NULL, 0, ropts, err)))
         goto done;
+    ss_progress_report(progress, ++done_runs, nruns);
     for (j = 0; j < nout && rc == SS_OK; j++)
         rc = ss_selector_eval(&t->base_out[j], &sel[j], r, err);
     ss_result_free(r);
@@ -235,6 +238,7 @@ int ss_tornado_run(ss_tornado **out, const ss_model *m, const ss_tornado_param *
             double v = side ? params[i].high : params[i].low, *y = side ? yhi : ylo;
             if ((rc = run_with(&r, m, &path, &v, 1, ropts, err)))
                 goto done;
+            ss_progress_report(progress, ++done_runs, nruns);
             for (j = 0; j < nout && rc == SS_OK; j++)
                 rc = ss_selector_eval(&y[j], &sel[j], r, err);
             ss_result_free(r);
@@ -508,6 +512,7 @@ static int sobol_run(ss_sobol **out, size_t d, size_t nout, size_t n, ss_sobol_f
     }
     for (j = 0; j < o.skip; j++)
         gsl_qrng_get(q, u);
+    ss_progress_report(&o.progress, 0, (uint64_t)n * (d + 2));
     for (j = 0; j < n; j++) {
         gsl_qrng_get(q, u);
         for (i = 0; i < d; i++) {
@@ -542,6 +547,7 @@ static int sobol_run(ss_sobol **out, size_t d, size_t nout, size_t n, ss_sobol_f
                     goto done;
                 }
         }
+        ss_progress_report(&o.progress, (uint64_t)(j + 1) * (d + 2), (uint64_t)n * (d + 2));
     }
     s->nevals = n * (d + 2);
     estimate(&D, NULL, s->S1, s->ST, s->mean, s->var);

@@ -2218,6 +2218,76 @@ static volatile int *interrupt_flag(lua_State *L)
     return p;
 }
 
+/*
+ * The progress of one analysis: forwarded to the host's display (registry
+ * key SS_LUA_PROGRESS, e.g. the REPL's progress bar) if there is one, and
+ * kept for the message of an interruption.
+ */
+typedef struct lprog {
+    const ss_lua_progress *host;
+    uint64_t done, total;
+    const char *unit;
+} lprog;
+
+static void lprog_update(uint64_t done, uint64_t total, void *payload)
+{
+    lprog *p = payload;
+    p->done = done;
+    p->total = total;
+    if (p->host)
+        p->host->update(done, total, p->host->payload);
+}
+
+/* Start: `what` (the method) and the scenario name label the display. */
+static ss_progress lprog_begin(lua_State *L, lprog *p, const char *what, const ss_model *m,
+                               const char *unit)
+{
+    ss_progress h;
+    char label[200];
+    p->host = NULL;
+    p->done = p->total = 0;
+    p->unit = unit;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_PROGRESS) == LUA_TLIGHTUSERDATA)
+        p->host = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    snprintf(label, sizeof label, "%s %s", what, m->name);
+    if (p->host)
+        p->host->begin(p->host->payload, label, unit);
+    h.fn = lprog_update;
+    h.payload = p;
+    return h;
+}
+
+static void lprog_end(lprog *p)
+{
+    if (p->host)
+        p->host->end(p->host->payload);
+    p->host = NULL;
+}
+
+/* End the progress, then raise a core failure as core_fail does; an
+ * interruption says how far the analysis got: "interrupted after 7,168 of
+ * 200,000 runs". */
+_Noreturn static void analysis_fail(lua_State *L, lprog *p, const char *fname, int rc,
+                                    const ss_err *err)
+{
+    lprog_end(p);
+    if (rc == SS_EINTR) {
+        char where[300], a[32], b[32];
+        /* "1 run", "2 runs": the unit agrees with the number before it */
+        int one = (p->total ? p->total : p->done) == 1;
+        int ulen = (int)strlen(p->unit) - one;
+        ss_lua_where(L, 1, where, sizeof where);
+        if (p->total)
+            ss_lua_raise(L, rc, "%s: %s: interrupted after %s of %s %.*s", where, fname,
+                         ss_fmt_count(a, sizeof a, p->done), ss_fmt_count(b, sizeof b, p->total),
+                         ulen, p->unit);
+        ss_lua_raise(L, rc, "%s: %s: interrupted after %s %.*s", where, fname,
+                     ss_fmt_count(a, sizeof a, p->done), ulen, p->unit);
+    }
+    core_fail(L, fname, rc, err);
+}
+
 static ss_model *check_scen(lua_State *L)
 {
     ss_model *m;
@@ -2259,6 +2329,12 @@ static void scen_run_opts_crn(lua_State *L, ss_run_opts *ro)
 
 /* Monte Carlo prepare hook of a scenario with Lua hooks, run from Lua on one
  * worker: reseed math.random per run exactly as `stratsim mc` does. */
+/* The payload of the Monte Carlo callbacks. */
+typedef struct lua_mc_ctx {
+    lua_State *L;
+    lprog *prog;
+} lua_mc_ctx;
+
 static int lua_mc_prepare(unsigned worker, uint64_t run, ss_model *model, gsl_rng *rng,
                           ss_run_opts *ro, void *payload, ss_err *err)
 {
@@ -2266,7 +2342,12 @@ static int lua_mc_prepare(unsigned worker, uint64_t run, ss_model *model, gsl_rn
     (void)run;
     (void)model;
     (void)ro;
-    return reseed_state(payload, ss_analysis_run_seed(rng), err);
+    return reseed_state(((lua_mc_ctx *)payload)->L, ss_analysis_run_seed(rng), err);
+}
+
+static void lua_mc_progress(uint64_t done, uint64_t total, void *payload)
+{
+    lprog_update(done, total, ((lua_mc_ctx *)payload)->prog);
 }
 
 /* sc:montecarlo{runs = 1000, seed = 1, threads = 1, quantiles = {...}, compression = 200} */
@@ -2284,6 +2365,8 @@ static int l_scen_montecarlo(lua_State *L)
     rbox *b;
     ss_err err = {0};
     int rc;
+    lprog prog;
+    lua_mc_ctx ctx;
 
     o.runs = (uint64_t)opt_int(L, t, "runs", 1000, 1, (lua_Integer)1 << 40);
     o.seed = (uint64_t)opt_int(L, t, "seed", 1, 0, LUA_MAXINTEGER);
@@ -2308,18 +2391,24 @@ static int l_scen_montecarlo(lua_State *L)
     scen_run_opts(L, &ro);
     o.interrupt = ro.interrupt;
     o.run_opts = &ro;
+    ctx.L = L;
+    ctx.prog = &prog;
+    o.payload = &ctx;
+    o.progress = lua_mc_progress;
     if (ss_run_opts_active(&ro)) {
         /* Lua in every run: this state, so one worker (the calling thread
          * waits in C meanwhile) */
         o.threads = 1;
         o.prepare = lua_mc_prepare;
-        o.payload = L;
     }
     b = new_rbox(L, R_MC, m, "montecarlo");
     box = lua_gettop(L);
+    lprog_begin(L, &prog, "montecarlo", m, "runs");
+    prog.total = o.runs; /* known before the first report */
     rc = ss_mc_run(&res, m, a->params, a->nparams, a->outages, a->noutages, &o, &err);
     if (rc != SS_OK)
-        core_fail(L, "montecarlo", rc, &err);
+        analysis_fail(L, &prog, "montecarlo", rc, &err);
+    lprog_end(&prog);
     b->res = res;
     nq = ss_mc_result_nquantiles(res);
     lv = lua_newuserdatauv(L, (nq ? nq : 1) * sizeof *lv, 0);
@@ -2386,6 +2475,8 @@ static int l_scen_sensitivity(lua_State *L)
     rbox *b;
     ss_err err = {0};
     int rc;
+    lprog prog;
+    ss_progress hook;
 
     opt_push(L, t, "method");
     sobol = luaL_checkoption(L, -1, "tornado", methods) == 1;
@@ -2438,9 +2529,11 @@ static int l_scen_sensitivity(lua_State *L)
         inv.p = sp;
         b = new_rbox(L, R_SOBOL, m, "sensitivity");
         box = lua_gettop(L);
+        so.progress = lprog_begin(L, &prog, "sensitivity", m, "runs");
         rc = ss_sobol_model(&s, m, paths, np, sens_inv, &inv, outs, nout, samples, &ro, &so, &err);
         if (rc != SS_OK)
-            core_fail(L, "sensitivity", rc, &err);
+            analysis_fail(L, &prog, "sensitivity", rc, &err);
+        lprog_end(&prog);
         b->res = s;
         set_settings(L, box, ss_analysis_json_sens("sobol", sp, np, (char *const *)outs, nout, range,
                                                    0.05, 0.95, samples, s->nevals, &so));
@@ -2455,9 +2548,11 @@ static int l_scen_sensitivity(lua_State *L)
         }
         b = new_rbox(L, R_TORNADO, m, "sensitivity");
         box = lua_gettop(L);
-        rc = ss_tornado_run(&tr, m, tp, np, outs, nout, &ro, &err);
+        hook = lprog_begin(L, &prog, "sensitivity", m, "runs");
+        rc = ss_tornado_run(&tr, m, tp, np, outs, nout, &ro, &hook, &err);
         if (rc != SS_OK)
-            core_fail(L, "sensitivity", rc, &err);
+            analysis_fail(L, &prog, "sensitivity", rc, &err);
+        lprog_end(&prog);
         b->res = tr;
         set_settings(L, box, ss_analysis_json_sens("tornado", sp, np, (char *const *)outs, nout,
                                                    range, 0.05, 0.95, 0, 1 + 2 * np, NULL));
@@ -2544,6 +2639,7 @@ static int l_scen_calibrate(lua_State *L)
     const char *file = NULL;
     char sha[65];
     int rc;
+    lprog prog;
 
     co.max_iter = (size_t)opt_int(L, t, "max_iter", 200, 1, 1000000);
     co.central = opt_bool(L, t, "central", 0);
@@ -2575,9 +2671,11 @@ static int l_scen_calibrate(lua_State *L)
                       "the sandbox)");
     }
     scen_run_opts_crn(L, &ro);
+    co.progress = lprog_begin(L, &prog, "calibrate", m, "runs");
     rc = ss_calibrate_run(&c, m, a->calib, a->ncalib, b->obs, &ro, &co, &err);
     if (rc != SS_OK)
-        core_fail(L, "calibrate", rc, &err);
+        analysis_fail(L, &prog, "calibrate", rc, &err);
+    lprog_end(&prog);
     b->res = c;
     set_settings(L, box, ss_analysis_json_calib(c, file ? file : "(Lua table)",
                                                 file && ss_sha256_file(file, sha, &err) == SS_OK ? sha : NULL));
@@ -2607,6 +2705,7 @@ static int l_scen_optimize(lua_State *L)
     ss_err err = {0};
     size_t i;
     int rc, fnidx = 0;
+    lprog prog;
 
     oo.max_iter = (size_t)opt_int(L, t, "max_iter", (lua_Integer)oo.max_iter, 1, 10000000);
     a = scen_inputs(L, SS_AN_OPTIMIZE);
@@ -2655,10 +2754,12 @@ static int l_scen_optimize(lua_State *L)
         prob.fn = ss_lua_objective_eval;
         prob.payload = obj;
     }
+    oo.progress = lprog_begin(L, &prog, "optimize", m, "starts");
     rc = ss_optimize_run(&r, m, &prob, &ro, &oo, &err);
     ss_lua_objective_free(obj);
     if (rc != SS_OK)
-        core_fail(L, "optimize", rc, &err);
+        analysis_fail(L, &prog, "optimize", rc, &err);
+    lprog_end(&prog);
     b->res = r;
     set_settings(L, box, ss_analysis_json_opt(a, r, &oo));
     opt_fields(L, box, r);

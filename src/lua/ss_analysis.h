@@ -34,6 +34,22 @@
 #define SS_LUA_INTERRUPT "stratsim.interrupt"
 #endif
 
+/*
+ * A progress display the host program offers the analysis methods
+ * (sc:montecarlo{}, sc:sensitivity{}, sc:calibrate{}, sc:optimize{}): a
+ * light userdata pointing to this struct under the registry key
+ * SS_LUA_PROGRESS (none: no display). Each analysis calls begin (its name
+ * and scenario, the unit: "runs" or "starts"), then update with the core's
+ * reports, then end (also when it fails). Not nested.
+ */
+typedef struct ss_lua_progress {
+    void (*begin)(void *payload, const char *label, const char *unit);
+    void (*update)(uint64_t done, uint64_t total, void *payload);
+    void (*end)(void *payload);
+    void *payload;
+} ss_lua_progress;
+#define SS_LUA_PROGRESS "stratsim.progress"
+
 /* Which tables ss_script_analysis() reads (others are left empty). */
 #define SS_AN_UNCERTAINTY 1u  /**< `uncertainty` and `outages` */
 #define SS_AN_CALIBRATE   2u  /**< `calibrate` */

@@ -256,7 +256,7 @@ static void test_tornado(void **state)
     char *csv;
     (void)state;
 
-    assert_int_equal(ss_tornado_run(&t, m, params, 3, outputs, 2, NULL, &e), SS_OK);
+    assert_int_equal(ss_tornado_run(&t, m, params, 3, outputs, 2, NULL, NULL, &e), SS_OK);
     /* OP = 0.3*50 - 0.2*50 = 5 at the base */
     assert_close(t->base_out[0], 5.0, 1e-9);
     assert_close(t->base_out[1], 50.0, 1e-7);
@@ -287,16 +287,16 @@ static void test_tornado(void **state)
     ss_tornado_free(t);
 
     /* errors */
-    assert_int_equal(ss_tornado_run(&t, m, params, 3, bad, 1, NULL, &e), SS_EINVAL);
+    assert_int_equal(ss_tornado_run(&t, m, params, 3, bad, 1, NULL, NULL, &e), SS_EINVAL);
     assert_has(e.msg, "'@each'");
     {
         const ss_tornado_param bp[] = { { "providers.p1.nope", 0.0, 1.0 } };
-        assert_int_equal(ss_tornado_run(&t, m, bp, 1, outputs, 1, NULL, &e), SS_EINVAL);
+        assert_int_equal(ss_tornado_run(&t, m, bp, 1, outputs, 1, NULL, NULL, &e), SS_EINVAL);
         assert_has(e.msg, "unknown provider field 'nope'");
     }
     {   /* a failing run names the value */
         const ss_tornado_param bp[] = { { "segments.s1.tau", -1.0, 1.0 } };
-        assert_int_equal(ss_tornado_run(&t, m, bp, 1, outputs, 1, NULL, &e), SS_EINVAL);
+        assert_int_equal(ss_tornado_run(&t, m, bp, 1, outputs, 1, NULL, NULL, &e), SS_EINVAL);
         assert_has(e.msg, "segments.s1.tau=-1");
     }
     assert_null(t);
@@ -889,6 +889,121 @@ static void test_optimize_errors(void **state)
     ss_model_free(m);
 }
 
+
+/* ------------------------------------------------------------ progress */
+
+typedef struct prog_log {
+    size_t calls;
+    uint64_t first_done, last_done, last_total;
+    int monotone;          /* done never went down */
+} prog_log;
+
+static void prog_rec(uint64_t done, uint64_t total, void *payload)
+{
+    prog_log *l = payload;
+    if (l->calls == 0)
+        l->first_done = done;
+    else if (done < l->last_done)
+        l->monotone = 0;
+    l->calls++;
+    l->last_done = done;
+    l->last_total = total;
+}
+
+/* Every analysis reports its progress: runs (tornado, Sobol, calibration:
+ * total unknown) or starts (optimisation), from 0 to the whole. */
+static void test_progress_reports(void **state)
+{
+    ss_model *m = mk(1, 2);
+    ss_err e = { 0 };
+    prog_log l;
+    ss_progress pg;
+    char buf[32];
+    (void)state;
+
+    assert_string_equal(ss_fmt_count(buf, sizeof buf, 0), "0");
+    assert_string_equal(ss_fmt_count(buf, sizeof buf, 999), "999");
+    assert_string_equal(ss_fmt_count(buf, sizeof buf, 7168), "7,168");
+    assert_string_equal(ss_fmt_count(buf, sizeof buf, 200000), "200,000");
+    assert_string_equal(ss_fmt_count(buf, sizeof buf, 1234567890123ULL), "1,234,567,890,123");
+
+    {   /* tornado: 1 + 2 x 2 runs, one report per run and one before */
+        ss_tornado *t = NULL;
+        ss_tornado_param params[] = {
+            { "segments.s1.tau", 1.0, 3.0 }, { "providers.p1.fixed_cost", 0.0, 2.0 },
+        };
+        const char *outputs[] = { "npv:p1" };
+        memset(&l, 0, sizeof l);
+        l.monotone = 1;
+        pg.fn = prog_rec;
+        pg.payload = &l;
+        assert_int_equal(ss_tornado_run(&t, m, params, 2, outputs, 1, NULL, &pg, &e), SS_OK);
+        assert_int_equal(l.calls, 6);
+        assert_int_equal(l.first_done, 0);
+        assert_int_equal(l.last_done, 5);
+        assert_int_equal(l.last_total, 5);
+        assert_true(l.monotone);
+        ss_tornado_free(t);
+    }
+    {   /* Sobol: per sample row of d + 2 evaluations */
+        ss_sobol *s = NULL;
+        ss_sobol_opts o = SS_SOBOL_OPTS_INIT;
+        const char *paths[] = { "providers.p1.fixed_cost", "providers.p1.opex.s1" };
+        const char *outs[] = { "npv:p1" };
+        memset(&l, 0, sizeof l);
+        l.monotone = 1;
+        o.progress.fn = prog_rec;
+        o.progress.payload = &l;
+        o.nboot = 0;
+        assert_int_equal(ss_sobol_model(&s, m, paths, 2, inv_model, NULL, outs, 1, 16, NULL, &o, &e),
+                         SS_OK);
+        assert_int_equal(l.calls, 17);
+        assert_int_equal(l.last_done, s->nevals);
+        assert_int_equal(l.last_total, 16 * 4);
+        assert_true(l.monotone);
+        ss_sobol_free(s);
+    }
+    {   /* optimisation: starts */
+        ss_opt_result *r = NULL;
+        ss_opt_opts o = SS_OPT_OPTS_INIT;
+        quad q = { 0.3, 0.7 };
+        ss_opt_problem p = { fc_controls, 2, NULL, quad_obj, &q, 0, NULL, 0 };
+        memset(&l, 0, sizeof l);
+        l.monotone = 1;
+        o.starts = 3;
+        o.progress.fn = prog_rec;
+        o.progress.payload = &l;
+        assert_int_equal(ss_optimize_run(&r, m, &p, NULL, &o, &e), SS_OK);
+        assert_int_equal(l.calls, 4);
+        assert_int_equal(l.first_done, 0);
+        assert_int_equal(l.last_done, 3);
+        assert_int_equal(l.last_total, 3);
+        ss_optimize_free(r);
+    }
+    ss_model_free(m);
+    {   /* calibration: model runs, total unknown */
+        size_t n;
+        char *csv = synth_csv(0.0, 1, &n);
+        ss_obs_set *o = read_obs(csv, "synthetic.csv");
+        ss_model *ml = mk_lever(3.0, 1.0);
+        ss_calib_result *c = NULL;
+        ss_calib_opts co = SS_CALIB_OPTS_INIT;
+        memset(&l, 0, sizeof l);
+        l.monotone = 1;
+        co.progress.fn = prog_rec;
+        co.progress.payload = &l;
+        assert_int_equal(ss_calibrate_run(&c, ml, fit_params, 2, o, NULL, &co, &e), SS_OK);
+        assert_int_equal(l.calls, c->nevals);
+        assert_int_equal(l.last_done, c->nevals);
+        assert_int_equal(l.last_total, 0);
+        assert_true(l.monotone);
+        ss_calibrate_free(c);
+        ss_obs_free(o);
+        ss_model_free(ml);
+        free(csv);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -907,6 +1022,7 @@ int main(void)
         cmocka_unit_test(test_optimize_constraint),
         cmocka_unit_test(test_optimize_selector),
         cmocka_unit_test(test_optimize_errors),
+        cmocka_unit_test(test_progress_reports),
     };
     ss_global_init();
     return cmocka_run_group_tests_name("analysis", tests, NULL, NULL);

@@ -18,6 +18,7 @@
 #include <lualib.h>
 #include "stratsim.h"
 #include "lua/ss_lua.h"
+#include "lua/ss_analysis.h"
 
 static char tmpdir[64];
 static int nfile;
@@ -1003,6 +1004,104 @@ static void test_interrupt(void **state)
     ss_script_close(s);
 }
 
+/* The analysis methods report to the host's progress display
+ * (SS_LUA_PROGRESS), end it also when they fail, and an interruption says
+ * how far they got. */
+typedef struct host_log {
+    int begins, ends, updates;
+    char label[64], unit[16];
+    uint64_t done, total;
+} host_log;
+
+static void host_begin(void *payload, const char *label, const char *unit)
+{
+    host_log *h = payload;
+    h->begins++;
+    snprintf(h->label, sizeof h->label, "%s", label);
+    snprintf(h->unit, sizeof h->unit, "%s", unit);
+}
+
+static void host_update(uint64_t done, uint64_t total, void *payload)
+{
+    host_log *h = payload;
+    h->updates++;
+    h->done = done;
+    h->total = total;
+}
+
+static void host_end(void *payload)
+{
+    ((host_log *)payload)->ends++;
+}
+
+static void test_analysis_progress(void **state)
+{
+    static volatile int flag;
+    static host_log h;
+    static ss_lua_progress host = { host_begin, host_update, host_end, &h };
+    char path[128], *src = market("", "", "return base\n");
+    ss_script *s = load_ok_opts(src, NULL, path);
+    lua_State *L = ss_script_state(s);
+    (void)state;
+    free(src);
+    lua_pushlightuserdata(L, (void *)&flag);
+    lua_setfield(L, LUA_REGISTRYINDEX, SS_LUA_INTERRUPT);
+    lua_pushlightuserdata(L, &host);
+    lua_setfield(L, LUA_REGISTRYINDEX, SS_LUA_PROGRESS);
+    flag = 0;
+
+    memset(&h, 0, sizeof h);
+    lua_do(s, 0, "return (...):sensitivity{vary = {'segments.x.growth', 'segments.x.tau'}}", 1);
+    lua_pop(L, 1);
+    assert_int_equal(h.begins, 1);
+    assert_int_equal(h.ends, 1);
+    assert_string_equal(h.label, "sensitivity m");
+    assert_string_equal(h.unit, "runs");
+    assert_int_equal(h.done, 5);
+    assert_int_equal(h.total, 5);
+
+    memset(&h, 0, sizeof h);
+    lua_do(s, 0, "return (...):montecarlo{runs = 128}", 1);
+    lua_pop(L, 1);
+    assert_int_equal(h.ends, 1);
+    assert_string_equal(h.label, "montecarlo m");
+    assert_int_equal(h.done, 128);
+    assert_int_equal(h.total, 128);
+
+    memset(&h, 0, sizeof h);
+    lua_do(s, 0, "return (...):optimize{objective = 'npv:a', starts = 2, "
+                 "controls = {['providers.a.reinvest'] = {lower = 0.1, upper = 0.4}}}", 1);
+    lua_pop(L, 1);
+    assert_string_equal(h.unit, "starts");
+    assert_int_equal(h.done, 2);
+    assert_int_equal(h.total, 2);
+    assert_int_equal(h.ends, 1);
+
+    memset(&h, 0, sizeof h);
+    lua_do(s, 0, "return (...):calibrate{params = {['segments.x.tau'] = {lower = 0.5, upper = 3}}, "
+                 "data = {{time = 2024, provider = 'a', segment = 'x', metric = 'share', "
+                 "value = 0.41}}}", 1);
+    lua_pop(L, 1);
+    assert_true(h.done > 2);
+    assert_int_equal(h.total, 0);
+    assert_int_equal(h.ends, 1);
+
+    /* interrupted: what was done, the display ended */
+    flag = 1;
+    memset(&h, 0, sizeof h);
+    lua_fails(s, 0, "return (...):sensitivity{vary = {'segments.x.growth'}}",
+              "sensitivity: interrupted after 0 of 3 runs");
+    assert_int_equal(h.ends, 1);
+    memset(&h, 0, sizeof h);
+    lua_fails(s, 0, "return (...):montecarlo{runs = 2000}", "montecarlo: interrupted after 0 of 2,000 runs");
+    assert_int_equal(h.ends, 1);
+    lua_fails(s, 0, "return (...):calibrate{params = {['segments.x.tau'] = {lower = 0.5, upper = 3}}, "
+                    "data = {{time = 2024, provider = 'a', segment = 'x', metric = 'share', "
+                    "value = 0.41}}}", "calibrate: interrupted after 1 run");
+    flag = 0;
+    ss_script_close(s);
+}
+
 /* Results handed over from C. */
 static void test_push_result(void **state)
 {
@@ -1148,6 +1247,7 @@ int main(void)
         cmocka_unit_test(test_write_csv),
         cmocka_unit_test(test_fast_path_and_nil_return),
         cmocka_unit_test(test_interrupt),
+        cmocka_unit_test(test_analysis_progress),
         cmocka_unit_test(test_push_result),
         cmocka_unit_test(test_docs),
     };
