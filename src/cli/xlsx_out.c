@@ -374,6 +374,12 @@ static int metric_sheet(book *b, const pivot *p, const char *metric, ss_err *err
         }
     }
     ncol = nser * p->nv;
+    if (nrows + 1 > LXW_ROW_MAX || ncol + 2 > LXW_COL_MAX) {
+        rc = ss_err_set(err, SS_EINVAL, "", "metric '%s': %zu rows and %zu columns do not fit "
+                        "in a worksheet (at most %d and %d); write CSV instead", metric, nrows + 1,
+                        ncol + 2, LXW_ROW_MAX, LXW_COL_MAX);
+        goto done;
+    }
     if (!(grid = calloc(nrows * ncol + 1, sizeof *grid))) {
         rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
         goto done;
@@ -469,9 +475,13 @@ static int metric_sheets(book *b, pivot *p, ss_err *err)
 static int table_sheet(book *b, const cli_csv *t, ss_err *err)
 {
     const char *name = b->method ? b->method : *b->command ? b->command : "table";
-    lxw_worksheet *ws = add_sheet(b, name, NULL);
+    lxw_worksheet *ws;
     size_t r, c;
-    if (!ws)
+    if (t->nrows + 1 > LXW_ROW_MAX || t->ncol > LXW_COL_MAX)
+        return ss_err_set(err, SS_EINVAL, "", "%zu rows and %zu columns do not fit in a worksheet "
+                          "(at most %d and %d); write CSV instead", t->nrows + 1, t->ncol,
+                          LXW_ROW_MAX, LXW_COL_MAX);
+    if (!(ws = add_sheet(b, name, NULL)))
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     for (c = 0; c < t->ncol; c++) {
         worksheet_write_string(ws, 0, (lxw_col_t)c, t->cols[c], b->hdr);
@@ -740,10 +750,10 @@ static int build(book *b, const cli_csv *t, const cJSON *side, ss_err *err)
     p.c_seg = col_index(t, "segment");
     p.c_metric = col_index(t, "metric");
     if (p.c_scen == 0 && p.c_time == 1 && p.c_prov == 2 && p.c_seg == 3 && p.c_metric == 4 &&
-        t->ncol > 5) {
+        ((t->ncol == 6 && strcmp(t->cols[5], "value") == 0) ||
+         (t->ncol > 7 && strcmp(t->cols[5], "mean") == 0 && strcmp(t->cols[6], "sd") == 0))) {
         size_t k;
-        int v = col_index(t, "value");
-        p.mc = !(v == 5 && t->ncol == 6);
+        p.mc = t->ncol > 6;
         if (!(p.vcols = calloc(t->ncol, sizeof *p.vcols)))
             return ss_err_set(err, SS_ENOMEM, "", "out of memory");
         for (k = 5; k < t->ncol; k++)
