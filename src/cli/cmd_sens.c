@@ -113,6 +113,13 @@ static void print_tornado(const ss_tornado *t, const ss_sens_param *sp, const ss
     }
 }
 
+/* x as printed with four decimals, without a "-0.0000" (a slightly negative
+ * estimate of a zero index). */
+static double nz4(double x)
+{
+    return fabs(x) < 0.00005 ? 0.0 : x;
+}
+
 /* Sobol table for output j, ranked by the total index (largest first). */
 static void print_sobol(const ss_sobol *s, const ss_model *m, const ss_sobol_opts *so)
 {
@@ -154,7 +161,7 @@ static void print_sobol(const ss_sobol *s, const ss_model *m, const ss_sobol_opt
             snprintf(i2, sizeof i2, "[%s, %s]", cli_num(b[2], sizeof b[2], SS_SOBOL_AT(s, ST_lo, p, j), 3),
                      cli_num(b[3], sizeof b[3], SS_SOBOL_AT(s, ST_hi, p, j), 3));
             printf("  %4zu  %-*s %9.4f %21s %9.4f %21s\n", r + 1, (int)w, s->params[p],
-                   SS_SOBOL_AT(s, S1, p, j), so->nboot ? i1 : "", SS_SOBOL_AT(s, ST, p, j),
+                   nz4(SS_SOBOL_AT(s, S1, p, j)), so->nboot ? i1 : "", nz4(SS_SOBOL_AT(s, ST, p, j)),
                    so->nboot ? i2 : "");
         }
     }

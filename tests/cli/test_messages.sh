@@ -99,6 +99,14 @@ test_msg_no_negative_zero() {
     case "$OUT" in *"-0.00"*) fail "a -0.00 in: $OUT";; esac
     run "$STRATSIM" compare tiny.lua "$DATA/small.lua"; expect_rc 0
     case "$OUT" in *"-0.00"*) fail "a -0.00 in: $OUT";; esac
+    # a Sobol index estimated slightly below zero (-3.5e-05, see the CSV) prints as 0.0000
+    set -- sens "$A" --method sobol --samples 64 --bootstrap 0 \
+        --vary segments.private.growth,providers.alibaba.reinvest
+    run "$STRATSIM" "$@" -o s.csv; expect_rc 0
+    grep -q '^segments.private.growth,share:alibaba:public,-3\.' s.csv || fail "fixture moved: $(cat s.csv)"
+    run "$STRATSIM" "$@"; expect_rc 0
+    case "$OUT" in *"-0.0000"*) fail "a -0.0000 in: $OUT";; esac
+    expect_out "segments.private.growth       0.0000"
 }
 
 test_msg_plurals() {
