@@ -42,7 +42,6 @@ for r in data:
 # and nothing else: as many numbers in the metric sheets as in the CSV
 total = sum(sum(isinstance(c, float) for c in x[2:]) for m in sheets for x in wb.rows(m)[1:])
 assert total == n, (total, n)
-print(n, "values")
 PY
 }
 
