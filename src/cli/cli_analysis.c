@@ -294,7 +294,7 @@ int cli_an_warn_inert(const char *verb, const char *file, const ss_model *m,
         if (!(lo < hi))
             continue;
         if ((st = ss_effect_probe(m, p->path, lo, hi, ro, &ch, &err)) != SS_OK)
-            return cli_an_fail(file, m, st, &err);
+            return cli_an_fail(file, m, st, &err, NULL);
         if (ch <= SS_EFFECT_TOL)
             fprintf(stderr, "stratsim: warning: %s: uncertain input '%s' moves none of the outputs "
                     "(from its 5%% to its 95%% quantile every output changes by less than %g relative)\n",
@@ -314,7 +314,7 @@ int cli_an_warn_inert_controls(const char *file, const ss_model *m, const ss_opt
         if (!(c[j].lower < c[j].upper))
             continue;
         if ((st = ss_effect_probe(m, c[j].path, c[j].lower, c[j].upper, ro, &ch, &err)) != SS_OK)
-            return cli_an_fail(file, m, st, &err);
+            return cli_an_fail(file, m, st, &err, NULL);
         if (ch <= SS_EFFECT_TOL)
             fprintf(stderr, "stratsim: warning: optimize: control '%s' has no effect on the "
                     "objective or the constraints (from its lower to its upper bound no output "

@@ -67,7 +67,7 @@ static int run_checks(cli_loaded *l, size_t i, const char *file)
     st = ss_checks_run(o, m, c, an->nchecks, &ro, &err);
     cli_sigint_end();
     if (st != SS_OK) {
-        rc = cli_an_fail(file, m, st, &err);
+        rc = cli_an_fail(file, m, st, &err, NULL);
         goto done;
     }
     printf("Behaviour checks of scenario '%s':\n", m->name);

@@ -388,7 +388,7 @@ static void test_analyses(void **state)
         ss_tornado_param p = { "providers.a.reinvest", 0.1, 0.5 };
         const char *outs[] = { "share:a:public@2027" };
         ss_tornado *t = NULL;
-        assert_int_equal(ss_tornado_run(&t, m, &p, 1, outs, 1, NULL, &err), SS_OK);
+        assert_int_equal(ss_tornado_run(&t, m, &p, 1, outs, 1, NULL, NULL, &err), SS_OK);
         assert_rel(t->rows[0].out_low, last_share(rlo, 0, 0), 1e-12);
         assert_rel(t->rows[0].out_high, last_share(rhi, 0, 0), 1e-12);
         assert_true(t->rows[0].swing > 0.01);
