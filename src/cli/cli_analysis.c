@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/cli_analysis.h"
+#include "cli/xlsx_out.h"
 
 int cli_an_option(cli_an_args *a, const char *cmd, int argc, char **argv, int *i)
 {
@@ -240,7 +241,8 @@ int cli_an_write_results(const char *path, ss_an_writer write, const void *paylo
     info.scenario_file = a->file;
     info.overrides = a->c.sets;
     info.noverrides = a->c.nsets;
-    info.layout = strcmp(command, "mc") == 0 ? "long" : NULL; /* the others are tables */
+    info.layout = cli_is_xlsx(path) ? "xlsx" : strcmp(command, "mc") == 0 ? "long"
+                : NULL; /* the others are tables */
     info.unsafe = a->c.unsafe;
     info.extra_json = extra_json;
     info.results = results;

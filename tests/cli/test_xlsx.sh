@@ -99,6 +99,7 @@ wb = xr.Workbook("b.xlsx")
 about = {r[0]: r[1] if len(r) > 1 else None for r in wb.rows("About")[1:]}
 assert about["scenario_sha256"] == sys.argv[2], about
 assert about["command"] == "run" and about["scenario_file"] == "base.lua", about
+assert about["layout"] == "xlsx", about
 assert about["overrides"] == "segments.public.growth=0.25", about
 assert about["stratsim_version"], about
 inputs = {(r[0], r[1]): r[2] if len(r) > 2 else None for r in wb.rows("Inputs")[1:]}
@@ -150,6 +151,7 @@ assert head[2:7] == ["alibaba public mean", "alibaba public sd", "alibaba public
                      "alibaba public p50", "alibaba public p95"], head
 about = {r[0]: r[1] for r in wb.rows("About")[1:] if len(r) > 1}
 assert about["mc.seed"] == 4 and about["mc.runs"] == 200, about
+assert about["layout"] == "xlsx", about
 # a fan chart per share series: stacked areas of the quantile bands
 charts = wb.charts("share")
 assert len(charts) == 4, len(charts)      # 2 providers x 2 segments
