@@ -846,7 +846,7 @@ int cmd_repl(int argc, char **argv)
         }
         if (got == 0) {
             if (a[0] == '-' && a[1] != '\0') {
-                rc = cli_usage_error("repl", "unknown option '%s'", a);
+                rc = cli_unknown_option("repl", a, NULL);
                 goto done_args;
             }
             if (r.file) {

@@ -21,6 +21,7 @@ test_msg_option_suggestions() {
     run "$STRATSIM" optimize "$A" --strats 2; expect_rc 2; expect_err "(did you mean '--starts'?)"
     run "$STRATSIM" calibrate "$A" --dta d.csv; expect_rc 2; expect_err "(did you mean '--data'?)"
     run "$STRATSIM" plot x.csv --metirc share; expect_rc 2; expect_err "(did you mean '--metric'?)"
+    run "$STRATSIM" repl --max-memroy 64; expect_rc 2; expect_err "(did you mean '--max-memory'?)"
     # nothing close: no suggestion
     run "$STRATSIM" run "$DATA/small.lua" --frobnicate; expect_rc 2
     expect_err "unknown option '--frobnicate'"
