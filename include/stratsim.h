@@ -20,4 +20,6 @@
 #include "stratsim/calibrate.h"
 #include "stratsim/optimize.h"
 #include "stratsim/behaviour.h"
+#include "stratsim/transport.h"
+#include "stratsim/sweep.h"
 #endif
