@@ -40,6 +40,20 @@ unsigned cli_mpi_env_rank(void)
     return 0;
 }
 
+unsigned cli_mpi_env_size(void)
+{
+    static const char *const vars[] = { "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE" };
+    size_t i;
+    if (!cli_mpi_launched())
+        return 1;
+    for (i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v && strtoul(v, NULL, 10) > 0)
+            return (unsigned)strtoul(v, NULL, 10);
+    }
+    return 1;
+}
+
 int cli_mpi_quiet(void) { return quiet; }
 
 void cli_mpi_keep_message(const char *msg)

@@ -38,8 +38,9 @@ typedef struct cli_mpi_job {
 
 /* 1 if this process was started by an MPI launcher (environment only). */
 int cli_mpi_launched(void);
-/* The rank the launcher gave this process (environment; 0 if none). */
+/* The rank and number of ranks the launcher gave (environment; 0 and 1 if none). */
 unsigned cli_mpi_env_rank(void);
+unsigned cli_mpi_env_size(void);
 
 /* Set up the job (no MPI call); ranks other than 0 (per the environment)
  * stop printing errors: they keep the last one for rank 0 (cli_error). */
