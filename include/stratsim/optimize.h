@@ -42,6 +42,7 @@
 #include "stratsim/result.h"
 #include "stratsim/select.h"
 #include "stratsim/sim.h"
+#include "stratsim/transport.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -86,9 +87,16 @@ typedef struct ss_opt_opts {
     double penalty_growth;  /**< factor per round, default 10 */
     size_t penalty_rounds;  /**< at most, default 10 */
     double feas_tol;        /**< constraint tolerance, default 1e-6 */
+    /** Several processes (transport.h; NULL: one): the units are the starts;
+     *  every process evaluates the current values (the penalty scale) and
+     *  draws every starting point, runs its own starts and sends their end
+     *  points and counts to rank 0, which picks the winner in start order
+     *  and reports it, bit-identical to one process; the other ranks return
+     *  SS_OK with *out NULL. */
+    const ss_transport *dist;
 } ss_opt_opts;
 
-#define SS_OPT_OPTS_INIT { 1, 4, 400, 1e-7, 0, 0.3, 10.0, 10.0, 10, 1e-6 }
+#define SS_OPT_OPTS_INIT { 1, 4, 400, 1e-7, 0, 0.3, 10.0, 10.0, 10, 1e-6, NULL }
 
 /** Summary of one start. */
 typedef struct ss_opt_start {
