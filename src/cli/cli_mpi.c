@@ -97,8 +97,13 @@ int cli_mpi_sidecar_json(cli_mpi_job *j, char **json)
 
 int cli_mpi_begin(cli_mpi_job *j, const char *scenario_file)
 {
-    (void)j;
+    const char *n = getenv("OMPI_COMM_WORLD_SIZE");
     (void)scenario_file;
+    if (!n)
+        n = getenv("PMI_SIZE");
+    if (n && strtoul(n, NULL, 10) > 1) /* N copies would each do the whole job */
+        return cli_error("%s: started by an MPI launcher with %s processes, but this stratsim "
+                         "was built without MPI (make MPI=openmpi; docs/scale-out.md)", j->verb, n);
     return EXIT_OK;
 }
 
