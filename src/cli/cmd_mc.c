@@ -612,7 +612,8 @@ int cmd_mc(int argc, char **argv)
             rc = cli_mpi_end(&job, st, &err, a.file, m);
             goto done;
         }
-        if ((rc = cli_an_warn_inert("mc", a.file, m, an[i], &ro)) != EXIT_OK)
+        if (job.rank == 0 && /* the warning once, from rank 0 */
+            (rc = cli_an_warn_inert("mc", a.file, m, an[i], &ro)) != EXIT_OK)
             goto done;
     }
     if ((rc = cli_mpi_end(&job, SS_OK, NULL, a.file, cli_loaded_model(ld.l, ld.first))) != EXIT_OK ||
