@@ -9,6 +9,11 @@
 
 A="$DATA/analysis.lua"
 
+# Under `make asan`, leak detection is off in MPI ranks: Open MPI leaves its own
+# allocations (in plugins it has unloaded) at exit. stratsim's distributed code
+# paths in the core are leak-checked by test_sweep (an in-memory transport).
+NOLEAK="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+
 # mpi N ARGS...: stratsim's ARGS on N ranks of this machine
 mpi() {
     n=$1
@@ -16,7 +21,7 @@ mpi() {
     if [ "$(id -u)" = 0 ]; then
         set -- --allow-run-as-root "$@"
     fi
-    OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none \
+    ASAN_OPTIONS=$NOLEAK OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none \
         timeout 300 mpirun -q --oversubscribe -np "$n" "$@"
 }
 
@@ -109,7 +114,7 @@ test_mpi_scenario_mismatch() {
     sed 's/growth = 0.2,/growth = 0.25,/' "$A" > b/s.lua
     cmp -s a/s.lua b/s.lua && { fail "the copies should differ"; return 1; }
     if [ "$(id -u)" = 0 ]; then set -- --allow-run-as-root; fi
-    run env OMPI_MCA_btl=self,vader timeout 300 mpirun "$@" -q --oversubscribe \
+    run env ASAN_OPTIONS=$NOLEAK OMPI_MCA_btl=self,vader timeout 300 mpirun "$@" -q --oversubscribe \
         -np 1 -wdir a "$STRATSIM" mc s.lua --runs 100 -o out.csv : \
         -np 1 -wdir b "$STRATSIM" mc s.lua --runs 100 -o out.csv
     expect_rc 1; expect_err "the scenario file differs between ranks"
@@ -118,7 +123,7 @@ test_mpi_scenario_mismatch() {
 
 test_mpi_interrupt_leaves_nothing() {
     if [ "$(id -u)" = 0 ]; then set -- --allow-run-as-root; fi
-    OMPI_MCA_btl=self,vader mpirun "$@" -q --oversubscribe -np 2 "$STRATSIM" mc "$A" \
+    ASAN_OPTIONS=$NOLEAK OMPI_MCA_btl=self,vader mpirun "$@" -q --oversubscribe -np 2 "$STRATSIM" mc "$A" \
         --runs 3000000 --threads 1 -o big.csv >out.txt 2>&1 &
     pid=$!
     sleep 2
