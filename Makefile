@@ -10,7 +10,7 @@
 #                  their output (scripts/doctest.py; docs/doctest.md)
 #   doc-update     rewrite those examples' shown output from the real output
 #   asan           the whole test suite under AddressSanitizer + UBSan (build-asan/)
-#   tsan           the threaded Monte Carlo unit tests under ThreadSanitizer (build-tsan/)
+#   tsan           the threaded Monte Carlo and sweep unit tests under ThreadSanitizer (build-tsan/)
 #   valgrind       unit tests + one scenario run under valgrind memcheck (zero errors/leaks)
 #   fuzz           each libFuzzer harness of tests/fuzz/ for FUZZ_SECONDS (build-fuzz/, clang)
 #   bench          the benchmark suite and its table (tests/bench/, docs/performance.md); not part of test
@@ -227,10 +227,14 @@ asan:
 TSAN_ENV := TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1'
 tsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan SANITIZE=thread CFLAGS='-O1 -g' \
-	  build-tsan/tests/test_mc build-tsan/stratsim
+	  build-tsan/tests/test_mc build-tsan/tests/test_sweep build-tsan/stratsim
 	$(Q)$(TSAN_ENV) build-tsan/tests/test_mc
+	$(Q)$(TSAN_ENV) build-tsan/tests/test_sweep
 	$(Q)$(TSAN_ENV) build-tsan/stratsim mc tests/cli/data/analysis_policy.lua --runs 64 \
 	  --threads 8 --seed 3 -o - > /dev/null && echo "tsan: stratsim mc --threads 8: clean"
+	$(Q)$(TSAN_ENV) build-tsan/stratsim sweep tests/cli/data/analysis_policy.lua \
+	  --grid providers.alibaba.reinvest=0.1:0.4:16 --threads 4 -o - > /dev/null && \
+	  echo "tsan: stratsim sweep --threads 4: clean"
 
 # Every unit test and one scenario run under valgrind memcheck: any error or
 # definite/indirect leak fails. Uses the normal build ($(BUILD)); time limits
