@@ -140,4 +140,10 @@ test_mpi_usage_error_printed_once() {
     [ "$(grep -c 'missing --grid' stderr)" = 1 ] || fail "the usage error is not printed once"
     run mpi 2 "$STRATSIM" mc "$A" --runs 100 --per-run p.csv -o x.csv
     expect_rc 2; expect_err "--per-run is not available with several MPI ranks"
+    # found after loading the file: still one message
+    printf 'local a = stratsim.include("%s")\nreturn { a, a:with { name = "b" } }\n' "$A" > two.lua
+    run mpi 3 "$STRATSIM" sens two.lua
+    expect_rc 2
+    [ "$(grep -c 'choose one with --scenario NAME: analysis b' stderr)" = 1 ] ||
+        fail "the error is not printed once"
 }
