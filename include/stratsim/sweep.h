@@ -120,7 +120,8 @@ typedef struct ss_sweep_opts {
 
 /**
  * Run the sweep of model `m` (not modified) over the grid (checked with
- * ss_sweep_check first). Errors: SS_EINVAL (grid, a failing point), SS_ENUMERIC
+ * ss_sweep_check first, and each path with ss_run_opts_check_path against
+ * opts.run_opts: an input a link defines cannot be swept). Errors: SS_EINVAL (grid, a failing point), SS_ENUMERIC
  * (a failing point), SS_ENOMEM, SS_EINTR, or a callback's status.
  */
 int ss_sweep_run(const ss_model *m, const ss_sweep_axis *axes, size_t naxes,

@@ -290,6 +290,13 @@ int ss_sweep_pack(const ss_result *r, void **data, size_t *len, ss_err *err)
     put(&b, r->s, r->nt * SS_NS * r->nk * sizeof *r->s);
     if (r->nextra)
         put(&b, r->extra, r->nt * r->nextra * sizeof *r->extra);
+    /* the units of user stocks: a flag per extra metric, then the text */
+    put_u64(&b, r->extra_units ? 1 : 0);
+    for (i = 0; r->extra_units && i < r->nextra; i++) {
+        put_u64(&b, r->extra_units[i] ? 1 : 0);
+        if (r->extra_units[i])
+            put_str(&b, r->extra_units[i]);
+    }
     if (b.bad) {
         free(b.d);
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
@@ -379,6 +386,13 @@ int ss_sweep_unpack(ss_result **out, const void *data, size_t len, ss_err *err)
     get(&b, r->s, r->nt * SS_NS * r->nk * sizeof *r->s);
     if (nx)
         get(&b, r->extra, r->nt * r->nextra * sizeof *r->extra);
+    if (get_u64(&b) && !b.bad) {
+        if (!(r->extra_units = calloc((size_t)nx + 1, sizeof *r->extra_units)))
+            goto bad;
+        for (i = 0; i < nx && !b.bad; i++)
+            if (get_u64(&b) && !(r->extra_units[i] = get_str(&b)))
+                goto bad;
+    }
     if (b.bad || b.at != len)
         goto bad;
     free(scen);
@@ -668,6 +682,9 @@ int ss_sweep_run(const ss_model *m, const ss_sweep_axis *axes, size_t naxes,
     }
     if ((rc = ss_sweep_check(m, axes, naxes, err)))
         return rc;
+    for (i = 0; i < naxes; i++) /* an input a link defines cannot be swept */
+        if ((rc = ss_run_opts_check_path(o->run_opts, axes[i].path, err)))
+            return rc;
     if (o->threads > SWEEP_MAX_THREADS)
         return ss_err_set(err, SS_EINVAL, "threads", "threads must be at most %d (got %u)",
                           SWEEP_MAX_THREADS, o->threads);

@@ -133,6 +133,13 @@ test_sweep_grid_errors_exit_2() {
     [ -z "$(ls -A | grep -v -e '^stdout$' -e '^stderr$')" ] || fail "files left: $(ls -A)"
 }
 
+test_sweep_linked_input_refused() {
+    # an input a link defines cannot be swept (its schedule is not used)
+    run "$STRATSIM" sweep "$ROOT/scenarios/gpu_constraint.lua" --grid providers.alibaba.lever.ai=1,2 -o x.csv
+    expect_rc 1; expect_err "the link providers.alibaba.lever.ai defines this input"
+    expect_no_file x.csv
+}
+
 test_sweep_failing_point_exit_1() {
     # a share sum != 1 at point 2: exit 1, the point named, nothing written
     run "$STRATSIM" sweep "$A" --grid providers.alibaba.share.public=0.378,0.378,0.5,0.378 \

@@ -242,8 +242,30 @@ static void test_pack_damaged(void **state)
     assert_null(back);
     assert_int_equal(ss_sweep_unpack(&back, data, len, &err), SS_OK);
     same_result(back, r);
+    assert_null(back->extra_units);
     ss_result_free(back);
     free(data);
+    /* derived metrics and stock units travel too */
+    {
+        size_t x;
+        r->nextra = 2;
+        r->extra_names = calloc(2, sizeof *r->extra_names);
+        r->extra = calloc(r->nt * 2, sizeof *r->extra);
+        r->extra_units = calloc(2, sizeof *r->extra_units);
+        r->extra_names[0] = xstrdup("gpus");
+        r->extra_names[1] = xstrdup("ratio");
+        r->extra_units[0] = xstrdup("k units");
+        for (x = 0; x < r->nt * 2; x++)
+            r->extra[x] = 0.5 * (double)x;
+        assert_int_equal(ss_sweep_pack(r, &data, &len, &err), SS_OK);
+        assert_int_equal(ss_sweep_unpack(&back, data, len, &err), SS_OK);
+        assert_true(back->nextra == 2 && back->extra_units && !back->extra_units[1]);
+        assert_string_equal(back->extra_names[1], "ratio");
+        assert_string_equal(back->extra_units[0], "k units");
+        assert_memory_equal(back->extra, r->extra, r->nt * 2 * sizeof *r->extra);
+        ss_result_free(back);
+        free(data);
+    }
     ss_result_free(r);
     ss_model_free(m);
 }
