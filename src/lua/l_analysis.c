@@ -1790,6 +1790,33 @@ static void opt_summary(luaL_Buffer *B, const ss_opt_result *r, const char *obje
          r->best_start + 1, r->nstarts, r->converged ? "converged" : "did not converge");
 }
 
+/* The outputs per point, as `stratsim sweep` without -o prints them. */
+static void sweep_summary(luaL_Buffer *B, const sweep_res *r)
+{
+    size_t j, w = 12, nc = r->naxes + r->nsel;
+    uint64_t p;
+    char b[48];
+    for (j = 0; j < r->naxes; j++)
+        if (strlen(r->axes[j].path) > w)
+            w = strlen(r->axes[j].path);
+    for (j = 0; j < r->nsel; j++)
+        if (strlen(r->sel[j].text) > w)
+            w = strlen(r->sel[j].text);
+    if (w > 40)
+        w = 40;
+    addf(B, "Sweep: %llu point%s\n\n", (unsigned long long)r->np, r->np == 1 ? "" : "s");
+    for (j = 0; j < nc; j++)
+        addf(B, "%s%*s", j ? " " : "", (int)w, j < r->naxes ? r->axes[j].path : r->sel[j - r->naxes].text);
+    addf(B, "\n");
+    for (p = 0; p < r->np; p++) {
+        for (j = 0; j < nc; j++)
+            addf(B, "%s%*s", j ? " " : "", (int)w,
+                 gnum(j < r->naxes ? r->x[p * r->naxes + j] : r->y[p * r->nsel + j - r->naxes], 6, b,
+                      sizeof b));
+        addf(B, "\n");
+    }
+}
+
 /* r:summary() -> string: the result as the table its CLI verb prints. */
 static int l_rbox_summary(lua_State *L)
 {
@@ -1805,6 +1832,7 @@ static int l_rbox_summary(lua_State *L)
     case R_TORNADO: tornado_summary(&B, b->res); break;
     case R_SOBOL: sobol_summary(&B, b->res); break;
     case R_CALIB: calib_summary(&B, b->res); break;
+    case R_SWEEP: sweep_summary(&B, b->res); break;
     default: opt_summary(&B, b->res, lua_isstring(L, 2) ? lua_tostring(L, 2) : "objective"); break;
     }
     luaL_pushresult(&B);
