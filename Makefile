@@ -10,7 +10,7 @@
 #                  their output (scripts/doctest.py; docs/doctest.md)
 #   doc-update     rewrite those examples' shown output from the real output
 #   asan           the whole test suite under AddressSanitizer + UBSan (build-asan/)
-#   tsan           the threaded Monte Carlo unit tests under ThreadSanitizer (build-tsan/)
+#   tsan           the threaded Monte Carlo and sweep unit tests under ThreadSanitizer (build-tsan/)
 #   valgrind       unit tests + one scenario run under valgrind memcheck (zero errors/leaks)
 #   fuzz           each libFuzzer harness of tests/fuzz/ for FUZZ_SECONDS (build-fuzz/, clang)
 #   bench          the benchmark suite and its table (tests/bench/, docs/performance.md); not part of test
@@ -57,6 +57,19 @@ EDIT_DEF := -DSS_HAVE_LIBEDIT=1
 else ifneq ($(REPL),none)
 $(error REPL must be libedit or none, not '$(REPL)')
 endif
+# MPI scale-out (docs/scale-out.md): the stratsim binary links Open MPI when
+# pkg-config finds ompi-c (MPI=openmpi) and initialises it only when started
+# by an MPI launcher; MPI=none builds without it.
+MPI ?= $(if $(shell $(PKG_CONFIG) --exists ompi-c 2>/dev/null && echo y),openmpi,none)
+ifeq ($(MPI),openmpi)
+MPI_CFLAGS := $(shell $(PKG_CONFIG) --cflags ompi-c 2>/dev/null) -DSS_HAVE_MPI=1
+MPI_LIBS   := $(shell $(PKG_CONFIG) --libs ompi-c 2>/dev/null)
+ifeq ($(MPI_LIBS),)
+$(error MPI=openmpi: pkg-config finds no ompi-c (install libopenmpi-dev, or make MPI=none))
+endif
+else ifneq ($(MPI),none)
+$(error MPI must be openmpi or none, not '$(MPI)')
+endif
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
@@ -97,7 +110,7 @@ all: $(BIN) $(LIB) $(SO)
 
 # Rebuild everything when the flags change (git's GIT-CFLAGS idea).
 $(BUILD)/cflags.stamp: FORCE | $(BUILD)
-	$(Q)echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIBS)' > $@.tmp; \
+	$(Q)echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIBS) $(MPI_CFLAGS) $(MPI_LIBS)' > $@.tmp; \
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 FORCE:
 
@@ -107,7 +120,10 @@ $(BUILD):
 $(BUILD)/%.o: %.c $(BUILD)/cflags.stamp
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  CC      $<')
-	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Only the MPI transport includes mpi.h.
+$(BUILD)/src/cli/cli_mpi.o: EXTRA_CFLAGS := $(MPI_CFLAGS)
 
 $(BUILD)/tests/%.o: tests/unit/%.c $(BUILD)/cflags.stamp
 	@mkdir -p $(dir $@)
@@ -127,7 +143,7 @@ $(LIB): $(CORE_OBJ)
 
 $(BIN): $(CLI_OBJ) $(LUA_OBJ) $(LIB)
 	@$(if $(Q),echo '  LD      $@')
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LUA_OBJ) $(LIB) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LUA_OBJ) $(LIB) $(LIBS) $(MPI_LIBS)
 
 # Tests of the Lua layer (test_lua_*) link its objects; the others only the core.
 $(BUILD)/tests/test_lua_%: $(BUILD)/tests/test_lua_%.o $(LUA_OBJ) $(LIB)
@@ -211,10 +227,14 @@ asan:
 TSAN_ENV := TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1'
 tsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan SANITIZE=thread CFLAGS='-O1 -g' \
-	  build-tsan/tests/test_mc build-tsan/stratsim
+	  build-tsan/tests/test_mc build-tsan/tests/test_sweep build-tsan/stratsim
 	$(Q)$(TSAN_ENV) build-tsan/tests/test_mc
+	$(Q)$(TSAN_ENV) build-tsan/tests/test_sweep
 	$(Q)$(TSAN_ENV) build-tsan/stratsim mc tests/cli/data/analysis_policy.lua --runs 64 \
 	  --threads 8 --seed 3 -o - > /dev/null && echo "tsan: stratsim mc --threads 8: clean"
+	$(Q)$(TSAN_ENV) build-tsan/stratsim sweep tests/cli/data/analysis_policy.lua \
+	  --grid providers.alibaba.reinvest=0.1:0.4:16 --threads 4 -o - > /dev/null && \
+	  echo "tsan: stratsim sweep --threads 4: clean"
 
 # Every unit test and one scenario run under valgrind memcheck: any error or
 # definite/indirect leak fails. Uses the normal build ($(BUILD)); time limits

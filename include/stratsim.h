@@ -21,4 +21,6 @@
 #include "stratsim/optimize.h"
 #include "stratsim/behaviour.h"
 #include "stratsim/progress.h"
+#include "stratsim/transport.h"
+#include "stratsim/sweep.h"
 #endif

@@ -63,6 +63,7 @@
 #include "stratsim/result.h"
 #include "stratsim/sim.h"
 #include "stratsim/dist.h"
+#include "stratsim/transport.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -134,9 +135,16 @@ typedef struct ss_mc_opts {
     int (*prepare)(unsigned worker, uint64_t run, ss_model *model, gsl_rng *rng,
                    ss_run_opts *ro, void *payload, ss_err *err);
     void *payload;                /**< passed to progress, on_run and prepare */
+    /** Several processes (transport.h; NULL: one). The units are the blocks:
+     *  process `rank` runs blocks b with b mod nranks == rank; rank 0 merges
+     *  every block in block order (its own and those received), so its
+     *  result is bit-identical to one process's; the other ranks send their
+     *  block statistics and return SS_OK with *out NULL. on_run is not
+     *  available with several processes. */
+    const ss_transport *dist;
 } ss_mc_opts;
 
-#define SS_MC_OPTS_INIT { 1, 1000, 0, 1, NULL, 0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL }
+#define SS_MC_OPTS_INIT { 1, 1000, 0, 1, NULL, 0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /** Results of a Monte Carlo (opaque). */
 typedef struct ss_mc_result ss_mc_result;

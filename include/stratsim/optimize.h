@@ -43,6 +43,7 @@
 #include "stratsim/select.h"
 #include "stratsim/sim.h"
 #include "stratsim/progress.h"
+#include "stratsim/transport.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -88,9 +89,16 @@ typedef struct ss_opt_opts {
     size_t penalty_rounds;  /**< at most, default 10 */
     double feas_tol;        /**< constraint tolerance, default 1e-6 */
     ss_progress progress;   /**< told the starts done of `starts` (0 of them at the start) */
+    /** Several processes (transport.h; NULL: one): the units are the starts;
+     *  every process evaluates the current values (the penalty scale) and
+     *  draws every starting point, runs its own starts and sends their end
+     *  points and counts to rank 0, which picks the winner in start order
+     *  and reports it, bit-identical to one process; the other ranks return
+     *  SS_OK with *out NULL. */
+    const ss_transport *dist;
 } ss_opt_opts;
 
-#define SS_OPT_OPTS_INIT { 1, 4, 400, 1e-7, 0, 0.3, 10.0, 10.0, 10, 1e-6, SS_PROGRESS_NONE }
+#define SS_OPT_OPTS_INIT { 1, 4, 400, 1e-7, 0, 0.3, 10.0, 10.0, 10, 1e-6, SS_PROGRESS_NONE, NULL }
 
 /** Summary of one start. */
 typedef struct ss_opt_start {

@@ -39,6 +39,7 @@
 #include "stratsim/result.h"
 #include "stratsim/sim.h"
 #include "stratsim/progress.h"
+#include "stratsim/transport.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -82,6 +83,18 @@ typedef struct ss_tornado {
 int ss_tornado_run(ss_tornado **out, const ss_model *m, const ss_tornado_param *params,
                    size_t nparam, const char *const *outputs, size_t nout,
                    const ss_run_opts *ropts, const ss_progress *progress, ss_err *err);
+
+/**
+ * ss_tornado_run() over several processes (transport.h; dist NULL: one):
+ * the units are the base run (unit 0) and each parameter's low and high
+ * runs (unit 1 + i); rank 0 gets every unit's outputs and returns the
+ * tornado, bit-identical to one process; the other ranks return SS_OK with
+ * *out NULL. `progress` counts the runs this process did.
+ */
+int ss_tornado_run_dist(ss_tornado **out, const ss_model *m, const ss_tornado_param *params,
+                        size_t nparam, const char *const *outputs, size_t nout,
+                        const ss_run_opts *ropts, const ss_progress *progress,
+                        const ss_transport *dist, ss_err *err);
 
 void ss_tornado_free(ss_tornado *t);
 
@@ -134,9 +147,14 @@ typedef struct ss_sobol_opts {
     double level;          /**< confidence level, default 0.95 */
     size_t skip;           /**< extra leading Sobol points to skip, default 0 */
     ss_progress progress;  /**< told the evaluations done of N (d + 2), per sample row */
+    /** Several processes (transport.h; NULL: one): the units are the rows j
+     *  of the design (f at A_j, B_j and every AB_i,j); rank 0 gets every
+     *  row's outputs and computes the indices, bit-identical to one process;
+     *  the other ranks return SS_OK with *out NULL. */
+    const ss_transport *dist;
 } ss_sobol_opts;
 
-#define SS_SOBOL_OPTS_INIT { 1, 200, 1, 0.95, 0, SS_PROGRESS_NONE }
+#define SS_SOBOL_OPTS_INIT { 1, 200, 1, 0.95, 0, SS_PROGRESS_NONE, NULL }
 
 typedef struct ss_sobol {
     size_t d, nout, n;     /**< inputs, outputs, base sample size N */

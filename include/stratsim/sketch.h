@@ -152,6 +152,22 @@ int ss_sketch_set_sorted(ss_sketch *s, const ss_sketch_plan *p, const double *x)
 int ss_sketch_set_values(ss_sketch *s, const ss_sketch_plan *p, double *x, double *tmp,
                          size_t *cnt);
 
+/* ---- packing (a sketch sent to another process, docs/scale-out.md) ---- */
+
+/** Bytes ss_sketch_pack() writes for `s`. */
+size_t ss_sketch_packed_size(const ss_sketch *s);
+
+/** Write the complete state of `s` (ss_sketch_packed_size() bytes) to buf. */
+void ss_sketch_pack(const ss_sketch *s, unsigned char *buf);
+
+/**
+ * Replace the contents of `s` (created with the same compression) by a
+ * state packed by ss_sketch_pack(), read from buf[0, len); *used receives
+ * the bytes read. The sketch then behaves exactly as the packed one.
+ * SS_EINVAL for another compression or damaged data, SS_ENOMEM.
+ */
+int ss_sketch_unpack(ss_sketch *s, const unsigned char *buf, size_t len, size_t *used);
+
 /** Bytes currently allocated by the sketch (for memory accounting). */
 size_t ss_sketch_memory(const ss_sketch *s);
 

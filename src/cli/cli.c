@@ -13,6 +13,7 @@
 #include "stratsim/suggest.h"
 #include "cli/xlsx_out.h"
 #include "cli/progress.h"
+#include "cli/cli_mpi.h"
 #include "lua/ss_lua.h"
 #include "lua/ss_analysis.h" /* ss_params_read, ss_strings_free */
 
@@ -37,6 +38,8 @@ static const char main_help[] =
     "                     fit the scenario's `calibrate` parameters to observations\n"
     "  optimize SCENARIO.lua [--starts N] [-o OUT.csv]\n"
     "                     choose the `optimize` controls that maximise the objective\n"
+    "  sweep SCENARIO.lua --grid PATH=START:STOP:N [--grid ...]... [-o OUT.csv]\n"
+    "                     run the scenario at every point of a parameter grid\n"
     "  plot FILE.csv -o FIG.png|svg|pdf [--metric M --provider P --segment S ...]\n"
     "                     draw a chart of a CSV output with gnuplot (line, fan,\n"
     "                     stacked, tornado)\n"
@@ -53,6 +56,14 @@ static const char main_help[] =
 int cli_error(const char *fmt, ...)
 {
     va_list ap;
+    if (cli_mpi_quiet()) { /* a rank other than 0: rank 0 reports */
+        char msg[1024];
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        cli_mpi_keep_message(msg);
+        return EXIT_ERROR;
+    }
     fputs("stratsim: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -64,6 +75,14 @@ int cli_error(const char *fmt, ...)
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    if (cli_mpi_quiet()) { /* a rank other than 0: rank 0 prints the same */
+        char msg[1024];
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        cli_mpi_keep_message(msg);
+        return EXIT_USAGE;
+    }
     fprintf(stderr, "stratsim: %s%s", cmd ? cmd : "", cmd ? ": " : "");
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -443,6 +462,7 @@ int ss_cli_main(int argc, char **argv)
             if (strcmp(argv[2], "sens") == 0) return cmd_sens(2, sub);
             if (strcmp(argv[2], "calibrate") == 0) return cmd_calibrate(2, sub);
             if (strcmp(argv[2], "optimize") == 0) return cmd_optimize(2, sub);
+            if (strcmp(argv[2], "sweep") == 0) return cmd_sweep(2, sub);
             if (strcmp(argv[2], "plot") == 0) return cmd_plot(2, sub);
             if (strcmp(argv[2], "repl") == 0) return cmd_repl(2, sub);
             return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
@@ -468,6 +488,8 @@ int ss_cli_main(int argc, char **argv)
         return cmd_calibrate(argc - 1, argv + 1);
     if (strcmp(cmd, "optimize") == 0)
         return cmd_optimize(argc - 1, argv + 1);
+    if (strcmp(cmd, "sweep") == 0)
+        return cmd_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "plot") == 0)
         return cmd_plot(argc - 1, argv + 1);
     if (strcmp(cmd, "repl") == 0)

@@ -97,6 +97,7 @@ int cmd_mc(int argc, char **argv);
 int cmd_sens(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_optimize(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_repl(int argc, char **argv);
 

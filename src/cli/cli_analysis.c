@@ -43,6 +43,23 @@ int cli_an_option(cli_an_args *a, const char *cmd, int argc, char **argv, int *i
     return 1;
 }
 
+/* " NAME1 NAME2 ..." of the file's scenarios (malloc'ed), or NULL. */
+static char *scenario_names(cli_loaded *l, size_t n)
+{
+    char *text = NULL;
+    size_t len = 0, i;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    for (i = 0; i < n; i++)
+        fprintf(f, " %s", cli_loaded_model(l, i)->name);
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
 int cli_an_load_file(cli_an_load *out, const cli_an_args *a, const char *cmd, int all)
 {
     size_t n, i;
@@ -61,10 +78,10 @@ int cli_an_load_file(cli_an_load *out, const cli_an_args *a, const char *cmd, in
             if (strcmp(cli_loaded_model(out->l, i)->name, a->scenario) == 0)
                 break;
         if (i == n) {
-            fprintf(stderr, "stratsim: %s: no scenario named '%s'; the file has:", a->file, a->scenario);
-            for (i = 0; i < n; i++)
-                fprintf(stderr, " %s", cli_loaded_model(out->l, i)->name);
-            fputc('\n', stderr);
+            char *names = scenario_names(out->l, n);
+            cli_error("%s: no scenario named '%s'; the file has:%s", a->file, a->scenario,
+                      names ? names : " (out of memory)");
+            free(names);
             cli_loaded_free(out->l);
             out->l = NULL;
             return EXIT_ERROR;
@@ -74,11 +91,11 @@ int cli_an_load_file(cli_an_load *out, const cli_an_args *a, const char *cmd, in
         return EXIT_OK;
     }
     if (n > 1 && !all) {
-        fprintf(stderr, "stratsim: %s: %s: the file returns %zu scenarios; choose one with "
-                "--scenario NAME:", cmd, a->file, n);
-        for (i = 0; i < n; i++)
-            fprintf(stderr, " %s", cli_loaded_model(out->l, i)->name);
-        fputc('\n', stderr);
+        char *names = scenario_names(out->l, n);
+        /* cli_error: under mpirun only rank 0 prints it */
+        cli_error("%s: %s: the file returns %zu scenarios; choose one with --scenario NAME:%s",
+                  cmd, a->file, n, names ? names : " (out of memory)");
+        free(names);
         cli_loaded_free(out->l);
         out->l = NULL;
         return EXIT_USAGE;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "cli/cli_analysis.h"
 #include "cli/xlsx_out.h"
+#include "cli/cli_mpi.h"
 
 static const char mc_help[] =
     "Usage: stratsim mc SCENARIO.lua [options]\n"
@@ -443,7 +444,9 @@ int cmd_mc(int argc, char **argv)
     workers w;
     mc_ctx ctx;
     cli_progress prog;
+    cli_mpi_job job;
 
+    cli_mpi_job_init(&job, "mc");
     memset(&a, 0, sizeof a);
     a.options = mc_options;
     memset(&ld, 0, sizeof ld);
@@ -541,6 +544,12 @@ int cmd_mc(int argc, char **argv)
         rc = cli_usage_error("mc", "-o and --per-run name the same file");
         goto done;
     }
+    if (per_run_path && cli_mpi_launched() && cli_mpi_env_size() > 1) {
+        rc = cli_usage_error("mc", "--per-run is not available with several MPI ranks");
+        goto done;
+    }
+    if ((rc = cli_mpi_begin(&job, a.file)) != EXIT_OK)
+        goto done;
     if ((rc = cli_an_load_file(&ld, &a, "mc", 1)) != EXIT_OK)
         goto done;
     if (per_run_path && ld.count > 1) {
@@ -599,6 +608,7 @@ int cmd_mc(int argc, char **argv)
     o.on_run = per_run_path ? on_run : NULL;
     o.progress = on_progress;
     o.payload = &ctx;
+    o.dist = cli_mpi_transport(&job);
     ctx.pr = NULL;
     ctx.w = NULL;
     ctx.prog = &prog;
@@ -639,12 +649,16 @@ int cmd_mc(int argc, char **argv)
                        an[i]->noutages, &o, &err);
         cli_progress_end(&prog);
         if (st != SS_OK) {
-            rc = cli_an_fail(a.file, m, st, &err, &prog);
+            rc = cli_mpi_end(&job, st, &err, a.file, m, &prog);
             goto done;
         }
-        if ((rc = cli_an_warn_inert("mc", a.file, m, an[i], &ro)) != EXIT_OK)
+        if (job.rank == 0 && /* the warning once, from rank 0 */
+            (rc = cli_an_warn_inert("mc", a.file, m, an[i], &ro)) != EXIT_OK)
             goto done;
     }
+    if ((rc = cli_mpi_end(&job, SS_OK, NULL, a.file, cli_loaded_model(ld.l, ld.first), NULL)) != EXIT_OK ||
+        job.rank != 0)
+        goto done; /* ranks other than 0 write nothing */
     cli_sigint_end();
 
     nused = ss_mc_result_nquantiles(res[0]);
@@ -661,7 +675,7 @@ int cmd_mc(int argc, char **argv)
     for (j = 0; j < ld.count; j++)
         blocks[j] = ss_mc_result_block(res[j]);
     if (!(json = ss_analysis_json_mc((const ss_analysis *const *)an, names, ld.count, &o, used, nused,
-                                    blocks))) {
+                                    blocks)) || cli_mpi_sidecar_json(&job, &json) != 0) {
         rc = cli_error("out of memory");
         goto done;
     }
@@ -702,6 +716,7 @@ int cmd_mc(int argc, char **argv)
         (rc = per_run_commit(&pr, per_run_path, &a, cli_loaded_model(ld.l, ld.first), json)) != EXIT_OK)
         cli_an_remove_pair(a.out); /* all outputs or none */
 done:
+    rc = cli_mpi_finish(&job, rc);
     cli_sigint_end();
     if (pr.out)
         ss_outfile_abort(pr.out);

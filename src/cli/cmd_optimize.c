@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli_analysis.h"
+#include "cli/cli_mpi.h"
 
 static const char optimize_help[] =
     "Usage: stratsim optimize SCENARIO.lua [options]\n"
@@ -134,7 +135,9 @@ int cmd_optimize(int argc, char **argv)
     ss_err err = {0};
     const ss_model *m;
     char *json = NULL;
+    cli_mpi_job job;
 
+    cli_mpi_job_init(&job, "optimize");
     memset(&a, 0, sizeof a);
     a.options = optimize_options;
     memset(&ld, 0, sizeof ld);
@@ -212,6 +215,8 @@ int cmd_optimize(int argc, char **argv)
         rc = cli_usage_error("optimize", "missing SCENARIO.lua");
         goto done;
     }
+    if ((rc = cli_mpi_begin(&job, a.file)) != EXIT_OK)
+        goto done;
     if ((rc = cli_an_load_file(&ld, &a, "optimize", 0)) != EXIT_OK)
         goto done;
     m = cli_loaded_model(ld.l, ld.first);
@@ -324,18 +329,19 @@ int cmd_optimize(int argc, char **argv)
     }
     if ((rc = cli_an_run_opts(&ld, ld.first, a.file, &ro, &crn)) != EXIT_OK)
         goto done;
-    if ((rc = cli_an_warn_inert_controls(a.file, m, an->controls, an->ncontrols, &ro)) != EXIT_OK)
+    /* the warning once, from rank 0 (its runs are the same on every rank) */
+    if (job.rank == 0 &&
+        (rc = cli_an_warn_inert_controls(a.file, m, an->controls, an->ncontrols, &ro)) != EXIT_OK)
         goto done;
     cli_progress_init(&prog, m->name, "starts");
     oo.progress = cli_progress_hook(&prog);
+    oo.dist = cli_mpi_transport(&job);
     st = ss_optimize_run(&r, m, &prob, &ro, &oo, &err);
     cli_progress_end(&prog);
     cli_sigint_end();
-    if (st != SS_OK) {
-        rc = cli_an_fail(a.file, m, st, &err, &prog);
-        goto done;
-    }
-    if (!(json = ss_analysis_json_opt(an, r, &oo))) {
+    if ((rc = cli_mpi_end(&job, st, &err, a.file, m, &prog)) != EXIT_OK || job.rank != 0)
+        goto done; /* ranks other than 0 write nothing */
+    if (!(json = ss_analysis_json_opt(an, r, &oo)) || cli_mpi_sidecar_json(&job, &json) != 0) {
         rc = cli_error("out of memory");
         goto done;
     }
@@ -352,6 +358,7 @@ int cmd_optimize(int argc, char **argv)
             rc = cli_error("writing standard output failed");
     }
 done:
+    rc = cli_mpi_finish(&job, rc);
     cli_sigint_end();
     ss_optimize_free(r);
     ss_lua_objective_free(fn);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli_analysis.h"
+#include "cli/cli_mpi.h"
 
 static const char sens_help[] =
     "Usage: stratsim sens SCENARIO.lua [options]\n"
@@ -212,7 +213,9 @@ int cmd_sens(int argc, char **argv)
     ss_crn crn;
     ss_err err = {0};
     const ss_model *m;
+    cli_mpi_job job;
 
+    cli_mpi_job_init(&job, "sens");
     memset(&a, 0, sizeof a);
     a.options = sens_options;
     memset(&ld, 0, sizeof ld);
@@ -290,6 +293,8 @@ int cmd_sens(int argc, char **argv)
         rc = cli_usage_error("sens", "missing SCENARIO.lua");
         goto done;
     }
+    if ((rc = cli_mpi_begin(&job, a.file)) != EXIT_OK)
+        goto done;
     if ((rc = cli_an_load_file(&ld, &a, "sens", 0)) != EXIT_OK)
         goto done;
     m = cli_loaded_model(ld.l, ld.first);
@@ -355,8 +360,10 @@ int cmd_sens(int argc, char **argv)
         }
         for (i = 0; i < np; i++)
             paths[i] = sp[i].path;
+        so.dist = cli_mpi_transport(&job);
         st = ss_sobol_model(&sob, m, paths, np, sens_inv, sp, (const char *const *)outs, nout,
                             (size_t)samples, &ro, &so, &err);
+        so.dist = NULL; /* not recorded */
         free(paths);
     } else {
         ss_tornado_param *tp = calloc(np, sizeof *tp);
@@ -369,15 +376,14 @@ int cmd_sens(int argc, char **argv)
             tp[i].low = sp[i].low;
             tp[i].high = sp[i].high;
         }
-        st = ss_tornado_run(&tor, m, tp, np, (const char *const *)outs, nout, &ro, &hook, &err);
+        st = ss_tornado_run_dist(&tor, m, tp, np, (const char *const *)outs, nout, &ro, &hook,
+                                 cli_mpi_transport(&job), &err);
         free(tp);
     }
     cli_progress_end(&prog);
     cli_sigint_end();
-    if (st != SS_OK) {
-        rc = cli_an_fail(a.file, m, st, &err, &prog);
-        goto done;
-    }
+    if ((rc = cli_mpi_end(&job, st, &err, a.file, m, &prog)) != EXIT_OK || job.rank != 0)
+        goto done; /* ranks other than 0 write nothing */
     for (i = 0; i < np; i++)
         if (sobol ? ss_sobol_inert(sob, i) : ss_tornado_inert(tor, i))
             fprintf(stderr, "stratsim: warning: sens: '%s' moves none of the outputs "
@@ -386,7 +392,7 @@ int cmd_sens(int argc, char **argv)
     json = ss_analysis_json_sens(sobol ? "sobol" : "tornado", sp, np, outs, nout, range, 0.05, 0.95,
                                  sobol ? (size_t)samples : 0, sobol ? sob->nevals : 1 + 2 * np,
                                  sobol ? &so : NULL);
-    if (!json) {
+    if (!json || cli_mpi_sidecar_json(&job, &json) != 0) {
         rc = cli_error("out of memory");
         goto done;
     }
@@ -407,6 +413,7 @@ int cmd_sens(int argc, char **argv)
         rc = cli_an_write(a.out, write_sens, &o, "sens", &a, &m, 1, json);
     }
 done:
+    rc = cli_mpi_finish(&job, rc);
     cli_sigint_end();
     ss_tornado_free(tor);
     ss_sobol_free(sob);

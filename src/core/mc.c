@@ -345,6 +345,8 @@ struct mc_ctx {
     int merge_rc;                 /* a failed merge (SS_ENOMEM) */
     atomic_int stop;
     atomic_uint_fast64_t fail_block;
+    uint64_t rank, nranks;        /* several processes (opts.dist): this one runs */
+    uint64_t nlocal;              /* blocks rank + k * nranks, k < nlocal */
 };
 
 static int interrupted(const mc_ctx *c)
@@ -719,17 +721,17 @@ static void *worker_main(void *arg)
     mc_ctx *c = w->c;
     pthread_mutex_lock(&c->mu);
     for (;;) {
-        uint64_t b = c->next_block;
+        uint64_t k = c->next_block, b = c->rank + k * c->nranks;
         mc_slot *s;
-        if (atomic_load(&c->stop) || b >= c->nblocks || b > atomic_load(&c->fail_block))
+        if (atomic_load(&c->stop) || k >= c->nlocal || b > atomic_load(&c->fail_block))
             break;
-        if (b >= c->merged + c->nslots) {
+        if (k >= c->merged + c->nslots) {
             pthread_cond_wait(&c->cv_free, &c->mu);
             continue;
         }
         c->next_block++;
-        s = &c->slots[b % c->nslots];
-        s->block = b;
+        s = &c->slots[k % c->nslots];
+        s->block = k; /* the local index (the block itself in one process) */
         s->state = SLOT_BUSY;
         s->n = 0;
         s->rc = SS_OK;
@@ -817,6 +819,162 @@ static int merge_all(mc_ctx *c, ss_err *err)
     return SS_OK;
 }
 
+/* ------------------------------------------------ several processes */
+
+/* Wait for local block k's slot to be done (or failed); NULL if interrupted. */
+static mc_slot *wait_done(mc_ctx *c, uint64_t k)
+{
+    mc_slot *s = &c->slots[k % c->nslots];
+    pthread_mutex_lock(&c->mu);
+    while (!(s->block == k && s->state == SLOT_DONE)) {
+        struct timespec ts;
+        if (interrupted(c)) {
+            pthread_mutex_unlock(&c->mu);
+            return NULL;
+        }
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += MC_POLL_NS;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&c->cv_done, &c->mu, &ts);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return s;
+}
+
+static void release_slot(mc_ctx *c, mc_slot *s, uint64_t k)
+{
+    pthread_mutex_lock(&c->mu);
+    s->state = SLOT_FREE;
+    c->merged = k + 1;
+    pthread_cond_broadcast(&c->cv_free);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* A block's statistics: n, mean[nv], m2[nv], then the nv packed sketches. */
+static int pack_slot(const mc_ctx *c, const mc_slot *s, unsigned char **out, size_t *len)
+{
+    size_t nv = c->l.nv, j, n = sizeof(uint64_t) + 2 * nv * sizeof(double), at;
+    uint64_t cnt = s->n;
+    unsigned char *b;
+    for (j = 0; j < nv; j++)
+        n += ss_sketch_packed_size(s->sk[j]);
+    if (!(b = malloc(n)))
+        return SS_ENOMEM;
+    memcpy(b, &cnt, sizeof cnt);
+    at = sizeof cnt;
+    memcpy(b + at, s->mean, nv * sizeof(double));
+    at += nv * sizeof(double);
+    memcpy(b + at, s->m2, nv * sizeof(double));
+    at += nv * sizeof(double);
+    for (j = 0; j < nv; j++) {
+        ss_sketch_pack(s->sk[j], b + at);
+        at += ss_sketch_packed_size(s->sk[j]);
+    }
+    *out = b;
+    *len = n;
+    return SS_OK;
+}
+
+static int unpack_slot(const mc_ctx *c, mc_slot *s, const unsigned char *b, size_t len)
+{
+    size_t nv = c->l.nv, j, at = sizeof(uint64_t) + 2 * nv * sizeof(double), used;
+    uint64_t cnt;
+    int rc;
+    if (len < at)
+        return SS_EINVAL;
+    memcpy(&cnt, b, sizeof cnt);
+    if (cnt > c->B)
+        return SS_EINVAL;
+    s->n = (size_t)cnt;
+    memcpy(s->mean, b + sizeof cnt, nv * sizeof(double));
+    memcpy(s->m2, b + sizeof cnt + nv * sizeof(double), nv * sizeof(double));
+    for (j = 0; j < nv; j++) {
+        if ((rc = ss_sketch_unpack(s->sk[j], b + at, len - at, &used)) != SS_OK)
+            return rc;
+        at += used;
+    }
+    return at == len ? SS_OK : SS_EINVAL;
+}
+
+/*
+ * The calling thread with several processes. Rank 0: every block in block
+ * order, its own from the slots, the others' from the transport, merged
+ * into the totals here (the workers do not merge). Other ranks: send the
+ * own blocks in order.
+ */
+static int merge_all_dist(mc_ctx *c, mc_slot *scratch, ss_err *err)
+{
+    const ss_transport *d = c->o->dist;
+    uint64_t b, k;
+    int rc;
+    if (c->rank > 0) {
+        for (k = 0; k < c->nlocal; k++) {
+            mc_slot *s = wait_done(c, k);
+            unsigned char *data = NULL;
+            size_t len = 0;
+            b = c->rank + k * c->nranks;
+            if (!s) {
+                ss_err e;
+                rc = ss_err_set(err, SS_EINTR, "", "interrupted");
+                e = *err;
+                d->send(b, rc, &e, NULL, 0, d->payload, err);
+                return rc;
+            }
+            if (s->rc) {
+                ss_err e = s->err;
+                d->send(b, s->rc, &e, NULL, 0, d->payload, err);
+                *err = e;
+                return s->rc;
+            }
+            if (pack_slot(c, s, &data, &len) != SS_OK)
+                return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+            rc = d->send(b, SS_OK, NULL, data, len, d->payload, err);
+            free(data);
+            if (rc)
+                return rc;
+            release_slot(c, s, k);
+        }
+        return SS_OK;
+    }
+    for (b = 0; b < c->nblocks; b++) {
+        uint64_t done = (b + 1) * c->B < c->runs ? (b + 1) * c->B : c->runs;
+        if (b % c->nranks == 0) {
+            mc_slot *s = wait_done(c, k = b / c->nranks);
+            if (!s)
+                return ss_err_set(err, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64 " runs",
+                                  b * c->B, c->runs);
+            if (s->rc) {
+                *err = s->err;
+                return s->rc;
+            }
+            if (merge_slot(c, c->t, s) != SS_OK)
+                return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+            release_slot(c, s, k);
+        } else {
+            void *data = NULL;
+            size_t len = 0;
+            if ((rc = d->recv(b, &data, &len, d->payload, err)) != SS_OK)
+                return rc;
+            rc = unpack_slot(c, scratch, data, len);
+            free(data);
+            if (rc == SS_ENOMEM || (rc == SS_OK && merge_slot(c, c->t, scratch) != SS_OK))
+                return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+            if (rc)
+                return ss_err_set(err, SS_EINVAL, "", "block %" PRIu64 " received from rank %" PRIu64
+                                  " is damaged", b, b % c->nranks);
+        }
+        if (c->o->progress)
+            c->o->progress(done, c->runs, c->o->payload);
+        if (interrupted(c))
+            return ss_err_set(err, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64 " runs",
+                              done, c->runs);
+    }
+    return SS_OK;
+}
+
 /* Check options, paths, distributions; fill the provider indices. */
 static int validate(const ss_model *m, const ss_mc_param *params, size_t nparams,
                     const ss_mc_outage *outages, size_t noutages, int *prov,
@@ -829,6 +987,12 @@ static int validate(const ss_model *m, const ss_mc_param *params, size_t nparams
     if (o->runs < 1 || o->runs > MC_MAX_RUNS)
         return ss_err_set(err, SS_EINVAL, "runs", "runs must be between 1 and 2^62 (got %" PRIu64 ")",
                           o->runs);
+    if (o->dist && (o->dist->nranks < 1 || o->dist->rank >= o->dist->nranks ||
+                    (o->dist->nranks > 1 && (!o->dist->send || !o->dist->recv))))
+        return ss_err_set(err, SS_EINVAL, "", "ss_mc_run: bad distribution settings");
+    if (o->dist && o->dist->nranks > 1 && o->on_run)
+        return ss_err_set(err, SS_EINVAL, "per-run", "per-run results are not available with "
+                          "several processes");
     if (o->threads > MC_MAX_THREADS)
         return ss_err_set(err, SS_EINVAL, "threads", "threads must be at most %d (got %u)",
                           MC_MAX_THREADS, o->threads);
@@ -1025,19 +1189,27 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
     c.B = o->runs < c.blockB ? (size_t)o->runs : c.blockB;
     c.nblocks = (o->runs + c.blockB - 1) / c.blockB;
 
+    c.rank = o->dist ? o->dist->rank : 0;
+    c.nranks = o->dist ? o->dist->nranks : 1;
+    c.nlocal = c.nblocks > c.rank ? (c.nblocks - c.rank + c.nranks - 1) / c.nranks : 0;
+    if (c.nranks > 1)
+        c.merging = 1; /* the calling thread merges, in block order (merge_all_dist) */
+
     nthreads = o->threads ? o->threads : online_cpus();
-    if ((uint64_t)nthreads > c.nblocks)
-        nthreads = (unsigned)c.nblocks;
+    if ((uint64_t)nthreads > c.nlocal)
+        nthreads = (unsigned)c.nlocal;
     c.nslots = 2 * nthreads;
-    if ((uint64_t)c.nslots > c.nblocks)
-        c.nslots = (unsigned)c.nblocks;
+    if ((uint64_t)c.nslots > c.nlocal)
+        c.nslots = (unsigned)c.nlocal;
+    if (c.nslots == 0)
+        c.nslots = 1; /* this process runs no block; rank 0 still needs a scratch slot */
 
     /* totals */
     t.mean = calloc(c.l.nv, sizeof *t.mean);
     t.m2 = calloc(c.l.nv, sizeof *t.m2);
     t.sk = calloc(c.l.nv, sizeof *t.sk);
     c.slots = calloc(c.nslots, sizeof *c.slots);
-    w = calloc(nthreads, sizeof *w);
+    w = calloc(nthreads + 1, sizeof *w);
     if (!t.mean || !t.m2 || !t.sk || !c.slots || !w)
         goto nomem;
     for (j = 0; j < c.l.nv; j++)
@@ -1088,8 +1260,29 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
         }
         w[i].started = 1;
     }
-    if (!rc)
+    if (!rc && c.nranks > 1) {
+        /* a slot for the blocks received from other processes */
+        mc_slot *sc = &c.slots[0];
+        mc_slot scratch;
+        memset(&scratch, 0, sizeof scratch);
+        scratch.mean = malloc(c.l.nv * sizeof *scratch.mean);
+        scratch.m2 = malloc(c.l.nv * sizeof *scratch.m2);
+        scratch.sk = calloc(c.l.nv, sizeof *scratch.sk);
+        if (!scratch.mean || !scratch.m2 || !scratch.sk)
+            rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+        for (j = 0; !rc && j < c.l.nv; j++)
+            rc = ss_sketch_new(&scratch.sk[j], ss_sketch_compression(sc->sk[0]), err);
+        if (!rc)
+            rc = merge_all_dist(&c, &scratch, err);
+        free(scratch.mean);
+        free(scratch.m2);
+        if (scratch.sk)
+            for (j = 0; j < c.l.nv; j++)
+                ss_sketch_free(scratch.sk[j]);
+        free(scratch.sk);
+    } else if (!rc) {
         rc = merge_all(&c, err);
+    }
 
     /* stop and join every worker, whatever happened */
     pthread_mutex_lock(&c.mu);
@@ -1100,7 +1293,7 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
         if (w[i].started)
             pthread_join(w[i].tid, NULL);
 
-    if (!rc)
+    if (!rc && c.rank == 0)
         rc = finish(out, &c, &t, q, nq) ? ss_err_set(err, SS_ENOMEM, "", "out of memory") : SS_OK;
     goto done;
 nomem:

@@ -332,6 +332,13 @@ static void copy_err(ss_err *err, const ss_err *from, int rc)
     }
 }
 
+/* What a process other than rank 0 sends for one start (then the end point). */
+typedef struct start_msg {
+    ss_opt_start st;
+    uint64_t nevals, nfailed;
+    char last_failure[512];
+} start_msg;
+
 /* 1 if start a is better than start b. */
 static int better(const ss_opt_start *a, const ss_opt_start *b, int minimize)
 {
@@ -357,6 +364,9 @@ int ss_optimize_run(ss_opt_result **out, const ss_model *m, const ss_opt_problem
     double *xs = NULL, *shift = NULL, *u = NULL, *best = NULL, obj;
     size_t nc = prob->ncontrols, s, i;
     int rc = SS_OK, failed;
+    const ss_transport *dist = opts && opts->dist && opts->dist->nranks > 1 ? opts->dist : NULL;
+    uint64_t rank = dist ? dist->rank : 0;
+    char last_failure[sizeof oc.last_failure]; /* over the starts in start order */
 
     assert(out && m && prob);
     assert(prob->controls || prob->ncontrols == 0);
@@ -410,6 +420,7 @@ int ss_optimize_run(ss_opt_result **out, const ss_model *m, const ss_opt_problem
     }
     res->objective0 = failed ? NAN : obj;
     oc.scale = failed ? 1.0 : fmax(fabs(obj), 1.0);
+    memcpy(last_failure, oc.last_failure, sizeof last_failure);
 
     for (s = 0; s < o.starts; s++) {
         ss_progress_report(&o.progress, s, o.starts);
@@ -423,9 +434,60 @@ int ss_optimize_run(ss_opt_result **out, const ss_model *m, const ss_opt_problem
                 xs[i] = res->lower[i] + v * (res->upper[i] - res->lower[i]);
             }
         }
-        if ((rc = one_start(&oc, &o, xs, &res->start[s]))) {
-            copy_err(err, &oc.err, rc);
-            goto done;
+        if (!dist || s % dist->nranks == rank) {
+            size_t ne = oc.nevals, nf = oc.nfailed;
+            oc.last_failure[0] = '\0';
+            if ((rc = one_start(&oc, &o, xs, &res->start[s]))) {
+                copy_err(err, &oc.err, rc);
+                if (rank > 0) {
+                    ss_err e = *err;
+                    dist->send(s, rc, &e, NULL, 0, dist->payload, err);
+                    *err = e;
+                }
+                goto done;
+            }
+            if (rank > 0) {
+                /* the start's summary, end point and counts to rank 0 */
+                start_msg *sm = calloc(1, sizeof *sm + nc * sizeof *xs);
+                if (!sm) {
+                    rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+                    goto done;
+                }
+                sm->st = res->start[s];
+                sm->nevals = oc.nevals - ne;
+                sm->nfailed = oc.nfailed - nf;
+                memcpy(sm->last_failure, oc.last_failure, sizeof sm->last_failure);
+                memcpy(sm + 1, xs, nc * sizeof *xs);
+                rc = dist->send(s, SS_OK, NULL, sm, sizeof *sm + nc * sizeof *xs, dist->payload, err);
+                free(sm);
+                if (rc)
+                    goto done;
+                continue;
+            }
+            if (oc.last_failure[0])
+                memcpy(last_failure, oc.last_failure, sizeof last_failure);
+        } else if (rank > 0) {
+            continue;
+        } else {
+            void *data = NULL;
+            size_t len = 0;
+            start_msg *sm;
+            if ((rc = dist->recv(s, &data, &len, dist->payload, err)))
+                goto done;
+            if (len != sizeof *sm + nc * sizeof *xs) {
+                free(data);
+                rc = ss_err_set(err, SS_EINVAL, "", "optimize: start %zu received from rank %zu is "
+                                "damaged", s, (size_t)(s % dist->nranks));
+                goto done;
+            }
+            sm = data;
+            res->start[s] = sm->st;
+            oc.nevals += (size_t)sm->nevals;
+            oc.nfailed += (size_t)sm->nfailed;
+            if (sm->last_failure[0])
+                memcpy(last_failure, sm->last_failure, sizeof last_failure);
+            memcpy(xs, sm + 1, nc * sizeof *xs);
+            free(data);
         }
         if (s == 0 || better(&res->start[s], &res->start[res->best_start], prob->minimize)) {
             res->best_start = s;
@@ -433,6 +495,9 @@ int ss_optimize_run(ss_opt_result **out, const ss_model *m, const ss_opt_problem
         }
     }
     ss_progress_report(&o.progress, o.starts, o.starts);
+    if (rank > 0) /* the starts went to rank 0, which reports the winner */
+        goto done;
+    memcpy(oc.last_failure, last_failure, sizeof last_failure);
     if (isnan(res->start[res->best_start].objective)) {
         rc = ss_err_set(err, SS_ENUMERIC, "", "optimize: every start ended on a failing run; "
                         "last failure: %s", oc.last_failure);
@@ -471,7 +536,7 @@ done:
     free(best);
     free(u);
     free(shift);
-    if (rc) {
+    if (rc || rank > 0) {
         ss_optimize_free(res);
         return rc;
     }

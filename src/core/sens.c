@@ -167,13 +167,26 @@ int ss_tornado_run(ss_tornado **out, const ss_model *m, const ss_tornado_param *
                    size_t nparam, const char *const *outputs, size_t nout,
                    const ss_run_opts *ropts, const ss_progress *progress, ss_err *err)
 {
+    return ss_tornado_run_dist(out, m, params, nparam, outputs, nout, ropts, progress, NULL, err);
+}
+
+int ss_tornado_run_dist(ss_tornado **out, const ss_model *m, const ss_tornado_param *params,
+                        size_t nparam, const char *const *outputs, size_t nout,
+                        const ss_run_opts *ropts, const ss_progress *progress,
+                        const ss_transport *dist, ss_err *err)
+{
     uint64_t nruns = 1 + 2 * (uint64_t)nparam, done_runs = 0;
     ss_tornado *t = NULL;
     ss_selector *sel = NULL;
     ss_result *r = NULL;
-    double *ylo = NULL, *yhi = NULL;
-    size_t i, j;
+    double *ylo = NULL, *yhi = NULL, *yall = NULL;
+    size_t i, j, u;
+    uint64_t rank;
     int rc = SS_OK;
+
+    if (dist && dist->nranks < 2)
+        dist = NULL;
+    rank = dist ? dist->rank : 0;
 
     assert(out && m && (params || !nparam) && (outputs || !nout));
     *out = NULL;
@@ -220,32 +233,62 @@ int ss_tornado_run(ss_tornado **out, const ss_model *m, const ss_tornado_param *
         if (rc)
             goto done;
     }
+    if (!(yall = malloc((1 + 2 * nparam) * nout * sizeof *yall)))
+        goto nomem;
     ss_progress_report(progress, 0, nruns);
-    if ((rc = run_with(&r, m, NULL, NULL, 0, ropts, err)))
-        goto done;
-    ss_progress_report(progress, ++done_runs, nruns);
-    for (j = 0; j < nout && rc == SS_OK; j++)
-        rc = ss_selector_eval(&t->base_out[j], &sel[j], r, err);
-    ss_result_free(r);
-    r = NULL;
-    if (rc)
-        goto done;
-
-    for (i = 0; i < nparam; i++) {
-        const char *path = params[i].path;
-        int side;
-        for (side = 0; side < 2; side++) {
-            double v = side ? params[i].high : params[i].low, *y = side ? yhi : ylo;
-            if ((rc = run_with(&r, m, &path, &v, 1, ropts, err)))
+    /* unit 0: the base run; unit 1 + i: parameter i at low, then at high */
+    for (u = 0; u <= nparam; u++) {
+        size_t cnt = u == 0 ? nout : 2 * nout;
+        double *yu = yall + (u == 0 ? 0 : nout + (u - 1) * 2 * nout);
+        uint64_t owner = dist ? u % dist->nranks : 0;
+        if (owner == rank) {
+            int side;
+            for (side = 0; side < (u == 0 ? 1 : 2) && rc == SS_OK; side++) {
+                const char *path = u ? params[u - 1].path : NULL;
+                double v = u == 0 ? 0 : side ? params[u - 1].high : params[u - 1].low;
+                rc = u == 0 ? run_with(&r, m, NULL, NULL, 0, ropts, err)
+                            : run_with(&r, m, &path, &v, 1, ropts, err);
+                for (j = 0; j < nout && rc == SS_OK; j++)
+                    rc = ss_selector_eval(&yu[side * nout + j], &sel[j], r, err);
+                ss_result_free(r);
+                r = NULL;
+                if (rc == SS_OK)
+                    ss_progress_report(progress, ++done_runs, nruns);
+            }
+            if (rc) {
+                if (rank > 0) {
+                    ss_err e = *err;
+                    dist->send(u, rc, &e, NULL, 0, dist->payload, err);
+                    *err = e;
+                }
                 goto done;
-            ss_progress_report(progress, ++done_runs, nruns);
-            for (j = 0; j < nout && rc == SS_OK; j++)
-                rc = ss_selector_eval(&y[j], &sel[j], r, err);
-            ss_result_free(r);
-            r = NULL;
-            if (rc)
+            }
+            if (rank > 0 && (rc = dist->send(u, SS_OK, NULL, yu, cnt * sizeof *yu, dist->payload, err)))
                 goto done;
+        } else if (rank == 0) {
+            void *data = NULL;
+            size_t len = 0;
+            if ((rc = dist->recv(u, &data, &len, dist->payload, err)))
+                goto done;
+            if (len != cnt * sizeof *yu) {
+                free(data);
+                rc = ss_err_set(err, SS_EINVAL, "", "tornado: unit %zu received from rank %zu is damaged",
+                                u, (size_t)owner);
+                goto done;
+            }
+            memcpy(yu, data, len);
+            free(data);
         }
+    }
+    if (rank > 0) { /* the outputs went to rank 0, which builds the tornado */
+        ss_tornado_free(t);
+        t = NULL;
+        goto done;
+    }
+    memcpy(t->base_out, yall, nout * sizeof *yall);
+    for (i = 0; i < nparam; i++) {
+        memcpy(ylo, yall + nout + i * 2 * nout, nout * sizeof *ylo);
+        memcpy(yhi, yall + nout + i * 2 * nout + nout, nout * sizeof *yhi);
         for (j = 0; j < nout; j++) {
             ss_tornado_row *row = &t->rows[j * nparam + i];
             row->param = i;
@@ -269,6 +312,7 @@ done:
     free(sel);
     free(ylo);
     free(yhi);
+    free(yall);
     if (rc) {
         ss_tornado_free(t);
         return rc;
@@ -476,8 +520,10 @@ static int sobol_run(ss_sobol **out, size_t d, size_t nout, size_t n, ss_sobol_f
     design D = { d, nout, n, NULL, NULL, NULL };
     ss_sobol *s = NULL;
     gsl_qrng *q = NULL;
-    double *u = NULL, *xa = NULL, *xb = NULL, *xab = NULL;
-    size_t i, j, c, m = d * nout;
+    double *u = NULL, *xab = NULL, *X = NULL, *row = NULL, bad_u = 0;
+    size_t i, j, c, m = d * nout, bad = n, bad_i = 0;
+    const ss_transport *dist = opts && opts->dist && opts->dist->nranks > 1 ? opts->dist : NULL;
+    uint64_t rank = dist ? dist->rank : 0;
     int rc = SS_OK;
 
     assert(out && f && inv);
@@ -500,40 +546,84 @@ static int sobol_run(ss_sobol **out, size_t d, size_t nout, size_t n, ss_sobol_f
     s = sobol_new(d, nout, n, pnames, onames);
     q = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)(2 * d));
     u = malloc(2 * d * sizeof *u);
-    xa = malloc(d * sizeof *xa);
-    xb = malloc(d * sizeof *xb);
     xab = malloc(d * sizeof *xab);
+    X = malloc(n * 2 * d * sizeof *X);
+    row = malloc((d + 2) * nout * sizeof *row);
     D.ya = malloc(n * nout * sizeof *D.ya);
     D.yb = malloc(n * nout * sizeof *D.yb);
     D.yab = malloc(d * n * nout * sizeof *D.yab);
-    if (!s || !q || !u || !xa || !xb || !xab || !D.ya || !D.yb || !D.yab) {
+    if (!s || !q || !u || !xab || !X || !row || !D.ya || !D.yb || !D.yab) {
         rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
         goto done;
     }
+    /* the design first (every process draws the same sequence); the first
+     * row whose inverse CDF is not finite is reported when its turn comes */
     for (j = 0; j < o.skip; j++)
         gsl_qrng_get(q, u);
     ss_progress_report(&o.progress, 0, (uint64_t)n * (d + 2));
     for (j = 0; j < n; j++) {
         gsl_qrng_get(q, u);
         for (i = 0; i < d; i++) {
-            xa[i] = inv((int)i, u[i], inv_payload);
-            xb[i] = inv((int)i, u[d + i], inv_payload);
-            if (!isfinite(xa[i]) || !isfinite(xb[i])) {
-                rc = ss_err_set(err, SS_ENUMERIC, "", "sobol: inverse CDF of input %zu (%s) is not "
-                                "finite at u = %.10g", i + 1, s->params[i],
-                                isfinite(xa[i]) ? u[d + i] : u[i]);
-                goto done;
+            X[j * 2 * d + i] = inv((int)i, u[i], inv_payload);
+            X[j * 2 * d + d + i] = inv((int)i, u[d + i], inv_payload);
+            if (bad == n && (!isfinite(X[j * 2 * d + i]) || !isfinite(X[j * 2 * d + d + i]))) {
+                bad = j;
+                bad_i = i;
+                bad_u = isfinite(X[j * 2 * d + i]) ? u[d + i] : u[i];
             }
         }
-        if ((rc = f(xa, &D.ya[j * nout], payload, err)) ||
-            (rc = f(xb, &D.yb[j * nout], payload, err)))
+    }
+    for (j = 0; j < n; j++) {
+        const double *xa = X + j * 2 * d, *xb = xa + d;
+        uint64_t owner = dist ? j % dist->nranks : 0;
+        if (j == bad) {
+            rc = ss_err_set(err, SS_ENUMERIC, "", "sobol: inverse CDF of input %zu (%s) is not "
+                            "finite at u = %.10g", bad_i + 1, s->params[bad_i], bad_u);
             goto done;
-        for (i = 0; i < d; i++) {
-            memcpy(xab, xa, d * sizeof *xab);
-            xab[i] = xb[i];
-            if ((rc = f(xab, &YAB(&D, i, j, 0), payload, err)))
-                goto done;
         }
+        if (owner == rank) {
+            /* row j: f(A_j), f(B_j), f(AB_i,j), in this order */
+            if (!(rc = f(xa, row, payload, err)))
+                rc = f(xb, row + nout, payload, err);
+            for (i = 0; !rc && i < d; i++) {
+                memcpy(xab, xa, d * sizeof *xab);
+                xab[i] = xb[i];
+                rc = f(xab, row + (2 + i) * nout, payload, err);
+            }
+            if (rc) {
+                if (rank > 0) {
+                    ss_err e = *err;
+                    dist->send(j, rc, &e, NULL, 0, dist->payload, err);
+                    *err = e;
+                }
+                goto done;
+            }
+            if (rank > 0) {
+                if ((rc = dist->send(j, SS_OK, NULL, row, (d + 2) * nout * sizeof *row,
+                                     dist->payload, err)))
+                    goto done;
+                continue;
+            }
+        } else if (rank > 0) {
+            continue;
+        } else {
+            void *data = NULL;
+            size_t len = 0;
+            if ((rc = dist->recv(j, &data, &len, dist->payload, err)))
+                goto done;
+            if (len != (d + 2) * nout * sizeof *row) {
+                free(data);
+                rc = ss_err_set(err, SS_EINVAL, "", "sobol: row %zu received from rank %zu is damaged",
+                                j, (size_t)owner);
+                goto done;
+            }
+            memcpy(row, data, len);
+            free(data);
+        }
+        memcpy(&D.ya[j * nout], row, nout * sizeof *row);
+        memcpy(&D.yb[j * nout], row + nout, nout * sizeof *row);
+        for (i = 0; i < d; i++)
+            memcpy(&YAB(&D, i, j, 0), row + (2 + i) * nout, nout * sizeof *row);
         for (c = 0; c < nout; c++) {
             if (!isfinite(YA(&D, j, c)) || !isfinite(YB(&D, j, c))) {
                 rc = ss_err_set(err, SS_ENUMERIC, "", "sobol: output %s is not finite at sample %zu",
@@ -549,6 +639,11 @@ static int sobol_run(ss_sobol **out, size_t d, size_t nout, size_t n, ss_sobol_f
         }
         ss_progress_report(&o.progress, (uint64_t)(j + 1) * (d + 2), (uint64_t)n * (d + 2));
     }
+    if (rank > 0) { /* the rows went to rank 0, which computes the indices */
+        ss_sobol_free(s);
+        s = NULL;
+        goto done;
+    }
     s->nevals = n * (d + 2);
     estimate(&D, NULL, s->S1, s->ST, s->mean, s->var);
     if (o.nboot > 0) {
@@ -560,8 +655,8 @@ static int sobol_run(ss_sobol **out, size_t d, size_t nout, size_t n, ss_sobol_f
 done:
     gsl_qrng_free(q);
     free(u);
-    free(xa);
-    free(xb);
+    free(X);
+    free(row);
     free(xab);
     free(D.ya);
     free(D.yb);

@@ -636,3 +636,74 @@ size_t ss_sketch_memory(const ss_sketch *s)
 {
     return sizeof *s + s->cap * sizeof *s->c;
 }
+
+/* ---- packing (for sending a sketch to another process) ---- */
+
+/* delta, total, min, max as doubles; nc, nb, count, passes as uint64 */
+#define PACK_HEAD (4 * sizeof(double) + 4 * sizeof(uint64_t))
+
+size_t ss_sketch_packed_size(const ss_sketch *s)
+{
+    return PACK_HEAD + (s->nc + s->nb) * 2 * sizeof(double);
+}
+
+void ss_sketch_pack(const ss_sketch *s, unsigned char *buf)
+{
+    double d[4];
+    uint64_t u[4];
+    size_t j, n = s->nc + s->nb;
+    d[0] = s->delta;
+    d[1] = s->total;
+    d[2] = s->min;
+    d[3] = s->max;
+    u[0] = s->nc;
+    u[1] = s->nb;
+    u[2] = s->count;
+    u[3] = s->passes;
+    memcpy(buf, d, sizeof d);
+    memcpy(buf + sizeof d, u, sizeof u);
+    buf += PACK_HEAD;
+    for (j = 0; j < n; j++) {
+        memcpy(buf, &s->c[j].m, sizeof(double));
+        memcpy(buf + sizeof(double), &s->c[j].w, sizeof(double));
+        buf += 2 * sizeof(double);
+    }
+}
+
+int ss_sketch_unpack(ss_sketch *s, const unsigned char *buf, size_t len, size_t *used)
+{
+    double d[4];
+    uint64_t u[4];
+    size_t j, n;
+    if (len < PACK_HEAD)
+        return SS_EINVAL;
+    memcpy(d, buf, sizeof d);
+    memcpy(u, buf + sizeof d, sizeof u);
+    if (d[0] != s->delta || u[0] > s->cap_max || u[1] > s->cap_max || u[0] + u[1] > s->cap_max)
+        return SS_EINVAL;
+    n = (size_t)(u[0] + u[1]);
+    if (len - PACK_HEAD < n * 2 * sizeof(double))
+        return SS_EINVAL;
+    if (n > s->cap) {
+        centroid *c = realloc(s->c, n * sizeof *c);
+        if (!c)
+            return SS_ENOMEM;
+        s->c = c;
+        s->cap = n;
+    }
+    s->total = d[1];
+    s->min = d[2];
+    s->max = d[3];
+    s->nc = (size_t)u[0];
+    s->nb = (size_t)u[1];
+    s->count = u[2];
+    s->passes = (unsigned long)u[3];
+    buf += PACK_HEAD;
+    for (j = 0; j < n; j++) {
+        memcpy(&s->c[j].m, buf, sizeof(double));
+        memcpy(&s->c[j].w, buf + sizeof(double), sizeof(double));
+        buf += 2 * sizeof(double);
+    }
+    *used = PACK_HEAD + n * 2 * sizeof(double);
+    return SS_OK;
+}

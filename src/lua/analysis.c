@@ -451,6 +451,27 @@ char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names,
     return jwrap("mc", mc, ok);
 }
 
+char *ss_analysis_json_sweep(const ss_sweep_axis *axes, size_t naxes, char *const *outputs,
+                             size_t nout, uint64_t points)
+{
+    cJSON *s = cJSON_CreateObject(), *ga = NULL;
+    size_t i, j;
+    int ok = s != NULL;
+    ok = ok && jadd(s, "points", juint(points));
+    ok = ok && jadd(s, "order", cJSON_CreateString("full factorial, last axis varies fastest"));
+    ok = ok && jadd(s, "grid", ga = cJSON_CreateArray());
+    for (i = 0; ok && i < naxes; i++) {
+        cJSON *e = cJSON_CreateObject(), *va = NULL;
+        ok = jadd(ga, NULL, e) && jadd(e, "path", cJSON_CreateString(axes[i].path)) &&
+             jadd(e, "values", va = cJSON_CreateArray());
+        for (j = 0; ok && j < axes[i].n; j++)
+            ok = jadd(va, NULL, jnum(axes[i].values[j]));
+    }
+    if (nout)
+        ok = ok && jadd(s, "outputs", jstrings(outputs, nout));
+    return jwrap("sweep", s, ok);
+}
+
 char *ss_analysis_json_sens(const char *method, const ss_sens_param *p, size_t np,
                             char *const *outputs, size_t nout, double range, double qlow,
                             double qhigh, size_t samples, size_t nevals,

@@ -1261,15 +1261,51 @@ int ss_params_read(const char *path, char ***out, size_t *n, ss_err *err)
 
 /* ======================================================= result objects */
 
-enum { R_MC, R_TORNADO, R_SOBOL, R_CALIB, R_OPT, R_NKINDS };
+enum { R_MC, R_TORNADO, R_SOBOL, R_CALIB, R_OPT, R_SWEEP, R_NKINDS };
 
 static const char *const rnames[R_NKINDS] = {
     "stratsim.MonteCarlo", "stratsim.Tornado", "stratsim.Sobol", "stratsim.Calibration",
-    "stratsim.Optimization"
+    "stratsim.Optimization", "stratsim.Sweep"
 };
 static const char *const rcommands[R_NKINDS] = {
-    "lua:montecarlo", "lua:sensitivity", "lua:sensitivity", "lua:calibrate", "lua:optimize"
+    "lua:montecarlo", "lua:sensitivity", "lua:sensitivity", "lua:calibrate", "lua:optimize",
+    "lua:sweep"
 };
+
+/* The selected outputs of a sweep: per point its values and the outputs. */
+typedef struct sweep_res {
+    ss_sweep_axis *axes;
+    size_t naxes;
+    ss_selector *sel;
+    size_t nsel;
+    uint64_t np;
+    double *x;      /* [np][naxes] */
+    double *y;      /* [np][nsel] */
+    uint64_t got;   /* points filled */
+} sweep_res;
+
+static void sweep_res_free(sweep_res *r)
+{
+    size_t j;
+    if (!r)
+        return;
+    for (j = 0; r->axes && j < r->naxes; j++)
+        ss_sweep_axis_free(&r->axes[j]);
+    free(r->axes);
+    free(r->sel);
+    free(r->x);
+    free(r->y);
+    free(r);
+}
+
+static int sweep_res_csv(FILE *f, const sweep_res *r, ss_err *err)
+{
+    uint64_t p;
+    int rc = ss_sweep_write_sel_header(f, r->axes, r->naxes, r->sel, r->nsel, err);
+    for (p = 0; rc == SS_OK && p < r->np; p++)
+        rc = ss_sweep_write_sel_row(f, r->x + p * r->naxes, r->naxes, r->y + p * r->nsel, r->nsel, err);
+    return rc;
+}
 
 /* User values of a result box. */
 enum { RV_FIELDS = 1, RV_SETTINGS = 2, RV_SOURCE = 3, RV_OBJECTIVE = 4, RV_N = 4 };
@@ -1291,6 +1327,7 @@ static void rbox_release(rbox *b)
     case R_SOBOL: ss_sobol_free(b->res); break;
     case R_CALIB: ss_calibrate_free(b->res); break;
     case R_OPT: ss_optimize_free(b->res); break;
+    case R_SWEEP: sweep_res_free(b->res); break;
     default: break;
     }
     b->res = NULL;
@@ -1434,6 +1471,13 @@ static int l_rbox_tostring(lua_State *L)
                  fnum(c->rmse, r, sizeof r), c->status, c->iterations);
         break;
     }
+    case R_SWEEP: {
+        const sweep_res *r = b->res;
+        snprintf(buf, sizeof buf, "stratsim.Sweep: %llu point%s over %zu path%s, %zu output%s",
+                 (unsigned long long)r->np, r->np == 1 ? "" : "s", r->naxes, r->naxes == 1 ? "" : "s",
+                 r->nsel, r->nsel == 1 ? "" : "s");
+        break;
+    }
     default: {
         const ss_opt_result *r = b->res;
         char v[40];
@@ -1464,6 +1508,7 @@ static int rbox_write_csv(FILE *f, const void *payload, ss_err *err)
     case R_TORNADO: return ss_tornado_write_csv(f, r->b->res, err);
     case R_SOBOL: return ss_sobol_write_csv(f, r->b->res, err);
     case R_CALIB: return ss_calibrate_write_residuals(f, r->b->res, r->b->obs, err);
+    case R_SWEEP: return sweep_res_csv(f, r->b->res, err);
     default: return ss_opt_write_csv(f, r->b->res, r->objective, err);
     }
 }
@@ -1745,6 +1790,33 @@ static void opt_summary(luaL_Buffer *B, const ss_opt_result *r, const char *obje
          r->best_start + 1, r->nstarts, r->converged ? "converged" : "did not converge");
 }
 
+/* The outputs per point, as `stratsim sweep` without -o prints them. */
+static void sweep_summary(luaL_Buffer *B, const sweep_res *r)
+{
+    size_t j, w = 12, nc = r->naxes + r->nsel;
+    uint64_t p;
+    char b[48];
+    for (j = 0; j < r->naxes; j++)
+        if (strlen(r->axes[j].path) > w)
+            w = strlen(r->axes[j].path);
+    for (j = 0; j < r->nsel; j++)
+        if (strlen(r->sel[j].text) > w)
+            w = strlen(r->sel[j].text);
+    if (w > 40)
+        w = 40;
+    addf(B, "Sweep: %llu point%s\n\n", (unsigned long long)r->np, r->np == 1 ? "" : "s");
+    for (j = 0; j < nc; j++)
+        addf(B, "%s%*s", j ? " " : "", (int)w, j < r->naxes ? r->axes[j].path : r->sel[j - r->naxes].text);
+    addf(B, "\n");
+    for (p = 0; p < r->np; p++) {
+        for (j = 0; j < nc; j++)
+            addf(B, "%s%*s", j ? " " : "", (int)w,
+                 gnum(j < r->naxes ? r->x[p * r->naxes + j] : r->y[p * r->nsel + j - r->naxes], 6, b,
+                      sizeof b));
+        addf(B, "\n");
+    }
+}
+
 /* r:summary() -> string: the result as the table its CLI verb prints. */
 static int l_rbox_summary(lua_State *L)
 {
@@ -1760,6 +1832,7 @@ static int l_rbox_summary(lua_State *L)
     case R_TORNADO: tornado_summary(&B, b->res); break;
     case R_SOBOL: sobol_summary(&B, b->res); break;
     case R_CALIB: calib_summary(&B, b->res); break;
+    case R_SWEEP: sweep_summary(&B, b->res); break;
     default: opt_summary(&B, b->res, lua_isstring(L, 2) ? lua_tostring(L, 2) : "objective"); break;
     }
     luaL_pushresult(&B);
@@ -2827,6 +2900,164 @@ static int l_scen_check(lua_State *L)
     return 1;
 }
 
+/* on_point of Scenario:sweep: keep the point's values and outputs. */
+static int lua_sweep_point(uint64_t p, const double *x, const ss_result *r, void *payload,
+                           ss_err *err)
+{
+    sweep_res *s = payload;
+    size_t j;
+    int rc;
+    memcpy(s->x + p * s->naxes, x, s->naxes * sizeof *x);
+    for (j = 0; j < s->nsel; j++)
+        if ((rc = ss_selector_eval(&s->y[p * s->nsel + j], &s->sel[j], r, err)) != SS_OK)
+            return rc;
+    s->got = p + 1;
+    return SS_OK;
+}
+
+/* One grid axis from grid[i]: "PATH=START:STOP:N", "PATH=v1,v2", or
+ * {path = "PATH", values = {v1, ...}}. */
+static void sweep_axis_arg(lua_State *L, int item, lua_Integer i, ss_sweep_axis *out)
+{
+    ss_err err = {0};
+    int rc;
+    if (lua_type(L, item) == LUA_TSTRING) {
+        rc = ss_sweep_axis_parse(out, lua_tostring(L, item), &err);
+    } else if (lua_type(L, item) == LUA_TTABLE) {
+        lua_Integer k, n = 0;
+        double *v;
+        if (lua_getfield(L, item, "path") != LUA_TSTRING)
+            luaL_argerror(L, 2, lua_pushfstring(L, "grid[%I]: path must be a string", i));
+        if (lua_getfield(L, item, "values") != LUA_TTABLE || (n = (lua_Integer)lua_rawlen(L, -1)) < 1)
+            luaL_argerror(L, 2, lua_pushfstring(L, "grid[%I]: values must be a non-empty list of numbers", i));
+        if (n > (lua_Integer)SS_SWEEP_MAX_VALUES)
+            luaL_argerror(L, 2, lua_pushfstring(L, "grid[%I]: at most %d values", i, (int)SS_SWEEP_MAX_VALUES));
+        v = lua_newuserdatauv(L, (size_t)n * sizeof *v, 0);
+        for (k = 1; k <= n; k++) {
+            if (lua_rawgeti(L, -2, k) != LUA_TNUMBER || !isfinite(lua_tonumber(L, -1)))
+                luaL_argerror(L, 2, lua_pushfstring(L, "grid[%I].values[%I]: expected a finite number", i, k));
+            v[k - 1] = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
+        rc = ss_sweep_axis_make(out, lua_tostring(L, -3), v, (size_t)n, &err);
+        lua_pop(L, 3);
+    } else {
+        luaL_argerror(L, 2, lua_pushfstring(L, "grid[%I]: expected \"PATH=START:STOP:N\", "
+                                            "\"PATH=v1,v2,...\" or {path = , values = {...}}", i));
+        return;
+    }
+    if (rc == SS_ENOMEM)
+        nomem(L);
+    if (rc != SS_OK)
+        luaL_argerror(L, 2, lua_pushfstring(L, "grid[%I]: %s", i, err.msg));
+}
+
+/* sc:sweep{grid = {...}, outputs = {...}, threads = 1} */
+static int l_scen_sweep(lua_State *L)
+{
+    static const char *const keys[] = {"grid", "outputs", "threads", NULL};
+    ss_model *m = check_scen(L);
+    int t = opts_table(L, keys), box, gt;
+    ss_sweep_opts so = SS_SWEEP_OPTS_INIT;
+    ss_run_opts ro = SS_RUN_OPTS_INIT;
+    const char **outs;
+    size_t nout, i;
+    lua_Integer ng = 0, k;
+    sweep_res *r;
+    char **olist;
+    rbox *b;
+    ss_err err = {0};
+    int rc;
+
+    so.threads = (unsigned)opt_int(L, t, "threads", 1, 0, 1024);
+    gt = opt_push(L, t, "grid");
+    if (gt != LUA_TTABLE || (ng = (lua_Integer)lua_rawlen(L, -1)) < 1)
+        luaL_argerror(L, 2, "grid: expected a list of axes, e.g. {\"providers.alibaba.reinvest=0.1:0.4:4\"}");
+    gt = lua_gettop(L);
+    outs = opt_strings(L, t, "outputs", &nout);
+    if (!outs && m->nprov > 0) {
+        /* the defaults of `stratsim sens` (ss_sens_default_outputs), as Lua strings */
+        nout = 1 + m->nseg;
+        lua_createtable(L, (int)nout, 0);
+        lua_pushfstring(L, "npv:%s", m->prov[0].id);
+        lua_rawseti(L, -2, 1);
+        for (i = 0; i < m->nseg; i++) {
+            lua_pushfstring(L, "share:%s:%s", m->prov[0].id, m->seg[i].id);
+            lua_rawseti(L, -2, (lua_Integer)i + 2);
+        }
+        outs = lua_newuserdatauv(L, nout * sizeof *outs, 0);
+        for (i = 0; i < nout; i++) {
+            lua_rawgeti(L, -2, (lua_Integer)i + 1);
+            outs[i] = lua_tostring(L, -1); /* anchored in the table below */
+            lua_pop(L, 1);
+        }
+    }
+    if (nout == 0)
+        luaL_argerror(L, 2, "outputs: at least one selector is needed");
+    check_outputs(L, m, outs, nout);
+    b = new_rbox(L, R_SWEEP, m, "sweep");
+    box = lua_gettop(L);
+    if (!(r = calloc(1, sizeof *r)) || !(r->axes = calloc((size_t)ng, sizeof *r->axes)) ||
+        !(r->sel = calloc(nout, sizeof *r->sel))) {
+        sweep_res_free(r);
+        nomem(L);
+    }
+    b->res = r; /* owned by the box from here on */
+    for (k = 1; k <= ng; k++) {
+        lua_rawgeti(L, gt, k);
+        sweep_axis_arg(L, lua_gettop(L), k, &r->axes[k - 1]);
+        r->naxes = (size_t)k;
+        lua_pop(L, 1);
+    }
+    for (i = 0; i < nout; i++)
+        ss_selector_parse(&r->sel[i], outs[i], &err); /* checked above */
+    r->nsel = nout;
+    if ((rc = ss_sweep_check(m, r->axes, r->naxes, &err)) != SS_OK)
+        luaL_argerror(L, 2, lua_pushfstring(L, "grid: %s", err.msg));
+    r->np = ss_sweep_npoints(r->axes, r->naxes);
+    if (!(r->x = malloc((size_t)r->np * r->naxes * sizeof *r->x)) ||
+        !(r->y = malloc((size_t)r->np * (nout ? nout : 1) * sizeof *r->y)))
+        nomem(L);
+    scen_run_opts_crn(L, &ro);
+    if (ro.on_epoch || ro.on_output)
+        so.threads = 1; /* Lua at every point: this state, one worker */
+    so.run_opts = &ro;
+    so.interrupt = ro.interrupt;
+    so.on_point = lua_sweep_point;
+    so.payload = r;
+    rc = ss_sweep_run(m, r->axes, r->naxes, &so, &err);
+    if (rc != SS_OK)
+        core_fail(L, "sweep", rc, &err);
+    /* settings and fields */
+    olist = lua_newuserdatauv(L, nout * sizeof *olist, 0);
+    for (i = 0; i < nout; i++)
+        olist[i] = r->sel[i].text;
+    set_settings(L, box, ss_analysis_json_sweep(r->axes, r->naxes, olist, nout, r->np));
+    lua_createtable(L, 0, 4);
+    set_int(L, "points", (lua_Integer)r->np);
+    lua_createtable(L, (int)r->naxes, 0);
+    for (i = 0; i < r->naxes; i++) {
+        lua_pushstring(L, r->axes[i].path);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "paths");
+    ss_lua_push_strings(L, olist, nout);
+    lua_setfield(L, -2, "outputs");
+    lua_createtable(L, (int)r->np, 0);
+    for (k = 0; k < (lua_Integer)r->np; k++) {
+        lua_createtable(L, 0, (int)(r->naxes + nout));
+        for (i = 0; i < r->naxes; i++)
+            set_num(L, r->axes[i].path, r->x[k * r->naxes + i]);
+        for (i = 0; i < nout; i++)
+            set_num(L, r->sel[i].text, r->y[k * nout + i]);
+        lua_rawseti(L, -2, k + 1);
+    }
+    lua_setfield(L, -2, "rows");
+    set_fields(L, box);
+    lua_settop(L, box);
+    return 1;
+}
+
 /* Scenario __index: the analysis methods (upvalue 1), else the original
  * __index (upvalue 2: a function or a table). */
 static int l_scen_index(lua_State *L)
@@ -2877,6 +3108,7 @@ void ss_lua_open_analysis(lua_State *L)
     static const luaL_Reg scen_methods[] = {
         {"montecarlo", l_scen_montecarlo}, {"sensitivity", l_scen_sensitivity},
         {"calibrate", l_scen_calibrate}, {"optimize", l_scen_optimize}, {"check", l_scen_check},
+        {"sweep", l_scen_sweep},
         {NULL, NULL}
     };
     int mod = lua_gettop(L), k;

@@ -229,6 +229,10 @@ int ss_params_read(const char *path, char ***out, size_t *n, ss_err *err);
 char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names, size_t n,
                           const ss_mc_opts *o, const double *q, size_t nq,
                           const size_t *blocks);
+/* The sweep's grid (every value), its selected outputs (nout may be 0: the
+ * long layout) and number of points, under "sweep". */
+char *ss_analysis_json_sweep(const ss_sweep_axis *axes, size_t naxes, char *const *outputs,
+                             size_t nout, uint64_t points);
 char *ss_analysis_json_sens(const char *method, const ss_sens_param *p, size_t np,
                             char *const *outputs, size_t nout, double range, double qlow,
                             double qhigh, size_t samples, size_t nevals,

@@ -740,6 +740,132 @@ static void bench_mc(const ss_model *m8)
     ss_model_free(m16);
 }
 
+/* ------------------------------------------------ the MPI work split */
+
+/* An in-memory transport: rank 1 runs first and its messages wait here for
+ * rank 0 (the split of transport.h without MPI's message costs). */
+typedef struct split_msg {
+    void *data;
+    size_t len;
+} split_msg;
+
+typedef struct split_tr {
+    split_msg m[4096];
+    size_t n, at, bytes;
+} split_tr;
+
+static int split_send(uint64_t unit, int rc, const ss_err *perr, const void *data, size_t len,
+                      void *payload, ss_err *err)
+{
+    split_tr *t = payload;
+    (void)unit;
+    (void)perr;
+    if (rc || t->n == sizeof t->m / sizeof t->m[0])
+        return ss_err_set(err, SS_EINVAL, "", "split: unexpected failure or too many blocks");
+    if (!(t->m[t->n].data = malloc(len)))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    memcpy(t->m[t->n].data, data, len);
+    t->m[t->n++].len = len;
+    t->bytes += len;
+    return SS_OK;
+}
+
+static int split_recv(uint64_t unit, void **data, size_t *len, void *payload, ss_err *err)
+{
+    split_tr *t = payload;
+    (void)unit;
+    if (t->at >= t->n)
+        return ss_err_set(err, SS_EINVAL, "", "split: no message");
+    *data = t->m[t->at].data;
+    *len = t->m[t->at].len;
+    t->m[t->at++].data = NULL;
+    return SS_OK;
+}
+
+/* CPU seconds of one Monte Carlo as rank `rank` of `nranks` (tr NULL: one process). */
+static double split_cpu(const ss_model *m, uint64_t runs, ss_transport *tr, unsigned rank,
+                        ss_mc_result **out)
+{
+    ss_mc_param P[3];
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_err e = { 0 };
+    double c;
+    mc_params(P);
+    o.runs = runs;
+    o.threads = 1;
+    o.seed = 20231112;
+    if (tr) {
+        tr->rank = rank;
+        o.dist = tr;
+    }
+    c = proc_cpu();
+    if (ss_mc_run(out, m, P, 3, NULL, 0, &o, &e))
+        die("Monte Carlo split", &e);
+    return proc_cpu() - c;
+}
+
+/* 1 vs 2 ranks: the Monte Carlo split over two ranks through an in-memory
+ * transport, one rank after the other, with the CPU time of each: the
+ * speed-up two ranks on two free cores get before MPI's message costs, and
+ * the cost rank 0 pays to unpack and merge the other rank's blocks. */
+static void bench_split(const ss_model *m8)
+{
+    double c1[MAXREPS], c0[MAXREPS], cr[MAXREPS], sp[MAXREPS], ex[MAXREPS];
+    uint64_t runs = opt.quick ? 4 * SS_MC_BLOCK : 8 * SS_MC_BLOCK;
+    size_t bytes = 0, blocks = 0;
+    int rep, same = 1;
+    char b1[48], b2[48];
+    fprintf(stderr, "Monte Carlo split over 2 ranks (in memory)...\n");
+    for (rep = 0; rep < opt.reps; rep++) {
+        split_tr *st = calloc(1, sizeof *st);
+        ss_transport tr;
+        ss_mc_result *one = NULL, *r0 = NULL, *r1 = NULL;
+        size_t j;
+        if (!st)
+            die("out of memory", NULL);
+        tr.nranks = 2;
+        tr.send = split_send;
+        tr.recv = split_recv;
+        tr.payload = st;
+        c1[rep] = split_cpu(m8, runs, NULL, 0, &one);
+        cr[rep] = split_cpu(m8, runs, &tr, 1, &r1);
+        c0[rep] = split_cpu(m8, runs, &tr, 0, &r0);
+        sp[rep] = c1[rep] / fmax(c0[rep], cr[rep]);
+        /* rank 0's extra work: merging every block (rank 1 merges none) and
+         * unpacking rank 1's, less rank 1's packing: per block of the job */
+        ex[rep] = 1e3 * (c0[rep] - cr[rep]) / (double)((runs + SS_MC_BLOCK - 1) / SS_MC_BLOCK);
+        bytes = st->bytes;
+        blocks = st->n;
+        {
+            const ss_result *a = ss_mc_result_mean(one), *b = ss_mc_result_mean(r0);
+            size_t n = a->nt * SS_NPS * a->np * a->nk;
+            same = same && memcmp(a->ps, b->ps, n * sizeof *a->ps) == 0;
+            for (j = 0; j < ss_mc_result_nquantiles(one); j++) {
+                a = ss_mc_result_quantile(one, j);
+                b = ss_mc_result_quantile(r0, j);
+                same = same && memcmp(a->ps, b->ps, n * sizeof *a->ps) == 0;
+            }
+        }
+        for (j = 0; j < st->n; j++)
+            free(st->m[j].data);
+        free(st);
+        ss_mc_result_free(one);
+        ss_mc_result_free(r0);
+        ss_mc_result_free(r1);
+    }
+    add_row("MPI split, 1 vs 2 ranks: CPU s of one process / of the busier rank",
+            fmt_num(b1, sizeof b1, median(c1, opt.reps), "s"), fmt_num(b2, sizeof b2, median(sp, opt.reps), "×"),
+            "%llu flagship runs (rk8pd), --threads 1; rank 0 %.2f s, rank 1 %.2f s of CPU; the "
+            "speed-up of 2 ranks on 2 free cores before MPI's message costs; results %s",
+            (unsigned long long)runs, median(c0, opt.reps), median(cr, opt.reps),
+            same ? "bit-identical" : "DIFFER");
+    add_row("MPI split: rank 0's merge CPU per block", fmt_num(b1, sizeof b1, median(ex, opt.reps), "ms"),
+            "", "merging one block of %d runs into the totals, in block order (and unpacking "
+            "it: %.1f MB per block on the wire, %zu bytes for %zu blocks); serial on rank 0, "
+            "it bounds the ranks worth using (docs/scale-out.md)", SS_MC_BLOCK, blocks ? (double)bytes / (double)blocks / 1e6 : 0.0,
+            bytes, blocks);
+}
+
 /* Child process: one Monte Carlo, then print the figures. */
 static int mc_child(uint64_t runs, unsigned threads, int fast)
 {
@@ -1299,8 +1425,10 @@ int main(int argc, char **argv)
     bench_single(m8);
     if (opt.scipy_on)
         bench_scipy(m8);
-    if (opt.mc_on)
+    if (opt.mc_on) {
         bench_mc(m8);
+        bench_split(m8);
+    }
     if (opt.rss_on)
         bench_rss();
     bench_lua();

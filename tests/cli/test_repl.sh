@@ -561,8 +561,8 @@ expect carlo(
 send \x15
 # Tab twice lists the candidates
 send sc:\t\t
-expect sc:run(
-expect sc:with(
+expect sc:calibrate(
+expect sc:sweep(
 send \x15\x04
 exit 0
 EOF

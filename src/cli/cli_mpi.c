@@ -1,0 +1,439 @@
+/*
+ * cli_mpi.c - the MPI transport and job protocol of the analysis verbs (see
+ * cli_mpi.h and docs/scale-out.md). Built with MPI when SS_HAVE_MPI is
+ * defined (make MPI=openmpi, the default when pkg-config finds ompi-c);
+ * without it, or when the process was not started by an MPI launcher, every
+ * job runs in one process.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli_analysis.h"
+#include "cli/cli_mpi.h"
+#ifdef SS_HAVE_MPI
+#include <mpi.h>
+#endif
+
+static int quiet;              /* rank > 0 under a launcher: keep errors */
+static char last_word[1024];   /* the last error of this rank */
+
+int cli_mpi_launched(void)
+{
+#ifdef SS_HAVE_MPI
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_SIZE");
+#else
+    return 0;
+#endif
+}
+
+unsigned cli_mpi_env_rank(void)
+{
+    static const char *const vars[] = { "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK" };
+    size_t i;
+    if (!cli_mpi_launched())
+        return 0;
+    for (i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return (unsigned)strtoul(v, NULL, 10);
+    }
+    return 0;
+}
+
+unsigned cli_mpi_env_size(void)
+{
+    static const char *const vars[] = { "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE" };
+    size_t i;
+    if (!cli_mpi_launched())
+        return 1;
+    for (i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v && strtoul(v, NULL, 10) > 0)
+            return (unsigned)strtoul(v, NULL, 10);
+    }
+    return 1;
+}
+
+int cli_mpi_quiet(void) { return quiet; }
+
+void cli_mpi_keep_message(const char *msg)
+{
+    snprintf(last_word, sizeof last_word, "%s", msg);
+}
+
+void cli_mpi_job_init(cli_mpi_job *j, const char *verb)
+{
+    memset(j, 0, sizeof *j);
+    j->verb = verb;
+    j->nranks = 1;
+    quiet = cli_mpi_env_rank() > 0;
+}
+
+const ss_transport *cli_mpi_transport(cli_mpi_job *j)
+{
+    return j->active && j->nranks > 1 ? &j->tr : NULL;
+}
+
+int cli_mpi_sidecar_json(cli_mpi_job *j, char **json)
+{
+    char *n;
+    size_t len;
+    if (!j->active || !*json)
+        return 0;
+    /* {"verb":{...}} -> {"verb":{...},"ranks":N} */
+    len = strlen(*json);
+    if (len < 2 || (*json)[len - 1] != '}')
+        return 0;
+    if (!(n = malloc(len + 32)))
+        return -1;
+    memcpy(n, *json, len - 1);
+    snprintf(n + len - 1, 33, ",\"ranks\":%u}", j->nranks);
+    free(*json);
+    *json = n;
+    return 0;
+}
+
+#ifndef SS_HAVE_MPI
+
+int cli_mpi_begin(cli_mpi_job *j, const char *scenario_file)
+{
+    const char *n = getenv("OMPI_COMM_WORLD_SIZE");
+    (void)scenario_file;
+    if (!n)
+        n = getenv("PMI_SIZE");
+    if (n && strtoul(n, NULL, 10) > 1) /* N copies would each do the whole job */
+        return cli_error("%s: started by an MPI launcher with %s processes, but this stratsim "
+                         "was built without MPI (make MPI=openmpi; docs/scale-out.md)", j->verb, n);
+    return EXIT_OK;
+}
+
+int cli_mpi_end(cli_mpi_job *j, int st, const ss_err *err, const char *file, const ss_model *m,
+                const cli_progress *prog)
+{
+    (void)j;
+    return st == SS_OK ? EXIT_OK : cli_an_fail(file, m, st, err, prog);
+}
+
+int cli_mpi_finish(cli_mpi_job *j, int rc)
+{
+    (void)j;
+    return rc;
+}
+
+#else /* SS_HAVE_MPI */
+
+enum { TAG_DATA = 1, TAG_FAIL, TAG_END, TAG_STOP, TAG_FINAL };
+
+/* FAIL payload: int32 status, then "path\0message\0". */
+static void send_fail(int rc, const char *path, const char *msg)
+{
+    size_t np = strlen(path) + 1, nm = strlen(msg) + 1;
+    char *buf = malloc(4 + np + nm);
+    int32_t r = rc;
+    if (!buf) { /* still end the rank */
+        MPI_Send(&r, 4, MPI_BYTE, 0, TAG_FAIL, MPI_COMM_WORLD);
+        return;
+    }
+    memcpy(buf, &r, 4);
+    memcpy(buf + 4, path, np);
+    memcpy(buf + 4 + np, msg, nm);
+    MPI_Send(buf, (int)(4 + np + nm), MPI_BYTE, 0, TAG_FAIL, MPI_COMM_WORLD);
+    free(buf);
+}
+
+/* Receive the message at hand from `from` (probed: tag and size). */
+static int recv_probed(int from, MPI_Status *st, char **buf, int *n)
+{
+    MPI_Get_count(st, MPI_BYTE, n);
+    *buf = malloc((size_t)*n + 1);
+    if (!*buf)
+        return -1;
+    MPI_Recv(*buf, *n, MPI_BYTE, from, st->MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    (*buf)[*n] = '\0';
+    return 0;
+}
+
+/* A FAIL payload into err; returns its status. */
+static int parse_fail(const char *buf, int n, unsigned from, ss_err *err)
+{
+    int32_t r = SS_EINVAL;
+    const char *path = "", *msg = "";
+    if (n >= 4) {
+        memcpy(&r, buf, 4);
+        if (n > 4) {
+            path = buf + 4;
+            msg = path + strlen(path) + 1;
+            if (msg >= buf + n)
+                msg = "";
+        }
+    }
+    if (r == SS_OK)
+        r = SS_EINVAL;
+    if (!*msg)
+        return ss_err_set(err, r, path, "rank %u failed", from);
+    return ss_err_set(err, r, path, "%s", msg);
+}
+
+/* Rank > 0: did rank 0 say STOP? (consumes it) */
+static int stop_asked(cli_mpi_job *j)
+{
+    int flag = 0;
+    if (j->stopped)
+        return 1;
+    MPI_Iprobe(0, TAG_STOP, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+    if (flag) {
+        char c;
+        MPI_Recv(&c, 1, MPI_BYTE, 0, TAG_STOP, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        j->stopped = 1;
+    }
+    return j->stopped;
+}
+
+static int tr_send(uint64_t unit, int rc, const ss_err *perr, const void *data, size_t len,
+                   void *payload, ss_err *err)
+{
+    cli_mpi_job *j = payload;
+    char *buf;
+    if (j->ended)
+        return ss_err_set(err, SS_EINTR, "", "stopped");
+    if (rc != SS_OK) {
+        if (stop_asked(j)) {
+            MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_END, MPI_COMM_WORLD);
+        } else {
+            send_fail(rc, perr ? perr->path : "", perr && perr->msg[0] ? perr->msg : ss_strerror(rc));
+        }
+        j->ended = 1;
+        return rc;
+    }
+    if (stop_asked(j)) {
+        MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_END, MPI_COMM_WORLD);
+        j->ended = 1;
+        return ss_err_set(err, SS_EINTR, "", "stopped by rank 0");
+    }
+    if (len > (size_t)0x7ffffff0 - 8)
+        return ss_err_set(err, SS_ENOMEM, "", "a work unit of %zu bytes is too large to send", len);
+    if (!(buf = malloc(len + 8)))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    memcpy(buf, &unit, 8);
+    if (len)
+        memcpy(buf + 8, data, len);
+    MPI_Send(buf, (int)(len + 8), MPI_BYTE, 0, TAG_DATA, MPI_COMM_WORLD);
+    free(buf);
+    return SS_OK;
+}
+
+static int tr_recv(uint64_t unit, void **data, size_t *len, void *payload, ss_err *err)
+{
+    cli_mpi_job *j = payload;
+    int from = (int)(unit % j->nranks), n = 0;
+    MPI_Status st;
+    char *buf = NULL;
+    uint64_t got;
+    *data = NULL;
+    *len = 0;
+    if (j->done[from])
+        return ss_err_set(err, SS_EINVAL, "", "rank %d ended before sending unit %llu", from,
+                          (unsigned long long)unit);
+    MPI_Probe(from, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+    if (recv_probed(from, &st, &buf, &n) != 0)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    if (st.MPI_TAG == TAG_FAIL || st.MPI_TAG == TAG_END) {
+        int rc;
+        j->done[from] = 1;
+        rc = st.MPI_TAG == TAG_FAIL ? parse_fail(buf, n, (unsigned)from, err)
+                                    : ss_err_set(err, SS_EINVAL, "", "rank %d ended early", from);
+        free(buf);
+        return rc;
+    }
+    if (st.MPI_TAG != TAG_DATA || n < 8) {
+        free(buf);
+        return ss_err_set(err, SS_EINVAL, "", "unexpected message from rank %d", from);
+    }
+    memcpy(&got, buf, 8);
+    if (got != unit) {
+        free(buf);
+        return ss_err_set(err, SS_EINVAL, "", "rank %d sent unit %llu where %llu was due", from,
+                          (unsigned long long)got, (unsigned long long)unit);
+    }
+    memmove(buf, buf + 8, (size_t)n - 8);
+    *data = buf;
+    *len = (size_t)n - 8;
+    return SS_OK;
+}
+
+/* Rank 0: tell every rank still running to stop. */
+static void stop_all(cli_mpi_job *j)
+{
+    unsigned r;
+    char c = 0;
+    for (r = 1; r < j->nranks; r++)
+        if (!j->done[r])
+            MPI_Send(&c, 1, MPI_BYTE, (int)r, TAG_STOP, MPI_COMM_WORLD);
+}
+
+/* Rank 0: receive from every rank until its END or FAIL. The first FAIL
+ * (lowest rank) goes into err and returns its status when `keep`. */
+static int drain(cli_mpi_job *j, int keep, ss_err *err)
+{
+    unsigned r;
+    int rc = SS_OK;
+    for (r = 1; r < j->nranks; r++) {
+        while (!j->done[r]) {
+            MPI_Status st;
+            char *buf = NULL;
+            int n = 0;
+            MPI_Probe((int)r, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+            if (recv_probed((int)r, &st, &buf, &n) != 0) {
+                /* cannot hold it: receive into nothing is not possible; give up */
+                MPI_Abort(MPI_COMM_WORLD, 1);
+            }
+            if (st.MPI_TAG == TAG_END || st.MPI_TAG == TAG_FAIL) {
+                j->done[r] = 1;
+                if (st.MPI_TAG == TAG_FAIL && keep && rc == SS_OK)
+                    rc = parse_fail(buf, n, r, err);
+            }
+            free(buf);
+        }
+    }
+    j->ended = 1;
+    return rc;
+}
+
+int cli_mpi_begin(cli_mpi_job *j, const char *scenario_file)
+{
+    int provided, size, rank, ok = 1;
+    char id[160], *all = NULL, sha[65];
+    ss_err err = {0};
+    unsigned r;
+    if (!cli_mpi_launched())
+        return EXIT_OK;
+    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+        return cli_error("%s: MPI_Init failed", j->verb);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    j->active = 1;
+    j->rank = (unsigned)rank;
+    j->nranks = (unsigned)size;
+    quiet = rank > 0;
+    j->tr.rank = j->rank;
+    j->tr.nranks = j->nranks;
+    j->tr.send = tr_send;
+    j->tr.recv = tr_recv;
+    j->tr.payload = j;
+    if (rank == 0 && !(j->done = calloc((size_t)size, 1)))
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    /* same binary version and same scenario bytes everywhere */
+    if (ss_sha256_file(scenario_file, sha, &err) != SS_OK)
+        snprintf(sha, sizeof sha, "unreadable");
+    memset(id, 0, sizeof id);
+    snprintf(id, sizeof id, "%s %s", ss_version(), sha);
+    if (rank == 0 && !(all = malloc((size_t)size * sizeof id)))
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    MPI_Gather(id, (int)sizeof id, MPI_CHAR, all, (int)sizeof id, MPI_CHAR, 0, MPI_COMM_WORLD);
+    if (rank == 0) {
+        for (r = 1; r < j->nranks && ok; r++) {
+            const char *o = all + r * sizeof id;
+            if (strcmp(o, id) != 0) {
+                char v0[64], v1[64], s0[72], s1[72];
+                ok = 0;
+                sscanf(id, "%63s %71s", v0, s0);
+                sscanf(o, "%63s %71s", v1, s1);
+                if (strcmp(v0, v1) != 0)
+                    cli_error("%s: rank %u runs stratsim %s, rank 0 runs %s: use one build on "
+                              "every node", j->verb, r, v1, v0);
+                else
+                    cli_error("%s: %s: the scenario file differs between ranks (SHA-256 %s on "
+                              "rank %u, %s on rank 0)", j->verb, scenario_file, s1, r, s0);
+            }
+        }
+    }
+    free(all);
+    MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (!ok) {
+        j->ended = 1; /* nothing was started: only FINAL remains */
+        if (j->done)
+            memset(j->done, 1, j->nranks);
+        return EXIT_ERROR;
+    }
+    return EXIT_OK;
+}
+
+int cli_mpi_end(cli_mpi_job *j, int st, const ss_err *err, const char *file, const ss_model *m,
+                const cli_progress *prog)
+{
+    ss_err e = {0};
+    if (!j->active)
+        return st == SS_OK ? EXIT_OK : cli_an_fail(file, m, st, err, prog);
+    if (j->rank > 0) {
+        if (!j->ended) {
+            if (st != SS_OK && !stop_asked(j))
+                send_fail(st, err->path, err->msg[0] ? err->msg : ss_strerror(st));
+            else
+                MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_END, MPI_COMM_WORLD);
+            j->ended = 1;
+        }
+        return st == SS_OK ? EXIT_OK : EXIT_ERROR;
+    }
+    if (st != SS_OK) {
+        stop_all(j);
+        drain(j, 0, NULL);
+        return cli_an_fail(file, m, st, err, prog);
+    }
+    if ((st = drain(j, 1, &e)) != SS_OK) {
+        stop_all(j);
+        drain(j, 0, NULL);
+        return cli_an_fail(file, m, st, &e, prog);
+    }
+    return EXIT_OK;
+}
+
+int cli_mpi_finish(cli_mpi_job *j, int rc)
+{
+    int final = rc;
+    unsigned r;
+    if (!j->active)
+        return rc;
+    if (j->rank == 0) {
+        if (!j->ended) {
+            ss_err e = {0};
+            stop_all(j);
+            /* an earlier failure of rank 0 was printed; otherwise report a rank's */
+            if (drain(j, rc == EXIT_OK, &e) != SS_OK) {
+                cli_error("%s", e.msg);
+                final = EXIT_ERROR;
+            }
+        }
+        for (r = 1; r < j->nranks; r++)
+            MPI_Send(&final, 1, MPI_INT, (int)r, TAG_FINAL, MPI_COMM_WORLD);
+    } else {
+        if (!j->ended) {
+            if (rc != EXIT_OK && !stop_asked(j))
+                send_fail(SS_EINVAL, "", last_word[0] ? last_word : "failed before the analysis");
+            else
+                MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_END, MPI_COMM_WORLD);
+            j->ended = 1;
+        }
+        for (;;) { /* STOPs may still be queued before FINAL */
+            MPI_Status st;
+            MPI_Probe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+            if (st.MPI_TAG == TAG_FINAL) {
+                MPI_Recv(&final, 1, MPI_INT, 0, TAG_FINAL, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                break;
+            }
+            {
+                char *buf = NULL;
+                int n;
+                if (recv_probed(0, &st, &buf, &n) != 0)
+                    MPI_Abort(MPI_COMM_WORLD, 1);
+                free(buf);
+            }
+        }
+    }
+    free(j->done);
+    j->done = NULL;
+    j->active = 0;
+    MPI_Finalize();
+    return final;
+}
+
+#endif /* SS_HAVE_MPI */

@@ -1,0 +1,895 @@
+/*
+ * sweep.c - parameter sweeps over a full factorial grid (see
+ * stratsim/sweep.h): grid parsing and checks, the threaded runner that hands
+ * results to the caller in point order (and, distributed, through the
+ * caller's transport), result packing, and the two CSV layouts.
+ *
+ * Threading.  Workers claim this process's points in increasing order
+ * (under one mutex) into a ring of 4 * threads slots; local point k lives in
+ * slot k % nslots and may be claimed only once local point k - nslots has
+ * been handed over, so memory is bounded by the ring.  A failing point
+ * records its local index as the lowest failure (under the mutex); workers
+ * claim no later point, and the calling thread, reaching it, returns its
+ * error: always the error of the lowest failing point.
+ * Depends on model.c, param.c, sim.c, result.c, select.c, csv.c, numfmt.c
+ * and pthreads.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "stratsim/io.h"
+#include "stratsim/param.h"
+#include "stratsim/sweep.h"
+
+#define SWEEP_MAX_THREADS 1024
+#define SWEEP_POLL_NS 20000000L
+
+/* ------------------------------------------------------------------ grid */
+
+void ss_sweep_axis_free(ss_sweep_axis *a)
+{
+    if (!a)
+        return;
+    free(a->path);
+    free(a->values);
+    a->path = NULL;
+    a->values = NULL;
+    a->n = 0;
+}
+
+int ss_sweep_axis_make(ss_sweep_axis *out, const char *path, const double *values, size_t n,
+                       ss_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!path || !*path)
+        return ss_err_set(err, SS_EINVAL, "", "a grid axis needs a parameter path");
+    if (n < 1)
+        return ss_err_set(err, SS_EINVAL, path, "'%s': a grid axis needs at least one value", path);
+    if (n > SS_SWEEP_MAX_VALUES)
+        return ss_err_set(err, SS_EINVAL, path, "'%s': at most %u values per axis (got %zu)", path,
+                          SS_SWEEP_MAX_VALUES, n);
+    out->path = strdup(path);
+    out->values = malloc(n * sizeof *out->values);
+    if (!out->path || !out->values) {
+        ss_sweep_axis_free(out);
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    }
+    memcpy(out->values, values, n * sizeof *values);
+    out->n = n;
+    return SS_OK;
+}
+
+/* Parse one number of a grid spec (trimmed copy of [b, e)). */
+static int grid_num(const char *b, const char *e, double *out)
+{
+    char buf[128];
+    while (b < e && (*b == ' ' || *b == '\t'))
+        b++;
+    while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    if (e == b || (size_t)(e - b) >= sizeof buf)
+        return -1;
+    memcpy(buf, b, (size_t)(e - b));
+    buf[e - b] = '\0';
+    return ss_parse_double(buf, out);
+}
+
+int ss_sweep_axis_parse(ss_sweep_axis *out, const char *spec, ss_err *err)
+{
+    const char *eq = spec ? strchr(spec, '=') : NULL, *v;
+    char path[256];
+    double *vals = NULL;
+    size_t n = 0, cap = 0, plen;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (!eq)
+        return ss_err_set(err, SS_EINVAL, "", "expected PATH=START:STOP:N or PATH=v1,v2,...");
+    plen = (size_t)(eq - spec);
+    while (plen > 0 && (spec[plen - 1] == ' ' || spec[plen - 1] == '\t'))
+        plen--;
+    if (plen == 0)
+        return ss_err_set(err, SS_EINVAL, "", "no parameter path before '='");
+    if (plen >= sizeof path)
+        return ss_err_set(err, SS_EINVAL, "", "parameter path too long");
+    memcpy(path, spec, plen);
+    path[plen] = '\0';
+    v = eq + 1;
+    if (strchr(v, ':')) {
+        const char *c1 = strchr(v, ':'), *c2 = strchr(c1 + 1, ':');
+        double a, b, nn;
+        unsigned long long N;
+        if (!c2 || strchr(c2 + 1, ':'))
+            return ss_err_set(err, SS_EINVAL, path, "'%s': bad range '%s': expected START:STOP:N",
+                              path, v);
+        if (grid_num(v, c1, &a) != 0 || grid_num(c1 + 1, c2, &b) != 0)
+            return ss_err_set(err, SS_EINVAL, path,
+                              "'%s': bad range '%s': START and STOP must be finite numbers", path, v);
+        if (grid_num(c2 + 1, c2 + 1 + strlen(c2 + 1), &nn) != 0 || nn != floor(nn))
+            return ss_err_set(err, SS_EINVAL, path,
+                              "'%s': bad range '%s': N must be a whole number of points", path, v);
+        if (nn < 1)
+            return ss_err_set(err, SS_EINVAL, path, "'%s': N must be at least 1 (got %.0f)", path, nn);
+        if (nn > SS_SWEEP_MAX_VALUES)
+            return ss_err_set(err, SS_EINVAL, path, "'%s': at most %u points per axis (got %.0f)", path,
+                              SS_SWEEP_MAX_VALUES, nn);
+        N = (unsigned long long)nn;
+        if (!(vals = malloc((size_t)N * sizeof *vals)))
+            return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+        for (n = 0; n < (size_t)N; n++)
+            vals[n] = N == 1 ? a : a + (double)n * (b - a) / (double)(N - 1);
+    } else {
+        const char *p = v;
+        for (;;) {
+            const char *e = strchr(p, ',');
+            double x;
+            if (!e)
+                e = p + strlen(p);
+            if (grid_num(p, e, &x) != 0) {
+                free(vals);
+                return ss_err_set(err, SS_EINVAL, path,
+                                  "'%s': bad value list '%s': item %zu is not a finite number",
+                                  path, v, n + 1);
+            }
+            if (n == cap) {
+                double *nv;
+                cap = cap ? 2 * cap : 8;
+                if (cap > SS_SWEEP_MAX_VALUES || !(nv = realloc(vals, cap * sizeof *vals))) {
+                    free(vals);
+                    return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+                }
+                vals = nv;
+            }
+            vals[n++] = x;
+            if (!*e)
+                break;
+            p = e + 1;
+        }
+    }
+    rc = ss_sweep_axis_make(out, path, vals, n, err);
+    free(vals);
+    return rc;
+}
+
+uint64_t ss_sweep_npoints(const ss_sweep_axis *axes, size_t naxes)
+{
+    uint64_t p = 1;
+    size_t j;
+    for (j = 0; j < naxes; j++) {
+        if (axes[j].n == 0)
+            return 0;
+        if (p > UINT64_MAX / axes[j].n)
+            return UINT64_MAX;
+        p *= axes[j].n;
+    }
+    return p;
+}
+
+void ss_sweep_point(const ss_sweep_axis *axes, size_t naxes, uint64_t p, double *x)
+{
+    size_t j = naxes;
+    while (j-- > 0) {
+        x[j] = axes[j].values[p % axes[j].n];
+        p /= axes[j].n;
+    }
+}
+
+int ss_sweep_check(const ss_model *m, const ss_sweep_axis *axes, size_t naxes, ss_err *err)
+{
+    ss_model *probe;
+    size_t j, k, i;
+    int rc = SS_OK;
+    if (naxes < 1)
+        return ss_err_set(err, SS_EINVAL, "", "a sweep needs at least one grid axis");
+    if (!(probe = ss_model_copy(m)))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    for (j = 0; j < naxes && !rc; j++) {
+        ss_param h;
+        const char *p = axes[j].path;
+        for (k = 0; k < j && !rc; k++)
+            if (strcmp(axes[k].path, p) == 0)
+                rc = ss_err_set(err, SS_EINVAL, p, "'%s' is swept twice", p);
+        if (!rc && axes[j].n < 1)
+            rc = ss_err_set(err, SS_EINVAL, p, "'%s': no values", p);
+        if (!rc)
+            rc = ss_param_lookup(&h, probe, p, err);
+        for (i = 0; i < axes[j].n && !rc; i++)
+            if ((rc = ss_param_check(&h, axes[j].values[i], err)) != SS_OK) {
+                char v[40], msg[sizeof err->msg];
+                ss_fmt_double(v, sizeof v, axes[j].values[i]);
+                snprintf(msg, sizeof msg, "%s", err->msg);
+                rc = ss_err_set(err, rc, p, "'%s' = %s: %s", p, v, msg);
+            }
+    }
+    ss_model_free(probe);
+    if (!rc && ss_sweep_npoints(axes, naxes) > SS_SWEEP_MAX_POINTS)
+        rc = ss_err_set(err, SS_EINVAL, "", "the grid has more than %u points", SS_SWEEP_MAX_POINTS);
+    return rc;
+}
+
+int ss_sweep_apply(ss_model *m, const ss_sweep_axis *axes, size_t naxes, const double *x,
+                   ss_err *err)
+{
+    size_t j;
+    int rc;
+    for (j = 0; j < naxes; j++) {
+        ss_param h;
+        if ((rc = ss_param_lookup(&h, m, axes[j].path, err)))
+            return rc;
+        if ((rc = ss_param_set(&h, x[j], err))) {
+            char v[40], msg[sizeof err->msg];
+            ss_fmt_double(v, sizeof v, x[j]);
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            return ss_err_set(err, rc, axes[j].path, "%s = %s: %s", axes[j].path, v, msg);
+        }
+    }
+    return SS_OK;
+}
+
+/* -------------------------------------------------------------- packing */
+
+/* A growing byte buffer. */
+typedef struct pbuf {
+    unsigned char *d;
+    size_t n, cap;
+    int bad;
+} pbuf;
+
+static void put(pbuf *b, const void *p, size_t n)
+{
+    if (b->bad)
+        return;
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        unsigned char *nd;
+        while (cap < b->n + n)
+            cap *= 2;
+        if (!(nd = realloc(b->d, cap))) {
+            b->bad = 1;
+            return;
+        }
+        b->d = nd;
+        b->cap = cap;
+    }
+    memcpy(b->d + b->n, p, n);
+    b->n += n;
+}
+
+static void put_u64(pbuf *b, uint64_t v) { put(b, &v, sizeof v); }
+
+static void put_str(pbuf *b, const char *s)
+{
+    uint64_t n = s ? strlen(s) : 0;
+    put_u64(b, n);
+    put(b, s ? s : "", (size_t)n);
+}
+
+int ss_sweep_pack(const ss_result *r, void **data, size_t *len, ss_err *err)
+{
+    pbuf b = { NULL, 0, 0, 0 };
+    size_t i;
+    put_str(&b, r->scenario);
+    put_u64(&b, r->nt);
+    put_u64(&b, r->np);
+    put_u64(&b, r->nk);
+    put_u64(&b, r->nextra);
+    for (i = 0; i < r->np; i++)
+        put_str(&b, r->prov_ids[i]);
+    for (i = 0; i < r->nk; i++)
+        put_str(&b, r->seg_ids[i]);
+    for (i = 0; i < r->nextra; i++)
+        put_str(&b, r->extra_names[i]);
+    put(&b, r->t, r->nt * sizeof *r->t);
+    put(&b, r->ps, r->nt * SS_NPS * r->np * r->nk * sizeof *r->ps);
+    put(&b, r->p, r->nt * SS_NP * r->np * sizeof *r->p);
+    put(&b, r->s, r->nt * SS_NS * r->nk * sizeof *r->s);
+    if (r->nextra)
+        put(&b, r->extra, r->nt * r->nextra * sizeof *r->extra);
+    /* the units of user stocks: a flag per extra metric, then the text */
+    put_u64(&b, r->extra_units ? 1 : 0);
+    for (i = 0; r->extra_units && i < r->nextra; i++) {
+        put_u64(&b, r->extra_units[i] ? 1 : 0);
+        if (r->extra_units[i])
+            put_str(&b, r->extra_units[i]);
+    }
+    if (b.bad) {
+        free(b.d);
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    }
+    *data = b.d;
+    *len = b.n;
+    return SS_OK;
+}
+
+typedef struct rbuf {
+    const unsigned char *d;
+    size_t n, at;
+    int bad;
+} rbuf;
+
+static void get(rbuf *b, void *p, size_t n)
+{
+    if (b->bad || n > b->n - b->at) {
+        b->bad = 1;
+        if (n)
+            memset(p, 0, n);
+        return;
+    }
+    memcpy(p, b->d + b->at, n);
+    b->at += n;
+}
+
+static uint64_t get_u64(rbuf *b)
+{
+    uint64_t v = 0;
+    get(b, &v, sizeof v);
+    return v;
+}
+
+/* A malloc'ed string, or NULL (b->bad set) */
+static char *get_str(rbuf *b)
+{
+    uint64_t n = get_u64(b);
+    char *s;
+    if (b->bad || n > b->n - b->at || !(s = malloc((size_t)n + 1))) {
+        b->bad = 1;
+        return NULL;
+    }
+    get(b, s, (size_t)n);
+    s[n] = '\0';
+    return s;
+}
+
+int ss_sweep_unpack(ss_result **out, const void *data, size_t len, ss_err *err)
+{
+    rbuf b = { data, len, 0, 0 };
+    char *scen = NULL, **prov = NULL, **seg = NULL;
+    uint64_t nt, np, nk, nx, i;
+    ss_result *r = NULL;
+    *out = NULL;
+    scen = get_str(&b);
+    nt = get_u64(&b);
+    np = get_u64(&b);
+    nk = get_u64(&b);
+    nx = get_u64(&b);
+    /* every count is bounded by the bytes that must follow */
+    if (b.bad || nt > len || np > len || nk > len || nx > len)
+        goto bad;
+    prov = calloc((size_t)np + 1, sizeof *prov);
+    seg = calloc((size_t)nk + 1, sizeof *seg);
+    if (!prov || !seg)
+        goto bad;
+    for (i = 0; i < np; i++)
+        prov[i] = get_str(&b);
+    for (i = 0; i < nk; i++)
+        seg[i] = get_str(&b);
+    if (b.bad || !(r = ss_result_new(scen, (size_t)nt, (size_t)np, prov, (size_t)nk, seg)))
+        goto bad;
+    if (nx) {
+        r->extra_names = calloc((size_t)nx, sizeof *r->extra_names);
+        r->extra = calloc((size_t)(nt * nx) + 1, sizeof *r->extra);
+        if (!r->extra_names || !r->extra)
+            goto bad;
+        r->nextra = (size_t)nx;
+        for (i = 0; i < nx; i++)
+            if (!(r->extra_names[i] = get_str(&b)))
+                goto bad;
+    }
+    get(&b, r->t, r->nt * sizeof *r->t);
+    get(&b, r->ps, r->nt * SS_NPS * r->np * r->nk * sizeof *r->ps);
+    get(&b, r->p, r->nt * SS_NP * r->np * sizeof *r->p);
+    get(&b, r->s, r->nt * SS_NS * r->nk * sizeof *r->s);
+    if (nx)
+        get(&b, r->extra, r->nt * r->nextra * sizeof *r->extra);
+    if (get_u64(&b) && !b.bad) {
+        if (!(r->extra_units = calloc((size_t)nx + 1, sizeof *r->extra_units)))
+            goto bad;
+        for (i = 0; i < nx && !b.bad; i++)
+            if (get_u64(&b) && !(r->extra_units[i] = get_str(&b)))
+                goto bad;
+    }
+    if (b.bad || b.at != len)
+        goto bad;
+    free(scen);
+    for (i = 0; i < np; i++)
+        free(prov[i]);
+    for (i = 0; i < nk; i++)
+        free(seg[i]);
+    free(prov);
+    free(seg);
+    *out = r;
+    return SS_OK;
+bad:
+    free(scen);
+    for (i = 0; prov && i < np; i++)
+        free(prov[i]);
+    for (i = 0; seg && i < nk; i++)
+        free(seg[i]);
+    free(prov);
+    free(seg);
+    ss_result_free(r);
+    return ss_err_set(err, SS_EINVAL, "", "a sweep result received from another process is damaged");
+}
+
+/* --------------------------------------------------------------- runner */
+
+enum { SLOT_FREE = 0, SLOT_BUSY, SLOT_DONE };
+
+typedef struct sw_slot {
+    uint64_t k;          /* local point index */
+    int state;
+    ss_result *r;
+    int rc;
+    ss_err err;
+} sw_slot;
+
+typedef struct sw_ctx sw_ctx;
+
+typedef struct sw_worker {
+    sw_ctx *c;
+    unsigned index;
+    pthread_t tid;
+    int started;
+    ss_sim_workspace *ws;
+    double *x;           /* [naxes] */
+} sw_worker;
+
+struct sw_ctx {
+    const ss_model *base;
+    const ss_sweep_axis *axes;
+    size_t naxes;
+    const ss_sweep_opts *o;
+    volatile int *interrupt;
+    uint64_t rank, nranks, npoints, nlocal;
+    unsigned nslots;
+    sw_slot *slots;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_done, cv_free;
+    uint64_t next;       /* next local point to claim */
+    uint64_t released;   /* local points [0, released) were handed over */
+    uint64_t fail;       /* lowest failed local point, UINT64_MAX if none */
+    int stop;
+};
+
+static int interrupted(const sw_ctx *c)
+{
+    return c->interrupt && __atomic_load_n(c->interrupt, __ATOMIC_RELAXED);
+}
+
+/* "point N (PATH=v, ...): message" */
+static int point_error(const sw_ctx *c, ss_err *err, int rc, uint64_t p, const double *x)
+{
+    char msg[sizeof err->msg], path[sizeof err->path], where[512];
+    size_t j, o = 0;
+    snprintf(msg, sizeof msg, "%s", err->msg[0] ? err->msg : ss_strerror(rc));
+    snprintf(path, sizeof path, "%s", err->path);
+    where[0] = '\0';
+    for (j = 0; j < c->naxes && o < sizeof where - 1; j++) {
+        char v[40];
+        ss_fmt_double(v, sizeof v, x[j]);
+        o += (size_t)snprintf(where + o, sizeof where - o, "%s%s=%s", j ? ", " : "",
+                              c->axes[j].path, v);
+    }
+    return ss_err_set(err, rc, path, "point %" PRIu64 " (%s): %s", p, where, msg);
+}
+
+static int run_point(sw_worker *w, uint64_t p, ss_result **out, ss_err *err)
+{
+    sw_ctx *c = w->c;
+    ss_model *m;
+    ss_run_opts ro;
+    int rc;
+    *out = NULL;
+    ss_sweep_point(c->axes, c->naxes, p, w->x);
+    if (!(m = ss_model_copy(c->base)))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    if (c->o->run_opts) {
+        ro = *c->o->run_opts;
+    } else {
+        ss_run_opts init = SS_RUN_OPTS_INIT;
+        ro = init;
+    }
+    ro.interrupt = c->interrupt;
+    rc = ss_sweep_apply(m, c->axes, c->naxes, w->x, err);
+    if (!rc && c->o->prepare)
+        rc = c->o->prepare(w->index, p, m, &ro, c->o->payload, err);
+    if (!rc)
+        rc = ss_sim_run_ws(w->ws, out, m, &ro, err);
+    ss_model_free(m);
+    if (rc && rc != SS_EINTR)
+        rc = point_error(c, err, rc, p, w->x);
+    return rc;
+}
+
+static void *worker_main(void *arg)
+{
+    sw_worker *w = arg;
+    sw_ctx *c = w->c;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        uint64_t k = c->next;
+        sw_slot *s;
+        ss_result *r = NULL;
+        ss_err e;
+        int rc;
+        if (c->stop || k >= c->nlocal || k > c->fail)
+            break;
+        if (k >= c->released + c->nslots) {
+            pthread_cond_wait(&c->cv_free, &c->mu);
+            continue;
+        }
+        c->next++;
+        s = &c->slots[k % c->nslots];
+        s->k = k;
+        s->state = SLOT_BUSY;
+        pthread_mutex_unlock(&c->mu);
+        ss_err_clear(&e);
+        rc = run_point(w, c->rank + k * c->nranks, &r, &e);
+        pthread_mutex_lock(&c->mu);
+        s->r = r;
+        s->rc = rc;
+        s->err = e;
+        s->state = SLOT_DONE;
+        if (rc && k < c->fail)
+            c->fail = k;
+        pthread_cond_broadcast(&c->cv_done);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* Wait for local point k; returns its slot (DONE), or NULL if interrupted. */
+static sw_slot *wait_local(sw_ctx *c, uint64_t k)
+{
+    sw_slot *s = &c->slots[k % c->nslots];
+    pthread_mutex_lock(&c->mu);
+    while (!(s->k == k && s->state == SLOT_DONE)) {
+        struct timespec ts;
+        if (interrupted(c)) {
+            pthread_mutex_unlock(&c->mu);
+            return NULL;
+        }
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += SWEEP_POLL_NS;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&c->cv_done, &c->mu, &ts);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return s;
+}
+
+static void release_local(sw_ctx *c, sw_slot *s)
+{
+    ss_result_free(s->r);
+    s->r = NULL;
+    pthread_mutex_lock(&c->mu);
+    s->state = SLOT_FREE;
+    c->released++;
+    pthread_cond_broadcast(&c->cv_free);
+    pthread_mutex_unlock(&c->mu);
+}
+
+static int intr_error(const sw_ctx *c, ss_err *err, uint64_t done)
+{
+    return ss_err_set(err, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64 " points", done,
+                      c->npoints);
+}
+
+/* The calling thread: hand over every point in order. */
+static int consume(sw_ctx *c, ss_err *err)
+{
+    const ss_sweep_opts *o = c->o;
+    double *x = malloc((c->naxes + 1) * sizeof *x);
+    uint64_t p, k;
+    int rc = SS_OK;
+    if (!x)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    if (c->rank > 0) {
+        /* a helper process: send this process's points in order */
+        for (k = 0; k < c->nlocal && !rc; k++) {
+            uint64_t pt = c->rank + k * c->nranks;
+            sw_slot *s = wait_local(c, k);
+            void *data = NULL;
+            size_t len = 0;
+            if (!s) {
+                ss_err e;
+                rc = intr_error(c, err, k);
+                e = *err;
+                o->dist->send(pt, rc, &e, NULL, 0, o->dist->payload, err);
+                break;
+            }
+            if (s->rc) {
+                *err = s->err;
+                rc = s->rc;
+                o->dist->send(pt, s->rc, &s->err, NULL, 0, o->dist->payload, err);
+                *err = s->err;
+                break;
+            }
+            rc = ss_sweep_pack(s->r, &data, &len, err);
+            if (!rc)
+                rc = o->dist->send(pt, SS_OK, NULL, data, len, o->dist->payload, err);
+            free(data);
+            release_local(c, s);
+        }
+        free(x);
+        return rc;
+    }
+    for (p = 0; p < c->npoints && !rc; p++) {
+        ss_sweep_point(c->axes, c->naxes, p, x);
+        if (p % c->nranks == 0) {
+            sw_slot *s = wait_local(c, p / c->nranks);
+            if (!s) {
+                rc = intr_error(c, err, p);
+                break;
+            }
+            if (s->rc) {
+                *err = s->err;
+                rc = s->rc;
+                break;
+            }
+            if (o->on_point)
+                rc = o->on_point(p, x, s->r, o->payload, err);
+            release_local(c, s);
+        } else {
+            void *data = NULL;
+            size_t len = 0;
+            ss_result *r = NULL;
+            rc = o->dist->recv(p, &data, &len, o->dist->payload, err);
+            if (!rc)
+                rc = ss_sweep_unpack(&r, data, len, err);
+            free(data);
+            if (!rc && o->on_point)
+                rc = o->on_point(p, x, r, o->payload, err);
+            ss_result_free(r);
+        }
+        if (!rc && o->progress)
+            o->progress(p + 1, c->npoints, o->payload);
+        if (!rc && interrupted(c))
+            rc = intr_error(c, err, p + 1);
+    }
+    free(x);
+    return rc;
+}
+
+static unsigned online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : n > SWEEP_MAX_THREADS ? SWEEP_MAX_THREADS : (unsigned)n;
+}
+
+int ss_sweep_run(const ss_model *m, const ss_sweep_axis *axes, size_t naxes,
+                 const ss_sweep_opts *opts, ss_err *err)
+{
+    ss_sweep_opts defaults = SS_SWEEP_OPTS_INIT;
+    const ss_sweep_opts *o = opts ? opts : &defaults;
+    sw_ctx c;
+    sw_worker *w = NULL;
+    unsigned nthreads = 0, i;
+    int rc, sync_ok = 0;
+    ss_err local;
+
+    if (!err) {
+        ss_err_clear(&local);
+        err = &local;
+    }
+    if ((rc = ss_sweep_check(m, axes, naxes, err)))
+        return rc;
+    for (i = 0; i < naxes; i++) /* an input a link defines cannot be swept */
+        if ((rc = ss_run_opts_check_path(o->run_opts, axes[i].path, err)))
+            return rc;
+    if (o->threads > SWEEP_MAX_THREADS)
+        return ss_err_set(err, SS_EINVAL, "threads", "threads must be at most %d (got %u)",
+                          SWEEP_MAX_THREADS, o->threads);
+    if (o->dist && (o->dist->nranks < 1 || o->dist->rank >= o->dist->nranks ||
+                    (o->dist->nranks > 1 && (!o->dist->send || !o->dist->recv))))
+        return ss_err_set(err, SS_EINVAL, "", "ss_sweep_run: bad distribution settings");
+    memset(&c, 0, sizeof c);
+    c.base = m;
+    c.axes = axes;
+    c.naxes = naxes;
+    c.o = o;
+    c.interrupt = o->interrupt ? o->interrupt : (o->run_opts ? o->run_opts->interrupt : NULL);
+    c.rank = o->dist ? o->dist->rank : 0;
+    c.nranks = o->dist ? o->dist->nranks : 1;
+    c.npoints = ss_sweep_npoints(axes, naxes);
+    c.nlocal = c.npoints > c.rank ? (c.npoints - c.rank + c.nranks - 1) / c.nranks : 0;
+    c.fail = UINT64_MAX;
+    if (interrupted(&c))
+        return ss_err_set(err, SS_EINTR, "", "interrupted before the first point");
+
+    nthreads = o->threads ? o->threads : online_cpus();
+    if ((uint64_t)nthreads > c.nlocal)
+        nthreads = (unsigned)c.nlocal;
+    c.nslots = 4 * nthreads;
+    if ((uint64_t)c.nslots > c.nlocal)
+        c.nslots = (unsigned)c.nlocal;
+    if (c.nslots == 0)
+        c.nslots = 1;
+    c.slots = calloc(c.nslots, sizeof *c.slots);
+    w = calloc(nthreads + 1, sizeof *w);
+    if (!c.slots || !w)
+        goto nomem;
+    for (i = 0; i < c.nslots; i++)
+        c.slots[i].k = UINT64_MAX;
+    for (i = 0; i < nthreads; i++) {
+        w[i].c = &c;
+        w[i].index = i;
+        w[i].ws = ss_sim_workspace_new();
+        w[i].x = malloc((naxes + 1) * sizeof *w[i].x);
+        if (!w[i].ws || !w[i].x)
+            goto nomem;
+    }
+    if (pthread_mutex_init(&c.mu, NULL))
+        goto nomem;
+    if (pthread_cond_init(&c.cv_done, NULL)) {
+        pthread_mutex_destroy(&c.mu);
+        goto nomem;
+    }
+    if (pthread_cond_init(&c.cv_free, NULL)) {
+        pthread_cond_destroy(&c.cv_done);
+        pthread_mutex_destroy(&c.mu);
+        goto nomem;
+    }
+    sync_ok = 1;
+    for (i = 0; i < nthreads; i++) {
+        if (pthread_create(&w[i].tid, NULL, worker_main, &w[i])) {
+            rc = ss_err_set(err, SS_ENOMEM, "", "cannot start worker thread %u of %u", i + 1, nthreads);
+            break;
+        }
+        w[i].started = 1;
+    }
+    if (!rc)
+        rc = consume(&c, err);
+    pthread_mutex_lock(&c.mu);
+    c.stop = 1;
+    pthread_cond_broadcast(&c.cv_free);
+    pthread_mutex_unlock(&c.mu);
+    for (i = 0; i < nthreads; i++)
+        if (w[i].started)
+            pthread_join(w[i].tid, NULL);
+    goto done;
+nomem:
+    rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+done:
+    if (sync_ok) {
+        pthread_cond_destroy(&c.cv_free);
+        pthread_cond_destroy(&c.cv_done);
+        pthread_mutex_destroy(&c.mu);
+    }
+    if (w)
+        for (i = 0; i < nthreads; i++) {
+            ss_sim_workspace_free(w[i].ws);
+            free(w[i].x);
+        }
+    free(w);
+    if (c.slots)
+        for (i = 0; i < c.nslots; i++)
+            ss_result_free(c.slots[i].r);
+    free(c.slots);
+    return rc;
+}
+
+/* ------------------------------------------------------------------- CSV */
+
+static int csv_num(FILE *f, double x)
+{
+    char buf[40];
+    ss_fmt_double(buf, sizeof buf, x);
+    return fputs(buf, f) == EOF ? SS_EIO : SS_OK;
+}
+
+static int io_error(ss_err *err)
+{
+    int e = errno;
+    return ss_err_set(err, SS_EIO, "", "writing the sweep CSV failed: %s", e ? strerror(e) : "write error");
+}
+
+static int header_axes(FILE *f, const ss_sweep_axis *axes, size_t naxes)
+{
+    size_t j;
+    for (j = 0; j < naxes; j++)
+        if ((j && fputc(',', f) == EOF) || ss_csv_field(f, axes[j].path))
+            return SS_EIO;
+    return SS_OK;
+}
+
+int ss_sweep_write_long_header(FILE *f, const ss_sweep_axis *axes, size_t naxes, ss_err *err)
+{
+    errno = 0;
+    if (header_axes(f, axes, naxes) ||
+        fputs(",scenario,time,provider,segment,metric,value\n", f) == EOF)
+        return io_error(err);
+    return SS_OK;
+}
+
+/* The point's values, each followed by a comma. */
+static int lead(FILE *f, const double *x, size_t naxes)
+{
+    size_t j;
+    for (j = 0; j < naxes; j++)
+        if (csv_num(f, x[j]) || fputc(',', f) == EOF)
+            return SS_EIO;
+    return SS_OK;
+}
+
+static int long_row(FILE *f, const double *x, size_t naxes, const char *scen, double t,
+                    const char *prov, const char *seg, const char *metric, double v)
+{
+    if (lead(f, x, naxes) || ss_csv_field(f, scen) || fputc(',', f) == EOF || csv_num(f, t) ||
+        fputc(',', f) == EOF || ss_csv_field(f, prov) || fputc(',', f) == EOF ||
+        ss_csv_field(f, seg) || fputc(',', f) == EOF || ss_csv_field(f, metric) ||
+        fputc(',', f) == EOF || csv_num(f, v) || fputc('\n', f) == EOF)
+        return SS_EIO;
+    return SS_OK;
+}
+
+int ss_sweep_write_long_rows(FILE *f, const double *x, size_t naxes, const ss_result *r,
+                             ss_err *err)
+{
+    size_t ti, i, k, e;
+    int m;
+    errno = 0;
+    for (ti = 0; ti < r->nt; ti++) {
+        double t = r->t[ti];
+        for (i = 0; i < r->np; i++)
+            for (k = 0; k < r->nk; k++)
+                for (m = 0; m < SS_NPS; m++)
+                    if (long_row(f, x, naxes, r->scenario, t, r->prov_ids[i], r->seg_ids[k],
+                                 ss_metric_ps_name(m), SS_RESULT_PS(r, ti, m, i, k)))
+                        return io_error(err);
+        for (i = 0; i < r->np; i++)
+            for (m = 0; m < SS_NP; m++)
+                if (long_row(f, x, naxes, r->scenario, t, r->prov_ids[i], NULL, ss_metric_p_name(m),
+                             SS_RESULT_P(r, ti, m, i)))
+                    return io_error(err);
+        for (k = 0; k < r->nk; k++)
+            for (m = 0; m < SS_NS; m++)
+                if (long_row(f, x, naxes, r->scenario, t, NULL, r->seg_ids[k], ss_metric_s_name(m),
+                             SS_RESULT_S(r, ti, m, k)))
+                    return io_error(err);
+        for (e = 0; e < r->nextra; e++)
+            if (long_row(f, x, naxes, r->scenario, t, NULL, NULL, r->extra_names[e],
+                         r->extra[ti * r->nextra + e]))
+                return io_error(err);
+    }
+    return SS_OK;
+}
+
+int ss_sweep_write_sel_header(FILE *f, const ss_sweep_axis *axes, size_t naxes,
+                              const ss_selector *sel, size_t nsel, ss_err *err)
+{
+    size_t j;
+    errno = 0;
+    if (header_axes(f, axes, naxes))
+        return io_error(err);
+    for (j = 0; j < nsel; j++)
+        if (fputc(',', f) == EOF || ss_csv_field(f, sel[j].text))
+            return io_error(err);
+    if (fputc('\n', f) == EOF)
+        return io_error(err);
+    return SS_OK;
+}
+
+int ss_sweep_write_sel_row(FILE *f, const double *x, size_t naxes, const double *y, size_t nsel,
+                           ss_err *err)
+{
+    size_t j;
+    errno = 0;
+    for (j = 0; j < naxes; j++)
+        if ((j && fputc(',', f) == EOF) || csv_num(f, x[j]))
+            return io_error(err);
+    for (j = 0; j < nsel; j++)
+        if (fputc(',', f) == EOF || csv_num(f, y[j]))
+            return io_error(err);
+    if (fputc('\n', f) == EOF)
+        return io_error(err);
+    return SS_OK;
+}

@@ -1,0 +1,449 @@
+/*
+ * test_sweep.c - parameter sweeps (sweep.h) and the work split of
+ * transport.h: grid parsing (the START:STOP:N formula, lists, every error),
+ * grid checks against a model, point order (last axis fastest), a sweep
+ * point equal to a run with the same values set, identical results for 1,
+ * 2 and 3 threads, the lowest failing point reported, result packing, and
+ * a sweep and a Monte Carlo split over 3 "processes" through an in-memory
+ * transport giving exactly the single-process results.
+ */
+#include "test_util.h"
+#include <stdlib.h>
+#include <string.h>
+#include "stratsim.h"
+#include "test_models.h"
+
+static ss_model *mk(void)
+{
+    return test_model_new(2, 3, 5.0);
+}
+
+static void test_axis_parse(void **state)
+{
+    ss_sweep_axis a;
+    ss_err err = {0};
+    size_t i;
+    double start = 0.1, stop = 0.4;
+    (void)state;
+    assert_int_equal(ss_sweep_axis_parse(&a, "providers.p1.reinvest=0.1:0.4:4", &err), SS_OK);
+    assert_string_equal(a.path, "providers.p1.reinvest");
+    assert_int_equal(a.n, 4);
+    for (i = 0; i < 4; i++) /* start + i (stop - start) / (N - 1), bit for bit */
+        assert_true(a.values[i] == start + (double)i * (stop - start) / 3.0);
+    ss_sweep_axis_free(&a);
+    assert_int_equal(ss_sweep_axis_parse(&a, "x.y=2:-2:5", &err), SS_OK); /* descending */
+    assert_true(a.n == 5 && a.values[0] == 2 && a.values[2] == 0 && a.values[4] == -2);
+    ss_sweep_axis_free(&a);
+    assert_int_equal(ss_sweep_axis_parse(&a, "x.y=0.3:0.9:1", &err), SS_OK); /* N = 1: START */
+    assert_true(a.n == 1 && a.values[0] == 0.3);
+    ss_sweep_axis_free(&a);
+    assert_int_equal(ss_sweep_axis_parse(&a, "x.y = 1.5, 2,1e-3 ", &err), SS_OK);
+    assert_string_equal(a.path, "x.y");
+    assert_true(a.n == 3 && a.values[0] == 1.5 && a.values[1] == 2 && a.values[2] == 1e-3);
+    ss_sweep_axis_free(&a);
+    {
+        static const struct { const char *spec, *msg; } bad[] = {
+            { "noeq", "expected PATH=" },
+            { "=1,2", "no parameter path" },
+            { "x.y=0.1:0.4", "bad range" },
+            { "x.y=0.1:0.4:3:4", "bad range" },
+            { "x.y=a:0.4:3", "START and STOP" },
+            { "x.y=0.1:inf:3", "START and STOP" },
+            { "x.y=0.1:0.4:0", "N must be at least 1" },
+            { "x.y=0.1:0.4:-2", "N must be at least 1" },
+            { "x.y=0.1:0.4:2.5", "whole number" },
+            { "x.y=0.1:0.4:x", "whole number" },
+            { "x.y=0.1,,0.2", "item 2" },
+            { "x.y=", "item 1" },
+            { "x.y=1,nan", "item 2" },
+        };
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            ss_err_clear(&err);
+            assert_int_equal(ss_sweep_axis_parse(&a, bad[i].spec, &err), SS_EINVAL);
+            if (!strstr(err.msg, bad[i].msg))
+                fail_msg("'%s': message '%s' lacks '%s'", bad[i].spec, err.msg, bad[i].msg);
+            assert_null(a.path);
+        }
+    }
+}
+
+static void test_grid_check_and_order(void **state)
+{
+    ss_model *m = mk();
+    ss_sweep_axis ax[2];
+    ss_err err = {0};
+    double x[2];
+    (void)state;
+    assert_int_equal(ss_sweep_axis_parse(&ax[0], "providers.p2.reinvest=0.1,0.2", &err), SS_OK);
+    assert_int_equal(ss_sweep_axis_parse(&ax[1], "segments.s1.size=100:300:3", &err), SS_OK);
+    assert_int_equal(ss_sweep_check(m, ax, 2, &err), SS_OK);
+    assert_true(ss_sweep_npoints(ax, 2) == 6);
+    ss_sweep_point(ax, 2, 0, x);
+    assert_true(x[0] == 0.1 && x[1] == 100);
+    ss_sweep_point(ax, 2, 1, x); /* the last axis varies fastest */
+    assert_true(x[0] == 0.1 && x[1] == 200);
+    ss_sweep_point(ax, 2, 3, x);
+    assert_true(x[0] == 0.2 && x[1] == 100);
+    ss_sweep_point(ax, 2, 5, x);
+    assert_true(x[0] == 0.2 && x[1] == 300);
+    ss_sweep_axis_free(&ax[1]);
+    /* duplicated, unknown, out of range */
+    assert_int_equal(ss_sweep_axis_parse(&ax[1], "providers.p2.reinvest=0.3", &err), SS_OK);
+    assert_int_equal(ss_sweep_check(m, ax, 2, &err), SS_EINVAL);
+    assert_non_null(strstr(err.msg, "swept twice"));
+    ss_sweep_axis_free(&ax[1]);
+    assert_int_equal(ss_sweep_axis_parse(&ax[1], "providers.p9.reinvest=0.3", &err), SS_OK);
+    assert_int_equal(ss_sweep_check(m, ax, 2, &err), SS_EINVAL);
+    assert_non_null(strstr(err.msg, "p9"));
+    assert_string_equal(err.path, "providers.p9.reinvest");
+    ss_sweep_axis_free(&ax[1]);
+    assert_int_equal(ss_sweep_axis_parse(&ax[1], "segments.s1.size=100,-5", &err), SS_OK);
+    assert_int_equal(ss_sweep_check(m, ax, 2, &err), SS_EINVAL);
+    assert_non_null(strstr(err.msg, "segments.s1.size' = -5"));
+    ss_sweep_axis_free(&ax[1]);
+    ss_sweep_axis_free(&ax[0]);
+    assert_int_equal(ss_sweep_check(m, ax, 0, &err), SS_EINVAL);
+    ss_model_free(m);
+}
+
+/* Keep every point's result (copied by packing) in point order. */
+typedef struct keep {
+    ss_result *r[64];
+    uint64_t n;
+} keep;
+
+static int keep_point(uint64_t p, const double *x, const ss_result *r, void *payload, ss_err *err)
+{
+    keep *k = payload;
+    void *data;
+    size_t len;
+    (void)x;
+    assert_true(p == k->n); /* in point order */
+    assert_int_equal(ss_sweep_pack(r, &data, &len, err), SS_OK);
+    assert_int_equal(ss_sweep_unpack(&k->r[k->n], data, len, err), SS_OK);
+    free(data);
+    k->n++;
+    return SS_OK;
+}
+
+static void keep_free(keep *k)
+{
+    uint64_t i;
+    for (i = 0; i < k->n; i++)
+        ss_result_free(k->r[i]);
+    k->n = 0;
+}
+
+static void same_result(const ss_result *a, const ss_result *b)
+{
+    size_t n;
+    assert_true(a->nt == b->nt && a->np == b->np && a->nk == b->nk && a->nextra == b->nextra);
+    assert_string_equal(a->scenario, b->scenario);
+    assert_memory_equal(a->t, b->t, a->nt * sizeof *a->t);
+    n = a->nt * SS_NPS * a->np * a->nk;
+    assert_memory_equal(a->ps, b->ps, n * sizeof *a->ps);
+    assert_memory_equal(a->p, b->p, a->nt * SS_NP * a->np * sizeof *a->p);
+    assert_memory_equal(a->s, b->s, a->nt * SS_NS * a->nk * sizeof *a->s);
+}
+
+static void grid(ss_sweep_axis ax[2])
+{
+    ss_err err = {0};
+    assert_int_equal(ss_sweep_axis_parse(&ax[0], "providers.p2.reinvest=0.1:0.4:4", &err), SS_OK);
+    assert_int_equal(ss_sweep_axis_parse(&ax[1], "segments.s1.tau=0.5,2,4", &err), SS_OK);
+}
+
+static void test_sweep_equals_set_and_threads(void **state)
+{
+    ss_model *m = mk();
+    ss_sweep_axis ax[2];
+    ss_sweep_opts o = SS_SWEEP_OPTS_INIT;
+    keep k1 = {0}, kt = {0};
+    ss_err err = {0};
+    uint64_t p;
+    unsigned t;
+    (void)state;
+    grid(ax);
+    o.threads = 1;
+    o.on_point = keep_point;
+    o.payload = &k1;
+    assert_int_equal(ss_sweep_run(m, ax, 2, &o, &err), SS_OK);
+    assert_true(k1.n == 12);
+    for (p = 0; p < k1.n; p++) {
+        /* the same values set on a copy, then one run: the same numbers */
+        ss_model *d = ss_model_copy(m);
+        ss_result *r = NULL;
+        double x[2];
+        ss_sweep_point(ax, 2, p, x);
+        assert_int_equal(ss_model_set_path(d, "providers.p2.reinvest", x[0], &err), SS_OK);
+        assert_int_equal(ss_model_set_path(d, "segments.s1.tau", x[1], &err), SS_OK);
+        assert_int_equal(ss_sim_run(&r, d, NULL, &err), SS_OK);
+        same_result(k1.r[p], r);
+        ss_result_free(r);
+        ss_model_free(d);
+    }
+    /* reinvest moves the outputs: the points differ */
+    assert_true(SS_RESULT_P(k1.r[0], k1.r[0]->nt - 1, SS_P_NPV, 1) !=
+                SS_RESULT_P(k1.r[11], k1.r[11]->nt - 1, SS_P_NPV, 1));
+    for (t = 2; t <= 3; t++) {
+        o.threads = t;
+        o.payload = &kt;
+        assert_int_equal(ss_sweep_run(m, ax, 2, &o, &err), SS_OK);
+        assert_true(kt.n == k1.n);
+        for (p = 0; p < k1.n; p++)
+            same_result(kt.r[p], k1.r[p]);
+        keep_free(&kt);
+    }
+    keep_free(&k1);
+    ss_sweep_axis_free(&ax[0]);
+    ss_sweep_axis_free(&ax[1]);
+    ss_model_free(m);
+}
+
+static void test_sweep_failing_point(void **state)
+{
+    ss_model *m = mk();
+    ss_sweep_axis ax[1];
+    ss_sweep_opts o = SS_SWEEP_OPTS_INIT;
+    keep k = {0};
+    ss_err err = {0};
+    unsigned t;
+    (void)state;
+    /* share sums of segment s1 != 1 at points 3 and 5 */
+    assert_int_equal(ss_sweep_axis_parse(&ax[0], "providers.p1.share.s1=0.3333333333333333,"
+                                         "0.3333333333333333,0.3333333333333333,0.5,0.3333333333333333,0.6",
+                                         &err), SS_OK);
+    o.on_point = keep_point;
+    o.payload = &k;
+    for (t = 1; t <= 3; t++) {
+        o.threads = t;
+        ss_err_clear(&err);
+        assert_int_equal(ss_sweep_run(m, ax, 1, &o, &err), SS_EINVAL);
+        if (!strstr(err.msg, "point 3 (providers.p1.share.s1=0.5): "))
+            fail_msg("threads %u: %s", t, err.msg);
+        assert_true(k.n == 3); /* the points before it were handed over */
+        keep_free(&k);
+    }
+    ss_sweep_axis_free(&ax[0]);
+    ss_model_free(m);
+}
+
+static void test_pack_damaged(void **state)
+{
+    ss_model *m = mk();
+    ss_result *r = NULL, *back = NULL;
+    void *data;
+    size_t len;
+    ss_err err = {0};
+    (void)state;
+    assert_int_equal(ss_sim_run(&r, m, NULL, &err), SS_OK);
+    assert_int_equal(ss_sweep_pack(r, &data, &len, &err), SS_OK);
+    assert_int_equal(ss_sweep_unpack(&back, data, len - 1, &err), SS_EINVAL);
+    assert_null(back);
+    assert_int_equal(ss_sweep_unpack(&back, data, len, &err), SS_OK);
+    same_result(back, r);
+    assert_null(back->extra_units);
+    ss_result_free(back);
+    free(data);
+    /* derived metrics and stock units travel too */
+    {
+        size_t x;
+        r->nextra = 2;
+        r->extra_names = calloc(2, sizeof *r->extra_names);
+        r->extra = calloc(r->nt * 2, sizeof *r->extra);
+        r->extra_units = calloc(2, sizeof *r->extra_units);
+        r->extra_names[0] = xstrdup("gpus");
+        r->extra_names[1] = xstrdup("ratio");
+        r->extra_units[0] = xstrdup("k units");
+        for (x = 0; x < r->nt * 2; x++)
+            r->extra[x] = 0.5 * (double)x;
+        assert_int_equal(ss_sweep_pack(r, &data, &len, &err), SS_OK);
+        assert_int_equal(ss_sweep_unpack(&back, data, len, &err), SS_OK);
+        assert_true(back->nextra == 2 && back->extra_units && !back->extra_units[1]);
+        assert_string_equal(back->extra_names[1], "ratio");
+        assert_string_equal(back->extra_units[0], "k units");
+        assert_memory_equal(back->extra, r->extra, r->nt * 2 * sizeof *r->extra);
+        ss_result_free(back);
+        free(data);
+    }
+    ss_result_free(r);
+    ss_model_free(m);
+}
+
+/* ---- an in-memory transport: ranks 1..N-1 run first, rank 0 reads ---- */
+
+typedef struct msg {
+    uint64_t unit;
+    int rc;
+    ss_err err;
+    void *data;
+    size_t len;
+} msg;
+
+typedef struct mem_tr {
+    msg m[4][256];   /* per rank, in sending order */
+    size_t n[4], at[4];
+    unsigned nranks;
+} mem_tr;
+
+static int mem_send(uint64_t unit, int rc, const ss_err *perr, const void *data, size_t len,
+                    void *payload, ss_err *err)
+{
+    mem_tr *t = payload;
+    unsigned r = (unsigned)(unit % t->nranks);
+    msg *m = &t->m[r][t->n[r]++];
+    (void)err;
+    assert_true(r > 0);
+    m->unit = unit;
+    m->rc = rc;
+    if (perr)
+        m->err = *perr;
+    m->data = NULL;
+    m->len = len;
+    if (len) {
+        m->data = malloc(len);
+        memcpy(m->data, data, len);
+    }
+    return SS_OK;
+}
+
+static int mem_recv(uint64_t unit, void **data, size_t *len, void *payload, ss_err *err)
+{
+    mem_tr *t = payload;
+    unsigned r = (unsigned)(unit % t->nranks);
+    msg *m;
+    assert_true(t->at[r] < t->n[r]);
+    m = &t->m[r][t->at[r]++];
+    if (m->rc) {
+        *err = m->err;
+        return m->rc;
+    }
+    assert_true(m->unit == unit);
+    *data = m->data;
+    *len = m->len;
+    m->data = NULL;
+    return SS_OK;
+}
+
+static void mem_free(mem_tr *t)
+{
+    size_t r, i;
+    for (r = 0; r < 4; r++)
+        for (i = 0; i < t->n[r]; i++)
+            free(t->m[r][i].data);
+}
+
+static void test_sweep_split(void **state)
+{
+    ss_model *m = mk();
+    ss_sweep_axis ax[2];
+    ss_sweep_opts o = SS_SWEEP_OPTS_INIT;
+    ss_transport tr;
+    mem_tr *mt = calloc(1, sizeof *mt);
+    keep k1 = {0}, kd = {0};
+    ss_err err = {0};
+    unsigned r;
+    uint64_t p;
+    (void)state;
+    grid(ax);
+    o.threads = 2;
+    o.on_point = keep_point;
+    o.payload = &k1;
+    assert_int_equal(ss_sweep_run(m, ax, 2, &o, &err), SS_OK);
+    mt->nranks = 3;
+    tr.nranks = 3;
+    tr.send = mem_send;
+    tr.recv = mem_recv;
+    tr.payload = mt;
+    o.dist = &tr;
+    o.payload = &kd;
+    for (r = 3; r-- > 0;) { /* ranks 2, 1, then 0 */
+        tr.rank = r;
+        assert_int_equal(ss_sweep_run(m, ax, 2, &o, &err), SS_OK);
+        if (r > 0)
+            assert_true(kd.n == 0 && mt->n[r] == 4); /* 12 points, 4 each; no on_point */
+    }
+    assert_true(kd.n == 12);
+    for (p = 0; p < 12; p++)
+        same_result(kd.r[p], k1.r[p]);
+    keep_free(&k1);
+    keep_free(&kd);
+    mem_free(mt);
+    free(mt);
+    ss_sweep_axis_free(&ax[0]);
+    ss_sweep_axis_free(&ax[1]);
+    ss_model_free(m);
+}
+
+static void same_stat(const ss_result *a, const ss_result *b)
+{
+    same_result(a, b);
+}
+
+static void test_mc_split(void **state)
+{
+    ss_model *m = mk();
+    ss_mc_param p[2] = {
+        { "segments.s1.size", { SS_DIST_NORMAL, { 100, 10, 0, 0 } } },
+        { "providers.p2.reinvest", { SS_DIST_UNIFORM, { 0.1, 0.4, 0, 0 } } },
+    };
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_result *one = NULL, *dist = NULL;
+    ss_transport tr;
+    mem_tr *mt = calloc(1, sizeof *mt);
+    ss_err err = {0};
+    unsigned r;
+    size_t j;
+    (void)state;
+    o.runs = 700; /* block size: ss_mc_block_runs; several blocks */
+    o.seed = 5;
+    o.threads = 2;
+    assert_int_equal(ss_mc_run(&one, m, p, 2, NULL, 0, &o, &err), SS_OK);
+    if (ss_mc_result_block(one) >= 700)
+        o.runs = 3 * ss_mc_result_block(one) + 17;
+    ss_mc_result_free(one);
+    assert_int_equal(ss_mc_run(&one, m, p, 2, NULL, 0, &o, &err), SS_OK);
+    mt->nranks = 3;
+    tr.nranks = 3;
+    tr.send = mem_send;
+    tr.recv = mem_recv;
+    tr.payload = mt;
+    o.dist = &tr;
+    for (r = 3; r-- > 0;) {
+        ss_mc_result *res = NULL;
+        tr.rank = r;
+        o.threads = r + 1;
+        assert_int_equal(ss_mc_run(&res, m, p, 2, NULL, 0, &o, &err), SS_OK);
+        if (r > 0)
+            assert_null(res);
+        else
+            dist = res;
+    }
+    assert_non_null(dist);
+    same_stat(ss_mc_result_mean(dist), ss_mc_result_mean(one));
+    same_stat(ss_mc_result_sd(dist), ss_mc_result_sd(one));
+    same_stat(ss_mc_result_min(dist), ss_mc_result_min(one));
+    same_stat(ss_mc_result_max(dist), ss_mc_result_max(one));
+    for (j = 0; j < ss_mc_result_nquantiles(one); j++)
+        same_stat(ss_mc_result_quantile(dist, j), ss_mc_result_quantile(one, j));
+    ss_mc_result_free(one);
+    ss_mc_result_free(dist);
+    mem_free(mt);
+    free(mt);
+    ss_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest all[] = {
+        cmocka_unit_test(test_axis_parse),
+        cmocka_unit_test(test_grid_check_and_order),
+        cmocka_unit_test(test_sweep_equals_set_and_threads),
+        cmocka_unit_test(test_sweep_failing_point),
+        cmocka_unit_test(test_pack_damaged),
+        cmocka_unit_test(test_sweep_split),
+        cmocka_unit_test(test_mc_split),
+    };
+    ss_global_init();
+    return cmocka_run_group_tests_name("sweep", all, NULL, NULL);
+}
