@@ -1118,6 +1118,7 @@ static int l_params_run(lua_State *L)
     lua_pushfstring(L, "@%s", r->path);
     if (luaL_loadbufferx(L, text, len, lua_tostring(L, -1), "t") != LUA_OK)
         ss_lua_raise(L, SS_EINVAL, "%s", lua_tostring(L, -1));
+    ss_lua_vet_chunk(L);
     ss_lua_bind_env(L);
     ss_lua_budget_reset(L);
     lua_call(L, 0, 1); /* protected by the caller's ss_lua_pcall */

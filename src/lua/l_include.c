@@ -139,6 +139,7 @@ int ss_lua_include(lua_State *L)
     status = luaL_loadbufferx(L, text, len, lua_tostring(L, -1), "t");
     if (status != LUA_OK)
         return lua_error(L);
+    ss_lua_vet_chunk(L);
     ss_lua_bind_env(L); /* the included chunk shares the caller's environment */
     lua_pushinteger(L, depth + 1);
     lua_setfield(L, LUA_REGISTRYINDEX, INCLUDE_DEPTH_KEY);

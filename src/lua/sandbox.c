@@ -215,18 +215,70 @@ void ss_lua_install_xpcall(lua_State *L, int idx)
 }
 
 /*
- * coroutine.close and coroutine.wrap. A coroutine killed by the count hook
- * keeps hooks disabled (the hook never returned), and resetting it would run
- * its pending __close handlers beyond the budget; so once a budget tripped,
- * close raises instead and wrap leaves the dead coroutine as it is.
+ * coroutine.close, coroutine.wrap and coroutine.resume.
+ *
+ * A coroutine killed by the count hook keeps hooks disabled (the hook never
+ * returned), and resetting it would run its pending __close handlers beyond
+ * the budget; so once a budget tripped, close raises instead and wrap
+ * leaves the dead coroutine as it is.
+ *
+ * Lua 5.4.4 bug (fixed in 5.4.5): lua_resetthread, which coroutine.close
+ * and a failing coroutine.wrap call run, does not count the C stack of the
+ * thread that closes, so a chain of coroutines whose __close handlers close
+ * the next one (each level a few C frames) overflows the C stack and
+ * crashes. The guard shared by close and wrap counts those nested resets
+ * and measures the C stack they use; past CLOSE_MAX_DEPTH levels or
+ * CLOSE_MAX_CSTACK bytes the script ends (ss_lua_fatal: pcall cannot
+ * swallow it) with "C stack overflow (coroutine.close nested too deeply)".
+ *
+ * resume and wrap also tell script.c which thread runs (so that its count
+ * hook adapts at once when a long string appears, see script.c).
  */
+#define CLOSE_MAX_DEPTH 100
+#define CLOSE_MAX_CSTACK ((size_t)1 << 20)
+
+typedef struct close_guard {
+    int depth;
+    const char *base; /* stack address at the outermost reset */
+} close_guard;
+
+/* Enter a reset (raises fatally past the limits); pair with guard_leave. */
+static void guard_enter(lua_State *L, close_guard *g)
+{
+    char here;
+    size_t used;
+    if (g->depth == 0)
+        g->base = &here;
+    used = g->base > &here ? (size_t)(g->base - &here) : (size_t)(&here - g->base);
+    if (g->depth >= CLOSE_MAX_DEPTH || used > CLOSE_MAX_CSTACK)
+        ss_lua_fatal(L, "C stack overflow (coroutine.close nested more than %d deep "
+                        "through __close handlers)", g->depth);
+    g->depth++;
+}
+
+static void guard_leave(close_guard *g)
+{
+    g->depth--;
+}
+
+/* coroutine.close(co) (upvalues: the stock close, the guard). */
 static int l_sandbox_coclose(lua_State *L)
 {
+    close_guard *g = lua_touserdata(L, lua_upvalueindex(2));
+    lua_State *co = lua_tothread(L, 1), *prev;
+    int status;
     if (ss_lua_limit_hit(L))
         return luaL_error(L, "coroutine.close: the script's budget is exhausted");
+    guard_enter(L, g);
+    prev = co ? ss_lua_switch_thread(L, co) : NULL;
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    if (co)
+        ss_lua_switch_thread(L, prev);
+    guard_leave(g);
+    if (status != LUA_OK)
+        return lua_error(L);
     return lua_gettop(L);
 }
 
@@ -235,12 +287,15 @@ static int l_sandbox_coclose(lua_State *L)
 static int auxresume(lua_State *L, lua_State *co, int narg)
 {
     int status, nres;
+    lua_State *prev;
     if (!lua_checkstack(co, narg)) {
         lua_pushliteral(L, "too many arguments to resume");
         return -1;
     }
     lua_xmove(L, co, narg);
+    prev = ss_lua_switch_thread(L, co);
     status = lua_resume(co, L, narg, &nres);
+    ss_lua_switch_thread(L, prev);
     if (status == LUA_OK || status == LUA_YIELD) {
         if (!lua_checkstack(L, nres + 1)) {
             lua_pop(co, nres);
@@ -254,7 +309,30 @@ static int auxresume(lua_State *L, lua_State *co, int narg)
     return -1;
 }
 
-/* The function returned by coroutine.wrap (upvalue 1: the coroutine). */
+/* coroutine.resume(co, ...) (lcorolib's luaB_coresume, with auxresume). */
+static int l_sandbox_coresume(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, 1);
+    int r;
+    luaL_argexpected(L, co, 1, "coroutine");
+    if (L == co) { /* as lua_resume would say */
+        lua_pushboolean(L, 0);
+        lua_pushliteral(L, "cannot resume non-suspended coroutine");
+        return 2;
+    }
+    r = auxresume(L, co, lua_gettop(L) - 1);
+    if (r < 0) {
+        lua_pushboolean(L, 0);
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    lua_insert(L, -(r + 1));
+    return r + 1;
+}
+
+/* The function returned by coroutine.wrap (upvalues: the coroutine, the
+ * close guard). */
 static int l_sandbox_auxwrap(lua_State *L)
 {
     lua_State *co = lua_tothread(L, lua_upvalueindex(1));
@@ -262,7 +340,13 @@ static int l_sandbox_auxwrap(lua_State *L)
     if (r < 0) {
         int stat = lua_status(co);
         if (stat != LUA_OK && stat != LUA_YIELD && !ss_lua_limit_hit(L)) {
+            close_guard *g = lua_touserdata(L, lua_upvalueindex(2));
+            lua_State *prev;
+            guard_enter(L, g);
+            prev = ss_lua_switch_thread(L, co);
             stat = lua_resetthread(co); /* close its to-be-closed variables */
+            ss_lua_switch_thread(L, prev);
+            guard_leave(g);
             lua_xmove(co, L, 1);
         }
         if (stat != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
@@ -286,6 +370,7 @@ static int l_sandbox_auxwrap(lua_State *L)
     return r;
 }
 
+/* coroutine.wrap(f) (upvalue: the close guard). */
 static int l_sandbox_cowrap(lua_State *L)
 {
     lua_State *co;
@@ -293,27 +378,67 @@ static int l_sandbox_cowrap(lua_State *L)
     co = lua_newthread(L);
     lua_pushvalue(L, 1);
     lua_xmove(L, co, 1);
-    lua_pushcclosure(L, l_sandbox_auxwrap, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushcclosure(L, l_sandbox_auxwrap, 2);
     return 1;
 }
 
 void ss_lua_install_coroutine(lua_State *L, int idx)
 {
+    close_guard *g;
     idx = lua_absindex(L, idx);
+    g = lua_newuserdatauv(L, sizeof *g, 0);
+    g->depth = 0;
+    g->base = NULL;
     lua_getfield(L, idx, "close");
-    lua_pushcclosure(L, l_sandbox_coclose, 1);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, l_sandbox_coclose, 2);
     lua_setfield(L, idx, "close");
-    lua_pushcfunction(L, l_sandbox_cowrap);
+    lua_pushvalue(L, -1);
+    lua_pushcclosure(L, l_sandbox_cowrap, 1);
     lua_setfield(L, idx, "wrap");
+    lua_pop(L, 1);
+    lua_pushcfunction(L, l_sandbox_coresume);
+    lua_setfield(L, idx, "resume");
+}
+
+/* The reader given to the real load when the script passes a function
+ * (upvalue 1): each piece is charged to the instruction budget (one
+ * instruction per byte, as included files), since compiling it is work
+ * done in C. */
+static int l_sandbox_load_reader(lua_State *L)
+{
+    size_t n = 0;
+    lua_settop(L, 0);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_call(L, 0, 1);
+    if (lua_type(L, -1) == LUA_TSTRING)
+        lua_tolstring(L, -1, &n);
+    if (ss_lua_charge_work(L, n) != 0)
+        return luaL_error(L, "instruction limit exceeded");
+    return 1;
 }
 
 /* load(chunk [, chunkname [, mode [, env]]]): mode is always "t" and env
- * defaults to the sandbox environment. Upvalues: the real load, the env. */
+ * defaults to the sandbox environment; the chunk's size is charged and the
+ * result checked for Lua 5.4.4's code-generation bugs (vet.c). Upvalues:
+ * the real load, the env. */
 static int l_sandbox_load(lua_State *L)
 {
     int n = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));
-    lua_pushvalue(L, 1);
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        size_t len;
+        lua_tolstring(L, 1, &len);
+        if (ss_lua_charge_work(L, len) != 0)
+            return luaL_error(L, "instruction limit exceeded");
+        lua_pushvalue(L, 1);
+    } else if (lua_type(L, 1) == LUA_TFUNCTION) {
+        lua_pushvalue(L, 1);
+        lua_pushcclosure(L, l_sandbox_load_reader, 1);
+    } else {
+        lua_pushvalue(L, 1); /* the real load reports the wrong type */
+    }
     if (n >= 2)
         lua_pushvalue(L, 2);
     else
@@ -324,6 +449,11 @@ static int l_sandbox_load(lua_State *L)
     else
         lua_pushvalue(L, lua_upvalueindex(2));
     lua_call(L, 4, LUA_MULTRET); /* inside Lua already: errors propagate */
+    if (lua_type(L, n + 1) == LUA_TFUNCTION) {
+        lua_settop(L, n + 1);
+        ss_lua_vet_chunk(L);
+        return 1;
+    }
     return lua_gettop(L) - n;
 }
 

@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,22 @@
  * requested, so a loop whose few instructions each copy a long string
  * (`s = s .. #s`) still meets the instruction budget (RELIABILITY A5). */
 #define ALLOC_BYTES_PER_INSTRUCTION 16
+/* Work the VM does inside one instruction on long strings (==, <, <= on
+ * two strings compare them byte by byte; nothing charges it): while the
+ * longest live string created by the script has S >= BIG_STRING bytes,
+ * every instruction counts 1 + S / STRING_BYTES_PER_INSTRUCTION, and the
+ * count hook runs correspondingly more often (RELIABILITY A5). */
+#define BIG_STRING 1024
+#define STRING_BYTES_PER_INSTRUCTION 256
+
+/* Live strings of at least BIG_STRING bytes: an open-addressing hash set
+ * of their addresses (linear probing, backward-shift deletion). */
+typedef struct bigset {
+    void **key;
+    size_t *size;
+    size_t cap, n;   /* cap: a power of two (or 0) */
+    size_t max;      /* the largest size in the set (0 when empty) */
+} bigset;
 
 /* Budgets of one state; the allocator's user data (reachable from any
  * coroutine through lua_getallocf). */
@@ -44,6 +61,12 @@ typedef struct limits {
     unsigned long long count, max_instr, every;
     int instr_tripped;
     char where[320];
+    size_t max_string;        /* longest string the script may create */
+    size_t string_refused;    /* length of a refused string (sticky error) */
+    char fatal[700];          /* sticky fatal error (ss_lua_fatal), "" if none */
+    int trusted;              /* > 0: strings made now are the host's (untracked) */
+    bigset big;               /* the script's long strings */
+    lua_State *running;       /* the thread running Lua code (see ss_lua_switch_thread) */
 } limits;
 
 struct ss_script {
@@ -79,6 +102,105 @@ unsigned long ss_lua_test_fail_after(long n, int persistent)
  * even if it catches the memory error with pcall. (Telling a request that
  * an emergency GC could still satisfy from a real overrun is not reliable:
  * lauxlib's buffers raise without a collect-and-retry.) */
+static size_t big_slot(const bigset *b, const void *p)
+{
+    uintptr_t h = (uintptr_t)p;
+    h ^= h >> 17;
+    h *= (uintptr_t)0x9E3779B97F4A7C15ULL;
+    return (size_t)(h >> 7) & (b->cap - 1);
+}
+
+/* Add p (a string of `size` bytes); 0, or -1 when out of memory. */
+static int big_add(bigset *b, void *p, size_t size)
+{
+    size_t i;
+    if ((b->n + 1) * 2 > b->cap) {
+        bigset nb = { 0 };
+        size_t j;
+        nb.cap = b->cap ? b->cap * 2 : 64;
+        nb.key = calloc(nb.cap, sizeof *nb.key);
+        nb.size = calloc(nb.cap, sizeof *nb.size);
+        if (!nb.key || !nb.size) {
+            free(nb.key);
+            free(nb.size);
+            return -1;
+        }
+        for (j = 0; j < b->cap; j++)
+            if (b->key[j]) {
+                for (i = big_slot(&nb, b->key[j]); nb.key[i]; i = (i + 1) & (nb.cap - 1))
+                    ;
+                nb.key[i] = b->key[j];
+                nb.size[i] = b->size[j];
+            }
+        nb.n = b->n;
+        nb.max = b->max;
+        free(b->key);
+        free(b->size);
+        *b = nb;
+    }
+    for (i = big_slot(b, p); b->key[i]; i = (i + 1) & (b->cap - 1))
+        ;
+    b->key[i] = p;
+    b->size[i] = size;
+    b->n++;
+    if (size > b->max)
+        b->max = size;
+    return 0;
+}
+
+/* Remove p if it is in the set. */
+static void big_remove(bigset *b, void *p)
+{
+    size_t i, j, size;
+    if (!b->n)
+        return;
+    for (i = big_slot(b, p); b->key[i] != p; i = (i + 1) & (b->cap - 1))
+        if (!b->key[i])
+            return;
+    size = b->size[i];
+    b->key[i] = NULL;
+    b->n--;
+    /* backward-shift the following cluster */
+    for (j = (i + 1) & (b->cap - 1); b->key[j]; j = (j + 1) & (b->cap - 1)) {
+        size_t home = big_slot(b, b->key[j]);
+        /* move j to i unless its home lies cyclically in (i, j] */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            b->key[i] = b->key[j];
+            b->size[i] = b->size[j];
+            b->key[j] = NULL;
+            i = j;
+        }
+    }
+    if (size == b->max) {
+        b->max = 0;
+        for (j = 0; b->n && j < b->cap; j++)
+            if (b->key[j] && b->size[j] > b->max)
+                b->max = b->size[j];
+    }
+}
+
+/* The length of a string from the size of its block (a TString header of
+ * 24 bytes on 64-bit targets, the bytes and a terminating NUL). */
+static size_t string_len(size_t block)
+{
+    return block > 25 ? block - 25 : 0;
+}
+
+/* Instructions one VM instruction counts as (see BIG_STRING). */
+static unsigned long long instr_unit(const limits *lim)
+{
+    return 1 + lim->big.max / STRING_BYTES_PER_INSTRUCTION;
+}
+
+/* Instructions between two calls of the count hook. */
+static int hook_interval(const limits *lim)
+{
+    unsigned long long e = lim->every / instr_unit(lim);
+    return e ? (int)e : 1;
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar);
+
 static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     limits *lim = ud;
@@ -87,6 +209,8 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     size_t inuse = lim->used + lim->cbytes;
 
     if (nsize == 0) {
+        if (ptr && osize >= BIG_STRING)
+            big_remove(&lim->big, ptr);
         free(ptr);
         lim->used -= old;
         return NULL;
@@ -101,9 +225,24 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         lim->mem_tripped = 1;
         return NULL;
     }
+    if (!ptr && osize == LUA_TSTRING && nsize > lim->max_string && !lim->trusted) {
+        lim->string_refused = nsize; /* sticky, like the memory budget */
+        return NULL;
+    }
     np = realloc(ptr, nsize);
     if (!np)
         return NULL;
+    if (!ptr && osize == LUA_TSTRING && nsize >= BIG_STRING && !lim->trusted) {
+        if (big_add(&lim->big, np, nsize) != 0) {
+            free(np);
+            return NULL;
+        }
+        /* make the running thread's hook adapt now, not after up to
+         * HOOK_EVERY instructions of comparisons (lua_sethook may be
+         * called asynchronously, as from a signal handler) */
+        if (lim->running && !lim->instr_tripped)
+            lua_sethook(lim->running, count_hook, LUA_MASKCOUNT, 1);
+    }
     lim->used = lim->used - old + nsize;
     if (nsize > old) /* checked by the count hook at its next call */
         lim->count += (nsize - old) / ALLOC_BYTES_PER_INSTRUCTION;
@@ -161,7 +300,28 @@ static void record_where(lua_State *L, lua_Debug *ar, limits *lim)
     }
 }
 
-/* Count hook: charge the instructions run since the last call; past the
+/* Raise the sticky error of a budget or fatal condition, if any, after
+ * re-arming the hook with count 1 so that every further instruction raises
+ * it again. Returns if there is none. */
+static void raise_sticky(lua_State *L, limits *lim)
+{
+    char msg[720], b[48];
+    if (lim->fatal[0])
+        snprintf(msg, sizeof msg, "%s", lim->fatal);
+    else if (lim->string_refused)
+        snprintf(msg, sizeof msg, "a string of %zu bytes: longer than the %s limit on strings",
+                 string_len(lim->string_refused), budget_text(lim->max_string, b, sizeof b));
+    else if (lim->mem_tripped)
+        snprintf(msg, sizeof msg, "scenario exceeded %s of memory", budget_text(lim->max, b, sizeof b));
+    else
+        return;
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+    lua_pushstring(L, msg);
+    lua_error(L);
+}
+
+/* Count hook: charge the instructions run since the last call (each
+ * counting instr_unit() while long strings are alive); past the
  * instruction budget (or once the memory budget was exceeded) raise an
  * error and re-arm with count 1 so every further instruction raises again
  * (a pcall loop cannot swallow it). */
@@ -172,23 +332,18 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 
     if (!lim)
         return;
-    if (lim->mem_tripped) {
-        lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
-        char b[48];
-        snprintf(msg, sizeof msg, "scenario exceeded %s of memory", budget_text(lim->max, b, sizeof b));
-        lua_pushstring(L, msg);
-        lua_error(L);
-    }
+    lim->running = L;
+    lim->trusted = 0; /* script code runs: any trusted push is over */
+    raise_sticky(L, lim);
     if (!lim->instr_tripped) {
-        if (lua_gethookcount(L) == 1) {
-            /* armed with 1 by an earlier trip, budget reset since: back to normal */
-            lim->count += 1;
-            lua_sethook(L, count_hook, LUA_MASKCOUNT, (int)lim->every);
-        } else {
-            lim->count += lim->every;
-        }
-        if (lim->count < lim->max_instr)
+        int want;
+        lim->count += (unsigned long long)lua_gethookcount(L) * instr_unit(lim);
+        if (lim->count < lim->max_instr) {
+            want = hook_interval(lim);
+            if (want != lua_gethookcount(L))
+                lua_sethook(L, count_hook, LUA_MASKCOUNT, want);
             return;
+        }
         lim->instr_tripped = 1;
         record_where(L, ar, lim);
     }
@@ -197,6 +352,45 @@ static void count_hook(lua_State *L, lua_Debug *ar)
              lim->where, lim->max_instr);
     lua_pushstring(L, msg);
     lua_error(L);
+}
+
+void ss_lua_fatal(lua_State *L, const char *fmt, ...)
+{
+    limits *lim = get_limits(L);
+    char where[300], msg[360];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ss_lua_where(L, 1, where, sizeof where);
+    if (lim) {
+        if (!lim->fatal[0])
+            snprintf(lim->fatal, sizeof lim->fatal, "%s: %s", where, msg);
+        raise_sticky(L, lim);
+    }
+    luaL_error(L, "%s", msg);
+    abort(); /* not reached */
+}
+
+lua_State *ss_lua_switch_thread(lua_State *L, lua_State *to)
+{
+    limits *lim = get_limits(L);
+    lua_State *prev;
+    if (!lim)
+        return NULL;
+    prev = lim->running;
+    lim->running = to;
+    if (to && lua_gethook(to) == count_hook && !ss_lua_limit_hit(L) &&
+        lua_gethookcount(to) > hook_interval(lim))
+        lua_sethook(to, count_hook, LUA_MASKCOUNT, hook_interval(lim));
+    return prev;
+}
+
+void ss_lua_trusted(lua_State *L, int on)
+{
+    limits *lim = get_limits(L);
+    if (lim)
+        lim->trusted += on ? 1 : -1;
 }
 
 int ss_lua_charge_work(lua_State *L, size_t n)
@@ -221,7 +415,7 @@ int ss_lua_charge_work(lua_State *L, size_t n)
 int ss_lua_limit_hit(lua_State *L)
 {
     limits *lim = get_limits(L);
-    return lim && (lim->instr_tripped || lim->mem_tripped);
+    return lim && (lim->instr_tripped || lim->mem_tripped || lim->string_refused || lim->fatal[0]);
 }
 
 void ss_lua_budget_reset(lua_State *L)
@@ -231,7 +425,8 @@ void ss_lua_budget_reset(lua_State *L)
         return;
     lim->count = 0;
     lim->instr_tripped = 0;
-    lua_sethook(L, count_hook, LUA_MASKCOUNT, (int)lim->every);
+    lim->running = L;
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, hook_interval(lim));
 }
 
 /* ------------------------------------------------------ errors and pcall */
@@ -382,6 +577,16 @@ int ss_lua_pcall(lua_State *L, int nargs, int nresults)
     lua_insert(L, base);
     status = lua_pcall(L, nargs, nresults, base);
     lua_remove(L, base);
+    if (status == LUA_OK) {
+        /* a sticky error the script caught (pcall, coroutine.close) and
+         * finished before the count hook raised it again */
+        limits *lim = get_limits(L);
+        if (lim && (lim->fatal[0] || lim->string_refused || lim->mem_tripped)) {
+            lua_settop(L, base - 1);
+            lua_pushliteral(L, "budget exceeded");
+            status = LUA_ERRRUN;
+        }
+    }
     return status;
 }
 
@@ -409,6 +614,17 @@ int ss_lua_to_err(lua_State *L, int status, ss_err *err)
     const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
     int code = SS_EINVAL;
 
+    if (lim && lim->fatal[0]) {
+        lua_pop(L, 1);
+        return ss_err_set(err, SS_ELIMIT, NULL, "%s", lim->fatal);
+    }
+    if (lim && lim->string_refused && !lim->mem_tripped) {
+        char b[48];
+        lua_pop(L, 1);
+        return ss_err_set(err, SS_ELIMIT, NULL, "a string of %zu bytes: longer than the %s limit on strings",
+                          string_len(lim->string_refused),
+                          budget_text(lim->max_string, b, sizeof b));
+    }
     if (lim && lim->instr_tripped && !lim->mem_tripped) {
         ss_err_set(err, SS_ELIMIT, NULL, "%sinstruction limit exceeded (%llu instructions)",
                    lim->where, lim->max_instr);
@@ -529,6 +745,7 @@ int ss_script_open(ss_script **out, const ss_script_opts *opts, ss_err *err)
     s->lim.max_instr = opts && opts->max_instructions ? opts->max_instructions
                                                       : SS_SCRIPT_DEFAULT_INSTRUCTIONS;
     s->lim.every = s->lim.max_instr < HOOK_EVERY ? s->lim.max_instr : HOOK_EVERY;
+    s->lim.max_string = SS_LUA_MAX_STRING < s->lim.max ? SS_LUA_MAX_STRING : s->lim.max;
     s->list_ref = LUA_NOREF;
     s->L = lua_newstate(budget_alloc, &s->lim);
     if (!s->L) {
@@ -549,6 +766,7 @@ int ss_script_open(ss_script **out, const ss_script_opts *opts, ss_err *err)
         ss_script_close(s);
         return rc;
     }
+    s->lim.running = s->L;
     lua_sethook(s->L, count_hook, LUA_MASKCOUNT, (int)s->lim.every);
     *out = s;
     return SS_OK;
@@ -562,9 +780,12 @@ void ss_script_close(ss_script *s)
     if (s->L) {
         /* finalizers written in Lua must not run unbounded at close */
         s->lim.instr_tripped = 1;
+        s->lim.running = NULL;
         lua_sethook(s->L, count_hook, LUA_MASKCOUNT, 1);
         lua_close(s->L);
     }
+    free(s->lim.big.key);
+    free(s->lim.big.size);
     for (i = 0; i < s->n; i++)
         ss_model_free(s->models[i]);
     free(s->models);
@@ -646,7 +867,9 @@ static int l_script_compile(lua_State *L)
 
     luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_SOURCES);
     lua_pushfstring(L, "@%s", c->path);
+    ss_lua_trusted(L, 1); /* the host's copy: neither limited nor charged */
     lua_pushlstring(L, c->text, c->len);
+    ss_lua_trusted(L, 0);
     lua_rawset(L, -3);
     lua_pop(L, 1);
     lua_pushfstring(L, "@%s", c->path);
@@ -657,6 +880,7 @@ static int l_script_compile(lua_State *L)
         lua_pushinteger(L, status);
         return 3;
     }
+    ss_lua_vet_chunk(L);
     ss_lua_bind_env(L);
     return 1;
 }

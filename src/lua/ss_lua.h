@@ -195,7 +195,36 @@ void ss_lua_uncharge(lua_State *L, size_t bytes);
  */
 int ss_lua_charge_work(lua_State *L, size_t n);
 
-/** 1 once the instruction or memory budget of the state has been exceeded. */
+/** Longest string a script may create (bytes; at most the memory budget):
+ * longer ones end the script with "a string of N bytes: longer than the
+ * 16 MiB limit on strings" (checked in the allocator). */
+#define SS_LUA_MAX_STRING ((size_t)16 << 20)
+
+/**
+ * End the script for good with "FILE:LINE: message" (a sticky error like
+ * an exceeded budget: pcall cannot swallow it, handlers are skipped; the
+ * load or run reports it). Used where going on would crash Lua 5.4.4
+ * (nested coroutine.close). Does not return.
+ */
+void ss_lua_fatal(lua_State *L, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3), noreturn))
+#endif
+    ;
+
+/** Record that thread `to` runs Lua code from now on (coroutine resume and
+ * return, in sandbox.c; a newly created long string then re-arms its count
+ * hook at once) and give its hook the current interval. Returns the
+ * previous running thread. */
+lua_State *ss_lua_switch_thread(lua_State *L, lua_State *to);
+
+/** While on (nesting), strings created are the host's own (sources kept to
+ * locate errors): exempt from the string limit and from long-string
+ * charging. */
+void ss_lua_trusted(lua_State *L, int on);
+
+/** 1 once the instruction or memory budget of the state has been exceeded
+ * (or a string was too long, or ss_lua_fatal was called). */
 int ss_lua_limit_hit(lua_State *L);
 
 /** Reset the instruction budget of the state (for later per-call budgets). */
@@ -221,6 +250,15 @@ const char *ss_lua_tname(lua_State *L, int idx);
 /** Push an array (a new table) of the n numbers / strings v[0..n-1]. */
 void ss_lua_push_numbers(lua_State *L, const double *v, size_t n);
 void ss_lua_push_strings(lua_State *L, char *const *v, size_t n);
+
+/**
+ * Check the function on top of the stack, just compiled, for the code
+ * generation bugs of Lua 5.4.4 (vet.c): a miscompiled `break` out of a
+ * generic for is fixed (the function is replaced by a corrected one); a
+ * miscompiled bitwise operation raises "FILE:LINE: ... miscompiled by Lua
+ * 5.4.4". Call it on every chunk loaded from text, before binding _ENV.
+ */
+void ss_lua_vet_chunk(lua_State *L);
 
 /** Build the restricted environment table and push it (sandbox.c). */
 void ss_lua_push_sandbox_env(lua_State *L);
