@@ -4,12 +4,14 @@
  * the Lua layer), run them (through the core) and write outputs atomically.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "cli/cli.h"
+#include "stratsim/io.h" /* ss_parse_double */
 #include "lua/ss_lua.h"
 #include "lua/ss_analysis.h" /* ss_params_read, ss_strings_free */
 
@@ -88,18 +90,22 @@ const char *cli_opt_value(const char *opt, const char *alias, int argc, char **a
     return NULL;
 }
 
-/* Parse a positive integer; 0 on error. */
+/* Parse a positive integer, in decimal or in exponent notation with an
+ * integral value ("2000000000", "2e9", "1.5e3"); 0 on error. */
 static unsigned long long parse_count(const char *s)
 {
     char *end;
     unsigned long long v;
-    if (!s || !*s || *s == '-')
+    double d;
+    if (!s || !*s || *s == '-' || *s == '+')
         return 0;
     errno = 0;
     v = strtoull(s, &end, 10);
-    if (errno || *end)
+    if (!errno && !*end)
+        return v;
+    if (ss_parse_double(s, &d) != 0 || !(d >= 1 && d < 9.2e18) || d != floor(d))
         return 0;
-    return v;
+    return (unsigned long long)d;
 }
 
 int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int *i)

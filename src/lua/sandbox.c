@@ -23,6 +23,7 @@
  * Depends on Lua's base/string/math/... libraries being opened first (they
  * are looked up in package.loaded) and on GSL's RNG.
  */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <gsl/gsl_rng.h>
@@ -457,6 +458,203 @@ static int l_sandbox_load(lua_State *L)
     return lua_gettop(L) - n;
 }
 
+/* ------------------------------------------- C work charged by size */
+
+/*
+ * Library functions whose work in C grows with their arguments rather than
+ * with what they allocate (allocation is charged by script.c) are wrapped:
+ * before the stock function runs, its work is charged to the instruction
+ * budget (RELIABILITY A5), in instructions of about the same time (4-5 ns
+ * here): table.sort 3 n log2 n, table.concat/unpack 4 per element,
+ * table.insert/remove 2 per element of the table, table.move 1 per element,
+ * string.rep 1 per copy, utf8.len/offset/codepoint 1 per 2 bytes,
+ * string.byte/char, utf8.char, select, table.pack 1 per value, the format
+ * of string.pack/unpack 1 per byte, tonumber/rawequal 1 per 16 bytes.
+ */
+enum {
+    W_REP,       /* string.rep(s, n [, sep]): n copies */
+    W_BYTE,      /* string.byte(s [, i [, j]]): values pushed */
+    W_PACKFMT,   /* string.pack/unpack/packsize(fmt, ...): format length + data */
+    W_UTF8SCAN,  /* utf8.len/offset/codepoint(s, ...): bytes scanned */
+    W_SORT,      /* table.sort(t [, cmp]): n log2 n */
+    W_TLEN,      /* table.insert/remove(t, ...): elements shifted */
+    W_RANGE23,   /* table.concat(t, sep, i, j) / table.unpack(t, i, j): j - i + 1 */
+    W_MOVE,      /* table.move(a1, f, e, t [, a2]): e - f + 1 */
+    W_NARGS,     /* select/table.pack/string.char/utf8.char(...): arguments */
+    W_STR1,      /* tonumber/rawequal(a, b): bytes of string arguments */
+    W_NKINDS
+};
+
+/* Length of table argument idx as the stock function sees it (#t). */
+static lua_Integer tlen(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return 0;
+    return luaL_len(L, idx);
+}
+
+/* Size of the range [i, j] of integer arguments (defaults di, dj). */
+static lua_Integer range_of(lua_State *L, int ii, lua_Integer di, int ij, lua_Integer dj)
+{
+    lua_Integer i = lua_isinteger(L, ii) ? lua_tointeger(L, ii) : di;
+    lua_Integer j = lua_isinteger(L, ij) ? lua_tointeger(L, ij) : dj;
+    if (j < i)
+        return 0;
+    if (i < 0 && j > LUA_MAXINTEGER + i)
+        return LUA_MAXINTEGER;
+    return j - i + 1;
+}
+
+static size_t str_arg_len(lua_State *L, int idx)
+{
+    size_t n = 0;
+    if (lua_type(L, idx) == LUA_TSTRING)
+        lua_tolstring(L, idx, &n);
+    return n;
+}
+
+static int l_charged(lua_State *L)
+{
+    int kind = (int)lua_tointeger(L, lua_upvalueindex(2)), n = lua_gettop(L);
+    double cost = 0;
+    switch (kind) {
+    case W_REP:
+        if (lua_isinteger(L, 2) || lua_type(L, 2) == LUA_TNUMBER)
+            cost = lua_tonumber(L, 2);
+        break;
+    case W_BYTE: {
+        size_t len = str_arg_len(L, 1);
+        cost = (double)range_of(L, 2, 1, 3, lua_isinteger(L, 2) ? lua_tointeger(L, 2) : 1);
+        if (cost > (double)len)
+            cost = (double)len;
+        break;
+    }
+    case W_PACKFMT:
+        cost = (double)str_arg_len(L, 1) + (double)str_arg_len(L, 2) / 16;
+        break;
+    case W_UTF8SCAN:
+        cost = (double)str_arg_len(L, 1) / 2;
+        break;
+    case W_SORT: {
+        double m = (double)tlen(L, 1);
+        cost = m > 1 ? 3 * m * ceil(log2(m)) : 0;
+        break;
+    }
+    case W_TLEN: /* insert(t, pos, v) (flag) and remove(t, pos) shift */
+        if (n >= (lua_toboolean(L, lua_upvalueindex(3)) ? 3 : 2))
+            cost = 2 * (double)tlen(L, 1);
+        break;
+    case W_RANGE23: {
+        /* concat(t, sep, i, j) has i, j at 3, 4; unpack(t, i, j) at 2, 3 */
+        int at = lua_toboolean(L, lua_upvalueindex(3)) ? 3 : 2;
+        lua_Integer len = lua_isnoneornil(L, at + 1) ? tlen(L, 1) : 0;
+        cost = 4 * (double)range_of(L, at, 1, at + 1, len);
+        break;
+    }
+    case W_MOVE:
+        cost = (double)range_of(L, 2, 1, 3, 0);
+        break;
+    case W_NARGS:
+        cost = n;
+        break;
+    case W_STR1:
+        cost = ((double)str_arg_len(L, 1) + (double)str_arg_len(L, 2)) / 16;
+        break;
+    default:
+        break;
+    }
+    if (cost >= 1 && ss_lua_charge_work(L, cost > 1e18 ? (size_t)1e18 : (size_t)cost) != 0)
+        return luaL_error(L, "instruction limit exceeded");
+    /* run the stock function in this frame (none of them uses upvalues),
+     * so that its messages name the caller's line and the function */
+    return lua_tocfunction(L, lua_upvalueindex(1))(L);
+}
+
+/* Replace t[name] (t at idx) by a charging wrapper of the given kind. */
+static void charge_fn(lua_State *L, int idx, const char *name, int kind, int flag)
+{
+    idx = lua_absindex(L, idx);
+    if (lua_getfield(L, idx, name) != LUA_TFUNCTION || !lua_tocfunction(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushinteger(L, kind);
+    lua_pushboolean(L, flag);
+    lua_pushcclosure(L, l_charged, 3);
+    lua_setfield(L, idx, name);
+}
+
+/* utf8.codes(s [, lax]) as in Lua 5.4.6: Lua 5.4.4 accepts spurious
+ * continuation bytes (and skips any number of them in one step, linear
+ * work in one call). */
+#define UTF8_MAX 0x7FFFFFFFu
+#define ISCONT(c) (((c) & 0xC0) == 0x80)
+
+static const char *utf8_dec(const char *s, unsigned long *val, int strict)
+{
+    static const unsigned long limits[] = {
+        ~(unsigned long)0, 0x80, 0x800, 0x10000u, 0x200000u, 0x4000000u
+    };
+    unsigned int c = (unsigned char)s[0];
+    unsigned long res = 0;
+    if (c < 0x80) {
+        res = c;
+    } else {
+        int count = 0;
+        for (; c & 0x40; c <<= 1) {
+            unsigned int cc = (unsigned char)s[++count];
+            if (!ISCONT(cc))
+                return NULL;
+            res = (res << 6) | (cc & 0x3F);
+        }
+        res |= ((unsigned long)(c & 0x7F) << (count * 5));
+        if (count > 5 || res > UTF8_MAX || res < limits[count])
+            return NULL;
+        s += count;
+    }
+    if (strict && (res > 0x10FFFFu || (0xD800u <= res && res <= 0xDFFFu)))
+        return NULL;
+    if (val)
+        *val = res;
+    return s + 1;
+}
+
+static int utf8_iter(lua_State *L, int strict)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    lua_Unsigned n = (lua_Unsigned)lua_tointeger(L, 2);
+    if (n < len) {
+        while (ISCONT((unsigned char)s[n]))
+            n++; /* at most the 5 bytes of the previous character */
+    }
+    if (n >= len)
+        return 0;
+    else {
+        unsigned long code;
+        const char *next = utf8_dec(s + n, &code, strict);
+        if (next == NULL || ISCONT((unsigned char)*next))
+            return luaL_error(L, "invalid UTF-8 code");
+        lua_pushinteger(L, (lua_Integer)n + 1);
+        lua_pushinteger(L, (lua_Integer)code);
+        return 2;
+    }
+}
+
+static int l_utf8_iter_strict(lua_State *L) { return utf8_iter(L, 1); }
+static int l_utf8_iter_lax(lua_State *L) { return utf8_iter(L, 0); }
+
+static int l_utf8_codes(lua_State *L)
+{
+    int lax = lua_toboolean(L, 2);
+    const char *s = luaL_checkstring(L, 1);
+    luaL_argcheck(L, !ISCONT((unsigned char)*s), 1, "invalid UTF-8 code");
+    lua_pushcfunction(L, lax ? l_utf8_iter_lax : l_utf8_iter_strict);
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, 0);
+    return 3;
+}
+
 /* setmetatable(t, mt) refusing __gc: Lua runs finalizers with hooks
  * disabled, so a __gc function could loop beyond the instruction budget. */
 static int l_sandbox_setmetatable(lua_State *L)
@@ -551,6 +749,9 @@ void ss_lua_push_sandbox_env(lua_State *L)
         lua_getfield(L, -1, base[i]);
         lua_setfield(L, env, base[i]);
     }
+    charge_fn(L, env, "select", W_NARGS, 0);
+    charge_fn(L, env, "tonumber", W_STR1, 0);
+    charge_fn(L, env, "rawequal", W_STR1, 0);
     /* load: text only, sandbox env by default */
     lua_getfield(L, -1, "load");
     lua_pushvalue(L, env);
@@ -570,8 +771,21 @@ void ss_lua_push_sandbox_env(lua_State *L)
     ss_lua_install_coroutine(L, -1);
     lua_setfield(L, env, LUA_COLIBNAME);
     copy_lib(L, LUA_TABLIBNAME, NULL);
+    charge_fn(L, -1, "sort", W_SORT, 0);
+    charge_fn(L, -1, "insert", W_TLEN, 1);
+    charge_fn(L, -1, "remove", W_TLEN, 0);
+    charge_fn(L, -1, "concat", W_RANGE23, 1);
+    charge_fn(L, -1, "unpack", W_RANGE23, 0);
+    charge_fn(L, -1, "move", W_MOVE, 0);
+    charge_fn(L, -1, "pack", W_NARGS, 0);
     lua_setfield(L, env, LUA_TABLIBNAME);
     copy_lib(L, LUA_UTF8LIBNAME, NULL);
+    lua_pushcfunction(L, l_utf8_codes);
+    lua_setfield(L, -2, "codes");
+    charge_fn(L, -1, "len", W_UTF8SCAN, 0);
+    charge_fn(L, -1, "offset", W_UTF8SCAN, 0);
+    charge_fn(L, -1, "codepoint", W_UTF8SCAN, 0);
+    charge_fn(L, -1, "char", W_NARGS, 0);
     lua_setfield(L, env, LUA_UTF8LIBNAME);
     copy_lib(L, LUA_MATHLIBNAME, NULL);
     ss_lua_install_random(L, -1);
@@ -581,6 +795,12 @@ void ss_lua_push_sandbox_env(lua_State *L)
      * string metatable is locked so scripts cannot reach the original */
     copy_lib(L, LUA_STRLIBNAME, "dump");
     ss_lua_install_strmatch(L, -1); /* pattern matching within the budget (A5) */
+    charge_fn(L, -1, "rep", W_REP, 0);
+    charge_fn(L, -1, "byte", W_BYTE, 0);
+    charge_fn(L, -1, "char", W_NARGS, 0);
+    charge_fn(L, -1, "pack", W_PACKFMT, 0);
+    charge_fn(L, -1, "unpack", W_PACKFMT, 0);
+    charge_fn(L, -1, "packsize", W_PACKFMT, 0);
     lua_pushliteral(L, "");
     if (lua_getmetatable(L, -1)) {
         lua_pushvalue(L, -3);

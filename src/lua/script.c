@@ -67,6 +67,7 @@ typedef struct limits {
     int trusted;              /* > 0: strings made now are the host's (untracked) */
     bigset big;               /* the script's long strings */
     lua_State *running;       /* the thread running Lua code (see ss_lua_switch_thread) */
+    size_t printed;           /* bytes written by print */
 } limits;
 
 struct ss_script {
@@ -669,19 +670,46 @@ static int panic(lua_State *L)
     return 0;
 }
 
-/* print() writing to stderr, so stdout stays clean for the summary table. */
+/* print() writing to stderr, so stdout stays clean for the summary table;
+ * at most SS_LUA_PRINT_MAX bytes per state (a note says when output is
+ * dropped), each byte charged like allocation (one instruction per 16). */
 static int l_script_print(lua_State *L)
 {
+    limits *lim = get_limits(L);
     int n = lua_gettop(L), i;
+    size_t room;
+    if (lim && lim->printed >= SS_LUA_PRINT_MAX)
+        return 0;
+    room = lim ? SS_LUA_PRINT_MAX - lim->printed : (size_t)-1;
     for (i = 1; i <= n; i++) {
         size_t len;
         const char *s = luaL_tolstring(L, i, &len);
-        if (i > 1)
+        size_t w = (i > 1) + len + (i == n);
+        if (lim && ss_lua_charge_work(L, w / ALLOC_BYTES_PER_INSTRUCTION) != 0)
+            return luaL_error(L, "instruction limit exceeded");
+        if (i > 1 && room > 0) {
             fputc('\t', stderr);
-        fwrite(s, 1, len, stderr);
+            room--;
+        }
+        fwrite(s, 1, len < room ? len : room, stderr);
+        room -= len < room ? len : room;
         lua_pop(L, 1);
+        if (room == 0 && lim) {
+            lim->printed = SS_LUA_PRINT_MAX;
+            fprintf(stderr, "\n[print: output limit of %u MiB reached; "
+                            "further print output is dropped]\n",
+                    (unsigned)(SS_LUA_PRINT_MAX >> 20));
+            fflush(stderr);
+            return 0;
+        }
     }
-    fputc('\n', stderr);
+    if (n == 0 || room > 0) {
+        fputc('\n', stderr);
+        if (room > 0)
+            room--;
+    }
+    if (lim)
+        lim->printed = SS_LUA_PRINT_MAX - room;
     fflush(stderr);
     return 0;
 }

@@ -200,6 +200,10 @@ int ss_lua_charge_work(lua_State *L, size_t n);
  * 16 MiB limit on strings" (checked in the allocator). */
 #define SS_LUA_MAX_STRING ((size_t)16 << 20)
 
+/** Bytes print may write in all for one script (state); beyond, output is
+ * dropped with one note on standard error. */
+#define SS_LUA_PRINT_MAX ((size_t)4 << 20)
+
 /**
  * End the script for good with "FILE:LINE: message" (a sticky error like
  * an exceeded budget: pcall cannot swallow it, handlers are skipped; the
