@@ -161,6 +161,15 @@ int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int
         free(pairs);
         return 1;
     }
+    if ((v = cli_opt_value("--root", NULL, argc, argv, i, &missing)) || missing) {
+        struct stat st;
+        if (missing || !*v)
+            return cli_usage_error(cmd, "--root needs a directory"), -1;
+        if (stat(v, &st) != 0 || !S_ISDIR(st.st_mode))
+            return cli_usage_error(cmd, "--root %s: not a directory", v), -1;
+        c->root = v;
+        return 1;
+    }
     if ((v = cli_opt_value("--max-memory", NULL, argc, argv, i, &missing)) || missing) {
         unsigned long long mib = parse_count(v);
         if (missing || mib == 0 || mib > (1ULL << 20))
@@ -232,6 +241,7 @@ int cli_load(cli_loaded **out, const char *path, const cli_common *c)
     so.unsafe = c->unsafe;
     so.max_memory = c->max_memory;
     so.max_instructions = c->max_instructions;
+    so.root = c->root;
     rc = ss_script_open(&l->script, &so, &err);
     if (rc == SS_OK)
         rc = ss_script_load(l->script, path, c->sets, c->nsets, &err);

@@ -27,6 +27,7 @@ typedef struct cli_common {
     char **owned;           /* "PATH=VALUE" strings read from --params files (owned) */
     size_t nowned;
     char *params_error;     /* a --params file that failed; cli_load reports it (exit 1) */
+    const char *root;       /* --root DIR: files scripts may read lie below it */
 } cli_common;
 
 /*

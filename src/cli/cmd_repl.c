@@ -891,6 +891,7 @@ int cmd_repl(int argc, char **argv)
 #endif /* } */
     r.max_memory = c.max_memory ? c.max_memory : SS_SCRIPT_DEFAULT_MEMORY;
     so.unsafe = 1;
+    so.root = c.root ? c.root : "/"; /* the REPL reads any file (it has io) unless --root */
     so.max_memory = c.max_memory;
     so.max_instructions = ULLONG_MAX; /* no budget: Ctrl-C instead */
     if (ss_script_open(&r.script, &so, &err) != SS_OK) {

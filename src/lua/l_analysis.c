@@ -1120,6 +1120,7 @@ static int l_params_run(lua_State *L)
         ss_lua_raise(L, SS_EINVAL, "%s", lua_tostring(L, -1));
     ss_lua_vet_chunk(L);
     ss_lua_bind_env(L);
+    ss_lua_set_root(L, r->path, 1); /* includes: below the file's directory */
     ss_lua_budget_reset(L);
     lua_call(L, 0, 1); /* protected by the caller's ss_lua_pcall */
     t = lua_gettop(L);

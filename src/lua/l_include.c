@@ -12,9 +12,13 @@
  * to the instruction budget like other C-side work.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "ss_lua.h"
 #include <lauxlib.h>
 #include <lua.h>
@@ -23,35 +27,126 @@
 #define INCLUDE_MAX_DEPTH 16
 #define INCLUDE_MAX_BYTES (8u << 20)
 
-/* The open file of push_file as a to-be-closed value, so that an error
- * raised while reading (a memory error inside luaL_prepbuffer) cannot leak
- * the FILE and its descriptor. */
+/* The open file of ss_lua_read_script_file as a to-be-closed value, so
+ * that an error raised while reading (a memory error inside
+ * luaL_prepbuffer) cannot leak the descriptor. */
 #define INCLUDE_FILE_META "stratsim.IncludeFile"
 typedef struct include_file {
-    FILE *f;
+    int fd;
 } include_file;
 
 static int l_include_file_close(lua_State *L)
 {
     include_file *h = luaL_checkudata(L, 1, INCLUDE_FILE_META);
-    if (h->f) {
-        fclose(h->f);
-        h->f = NULL;
+    if (h->fd >= 0) {
+        close(h->fd);
+        h->fd = -1;
     }
     return 0;
 }
 
-/* Read a whole file into a Lua string pushed on the stack (luaL_Buffer: no
- * malloc held across a raising call; the FILE is a to-be-closed slot). */
-static void push_file(lua_State *L, const char *path)
+/* The directory part ("dir/", or "") of the nearest Lua function on the
+ * call stack whose chunk is a file ("@dir/file.lua"): the file that calls
+ * stratsim.include, also through pcall or a load()ed chunk. */
+static void push_caller_dir(lua_State *L)
+{
+    lua_Debug ar;
+    int level;
+    for (level = 1; lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "S", &ar) && ar.source[0] == '@') {
+            const char *src = ar.source + 1;
+            const char *slash = strrchr(src, '/');
+            if (slash)
+                lua_pushlstring(L, src, (size_t)(slash - src + 1));
+            else
+                lua_pushliteral(L, "");
+            return;
+        }
+    }
+    lua_pushliteral(L, "");
+}
+
+void ss_lua_set_root(lua_State *L, const char *path, int is_file)
+{
+    char *dir = NULL, *real;
+    const char *d = path;
+    if (is_file) {
+        const char *slash = strrchr(path, '/');
+        if (!slash)
+            d = ".";
+        else if (slash == path)
+            d = "/";
+        else {
+            dir = strndup(path, (size_t)(slash - path));
+            d = dir;
+        }
+    }
+    real = d ? realpath(d, NULL) : NULL;
+    free(dir);
+    if (real) {
+        lua_pushstring(L, real);
+        free(real);
+    } else {
+        lua_pushnil(L); /* no root: every file is refused */
+    }
+    lua_setfield(L, LUA_REGISTRYINDEX, SS_LUA_ROOT);
+}
+
+/* 1 if the resolved path p lies inside the directory root. */
+static int inside(const char *root, const char *p)
+{
+    size_t n = strlen(root);
+    if (strcmp(root, "/") == 0)
+        return p[0] == '/';
+    return strncmp(p, root, n) == 0 && (p[n] == '/' || p[n] == '\0');
+}
+
+const char *ss_lua_resolve_script_file(lua_State *L, const char *name, const char *what)
+{
+    const char *shown, *root;
+    char *real;
+    int e;
+
+    if (name[0] == '/') {
+        shown = lua_pushstring(L, name);
+    } else {
+        push_caller_dir(L);
+        lua_pushstring(L, name);
+        lua_concat(L, 2);
+        shown = lua_tostring(L, -1);
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_ROOT);
+    root = lua_tostring(L, -1);
+    lua_pop(L, 1); /* the string stays anchored in the registry */
+    errno = 0;
+    real = realpath(shown, NULL);
+    e = errno;
+    if (!real)
+        return luaL_error(L, "%s: cannot open %s: %s", what, shown, strerror(e)), NULL;
+    if (!root || !inside(root, real)) {
+        free(real);
+        return luaL_error(L, "%s: %s is outside %s%s (files may only be read from the "
+                          "directory of the scenario file and below; widen it with --root DIR)",
+                          what, shown, root ? "the root " : "any root", root ? root : ""), NULL;
+    }
+    lua_pushstring(L, real);
+    free(real);
+    return shown;
+}
+
+const char *ss_lua_read_script_file(lua_State *L, const char *name, const char *what,
+                                    size_t max_bytes)
 {
     luaL_Buffer b;
     include_file *h;
+    struct stat st;
     size_t total = 0;
     int slot;
+    const char *shown = ss_lua_resolve_script_file(L, name, what);
+    const char *real = lua_tostring(L, -1);
 
     h = lua_newuserdatauv(L, sizeof *h, 0);
-    h->f = NULL;
+    h->fd = -1;
     if (luaL_newmetatable(L, INCLUDE_FILE_META)) {
         lua_pushcfunction(L, l_include_file_close);
         lua_setfield(L, -2, "__close");
@@ -61,40 +156,38 @@ static void push_file(lua_State *L, const char *path)
     lua_setmetatable(L, -2);
     slot = lua_gettop(L);
     lua_toclose(L, slot);
-    h->f = fopen(path, "rb");
-    if (!h->f)
-        luaL_error(L, "stratsim.include: cannot open %s: %s", path, strerror(errno));
+    /* never block (a FIFO), never follow a link swapped in after realpath */
+    h->fd = open(real, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (h->fd < 0)
+        luaL_error(L, "%s: cannot open %s: %s", what, shown, strerror(errno));
+    if (fstat(h->fd, &st) != 0)
+        luaL_error(L, "%s: cannot read %s: %s", what, shown, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        luaL_error(L, "%s: %s is not a regular file", what, shown);
+    if ((uintmax_t)st.st_size > max_bytes)
+        luaL_error(L, "%s: %s is larger than %zu bytes", what, shown, max_bytes);
     luaL_buffinit(L, &b);
     for (;;) {
         char *p = luaL_prepbuffer(&b);
-        size_t got = fread(p, 1, LUAL_BUFFERSIZE, h->f);
-        luaL_addsize(&b, got);
-        total += got;
-        if (total > INCLUDE_MAX_BYTES)
-            luaL_error(L, "stratsim.include: %s is larger than %u bytes", path, INCLUDE_MAX_BYTES);
-        if (got < LUAL_BUFFERSIZE)
+        ssize_t got = read(h->fd, p, LUAL_BUFFERSIZE);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            luaL_error(L, "%s: cannot read %s: %s", what, shown, strerror(errno));
+        if (got == 0)
             break;
+        luaL_addsize(&b, (size_t)got);
+        total += (size_t)got;
+        if (total > max_bytes)
+            luaL_error(L, "%s: %s is larger than %zu bytes", what, shown, max_bytes);
     }
-    if (ferror(h->f))
-        luaL_error(L, "stratsim.include: cannot read %s", path);
+    ss_lua_trusted(L, 1); /* the host's copy: neither limited nor charged */
     luaL_pushresult(&b);
-    lua_closeslot(L, slot); /* fclose now; the slot becomes nil */
+    ss_lua_trusted(L, 0);
+    lua_closeslot(L, slot); /* close now; the slot becomes nil */
     lua_remove(L, slot);
-}
-
-/* The directory part of the calling chunk's source ("@dir/file.lua"). */
-static void push_caller_dir(lua_State *L)
-{
-    lua_Debug ar;
-    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar) && ar.source[0] == '@') {
-        const char *src = ar.source + 1;
-        const char *slash = strrchr(src, '/');
-        if (slash) {
-            lua_pushlstring(L, src, (size_t)(slash - src + 1));
-            return;
-        }
-    }
-    lua_pushliteral(L, "");
+    lua_remove(L, -2); /* the real path */
+    return shown;
 }
 
 int ss_lua_include(lua_State *L)
@@ -107,21 +200,13 @@ int ss_lua_include(lua_State *L)
 
     if (n < 5 || strcmp(name + n - 4, ".lua") != 0)
         return luaL_argerror(L, 1, "expected the name of a .lua scenario file");
-    if (name[0] == '/')
-        path = lua_pushstring(L, name);
-    else {
-        push_caller_dir(L);
-        lua_pushstring(L, name);
-        lua_concat(L, 2);
-        path = lua_tostring(L, -1);
-    }
     lua_getfield(L, LUA_REGISTRYINDEX, INCLUDE_DEPTH_KEY);
     depth = lua_tointeger(L, -1);
     lua_pop(L, 1);
     if (depth >= INCLUDE_MAX_DEPTH)
         return luaL_error(L, "stratsim.include: more than %d nested includes (a cycle?) at %s",
-                          INCLUDE_MAX_DEPTH, path);
-    push_file(L, path);
+                          INCLUDE_MAX_DEPTH, name);
+    path = ss_lua_read_script_file(L, name, "stratsim.include", INCLUDE_MAX_BYTES);
     text = lua_tolstring(L, -1, &len);
     if (ss_lua_charge_work(L, len) != 0)
         return luaL_error(L, "instruction limit exceeded");
@@ -132,7 +217,9 @@ int ss_lua_include(lua_State *L)
     /* record the source for key-path line lookup */
     luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_SOURCES);
     lua_pushfstring(L, "@%s", path);
+    ss_lua_trusted(L, 1);
     lua_pushlstring(L, text, len);
+    ss_lua_trusted(L, 0);
     lua_rawset(L, -3);
     lua_pop(L, 1);
     lua_pushfstring(L, "@%s", path);

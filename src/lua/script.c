@@ -719,6 +719,7 @@ static int l_script_print(lua_State *L)
 static int l_script_open(lua_State *L)
 {
     int unsafe = lua_toboolean(L, 1);
+    const char *root = lua_touserdata(L, 2);
 
     luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_SOURCES);
     lua_pop(L, 1);
@@ -756,6 +757,8 @@ static int l_script_open(lua_State *L)
         ss_lua_push_sandbox_env(L);
         lua_setfield(L, LUA_REGISTRYINDEX, "stratsim.env");
     }
+    if (root)
+        ss_lua_set_root(L, root, 0);
     return 0;
 }
 
@@ -788,7 +791,8 @@ int ss_script_open(ss_script **out, const ss_script_opts *opts, ss_err *err)
     lua_atpanic(s->L, panic);
     lua_pushcfunction(s->L, l_script_open);
     lua_pushboolean(s->L, s->unsafe);
-    status = ss_lua_pcall(s->L, 1, 0);
+    lua_pushlightuserdata(s->L, (void *)(opts ? opts->root : NULL));
+    status = ss_lua_pcall(s->L, 2, 0);
     if (status != LUA_OK) {
         int rc = ss_lua_to_err(s->L, status, err);
         ss_script_close(s);
@@ -910,6 +914,10 @@ static int l_script_compile(lua_State *L)
     }
     ss_lua_vet_chunk(L);
     ss_lua_bind_env(L);
+    /* files the script names must lie below its directory, unless --root */
+    if (lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_ROOT) == LUA_TNIL)
+        ss_lua_set_root(L, c->path, 1);
+    lua_pop(L, 1);
     return 1;
 }
 

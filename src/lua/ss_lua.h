@@ -44,9 +44,12 @@ typedef struct ss_script_opts {
     int unsafe;                         /**< 1: full standard libraries, no sandbox */
     size_t max_memory;                  /**< bytes of Lua memory; 0 = 512 MiB */
     unsigned long long max_instructions;/**< Lua VM instructions; 0 = 2e9 */
+    const char *root;                   /**< --root DIR: files scripts may read lie
+                                             below it; NULL = the directory of the
+                                             file given to ss_script_load */
 } ss_script_opts;
 
-#define SS_SCRIPT_OPTS_INIT {0, 0, 0}
+#define SS_SCRIPT_OPTS_INIT {0, 0, 0, NULL}
 
 #define SS_SCRIPT_DEFAULT_MEMORY ((size_t)512 * 1024 * 1024)
 #define SS_SCRIPT_DEFAULT_INSTRUCTIONS 2000000000ULL
@@ -113,6 +116,44 @@ int ss_script_run(ss_script *s, size_t i, ss_result **out, ss_err *err);
 
 /** stratsim.include(FILE): run another scenario file (l_include.c). */
 int ss_lua_include(lua_State *L);
+
+/**
+ * THE path check for files a script names (stratsim.include, and any other
+ * function that reads a file named in a scenario, such as a CSV of
+ * stratsim.series{file=...}); l_include.c.
+ *
+ * A relative `name` is taken relative to the directory of the file that
+ * calls (the nearest Lua function on the call stack whose chunk is a file,
+ * so pcall(stratsim.include, "x.lua") and load()ed code resolve against the
+ * including file, never the working directory); an absolute one as is. The
+ * path is resolved with realpath (links followed) and must lie inside the
+ * root (registry SS_LUA_ROOT: the directory of the top-level scenario file,
+ * or --root DIR; see ss_lua_set_root), else a Lua error
+ * "WHAT: NAME is outside the root DIR (...; widen it with --root DIR)".
+ * Pushes the name as shown in messages and chunk names (caller's directory
+ * + name) and the resolved path; returns the former (anchored on the stack).
+ * Raises "WHAT: cannot open NAME: reason" if it does not resolve.
+ */
+const char *ss_lua_resolve_script_file(lua_State *L, const char *name, const char *what);
+
+/**
+ * Read a file a script names: ss_lua_resolve_script_file(), then open the
+ * resolved path without blocking and without following a link
+ * (O_NONBLOCK | O_NOFOLLOW), refuse anything but a regular file ("WHAT: NAME
+ * is not a regular file") and files above max_bytes, and read it whole
+ * (no descriptor leaks if reading raises). Pushes the shown name and the
+ * contents (a string); returns the shown name.
+ */
+const char *ss_lua_read_script_file(lua_State *L, const char *name, const char *what,
+                                    size_t max_bytes);
+
+/** Registry key of the root directory (a realpath string; nil: no file
+ * may be read). */
+#define SS_LUA_ROOT "stratsim.root"
+
+/** Set the root of the state: the directory `path` (is_file = 0) or the
+ * directory of the file `path` (is_file = 1), resolved with realpath. */
+void ss_lua_set_root(lua_State *L, const char *path, int is_file);
 
 /**
  * Test hook (allocation-failure injection, tests/unit/test_lua_oom.c): the
