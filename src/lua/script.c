@@ -68,6 +68,7 @@ typedef struct limits {
     bigset big;               /* the script's long strings */
     lua_State *running;       /* the thread running Lua code (see ss_lua_switch_thread) */
     size_t printed;           /* bytes written by print */
+    char sticky_where[320];   /* "FILE:LINE: " where memory or a string ran over */
 } limits;
 
 struct ss_script {
@@ -202,6 +203,30 @@ static int hook_interval(const limits *lim)
 
 static void count_hook(lua_State *L, lua_Debug *ar);
 
+/* "FILE:LINE: " of the innermost Lua function of thread L with a line, or
+ * "" (reads the call stack only: lua_getstack/lua_getinfo "Sl" allocate
+ * nothing, so this may run inside the allocator). */
+static void where_of(lua_State *L, char *buf, size_t n)
+{
+    lua_Debug ar;
+    int lv;
+    buf[0] = '\0';
+    for (lv = 0; L && lua_getstack(L, lv, &ar); lv++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            const char *src = (ar.source[0] == '@' || ar.source[0] == '=') ? ar.source + 1 : ar.short_src;
+            snprintf(buf, n, "%s:%d: ", src, ar.currentline);
+            return;
+        }
+    }
+}
+
+/* Remember where the script was when memory or a string ran over. */
+static void note_where(limits *lim)
+{
+    if (!lim->sticky_where[0])
+        where_of(lim->running, lim->sticky_where, sizeof lim->sticky_where);
+}
+
 static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     limits *lim = ud;
@@ -224,10 +249,12 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     if (nsize > old && (inuse > lim->max || nsize - old > lim->max - inuse)) {
         lim->mem_tripped = 1;
+        note_where(lim);
         return NULL;
     }
     if (!ptr && osize == LUA_TSTRING && nsize > lim->max_string && !lim->trusted) {
         lim->string_refused = nsize; /* sticky, like the memory budget */
+        note_where(lim);
         return NULL;
     }
     np = realloc(ptr, nsize);
@@ -307,15 +334,19 @@ static void record_where(lua_State *L, lua_Debug *ar, limits *lim)
 static void raise_sticky(lua_State *L, limits *lim)
 {
     char msg[720], b[48];
+    if (!lim->fatal[0] && !lim->string_refused && !lim->mem_tripped)
+        return;
+    if (!lim->sticky_where[0])
+        where_of(L, lim->sticky_where, sizeof lim->sticky_where);
     if (lim->fatal[0])
         snprintf(msg, sizeof msg, "%s", lim->fatal);
     else if (lim->string_refused)
-        snprintf(msg, sizeof msg, "a string of %zu bytes: longer than the %s limit on strings",
-                 string_len(lim->string_refused), budget_text(lim->max_string, b, sizeof b));
-    else if (lim->mem_tripped)
-        snprintf(msg, sizeof msg, "scenario exceeded %s of memory", budget_text(lim->max, b, sizeof b));
+        snprintf(msg, sizeof msg, "%sa string of %zu bytes: longer than the %s limit on strings",
+                 lim->sticky_where, string_len(lim->string_refused),
+                 budget_text(lim->max_string, b, sizeof b));
     else
-        return;
+        snprintf(msg, sizeof msg, "%sscenario exceeded %s of memory", lim->sticky_where,
+                 budget_text(lim->max, b, sizeof b));
     lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
     lua_pushstring(L, msg);
     lua_error(L);
@@ -561,6 +592,11 @@ static int msgh(lua_State *L)
         } else {
             msg = lua_pushfstring(L, "%s: (error object is a %s value)", where, luaL_typename(L, 1));
         }
+    } else if (strcmp(where, "?") != 0 && (strcmp(msg, "C stack overflow") == 0 || strcmp(msg, "not enough memory") == 0 ||
+             strcmp(msg, "error in error handling") == 0)) {
+        /* raised inside a C function (gsub calling itself through its
+         * replacement function...): Lua adds no position */
+        msg = lua_pushfstring(L, "%s: %s", where, msg);
     }
     luaL_traceback(L, L, msg, 1);
     return 1;
@@ -622,8 +658,8 @@ int ss_lua_to_err(lua_State *L, int status, ss_err *err)
     if (lim && lim->string_refused && !lim->mem_tripped) {
         char b[48];
         lua_pop(L, 1);
-        return ss_err_set(err, SS_ELIMIT, NULL, "a string of %zu bytes: longer than the %s limit on strings",
-                          string_len(lim->string_refused),
+        return ss_err_set(err, SS_ELIMIT, NULL, "%sa string of %zu bytes: longer than the %s limit on strings",
+                          lim->sticky_where, string_len(lim->string_refused),
                           budget_text(lim->max_string, b, sizeof b));
     }
     if (lim && lim->instr_tripped && !lim->mem_tripped) {
@@ -636,8 +672,8 @@ int ss_lua_to_err(lua_State *L, int status, ss_err *err)
         lua_pop(L, 1);
         if (lim && lim->mem_tripped) {
             char b[48];
-            return ss_err_set(err, SS_ELIMIT, NULL, "scenario exceeded %s of memory",
-                              budget_text(lim->max, b, sizeof b));
+            return ss_err_set(err, SS_ELIMIT, NULL, "%sscenario exceeded %s of memory",
+                              lim->sticky_where, budget_text(lim->max, b, sizeof b));
         }
         return ss_err_set(err, SS_ENOMEM, NULL, "out of memory");
     }
@@ -1174,7 +1210,8 @@ int ss_script_load(ss_script *s, const char *path, const char *const *sets,
 done:
     free(borrowed);
     if (rc != SS_OK) {
-        if (rc == SS_ELIMIT && strncmp(err->msg, "scenario exceeded", 17) == 0) {
+        if (rc == SS_ELIMIT && (strncmp(err->msg, "scenario exceeded", 17) == 0 ||
+                                strncmp(err->msg, "a string of", 11) == 0)) {
             char msg[sizeof err->msg];
             if (snprintf(msg, sizeof msg, "%s: %s", path, err->msg) >= 0)
                 memcpy(err->msg, msg, sizeof msg);
