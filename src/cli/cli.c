@@ -60,6 +60,13 @@ int cli_error(const char *fmt, ...)
     return EXIT_ERROR;
 }
 
+int cli_flush_stdout(void)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return EXIT_OK;
+    return cli_error("cannot write to standard output: %s", strerror(errno));
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -192,8 +199,8 @@ int cli_output_option(const char *cmd, int argc, char **argv, int *i, const char
     const char *v;
     int missing;
     if ((v = cli_opt_value("--output", "-o", argc, argv, i, &missing)) || missing) {
-        if (missing)
-            return cli_usage_error(cmd, "-o needs a file name"), -1;
+        if (missing || !*v)
+            return cli_usage_error(cmd, "-o needs a file name (or - for standard output)"), -1;
         *out = v;
         return 1;
     }
@@ -389,11 +396,11 @@ int ss_cli_main(int argc, char **argv)
             return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
         }
         fputs(main_help, stdout);
-        return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+        return cli_flush_stdout();
     }
     if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
         printf("stratsim %s\n", ss_version());
-        return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+        return cli_flush_stdout();
     }
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);

@@ -16,6 +16,10 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 /* Print "stratsim: <msg>" on stderr and return EXIT_ERROR / EXIT_USAGE. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Flush standard output; on failure (a full disk, a closed pipe) print
+ * "stratsim: cannot write to standard output: REASON" and return
+ * EXIT_ERROR, else EXIT_OK. For --help and --version. */
+int cli_flush_stdout(void);
 
 /* Options shared by the commands that load scenario files. */
 typedef struct cli_common {

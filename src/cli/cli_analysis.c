@@ -299,8 +299,9 @@ void cli_an_remove_pair(const char *path)
 int cli_an_fail(const char *file, const ss_model *m, int rc, const ss_err *err)
 {
     size_t n = strlen(file);
-    if (rc == SS_EINTR)
-        return cli_error("interrupted%s%s; nothing was written", err->msg[0] ? ": " : "", err->msg);
+    if (rc == SS_EINTR) /* the message says "interrupted ..." itself, or is empty */
+        return cli_error("%s; nothing was written",
+                         strncmp(err->msg, "interrupted", 11) == 0 ? err->msg : "interrupted");
     if (strncmp(err->msg, file, n) == 0 && err->msg[n] == ':')
         return cli_error("%s", err->msg);
     return cli_error("%s: scenario '%s': %s", file, m->name, err->msg[0] ? err->msg : ss_strerror(rc));

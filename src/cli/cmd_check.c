@@ -107,7 +107,7 @@ int cmd_check(int argc, char **argv)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(check_help, stdout);
             cli_common_free(&c);
-            return EXIT_OK;
+            return cli_flush_stdout();
         }
         r = cli_common_option(&c, "check", argc, argv, &k);
         if (r < 0) {

@@ -42,6 +42,7 @@ int cmd_compare(int argc, char **argv)
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(compare_help, stdout);
+            rc = cli_flush_stdout();
             goto done;
         }
         r = cli_common_option(&c, "compare", argc, argv, &k);

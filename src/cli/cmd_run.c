@@ -44,7 +44,7 @@ int cmd_run(int argc, char **argv)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(run_help, stdout);
             cli_common_free(&c);
-            return EXIT_OK;
+            return cli_flush_stdout();
         }
         r = cli_common_option(&c, "run", argc, argv, &k);
         if (r == 0)
