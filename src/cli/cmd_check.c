@@ -13,7 +13,7 @@
 
 static const char check_help[] =
     "Usage: stratsim check SCENARIO.lua [--behaviour] [--set PATH=VALUE]...\n"
-    "                      [--params FILE.lua]... [--unsafe]\n"
+    "                      [--params FILE.lua]... [--unsafe] [--root DIR]\n"
     "\n"
     "Load and validate every scenario the file returns, without running it.\n"
     "Prints one line per scenario; exit status 0 if all are valid, 1 if not.\n"

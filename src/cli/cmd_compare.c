@@ -20,7 +20,7 @@ static const char compare_help[] =
     "  --layout long|wide    CSV layout (default long)\n"
     "  --set PATH=VALUE      override applied to every file (repeatable)\n"
     "  --params FILE.lua     override file applied to every file (as for 'run')\n"
-    "  --unsafe, --max-memory MIB, --max-instructions N  as for 'run'\n";
+    "  --unsafe, --max-memory MIB, --max-instructions N, --root DIR  as for 'run'\n";
 
 int cmd_compare(int argc, char **argv)
 {

@@ -26,6 +26,8 @@ static const char run_help[] =
     "  --unsafe              run the script without the sandbox\n"
     "  --max-memory MIB      memory limit of the script (default 512)\n"
     "  --max-instructions N  instruction limit of the script (default 2e9)\n"
+    "  --root DIR            files the script may read (stratsim.include) lie\n"
+    "                        below DIR (default: the scenario file's directory)\n"
     "  -h, --help            show this help\n";
 
 int cmd_run(int argc, char **argv)
