@@ -518,10 +518,16 @@ static int l_charged(lua_State *L)
     int kind = (int)lua_tointeger(L, lua_upvalueindex(2)), n = lua_gettop(L);
     double cost = 0;
     switch (kind) {
-    case W_REP:
-        if (lua_isinteger(L, 2) || lua_type(L, 2) == LUA_TNUMBER)
+    case W_REP: {
+        /* n copies; a result longer than any string may be is refused by
+         * the allocator (its buffer is charged as allocation) */
+        double bytes = (double)str_arg_len(L, 1) + (double)str_arg_len(L, 3);
+        if (lua_type(L, 2) == LUA_TNUMBER)
             cost = lua_tonumber(L, 2);
+        if (bytes > 0 && cost * bytes > (double)SS_LUA_MAX_STRING)
+            cost = 0;
         break;
+    }
     case W_BYTE: {
         size_t len = str_arg_len(L, 1);
         cost = (double)range_of(L, 2, 1, 3, lua_isinteger(L, 2) ? lua_tointeger(L, 2) : 1);
