@@ -45,25 +45,36 @@ static int l_include_file_close(lua_State *L)
     return 0;
 }
 
-/* The directory part ("dir/", or "") of the nearest Lua function on the
- * call stack whose chunk is a file ("@dir/file.lua"): the file that calls
- * stratsim.include, also through pcall or a load()ed chunk. */
+#define MAIN_DIR_KEY "stratsim.main_dir"
+
+/* Push the directory part ("dir/", or "") of file name src. */
+static void push_dir_of(lua_State *L, const char *src)
+{
+    const char *slash = strrchr(src, '/');
+    if (slash)
+        lua_pushlstring(L, src, (size_t)(slash - src + 1));
+    else
+        lua_pushliteral(L, "");
+}
+
+/* The directory part of the nearest Lua function on the call stack whose
+ * chunk is a file ("@dir/file.lua"): the file that calls stratsim.include,
+ * also through pcall or a load()ed chunk. When none is left (a tail call
+ * replaced it), the directory of the top-level scenario file. */
 static void push_caller_dir(lua_State *L)
 {
     lua_Debug ar;
     int level;
     for (level = 1; lua_getstack(L, level, &ar); level++) {
         if (lua_getinfo(L, "S", &ar) && ar.source[0] == '@') {
-            const char *src = ar.source + 1;
-            const char *slash = strrchr(src, '/');
-            if (slash)
-                lua_pushlstring(L, src, (size_t)(slash - src + 1));
-            else
-                lua_pushliteral(L, "");
+            push_dir_of(L, ar.source + 1);
             return;
         }
     }
-    lua_pushliteral(L, "");
+    if (lua_getfield(L, LUA_REGISTRYINDEX, MAIN_DIR_KEY) != LUA_TSTRING) {
+        lua_pop(L, 1);
+        lua_pushliteral(L, "");
+    }
 }
 
 void ss_lua_set_root(lua_State *L, const char *path, int is_file)
@@ -71,6 +82,13 @@ void ss_lua_set_root(lua_State *L, const char *path, int is_file)
     char *dir = NULL, *real;
     const char *d = path;
     if (is_file) {
+        push_dir_of(L, path);
+        lua_setfield(L, LUA_REGISTRYINDEX, MAIN_DIR_KEY);
+        if (lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_ROOT) != LUA_TNIL) {
+            lua_pop(L, 1); /* --root was given */
+            return;
+        }
+        lua_pop(L, 1);
         const char *slash = strrchr(path, '/');
         if (!slash)
             d = ".";

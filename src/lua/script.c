@@ -951,9 +951,7 @@ static int l_script_compile(lua_State *L)
     ss_lua_vet_chunk(L);
     ss_lua_bind_env(L);
     /* files the script names must lie below its directory, unless --root */
-    if (lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_ROOT) == LUA_TNIL)
-        ss_lua_set_root(L, c->path, 1);
-    lua_pop(L, 1);
+    ss_lua_set_root(L, c->path, 1);
     return 1;
 }
 

@@ -151,8 +151,11 @@ const char *ss_lua_read_script_file(lua_State *L, const char *name, const char *
  * may be read). */
 #define SS_LUA_ROOT "stratsim.root"
 
-/** Set the root of the state: the directory `path` (is_file = 0) or the
- * directory of the file `path` (is_file = 1), resolved with realpath. */
+/** Set the root of the state to the directory `path` (is_file = 0), or
+ * record `path` as the top-level scenario file (is_file = 1): names resolve
+ * against its directory when no calling file is left on the stack, and its
+ * directory becomes the root unless one was set (--root). Roots are
+ * resolved with realpath. */
 void ss_lua_set_root(lua_State *L, const char *path, int is_file);
 
 /**
