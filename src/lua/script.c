@@ -268,7 +268,7 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         /* make the running thread's hook adapt now, not after up to
          * HOOK_EVERY instructions of comparisons (lua_sethook may be
          * called asynchronously, as from a signal handler) */
-        if (lim->running && !lim->instr_tripped)
+        if (lim->running && !lim->instr_tripped && lua_gethook(lim->running) == count_hook)
             lua_sethook(lim->running, count_hook, LUA_MASKCOUNT, 1);
     }
     lim->used = lim->used - old + nsize;
@@ -331,22 +331,30 @@ static void record_where(lua_State *L, lua_Debug *ar, limits *lim)
 /* Raise the sticky error of a budget or fatal condition, if any, after
  * re-arming the hook with count 1 so that every further instruction raises
  * it again. Returns if there is none. */
-static void raise_sticky(lua_State *L, limits *lim)
+static int sticky_msg(lua_State *L, limits *lim, char *msg, size_t size)
 {
-    char msg[720], b[48];
+    char b[48];
     if (!lim->fatal[0] && !lim->string_refused && !lim->mem_tripped)
-        return;
+        return 0;
     if (!lim->sticky_where[0])
         where_of(L, lim->sticky_where, sizeof lim->sticky_where);
     if (lim->fatal[0])
-        snprintf(msg, sizeof msg, "%s", lim->fatal);
+        snprintf(msg, size, "%s", lim->fatal);
     else if (lim->string_refused)
-        snprintf(msg, sizeof msg, "%sa string of %zu bytes: longer than the %s limit on strings",
+        snprintf(msg, size, "%sa string of %zu bytes: longer than the %s limit on strings",
                  lim->sticky_where, string_len(lim->string_refused),
                  budget_text(lim->max_string, b, sizeof b));
     else
-        snprintf(msg, sizeof msg, "%sscenario exceeded %s of memory", lim->sticky_where,
+        snprintf(msg, size, "%sscenario exceeded %s of memory", lim->sticky_where,
                  budget_text(lim->max, b, sizeof b));
+    return 1;
+}
+
+static void raise_sticky(lua_State *L, limits *lim)
+{
+    char msg[720];
+    if (!sticky_msg(L, lim, msg, sizeof msg))
+        return;
     lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
     lua_pushstring(L, msg);
     lua_error(L);
@@ -607,6 +615,12 @@ void ss_lua_push_msgh(lua_State *L)
     lua_pushcfunction(L, msgh);
 }
 
+static int l_push_msg(lua_State *L)
+{
+    lua_pushstring(L, lua_touserdata(L, 1));
+    return 1;
+}
+
 int ss_lua_pcall(lua_State *L, int nargs, int nresults)
 {
     int base = lua_gettop(L) - nargs, status;
@@ -618,9 +632,14 @@ int ss_lua_pcall(lua_State *L, int nargs, int nresults)
         /* a sticky error the script caught (pcall, coroutine.close) and
          * finished before the count hook raised it again */
         limits *lim = get_limits(L);
-        if (lim && (lim->fatal[0] || lim->string_refused || lim->mem_tripped)) {
+        char msg[720];
+        if (lim && sticky_msg(L, lim, msg, sizeof msg)) {
             lua_settop(L, base - 1);
-            lua_pushliteral(L, "budget exceeded");
+            /* pushing may fail when memory is exhausted: protected (Lua
+             * then leaves its preallocated "not enough memory") */
+            lua_pushcfunction(L, l_push_msg);
+            lua_pushlightuserdata(L, msg);
+            lua_pcall(L, 1, 1, 0);
             status = LUA_ERRRUN;
         }
     }
