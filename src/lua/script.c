@@ -621,19 +621,26 @@ static int l_push_msg(lua_State *L)
     return 1;
 }
 
+static int sticky_set(const limits *lim)
+{
+    return lim && (lim->fatal[0] || lim->string_refused || lim->mem_tripped);
+}
+
 int ss_lua_pcall(lua_State *L, int nargs, int nresults)
 {
     int base = lua_gettop(L) - nargs, status;
+    limits *lim = get_limits(L);
+    int had = sticky_set(lim);
     lua_pushcfunction(L, msgh);
     lua_insert(L, base);
     status = lua_pcall(L, nargs, nresults, base);
     lua_remove(L, base);
-    if (status == LUA_OK) {
+    if (status == LUA_OK && !had && sticky_set(lim)) {
         /* a sticky error the script caught (pcall, coroutine.close) and
-         * finished before the count hook raised it again */
-        limits *lim = get_limits(L);
+         * finished before the count hook raised it again (the REPL, which
+         * goes on after a memory error, only sees it once) */
         char msg[720];
-        if (lim && sticky_msg(L, lim, msg, sizeof msg)) {
+        if (sticky_msg(L, lim, msg, sizeof msg)) {
             lua_settop(L, base - 1);
             /* pushing may fail when memory is exhausted: protected (Lua
              * then leaves its preallocated "not enough memory") */
