@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,9 +80,10 @@ static void push_caller_dir(lua_State *L)
 
 void ss_lua_set_root(lua_State *L, const char *path, int is_file)
 {
-    char *dir = NULL, *real;
+    char dir[PATH_MAX], real[PATH_MAX]; /* no malloc held across a raising push */
     const char *d = path;
     if (is_file) {
+        const char *slash = strrchr(path, '/');
         push_dir_of(L, path);
         lua_setfield(L, LUA_REGISTRYINDEX, MAIN_DIR_KEY);
         if (lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_ROOT) != LUA_TNIL) {
@@ -89,24 +91,22 @@ void ss_lua_set_root(lua_State *L, const char *path, int is_file)
             return;
         }
         lua_pop(L, 1);
-        const char *slash = strrchr(path, '/');
-        if (!slash)
+        if (!slash) {
             d = ".";
-        else if (slash == path)
+        } else if (slash == path) {
             d = "/";
-        else {
-            dir = strndup(path, (size_t)(slash - path));
+        } else if ((size_t)(slash - path) < sizeof dir) {
+            memcpy(dir, path, (size_t)(slash - path));
+            dir[slash - path] = '\0';
             d = dir;
+        } else {
+            d = NULL;
         }
     }
-    real = d ? realpath(d, NULL) : NULL;
-    free(dir);
-    if (real) {
+    if (d && realpath(d, real))
         lua_pushstring(L, real);
-        free(real);
-    } else {
+    else
         lua_pushnil(L); /* no root: every file is refused */
-    }
     lua_setfield(L, LUA_REGISTRYINDEX, SS_LUA_ROOT);
 }
 
@@ -122,7 +122,7 @@ static int inside(const char *root, const char *p)
 const char *ss_lua_resolve_script_file(lua_State *L, const char *name, const char *what)
 {
     const char *shown, *root;
-    char *real;
+    char real[PATH_MAX];
     int e;
 
     if (name[0] == '/') {
@@ -137,18 +137,16 @@ const char *ss_lua_resolve_script_file(lua_State *L, const char *name, const cha
     root = lua_tostring(L, -1);
     lua_pop(L, 1); /* the string stays anchored in the registry */
     errno = 0;
-    real = realpath(shown, NULL);
-    e = errno;
-    if (!real)
+    if (!realpath(shown, real)) {
+        e = errno;
         return luaL_error(L, "%s: cannot open %s: %s", what, shown, strerror(e)), NULL;
+    }
     if (!root || !inside(root, real)) {
-        free(real);
         return luaL_error(L, "%s: %s is outside %s%s (files may only be read from the "
                           "directory of the scenario file and below; widen it with --root DIR)",
                           what, shown, root ? "the root " : "any root", root ? root : ""), NULL;
     }
     lua_pushstring(L, real);
-    free(real);
     return shown;
 }
 
