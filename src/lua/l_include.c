@@ -10,6 +10,12 @@
  * error lines inside it are located as for the main file. Includes nest up
  * to 16 deep (a cycle is reported, not followed forever). Reading is charged
  * to the instruction budget like other C-side work.
+ *
+ * Files are confined to a root (like Typst's --root): the directory of the
+ * top-level scenario file, or --root DIR. ss_lua_resolve_script_file() is
+ * the one path check, for include and for any other function that reads a
+ * file a script names (stratsim.series{file=...}); ss_lua_read_script_file()
+ * also opens (regular files only, O_NONBLOCK | O_NOFOLLOW) and reads.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -16,7 +16,11 @@
  * max_instructions and, once tripped, re-arms itself with count 1 so that a
  * pcall loop cannot swallow the error (Redis luaMaskCountHook pattern).
  * Bytes allocated also count (one instruction per 16), so copying long
- * strings over and over is bounded too (A5).
+ * strings over and over is bounded too (A5); strings longer than
+ * SS_LUA_MAX_STRING are refused, and while long strings are alive every
+ * instruction counts more (string comparisons are byte by byte). Errors a
+ * script may catch but must not survive (memory, string length,
+ * ss_lua_fatal) are sticky. print is bounded (SS_LUA_PRINT_MAX).
  * Depends on sandbox.c (the environment), l_scenario.c (Scenario objects),
  * overrides.c (--set) and the core model API.
  */

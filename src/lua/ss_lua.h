@@ -15,7 +15,10 @@
  * l_result.c (scenario:run(), Result objects, compare, sparkline),
  * chart.c (terminal charts), l_docs.c (stratsim._docs), module.c
  * (luaopen_stratsim for stratsim.so),
- * sandbox.c (the restricted _ENV), l_scenario.c (the stratsim module and the
+ * sandbox.c (the restricted _ENV, C work charged by size, the Lua 5.4.4
+ * coroutine.close guard), vet.c (the Lua 5.4.4 code-generation guards),
+ * l_include.c (stratsim.include and the one path check for files scripts
+ * read), l_scenario.c (the stratsim module and the
  * table -> ss_model conversion), l_schedule.c (stratsim.steps/linear),
  * locate.c (key path -> source line), overrides.c (--set).
  *
