@@ -149,3 +149,24 @@ test_sigint_message_once() {
     [ "$(grep -c interrupted stderr)" = 1 ] || fail "more than one 'interrupted': $ERR"
     expect_no_file mc.csv
 }
+
+test_series_uses_the_include_root() {
+    include_tree
+    printf 'time,value\n2022,1\n2030,2\n' > other/out.csv
+    cp other/out.csv proj/sub/in.csv
+    mkfifo proj/fifo.csv
+    for name in ../other/out.csv sub/in.csv fifo.csv; do
+        cat > "proj/s_$(basename "$name" .csv).lua" <<EOF2
+local s = stratsim.series { file = "$name" }
+return stratsim.include("sub/base.lua"):with { name = "s" }
+EOF2
+    done
+    run "$STRATSIM" check proj/s_out.lua; expect_rc 1
+    expect_err "stratsim.series: proj/../other/out.csv is outside the root"
+    run "$STRATSIM" check proj/s_out.lua --root .; expect_rc 0
+    run "$STRATSIM" check proj/s_in.lua; expect_rc 0
+    if timeout 10 "$STRATSIM" check proj/s_fifo.lua >stdout 2>stderr; then RC=0; else RC=$?; fi
+    ERR=$(cat stderr)
+    [ "$RC" != 124 ] || fail "series on a FIFO blocked"
+    expect_rc 1; expect_err "proj/fifo.csv is not a regular file"
+}
