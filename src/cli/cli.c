@@ -4,6 +4,7 @@
  * the Lua layer), run them (through the core) and write outputs atomically.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "cli/xlsx_out.h"
 #include "cli/progress.h"
 #include "cli/cli_mpi.h"
+#include "stratsim/io.h" /* ss_parse_double */
 #include "lua/ss_lua.h"
 #include "lua/ss_analysis.h" /* ss_params_read, ss_strings_free */
 
@@ -72,6 +74,13 @@ int cli_error(const char *fmt, ...)
     return EXIT_ERROR;
 }
 
+int cli_flush_stdout(void)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return EXIT_OK;
+    return cli_error("cannot write to standard output: %s", strerror(errno));
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -128,18 +137,22 @@ int cli_unknown_option(const char *cmd, const char *arg, const char *const *opts
     return cli_usage_error(cmd, "unknown option '%s'%s", arg, sug);
 }
 
-/* Parse a positive integer; 0 on error. */
+/* Parse a positive integer, in decimal or in exponent notation with an
+ * integral value ("2000000000", "2e9", "1.5e3"); 0 on error. */
 static unsigned long long parse_count(const char *s)
 {
     char *end;
     unsigned long long v;
-    if (!s || !*s || *s == '-')
+    double d;
+    if (!s || !*s || *s == '-' || *s == '+')
         return 0;
     errno = 0;
     v = strtoull(s, &end, 10);
-    if (errno || *end)
+    if (!errno && !*end)
+        return v;
+    if (ss_parse_double(s, &d) != 0 || !(d >= 1 && d < 9.2e18) || d != floor(d))
         return 0;
-    return v;
+    return (unsigned long long)d;
 }
 
 int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int *i)
@@ -195,6 +208,15 @@ int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int
         free(pairs);
         return 1;
     }
+    if ((v = cli_opt_value("--root", NULL, argc, argv, i, &missing)) || missing) {
+        struct stat st;
+        if (missing || !*v)
+            return cli_usage_error(cmd, "--root needs a directory"), -1;
+        if (stat(v, &st) != 0 || !S_ISDIR(st.st_mode))
+            return cli_usage_error(cmd, "--root %s: not a directory", v), -1;
+        c->root = v;
+        return 1;
+    }
     if ((v = cli_opt_value("--max-memory", NULL, argc, argv, i, &missing)) || missing) {
         unsigned long long mib = parse_count(v);
         if (missing || mib == 0 || mib > (1ULL << 20))
@@ -217,8 +239,8 @@ int cli_output_option(const char *cmd, int argc, char **argv, int *i, const char
     const char *v;
     int missing;
     if ((v = cli_opt_value("--output", "-o", argc, argv, i, &missing)) || missing) {
-        if (missing)
-            return cli_usage_error(cmd, "-o needs a file name"), -1;
+        if (missing || !*v)
+            return cli_usage_error(cmd, "-o needs a file name (or - for standard output)"), -1;
         *out = v;
         return 1;
     }
@@ -266,6 +288,7 @@ int cli_load(cli_loaded **out, const char *path, const cli_common *c)
     so.unsafe = c->unsafe;
     so.max_memory = c->max_memory;
     so.max_instructions = c->max_instructions;
+    so.root = c->root;
     rc = ss_script_open(&l->script, &so, &err);
     if (rc == SS_OK) {
         /* analyses the script runs itself (sc:optimize{} ...) show progress */
@@ -468,11 +491,11 @@ int ss_cli_main(int argc, char **argv)
             return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
         }
         fputs(main_help, stdout);
-        return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+        return cli_flush_stdout();
     }
     if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
         printf("stratsim %s\n", ss_version());
-        return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+        return cli_flush_stdout();
     }
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);

@@ -16,6 +16,10 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 /* Print "stratsim: <msg>" on stderr and return EXIT_ERROR / EXIT_USAGE. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Flush standard output; on failure (a full disk, a closed pipe) print
+ * "stratsim: cannot write to standard output: REASON" and return
+ * EXIT_ERROR, else EXIT_OK. For --help and --version. */
+int cli_flush_stdout(void);
 
 /*
  * Usage error for an unknown option: "unknown option '--ouput' (did you mean
@@ -34,6 +38,7 @@ typedef struct cli_common {
     char **owned;           /* "PATH=VALUE" strings read from --params files (owned) */
     size_t nowned;
     char *params_error;     /* a --params file that failed; cli_load reports it (exit 1) */
+    const char *root;       /* --root DIR: files scripts may read lie below it */
 } cli_common;
 
 /*

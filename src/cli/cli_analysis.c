@@ -288,7 +288,9 @@ int cli_an_fail(const char *file, const ss_model *m, int rc, const ss_err *err,
         char what[160];
         if (p)
             return cli_error("%s; nothing was written", cli_progress_interrupted(p, what, sizeof what));
-        return cli_error("%s; nothing was written", err->msg[0] ? err->msg : "interrupted");
+        /* the message says "interrupted ..." itself, or is empty */
+        return cli_error("%s; nothing was written",
+                         strncmp(err->msg, "interrupted", 11) == 0 ? err->msg : "interrupted");
     }
     if (strncmp(err->msg, file, n) == 0 && err->msg[n] == ':')
         return cli_error("%s", err->msg);

@@ -43,7 +43,7 @@ static const char calibrate_help[] =
     "  --absolute-weights        weights are 1/sigma^2: standard errors not rescaled\n"
     "  --scenario NAME           the scenario to fit (files returning several)\n"
     "  --set PATH=VALUE, --params FILE.lua, --unsafe, --max-memory MIB,\n"
-    "  --max-instructions N      as for run\n"
+    "  --max-instructions N, --root DIR   as for run\n"
     "  -h, --help                show this help\n"
     "\n"
     "Not converging is reported, not an error (exit status 0).\n";

@@ -13,7 +13,7 @@
 
 static const char check_help[] =
     "Usage: stratsim check SCENARIO.lua [--behaviour] [--set PATH=VALUE]...\n"
-    "                      [--params FILE.lua]... [--unsafe]\n"
+    "                      [--params FILE.lua]... [--unsafe] [--root DIR]\n"
     "\n"
     "Load and validate every scenario the file returns, without running it.\n"
     "Prints one line per scenario; exit status 0 if all are valid, 1 if not.\n"
@@ -107,7 +107,7 @@ int cmd_check(int argc, char **argv)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(check_help, stdout);
             cli_common_free(&c);
-            return EXIT_OK;
+            return cli_flush_stdout();
         }
         r = cli_common_option(&c, "check", argc, argv, &k);
         if (r < 0) {

@@ -21,7 +21,7 @@ static const char compare_help[] =
     "  --layout long|wide    CSV layout (default long)\n"
     "  --set PATH=VALUE      override applied to every file (repeatable)\n"
     "  --params FILE.lua     override file applied to every file (as for 'run')\n"
-    "  --unsafe, --max-memory MIB, --max-instructions N  as for 'run'\n";
+    "  --unsafe, --max-memory MIB, --max-instructions N, --root DIR  as for 'run'\n";
 
 int cmd_compare(int argc, char **argv)
 {
@@ -43,6 +43,7 @@ int cmd_compare(int argc, char **argv)
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(compare_help, stdout);
+            rc = cli_flush_stdout();
             goto done;
         }
         r = cli_common_option(&c, "compare", argc, argv, &k);

@@ -52,6 +52,7 @@ static const char mc_help[] =
     "  --params FILE.lua         apply an override file (calibrate --write)\n"
     "  --unsafe                  run the script without the sandbox\n"
     "  --max-memory MIB, --max-instructions N   script budgets\n"
+    "  --root DIR                files the script may read lie below DIR\n"
     "  -h, --help                show this help\n"
     "\n"
     "Distributions: normal(mean, sd), lognormal(mu, sigma), uniform(a, b),\n"

@@ -47,7 +47,7 @@ static const char optimize_help[] =
     "                            FILE.xlsx: an Excel workbook\n"
     "  --scenario NAME           the scenario to optimise (files returning several)\n"
     "  --set PATH=VALUE, --params FILE.lua, --unsafe, --max-memory MIB,\n"
-    "  --max-instructions N      as for run\n"
+    "  --max-instructions N, --root DIR   as for run\n"
     "  -h, --help                show this help\n";
 
 typedef struct opt_out {

@@ -215,6 +215,8 @@ static int parse_args(plot_opts *o, int argc, char **argv)
     } while (0)
         if (OPT("--output", "-o")) {
             NEED("-o");
+            if (!*v)
+                return cli_usage_error("plot", "-o needs a file name");
             o->out = v;
         } else if (OPT("--kind", NULL)) {
             size_t k;

@@ -458,9 +458,16 @@ static const char *src_read(lua_State *L, void *ud, size_t *size)
 /* Name of the chunks compile() makes: "=stdin", "=(command line)" for -e. */
 static const char *chunk_name = "=stdin";
 
+static int l_vet(lua_State *L)
+{
+    ss_lua_vet_chunk(L);
+    return 1;
+}
+
 static int load_pieces(lua_State *L, const char *pre, const char *s, size_t len, const char *post)
 {
     src_reader rd;
+    int status;
     rd.part[0] = pre;
     rd.len[0] = strlen(pre);
     rd.part[1] = s;
@@ -468,7 +475,22 @@ static int load_pieces(lua_State *L, const char *pre, const char *s, size_t len,
     rd.part[2] = post;
     rd.len[2] = strlen(post);
     rd.i = 0;
-    return lua_load(L, src_read, &rd, chunk_name, "t");
+    status = lua_load(L, src_read, &rd, chunk_name, "t");
+    if (status != LUA_OK)
+        return status;
+    /* the Lua 5.4.4 code-generation guards, as for files */
+    lua_pushcfunction(L, l_vet);
+    lua_insert(L, -2);
+    status = lua_pcall(L, 1, 1, 0);
+    if (status != LUA_OK && lua_type(L, -1) != LUA_TSTRING) {
+        lua_getfield(L, -1, "msg"); /* a stratsim.Error */
+        lua_remove(L, -2);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            lua_pushliteral(L, "cannot compile the input");
+        }
+    }
+    return status;
 }
 
 /* 1 if the error message on top of the stack says the text ended too
@@ -871,6 +893,7 @@ int cmd_repl(int argc, char **argv)
 #endif /* } */
     r.max_memory = c.max_memory ? c.max_memory : SS_SCRIPT_DEFAULT_MEMORY;
     so.unsafe = 1;
+    so.root = c.root ? c.root : "/"; /* the REPL reads any file (it has io) unless --root */
     so.max_memory = c.max_memory;
     so.max_instructions = ULLONG_MAX; /* no budget: Ctrl-C instead */
     if (ss_script_open(&r.script, &so, &err) != SS_OK) {

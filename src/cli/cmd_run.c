@@ -27,6 +27,8 @@ static const char run_help[] =
     "  --unsafe              run the script without the sandbox\n"
     "  --max-memory MIB      memory limit of the script (default 512)\n"
     "  --max-instructions N  instruction limit of the script (default 2e9)\n"
+    "  --root DIR            files the script may read (stratsim.include) lie\n"
+    "                        below DIR (default: the scenario file's directory)\n"
     "  -h, --help            show this help\n";
 
 int cmd_run(int argc, char **argv)
@@ -45,7 +47,7 @@ int cmd_run(int argc, char **argv)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(run_help, stdout);
             cli_common_free(&c);
-            return EXIT_OK;
+            return cli_flush_stdout();
         }
         r = cli_common_option(&c, "run", argc, argv, &k);
         if (r == 0)

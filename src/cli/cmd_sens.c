@@ -50,7 +50,7 @@ static const char sens_help[] =
     "                            FILE.xlsx: an Excel workbook\n"
     "  --scenario NAME           the scenario to analyse (files returning several)\n"
     "  --set PATH=VALUE, --params FILE.lua, --unsafe, --max-memory MIB,\n"
-    "  --max-instructions N      as for run\n"
+    "  --max-instructions N, --root DIR   as for run\n"
     "  -h, --help                show this help\n";
 
 typedef struct sens_out {

@@ -1096,6 +1096,11 @@ int ss_script_reseed(ss_script *s, uint64_t seed, ss_err *err)
 
 /* ======================================================= override files */
 
+static int cmp_strp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 typedef struct params_req {
     const char *path;
     const char *text;
@@ -1108,7 +1113,7 @@ static int l_params_run(lua_State *L)
 {
     params_req *r = lua_touserdata(L, 1);
     const char *text = r->text;
-    size_t len = r->len, n = 0, i, j;
+    size_t len = r->len, n = 0, i;
     luaL_Buffer b;
     int t, keys;
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
@@ -1118,7 +1123,9 @@ static int l_params_run(lua_State *L)
     lua_pushfstring(L, "@%s", r->path);
     if (luaL_loadbufferx(L, text, len, lua_tostring(L, -1), "t") != LUA_OK)
         ss_lua_raise(L, SS_EINVAL, "%s", lua_tostring(L, -1));
+    ss_lua_vet_chunk(L);
     ss_lua_bind_env(L);
+    ss_lua_set_root(L, r->path, 1); /* includes: below the file's directory */
     ss_lua_budget_reset(L);
     lua_call(L, 0, 1); /* protected by the caller's ss_lua_pcall */
     t = lua_gettop(L);
@@ -1140,21 +1147,27 @@ static int l_params_run(lua_State *L)
             ss_lua_raise(L, SS_EINVAL, "%s: [\"%s\"]: not a parameter path", r->path,
                          lua_tostring(L, -2));
         lua_pop(L, 1);
+        if (n >= SS_PARAMS_MAX_KEYS)
+            ss_lua_raise(L, SS_ELIMIT, "%s: more than %d parameters (the limit of an override "
+                         "file)", r->path, SS_PARAMS_MAX_KEYS);
         lua_pushvalue(L, -1);
         lua_rawseti(L, keys, (lua_Integer)++n);
     }
-    /* insertion sort of the keys by byte order (n is small) */
-    for (i = 2; i <= n; i++) {
-        for (j = i; j > 1; j--) {
-            lua_rawgeti(L, keys, (lua_Integer)j - 1);
-            lua_rawgeti(L, keys, (lua_Integer)j);
-            if (strcmp(lua_tostring(L, -2), lua_tostring(L, -1)) <= 0) {
-                lua_pop(L, 2);
-                break;
-            }
-            lua_rawseti(L, keys, (lua_Integer)j - 1);
-            lua_rawseti(L, keys, (lua_Integer)j);
+    /* sort the keys by byte order (qsort of pointers to the strings,
+     * anchored in `keys`) */
+    {
+        const char **v = lua_newuserdatauv(L, (n ? n : 1) * sizeof *v, 0);
+        for (i = 1; i <= n; i++) {
+            lua_rawgeti(L, keys, (lua_Integer)i);
+            v[i - 1] = lua_tostring(L, -1);
+            lua_pop(L, 1);
         }
+        qsort(v, n, sizeof *v, cmp_strp);
+        for (i = 1; i <= n; i++) {
+            lua_pushstring(L, v[i - 1]);
+            lua_rawseti(L, keys, (lua_Integer)i);
+        }
+        lua_pop(L, 1);
     }
     luaL_buffinit(L, &b);
     for (i = 1; i <= n; i++) {

@@ -691,7 +691,7 @@ static int do_call(call *c, ss_err *err)
     lua_pushcfunction(L, l_cb_call);
     lua_pushlightuserdata(L, c);
     st = ss_lua_pcall(L, 1, 1);
-    if (st != LUA_OK) {
+    if (st != LUA_OK && c->status == LUA_OK) {
         rc = ss_lua_to_err(L, st, err);
         c->src[0] = c->source[0] = '\0';
         annotate(err, c, c->policy ? "policy" : "derived metrics");

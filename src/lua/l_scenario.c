@@ -126,6 +126,68 @@ static const char *show(const char *s, size_t len, char *buf, size_t n)
     return buf;
 }
 
+/* s[0..len) for a message, bytes outside printable ASCII as \xHH. */
+static const char *show_escaped(const char *s, size_t len, char *buf, size_t n)
+{
+    size_t i, o = 0;
+    for (i = 0; i < len && o + 8 < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch >= 0x7f || ch == '\\' || ch == '"')
+            o += (size_t)snprintf(buf + o, n - o, "\\x%02x", ch);
+        else
+            buf[o++] = (char)ch;
+    }
+    if (i < len)
+        o += (size_t)snprintf(buf + o, n - o, "...");
+    buf[o < n ? o : n - 1] = '\0';
+    return buf;
+}
+
+/* 0 if s[0..len) is UTF-8 text without control characters (C0, DEL,
+ * C1), else 1 + the offset of the first offending byte; *what says why. */
+static size_t unsafe_text(const char *s, size_t len, const char **what)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = (unsigned char)s[i];
+        unsigned long cp;
+        size_t k, n;
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f) {
+                *what = "a control character";
+                return i + 1;
+            }
+            i++;
+            continue;
+        }
+        n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? (c <= 0xef ? 3 : 0) : c >= 0xc2 ? 2 : 0;
+        if (n == 0 || i + n > len) {
+            *what = "invalid UTF-8";
+            return i + 1;
+        }
+        cp = c & (0xff >> (n + 1));
+        for (k = 1; k < n; k++) {
+            unsigned cc = (unsigned char)s[i + k];
+            if ((cc & 0xc0) != 0x80) {
+                *what = "invalid UTF-8";
+                return i + 1;
+            }
+            cp = (cp << 6) | (cc & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff)) {
+            *what = "invalid UTF-8";
+            return i + 1;
+        }
+        if (cp >= 0x80 && cp <= 0x9f) {
+            *what = "a control character";
+            return i + 1;
+        }
+        i += n;
+    }
+    return 0;
+}
+
 static size_t list_len(const char *const *list)
 {
     size_t n = 0;
@@ -1130,6 +1192,15 @@ static void convert(cv *c, int ud)
         s = lua_tolstring(L, -1, &len);
         if (len == 0 || strlen(s) != len || len > MAX_NAME_LEN)
             fail(c, "name", "must be a non-empty string of at most %d bytes without NUL", MAX_NAME_LEN);
+        {
+            const char *why = "";
+            size_t at = unsafe_text(s, len, &why);
+            char shown[80];
+            if (at)
+                fail(c, "name", "\"%s\" contains %s (byte %zu): names must be UTF-8 "
+                     "text without control characters", show_escaped(s, len, shown, sizeof shown),
+                     why, at);
+        }
         free(c->m->name);
         c->m->name = NULL;
         c->m->name = dup_str(L, s);

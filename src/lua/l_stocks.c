@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <lauxlib.h>
 #include "ss_lua.h"
 #include "core/csvread.h"
@@ -711,21 +712,6 @@ static int l_csv_box_gc(lua_State *L)
     return 0;
 }
 
-/* The directory part of the calling chunk's source ("@dir/file.lua"). */
-static void push_caller_dir(lua_State *L)
-{
-    lua_Debug ar;
-    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar) && ar.source[0] == '@') {
-        const char *src = ar.source + 1;
-        const char *slash = strrchr(src, '/');
-        if (slash) {
-            lua_pushlstring(L, src, (size_t)(slash - src + 1));
-            return;
-        }
-    }
-    lua_pushliteral(L, "");
-}
-
 static const char *opt_str(lua_State *L, const char *key, const char *def, const char *where)
 {
     int ty = lua_getfield(L, 1, key);
@@ -787,13 +773,13 @@ int ss_lua_series(lua_State *L)
     else
         ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: kind: expected \"linear\" or \"steps\", got '%s'",
                      where, kind);
-    if (file[0] == '/') {
-        path = lua_pushstring(L, file);
-    } else {
-        push_caller_dir(L);
-        lua_pushstring(L, file);
-        lua_concat(L, 2);
-        path = lua_tostring(L, -1);
+    /* the include root's path check (l_include.c): relative to the calling
+     * file, inside the scenario's directory or --root, a regular file */
+    path = ss_lua_resolve_script_file(L, file, "stratsim.series");
+    {
+        struct stat st;
+        if (stat(lua_tostring(L, -1), &st) != 0 || !S_ISREG(st.st_mode))
+            ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: %s is not a regular file", where, path);
     }
     box = lua_newuserdatauv(L, sizeof *box, 0);
     box->t = NULL;

@@ -23,6 +23,7 @@
  * Depends on Lua's base/string/math/... libraries being opened first (they
  * are looked up in package.loaded) and on GSL's RNG.
  */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <gsl/gsl_rng.h>
@@ -215,18 +216,70 @@ void ss_lua_install_xpcall(lua_State *L, int idx)
 }
 
 /*
- * coroutine.close and coroutine.wrap. A coroutine killed by the count hook
- * keeps hooks disabled (the hook never returned), and resetting it would run
- * its pending __close handlers beyond the budget; so once a budget tripped,
- * close raises instead and wrap leaves the dead coroutine as it is.
+ * coroutine.close, coroutine.wrap and coroutine.resume.
+ *
+ * A coroutine killed by the count hook keeps hooks disabled (the hook never
+ * returned), and resetting it would run its pending __close handlers beyond
+ * the budget; so once a budget tripped, close raises instead and wrap
+ * leaves the dead coroutine as it is.
+ *
+ * Lua 5.4.4 bug (fixed in 5.4.5): lua_resetthread, which coroutine.close
+ * and a failing coroutine.wrap call run, does not count the C stack of the
+ * thread that closes, so a chain of coroutines whose __close handlers close
+ * the next one (each level a few C frames) overflows the C stack and
+ * crashes. The guard shared by close and wrap counts those nested resets
+ * and measures the C stack they use; past CLOSE_MAX_DEPTH levels or
+ * CLOSE_MAX_CSTACK bytes the script ends (ss_lua_fatal: pcall cannot
+ * swallow it) with "C stack overflow (coroutine.close nested too deeply)".
+ *
+ * resume and wrap also tell script.c which thread runs (so that its count
+ * hook adapts at once when a long string appears, see script.c).
  */
+#define CLOSE_MAX_DEPTH 100
+#define CLOSE_MAX_CSTACK ((size_t)1 << 20)
+
+typedef struct close_guard {
+    int depth;
+    const char *base; /* stack address at the outermost reset */
+} close_guard;
+
+/* Enter a reset (raises fatally past the limits); pair with guard_leave. */
+static void guard_enter(lua_State *L, close_guard *g)
+{
+    char here;
+    size_t used;
+    if (g->depth == 0)
+        g->base = &here;
+    used = g->base > &here ? (size_t)(g->base - &here) : (size_t)(&here - g->base);
+    if (g->depth >= CLOSE_MAX_DEPTH || used > CLOSE_MAX_CSTACK)
+        ss_lua_fatal(L, "C stack overflow (coroutine.close nested more than %d deep "
+                        "through __close handlers)", g->depth);
+    g->depth++;
+}
+
+static void guard_leave(close_guard *g)
+{
+    g->depth--;
+}
+
+/* coroutine.close(co) (upvalues: the stock close, the guard). */
 static int l_sandbox_coclose(lua_State *L)
 {
+    close_guard *g = lua_touserdata(L, lua_upvalueindex(2));
+    lua_State *co = lua_tothread(L, 1), *prev;
+    int status;
     if (ss_lua_limit_hit(L))
         return luaL_error(L, "coroutine.close: the script's budget is exhausted");
+    guard_enter(L, g);
+    prev = co ? ss_lua_switch_thread(L, co) : NULL;
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    if (co)
+        ss_lua_switch_thread(L, prev);
+    guard_leave(g);
+    if (status != LUA_OK)
+        return lua_error(L);
     return lua_gettop(L);
 }
 
@@ -235,12 +288,15 @@ static int l_sandbox_coclose(lua_State *L)
 static int auxresume(lua_State *L, lua_State *co, int narg)
 {
     int status, nres;
+    lua_State *prev;
     if (!lua_checkstack(co, narg)) {
         lua_pushliteral(L, "too many arguments to resume");
         return -1;
     }
     lua_xmove(L, co, narg);
+    prev = ss_lua_switch_thread(L, co);
     status = lua_resume(co, L, narg, &nres);
+    ss_lua_switch_thread(L, prev);
     if (status == LUA_OK || status == LUA_YIELD) {
         if (!lua_checkstack(L, nres + 1)) {
             lua_pop(co, nres);
@@ -254,7 +310,30 @@ static int auxresume(lua_State *L, lua_State *co, int narg)
     return -1;
 }
 
-/* The function returned by coroutine.wrap (upvalue 1: the coroutine). */
+/* coroutine.resume(co, ...) (lcorolib's luaB_coresume, with auxresume). */
+static int l_sandbox_coresume(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, 1);
+    int r;
+    luaL_argexpected(L, co, 1, "coroutine");
+    if (L == co) { /* as lua_resume would say */
+        lua_pushboolean(L, 0);
+        lua_pushliteral(L, "cannot resume non-suspended coroutine");
+        return 2;
+    }
+    r = auxresume(L, co, lua_gettop(L) - 1);
+    if (r < 0) {
+        lua_pushboolean(L, 0);
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    lua_insert(L, -(r + 1));
+    return r + 1;
+}
+
+/* The function returned by coroutine.wrap (upvalues: the coroutine, the
+ * close guard). */
 static int l_sandbox_auxwrap(lua_State *L)
 {
     lua_State *co = lua_tothread(L, lua_upvalueindex(1));
@@ -262,7 +341,13 @@ static int l_sandbox_auxwrap(lua_State *L)
     if (r < 0) {
         int stat = lua_status(co);
         if (stat != LUA_OK && stat != LUA_YIELD && !ss_lua_limit_hit(L)) {
+            close_guard *g = lua_touserdata(L, lua_upvalueindex(2));
+            lua_State *prev;
+            guard_enter(L, g);
+            prev = ss_lua_switch_thread(L, co);
             stat = lua_resetthread(co); /* close its to-be-closed variables */
+            ss_lua_switch_thread(L, prev);
+            guard_leave(g);
             lua_xmove(co, L, 1);
         }
         if (stat != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
@@ -286,6 +371,7 @@ static int l_sandbox_auxwrap(lua_State *L)
     return r;
 }
 
+/* coroutine.wrap(f) (upvalue: the close guard). */
 static int l_sandbox_cowrap(lua_State *L)
 {
     lua_State *co;
@@ -293,27 +379,67 @@ static int l_sandbox_cowrap(lua_State *L)
     co = lua_newthread(L);
     lua_pushvalue(L, 1);
     lua_xmove(L, co, 1);
-    lua_pushcclosure(L, l_sandbox_auxwrap, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushcclosure(L, l_sandbox_auxwrap, 2);
     return 1;
 }
 
 void ss_lua_install_coroutine(lua_State *L, int idx)
 {
+    close_guard *g;
     idx = lua_absindex(L, idx);
+    g = lua_newuserdatauv(L, sizeof *g, 0);
+    g->depth = 0;
+    g->base = NULL;
     lua_getfield(L, idx, "close");
-    lua_pushcclosure(L, l_sandbox_coclose, 1);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, l_sandbox_coclose, 2);
     lua_setfield(L, idx, "close");
-    lua_pushcfunction(L, l_sandbox_cowrap);
+    lua_pushvalue(L, -1);
+    lua_pushcclosure(L, l_sandbox_cowrap, 1);
     lua_setfield(L, idx, "wrap");
+    lua_pop(L, 1);
+    lua_pushcfunction(L, l_sandbox_coresume);
+    lua_setfield(L, idx, "resume");
+}
+
+/* The reader given to the real load when the script passes a function
+ * (upvalue 1): each piece is charged to the instruction budget (one
+ * instruction per byte, as included files), since compiling it is work
+ * done in C. */
+static int l_sandbox_load_reader(lua_State *L)
+{
+    size_t n = 0;
+    lua_settop(L, 0);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_call(L, 0, 1);
+    if (lua_type(L, -1) == LUA_TSTRING)
+        lua_tolstring(L, -1, &n);
+    if (ss_lua_charge_work(L, n) != 0)
+        return luaL_error(L, "instruction limit exceeded");
+    return 1;
 }
 
 /* load(chunk [, chunkname [, mode [, env]]]): mode is always "t" and env
- * defaults to the sandbox environment. Upvalues: the real load, the env. */
+ * defaults to the sandbox environment; the chunk's size is charged and the
+ * result checked for Lua 5.4.4's code-generation bugs (vet.c). Upvalues:
+ * the real load, the env. */
 static int l_sandbox_load(lua_State *L)
 {
     int n = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));
-    lua_pushvalue(L, 1);
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        size_t len;
+        lua_tolstring(L, 1, &len);
+        if (ss_lua_charge_work(L, len) != 0)
+            return luaL_error(L, "instruction limit exceeded");
+        lua_pushvalue(L, 1);
+    } else if (lua_type(L, 1) == LUA_TFUNCTION) {
+        lua_pushvalue(L, 1);
+        lua_pushcclosure(L, l_sandbox_load_reader, 1);
+    } else {
+        lua_pushvalue(L, 1); /* the real load reports the wrong type */
+    }
     if (n >= 2)
         lua_pushvalue(L, 2);
     else
@@ -324,7 +450,215 @@ static int l_sandbox_load(lua_State *L)
     else
         lua_pushvalue(L, lua_upvalueindex(2));
     lua_call(L, 4, LUA_MULTRET); /* inside Lua already: errors propagate */
+    if (lua_type(L, n + 1) == LUA_TFUNCTION) {
+        lua_settop(L, n + 1);
+        ss_lua_vet_chunk(L);
+        return 1;
+    }
     return lua_gettop(L) - n;
+}
+
+/* ------------------------------------------- C work charged by size */
+
+/*
+ * Library functions whose work in C grows with their arguments rather than
+ * with what they allocate (allocation is charged by script.c) are wrapped:
+ * before the stock function runs, its work is charged to the instruction
+ * budget (RELIABILITY A5), in instructions of about the same time (4-5 ns
+ * here): table.sort 3 n log2 n, table.concat/unpack 4 per element,
+ * table.insert/remove 2 per element of the table, table.move 1 per element,
+ * string.rep 1 per copy, utf8.len/offset/codepoint 1 per 2 bytes,
+ * string.byte/char, utf8.char, select, table.pack 1 per value, the format
+ * of string.pack/unpack 1 per byte, tonumber/rawequal 1 per 16 bytes.
+ */
+enum {
+    W_REP,       /* string.rep(s, n [, sep]): n copies */
+    W_BYTE,      /* string.byte(s [, i [, j]]): values pushed */
+    W_PACKFMT,   /* string.pack/unpack/packsize(fmt, ...): format length + data */
+    W_UTF8SCAN,  /* utf8.len/offset/codepoint(s, ...): bytes scanned */
+    W_SORT,      /* table.sort(t [, cmp]): n log2 n */
+    W_TLEN,      /* table.insert/remove(t, ...): elements shifted */
+    W_RANGE23,   /* table.concat(t, sep, i, j) / table.unpack(t, i, j): j - i + 1 */
+    W_MOVE,      /* table.move(a1, f, e, t [, a2]): e - f + 1 */
+    W_NARGS,     /* select/table.pack/string.char/utf8.char(...): arguments */
+    W_STR1,      /* tonumber/rawequal(a, b): bytes of string arguments */
+    W_NKINDS
+};
+
+/* Length of table argument idx as the stock function sees it (#t). */
+static lua_Integer tlen(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return 0;
+    return luaL_len(L, idx);
+}
+
+/* Size of the range [i, j] of integer arguments (defaults di, dj). */
+static lua_Integer range_of(lua_State *L, int ii, lua_Integer di, int ij, lua_Integer dj)
+{
+    lua_Integer i = lua_isinteger(L, ii) ? lua_tointeger(L, ii) : di;
+    lua_Integer j = lua_isinteger(L, ij) ? lua_tointeger(L, ij) : dj;
+    if (j < i)
+        return 0;
+    if (i < 0 && j > LUA_MAXINTEGER + i)
+        return LUA_MAXINTEGER;
+    return j - i + 1;
+}
+
+static size_t str_arg_len(lua_State *L, int idx)
+{
+    size_t n = 0;
+    if (lua_type(L, idx) == LUA_TSTRING)
+        lua_tolstring(L, idx, &n);
+    return n;
+}
+
+static int l_charged(lua_State *L)
+{
+    int kind = (int)lua_tointeger(L, lua_upvalueindex(2)), n = lua_gettop(L);
+    double cost = 0;
+    switch (kind) {
+    case W_REP: {
+        /* n copies; a result longer than any string may be is refused by
+         * the allocator (its buffer is charged as allocation) */
+        double bytes = (double)str_arg_len(L, 1) + (double)str_arg_len(L, 3);
+        if (lua_type(L, 2) == LUA_TNUMBER)
+            cost = lua_tonumber(L, 2);
+        if (bytes > 0 && cost * bytes > (double)SS_LUA_MAX_STRING)
+            cost = 0;
+        break;
+    }
+    case W_BYTE: {
+        size_t len = str_arg_len(L, 1);
+        cost = (double)range_of(L, 2, 1, 3, lua_isinteger(L, 2) ? lua_tointeger(L, 2) : 1);
+        if (cost > (double)len)
+            cost = (double)len;
+        break;
+    }
+    case W_PACKFMT:
+        cost = (double)str_arg_len(L, 1) + (double)str_arg_len(L, 2) / 16;
+        break;
+    case W_UTF8SCAN:
+        cost = (double)str_arg_len(L, 1) / 2;
+        break;
+    case W_SORT: {
+        double m = (double)tlen(L, 1);
+        cost = m > 1 ? 3 * m * ceil(log2(m)) : 0;
+        break;
+    }
+    case W_TLEN: /* insert(t, pos, v) (flag) and remove(t, pos) shift */
+        if (n >= (lua_toboolean(L, lua_upvalueindex(3)) ? 3 : 2))
+            cost = 2 * (double)tlen(L, 1);
+        break;
+    case W_RANGE23: {
+        /* concat(t, sep, i, j) has i, j at 3, 4; unpack(t, i, j) at 2, 3 */
+        int at = lua_toboolean(L, lua_upvalueindex(3)) ? 3 : 2;
+        lua_Integer len = lua_isnoneornil(L, at + 1) ? tlen(L, 1) : 0;
+        cost = 4 * (double)range_of(L, at, 1, at + 1, len);
+        break;
+    }
+    case W_MOVE:
+        cost = (double)range_of(L, 2, 1, 3, 0);
+        break;
+    case W_NARGS:
+        cost = n;
+        break;
+    case W_STR1:
+        cost = ((double)str_arg_len(L, 1) + (double)str_arg_len(L, 2)) / 16;
+        break;
+    default:
+        break;
+    }
+    if (cost >= 1 && ss_lua_charge_work(L, cost > 1e18 ? (size_t)1e18 : (size_t)cost) != 0)
+        return luaL_error(L, "instruction limit exceeded");
+    /* run the stock function in this frame (none of them uses upvalues),
+     * so that its messages name the caller's line and the function */
+    return lua_tocfunction(L, lua_upvalueindex(1))(L);
+}
+
+/* Replace t[name] (t at idx) by a charging wrapper of the given kind. */
+static void charge_fn(lua_State *L, int idx, const char *name, int kind, int flag)
+{
+    idx = lua_absindex(L, idx);
+    if (lua_getfield(L, idx, name) != LUA_TFUNCTION || !lua_tocfunction(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushinteger(L, kind);
+    lua_pushboolean(L, flag);
+    lua_pushcclosure(L, l_charged, 3);
+    lua_setfield(L, idx, name);
+}
+
+/* utf8.codes(s [, lax]) as in Lua 5.4.6: Lua 5.4.4 accepts spurious
+ * continuation bytes (and skips any number of them in one step, linear
+ * work in one call). */
+#define UTF8_MAX 0x7FFFFFFFu
+#define ISCONT(c) (((c) & 0xC0) == 0x80)
+
+static const char *utf8_dec(const char *s, unsigned long *val, int strict)
+{
+    static const unsigned long limits[] = {
+        ~(unsigned long)0, 0x80, 0x800, 0x10000u, 0x200000u, 0x4000000u
+    };
+    unsigned int c = (unsigned char)s[0];
+    unsigned long res = 0;
+    if (c < 0x80) {
+        res = c;
+    } else {
+        int count = 0;
+        for (; c & 0x40; c <<= 1) {
+            unsigned int cc = (unsigned char)s[++count];
+            if (!ISCONT(cc))
+                return NULL;
+            res = (res << 6) | (cc & 0x3F);
+        }
+        res |= ((unsigned long)(c & 0x7F) << (count * 5));
+        if (count > 5 || res > UTF8_MAX || res < limits[count])
+            return NULL;
+        s += count;
+    }
+    if (strict && (res > 0x10FFFFu || (0xD800u <= res && res <= 0xDFFFu)))
+        return NULL;
+    if (val)
+        *val = res;
+    return s + 1;
+}
+
+static int utf8_iter(lua_State *L, int strict)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    lua_Unsigned n = (lua_Unsigned)lua_tointeger(L, 2);
+    if (n < len) {
+        while (ISCONT((unsigned char)s[n]))
+            n++; /* at most the 5 bytes of the previous character */
+    }
+    if (n >= len)
+        return 0;
+    else {
+        unsigned long code;
+        const char *next = utf8_dec(s + n, &code, strict);
+        if (next == NULL || ISCONT((unsigned char)*next))
+            return luaL_error(L, "invalid UTF-8 code");
+        lua_pushinteger(L, (lua_Integer)n + 1);
+        lua_pushinteger(L, (lua_Integer)code);
+        return 2;
+    }
+}
+
+static int l_utf8_iter_strict(lua_State *L) { return utf8_iter(L, 1); }
+static int l_utf8_iter_lax(lua_State *L) { return utf8_iter(L, 0); }
+
+static int l_utf8_codes(lua_State *L)
+{
+    int lax = lua_toboolean(L, 2);
+    const char *s = luaL_checkstring(L, 1);
+    luaL_argcheck(L, !ISCONT((unsigned char)*s), 1, "invalid UTF-8 code");
+    lua_pushcfunction(L, lax ? l_utf8_iter_lax : l_utf8_iter_strict);
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, 0);
+    return 3;
 }
 
 /* setmetatable(t, mt) refusing __gc: Lua runs finalizers with hooks
@@ -421,6 +755,9 @@ void ss_lua_push_sandbox_env(lua_State *L)
         lua_getfield(L, -1, base[i]);
         lua_setfield(L, env, base[i]);
     }
+    charge_fn(L, env, "select", W_NARGS, 0);
+    charge_fn(L, env, "tonumber", W_STR1, 0);
+    charge_fn(L, env, "rawequal", W_STR1, 0);
     /* load: text only, sandbox env by default */
     lua_getfield(L, -1, "load");
     lua_pushvalue(L, env);
@@ -440,8 +777,21 @@ void ss_lua_push_sandbox_env(lua_State *L)
     ss_lua_install_coroutine(L, -1);
     lua_setfield(L, env, LUA_COLIBNAME);
     copy_lib(L, LUA_TABLIBNAME, NULL);
+    charge_fn(L, -1, "sort", W_SORT, 0);
+    charge_fn(L, -1, "insert", W_TLEN, 1);
+    charge_fn(L, -1, "remove", W_TLEN, 0);
+    charge_fn(L, -1, "concat", W_RANGE23, 1);
+    charge_fn(L, -1, "unpack", W_RANGE23, 0);
+    charge_fn(L, -1, "move", W_MOVE, 0);
+    charge_fn(L, -1, "pack", W_NARGS, 0);
     lua_setfield(L, env, LUA_TABLIBNAME);
     copy_lib(L, LUA_UTF8LIBNAME, NULL);
+    lua_pushcfunction(L, l_utf8_codes);
+    lua_setfield(L, -2, "codes");
+    charge_fn(L, -1, "len", W_UTF8SCAN, 0);
+    charge_fn(L, -1, "offset", W_UTF8SCAN, 0);
+    charge_fn(L, -1, "codepoint", W_UTF8SCAN, 0);
+    charge_fn(L, -1, "char", W_NARGS, 0);
     lua_setfield(L, env, LUA_UTF8LIBNAME);
     copy_lib(L, LUA_MATHLIBNAME, NULL);
     ss_lua_install_random(L, -1);
@@ -451,6 +801,12 @@ void ss_lua_push_sandbox_env(lua_State *L)
      * string metatable is locked so scripts cannot reach the original */
     copy_lib(L, LUA_STRLIBNAME, "dump");
     ss_lua_install_strmatch(L, -1); /* pattern matching within the budget (A5) */
+    charge_fn(L, -1, "rep", W_REP, 0);
+    charge_fn(L, -1, "byte", W_BYTE, 0);
+    charge_fn(L, -1, "char", W_NARGS, 0);
+    charge_fn(L, -1, "pack", W_PACKFMT, 0);
+    charge_fn(L, -1, "unpack", W_PACKFMT, 0);
+    charge_fn(L, -1, "packsize", W_PACKFMT, 0);
     lua_pushliteral(L, "");
     if (lua_getmetatable(L, -1)) {
         lua_pushvalue(L, -3);

@@ -16,12 +16,17 @@
  * max_instructions and, once tripped, re-arms itself with count 1 so that a
  * pcall loop cannot swallow the error (Redis luaMaskCountHook pattern).
  * Bytes allocated also count (one instruction per 16), so copying long
- * strings over and over is bounded too (A5).
+ * strings over and over is bounded too (A5); strings longer than
+ * SS_LUA_MAX_STRING are refused, and while long strings are alive every
+ * instruction counts more (string comparisons are byte by byte). Errors a
+ * script may catch but must not survive (memory, string length,
+ * ss_lua_fatal) are sticky. print is bounded (SS_LUA_PRINT_MAX).
  * Depends on sandbox.c (the environment), l_scenario.c (Scenario objects),
  * overrides.c (--set) and the core model API.
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +39,22 @@
  * requested, so a loop whose few instructions each copy a long string
  * (`s = s .. #s`) still meets the instruction budget (RELIABILITY A5). */
 #define ALLOC_BYTES_PER_INSTRUCTION 16
+/* Work the VM does inside one instruction on long strings (==, <, <= on
+ * two strings compare them byte by byte; nothing charges it): while the
+ * longest live string created by the script has S >= BIG_STRING bytes,
+ * every instruction counts 1 + S / STRING_BYTES_PER_INSTRUCTION, and the
+ * count hook runs correspondingly more often (RELIABILITY A5). */
+#define BIG_STRING 1024
+#define STRING_BYTES_PER_INSTRUCTION 256
+
+/* Live strings of at least BIG_STRING bytes: an open-addressing hash set
+ * of their addresses (linear probing, backward-shift deletion). */
+typedef struct bigset {
+    void **key;
+    size_t *size;
+    size_t cap, n;   /* cap: a power of two (or 0) */
+    size_t max;      /* the largest size in the set (0 when empty) */
+} bigset;
 
 /* Budgets of one state; the allocator's user data (reachable from any
  * coroutine through lua_getallocf). */
@@ -44,6 +65,14 @@ typedef struct limits {
     unsigned long long count, max_instr, every;
     int instr_tripped;
     char where[320];
+    size_t max_string;        /* longest string the script may create */
+    size_t string_refused;    /* length of a refused string (sticky error) */
+    char fatal[700];          /* sticky fatal error (ss_lua_fatal), "" if none */
+    int trusted;              /* > 0: strings made now are the host's (untracked) */
+    bigset big;               /* the script's long strings */
+    lua_State *running;       /* the thread running Lua code (see ss_lua_switch_thread) */
+    size_t printed;           /* bytes written by print */
+    char sticky_where[320];   /* "FILE:LINE: " where memory or a string ran over */
 } limits;
 
 struct ss_script {
@@ -79,6 +108,129 @@ unsigned long ss_lua_test_fail_after(long n, int persistent)
  * even if it catches the memory error with pcall. (Telling a request that
  * an emergency GC could still satisfy from a real overrun is not reliable:
  * lauxlib's buffers raise without a collect-and-retry.) */
+static size_t big_slot(const bigset *b, const void *p)
+{
+    uintptr_t h = (uintptr_t)p;
+    h ^= h >> 17;
+    h *= (uintptr_t)0x9E3779B97F4A7C15ULL;
+    return (size_t)(h >> 7) & (b->cap - 1);
+}
+
+/* Add p (a string of `size` bytes); 0, or -1 when out of memory. */
+static int big_add(bigset *b, void *p, size_t size)
+{
+    size_t i;
+    if ((b->n + 1) * 2 > b->cap) {
+        bigset nb = { 0 };
+        size_t j;
+        nb.cap = b->cap ? b->cap * 2 : 64;
+        nb.key = calloc(nb.cap, sizeof *nb.key);
+        nb.size = calloc(nb.cap, sizeof *nb.size);
+        if (!nb.key || !nb.size) {
+            free(nb.key);
+            free(nb.size);
+            return -1;
+        }
+        for (j = 0; j < b->cap; j++)
+            if (b->key[j]) {
+                for (i = big_slot(&nb, b->key[j]); nb.key[i]; i = (i + 1) & (nb.cap - 1))
+                    ;
+                nb.key[i] = b->key[j];
+                nb.size[i] = b->size[j];
+            }
+        nb.n = b->n;
+        nb.max = b->max;
+        free(b->key);
+        free(b->size);
+        *b = nb;
+    }
+    for (i = big_slot(b, p); b->key[i]; i = (i + 1) & (b->cap - 1))
+        ;
+    b->key[i] = p;
+    b->size[i] = size;
+    b->n++;
+    if (size > b->max)
+        b->max = size;
+    return 0;
+}
+
+/* Remove p if it is in the set. */
+static void big_remove(bigset *b, void *p)
+{
+    size_t i, j, size;
+    if (!b->n)
+        return;
+    for (i = big_slot(b, p); b->key[i] != p; i = (i + 1) & (b->cap - 1))
+        if (!b->key[i])
+            return;
+    size = b->size[i];
+    b->key[i] = NULL;
+    b->n--;
+    /* backward-shift the following cluster */
+    for (j = (i + 1) & (b->cap - 1); b->key[j]; j = (j + 1) & (b->cap - 1)) {
+        size_t home = big_slot(b, b->key[j]);
+        /* move j to i unless its home lies cyclically in (i, j] */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            b->key[i] = b->key[j];
+            b->size[i] = b->size[j];
+            b->key[j] = NULL;
+            i = j;
+        }
+    }
+    if (size == b->max) {
+        b->max = 0;
+        for (j = 0; b->n && j < b->cap; j++)
+            if (b->key[j] && b->size[j] > b->max)
+                b->max = b->size[j];
+    }
+}
+
+/* The length of a string from the size of its block (a TString header of
+ * 24 bytes on 64-bit targets, the bytes and a terminating NUL). */
+static size_t string_len(size_t block)
+{
+    return block > 25 ? block - 25 : 0;
+}
+
+/* Instructions one VM instruction counts as (see BIG_STRING). */
+static unsigned long long instr_unit(const limits *lim)
+{
+    return 1 + lim->big.max / STRING_BYTES_PER_INSTRUCTION;
+}
+
+/* Instructions between two calls of the count hook. */
+static int hook_interval(const limits *lim)
+{
+    unsigned long long e = lim->every / instr_unit(lim);
+    return e ? (int)e : 1;
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar);
+
+/* "FILE:LINE: " of the innermost Lua function of thread L with a line, or
+ * "" (reads the call stack only: lua_getstack/lua_getinfo "Sl" allocate
+ * nothing, so this may run inside the allocator). */
+static void where_of(lua_State *L, char *buf, size_t n)
+{
+    lua_Debug ar;
+    int lv;
+    buf[0] = '\0';
+    for (lv = 0; L && lua_getstack(L, lv, &ar); lv++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            const char *src = (ar.source[0] == '@' || ar.source[0] == '=') ? ar.source + 1 : ar.short_src;
+            snprintf(buf, n, "%s:%d: ", src, ar.currentline);
+            return;
+        }
+    }
+}
+
+/* Remember where the script was when memory or a string ran over. */
+static void note_where(limits *lim)
+{
+    if (!lim->sticky_where[0])
+        where_of(lim->running, lim->sticky_where, sizeof lim->sticky_where);
+}
+
 static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     limits *lim = ud;
@@ -87,6 +239,8 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     size_t inuse = lim->used + lim->cbytes;
 
     if (nsize == 0) {
+        if (ptr && osize >= BIG_STRING)
+            big_remove(&lim->big, ptr);
         free(ptr);
         lim->used -= old;
         return NULL;
@@ -99,11 +253,28 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     if (nsize > old && (inuse > lim->max || nsize - old > lim->max - inuse)) {
         lim->mem_tripped = 1;
+        note_where(lim);
+        return NULL;
+    }
+    if (!ptr && osize == LUA_TSTRING && nsize > lim->max_string && !lim->trusted) {
+        lim->string_refused = nsize; /* sticky, like the memory budget */
+        note_where(lim);
         return NULL;
     }
     np = realloc(ptr, nsize);
     if (!np)
         return NULL;
+    if (!ptr && osize == LUA_TSTRING && nsize >= BIG_STRING && !lim->trusted) {
+        if (big_add(&lim->big, np, nsize) != 0) {
+            free(np);
+            return NULL;
+        }
+        /* make the running thread's hook adapt now, not after up to
+         * HOOK_EVERY instructions of comparisons (lua_sethook may be
+         * called asynchronously, as from a signal handler) */
+        if (lim->running && !lim->instr_tripped && lua_gethook(lim->running) == count_hook)
+            lua_sethook(lim->running, count_hook, LUA_MASKCOUNT, 1);
+    }
     lim->used = lim->used - old + nsize;
     if (nsize > old) /* checked by the count hook at its next call */
         lim->count += (nsize - old) / ALLOC_BYTES_PER_INSTRUCTION;
@@ -161,7 +332,40 @@ static void record_where(lua_State *L, lua_Debug *ar, limits *lim)
     }
 }
 
-/* Count hook: charge the instructions run since the last call; past the
+/* Raise the sticky error of a budget or fatal condition, if any, after
+ * re-arming the hook with count 1 so that every further instruction raises
+ * it again. Returns if there is none. */
+static int sticky_msg(lua_State *L, limits *lim, char *msg, size_t size)
+{
+    char b[48];
+    if (!lim->fatal[0] && !lim->string_refused && !lim->mem_tripped)
+        return 0;
+    if (!lim->sticky_where[0])
+        where_of(L, lim->sticky_where, sizeof lim->sticky_where);
+    if (lim->fatal[0])
+        snprintf(msg, size, "%s", lim->fatal);
+    else if (lim->string_refused)
+        snprintf(msg, size, "%sa string of %zu bytes: longer than the %s limit on strings",
+                 lim->sticky_where, string_len(lim->string_refused),
+                 budget_text(lim->max_string, b, sizeof b));
+    else
+        snprintf(msg, size, "%sscenario exceeded %s of memory", lim->sticky_where,
+                 budget_text(lim->max, b, sizeof b));
+    return 1;
+}
+
+static void raise_sticky(lua_State *L, limits *lim)
+{
+    char msg[720];
+    if (!sticky_msg(L, lim, msg, sizeof msg))
+        return;
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+    lua_pushstring(L, msg);
+    lua_error(L);
+}
+
+/* Count hook: charge the instructions run since the last call (each
+ * counting instr_unit() while long strings are alive); past the
  * instruction budget (or once the memory budget was exceeded) raise an
  * error and re-arm with count 1 so every further instruction raises again
  * (a pcall loop cannot swallow it). */
@@ -172,23 +376,18 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 
     if (!lim)
         return;
-    if (lim->mem_tripped) {
-        lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
-        char b[48];
-        snprintf(msg, sizeof msg, "scenario exceeded %s of memory", budget_text(lim->max, b, sizeof b));
-        lua_pushstring(L, msg);
-        lua_error(L);
-    }
+    lim->running = L;
+    lim->trusted = 0; /* script code runs: any trusted push is over */
+    raise_sticky(L, lim);
     if (!lim->instr_tripped) {
-        if (lua_gethookcount(L) == 1) {
-            /* armed with 1 by an earlier trip, budget reset since: back to normal */
-            lim->count += 1;
-            lua_sethook(L, count_hook, LUA_MASKCOUNT, (int)lim->every);
-        } else {
-            lim->count += lim->every;
-        }
-        if (lim->count < lim->max_instr)
+        int want;
+        lim->count += (unsigned long long)lua_gethookcount(L) * instr_unit(lim);
+        if (lim->count < lim->max_instr) {
+            want = hook_interval(lim);
+            if (want != lua_gethookcount(L))
+                lua_sethook(L, count_hook, LUA_MASKCOUNT, want);
             return;
+        }
         lim->instr_tripped = 1;
         record_where(L, ar, lim);
     }
@@ -197,6 +396,45 @@ static void count_hook(lua_State *L, lua_Debug *ar)
              lim->where, lim->max_instr);
     lua_pushstring(L, msg);
     lua_error(L);
+}
+
+void ss_lua_fatal(lua_State *L, const char *fmt, ...)
+{
+    limits *lim = get_limits(L);
+    char where[300], msg[360];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ss_lua_where(L, 1, where, sizeof where);
+    if (lim) {
+        if (!lim->fatal[0])
+            snprintf(lim->fatal, sizeof lim->fatal, "%s: %s", where, msg);
+        raise_sticky(L, lim);
+    }
+    luaL_error(L, "%s", msg);
+    abort(); /* not reached */
+}
+
+lua_State *ss_lua_switch_thread(lua_State *L, lua_State *to)
+{
+    limits *lim = get_limits(L);
+    lua_State *prev;
+    if (!lim)
+        return NULL;
+    prev = lim->running;
+    lim->running = to;
+    if (to && lua_gethook(to) == count_hook && !ss_lua_limit_hit(L) &&
+        lua_gethookcount(to) > hook_interval(lim))
+        lua_sethook(to, count_hook, LUA_MASKCOUNT, hook_interval(lim));
+    return prev;
+}
+
+void ss_lua_trusted(lua_State *L, int on)
+{
+    limits *lim = get_limits(L);
+    if (lim)
+        lim->trusted += on ? 1 : -1;
 }
 
 int ss_lua_charge_work(lua_State *L, size_t n)
@@ -221,7 +459,7 @@ int ss_lua_charge_work(lua_State *L, size_t n)
 int ss_lua_limit_hit(lua_State *L)
 {
     limits *lim = get_limits(L);
-    return lim && (lim->instr_tripped || lim->mem_tripped);
+    return lim && (lim->instr_tripped || lim->mem_tripped || lim->string_refused || lim->fatal[0]);
 }
 
 void ss_lua_budget_reset(lua_State *L)
@@ -231,7 +469,8 @@ void ss_lua_budget_reset(lua_State *L)
         return;
     lim->count = 0;
     lim->instr_tripped = 0;
-    lua_sethook(L, count_hook, LUA_MASKCOUNT, (int)lim->every);
+    lim->running = L;
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, hook_interval(lim));
 }
 
 /* ------------------------------------------------------ errors and pcall */
@@ -365,6 +604,11 @@ static int msgh(lua_State *L)
         } else {
             msg = lua_pushfstring(L, "%s: (error object is a %s value)", where, luaL_typename(L, 1));
         }
+    } else if (strcmp(where, "?") != 0 && (strcmp(msg, "C stack overflow") == 0 || strcmp(msg, "not enough memory") == 0 ||
+             strcmp(msg, "error in error handling") == 0)) {
+        /* raised inside a C function (gsub calling itself through its
+         * replacement function...): Lua adds no position */
+        msg = lua_pushfstring(L, "%s: %s", where, msg);
     }
     luaL_traceback(L, L, msg, 1);
     return 1;
@@ -375,13 +619,41 @@ void ss_lua_push_msgh(lua_State *L)
     lua_pushcfunction(L, msgh);
 }
 
+static int l_push_msg(lua_State *L)
+{
+    lua_pushstring(L, lua_touserdata(L, 1));
+    return 1;
+}
+
+static int sticky_set(const limits *lim)
+{
+    return lim && (lim->fatal[0] || lim->string_refused || lim->mem_tripped);
+}
+
 int ss_lua_pcall(lua_State *L, int nargs, int nresults)
 {
     int base = lua_gettop(L) - nargs, status;
+    limits *lim = get_limits(L);
+    int had = sticky_set(lim);
     lua_pushcfunction(L, msgh);
     lua_insert(L, base);
     status = lua_pcall(L, nargs, nresults, base);
     lua_remove(L, base);
+    if (status == LUA_OK && !had && sticky_set(lim)) {
+        /* a sticky error the script caught (pcall, coroutine.close) and
+         * finished before the count hook raised it again (the REPL, which
+         * goes on after a memory error, only sees it once) */
+        char msg[720];
+        if (sticky_msg(L, lim, msg, sizeof msg)) {
+            lua_settop(L, base - 1);
+            /* pushing may fail when memory is exhausted: protected (Lua
+             * then leaves its preallocated "not enough memory") */
+            lua_pushcfunction(L, l_push_msg);
+            lua_pushlightuserdata(L, msg);
+            lua_pcall(L, 1, 1, 0);
+            status = LUA_ERRRUN;
+        }
+    }
     return status;
 }
 
@@ -409,6 +681,17 @@ int ss_lua_to_err(lua_State *L, int status, ss_err *err)
     const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
     int code = SS_EINVAL;
 
+    if (lim && lim->fatal[0]) {
+        lua_pop(L, 1);
+        return ss_err_set(err, SS_ELIMIT, NULL, "%s", lim->fatal);
+    }
+    if (lim && lim->string_refused && !lim->mem_tripped) {
+        char b[48];
+        lua_pop(L, 1);
+        return ss_err_set(err, SS_ELIMIT, NULL, "%sa string of %zu bytes: longer than the %s limit on strings",
+                          lim->sticky_where, string_len(lim->string_refused),
+                          budget_text(lim->max_string, b, sizeof b));
+    }
     if (lim && lim->instr_tripped && !lim->mem_tripped) {
         ss_err_set(err, SS_ELIMIT, NULL, "%sinstruction limit exceeded (%llu instructions)",
                    lim->where, lim->max_instr);
@@ -419,8 +702,8 @@ int ss_lua_to_err(lua_State *L, int status, ss_err *err)
         lua_pop(L, 1);
         if (lim && lim->mem_tripped) {
             char b[48];
-            return ss_err_set(err, SS_ELIMIT, NULL, "scenario exceeded %s of memory",
-                              budget_text(lim->max, b, sizeof b));
+            return ss_err_set(err, SS_ELIMIT, NULL, "%sscenario exceeded %s of memory",
+                              lim->sticky_where, budget_text(lim->max, b, sizeof b));
         }
         return ss_err_set(err, SS_ENOMEM, NULL, "out of memory");
     }
@@ -453,19 +736,46 @@ static int panic(lua_State *L)
     return 0;
 }
 
-/* print() writing to stderr, so stdout stays clean for the summary table. */
+/* print() writing to stderr, so stdout stays clean for the summary table;
+ * at most SS_LUA_PRINT_MAX bytes per state (a note says when output is
+ * dropped), each byte charged like allocation (one instruction per 16). */
 static int l_script_print(lua_State *L)
 {
+    limits *lim = get_limits(L);
     int n = lua_gettop(L), i;
+    size_t room;
+    if (lim && lim->printed >= SS_LUA_PRINT_MAX)
+        return 0;
+    room = lim ? SS_LUA_PRINT_MAX - lim->printed : (size_t)-1;
     for (i = 1; i <= n; i++) {
         size_t len;
         const char *s = luaL_tolstring(L, i, &len);
-        if (i > 1)
+        size_t w = (i > 1) + len + (i == n);
+        if (lim && ss_lua_charge_work(L, w / ALLOC_BYTES_PER_INSTRUCTION) != 0)
+            return luaL_error(L, "instruction limit exceeded");
+        if (i > 1 && room > 0) {
             fputc('\t', stderr);
-        fwrite(s, 1, len, stderr);
+            room--;
+        }
+        fwrite(s, 1, len < room ? len : room, stderr);
+        room -= len < room ? len : room;
         lua_pop(L, 1);
+        if (room == 0 && lim) {
+            lim->printed = SS_LUA_PRINT_MAX;
+            fprintf(stderr, "\n[print: output limit of %u MiB reached; "
+                            "further print output is dropped]\n",
+                    (unsigned)(SS_LUA_PRINT_MAX >> 20));
+            fflush(stderr);
+            return 0;
+        }
     }
-    fputc('\n', stderr);
+    if (n == 0 || room > 0) {
+        fputc('\n', stderr);
+        if (room > 0)
+            room--;
+    }
+    if (lim)
+        lim->printed = SS_LUA_PRINT_MAX - room;
     fflush(stderr);
     return 0;
 }
@@ -475,6 +785,7 @@ static int l_script_print(lua_State *L)
 static int l_script_open(lua_State *L)
 {
     int unsafe = lua_toboolean(L, 1);
+    const char *root = lua_touserdata(L, 2);
 
     luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_SOURCES);
     lua_pop(L, 1);
@@ -512,6 +823,8 @@ static int l_script_open(lua_State *L)
         ss_lua_push_sandbox_env(L);
         lua_setfield(L, LUA_REGISTRYINDEX, "stratsim.env");
     }
+    if (root)
+        ss_lua_set_root(L, root, 0);
     return 0;
 }
 
@@ -529,6 +842,7 @@ int ss_script_open(ss_script **out, const ss_script_opts *opts, ss_err *err)
     s->lim.max_instr = opts && opts->max_instructions ? opts->max_instructions
                                                       : SS_SCRIPT_DEFAULT_INSTRUCTIONS;
     s->lim.every = s->lim.max_instr < HOOK_EVERY ? s->lim.max_instr : HOOK_EVERY;
+    s->lim.max_string = SS_LUA_MAX_STRING < s->lim.max ? SS_LUA_MAX_STRING : s->lim.max;
     s->list_ref = LUA_NOREF;
     s->L = lua_newstate(budget_alloc, &s->lim);
     if (!s->L) {
@@ -543,12 +857,14 @@ int ss_script_open(ss_script **out, const ss_script_opts *opts, ss_err *err)
     lua_atpanic(s->L, panic);
     lua_pushcfunction(s->L, l_script_open);
     lua_pushboolean(s->L, s->unsafe);
-    status = ss_lua_pcall(s->L, 1, 0);
+    lua_pushlightuserdata(s->L, (void *)(opts ? opts->root : NULL));
+    status = ss_lua_pcall(s->L, 2, 0);
     if (status != LUA_OK) {
         int rc = ss_lua_to_err(s->L, status, err);
         ss_script_close(s);
         return rc;
     }
+    s->lim.running = s->L;
     lua_sethook(s->L, count_hook, LUA_MASKCOUNT, (int)s->lim.every);
     *out = s;
     return SS_OK;
@@ -562,9 +878,12 @@ void ss_script_close(ss_script *s)
     if (s->L) {
         /* finalizers written in Lua must not run unbounded at close */
         s->lim.instr_tripped = 1;
+        s->lim.running = NULL;
         lua_sethook(s->L, count_hook, LUA_MASKCOUNT, 1);
         lua_close(s->L);
     }
+    free(s->lim.big.key);
+    free(s->lim.big.size);
     for (i = 0; i < s->n; i++)
         ss_model_free(s->models[i]);
     free(s->models);
@@ -646,7 +965,9 @@ static int l_script_compile(lua_State *L)
 
     luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_SOURCES);
     lua_pushfstring(L, "@%s", c->path);
+    ss_lua_trusted(L, 1); /* the host's copy: neither limited nor charged */
     lua_pushlstring(L, c->text, c->len);
+    ss_lua_trusted(L, 0);
     lua_rawset(L, -3);
     lua_pop(L, 1);
     lua_pushfstring(L, "@%s", c->path);
@@ -657,7 +978,10 @@ static int l_script_compile(lua_State *L)
         lua_pushinteger(L, status);
         return 3;
     }
+    ss_lua_vet_chunk(L);
     ss_lua_bind_env(L);
+    /* files the script names must lie below its directory, unless --root */
+    ss_lua_set_root(L, c->path, 1);
     return 1;
 }
 
@@ -914,7 +1238,8 @@ int ss_script_load(ss_script *s, const char *path, const char *const *sets,
 done:
     free(borrowed);
     if (rc != SS_OK) {
-        if (rc == SS_ELIMIT && strncmp(err->msg, "scenario exceeded", 17) == 0) {
+        if (rc == SS_ELIMIT && (strncmp(err->msg, "scenario exceeded", 17) == 0 ||
+                                strncmp(err->msg, "a string of", 11) == 0)) {
             char msg[sizeof err->msg];
             if (snprintf(msg, sizeof msg, "%s: %s", path, err->msg) >= 0)
                 memcpy(err->msg, msg, sizeof msg);

@@ -213,7 +213,10 @@ uint64_t ss_analysis_run_seed(gsl_rng *rng);
  * success *out receives n malloc'ed "PATH=VALUE" strings (sorted by path,
  * values round-trip exact) in a malloc'ed array; free each and the array.
  * Errors are "FILE:LINE: message" (SS_EINVAL, SS_EIO, SS_ELIMIT, SS_ENOMEM).
+ * At most SS_PARAMS_MAX_KEYS parameters; the file at most 16 MiB; its
+ * code runs within 1e7 instructions and 64 MiB.
  */
+#define SS_PARAMS_MAX_KEYS 10000
 int ss_params_read(const char *path, char ***out, size_t *n, ss_err *err);
 
 /* ------------------------------------------------------ settings and output */

@@ -15,7 +15,10 @@
  * l_result.c (scenario:run(), Result objects, compare, sparkline),
  * chart.c (terminal charts), l_docs.c (stratsim._docs), module.c
  * (luaopen_stratsim for stratsim.so),
- * sandbox.c (the restricted _ENV), l_scenario.c (the stratsim module and the
+ * sandbox.c (the restricted _ENV, C work charged by size, the Lua 5.4.4
+ * coroutine.close guard), vet.c (the Lua 5.4.4 code-generation guards),
+ * l_include.c (stratsim.include and the one path check for files scripts
+ * read), l_scenario.c (the stratsim module and the
  * table -> ss_model conversion), l_schedule.c (stratsim.steps/linear),
  * locate.c (key path -> source line), overrides.c (--set).
  *
@@ -44,9 +47,12 @@ typedef struct ss_script_opts {
     int unsafe;                         /**< 1: full standard libraries, no sandbox */
     size_t max_memory;                  /**< bytes of Lua memory; 0 = 512 MiB */
     unsigned long long max_instructions;/**< Lua VM instructions; 0 = 2e9 */
+    const char *root;                   /**< --root DIR: files scripts may read lie
+                                             below it; NULL = the directory of the
+                                             file given to ss_script_load */
 } ss_script_opts;
 
-#define SS_SCRIPT_OPTS_INIT {0, 0, 0}
+#define SS_SCRIPT_OPTS_INIT {0, 0, 0, NULL}
 
 #define SS_SCRIPT_DEFAULT_MEMORY ((size_t)512 * 1024 * 1024)
 #define SS_SCRIPT_DEFAULT_INSTRUCTIONS 2000000000ULL
@@ -113,6 +119,47 @@ int ss_script_run(ss_script *s, size_t i, ss_result **out, ss_err *err);
 
 /** stratsim.include(FILE): run another scenario file (l_include.c). */
 int ss_lua_include(lua_State *L);
+
+/**
+ * THE path check for files a script names (stratsim.include, and any other
+ * function that reads a file named in a scenario, such as a CSV of
+ * stratsim.series{file=...}); l_include.c.
+ *
+ * A relative `name` is taken relative to the directory of the file that
+ * calls (the nearest Lua function on the call stack whose chunk is a file,
+ * so pcall(stratsim.include, "x.lua") and load()ed code resolve against the
+ * including file, never the working directory); an absolute one as is. The
+ * path is resolved with realpath (links followed) and must lie inside the
+ * root (registry SS_LUA_ROOT: the directory of the top-level scenario file,
+ * or --root DIR; see ss_lua_set_root), else a Lua error
+ * "WHAT: NAME is outside the root DIR (...; widen it with --root DIR)".
+ * Pushes the name as shown in messages and chunk names (caller's directory
+ * + name) and the resolved path; returns the former (anchored on the stack).
+ * Raises "WHAT: cannot open NAME: reason" if it does not resolve.
+ */
+const char *ss_lua_resolve_script_file(lua_State *L, const char *name, const char *what);
+
+/**
+ * Read a file a script names: ss_lua_resolve_script_file(), then open the
+ * resolved path without blocking and without following a link
+ * (O_NONBLOCK | O_NOFOLLOW), refuse anything but a regular file ("WHAT: NAME
+ * is not a regular file") and files above max_bytes, and read it whole
+ * (no descriptor leaks if reading raises). Pushes the shown name and the
+ * contents (a string); returns the shown name.
+ */
+const char *ss_lua_read_script_file(lua_State *L, const char *name, const char *what,
+                                    size_t max_bytes);
+
+/** Registry key of the root directory (a realpath string; nil: no file
+ * may be read). */
+#define SS_LUA_ROOT "stratsim.root"
+
+/** Set the root of the state to the directory `path` (is_file = 0), or
+ * record `path` as the top-level scenario file (is_file = 1): names resolve
+ * against its directory when no calling file is left on the stack, and its
+ * directory becomes the root unless one was set (--root). Roots are
+ * resolved with realpath. */
+void ss_lua_set_root(lua_State *L, const char *path, int is_file);
 
 /**
  * Test hook (allocation-failure injection, tests/unit/test_lua_oom.c): the
@@ -195,7 +242,40 @@ void ss_lua_uncharge(lua_State *L, size_t bytes);
  */
 int ss_lua_charge_work(lua_State *L, size_t n);
 
-/** 1 once the instruction or memory budget of the state has been exceeded. */
+/** Longest string a script may create (bytes; at most the memory budget):
+ * longer ones end the script with "a string of N bytes: longer than the
+ * 16 MiB limit on strings" (checked in the allocator). */
+#define SS_LUA_MAX_STRING ((size_t)16 << 20)
+
+/** Bytes print may write in all for one script (state); beyond, output is
+ * dropped with one note on standard error. */
+#define SS_LUA_PRINT_MAX ((size_t)4 << 20)
+
+/**
+ * End the script for good with "FILE:LINE: message" (a sticky error like
+ * an exceeded budget: pcall cannot swallow it, handlers are skipped; the
+ * load or run reports it). Used where going on would crash Lua 5.4.4
+ * (nested coroutine.close). Does not return.
+ */
+void ss_lua_fatal(lua_State *L, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3), noreturn))
+#endif
+    ;
+
+/** Record that thread `to` runs Lua code from now on (coroutine resume and
+ * return, in sandbox.c; a newly created long string then re-arms its count
+ * hook at once) and give its hook the current interval. Returns the
+ * previous running thread. */
+lua_State *ss_lua_switch_thread(lua_State *L, lua_State *to);
+
+/** While on (nesting), strings created are the host's own (sources kept to
+ * locate errors): exempt from the string limit and from long-string
+ * charging. */
+void ss_lua_trusted(lua_State *L, int on);
+
+/** 1 once the instruction or memory budget of the state has been exceeded
+ * (or a string was too long, or ss_lua_fatal was called). */
 int ss_lua_limit_hit(lua_State *L);
 
 /** Reset the instruction budget of the state (for later per-call budgets). */
@@ -221,6 +301,15 @@ const char *ss_lua_tname(lua_State *L, int idx);
 /** Push an array (a new table) of the n numbers / strings v[0..n-1]. */
 void ss_lua_push_numbers(lua_State *L, const double *v, size_t n);
 void ss_lua_push_strings(lua_State *L, char *const *v, size_t n);
+
+/**
+ * Check the function on top of the stack, just compiled, for the code
+ * generation bugs of Lua 5.4.4 (vet.c): a miscompiled `break` out of a
+ * generic for is fixed (the function is replaced by a corrected one); a
+ * miscompiled bitwise operation raises "FILE:LINE: ... miscompiled by Lua
+ * 5.4.4". Call it on every chunk loaded from text, before binding _ENV.
+ */
+void ss_lua_vet_chunk(lua_State *L);
 
 /** Build the restricted environment table and push it (sandbox.c). */
 void ss_lua_push_sandbox_env(lua_State *L);

@@ -1,5 +1,5 @@
 -- a policy allocating without bound
--- expect: 1 policy_memory_bomb.lua:10: scenario exceeded 32 MiB of memory (in policy at t=2022)
+-- expect: 1 policy_memory_bomb.lua:12: scenario exceeded 32 MiB of memory (in policy at t=2022)
 -- args: --max-memory 32
 return stratsim.scenario {
   name = "bad",

@@ -1,6 +1,6 @@
 -- a policy doubling a string
--- expect: 1 policy_string_bomb.lua:10: scenario exceeded 32 MiB of memory (in policy at t=2022)
--- args: --max-memory 32
+-- expect: 1 policy_string_bomb.lua:12: scenario exceeded 16 MiB of memory (in policy at t=2022)
+-- args: --max-memory 16
 return stratsim.scenario {
   name = "bad",
   time = { start = 2022, stop = 2025, step = 0.5 },

@@ -1,5 +1,5 @@
 -- a stock rate allocating without bound
--- expect: 1 stock_rate_memory.lua:9: scenario exceeded 32 MiB of memory (in rate of stock 'gpu' at t=2022)
+-- expect: 1 stock_rate_memory.lua:10: scenario exceeded 32 MiB of memory (in rate of stock 'gpu' at t=2022)
 -- args: --max-memory 32
 return stratsim.scenario {
   name = "bad",

@@ -43,11 +43,13 @@ test_analysis_usage_errors() {
     run "$STRATSIM" optimize "$A" --objective npv:nobody; expect_rc 1; expect_err "nobody"
     run "$STRATSIM" run "$A" --params; expect_rc 2; expect_err "--params"
     # a file with two scenarios needs --scenario (except for mc, which does all)
-    printf 'local a = stratsim.include("%s")\nreturn { a, a:with { name = "b" } }\n' "$A" > two.lua
+    # (included files lie below the scenario's directory: a copy)
+    cp "$A" a.lua
+    printf 'local a = stratsim.include("a.lua")\nreturn { a, a:with { name = "b" } }\n' > two.lua
     run "$STRATSIM" sens two.lua; expect_rc 2; expect_err "--scenario NAME: analysis b"
     run "$STRATSIM" sens two.lua --scenario nope; expect_rc 1; expect_err "no scenario named 'nope'"
     # nothing is written after any error
-    [ -z "$(ls -A | grep -v -e '^two.lua$' -e '^stdout$' -e '^stderr$')" ] || \
+    [ -z "$(ls -A | grep -v -e '^two.lua$' -e '^a.lua$' -e '^stdout$' -e '^stderr$')" ] || \
         fail "files left after usage errors: $(ls -A)"
 }
 
@@ -171,8 +173,9 @@ test_mc_failing_run_writes_nothing() {
 }
 
 test_analysis_table_errors_are_located() {
+    cp "$A" a.lua
     cat > bad.lua <<EOF
-local base = stratsim.include("$A")
+local base = stratsim.include("a.lua")
 return base:with {
   uncertainty = {
     ["segments.public.growth"] = stratsim.normal(0.2, 0.03),
@@ -184,7 +187,7 @@ EOF
     expect_err "bad.lua:3: uncertainty[\"providers.nobody.reinvest\"]:"; expect_err "nobody"
     expect_no_file o.csv
     cat > bad2.lua <<EOF
-local base = stratsim.include("$A")
+local base = stratsim.include("a.lua")
 return base:with {
   outages = { alibaba = { rate = -1, severity = 0.1 } },
   optimize = { objective = "npv:alibaba", controls = { ["providers.alibaba.reinvest"] = { lower = 1 } } },
@@ -341,8 +344,9 @@ test_analysis_lua_api() {
 test_lua_and_cli_agree() {
     # the same Monte Carlo from Lua (policy: one state, one thread) and from
     # the command line (one state per worker) gives the same bytes
+    cp "$DATA/analysis_policy.lua" "$DATA/analysis.lua" .
     cat > lmc.lua <<EOF2
-local sc = stratsim.include("$DATA/analysis_policy.lua")
+local sc = stratsim.include("analysis_policy.lua")
 local r = sc:montecarlo { runs = 300, seed = 7, threads = 4 }
 assert(r.threads == 1)
 assert(r:write_csv("lua_mc.csv"))
