@@ -250,15 +250,28 @@ int cli_an_write_results(const char *path, ss_an_writer write, const void *paylo
     return cli_write_pair(path, write, payload, &info, models, nmodels);
 }
 
+/* Remove a file written by cli_an_write: the file a symbolic link points
+ * to (the writer replaced that file, not the link); never a device or FIFO,
+ * which was written in place and must stay (/dev/stdout, /dev/null). */
+static void remove_written(const char *path)
+{
+    char *real;
+    if (cli_special_target(path))
+        return;
+    real = realpath(path, NULL);
+    remove(real ? real : path);
+    free(real);
+}
+
 void cli_an_remove_pair(const char *path)
 {
     char *side;
-    if (!path || strcmp(path, "-") == 0)
-        return;
-    remove(path);
+    if (!path || strcmp(path, "-") == 0 || cli_special_target(path))
+        return; /* standard output or a device: written in place, no sidecar */
+    remove_written(path);
     if ((side = malloc(strlen(path) + 6))) {
         sprintf(side, "%s.json", path);
-        remove(side);
+        remove_written(side);
         free(side);
     }
 }

@@ -90,6 +90,14 @@ lua_State *ss_script_state(ss_script *s);
 void ss_script_close(ss_script *s);
 
 /**
+ * The files the script has read so far: the scenario file and every file
+ * it included (stratsim.include), as the paths they were opened with, in
+ * no particular order (files.c). *out receives n malloc'ed strings in a
+ * malloc'ed array (free each, then the array). Errors: SS_ENOMEM.
+ */
+int ss_script_files(ss_script *s, char ***out, size_t *n, ss_err *err);
+
+/**
  * Fill *out with the run options that attach scenario i's `policy` (called
  * at every decision epoch) and `outputs` (derived metrics, evaluated at
  * every output time, in alphabetical order of their names) to a run of
