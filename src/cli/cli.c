@@ -438,6 +438,7 @@ int ss_cli_main(int argc, char **argv)
 {
     const char *cmd;
     ss_global_init();
+    cli_fatal_signals_install(); /* no temporary file outlives Ctrl-C or kill */
     if (argc < 2) {
         fputs(main_help, stderr);
         return EXIT_USAGE;

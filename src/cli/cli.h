@@ -128,6 +128,11 @@ int cmd_optimize(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_repl(int argc, char **argv);
 
+/* Fatal signals (cleanup.c): installed by ss_cli_main, the handler removes
+ * every temporary output file, then ends the process with the signal. */
+void cli_fatal_signals_install(void);
+void cli_fatal_signal(int sig);
+
 /* Entry point: main() only calls this. */
 int ss_cli_main(int argc, char **argv);
 

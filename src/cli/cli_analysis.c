@@ -193,7 +193,8 @@ static int installed;
 
 static void on_sigint(int sig)
 {
-    (void)sig;
+    if (interrupt_flag) /* the second Ctrl-C: remove temporary files and end */
+        cli_fatal_signal(sig);
     interrupt_flag = 1;
 }
 
@@ -204,7 +205,7 @@ volatile int *cli_sigint_begin(void)
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_sigint;
         sigemptyset(&sa.sa_mask);
-        sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills */
+        sa.sa_flags = 0; /* a second Ctrl-C kills (on_sigint) */
         interrupt_flag = 0;
         if (sigaction(SIGINT, &sa, &old_action) == 0)
             installed = 1;
