@@ -217,12 +217,28 @@ static int copy_event(ss_event *dst, const ss_event *src, size_t nseg)
     return SS_OK;
 }
 
+/* Entries allocated for n events: powers of two from 8, so that appending
+ * n events one by one copies O(n) entries (growing by one made 200,000
+ * events quadratic wherever realloc moves the block); every allocation of
+ * m->ev (here and in ss_model_copy) uses it. */
+static size_t event_cap(size_t n)
+{
+    size_t c = 8;
+    if (n == 0)
+        return 0;
+    while (c < n)
+        c *= 2;
+    return c;
+}
+
 int ss_model_add_event(ss_model *m, const ss_event *ev, ss_err *err)
 {
-    ss_event *nev = realloc(m->ev, (m->nev + 1) * sizeof *nev);
-    if (!nev)
-        return ss_err_set(err, SS_ENOMEM, "events", "out of memory");
-    m->ev = nev;
+    if (event_cap(m->nev + 1) != event_cap(m->nev)) {
+        ss_event *nev = realloc(m->ev, event_cap(m->nev + 1) * sizeof *nev);
+        if (!nev)
+            return ss_err_set(err, SS_ENOMEM, "events", "out of memory");
+        m->ev = nev;
+    }
     if (copy_event(&m->ev[m->nev], ev, m->nseg) != SS_OK)
         return ss_err_set(err, SS_ENOMEM, "events", "out of memory");
     m->nev++;
@@ -284,7 +300,7 @@ ss_model *ss_model_copy(const ss_model *m)
                 bad |= ss_schedule_copy(&d->iv[k], &s->iv[k]) != SS_OK;
     }
     if (!bad && m->nev > 0) {
-        c->ev = malloc(m->nev * sizeof *c->ev);
+        c->ev = malloc(event_cap(m->nev) * sizeof *c->ev);
         bad |= !c->ev;
     }
     for (i = 0; i < m->nev && !bad; i++) {
