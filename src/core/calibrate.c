@@ -835,6 +835,20 @@ int ss_calibrate_run(ss_calib_result **out, const ss_model *m, const ss_calib_pa
             chi2 += c->wresid[i] * c->wresid[i];
         }
         c->chi2 = chi2;
+        /* statistics that overflowed (observations near the largest double)
+         * would be printed as inf or nan: an error, not a result */
+        if (!isfinite(chi2)) {
+            size_t worst = 0;
+            for (i = 1; i < n; i++)
+                if (isfinite(c->wresid[worst]) &&
+                    (!isfinite(c->wresid[i]) || fabs(c->wresid[i]) > fabs(c->wresid[worst])))
+                    worst = i;
+            rc = ss_err_set(err, SS_ENUMERIC, "", "calibrate: the fit statistics are not finite "
+                            "(chi2 = %g): %s:%ld: observed %g, model %g (values this large cannot "
+                            "be fitted)", chi2, obs->file ? obs->file : "data", obs->obs[worst].line,
+                            obs->obs[worst].value, c->model[worst]);
+            goto done;
+        }
         if ((rc = probe_identification(c, &fc, err)))
             goto done;
         {
@@ -845,19 +859,6 @@ int ss_calibrate_run(ss_calib_result **out, const ss_model *m, const ss_calib_pa
         }
         c->rmse = sqrt(chi2 / (double)neff);
         c->sigma = c->dof > 0 ? sqrt(chi2 / (double)c->dof) : NAN;
-        /* statistics that overflowed (observations near the largest double)
-         * would be printed as inf or nan: an error, not a result */
-        if (!isfinite(chi2) || !isfinite(c->rmse)) {
-            size_t worst = 0;
-            for (i = 1; i < n; i++)
-                if (!isfinite(c->wresid[i]) || fabs(c->wresid[i]) > fabs(c->wresid[worst]))
-                    worst = i;
-            rc = ss_err_set(err, SS_ENUMERIC, "", "calibrate: the fit statistics are not finite "
-                            "(chi2 = %g): %s:%ld: observed %g, model %g (values this large cannot "
-                            "be fitted)", chi2, obs->file ? obs->file : "data", obs->obs[worst].line,
-                            obs->obs[worst].value, c->model[worst]);
-            goto done;
-        }
         if ((rc = covariance(c, gsl_multifit_nlinear_jac(w), zf, o.absolute_weights, err)))
             goto done;
         for (i = 0; i < np; i++)
