@@ -62,8 +62,11 @@ void cli_io_add_inputs(cli_iolist *l, const cli_common *c, cli_loaded *ld, const
     }
     for (i = 0; i < n; i++) {
         size_t before = l->n;
-        cli_io_add(l, files[i], file && strcmp(files[i], file) == 0 ? "the scenario file"
-                                                                    : "the included file", 0, 0);
+        size_t len = strlen(files[i]);
+        const char *role = file && strcmp(files[i], file) == 0 ? "the scenario file"
+                         : len > 4 && strcmp(files[i] + len - 4, ".csv") == 0 ? "the series file"
+                         : "the included file";
+        cli_io_add(l, files[i], role, 0, 0);
         if (l->n > before)
             l->v[before].owned = files[i];
         else

@@ -42,6 +42,21 @@ test_output_onto_scenario_or_include_refused() {
     refused "-o soft.lua would overwrite the included file base.lua" run s.lua -o soft.lua
 }
 
+# A data file read by stratsim.series is an input too.
+test_output_onto_series_file_refused() {
+    mkdir data
+    cp "$ROOT"/scenarios/*.lua .
+    cp "$ROOT/scenarios/data/gpu_supply_cap.csv" data/
+    sum=$(cksum < data/gpu_supply_cap.csv)
+    run "$STRATSIM" run gpu_constraint.lua -o data/gpu_supply_cap.csv
+    expect_rc 2
+    expect_err "-o data/gpu_supply_cap.csv would overwrite the series file data/gpu_supply_cap.csv"
+    run "$STRATSIM" mc gpu_constraint.lua --runs 4 -o ./data/../data/gpu_supply_cap.csv
+    expect_rc 2; expect_err "would overwrite the series file data/gpu_supply_cap.csv"
+    [ "$(cksum < data/gpu_supply_cap.csv)" = "$sum" ] || fail "the series file was changed"
+    expect_no_temp data
+}
+
 test_calibrate_outputs_onto_inputs_refused() {
     io_files
     refused "calibrate: -o d.csv would overwrite the --data file d.csv" calibrate s.lua --data d.csv -o d.csv
