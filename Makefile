@@ -218,7 +218,7 @@ check: test
 
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
-	  SANITIZE=address,undefined,float-divide-by-zero CFLAGS='-O1 -g' test
+	  SANITIZE=address,undefined,float-divide-by-zero,float-cast-overflow CFLAGS='-O1 -g' test
 
 # ThreadSanitizer on the threaded Monte Carlo in build-tsan/: its unit tests
 # (determinism for 1..16 threads) and `stratsim mc` with 8 threads, each
@@ -261,7 +261,7 @@ FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES   := $(FUZZ_SRC:tests/fuzz/%.c=%)
 fuzz:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) \
-	  SANITIZE=fuzzer-no-link,address,undefined,float-divide-by-zero CFLAGS='-O1 -g' fuzz-build
+	  SANITIZE=fuzzer-no-link,address,undefined,float-divide-by-zero,float-cast-overflow CFLAGS='-O1 -g' fuzz-build
 	$(Q)mkdir -p build-fuzz/artifacts
 	$(Q)printf '%s\n' $(FUZZ_NAMES) | xargs -P $(FUZZ_JOBS) -I{} sh -c '\
 	  mkdir -p build-fuzz/corpus/{} && echo "fuzz {}: $(FUZZ_SECONDS) s" && \

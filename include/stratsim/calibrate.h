@@ -68,6 +68,14 @@ typedef struct ss_obs_set {
     ss_obs *obs;       /**< [n] in file order (owned) */
 } ss_obs_set;
 
+/** Data limits: at most SS_OBS_MAX observations (rows) per set, lines of at
+ *  most SS_OBS_LINE_MAX bytes, and a data file (regular file) of at most
+ *  SS_OBS_FILE_MAX bytes; beyond, reading and ss_calibrate_run() stop with
+ *  SS_ELIMIT and a message naming the limit. */
+#define SS_OBS_MAX 100000
+#define SS_OBS_LINE_MAX 65536
+#define SS_OBS_FILE_MAX (64L * 1024 * 1024)
+
 /** Read observations from a file. At least one data row is required. */
 int ss_obs_read(ss_obs_set **out, const char *path, ss_err *err);
 

@@ -66,6 +66,12 @@ FILE *ss_outfile_stream(ss_outfile *o);
 int ss_outfile_commit(ss_outfile *o, ss_err *err);
 /** Close and remove the temporary file; frees the handle. NULL-safe. */
 void ss_outfile_abort(ss_outfile *o);
+/**
+ * Remove every temporary file of an output not yet committed or aborted.
+ * Async-signal-safe (only unlink()): for a fatal-signal handler, which then
+ * re-raises the signal; the handles must not be used afterwards.
+ */
+void ss_outfile_remove_temporaries(void);
 
 /** SHA-256 of a memory block / a file, as 64 lowercase hex digits + NUL. */
 void ss_sha256_hex(const void *data, size_t len, char out[65]);

@@ -186,6 +186,13 @@ int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int
         ss_err err = { 0 };
         if (missing)
             return cli_usage_error(cmd, "--params needs a file (written by calibrate --write)"), -1;
+        {
+            const char **pf = realloc(c->params_files, (c->nparams_files + 1) * sizeof *pf);
+            if (!pf)
+                return cli_error("out of memory"), -1;
+            c->params_files = pf;
+            c->params_files[c->nparams_files++] = v;
+        }
         if (ss_params_read(v, &pairs, &np, &err) != SS_OK) {
             if (!c->params_error)
                 c->params_error = strdup(err.msg[0] ? err.msg : ss_strerror(err.code));
@@ -266,6 +273,9 @@ void cli_common_free(cli_common *c)
     c->nowned = 0;
     free(c->params_error);
     c->params_error = NULL;
+    free(c->params_files);
+    c->params_files = NULL;
+    c->nparams_files = 0;
 }
 
 struct cli_loaded {
@@ -470,6 +480,7 @@ int ss_cli_main(int argc, char **argv)
 {
     const char *cmd;
     ss_global_init();
+    cli_fatal_signals_install(); /* no temporary file outlives Ctrl-C or kill */
     if (argc < 2) {
         fputs(main_help, stderr);
         return EXIT_USAGE;

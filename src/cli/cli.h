@@ -39,6 +39,8 @@ typedef struct cli_common {
     size_t nowned;
     char *params_error;     /* a --params file that failed; cli_load reports it (exit 1) */
     const char *root;       /* --root DIR: files scripts may read lie below it */
+    const char **params_files; /* the --params files, in order (for cli_io_check) */
+    size_t nparams_files;
 } cli_common;
 
 /*
@@ -90,6 +92,32 @@ int cli_write_outputs(const char *path, ss_layout layout, const char *command,
                       ss_result *const *res, size_t nres,
                       const ss_model *const *models, size_t nmodels);
 
+/*
+ * Outputs must not replace inputs or each other (outguard.c). A verb lists
+ * its files - inputs (the scenario file, --params files, included files,
+ * data files) and outputs (with `sidecar` when PATH.json is written too) -
+ * and cli_io_check() compares them by device and inode, before anything is
+ * written: a clash prints a usage error naming both files and returns
+ * EXIT_USAGE. `role` names the option ("-o", "the --data file"); paths and
+ * roles are borrowed until the check, which empties the list.
+ */
+typedef struct cli_io {
+    const char *path;
+    char *owned;       /* path, when the list owns it */
+    const char *role;
+    int output, sidecar;
+} cli_io;
+typedef struct cli_iolist {
+    cli_io *v;
+    size_t n, cap;
+    int oom;
+} cli_iolist;
+void cli_io_add(cli_iolist *l, const char *path, const char *role, int output, int sidecar);
+/* The --params files of c, `file` and, if ld is not NULL, every file the
+ * loaded script read (its includes). */
+void cli_io_add_inputs(cli_iolist *l, const cli_common *c, cli_loaded *ld, const char *file);
+int cli_io_check(const char *cmd, cli_iolist *l);
+
 /* The readable summary of one result. */
 void cli_print_summary(FILE *f, const ss_result *r, const ss_model *m, const char *file);
 /* Side-by-side comparison of several results at their last output time. */
@@ -105,6 +133,11 @@ int cmd_optimize(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_repl(int argc, char **argv);
+
+/* Fatal signals (cleanup.c): installed by ss_cli_main, the handler removes
+ * every temporary output file, then ends the process with the signal. */
+void cli_fatal_signals_install(void);
+void cli_fatal_signal(int sig);
 
 /* Entry point: main() only calls this. */
 int ss_cli_main(int argc, char **argv);

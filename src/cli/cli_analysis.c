@@ -210,7 +210,8 @@ static int installed;
 
 static void on_sigint(int sig)
 {
-    (void)sig;
+    if (interrupt_flag) /* the second Ctrl-C: remove temporary files and end */
+        cli_fatal_signal(sig);
     interrupt_flag = 1;
 }
 
@@ -221,7 +222,7 @@ volatile int *cli_sigint_begin(void)
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_sigint;
         sigemptyset(&sa.sa_mask);
-        sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills */
+        sa.sa_flags = 0; /* a second Ctrl-C kills (on_sigint) */
         interrupt_flag = 0;
         if (sigaction(SIGINT, &sa, &old_action) == 0)
             installed = 1;
@@ -267,15 +268,28 @@ int cli_an_write_results(const char *path, ss_an_writer write, const void *paylo
     return cli_write_pair(path, write, payload, &info, models, nmodels);
 }
 
+/* Remove a file written by cli_an_write: the file a symbolic link points
+ * to (the writer replaced that file, not the link); never a device or FIFO,
+ * which was written in place and must stay (/dev/stdout, /dev/null). */
+static void remove_written(const char *path)
+{
+    char *real;
+    if (cli_special_target(path))
+        return;
+    real = realpath(path, NULL);
+    remove(real ? real : path);
+    free(real);
+}
+
 void cli_an_remove_pair(const char *path)
 {
     char *side;
-    if (!path || strcmp(path, "-") == 0)
-        return;
-    remove(path);
+    if (!path || strcmp(path, "-") == 0 || cli_special_target(path))
+        return; /* standard output or a device: written in place, no sidecar */
+    remove_written(path);
     if ((side = malloc(strlen(path) + 6))) {
         sprintf(side, "%s.json", path);
-        remove(side);
+        remove_written(side);
         free(side);
     }
 }

@@ -251,6 +251,15 @@ int cmd_calibrate(int argc, char **argv)
     }
     if ((rc = cli_an_load_file(&ld, &a, "calibrate", 0)) != EXIT_OK)
         goto done;
+    { /* no output may replace an input or another output */
+        cli_iolist io = { 0 };
+        cli_io_add_inputs(&io, &a.c, ld.l, a.file);
+        cli_io_add(&io, data, "the --data file", 0, 0);
+        cli_io_add(&io, a.out, "-o", 1, 1);
+        cli_io_add(&io, write_path, "--write", 1, 1);
+        if ((rc = cli_io_check("calibrate", &io)) != EXIT_OK)
+            goto done;
+    }
     m = cli_loaded_model(ld.l, ld.first);
     if ((rc = cli_an_inputs(&ld, ld.first, SS_AN_CALIBRATE, &an)) != EXIT_OK)
         goto done;

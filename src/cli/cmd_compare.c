@@ -73,12 +73,20 @@ int cmd_compare(int argc, char **argv)
         rc = cli_error("out of memory");
         goto done;
     }
-    for (i = 0; i < nfiles; i++) {
+    for (i = 0; i < nfiles; i++)
         if ((rc = cli_load(&loaded[i], files[i], &c)) != EXIT_OK)
             goto done;
-        if ((rc = cli_run_models(loaded[i], files[i], &res, &nres)) != EXIT_OK)
+    if (out) { /* no output may replace an input (included files are known now) */
+        cli_iolist io = { 0 };
+        for (i = 0; i < nfiles; i++)
+            cli_io_add_inputs(&io, i == 0 ? &c : NULL, loaded[i], files[i]);
+        cli_io_add(&io, out, "-o", 1, 1);
+        if ((rc = cli_io_check("compare", &io)) != EXIT_OK)
             goto done;
     }
+    for (i = 0; i < nfiles; i++)
+        if ((rc = cli_run_models(loaded[i], files[i], &res, &nres)) != EXIT_OK)
+            goto done;
     if (nres == 0) {
         rc = cli_error("no scenarios to compare (the files returned none)");
         goto done;

@@ -388,6 +388,12 @@ static int per_run_commit(per_run *p, const char *path, const cli_an_args *a, co
     int rc;
     if (!side)
         return cli_error("out of memory");
+    if (cli_special_target(path)) { /* a device or FIFO: written in place, no sidecar */
+        free(side);
+        rc = ss_outfile_commit(p->out, &err);
+        p->out = NULL;
+        return rc == SS_OK ? EXIT_OK : cli_error("%s", err.msg);
+    }
     sprintf(side, "%s.json", path);
     memset(&info, 0, sizeof info);
     info.command = "mc --per-run";
@@ -412,7 +418,7 @@ static int per_run_commit(per_run *p, const char *path, const cli_an_args *a, co
         return cli_error("%s", err.msg);
     }
     if (ss_outfile_commit(so, &err) != SS_OK) {
-        remove(path);
+        cli_an_remove_pair(path); /* never a CSV without its sidecar */
         free(side);
         return cli_error("%s", err.msg);
     }
@@ -553,6 +559,14 @@ int cmd_mc(int argc, char **argv)
         goto done;
     if ((rc = cli_an_load_file(&ld, &a, "mc", 1)) != EXIT_OK)
         goto done;
+    { /* no output may replace an input or another output */
+        cli_iolist io = { 0 };
+        cli_io_add_inputs(&io, &a.c, ld.l, a.file);
+        cli_io_add(&io, a.out, "-o", 1, 1);
+        cli_io_add(&io, per_run_path, "--per-run", 1, 1);
+        if ((rc = cli_io_check("mc", &io)) != EXIT_OK)
+            goto done;
+    }
     if (per_run_path && ld.count > 1) {
         rc = cli_usage_error("mc", "--per-run needs one scenario: choose it with --scenario NAME");
         goto done;

@@ -310,6 +310,15 @@ static int parse_args(plot_opts *o, int argc, char **argv)
     if (((o->select && o->kind != K_SWEEP) || o->has_base) && o->kind != K_AUTO && o->kind != K_TORNADO)
         return cli_usage_error("plot", "--select and --base go with tornado charts (--select also "
                                "with sweeps)");
+    { /* no output may replace an input or another output */
+        cli_iolist io = { 0 };
+        cli_io_add(&io, o->file, "the CSV file", 0, 0);
+        cli_io_add(&io, o->overlay, "the --overlay file", 0, 0);
+        cli_io_add(&io, o->out, "-o", 1, 0);
+        cli_io_add(&io, o->script, "--script", 1, 0);
+        if (cli_io_check("plot", &io) != EXIT_OK)
+            return EXIT_USAGE;
+    }
     return -1;
 }
 

@@ -17,12 +17,14 @@
  * is then 1 if any chunk failed.
  *
  * Interruption (RELIABILITY A10, lua.c's laction/lstop): while a command
- * runs, SIGINT is caught by on_sigint, which only restores the default action
- * (a second Ctrl-C kills the process), sets the flag that simulations poll
+ * runs, SIGINT is caught by on_sigint, which only restores the fatal action
+ * (a second Ctrl-C kills the process, after cli_fatal_signal has removed any
+ * temporary output file), sets the flag that simulations poll
  * (registry key SS_LUA_INTERRUPT) and installs a Lua hook; the hook raises
  * "interrupted!" at the next instruction, and keeps raising until the
  * command has unwound, so a pcall inside the command cannot swallow it.
- * Between commands SIGINT has its default action, as in lua.c.
+ * Between commands SIGINT ends the process, as in lua.c (through
+ * cli_fatal_signal, which removes temporary output files first).
  *
  * The state comes from ss_script_open() with opts.unsafe: the full standard
  * libraries plus the script layer's deterministic math.random and memory
@@ -148,13 +150,13 @@ static void lstop(lua_State *L, lua_Debug *ar)
 }
 
 /* SIGINT during a command: a C signal handler cannot touch a Lua state
- * beyond setting a hook (lua.c l.63-80), and a flag for C loops. The default
+ * beyond setting a hook (lua.c l.63-80), and a flag for C loops. The fatal
  * action comes back, so a second Ctrl-C (say, during a long computation in C
  * that does not poll the flag) kills the process. */
 static void on_sigint(int sig)
 {
     int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
-    set_signal(sig, SIG_DFL);
+    set_signal(sig, cli_fatal_signal); /* removes temporary files, then dies */
     interrupt_flag = 1;
     lua_sethook(sigint_L, lstop, flag, 1);
 }
@@ -169,7 +171,7 @@ static int docall(repl *r, int narg, int nres)
     interrupt_flag = 0;
     set_signal(SIGINT, on_sigint);
     status = ss_lua_pcall(r->L, narg, nres);
-    set_signal(SIGINT, SIG_DFL);
+    set_signal(SIGINT, cli_fatal_signal);
     lua_sethook(r->L, NULL, 0, 0);
     return status;
 }
@@ -905,7 +907,7 @@ int cmd_repl(int argc, char **argv)
         sigint_L = r.L;
         set_signal(SIGINT, on_sigint);
         status = ss_script_load(r.script, r.file, NULL, 0, &err);
-        set_signal(SIGINT, SIG_DFL);
+        set_signal(SIGINT, cli_fatal_signal);
         if (status != SS_OK) {
             rc = cli_error("%s", err.msg);
             goto done;

@@ -77,6 +77,13 @@ int cmd_run(int argc, char **argv)
 
     if ((rc = cli_load(&l, file, &c)) != EXIT_OK)
         goto done;
+    if (out) { /* no output may replace an input (included files are known now) */
+        cli_iolist io = { 0 };
+        cli_io_add_inputs(&io, &c, l, file);
+        cli_io_add(&io, out, "-o", 1, 1);
+        if ((rc = cli_io_check("run", &io)) != EXIT_OK)
+            goto done;
+    }
     if ((rc = cli_run_models(l, file, &res, &nres)) != EXIT_OK)
         goto done;
     if (nres == 0) { /* the script returned nothing: it did its own work */

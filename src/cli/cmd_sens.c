@@ -297,6 +297,13 @@ int cmd_sens(int argc, char **argv)
         goto done;
     if ((rc = cli_an_load_file(&ld, &a, "sens", 0)) != EXIT_OK)
         goto done;
+    if (a.out) { /* no output may replace an input */
+        cli_iolist io = { 0 };
+        cli_io_add_inputs(&io, &a.c, ld.l, a.file);
+        cli_io_add(&io, a.out, "-o", 1, 1);
+        if ((rc = cli_io_check("sens", &io)) != EXIT_OK)
+            goto done;
+    }
     m = cli_loaded_model(ld.l, ld.first);
     if ((rc = cli_an_inputs(&ld, ld.first, SS_AN_UNCERTAINTY, &an)) != EXIT_OK)
         goto done;

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_matrix.h>
@@ -179,6 +180,11 @@ int ss_obs_read_stream(ss_obs_set **out, FILE *f, const char *name, ss_err *err)
         char *s = line, *t;
         int n;
         lineno++;
+        if (len > SS_OBS_LINE_MAX) {
+            rc = ss_err_set(err, SS_ELIMIT, "", "%s:%ld: line longer than %d bytes (the limit of "
+                            "a calibration data line)", name, lineno, SS_OBS_LINE_MAX);
+            goto done;
+        }
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         if (lineno == 1 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
@@ -241,6 +247,11 @@ int ss_obs_read_stream(ss_obs_set **out, FILE *f, const char *name, ss_err *err)
             char *fv[NCOLS];
             int i;
             ss_obs *ob;
+            if (o->n == SS_OBS_MAX) {
+                rc = ss_err_set(err, SS_ELIMIT, "", "%s:%ld: more than %d observations (the limit "
+                                "of a calibration data set)", name, lineno, SS_OBS_MAX);
+                goto done;
+            }
             if (o->n == ocap) {
                 size_t nc = ocap ? 2 * ocap : 64;
                 ss_obs *no = realloc(o->obs, nc * sizeof *no);
@@ -327,11 +338,18 @@ done:
 
 int ss_obs_read(ss_obs_set **out, const char *path, ss_err *err)
 {
+    struct stat st;
     FILE *f = fopen(path, "r");
     int rc;
     *out = NULL;
     if (!f)
         return ss_err_set(err, SS_EIO, "", "%s: %s", path, strerror(errno));
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > SS_OBS_FILE_MAX) {
+        fclose(f);
+        return ss_err_set(err, SS_ELIMIT, "", "%s: %lld bytes, more than %ld MiB (the limit of a "
+                          "calibration data file)", path, (long long)st.st_size,
+                          SS_OBS_FILE_MAX / (1024 * 1024));
+    }
     rc = ss_obs_read_stream(out, f, path, err);
     fclose(f);
     return rc;
@@ -466,8 +484,18 @@ static int resid_f(const gsl_vector *z, void *payload, gsl_vector *f)
     fitctx *fc = payload;
     size_t i;
     int rc;
-    for (i = 0; i < fc->np; i++)
+    for (i = 0; i < fc->np; i++) {
         fc->x[i] = to_x(gsl_vector_get(z, i), fc->params[i].lower, fc->params[i].upper);
+        if (!isfinite(fc->x[i])) {
+            /* the solver's own arithmetic overflowed (weights or observations
+             * near the largest double) */
+            if (!fc->rc)
+                fc->rc = ss_err_set(&fc->err, SS_ENUMERIC, "", "calibrate: the fit statistics are "
+                                    "not finite: the solver's step for %s overflowed (weights or "
+                                    "observations too large to fit)", fc->paths[i]);
+            return GSL_EBADFUNC;
+        }
+    }
     /* f may be a strided matrix column (finite differences): go through a buffer */
     rc = eval_obs(fc, fc->x, fc->y, &fc->err);
     if (rc) {
@@ -710,6 +738,9 @@ int ss_calibrate_run(ss_calib_result **out, const ss_model *m, const ss_calib_pa
             return rc;
     if (!obs || obs->n == 0)
         return ss_err_set(err, SS_EINVAL, "", "calibrate: no observations");
+    if (obs->n > SS_OBS_MAX)
+        return ss_err_set(err, SS_ELIMIT, "", "calibrate: %zu observations, more than %d (the limit "
+                          "of a calibration data set)", obs->n, SS_OBS_MAX);
     if ((rc = ss_obs_validate(obs, m, err)))
         return rc;
     n = obs->n;
@@ -804,6 +835,20 @@ int ss_calibrate_run(ss_calib_result **out, const ss_model *m, const ss_calib_pa
             chi2 += c->wresid[i] * c->wresid[i];
         }
         c->chi2 = chi2;
+        /* statistics that overflowed (observations near the largest double)
+         * would be printed as inf or nan: an error, not a result */
+        if (!isfinite(chi2)) {
+            size_t worst = 0;
+            for (i = 1; i < n; i++)
+                if (isfinite(c->wresid[worst]) &&
+                    (!isfinite(c->wresid[i]) || fabs(c->wresid[i]) > fabs(c->wresid[worst])))
+                    worst = i;
+            rc = ss_err_set(err, SS_ENUMERIC, "", "calibrate: the fit statistics are not finite "
+                            "(chi2 = %g): %s:%ld: observed %g, model %g (values this large cannot "
+                            "be fitted)", chi2, obs->file ? obs->file : "data", obs->obs[worst].line,
+                            obs->obs[worst].value, c->model[worst]);
+            goto done;
+        }
         if ((rc = probe_identification(c, &fc, err)))
             goto done;
         {
@@ -816,6 +861,12 @@ int ss_calibrate_run(ss_calib_result **out, const ss_model *m, const ss_calib_pa
         c->sigma = c->dof > 0 ? sqrt(chi2 / (double)c->dof) : NAN;
         if ((rc = covariance(c, gsl_multifit_nlinear_jac(w), zf, o.absolute_weights, err)))
             goto done;
+        for (i = 0; i < np; i++)
+            if (!isfinite(c->value[i]) || (isinf(c->se[i]))) {
+                rc = ss_err_set(err, SS_ENUMERIC, "", "calibrate: the fitted %s is not finite "
+                                "(value %g, se %g)", c->paths[i], c->value[i], c->se[i]);
+                goto done;
+            }
     }
     c->nevals = fc.nevals;
 done:

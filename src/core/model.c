@@ -5,6 +5,7 @@
  * steady-state capability, equilibrium brand).
  * Depends on schedule.c and error.c only.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,12 +217,28 @@ static int copy_event(ss_event *dst, const ss_event *src, size_t nseg)
     return SS_OK;
 }
 
+/* Entries allocated for n events: powers of two from 8, so that appending
+ * n events one by one copies O(n) entries (growing by one made 200,000
+ * events quadratic wherever realloc moves the block); every allocation of
+ * m->ev (here and in ss_model_copy) uses it. */
+static size_t event_cap(size_t n)
+{
+    size_t c = 8;
+    if (n == 0)
+        return 0;
+    while (c < n)
+        c *= 2;
+    return c;
+}
+
 int ss_model_add_event(ss_model *m, const ss_event *ev, ss_err *err)
 {
-    ss_event *nev = realloc(m->ev, (m->nev + 1) * sizeof *nev);
-    if (!nev)
-        return ss_err_set(err, SS_ENOMEM, "events", "out of memory");
-    m->ev = nev;
+    if (event_cap(m->nev + 1) != event_cap(m->nev)) {
+        ss_event *nev = realloc(m->ev, event_cap(m->nev + 1) * sizeof *nev);
+        if (!nev)
+            return ss_err_set(err, SS_ENOMEM, "events", "out of memory");
+        m->ev = nev;
+    }
     if (copy_event(&m->ev[m->nev], ev, m->nseg) != SS_OK)
         return ss_err_set(err, SS_ENOMEM, "events", "out of memory");
     m->nev++;
@@ -283,7 +300,7 @@ ss_model *ss_model_copy(const ss_model *m)
                 bad |= ss_schedule_copy(&d->iv[k], &s->iv[k]) != SS_OK;
     }
     if (!bad && m->nev > 0) {
-        c->ev = malloc(m->nev * sizeof *c->ev);
+        c->ev = malloc(event_cap(m->nev) * sizeof *c->ev);
         bad |= !c->ev;
     }
     for (i = 0; i < m->nev && !bad; i++) {
@@ -581,6 +598,73 @@ static int check_sched(ss_err *err, key_path kp, const ss_schedule *s, double lo
     return rc;
 }
 
+/*
+ * The grid t0 + n * step (outputs, epochs) must be strictly increasing in
+ * doubles: a step below a few units in the last place of the times (e.g.
+ * start = 1e308, step = 1) would repeat the same time. Four ulps keep
+ * consecutive rounded grid times apart.
+ */
+static int check_grid_resolution(const ss_model *m, const char *what, double step, ss_err *err)
+{
+    double mag = fmax(fabs(m->t0), fabs(m->t1));
+    double res = 4.0 * DBL_EPSILON * mag;
+    if (step > res)
+        return SS_OK;
+    return ss_err_set(err, SS_EINVAL, what,
+                      "%.17g is below the resolution of times near %.3g (doubles there are "
+                      "%.3g apart, so the grid start + n * step would repeat times): use a "
+                      "larger step or times of a smaller magnitude",
+                      step, mag, DBL_EPSILON * mag);
+}
+
+/*
+ * The explicit fixed-step methods diverge when a step exceeds their
+ * stability limit for the fastest linear relaxation of the model: 1/tau_k
+ * (shares), d_k (capability) and 1/recovery_i (reliability). Forward Euler
+ * is stable for h * rate <= 2, classical RK4 for h * rate <= 2.785 (2.78
+ * is used).
+ */
+static int check_fixed_step_stability(const ss_model *m, ss_err *err)
+{
+    const ss_solver *so = &m->solver;
+    const char *meth;
+    double lim;
+    size_t k, i;
+    if (so->method == SS_SOLVER_EULER) {
+        meth = "euler";
+        lim = 2.0;
+    } else if (so->method == SS_SOLVER_RK4) {
+        meth = "rk4";
+        lim = 2.78;
+    } else {
+        return SS_OK;
+    }
+    for (k = 0; k < m->nseg; k++) {
+        const ss_segment *s = &m->seg[k];
+        if (so->h > lim * s->tau)
+            return ss_err_set(err, SS_EINVAL, "solver.h",
+                              "%.10g is beyond the stability limit of %s for segments.%s.tau = %.10g: "
+                              "h must be <= %g * tau = %.10g (use a smaller solver.h or an "
+                              "adaptive method)", so->h, meth, s->id, s->tau, lim, lim * s->tau);
+        if (s->depreciation > 0 && so->h * s->depreciation > lim)
+            return ss_err_set(err, SS_EINVAL, "solver.h",
+                              "%.10g is beyond the stability limit of %s for segments.%s.depreciation = "
+                              "%.10g: h must be <= %g / depreciation = %.10g (use a smaller solver.h "
+                              "or an adaptive method)", so->h, meth, s->id, s->depreciation, lim,
+                              lim / s->depreciation);
+    }
+    for (i = 0; i < m->nprov; i++) {
+        const ss_provider *v = &m->prov[i];
+        if (so->h > lim * v->recovery)
+            return ss_err_set(err, SS_EINVAL, "solver.h",
+                              "%.10g is beyond the stability limit of %s for providers.%s.recovery = "
+                              "%.10g: h must be <= %g * recovery = %.10g (use a smaller solver.h or "
+                              "an adaptive method)", so->h, meth, v->id, v->recovery, lim,
+                              lim * v->recovery);
+    }
+    return SS_OK;
+}
+
 static int validate_time(ss_model *m, ss_err *err)
 {
     ss_solver *so = &m->solver;
@@ -595,6 +679,8 @@ static int validate_time(ss_model *m, ss_err *err)
         return ss_err_set(err, SS_EINVAL, "time.step",
                           "too many output times ((stop - start) / step = %.3g > 1e7)",
                           (m->t1 - m->t0) / m->step);
+    if ((rc = check_grid_resolution(m, "time.step", m->step, err)))
+        return rc;
     if (m->epoch == 0.0)
         m->epoch = m->step;
     if ((rc = check_range(err, kp_lit("time.epoch"), m->epoch, 0.0, 1, HUGE_VAL, 0, "> 0")))
@@ -602,6 +688,8 @@ static int validate_time(ss_model *m, ss_err *err)
     if ((m->t1 - m->t0) / m->epoch > 1e7)
         return ss_err_set(err, SS_EINVAL, "time.epoch",
                           "too many decision epochs ((stop - start) / epoch > 1e7)");
+    if ((rc = check_grid_resolution(m, "time.epoch", m->epoch, err)))
+        return rc;
     if ((rc = check_range(err, kp_lit("discount_rate"), m->discount_rate, -HUGE_VAL, 0, HUGE_VAL, 0, "finite")))
         return rc;
     if ((unsigned)so->method >= SS_NSOLVERS)
@@ -877,7 +965,7 @@ int ss_model_resolve(ss_model *m, ss_err *err)
 
     if ((rc = validate_time(m, err)) || (rc = validate_segments(m, err)) ||
         (rc = validate_providers(m, err)) || (rc = validate_interventions(m, err)) ||
-        (rc = validate_events(m, err)))
+        (rc = validate_events(m, err)) || (rc = check_fixed_step_stability(m, err)))
         return rc;
 
     for (i = 0; i < m->nprov; i++) {

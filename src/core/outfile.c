@@ -17,9 +17,17 @@
  * would swap the device node for a file): it is opened and written directly,
  * with every write, the flush and the close checked; a directory is an
  * error.
+ * Every temporary file is listed, from its creation (signals blocked
+ * around mkstemp and the listing) until it is renamed or removed, in a
+ * fixed table that ss_outfile_remove_temporaries() walks with nothing but
+ * unlink(): a program's fatal-signal handler calls it so that Ctrl-C or
+ * kill leaves no temporary file behind (the CLI does, cli/cleanup.c).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +45,52 @@ struct ss_outfile {
     char *dir;    /* directory of both (NULL when direct) */
     FILE *f;
     int direct;   /* writing straight into a device or FIFO */
+    int slot;     /* index in live[], or -1 */
 };
+
+/* The temporary files that exist now, for ss_outfile_remove_temporaries()
+ * (a signal handler): a slot is claimed (FREE -> BUSY), filled, then made
+ * LIVE; the handler reads only LIVE slots. More than OUTFILE_SLOTS open at
+ * once (never the case in stratsim) are written as before but not listed. */
+#define OUTFILE_SLOTS 64
+enum { SLOT_FREE = 0, SLOT_BUSY, SLOT_LIVE };
+static struct {
+    int state;
+    char path[PATH_MAX];
+} live[OUTFILE_SLOTS];
+
+static int live_add(const char *tmp)
+{
+    size_t len = strlen(tmp);
+    int i;
+    if (len >= PATH_MAX)
+        return -1;
+    for (i = 0; i < OUTFILE_SLOTS; i++) {
+        int expect = SLOT_FREE;
+        if (__atomic_compare_exchange_n(&live[i].state, &expect, SLOT_BUSY, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+            memcpy(live[i].path, tmp, len + 1);
+            __atomic_store_n(&live[i].state, SLOT_LIVE, __ATOMIC_RELEASE);
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void live_remove(ss_outfile *o)
+{
+    if (o->slot >= 0)
+        __atomic_store_n(&live[o->slot].state, SLOT_FREE, __ATOMIC_RELEASE);
+    o->slot = -1;
+}
+
+void ss_outfile_remove_temporaries(void)
+{
+    int i;
+    for (i = 0; i < OUTFILE_SLOTS; i++)
+        if (__atomic_load_n(&live[i].state, __ATOMIC_ACQUIRE) == SLOT_LIVE)
+            unlink(live[i].path);
+}
 
 /* The process umask, read without changing it where possible (Linux
  * /proc/self/status), else by the classic set-and-restore. */
@@ -84,6 +137,7 @@ static int outfile_open_direct(ss_outfile **out, const char *path, const char *s
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     }
     o->direct = 1;
+    o->slot = -1;
     o->f = fopen(path, "w");
     if (o->f == NULL) {
         int e = errno;
@@ -135,6 +189,7 @@ static int outfile_open_at(ss_outfile **out, const char *path, const char *shown
     ss_outfile *o = calloc(1, sizeof *o);
     if (o == NULL)
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    o->slot = -1;
     size_t dlen = slash ? (size_t)(slash - path) : 1;
     if (slash == path)
         dlen = 1; /* "/name": the root directory */
@@ -155,7 +210,14 @@ static int outfile_open_at(ss_outfile **out, const char *path, const char *shown
     /* mkstemp() template: the name followed by six 'X' it replaces */
     snprintf(o->tmp, tlen, "%s/.%s.%s", o->dir, base, MKSTEMP_SUFFIX);
 
+    /* no signal between creating the file and listing it */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     int fd = mkstemp(o->tmp);
+    if (fd >= 0)
+        o->slot = live_add(o->tmp);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (fd < 0) {
         int e = errno;
         ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", shown, strerror(e));
@@ -166,6 +228,7 @@ static int outfile_open_at(ss_outfile **out, const char *path, const char *shown
         int e = errno;
         close(fd);
         unlink(o->tmp);
+        live_remove(o);
         ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", shown, strerror(e));
         outfile_free(o);
         return SS_EIO;
@@ -175,6 +238,7 @@ static int outfile_open_at(ss_outfile **out, const char *path, const char *shown
         int e = errno;
         close(fd);
         unlink(o->tmp);
+        live_remove(o);
         ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", shown, strerror(e));
         outfile_free(o);
         return SS_EIO;
@@ -236,8 +300,10 @@ int ss_outfile_commit(ss_outfile *o, ss_err *err)
         e = errno;
         what = "cannot replace";
     }
-    if (e != 0) {
+    if (e != 0)
         unlink(o->tmp);
+    live_remove(o); /* renamed or removed: nothing left to clean up */
+    if (e != 0) {
         ss_err_set(err, SS_EIO, "", "%s '%s': %s", what, o->path, strerror(e));
         outfile_free(o);
         return SS_EIO;
@@ -261,5 +327,6 @@ void ss_outfile_abort(ss_outfile *o)
         fclose(o->f);
     if (!o->direct)
         unlink(o->tmp);
+    live_remove(o);
     outfile_free(o);
 }

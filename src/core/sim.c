@@ -62,6 +62,8 @@
 #include "core/sort_doubles.h"
 
 #define TIME_TOL 1e-9
+/* how far a share may stray outside [0, 1] by rounding */
+#define SHARE_TOL 1e-9
 
 /* ------------------------------------------------------- compiled inputs */
 
@@ -727,6 +729,27 @@ static int check_state(struct ss_run *r, double t)
             return ss_err_set(r->err, SS_ENUMERIC, "", "t=%.10g: %s became non-finite", t, name);
         }
     }
+    /* shares stay in [0, 1] and sizes non-negative in the exact solution;
+     * beyond rounding, the numerical one has gone wrong (a fixed step too
+     * large for the dynamics, a loose tolerance) */
+    for (j = 0; j < r->NK; j++) {
+        if (r->y[j] < -SHARE_TOL || r->y[j] > 1.0 + SHARE_TOL) {
+            char name[160];
+            var_name(r, j, name, sizeof name);
+            return ss_err_set(r->err, SS_ENUMERIC, "",
+                              "t=%.10g: %s = %.10g is outside [0, 1]: the integration is inaccurate "
+                              "(reduce solver.h or the tolerances)", t, name, r->y[j]);
+        }
+    }
+    for (j = IX_X(r, 0); j < IX_X(r, r->K); j++) {
+        if (r->y[j] < 0.0) {
+            char name[160];
+            var_name(r, j, name, sizeof name);
+            return ss_err_set(r->err, SS_ENUMERIC, "",
+                              "t=%.10g: %s = %.10g is negative: the integration is inaccurate "
+                              "(reduce solver.h or the tolerances)", t, name, r->y[j]);
+        }
+    }
     return SS_OK;
 }
 
@@ -778,16 +801,18 @@ static void rk4_update(double *restrict y, double h6, const double *restrict k1,
 static int integrate_fixed(struct ss_run *r, double ta, double tb)
 {
     double len = tb - ta, h, h2, h6;
-    unsigned long n = (unsigned long)ceil(len / r->m->solver.h - 1e-9), s;
+    /* the step count in double first: a tiny h gives a count no integer holds */
+    double nd = ceil(len / r->m->solver.h - 1e-9);
+    unsigned long n, s;
     size_t dim = r->dim;
     int rk4 = r->m->solver.method == SS_SOLVER_RK4;
     double *y = r->y, *k1 = r->k1, *k2 = r->k2, *k3 = r->k3, *k4 = r->k4, *yt = r->ytmp;
 
-    if (n < 1)
-        n = 1;
-    if (n > r->m->solver.max_steps)
-        return ss_err_set(r->err, SS_ELIMIT, "", "t=%.10g: %lu fixed steps exceed solver.max_steps = %lu",
-                          ta, n, r->m->solver.max_steps);
+    if (!(nd <= (double)r->m->solver.max_steps) || nd >= 1e18)
+        return ss_err_set(r->err, SS_ELIMIT, "", "t=%.10g: %.6g fixed steps of solver.h = %.10g "
+                          "exceed solver.max_steps = %lu", ta, nd, r->m->solver.h,
+                          r->m->solver.max_steps);
+    n = nd < 1.0 ? 1 : (unsigned long)nd;
     h = len / (double)n;
     h2 = 0.5 * h;
     h6 = h / 6.0;
@@ -886,30 +911,53 @@ static int push_knots(dvec *d, const ss_schedule *s, double t0, double t1)
     return SS_OK;
 }
 
-/* The output grid start + n*step, stop included. */
-static int output_times(dvec *d, const ss_model *m)
+/*
+ * The number of grid times t0 + n*step (n = 0, 1, ...) below `bound`
+ * (at or below it if `incl`), counted on integers: an estimate from the
+ * quotient, corrected by the few steps rounding can shift it (the grid
+ * times are non-decreasing in n). ss_model_resolve() has checked that the
+ * count is at most 1e7 and the step above the resolution of the times;
+ * anything else is refused here rather than looped over.
+ */
+static int grid_count(size_t *out, double t0, double step, double bound, int incl)
 {
-    size_t n;
-    for (n = 0;; n++) {
-        double t = m->t0 + (double)n * m->step;
-        if (t >= m->t1 - TIME_TOL)
-            break;
-        if (dvec_push(d, t))
-            return SS_ENOMEM;
-    }
-    return dvec_push(d, m->t1);
+    double q = (bound - t0) / step;
+    size_t n, k;
+#define GRID_IN(n) (incl ? t0 + (double)(n) * step <= bound : t0 + (double)(n) * step < bound)
+    if (!(q < 2e7))
+        return SS_EINVAL;
+    n = q > 0 ? (size_t)ceil(q) : 0;
+    for (k = 0; n > 0 && !GRID_IN(n - 1); k++, n--)
+        if (k > 16)
+            return SS_EINVAL;
+    for (k = 0; GRID_IN(n); k++, n++)
+        if (k > 16)
+            return SS_EINVAL;
+#undef GRID_IN
+    *out = n;
+    return SS_OK;
 }
 
-static int epoch_times(dvec *d, const ss_model *m)
+/* The output grid start + n*step, stop included. */
+static int output_times(dvec *d, const ss_model *m, ss_err *err)
 {
-    size_t n;
-    for (n = 0;; n++) {
-        double t = m->t0 + (double)n * m->epoch;
-        if (t > m->t1 + TIME_TOL)
-            break;
-        if (dvec_push(d, t))
-            return SS_ENOMEM;
-    }
+    size_t n, cnt;
+    if (grid_count(&cnt, m->t0, m->step, m->t1 - TIME_TOL, 0))
+        return ss_err_set(err, SS_EINVAL, "time.step", "the output grid cannot be formed");
+    for (n = 0; n < cnt; n++)
+        if (dvec_push(d, m->t0 + (double)n * m->step))
+            return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    return dvec_push(d, m->t1) ? ss_err_set(err, SS_ENOMEM, "", "out of memory") : SS_OK;
+}
+
+static int epoch_times(dvec *d, const ss_model *m, ss_err *err)
+{
+    size_t n, cnt;
+    if (grid_count(&cnt, m->t0, m->epoch, m->t1 + TIME_TOL, 1))
+        return ss_err_set(err, SS_EINVAL, "time.epoch", "the epoch grid cannot be formed");
+    for (n = 0; n < cnt; n++)
+        if (dvec_push(d, m->t0 + (double)n * m->epoch))
+            return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     return SS_OK;
 }
 
@@ -1033,17 +1081,36 @@ static int apply_interventions(struct ss_run *r)
     return SS_OK;
 }
 
-/* Order events by time, ties in declaration order (stable insertion sort). */
-static void order_events(const ss_event *ev, size_t n, size_t *idx)
+/*
+ * Order events by time, ties in declaration order: a bottom-up merge sort of
+ * the indices (stable; tmp has n entries), linear when the events are
+ * already in time order, as declared events usually are, and O(n log n)
+ * at worst (Monte Carlo appends each run's outages to the declared list).
+ */
+static void order_events(const ss_event *ev, size_t n, size_t *idx, size_t *tmp)
 {
-    size_t i, j;
-    for (i = 0; i < n; i++)
+    size_t i, width;
+    int sorted = 1;
+    for (i = 0; i < n; i++) {
         idx[i] = i;
-    for (i = 1; i < n; i++) {
-        size_t x = idx[i];
-        for (j = i; j > 0 && (ev[idx[j - 1]].t > ev[x].t); j--)
-            idx[j] = idx[j - 1];
-        idx[j] = x;
+        if (i > 0 && ev[i].t < ev[i - 1].t)
+            sorted = 0;
+    }
+    if (sorted)
+        return;
+    for (width = 1; width < n; width *= 2) {
+        size_t lo;
+        for (lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n, a = lo, b = mid, o = lo;
+            while (a < mid && b < hi)
+                tmp[o++] = ev[idx[b]].t < ev[idx[a]].t ? idx[b++] : idx[a++];
+            while (a < mid)
+                tmp[o++] = idx[a++];
+            while (b < hi)
+                tmp[o++] = idx[b++];
+        }
+        memcpy(idx, tmp, n * sizeof *idx);
     }
 }
 
@@ -1211,7 +1278,7 @@ static size_t ws_layout(struct ss_run *r, unsigned char *base, size_t **evi, cha
     r->M = carve(base, &off, K, D);
     r->linkv = carve(base, &off, r->nlink + 1, D);
     r->link_alloc = carve(base, &off, N, 1);
-    *evi = carve(base, &off, nev + 1, sizeof(size_t));
+    *evi = carve(base, &off, 2 * (nev + 1), sizeof(size_t)); /* order + merge scratch */
     *pid = carve(base, &off, N, sizeof(char *));
     *sid = carve(base, &off, K, sizeof(char *));
     return off;
@@ -1477,10 +1544,11 @@ int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
         }
     }
 
-    if (output_times(&ws->outs, r.m) || epoch_times(&ws->epochs, r.m) ||
-        build_breakpoints(&ws->bp, &ws->extra, r.m, &ws->outs, &ws->epochs))
+    if ((rc = output_times(&ws->outs, r.m, err)) || (rc = epoch_times(&ws->epochs, r.m, err)))
+        goto done;
+    if (build_breakpoints(&ws->bp, &ws->extra, r.m, &ws->outs, &ws->epochs))
         goto nomem;
-    order_events(r.m->ev, r.m->nev, evi);
+    order_events(r.m->ev, r.m->nev, evi, evi + r.m->nev + 1);
     ne = r.m->nev;
     for (b = 0; b < r.N; b++)
         pid[b] = r.m->prov[b].id;

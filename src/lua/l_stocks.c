@@ -791,6 +791,12 @@ int ss_lua_series(lua_State *L)
     }
     lua_setmetatable(L, -2);
     lua_toclose(L, -1);
+    /* an input of the run: no output may replace it (ss_script_files) */
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_DATA_FILES);
+    lua_pushstring(L, path);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
     if (cli_csv_read(&box->t, path, msg, sizeof msg) != 0)
         ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: %s", where, msg);
     t = box->t;

@@ -96,6 +96,14 @@ lua_State *ss_script_state(ss_script *s);
 void ss_script_close(ss_script *s);
 
 /**
+ * The files the script has read so far: the scenario file, every file it
+ * included (stratsim.include) and every data file it read (stratsim.series),
+ * as the paths they were opened with, in no particular order (files.c). *out receives n malloc'ed strings in a
+ * malloc'ed array (free each, then the array). Errors: SS_ENOMEM.
+ */
+int ss_script_files(ss_script *s, char ***out, size_t *n, ss_err *err);
+
+/**
  * Fill *out with the run options that attach scenario i's `policy` (called
  * at every decision epoch) and `outputs` (derived metrics, evaluated at
  * every output time, in alphabetical order of their names) to a run of
@@ -337,6 +345,9 @@ void ss_lua_install_random(lua_State *L, int idx);
 
 /** Registry key of the table chunkname -> source text used by locate. */
 #define SS_LUA_SOURCES "stratsim.sources"
+/** Registry key of the set (path -> true) of data files a script read
+ *  (stratsim.series), for ss_script_files(). */
+#define SS_LUA_DATA_FILES "stratsim.data_files"
 
 /* ---- Scenario objects (l_scenario.c) ---- */
 

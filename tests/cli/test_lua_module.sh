@@ -14,7 +14,7 @@ lua_mod() {
 }
 
 have_lua() {
-    command -v lua5.4 >/dev/null 2>&1 || { echo "    (lua5.4 not installed: skipped)" >&2; return 1; }
+    command -v lua5.4 >/dev/null 2>&1 || skip "lua5.4 not installed"
     [ -f "$SO_DIR/stratsim.so" ] || fail "stratsim.so was not built next to $STRATSIM"
 }
 

@@ -2,13 +2,12 @@
 # and SVG (well-formed XML), PDF, overlays, the saved gnuplot script, the plain
 # gnuplot scripts in scripts/, usage errors (exit 2), data errors and a missing
 # or failing gnuplot (exit 1, clear message, no partial figure), and labels that
-# try to inject gnuplot or shell commands. Tests that need gnuplot pass with a
-# "skip" note when it is not installed (scripts/install-deps.sh installs it).
+# try to inject gnuplot or shell commands. Tests that need gnuplot are counted
+# as skipped when it is not installed (scripts/install-deps.sh installs it).
 
 have_gnuplot() {
     command -v gnuplot >/dev/null 2>&1 && return 0
-    echo "    skip: gnuplot not installed" >&2
-    return 1
+    skip "gnuplot not installed"
 }
 is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "$1 is not a PNG"; }
 is_pdf() { [ "$(head -c 5 "$1")" = "%PDF-" ] || fail "$1 is not a PDF"; }

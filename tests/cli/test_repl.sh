@@ -5,7 +5,7 @@
 # end through a pseudo-terminal (tests/cli/pty_drive.py, or tmux_drive.sh when
 # python3 has no pty module): prompts, the `>>` continuation, Up-arrow history,
 # Tab completion, a result summary, Ctrl-C, the history file. The terminal
-# tests pass with a "skip" note only if neither python3 nor tmux is available.
+# tests are counted as skipped only if neither python3 nor tmux is available.
 
 # repl ARGS... <<EOF: run `stratsim repl ARGS` on the here-document (no TTY)
 repl() { run "$STRATSIM" repl "$@"; }
@@ -450,12 +450,10 @@ pty_driver() {
 
 have_pty() {
     if ! "$STRATSIM" repl --help | grep -q "^Line editing: libedit"; then
-        echo "    skip: stratsim built without line editing (REPL=none)" >&2
-        return 1
+        skip "stratsim built without line editing (REPL=none)"
     fi
     [ -n "$(pty_driver)" ] && return 0
-    echo "    skip: neither python3 (with the pty module) nor tmux is available" >&2
-    return 1
+    skip "neither python3 (with the pty module) nor tmux is available"
 }
 
 # pty ARGS... <<EOF: `stratsim ARGS` on a terminal following the script
