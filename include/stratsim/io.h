@@ -73,6 +73,16 @@ void ss_outfile_abort(ss_outfile *o);
  */
 void ss_outfile_remove_temporaries(void);
 
+/** List a scratch file the caller created (and will remove) among the
+ * temporaries ss_outfile_remove_temporaries() removes; returns a handle for
+ * ss_outfile_untrack(), or -1 when the table is full (the file is then not
+ * listed). Create and track it with signals blocked. */
+int ss_outfile_track(const char *path);
+
+/** Take a file listed by ss_outfile_track() off the list (before removing
+ * or renaming it); -1 is ignored. */
+void ss_outfile_untrack(int handle);
+
 /** SHA-256 of a memory block / a file, as 64 lowercase hex digits + NUL. */
 void ss_sha256_hex(const void *data, size_t len, char out[65]);
 int ss_sha256_file(const char *path, char out[65], ss_err *err);

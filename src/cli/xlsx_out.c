@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <xlsxwriter.h>
 #include "cli/csvread.h"
 #include "cli/xlsx_out.h"
+#include "stratsim/io.h"
 
 #define MAX_CHARTS 24      /* charts per sheet at most */
 #define CHART_ROWS 18      /* rows between two charts */
@@ -815,7 +817,7 @@ int cli_xlsx_write(FILE *f, const char *target, const char *csv, size_t len,
     lxw_doc_properties props;
     char title[600];
     book b;
-    int fd, rc;
+    int fd, rc, track = -1;
     lxw_error le;
 
     if (!(buf = malloc(len + 1)))
@@ -835,7 +837,16 @@ int cli_xlsx_write(FILE *f, const char *target, const char *csv, size_t len,
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     }
     sprintf(scratch, "%.*s.%s-XXXXXX", (int)dlen, target, target + dlen);
-    if ((fd = mkstemp(scratch)) < 0) {
+    {   /* created and listed for the fatal-signal clean-up with signals blocked */
+        sigset_t all, old;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, &old);
+        fd = mkstemp(scratch);
+        if (fd >= 0)
+            track = ss_outfile_track(scratch);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+    }
+    if (fd < 0) {
         rc = ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", target, strerror(errno));
         free(scratch);
         cli_csv_free(t);
@@ -848,6 +859,7 @@ int cli_xlsx_write(FILE *f, const char *target, const char *csv, size_t len,
     memset(&opt, 0, sizeof opt);
     b.wb = workbook_new_opt(scratch, &opt);
     if (!b.wb) {
+        ss_outfile_untrack(track);
         unlink(scratch);
         free(scratch);
         cli_csv_free(t);
@@ -889,6 +901,7 @@ int cli_xlsx_write(FILE *f, const char *target, const char *csv, size_t len,
         rc = ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", target, lxw_strerror(le));
     if (rc == SS_OK)
         rc = copy_into(f, scratch, target, err);
+    ss_outfile_untrack(track);
     unlink(scratch);
     free(scratch);
     cli_csv_free(t);

@@ -84,6 +84,17 @@ static void live_remove(ss_outfile *o)
     o->slot = -1;
 }
 
+int ss_outfile_track(const char *path)
+{
+    return path ? live_add(path) : -1;
+}
+
+void ss_outfile_untrack(int handle)
+{
+    if (handle >= 0 && handle < OUTFILE_SLOTS)
+        __atomic_store_n(&live[handle].state, SLOT_FREE, __ATOMIC_RELEASE);
+}
+
 void ss_outfile_remove_temporaries(void)
 {
     int i;

@@ -323,6 +323,28 @@ static void test_outfile_remove_temporaries(void **state)
     rmdir(dir);
 }
 
+/* A scratch file listed with ss_outfile_track (the xlsx writer's) is removed
+ * by the signal clean-up; once untracked it is left alone. */
+static void test_outfile_track(void **state)
+{
+    char a[] = "/tmp/sstrackA-XXXXXX", b[] = "/tmp/sstrackB-XXXXXX";
+    int fa = mkstemp(a), fb = mkstemp(b), ha, hb;
+    (void)state;
+    assert_true(fa >= 0 && fb >= 0);
+    close(fa);
+    close(fb);
+    ha = ss_outfile_track(a);
+    hb = ss_outfile_track(b);
+    assert_true(ha >= 0 && hb >= 0);
+    ss_outfile_untrack(hb);
+    ss_outfile_remove_temporaries();
+    assert_int_equal(access(a, F_OK), -1);
+    assert_int_equal(access(b, F_OK), 0);
+    ss_outfile_untrack(ha);
+    ss_outfile_untrack(-1);
+    unlink(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_calibrate_nonfinite),
         cmocka_unit_test(test_obs_limits),
         cmocka_unit_test(test_outfile_remove_temporaries),
+        cmocka_unit_test(test_outfile_track),
     };
     ss_global_init();
     return cmocka_run_group_tests(tests, NULL, NULL);
