@@ -216,8 +216,9 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory unit clitest doctest
 check: test
 
+# (the pseudo-terminal tests wait longer: the sanitized build is slower)
 asan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+	$(Q)PTY_TIMEOUT=$${PTY_TIMEOUT:-30} $(MAKE) --no-print-directory BUILD=build-asan \
 	  SANITIZE=address,undefined,float-divide-by-zero,float-cast-overflow CFLAGS='-O1 -g' test
 
 # ThreadSanitizer on the threaded Monte Carlo in build-tsan/: its unit tests
