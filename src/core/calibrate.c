@@ -508,6 +508,39 @@ static int resid_f(const gsl_vector *z, void *payload, gsl_vector *f)
     return GSL_SUCCESS;
 }
 
+/*
+ * gsl_multifit_nlinear_driver's loop (GSL 2.7, the same iterations, tests
+ * and status codes), except that it stops as soon as a model run has failed
+ * or been interrupted (fc->rc): GSL's driver overwrites the status of an
+ * iteration whose function evaluation failed with that of the convergence
+ * test and goes on, so an interrupted fit would otherwise run out its
+ * iterations on runs that fail at once.
+ */
+static int fit_driver(size_t maxiter, double xtol, double gtol, double ftol, int *info,
+                      gsl_multifit_nlinear_workspace *w, const fitctx *fc)
+{
+    size_t iter = 0;
+    int status;
+    do {
+        status = gsl_multifit_nlinear_iterate(w);
+        if (fc->rc)
+            return status ? status : GSL_EBADFUNC;
+        if (status == GSL_ENOPROG && iter == 0) {
+            *info = status;
+            return GSL_EMAXITER;
+        }
+        ++iter;
+        status = gsl_multifit_nlinear_test(xtol, gtol, ftol, info, w);
+    } while (status == GSL_CONTINUE && iter < maxiter);
+    if (status == GSL_ETOLF || status == GSL_ETOLX || status == GSL_ETOLG) {
+        *info = status;
+        status = GSL_SUCCESS;
+    }
+    if (iter >= maxiter && status != GSL_SUCCESS)
+        status = GSL_EMAXITER;
+    return status;
+}
+
 void ss_calibrate_free(ss_calib_result *c)
 {
     size_t i;
@@ -790,7 +823,7 @@ int ss_calibrate_run(ss_calib_result **out, const ss_model *m, const ss_calib_pa
 
     st = gsl_multifit_nlinear_winit(z, wts, &fdf, w);
     if (st == GSL_SUCCESS)
-        st = gsl_multifit_nlinear_driver(o.max_iter, o.xtol, o.gtol, o.ftol, NULL, NULL, &info, w);
+        st = fit_driver(o.max_iter, o.xtol, o.gtol, o.ftol, &info, w, &fc);
     if (fc.rc) {
         /* a model run failed: report it, not GSL's view of it */
         rc = fc.rc;

@@ -150,8 +150,9 @@ test_sweep_failing_point_exit_1() {
 }
 
 test_sweep_lua_agrees() {
+    cp "$A" base.lua   # includes are read below the scenario's directory (the include root)
     cat > ls.lua <<EOF2
-local sc = stratsim.include("$A")
+local sc = stratsim.include("base.lua")
 local r = sc:sweep { grid = { "providers.alibaba.reinvest=0.1:0.3:3",
                               { path = "segments.public.tau", values = { 0.5, 2.5 } } },
                      outputs = { "npv:alibaba" }, threads = 2 }
