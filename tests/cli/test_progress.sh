@@ -38,7 +38,7 @@ EOF
 
 test_progress_tornado_completes() {
     # a tornado over a fine time grid: the bar, then the table
-    tty sens "$B" --set time.step=0.0005 --set solver.rtol=1e-12 --outputs npv:alibaba <<'EOF'
+    tty sens "$B" --set time.step=0.0002 --set solver.rtol=1e-12 --outputs npv:alibaba <<'EOF'
 expect /11 runs
 expect Tornado: baseline, 5 parameters, 11 runs
 exit 0
