@@ -73,6 +73,9 @@ void ss_outfile_abort(ss_outfile *o);
  */
 void ss_outfile_remove_temporaries(void);
 
+/** The six template characters mkstemp() replaces (spelt in pairs). */
+#define SS_MKSTEMP_SUFFIX "XX" "XX" "XX"
+
 /** List a scratch file the caller created (and will remove) among the
  * temporaries ss_outfile_remove_temporaries() removes; returns a handle for
  * ss_outfile_untrack(), or -1 when the table is full (the file is then not

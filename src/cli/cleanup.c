@@ -9,7 +9,7 @@
  * 128 + N in a shell). A signal ignored when stratsim starts (nohup's
  * SIGHUP, a harness's SIGPIPE or SIGXFSZ) stays ignored. SIGKILL cannot be
  * caught, and crashes (SIGSEGV, SIGABRT, ...) are left to their default
- * action and the sanitizers: after those, a `.NAME.XXXXXX` file may remain,
+ * action and the sanitizers: after those, a `.NAME.` file with six random characters may remain,
  * never a partial target. The verbs that stop gracefully on Ctrl-C (mc,
  * sens, calibrate, optimize: cli_sigint_begin) hand a second Ctrl-C here.
  */

@@ -830,13 +830,13 @@ int cli_xlsx_write(FILE *f, const char *target, const char *csv, size_t len,
         cli_csv_free(t);
         return ss_err_set(err, SS_EINVAL, "", "workbook '%s': unreadable sidecar", target);
     }
-    /* the scratch file beside the target: ".NAME.xlsx-XXXXXX" */
+    /* the scratch file beside the target: ".NAME.xlsx-" and mkstemp's six characters */
     if (!(scratch = malloc(dlen + strlen(target + dlen) + 16))) {
         cli_csv_free(t);
         cJSON_Delete(side);
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     }
-    sprintf(scratch, "%.*s.%s-XXXXXX", (int)dlen, target, target + dlen);
+    sprintf(scratch, "%.*s.%s-" SS_MKSTEMP_SUFFIX, (int)dlen, target, target + dlen);
     {   /* created and listed for the fatal-signal clean-up with signals blocked */
         sigset_t all, old;
         sigfillset(&all);

@@ -37,7 +37,6 @@
 #include "stratsim/io.h"
 
 /* The six-character suffix mkstemp() requires and replaces. */
-#define MKSTEMP_SUFFIX "XX" "XX" "XX"
 
 struct ss_outfile {
     char *path;   /* target */
@@ -219,7 +218,7 @@ static int outfile_open_at(ss_outfile **out, const char *path, const char *shown
         strcpy(o->dir, ".");
     }
     /* mkstemp() template: the name followed by six 'X' it replaces */
-    snprintf(o->tmp, tlen, "%s/.%s.%s", o->dir, base, MKSTEMP_SUFFIX);
+    snprintf(o->tmp, tlen, "%s/.%s.%s", o->dir, base, SS_MKSTEMP_SUFFIX);
 
     /* no signal between creating the file and listing it */
     sigset_t all, old;
