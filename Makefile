@@ -223,7 +223,7 @@ asan:
 
 # ThreadSanitizer on the threaded Monte Carlo in build-tsan/: its unit tests
 # (determinism for 1..16 threads) and `stratsim mc` with 8 threads, each
-# with its own Lua state running a policy (RELIABILITY D5).
+# with its own Lua state running a policy (docs/robustness.md).
 .PHONY: tsan valgrind fuzz fuzz-build
 TSAN_ENV := TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1'
 tsan:

@@ -7,7 +7,7 @@
 -- core products and in AI, with the 12 Nov 2023 outage and the Qwen-72B
 -- open-source release on 1 Dec 2023.
 --
--- From the seed (shared/seed/alibaba-cloud-2023-article.txt): the strategy and
+-- From the news story (Science and Technology Innovation Board Daily, 14 Dec 2023): the strategy and
 -- its direction (less private, more public and AI), its timing (Nov 2023 call,
 -- t = 2023.87), the outage date (12 Nov 2023, day 316: t = 2023 + 315/365) and
 -- the Qwen-72B release date (1 Dec 2023, day 335: t = 2023 + 334/365), plus all

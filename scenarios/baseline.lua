@@ -7,7 +7,7 @@
 -- ai_public_first.lua derives the "AI driven, public cloud priority" variant
 -- from an identical copy of this definition.
 --
--- From the seed (shared/seed/alibaba-cloud-2023-article.txt):
+-- From the news story (Science and Technology Innovation Board Daily, 14 Dec 2023):
 --   * Alibaba's public-cloud IaaS share 37.8% in H2 2021 (IDC): the start value;
 --   * 32.6% in H2 2022 and 29.9% in H1 2023 (IDC): the targets this scenario is
 --     tuned to reproduce (2022.75 and 2023.25); they are outputs, not inputs;
@@ -97,7 +97,7 @@ return stratsim.scenario {
       opex = { public = 0.10,     -- assumption: sales and admin, % of revenue
                private = 0.05,    -- assumption: delivery cost is already in the low gross margin
                ai = 0.15 },       -- assumption: model R&D
-      reinvest = 0.2,             -- assumption: 20% of revenue reinvested (the SPEC default)
+      reinvest = 0.2,             -- assumption: 20% of revenue reinvested (the documented default)
       allocation = {
         public = stratsim.steps{ { 2021.75, 0.80 },   -- assumption: investment mostly in public cloud
                                  { 2022.17, 0.70 } }, -- seed: Cai Yinghua joins (Mar 2022) to win gov/enterprise clients; size assumed

@@ -12,7 +12,7 @@
 -- stock sets Alibaba's AI attractiveness lever through a link, so the AI
 -- segment responds to compute, not to a schedule written by hand.
 --
--- From the seed (shared/seed/alibaba-cloud-2023-article.txt): the strategy's
+-- From the news story (Science and Technology Innovation Board Daily, 14 Dec 2023): the strategy's
 -- timing and direction (more investment, AI-driven, t = 2023.87), as in
 -- ai_public_first.lua. Sourced outside the seed: the dates of the US export
 -- rules (7 Oct 2022, 17 Oct 2023; see the data file). Every other number is

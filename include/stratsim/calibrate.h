@@ -1,5 +1,5 @@
 /*
- * stratsim/calibrate.h - calibration (SPEC §4): fit chosen parameters of a
+ * stratsim/calibrate.h - calibration (docs/analysis.md): fit chosen parameters of a
  * model to observed series by weighted nonlinear least squares.
  *
  * Observations come from a CSV file with a header naming the columns

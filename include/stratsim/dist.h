@@ -1,5 +1,5 @@
 /*
- * stratsim/dist.h - probability distributions of uncertain inputs (SPEC §4):
+ * stratsim/dist.h - probability distributions of uncertain inputs (docs/analysis.md):
  * fixed, normal, lognormal, uniform, triangular, beta (optionally rescaled to
  * [lo, hi]) and truncated normal.
  *

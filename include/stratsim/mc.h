@@ -1,5 +1,5 @@
 /*
- * stratsim/mc.h - Monte Carlo over a scenario (SPEC §4): uncertain
+ * stratsim/mc.h - Monte Carlo over a scenario (docs/analysis.md): uncertain
  * parameters drawn from distributions, stochastic outages, many runs on
  * several threads, and per series and output time the mean, the standard
  * deviation and chosen quantiles (fan charts).

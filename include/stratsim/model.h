@@ -1,5 +1,5 @@
 /*
- * stratsim/model.h - the scenario description of SPEC §1: segments,
+ * stratsim/model.h - the scenario description (docs/model.md): segments,
  * providers, events, time grid and solver settings.
  *
  * ss_model is a transparent description (like an options struct): the Lua
@@ -7,7 +7,7 @@
  * every defaulted quantity (allocation, capability, brand), after which it is
  * fully explicit and can be recorded in a sidecar.  All arrays indexed by
  * segment have nseg entries.  ss_model_new() allocates every array and sets
- * every SPEC default; ss_model_free() releases everything, ids included.
+ * every documented default (docs/model.md §4); ss_model_free() releases everything, ids included.
  * A provider's per-segment arrays share one allocation: fill them in place,
  * never free or replace one of them.
  */
@@ -115,7 +115,7 @@ typedef struct ss_model {
     int resolved;            /**< set by ss_model_resolve() */
 } ss_model;
 
-/** Allocate a model with nseg segments and nprov providers, all at SPEC defaults. */
+/** Allocate a model with nseg segments and nprov providers, all at the documented defaults. */
 ss_model *ss_model_new(size_t nseg, size_t nprov);
 
 /** Release a model and everything it owns. NULL-safe. */

@@ -1,5 +1,5 @@
 /*
- * stratsim/optimize.h - optimisation (SPEC §4): choose controls (parameter
+ * stratsim/optimize.h - optimisation (docs/analysis.md): choose controls (parameter
  * paths within bounds) to maximise or minimise an objective subject to
  * constraints on the outputs.
  *

@@ -4,7 +4,7 @@
  * optimisation: this is the one resolver of such paths (src/lua/overrides.c,
  * behind `--set`, is a thin wrapper over it).
  *
- * Paths (SPEC §4): `discount_rate`, `time.start|stop|step|epoch`,
+ * Paths (docs/analysis.md): `discount_rate`, `time.start|stop|step|epoch`,
  * `solver.rtol|atol|h|hmin|max_steps`, `segments.<id>.<field>` (size, growth,
  * tau, beta_capability, beta_price, beta_reliability, learning, efficiency,
  * depreciation, bass.p, bass.q, bass.potential), `providers.<id>.<field>`
@@ -36,7 +36,7 @@
 extern "C" {
 #endif
 
-/** Value ranges of parameters (those of the scenario keys, SPEC §1). */
+/** Value ranges of parameters (those of the scenario keys, docs/model.md). */
 typedef enum ss_param_range {
     SS_RANGE_ANY = 0,   /**< any finite number */
     SS_RANGE_GT0,       /**< > 0 */

@@ -1,6 +1,6 @@
 /*
  * stratsim/result.h - the output of one simulation run: every metric of
- * SPEC §1 "Outputs" at every output time.
+ * docs/model.md §10 at every output time.
  *
  * A result owns copies of the scenario name and ids, so it outlives the model.
  * Values are stored densely; use the accessor macros or functions.  Metric

@@ -1,7 +1,7 @@
 /*
  * stratsim/select.h - output selectors and constraints: the names by which
  * sensitivity analysis, calibration and optimisation pick values out of a
- * run result (SPEC §4).
+ * run result (docs/analysis.md).
  *
  * A selector is `METRIC:ID[:ID][@WHEN]`:
  *

@@ -1,5 +1,5 @@
 /*
- * stratsim/sens.h - sensitivity analysis (SPEC §4): one-at-a-time tornado
+ * stratsim/sens.h - sensitivity analysis (docs/analysis.md): one-at-a-time tornado
  * and global Sobol indices.
  *
  * Tornado: each parameter path is moved to a caller-given low and high value

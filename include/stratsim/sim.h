@@ -1,5 +1,5 @@
 /*
- * stratsim/sim.h - integrate a resolved model (SPEC §1) with gsl_odeiv2 and
+ * stratsim/sim.h - integrate a resolved model (docs/model.md) with gsl_odeiv2 and
  * record the outputs.
  *
  * The run restarts integration at every discontinuity (output times, event

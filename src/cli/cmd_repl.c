@@ -16,7 +16,7 @@
  * can be scripted (`echo '1+1' | stratsim repl` prints 2); the exit status
  * is then 1 if any chunk failed.
  *
- * Interruption (RELIABILITY A10, lua.c's laction/lstop): while a command
+ * Interruption (docs/robustness.md, lua.c's laction/lstop): while a command
  * runs, SIGINT is caught by on_sigint, which only restores the fatal action
  * (a second Ctrl-C kills the process, after cli_fatal_signal has removed any
  * temporary output file), sets the flag that simulations poll

@@ -1,6 +1,6 @@
 /*
  * main.c - process entry point; everything happens in ss_cli_main (cli.c).
- * LC_NUMERIC is pinned to "C" first (RELIABILITY C5): the core formats
+ * LC_NUMERIC is pinned to "C" first (docs/robustness.md): the core formats
  * numbers locale-independently anyway, but Lua's tostring/tonumber and
  * string.format follow LC_NUMERIC, so a locale switched on by whatever
  * runs before main (a preloaded library, an embedding wrapper) would turn

@@ -1,5 +1,5 @@
 /*
- * model.c - the scenario description: allocation with SPEC defaults, deep
+ * model.c - the scenario description: allocation with the documented defaults, deep
  * copy, events, name tables, and ss_model_resolve(), which validates every
  * input and fills in the defaults that depend on other inputs (allocation,
  * steady-state capability, equilibrium brand).
@@ -91,7 +91,7 @@ static int provider_alloc(ss_provider *p, size_t nseg)
     return SS_OK;
 }
 
-/* SPEC defaults of a provider whose arrays provider_alloc() just zeroed. */
+/* The documented defaults (docs/model.md §4) of a provider whose arrays provider_alloc() just zeroed. */
 static void provider_defaults(ss_provider *p, size_t nseg)
 {
     size_t k;

@@ -1,5 +1,5 @@
 /*
- * sidecar.c - the JSON sidecar written beside every output file (SPEC §3).
+ * sidecar.c - the JSON sidecar written beside every output file (docs/cli.md).
  *
  * It records the stratsim version, how the run was made (command, scenario
  * file and its SHA-256, --set overrides, layout, sandbox state) and a full

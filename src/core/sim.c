@@ -1,5 +1,5 @@
 /*
- * sim.c - integration of the canonical model (SPEC §1) and recording of its
+ * sim.c - integration of the canonical model (docs/model.md) and recording of its
  * outputs.
  *
  * State vector layout (N providers, K segments):

@@ -18,7 +18,7 @@
  *    methods (write only outside the sandbox);
  *  - override files for `--params FIT.lua` (ss_params_read).
  *
- * Error model (STYLE §6, house rule 7): C memory is never held across a
+ * Error model (docs/robustness.md): C memory is never held across a
  * Lua call that can raise. Every core object lives in a userdata box whose
  * __gc frees it, created *before* the object is acquired; temporary arrays
  * are userdata. Scenarios with a `policy` or derived `outputs` attach them

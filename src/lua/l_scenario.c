@@ -11,7 +11,7 @@
  * contributed to it ({src, name, line}, newest first), and `events`, for each
  * event the origin it came from, its index there and its source line.
  * Construction = structural copy -> validation + conversion into the model
- * (every key, type, range and id of SPEC §2) -> ss_model_resolve() on a copy
+ * (every key, type, range and id of docs/scenarios.md) -> ss_model_resolve() on a copy
  * (share sums and the other cross-checks of the core). Every error is a
  * stratsim.Error "FILE:LINE: KEY.PATH: message"; the line comes from
  * locate.c, searching the path from the constructor's line in each origin's
@@ -76,7 +76,7 @@ static const char *const ev_market_keys[] = {"t", "kind", "segment", "factor", N
 static const char *const field_list[] = {"reinvest", "allocation", "price", "participation", "lever", NULL};
 static const char *const solver_list[] = {"rk8pd", "rkf45", "rkck", "rk2", "msadams", "euler", "rk4", NULL};
 
-/* Value ranges of SPEC §1 inputs. */
+/* Value ranges of docs/model.md inputs. */
 enum { R_ANY, R_GT0, R_GE0, R_LT1, R_OPEN01, R_LOPEN01, R_CLOSED01 };
 static const char *const range_text[] = {
     "finite", "> 0", ">= 0", "< 1", "in (0, 1)", "in (0, 1]", "in [0, 1]"

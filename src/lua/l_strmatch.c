@@ -1,7 +1,7 @@
 /*
  * l_strmatch.c - string.find, string.match, string.gmatch and string.gsub
  * for the sandbox, with the work charged to the script's instruction budget
- * (RELIABILITY A5).
+ * (docs/robustness.md).
  *
  * Lua's count hook only fires while Lua code runs, so a backtracking
  * pattern inside the stock C matcher, such as

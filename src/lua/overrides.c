@@ -1,6 +1,6 @@
 /*
  * overrides.c - `--set PATH=VALUE`: set one numeric input of a model by its
- * parameter path (SPEC §4 paths plus time.*, solver.*, discount_rate).
+ * parameter path (docs/analysis.md paths plus time.*, solver.*, discount_rate).
  *
  * A thin wrapper over the core's parameter-path resolver (src/core/param.c,
  * stratsim/param.h), which owns the paths, the ranges (the same as those of

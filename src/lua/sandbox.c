@@ -2,7 +2,7 @@
  * sandbox.c - the restricted environment scenario scripts run in, and the
  * deterministic math.random.
  *
- * The environment is built from an allow-list (RELIABILITY A1/A2), never by
+ * The environment is built from an allow-list (docs/robustness.md), never by
  * removing names from _G: assert error ipairs next pairs pcall xpcall print
  * rawequal rawget rawlen rawset select getmetatable tonumber tostring type
  * _VERSION, a `setmetatable` that refuses __gc and an `xpcall` whose
@@ -464,7 +464,7 @@ static int l_sandbox_load(lua_State *L)
  * Library functions whose work in C grows with their arguments rather than
  * with what they allocate (allocation is charged by script.c) are wrapped:
  * before the stock function runs, its work is charged to the instruction
- * budget (RELIABILITY A5), in instructions of about the same time (4-5 ns
+ * budget (docs/robustness.md), in instructions of about the same time (4-5 ns
  * here): table.sort 3 n log2 n, table.concat/unpack 4 per element,
  * table.insert/remove 2 per element of the table, table.move 1 per element,
  * string.rep 1 per copy, utf8.len/offset/codepoint 1 per 2 bytes,

@@ -11,7 +11,7 @@
  * function's frame and only crosses *protected* calls, which return.
  * Scenario problems are raised as stratsim.Error tables (code + final
  * message, no traceback); other Lua errors get a short traceback.
- * Budgets (RELIABILITY A4/A6): the allocator refuses to grow beyond
+ * Budgets (docs/robustness.md): the allocator refuses to grow beyond
  * max_memory; a count hook every 10000 instructions stops the script after
  * max_instructions and, once tripped, re-arms itself with count 1 so that a
  * pcall loop cannot swallow the error (Redis luaMaskCountHook pattern).
@@ -37,13 +37,13 @@
 #define HOOK_EVERY 10000ULL
 /* Allocation volume counts as work: one instruction per this many bytes
  * requested, so a loop whose few instructions each copy a long string
- * (`s = s .. #s`) still meets the instruction budget (RELIABILITY A5). */
+ * (`s = s .. #s`) still meets the instruction budget (docs/robustness.md). */
 #define ALLOC_BYTES_PER_INSTRUCTION 16
 /* Work the VM does inside one instruction on long strings (==, <, <= on
  * two strings compare them byte by byte; nothing charges it): while the
  * longest live string created by the script has S >= BIG_STRING bytes,
  * every instruction counts 1 + S / STRING_BYTES_PER_INSTRUCTION, and the
- * count hook runs correspondingly more often (RELIABILITY A5). */
+ * count hook runs correspondingly more often (docs/robustness.md). */
 #define BIG_STRING 1024
 #define STRING_BYTES_PER_INSTRUCTION 256
 

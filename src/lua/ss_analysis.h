@@ -1,6 +1,6 @@
 /*
  * ss_analysis.h - the analysis layer between scenario scripts and the CLI
- * (SPEC §4, issue 4): Monte Carlo, sensitivity, calibration and
+ * (docs/analysis.md): Monte Carlo, sensitivity, calibration and
  * optimisation inputs read from a scenario's `uncertainty`, `outages`,
  * `calibrate` and `optimize` tables; the Lua API (distribution constructors
  * stratsim.normal/..., Scenario:montecarlo/sensitivity/calibrate/optimize

@@ -1,7 +1,7 @@
 /*
  * ss_lua.h - the Lua layer of stratsim: the only unit that includes lua.h.
  *
- * Responsibility: run scenario scripts (SPEC §2) in a sandboxed Lua 5.4
+ * Responsibility: run scenario scripts (docs/scenarios.md) in a sandboxed Lua 5.4
  * state with memory and instruction budgets, provide the `stratsim` Lua
  * module (scenario, steps, linear, version, Scenario:with), turn the
  * returned scenario tables into core ss_model structs, apply `--set`
@@ -337,7 +337,7 @@ void ss_lua_install_coroutine(lua_State *L, int idx);
 
 /** Install string.find/match/gmatch/gsub whose matching steps count
  * against the instruction budget into the string table at `idx`
- * (l_strmatch.c; RELIABILITY A5). */
+ * (l_strmatch.c; docs/robustness.md). */
 void ss_lua_install_strmatch(lua_State *L, int idx);
 
 /** Install deterministic math.random/randomseed into the table at `idx`. */
@@ -484,7 +484,7 @@ int ss_locate_items(const char *text, size_t len, int ctor_line, const char *key
 
 /**
  * Set the numeric input named by `path` in an unresolved model to `value`
- * (parameter paths of SPEC §4). Errors name the path in err->path; the
+ * (parameter paths of docs/analysis.md). Errors name the path in err->path; the
  * message has no prefix.
  */
 int ss_override_set(ss_model *m, const char *path, double value, ss_err *err);

@@ -1,5 +1,5 @@
 /*
- * bench.c - the benchmark suite behind `make bench` (issue 6, docs/performance.md).
+ * bench.c - the benchmark suite behind `make bench` (docs/performance.md).
  *
  * Measures, on the flagship scenario (scenarios/ai_public_first.lua, loaded
  * once through the Lua layer and run repeatedly with ss_sim_run): the

@@ -217,7 +217,7 @@ german_env() {
 
 # Every output file (CSV and JSON sidecar) of run (long and wide), compare,
 # mc, sens, calibrate and optimize is byte-identical in the C locale and in
-# a German locale forced with setlocale (RELIABILITY C5); --set values and
+# a German locale forced with setlocale (docs/robustness.md); --set values and
 # data files use '.' in both.
 test_locale_independent_output() {
     german_env

@@ -1,6 +1,6 @@
 # tests/cli/test_limits.sh - data sizes and work that used to be quadratic or
-# unbounded end fast, or with a clear message naming the limit (issue 15
-# items 2, 6, 7; docs/robustness.md "Limits").
+# unbounded end fast, or with a clear message naming the limit
+# (docs/robustness.md "Limits").
 
 cal_scenario() {
     cat > cal.lua <<'EOF2'

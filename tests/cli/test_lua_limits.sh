@@ -1,4 +1,4 @@
-# tests/cli/test_lua_limits.sh - issue 15, Lua side: the include root
+# tests/cli/test_lua_limits.sh - Lua-side limits: the include root
 # (--root, links, FIFOs, pcall), the bound on print output, and the
 # messages of item 10 (--max-instructions 1e7, -o "", --help into a full
 # device, the SIGINT message). The bad-input cases are in tests/bad.

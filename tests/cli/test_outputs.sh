@@ -1,6 +1,6 @@
 # tests/cli/test_outputs.sh - outputs never destroy inputs or each other,
 # devices written in place are never removed, and no temporary file
-# survives a fatal signal (issue 15 items 4, 5, 11; docs/robustness.md).
+# survives a fatal signal (docs/robustness.md).
 
 # s.lua includes base.lua (the analysis fixture); p.lua is a --params file;
 # d.csv calibration data.

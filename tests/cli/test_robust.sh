@@ -1,5 +1,5 @@
-# tests/cli/test_robust.sh - robustness of the command line (issue 7,
-# docs/robustness.md): extreme but legal parameters, 10,000 providers,
+# tests/cli/test_robust.sh - robustness of the command line
+# (docs/robustness.md): extreme but legal parameters, 10,000 providers,
 # output integrity (unwritable targets, full disks, devices and links as
 # targets, kill -9 while writing, Ctrl-C during a long Monte Carlo) and
 # determinism across processes and environment variables.
@@ -64,7 +64,7 @@ EOF
 slow() { case "$STRATSIM" in *asan*|*tsan*) echo 6;; *) echo 1;; esac; }
 
 # 10,000 providers generated in Lua: runs to the end in bounded time and
-# memory (RELIABILITY E2 boundary values).
+# memory (docs/robustness.md boundary values).
 test_many_providers() {
     big_scenario 10000
     timed $((120 * $(slow))) "$STRATSIM" run big.lua
@@ -205,7 +205,7 @@ test_output_special_targets() {
 }
 
 # kill -9 at random moments while a large output is written: the target is
-# always the old file or the complete new one (RELIABILITY C1). KILL_RUNS
+# always the old file or the complete new one (docs/robustness.md). KILL_RUNS
 # runs (default 80), each killed at a uniform random time within 1.2 times
 # the duration of an uninterrupted run.
 test_kill9_while_writing() {
@@ -269,7 +269,7 @@ PY
 }
 
 # The same scenario in two processes gives identical bytes, whatever
-# GSL_RNG_SEED / GSL_RNG_TYPE say (RELIABILITY D2, D4); so does mc for 1, 2
+# GSL_RNG_SEED / GSL_RNG_TYPE say (docs/robustness.md); so does mc for 1, 2
 # and 7 threads (D1).
 test_deterministic_across_processes() {
     "$STRATSIM" run "$ROOT/scenarios/baseline.lua" -o a.csv 2>/dev/null || fail "run a"

@@ -1,6 +1,6 @@
 /*
  * fuzz_obs.c - libFuzzer harness for the calibration data reader
- * (RELIABILITY E3b): the input is a CSV file read with ss_obs_read_stream
+ * (docs/robustness.md): the input is a CSV file read with ss_obs_read_stream
  * (through fmemopen) and, when it parses, validated against a small model.
  * Errors are normal outcomes; they must carry a FILE:LINE message.
  */

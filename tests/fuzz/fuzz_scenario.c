@@ -1,6 +1,6 @@
 /*
- * fuzz_scenario.c - libFuzzer harness for the scenario loader (RELIABILITY
- * E3a): the input is a scenario script, loaded in the sandbox with tiny
+ * fuzz_scenario.c - libFuzzer harness for the scenario loader (docs/robustness.md
+ * ): the input is a scenario script, loaded in the sandbox with tiny
  * budgets (4 MiB, 200000 instructions) and, when it yields small models,
  * simulated with a bounded step count. A crash, a sanitizer report, a leak
  * or a hang is a host bug; a Lua or scenario error is a normal outcome.

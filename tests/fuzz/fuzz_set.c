@@ -1,6 +1,6 @@
 /*
  * fuzz_set.c - libFuzzer harness for the `--set PATH=VALUE` parser and the
- * parameter-path resolver (RELIABILITY E3b): each line of the input is an
+ * parameter-path resolver (docs/robustness.md): each line of the input is an
  * assignment applied with ss_override_apply() to a copy of a small model
  * (constant, step and linear schedules, a Bass segment), which is then
  * resolved; the path part is also looked up with ss_param_lookup() and read

@@ -1,5 +1,6 @@
 /*
- * test_limits.c - the core side of the second robustness round (issue 15):
+ * test_limits.c - the core side of the second robustness round
+ * (docs/robustness.md):
  * time grids counted on integers, fixed-step counts and stability limits,
  * shares and sizes checked during a run, events ordered stably, calibration
  * data limits and non-finite statistics, and the list of temporary output

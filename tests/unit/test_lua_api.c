@@ -1,5 +1,5 @@
 /*
- * test_lua_api.c - the scripting API of issue 3 (src/lua/l_policy.c,
+ * test_lua_api.c - the scripting API (src/lua/l_policy.c,
  * l_result.c, chart.c, l_docs.c): policies give the same numbers as the
  * equivalent `set` events; decision epochs fall exactly on t0 + n*epoch;
  * derived metrics (values, order, view.t); the results API against the C

@@ -1,5 +1,5 @@
 /*
- * test_lua_oom.c - allocation-failure injection (RELIABILITY A7, C7, E2):
+ * test_lua_oom.c - allocation-failure injection (docs/robustness.md):
  * make allocation k fail, for k = 0, 1, 2, ... until a run completes without
  * an injected failure, both transient (only allocation k fails) and
  * persistent (k and every later one fail), for

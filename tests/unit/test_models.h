@@ -1,7 +1,7 @@
 /*
  * test_models.h - the small model the core unit tests build in C: segments
  * s1..sK (size 100*k), providers p1..pN with equal shares, time from 0 to t1
- * by 0.5, every other input at its SPEC default. Shared by test_model.c,
+ * by 0.5, every other input at its documented default. Shared by test_model.c,
  * test_mc.c and test_analysis.c. Include after test_util.h and stratsim.h.
  */
 #ifndef SS_TEST_MODELS_H

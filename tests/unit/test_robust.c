@@ -1,6 +1,6 @@
 /*
- * test_robust.c - robustness of the core (issue 7, docs/robustness.md):
- * GSL errors come back as status codes (RELIABILITY B1); the one
+ * test_robust.c - robustness of the core (docs/robustness.md):
+ * GSL errors come back as status codes (docs/robustness.md); the one
  * parameter-path resolver checks ranges and suggests near misses; "did you
  * mean" uses an edit distance that counts transpositions; decimal input is
  * read whatever LC_NUMERIC says; the atomic output file writes devices,
