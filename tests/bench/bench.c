@@ -79,6 +79,11 @@ static double cpu_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -462,12 +467,161 @@ static void bench_single(const ss_model *m8)
     ss_model_free(m4);
 }
 
+/* ------------------------------------------- accuracy and output times */
+
+/* The tight reference of the accuracy rows: rk8pd at these tolerances. */
+#define REF_RTOL 1e-13
+#define REF_ATOL 1e-15
+
+static ss_model *with_tol(const ss_model *m, double rtol, double atol)
+{
+    ss_model *c = ss_model_copy(m);
+    if (!c)
+        die("copy", NULL);
+    if (c->solver.method == SS_SOLVER_EULER || c->solver.method == SS_SOLVER_RK4)
+        c->solver.method = SS_SOLVER_RK8PD;
+    c->solver.rtol = rtol;
+    c->solver.atol = atol;
+    return c;
+}
+
+/* max dev (|a - b| / max(1, |b|)) and max relative error (|a - b| / |b|, for
+ * |b| >= 1e-6) over output time ia of a and ib of b, or every time (ia < 0). */
+static void cmp_outputs(const ss_result *a, long ia, const ss_result *b, long ib, double *mdev,
+                        double *mrel)
+{
+    size_t t0 = ia < 0 ? 0 : (size_t)ia, t1 = ia < 0 ? a->nt : (size_t)ia + 1, ti, j, n;
+    *mdev = *mrel = 0.0;
+    if (a->np != b->np || a->nk != b->nk || a->nextra != b->nextra || (ia < 0 && a->nt != b->nt)) {
+        *mdev = *mrel = INFINITY;
+        return;
+    }
+    for (ti = t0; ti < t1; ti++) {
+        size_t tb = ia < 0 ? ti : (size_t)ib;
+        const double *va[4] = { &a->ps[ti * SS_NPS * a->np * a->nk], &a->p[ti * SS_NP * a->np],
+                                &a->s[ti * SS_NS * a->nk], a->extra ? &a->extra[ti * a->nextra] : NULL };
+        const double *vb[4] = { &b->ps[tb * SS_NPS * b->np * b->nk], &b->p[tb * SS_NP * b->np],
+                                &b->s[tb * SS_NS * b->nk], b->extra ? &b->extra[tb * b->nextra] : NULL };
+        size_t len[4] = { SS_NPS * a->np * a->nk, SS_NP * a->np, SS_NS * a->nk, a->nextra };
+        for (n = 0; n < 4; n++)
+            for (j = 0; va[n] && j < len[n]; j++) {
+                double x = va[n][j], r = vb[n][j];
+                *mdev = fmax(*mdev, dev(x, r));
+                if (fabs(r) >= 1e-6)
+                    *mrel = fmax(*mrel, fabs(x - r) / fabs(r));
+            }
+    }
+}
+
+/*
+ * Accuracy of the default solver against the tight reference on every output
+ * of every bundled scenario (the directory of --scenario), and what stopping
+ * at the output times buys: the flagship with a single output time (stop)
+ * takes the steps the error control alone would take (what an integrator
+ * that takes outputs from an interpolant between its steps would step at
+ * best), timed side by side with the flagship, its final state compared with
+ * the reference's.
+ */
+static void bench_accuracy(const ss_model *m8)
+{
+    char sdir[720], path[1024], b1[48], b2[48];
+    const char *sdir_end = strrchr(opt.scenario, '/');
+    DIR *d;
+    struct dirent *de;
+    char *names[64];
+    int nn = 0, j;
+
+    fprintf(stderr, "accuracy against rk8pd rtol %g, atol %g...\n", REF_RTOL, REF_ATOL);
+    snprintf(sdir, sizeof sdir, "%.*s", sdir_end ? (int)(sdir_end - opt.scenario) : 1,
+             sdir_end ? opt.scenario : ".");
+    d = opendir(sdir);
+    while (d && nn < 64 && (de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len > 4 && strcmp(de->d_name + len - 4, ".lua") == 0 && !(names[nn] = strdup(de->d_name)))
+            die("out of memory", NULL);
+        else if (len > 4 && strcmp(de->d_name + len - 4, ".lua") == 0)
+            nn++;
+    }
+    if (d)
+        closedir(d);
+    qsort(names, (size_t)nn, sizeof *names, cmp_str);
+    for (j = 0; j < nn; j++) {
+        ss_script *sc = NULL;
+        ss_err e = { 0 };
+        size_t i;
+        snprintf(path, sizeof path, "%s/%s", sdir, names[j]);
+        if (ss_script_open(&sc, NULL, &e) || ss_script_load(sc, path, NULL, 0, &e)) {
+            add_row(names[j], "n/a", "", "%s", e.msg);
+            ss_script_close(sc);
+            continue;
+        }
+        for (i = 0; i < ss_script_count(sc); i++) {
+            ss_model *m = ss_script_model(sc, i), *mr;
+            ss_run_opts ro;
+            ss_result *r = NULL, *rr = NULL;
+            double md, mrel;
+            if (m->solver.method == SS_SOLVER_EULER || m->solver.method == SS_SOLVER_RK4)
+                continue;
+            mr = with_tol(m, REF_RTOL, REF_ATOL);
+            if (ss_script_run_opts(sc, i, &ro, &e) || ss_sim_run(&r, m, &ro, &e) ||
+                ss_sim_run(&rr, mr, &ro, &e)) {
+                add_row(names[j], "n/a", "", "%s", e.msg);
+            } else {
+                cmp_outputs(r, -1, rr, -1, &md, &mrel);
+                snprintf(b1, sizeof b1, "%.1e", md);
+                add_row("  accuracy of the default solver vs the reference", b1, "",
+                        "%s (%s, rtol %g, atol %g): max over every output of |Δ| / max(1, |ref|); "
+                        "max |Δ| / |ref| (|ref| ≥ 1e-6) %.1e", names[j], m->name, m->solver.rtol,
+                        m->solver.atol, mrel);
+            }
+            ss_result_free(r);
+            ss_result_free(rr);
+            ss_model_free(mr);
+        }
+        ss_script_close(sc);
+    }
+    for (j = 0; j < nn; j++)
+        free(names[j]);
+
+    /* the flagship stepping freely: one output time, at stop */
+    {
+        ss_model *m1 = ss_model_copy(m8), *mr = with_tol(m8, REF_RTOL, REF_ATOL);
+        ss_result *r8, *r1, *rr;
+        sim_ctx c8 = { m8, NULL }, c1 = { NULL, NULL };
+        timed t[2] = { { "rk8pd", run_sim, &c8, { 0 } }, { "rk8pd-1out", run_sim, &c1, { 0 } } };
+        double d8, d1, rel;
+        if (!m1)
+            die("copy", NULL);
+        m1->step = m1->t1 - m1->t0;
+        m1->epoch = m1->step;
+        c1.m = m1;
+        r8 = run_once(m8);
+        r1 = run_once(m1);
+        rr = run_once(mr);
+        cmp_outputs(r8, (long)r8->nt - 1, rr, (long)rr->nt - 1, &d8, &rel);
+        cmp_outputs(r1, (long)r1->nt - 1, rr, (long)rr->nt - 1, &d1, &rel);
+        time_interleaved(t, 2);
+        snprintf(b2, sizeof b2, "%.2f× faster", median_ratio(&t[0], &t[1]));
+        add_row("flagship, default solver, one output time (stop): the steps of the error control alone",
+                fmt_num(b1, sizeof b1, median(t[1].us, opt.reps), "µs/run"), b2,
+                "vs the flagship's %zu output times, %.1f µs/run, interleaved; state at stop vs the "
+                "reference: max |Δ| / max(1, |ref|) %.1e, with the %zu output times %.1e",
+                r8->nt, median(t[0].us, opt.reps), d1, r8->nt, d8);
+        ss_result_free(r8);
+        ss_result_free(r1);
+        ss_result_free(rr);
+        ss_model_free(m1);
+        ss_model_free(mr);
+    }
+}
+
 /* ------------------------------------------------------------- SciPy */
 
 static void bench_scipy(const ss_model *m8)
 {
     char cmd[1200], line[8192], b1[48], b2[48], pfile[] = "/tmp/stratsim-bench-params-XXXXXX";
-    double us = NAN, st[FLOOR_DIM], d = NAN, c_before, c_after;
+    double us = NAN, st[FLOOR_DIM], d = NAN, dall = NAN, c_before, c_after, *outs = NULL;
+    size_t nouts = 0, cap = 0;
     char ver[64] = "?";
     const char *what = "same model in Python, SciPy solve_ivp DOP853 (rtol 1e-8, atol 1e-10)";
     int got_state = 0, fd;
@@ -515,10 +669,32 @@ static void bench_scipy(const ss_model *m8)
                     break;
             }
             got_state = j == FLOOR_DIM;
+        } else if (strncmp(line, "output ", 7) == 0) {
+            /* "output I v1 v2 ...": the state at output time I */
+            char *s = line + 7, *e;
+            size_t oi = (size_t)strtoul(s, &e, 10);
+            int j;
+            if (e == s || oi != nouts)
+                continue;
+            if (nouts == cap) {
+                double *nv = realloc(outs, (cap ? 2 * cap : 64) * FLOOR_DIM * sizeof *nv);
+                if (!nv)
+                    die("out of memory", NULL);
+                outs = nv;
+                cap = cap ? 2 * cap : 64;
+            }
+            for (j = 0, s = e; j < FLOOR_DIM; j++, s = e) {
+                outs[nouts * FLOOR_DIM + (size_t)j] = strtod(s, &e);
+                if (e == s)
+                    break;
+            }
+            if (j == FLOOR_DIM)
+                nouts++;
         }
     }
     unlink(pfile);
     if (pclose(p) != 0 || !isfinite(us)) {
+        free(outs);
         add_row(what, "n/a", "", "the script failed (is python3-scipy installed?)");
         return;
     }
@@ -526,16 +702,21 @@ static void bench_scipy(const ss_model *m8)
     if (got_state) {
         ss_result *r = run_once(m8);
         d = cmp_state(st, r, r->nt - 1, g_fp.potential);
+        if (nouts)
+            dall = cmp_floor(outs, nouts, r, g_fp.potential);
         ss_result_free(r);
     }
+    free(outs);
     {
         double cs[3] = { c_before, c_after, isfinite(g_sim_us) ? g_sim_us : c_after };
         double c = median(cs, 3);
         snprintf(b2, sizeof b2, "%.0f× slower", us / c);
         add_row(what, fmt_num(b1, sizeof b1, us, "µs/run"), b2,
                 "SciPy %s, CPU time; ratio = SciPy / ss_sim_run (target ≥ 100; stratsim %.1f µs/run, "
-                "median of the single-run figure and batches just before and after); "
-                "max dev of the final state from stratsim %.1e", ver, c, d);
+                "median of the single-run figure and batches just before and after); solve_ivp "
+                "called once per stretch between discontinuities, outputs by t_eval; "
+                "max dev from stratsim %.1e at the final state, %.1e over every output", ver, c, d,
+                dall);
     }
 }
 
@@ -1155,7 +1336,7 @@ static const char *const lua_variants[][2] = {
       "return stratsim.include('ai_public_first.lua'):with{ name = 'bench_stock',\n"
       "  stocks = { { id = 'gpu', init = 10, unit = 'EFLOPS',\n"
       "    rate = function(v) return 0.2 * v:investment('alibaba') - 0.25 * v:stock('gpu') end } },\n"
-      "  links = { ['providers.alibaba.lever.ai'] = function(v)\n"
+      "  links = { ['providers.huawei.lever.ai'] = function(v)\n"
       "    return math.min(1.5, 0.5 + v:stock('gpu') / 20) end } }\n" },
 };
 
@@ -1423,6 +1604,7 @@ int main(int argc, char **argv)
     g_load0 = loadavg();
     m8 = load_flagship();
     bench_single(m8);
+    bench_accuracy(m8);
     if (opt.scipy_on)
         bench_scipy(m8);
     if (opt.mc_on) {

@@ -70,6 +70,19 @@ static int is_const(const ss_schedule *x, double v)
     return x->kind == SS_SCHED_CONST && x->value == v;
 }
 
+/*
+ * The schedule of a decision input of provider i as the run sees it: an
+ * intervention (a variant's change, docs/model.md section 6.1) replaces the
+ * base from the policy time on, so from the start when that is t0.
+ */
+static const ss_schedule *decision(const ss_model *m, int i, ss_field f, int k, const ss_schedule *base)
+{
+    size_t j = ss_decision_slot(f, (size_t)k, m->nseg);
+    if (m->prov[i].iv_on && m->prov[i].iv_on[j] && ss_model_policy_time(m) == m->t0)
+        return &m->prov[i].iv[j];
+    return base;
+}
+
 int floor_params_from_model(floor_params *p, const ss_model *m, char *why, size_t size)
 {
     int i, k;
@@ -121,34 +134,40 @@ int floor_params_from_model(floor_params *p, const ss_model *m, char *why, size_
             p->opex[i][k] = v->opex[k];
             p->capability0[i][k] = v->capability[k];
             p->brand[i][k] = v->brand[k];
-            if (get_steps(&p->alloc[i][k], &v->allocation[k]))
+            const ss_schedule *price = decision(m, i, SS_FIELD_PRICE, k, &v->price[k]);
+            const ss_schedule *part = decision(m, i, SS_FIELD_PARTICIPATION, k, &v->participation[k]);
+            const ss_schedule *lever = decision(m, i, SS_FIELD_LEVER, k, &v->lever[k]);
+            if (get_steps(&p->alloc[i][k], decision(m, i, SS_FIELD_ALLOCATION, k, &v->allocation[k])))
                 return fail(why, size, "an allocation is not constant or steps");
             if (i > 0 && p->alloc[i][k].n != 0)
                 return fail(why, size, "a rival's allocation is not constant");
             /* every other schedule is 1, except the three linear ones */
-            if (!((i > 0 && k == 0) || is_const(&v->price[k], 1.0)))
+            if (!((i > 0 && k == 0) || is_const(price, 1.0)))
                 return fail(why, size, "a price other than the rivals' public one");
-            if (!((i == 0 && k == 1) || is_const(&v->participation[k], 1.0)))
+            if (!((i == 0 && k == 1) || is_const(part, 1.0)))
                 return fail(why, size, "a participation other than alibaba's private one");
-            if (!((i == 0 && k == 2) || is_const(&v->lever[k], 1.0)))
+            if (!((i == 0 && k == 2) || is_const(lever, 1.0)))
                 return fail(why, size, "a lever other than alibaba's ai one");
         }
-        if (get_steps(&p->reinvest[i], &v->reinvest) || (i == 0) != (p->reinvest[i].n == 0))
+        if (get_steps(&p->reinvest[i], decision(m, i, SS_FIELD_REINVEST, 0, &v->reinvest)) || (i == 0) != (p->reinvest[i].n == 0))
             return fail(why, size, "reinvest: alibaba constant, the rivals steps expected");
         p->fixed_cost[i] = v->fixed_cost;
         p->reliability0[i] = v->reliability;
         p->recovery[i] = v->recovery;
         p->experience[i] = v->experience;
     }
-    if (get_linear(p->price_t, p->price_v, &m->prov[1].price[0]))
+#define PRICE0(i) decision(m, i, SS_FIELD_PRICE, 0, &m->prov[i].price[0])
+    if (get_linear(p->price_t, p->price_v, PRICE0(1)))
         return fail(why, size, "the rivals' public price is not linear with 2 knots");
     for (i = 2; i < N; i++)
-        if (get_linear(p->price_t, p->price_v, &m->prov[i].price[0]) ||
-            memcmp(m->prov[i].price[0].t, m->prov[1].price[0].t, 2 * sizeof(double)) ||
-            memcmp(m->prov[i].price[0].v, m->prov[1].price[0].v, 2 * sizeof(double)))
+        if (get_linear(p->price_t, p->price_v, PRICE0(i)) ||
+            memcmp(PRICE0(i)->t, PRICE0(1)->t, 2 * sizeof(double)) ||
+            memcmp(PRICE0(i)->v, PRICE0(1)->v, 2 * sizeof(double)))
             return fail(why, size, "the rivals' public prices differ");
-    if (get_linear(p->part_t, p->part_v, &m->prov[0].participation[1]) ||
-        get_linear(p->lever_t, p->lever_v, &m->prov[0].lever[2]))
+#undef PRICE0
+    if (get_linear(p->part_t, p->part_v,
+                   decision(m, 0, SS_FIELD_PARTICIPATION, 1, &m->prov[0].participation[1])) ||
+        get_linear(p->lever_t, p->lever_v, decision(m, 0, SS_FIELD_LEVER, 2, &m->prov[0].lever[2])))
         return fail(why, size, "alibaba's participation/lever are not linear with 2 knots");
     e = m->ev;
     if (e[0].kind != SS_EV_OUTAGE || e[0].provider != 0 || e[1].kind != SS_EV_SET ||

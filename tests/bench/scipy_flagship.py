@@ -3,18 +3,21 @@
 # written the way an analyst would in Python: NumPy arrays for the numbers, a
 # vectorised right-hand side, scipy.integrate.solve_ivp with DOP853 (the
 # 8th-order Dormand-Prince method, the counterpart of GSL's rk8pd) at rtol
-# 1e-8 and atol 1e-10, restarted at the same breakpoints as stratsim (outputs,
-# events, schedule knots) with the events applied between intervals. The
-# structure is written for this scenario (as the C floor in floor.c); the
-# numbers come from the JSON file that `make bench` writes from the resolved
-# model (--params), the same numbers the C floor uses.
+# 1e-8 and atol 1e-10. As a SciPy user writes it: one solve_ivp call per
+# stretch between discontinuities (event times, schedule knots), the events
+# applied between calls, and the output times of each stretch asked for with
+# t_eval (SciPy evaluates DOP853's dense output there; the integration does
+# not stop at them). The structure is written for this scenario (as the C
+# floor in floor.c); the numbers come from the JSON file that `make bench`
+# writes from the resolved model (--params), the same numbers the C floor uses.
 #
 # Run by `make bench` with Debian's /usr/bin/python3 (python3-scipy):
 #   /usr/bin/python3 tests/bench/scipy_flagship.py --params P.json [--reps 7] [--runs N]
 # Times are CPU time (time.process_time), as the C side's. Prints
-# "scipy_us_per_run <median>", the per-repetition figures, the SciPy version
-# and the state at the end ("state v1 v2 ...", stratsim's state layout) so the
-# benchmark can check that this is the same model.
+# "scipy_us_per_run <median>", the per-repetition figures, the SciPy version,
+# the state at the end ("state v1 v2 ...", stratsim's state layout) and at
+# every output time ("output I v1 v2 ...") so the benchmark can check that
+# this is the same model.
 import argparse
 import json
 import sys
@@ -63,8 +66,9 @@ class Flagship:
         self.recovery = np.array(p["recovery"])
         self.V0 = np.array(p["experience"])[:, None] * self.size0[None, :] * self.share0
         self.bp = self.breakpoints()
+        self.outs = self.output_times()
 
-    def breakpoints(self):
+    def output_times(self):
         p = self.p
         ts, n = [], 0
         while True:
@@ -74,13 +78,18 @@ class Flagship:
             ts.append(t)
             n += 1
         ts.append(p["t1"])
+        return np.array(ts)
+
+    def breakpoints(self):
+        """The discontinuities: start, stop, event times and schedule knots."""
+        p = self.p
         knots = [p["outage_t"], p["set_t"]] + p["price_t"] + p["part_t"] + p["lever_t"]
         for s in p["reinvest"]:
             knots += s["t"]
         for row in p["alloc"]:
             for s in row:
                 knots += s["t"]
-        ts += [t for t in knots if p["t0"] < t < p["t1"]] + [p["outage_t"], p["set_t"]]
+        ts = [p["t0"], p["t1"]] + [t for t in knots if p["t0"] < t < p["t1"]]
         bp = []
         for t in sorted(ts):
             if not bp or t > bp[-1] + 1e-9:
@@ -128,10 +137,14 @@ class Flagship:
                                dX])
 
     def run(self):
+        """The state at every output time (rows); an output at an event time
+        shows the state after the event, as stratsim's does."""
         p = self.p
         y = np.concatenate([self.share0.ravel(), self.capability0.ravel(), self.V0.ravel(),
                             np.array(p["reliability0"]), np.zeros(N),
                             [self.size0[0], self.size0[1], self.size0[2] / p["potential"]]])
+        outs = self.outs
+        res = np.empty((len(outs), DIM))
         outage_done = set_done = False
         for ta, tb in zip(self.bp[:-1], self.bp[1:]):
             if not outage_done and p["outage_t"] <= ta + 1e-9:
@@ -140,12 +153,17 @@ class Flagship:
             if not set_done and p["set_t"] <= ta + 1e-9:
                 set_done = True
             rho, alloc = self.interval(ta, set_done)
+            # the outputs in [ta, tb), then tb itself (the start of the next stretch)
+            sel = (outs >= ta - 1e-9) & (outs < tb - 1e-9)
+            t_eval = np.append(np.clip(outs[sel], ta, tb), tb)
             sol = solve_ivp(self.rhs, (ta, tb), y, method="DOP853", rtol=1e-8, atol=1e-10,
-                            args=(rho, alloc))
+                            t_eval=t_eval, args=(rho, alloc))
             if not sol.success:
                 raise RuntimeError(sol.message)
+            res[sel] = sol.y[:, :-1].T
             y = sol.y[:, -1].copy()
-        return y
+        res[-1] = y  # stop
+        return res
 
 
 def main():
@@ -156,18 +174,20 @@ def main():
     a = ap.parse_args()
     with open(a.params) as f:
         model = Flagship(json.load(f))
-    y = model.run()  # warm-up
+    res = model.run()  # warm-up
     per = []
     for _ in range(a.reps):
         t = time.process_time()
         for _ in range(a.runs):
-            y = model.run()
+            res = model.run()
         per.append((time.process_time() - t) / a.runs * 1e6)
     print("scipy_version", scipy.__version__)
     print("python", sys.version.split()[0], sys.executable)
     print("reps", " ".join("%.1f" % v for v in per))
     print("scipy_us_per_run", "%.3f" % float(np.median(per)))
-    print("state", " ".join(repr(float(v)) for v in y))
+    print("state", " ".join(repr(float(v)) for v in res[-1]))
+    for i, row in enumerate(res):
+        print("output", i, " ".join(repr(float(v)) for v in row))
 
 
 if __name__ == "__main__":

@@ -379,6 +379,77 @@ static void test_event_semantics(void **state)
     ss_model_free(m);
 }
 
+/*
+ * Outputs far denser than the solver's own steps: every output must be as
+ * accurate as the state the solver steps to, to 1e-9 against the closed
+ * forms. The error control alone would take steps of a year or more here, so
+ * outputs read off a low-order interpolant between such steps (a cubic
+ * Hermite one errs by about 1e-4 at mid-step) fail these checks; the outputs
+ * at an event time show the state after it, the one before it the state
+ * before.
+ */
+static void test_dense_outputs_closed_form(void **state)
+{
+    ss_model *m = mk(1, 2), *b = mk(1, 1);
+    ss_result *r, *rs;
+    ss_event ev;
+    size_t ti;
+    long te;
+    double p = 0.03, q = 0.38, pot = 1000.0, A0, E0, tstar;
+    (void)state;
+    m->prov[0].share[0] = 0.6;
+    m->prov[1].share[0] = 0.4;
+    m->seg[0].beta_capability = 0.0;
+    m->seg[0].beta_reliability = 0.0; /* the outage leaves the shares alone */
+    m->seg[0].tau = 2.0;
+    m->step = 1.0 / 64.0;             /* 641 outputs over 10 years */
+    add_set(m, 0.0, 0, SS_FIELD_LEVER, 0, 2.0); /* s* = 0.75 */
+    memset(&ev, 0, sizeof ev);
+    ev.t = 2.0; ev.kind = SS_EV_OUTAGE; ev.provider = 0; ev.segment = -1; ev.amount = 0.25;
+    assert_int_equal(ss_model_add_event(m, &ev, NULL), SS_OK);
+    r = run_ok(m);
+    assert_int_equal(r->nt, 641);
+    te = ss_result_time_index(r, 2.0);
+    assert_true(te > 0);
+    for (ti = 0; ti < r->nt; ti++) {
+        double t = r->t[ti];
+        double want = 0.75 + (0.6 - 0.75) * exp(-t / 2.0);
+        double rel = (long)ti < te ? 1.0 : 1.0 - 0.25 * exp(-(t - 2.0) / 0.5);
+        assert_close(SS_RESULT_PS(r, ti, SS_PS_SHARE, 0, 0), want, 1e-9);
+        assert_close(SS_RESULT_PS(r, ti, SS_PS_SHARE, 1, 0), 1.0 - want, 1e-9);
+        assert_close(SS_RESULT_P(r, ti, SS_P_RELIABILITY, 0), rel, 1e-9);
+    }
+    assert_close(SS_RESULT_P(r, te, SS_P_RELIABILITY, 0), 0.75, 1e-12);
+    assert_close(SS_RESULT_P(r, te - 1, SS_P_RELIABILITY, 0), 1.0, 1e-12);
+    /* the same model with a single output time: the state at stop agrees */
+    m->step = 10.0;
+    rs = run_ok(m);
+    assert_int_equal(rs->nt, 2);
+    assert_close(SS_RESULT_PS(rs, 1, SS_PS_SHARE, 0, 0), SS_RESULT_PS(r, r->nt - 1, SS_PS_SHARE, 0, 0),
+                 1e-9);
+    ss_result_free(rs);
+    ss_result_free(r);
+
+    /* Bass diffusion over 30 years, outputs every 1/16 year */
+    b->seg[0].has_bass = 1;
+    b->seg[0].bass_p = p;
+    b->seg[0].bass_q = q;
+    b->seg[0].bass_potential = pot;
+    b->seg[0].size = 50.0;
+    b->t1 = 30.0;
+    b->step = 1.0 / 16.0;
+    A0 = 50.0 / pot;
+    E0 = (1.0 - A0) / (1.0 + A0 * q / p);
+    tstar = -log(E0) / (p + q);
+    r = run_ok(b);
+    assert_int_equal(r->nt, 481);
+    for (ti = 0; ti < r->nt; ti++)
+        assert_rel(SS_RESULT_S(r, ti, SS_S_SIZE, 0), pot * bass_F(p, q, r->t[ti] + tstar), 1e-9);
+    ss_result_free(r);
+    ss_model_free(m);
+    ss_model_free(b);
+}
+
 /* A `set` event and a step schedule with a knot at the same time agree. */
 static void test_set_equals_steps(void **state)
 {
@@ -582,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_shares_sum_to_one),
         cmocka_unit_test(test_rk4_matches_adaptive),
         cmocka_unit_test(test_event_semantics),
+        cmocka_unit_test(test_dense_outputs_closed_form),
         cmocka_unit_test(test_set_equals_steps),
         cmocka_unit_test(test_output_grid),
         cmocka_unit_test(test_validation_errors),
