@@ -2,8 +2,8 @@
  * stratsim/sim.h - integrate a resolved model (docs/model.md) with gsl_odeiv2 and
  * record the outputs.
  *
- * The run restarts integration at every discontinuity (output times, event
- * times, schedule knots, decision epochs), applies events between intervals
+ * The run restarts integration at every discontinuity (event times, schedule
+ * knots, decision epochs) and output time, applies events between intervals
  * and checks every derivative and state for NaN/Inf.  An optional callback is
  * called at every decision epoch and may change schedules from that time on
  * through ss_run_set(); this is how Lua policies are attached.  Optional
