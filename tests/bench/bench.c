@@ -5,7 +5,11 @@
  * once through the Lua layer and run repeatedly with ss_sim_run): the
  * single-run cost with the default adaptive solver (rk8pd, rtol 1e-8, atol
  * 1e-10) and with fixed-step RK4; the two hand-written floors of floor.c; the
- * SciPy version (scipy_flagship.py, run with Debian's /usr/bin/python3);
+ * accuracy of the default solver on every output of every scenario in the
+ * flagship's directory against rk8pd at rtol 1e-13, and the flagship with a
+ * single output time (the error control's own steps: what outputs read off
+ * an interpolant would cost and give at best); the SciPy version
+ * (scipy_flagship.py, run with Debian's /usr/bin/python3);
  * Monte Carlo throughput with 1 and 2 threads (ss_mc_run, three uncertain
  * parameters); peak resident memory of Monte Carlo with 1e4, 1e5 and 1e6 runs
  * (each in a child process of this program, ru_maxrss from wait4); and how
