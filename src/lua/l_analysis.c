@@ -1295,6 +1295,7 @@ typedef struct sweep_res {
     double *x;      /* [np][naxes] */
     double *y;      /* [np][nsel] */
     uint64_t got;   /* points filled */
+    struct lprog *prog; /* while the sweep runs: its progress (sc:sweep) */
 } sweep_res;
 
 static void sweep_res_free(sweep_res *r)
@@ -2928,6 +2929,13 @@ static int lua_sweep_point(uint64_t p, const double *x, const ss_result *r, void
     return SS_OK;
 }
 
+/* progress of Scenario:sweep: to the host's display, kept for the message
+ * of an interruption. */
+static void lua_sweep_progress(uint64_t done, uint64_t total, void *payload)
+{
+    lprog_update(done, total, ((sweep_res *)payload)->prog);
+}
+
 /* One grid axis from grid[i]: "PATH=START:STOP:N", "PATH=v1,v2", or
  * {path = "PATH", values = {v1, ...}}. */
 static void sweep_axis_arg(lua_State *L, int item, lua_Integer i, ss_sweep_axis *out)
@@ -2981,6 +2989,7 @@ static int l_scen_sweep(lua_State *L)
     rbox *b;
     ss_err err = {0};
     int rc;
+    lprog prog;
 
     so.threads = (unsigned)opt_int(L, t, "threads", 1, 0, 1024);
     gt = opt_push(L, t, "grid");
@@ -3037,10 +3046,15 @@ static int l_scen_sweep(lua_State *L)
     so.run_opts = &ro;
     so.interrupt = ro.interrupt;
     so.on_point = lua_sweep_point;
+    so.progress = lua_sweep_progress;
     so.payload = r;
+    lprog_begin(L, &prog, "sweep", m, "points");
+    r->prog = &prog;
     rc = ss_sweep_run(m, r->axes, r->naxes, &so, &err);
+    r->prog = NULL;
     if (rc != SS_OK)
-        core_fail(L, "sweep", rc, &err);
+        analysis_fail(L, &prog, "sweep", rc, &err);
+    lprog_end(&prog);
     /* settings and fields */
     olist = lua_newuserdatauv(L, nout * sizeof *olist, 0);
     for (i = 0; i < nout; i++)

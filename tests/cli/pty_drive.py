@@ -23,7 +23,9 @@ follows SCRIPT, one action per line:
 
 Every wait has a timeout (PTY_TIMEOUT seconds, default 10). On failure it
 prints the action, the expected text and the tail of the (cleaned) output,
-and exits 1; the program is killed. Only the Python standard library is used.
+and exits 1; the program is killed. With PTY_LOG=FILE the whole cleaned
+output is written to FILE at the end (for checks the script cannot make,
+e.g. that a message appears only once). Only the Python standard library is used.
 Part of the stratsim CLI tests (tests/cli/test_repl.sh).
 """
 import os
@@ -151,7 +153,14 @@ class Session:
         print("pty_drive: %s\n---- output (cleaned, last 1500 bytes) ----\n%s\n----"
               % (what, tail), file=sys.stderr)
         self.kill()
+        self.log()
         sys.exit(1)
+
+    def log(self):
+        path = os.environ.get("PTY_LOG")
+        if path:
+            with open(path, "wb") as f:
+                f.write(clean(self.raw))
 
     def kill(self):
         if self.status is None:
@@ -187,6 +196,7 @@ def main():
         else:
             s.fail("unknown action %r" % action)
     s.kill()
+    s.log()
     return 0
 
 

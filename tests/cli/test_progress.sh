@@ -76,8 +76,8 @@ send r = sc:montecarlo{runs = 2000000}\r
 expect montecarlo baseline [
 expect /2,000,000 runs ETA
 sendnow \x03
-expect interrupted
-expect stratsim> 
+expect stdin:1: montecarlo: interrupted after 
+expect  of 2,000,000 runs\nstratsim> 
 send r == nil\r
 expect \ntrue\n
 expect stratsim> 

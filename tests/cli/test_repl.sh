@@ -605,6 +605,74 @@ EOF
     grep -q 'still' hist || fail "history lost: $(cat hist)"
 }
 
+# Ctrl-C during an analysis: the analysis's own message, counted as on the
+# command line ("stdin:1: montecarlo: interrupted after 7,168 of 200,000
+# runs"), once, with no "interrupted!" and no traceback, then the prompt with
+# the session intact. First without Lua in the runs, then with a scenario
+# whose policy (Lua) runs in every run, where Ctrl-C lands in the policy.
+test_repl_tty_ctrl_c_analyses() {
+    have_pty || return 0
+    if [ "$(pty_driver)" != python3 ]; then
+        echo "    skip: counting the messages needs tests/cli/pty_drive.py (python3 with pty)" >&2
+        return 0
+    fi
+    export PTY_TIMEOUT=30 PTY_LOG="$T/pty.log"
+    pty repl "$ROOT/scenarios/baseline.lua" <<EOF
+expect stratsim> 
+send keep = 6 * 7\r
+expect stratsim> 
+send r = sc:montecarlo{runs = 2000000}\r
+expect /2,000,000 runs ETA
+sendnow \x03
+expect stdin:1: montecarlo: interrupted after 
+expect  of 2,000,000 runs\nstratsim> 
+send r = sc:sensitivity{method = "sobol", samples = 65536, outputs = {"npv:alibaba"}}\r
+expect /458,752 runs ETA
+sendnow \x03
+expect stdin:1: sensitivity: interrupted after 
+expect  of 458,752 runs\nstratsim> 
+send r = sc:with{time = {step = 0.0005}, solver = {rtol = 1e-12}}:calibrate{data = "$ROOT/scenarios/data/china_public_cloud_iaas.csv", params = {["segments.public.tau"] = {lower = 0.2, upper = 5}, ["segments.public.growth"] = {lower = 0, upper = 1}}, max_iter = 100000}\r
+expect runs, 1s
+sendnow \x03
+expect stdin:1: calibrate: interrupted after 
+expect  runs\nstratsim> 
+send r = sc:sweep{grid = {"providers.alibaba.reinvest=0.1:0.4:100000"}, outputs = {"npv:alibaba"}}\r
+expect /100,000 points ETA
+sendnow \x03
+expect stdin:1: sweep: interrupted after 
+expect  of 100,000 points\nstratsim> 
+send keep, r == nil\r
+expect \n42\ttrue\n
+expect stratsim> 
+send \x04
+exit 0
+EOF
+    n=$(grep -c 'interrupted after' pty.log)
+    [ "$n" = 4 ] || fail "$n 'interrupted after' lines, expected 4: $(cat pty.log)"
+    ! grep -q 'interrupted!\|traceback' pty.log || fail "Lua's interruption shown: $(cat pty.log)"
+    pty repl "$DATA/analysis_policy.lua" <<'EOF'
+expect stratsim> 
+send r = sc:montecarlo{runs = 2000000}\r
+expect /2,000,000 runs ETA
+sendnow \x03
+expect stdin:1: montecarlo: interrupted after 
+expect  of 2,000,000 runs\nstratsim> 
+send r = sc:optimize{starts = 100000}\r
+expect /100,000 starts ETA
+sendnow \x03
+expect stdin:1: optimize: interrupted after 
+expect  of 100,000 starts\nstratsim> 
+send r == nil\r
+expect \ntrue\n
+expect stratsim> 
+send \x04
+exit 0
+EOF
+    n=$(grep -c 'interrupted after' pty.log)
+    [ "$n" = 2 ] || fail "$n 'interrupted after' lines, expected 2: $(cat pty.log)"
+    ! grep -q 'interrupted!\|traceback' pty.log || fail "Lua's interruption shown: $(cat pty.log)"
+}
+
 test_repl_tty_history_persists() {
     have_pty || return 0
     HIST=default
