@@ -15,6 +15,14 @@ example. The kinds (docs/doctest.md has the full description):
     <!-- doctest: repl [FILE] -->   a `stratsim repl [FILE]` transcript: lines
                                     after "stratsim> " or "> " are entries (">> "
                                     continues one), the other lines their output
+    <!-- doctest: tty [COMMAND] -->  a session on a terminal (a pseudo-terminal):
+                                    "$ COMMAND" (or the marker's COMMAND), then
+                                    the screen; text after a prompt is typed,
+                                    an entry whose output starts with "^C" gets
+                                    Ctrl-C after TTY_CTRL_C_AFTER seconds, one
+                                    that ends in "-- Ctrl-C" once it has shown
+                                    something (a progress bar); a last bare prompt: the screen is
+                                    compared as it is then
     <!-- doctest: lua -->           Lua code run in `stratsim repl` as one chunk with
                                     the other lua blocks of the file (when the first
                                     is reached); "EXPR --> VALUE" checks
@@ -42,10 +50,14 @@ prints the checked blocks. Exit status: 0 all match, 1 a mismatch or failure,
 import difflib
 import os
 import re
+import select
 import shutil
+import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 MARK = re.compile(r"^<!-- doctest: ([a-z-]+)(?: (.*?))? -->\s*$")
 PROMPT = re.compile(r"^(stratsim> |> )(.*)$")
@@ -54,7 +66,10 @@ ARROW = re.compile(r"^(.*?\S)\s+--> (.*)$")
 NUMBER = re.compile(r"[-+]?\d[\d.,]*(?:e[-+]?\d+)?")
 TIMEOUT = 300
 SENTINEL = "\x01DOCTEST\x01"
-KINDS = ("sh", "output", "repl", "lua", "lua-output", "run", "setup", "file")
+KINDS = ("sh", "output", "repl", "tty", "lua", "lua-output", "run", "setup", "file")
+TTY_PROMPTS = ("stratsim> ", ">> ")
+TTY_COLUMNS = 200     # wide enough that no typed entry wraps
+TTY_CTRL_C_AFTER = 1.5  # seconds a command runs before the transcript's Ctrl-C
 
 
 class Block:
@@ -310,6 +325,163 @@ function __dt_block(n) io.stdout:write("\1DOCTEST\1", n, "\n") io.stdout:flush()
 '''
 
 
+# ------------------------------------------------------------ terminal
+
+def render(raw):
+    """The screen lines a terminal shows for raw output (no wrapping: the
+    terminal is TTY_COLUMNS wide): carriage return, backspace, erase to the
+    end of the line (CSI K) and clear screen (CSI 2J) are applied, other
+    escape sequences dropped; a tab stays a tab (as in the other kinds)."""
+    text = raw.decode("utf-8", "replace")
+    lines, row, col = [[]], 0, 0
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\x1b":
+            m = re.compile(r"\x1b\[([0-?]*)[ -/]*([@-~])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|"
+                           r"\x1b[()][0-9A-Za-z]|\x1b[ -~]?").match(text, i)
+            i = m.end()
+            if m.group(2) == "K":
+                del lines[row][col:]
+            elif m.group(2) == "J" and m.group(1) == "2":
+                lines, row, col = [[]], 0, 0
+            elif m.group(2) == "H":
+                row, col = 0, 0
+            continue
+        i += 1
+        if c == "\r":
+            col = 0
+        elif c == "\n":
+            row += 1
+            col = 0
+            while len(lines) <= row:
+                lines.append([])
+        elif c == "\b":
+            col = max(0, col - 1)
+        elif c == "\t" or c >= " ":
+            line = lines[row]
+            while len(line) < col:
+                line.append(" ")
+            if col < len(line):
+                line[col] = c
+            else:
+                line.append(c)
+            col += 1
+    out = ["".join(l).rstrip() for l in lines]
+    while out and not out[-1]:
+        out.pop()
+    return [re.sub(r"^\t", " " * 8, l) for l in out]
+
+
+class Tty:
+    """A command on a pseudo-terminal (TTY_COLUMNS x 24)."""
+
+    def __init__(self, cmd, cwd, env):
+        import pty
+        self.raw = b""
+        pid, fd = pty.fork()
+        if pid == 0:
+            try:
+                import fcntl
+                import termios
+                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, TTY_COLUMNS, 0, 0))
+                os.chdir(cwd)
+                os.execvpe("sh", ["sh", "-c", cmd], env)
+            finally:
+                os._exit(127)
+        self.pid, self.fd, self.status = pid, fd, None
+
+    def pump(self, until):
+        """Read what comes before time `until`; False once the program has gone."""
+        r, _, _ = select.select([self.fd], [], [], max(0.0, min(until - time.monotonic(), 0.05)))
+        if r:
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                data = b""
+            if not data:
+                return False
+            self.raw += data
+        return True
+
+    def reading(self):
+        """A line editor reads the terminal (canonical mode off)."""
+        import termios
+        try:
+            return not termios.tcgetattr(self.fd)[3] & termios.ICANON
+        except termios.error:
+            return False
+
+    def prompts(self):
+        return sum(self.raw.count(p.encode()) for p in TTY_PROMPTS)
+
+    def wait(self, cond, what):
+        until = time.monotonic() + TIMEOUT
+        while not cond():
+            if time.monotonic() > until or not self.pump(until):
+                if cond():
+                    return
+                raise ValueError("terminal session: %s did not happen; the screen:\n%s"
+                                 % (what, "\n".join(render(self.raw)[-20:])))
+
+    def send(self, data):
+        os.write(self.fd, data)
+
+    def finish(self):
+        """Wait for the end (a timeout kills it); drain the output."""
+        until = time.monotonic() + TIMEOUT
+        while self.status is None:
+            pid, st = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = st
+                break
+            if time.monotonic() > until:
+                self.kill()
+                raise ValueError("terminal session: the program did not end; the screen:\n%s"
+                                 % "\n".join(render(self.raw)[-20:]))
+            if not self.pump(until):
+                time.sleep(0.02)
+        while self.pump(time.monotonic() + 0.05) and select.select([self.fd], [], [], 0)[0]:
+            pass
+        os.close(self.fd)
+
+    def kill(self):
+        if self.status is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            self.status = -1
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+def tty_script(lines):
+    """The keys of a terminal transcript: [(entry lines, ctrl_c)] and whether
+    it ends at a bare prompt (the screen is then taken as it is, the session
+    left open)."""
+    keys, ctrl_d, i = [], False, 0
+    while i < len(lines):
+        line = lines[i]
+        m = PROMPT.match(line) if line.startswith("stratsim>") else None
+        if line.rstrip() == "stratsim>" and i == len(lines) - 1:
+            ctrl_d = True
+        elif m:
+            entry = [m.group(2)]
+            while i + 1 < len(lines) and CONT.match(lines[i + 1]):
+                i += 1
+                entry.append(CONT.match(lines[i]).group(1))
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            ctrl_c = ("wait" if nxt.startswith("^C") else
+                      "output" if entry[-1].rstrip().endswith("-- Ctrl-C") else None)
+            keys.append((entry, ctrl_c))
+        i += 1
+    return keys, ctrl_d
+
+
 class Check:
     def __init__(self, runner, update):
         self.runner, self.update = runner, update
@@ -402,6 +574,50 @@ class Check:
             raise ValueError("'output' needs a command")
         got = out_lines(self.runner.sh(work, b.arg))
         b.new, _ = self.compare(b, b.lines, got, "output of " + b.arg)
+
+    def do_tty(self, work, b, _):
+        lines = list(b.lines)
+        if lines and lines[0].startswith("$ "):
+            cmd, shown, lines = lines[0][2:], [lines[0]], lines[1:]
+        elif b.arg:
+            cmd, shown = b.arg, []
+        else:
+            raise ValueError("a 'tty' block starts with '$ COMMAND', or the marker names the command")
+        keys, last_prompt = tty_script(lines)
+        env = self.runner.env(work)
+        t = Tty(cmd, work, env)
+        try:
+            for entry, ctrl_c in keys:
+                for k, text in enumerate(entry):
+                    n = t.prompts()
+                    t.wait(t.reading, "a prompt")
+                    t.send(text.encode() + b"\r")
+                    if k < len(entry) - 1 or not ctrl_c:
+                        t.wait(lambda: t.prompts() > n and t.reading(), "the prompt after '%s'" % text)
+                if ctrl_c:
+                    t.wait(lambda: not t.reading(), "the command '%s' running" % entry[-1])
+                    size = len(t.raw)
+                    until = time.monotonic() + TTY_CTRL_C_AFTER
+                    while time.monotonic() < until and t.pump(until):
+                        pass
+                    if ctrl_c == "output":  # "-- Ctrl-C": once it shows something (a progress bar)
+                        t.wait(lambda: len(t.raw) > size, "output of '%s'" % entry[-1])
+                    t.send(b"\x03")
+            if last_prompt:  # the screen as it is now, the session still open
+                t.wait(t.reading, "the last prompt")
+                end = time.monotonic() + 0.2
+                while time.monotonic() < end and t.pump(end):
+                    pass
+            else:
+                t.finish()
+        finally:
+            t.kill()
+        got = render(t.raw)
+        if not shown:  # the command is in the marker: the screen from the first prompt
+            first = [i for i, l in enumerate(got) if l.startswith("stratsim>")]
+            got = got[first[0]:] if first else got
+        res, _ = self.compare(b, lines, got, "terminal session of " + cmd)
+        b.new = shown + res
 
     def do_repl(self, work, b, _):
         entries = repl_entries(b.lines)
