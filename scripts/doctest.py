@@ -601,7 +601,7 @@ class Check:
                     while time.monotonic() < until and t.pump(until):
                         pass
                     if ctrl_c == "output":  # "-- Ctrl-C": once it shows something (a progress bar)
-                        t.wait(lambda: len(t.raw) > size, "output of '%s'" % entry[-1])
+                        t.wait(lambda: re.search(rb"[^\s]", t.raw[size:]), "output of '%s'" % entry[-1])
                     t.send(b"\x03")
             if last_prompt:  # the screen as it is now, the session still open
                 t.wait(t.reading, "the last prompt")

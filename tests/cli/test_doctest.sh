@@ -124,3 +124,50 @@ test_doctest_update_repl_block_with_more_lines() {
     doctest r.md
     expect_rc 0
 }
+
+# tty blocks: a session on a pseudo-terminal, compared as the screen shows it
+# (the banner, typed entries, the >> prompt, "^C" echoed by the terminal);
+# Ctrl-C during an analysis ("-- Ctrl-C"); a wrong line fails, --update fixes it.
+test_doctest_tty_session() {
+    python3 -c 'import pty, termios' 2>/dev/null || skip "python3 without the pty module"
+    "$STRATSIM" repl --help | grep -q "^Line editing: libedit" || skip "stratsim built without line editing"
+    cat > t.md <<'DOC'
+<!-- doctest: tty -->
+
+    $ stratsim repl scenarios/baseline.lua
+    stratsim ... (Lua ...): help() lists the API, Tab completes, Ctrl-D quits.
+    sc = scenario 'baseline' from scenarios/baseline.lua
+    stratsim> function sq(x)
+    >>   return x * x
+    >> end
+    stratsim> sq(12), "x"
+    144	x
+    stratsim>
+
+<!-- doctest: tty stratsim repl scenarios/baseline.lua -->
+
+    stratsim> while true do end
+    ^Cinterrupted!
+    stack traceback:
+            stdin:1: in main chunk
+            [C]: in ?
+    stratsim> r = sc:montecarlo{runs = 1000000}   -- Ctrl-C
+    stdin:1: montecarlo: interrupted after ... of 1,000,000 runs
+    stratsim> r
+    nil
+    stratsim>
+DOC
+    doctest t.md
+    expect_rc 0; expect_out "doctest: 2 blocks in 1 file: all match"
+    sed -i 's/^    144\tx$/    145\tx/; s/^    nil$/    false/' t.md
+    doctest t.md
+    expect_rc 1; expect_out "2 mismatches"
+    expect_out "-145	x"; expect_out "+144	x"; expect_out "-false"; expect_out "+nil"
+    sed -i 's/^    false$/    nil/' t.md  # not a number: --update cannot fix that one
+    doctest --update t.md
+    expect_rc 0
+    grep -q '^    144	x$' t.md || fail "tty block not updated: $(cat t.md)"
+    grep -q '^    stratsim \.\.\. (Lua \.\.\.): help' t.md || fail "elided line not kept"
+    doctest t.md
+    expect_rc 0
+}
