@@ -11,7 +11,12 @@ example. The kinds (docs/doctest.md has the full description):
                                     command continues while its quotes are open
                                     or a line ends in a backslash), each followed
                                     by its output (standard output and error)
-    <!-- doctest: output COMMAND --> the block is the output of COMMAND
+    <!-- doctest: output COMMAND --> the block is the output of COMMAND (an
+                                    indented block, or a Markdown table)
+    <!-- doctest: measured COMMAND --> measurements of one machine that COMMAND
+                                    produces (a benchmark): not run, not compared;
+                                    a table must have its header's cells in
+                                    every row
     <!-- doctest: repl [FILE] -->   a `stratsim repl [FILE]` transcript: lines
                                     after "stratsim> " or "> " are entries (">> "
                                     continues one), the other lines their output
@@ -66,7 +71,7 @@ ARROW = re.compile(r"^(.*?\S)\s+--> (.*)$")
 NUMBER = re.compile(r"[-+]?\d[\d.,]*(?:e[-+]?\d+)?")
 TIMEOUT = 300
 SENTINEL = "\x01DOCTEST\x01"
-KINDS = ("sh", "output", "repl", "tty", "lua", "lua-output", "run", "setup", "file")
+KINDS = ("sh", "output", "measured", "repl", "tty", "lua", "lua-output", "run", "setup", "file")
 TTY_PROMPTS = ("stratsim> ", ">> ")
 TTY_COLUMNS = 200     # wide enough that no typed entry wraps
 TTY_CTRL_C_AFTER = 1.5  # seconds a command runs before the transcript's Ctrl-C
@@ -106,6 +111,13 @@ def read_blocks(path, text):
         j = i + 1
         while j < len(lines) and not lines[j].strip():
             j += 1
+        if j < len(lines) and lines[j].startswith("|") and kind in ("output", "measured"):
+            k = j  # a Markdown table: its lines as they are
+            while k < len(lines) and lines[k].startswith("|"):
+                k += 1
+            blocks.append(Block(path, i + 1, kind, arg, j, lines[j:k]))
+            i = k
+            continue
         if j >= len(lines) or not lines[j].startswith("    "):
             raise SystemExit("%s:%d: the doctest marker is not followed by an indented block"
                              % (path, i + 1))
@@ -231,6 +243,11 @@ class Runner:
         p = subprocess.run(["sh", "-c", cmd], cwd=work, env=self.env(work), input=stdin,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=TIMEOUT)
         return p.stdout.decode("utf-8", "replace")
+
+
+def split_row(line):
+    """The cells of a Markdown table row (escaped pipes kept in their cell)."""
+    return re.split(r"(?<!\\)\|", line.strip().strip("|"))
 
 
 def out_lines(text):
@@ -618,6 +635,19 @@ class Check:
             got = got[first[0]:] if first else got
         res, _ = self.compare(b, lines, got, "terminal session of " + cmd)
         b.new = shown + res
+
+    def do_measured(self, work, b, _):
+        """Measurements of one machine: not run; a table must be well formed
+        (every row with the header's number of cells)."""
+        if not b.arg:
+            raise ValueError("'measured' needs the command that measures (e.g. make bench)")
+        if b.lines and b.lines[0].startswith("|"):
+            cells = [len(split_row(l)) for l in b.lines]
+            if len(b.lines) < 2 or not re.match(r"^\|(\s*:?-+:?\s*\|)+\s*$", b.lines[1]):
+                raise ValueError("a 'measured' table needs a header and a |---| line")
+            for n, c in enumerate(cells):
+                if c != cells[0]:
+                    raise ValueError("table row %d has %d cells, the header %d" % (n + 1, c, cells[0]))
 
     def do_repl(self, work, b, _):
         entries = repl_entries(b.lines)

@@ -911,9 +911,9 @@ static void bench_mc(const ss_model *m8)
     bench_sim_threads(m8, "rk8pd rtol 1e-8");
     bench_sim_threads(mf, "RK4 h = 1/4");
     add_row("  accuracy of RK4 h = 1/4 vs rk8pd rtol 1e-8", "", "",
-            "max over every output of |Δ| / max(1, |ref|): %.1e", cmp_results(fast, ref));
+            "max over every output of \\|Δ\\| / max(1, \\|ref\\|): %.1e", cmp_results(fast, ref));
     add_row("  accuracy of RK4 h = 1/16 vs rk8pd rtol 1e-8", "", "",
-            "max over every output of |Δ| / max(1, |ref|): %.1e", cmp_results(r16, ref));
+            "max over every output of \\|Δ\\| / max(1, \\|ref\\|): %.1e", cmp_results(r16, ref));
     if (g_busy > 0.0)
         add_row("WARNING: the machine was busy", "", "", "two threads got only %.2f CPUs: "
                 "other processes used the cores, so the runs/s and speed-up rows above understate "
