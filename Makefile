@@ -206,9 +206,10 @@ clitest: $(BIN) $(SO)
 
 # The examples with output in README.md and docs/*.md (those marked
 # <!-- doctest: ... -->) are run and compared; doc-update rewrites them.
-doctest: $(BIN) $(SO)
+# docs/analysis.md shows output of the analysis unit tests (test_analysis doc).
+doctest: $(BIN) $(SO) $(BUILD)/tests/test_analysis
 	$(Q)python3 scripts/doctest.py --build $(BUILD)
-doc-update: $(BIN) $(SO)
+doc-update: $(BIN) $(SO) $(BUILD)/tests/test_analysis
 	$(Q)python3 scripts/doctest.py --build $(BUILD) --update
 
 test: deps

@@ -64,7 +64,7 @@ import sys
 import tempfile
 import time
 
-MARK = re.compile(r"^<!-- doctest: ([a-z-]+)(?: (.*?))? -->\s*$")
+MARK = re.compile(r"^ *<!-- doctest: ([a-z-]+)(?: (.*?))? -->\s*$")
 PROMPT = re.compile(r"^(stratsim> |> )(.*)$")
 CONT = re.compile(r"^>> ?(.*)$")
 ARROW = re.compile(r"^(.*?\S)\s+--> (.*)$")

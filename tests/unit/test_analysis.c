@@ -1004,7 +1004,99 @@ static void test_progress_reports(void **state)
     }
 }
 
-int main(void)
+/* ------------------------------------------------- docs/analysis.md output */
+
+/* First lines of a stream's text (the tornado CSV: the header and the row
+ * of rank 1). */
+static void print_head(FILE *f, int lines)
+{
+    char *text = slurp(f), *p = text;
+    while (lines-- > 0 && (p = strchr(p, '\n')) != NULL)
+        p++;
+    fwrite(text, 1, p ? (size_t)(p - text) : strlen(text), stdout);
+    free(text);
+}
+
+/* A Sobol index as docs/analysis.md's table shows it (a minus sign). */
+static void print_index(double v, int digits)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%.*f", digits, v);
+    printf(" %s%s |", b[0] == '-' ? "\xe2\x88\x92" : "", b + (b[0] == '-'));
+}
+
+/*
+ * `test_analysis doc WHAT` prints what docs/analysis.md shows of these
+ * synthetic examples, so the page is checked by `make doctest`: "tornado"
+ * (the CSV of test_tornado's first rows), "ishigami" (the accuracy table of
+ * the Sobol section) and "calibration" (the override file of the exact fit of
+ * test_calibrate_exact). Exit status 2 for an unknown WHAT.
+ */
+static int doc_output(const char *what)
+{
+    ss_err e = { 0 };
+    FILE *f;
+    if (strcmp(what, "tornado") == 0) {
+        ss_model *m = mk(1, 2);
+        ss_tornado *t = NULL;
+        const ss_tornado_param params[] = {
+            { "segments.s1.tau", 1.0, 3.0 },
+            { "providers.p1.opex.s1", 0.0, 0.01 },
+            { "providers.p1.fixed_cost", 0.0, 2.0 },
+        };
+        const char *outputs[] = { "operating_profit:p1@10", "npv:p1" };
+        if (ss_tornado_run(&t, m, params, 3, outputs, 2, NULL, NULL, &e) != SS_OK ||
+            !(f = tmpfile()) || ss_tornado_write_csv(f, t, &e) != SS_OK)
+            return fprintf(stderr, "tornado: %s\n", e.msg), 1;
+        print_head(f, 2);
+        fclose(f);
+        ss_tornado_free(t);
+        ss_model_free(m);
+        return 0;
+    }
+    if (strcmp(what, "ishigami") == 0) {
+        static const size_t ns[] = { 256, 1024, 2048, ISHIGAMI_N };
+        ss_sobol_opts o = SS_SOBOL_OPTS_INIT;
+        size_t k, i;
+        o.seed = 7;
+        printf("| N | S1 | S2 | S3 | ST1 | ST2 | ST3 |\n|---|---|---|---|---|---|---|\n");
+        for (k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+            ss_sobol *s = NULL;
+            int digits = ns[k] >= ISHIGAMI_N ? 4 : 3;
+            if (ss_sobol_analyze(&s, 3, 1, ns[k], ishigami, NULL, uniform_pi, NULL, &o, &e) != SS_OK)
+                return fprintf(stderr, "ishigami: %s\n", e.msg), 1;
+            printf("| %zu |", ns[k]);
+            for (i = 0; i < 3; i++)
+                print_index(SS_SOBOL_AT(s, S1, i, 0), digits);
+            for (i = 0; i < 3; i++)
+                print_index(SS_SOBOL_AT(s, ST, i, 0), digits);
+            printf("\n");
+            ss_sobol_free(s);
+        }
+        return 0;
+    }
+    if (strcmp(what, "calibration") == 0) {
+        size_t n;
+        char *csv = synth_csv(0.0, 1, &n);
+        ss_obs_set *o = read_obs(csv, "synthetic.csv");
+        ss_model *m = mk_lever(3.0, 1.0);
+        ss_calib_result *c = NULL;
+        if (ss_calibrate_run(&c, m, fit_params, 2, o, NULL, NULL, &e) != SS_OK ||
+            !(f = tmpfile()) || ss_calibrate_write_lua(f, c, &e) != SS_OK)
+            return fprintf(stderr, "calibration: %s\n", e.msg), 1;
+        print_head(f, 1000);
+        fclose(f);
+        ss_calibrate_free(c);
+        ss_model_free(m);
+        ss_obs_free(o);
+        free(csv);
+        return 0;
+    }
+    fprintf(stderr, "test_analysis doc: tornado, ishigami or calibration\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_selector_parse),
@@ -1025,5 +1117,7 @@ int main(void)
         cmocka_unit_test(test_progress_reports),
     };
     ss_global_init();
+    if (argc == 3 && strcmp(argv[1], "doc") == 0)
+        return doc_output(argv[2]);
     return cmocka_run_group_tests_name("analysis", tests, NULL, NULL);
 }
