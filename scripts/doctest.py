@@ -13,10 +13,9 @@ example. The kinds (docs/doctest.md has the full description):
                                     by its output (standard output and error)
     <!-- doctest: output COMMAND --> the block is the output of COMMAND (an
                                     indented block, or a Markdown table)
-    <!-- doctest: measured COMMAND --> measurements of one machine that COMMAND
-                                    produces (a benchmark): not run, not compared;
-                                    a table must have its header's cells in
-                                    every row
+    <!-- doctest: measured HOW -->  measurements of one machine (HOW: e.g. make
+                                    bench): not run, not compared; a table must
+                                    have its header's cells in every row
     <!-- doctest: repl [FILE] -->   a `stratsim repl [FILE]` transcript: lines
                                     after "stratsim> " or "> " are entries (">> "
                                     continues one), the other lines their output
@@ -640,7 +639,7 @@ class Check:
         """Measurements of one machine: not run; a table must be well formed
         (every row with the header's number of cells)."""
         if not b.arg:
-            raise ValueError("'measured' needs the command that measures (e.g. make bench)")
+            raise ValueError("'measured' needs how it was measured (e.g. make bench)")
         if b.lines and b.lines[0].startswith("|"):
             cells = [len(split_row(l)) for l in b.lines]
             if len(b.lines) < 2 or not re.match(r"^\|(\s*:?-+:?\s*\|)+\s*$", b.lines[1]):
