@@ -171,3 +171,22 @@ DOC
     doctest t.md
     expect_rc 0
 }
+
+# Every option that `stratsim VERB --help` lists is described in the man page
+# (docs/stratsim.1, where roff writes a hyphen as \-) and in docs/*.md, and
+# every verb of `stratsim --help` has its section in the man page.
+test_doctest_help_options_are_documented() {
+    sed 's/\\-/-/g' "$ROOT/docs/stratsim.1" > man.txt
+    cat "$ROOT"/docs/*.md "$ROOT/README.md" > docs.txt
+    n=0
+    for v in run check compare mc sens calibrate optimize sweep plot repl; do
+        grep -q "^\.SS $v\$" "$ROOT/docs/stratsim.1" || fail "no man page section for $v"
+        run "$STRATSIM" "$v" --help; expect_rc 0
+        for o in $(printf '%s\n' "$OUT" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+            n=$((n + 1))
+            grep -q -- "$o\\([^a-z-]\\|$\\)" man.txt || fail "$v $o: not in docs/stratsim.1"
+            grep -q -- "$o\\([^a-z-]\\|$\\)" docs.txt || fail "$v $o: not in docs/*.md"
+        done
+    done
+    [ "$n" -gt 100 ] || fail "only $n options found in the help texts"
+}
