@@ -616,7 +616,7 @@ test_repl_tty_ctrl_c_analyses() {
         echo "    skip: counting the messages needs tests/cli/pty_drive.py (python3 with pty)" >&2
         return 0
     fi
-    export PTY_TIMEOUT=30 PTY_LOG="$T/pty.log"
+    export PTY_TIMEOUT="${PTY_TIMEOUT:-30}" PTY_LOG="$T/pty.log"
     pty repl "$ROOT/scenarios/baseline.lua" <<EOF
 expect stratsim> 
 send keep = 6 * 7\r
