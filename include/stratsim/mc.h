@@ -136,11 +136,14 @@ typedef struct ss_mc_opts {
                    ss_run_opts *ro, void *payload, ss_err *err);
     void *payload;                /**< passed to progress, on_run and prepare */
     /** Several processes (transport.h; NULL: one). The units are the blocks:
-     *  process `rank` runs blocks b with b mod nranks == rank; rank 0 merges
-     *  every block in block order (its own and those received), so its
-     *  result is bit-identical to one process's; the other ranks send their
-     *  block statistics and return SS_OK with *out NULL. on_run is not
-     *  available with several processes. */
+     *  process `rank` runs blocks b with b mod nranks == rank. Every process
+     *  merges its own share of the output series (nv * r / nranks to
+     *  nv * (r + 1) / nranks) of every block in block order (its own blocks
+     *  and the shares the other processes post it), then the other ranks
+     *  send rank 0 their share of the totals: rank 0's result is
+     *  bit-identical to one process's; the others return SS_OK with *out
+     *  NULL. Needs the transport's post and fetch. on_run is not available
+     *  with several processes. */
     const ss_transport *dist;
 } ss_mc_opts;
 

@@ -66,6 +66,9 @@ void cli_mpi_job_init(cli_mpi_job *j, const char *verb)
     memset(j, 0, sizeof *j);
     j->verb = verb;
     j->nranks = 1;
+    /* the Monte Carlo reduces its block statistics across all ranks (each
+     * merges its share of the series), so any two ranks talk */
+    j->peers = strcmp(verb, "mc") == 0;
     quiet = cli_mpi_env_rank() > 0;
 }
 
@@ -123,6 +126,61 @@ int cli_mpi_finish(cli_mpi_job *j, int rc)
 #else /* SS_HAVE_MPI */
 
 enum { TAG_DATA = 1, TAG_FAIL, TAG_END, TAG_STOP, TAG_FINAL };
+
+/* With peers: the sends still in flight, oldest first, and the
+ * communicator of FINAL (so that receiving everything else from any rank
+ * never takes FINAL). */
+struct cli_mpi_pending {
+    size_t n, cap, most;   /* in flight, room, most DATA in flight before waiting */
+    MPI_Request *req;
+    void **buf;
+    MPI_Comm fin;
+};
+
+/* Wait for the oldest sends until at most `keep` are in flight. */
+static void pend_wait(cli_mpi_job *j, size_t keep)
+{
+    struct cli_mpi_pending *q = j->pend;
+    size_t i, k;
+    if (q->n <= keep)
+        return;
+    k = q->n - keep;
+    MPI_Waitall((int)k, q->req, MPI_STATUSES_IGNORE);
+    for (i = 0; i < k; i++)
+        free(q->buf[i]);
+    memmove(q->req, q->req + k, keep * sizeof *q->req);
+    memmove(q->buf, q->buf + k, keep * sizeof *q->buf);
+    q->n = keep;
+}
+
+/* Start sending buf[0, n) (malloc'ed or NULL; freed once sent) to rank `to`. */
+static void pend_isend(cli_mpi_job *j, void *buf, int n, unsigned to, int tag)
+{
+    struct cli_mpi_pending *q = j->pend;
+    if (q->n == q->cap)
+        pend_wait(j, q->cap / 2);
+    MPI_Isend(buf, n, MPI_BYTE, (int)to, tag, MPI_COMM_WORLD, &q->req[q->n]);
+    q->buf[q->n++] = buf;
+}
+
+/* A FAIL message (see send_fail) to rank `to`, without waiting. */
+static void pend_fail(cli_mpi_job *j, unsigned to, int rc, const char *path, const char *msg)
+{
+    size_t np = strlen(path) + 1, nm = strlen(msg) + 1;
+    char *buf = malloc(4 + np + nm);
+    int32_t r = rc;
+    if (!buf) {
+        if (!(buf = malloc(4)))
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        memcpy(buf, &r, 4);
+        pend_isend(j, buf, 4, to, TAG_FAIL);
+        return;
+    }
+    memcpy(buf, &r, 4);
+    memcpy(buf + 4, path, np);
+    memcpy(buf + 4 + np, msg, nm);
+    pend_isend(j, buf, (int)(4 + np + nm), to, TAG_FAIL);
+}
 
 /* FAIL payload: int32 status, then "path\0message\0". */
 static void send_fail(int rc, const char *path, const char *msg)
@@ -261,6 +319,112 @@ static int tr_recv(uint64_t unit, void **data, size_t *len, void *payload, ss_er
     return SS_OK;
 }
 
+/* With peers (transport.h post): DATA to any rank, without waiting for it,
+ * but with at most pend->most messages in flight (the oldest are waited
+ * for: a rank working on later blocks has taken them or will). */
+static int tr_post(unsigned to, uint64_t unit, int rc, const ss_err *perr, void *data, size_t len,
+                   void *payload, ss_err *err)
+{
+    cli_mpi_job *j = payload;
+    (void)unit;
+    if (to >= j->nranks || to == j->rank || j->told[to]) {
+        free(data);
+        return rc != SS_OK ? rc : ss_err_set(err, SS_EINVAL, "", "rank %u may not be sent more", to);
+    }
+    if (rc != SS_OK) {
+        free(data);
+        pend_fail(j, to, rc, perr ? perr->path : "", perr && perr->msg[0] ? perr->msg : ss_strerror(rc));
+        j->told[to] = 1;
+        return rc;
+    }
+    if (len > (size_t)0x7fffffff) {
+        free(data);
+        return ss_err_set(err, SS_ENOMEM, "", "a message of %zu bytes is too large to send", len);
+    }
+    pend_isend(j, data, (int)len, to, TAG_DATA);
+    pend_wait(j, j->pend->most);
+    return SS_OK;
+}
+
+/* With peers (transport.h fetch): the next message from rank `from`. */
+static int tr_fetch(unsigned from, uint64_t unit, void **data, size_t *len, void *payload, ss_err *err)
+{
+    cli_mpi_job *j = payload;
+    MPI_Status st;
+    char *buf = NULL;
+    int n = 0, rc;
+    *data = NULL;
+    *len = 0;
+    if (from >= j->nranks || from == j->rank)
+        return ss_err_set(err, SS_EINVAL, "", "no messages from rank %u", from);
+    if (j->done[from])
+        return ss_err_set(err, SS_EINVAL, "", "rank %u ended before sending unit %llu", from,
+                          (unsigned long long)unit);
+    MPI_Probe((int)from, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+    if (recv_probed((int)from, &st, &buf, &n) != 0)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    if (st.MPI_TAG == TAG_DATA) {
+        *data = buf;
+        *len = (size_t)n;
+        return SS_OK;
+    }
+    if (st.MPI_TAG == TAG_FAIL || st.MPI_TAG == TAG_END) {
+        j->done[from] = 1;
+        rc = st.MPI_TAG == TAG_FAIL ? parse_fail(buf, n, from, err)
+                                    : ss_err_set(err, SS_EINVAL, "", "rank %u ended early", from);
+    } else {
+        rc = ss_err_set(err, SS_EINVAL, "", "unexpected message from rank %u", from);
+    }
+    free(buf);
+    return rc;
+}
+
+/*
+ * With peers, the end of this rank's part: END (st == SS_OK) or FAIL (path,
+ * msg) to every rank not yet told, then receive from any rank until every
+ * rank has ended (the first FAIL goes into e when `keep`; its status is
+ * returned), then wait for the sends to complete. Every rank does this, so
+ * no message is left in flight whatever happened.
+ */
+static int peer_end(cli_mpi_job *j, int st, const char *path, const char *msg, int keep, ss_err *e)
+{
+    unsigned r, left = 0;
+    int rc = SS_OK;
+    if (j->ended)
+        return SS_OK;
+    for (r = 0; r < j->nranks; r++) {
+        if (r == j->rank)
+            continue;
+        if (!j->told[r]) {
+            if (st != SS_OK)
+                pend_fail(j, r, st, path, msg);
+            else
+                pend_isend(j, NULL, 0, r, TAG_END);
+            j->told[r] = 1;
+        }
+        left += !j->done[r];
+    }
+    while (left > 0) {
+        MPI_Status s;
+        char *buf = NULL;
+        int n = 0;
+        MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &s);
+        r = (unsigned)s.MPI_SOURCE;
+        if (recv_probed((int)r, &s, &buf, &n) != 0)
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        if ((s.MPI_TAG == TAG_END || s.MPI_TAG == TAG_FAIL) && !j->done[r]) {
+            j->done[r] = 1;
+            left--;
+            if (s.MPI_TAG == TAG_FAIL && keep && rc == SS_OK)
+                rc = parse_fail(buf, n, r, e);
+        }
+        free(buf);
+    }
+    pend_wait(j, 0);
+    j->ended = 1;
+    return rc;
+}
+
 /* Rank 0: tell every rank still running to stop. */
 static void stop_all(cli_mpi_job *j)
 {
@@ -319,9 +483,25 @@ int cli_mpi_begin(cli_mpi_job *j, const char *scenario_file)
     j->tr.nranks = j->nranks;
     j->tr.send = tr_send;
     j->tr.recv = tr_recv;
+    j->tr.post = tr_post;
+    j->tr.fetch = tr_fetch;
     j->tr.payload = j;
-    if (rank == 0 && !(j->done = calloc((size_t)size, 1)))
+    if ((rank == 0 || j->peers) && !(j->done = calloc((size_t)size, 1)))
         MPI_Abort(MPI_COMM_WORLD, 1);
+    if (j->peers) {
+        struct cli_mpi_pending *q = calloc(1, sizeof *q);
+        /* four blocks' worth of DATA in flight, and room for END or FAIL to every rank */
+        if (!q || !(j->told = calloc((size_t)size, 1)))
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        q->most = 4 * (size_t)(size - 1);
+        q->cap = q->most + 2 * (size_t)size + 2;
+        q->req = malloc(q->cap * sizeof *q->req);
+        q->buf = malloc(q->cap * sizeof *q->buf);
+        if (!q->req || !q->buf)
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        MPI_Comm_dup(MPI_COMM_WORLD, &q->fin);
+        j->pend = q;
+    }
     /* same binary version and same scenario bytes everywhere */
     if (ss_sha256_file(scenario_file, sha, &err) != SS_OK)
         snprintf(sha, sizeof sha, "unreadable");
@@ -353,6 +533,8 @@ int cli_mpi_begin(cli_mpi_job *j, const char *scenario_file)
         j->ended = 1; /* nothing was started: only FINAL remains */
         if (j->done)
             memset(j->done, 1, j->nranks);
+        if (j->told)
+            memset(j->told, 1, j->nranks);
         return EXIT_ERROR;
     }
     return EXIT_OK;
@@ -364,6 +546,16 @@ int cli_mpi_end(cli_mpi_job *j, int st, const ss_err *err, const char *file, con
     ss_err e = {0};
     if (!j->active)
         return st == SS_OK ? EXIT_OK : cli_an_fail(file, m, st, err, prog);
+    if (j->peers) {
+        int rc = peer_end(j, st, st != SS_OK ? err->path : "",
+                          st == SS_OK ? "" : err->msg[0] ? err->msg : ss_strerror(st),
+                          j->rank == 0 && st == SS_OK, &e);
+        if (st != SS_OK)
+            return j->rank == 0 ? cli_an_fail(file, m, st, err, prog) : EXIT_ERROR;
+        if (rc != SS_OK)
+            return j->rank == 0 ? cli_an_fail(file, m, rc, &e, prog) : EXIT_ERROR;
+        return EXIT_OK;
+    }
     if (j->rank > 0) {
         if (!j->ended) {
             if (st != SS_OK && !stop_asked(j))
@@ -393,6 +585,35 @@ int cli_mpi_finish(cli_mpi_job *j, int rc)
     unsigned r;
     if (!j->active)
         return rc;
+    if (j->peers) {
+        struct cli_mpi_pending *q = j->pend;
+        if (j->rank == 0) {
+            ss_err e = {0};
+            if (!j->ended &&
+                peer_end(j, rc == EXIT_OK ? SS_OK : SS_EINVAL, "", "rank 0 failed", rc == EXIT_OK, &e) != SS_OK) {
+                cli_error("%s", e.msg);
+                final = EXIT_ERROR;
+            }
+            for (r = 1; r < j->nranks; r++)
+                MPI_Send(&final, 1, MPI_INT, (int)r, TAG_FINAL, q->fin);
+        } else {
+            peer_end(j, rc == EXIT_OK ? SS_OK : SS_EINVAL, "",
+                     last_word[0] ? last_word : "failed before the analysis", 0, NULL);
+            MPI_Recv(&final, 1, MPI_INT, 0, TAG_FINAL, q->fin, MPI_STATUS_IGNORE);
+        }
+        MPI_Comm_free(&q->fin);
+        free(q->req);
+        free(q->buf);
+        free(q);
+        j->pend = NULL;
+        free(j->told);
+        j->told = NULL;
+        free(j->done);
+        j->done = NULL;
+        j->active = 0;
+        MPI_Finalize();
+        return final;
+    }
     if (j->rank == 0) {
         if (!j->ended) {
             ss_err e = {0};

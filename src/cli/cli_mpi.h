@@ -19,6 +19,13 @@
  * (status, path, message: the rank's last word) and END (the rank is done);
  * from rank 0 STOP (give up now) and FINAL (rank 0's exit status, the
  * last message). Only the calling thread calls MPI (MPI_THREAD_FUNNELED).
+ *
+ * The Monte Carlo (`peers`) also exchanges DATA between any two ranks (each
+ * rank merges its share of the series of every block, transport.h): DATA is
+ * sent without waiting (MPI_Isend, at most a few blocks' worth in flight per
+ * rank), and a rank that ends sends END (or FAIL) to every other rank, then
+ * receives from all of them until each has ended, so no message is left
+ * in flight; then rank 0 sends FINAL.
  */
 #ifndef SS_CLI_MPI_H
 #define SS_CLI_MPI_H
@@ -33,7 +40,10 @@ typedef struct cli_mpi_job {
     unsigned rank, nranks; /* 0 and 1 when not active */
     int ended;             /* rank > 0: END or FAIL sent; rank 0: every rank drained */
     int stopped;           /* rank > 0: STOP received */
-    unsigned char *done;   /* rank 0: [nranks] rank r sent END or FAIL */
+    unsigned char *done;   /* rank 0 (every rank with peers): [nranks] rank r sent END or FAIL */
+    int peers;             /* any two ranks exchange messages (the Monte Carlo) */
+    unsigned char *told;   /* with peers: [nranks] END or FAIL was sent to rank r */
+    struct cli_mpi_pending *pend; /* with peers: messages still being sent */
     ss_transport tr;       /* the transport of the job's units */
 } cli_mpi_job;
 

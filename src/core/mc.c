@@ -31,6 +31,9 @@
  * lowest failing run index.  Runs in flight are stopped through the epoch
  * callback, which this module wraps around the caller's template (it also
  * forwards on_epoch/on_output to the template with the template's payload).
+ * Several processes (opts.dist, transport.h): see merge_all_dist(); the
+ * block statistics travel packed, and each process merges its own share of
+ * the series, so nobody merges more than 1/N of every block.
  * Depends on model.c, param.c, sim.c, result.c, dist.c, sketch.c, numfmt.c,
  * csv.c, GSL and pthreads.
  */
@@ -347,7 +350,17 @@ struct mc_ctx {
     atomic_uint_fast64_t fail_block;
     uint64_t rank, nranks;        /* several processes (opts.dist): this one runs */
     uint64_t nlocal;              /* blocks rank + k * nranks, k < nlocal */
+    ss_transport_stats *stats;    /* opts.dist->stats, or NULL */
+    double worker_cpu, merge_cpu; /* with stats: the workers' CPU and their merging (under mu) */
 };
+
+/* CPU seconds of the calling thread. */
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static int interrupted(const mc_ctx *c)
 {
@@ -659,14 +672,18 @@ typedef struct mc_totals {
     ss_sketch **sk;      /* [nv] */
 } mc_totals;
 
-/* Merge slot s into the totals (Chan et al.) and its sketches into theirs. */
-static int merge_slot(mc_ctx *c, mc_totals *t, const mc_slot *s)
+/* Merge series [lo, hi) of slot s into the totals (Chan et al.) and its
+ * sketches into theirs; the count of runs moves on for every series. Each
+ * series is merged on its own, so merging a block series by series in
+ * shares (several processes, each its own) gives the bits of merging it
+ * whole. */
+static int merge_slot(mc_totals *t, const mc_slot *s, size_t lo, size_t hi)
 {
-    size_t j, nv = c->l.nv;
+    size_t j;
     double nb = (double)s->n, na = t->n, n = na + nb;
     if (s->n == 0)
         return SS_OK;
-    for (j = 0; j < nv; j++) {
+    for (j = lo; j < hi; j++) {
         if (na == 0) {
             t->mean[j] = s->mean[j];
             t->m2[j] = s->m2[j];
@@ -701,9 +718,12 @@ static void merge_ready(mc_ctx *c)
         int rc;
         if (!(s->state == SLOT_DONE && s->block == c->next_merge && s->rc == SS_OK))
             break;
+        double t0 = c->stats ? thread_cpu() : 0.0;
         pthread_mutex_unlock(&c->mu);
-        rc = merge_slot(c, c->t, s);
+        rc = merge_slot(c->t, s, 0, c->l.nv);
         pthread_mutex_lock(&c->mu);
+        if (c->stats)
+            c->merge_cpu += thread_cpu() - t0;
         if (rc) {
             c->merge_rc = rc;
         } else {
@@ -719,6 +739,7 @@ static void *worker_main(void *arg)
 {
     mc_worker *w = arg;
     mc_ctx *c = w->c;
+    double t0 = c->stats ? thread_cpu() : 0.0;
     pthread_mutex_lock(&c->mu);
     for (;;) {
         uint64_t k = c->next_block, b = c->rank + k * c->nranks;
@@ -743,6 +764,8 @@ static void *worker_main(void *arg)
         pthread_cond_broadcast(&c->cv_done);
         merge_ready(c);
     }
+    if (c->stats)
+        c->worker_cpu += thread_cpu() - t0;
     pthread_mutex_unlock(&c->mu);
     return NULL;
 }
@@ -853,118 +876,172 @@ static void release_slot(mc_ctx *c, mc_slot *s, uint64_t k)
     pthread_mutex_unlock(&c->mu);
 }
 
-/* A block's statistics: n, mean[nv], m2[nv], then the nv packed sketches. */
-static int pack_slot(const mc_ctx *c, const mc_slot *s, unsigned char **out, size_t *len)
+/*
+ * Statistics that travel: series [lo, hi) of a block (or of the totals):
+ * the tag (the block, or nblocks for a rank's totals), the count of runs,
+ * mean[lo, hi), m2[lo, hi), then the packed sketches lo..hi-1.
+ */
+static int pack_stats(uint64_t tag, uint64_t cnt, const double *mean, const double *m2,
+                      ss_sketch *const *sk, size_t lo, size_t hi, unsigned char **out, size_t *len)
 {
-    size_t nv = c->l.nv, j, n = sizeof(uint64_t) + 2 * nv * sizeof(double), at;
-    uint64_t cnt = s->n;
+    size_t j, k = hi - lo, n = 2 * sizeof(uint64_t) + 2 * k * sizeof(double), at;
     unsigned char *b;
-    for (j = 0; j < nv; j++)
-        n += ss_sketch_packed_size(s->sk[j]);
+    for (j = lo; j < hi; j++)
+        n += ss_sketch_packed_size(sk[j]);
     if (!(b = malloc(n)))
         return SS_ENOMEM;
-    memcpy(b, &cnt, sizeof cnt);
-    at = sizeof cnt;
-    memcpy(b + at, s->mean, nv * sizeof(double));
-    at += nv * sizeof(double);
-    memcpy(b + at, s->m2, nv * sizeof(double));
-    at += nv * sizeof(double);
-    for (j = 0; j < nv; j++) {
-        ss_sketch_pack(s->sk[j], b + at);
-        at += ss_sketch_packed_size(s->sk[j]);
+    memcpy(b, &tag, sizeof tag);
+    memcpy(b + sizeof tag, &cnt, sizeof cnt);
+    at = 2 * sizeof(uint64_t);
+    if (k) {
+        memcpy(b + at, mean + lo, k * sizeof(double));
+        memcpy(b + at + k * sizeof(double), m2 + lo, k * sizeof(double));
+    }
+    at += 2 * k * sizeof(double);
+    for (j = lo; j < hi; j++) {
+        ss_sketch_pack(sk[j], b + at);
+        at += ss_sketch_packed_size(sk[j]);
     }
     *out = b;
     *len = n;
     return SS_OK;
 }
 
-static int unpack_slot(const mc_ctx *c, mc_slot *s, const unsigned char *b, size_t len)
+/* The reverse of pack_stats(): SS_EINVAL for another tag, a count above
+ * `maxcnt` or damaged data, SS_ENOMEM. */
+static int unpack_stats(uint64_t tag, uint64_t maxcnt, uint64_t *cnt, double *mean, double *m2,
+                        ss_sketch **sk, size_t lo, size_t hi, const unsigned char *b, size_t len)
 {
-    size_t nv = c->l.nv, j, at = sizeof(uint64_t) + 2 * nv * sizeof(double), used;
-    uint64_t cnt;
+    size_t j, k = hi - lo, at = 2 * sizeof(uint64_t) + 2 * k * sizeof(double), used;
+    uint64_t got;
     int rc;
     if (len < at)
         return SS_EINVAL;
-    memcpy(&cnt, b, sizeof cnt);
-    if (cnt > c->B)
+    memcpy(&got, b, sizeof got);
+    memcpy(cnt, b + sizeof got, sizeof *cnt);
+    if (got != tag || *cnt > maxcnt)
         return SS_EINVAL;
-    s->n = (size_t)cnt;
-    memcpy(s->mean, b + sizeof cnt, nv * sizeof(double));
-    memcpy(s->m2, b + sizeof cnt + nv * sizeof(double), nv * sizeof(double));
-    for (j = 0; j < nv; j++) {
-        if ((rc = ss_sketch_unpack(s->sk[j], b + at, len - at, &used)) != SS_OK)
+    if (k) {
+        memcpy(mean + lo, b + 2 * sizeof(uint64_t), k * sizeof(double));
+        memcpy(m2 + lo, b + 2 * sizeof(uint64_t) + k * sizeof(double), k * sizeof(double));
+    }
+    for (j = lo; j < hi; j++) {
+        if ((rc = ss_sketch_unpack(sk[j], b + at, len - at, &used)) != SS_OK)
             return rc;
         at += used;
     }
     return at == len ? SS_OK : SS_EINVAL;
 }
 
+/* The series rank r merges: [lo, hi), an even share of the nv series. */
+static void share_of(const mc_ctx *c, uint64_t r, size_t *lo, size_t *hi)
+{
+    *lo = (size_t)((uint64_t)c->l.nv * r / c->nranks);
+    *hi = (size_t)((uint64_t)c->l.nv * (r + 1) / c->nranks);
+}
+
+/* Tell every other rank that this one failed at `unit` (and sends no more). */
+static void post_failure(mc_ctx *c, uint64_t unit, int rc, const ss_err *e)
+{
+    const ss_transport *d = c->o->dist;
+    uint64_t p;
+    ss_err ignored;
+    for (p = 0; p < c->nranks; p++)
+        if (p != c->rank)
+            d->post((unsigned)p, unit, rc, e, NULL, 0, d->payload, &ignored);
+}
+
 /*
- * The calling thread with several processes. Rank 0: every block in block
- * order, its own from the slots, the others' from the transport, merged
- * into the totals here (the workers do not merge). Other ranks: send the
- * own blocks in order.
+ * The calling thread with several processes. Every rank goes through every
+ * block in block order and merges its share of the series (share_of) into
+ * its totals: from its own slot for its own blocks, after posting every
+ * other rank its share of the block; from the block's owner otherwise. So
+ * each series is merged block after block exactly as in one process, and
+ * the merging is spread over the ranks (each merges 1/N of every block)
+ * rather than done by rank 0 alone. At the end the ranks other than 0 send
+ * rank 0 their share of the totals, which rank 0 takes as they are (no
+ * merging): the complete totals of one process.
  */
 static int merge_all_dist(mc_ctx *c, mc_slot *scratch, ss_err *err)
 {
     const ss_transport *d = c->o->dist;
-    uint64_t b, k;
+    ss_transport_stats *st = c->stats;
+    uint64_t b, p, me = c->rank, cnt;
+    size_t lo, hi, plo, phi, len;
+    unsigned char *data;
+    double t0;
     int rc;
-    if (c->rank > 0) {
-        for (k = 0; k < c->nlocal; k++) {
-            mc_slot *s = wait_done(c, k);
-            unsigned char *data = NULL;
-            size_t len = 0;
-            b = c->rank + k * c->nranks;
-            if (!s) {
-                ss_err e;
-                rc = ss_err_set(err, SS_EINTR, "", "interrupted");
-                e = *err;
-                d->send(b, rc, &e, NULL, 0, d->payload, err);
-                return rc;
-            }
-            if (s->rc) {
-                ss_err e = s->err;
-                d->send(b, s->rc, &e, NULL, 0, d->payload, err);
-                *err = e;
-                return s->rc;
-            }
-            if (pack_slot(c, s, &data, &len) != SS_OK)
-                return ss_err_set(err, SS_ENOMEM, "", "out of memory");
-            rc = d->send(b, SS_OK, NULL, data, len, d->payload, err);
-            free(data);
-            if (rc)
-                return rc;
-            release_slot(c, s, k);
-        }
-        return SS_OK;
-    }
+    share_of(c, me, &lo, &hi);
     for (b = 0; b < c->nblocks; b++) {
-        uint64_t done = (b + 1) * c->B < c->runs ? (b + 1) * c->B : c->runs;
-        if (b % c->nranks == 0) {
-            mc_slot *s = wait_done(c, k = b / c->nranks);
-            if (!s)
-                return ss_err_set(err, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64 " runs",
-                                  b * c->B, c->runs);
-            if (s->rc) {
-                *err = s->err;
-                return s->rc;
+        uint64_t done = (b + 1) * c->B < c->runs ? (b + 1) * c->B : c->runs, o = b % c->nranks;
+        if (o == me) {
+            uint64_t k = b / c->nranks;
+            mc_slot *s = wait_done(c, k);
+            ss_err e;
+            if (!s || s->rc) {
+                if (!s)
+                    rc = ss_err_set(&e, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64
+                                    " runs", b * c->B, c->runs);
+                else {
+                    e = s->err;
+                    rc = s->rc;
+                }
+                post_failure(c, b, rc, &e);
+                *err = e;
+                return rc;
             }
-            if (merge_slot(c, c->t, s) != SS_OK)
-                return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+            for (p = 0; p < c->nranks; p++) {
+                if (p == me)
+                    continue;
+                share_of(c, p, &plo, &phi);
+                t0 = st ? thread_cpu() : 0.0;
+                if (pack_stats(b, s->n, s->mean, s->m2, s->sk, plo, phi, &data, &len) != SS_OK) {
+                    rc = ss_err_set(&e, SS_ENOMEM, "", "out of memory");
+                    post_failure(c, b, rc, &e);
+                    *err = e;
+                    return rc;
+                }
+                if (st) {
+                    st->pack_cpu += thread_cpu() - t0;
+                    st->bytes_out += len;
+                }
+                if ((rc = d->post((unsigned)p, b, SS_OK, NULL, data, len, d->payload, err)) != SS_OK)
+                    return rc;
+            }
+            t0 = st ? thread_cpu() : 0.0;
+            rc = merge_slot(c->t, s, lo, hi);
+            if (st)
+                st->merge_cpu += thread_cpu() - t0;
+            if (rc != SS_OK) {
+                rc = ss_err_set(&e, SS_ENOMEM, "", "out of memory");
+                post_failure(c, b + c->nranks, rc, &e); /* the others wait for the next one */
+                *err = e;
+                return rc;
+            }
             release_slot(c, s, k);
         } else {
-            void *data = NULL;
-            size_t len = 0;
-            if ((rc = d->recv(b, &data, &len, d->payload, err)) != SS_OK)
+            void *msg = NULL;
+            size_t mlen = 0;
+            if ((rc = d->fetch((unsigned)o, b, &msg, &mlen, d->payload, err)) != SS_OK)
                 return rc;
-            rc = unpack_slot(c, scratch, data, len);
-            free(data);
-            if (rc == SS_ENOMEM || (rc == SS_OK && merge_slot(c, c->t, scratch) != SS_OK))
-                return ss_err_set(err, SS_ENOMEM, "", "out of memory");
-            if (rc)
+            t0 = st ? thread_cpu() : 0.0;
+            rc = unpack_stats(b, c->B, &cnt, scratch->mean, scratch->m2, scratch->sk, lo, hi, msg, mlen);
+            free(msg);
+            if (st) {
+                st->pack_cpu += thread_cpu() - t0;
+                st->bytes_in += mlen;
+            }
+            if (rc == SS_EINVAL)
                 return ss_err_set(err, SS_EINVAL, "", "block %" PRIu64 " received from rank %" PRIu64
-                                  " is damaged", b, b % c->nranks);
+                                  " is damaged", b, o);
+            scratch->n = (size_t)cnt;
+            t0 = st ? thread_cpu() : 0.0;
+            if (rc == SS_OK)
+                rc = merge_slot(c->t, scratch, lo, hi);
+            if (st)
+                st->merge_cpu += thread_cpu() - t0;
+            if (rc != SS_OK)
+                return ss_err_set(err, SS_ENOMEM, "", "out of memory");
         }
         if (c->o->progress)
             c->o->progress(done, c->runs, c->o->payload);
@@ -972,7 +1049,39 @@ static int merge_all_dist(mc_ctx *c, mc_slot *scratch, ss_err *err)
             return ss_err_set(err, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64 " runs",
                               done, c->runs);
     }
-    return SS_OK;
+    /* the totals: every rank's share to rank 0 */
+    t0 = st ? thread_cpu() : 0.0;
+    if (me > 0) {
+        if (pack_stats(c->nblocks, (uint64_t)c->t->n, c->t->mean, c->t->m2, c->t->sk, lo, hi, &data,
+                       &len) != SS_OK)
+            return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+        if (st)
+            st->bytes_out += len;
+        rc = d->post(0, c->nblocks, SS_OK, NULL, data, len, d->payload, err);
+    } else {
+        for (p = 1, rc = SS_OK; p < c->nranks && rc == SS_OK; p++) {
+            void *msg = NULL;
+            size_t mlen = 0;
+            if ((rc = d->fetch((unsigned)p, c->nblocks, &msg, &mlen, d->payload, err)) != SS_OK)
+                break;
+            share_of(c, p, &plo, &phi);
+            rc = unpack_stats(c->nblocks, c->runs, &cnt, c->t->mean, c->t->m2, c->t->sk, plo, phi,
+                              msg, mlen);
+            free(msg);
+            if (st)
+                st->bytes_in += mlen;
+            if (rc == SS_OK && (double)cnt != c->t->n)
+                rc = SS_EINVAL;
+            if (rc == SS_EINVAL)
+                rc = ss_err_set(err, SS_EINVAL, "", "the totals received from rank %" PRIu64
+                                " are damaged", p);
+            else if (rc != SS_OK)
+                rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+        }
+    }
+    if (st)
+        st->gather_cpu += thread_cpu() - t0;
+    return rc;
 }
 
 /* Check options, paths, distributions; fill the provider indices. */
@@ -988,7 +1097,7 @@ static int validate(const ss_model *m, const ss_mc_param *params, size_t nparams
         return ss_err_set(err, SS_EINVAL, "runs", "runs must be between 1 and 2^62 (got %" PRIu64 ")",
                           o->runs);
     if (o->dist && (o->dist->nranks < 1 || o->dist->rank >= o->dist->nranks ||
-                    (o->dist->nranks > 1 && (!o->dist->send || !o->dist->recv))))
+                    (o->dist->nranks > 1 && (!o->dist->post || !o->dist->fetch))))
         return ss_err_set(err, SS_EINVAL, "", "ss_mc_run: bad distribution settings");
     if (o->dist && o->dist->nranks > 1 && o->on_run)
         return ss_err_set(err, SS_EINVAL, "per-run", "per-run results are not available with "
@@ -1141,6 +1250,7 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
     ss_err local;
     unsigned nthreads = 0, i;
     int rc, sync_ok = 0;
+    double cpu0 = thread_cpu();
 
     *out = NULL;
     if (!err) {
@@ -1191,6 +1301,7 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
 
     c.rank = o->dist ? o->dist->rank : 0;
     c.nranks = o->dist ? o->dist->nranks : 1;
+    c.stats = o->dist ? o->dist->stats : NULL;
     c.nlocal = c.nblocks > c.rank ? (c.nblocks - c.rank + c.nranks - 1) / c.nranks : 0;
     if (c.nranks > 1)
         c.merging = 1; /* the calling thread merges, in block order (merge_all_dist) */
@@ -1299,6 +1410,10 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
 nomem:
     rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
 done:
+    if (c.stats) {
+        c.stats->cpu += thread_cpu() - cpu0 + c.worker_cpu;
+        c.stats->merge_cpu += c.merge_cpu;
+    }
     if (sync_ok) {
         pthread_cond_destroy(&c.cv_free);
         pthread_cond_destroy(&c.cv_done);
