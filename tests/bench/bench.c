@@ -12,7 +12,10 @@
  * (scipy_flagship.py, run with Debian's /usr/bin/python3);
  * Monte Carlo throughput with 1 and 2 threads (ss_mc_run, three uncertain
  * parameters); peak resident memory of Monte Carlo with 1e4, 1e5 and 1e6 runs
- * (each in a child process of this program, ru_maxrss from wait4); and how
+ * (each in a child process of this program, ru_maxrss from wait4); the
+ * Monte Carlo split over 1, 2 and 3 ranks (threads of this process talking
+ * through an in-memory transport: CPU time per rank, merging, the speed-up
+ * of 2 ranks; --only-mpi runs these rows alone); and how
  * the cost grows with model size (synthetic models of 2..50 providers and
  * 1..10 segments built in C).  Every figure is the median of repeated
  * measurements (--reps, default 7), each an average over a batch of runs in
@@ -26,7 +29,7 @@
  *
  * Usage: stratsim-bench [--reps N] [--quick] [--scenario FILE] [--python EXE]
  *        [--scipy SCRIPT] [--no-scipy] [--no-mc] [--no-rss] [--no-scale]
- *        [--rss-max RUNS] [--min-time SECONDS]
+ *        [--rss-max RUNS] [--min-time SECONDS] [--only-mpi]
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -927,128 +930,217 @@ static void bench_mc(const ss_model *m8)
 
 /* ------------------------------------------------ the MPI work split */
 
-/* An in-memory transport: rank 1 runs first and its messages wait here for
- * rank 0 (the split of transport.h without MPI's message costs). */
+/*
+ * An in-memory transport between N ranks that are threads of this process
+ * (the split of transport.h without MPI's message costs): one queue of
+ * messages per (sender, receiver) pair. Each rank's ss_mc_run keeps its
+ * CPU time, merging, packing and bytes in its ss_transport_stats, so the
+ * ranks' work is measured by CPU time whatever the machine's load.
+ */
+#define SPLIT_MAX 4
+
 typedef struct split_msg {
+    struct split_msg *next;
     void *data;
     size_t len;
+    int rc;
 } split_msg;
 
-typedef struct split_tr {
-    split_msg m[4096];
-    size_t n, at, bytes;
-} split_tr;
+typedef struct split_net {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    split_msg *head[SPLIT_MAX][SPLIT_MAX], *tail[SPLIT_MAX][SPLIT_MAX]; /* [from][to] */
+} split_net;
 
-static int split_send(uint64_t unit, int rc, const ss_err *perr, const void *data, size_t len,
+typedef struct split_rank {
+    split_net *net;
+    unsigned rank;
+    ss_transport tr;
+    ss_transport_stats st;
+    const ss_model *m;
+    uint64_t runs;
+    ss_mc_result *res;
+    double wall;
+} split_rank;
+
+static int split_post(unsigned to, uint64_t unit, int rc, const ss_err *perr, void *data, size_t len,
                       void *payload, ss_err *err)
 {
-    split_tr *t = payload;
+    split_rank *r = payload;
+    split_net *n = r->net;
+    split_msg *msg = calloc(1, sizeof *msg);
     (void)unit;
     (void)perr;
-    if (rc || t->n == sizeof t->m / sizeof t->m[0])
-        return ss_err_set(err, SS_EINVAL, "", "split: unexpected failure or too many blocks");
-    if (!(t->m[t->n].data = malloc(len)))
+    if (!msg) {
+        free(data);
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
-    memcpy(t->m[t->n].data, data, len);
-    t->m[t->n++].len = len;
-    t->bytes += len;
-    return SS_OK;
+    }
+    msg->data = data;
+    msg->len = len;
+    msg->rc = rc;
+    pthread_mutex_lock(&n->mu);
+    if (n->tail[r->rank][to])
+        n->tail[r->rank][to]->next = msg;
+    else
+        n->head[r->rank][to] = msg;
+    n->tail[r->rank][to] = msg;
+    pthread_cond_broadcast(&n->cv);
+    pthread_mutex_unlock(&n->mu);
+    return rc;
 }
 
-static int split_recv(uint64_t unit, void **data, size_t *len, void *payload, ss_err *err)
+static int split_fetch(unsigned from, uint64_t unit, void **data, size_t *len, void *payload, ss_err *err)
 {
-    split_tr *t = payload;
+    split_rank *r = payload;
+    split_net *n = r->net;
+    split_msg *msg;
+    int rc;
     (void)unit;
-    if (t->at >= t->n)
-        return ss_err_set(err, SS_EINVAL, "", "split: no message");
-    *data = t->m[t->at].data;
-    *len = t->m[t->at].len;
-    t->m[t->at++].data = NULL;
-    return SS_OK;
+    pthread_mutex_lock(&n->mu);
+    while (!(msg = n->head[from][r->rank]))
+        pthread_cond_wait(&n->cv, &n->mu);
+    if (!(n->head[from][r->rank] = msg->next))
+        n->tail[from][r->rank] = NULL;
+    pthread_mutex_unlock(&n->mu);
+    *data = msg->data;
+    *len = msg->len;
+    rc = msg->rc;
+    free(msg);
+    return rc ? ss_err_set(err, rc, "", "split: rank %u failed", from) : SS_OK;
 }
 
-/* CPU seconds of one Monte Carlo as rank `rank` of `nranks` (tr NULL: one process). */
-static double split_cpu(const ss_model *m, uint64_t runs, ss_transport *tr, unsigned rank,
-                        ss_mc_result **out)
+static void *split_main(void *p)
 {
+    split_rank *r = p;
     ss_mc_param P[3];
     ss_mc_opts o = SS_MC_OPTS_INIT;
     ss_err e = { 0 };
-    double c;
+    double t = now();
     mc_params(P);
-    o.runs = runs;
+    o.runs = r->runs;
     o.threads = 1;
     o.seed = 20231112;
-    if (tr) {
-        tr->rank = rank;
-        o.dist = tr;
-    }
-    c = proc_cpu();
-    if (ss_mc_run(out, m, P, 3, NULL, 0, &o, &e))
+    o.dist = &r->tr;
+    if (ss_mc_run(&r->res, r->m, P, 3, NULL, 0, &o, &e))
         die("Monte Carlo split", &e);
-    return proc_cpu() - c;
+    r->wall = now() - t;
+    return NULL;
 }
 
-/* 1 vs 2 ranks: the Monte Carlo split over two ranks through an in-memory
- * transport, one rank after the other, with the CPU time of each: the
- * speed-up two ranks on two free cores get before MPI's message costs, and
- * the cost rank 0 pays to unpack and merge the other rank's blocks. */
+/* One Monte Carlo on `nranks` in-memory ranks of 1 thread each, run at the
+ * same time; rk[] receives each rank's figures, the return the wall time. */
+static double split_job(const ss_model *m, uint64_t runs, unsigned nranks, split_rank *rk)
+{
+    split_net net;
+    pthread_t th[SPLIT_MAX];
+    unsigned i;
+    double t = now();
+    memset(&net, 0, sizeof net);
+    pthread_mutex_init(&net.mu, NULL);
+    pthread_cond_init(&net.cv, NULL);
+    for (i = 0; i < nranks; i++) {
+        memset(&rk[i], 0, sizeof rk[i]);
+        rk[i].net = &net;
+        rk[i].rank = i;
+        rk[i].m = m;
+        rk[i].runs = runs;
+        rk[i].tr.rank = i;
+        rk[i].tr.nranks = nranks;
+        rk[i].tr.post = split_post;
+        rk[i].tr.fetch = split_fetch;
+        rk[i].tr.payload = &rk[i];
+        rk[i].tr.stats = &rk[i].st;
+        if (pthread_create(&th[i], NULL, split_main, &rk[i]))
+            die("pthread_create", NULL);
+    }
+    for (i = 0; i < nranks; i++)
+        pthread_join(th[i], NULL);
+    t = now() - t;
+    pthread_cond_destroy(&net.cv);
+    pthread_mutex_destroy(&net.mu);
+    return t;
+}
+
+/* 1 if a and b hold the same bits (means and quantiles). */
+static int same_mc(const ss_mc_result *one, const ss_mc_result *r0)
+{
+    const ss_result *a = ss_mc_result_mean(one), *b = ss_mc_result_mean(r0);
+    size_t n = a->nt * SS_NPS * a->np * a->nk, j;
+    int same = memcmp(a->ps, b->ps, n * sizeof *a->ps) == 0;
+    for (j = 0; j < ss_mc_result_nquantiles(one); j++) {
+        a = ss_mc_result_quantile(one, j);
+        b = ss_mc_result_quantile(r0, j);
+        same = same && memcmp(a->ps, b->ps, n * sizeof *a->ps) == 0;
+    }
+    return same;
+}
+
+/*
+ * The Monte Carlo on 1, 2 and 3 ranks (in-memory transport, ranks run at
+ * the same time, 1 thread each), 10^6 runs of the flagship with RK4 h = 1/4
+ * (10^5 with --quick): per rank its CPU time and what it spent merging
+ * (its share of the series of every block), packing and unpacking, and, on
+ * rank 0, collecting the ranks' shares of the totals at the end (the only
+ * merge step that is serial on rank 0); the speed-up of 2 ranks by CPU time
+ * (one process / the busier rank) and by wall clock (side by side on this
+ * machine). One repetition (the job is long).
+ */
 static void bench_split(const ss_model *m8)
 {
-    double c1[MAXREPS], c0[MAXREPS], cr[MAXREPS], sp[MAXREPS], ex[MAXREPS];
-    uint64_t runs = opt.quick ? 4 * SS_MC_BLOCK : 8 * SS_MC_BLOCK;
-    size_t bytes = 0, blocks = 0;
-    int rep, same = 1;
-    char b1[48], b2[48];
-    fprintf(stderr, "Monte Carlo split over 2 ranks (in memory)...\n");
-    for (rep = 0; rep < opt.reps; rep++) {
-        split_tr *st = calloc(1, sizeof *st);
-        ss_transport tr;
-        ss_mc_result *one = NULL, *r0 = NULL, *r1 = NULL;
-        size_t j;
-        if (!st)
-            die("out of memory", NULL);
-        tr.nranks = 2;
-        tr.send = split_send;
-        tr.recv = split_recv;
-        tr.payload = st;
-        c1[rep] = split_cpu(m8, runs, NULL, 0, &one);
-        cr[rep] = split_cpu(m8, runs, &tr, 1, &r1);
-        c0[rep] = split_cpu(m8, runs, &tr, 0, &r0);
-        sp[rep] = c1[rep] / fmax(c0[rep], cr[rep]);
-        /* rank 0's extra work: merging every block (rank 1 merges none) and
-         * unpacking rank 1's, less rank 1's packing: per block of the job */
-        ex[rep] = 1e3 * (c0[rep] - cr[rep]) / (double)((runs + SS_MC_BLOCK - 1) / SS_MC_BLOCK);
-        bytes = st->bytes;
-        blocks = st->n;
-        {
-            const ss_result *a = ss_mc_result_mean(one), *b = ss_mc_result_mean(r0);
-            size_t n = a->nt * SS_NPS * a->np * a->nk;
-            same = same && memcmp(a->ps, b->ps, n * sizeof *a->ps) == 0;
-            for (j = 0; j < ss_mc_result_nquantiles(one); j++) {
-                a = ss_mc_result_quantile(one, j);
-                b = ss_mc_result_quantile(r0, j);
-                same = same && memcmp(a->ps, b->ps, n * sizeof *a->ps) == 0;
-            }
-        }
-        for (j = 0; j < st->n; j++)
-            free(st->m[j].data);
-        free(st);
-        ss_mc_result_free(one);
-        ss_mc_result_free(r0);
-        ss_mc_result_free(r1);
+    ss_model *mf = with_solver(m8, SS_SOLVER_RK4, MC_FAST_H);
+    uint64_t runs = opt.quick ? 100000 : 1000000;
+    split_rank rk[3][SPLIT_MAX];
+    double wall[3], busiest[3];
+    unsigned n, i;
+    int same = 1;
+    char b1[48], b2[64], what[128];
+    for (n = 1; n <= 3; n++) {
+        fprintf(stderr, "Monte Carlo on %u in-memory rank%s, %llu runs...\n", n, n > 1 ? "s" : "",
+                (unsigned long long)runs);
+        wall[n - 1] = split_job(mf, runs, n, rk[n - 1]);
+        busiest[n - 1] = 0.0;
+        for (i = 0; i < n; i++)
+            busiest[n - 1] = fmax(busiest[n - 1], rk[n - 1][i].st.cpu);
+        if (n > 1)
+            same = same && same_mc(rk[0][0].res, rk[n - 1][0].res);
     }
-    add_row("MPI split, 1 vs 2 ranks: CPU s of one process / of the busier rank",
-            fmt_num(b1, sizeof b1, median(c1, opt.reps), "s"), fmt_num(b2, sizeof b2, median(sp, opt.reps), "×"),
-            "%llu flagship runs (rk8pd), --threads 1; rank 0 %.2f s, rank 1 %.2f s of CPU; the "
-            "speed-up of 2 ranks on 2 free cores before MPI's message costs; results %s",
-            (unsigned long long)runs, median(c0, opt.reps), median(cr, opt.reps),
-            same ? "bit-identical" : "DIFFER");
-    add_row("MPI split: rank 0's merge CPU per block", fmt_num(b1, sizeof b1, median(ex, opt.reps), "ms"),
-            "", "merging one block of %d runs into the totals, in block order (and unpacking "
-            "it: %.1f MB per block on the wire, %zu bytes for %zu blocks); serial on rank 0, "
-            "it bounds the ranks worth using (docs/scale-out.md)", SS_MC_BLOCK, blocks ? (double)bytes / (double)blocks / 1e6 : 0.0,
-            bytes, blocks);
+    for (n = 1; n <= 3; n++) {
+        const split_rank *r = rk[n - 1];
+        double merge = 0.0, pack = 0.0, cpu = 0.0;
+        uint64_t bytes = 0;
+        for (i = 0; i < n; i++) {
+            merge = fmax(merge, r[i].st.merge_cpu);
+            pack = fmax(pack, r[i].st.pack_cpu);
+            cpu += r[i].st.cpu;
+            bytes += r[i].st.bytes_out;
+        }
+        snprintf(what, sizeof what, "MPI split, %u rank%s: CPU s of the busiest rank", n, n > 1 ? "s" : "");
+        if (n == 1)
+            snprintf(b2, sizeof b2, "%s", "");
+        else
+            snprintf(b2, sizeof b2, "%.2f× CPU, %.2f× wall", busiest[0] / busiest[n - 1],
+                     wall[0] / wall[n - 1]);
+        add_row(what, fmt_num(b1, sizeof b1, busiest[n - 1], "s"), b2,
+                "%llu flagship runs, RK4 h = 1/4, 1 thread per rank (in-memory transport, ranks "
+                "at the same time); wall %.1f s; CPU of all ranks %.1f s; merging per rank up to "
+                "%.2f s (%.1f%% of the busiest rank; each rank merges 1/%u of the series of every "
+                "block), packing and unpacking up to %.2f s (%.1f%%), %.1f MB sent%s",
+                (unsigned long long)runs, wall[n - 1], cpu, merge, 100.0 * merge / busiest[n - 1], n,
+                pack, 100.0 * pack / busiest[n - 1], (double)bytes / 1e6,
+                n == 1 ? "" : same ? "; results bit-identical to 1 rank" : "; results DIFFER from 1 rank");
+    }
+    for (n = 2; n <= 3; n++) {
+        const split_rank *r = rk[n - 1];
+        snprintf(what, sizeof what, "MPI merge on rank 0 alone, %u ranks", n);
+        add_row(what, fmt_num(b1, sizeof b1, 1e3 * r[0].st.gather_cpu, "ms"), "",
+                "rank 0 taking the other ranks' shares of the totals after the last block (serial, "
+                "grows with the ranks): %.4f%% of the busiest rank's CPU, %.4f%% of the job's wall "
+                "time", 100.0 * r[0].st.gather_cpu / busiest[n - 1], 100.0 * r[0].st.gather_cpu / wall[n - 1]);
+    }
+    for (n = 1; n <= 3; n++)
+        for (i = 0; i < n; i++)
+            ss_mc_result_free(rk[n - 1][i].res);
+    ss_model_free(mf);
 }
 
 /* Child process: one Monte Carlo, then print the figures. */
@@ -1553,12 +1645,13 @@ static void usage(void)
 {
     fputs("usage: stratsim-bench [--reps N] [--quick] [--scenario FILE] [--python EXE]\n"
           "         [--scipy SCRIPT] [--no-scipy] [--no-mc] [--no-rss] [--no-scale]\n"
-          "         [--rss-max RUNS] [--min-time SECONDS]\n", stderr);
+          "         [--rss-max RUNS] [--min-time SECONDS] [--only-mpi]\n", stderr);
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
+    int only_mpi = 0; /* --only-mpi: the MPI split rows alone */
     ss_model *m8;
     int i;
     ss_global_init();
@@ -1591,6 +1684,8 @@ int main(int argc, char **argv)
             opt.scipy_on = 0;
         } else if (strcmp(a, "--no-mc") == 0) {
             opt.mc_on = 0;
+        } else if (strcmp(a, "--only-mpi") == 0) {
+            only_mpi = 1;
         } else if (strcmp(a, "--no-rss") == 0) {
             opt.rss_on = 0;
         } else if (strcmp(a, "--no-scale") == 0) {
@@ -1607,6 +1702,10 @@ int main(int argc, char **argv)
         usage();
     g_load0 = loadavg();
     m8 = load_flagship();
+    if (only_mpi) {
+        bench_split(m8);
+        goto table;
+    }
     bench_single(m8);
     bench_accuracy(m8);
     if (opt.scipy_on)
@@ -1621,6 +1720,7 @@ int main(int argc, char **argv)
     if (opt.scale_on)
         bench_scale();
 
+table:
     machine();
     printf("| measurement | value | ratio | notes |\n|---|---:|---:|---|\n");
     for (i = 0; i < nrows; i++)

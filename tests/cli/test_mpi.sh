@@ -1,10 +1,12 @@
 # tests/cli/test_mpi.sh - the analysis verbs under mpirun (docs/scale-out.md)
 # on this machine: 1, 2 and 3 ranks give the bytes of one process with
 # --threads 1 (CSV; the sidecar differs only by "ranks") for mc, sens
-# (tornado and Sobol), sweep and optimize; a run failing on rank 2 stops
-# every rank with one message from rank 0 and nothing written; a scenario
-# file that differs between ranks is detected; an interrupted mpirun leaves
-# nothing; a usage error is printed once. Ranks talk through shared memory
+# (tornado and Sobol), sweep and optimize, also with idle ranks and with
+# two scenarios in one Monte Carlo; a run failing on rank 2 (or in rank 0's
+# own block) stops every rank with one message from rank 0 and nothing
+# written; a scenario file or a stratsim version that differs between ranks
+# is detected; an interrupted mpirun (SIGINT, SIGTERM) leaves nothing; a
+# usage error is printed once. Ranks talk through shared memory
 # only (btl self,vader), so no network is needed.
 
 A="$DATA/analysis.lua"
@@ -50,6 +52,23 @@ test_mpi_mc_identical() {
     cmp one.csv mt.csv || fail "2 ranks x 2 threads differ"
     python3 -c 'import json; assert json.load(open("mpi3.csv.json"))["mc"]["block"] == 1024' ||
         fail "block size"
+}
+
+test_mpi_mc_idle_ranks_and_scenarios() {
+    # one block of 500 runs on 3 ranks: ranks 1 and 2 run nothing but still
+    # merge their share of the series of the block rank 0 sends them
+    run "$STRATSIM" mc "$A" --runs 500 --seed 4 --threads 1 -o one.csv; expect_rc 0
+    run mpi 3 "$STRATSIM" mc "$A" --runs 500 --seed 4 --threads 1 -o idle.csv; expect_rc 0
+    same_pair one.csv idle.csv 3
+    # two scenarios in one job: two Monte Carlos after each other on every rank
+    cp "$A" one.lua   # includes are read below the scenario's directory (the include root)
+    printf 'local a = stratsim.include("one.lua")\nreturn { a, a:with { name = "b" } }\n' > two.lua
+    run "$STRATSIM" mc two.lua --runs 2100 --seed 5 --threads 1 -o two1.csv; expect_rc 0
+    [ "$(grep -c '^b,' two1.csv)" -gt 0 ] || fail "scenario b missing"
+    for n in 2 3; do
+        run mpi $n "$STRATSIM" mc two.lua --runs 2100 --seed 5 --threads 2 -o two$n.csv; expect_rc 0
+        cmp two1.csv two$n.csv || fail "two scenarios on $n ranks differ"
+    done
 }
 
 test_mpi_sens_identical() {
@@ -101,6 +120,11 @@ test_mpi_failure_on_rank_2() {
     expect_rc 1
     [ "$ERR" = "$msg" ] || fail "message under mpirun: '$ERR', one process: '$msg'"
     [ "$(grep -c '^stratsim:' stderr)" = 1 ] || fail "not exactly one message"
+    # on 2 ranks of 2 threads the failing block is rank 0's own
+    run mpi 2 "$STRATSIM" mc "$A" --runs 3072 --seed 10 --no-outages --dist "$D" --threads 2 -o x.csv
+    expect_rc 1
+    [ "$ERR" = "$msg" ] || fail "message on 2 ranks: '$ERR', one process: '$msg'"
+    [ "$(grep -c '^stratsim:' stderr)" = 1 ] || fail "not exactly one message"
     # a sweep point failing on rank 2 (point 2 of 0..3)
     run mpi 3 "$STRATSIM" sweep "$A" --grid providers.alibaba.share.public=0.378,0.378,0.5,0.378 -o y.csv
     expect_rc 1; expect_err "point 2 (providers.alibaba.share.public=0.5)"
@@ -132,6 +156,17 @@ test_mpi_interrupt_leaves_nothing() {
     wait $pid || rc=$?
     [ "$rc" != 0 ] || fail "mpirun ended normally"
     [ -z "$(ls -A | grep -v -e '^stdout$' -e '^stderr$' -e '^out.txt$')" ] || fail "files left: $(ls -A)"
+    # SIGTERM to a sweep on 3 ranks
+    ASAN_OPTIONS=$NOLEAK OMPI_MCA_btl=self,vader mpirun "$@" -q --oversubscribe -np 3 "$STRATSIM" sweep "$A" \
+        --grid providers.alibaba.reinvest=0.1:0.4:4000 --grid segments.public.tau=0.5:1.5:100 \
+        --threads 1 -o sw.csv >out.txt 2>&1 &
+    pid=$!
+    sleep 2
+    kill -TERM $pid
+    rc=0
+    wait $pid || rc=$?
+    [ "$rc" != 0 ] || fail "mpirun ended normally"
+    [ -z "$(ls -A | grep -v -e '^stdout$' -e '^stderr$' -e '^out.txt$')" ] || fail "files left: $(ls -A)"
 }
 
 test_mpi_usage_error_printed_once() {
@@ -147,4 +182,33 @@ test_mpi_usage_error_printed_once() {
     expect_rc 2
     [ "$(grep -c 'choose one with --scenario NAME: analysis b' stderr)" = 1 ] ||
         fail "the error is not printed once"
+}
+
+test_mpi_version_mismatch() {
+    # rank 1 reports another version (STRATSIM_TEST_MPI_VERSION, test-only,
+    # docs/scale-out.md): one error from rank 0 naming both, nothing written,
+    # for the Monte Carlo (ranks talk to each other) and a sweep (to rank 0)
+    if [ "$(id -u)" = 0 ]; then set -- --allow-run-as-root; fi
+    v=$("$STRATSIM" --version | grep -o '[0-9][0-9.]*[0-9]' | head -n 1)
+    [ -n "$v" ] || { fail "no version in: $("$STRATSIM" --version)"; return 1; }
+    run env ASAN_OPTIONS=$NOLEAK OMPI_MCA_btl=self,vader timeout 300 mpirun "$@" -q --oversubscribe \
+        -np 1 "$STRATSIM" mc "$A" --runs 100 -o out.csv : \
+        -np 1 env STRATSIM_TEST_MPI_VERSION=0.0.0-other "$STRATSIM" mc "$A" --runs 100 -o out.csv
+    expect_rc 1
+    expect_err "mc: rank 1 runs stratsim 0.0.0-other, rank 0 runs $v: use one build on every node"
+    [ "$(grep -c '^stratsim:' stderr)" = 1 ] || fail "not exactly one message"
+    expect_no_file out.csv
+    run env ASAN_OPTIONS=$NOLEAK OMPI_MCA_btl=self,vader timeout 300 mpirun "$@" -q --oversubscribe \
+        -np 2 "$STRATSIM" sweep "$A" --grid segments.public.tau=0.5,1.5 -o sw.csv : \
+        -np 1 env STRATSIM_TEST_MPI_VERSION=0.0.0-other "$STRATSIM" sweep "$A" \
+        --grid segments.public.tau=0.5,1.5 -o sw.csv
+    expect_rc 1
+    expect_err "sweep: rank 2 runs stratsim 0.0.0-other, rank 0 runs $v"
+    expect_no_file sw.csv
+    # the same variable with the real version is no mismatch
+    run env ASAN_OPTIONS=$NOLEAK OMPI_MCA_btl=self,vader timeout 300 mpirun "$@" -q --oversubscribe \
+        -np 1 "$STRATSIM" mc "$A" --runs 100 -o out.csv : \
+        -np 1 env STRATSIM_TEST_MPI_VERSION="$v" "$STRATSIM" mc "$A" --runs 100 -o out.csv
+    expect_rc 0
+    expect_file out.csv
 }
