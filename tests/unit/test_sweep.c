@@ -5,9 +5,13 @@
  * point equal to a run with the same values set, identical results for 1,
  * 2 and 3 threads, the lowest failing point reported, result packing, and
  * a sweep and a Monte Carlo split over 3 "processes" through an in-memory
- * transport giving exactly the single-process results.
+ * transport giving exactly the single-process results (the Monte Carlo's
+ * ranks run as threads at the same time, as they exchange messages both
+ * ways), and a Monte Carlo failure on any rank reported as one process
+ * reports it.
  */
 #include "test_util.h"
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "stratsim.h"
@@ -375,6 +379,133 @@ static void test_sweep_split(void **state)
     ss_model_free(m);
 }
 
+/* ---- ranks as threads: an in-memory transport between any two ranks
+ * (post/fetch), for the Monte Carlo, whose ranks talk to each other ---- */
+
+typedef struct pmsg {
+    struct pmsg *next;
+    int rc;
+    ss_err err;
+    void *data;
+    size_t len;
+} pmsg;
+
+typedef struct peer_net {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pmsg *head[3][3], *tail[3][3]; /* [from][to] */
+} peer_net;
+
+typedef struct peer_rank {
+    peer_net *net;
+    ss_transport tr;
+    ss_transport_stats st;
+    const ss_model *m;
+    const ss_mc_param *p;
+    size_t np;
+    ss_mc_opts o;
+    ss_mc_result *res;
+    ss_err err;
+    int rc;
+} peer_rank;
+
+static int peer_post(unsigned to, uint64_t unit, int rc, const ss_err *perr, void *data, size_t len,
+                     void *payload, ss_err *err)
+{
+    peer_rank *r = payload;
+    peer_net *n = r->net;
+    pmsg *m = calloc(1, sizeof *m);
+    unsigned from = r->tr.rank;
+    (void)unit;
+    (void)err;
+    m->rc = rc;
+    if (perr)
+        m->err = *perr;
+    m->data = data;
+    m->len = len;
+    pthread_mutex_lock(&n->mu);
+    if (n->tail[from][to])
+        n->tail[from][to]->next = m;
+    else
+        n->head[from][to] = m;
+    n->tail[from][to] = m;
+    pthread_cond_broadcast(&n->cv);
+    pthread_mutex_unlock(&n->mu);
+    return rc;
+}
+
+static int peer_fetch(unsigned from, uint64_t unit, void **data, size_t *len, void *payload, ss_err *err)
+{
+    peer_rank *r = payload;
+    peer_net *n = r->net;
+    unsigned to = r->tr.rank;
+    pmsg *m;
+    int rc;
+    (void)unit;
+    pthread_mutex_lock(&n->mu);
+    while (!(m = n->head[from][to]))
+        pthread_cond_wait(&n->cv, &n->mu);
+    if (!(n->head[from][to] = m->next))
+        n->tail[from][to] = NULL;
+    pthread_mutex_unlock(&n->mu);
+    rc = m->rc;
+    if (rc)
+        *err = m->err;
+    *data = m->data;
+    *len = m->len;
+    free(m);
+    return rc;
+}
+
+static void *peer_main(void *p)
+{
+    peer_rank *r = p;
+    r->rc = ss_mc_run(&r->res, r->m, r->p, r->np, NULL, 0, &r->o, &r->err);
+    return NULL;
+}
+
+/* The Monte Carlo of `o` on 3 ranks at once (rank r with r + 1 threads). */
+static void peer_run3(peer_rank *rk, const ss_model *m, const ss_mc_param *p, size_t np,
+                      const ss_mc_opts *o)
+{
+    peer_net *net = calloc(1, sizeof *net);
+    pthread_t th[3];
+    unsigned r, a, b;
+    pthread_mutex_init(&net->mu, NULL);
+    pthread_cond_init(&net->cv, NULL);
+    for (r = 0; r < 3; r++) {
+        memset(&rk[r], 0, sizeof rk[r]);
+        rk[r].net = net;
+        rk[r].tr.rank = r;
+        rk[r].tr.nranks = 3;
+        rk[r].tr.post = peer_post;
+        rk[r].tr.fetch = peer_fetch;
+        rk[r].tr.payload = &rk[r];
+        rk[r].tr.stats = &rk[r].st;
+        rk[r].m = m;
+        rk[r].p = p;
+        rk[r].np = np;
+        rk[r].o = *o;
+        rk[r].o.threads = r + 1;
+        rk[r].o.dist = &rk[r].tr;
+        assert_int_equal(pthread_create(&th[r], NULL, peer_main, &rk[r]), 0);
+    }
+    for (r = 0; r < 3; r++)
+        pthread_join(th[r], NULL);
+    /* what nobody fetched after a failure */
+    for (a = 0; a < 3; a++)
+        for (b = 0; b < 3; b++)
+            while (net->head[a][b]) {
+                pmsg *x = net->head[a][b];
+                net->head[a][b] = x->next;
+                free(x->data);
+                free(x);
+            }
+    pthread_cond_destroy(&net->cv);
+    pthread_mutex_destroy(&net->mu);
+    free(net);
+}
+
 static void same_stat(const ss_result *a, const ss_result *b)
 {
     same_result(a, b);
@@ -388,9 +519,8 @@ static void test_mc_split(void **state)
         { "providers.p2.reinvest", { SS_DIST_UNIFORM, { 0.1, 0.4, 0, 0 } } },
     };
     ss_mc_opts o = SS_MC_OPTS_INIT;
-    ss_mc_result *one = NULL, *dist = NULL;
-    ss_transport tr;
-    mem_tr *mt = calloc(1, sizeof *mt);
+    ss_mc_result *one = NULL, *dist;
+    peer_rank rk[3];
     ss_err err = {0};
     unsigned r;
     size_t j;
@@ -403,22 +533,15 @@ static void test_mc_split(void **state)
         o.runs = 3 * ss_mc_result_block(one) + 17;
     ss_mc_result_free(one);
     assert_int_equal(ss_mc_run(&one, m, p, 2, NULL, 0, &o, &err), SS_OK);
-    mt->nranks = 3;
-    tr.nranks = 3;
-    tr.send = mem_send;
-    tr.recv = mem_recv;
-    tr.payload = mt;
-    o.dist = &tr;
-    for (r = 3; r-- > 0;) {
-        ss_mc_result *res = NULL;
-        tr.rank = r;
-        o.threads = r + 1;
-        assert_int_equal(ss_mc_run(&res, m, p, 2, NULL, 0, &o, &err), SS_OK);
+    peer_run3(rk, m, p, 2, &o);
+    for (r = 0; r < 3; r++) {
+        assert_int_equal(rk[r].rc, SS_OK);
         if (r > 0)
-            assert_null(res);
-        else
-            dist = res;
+            assert_null(rk[r].res);
+        /* every rank merged its share of every block, and sent the others theirs */
+        assert_true(rk[r].st.bytes_out > 0 && rk[r].st.bytes_in > 0 && rk[r].st.cpu > 0.0);
     }
+    dist = rk[0].res;
     assert_non_null(dist);
     same_stat(ss_mc_result_mean(dist), ss_mc_result_mean(one));
     same_stat(ss_mc_result_sd(dist), ss_mc_result_sd(one));
@@ -428,8 +551,64 @@ static void test_mc_split(void **state)
         same_stat(ss_mc_result_quantile(dist, j), ss_mc_result_quantile(one, j));
     ss_mc_result_free(one);
     ss_mc_result_free(dist);
-    mem_free(mt);
-    free(mt);
+    /* more ranks than blocks: ranks 1 and 2 run nothing but merge their share */
+    o.runs = 40;
+    assert_int_equal(ss_mc_run(&one, m, p, 2, NULL, 0, &o, &err), SS_OK);
+    peer_run3(rk, m, p, 2, &o);
+    for (r = 0; r < 3; r++)
+        assert_int_equal(rk[r].rc, SS_OK);
+    same_stat(ss_mc_result_mean(rk[0].res), ss_mc_result_mean(one));
+    for (j = 0; j < ss_mc_result_nquantiles(one); j++)
+        same_stat(ss_mc_result_quantile(rk[0].res, j), ss_mc_result_quantile(one, j));
+    ss_mc_result_free(one);
+    ss_mc_result_free(rk[0].res);
+    ss_model_free(m);
+}
+
+/* A run failing in a block of rank 1 or 2: every rank stops; rank 0
+ * reports the error one process reports (the lowest failing run). */
+static void test_mc_split_failure(void **state)
+{
+    ss_model *m = mk();
+    ss_mc_param p[1] = {
+        { "providers.p2.reinvest", { SS_DIST_NORMAL, { 0.5, 0.15, 0, 0 } } },
+    };
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_result *one = NULL;
+    peer_rank rk[3];
+    ss_err e1 = {0};
+    int rc1 = SS_OK;
+    unsigned r;
+    uint64_t seed, block, run = 0;
+    const char *at;
+    (void)state;
+    o.threads = 2;
+    o.runs = 1;
+    assert_int_equal(ss_mc_run(&one, m, p, 1, NULL, 0, &o, &e1), SS_OK);
+    block = ss_mc_result_block(one);
+    ss_mc_result_free(one);
+    one = NULL;
+    o.runs = 6 * block;
+    /* a seed whose first failing run (a negative draw) is not rank 0's */
+    for (seed = 1; seed < 200; seed++) {
+        o.seed = seed;
+        rc1 = ss_mc_run(&one, m, p, 1, NULL, 0, &o, &e1);
+        ss_mc_result_free(one);
+        one = NULL;
+        if (rc1 != SS_OK && (at = strstr(e1.msg, "run ")) != NULL) {
+            run = strtoull(at + 4, NULL, 10);
+            if (run / block % 3 != 0)
+                break;
+        }
+    }
+    assert_true(seed < 200 && rc1 != SS_OK && run / block % 3 != 0);
+    peer_run3(rk, m, p, 1, &o);
+    assert_int_equal(rk[0].rc, rc1);
+    assert_string_equal(rk[0].err.msg, e1.msg);
+    for (r = 0; r < 3; r++) {
+        assert_int_not_equal(rk[r].rc, SS_OK);
+        assert_null(rk[r].res);
+    }
     ss_model_free(m);
 }
 
@@ -443,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_pack_damaged),
         cmocka_unit_test(test_sweep_split),
         cmocka_unit_test(test_mc_split),
+        cmocka_unit_test(test_mc_split_failure),
     };
     ss_global_init();
     return cmocka_run_group_tests_name("sweep", all, NULL, NULL);
