@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cli/cli_analysis.h"
 #include "cli/cli_mpi.h"
 #ifdef SS_HAVE_MPI
@@ -127,6 +128,34 @@ int cli_mpi_finish(cli_mpi_job *j, int rc)
 
 enum { TAG_DATA = 1, TAG_FAIL, TAG_END, TAG_STOP, TAG_FINAL };
 
+/*
+ * Waiting without spinning. Open MPI's blocking calls poll in a loop and keep
+ * a core busy while they wait, which here would take it from the rank's own
+ * worker threads (a rank waits for the other ranks' blocks while its workers
+ * compute). So a rank waits by testing, and sleeping between tests: 20 µs at
+ * first, doubling up to 1 ms (a block takes tens of milliseconds or more).
+ */
+static void nap(long *ns)
+{
+    struct timespec ts = { 0, *ns };
+    nanosleep(&ts, NULL);
+    if (*ns < 1000000L)
+        *ns *= 2;
+}
+
+/* MPI_Probe (any tag) of `from` (or MPI_ANY_SOURCE), sleeping while nothing came. */
+static void probe_wait(int from, MPI_Status *st)
+{
+    long ns = 20000L;
+    int flag = 0;
+    for (;;) {
+        MPI_Iprobe(from, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, st);
+        if (flag)
+            return;
+        nap(&ns);
+    }
+}
+
 /* With peers: the sends still in flight, oldest first, and the
  * communicator of FINAL (so that receiving everything else from any rank
  * never takes FINAL). */
@@ -145,7 +174,16 @@ static void pend_wait(cli_mpi_job *j, size_t keep)
     if (q->n <= keep)
         return;
     k = q->n - keep;
-    MPI_Waitall((int)k, q->req, MPI_STATUSES_IGNORE);
+    {
+        long ns = 20000L;
+        int flag = 0;
+        for (;;) {
+            MPI_Testall((int)k, q->req, &flag, MPI_STATUSES_IGNORE);
+            if (flag)
+                break;
+            nap(&ns);
+        }
+    }
     for (i = 0; i < k; i++)
         free(q->buf[i]);
     memmove(q->req, q->req + k, keep * sizeof *q->req);
@@ -292,7 +330,7 @@ static int tr_recv(uint64_t unit, void **data, size_t *len, void *payload, ss_er
     if (j->done[from])
         return ss_err_set(err, SS_EINVAL, "", "rank %d ended before sending unit %llu", from,
                           (unsigned long long)unit);
-    MPI_Probe(from, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+    probe_wait(from, &st);
     if (recv_probed(from, &st, &buf, &n) != 0)
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     if (st.MPI_TAG == TAG_FAIL || st.MPI_TAG == TAG_END) {
@@ -360,7 +398,7 @@ static int tr_fetch(unsigned from, uint64_t unit, void **data, size_t *len, void
     if (j->done[from])
         return ss_err_set(err, SS_EINVAL, "", "rank %u ended before sending unit %llu", from,
                           (unsigned long long)unit);
-    MPI_Probe((int)from, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+    probe_wait((int)from, &st);
     if (recv_probed((int)from, &st, &buf, &n) != 0)
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     if (st.MPI_TAG == TAG_DATA) {
@@ -408,7 +446,7 @@ static int peer_end(cli_mpi_job *j, int st, const char *path, const char *msg, i
         MPI_Status s;
         char *buf = NULL;
         int n = 0;
-        MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &s);
+        probe_wait(MPI_ANY_SOURCE, &s);
         r = (unsigned)s.MPI_SOURCE;
         if (recv_probed((int)r, &s, &buf, &n) != 0)
             MPI_Abort(MPI_COMM_WORLD, 1);
@@ -446,7 +484,7 @@ static int drain(cli_mpi_job *j, int keep, ss_err *err)
             MPI_Status st;
             char *buf = NULL;
             int n = 0;
-            MPI_Probe((int)r, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+            probe_wait((int)r, &st);
             if (recv_probed((int)r, &st, &buf, &n) != 0) {
                 /* cannot hold it: receive into nothing is not possible; give up */
                 MPI_Abort(MPI_COMM_WORLD, 1);
@@ -486,6 +524,11 @@ int cli_mpi_begin(cli_mpi_job *j, const char *scenario_file)
     j->tr.post = tr_post;
     j->tr.fetch = tr_fetch;
     j->tr.payload = j;
+    {
+        const char *v = getenv("STRATSIM_MPI_STATS"); /* docs/scale-out.md */
+        if (v && *v && strcmp(v, "0") != 0)
+            j->tr.stats = &j->stats;
+    }
     if ((rank == 0 || j->peers) && !(j->done = calloc((size_t)size, 1)))
         MPI_Abort(MPI_COMM_WORLD, 1);
     if (j->peers) {
@@ -604,7 +647,25 @@ int cli_mpi_finish(cli_mpi_job *j, int rc)
         } else {
             peer_end(j, rc == EXIT_OK ? SS_OK : SS_EINVAL, "",
                      last_word[0] ? last_word : "failed before the analysis", 0, NULL);
+            long ns = 20000L;
+            int flag = 0;
+            for (;;) { /* rank 0 may still be writing the outputs */
+                MPI_Iprobe(0, TAG_FINAL, q->fin, &flag, MPI_STATUS_IGNORE);
+                if (flag)
+                    break;
+                nap(&ns);
+            }
             MPI_Recv(&final, 1, MPI_INT, 0, TAG_FINAL, q->fin, MPI_STATUS_IGNORE);
+        }
+        if (j->tr.stats) { /* asked for: every rank reports (docs/scale-out.md) */
+            struct timespec ts;
+            const ss_transport_stats *t = j->tr.stats;
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+            fprintf(stderr, "stratsim: %s: rank %u of %u: %.3f s CPU in all, %.3f s in the Monte "
+                    "Carlo, of which merging %.3f s, packing and unpacking %.3f s, collecting "
+                    "the totals %.4f s; sent %.1f MB, received %.1f MB\n", j->verb, j->rank,
+                    j->nranks, (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec, t->cpu, t->merge_cpu,
+                    t->pack_cpu, t->gather_cpu, (double)t->bytes_out / 1e6, (double)t->bytes_in / 1e6);
         }
         MPI_Comm_free(&q->fin);
         free(q->req);
@@ -641,7 +702,7 @@ int cli_mpi_finish(cli_mpi_job *j, int rc)
         }
         for (;;) { /* STOPs may still be queued before FINAL */
             MPI_Status st;
-            MPI_Probe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+            probe_wait(0, &st);
             if (st.MPI_TAG == TAG_FINAL) {
                 MPI_Recv(&final, 1, MPI_INT, 0, TAG_FINAL, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
                 break;

@@ -45,6 +45,7 @@ typedef struct cli_mpi_job {
     unsigned char *told;   /* with peers: [nranks] END or FAIL was sent to rank r */
     struct cli_mpi_pending *pend; /* with peers: messages still being sent */
     ss_transport tr;       /* the transport of the job's units */
+    ss_transport_stats stats; /* with STRATSIM_MPI_STATS set: the Monte Carlo's, reported at the end */
 } cli_mpi_job;
 
 /* 1 if this process was started by an MPI launcher (environment only). */

@@ -50,6 +50,17 @@ test_mpi_mc_identical() {
     # threads inside the ranks
     run mpi 2 "$STRATSIM" mc "$A" --runs 2500 --seed 3 --threads 2 -o mt.csv; expect_rc 0
     cmp one.csv mt.csv || fail "2 ranks x 2 threads differ"
+    # STRATSIM_MPI_STATS: one line per rank, the same output
+    export STRATSIM_MPI_STATS=1
+    run mpi 3 "$STRATSIM" mc "$A" --runs 2500 --seed 3 --threads 1 -o st.csv
+    unset STRATSIM_MPI_STATS
+    expect_rc 0
+    cmp one.csv st.csv || fail "with STRATSIM_MPI_STATS the output differs"
+    for r in 0 1 2; do
+        grep -q "^stratsim: mc: rank $r of 3: [0-9.]* s CPU in all, [0-9.]* s in the Monte Carlo, of which merging [0-9.]* s" stderr ||
+            fail "no figures of rank $r"
+    done
+    [ "$(grep -c 'rank 0 of 3' stderr)" = 1 ] || fail "rank 0 reported more than once"
     python3 -c 'import json; assert json.load(open("mpi3.csv.json"))["mc"]["block"] == 1024' ||
         fail "block size"
 }
