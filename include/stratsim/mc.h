@@ -119,7 +119,8 @@ typedef struct ss_mc_opts {
      *  (every `epoch` years of model time), the calling thread notices within
      *  20 ms. Read with relaxed atomic loads. */
     volatile int *interrupt;
-    /** Called in the calling thread after each merged block. */
+    /** Called in the calling thread after each merged block (with several
+     *  processes: on rank 0 only). */
     void (*progress)(uint64_t done, uint64_t total, void *payload);
     /** Called in the calling thread for every run in run-index order with
      *  that run's result (borrowed, valid during the call only). A non-zero

@@ -1043,7 +1043,7 @@ static int merge_all_dist(mc_ctx *c, mc_slot *scratch, ss_err *err)
             if (rc != SS_OK)
                 return ss_err_set(err, SS_ENOMEM, "", "out of memory");
         }
-        if (c->o->progress)
+        if (c->o->progress && me == 0)
             c->o->progress(done, c->runs, c->o->payload);
         if (interrupted(c))
             return ss_err_set(err, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64 " runs",
