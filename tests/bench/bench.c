@@ -1122,7 +1122,7 @@ static void bench_split(const ss_model *m8)
                      wall[0] / wall[n - 1]);
         add_row(what, fmt_num(b1, sizeof b1, busiest[n - 1], "s"), b2,
                 "%llu flagship runs, RK4 h = 1/4, 1 thread per rank (in-memory transport, ranks "
-                "at the same time); wall %.1f s; CPU of all ranks %.1f s; merging per rank up to "
+                "at the same time; one repetition); wall %.1f s; CPU of all ranks %.1f s; merging per rank up to "
                 "%.2f s (%.1f%% of the busiest rank; each rank merges 1/%u of the series of every "
                 "block), packing and unpacking up to %.2f s (%.1f%%), %.1f MB sent%s",
                 (unsigned long long)runs, wall[n - 1], cpu, merge, 100.0 * merge / busiest[n - 1], n,
