@@ -33,6 +33,12 @@ typedef struct ss_transport {
      *  its message in err. */
     int (*recv)(uint64_t unit, void **data, size_t *len, void *payload, ss_err *err);
     void *payload;
+    /** Optional (NULL: each process decides for itself). Called once by
+     *  every process, before any unit starts, with the process's own
+     *  status of its preparations (e.g. a memory check); returns rank 0's
+     *  status on every process, so that rank 0 decides whether the work
+     *  starts. A collective operation: every process must call it. */
+    int (*agree)(int rc, void *payload);
 } ss_transport;
 
 #ifdef __cplusplus

@@ -122,7 +122,7 @@ int cli_mpi_finish(cli_mpi_job *j, int rc)
 
 #else /* SS_HAVE_MPI */
 
-enum { TAG_DATA = 1, TAG_FAIL, TAG_END, TAG_STOP, TAG_FINAL };
+enum { TAG_DATA = 1, TAG_FAIL, TAG_END, TAG_STOP, TAG_FINAL, TAG_GO };
 
 /* FAIL payload: int32 status, then "path\0message\0". */
 static void send_fail(int rc, const char *path, const char *msg)
@@ -271,6 +271,42 @@ static void stop_all(cli_mpi_job *j)
             MPI_Send(&c, 1, MPI_BYTE, (int)r, TAG_STOP, MPI_COMM_WORLD);
 }
 
+/* The transport's agree: rank 0 decides whether the work starts and tells
+ * every rank (GO, or STOP as when it gives up); the others wait for its word.
+ * Point to point rather than a broadcast, so that a rank that failed before
+ * (and never calls this) does not block rank 0: it discards the word while
+ * it waits for FINAL. */
+static int tr_agree(int rc, void *payload)
+{
+    cli_mpi_job *j = payload;
+    unsigned r;
+    char c = 0;
+    if (j->rank == 0) {
+        if (rc != SS_OK) {
+            stop_all(j);
+            return rc;
+        }
+        for (r = 1; r < j->nranks; r++)
+            if (!j->done[r])
+                MPI_Send(&c, 1, MPI_BYTE, (int)r, TAG_GO, MPI_COMM_WORLD);
+        return SS_OK;
+    }
+    for (;;) {
+        MPI_Status st;
+        MPI_Probe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+        if (st.MPI_TAG == TAG_GO) {
+            MPI_Recv(&c, 1, MPI_BYTE, 0, TAG_GO, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            return SS_OK;
+        }
+        if (st.MPI_TAG == TAG_STOP) {
+            MPI_Recv(&c, 1, MPI_BYTE, 0, TAG_STOP, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            j->stopped = 1;
+            return SS_EINTR;
+        }
+        return SS_EINVAL; /* FINAL: rank 0 is done (it failed before the work) */
+    }
+}
+
 /* Rank 0: receive from every rank until its END or FAIL. The first FAIL
  * (lowest rank) goes into err and returns its status when `keep`. */
 static int drain(cli_mpi_job *j, int keep, ss_err *err)
@@ -319,6 +355,7 @@ int cli_mpi_begin(cli_mpi_job *j, const char *scenario_file)
     j->tr.nranks = j->nranks;
     j->tr.send = tr_send;
     j->tr.recv = tr_recv;
+    j->tr.agree = tr_agree;
     j->tr.payload = j;
     if (rank == 0 && !(j->done = calloc((size_t)size, 1)))
         MPI_Abort(MPI_COMM_WORLD, 1);

@@ -1003,7 +1003,7 @@ static void bench_split(const ss_model *m8)
     fprintf(stderr, "Monte Carlo split over 2 ranks (in memory)...\n");
     for (rep = 0; rep < opt.reps; rep++) {
         split_tr *st = calloc(1, sizeof *st);
-        ss_transport tr;
+        ss_transport tr = {0};
         ss_mc_result *one = NULL, *r0 = NULL, *r1 = NULL;
         size_t j;
         if (!st)

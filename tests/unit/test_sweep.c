@@ -338,7 +338,7 @@ static void test_sweep_split(void **state)
     ss_model *m = mk();
     ss_sweep_axis ax[2];
     ss_sweep_opts o = SS_SWEEP_OPTS_INIT;
-    ss_transport tr;
+    ss_transport tr = {0};
     mem_tr *mt = calloc(1, sizeof *mt);
     keep k1 = {0}, kd = {0};
     ss_err err = {0};
@@ -389,7 +389,7 @@ static void test_mc_split(void **state)
     };
     ss_mc_opts o = SS_MC_OPTS_INIT;
     ss_mc_result *one = NULL, *dist = NULL;
-    ss_transport tr;
+    ss_transport tr = {0};
     mem_tr *mt = calloc(1, sizeof *mt);
     ss_err err = {0};
     unsigned r;
