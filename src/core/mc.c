@@ -1202,7 +1202,8 @@ static void estimate(ss_mc_memory *e, const mc_ctx *c, unsigned nthreads, unsign
     e->slots = nslots;
     /* totals: mean, m2, the sketch pointers, and sketches that hold up to a
      * compressed digest plus one block's centroids while merging */
-    e->totals = 3 * abytes(nv * 8) + nv * (uint64_t)ss_sketch_bytes(compression, bound + blk);
+    e->totals = 3 * abytes(nv * 8) +
+                nv * (uint64_t)ss_sketch_bytes(compression, (c->runs < bound ? c->runs : bound) + blk);
     per_slot = 3 * abytes(nv * 8) + nv * (uint64_t)ss_sketch_bytes(compression, blk) +
                (on_run ? abytes(B * 8) + B * rb : 0);
     e->blocks = nslots * per_slot;
