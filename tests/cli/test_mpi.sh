@@ -101,7 +101,6 @@ test_mpi_failure_on_rank_2() {
     expect_rc 1
     one=$(grep -o 'run [0-9]*' stderr | head -n 1)
     [ -n "$one" ] && [ $(( ${one#run } / 1024 % 3 )) = 2 ] || fail "the failing run is not rank 2's: $one"
-    msg=$ERR
     run mpi 3 "$STRATSIM" mc "$A" --runs 3072 --seed 10 --no-outages --dist "$D" --threads 1 -o x.csv
     expect_rc 1
     [ "$ERR" = "$msg" ] || fail "message under mpirun: '$ERR', one process: '$msg'"
