@@ -1655,6 +1655,8 @@ static void mc_summary_row(luaL_Buffer *B, const ss_mc_result *r, const char *la
                                     : SS_RESULT_P(res, t, SS_P_NPV, i))
 #define MC_CELL(res) (metric == 0 ? (snprintf(b, sizeof b, "%.2f%%", 100 * MC_PICK(res) + 0.0), b) \
                       : gnum(MC_PICK(res), 6, b, sizeof b))
+    if (MC_PICK(ss_mc_result_kept(r)) != 1.0)
+        return; /* not kept (montecarlo{outputs = ...}) */
     addf(B, "  %-34s %12s", label, MC_CELL(ss_mc_result_mean(r)));
     addf(B, " %12s", MC_CELL(ss_mc_result_sd(r)));
     for (j = 0; j < nq; j++)

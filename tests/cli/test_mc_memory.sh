@@ -153,6 +153,9 @@ ok, msg = pcall(sc.montecarlo, sc, { runs = 10, max_memory = "lots" })
 assert(not ok and tostring(msg):find("max_memory: expected a size", 1, true), tostring(msg))
 ok, msg = pcall(sc.montecarlo, sc, { runs = 10, outputs = { "sahre:alibaba:public" } })
 assert(not ok and tostring(msg):find("did you mean 'share'", 1, true), tostring(msg))
+local text = r:summary()
+assert(text:find("npv rival", 1, true) and not text:find("npv alibaba", 1, true), text)
+assert(not text:find("nan", 1, true), text)
 print("ok")
 LUA
     run "$STRATSIM" repl "$A" -e 'dofile("lua.lua")'
