@@ -101,6 +101,7 @@ test_mpi_failure_on_rank_2() {
     expect_rc 1
     one=$(grep -o 'run [0-9]*' stderr | head -n 1)
     [ -n "$one" ] && [ $(( ${one#run } / 1024 % 3 )) = 2 ] || fail "the failing run is not rank 2's: $one"
+    msg=$ERR
     run mpi 3 "$STRATSIM" mc "$A" --runs 3072 --seed 10 --no-outages --dist "$D" --threads 1 -o x.csv
     expect_rc 1
     [ "$ERR" = "$msg" ] || fail "message under mpirun: '$ERR', one process: '$msg'"
@@ -154,7 +155,7 @@ test_mpi_usage_error_printed_once() {
 }
 
 test_mpi_mc_memory_error() {
-    # rank 0 checks the estimate before any rank starts: one message, that of one process
+    # rank 0 checks the estimate before any rank starts a run: one message
     run "$STRATSIM" mc "$A" --runs 3000000 --threads 1 --max-memory 10K -o x.csv
     expect_rc 1; expect_err "the limit is 10 KiB (--max-memory)"
     for n in 2 3; do
