@@ -185,6 +185,7 @@ typedef struct ss_mc_memory {
     unsigned threads, slots;   /**< worker threads, blocks in flight */
     uint64_t totals;           /**< the merged statistics and sketches of the kept values */
     uint64_t blocks;           /**< the blocks in flight (statistics, sketches, per-run results) */
+    uint64_t per_run;          /**< of which the runs' results kept for opts.on_run */
     uint64_t workers;          /**< per thread: block buffer, one run's result, workspace */
     uint64_t results;          /**< the unperturbed run and the final statistics */
     uint64_t total;            /**< the sum */

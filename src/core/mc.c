@@ -1207,6 +1207,7 @@ static void estimate(ss_mc_memory *e, const mc_ctx *c, unsigned nthreads, unsign
     per_slot = 3 * abytes(nv * 8) + nv * (uint64_t)ss_sketch_bytes(compression, blk) +
                (on_run ? abytes(B * 8) + B * rb : 0);
     e->blocks = nslots * per_slot;
+    e->per_run = on_run ? nslots * (abytes(B * 8) + B * rb) : 0;
     packed = abytes(8 + nv * (16 + 64 + blk * 16));
     if (c->nranks > 1) /* rank 0: a scratch slot and a received block; others: a packed block, sent */
         e->blocks += c->rank == 0 ? per_slot + packed : 2 * packed;
@@ -1301,10 +1302,15 @@ static int memory_error(const ss_mc_memory *e, const mc_ctx *c, const ss_mc_opts
     const char *nout = o->name_outputs ? o->name_outputs : "outputs";
     const char *nmax = o->name_max_memory ? o->name_max_memory : "max_memory";
     const ss_result *s = c->shape;
-    char need[32], lim[32], tot[32], blk[32], wrk[32], sel[200];
+    char need[32], lim[32], tot[32], blk[32], wrk[32], sel[200], pr[96] = "";
     ss_mc_format_bytes(need, sizeof need, e->total);
     ss_mc_format_bytes(lim, sizeof lim, o->max_memory);
-    ss_mc_format_bytes(tot, sizeof tot, e->totals + e->blocks);
+    ss_mc_format_bytes(tot, sizeof tot, e->totals + e->blocks - e->per_run);
+    if (e->per_run) {
+        char b[32];
+        ss_mc_format_bytes(b, sizeof b, e->per_run);
+        snprintf(pr, sizeof pr, ", %s of whole runs' results held for the per-run output", b);
+    }
     ss_mc_format_bytes(blk, sizeof blk, e->workers);
     ss_mc_format_bytes(wrk, sizeof wrk, e->results);
     snprintf(sel, sizeof sel, o->name_outputs ? "%s share:%s:%s@each,npv:%s"
@@ -1313,10 +1319,10 @@ static int memory_error(const ss_mc_memory *e, const mc_ctx *c, const ss_mc_opts
     return ss_err_set(err, SS_ENOMEM, nmax,
                       "this Monte Carlo needs about %s (%zu providers x %zu segments x %zu output "
                       "times: %zu of %zu values per run kept, each with a quantile sketch; %s of "
-                      "statistics and sketches, %s for %u worker thread%s, %s of results); the "
+                      "statistics and sketches, %s for %u worker thread%s, %s of results%s); the "
                       "limit is %s (%s); keep fewer series with %s (e.g. %s) or fewer output "
                       "times (time.step)", need, e->np, e->nk, e->nt, e->nv, e->nv_all, tot, blk,
-                      e->threads, e->threads == 1 ? "" : "s", wrk, lim, nmax, nout, sel);
+                      e->threads, e->threads == 1 ? "" : "s", wrk, pr, lim, nmax, nout, sel);
 }
 
 static unsigned online_cpus(void)

@@ -428,7 +428,8 @@ static int json_memory(cJSON *obj, const ss_mc_memory *m)
     ok = ok && jadd(e, "estimate", juint(m->total));
     ok = ok && jadd(e, "values_per_run", juint(m->nv_all));
     ok = ok && jadd(e, "values_kept", juint(m->nv));
-    ok = ok && jadd(e, "statistics", juint(m->totals + m->blocks));
+    ok = ok && jadd(e, "statistics", juint(m->totals + m->blocks - m->per_run));
+    ok = ok && jadd(e, "per_run_results", juint(m->per_run));
     ok = ok && jadd(e, "workers", juint(m->workers));
     ok = ok && jadd(e, "results", juint(m->results));
     return ok;

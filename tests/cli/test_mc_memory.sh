@@ -48,6 +48,10 @@ test_mc_memory_error_before_any_run() {
     expect_no_file out.csv; expect_no_file out.csv.json; expect_no_file runs.csv
     expect_no_temp .
     [ "$(ls -A | grep -v -e '^big.lua$' -e '^stdout$' -e '^stderr$')" = "" ] || fail "files left: $(ls -A)"
+    # --per-run holds whole runs' results of the blocks in flight: said so
+    run "$STRATSIM" mc big.lua --runs 1000 --threads 2 --outputs npv:p1 --per-run runs.csv -o out.csv
+    expect_rc 1; expect_err "of whole runs' results held for the per-run output"
+    expect_no_file out.csv; expect_no_file runs.csv
     # without -o (the summary) the same
     run "$STRATSIM" mc big.lua --runs 100 --threads 1; expect_rc 1
     expect_err "this Monte Carlo needs about"; expect_err "1 worker thread, "
@@ -71,7 +75,8 @@ assert mc["max_memory"] == 256 << 20, mc["max_memory"]
 m = mc["memory"]
 assert m["values_per_run"] == 873792 and m["values_kept"] == 42, m
 assert 0 < m["estimate"] <= 256 << 20, m
-assert m["estimate"] == m["statistics"] + m["workers"] + m["results"], m
+assert m["per_run_results"] == 0, m
+assert m["estimate"] == m["statistics"] + m["per_run_results"] + m["workers"] + m["results"], m
 PY
 }
 
