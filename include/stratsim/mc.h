@@ -25,14 +25,26 @@
  *
  * Memory does not grow with the number of runs: besides the model and one
  * result per worker, it is about nv * (16 + sketch) bytes for the totals
- * (nv = number of output values of one run, a sketch is at most ~10 KB at
- * compression 200, less while it holds few values), per worker a buffer of
- * nv * B * 8 bytes (at most SS_MC_BLOCK_BYTES unless B is SS_MC_BLOCK_MIN),
- * and 2 * threads blocks in flight of about nv * (16 + compressed block
- * sketch) bytes each (a block sketch holds at most B and at most about
- * compression + 2 centroids of 16 bytes; plus B kept results per block when
- * opts.on_run is set).  Whatever opts.on_run keeps per run (e.g. a per-run
- * CSV) is the caller's and does grow with the runs.
+ * (nv = number of kept output values of one run, see opts.outputs; a sketch
+ * is at most ~10 KB at compression 200, less while it holds few values),
+ * per worker a buffer of nv * B * 8 bytes (at most SS_MC_BLOCK_BYTES unless
+ * B is SS_MC_BLOCK_MIN), and 2 * threads blocks in flight of about
+ * nv * (16 + compressed block sketch) bytes each (a block sketch holds at
+ * most B and at most about compression + 2 centroids of 16 bytes; plus B
+ * kept results per block when opts.on_run is set).  Whatever opts.on_run
+ * keeps per run (e.g. a per-run CSV) is the caller's and does grow with the
+ * runs.  ss_mc_run() adds these up (ss_mc_estimate) after the unperturbed
+ * run and before the first perturbed one, and fails with SS_ENOMEM and a
+ * message that says what the estimate is made of and how to reduce it when
+ * it exceeds opts.max_memory.
+ *
+ * Selection.  opts.outputs keeps only the selected series: a selector
+ * (select.h) without `@` or with `@end` keeps the last output time, `@start`
+ * the first, `@T` output time T (it must be one, within 1e-9: statistics of
+ * interpolated values are not kept), `@each` every output time.  The
+ * statistics of a kept value are exactly those of a Monte Carlo that keeps
+ * everything (each series is summarised on its own), and the values not
+ * kept are NaN in the results (ss_mc_result_kept() tells which are kept).
  *
  * Failure.  Each run works on a fresh ss_model_copy() of the scenario: the
  * uncertain values are set with ss_param_set(), the outages are appended as
@@ -63,6 +75,7 @@
 #include "stratsim/result.h"
 #include "stratsim/sim.h"
 #include "stratsim/dist.h"
+#include "stratsim/select.h"
 #include "stratsim/transport.h"
 
 #ifdef __cplusplus
@@ -83,6 +96,9 @@ extern "C" {
  * the thread count), so results stay identical for any thread count.
  */
 size_t ss_mc_block_runs(size_t nv);
+
+/** Default memory limit of a Monte Carlo (ss_mc_opts.max_memory): 1 GiB. */
+#define SS_MC_MAX_MEMORY ((uint64_t)1 << 30)
 
 /** Severity draws are clamped to [SS_MC_SEVERITY_MIN, 1 - SS_MC_SEVERITY_MIN]. */
 #define SS_MC_SEVERITY_MIN 1e-9
@@ -146,9 +162,41 @@ typedef struct ss_mc_opts {
      *  NULL. Needs the transport's post and fetch. on_run is not available
      *  with several processes. */
     const ss_transport *dist;
+    /** The series kept (see "Selection" above; parsed, borrowed); NULL or
+     *  noutputs 0: every series at every output time. Unknown ids or a
+     *  time that is not an output time are SS_EINVAL. */
+    const ss_selector *outputs;
+    size_t noutputs;
+    /** Bytes this process may use for the Monte Carlo (ss_mc_estimate);
+     *  a larger estimate fails before the first run (SS_ENOMEM). 0: no limit.
+     *  With several processes rank 0 decides for every process
+     *  (transport.h, agree). */
+    uint64_t max_memory;
+    /** How the memory error names the options (NULL: "outputs" and
+     *  "max_memory", the Lua names; the command line gives its own). */
+    const char *name_outputs, *name_max_memory;
 } ss_mc_opts;
 
-#define SS_MC_OPTS_INIT { 1, 1000, 0, 1, NULL, 0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+#define SS_MC_OPTS_INIT { 1, 1000, 0, 1, NULL, 0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+                          NULL, 0, SS_MC_MAX_MEMORY, NULL, NULL }
+
+/** What the memory of a Monte Carlo is made of (bytes, one process). */
+typedef struct ss_mc_memory {
+    size_t nt, np, nk, nextra; /**< output times, providers, segments, stocks and derived metrics */
+    size_t nv_all;             /**< values of one run */
+    size_t nv;                 /**< values kept (opts.outputs) */
+    size_t block;              /**< runs per block */
+    unsigned threads, slots;   /**< worker threads, blocks in flight */
+    uint64_t totals;           /**< the merged statistics and sketches of the kept values */
+    uint64_t blocks;           /**< the blocks in flight (statistics, sketches, per-run results) */
+    uint64_t per_run;          /**< of which the runs' results kept for opts.on_run */
+    uint64_t transfer;         /**< of which buffers for the exchange between processes (0 in one
+                                *   process; not in the sidecar, which is the same for any number
+                                *   of processes) */
+    uint64_t workers;          /**< per thread: block buffer, one run's result, workspace */
+    uint64_t results;          /**< the unperturbed run and the final statistics */
+    uint64_t total;            /**< the sum */
+} ss_mc_memory;
 
 /** Results of a Monte Carlo (opaque). */
 typedef struct ss_mc_result ss_mc_result;
@@ -170,6 +218,24 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
 /** Release results. NULL-safe. */
 void ss_mc_result_free(ss_mc_result *r);
 
+/**
+ * Write into buf the size `bytes` as "4.2 GiB", "512 MiB", "10 KiB" or
+ * "100 bytes" (three significant digits at most, binary units).
+ */
+void ss_mc_format_bytes(char *buf, size_t size, uint64_t bytes);
+
+/**
+ * Parse a memory size: a number with an optional unit K, M, G, T (powers of
+ * 1024; KiB, MiB, ... and KB, MB, ... mean the same; B: bytes), e.g.
+ * "512M", "2G", "1.5GiB"; a number without a unit is multiplied by `unit`
+ * (the command line's MiB: 1 << 20). 0 on success, -1 if malformed, below
+ * one byte, or above 2^60 bytes.
+ */
+int ss_mc_parse_bytes(const char *s, uint64_t unit, uint64_t *out);
+
+/** The memory estimate the run was checked against (see ss_mc_memory). */
+const ss_mc_memory *ss_mc_result_memory(const ss_mc_result *r);
+
 /** Number of runs, the master seed, the sketch compression and the runs per block used. */
 uint64_t ss_mc_result_runs(const ss_mc_result *r);
 uint64_t ss_mc_result_seed(const ss_mc_result *r);
@@ -187,6 +253,16 @@ const ss_result *ss_mc_result_sd(const ss_mc_result *r);
 const ss_result *ss_mc_result_min(const ss_mc_result *r);
 const ss_result *ss_mc_result_max(const ss_mc_result *r);
 
+/**
+ * Which values were kept (opts.outputs): a result shaped like the others
+ * whose values are 1 where kept and 0 where not (all 1 without a selection).
+ * Borrowed, like the statistics.
+ */
+const ss_result *ss_mc_result_kept(const ss_mc_result *r);
+
+/** 1 if every value was kept (no selection). */
+int ss_mc_result_all_kept(const ss_mc_result *r);
+
 /** Number of quantile levels, level j, and the estimate of quantile j (borrowed). */
 size_t ss_mc_result_nquantiles(const ss_mc_result *r);
 double ss_mc_result_quantile_level(const ss_mc_result *r, size_t j);
@@ -203,8 +279,8 @@ int ss_mc_quantile_name(char *buf, size_t size, double q);
  * Write the results as CSV with the header
  * `scenario,time,provider,segment,metric,mean,sd,<quantile names>`, rows in
  * the order of the long layout of ss_csv_write() (provider x segment
- * metrics, provider metrics, segment metrics, derived metrics, per time).
- * SS_EIO if a write fails.
+ * metrics, provider metrics, segment metrics, derived metrics, per time);
+ * only the kept values have rows. SS_EIO if a write fails.
  */
 int ss_mc_write_csv(FILE *f, const ss_mc_result *r, ss_err *err);
 

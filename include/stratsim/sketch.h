@@ -168,6 +168,16 @@ void ss_sketch_pack(const ss_sketch *s, unsigned char *buf);
  */
 int ss_sketch_unpack(ss_sketch *s, const unsigned char *buf, size_t len, size_t *used);
 
+/**
+ * For memory estimates: bytes a sketch of this compression takes (its
+ * structure and storage, with the allocator's overhead) when its storage
+ * holds `centroids` entries (at most its bound of 3 * (compression + 4)).
+ */
+size_t ss_sketch_bytes(double compression, size_t centroids);
+
+/** Most centroids a sketch keeps after compressing: ceil(compression) + 2. */
+size_t ss_sketch_centroid_bound(double compression);
+
 /** Bytes currently allocated by the sketch (for memory accounting). */
 size_t ss_sketch_memory(const ss_sketch *s);
 

@@ -56,6 +56,12 @@ typedef struct ss_transport {
     /** Optional (NULL: not kept): what the analysis spent on its side of the
      *  transport, added to by the Monte Carlo (tests/bench, docs/performance.md). */
     struct ss_transport_stats *stats;
+    /** Optional (NULL: each process decides for itself). Called once by
+     *  every process, before any unit starts, with the process's own
+     *  status of its preparations (e.g. a memory check); returns rank 0's
+     *  status on every process, so that rank 0 decides whether the work
+     *  starts. A collective operation: every process must call it. */
+    int (*agree)(int rc, void *payload);
 } ss_transport;
 
 /** Seconds are CPU seconds of the threads named (CLOCK_THREAD_CPUTIME_ID). */

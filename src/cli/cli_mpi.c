@@ -126,7 +126,7 @@ int cli_mpi_finish(cli_mpi_job *j, int rc)
 
 #else /* SS_HAVE_MPI */
 
-enum { TAG_DATA = 1, TAG_FAIL, TAG_END, TAG_STOP, TAG_FINAL };
+enum { TAG_DATA = 1, TAG_FAIL, TAG_END, TAG_STOP, TAG_FINAL, TAG_GO };
 
 /*
  * Waiting without spinning. Open MPI's blocking calls poll in a loop and keep
@@ -473,6 +473,42 @@ static void stop_all(cli_mpi_job *j)
             MPI_Send(&c, 1, MPI_BYTE, (int)r, TAG_STOP, MPI_COMM_WORLD);
 }
 
+/* The transport's agree: rank 0 decides whether the work starts and tells
+ * every rank (GO, or STOP as when it gives up); the others wait for its word.
+ * Point to point rather than a broadcast, so that a rank that failed before
+ * (and never calls this) does not block rank 0: it discards the word while
+ * it waits for FINAL. */
+static int tr_agree(int rc, void *payload)
+{
+    cli_mpi_job *j = payload;
+    unsigned r;
+    char c = 0;
+    if (j->rank == 0) {
+        if (rc != SS_OK) {
+            stop_all(j);
+            return rc;
+        }
+        for (r = 1; r < j->nranks; r++)
+            if (!j->done[r])
+                MPI_Send(&c, 1, MPI_BYTE, (int)r, TAG_GO, MPI_COMM_WORLD);
+        return SS_OK;
+    }
+    for (;;) {
+        MPI_Status st;
+        probe_wait(0, &st);
+        if (st.MPI_TAG == TAG_GO) {
+            MPI_Recv(&c, 1, MPI_BYTE, 0, TAG_GO, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            return SS_OK;
+        }
+        if (st.MPI_TAG == TAG_STOP) {
+            MPI_Recv(&c, 1, MPI_BYTE, 0, TAG_STOP, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            j->stopped = 1;
+            return SS_EINTR;
+        }
+        return SS_EINVAL; /* FINAL: rank 0 is done (it failed before the work) */
+    }
+}
+
 /* Rank 0: receive from every rank until its END or FAIL. The first FAIL
  * (lowest rank) goes into err and returns its status when `keep`. */
 static int drain(cli_mpi_job *j, int keep, ss_err *err)
@@ -523,6 +559,7 @@ int cli_mpi_begin(cli_mpi_job *j, const char *scenario_file)
     j->tr.recv = tr_recv;
     j->tr.post = tr_post;
     j->tr.fetch = tr_fetch;
+    j->tr.agree = tr_agree;
     j->tr.payload = j;
     {
         const char *v = getenv("STRATSIM_MPI_STATS"); /* docs/scale-out.md */

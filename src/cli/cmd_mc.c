@@ -26,7 +26,9 @@ static const char mc_help[] =
     "and report the mean, standard deviation and quantiles of every metric at\n"
     "every output time. Run i draws from its own stream, a function of (seed, i)\n"
     "only, so the output is byte-identical for any --threads. Memory does not\n"
-    "grow with --runs (streaming moments, t-digest quantile sketches).\n"
+    "grow with --runs (streaming moments, t-digest quantile sketches); it is\n"
+    "estimated before the first run, and a Monte Carlo that needs more than\n"
+    "--max-memory stops there with an error that says how to reduce it.\n"
     "Without -o, print a summary at the last output time.\n"
     "\n"
     "Options:\n"
@@ -38,6 +40,13 @@ static const char mc_help[] =
     "  --seed S                  master seed, 0..2^64-1 (default 1)\n"
     "  --threads T               worker threads (default: the number of CPUs)\n"
     "  --quantiles LIST          quantile levels, e.g. 0.05,0.5,0.95 (the default)\n"
+    "  --outputs LIST            keep only these series (default: every metric at\n"
+    "                            every output time), selectors such as\n"
+    "                            share:alibaba:public@each (every output time),\n"
+    "                            npv:alibaba (the last one), size:public@2028\n"
+    "  --max-memory SIZE         memory the Monte Carlo may use, e.g. 512M, 2G\n"
+    "                            (default 1G; a number alone is MiB); also the\n"
+    "                            scenario script's memory limit\n"
     "  --dist PATH=DIST          add or replace an uncertain parameter, e.g.\n"
     "                            --dist 'segments.public.growth=normal(0.2, 0.03)'\n"
     "  --no-outages              ignore the scenario's `outages` table\n"
@@ -51,7 +60,7 @@ static const char mc_help[] =
     "  --set PATH=VALUE          override a numeric input (repeatable)\n"
     "  --params FILE.lua         apply an override file (calibrate --write)\n"
     "  --unsafe                  run the script without the sandbox\n"
-    "  --max-memory MIB, --max-instructions N   script budgets\n"
+    "  --max-instructions N      script budget\n"
     "  --root DIR                files the script may read lie below DIR\n"
     "  -h, --help                show this help\n"
     "\n"
@@ -250,8 +259,29 @@ static void summary_row(const ss_mc_result *r, const char *label, pick_fn pick, 
     putchar('\n');
 }
 
-/* Summary at the last output time: shares, operating profit and NPV. */
-static void print_summary(const ss_mc_result *r, const ss_model *m, const char *file)
+/* One summary row of a kept selector (an @each one at the last output time). */
+static void summary_sel(const ss_mc_result *r, const ss_selector *sel)
+{
+    ss_selector one = *sel;
+    size_t j, nq = ss_mc_result_nquantiles(r);
+    int pct = sel->kind == SS_SEL_PS && sel->metric == SS_PS_SHARE;
+    char b[64];
+    double v;
+    if (one.when == SS_SEL_EACH)
+        one.when = SS_SEL_LAST;
+#define SEL_CELL(res) (ss_selector_eval(&v, &one, (res), NULL) == SS_OK ? summary_cell(b, sizeof b, v, pct) : "-")
+    printf("%-34s %12s", sel->text, SEL_CELL(ss_mc_result_mean(r)));
+    printf(" %12s", SEL_CELL(ss_mc_result_sd(r)));
+    for (j = 0; j < nq; j++)
+        printf(" %12s", SEL_CELL(ss_mc_result_quantile(r, j)));
+#undef SEL_CELL
+    putchar('\n');
+}
+
+/* Summary at the last output time: shares, operating profit and NPV (or,
+ * with --outputs, the kept selectors). */
+static void print_summary(const ss_mc_result *r, const ss_model *m, const char *file,
+                          const ss_selector *sel, size_t nsel)
 {
     const ss_result *mean = ss_mc_result_mean(r);
     size_t nq = ss_mc_result_nquantiles(r), j, i, k, t = mean->nt - 1;
@@ -265,6 +295,11 @@ static void print_summary(const ss_mc_result *r, const ss_model *m, const char *
         printf(" %12s", b);
     }
     putchar('\n');
+    if (nsel) {
+        for (j = 0; j < nsel; j++)
+            summary_sel(r, &sel[j]);
+        return;
+    }
     for (i = 0; i < mean->np; i++)
         for (k = 0; k < mean->nk; k++) {
             snprintf(label, sizeof label, "share %s %s", mean->prov_ids[i], mean->seg_ids[k]);
@@ -429,7 +464,7 @@ static int per_run_commit(per_run *p, const char *path, const cli_an_args *a, co
 /* The options of this verb, for "did you mean" (cli_an_option adds the common ones). */
 static const char *const mc_options[] = {
     "--runs", "--seed", "--threads", "--quantiles", "--compression", "--dist", "--no-outages",
-    "--per-run", "--per-run-metrics", NULL
+    "--per-run", "--per-run-metrics", "--outputs", NULL
 };
 
 int cmd_mc(int argc, char **argv)
@@ -439,9 +474,13 @@ int cmd_mc(int argc, char **argv)
     ss_mc_opts o = SS_MC_OPTS_INIT;
     double *levels = NULL, *used = NULL;
     size_t *blocks = NULL;
+    ss_mc_memory *mem = NULL;
     size_t nlevels = 0, nused = 0, i, j, ndists = 0;
     const char **dists = NULL, **names = NULL;
     const char *per_run_path = NULL, *metrics = NULL;
+    char **outs = NULL;
+    size_t nout = 0;
+    ss_selector *sel = NULL;
     int no_outages = 0, rc = EXIT_OK, missing;
     unsigned long long u;
     ss_analysis **an = NULL;
@@ -515,6 +554,35 @@ int cmd_mc(int argc, char **argv)
             }
             dists = nd;
             dists[ndists++] = v;
+        } else if ((v = cli_opt_value("--outputs", NULL, argc, argv, &k, &missing)) || missing) {
+            char **items = NULL, **no;
+            size_t cnt = 0;
+            if (missing || cli_split_list(v, &items, &cnt) != 0 || cnt == 0) {
+                ss_strings_free(items, cnt);
+                rc = cli_usage_error("mc", "--outputs needs selectors, e.g. "
+                                     "share:alibaba:public@each,npv:alibaba");
+                goto done;
+            }
+            if (!(no = realloc(outs, (nout + cnt + 1) * sizeof *no))) {
+                ss_strings_free(items, cnt);
+                rc = cli_error("out of memory");
+                goto done;
+            }
+            outs = no;
+            for (j = 0; j < cnt; j++)
+                outs[nout++] = items[j];
+            free(items);
+        } else if ((v = cli_opt_value("--max-memory", NULL, argc, argv, &k, &missing)) || missing) {
+            uint64_t bytes;
+            /* the Monte Carlo's limit, and the script's (in MiB, as for every verb) */
+            if (missing || ss_mc_parse_bytes(v, (uint64_t)1 << 20, &bytes) != 0 ||
+                bytes > ((uint64_t)1 << 50)) {
+                rc = cli_usage_error("mc", "--max-memory needs a size such as 512M, 2G or 1.5GiB "
+                                     "(a number alone is MiB; at most 1P)");
+                goto done;
+            }
+            o.max_memory = bytes;
+            a.c.max_memory = bytes < ((uint64_t)1 << 20) ? (size_t)1 << 20 : (size_t)bytes;
         } else if (strcmp(arg, "--no-outages") == 0) {
             no_outages = 1;
         } else if ((v = cli_opt_value("--per-run", NULL, argc, argv, &k, &missing)) || missing) {
@@ -571,6 +639,24 @@ int cmd_mc(int argc, char **argv)
         rc = cli_usage_error("mc", "--per-run needs one scenario: choose it with --scenario NAME");
         goto done;
     }
+    if (nout) { /* syntax: a usage error; ids unknown to a scenario: its error (exit 1) */
+        ss_err err = {0};
+        if (!(sel = calloc(nout, sizeof *sel))) {
+            rc = cli_error("out of memory");
+            goto done;
+        }
+        for (j = 0; j < nout; j++)
+            if (ss_selector_parse(&sel[j], outs[j], &err) != SS_OK) {
+                rc = cli_usage_error("mc", "--outputs: %s", err.msg);
+                goto done;
+            }
+        for (i = 0; i < ld.count; i++)
+            for (j = 0; j < nout; j++)
+                if (ss_selector_validate(&sel[j], cli_loaded_model(ld.l, ld.first + i), &err) != SS_OK) {
+                    rc = cli_error("--outputs: %s", err.msg);
+                    goto done;
+                }
+    }
 
     an = calloc(ld.count, sizeof *an);
     res = calloc(ld.count, sizeof *res);
@@ -619,6 +705,10 @@ int cmd_mc(int argc, char **argv)
     }
     o.quantiles = levels;
     o.nquantiles = nlevels;
+    o.outputs = sel;
+    o.noutputs = nout;
+    o.name_outputs = "--outputs";
+    o.name_max_memory = "--max-memory";
     o.interrupt = cli_sigint_begin();
     o.on_run = per_run_path ? on_run : NULL;
     o.progress = on_progress;
@@ -683,14 +773,16 @@ int cmd_mc(int argc, char **argv)
     }
     for (j = 0; j < nused; j++)
         used[j] = ss_mc_result_quantile_level(res[0], j);
-    if (!(blocks = calloc(ld.count, sizeof *blocks))) {
+    if (!(blocks = calloc(ld.count, sizeof *blocks)) || !(mem = calloc(ld.count, sizeof *mem))) {
         rc = cli_error("out of memory");
         goto done;
     }
-    for (j = 0; j < ld.count; j++)
+    for (j = 0; j < ld.count; j++) {
         blocks[j] = ss_mc_result_block(res[j]);
+        mem[j] = *ss_mc_result_memory(res[j]);
+    }
     if (!(json = ss_analysis_json_mc((const ss_analysis *const *)an, names, ld.count, &o, used, nused,
-                                    blocks)) || cli_mpi_sidecar_json(&job, &json) != 0) {
+                                    blocks, mem)) || cli_mpi_sidecar_json(&job, &json) != 0) {
         rc = cli_error("out of memory");
         goto done;
     }
@@ -720,7 +812,7 @@ int cmd_mc(int argc, char **argv)
         for (i = 0; i < ld.count; i++) {
             if (i)
                 putchar('\n');
-            print_summary(res[i], cli_loaded_model(ld.l, ld.first + i), a.file);
+            print_summary(res[i], cli_loaded_model(ld.l, ld.first + i), a.file, sel, nout);
         }
         if (fflush(stdout) != 0) {
             rc = cli_error("writing standard output failed");
@@ -738,6 +830,8 @@ done:
     if (pr.rng)
         gsl_rng_free(pr.rng);
     free(pr.sel);
+    free(sel);
+    ss_strings_free(outs, nout);
     workers_free(&w);
     for (i = 0; an && i < ld.count; i++) {
         ss_analysis_free(an[i]);
@@ -749,6 +843,7 @@ done:
     free(json);
     free(used);
     free(blocks);
+    free(mem);
     free(levels);
     free(dists);
     if (ld.l)

@@ -152,6 +152,9 @@ struct ss_mc_result {
     double *q;           /* [nq] */
     ss_result *mean, *sd, *min, *max;
     ss_result **quant;   /* [nq] */
+    ss_result *kept;     /* 1 where kept, 0 elsewhere */
+    int all_kept;
+    ss_mc_memory mem;    /* the estimate checked before the runs */
 };
 
 void ss_mc_result_free(ss_mc_result *r)
@@ -163,6 +166,7 @@ void ss_mc_result_free(ss_mc_result *r)
     ss_result_free(r->sd);
     ss_result_free(r->min);
     ss_result_free(r->max);
+    ss_result_free(r->kept);
     if (r->quant)
         for (j = 0; j < r->nq; j++)
             ss_result_free(r->quant[j]);
@@ -175,6 +179,9 @@ uint64_t ss_mc_result_runs(const ss_mc_result *r) { return r->runs; }
 uint64_t ss_mc_result_seed(const ss_mc_result *r) { return r->seed; }
 double ss_mc_result_compression(const ss_mc_result *r) { return r->compression; }
 size_t ss_mc_result_block(const ss_mc_result *r) { return r->block; }
+const ss_mc_memory *ss_mc_result_memory(const ss_mc_result *r) { return &r->mem; }
+const ss_result *ss_mc_result_kept(const ss_mc_result *r) { return r->kept; }
+int ss_mc_result_all_kept(const ss_mc_result *r) { return r->all_kept; }
 
 size_t ss_mc_block_runs(size_t nv)
 {
@@ -333,7 +340,9 @@ struct mc_ctx {
     const ss_run_opts *tmpl;
     volatile int *interrupt;
     const ss_result *shape;  /* the unperturbed run */
-    layout l;
+    layout l;                /* of every value of a run */
+    size_t nv;               /* values kept per run (l.nv without a selection) */
+    size_t *keep;            /* [nv] ascending flat indices of the kept values; NULL: all */
     uint64_t runs, nblocks;
     size_t blockB;           /* runs per block: ss_mc_block_runs(nv) */
     size_t B;                /* runs in the largest block (blockB, or runs if fewer) */
@@ -348,6 +357,7 @@ struct mc_ctx {
     int merge_rc;                 /* a failed merge (SS_ENOMEM) */
     atomic_int stop;
     atomic_uint_fast64_t fail_block;
+    ss_mc_memory mem;             /* the estimate (estimate()) */
     uint64_t rank, nranks;        /* several processes (opts.dist): this one runs */
     uint64_t nlocal;              /* blocks rank + k * nranks, k < nlocal */
     ss_transport_stats *stats;    /* opts.dist->stats, or NULL */
@@ -480,19 +490,25 @@ static int nonfinite(const ss_result *r, int a, size_t j, ss_err *err)
 static int gather(const mc_ctx *c, const ss_result *r, double *v, ss_err *err)
 {
     const ss_result *s = c->shape;
-    size_t ti;
+    size_t ti, kj, base;
     int a;
     if (r->nt != s->nt || r->np != s->np || r->nk != s->nk || r->nextra != s->nextra)
         return ss_err_set(err, SS_EINVAL, "", "the run's output grid differs from the scenario's");
     for (ti = 0; ti < r->nt; ti++)
         if (r->t[ti] != s->t[ti])
             return ss_err_set(err, SS_EINVAL, "", "the run's output times differ from the scenario's");
-    for (a = 0; a < 4; a++) {
+    for (a = 0, kj = 0, base = 0; a < 4; a++) {
         size_t n = c->l.n[a], j;
         const double *src = result_array(r, a);
         for (j = 0; j < n; j++)
             if (!isfinite(src[j]))
                 return nonfinite(r, a, j, err);
+        if (c->keep) {
+            for (; kj < c->nv && c->keep[kj] < base + n; kj++)
+                v[kj] = src[c->keep[kj] - base];
+            base += n;
+            continue;
+        }
         if (n)
             memcpy(v, src, n * sizeof *v);
         v += n;
@@ -569,7 +585,7 @@ static double sum_part(const double *x, size_t n, double c, int squares)
 static int block_stats(mc_worker *w, mc_slot *s)
 {
     mc_ctx *c = w->c;
-    size_t nv = c->l.nv, B = c->B, n = s->n, j;
+    size_t nv = c->nv, B = c->B, n = s->n, j;
     if (n == 0)
         return SS_OK;
     if (!w->plan || ss_sketch_plan_values(w->plan) != n) {
@@ -599,7 +615,7 @@ static int block_stats(mc_worker *w, mc_slot *s)
  */
 static void flush_rows(mc_worker *w, size_t first, size_t k)
 {
-    size_t nv = w->c->l.nv, B = w->c->B, j, q;
+    size_t nv = w->c->nv, B = w->c->B, j, q;
 #ifdef __SSE2__
     if (k == MC_GROUP && MC_GROUP == 8 && B % 8 == 0) {
         /* whole cache lines (vals is 64-byte aligned, B and first are
@@ -625,7 +641,7 @@ static void flush_rows(mc_worker *w, size_t first, size_t k)
 static void run_block(mc_worker *w, mc_slot *s, uint64_t b)
 {
     mc_ctx *c = w->c;
-    size_t nv = c->l.nv, B = c->B;
+    size_t nv = c->nv, B = c->B;
     uint64_t first = b * B, last = first + B;
     if (last > c->runs)
         last = c->runs;
@@ -720,7 +736,7 @@ static void merge_ready(mc_ctx *c)
             break;
         double t0 = c->stats ? thread_cpu() : 0.0;
         pthread_mutex_unlock(&c->mu);
-        rc = merge_slot(c->t, s, 0, c->l.nv);
+        rc = merge_slot(c->t, s, 0, c->nv);
         pthread_mutex_lock(&c->mu);
         if (c->stats)
             c->merge_cpu += thread_cpu() - t0;
@@ -936,8 +952,8 @@ static int unpack_stats(uint64_t tag, uint64_t maxcnt, uint64_t *cnt, double *me
 /* The series rank r merges: [lo, hi), an even share of the nv series. */
 static void share_of(const mc_ctx *c, uint64_t r, size_t *lo, size_t *hi)
 {
-    *lo = (size_t)((uint64_t)c->l.nv * r / c->nranks);
-    *hi = (size_t)((uint64_t)c->l.nv * (r + 1) / c->nranks);
+    *lo = (size_t)((uint64_t)c->nv * r / c->nranks);
+    *hi = (size_t)((uint64_t)c->nv * (r + 1) / c->nranks);
 }
 
 /* Tell every other rank that this one failed at `unit` (and sends no more). */
@@ -1171,17 +1187,290 @@ static int validate(const ss_model *m, const ss_mc_param *params, size_t nparams
 
 static const double default_q[3] = { 0.05, 0.5, 0.95 };
 
+/* Mark the flat indices of selector `sel` in mask (layout of c->shape). */
+static int mark_selector(const mc_ctx *c, const ss_selector *sel, unsigned char *mask, ss_err *err)
+{
+    const ss_result *s = c->shape;
+    const layout *l = &c->l;
+    long i = 0, k = 0, x = 0, t0, t1, ti;
+    if (sel->kind == SS_SEL_X) {
+        if ((x = ss_result_id_index(s->extra_names, s->nextra, sel->extra)) < 0)
+            return ss_err_set(err, SS_EINVAL, "outputs", "selector '%s': unknown metric '%s' (not a "
+                              "built-in metric, user stock or derived metric of the scenario)",
+                              sel->text, sel->extra);
+    } else {
+        if (sel->kind != SS_SEL_S && (i = ss_result_id_index(s->prov_ids, s->np, sel->provider)) < 0)
+            return ss_err_set(err, SS_EINVAL, "outputs", "selector '%s': unknown provider '%s'",
+                              sel->text, sel->provider);
+        if (sel->kind != SS_SEL_P && (k = ss_result_id_index(s->seg_ids, s->nk, sel->segment)) < 0)
+            return ss_err_set(err, SS_EINVAL, "outputs", "selector '%s': unknown segment '%s'",
+                              sel->text, sel->segment);
+    }
+    switch (sel->when) {
+    case SS_SEL_FIRST: t0 = t1 = 0; break;
+    case SS_SEL_EACH: t0 = 0; t1 = (long)s->nt - 1; break;
+    case SS_SEL_AT:
+        if ((t0 = t1 = ss_result_time_index(s, sel->t)) < 0)
+            return ss_err_set(err, SS_EINVAL, "outputs", "selector '%s': %.10g is not an output time "
+                              "(a Monte Carlo keeps statistics at output times only: %.10g to %.10g, "
+                              "see time.step)", sel->text, sel->t, s->t[0], s->t[s->nt - 1]);
+        break;
+    default: t0 = t1 = (long)s->nt - 1; break;
+    }
+    for (ti = t0; ti <= t1; ti++) {
+        size_t f, t = (size_t)ti;
+        switch (sel->kind) {
+        case SS_SEL_PS: f = ((t * SS_NPS + (size_t)sel->metric) * s->np + (size_t)i) * s->nk + (size_t)k; break;
+        case SS_SEL_P: f = l->n[0] + (t * SS_NP + (size_t)sel->metric) * s->np + (size_t)i; break;
+        case SS_SEL_S: f = l->n[0] + l->n[1] + (t * SS_NS + (size_t)sel->metric) * s->nk + (size_t)k; break;
+        default: f = l->n[0] + l->n[1] + l->n[2] + t * s->nextra + (size_t)x; break;
+        }
+        mask[f] = 1;
+    }
+    return SS_OK;
+}
+
+/* The values opts->outputs keeps: c->keep (ascending) and c->nv. */
+static int select_outputs(mc_ctx *c, const ss_model *m, const ss_mc_opts *o, ss_err *err)
+{
+    unsigned char *mask;
+    size_t j, n = 0;
+    int rc = SS_OK;
+    c->nv = c->l.nv;
+    c->keep = NULL;
+    if (!o->outputs || o->noutputs == 0 || c->l.nv == 0 || c->shape->nt == 0)
+        return SS_OK;
+    if (!(mask = calloc(c->l.nv, 1)))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    for (j = 0; j < o->noutputs && !rc; j++) {
+        if ((rc = ss_selector_validate(&o->outputs[j], m, err)) != SS_OK) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            rc = ss_err_set(err, rc, "outputs", "%s", msg);
+        } else {
+            rc = mark_selector(c, &o->outputs[j], mask, err);
+        }
+    }
+    for (j = 0; !rc && j < c->l.nv; j++)
+        n += mask[j];
+    if (!rc && n < c->l.nv) {
+        if (!(c->keep = malloc(n * sizeof *c->keep))) {
+            rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+        } else {
+            for (j = 0, n = 0; j < c->l.nv; j++)
+                if (mask[j])
+                    c->keep[n++] = j;
+            c->nv = n;
+        }
+    }
+    free(mask);
+    return rc;
+}
+
+/* Bytes the allocator takes for a block of n bytes (as ss_sketch_bytes counts). */
+static uint64_t abytes(uint64_t n)
+{
+    uint64_t b = (n + 8 + 15) / 16 * 16;
+    return n == 0 ? 0 : b < 32 ? 32 : b;
+}
+
+/* Bytes of one run's result shaped like r. */
+static uint64_t result_bytes(const ss_result *r, const layout *l)
+{
+    uint64_t b = abytes(512) + abytes(r->nt * sizeof(double)) +
+                 64 * (uint64_t)(r->np + r->nk + r->nextra);
+    int a;
+    for (a = 0; a < 4; a++)
+        b += abytes(l->n[a] * sizeof(double));
+    return b;
+}
+
+/* A worker's run besides its result: the run's copy of the model and the
+ * integrator's workspace (measured: about 1 KiB per provider and segment
+ * pair, with a floor). */
+#define MC_RUN_BYTES_PER_PAIR 1024
+#define MC_RUN_BYTES_MIN ((uint64_t)256 << 10)
+
+/* What the Monte Carlo will take in this process (see mc.h). */
+static void estimate(ss_mc_memory *e, const mc_ctx *c, unsigned nthreads, unsigned nslots,
+                     size_t nq, double compression, int on_run)
+{
+    const ss_result *s = c->shape;
+    uint64_t nv = c->nv, B = c->B, bound = ss_sketch_centroid_bound(compression);
+    uint64_t blk = B < bound ? B : bound, rb = result_bytes(s, &c->l), packed;
+    uint64_t per_slot, run_extra = (uint64_t)s->np * s->nk * MC_RUN_BYTES_PER_PAIR;
+    memset(e, 0, sizeof *e);
+    e->nt = s->nt;
+    e->np = s->np;
+    e->nk = s->nk;
+    e->nextra = s->nextra;
+    e->nv_all = c->l.nv;
+    e->nv = c->nv;
+    e->block = c->blockB;
+    e->threads = nthreads;
+    e->slots = nslots;
+    /* totals: mean, m2, the sketch pointers, and sketches that hold up to a
+     * compressed digest plus one block's centroids while merging */
+    e->totals = 3 * abytes(nv * 8) +
+                nv * (uint64_t)ss_sketch_bytes(compression, (c->runs < bound ? c->runs : bound) + blk);
+    per_slot = 3 * abytes(nv * 8) + nv * (uint64_t)ss_sketch_bytes(compression, blk) +
+               (on_run ? abytes(B * 8) + B * rb : 0);
+    e->blocks = nslots * per_slot;
+    e->per_run = on_run ? nslots * (abytes(B * 8) + B * rb) : 0;
+    packed = abytes(8 + nv * (16 + 64 + blk * 16));
+    if (c->nranks > 1) /* rank 0: a scratch slot and a received block; others: a packed block, sent */
+        e->transfer = c->rank == 0 ? per_slot + packed : 2 * packed;
+    e->blocks += e->transfer;
+    e->workers = nthreads * (abytes(nv * B * 8) + abytes(MC_GROUP * nv * 8) + abytes(B * 8) +
+                             abytes(3 * B * 8) + abytes(B * 4) + rb +
+                             (run_extra > MC_RUN_BYTES_MIN ? run_extra : MC_RUN_BYTES_MIN));
+    /* the unperturbed run, the statistics (mean, sd, min, max, quantiles,
+     * kept) and finish()'s buffer, the selection */
+    e->results = rb * (6 + nq) + abytes((nq + 2) * nv * 8) + abytes(nv * 8) + abytes(c->l.nv);
+    e->total = e->totals + e->blocks + e->workers + e->results;
+}
+
+void ss_mc_format_bytes(char *buf, size_t size, uint64_t bytes)
+{
+    static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    double x = (double)bytes;
+    int u = -1;
+    while (x >= 1024.0 && u < 5) {
+        x /= 1024.0;
+        u++;
+    }
+    if (u < 0)
+        snprintf(buf, size, "%llu bytes", (unsigned long long)bytes);
+    else
+        snprintf(buf, size, "%.*f %s", x < 9.995 ? 2 : x < 99.95 ? 1 : 0, x, unit[u]);
+    /* "1.00 GiB" -> "1 GiB", "1.50 GiB" -> "1.5 GiB" */
+    {
+        char *dot = strchr(buf, '.'), *sp = strchr(buf, ' ');
+        if (dot && sp && dot < sp) {
+            char *e = sp;
+            while (e > dot + 1 && e[-1] == '0')
+                e--;
+            if (e == dot + 1)
+                e = dot;
+            memmove(e, sp, strlen(sp) + 1);
+        }
+    }
+}
+
+int ss_mc_parse_bytes(const char *s, uint64_t unit, uint64_t *out)
+{
+    char num[64];
+    size_t n = 0;
+    double x, mult = (double)unit;
+    const char *p = s;
+    if (!s)
+        return -1;
+    while (*p == ' ')
+        p++;
+    while ((p[n] >= '0' && p[n] <= '9') || p[n] == '.' || p[n] == 'e' || p[n] == 'E' ||
+           ((p[n] == '+' || p[n] == '-') && n > 0 && (p[n - 1] == 'e' || p[n - 1] == 'E')))
+        n++;
+    /* "1e" is not an exponent when a unit follows: 512E is not valid anyway */
+    if (n == 0 || n >= sizeof num)
+        return -1;
+    memcpy(num, p, n);
+    num[n] = '\0';
+    if (ss_parse_double(num, &x) != 0)
+        return -1;
+    p += n;
+    while (*p == ' ')
+        p++;
+    if (*p) {
+        const char *units = "KMGT";
+        const char *u = strchr(units, *p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+        if (*p == 'B' || *p == 'b') {
+            mult = 1.0;
+            p++;
+        } else if (u && *u) {
+            mult = ldexp(1.0, 10 * (int)(u - units + 1));
+            p++;
+            if (*p == 'i' || *p == 'I')
+                p++;
+            if (*p == 'B' || *p == 'b')
+                p++;
+        } else {
+            return -1;
+        }
+        if (*p)
+            return -1;
+    }
+    x *= mult;
+    if (!(x >= 1.0) || x > ldexp(1.0, 60))
+        return -1;
+    *out = (uint64_t)llround(x);
+    return 0;
+}
+
+/* The error of an estimate over the limit: what it needs, of what, and how to reduce it. */
+static int memory_error(const ss_mc_memory *e, const mc_ctx *c, const ss_mc_opts *o, ss_err *err)
+{
+    const char *nout = o->name_outputs ? o->name_outputs : "outputs";
+    const char *nmax = o->name_max_memory ? o->name_max_memory : "max_memory";
+    const ss_result *s = c->shape;
+    char need[32], lim[32], tot[32], blk[32], wrk[32], sel[200], pr[96] = "";
+    ss_mc_format_bytes(need, sizeof need, e->total);
+    ss_mc_format_bytes(lim, sizeof lim, o->max_memory);
+    ss_mc_format_bytes(tot, sizeof tot, e->totals + e->blocks - e->per_run);
+    if (e->per_run) {
+        char b[32];
+        ss_mc_format_bytes(b, sizeof b, e->per_run);
+        snprintf(pr, sizeof pr, ", %s of whole runs' results held for the per-run output", b);
+    }
+    ss_mc_format_bytes(blk, sizeof blk, e->workers);
+    ss_mc_format_bytes(wrk, sizeof wrk, e->results);
+    snprintf(sel, sizeof sel, o->name_outputs ? "%s share:%s:%s@each,npv:%s"
+             : "%s = {\"share:%s:%s@each\", \"npv:%s\"}", nout, s->np ? s->prov_ids[0] : "PROVIDER",
+             s->nk ? s->seg_ids[0] : "SEGMENT", s->np ? s->prov_ids[0] : "PROVIDER");
+    return ss_err_set(err, SS_ENOMEM, nmax,
+                      "this Monte Carlo needs about %s (%zu providers x %zu segments x %zu output "
+                      "times: %zu of %zu values per run kept, each with a quantile sketch; %s of "
+                      "statistics and sketches, %s for %u worker thread%s, %s of results%s); the "
+                      "limit is %s (%s); keep fewer series with %s (e.g. %s) or fewer output "
+                      "times (time.step)", need, e->np, e->nk, e->nt, e->nv, e->nv_all, tot, blk,
+                      e->threads, e->threads == 1 ? "" : "s", wrk, pr, lim, nmax, nout, sel);
+}
+
 static unsigned online_cpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1u : n > MC_MAX_THREADS ? MC_MAX_THREADS : (unsigned)n;
 }
 
+/* The value at flat index f (layout l) of r. */
+static double *flat_at(ss_result *r, const layout *l, size_t f)
+{
+    int a;
+    for (a = 0; a < 3 && f >= l->n[a]; a++)
+        f -= l->n[a];
+    return result_array(r, a) + f;
+}
+
+/* Kept values v[nv] into r; the others NaN. */
+static void scatter_kept(ss_result *r, const mc_ctx *c, const double *v)
+{
+    size_t j;
+    int a;
+    if (!c->keep) {
+        scatter(r, &c->l, v);
+        return;
+    }
+    for (a = 0; a < 4; a++)
+        for (j = 0; j < c->l.n[a]; j++)
+            result_array(r, a)[j] = NAN;
+    for (j = 0; j < c->nv; j++)
+        *flat_at(r, &c->l, c->keep[j]) = v[j];
+}
+
 /* Turn the totals into the result object. */
 static int finish(ss_mc_result **out, mc_ctx *c, mc_totals *t, const double *q, size_t nq)
 {
     ss_mc_result *r = calloc(1, sizeof *r);
-    size_t nv = c->l.nv, j, i;
+    size_t nv = c->nv, j, i;
     double *buf = NULL, *qv = NULL;
     int rc = SS_ENOMEM;
     if (!r)
@@ -1197,18 +1486,29 @@ static int finish(ss_mc_result **out, mc_ctx *c, mc_totals *t, const double *q, 
     r->sd = result_like(c->shape);
     r->min = result_like(c->shape);
     r->max = result_like(c->shape);
+    r->kept = result_like(c->shape);
+    r->all_kept = c->keep == NULL;
+    r->mem = c->mem;
     buf = malloc((nq + 2) * nv * sizeof *buf);
     qv = malloc(nq * sizeof *qv);
-    if (!r->q || !r->quant || !r->mean || !r->sd || !r->min || !r->max || !buf || !qv)
+    if (!r->q || !r->quant || !r->mean || !r->sd || !r->min || !r->max || !r->kept || !buf || !qv)
         goto done;
     memcpy(r->q, q, nq * sizeof *q);
     for (j = 0; j < nq; j++)
         if (!(r->quant[j] = result_like(c->shape)))
             goto done;
-    scatter(r->mean, &c->l, t->mean);
+    {
+        int a;
+        for (a = 0; a < 4; a++)
+            for (i = 0; i < c->l.n[a]; i++)
+                result_array(r->kept, a)[i] = c->keep ? 0.0 : 1.0;
+        for (i = 0; c->keep && i < nv; i++)
+            *flat_at(r->kept, &c->l, c->keep[i]) = 1.0;
+    }
+    scatter_kept(r->mean, c, t->mean);
     for (i = 0; i < nv; i++)
         buf[i] = t->n > 1 ? sqrt(t->m2[i] / (t->n - 1.0)) : 0.0;
-    scatter(r->sd, &c->l, buf);
+    scatter_kept(r->sd, c, buf);
     for (i = 0; i < nv; i++) {
         ss_sketch_compress(t->sk[i]);
         if (ss_sketch_quantiles(t->sk[i], q, nq, qv))
@@ -1219,9 +1519,9 @@ static int finish(ss_mc_result **out, mc_ctx *c, mc_totals *t, const double *q, 
         buf[(nq + 1) * nv + i] = ss_sketch_max(t->sk[i]);
     }
     for (j = 0; j < nq; j++)
-        scatter(r->quant[j], &c->l, buf + j * nv);
-    scatter(r->min, &c->l, buf + nq * nv);
-    scatter(r->max, &c->l, buf + (nq + 1) * nv);
+        scatter_kept(r->quant[j], c, buf + j * nv);
+    scatter_kept(r->min, c, buf + nq * nv);
+    scatter_kept(r->max, c, buf + (nq + 1) * nv);
     rc = SS_OK;
 done:
     free(buf);
@@ -1263,11 +1563,11 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
     prov = calloc(noutages + 1, sizeof *prov);
     if (!prov)
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
-    if ((rc = validate(m, params, nparams, outages, noutages, prov, o, q, nq, err)))
-        goto done;
-    for (j = 0; j < nparams; j++)   /* an input defined by a link cannot vary */
-        if ((rc = ss_run_opts_check_path(o->run_opts, params[j].path, err)))
-            goto done;
+    /* Up to the memory check, every failure falls through to the agreement
+     * of the processes (they must all take part in it), then returns. */
+    rc = validate(m, params, nparams, outages, noutages, prov, o, q, nq, err);
+    for (j = 0; !rc && j < nparams; j++)   /* an input defined by a link cannot vary */
+        rc = ss_run_opts_check_path(o->run_opts, params[j].path, err);
 
     c.base = m;
     c.params = params;
@@ -1282,20 +1582,22 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
     atomic_init(&c.stop, 0);
     atomic_init(&c.fail_block, UINT64_MAX);
 
-    if (interrupted(&c)) {
+    if (!rc && interrupted(&c))
         rc = ss_err_set(err, SS_EINTR, "", "interrupted before the first run");
-        goto done;
-    }
     /* the unperturbed scenario: validates it and fixes the output grid */
-    if ((rc = ss_sim_run(&shape, m, o->run_opts, err))) {
+    if (!rc && (rc = ss_sim_run(&shape, m, o->run_opts, err))) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);
         ss_err_set(err, rc, err->path, "the scenario without uncertainty fails: %s", msg);
-        goto done;
+    }
+    if (rc) {
+        c.rank = o->dist && o->dist->nranks > 1 && o->dist->rank < o->dist->nranks ? o->dist->rank : 0;
+        goto agree;
     }
     c.shape = shape;
     layout_of(&c.l, shape);
-    c.blockB = ss_mc_block_runs(c.l.nv);
+    rc = select_outputs(&c, m, o, err);
+    c.blockB = ss_mc_block_runs(c.l.nv); /* of every value: the same blocks with or without a selection */
     c.B = o->runs < c.blockB ? (size_t)o->runs : c.blockB;
     c.nblocks = (o->runs + c.blockB - 1) / c.blockB;
 
@@ -1315,27 +1617,57 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
     if (c.nslots == 0)
         c.nslots = 1; /* this process runs no block; rank 0 still needs a scratch slot */
 
+    /* what it will take, checked before the first run; with several
+     * processes rank 0 decides for all of them */
+    if (!rc) {
+        estimate(&c.mem, &c, nthreads, c.nslots, nq, o->compression, o->on_run != NULL);
+        if (c.rank == 0 && o->max_memory && c.mem.total > o->max_memory)
+            rc = memory_error(&c.mem, &c, o, err);
+        if (c.nranks > 1) {
+            /* the results (and the sidecar) carry what one process with
+             * these threads would take, the same for any number of ranks */
+            mc_ctx one = c;
+            unsigned th1 = o->threads ? o->threads : online_cpus(), sl1;
+            if ((uint64_t)th1 > c.nblocks)
+                th1 = (unsigned)c.nblocks;
+            sl1 = 2 * th1 > c.nblocks ? (unsigned)c.nblocks : 2 * th1;
+            one.nranks = 1;
+            one.rank = 0;
+            one.nlocal = c.nblocks;
+            estimate(&c.mem, &one, th1, sl1 ? sl1 : 1, nq, o->compression, o->on_run != NULL);
+        }
+    }
+agree:
+    if (o->dist && o->dist->nranks > 1 && o->dist->agree &&
+        o->dist->rank < o->dist->nranks && (o->dist->send && o->dist->recv)) {
+        int d = o->dist->agree(rc, o->dist->payload);
+        if (!rc && d)
+            rc = ss_err_set(err, SS_EINTR, "", "rank 0 did not start the Monte Carlo");
+    }
+    if (rc)
+        goto done;
+
     /* totals */
-    t.mean = calloc(c.l.nv, sizeof *t.mean);
-    t.m2 = calloc(c.l.nv, sizeof *t.m2);
-    t.sk = calloc(c.l.nv, sizeof *t.sk);
+    t.mean = calloc(c.nv, sizeof *t.mean);
+    t.m2 = calloc(c.nv, sizeof *t.m2);
+    t.sk = calloc(c.nv, sizeof *t.sk);
     c.slots = calloc(c.nslots, sizeof *c.slots);
     w = calloc(nthreads + 1, sizeof *w);
     if (!t.mean || !t.m2 || !t.sk || !c.slots || !w)
         goto nomem;
-    for (j = 0; j < c.l.nv; j++)
+    for (j = 0; j < c.nv; j++)
         if ((rc = ss_sketch_new(&t.sk[j], o->compression, err)))
             goto done;
     for (i = 0; i < c.nslots; i++) {
         mc_slot *s = &c.slots[i];
-        s->mean = malloc(c.l.nv * sizeof *s->mean);
-        s->m2 = malloc(c.l.nv * sizeof *s->m2);
-        s->sk = calloc(c.l.nv, sizeof *s->sk);
+        s->mean = malloc(c.nv * sizeof *s->mean);
+        s->m2 = malloc(c.nv * sizeof *s->m2);
+        s->sk = calloc(c.nv, sizeof *s->sk);
         if (o->on_run)
             s->res = calloc(c.B, sizeof *s->res);
         if (!s->mean || !s->m2 || !s->sk || (o->on_run && !s->res))
             goto nomem;
-        for (j = 0; j < c.l.nv; j++)
+        for (j = 0; j < c.nv; j++)
             if ((rc = ss_sketch_new(&s->sk[j], o->compression, err)))
                 goto done;
     }
@@ -1344,8 +1676,8 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
         w[i].index = i;
         w[i].rng = gsl_rng_alloc(&xo_type);
         w[i].ws = ss_sim_workspace_new();
-        w[i].vals = aligned_alloc(64, (c.l.nv * c.B * sizeof *w[i].vals + 63) / 64 * 64);
-        w[i].rows = malloc(MC_GROUP * c.l.nv * sizeof *w[i].rows);
+        w[i].vals = aligned_alloc(64, (c.nv * c.B * sizeof *w[i].vals + 63) / 64 * 64);
+        w[i].rows = malloc(MC_GROUP * c.nv * sizeof *w[i].rows);
         w[i].sort_tmp = malloc(c.B * sizeof *w[i].sort_tmp);
         w[i].sort_cnt = malloc(3 * c.B * sizeof *w[i].sort_cnt);
         if (!w[i].rng || !w[i].ws || !w[i].vals || !w[i].rows || !w[i].sort_tmp || !w[i].sort_cnt)
@@ -1376,19 +1708,19 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
         mc_slot *sc = &c.slots[0];
         mc_slot scratch;
         memset(&scratch, 0, sizeof scratch);
-        scratch.mean = malloc(c.l.nv * sizeof *scratch.mean);
-        scratch.m2 = malloc(c.l.nv * sizeof *scratch.m2);
-        scratch.sk = calloc(c.l.nv, sizeof *scratch.sk);
+        scratch.mean = malloc(c.nv * sizeof *scratch.mean);
+        scratch.m2 = malloc(c.nv * sizeof *scratch.m2);
+        scratch.sk = calloc(c.nv, sizeof *scratch.sk);
         if (!scratch.mean || !scratch.m2 || !scratch.sk)
             rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
-        for (j = 0; !rc && j < c.l.nv; j++)
+        for (j = 0; !rc && j < c.nv; j++)
             rc = ss_sketch_new(&scratch.sk[j], ss_sketch_compression(sc->sk[0]), err);
         if (!rc)
             rc = merge_all_dist(&c, &scratch, err);
         free(scratch.mean);
         free(scratch.m2);
         if (scratch.sk)
-            for (j = 0; j < c.l.nv; j++)
+            for (j = 0; j < c.nv; j++)
                 ss_sketch_free(scratch.sk[j]);
         free(scratch.sk);
     } else if (!rc) {
@@ -1437,19 +1769,20 @@ done:
             free(c.slots[i].mean);
             free(c.slots[i].m2);
             if (c.slots[i].sk)
-                for (j = 0; j < c.l.nv; j++)
+                for (j = 0; j < c.nv; j++)
                     ss_sketch_free(c.slots[i].sk[j]);
             free(c.slots[i].sk);
         }
         free(c.slots);
     }
     if (t.sk)
-        for (j = 0; j < c.l.nv; j++)
+        for (j = 0; j < c.nv; j++)
             ss_sketch_free(t.sk[j]);
     free(t.sk);
     free(t.mean);
     free(t.m2);
     ss_result_free(shape);
+    free(c.keep);
     free(prov);
     return rc;
 }
@@ -1468,6 +1801,8 @@ static int csv_row(FILE *f, const ss_mc_result *r, double t, const char *prov,
                    const char *seg, const char *metric, int a, size_t off)
 {
     size_t j;
+    if (!r->all_kept && result_array(r->kept, a)[off] == 0.0)
+        return SS_OK; /* not kept (opts.outputs) */
     if (ss_csv_field(f, r->mean->scenario) || fputc(',', f) == EOF || csv_num(f, t) ||
         fputc(',', f) == EOF || ss_csv_field(f, prov) || fputc(',', f) == EOF ||
         ss_csv_field(f, seg) || fputc(',', f) == EOF || ss_csv_field(f, metric) ||

@@ -632,6 +632,27 @@ double ss_sketch_min(const ss_sketch *s) { return s->count ? s->min : NAN; }
 double ss_sketch_max(const ss_sketch *s) { return s->count ? s->max : NAN; }
 double ss_sketch_compression(const ss_sketch *s) { return s->delta; }
 
+/* Bytes the allocator takes for a block of n bytes (glibc: 8 bytes of
+ * header, 16-byte granules, 32 at least). */
+static size_t alloc_bytes(size_t n)
+{
+    size_t b = (n + 8 + 15) / 16 * 16;
+    return n == 0 ? 0 : b < 32 ? 32 : b;
+}
+
+size_t ss_sketch_bytes(double compression, size_t centroids)
+{
+    size_t cap_max = 3 * ((size_t)ceil(compression == 0.0 ? SS_SKETCH_COMPRESSION : compression) + 4);
+    if (centroids > cap_max)
+        centroids = cap_max;
+    return alloc_bytes(sizeof(ss_sketch)) + alloc_bytes(centroids * sizeof(centroid));
+}
+
+size_t ss_sketch_centroid_bound(double compression)
+{
+    return (size_t)ceil(compression == 0.0 ? SS_SKETCH_COMPRESSION : compression) + 2;
+}
+
 size_t ss_sketch_memory(const ss_sketch *s)
 {
     return sizeof *s + s->cap * sizeof *s->c;

@@ -420,11 +420,26 @@ static int json_inputs(cJSON *obj, const ss_analysis *a)
     return ok;
 }
 
+/* The memory estimate of a Monte Carlo: bytes, and what they depend on. */
+static int json_memory(cJSON *obj, const ss_mc_memory *m)
+{
+    cJSON *e = cJSON_CreateObject();
+    int ok = jadd(obj, "memory", e);
+    ok = ok && jadd(e, "estimate", juint(m->total - m->transfer));
+    ok = ok && jadd(e, "values_per_run", juint(m->nv_all));
+    ok = ok && jadd(e, "values_kept", juint(m->nv));
+    ok = ok && jadd(e, "statistics", juint(m->totals + m->blocks - m->per_run - m->transfer));
+    ok = ok && jadd(e, "per_run_results", juint(m->per_run));
+    ok = ok && jadd(e, "workers", juint(m->workers));
+    ok = ok && jadd(e, "results", juint(m->results));
+    return ok;
+}
+
 char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names, size_t n,
                           const ss_mc_opts *o, const double *q, size_t nq,
-                          const size_t *blocks)
+                          const size_t *blocks, const ss_mc_memory *mem)
 {
-    cJSON *mc = cJSON_CreateObject(), *qa = NULL, *sc = NULL;
+    cJSON *mc = cJSON_CreateObject(), *qa = NULL, *sc = NULL, *oa = NULL;
     size_t i;
     int ok = mc != NULL;
     ok = ok && jadd(mc, "runs", juint(o->runs));
@@ -437,15 +452,24 @@ char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names,
     ok = ok && jadd(mc, "quantiles", qa = cJSON_CreateArray());
     for (i = 0; ok && i < nq; i++)
         ok = jadd(qa, NULL, jnum(q[i]));
+    if (o->outputs && o->noutputs) {
+        ok = ok && jadd(mc, "outputs", oa = cJSON_CreateArray());
+        for (i = 0; ok && i < o->noutputs; i++)
+            ok = jadd(oa, NULL, cJSON_CreateString(o->outputs[i].text));
+    } else {
+        ok = ok && jadd(mc, "outputs", cJSON_CreateString("all"));
+    }
+    ok = ok && jadd(mc, "max_memory", o->max_memory ? juint(o->max_memory) : cJSON_CreateNull());
     if (n == 1) {
         ok = ok && jadd(mc, "block", juint(blocks[0]));
+        ok = ok && (!mem || json_memory(mc, &mem[0]));
         ok = ok && json_inputs(mc, a[0]);
     } else {
         ok = ok && jadd(mc, "scenarios", sc = cJSON_CreateObject());
         for (i = 0; ok && i < n; i++) {
             cJSON *e = cJSON_CreateObject();
             ok = jadd(sc, names[i], e) && jadd(e, "block", juint(blocks[i])) &&
-                 json_inputs(e, a[i]);
+                 (!mem || json_memory(e, &mem[i])) && json_inputs(e, a[i]);
         }
     }
     return jwrap("mc", mc, ok);

@@ -1656,6 +1656,8 @@ static void mc_summary_row(luaL_Buffer *B, const ss_mc_result *r, const char *la
                                     : SS_RESULT_P(res, t, SS_P_NPV, i))
 #define MC_CELL(res) (metric == 0 ? (snprintf(b, sizeof b, "%.2f%%", 100 * MC_PICK(res) + 0.0), b) \
                       : gnum(MC_PICK(res), 6, b, sizeof b))
+    if (MC_PICK(ss_mc_result_kept(r)) != 1.0)
+        return; /* not kept (montecarlo{outputs = ...}) */
     addf(B, "  %-34s %12s", label, MC_CELL(ss_mc_result_mean(r)));
     addf(B, " %12s", MC_CELL(ss_mc_result_sd(r)));
     for (j = 0; j < nq; j++)
@@ -1887,14 +1889,34 @@ static void set_fields(lua_State *L, int box)
 
 /* ---- MonteCarlo ---- */
 
-/* Push the value(s) a selector picks from r: a number, or an array for @each. */
-static void push_selected(lua_State *L, const ss_result *r, const ss_model *m, int arg)
+/* Push the value(s) a selector picks from r: a number, or an array for @each.
+ * `kept` (1 where the Monte Carlo kept the value) must be 1 wherever the
+ * selector reads. */
+static void push_selected(lua_State *L, const ss_result *r, const ss_mc_result *mc,
+                          const ss_model *m, int arg)
 {
     const char *text = luaL_checkstring(L, arg);
     ss_selector sel;
     ss_err err = {0};
     if (ss_selector_parse(&sel, text, &err) != SS_OK || ss_selector_validate(&sel, m, &err) != SS_OK)
         luaL_argerror(L, arg, err.msg);
+    if (!ss_mc_result_all_kept(mc)) {
+        const ss_result *kept = ss_mc_result_kept(mc);
+        double k = 0.0, *kv = lua_newuserdatauv(L, (kept->nt ? kept->nt : 1) * sizeof *kv, 0);
+        size_t ti;
+        int ok;
+        if (sel.when == SS_SEL_EACH) {
+            ok = ss_selector_eval_series(kv, &sel, kept, &err) == SS_OK;
+            for (ti = 0; ok && ti < kept->nt; ti++)
+                ok = kv[ti] == 1.0;
+        } else {
+            ok = ss_selector_eval(&k, &sel, kept, &err) == SS_OK && k == 1.0;
+        }
+        lua_pop(L, 1);
+        if (!ok)
+            luaL_argerror(L, arg, lua_pushfstring(L, "'%s' was not kept by this Monte Carlo (it "
+                                                  "kept only its outputs = {...})", sel.text));
+    }
     if (sel.when == SS_SEL_EACH) {
         double *v = lua_newuserdatauv(L, r->nt * sizeof *v, 0);
         if (ss_selector_eval_series(v, &sel, r, &err) != SS_OK)
@@ -1912,7 +1934,7 @@ static void push_selected(lua_State *L, const ss_result *r, const ss_model *m, i
 static int mc_stat(lua_State *L, const ss_result *(*get)(const ss_mc_result *))
 {
     rbox *b = check_rbox(L, 1, R_MC);
-    push_selected(L, get(b->res), b->model, 2);
+    push_selected(L, get(b->res), b->res, b->model, 2);
     return 1;
 }
 
@@ -1943,7 +1965,7 @@ static int l_mc_quantile(lua_State *L)
         return luaL_argerror(L, 3, lua_pushfstring(L, "quantile %s was not computed (ask for it "
                                                    "with montecarlo{quantiles = {...}})", name));
     }
-    push_selected(L, ss_mc_result_quantile(b->res, (size_t)j), b->model, 2);
+    push_selected(L, ss_mc_result_quantile(b->res, (size_t)j), b->res, b->model, 2);
     return 1;
 }
 
@@ -1953,18 +1975,18 @@ static int l_mc_stats(lua_State *L)
     rbox *b = check_rbox(L, 1, R_MC);
     size_t j, nq = ss_mc_result_nquantiles(b->res);
     lua_createtable(L, 0, (int)(4 + nq));
-    push_selected(L, ss_mc_result_mean(b->res), b->model, 2);
+    push_selected(L, ss_mc_result_mean(b->res), b->res, b->model, 2);
     lua_setfield(L, -2, "mean");
-    push_selected(L, ss_mc_result_sd(b->res), b->model, 2);
+    push_selected(L, ss_mc_result_sd(b->res), b->res, b->model, 2);
     lua_setfield(L, -2, "sd");
-    push_selected(L, ss_mc_result_min(b->res), b->model, 2);
+    push_selected(L, ss_mc_result_min(b->res), b->res, b->model, 2);
     lua_setfield(L, -2, "min");
-    push_selected(L, ss_mc_result_max(b->res), b->model, 2);
+    push_selected(L, ss_mc_result_max(b->res), b->res, b->model, 2);
     lua_setfield(L, -2, "max");
     for (j = 0; j < nq; j++) {
         char name[32];
         ss_mc_quantile_name(name, sizeof name, ss_mc_result_quantile_level(b->res, j));
-        push_selected(L, ss_mc_result_quantile(b->res, j), b->model, 2);
+        push_selected(L, ss_mc_result_quantile(b->res, j), b->res, b->model, 2);
         lua_setfield(L, -2, name);
     }
     return 1;
@@ -2440,7 +2462,8 @@ static void lua_mc_progress(uint64_t done, uint64_t total, void *payload)
 /* sc:montecarlo{runs = 1000, seed = 1, threads = 1, quantiles = {...}, compression = 200} */
 static int l_scen_montecarlo(lua_State *L)
 {
-    static const char *const keys[] = {"runs", "seed", "threads", "quantiles", "compression", NULL};
+    static const char *const keys[] = {"runs", "seed", "threads", "quantiles", "compression",
+                                       "outputs", "max_memory", NULL};
     ss_model *m = check_scen(L);
     int t = opts_table(L, keys), box;
     ss_mc_opts o = SS_MC_OPTS_INIT;
@@ -2472,6 +2495,45 @@ static int l_scen_montecarlo(lua_State *L)
         }
         nq = (size_t)n;
     }
+    {
+        size_t nout = 0, i;
+        const char **outs = opt_strings(L, t, "outputs", &nout);
+        if (outs && nout == 0)
+            luaL_argerror(L, 2, "outputs: expected a list of selectors, e.g. "
+                          "{\"share:alibaba:public@each\", \"npv:alibaba\"}");
+        if (nout) {
+            ss_selector *sel = lua_newuserdatauv(L, nout * sizeof *sel, 0);
+            for (i = 0; i < nout; i++) {
+                ss_err e = {0};
+                if (ss_selector_parse(&sel[i], outs[i], &e) != SS_OK ||
+                    ss_selector_validate(&sel[i], m, &e) != SS_OK)
+                    luaL_argerror(L, 2, lua_pushfstring(L, "outputs: %s", e.msg));
+            }
+            o.outputs = sel;
+            o.noutputs = nout;
+        }
+    }
+    switch (opt_push(L, t, "max_memory")) {
+    case LUA_TNIL:
+        break;
+    case LUA_TNUMBER:
+    case LUA_TSTRING: {
+        uint64_t bytes;
+        const char *txt = lua_tostring(L, -1);
+        if (lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) == 0)
+            o.max_memory = 0; /* no limit */
+        else if (ss_mc_parse_bytes(txt, (uint64_t)1 << 20, &bytes) == 0)
+            o.max_memory = bytes;
+        else
+            luaL_argerror(L, 2, "max_memory: expected a size such as \"512M\" or \"2G\", a "
+                          "number of MiB, or 0 (no limit)");
+        break;
+    }
+    default:
+        luaL_argerror(L, 2, "max_memory: expected a size such as \"512M\" or \"2G\", a number "
+                      "of MiB, or 0 (no limit)");
+    }
+    lua_pop(L, 1);
     a = scen_inputs(L, SS_AN_UNCERTAINTY);
     o.quantiles = q;
     o.nquantiles = nq;
@@ -2508,7 +2570,8 @@ static int l_scen_montecarlo(lua_State *L)
         as[0] = a;
         names[0] = m->name;
         blocks[0] = ss_mc_result_block(res);
-        set_settings(L, box, ss_analysis_json_mc(as, names, 1, &o, lv, nq, blocks));
+        set_settings(L, box, ss_analysis_json_mc(as, names, 1, &o, lv, nq, blocks,
+                                                 ss_mc_result_memory(res)));
     }
     mc_fields(L, box, res, o.threads);
     lua_settop(L, box);

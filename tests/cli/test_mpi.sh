@@ -27,7 +27,9 @@ mpi() {
         timeout 300 mpirun -q --oversubscribe -np "$n" "$@"
 }
 
-# same_pair REF OUT N: identical CSV, sidecars equal but for "ranks": N
+# same_pair REF OUT N: identical CSV, sidecars equal but for "ranks": N and
+# the Monte Carlo's memory estimate (rank 0's process, which holds fewer blocks
+# in flight and a buffer for the blocks it receives)
 same_pair() {
     cmp "$1" "$2" || { fail "$2 differs from $1"; return 1; }
     python3 - "$1.json" "$2.json" "$3" <<'PY' || fail "sidecar $2.json"
@@ -222,4 +224,22 @@ test_mpi_version_mismatch() {
         -np 1 env STRATSIM_TEST_MPI_VERSION="$v" "$STRATSIM" mc "$A" --runs 100 -o out.csv
     expect_rc 0
     expect_file out.csv
+}
+
+test_mpi_mc_memory_error() {
+    # rank 0 checks the estimate before any rank starts a run: one message
+    run "$STRATSIM" mc "$A" --runs 3000000 --threads 1 --max-memory 10K -o x.csv
+    expect_rc 1; expect_err "the limit is 10 KiB (--max-memory)"
+    for n in 2 3; do
+        run mpi $n "$STRATSIM" mc "$A" --runs 3000000 --threads 1 --max-memory 10K -o x.csv
+        expect_rc 1
+        [ "$(grep -c '^stratsim:' stderr)" = 1 ] || fail "not exactly one message"
+        expect_err "the limit is 10 KiB (--max-memory)"
+    done
+    [ -z "$(ls -A | grep -v -e '^stdout$' -e '^stderr$')" ] || fail "files left: $(ls -A)"
+    # a selection under MPI gives the bytes of one process
+    run "$STRATSIM" mc "$A" --runs 2500 --seed 3 --threads 1 --outputs npv:rival,size:public@each -o one.csv
+    expect_rc 0
+    run mpi 2 "$STRATSIM" mc "$A" --runs 2500 --seed 3 --threads 1 --outputs npv:rival,size:public@each -o two.csv
+    expect_rc 0; same_pair one.csv two.csv 2
 }

@@ -1101,6 +1101,189 @@ static void test_mc_csv(void **state)
     ss_model_free(m);
 }
 
+/* Every value of a and b at the flat positions where kept is 1: the same bits;
+ * elsewhere a (the selection) is NaN. */
+static void same_where_kept(const ss_result *a, const ss_result *b, const ss_result *kept,
+                            size_t *nkept)
+{
+    const double *pa[4] = { a->ps, a->p, a->s, a->extra }, *pb[4] = { b->ps, b->p, b->s, b->extra };
+    const double *pk[4] = { kept->ps, kept->p, kept->s, kept->extra };
+    size_t n[4] = { a->nt * SS_NPS * a->np * a->nk, a->nt * SS_NP * a->np, a->nt * SS_NS * a->nk,
+                    a->nt * a->nextra }, j;
+    int x;
+    for (x = 0; x < 4; x++)
+        for (j = 0; j < n[x]; j++) {
+            if (pk[x][j] == 1.0) {
+                assert_memory_equal(&pa[x][j], &pb[x][j], sizeof(double));
+                ++*nkept;
+            } else {
+                assert_true(pk[x][j] == 0.0);
+                assert_true(isnan(pa[x][j]));
+            }
+        }
+}
+
+static void test_mc_outputs(void **state)
+{
+    ss_model *m = mk(3, 4);
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_result *all, *sel;
+    ss_selector s[4];
+    ss_err err = { 0 };
+    size_t nkept = 0, j;
+    (void)state;
+    o.runs = 1500; /* two blocks */
+    o.seed = 9;
+    o.threads = 2;
+    all = mc_ok(m, mc_params, 2, mc_outages, 2, &o);
+    assert_true(ss_mc_result_all_kept(all));
+    assert_int_equal(ss_selector_parse(&s[0], "share:p1:s1@each", &err), SS_OK);
+    assert_int_equal(ss_selector_parse(&s[1], "npv:p2", &err), SS_OK);
+    assert_int_equal(ss_selector_parse(&s[2], "size:s3@1.5", &err), SS_OK);
+    assert_int_equal(ss_selector_parse(&s[3], "npv:p2@end", &err), SS_OK); /* the same value again */
+    o.outputs = s;
+    o.noutputs = 4;
+    o.threads = 3;
+    sel = mc_ok(m, mc_params, 2, mc_outages, 2, &o);
+    assert_false(ss_mc_result_all_kept(sel));
+    same_where_kept(ss_mc_result_mean(sel), ss_mc_result_mean(all), ss_mc_result_kept(sel), &nkept);
+    /* 11 output times of the share, the last NPV, one size */
+    assert_int_equal(nkept, 11 + 1 + 1);
+    same_where_kept(ss_mc_result_sd(sel), ss_mc_result_sd(all), ss_mc_result_kept(sel), &nkept);
+    same_where_kept(ss_mc_result_min(sel), ss_mc_result_min(all), ss_mc_result_kept(sel), &nkept);
+    same_where_kept(ss_mc_result_max(sel), ss_mc_result_max(all), ss_mc_result_kept(sel), &nkept);
+    for (j = 0; j < ss_mc_result_nquantiles(sel); j++)
+        same_where_kept(ss_mc_result_quantile(sel, j), ss_mc_result_quantile(all, j),
+                        ss_mc_result_kept(sel), &nkept);
+    assert_int_equal(nkept, 13 * (4 + 3));
+    assert_int_equal(ss_mc_result_memory(sel)->nv, 13);
+    assert_int_equal(ss_mc_result_memory(sel)->nv_all, ss_mc_result_memory(all)->nv_all);
+    assert_true(ss_mc_result_memory(sel)->total < ss_mc_result_memory(all)->total);
+    ss_mc_result_free(sel);
+
+    /* a time between output times, an unknown id or metric: errors before any run */
+    assert_int_equal(ss_selector_parse(&s[0], "size:s3@1.25", &err), SS_OK);
+    o.noutputs = 1;
+    sel = NULL;
+    assert_int_equal(ss_mc_run(&sel, m, mc_params, 2, NULL, 0, &o, &err), SS_EINVAL);
+    assert_null(sel);
+    assert_non_null(strstr(err.msg, "1.25 is not an output time"));
+    assert_string_equal(err.path, "outputs");
+    assert_int_equal(ss_selector_parse(&s[0], "npv:p9", &err), SS_OK);
+    assert_int_equal(ss_mc_run(&sel, m, mc_params, 2, NULL, 0, &o, &err), SS_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown provider 'p9'"));
+    assert_int_equal(ss_selector_parse(&s[0], "gpux@end", &err), SS_OK);
+    assert_int_equal(ss_mc_run(&sel, m, mc_params, 2, NULL, 0, &o, &err), SS_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown metric 'gpux'"));
+    ss_mc_result_free(all);
+    ss_model_free(m);
+}
+
+static int count_runs(uint64_t run, const ss_result *r, void *payload, ss_err *err)
+{
+    (void)run;
+    (void)r;
+    (void)err;
+    ++*(uint64_t *)payload;
+    return SS_OK;
+}
+
+static void test_mc_memory_limit(void **state)
+{
+    ss_model *m = mk(3, 4);
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_result *r = NULL;
+    ss_selector s;
+    ss_err err = { 0 };
+    uint64_t need, runs = 0;
+    (void)state;
+    o.runs = 3000;
+    o.threads = 2;
+    o.on_run = count_runs;
+    o.payload = &runs;
+    /* the default limit (1 GiB) holds this small model: record its estimate */
+    r = mc_ok(m, mc_params, 2, NULL, 0, &o);
+    need = ss_mc_result_memory(r)->total;
+    assert_true(need > 0 && need < ((uint64_t)64 << 20));
+    assert_int_equal(ss_mc_result_memory(r)->threads, 2);
+    ss_mc_result_free(r);
+    r = NULL;
+    runs = 0;
+    /* just below it: no run starts, SS_ENOMEM, a message with the numbers and remedies */
+    o.max_memory = need - 1;
+    assert_int_equal(ss_mc_run(&r, m, mc_params, 2, NULL, 0, &o, &err), SS_ENOMEM);
+    assert_null(r);
+    assert_true(runs == 0);
+    assert_string_equal(err.path, "max_memory");
+    assert_non_null(strstr(err.msg, "this Monte Carlo needs about"));
+    assert_non_null(strstr(err.msg, "4 providers x 3 segments x 11 output times"));
+    assert_non_null(strstr(err.msg, "keep fewer series with outputs (e.g. outputs = "
+                           "{\"share:p1:s1@each\", \"npv:p1\"})"));
+    assert_non_null(strstr(err.msg, "time.step"));
+    /* the command line's names */
+    o.name_outputs = "--outputs";
+    o.name_max_memory = "--max-memory";
+    assert_int_equal(ss_mc_run(&r, m, mc_params, 2, NULL, 0, &o, &err), SS_ENOMEM);
+    assert_non_null(strstr(err.msg, "(--max-memory); keep fewer series with --outputs (e.g. "
+                           "--outputs share:p1:s1@each,npv:p1)"));
+    /* keeping one series fits */
+    assert_int_equal(ss_selector_parse(&s, "npv:p2@each", &err), SS_OK);
+    o.outputs = &s;
+    o.noutputs = 1;
+    r = mc_ok(m, mc_params, 2, NULL, 0, &o);
+    assert_true(ss_mc_result_memory(r)->total <= need - 1);
+    assert_true(runs == 3000);
+    ss_mc_result_free(r);
+    /* 0: no limit */
+    o.outputs = NULL;
+    o.noutputs = 0;
+    o.max_memory = 0;
+    r = mc_ok(m, mc_params, 2, NULL, 0, &o);
+    ss_mc_result_free(r);
+    ss_model_free(m);
+}
+
+static void test_mc_bytes(void **state)
+{
+    uint64_t b = 0;
+    char buf[32];
+    (void)state;
+    assert_int_equal(ss_mc_parse_bytes("512M", 1, &b), 0);
+    assert_true(b == (uint64_t)512 << 20);
+    assert_int_equal(ss_mc_parse_bytes("2G", 1, &b), 0);
+    assert_true(b == (uint64_t)2 << 30);
+    assert_int_equal(ss_mc_parse_bytes("1.5GiB", 1, &b), 0);
+    assert_true(b == (uint64_t)3 << 29);
+    assert_int_equal(ss_mc_parse_bytes("64 kb", 1, &b), 0);
+    assert_true(b == (uint64_t)64 << 10);
+    assert_int_equal(ss_mc_parse_bytes("100B", 1, &b), 0);
+    assert_true(b == 100);
+    assert_int_equal(ss_mc_parse_bytes("1T", 1, &b), 0);
+    assert_true(b == (uint64_t)1 << 40);
+    assert_int_equal(ss_mc_parse_bytes("256", (uint64_t)1 << 20, &b), 0);
+    assert_true(b == (uint64_t)256 << 20);
+    assert_int_equal(ss_mc_parse_bytes("1e3", 1, &b), 0);
+    assert_true(b == 1000);
+    assert_int_equal(ss_mc_parse_bytes("", 1, &b), -1);
+    assert_int_equal(ss_mc_parse_bytes("G", 1, &b), -1);
+    assert_int_equal(ss_mc_parse_bytes("2X", 1, &b), -1);
+    assert_int_equal(ss_mc_parse_bytes("2GG", 1, &b), -1);
+    assert_int_equal(ss_mc_parse_bytes("-1G", 1, &b), -1);
+    assert_int_equal(ss_mc_parse_bytes("0", 1, &b), -1);
+    assert_int_equal(ss_mc_parse_bytes("nan", 1, &b), -1);
+    assert_int_equal(ss_mc_parse_bytes("2048P", 1, &b), -1);
+    ss_mc_format_bytes(buf, sizeof buf, (uint64_t)1 << 30);
+    assert_string_equal(buf, "1 GiB");
+    ss_mc_format_bytes(buf, sizeof buf, (uint64_t)4509715661ULL);
+    assert_string_equal(buf, "4.2 GiB");
+    ss_mc_format_bytes(buf, sizeof buf, (uint64_t)3 << 29);
+    assert_string_equal(buf, "1.5 GiB");
+    ss_mc_format_bytes(buf, sizeof buf, (uint64_t)981 << 20);
+    assert_string_equal(buf, "981 MiB");
+    ss_mc_format_bytes(buf, sizeof buf, 100);
+    assert_string_equal(buf, "100 bytes");
+}
+
 static void test_mc_rng(void **state)
 {
     gsl_rng *a = gsl_rng_alloc(ss_mc_rng_type()), *b = gsl_rng_alloc(ss_mc_rng_type());
@@ -1151,6 +1334,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_mc_interrupt),
         cmocka_unit_test(test_mc_run_opts),
         cmocka_unit_test(test_mc_csv),
+        cmocka_unit_test(test_mc_outputs),
+        cmocka_unit_test(test_mc_memory_limit),
+        cmocka_unit_test(test_mc_bytes),
     };
     const struct CMUnitTest threads_only[] = {
         cmocka_unit_test(test_mc_determinism),

@@ -342,7 +342,7 @@ static void test_sweep_split(void **state)
     ss_model *m = mk();
     ss_sweep_axis ax[2];
     ss_sweep_opts o = SS_SWEEP_OPTS_INIT;
-    ss_transport tr;
+    ss_transport tr = {0};
     mem_tr *mt = calloc(1, sizeof *mt);
     keep k1 = {0}, kd = {0};
     ss_err err = {0};
