@@ -335,7 +335,7 @@ int cli_run_models(cli_loaded *l, const char *path, ss_result ***res, size_t *nr
         int rc = ss_script_run(l->script, i, &r, &err); /* with its policy and derived metrics */
         if (rc != SS_OK) {
             /* errors in a policy or derived metric are already located in the file */
-            if (strncmp(err.msg, path, strlen(path)) == 0 && err.msg[strlen(path)] == ':')
+            if (strcmp(err.file, path) == 0)
                 return cli_error("%s", err.msg);
             return cli_error("%s: scenario '%s': %s", path, m->name, err.msg);
         }

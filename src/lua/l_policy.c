@@ -643,8 +643,8 @@ static void annotate(ss_err *err, const call *c, const char *what)
     char buf[sizeof err->msg], at[160];
     const char *msg = err->msg, *nl = strchr(msg, '\n');
     size_t head = nl ? (size_t)(nl - msg) : strlen(msg), n;
-    int has_src = (c->src[0] && strncmp(msg, c->src, strlen(c->src)) == 0) ||
-                  (c->source[0] && strncmp(msg, c->source, strlen(c->source)) == 0);
+    int has_src = err->file[0] && ((c->src[0] && strcmp(err->file, c->src) == 0) ||
+                                   (c->source[0] && strcmp(err->file, c->source) == 0));
     int o;
 
     snprintf(at, sizeof at, " (in %s at t=%.10g)", what, c->t);
@@ -672,6 +672,8 @@ static void annotate(ss_err *err, const call *c, const char *what)
         buf[n] = '\0';
     }
     memcpy(err->msg, buf, n + 1);
+    if (!has_src && c->src[0])
+        ss_err_at(err, c->src, c->line);
 }
 
 /* Run the trampoline for c on h->L; returns SS_OK or an SS_E* code with
@@ -709,6 +711,7 @@ static int do_call(call *c, ss_err *err)
         rc = ss_err_set(err, c->bad == 1 ? SS_EINVAL : SS_ENUMERIC, NULL,
                         "%s:%d: derived metric '%s' returned %s at t=%.10g (expected a finite number)",
                         c->src, c->line, c->h->names[c->which], b, c->t);
+        ss_err_at(err, c->src, c->line);
     }
     lua_settop(L, top);
     if (rc != SS_OK)

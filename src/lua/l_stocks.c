@@ -614,12 +614,14 @@ static int ext_run(xcall *c, ss_err *err)
         rc = ss_lua_to_err(L, st, err);
         nl = strchr(err->msg, '\n');
         head = nl ? (size_t)(nl - err->msg) : strlen(err->msg);
-        if (src[0] && strncmp(err->msg, src, strlen(src)) != 0)
+        if (src[0] && strcmp(err->file, src) != 0) {
             snprintf(buf, sizeof buf, "%s:%d: %.*s (in %s at t=%.10g)%s", src, line, (int)head,
                      err->msg, what, c->t, nl ? nl : "");
-        else
+            ss_err_at(err, src, line);
+        } else {
             snprintf(buf, sizeof buf, "%.*s (in %s at t=%.10g)%s", (int)head, err->msg, what, c->t,
                      nl ? nl : "");
+        }
         memcpy(err->msg, buf, sizeof buf);
     } else if (c->bad == 1) {
         rc = ss_err_set(err, SS_EINVAL, NULL, "%s:%d: %s returned %s at t=%.10g (expected a finite number)",
@@ -634,6 +636,8 @@ static int ext_run(xcall *c, ss_err *err)
                         lkp->field == SS_LINK_GROWTH ? "growth" : ss_field_name((ss_field)lkp->field),
                         link_range(lkp->field, c->badval));
     }
+    if (rc != SS_OK && st == LUA_OK && src[0])
+        ss_err_at(err, src, line);
     lua_settop(L, top);
     if (x->failed)
         *x->failed = 1;

@@ -657,6 +657,8 @@ int ss_lua_pcall(lua_State *L, int nargs, int nresults)
     return status;
 }
 
+static int lua_to_err(lua_State *L, int status, ss_err *err);
+
 /* Copy a possibly long message (with traceback) into err->msg, cutting the
  * traceback at a line boundary if it does not fit. */
 static void copy_msg(ss_err *err, const char *msg)
@@ -675,7 +677,43 @@ static void copy_msg(ss_err *err, const char *msg)
     memcpy(err->msg + n, "\n\t...", 6);
 }
 
+/* Lua reports an error as a string that luaL_where (or the binding, naming
+ * a scenario line) starts with "FILE:LINE: "; this is where that location is
+ * read back into err->file and err->line, once, so that callers test
+ * err->file rather than the message. */
+static void locate_msg(ss_err *err)
+{
+    const char *m, *c;
+    if (!err)
+        return;
+    for (m = err->msg; (c = strchr(m, ':')) != NULL; m = c + 1) {
+        const char *d = c + 1;
+        long line = 0;
+        if (*d == ' ' || *d == '\n' || c == err->msg)
+            break; /* "word: message": not located */
+        while (*d >= '0' && *d <= '9' && line < 100000000)
+            line = line * 10 + (*d++ - '0');
+        if (d > c + 1 && *d == ':') {
+            char file[sizeof err->file];
+            size_t n = (size_t)(c - err->msg);
+            if (n >= sizeof file || memchr(err->msg, '\n', n))
+                return;
+            memcpy(file, err->msg, n);
+            file[n] = '\0';
+            ss_err_at(err, file, line);
+            return;
+        }
+    }
+}
+
 int ss_lua_to_err(lua_State *L, int status, ss_err *err)
+{
+    int rc = lua_to_err(L, status, err);
+    locate_msg(err);
+    return rc;
+}
+
+static int lua_to_err(lua_State *L, int status, ss_err *err)
 {
     limits *lim = get_limits(L);
     const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
@@ -1160,6 +1198,7 @@ static int run_file(ss_script *s, const char *path, ss_err *err)
             ss_err_set(err, SS_EINVAL, NULL, "%s: %s", path, msg);
         else
             ss_err_set(err, SS_EINVAL, NULL, "%s", msg ? msg : "cannot load chunk");
+        locate_msg(err);
         lua_pop(L, 1);
         return SS_EINVAL;
     }

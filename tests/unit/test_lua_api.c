@@ -480,6 +480,9 @@ static void test_derived_metric_errors(void **state)
         snprintf(prefix, sizeof prefix, "%s:6: ", path);
         if (strncmp(err.msg, prefix, strlen(prefix)) != 0)
             fail_msg("%s: message '%s' does not start with '%s'", cases[i].fn, err.msg, prefix);
+        /* and the record says so without reading the message */
+        assert_string_equal(err.file, path);
+        assert_int_equal(err.line, 6);
         ss_script_close(s);
     }
 }
@@ -527,6 +530,8 @@ static void test_policy_errors(void **state)
         snprintf(prefix, sizeof prefix, "%s:%d: ", path, cases[i].line);
         if (strncmp(err.msg, prefix, strlen(prefix)) != 0)
             fail_msg("'%s': message '%s' does not start with '%s'", cases[i].body, err.msg, prefix);
+        assert_string_equal(err.file, path);
+        assert_int_equal(err.line, cases[i].line);
         if (i == 0 && !strstr(err.msg, "stack traceback:"))
             fail_msg("no traceback in '%s'", err.msg);
         ss_script_close(s);
