@@ -683,26 +683,6 @@ static void report(repl *r, int status)
     lua_pop(L, 1);
 }
 
-/* print() writing to standard output: the script layer's print writes to
- * stderr so that `stratsim run` keeps stdout for its tables, but here
- * stdout is the conversation. Lengths, not strlen: strings may hold NULs.
- * Flushed per call, like lua.c's lua_writeline. */
-static int l_repl_print(lua_State *L)
-{
-    int n = lua_gettop(L), i;
-    for (i = 1; i <= n; i++) {
-        size_t len;
-        const char *s = luaL_tolstring(L, i, &len);
-        if (i > 1)
-            fputc('\t', stdout);
-        fwrite(s, 1, len, stdout);
-        lua_pop(L, 1);
-    }
-    fputc('\n', stdout);
-    fflush(stdout);
-    return 0;
-}
-
 /* Globals `sc` (the first scenario of the file) and `scenarios` (all). */
 static void set_scenarios(repl *r)
 {
@@ -796,7 +776,10 @@ static int l_repl_main(lua_State *L)
     int status;
 
     lua_settop(L, 0);
-    lua_pushcfunction(L, l_repl_print);
+    /* print to standard output, without the script layer's cap: the script
+     * layer's print writes to stderr so that `stratsim run` keeps stdout for
+     * its tables, but here stdout is the conversation */
+    ss_lua_push_print(L, stdout, 0);
     lua_setglobal(L, "print");
     lua_pushcfunction(L, cli_repl_open_support);
     if (ss_lua_pcall(L, 0, 1) != LUA_OK)

@@ -79,12 +79,15 @@ int ss_expect_parse(ss_expect *out, const char *text, ss_err *err)
 /* Does `v OP rhs` hold, strict comparisons beyond rounding? */
 static int holds(ss_expect_op op, double v, double rhs)
 {
-    double tol = SS_EFFECT_TOL * fmax(fabs(v), fabs(rhs));
+    /* strictly below / above: by more than the tolerance (ss_moved) */
+    int below = v < rhs && ss_moved(v, rhs), above = v > rhs && ss_moved(v, rhs);
+    if (isnan(v) || isnan(rhs))
+        return 0;
     switch (op) {
-    case SS_EXPECT_LT: return v < rhs - tol;
-    case SS_EXPECT_LE: return v <= rhs + tol;
-    case SS_EXPECT_GT: return v > rhs + tol;
-    case SS_EXPECT_GE: return v >= rhs - tol;
+    case SS_EXPECT_LT: return below;
+    case SS_EXPECT_LE: return !above;
+    case SS_EXPECT_GT: return above;
+    case SS_EXPECT_GE: return !below;
     }
     return 0;
 }

@@ -774,12 +774,15 @@ static int panic(lua_State *L)
     return 0;
 }
 
-/* print() writing to stderr, so stdout stays clean for the summary table;
- * at most SS_LUA_PRINT_MAX bytes per state (a note says when output is
- * dropped), each byte charged like allocation (one instruction per 16). */
-static int l_script_print(lua_State *L)
+/* print() writing to the stream of upvalue 1 (lengths, not strlen: strings
+ * may hold NULs; flushed per call, like lua.c's lua_writeline). When
+ * upvalue 2 is true, at most SS_LUA_PRINT_MAX bytes per state (a note on
+ * standard error says when output is dropped), each byte charged like
+ * allocation (one instruction per 16). */
+static int l_print(lua_State *L)
 {
-    limits *lim = get_limits(L);
+    FILE *out = lua_touserdata(L, lua_upvalueindex(1));
+    limits *lim = lua_toboolean(L, lua_upvalueindex(2)) ? get_limits(L) : NULL;
     int n = lua_gettop(L), i;
     size_t room;
     if (lim && lim->printed >= SS_LUA_PRINT_MAX)
@@ -792,14 +795,16 @@ static int l_script_print(lua_State *L)
         if (lim && ss_lua_charge_work(L, w / ALLOC_BYTES_PER_INSTRUCTION) != 0)
             return luaL_error(L, "instruction limit exceeded");
         if (i > 1 && room > 0) {
-            fputc('\t', stderr);
+            fputc('\t', out);
             room--;
         }
-        fwrite(s, 1, len < room ? len : room, stderr);
+        fwrite(s, 1, len < room ? len : room, out);
         room -= len < room ? len : room;
         lua_pop(L, 1);
         if (room == 0 && lim) {
             lim->printed = SS_LUA_PRINT_MAX;
+            if (out != stderr)
+                fflush(out);
             fprintf(stderr, "\n[print: output limit of %u MiB reached; "
                             "further print output is dropped]\n",
                     (unsigned)(SS_LUA_PRINT_MAX >> 20));
@@ -808,14 +813,21 @@ static int l_script_print(lua_State *L)
         }
     }
     if (n == 0 || room > 0) {
-        fputc('\n', stderr);
+        fputc('\n', out);
         if (room > 0)
             room--;
     }
     if (lim)
         lim->printed = SS_LUA_PRINT_MAX - room;
-    fflush(stderr);
+    fflush(out);
     return 0;
+}
+
+void ss_lua_push_print(lua_State *L, FILE *stream, int capped)
+{
+    lua_pushlightuserdata(L, stream);
+    lua_pushboolean(L, capped);
+    lua_pushcclosure(L, l_print, 2);
 }
 
 /* Open the libraries and build the environment (run under ss_lua_pcall:
@@ -836,7 +848,7 @@ static int l_script_open(lua_State *L)
         lua_setfield(L, -2, "include");
         lua_pop(L, 1);
         lua_pushglobaltable(L);
-        lua_pushcfunction(L, l_script_print);
+        ss_lua_push_print(L, stderr, 1); /* stdout stays clean for the summary table */
         lua_setfield(L, -2, "print");
         ss_lua_install_xpcall(L, -1);
         lua_getfield(L, -1, "coroutine");
@@ -856,7 +868,7 @@ static int l_script_open(lua_State *L)
         lua_pushcfunction(L, ss_lua_include);
         lua_setfield(L, -2, "include");
         lua_pop(L, 7);
-        lua_pushcfunction(L, l_script_print);
+        ss_lua_push_print(L, stderr, 1); /* stdout stays clean for the summary table */
         lua_setfield(L, LUA_REGISTRYINDEX, "stratsim.print");
         ss_lua_push_sandbox_env(L);
         lua_setfield(L, LUA_REGISTRYINDEX, "stratsim.env");

@@ -259,6 +259,12 @@ int ss_lua_charge_work(lua_State *L, size_t n);
  * dropped with one note on standard error. */
 #define SS_LUA_PRINT_MAX ((size_t)4 << 20)
 
+/** Push the print function: it writes its arguments, tab-separated, and a
+ * newline to `stream`, flushed per call; when `capped`, at most
+ * SS_LUA_PRINT_MAX bytes per state, each byte charged to the instruction
+ * budget (the scripts' print on stderr; the REPL's on stdout is uncapped). */
+void ss_lua_push_print(lua_State *L, FILE *stream, int capped);
+
 /**
  * End the script for good with "FILE:LINE: message" (a sticky error like
  * an exceeded budget: pcall cannot swallow it, handlers are skipped; the
