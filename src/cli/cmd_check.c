@@ -55,13 +55,7 @@ static int run_checks(cli_loaded *l, size_t i, const char *file)
         rc = cli_error("out of memory");
         goto done;
     }
-    for (j = 0; j < an->nchecks; j++) {
-        c[j].name = an->checks[j].name;
-        c[j].paths = (const char *const *)an->checks[j].paths;
-        c[j].values = an->checks[j].values;
-        c[j].nchanges = an->checks[j].nchanges;
-        c[j].expect = an->checks[j].expect;
-    }
+    ss_analysis_checks(an, c);
     if ((rc = cli_an_run_opts(&ld, i, file, &ro, NULL)) != EXIT_OK)
         goto done;
     st = ss_checks_run(o, m, c, an->nchecks, &ro, &err);

@@ -670,6 +670,34 @@ static void read_optimize(lua_State *L, int scen, const ss_model *m, ss_analysis
     lua_pop(L, 1);
 }
 
+/* A change of a check: its path and value, sorted together by path. */
+typedef struct change_kv {
+    char *path;
+    double value;
+} change_kv;
+
+static int change_cmp(const void *a, const void *b)
+{
+    return strcmp(((const change_kv *)a)->path, ((const change_kv *)b)->path);
+}
+
+/* Sort the changes of c by path in byte order (paths are distinct: table keys). */
+static void sort_changes(lua_State *L, ss_an_check *c)
+{
+    change_kv *kv = lua_newuserdatauv(L, (c->nchanges ? c->nchanges : 1) * sizeof *kv, 0);
+    size_t j;
+    for (j = 0; j < c->nchanges; j++) {
+        kv[j].path = c->paths[j];
+        kv[j].value = c->values[j];
+    }
+    qsort(kv, c->nchanges, sizeof *kv, change_cmp);
+    for (j = 0; j < c->nchanges; j++) {
+        c->paths[j] = kv[j].path;
+        c->values[j] = kv[j].value;
+    }
+    lua_pop(L, 1);
+}
+
 /*
  * checks = { { name = "...", change = { [PATH] = number, ... },
  *              expect = "SELECTOR OP base|NUMBER" }, ... }
@@ -696,7 +724,6 @@ static void read_checks(lua_State *L, int scen, const ss_model *m, ss_analysis *
         ss_expect e;
         ss_err err = {0};
         int ct, e_idx;
-        size_t j;
         snprintf(label, sizeof label, "checks[%d]", (int)i);
         lua_rawgeti(L, t, i);
         e_idx = lua_gettop(L);
@@ -752,20 +779,7 @@ static void read_checks(lua_State *L, int scen, const ss_model *m, ss_analysis *
         if (c->nchanges == 0)
             located(L, scen, label, "change: names no parameter");
         /* paths in byte order (deterministic), values along */
-        for (j = 0; j < c->nchanges; j++) {
-            size_t k, best = j;
-            for (k = j + 1; k < c->nchanges; k++)
-                if (strcmp(c->paths[k], c->paths[best]) < 0)
-                    best = k;
-            if (best != j) {
-                char *tp = c->paths[j];
-                double tv = c->values[j];
-                c->paths[j] = c->paths[best];
-                c->values[j] = c->values[best];
-                c->paths[best] = tp;
-                c->values[best] = tv;
-            }
-        }
+        sort_changes(L, c);
         lua_settop(L, t);
     }
     lua_pop(L, 1);
@@ -2858,14 +2872,7 @@ static int l_scen_optimize(lua_State *L)
 static ss_check *push_checks(lua_State *L, const ss_analysis *a)
 {
     ss_check *c = lua_newuserdatauv(L, (a->nchecks ? a->nchecks : 1) * sizeof *c, 0);
-    size_t i;
-    for (i = 0; i < a->nchecks; i++) {
-        c[i].name = a->checks[i].name;
-        c[i].paths = (const char *const *)a->checks[i].paths;
-        c[i].values = a->checks[i].values;
-        c[i].nchanges = a->checks[i].nchanges;
-        c[i].expect = a->checks[i].expect;
-    }
+    ss_analysis_checks(a, c);
     return c;
 }
 

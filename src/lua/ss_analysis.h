@@ -90,6 +90,11 @@ typedef struct ss_analysis {
     size_t nchecks;
 } ss_analysis;
 
+/** The behaviour checks of a as the core's ss_check structs (c[a->nchecks],
+ * borrowing a's strings and arrays): what `stratsim check` and sc:check()
+ * hand to ss_checks_run. */
+void ss_analysis_checks(const ss_analysis *a, ss_check *c);
+
 /** An empty container (NULL on allocation failure). */
 ss_analysis *ss_analysis_new(void);
 void ss_analysis_free(ss_analysis *a);
