@@ -19,7 +19,7 @@
 #include <strings.h>
 #include "cli/cli.h"
 #include "cli/cli_analysis.h" /* cli_split_list */
-#include "cli/csvread.h"
+#include "core/csvread.h"
 #include "cli/plot.h"
 
 static const char plot_help[] =
