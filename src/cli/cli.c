@@ -16,7 +16,7 @@
 #include "cli/progress.h"
 #include "cli/cli_mpi.h"
 #include "stratsim/io.h" /* ss_parse_double */
-#include "lua/ss_lua.h"
+#include "lua/stratsim_lua.h"
 #include "lua/ss_analysis.h" /* ss_params_read, ss_strings_free */
 
 static const char main_help[] =

@@ -2,7 +2,7 @@
  * cli.h - internals shared by the stratsim command-line front end: exit
  * codes, error printing, option parsing helpers, loading and running
  * scenario files, the summary tables.  Only src/cli includes this.
- * Depends on the core (stratsim.h) and the Lua layer (src/lua/ss_lua.h).
+ * Depends on the core (stratsim.h) and the Lua layer (src/lua/stratsim_lua.h).
  */
 #ifndef SS_CLI_H
 #define SS_CLI_H

@@ -9,7 +9,7 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "cli/cli_analysis.h"
-#include "lua/ss_lua.h"
+#include "lua/stratsim_lua.h"
 
 static const char check_help[] =
     "Usage: stratsim check SCENARIO.lua [--behaviour] [--set PATH=VALUE]...\n"

@@ -20,7 +20,7 @@
  * runs, SIGINT is caught by on_sigint, which only restores the fatal action
  * (a second Ctrl-C kills the process, after cli_fatal_signal has removed any
  * temporary output file), sets the flag that simulations poll
- * (registry key SS_LUA_INTERRUPT) and installs a Lua hook; the hook raises
+ * (registry key SL_INTERRUPT) and installs a Lua hook; the hook raises
  * "interrupted!" at the next instruction, and keeps raising until the
  * command has unwound, so a pcall inside the command cannot swallow it.
  * Between commands SIGINT ends the process, as in lua.c (through
@@ -30,11 +30,11 @@
  * libraries plus the script layer's deterministic math.random and memory
  * cap. There is no instruction budget: the script layer's count hook is
  * removed after loading and after every command. Every call into Lua goes
- * through ss_lua_pcall(), and the whole loop runs inside one protected call
+ * through sl_pcall(), and the whole loop runs inside one protected call
  * (lua.c's pmain), so a Lua API error (out of memory) never escapes; C
  * memory that lives across Lua calls (line buffers) belongs to the `repl`
  * struct in cmd_repl()'s frame and is freed there.
- * Depends on the Lua layer (src/lua/ss_lua.h), repl_lib.c (repl.h) and
+ * Depends on the Lua layer (src/lua/stratsim_lua.h), repl_lib.c (repl.h) and
  * libedit.
  */
 #include <errno.h>
@@ -50,7 +50,7 @@
 #include "cli/cli.h"
 #include "cli/repl.h"
 #include "cli/progress.h"
-#include "lua/ss_lua.h"
+#include "lua/stratsim_lua.h"
 #if defined(SS_HAVE_LIBEDIT) /* { */
 #include <editline/readline.h>
 #endif /* } */
@@ -126,12 +126,12 @@ static lua_State *volatile sigint_L;
 
 /* Set by on_sigint, cleared when a command starts: the flag that C loops
  * poll (scenario:run() and the analyses find it under the registry key
- * SS_LUA_INTERRUPT and stop their runs with SS_EINTR). */
+ * SL_INTERRUPT and stop their runs with SS_EINTR). */
 static volatile int interrupt_flag;
 
 /* ------------------------------------------------------------ signals */
 
-/* ss_lua_pcall's message handler (set when the session starts): lstop lets
+/* sl_pcall's message handler (set when the session starts): lstop lets
  * it run. */
 static lua_CFunction msgh_fn;
 
@@ -188,7 +188,7 @@ static void lstop(lua_State *L, lua_Debug *ar)
         memcpy(msg, tb, n + 1);
     }
     lua_pop(L, 2);
-    ss_lua_raise(L, SS_EINTR, "%s", msg);
+    sl_raise(L, SS_EINTR, "%s", msg);
 }
 
 /* SIGINT during a command: a C signal handler cannot touch a Lua state
@@ -203,7 +203,7 @@ static void on_sigint(int sig)
     lua_sethook(sigint_L, lstop, flag, 1);
 }
 
-/* ss_lua_pcall with Ctrl-C turned into "interrupted!" while it runs. The
+/* sl_pcall with Ctrl-C turned into "interrupted!" while it runs. The
  * hook is removed afterwards: the interrupt hook, and the script layer's
  * instruction-budget hook if anything reinstalled it (no budget here). */
 static int docall(repl *r, int narg, int nres)
@@ -212,7 +212,7 @@ static int docall(repl *r, int narg, int nres)
     sigint_L = r->L;
     interrupt_flag = 0;
     set_signal(SIGINT, on_sigint);
-    status = ss_lua_pcall(r->L, narg, nres);
+    status = sl_pcall(r->L, narg, nres);
     set_signal(SIGINT, cli_fatal_signal);
     lua_sethook(r->L, NULL, 0, 0);
     return status;
@@ -297,7 +297,7 @@ static int l_complete(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->support_ref);
     lua_getfield(L, -1, "complete");
     lua_pushstring(L, text);
-    if (ss_lua_pcall(L, 1, 1) != LUA_OK)
+    if (sl_pcall(L, 1, 1) != LUA_OK)
         return lua_error(L);
     return 1;
 }
@@ -338,7 +338,7 @@ static char **complete_cb(const char *text, int start, int end)
     lua_pushcfunction(L, l_complete);
     lua_pushlightuserdata(L, r);
     lua_pushlightuserdata(L, (void *)text);
-    if (ss_lua_pcall(L, 2, 1) != LUA_OK || !lua_istable(L, -1))
+    if (sl_pcall(L, 2, 1) != LUA_OK || !lua_istable(L, -1))
         goto done;
     n = (size_t)lua_rawlen(L, -1);
     if (n == 0)
@@ -504,7 +504,7 @@ static const char *chunk_name = "=stdin";
 
 static int l_vet(lua_State *L)
 {
-    ss_lua_vet_chunk(L);
+    sl_vet_chunk(L);
     return 1;
 }
 
@@ -644,7 +644,7 @@ static int l_tostring(lua_State *L)
 }
 
 /* Print the error on top of the stack (popped) to stderr. The message
- * handler of ss_lua_pcall has made it a string with a traceback, except for
+ * handler of sl_pcall has made it a string with a traceback, except for
  * stratsim.Error objects (their __tostring gives the message) and memory
  * errors (Lua skips the handler for those). No allocation for the latter. */
 static void report(repl *r, int status)
@@ -667,7 +667,7 @@ static void report(repl *r, int status)
     } else if (lua_checkstack(L, 3)) {
         lua_pushcfunction(L, l_tostring);
         lua_pushvalue(L, -2);
-        if (ss_lua_pcall(L, 1, 1) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+        if (sl_pcall(L, 1, 1) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
             lua_replace(L, -2);
             msg = lua_tolstring(L, -1, &len);
         } else {
@@ -779,15 +779,15 @@ static int l_repl_main(lua_State *L)
     /* print to standard output, without the script layer's cap: the script
      * layer's print writes to stderr so that `stratsim run` keeps stdout for
      * its tables, but here stdout is the conversation */
-    ss_lua_push_print(L, stdout, 0);
+    sl_push_print(L, stdout, 0);
     lua_setglobal(L, "print");
     lua_pushcfunction(L, cli_repl_open_support);
-    if (ss_lua_pcall(L, 0, 1) != LUA_OK)
+    if (sl_pcall(L, 0, 1) != LUA_OK)
         return lua_error(L);
     r->support_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushlightuserdata(L, (void *)&interrupt_flag);
-    lua_setfield(L, LUA_REGISTRYINDEX, SS_LUA_INTERRUPT);
-    ss_lua_push_msgh(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, SL_INTERRUPT);
+    sl_push_msgh(L);
     msgh_fn = lua_tocfunction(L, -1);
     lua_pop(L, 1);
     cli_progress_lua_install(L); /* a progress bar for sc:montecarlo{} ... */
@@ -949,7 +949,7 @@ int cmd_repl(int argc, char **argv)
 
     lua_pushcfunction(r.L, l_repl_main);
     lua_pushlightuserdata(r.L, &r);
-    status = ss_lua_pcall(r.L, 1, 0);
+    status = sl_pcall(r.L, 1, 0);
     if (status != LUA_OK) {
         const char *msg = lua_tostring(r.L, -1);
         rc = cli_error("repl: %s", status == LUA_ERRMEM ? "not enough memory"
