@@ -36,17 +36,20 @@ int cli_opt_next(cli_opt_parser *p, const cli_opt_spec **spec, const char **valu
     }
     for (s = p->specs; s->name; s++) {
         size_t n = strlen(s->name);
-        int exact = strcmp(a, s->name) == 0 || (s->alias && a[1] == s->alias && a[2] == '\0');
+        int type = s->type & ~CLI_OPT_HIDDEN,
+            exact = strcmp(a, s->name) == 0 || (s->alias && a[1] == s->alias && a[2] == '\0');
+        if (type == CLI_OPT_TEXT)
+            continue;
         if (exact) {
             *spec = s;
-            if (s->type == CLI_OPT_SWITCH)
+            if (type == CLI_OPT_SWITCH)
                 return CLI_OPT_FOUND;
             if (p->i >= p->argc)
                 return CLI_OPT_MISSING;
             *value = p->argv[p->i++];
             return CLI_OPT_FOUND;
         }
-        if (s->type == CLI_OPT_VALUE && strncmp(a, s->name, n) == 0 && a[n] == '=') {
+        if (type == CLI_OPT_VALUE && strncmp(a, s->name, n) == 0 && a[n] == '=') {
             *spec = s;
             *value = a + n + 1;
             return CLI_OPT_FOUND;
@@ -62,17 +65,15 @@ void cli_opt_help(FILE *f, const cli_opt_spec *specs, int col)
     for (s = specs; s->name; s++) {
         const char *h = s->help, *nl;
         int w = 2;
+        if (s->type & CLI_OPT_HIDDEN)
+            continue;
         fputs("  ", f);
         if (s->alias)
             w += fprintf(f, "-%c, ", s->alias);
         w += fprintf(f, "%s", s->name);
         if (s->value_name)
             w += fprintf(f, " %s", s->value_name);
-        if (w >= col) { /* the names reach the help column: help on the next line */
-            fputc('\n', f);
-            w = 0;
-        }
-        fprintf(f, "%*s", col - w, "");
+        fprintf(f, "%*s", w + 2 > col ? 2 : col - w, ""); /* names reaching col: 2 spaces */
         while ((nl = strchr(h, '\n')) != NULL) {
             fprintf(f, "%.*s\n%*s", (int)(nl - h), h, col, "");
             h = nl + 1;
@@ -88,9 +89,20 @@ int cli_opt_unknown(const char *cmd, const char *arg, const cli_opt_spec *specs)
     size_t n = 0, len = strcspn(arg, "=");
     const cli_opt_spec *s;
     for (s = specs; s->name && n < sizeof cands / sizeof cands[0]; s++)
-        cands[n++] = s->name;
+        if ((s->type & ~CLI_OPT_HIDDEN) != CLI_OPT_TEXT)
+            cands[n++] = s->name;
     /* "--ouput=x.csv": the name before '=' */
     snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1), arg);
     ss_suggest(word, cands, n, sug, sizeof sug);
     return cli_usage_error(cmd, "unknown option '%s'%s", arg, sug);
+}
+
+int cli_opt_usage(const char *head, const cli_opt_spec *specs, int col, const char *tail)
+{
+    if (head)
+        fputs(head, stdout);
+    cli_opt_help(stdout, specs, col);
+    if (tail)
+        fputs(tail, stdout);
+    return cli_flush_stdout();
 }

@@ -12,13 +12,16 @@
 #include <stdio.h>
 
 typedef enum cli_opt_type {
-    CLI_OPT_SWITCH, /* --name, no value */
-    CLI_OPT_VALUE   /* --name VALUE, --name=VALUE (and -x VALUE for its short name) */
+    CLI_OPT_SWITCH = 1, /* --name, no value */
+    CLI_OPT_VALUE = 2,  /* --name VALUE, --name=VALUE (and -x VALUE for its short name) */
+    CLI_OPT_TEXT = 3,   /* not an option: a line of --help (name, then help) */
+    CLI_OPT_HIDDEN = 16 /* or-ed to SWITCH or VALUE: parsed, not listed by --help
+                         * (an alternative spelling, or options a TEXT line names) */
 } cli_opt_type;
 
 /* One option of a verb; a table ends with an entry whose name is NULL. */
 typedef struct cli_opt_spec {
-    cli_opt_type type;
+    int type;               /* a cli_opt_type, maybe | CLI_OPT_HIDDEN */
     const char *name;       /* long name with its dashes: "--output" */
     char alias;             /* short name ('o' for -o), or 0 */
     const char *value_name; /* what --help shows after the name ("FILE"), or NULL */
@@ -48,12 +51,16 @@ int cli_opt_next(cli_opt_parser *p, const cli_opt_spec **spec, const char **valu
 int cli_opt_is(const cli_opt_spec *spec, const char *name);
 
 /*
- * Write the option list of a --help: per option, two spaces, "-x, " when it
- * has a short name, the name and the value name, then the help text from
- * column `col` (on the next line if the names reach it), every further line
- * of the help indented to `col`.
+ * Write the option list of a --help: per option (not hidden), two spaces,
+ * "-x, " when it has a short name, the name and the value name, then the
+ * help text from column `col` (two spaces after the names if they reach
+ * it), every further line of the help indented to `col`.
  */
 void cli_opt_help(FILE *f, const cli_opt_spec *specs, int col);
+
+/* A verb's whole --help on standard output: `head`, the option list,
+ * `tail` (either may be NULL); returns as cli_flush_stdout. */
+int cli_opt_usage(const char *head, const cli_opt_spec *specs, int col, const char *tail);
 
 /* The usage error for an unknown option `arg` of verb `cmd`, with "did you
  * mean" from the table's names; returns EXIT_USAGE. */

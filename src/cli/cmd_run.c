@@ -38,7 +38,7 @@ static const cli_opt_spec run_opts[] = {
       "files the script may read (stratsim.include) lie\n"
       "below DIR (default: the scenario file's directory)" },
     { CLI_OPT_SWITCH, "--help", 'h', NULL, "show this help" },
-    { 0, NULL, 0, NULL, NULL }
+    { 0, NULL, 0, NULL, NULL } /* end */
 };
 
 int cmd_run(int argc, char **argv)
@@ -72,12 +72,10 @@ int cmd_run(int argc, char **argv)
             continue;
         }
         if (cli_opt_is(o, "--help")) {
-            fputs(run_usage, stdout);
-            cli_opt_help(stdout, run_opts, 24);
             cli_common_free(&c);
-            return cli_flush_stdout();
+            return cli_opt_usage(run_usage, run_opts, 24, NULL);
         }
-        r = cli_common_apply(&c, "run", o->name, o->type == CLI_OPT_SWITCH ? "" : v);
+        r = cli_common_apply(&c, "run", o->name, v);
         if (r == 0)
             r = cli_output_apply("run", o->name, v, &out, &layout);
         if (r < 0) {

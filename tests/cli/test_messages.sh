@@ -27,6 +27,10 @@ test_msg_option_suggestions() {
     expect_err "unknown option '--roo' (did you mean '--root'?)"
     run "$STRATSIM" run "$DATA/small.lua" --max-mem=3; expect_rc 2
     expect_err "unknown option '--max-mem=3' (did you mean '--max-memory'?)"
+    run "$STRATSIM" check "$DATA/small.lua" --behavour; expect_rc 2
+    expect_err "unknown option '--behavour' (did you mean '--behaviour'?)"
+    run "$STRATSIM" compare "$DATA/small.lua" --rot .; expect_rc 2
+    expect_err "unknown option '--rot' (did you mean '--root'?)"
     # a switch takes no value
     run "$STRATSIM" run "$DATA/small.lua" --unsafe=1; expect_rc 2
     expect_err "unknown option '--unsafe=1' (did you mean '--unsafe'?)"
