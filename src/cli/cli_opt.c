@@ -49,7 +49,8 @@ int cli_opt_next(cli_opt_parser *p, const cli_opt_spec **spec, const char **valu
             *value = p->argv[p->i++];
             return CLI_OPT_FOUND;
         }
-        if (type == CLI_OPT_VALUE && strncmp(a, s->name, n) == 0 && a[n] == '=') {
+        if (type == CLI_OPT_VALUE && s->name[1] == '-' && strncmp(a, s->name, n) == 0 &&
+            a[n] == '=') {
             *spec = s;
             *value = a + n + 1;
             return CLI_OPT_FOUND;
@@ -89,8 +90,8 @@ int cli_opt_unknown(const char *cmd, const char *arg, const cli_opt_spec *specs)
     size_t n = 0, len = strcspn(arg, "=");
     const cli_opt_spec *s;
     for (s = specs; s->name && n < sizeof cands / sizeof cands[0]; s++)
-        if ((s->type & ~CLI_OPT_HIDDEN) != CLI_OPT_TEXT)
-            cands[n++] = s->name;
+        if ((s->type & ~CLI_OPT_HIDDEN) != CLI_OPT_TEXT && s->name[1] == '-' && s->name[2])
+            cands[n++] = s->name; /* long names only: a one-letter typo has no good guess */
     /* "--ouput=x.csv": the name before '=' */
     snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1), arg);
     ss_suggest(word, cands, n, sug, sizeof sug);

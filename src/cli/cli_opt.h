@@ -22,7 +22,8 @@ typedef enum cli_opt_type {
 /* One option of a verb; a table ends with an entry whose name is NULL. */
 typedef struct cli_opt_spec {
     int type;               /* a cli_opt_type, maybe | CLI_OPT_HIDDEN */
-    const char *name;       /* long name with its dashes: "--output" */
+    const char *name;       /* its name with the dashes: "--output" (or "-e" for an
+                             * option with a short name only, "--" for the end of options) */
     char alias;             /* short name ('o' for -o), or 0 */
     const char *value_name; /* what --help shows after the name ("FILE"), or NULL */
     const char *help;       /* help text; each '\n' starts an indented line */
@@ -63,7 +64,7 @@ void cli_opt_help(FILE *f, const cli_opt_spec *specs, int col);
 int cli_opt_usage(const char *head, const cli_opt_spec *specs, int col, const char *tail);
 
 /* The usage error for an unknown option `arg` of verb `cmd`, with "did you
- * mean" from the table's names; returns EXIT_USAGE. */
+ * mean" from the table's long names; returns EXIT_USAGE. */
 int cli_opt_unknown(const char *cmd, const char *arg, const cli_opt_spec *specs);
 
 #endif

@@ -48,6 +48,7 @@
 #include <unistd.h>
 #include <lauxlib.h>
 #include "cli/cli.h"
+#include "cli/cli_opt.h"
 #include "cli/repl.h"
 #include "cli/progress.h"
 #include "lua/stratsim_lua.h"
@@ -62,7 +63,7 @@
 #define EOFMARK "<eof>"
 #define INCOMPLETE (-2)       /* compile(): the chunk needs more lines */
 
-static const char repl_help[] =
+static const char repl_usage[] =
     "Usage: stratsim repl [SCENARIO.lua] [-e STAT] [-l NAME] [-i] [-v] [--max-memory MIB]\n"
     "\n"
     "Interactive Lua 5.4 with the stratsim module and the full standard\n"
@@ -82,15 +83,28 @@ static const char repl_help[] =
     "if any chunk failed:  echo 'sc.name' | stratsim repl scenario.lua\n"
     "\n"
     "Options (as the lua program's; -e and -l run in their order, after the\n"
-    "file is loaded):\n"
-    "  -e STAT            run STAT (an expression prints its values, as at the\n"
-    "                     prompt); then quit unless -i is given\n"
-    "  -l NAME            require(\"NAME\") into the global NAME (-l g=NAME: into g)\n"
-    "  -i                 enter the interactive session after -e\n"
-    "  -v                 print the version; then quit unless -i is given\n"
-    "  --                 stop handling options (the next argument is the file)\n"
-    "  --max-memory MIB   memory limit of the session (default 512)\n"
-    "  -h, --help         show this help\n"
+    "file is loaded):\n";
+
+static const cli_opt_spec repl_opts[] = {
+    { CLI_OPT_VALUE, "-e", 0, "STAT",
+      "run STAT (an expression prints its values, as at the\n"
+      "prompt); then quit unless -i is given" },
+    { CLI_OPT_VALUE, "-l", 0, "NAME", "require(\"NAME\") into the global NAME (-l g=NAME: into g)" },
+    { CLI_OPT_SWITCH, "-i", 0, NULL, "enter the interactive session after -e" },
+    { CLI_OPT_SWITCH, "-v", 0, NULL, "print the version; then quit unless -i is given" },
+    { CLI_OPT_SWITCH, "--", 0, NULL, "stop handling options (the next argument is the file)" },
+    { CLI_OPT_VALUE, "--max-memory", 0, "MIB", "memory limit of the session (default 512)" },
+    { CLI_OPT_SWITCH, "--help", 'h', NULL, "show this help" },
+    /* accepted as by the other verbs, or refused with a reason */
+    { CLI_OPT_SWITCH | CLI_OPT_HIDDEN, "--unsafe", 0, NULL, NULL },
+    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--params", 0, "FILE.lua", NULL },
+    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--root", 0, "DIR", NULL },
+    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--set", 0, "PATH=VALUE", NULL },
+    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--max-instructions", 0, "N", NULL },
+    { 0, NULL, 0, NULL, NULL } /* end */
+};
+
+static const char repl_tail[] =
     "\n"
     "Documentation: docs/repl.md.\n"
 #if defined(SS_HAVE_LIBEDIT) /* { */
@@ -826,7 +840,10 @@ int cmd_repl(int argc, char **argv)
     ss_script_opts so = SS_SCRIPT_OPTS_INIT;
     ss_err err = { 0 };
     repl r;
-    int i, rc = EXIT_OK, status, show_version = 0;
+    int rc = EXIT_OK, status, show_version = 0, st;
+    cli_opt_parser p;
+    const cli_opt_spec *o;
+    const char *a;
 
     memset(&r, 0, sizeof r);
     r.support_ref = LUA_NOREF;
@@ -834,81 +851,71 @@ int cmd_repl(int argc, char **argv)
         cli_common_free(&c);
         return cli_error("out of memory");
     }
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int k = i, got;
-        if (strcmp(a, "--") == 0) {
-            if (i + 1 < argc) {
-                if (r.file || i + 2 < argc) {
-                    rc = cli_usage_error("repl", "only one scenario file after --");
-                    goto done_args;
-                }
-                r.file = argv[i + 1];
-            }
-            break;
-        }
-        if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0) {
-            char *v;
-            if (i + 1 >= argc) {
-                rc = cli_usage_error("repl", "%s needs an argument (%s)", a,
-                                     a[1] == 'e' ? "a Lua statement" : "a module name");
-                goto done_args;
-            }
-            if (!(v = malloc(strlen(argv[i + 1]) + 2))) {
-                rc = cli_error("out of memory");
-                goto done_args;
-            }
-            v[0] = a[1];
-            strcpy(v + 1, argv[i + 1]);
-            r.args[r.nargs++] = v;
-            if (a[1] == 'e')
-                r.quit_after_args = r.quit_after_args >= 0 ? 1 : -1;
-            i++;
-            continue;
-        }
-        if (strcmp(a, "-i") == 0) {
-            r.quit_after_args = -1; /* never quit after the arguments */
-            continue;
-        }
-        if (strcmp(a, "-v") == 0) {
-            show_version = 1;
-            if (r.quit_after_args >= 0)
-                r.quit_after_args = 1;
-            continue;
-        }
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(repl_help, stdout);
-            rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+    cli_opt_parser_init(&p, repl_opts, argc, argv);
+    while ((st = cli_opt_next(&p, &o, &a)) != CLI_OPT_DONE) {
+        if (st == CLI_OPT_UNKNOWN) {
+            rc = cli_opt_unknown("repl", a, repl_opts);
             goto done_args;
         }
-        if (strcmp(a, "--set") == 0 || strncmp(a, "--set=", 6) == 0) {
-            rc = cli_usage_error("repl", "--set is not available here: derive variants "
-                                   "with sc:with{...}");
-            goto done_args;
-        }
-        if (strcmp(a, "--max-instructions") == 0 || strncmp(a, "--max-instructions=", 19) == 0) {
-            rc = cli_usage_error("repl", "the REPL has no instruction limit "
-                                   "(Ctrl-C interrupts a running command)");
-            goto done_args;
-        }
-        got = cli_common_option(&c, "repl", argc, argv, &k);
-        if (got < 0) {
-            rc = EXIT_USAGE;
-            goto done_args;
-        }
-        if (got == 0) {
-            if (a[0] == '-' && a[1] != '\0') {
-                rc = cli_unknown_option("repl", a, NULL);
-                goto done_args;
-            }
+        if (st == CLI_OPT_ARG) {
             if (r.file) {
                 rc = cli_usage_error("repl", "only one scenario file (got '%s' and '%s')",
                                        r.file, a);
                 goto done_args;
             }
             r.file = a;
+            continue;
         }
-        i = k;
+        if (cli_opt_is(o, "--")) {
+            if (p.i < argc) {
+                if (r.file || p.i + 1 < argc) {
+                    rc = cli_usage_error("repl", "only one scenario file after --");
+                    goto done_args;
+                }
+                r.file = argv[p.i];
+            }
+            break;
+        }
+        if (cli_opt_is(o, "-e") || cli_opt_is(o, "-l")) {
+            char *v;
+            if (st == CLI_OPT_MISSING) {
+                rc = cli_usage_error("repl", "%s needs an argument (%s)", o->name,
+                                     o->name[1] == 'e' ? "a Lua statement" : "a module name");
+                goto done_args;
+            }
+            if (!(v = malloc(strlen(a) + 2))) {
+                rc = cli_error("out of memory");
+                goto done_args;
+            }
+            v[0] = o->name[1];
+            strcpy(v + 1, a);
+            r.args[r.nargs++] = v;
+            if (o->name[1] == 'e')
+                r.quit_after_args = r.quit_after_args >= 0 ? 1 : -1;
+        } else if (cli_opt_is(o, "-i")) {
+            r.quit_after_args = -1; /* never quit after the arguments */
+        } else if (cli_opt_is(o, "-v")) {
+            show_version = 1;
+            if (r.quit_after_args >= 0)
+                r.quit_after_args = 1;
+        } else if (cli_opt_is(o, "--help")) {
+            fputs(repl_usage, stdout);
+            cli_opt_help(stdout, repl_opts, 21);
+            fputs(repl_tail, stdout);
+            rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+            goto done_args;
+        } else if (cli_opt_is(o, "--set")) {
+            rc = cli_usage_error("repl", "--set is not available here: derive variants "
+                                   "with sc:with{...}");
+            goto done_args;
+        } else if (cli_opt_is(o, "--max-instructions")) {
+            rc = cli_usage_error("repl", "the REPL has no instruction limit "
+                                   "(Ctrl-C interrupts a running command)");
+            goto done_args;
+        } else if (cli_common_apply(&c, "repl", o->name, a) < 0) {
+            rc = EXIT_USAGE;
+            goto done_args;
+        }
     }
 
     if (r.quit_after_args < 0)
