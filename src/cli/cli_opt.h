@@ -29,6 +29,15 @@ typedef struct cli_opt_spec {
     const char *help;       /* help text; each '\n' starts an indented line */
 } cli_opt_spec;
 
+/* Entries for the scenario limits every verb that loads a scenario file
+ * takes, parsed but not listed (for a help that names them in a line of
+ * its own, or not at all). */
+#define CLI_OPT_LIMITS_HIDDEN                                                \
+    { CLI_OPT_SWITCH | CLI_OPT_HIDDEN, "--unsafe", 0, NULL, NULL },          \
+    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--max-memory", 0, "MIB", NULL },      \
+    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--max-instructions", 0, "N", NULL },  \
+    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--root", 0, "DIR", NULL }
+
 /* The state of a parse of argv[1, argc) (argv[0] is the verb). */
 typedef struct cli_opt_parser {
     const cli_opt_spec *specs;

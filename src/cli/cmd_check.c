@@ -29,10 +29,7 @@ static const cli_opt_spec check_opts[] = {
     { CLI_OPT_SWITCH | CLI_OPT_HIDDEN, "--behavior", 0, NULL, NULL },
     { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--set", 0, "PATH=VALUE", NULL },
     { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--params", 0, "FILE.lua", NULL },
-    { CLI_OPT_SWITCH | CLI_OPT_HIDDEN, "--unsafe", 0, NULL, NULL },
-    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--max-memory", 0, "MIB", NULL },
-    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--max-instructions", 0, "N", NULL },
-    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--root", 0, "DIR", NULL },
+    CLI_OPT_LIMITS_HIDDEN,
     { CLI_OPT_SWITCH | CLI_OPT_HIDDEN, "--help", 'h', NULL, NULL },
     { 0, NULL, 0, NULL, NULL } /* end */
 };

@@ -27,10 +27,7 @@ static const cli_opt_spec compare_opts[] = {
     { CLI_OPT_VALUE, "--params", 0, "FILE.lua", "override file applied to every file (as for 'run')" },
     { CLI_OPT_TEXT, "--unsafe, --max-memory MIB, --max-instructions N, --root DIR", 0, NULL,
       "as for 'run'" },
-    { CLI_OPT_SWITCH | CLI_OPT_HIDDEN, "--unsafe", 0, NULL, NULL },
-    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--max-memory", 0, "MIB", NULL },
-    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--max-instructions", 0, "N", NULL },
-    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--root", 0, "DIR", NULL },
+    CLI_OPT_LIMITS_HIDDEN,
     { CLI_OPT_SWITCH | CLI_OPT_HIDDEN, "--help", 'h', NULL, NULL },
     { 0, NULL, 0, NULL, NULL } /* end */
 };
