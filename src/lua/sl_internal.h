@@ -179,15 +179,6 @@ int sl_limit_hit(lua_State *L);
 /** Reset the instruction budget of the state (for later per-call budgets). */
 void sl_budget_reset(lua_State *L);
 
-/**
- * Raise a stratsim.Error: a table {code=, msg=} with a protected metatable
- * whose __tostring gives msg. Its message is final (no traceback added).
- */
-int sl_raise(lua_State *L, int code, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4), noreturn))
-#endif
-    ;
 
 /** "FILE:LINE" of the Lua function at `level` (1 = caller of a C function). */
 void sl_where(lua_State *L, int level, char *buf, size_t size);

@@ -121,8 +121,18 @@ int ss_script_run(ss_script *s, size_t i, ss_result **out, ss_err *err);
 int sl_pcall(lua_State *L, int nargs, int nresults);
 
 /** Push sl_pcall's message handler (for lua_pcall in hot loops that
- *  push it once: user stocks and links). */
+ *  push it once: user stocks and links; the REPL's interrupt hook). */
 void sl_push_msgh(lua_State *L);
+
+/**
+ * Raise a stratsim.Error: a table {code=, msg=} with a protected metatable
+ * whose __tostring gives msg. Its message is final (no traceback added).
+ */
+int sl_raise(lua_State *L, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4), noreturn))
+#endif
+    ;
 
 /** Push the print function: it writes its arguments, tab-separated, and a
  * newline to `stream`, flushed per call; when `capped`, at most
