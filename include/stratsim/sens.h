@@ -111,6 +111,16 @@ int ss_tornado_write_csv(FILE *f, const ss_tornado *t, ss_err *err);
  * no effect (docs/analysis.md, "Inputs that move nothing"). */
 #define SS_EFFECT_TOL 1e-9
 
+/** The relative difference |a - b| / max(|a|, |b|): 0 when a == b, HUGE_VAL
+ * when either is not finite (or NaN) and they differ. */
+double ss_rel_change(double a, double b);
+
+/** 1 if a and b differ by more than SS_EFFECT_TOL relative
+ * (ss_rel_change(a, b) > SS_EFFECT_TOL): the one test of "moved" that the
+ * effect probes, the calibration's identification probe and the behaviour
+ * checks' comparisons share. */
+int ss_moved(double a, double b);
+
 /**
  * Whether an input acts: run `m` with parameter `path` at `low` and at
  * `high` (every other input as in m; a decision input is an intervention)

@@ -1,6 +1,5 @@
 /*
- * cli.c - the stratsim command dispatcher, --help/--version, error printing,
- * shared option parsing, and the helpers that load scenario files (through
+ * cli.c - error printing, shared option parsing, and the helpers that load scenario files (through
  * the Lua layer), run them (through the core) and write outputs atomically.
  */
 #include <errno.h>
@@ -16,44 +15,8 @@
 #include "cli/progress.h"
 #include "cli/cli_mpi.h"
 #include "stratsim/io.h" /* ss_parse_double */
-#include "lua/ss_lua.h"
+#include "lua/stratsim_lua.h"
 #include "lua/ss_analysis.h" /* ss_params_read, ss_strings_free */
-
-static const char main_help[] =
-    "Usage: stratsim COMMAND [ARGS]\n"
-    "\n"
-    "stratsim is a scripting-extensible strategy scenario simulator for cloud\n"
-    "markets: provider shares by segment, margins with economies of scale, and\n"
-    "investment shifts, integrated with GSL; scenarios are Lua 5.4 scripts.\n"
-    "\n"
-    "Commands:\n"
-    "  run SCENARIO.lua [-o OUT.csv] [--layout long|wide] [--set PATH=VALUE]...\n"
-    "                     run a scenario file; summary table, or CSV + JSON sidecar\n"
-    "  check SCENARIO.lua validate a scenario file without running it\n"
-    "  compare A.lua B.lua ... [-o OUT.csv]\n"
-    "                     run several scenario files and compare them side by side\n"
-    "  mc SCENARIO.lua --runs N --seed S [--threads T] [-o OUT.csv]\n"
-    "                     Monte Carlo over the scenario's uncertainty and outages\n"
-    "  sens SCENARIO.lua [--method tornado|sobol] [--outputs LIST] [-o OUT.csv]\n"
-    "                     sensitivity: tornado (one at a time) or Sobol indices\n"
-    "  calibrate SCENARIO.lua --data DATA.csv [--write FIT.lua] [-o RESID.csv]\n"
-    "                     fit the scenario's `calibrate` parameters to observations\n"
-    "  optimize SCENARIO.lua [--starts N] [-o OUT.csv]\n"
-    "                     choose the `optimize` controls that maximise the objective\n"
-    "  sweep SCENARIO.lua --grid PATH=START:STOP:N [--grid ...]... [-o OUT.csv]\n"
-    "                     run the scenario at every point of a parameter grid\n"
-    "  plot FILE.csv -o FIG.png|svg|pdf [--metric M --provider P --segment S ...]\n"
-    "                     draw a chart of a CSV output with gnuplot (line, fan,\n"
-    "                     stacked, tornado)\n"
-    "  repl [SCENARIO.lua] interactive Lua with the stratsim module; the file's\n"
-    "                     scenario is `sc` (see docs/repl.md)\n"
-    "\n"
-    "Options:\n"
-    "  -h, --help         show help (also: stratsim COMMAND --help)\n"
-    "  -V, --version      show the version\n"
-    "\n"
-    "Exit status: 0 success, 1 scenario, runtime or I/O error, 2 usage error.\n"
-    "Documentation: README.md, docs/cli.md, docs/scenarios.md, docs/model.md.\n";
 
 int cli_error(const char *fmt, ...)
 {
@@ -155,15 +118,14 @@ static unsigned long long parse_count(const char *s)
     return (unsigned long long)d;
 }
 
-int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int *i)
+int cli_common_apply(cli_common *c, const char *cmd, const char *name, const char *v)
 {
-    const char *v;
-    int missing;
-    if (strcmp(argv[*i], "--unsafe") == 0) {
+    int missing = v == NULL;
+    if (strcmp(name, "--unsafe") == 0) {
         c->unsafe = 1;
         return 1;
     }
-    if ((v = cli_opt_value("--set", NULL, argc, argv, i, &missing)) || missing) {
+    if (strcmp(name, "--set") == 0) {
         const char **n;
         if (missing)
             return cli_usage_error(cmd, "--set needs PATH=VALUE"), -1;
@@ -176,7 +138,7 @@ int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int
         c->sets[c->nsets++] = v;
         return 1;
     }
-    if ((v = cli_opt_value("--params", NULL, argc, argv, i, &missing)) || missing) {
+    if (strcmp(name, "--params") == 0) {
         /* an override file (stratsim calibrate --write): its PATH=VALUE
          * pairs join the --set list here, in command-line order; a file
          * that cannot be read is reported by cli_load (exit 1) */
@@ -215,7 +177,7 @@ int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int
         free(pairs);
         return 1;
     }
-    if ((v = cli_opt_value("--root", NULL, argc, argv, i, &missing)) || missing) {
+    if (strcmp(name, "--root") == 0) {
         struct stat st;
         if (missing || !*v)
             return cli_usage_error(cmd, "--root needs a directory"), -1;
@@ -224,14 +186,14 @@ int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int
         c->root = v;
         return 1;
     }
-    if ((v = cli_opt_value("--max-memory", NULL, argc, argv, i, &missing)) || missing) {
+    if (strcmp(name, "--max-memory") == 0) {
         unsigned long long mib = parse_count(v);
         if (missing || mib == 0 || mib > (1ULL << 20))
             return cli_usage_error(cmd, "--max-memory needs a size in MiB (1..1048576)"), -1;
         c->max_memory = (size_t)(mib << 20);
         return 1;
     }
-    if ((v = cli_opt_value("--max-instructions", NULL, argc, argv, i, &missing)) || missing) {
+    if (strcmp(name, "--max-instructions") == 0) {
         c->max_instructions = parse_count(v);
         if (missing || c->max_instructions == 0)
             return cli_usage_error(cmd, "--max-instructions needs a positive integer"), -1;
@@ -240,18 +202,17 @@ int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int
     return 0;
 }
 
-int cli_output_option(const char *cmd, int argc, char **argv, int *i, const char **out,
-                      ss_layout *layout)
+int cli_output_apply(const char *cmd, const char *name, const char *v, const char **out,
+                     ss_layout *layout)
 {
-    const char *v;
-    int missing;
-    if ((v = cli_opt_value("--output", "-o", argc, argv, i, &missing)) || missing) {
+    int missing = v == NULL;
+    if (strcmp(name, "--output") == 0) {
         if (missing || !*v)
             return cli_usage_error(cmd, "-o needs a file name (or - for standard output)"), -1;
         *out = v;
         return 1;
     }
-    if (layout && ((v = cli_opt_value("--layout", NULL, argc, argv, i, &missing)) || missing)) {
+    if (layout && strcmp(name, "--layout") == 0) {
         if (!missing && strcmp(v, "long") == 0)
             *layout = SS_LAYOUT_LONG;
         else if (!missing && strcmp(v, "wide") == 0)
@@ -261,6 +222,51 @@ int cli_output_option(const char *cmd, int argc, char **argv, int *i, const char
         return 1;
     }
     return 0;
+}
+
+/* The options of cli_common_apply and cli_output_apply, for the verbs that
+ * parse without a cli_opt_spec table: the name, and whether it takes a value. */
+static const struct { const char *name, *alias; int value; } shared_opts[] = {
+    { "--unsafe", NULL, 0 }, { "--set", NULL, 1 }, { "--params", NULL, 1 }, { "--root", NULL, 1 },
+    { "--max-memory", NULL, 1 }, { "--max-instructions", NULL, 1 },
+    { "--output", "-o", 1 }, { "--layout", NULL, 1 },
+};
+
+/* The shared option at argv[*i], 1..8 (its index + 1) with *v its value (NULL
+ * if missing; *i advanced past it), or 0. `first`, `last`: the part of
+ * shared_opts to look in. */
+static int shared_option(int argc, char **argv, int *i, const char **v, size_t first, size_t last)
+{
+    size_t k;
+    for (k = first; k < last; k++) {
+        int missing = 0;
+        if (!shared_opts[k].value) {
+            if (strcmp(argv[*i], shared_opts[k].name) == 0) {
+                *v = NULL;
+                return (int)k + 1;
+            }
+            continue;
+        }
+        if ((*v = cli_opt_value(shared_opts[k].name, shared_opts[k].alias, argc, argv, i, &missing)) ||
+            missing)
+            return (int)k + 1;
+    }
+    return 0;
+}
+
+int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int *i)
+{
+    const char *v = NULL;
+    int k = shared_option(argc, argv, i, &v, 0, 6);
+    return k ? cli_common_apply(c, cmd, shared_opts[k - 1].name, k == 1 ? "" : v) : 0;
+}
+
+int cli_output_option(const char *cmd, int argc, char **argv, int *i, const char **out,
+                      ss_layout *layout)
+{
+    const char *v = NULL;
+    int k = shared_option(argc, argv, i, &v, 6, layout ? 8 : 7);
+    return k ? cli_output_apply(cmd, shared_opts[k - 1].name, v, out, layout) : 0;
 }
 
 void cli_common_free(cli_common *c)
@@ -335,7 +341,7 @@ int cli_run_models(cli_loaded *l, const char *path, ss_result ***res, size_t *nr
         int rc = ss_script_run(l->script, i, &r, &err); /* with its policy and derived metrics */
         if (rc != SS_OK) {
             /* errors in a policy or derived metric are already located in the file */
-            if (strncmp(err.msg, path, strlen(path)) == 0 && err.msg[strlen(path)] == ':')
+            if (strcmp(err.file, path) == 0)
                 return cli_error("%s", err.msg);
             return cli_error("%s: scenario '%s': %s", path, m->name, err.msg);
         }
@@ -474,59 +480,4 @@ int cli_write_outputs(const char *path, ss_layout layout, const char *command,
     info.results = o.res;
     info.nresults = nres;
     return cli_write_pair(path, write_results, &o, &info, models, nmodels);
-}
-
-int ss_cli_main(int argc, char **argv)
-{
-    const char *cmd;
-    ss_global_init();
-    cli_fatal_signals_install(); /* no temporary file outlives Ctrl-C or kill */
-    if (argc < 2) {
-        fputs(main_help, stderr);
-        return EXIT_USAGE;
-    }
-    cmd = argv[1];
-    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
-        if (argc > 2 && strcmp(cmd, "help") == 0) {
-            char *sub[] = { argv[2], (char *)"--help", NULL };
-            if (strcmp(argv[2], "run") == 0) return cmd_run(2, sub);
-            if (strcmp(argv[2], "check") == 0) return cmd_check(2, sub);
-            if (strcmp(argv[2], "compare") == 0) return cmd_compare(2, sub);
-            if (strcmp(argv[2], "mc") == 0) return cmd_mc(2, sub);
-            if (strcmp(argv[2], "sens") == 0) return cmd_sens(2, sub);
-            if (strcmp(argv[2], "calibrate") == 0) return cmd_calibrate(2, sub);
-            if (strcmp(argv[2], "optimize") == 0) return cmd_optimize(2, sub);
-            if (strcmp(argv[2], "sweep") == 0) return cmd_sweep(2, sub);
-            if (strcmp(argv[2], "plot") == 0) return cmd_plot(2, sub);
-            if (strcmp(argv[2], "repl") == 0) return cmd_repl(2, sub);
-            return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
-        }
-        fputs(main_help, stdout);
-        return cli_flush_stdout();
-    }
-    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
-        printf("stratsim %s\n", ss_version());
-        return cli_flush_stdout();
-    }
-    if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc - 1, argv + 1);
-    if (strcmp(cmd, "check") == 0)
-        return cmd_check(argc - 1, argv + 1);
-    if (strcmp(cmd, "compare") == 0)
-        return cmd_compare(argc - 1, argv + 1);
-    if (strcmp(cmd, "mc") == 0)
-        return cmd_mc(argc - 1, argv + 1);
-    if (strcmp(cmd, "sens") == 0)
-        return cmd_sens(argc - 1, argv + 1);
-    if (strcmp(cmd, "calibrate") == 0)
-        return cmd_calibrate(argc - 1, argv + 1);
-    if (strcmp(cmd, "optimize") == 0)
-        return cmd_optimize(argc - 1, argv + 1);
-    if (strcmp(cmd, "sweep") == 0)
-        return cmd_sweep(argc - 1, argv + 1);
-    if (strcmp(cmd, "plot") == 0)
-        return cmd_plot(argc - 1, argv + 1);
-    if (strcmp(cmd, "repl") == 0)
-        return cmd_repl(argc - 1, argv + 1);
-    return cli_usage_error(NULL, "unknown command '%s'", cmd);
 }

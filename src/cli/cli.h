@@ -2,7 +2,7 @@
  * cli.h - internals shared by the stratsim command-line front end: exit
  * codes, error printing, option parsing helpers, loading and running
  * scenario files, the summary tables.  Only src/cli includes this.
- * Depends on the core (stratsim.h) and the Lua layer (src/lua/ss_lua.h).
+ * Depends on the core (stratsim.h) and the Lua layer (src/lua/stratsim_lua.h).
  */
 #ifndef SS_CLI_H
 #define SS_CLI_H
@@ -50,6 +50,14 @@ typedef struct cli_common {
  */
 int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int *i);
 void cli_common_free(cli_common *c);
+/* Apply common option `name` ("--set", ...; "--unsafe" takes any non-NULL
+ * v) with value v (NULL: none was given): 1 if applied, 0 if `name` is not
+ * a common option, -1 after printing a usage error. For verbs with a
+ * cli_opt_spec table (cli_opt.h). */
+int cli_common_apply(cli_common *c, const char *cmd, const char *name, const char *v);
+/* The same for -o/--output and, unless layout is NULL, --layout. */
+int cli_output_apply(const char *cmd, const char *name, const char *v, const char **out,
+                     ss_layout *layout);
 /* -o/--output FILE into *out and, unless layout is NULL, --layout long|wide;
  * returns as cli_common_option. */
 int cli_output_option(const char *cmd, int argc, char **argv, int *i, const char **out,
@@ -139,7 +147,7 @@ int cmd_repl(int argc, char **argv);
 void cli_fatal_signals_install(void);
 void cli_fatal_signal(int sig);
 
-/* Entry point: main() only calls this. */
+/* The dispatcher over the verb table (main.c); main() only calls it. */
 int ss_cli_main(int argc, char **argv);
 
 #endif

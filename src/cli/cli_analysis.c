@@ -122,7 +122,7 @@ int cli_an_run_opts(cli_an_load *ld, size_t i, const char *file, ss_run_opts *ro
         return cli_error("%s: %s", file, err.msg);
     ro->interrupt = cli_sigint_begin();
     if (crn)
-        ss_lua_crn_opts(crn, ss_script_state(cli_loaded_script(ld->l)), ro);
+        sl_crn_opts(crn, ss_script_state(cli_loaded_script(ld->l)), ro);
     return EXIT_OK;
 }
 
@@ -297,7 +297,6 @@ void cli_an_remove_pair(const char *path)
 int cli_an_fail(const char *file, const ss_model *m, int rc, const ss_err *err,
                 const cli_progress *p)
 {
-    size_t n = strlen(file);
     if (rc == SS_EINTR) {
         char what[160];
         if (p)
@@ -306,7 +305,7 @@ int cli_an_fail(const char *file, const ss_model *m, int rc, const ss_err *err,
         return cli_error("%s; nothing was written",
                          strncmp(err->msg, "interrupted", 11) == 0 ? err->msg : "interrupted");
     }
-    if (strncmp(err->msg, file, n) == 0 && err->msg[n] == ':')
+    if (strcmp(err->file, file) == 0)
         return cli_error("%s", err->msg);
     return cli_error("%s: scenario '%s': %s", file, m->name, err->msg[0] ? err->msg : ss_strerror(rc));
 }

@@ -52,7 +52,7 @@ int cli_an_inputs(cli_an_load *ld, size_t i, unsigned what, ss_analysis **out);
  * Run options for scenario i: its policy and derived metrics (a run then
  * executes Lua in the file's state: one thread only), with the interrupt
  * flag set; with `crn` (kept by the caller during the runs) every run
- * starts with math.random at its default seed (ss_lua_crn_opts). Prints
+ * starts with math.random at its default seed (sl_crn_opts). Prints
  * errors.
  */
 int cli_an_run_opts(cli_an_load *ld, size_t i, const char *file, ss_run_opts *ro, ss_crn *crn);

@@ -8,20 +8,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/cli_opt.h"
 #include "cli/cli_analysis.h"
-#include "lua/ss_lua.h"
+#include "lua/stratsim_lua.h"
 
-static const char check_help[] =
+static const char check_usage[] =
     "Usage: stratsim check SCENARIO.lua [--behaviour] [--set PATH=VALUE]...\n"
     "                      [--params FILE.lua]... [--unsafe] [--root DIR]\n"
     "\n"
     "Load and validate every scenario the file returns, without running it.\n"
     "Prints one line per scenario; exit status 0 if all are valid, 1 if not.\n"
-    "\n"
-    "  --behaviour   also run each scenario's behaviour checks (its `checks`\n"
-    "                table): every check applies its change, runs, and compares\n"
-    "                the expected output with the unchanged scenario; prints\n"
-    "                PASS or FAIL with both values; exit status 1 if one fails.\n"
+    "\n";
+
+static const cli_opt_spec check_opts[] = {
+    { CLI_OPT_SWITCH, "--behaviour", 0, NULL,
+      "also run each scenario's behaviour checks (its `checks`\n"
+      "table): every check applies its change, runs, and compares\n"
+      "the expected output with the unchanged scenario; prints\n"
+      "PASS or FAIL with both values; exit status 1 if one fails." },
+    { CLI_OPT_SWITCH | CLI_OPT_HIDDEN, "--behavior", 0, NULL, NULL },
+    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--set", 0, "PATH=VALUE", NULL },
+    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--params", 0, "FILE.lua", NULL },
+    CLI_OPT_LIMITS_HIDDEN,
+    { CLI_OPT_SWITCH | CLI_OPT_HIDDEN, "--help", 'h', NULL, NULL },
+    { 0, NULL, 0, NULL, NULL } /* end */
+};
+
+static const char check_tail[] =
     "\n"
     "Warns (on standard error, status still 0) about user stocks without a unit.\n";
 
@@ -55,13 +68,7 @@ static int run_checks(cli_loaded *l, size_t i, const char *file)
         rc = cli_error("out of memory");
         goto done;
     }
-    for (j = 0; j < an->nchecks; j++) {
-        c[j].name = an->checks[j].name;
-        c[j].paths = (const char *const *)an->checks[j].paths;
-        c[j].values = an->checks[j].values;
-        c[j].nchanges = an->checks[j].nchanges;
-        c[j].expect = an->checks[j].expect;
-    }
+    ss_analysis_checks(an, c);
     if ((rc = cli_an_run_opts(&ld, i, file, &ro, NULL)) != EXIT_OK)
         goto done;
     st = ss_checks_run(o, m, c, an->nchecks, &ro, &err);
@@ -99,35 +106,32 @@ int cmd_check(int argc, char **argv)
     const char *file = NULL;
     cli_loaded *l = NULL;
     size_t i, n;
-    int rc, behaviour = 0;
+    int rc, behaviour = 0, st;
+    cli_opt_parser p;
+    const cli_opt_spec *o;
+    const char *v;
 
-    for (i = 1; i < (size_t)argc; i++) {
-        int k = (int)i, r;
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(check_help, stdout);
+    cli_opt_parser_init(&p, check_opts, argc, argv);
+    while ((st = cli_opt_next(&p, &o, &v)) != CLI_OPT_DONE) {
+        if (st == CLI_OPT_UNKNOWN) {
             cli_common_free(&c);
-            return cli_flush_stdout();
+            return cli_opt_unknown("check", v, check_opts);
         }
-        r = cli_common_option(&c, "check", argc, argv, &k);
-        if (r < 0) {
-            cli_common_free(&c);
-            return EXIT_USAGE;
-        }
-        if (r == 0 && (strcmp(a, "--behaviour") == 0 || strcmp(a, "--behavior") == 0)) {
-            behaviour = 1;
-        } else if (r == 0) {
-            if (a[0] == '-' && a[1] != '\0') {
-                cli_common_free(&c);
-                return cli_unknown_option("check", a, NULL);
-            }
+        if (st == CLI_OPT_ARG) {
             if (file) {
                 cli_common_free(&c);
                 return cli_usage_error("check", "only one scenario file");
             }
-            file = a;
+            file = v;
+        } else if (cli_opt_is(o, "--help")) {
+            cli_common_free(&c);
+            return cli_opt_usage(check_usage, check_opts, 16, check_tail);
+        } else if (cli_opt_is(o, "--behaviour") || cli_opt_is(o, "--behavior")) {
+            behaviour = 1;
+        } else if (cli_common_apply(&c, "check", o->name, v) < 0) {
+            cli_common_free(&c);
+            return EXIT_USAGE;
         }
-        i = (size_t)k;
     }
     if (!file) {
         cli_common_free(&c);

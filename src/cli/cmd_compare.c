@@ -7,21 +7,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/cli_opt.h"
 
-static const char compare_help[] =
+static const char compare_usage[] =
     "Usage: stratsim compare A.lua B.lua ... [options]\n"
     "\n"
     "Run every scenario of every file and compare them at their last output\n"
     "time: shares, revenue, gross profit, operating profit, NPV, segment size,\n"
     "each with its difference from the first scenario.\n"
     "\n"
-    "Options:\n"
-    "  -o, --output FILE     also write all results to one CSV (+ FILE.json), or\n"
-    "                        to an Excel workbook if FILE ends in .xlsx\n"
-    "  --layout long|wide    CSV layout (default long)\n"
-    "  --set PATH=VALUE      override applied to every file (repeatable)\n"
-    "  --params FILE.lua     override file applied to every file (as for 'run')\n"
-    "  --unsafe, --max-memory MIB, --max-instructions N, --root DIR  as for 'run'\n";
+    "Options:\n";
+
+static const cli_opt_spec compare_opts[] = {
+    { CLI_OPT_VALUE, "--output", 'o', "FILE",
+      "also write all results to one CSV (+ FILE.json), or\n"
+      "to an Excel workbook if FILE ends in .xlsx" },
+    { CLI_OPT_VALUE, "--layout", 0, "long|wide", "CSV layout (default long)" },
+    { CLI_OPT_VALUE, "--set", 0, "PATH=VALUE", "override applied to every file (repeatable)" },
+    { CLI_OPT_VALUE, "--params", 0, "FILE.lua", "override file applied to every file (as for 'run')" },
+    { CLI_OPT_TEXT, "--unsafe, --max-memory MIB, --max-instructions N, --root DIR", 0, NULL,
+      "as for 'run'" },
+    CLI_OPT_LIMITS_HIDDEN,
+    { CLI_OPT_SWITCH | CLI_OPT_HIDDEN, "--help", 'h', NULL, NULL },
+    { 0, NULL, 0, NULL, NULL } /* end */
+};
 
 int cmd_compare(int argc, char **argv)
 {
@@ -33,36 +42,36 @@ int cmd_compare(int argc, char **argv)
     ss_result **res = NULL;
     const ss_model **models = NULL;
     size_t nres = 0, nmodels = 0;
-    int rc = EXIT_OK;
+    int rc = EXIT_OK, st;
+    cli_opt_parser p;
+    const cli_opt_spec *o;
+    const char *v;
 
     files = calloc((size_t)argc, sizeof *files);
     if (!files)
         return cli_error("out of memory");
-    for (i = 1; i < (size_t)argc; i++) {
-        int k = (int)i, r;
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(compare_help, stdout);
-            rc = cli_flush_stdout();
+    cli_opt_parser_init(&p, compare_opts, argc, argv);
+    while ((st = cli_opt_next(&p, &o, &v)) != CLI_OPT_DONE) {
+        int r;
+        if (st == CLI_OPT_UNKNOWN) {
+            rc = cli_opt_unknown("compare", v, compare_opts);
             goto done;
         }
-        r = cli_common_option(&c, "compare", argc, argv, &k);
+        if (st == CLI_OPT_ARG) {
+            files[nfiles++] = v;
+            continue;
+        }
+        if (cli_opt_is(o, "--help")) {
+            rc = cli_opt_usage(compare_usage, compare_opts, 24, NULL);
+            goto done;
+        }
+        r = cli_common_apply(&c, "compare", o->name, v);
         if (r == 0)
-            r = cli_output_option("compare", argc, argv, &k, &out, &layout);
+            r = cli_output_apply("compare", o->name, v, &out, &layout);
         if (r < 0) {
             rc = EXIT_USAGE;
             goto done;
         }
-        if (r == 0) {
-            if (a[0] == '-' && a[1] != '\0') {
-                static const char *const opts[] = { "--output", "--layout", NULL };
-                rc = cli_unknown_option("compare", a, opts);
-                goto done;
-            } else {
-                files[nfiles++] = a;
-            }
-        }
-        i = (size_t)k;
     }
     if (nfiles < 1) {
         rc = cli_usage_error("compare", "give at least one scenario file (usually two or more)");

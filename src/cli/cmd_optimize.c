@@ -129,7 +129,7 @@ int cmd_optimize(int argc, char **argv)
     ss_opt_problem prob;
     ss_analysis *an = NULL;
     ss_opt_result *r = NULL;
-    ss_lua_objective *fn = NULL;
+    sl_objective *fn = NULL;
     ss_run_opts ro;
     ss_crn crn;
     ss_err err = {0};
@@ -331,7 +331,7 @@ int cmd_optimize(int argc, char **argv)
             rc = cli_error("%s", err.msg);
             goto done;
         }
-        prob.fn = ss_lua_objective_eval;
+        prob.fn = sl_objective_eval;
         prob.payload = fn;
     }
     if ((rc = cli_an_run_opts(&ld, ld.first, a.file, &ro, &crn)) != EXIT_OK)
@@ -368,7 +368,7 @@ done:
     rc = cli_mpi_finish(&job, rc);
     cli_sigint_end();
     ss_optimize_free(r);
-    ss_lua_objective_free(fn);
+    sl_objective_free(fn);
     ss_analysis_free(an);
     free(controls);
     free(cons);

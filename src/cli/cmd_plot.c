@@ -18,11 +18,12 @@
 #include <string.h>
 #include <strings.h>
 #include "cli/cli.h"
+#include "cli/cli_opt.h"
 #include "cli/cli_analysis.h" /* cli_split_list */
-#include "cli/csvread.h"
+#include "core/csvread.h"
 #include "cli/plot.h"
 
-static const char plot_help[] =
+static const char plot_usage[] =
     "Usage: stratsim plot FILE.csv -o FIGURE.png|svg|pdf [options]\n"
     "\n"
     "Draw a chart of a CSV file with gnuplot (which must be installed). The kind\n"
@@ -39,31 +40,45 @@ static const char plot_help[] =
     "                        gives each point's value at its last output time\n"
     "  calibration data (time,provider,segment,metric,value) observed points\n"
     "\n"
-    "Options:\n"
-    "  -o, --output FIGURE   the figure; the format follows the extension\n"
-    "                        (.png, .svg, .pdf) unless --format is given\n"
-    "  --kind KIND           line, fan, stacked (segment revenue of one\n"
-    "                        provider, stacked), tornado or sweep\n"
-    "  --metric LIST         metrics to plot (default share; stacked: revenue)\n"
-    "  --provider LIST       providers to plot (default all)\n"
-    "  --segment LIST        segments to plot (default all)\n"
-    "  --scenario LIST       scenarios to plot (default all)\n"
-    "                        LIST is comma-separated; the options repeat\n"
-    "  --overlay DATA.csv    add observed points from a calibration data file\n"
-    "                        (time,provider,segment,metric,value[,weight])\n"
-    "  --select OUTPUT       tornado: the output to show when the table has several;\n"
-    "                        sweep --outputs file: the output(s) to draw (heat\n"
-    "                        map default: the first)\n"
-    "  --base VALUE          tornado: the output at the base values (bars start\n"
-    "                        there; default: a base column of the file, if any)\n"
-    "  --title TEXT          the title (default derived from the data and filters)\n"
-    "  --unit TEXT           unit of money values, e.g. 'CNY bn / year' (default\n"
-    "                        none); shares, margins and reliability are in %\n"
-    "  --size WxH            size in pixels (default 900x560; PDF: 100 px = 1 in)\n"
-    "  --format FMT          png, svg or pdf, whatever the extension\n"
-    "  --script FILE.gp      also save the gnuplot script (self-contained:\n"
-    "                        gnuplot -d FILE.gp > FIGURE)\n"
-    "  -h, --help            show this help\n"
+    "Options:\n";
+
+static const cli_opt_spec plot_specs[] = {
+    { CLI_OPT_VALUE, "--output", 'o', "FIGURE",
+      "the figure; the format follows the extension\n"
+      "(.png, .svg, .pdf) unless --format is given" },
+    { CLI_OPT_VALUE, "--kind", 0, "KIND",
+      "line, fan, stacked (segment revenue of one\n"
+      "provider, stacked), tornado or sweep" },
+    { CLI_OPT_VALUE, "--metric", 0, "LIST", "metrics to plot (default share; stacked: revenue)" },
+    { CLI_OPT_VALUE, "--provider", 0, "LIST", "providers to plot (default all)" },
+    { CLI_OPT_VALUE, "--segment", 0, "LIST", "segments to plot (default all)" },
+    { CLI_OPT_VALUE, "--scenario", 0, "LIST",
+      "scenarios to plot (default all)\n"
+      "LIST is comma-separated; the options repeat" },
+    { CLI_OPT_VALUE, "--overlay", 0, "DATA.csv",
+      "add observed points from a calibration data file\n"
+      "(time,provider,segment,metric,value[,weight])" },
+    { CLI_OPT_VALUE, "--select", 0, "OUTPUT",
+      "tornado: the output to show when the table has several;\n"
+      "sweep --outputs file: the output(s) to draw (heat\n"
+      "map default: the first)" },
+    { CLI_OPT_VALUE, "--base", 0, "VALUE",
+      "tornado: the output at the base values (bars start\n"
+      "there; default: a base column of the file, if any)" },
+    { CLI_OPT_VALUE, "--title", 0, "TEXT", "the title (default derived from the data and filters)" },
+    { CLI_OPT_VALUE, "--unit", 0, "TEXT",
+      "unit of money values, e.g. 'CNY bn / year' (default\n"
+      "none); shares, margins and reliability are in %" },
+    { CLI_OPT_VALUE, "--size", 0, "WxH", "size in pixels (default 900x560; PDF: 100 px = 1 in)" },
+    { CLI_OPT_VALUE, "--format", 0, "FMT", "png, svg or pdf, whatever the extension" },
+    { CLI_OPT_VALUE, "--script", 0, "FILE.gp",
+      "also save the gnuplot script (self-contained:\n"
+      "gnuplot -d FILE.gp > FIGURE)" },
+    { CLI_OPT_SWITCH, "--help", 'h', NULL, "show this help" },
+    { 0, NULL, 0, NULL, NULL } /* end */
+};
+
+static const char plot_tail[] =
     "\n"
     "Environment: STRATSIM_GNUPLOT names the gnuplot program (default: gnuplot\n"
     "on PATH). Exit status: 0 success, 1 data or gnuplot error, 2 usage error.\n";
@@ -196,31 +211,39 @@ static int parse_size(const char *s, int *w, int *h)
 /* Parse the command line; returns -1 to go on, else an exit status. */
 static int parse_args(plot_opts *o, int argc, char **argv)
 {
-    int i, missing;
+    cli_opt_parser p;
+    const cli_opt_spec *opt;
     const char *v;
+    int st;
     o->width = 900;
     o->height = 560;
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
+    cli_opt_parser_init(&p, plot_specs, argc, argv);
+    while ((st = cli_opt_next(&p, &opt, &v)) != CLI_OPT_DONE) {
         int r = 0;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(plot_help, stdout);
+        if (st == CLI_OPT_UNKNOWN)
+            return cli_opt_unknown("plot", v, plot_specs);
+        if (st == CLI_OPT_ARG) {
+            if (o->file)
+                return cli_usage_error("plot", "only one CSV file (got '%s' and '%s')", o->file, v);
+            o->file = v;
+            continue;
+        }
+        if (cli_opt_is(opt, "--help")) {
+            fputs(plot_usage, stdout);
+            cli_opt_help(stdout, plot_specs, 24);
+            fputs(plot_tail, stdout);
             return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
         }
-#define OPT(name, alias) ((v = cli_opt_value(name, alias, argc, argv, &i, &missing)) || missing)
-#define NEED(name)                                                     \
-    do {                                                               \
-        if (missing)                                                   \
-            return cli_usage_error("plot", "%s needs a value", name); \
-    } while (0)
-        if (OPT("--output", "-o")) {
-            NEED("-o");
+        if (st == CLI_OPT_MISSING)
+            return cli_usage_error("plot", "%s needs a value",
+                                   cli_opt_is(opt, "--output") ? "-o" : opt->name);
+#define OPT(name) cli_opt_is(opt, name)
+        if (OPT("--output")) {
             if (!*v)
                 return cli_usage_error("plot", "-o needs a file name");
             o->out = v;
-        } else if (OPT("--kind", NULL)) {
+        } else if (OPT("--kind")) {
             size_t k;
-            NEED("--kind");
             o->kind = -1;
             for (k = 1; k < sizeof kind_names / sizeof kind_names[0]; k++)
                 if (strcmp(v, kind_names[k]) == 0)
@@ -228,64 +251,40 @@ static int parse_args(plot_opts *o, int argc, char **argv)
             if (o->kind < 0)
                 return cli_usage_error("plot", "--kind must be line, fan, stacked, tornado or sweep "
                                        "(not '%s')", v);
-        } else if (OPT("--metric", NULL)) {
-            NEED("--metric");
+        } else if (OPT("--metric")) {
             r = add_list(o, &o->metric, "--metric", v);
-        } else if (OPT("--provider", NULL)) {
-            NEED("--provider");
+        } else if (OPT("--provider")) {
             r = add_list(o, &o->provider, "--provider", v);
-        } else if (OPT("--segment", NULL)) {
-            NEED("--segment");
+        } else if (OPT("--segment")) {
             r = add_list(o, &o->segment, "--segment", v);
-        } else if (OPT("--scenario", NULL)) {
-            NEED("--scenario");
+        } else if (OPT("--scenario")) {
             r = add_list(o, &o->scenario, "--scenario", v);
-        } else if (OPT("--overlay", NULL)) {
-            NEED("--overlay");
+        } else if (OPT("--overlay")) {
             if (o->overlay)
                 return cli_usage_error("plot", "only one --overlay file");
             o->overlay = v;
-        } else if (OPT("--select", NULL)) {
-            NEED("--select");
+        } else if (OPT("--select")) {
             o->select = v;
-        } else if (OPT("--base", NULL)) {
+        } else if (OPT("--base")) {
             char *e;
-            NEED("--base");
             o->base = strtod(v, &e);
             if (e == v || *e || !isfinite(o->base))
                 return cli_usage_error("plot", "--base needs a finite number (not '%s')", v);
             o->has_base = 1;
-        } else if (OPT("--title", NULL)) {
-            NEED("--title");
+        } else if (OPT("--title")) {
             o->title = v;
-        } else if (OPT("--unit", NULL)) {
-            NEED("--unit");
+        } else if (OPT("--unit")) {
             o->unit = v;
-        } else if (OPT("--size", NULL)) {
-            NEED("--size");
+        } else if (OPT("--size")) {
             if (parse_size(v, &o->width, &o->height) != 0)
                 return cli_usage_error("plot", "--size needs WIDTHxHEIGHT in pixels, 100 to 10000 (not '%s')", v);
-        } else if (OPT("--format", NULL)) {
-            NEED("--format");
+        } else if (OPT("--format")) {
             if ((o->format = parse_format(v)) == F_NONE)
                 return cli_usage_error("plot", "--format must be png, svg or pdf (not '%s')", v);
-        } else if (OPT("--script", NULL)) {
-            NEED("--script");
+        } else if (OPT("--script")) {
             o->script = v;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            static const char *const opts[] = {
-                "--output", "--kind", "--metric", "--provider", "--segment", "--scenario",
-                "--overlay", "--select", "--base", "--title", "--unit", "--size", "--format",
-                "--script", NULL
-            };
-            return cli_unknown_option("plot", a, opts);
-        } else if (o->file) {
-            return cli_usage_error("plot", "only one CSV file (got '%s' and '%s')", o->file, a);
-        } else {
-            o->file = a;
         }
 #undef OPT
-#undef NEED
         if (r != 0)
             return r;
     }

@@ -20,7 +20,7 @@
  * runs, SIGINT is caught by on_sigint, which only restores the fatal action
  * (a second Ctrl-C kills the process, after cli_fatal_signal has removed any
  * temporary output file), sets the flag that simulations poll
- * (registry key SS_LUA_INTERRUPT) and installs a Lua hook; the hook raises
+ * (registry key SL_INTERRUPT) and installs a Lua hook; the hook raises
  * "interrupted!" at the next instruction, and keeps raising until the
  * command has unwound, so a pcall inside the command cannot swallow it.
  * Between commands SIGINT ends the process, as in lua.c (through
@@ -30,11 +30,11 @@
  * libraries plus the script layer's deterministic math.random and memory
  * cap. There is no instruction budget: the script layer's count hook is
  * removed after loading and after every command. Every call into Lua goes
- * through ss_lua_pcall(), and the whole loop runs inside one protected call
+ * through sl_pcall(), and the whole loop runs inside one protected call
  * (lua.c's pmain), so a Lua API error (out of memory) never escapes; C
  * memory that lives across Lua calls (line buffers) belongs to the `repl`
  * struct in cmd_repl()'s frame and is freed there.
- * Depends on the Lua layer (src/lua/ss_lua.h), repl_lib.c (repl.h) and
+ * Depends on the Lua layer (src/lua/stratsim_lua.h), repl_lib.c (repl.h) and
  * libedit.
  */
 #include <errno.h>
@@ -48,9 +48,10 @@
 #include <unistd.h>
 #include <lauxlib.h>
 #include "cli/cli.h"
+#include "cli/cli_opt.h"
 #include "cli/repl.h"
 #include "cli/progress.h"
-#include "lua/ss_lua.h"
+#include "lua/stratsim_lua.h"
 #if defined(SS_HAVE_LIBEDIT) /* { */
 #include <editline/readline.h>
 #endif /* } */
@@ -62,7 +63,7 @@
 #define EOFMARK "<eof>"
 #define INCOMPLETE (-2)       /* compile(): the chunk needs more lines */
 
-static const char repl_help[] =
+static const char repl_usage[] =
     "Usage: stratsim repl [SCENARIO.lua] [-e STAT] [-l NAME] [-i] [-v] [--max-memory MIB]\n"
     "\n"
     "Interactive Lua 5.4 with the stratsim module and the full standard\n"
@@ -82,15 +83,28 @@ static const char repl_help[] =
     "if any chunk failed:  echo 'sc.name' | stratsim repl scenario.lua\n"
     "\n"
     "Options (as the lua program's; -e and -l run in their order, after the\n"
-    "file is loaded):\n"
-    "  -e STAT            run STAT (an expression prints its values, as at the\n"
-    "                     prompt); then quit unless -i is given\n"
-    "  -l NAME            require(\"NAME\") into the global NAME (-l g=NAME: into g)\n"
-    "  -i                 enter the interactive session after -e\n"
-    "  -v                 print the version; then quit unless -i is given\n"
-    "  --                 stop handling options (the next argument is the file)\n"
-    "  --max-memory MIB   memory limit of the session (default 512)\n"
-    "  -h, --help         show this help\n"
+    "file is loaded):\n";
+
+static const cli_opt_spec repl_opts[] = {
+    { CLI_OPT_VALUE, "-e", 0, "STAT",
+      "run STAT (an expression prints its values, as at the\n"
+      "prompt); then quit unless -i is given" },
+    { CLI_OPT_VALUE, "-l", 0, "NAME", "require(\"NAME\") into the global NAME (-l g=NAME: into g)" },
+    { CLI_OPT_SWITCH, "-i", 0, NULL, "enter the interactive session after -e" },
+    { CLI_OPT_SWITCH, "-v", 0, NULL, "print the version; then quit unless -i is given" },
+    { CLI_OPT_SWITCH, "--", 0, NULL, "stop handling options (the next argument is the file)" },
+    { CLI_OPT_VALUE, "--max-memory", 0, "MIB", "memory limit of the session (default 512)" },
+    { CLI_OPT_SWITCH, "--help", 'h', NULL, "show this help" },
+    /* accepted as by the other verbs, or refused with a reason */
+    { CLI_OPT_SWITCH | CLI_OPT_HIDDEN, "--unsafe", 0, NULL, NULL },
+    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--params", 0, "FILE.lua", NULL },
+    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--root", 0, "DIR", NULL },
+    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--set", 0, "PATH=VALUE", NULL },
+    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--max-instructions", 0, "N", NULL },
+    { 0, NULL, 0, NULL, NULL } /* end */
+};
+
+static const char repl_tail[] =
     "\n"
     "Documentation: docs/repl.md.\n"
 #if defined(SS_HAVE_LIBEDIT) /* { */
@@ -126,12 +140,12 @@ static lua_State *volatile sigint_L;
 
 /* Set by on_sigint, cleared when a command starts: the flag that C loops
  * poll (scenario:run() and the analyses find it under the registry key
- * SS_LUA_INTERRUPT and stop their runs with SS_EINTR). */
+ * SL_INTERRUPT and stop their runs with SS_EINTR). */
 static volatile int interrupt_flag;
 
 /* ------------------------------------------------------------ signals */
 
-/* ss_lua_pcall's message handler (set when the session starts): lstop lets
+/* sl_pcall's message handler (set when the session starts): lstop lets
  * it run. */
 static lua_CFunction msgh_fn;
 
@@ -188,7 +202,7 @@ static void lstop(lua_State *L, lua_Debug *ar)
         memcpy(msg, tb, n + 1);
     }
     lua_pop(L, 2);
-    ss_lua_raise(L, SS_EINTR, "%s", msg);
+    sl_raise(L, SS_EINTR, "%s", msg);
 }
 
 /* SIGINT during a command: a C signal handler cannot touch a Lua state
@@ -203,7 +217,7 @@ static void on_sigint(int sig)
     lua_sethook(sigint_L, lstop, flag, 1);
 }
 
-/* ss_lua_pcall with Ctrl-C turned into "interrupted!" while it runs. The
+/* sl_pcall with Ctrl-C turned into "interrupted!" while it runs. The
  * hook is removed afterwards: the interrupt hook, and the script layer's
  * instruction-budget hook if anything reinstalled it (no budget here). */
 static int docall(repl *r, int narg, int nres)
@@ -212,7 +226,7 @@ static int docall(repl *r, int narg, int nres)
     sigint_L = r->L;
     interrupt_flag = 0;
     set_signal(SIGINT, on_sigint);
-    status = ss_lua_pcall(r->L, narg, nres);
+    status = sl_pcall(r->L, narg, nres);
     set_signal(SIGINT, cli_fatal_signal);
     lua_sethook(r->L, NULL, 0, 0);
     return status;
@@ -297,7 +311,7 @@ static int l_complete(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->support_ref);
     lua_getfield(L, -1, "complete");
     lua_pushstring(L, text);
-    if (ss_lua_pcall(L, 1, 1) != LUA_OK)
+    if (sl_pcall(L, 1, 1) != LUA_OK)
         return lua_error(L);
     return 1;
 }
@@ -338,7 +352,7 @@ static char **complete_cb(const char *text, int start, int end)
     lua_pushcfunction(L, l_complete);
     lua_pushlightuserdata(L, r);
     lua_pushlightuserdata(L, (void *)text);
-    if (ss_lua_pcall(L, 2, 1) != LUA_OK || !lua_istable(L, -1))
+    if (sl_pcall(L, 2, 1) != LUA_OK || !lua_istable(L, -1))
         goto done;
     n = (size_t)lua_rawlen(L, -1);
     if (n == 0)
@@ -504,7 +518,7 @@ static const char *chunk_name = "=stdin";
 
 static int l_vet(lua_State *L)
 {
-    ss_lua_vet_chunk(L);
+    sl_vet_chunk(L);
     return 1;
 }
 
@@ -644,7 +658,7 @@ static int l_tostring(lua_State *L)
 }
 
 /* Print the error on top of the stack (popped) to stderr. The message
- * handler of ss_lua_pcall has made it a string with a traceback, except for
+ * handler of sl_pcall has made it a string with a traceback, except for
  * stratsim.Error objects (their __tostring gives the message) and memory
  * errors (Lua skips the handler for those). No allocation for the latter. */
 static void report(repl *r, int status)
@@ -667,7 +681,7 @@ static void report(repl *r, int status)
     } else if (lua_checkstack(L, 3)) {
         lua_pushcfunction(L, l_tostring);
         lua_pushvalue(L, -2);
-        if (ss_lua_pcall(L, 1, 1) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+        if (sl_pcall(L, 1, 1) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
             lua_replace(L, -2);
             msg = lua_tolstring(L, -1, &len);
         } else {
@@ -681,26 +695,6 @@ static void report(repl *r, int status)
     fputc('\n', stderr);
     fflush(stderr);
     lua_pop(L, 1);
-}
-
-/* print() writing to standard output: the script layer's print writes to
- * stderr so that `stratsim run` keeps stdout for its tables, but here
- * stdout is the conversation. Lengths, not strlen: strings may hold NULs.
- * Flushed per call, like lua.c's lua_writeline. */
-static int l_repl_print(lua_State *L)
-{
-    int n = lua_gettop(L), i;
-    for (i = 1; i <= n; i++) {
-        size_t len;
-        const char *s = luaL_tolstring(L, i, &len);
-        if (i > 1)
-            fputc('\t', stdout);
-        fwrite(s, 1, len, stdout);
-        lua_pop(L, 1);
-    }
-    fputc('\n', stdout);
-    fflush(stdout);
-    return 0;
 }
 
 /* Globals `sc` (the first scenario of the file) and `scenarios` (all). */
@@ -796,15 +790,18 @@ static int l_repl_main(lua_State *L)
     int status;
 
     lua_settop(L, 0);
-    lua_pushcfunction(L, l_repl_print);
+    /* print to standard output, without the script layer's cap: the script
+     * layer's print writes to stderr so that `stratsim run` keeps stdout for
+     * its tables, but here stdout is the conversation */
+    sl_push_print(L, stdout, 0);
     lua_setglobal(L, "print");
     lua_pushcfunction(L, cli_repl_open_support);
-    if (ss_lua_pcall(L, 0, 1) != LUA_OK)
+    if (sl_pcall(L, 0, 1) != LUA_OK)
         return lua_error(L);
     r->support_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushlightuserdata(L, (void *)&interrupt_flag);
-    lua_setfield(L, LUA_REGISTRYINDEX, SS_LUA_INTERRUPT);
-    ss_lua_push_msgh(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, SL_INTERRUPT);
+    sl_push_msgh(L);
     msgh_fn = lua_tocfunction(L, -1);
     lua_pop(L, 1);
     cli_progress_lua_install(L); /* a progress bar for sc:montecarlo{} ... */
@@ -843,7 +840,10 @@ int cmd_repl(int argc, char **argv)
     ss_script_opts so = SS_SCRIPT_OPTS_INIT;
     ss_err err = { 0 };
     repl r;
-    int i, rc = EXIT_OK, status, show_version = 0;
+    int rc = EXIT_OK, status, show_version = 0, st;
+    cli_opt_parser p;
+    const cli_opt_spec *o;
+    const char *a;
 
     memset(&r, 0, sizeof r);
     r.support_ref = LUA_NOREF;
@@ -851,81 +851,71 @@ int cmd_repl(int argc, char **argv)
         cli_common_free(&c);
         return cli_error("out of memory");
     }
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int k = i, got;
-        if (strcmp(a, "--") == 0) {
-            if (i + 1 < argc) {
-                if (r.file || i + 2 < argc) {
-                    rc = cli_usage_error("repl", "only one scenario file after --");
-                    goto done_args;
-                }
-                r.file = argv[i + 1];
-            }
-            break;
-        }
-        if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0) {
-            char *v;
-            if (i + 1 >= argc) {
-                rc = cli_usage_error("repl", "%s needs an argument (%s)", a,
-                                     a[1] == 'e' ? "a Lua statement" : "a module name");
-                goto done_args;
-            }
-            if (!(v = malloc(strlen(argv[i + 1]) + 2))) {
-                rc = cli_error("out of memory");
-                goto done_args;
-            }
-            v[0] = a[1];
-            strcpy(v + 1, argv[i + 1]);
-            r.args[r.nargs++] = v;
-            if (a[1] == 'e')
-                r.quit_after_args = r.quit_after_args >= 0 ? 1 : -1;
-            i++;
-            continue;
-        }
-        if (strcmp(a, "-i") == 0) {
-            r.quit_after_args = -1; /* never quit after the arguments */
-            continue;
-        }
-        if (strcmp(a, "-v") == 0) {
-            show_version = 1;
-            if (r.quit_after_args >= 0)
-                r.quit_after_args = 1;
-            continue;
-        }
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(repl_help, stdout);
-            rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+    cli_opt_parser_init(&p, repl_opts, argc, argv);
+    while ((st = cli_opt_next(&p, &o, &a)) != CLI_OPT_DONE) {
+        if (st == CLI_OPT_UNKNOWN) {
+            rc = cli_opt_unknown("repl", a, repl_opts);
             goto done_args;
         }
-        if (strcmp(a, "--set") == 0 || strncmp(a, "--set=", 6) == 0) {
-            rc = cli_usage_error("repl", "--set is not available here: derive variants "
-                                   "with sc:with{...}");
-            goto done_args;
-        }
-        if (strcmp(a, "--max-instructions") == 0 || strncmp(a, "--max-instructions=", 19) == 0) {
-            rc = cli_usage_error("repl", "the REPL has no instruction limit "
-                                   "(Ctrl-C interrupts a running command)");
-            goto done_args;
-        }
-        got = cli_common_option(&c, "repl", argc, argv, &k);
-        if (got < 0) {
-            rc = EXIT_USAGE;
-            goto done_args;
-        }
-        if (got == 0) {
-            if (a[0] == '-' && a[1] != '\0') {
-                rc = cli_unknown_option("repl", a, NULL);
-                goto done_args;
-            }
+        if (st == CLI_OPT_ARG) {
             if (r.file) {
                 rc = cli_usage_error("repl", "only one scenario file (got '%s' and '%s')",
                                        r.file, a);
                 goto done_args;
             }
             r.file = a;
+            continue;
         }
-        i = k;
+        if (cli_opt_is(o, "--")) {
+            if (p.i < argc) {
+                if (r.file || p.i + 1 < argc) {
+                    rc = cli_usage_error("repl", "only one scenario file after --");
+                    goto done_args;
+                }
+                r.file = argv[p.i];
+            }
+            break;
+        }
+        if (cli_opt_is(o, "-e") || cli_opt_is(o, "-l")) {
+            char *v;
+            if (st == CLI_OPT_MISSING) {
+                rc = cli_usage_error("repl", "%s needs an argument (%s)", o->name,
+                                     o->name[1] == 'e' ? "a Lua statement" : "a module name");
+                goto done_args;
+            }
+            if (!(v = malloc(strlen(a) + 2))) {
+                rc = cli_error("out of memory");
+                goto done_args;
+            }
+            v[0] = o->name[1];
+            strcpy(v + 1, a);
+            r.args[r.nargs++] = v;
+            if (o->name[1] == 'e')
+                r.quit_after_args = r.quit_after_args >= 0 ? 1 : -1;
+        } else if (cli_opt_is(o, "-i")) {
+            r.quit_after_args = -1; /* never quit after the arguments */
+        } else if (cli_opt_is(o, "-v")) {
+            show_version = 1;
+            if (r.quit_after_args >= 0)
+                r.quit_after_args = 1;
+        } else if (cli_opt_is(o, "--help")) {
+            fputs(repl_usage, stdout);
+            cli_opt_help(stdout, repl_opts, 21);
+            fputs(repl_tail, stdout);
+            rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+            goto done_args;
+        } else if (cli_opt_is(o, "--set")) {
+            rc = cli_usage_error("repl", "--set is not available here: derive variants "
+                                   "with sc:with{...}");
+            goto done_args;
+        } else if (cli_opt_is(o, "--max-instructions")) {
+            rc = cli_usage_error("repl", "the REPL has no instruction limit "
+                                   "(Ctrl-C interrupts a running command)");
+            goto done_args;
+        } else if (cli_common_apply(&c, "repl", o->name, a) < 0) {
+            rc = EXIT_USAGE;
+            goto done_args;
+        }
     }
 
     if (r.quit_after_args < 0)
@@ -966,7 +956,7 @@ int cmd_repl(int argc, char **argv)
 
     lua_pushcfunction(r.L, l_repl_main);
     lua_pushlightuserdata(r.L, &r);
-    status = ss_lua_pcall(r.L, 1, 0);
+    status = sl_pcall(r.L, 1, 0);
     if (status != LUA_OK) {
         const char *msg = lua_tostring(r.L, -1);
         rc = cli_error("repl: %s", status == LUA_ERRMEM ? "not enough memory"

@@ -6,30 +6,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/cli_opt.h"
 
-static const char run_help[] =
+static const char run_usage[] =
     "Usage: stratsim run SCENARIO.lua [options]\n"
     "\n"
     "Run every scenario the file returns. Without -o, print a summary table\n"
     "(shares, revenue, gross margin, operating profit, NPV at milestones).\n"
     "\n"
-    "Options:\n"
-    "  -o, --output FILE     write CSV to FILE (and the JSON sidecar FILE.json);\n"
-    "                        '-' writes CSV to standard output (no sidecar);\n"
-    "                        FILE.xlsx writes an Excel workbook instead\n"
-    "  --layout long|wide    CSV layout (default long: scenario,time,provider,\n"
-    "                        segment,metric,value)\n"
-    "  --set PATH=VALUE      override a numeric input, e.g.\n"
-    "                        --set providers.alibaba.reinvest=0.3 (repeatable)\n"
-    "  --params FILE.lua     apply an override file (as `calibrate --write` makes:\n"
-    "                        return { [\"PATH\"] = value, ... }); with --set, in\n"
-    "                        command-line order\n"
-    "  --unsafe              run the script without the sandbox\n"
-    "  --max-memory MIB      memory limit of the script (default 512)\n"
-    "  --max-instructions N  instruction limit of the script (default 2e9)\n"
-    "  --root DIR            files the script may read (stratsim.include) lie\n"
-    "                        below DIR (default: the scenario file's directory)\n"
-    "  -h, --help            show this help\n";
+    "Options:\n";
+
+static const cli_opt_spec run_opts[] = {
+    { CLI_OPT_VALUE, "--output", 'o', "FILE",
+      "write CSV to FILE (and the JSON sidecar FILE.json);\n"
+      "'-' writes CSV to standard output (no sidecar);\n"
+      "FILE.xlsx writes an Excel workbook instead" },
+    { CLI_OPT_VALUE, "--layout", 0, "long|wide",
+      "CSV layout (default long: scenario,time,provider,\n"
+      "segment,metric,value)" },
+    { CLI_OPT_VALUE, "--set", 0, "PATH=VALUE",
+      "override a numeric input, e.g.\n"
+      "--set providers.alibaba.reinvest=0.3 (repeatable)" },
+    { CLI_OPT_VALUE, "--params", 0, "FILE.lua",
+      "apply an override file (as `calibrate --write` makes:\n"
+      "return { [\"PATH\"] = value, ... }); with --set, in\n"
+      "command-line order" },
+    { CLI_OPT_SWITCH, "--unsafe", 0, NULL, "run the script without the sandbox" },
+    { CLI_OPT_VALUE, "--max-memory", 0, "MIB", "memory limit of the script (default 512)" },
+    { CLI_OPT_VALUE, "--max-instructions", 0, "N", "instruction limit of the script (default 2e9)" },
+    { CLI_OPT_VALUE, "--root", 0, "DIR",
+      "files the script may read (stratsim.include) lie\n"
+      "below DIR (default: the scenario file's directory)" },
+    { CLI_OPT_SWITCH, "--help", 'h', NULL, "show this help" },
+    { 0, NULL, 0, NULL, NULL } /* end */
+};
 
 int cmd_run(int argc, char **argv)
 {
@@ -41,34 +51,37 @@ int cmd_run(int argc, char **argv)
     size_t nres = 0, i;
     int rc = EXIT_OK;
 
-    for (i = 1; i < (size_t)argc; i++) {
-        int k = (int)i, r;
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(run_help, stdout);
+    cli_opt_parser p;
+    const cli_opt_spec *o;
+    const char *v;
+    int st;
+
+    cli_opt_parser_init(&p, run_opts, argc, argv);
+    while ((st = cli_opt_next(&p, &o, &v)) != CLI_OPT_DONE) {
+        int r;
+        if (st == CLI_OPT_UNKNOWN) {
             cli_common_free(&c);
-            return cli_flush_stdout();
+            return cli_opt_unknown("run", v, run_opts);
         }
-        r = cli_common_option(&c, "run", argc, argv, &k);
+        if (st == CLI_OPT_ARG) {
+            if (file) {
+                cli_common_free(&c);
+                return cli_usage_error("run", "only one scenario file (got '%s' and '%s'); use 'compare'", file, v);
+            }
+            file = v;
+            continue;
+        }
+        if (cli_opt_is(o, "--help")) {
+            cli_common_free(&c);
+            return cli_opt_usage(run_usage, run_opts, 24, NULL);
+        }
+        r = cli_common_apply(&c, "run", o->name, v);
         if (r == 0)
-            r = cli_output_option("run", argc, argv, &k, &out, &layout);
+            r = cli_output_apply("run", o->name, v, &out, &layout);
         if (r < 0) {
             cli_common_free(&c);
             return EXIT_USAGE;
         }
-        if (r == 0) {
-            if (a[0] == '-' && a[1] != '\0') {
-                cli_common_free(&c);
-                static const char *const opts[] = { "--output", "--layout", NULL };
-                return cli_unknown_option("run", a, opts);
-            } else if (file) {
-                cli_common_free(&c);
-                return cli_usage_error("run", "only one scenario file (got '%s' and '%s'); use 'compare'", file, a);
-            } else {
-                file = a;
-            }
-        }
-        i = (size_t)k;
     }
     if (!file) {
         cli_common_free(&c);

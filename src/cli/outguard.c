@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli/cli.h"
-#include "lua/ss_lua.h"
+#include "lua/stratsim_lua.h"
 
 void cli_io_add(cli_iolist *l, const char *path, const char *role, int output, int sidecar)
 {

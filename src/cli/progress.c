@@ -126,10 +126,10 @@ static void lua_end(void *payload)
     cli_progress_end(payload);
 }
 
-static ss_lua_progress lua_hook = { lua_begin, cli_progress_update, lua_end, &lua_bar };
+static sl_progress lua_hook = { lua_begin, cli_progress_update, lua_end, &lua_bar };
 
 void cli_progress_lua_install(struct lua_State *L)
 {
     lua_pushlightuserdata(L, &lua_hook);
-    lua_setfield(L, LUA_REGISTRYINDEX, SS_LUA_PROGRESS);
+    lua_setfield(L, LUA_REGISTRYINDEX, SL_PROGRESS);
 }

@@ -41,7 +41,7 @@ void cli_progress_end(cli_progress *p);
 const char *cli_progress_interrupted(const cli_progress *p, char *buf, size_t size);
 
 /* Give the Lua state's analysis methods (sc:montecarlo{} ...) this
- * progress bar (registry key SS_LUA_PROGRESS, ss_analysis.h). */
+ * progress bar (registry key SL_PROGRESS, ss_analysis.h). */
 struct lua_State;
 void cli_progress_lua_install(struct lua_State *L);
 

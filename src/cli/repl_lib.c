@@ -9,16 +9,16 @@
  *
  * It is Lua code compiled into the binary (REPL_LUA below): walking tables,
  * sorting keys and building strings is plain Lua, and running it as a chunk
- * keeps every Lua error inside ss_lua_pcall. The chunk captures the standard
+ * keeps every Lua error inside sl_pcall. The chunk captures the standard
  * functions it uses when it is loaded, so a session that reassigns `string`
  * or `debug` does not break the REPL; it calls the *global* print, so
  * print can be overridden as in lua.c. Used only by cmd_repl.c (repl.h);
- * depends on the Lua layer (ss_lua_pcall) and the full standard libraries
+ * depends on the Lua layer (sl_pcall) and the full standard libraries
  * (debug.getmetatable, debug.getuservalue, debug.getregistry).
  */
 #include <lauxlib.h>
 #include "cli/repl.h"
-#include "lua/ss_lua.h"
+#include "lua/stratsim_lua.h"
 
 /* Edit as Lua: each line is one string literal ending in "\n". */
 static const char REPL_LUA[] =
@@ -595,7 +595,7 @@ int cli_repl_open_support(lua_State *L)
 {
     if (luaL_loadbufferx(L, REPL_LUA, sizeof REPL_LUA - 1, "=stratsim.repl", "t") != LUA_OK)
         return lua_error(L);
-    if (ss_lua_pcall(L, 0, 1) != LUA_OK)
+    if (sl_pcall(L, 0, 1) != LUA_OK)
         return lua_error(L);
     if (!lua_istable(L, -1))
         return luaL_error(L, "REPL support chunk returned a %s", luaL_typename(L, -1));

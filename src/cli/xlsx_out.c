@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cJSON.h>
 #include <xlsxwriter.h>
-#include "cli/csvread.h"
+#include "core/csvread.h"
 #include "cli/xlsx_out.h"
 #include "stratsim/io.h"
 

@@ -79,12 +79,15 @@ int ss_expect_parse(ss_expect *out, const char *text, ss_err *err)
 /* Does `v OP rhs` hold, strict comparisons beyond rounding? */
 static int holds(ss_expect_op op, double v, double rhs)
 {
-    double tol = SS_EFFECT_TOL * fmax(fabs(v), fabs(rhs));
+    /* strictly below / above: by more than the tolerance (ss_moved) */
+    int below = v < rhs && ss_moved(v, rhs), above = v > rhs && ss_moved(v, rhs);
+    if (isnan(v) || isnan(rhs))
+        return 0;
     switch (op) {
-    case SS_EXPECT_LT: return v < rhs - tol;
-    case SS_EXPECT_LE: return v <= rhs + tol;
-    case SS_EXPECT_GT: return v > rhs + tol;
-    case SS_EXPECT_GE: return v >= rhs - tol;
+    case SS_EXPECT_LT: return below;
+    case SS_EXPECT_LE: return !above;
+    case SS_EXPECT_GT: return above;
+    case SS_EXPECT_GE: return !below;
     }
     return 0;
 }
@@ -122,30 +125,31 @@ int ss_checks_run(ss_check_outcome *out, const ss_model *m, const ss_check *chec
                   const ss_run_opts *ropts, ss_err *err)
 {
     ss_result *base = NULL, *r = NULL;
+    ss_expect *e = malloc((n ? n : 1) * sizeof *e);
     size_t i;
     int rc = SS_OK;
+    if (!e)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    /* every expectation parsed (once) and validated before any run */
+    for (i = 0; i < n && rc == SS_OK; i++)
+        if ((rc = ss_expect_parse(&e[i], checks[i].expect, err)) ||
+            (rc = ss_selector_validate(&e[i].sel, m, err)))
+            rc = check_error(err, rc, checks[i].name);
+    if (rc == SS_OK && n)
+        rc = run_one(&base, m, NULL, ropts, err);
     for (i = 0; i < n && rc == SS_OK; i++) {
-        ss_expect e;
-        if ((rc = ss_expect_parse(&e, checks[i].expect, err)) ||
-            (rc = ss_selector_validate(&e.sel, m, err)))
-            return check_error(err, rc, checks[i].name);
-    }
-    if (n && (rc = run_one(&base, m, NULL, ropts, err)))
-        return rc;
-    for (i = 0; i < n && rc == SS_OK; i++) {
-        ss_expect e;
-        ss_expect_parse(&e, checks[i].expect, NULL);
         if ((rc = run_one(&r, m, &checks[i], ropts, err)) ||
-            (rc = ss_selector_eval(&out[i].base, &e.sel, base, err)) ||
-            (rc = ss_selector_eval(&out[i].value, &e.sel, r, err))) {
+            (rc = ss_selector_eval(&out[i].base, &e[i].sel, base, err)) ||
+            (rc = ss_selector_eval(&out[i].value, &e[i].sel, r, err))) {
             rc = check_error(err, rc, checks[i].name);
         } else {
-            out[i].rhs = e.vs_base ? out[i].base : e.value;
-            out[i].pass = holds(e.op, out[i].value, out[i].rhs);
+            out[i].rhs = e[i].vs_base ? out[i].base : e[i].value;
+            out[i].pass = holds(e[i].op, out[i].value, out[i].rhs);
         }
         ss_result_free(r);
         r = NULL;
     }
     ss_result_free(base);
+    free(e);
     return rc;
 }

@@ -23,15 +23,7 @@
 #include "stratsim/calibrate.h"
 #include "stratsim/io.h"
 #include "stratsim/param.h"
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
+#include "stratsim/sens.h" /* ss_moved */
 
 
 /* ------------------------------------------------------------ reader */
@@ -168,7 +160,7 @@ int ss_obs_read_stream(ss_obs_set **out, FILE *f, const char *name, ss_err *err)
     int colidx[NCOLS], ncol = 0, rc = SS_OK, c;
 
     *out = NULL;
-    if (!o || !(o->file = dup_str(name ? name : "<observations>"))) {
+    if (!o || !(o->file = strdup(name ? name : "<observations>"))) {
         free(o);
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     }
@@ -635,7 +627,7 @@ static int check_params(ss_calib_result *c, const ss_model *m, const ss_calib_pa
         c->start[i] = s;
         c->lower[i] = lo;
         c->upper[i] = hi;
-        if (!(c->paths[i] = dup_str(p->path))) {
+        if (!(c->paths[i] = strdup(p->path))) {
             rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
             goto done;
         }
@@ -650,18 +642,11 @@ done:
  * observations no parameter moves. Parameter i is probed at two values away
  * from the fit (its bounds, or the fit -+ max(1, |value|) / 2 where a bound
  * is infinite) with the others at their fitted values; it is identified if
- * some observation's model value changes by more than PROBE_TOL relative.
- * An observation at the start that no probe moves and whose residual is 0
- * (within PROBE_TOL) holds by construction (the initial share is an input):
- * it is not a degree of freedom.
+ * some observation's model value moves (ss_moved: by more than
+ * SS_EFFECT_TOL relative). An observation at the start that no probe moves
+ * and whose residual is 0 (within that tolerance) holds by construction
+ * (the initial share is an input): it is not a degree of freedom.
  */
-#define PROBE_TOL 1e-9
-
-static int moved(double a, double b)
-{
-    return fabs(a - b) > PROBE_TOL * fmax(fabs(a), fabs(b)) && fabs(a - b) > 1e-300;
-}
-
 static int probe_identification(ss_calib_result *c, fitctx *fc, ss_err *err)
 {
     size_t np = c->np, n = c->nobs, i, j, s;
@@ -686,7 +671,7 @@ static int probe_identification(ss_calib_result *c, fitctx *fc, ss_err *err)
             if ((rc = eval_obs(fc, x, y, err)))
                 break;
             for (j = 0; j < n; j++)
-                if (moved(y[j], c->model[j])) {
+                if (ss_moved(y[j], c->model[j])) {
                     c->identified[i] = 1;
                     touched[j] = 1;
                 }
@@ -697,7 +682,7 @@ static int probe_identification(ss_calib_result *c, fitctx *fc, ss_err *err)
         const ss_obs *o = &fc->obs->obs[j];
         c->constructed[j] = (unsigned char)(o->weight > 0.0 && !touched[j] &&
                                             fabs(o->t - fc->m->t0) <= 1e-9 &&
-                                            !moved(c->model[j], o->value));
+                                            !ss_moved(c->model[j], o->value));
         c->nconstructed += c->constructed[j];
     }
 done:

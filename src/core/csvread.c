@@ -1,8 +1,10 @@
 /*
- * csvread.c - the CLI's CSV reader (see csvread.h).  The file is read into
- * one buffer and split in place: unquoting only ever shortens a field, so
- * each cell is rewritten where it lies and NUL-terminated, and cells are
- * pointers into the buffer.  One pass, no per-cell allocation.
+ * csvread.c - the CSV reader of plot, the xlsx writer and stratsim.series
+ * (see csvread.h).  The file is read into one buffer and split in place:
+ * unquoting only ever shortens a field, so each cell is rewritten where it
+ * lies and NUL-terminated, and cells are pointers into the buffer.  One
+ * pass, no per-cell allocation.  (The calibration data reader in
+ * calibrate.c reads the same format with its own line-by-line tokenizer.)
  */
 #include <errno.h>
 #include <stdarg.h>

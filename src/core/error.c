@@ -18,6 +18,8 @@ int ss_err_set(ss_err *e, int code, const char *path, const char *fmt, ...)
     if (e) {
         va_list ap;
         e->code = code;
+        e->file[0] = '\0';
+        e->line = 0;
         snprintf(e->path, sizeof e->path, "%s", path ? path : "");
         va_start(ap, fmt);
         vsnprintf(e->msg, sizeof e->msg, fmt, ap);
@@ -26,12 +28,22 @@ int ss_err_set(ss_err *e, int code, const char *path, const char *fmt, ...)
     return code;
 }
 
+void ss_err_at(ss_err *e, const char *file, long line)
+{
+    if (e) {
+        snprintf(e->file, sizeof e->file, "%s", file ? file : "");
+        e->line = e->file[0] ? line : 0;
+    }
+}
+
 void ss_err_clear(ss_err *e)
 {
     if (e) {
         e->code = 0;
         e->path[0] = '\0';
         e->msg[0] = '\0';
+        e->file[0] = '\0';
+        e->line = 0;
     }
 }
 

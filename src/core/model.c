@@ -14,19 +14,6 @@
 
 #define SHARE_SUM_TOL 1e-6
 
-static char *dup_str(const char *s)
-{
-    size_t n;
-    char *d;
-    if (!s)
-        return NULL;
-    n = strlen(s) + 1;
-    d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static void segment_defaults(ss_segment *s)
 {
     memset(s, 0, sizeof *s);
@@ -122,7 +109,7 @@ static ss_model *model_alloc(size_t nseg, size_t nprov, const char *name)
     m->nprov = nprov;
     m->seg = calloc(nseg ? nseg : 1, sizeof *m->seg);
     m->prov = calloc(nprov ? nprov : 1, sizeof *m->prov);
-    m->name = dup_str(name);
+    m->name = name ? strdup(name) : NULL;
     if (!m->seg || !m->prov || !m->name) {
         free(m->seg);
         free(m->prov);
@@ -263,14 +250,14 @@ ss_model *ss_model_copy(const ss_model *m)
     c->resolved = m->resolved;
     for (i = 0; i < m->nseg && !bad; i++) {
         c->seg[i] = m->seg[i];
-        c->seg[i].id = dup_str(m->seg[i].id);
+        c->seg[i].id = m->seg[i].id ? strdup(m->seg[i].id) : NULL;
         bad |= (m->seg[i].id && !c->seg[i].id);
         bad |= ss_schedule_copy(&c->seg[i].growth, &m->seg[i].growth) != SS_OK;
     }
     for (i = 0; i < m->nprov && !bad; i++) {
         const ss_provider *s = &m->prov[i];
         ss_provider *d = &c->prov[i];
-        d->id = dup_str(s->id);
+        d->id = s->id ? strdup(s->id) : NULL;
         bad |= (s->id && !d->id);
         memcpy(d->share, s->share, K * sizeof *d->share);
         memcpy(d->margin, s->margin, K * sizeof *d->margin);

@@ -22,15 +22,6 @@
 #define FAIL_VALUE 1e300
 #define HALF_PI 1.57079632679489661923
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 /* x in [lo, hi] from unbounded z; every z maps into the box. */
 static double to_x(double z, double lo, double hi)
 {
@@ -223,7 +214,7 @@ static int setup(optctx *oc, ss_opt_result *res, const ss_model *m, const ss_opt
         if ((rc = ss_constraint_parse(&oc->cons[i], prob->constraints[i], err)) ||
             (rc = ss_constraint_validate(&oc->cons[i], m, err)))
             return rc;
-        if (!(res->cons_text[i] = dup_str(oc->cons[i].text)))
+        if (!(res->cons_text[i] = strdup(oc->cons[i].text)))
             return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     }
     if (!(o->tol > 0.0) || !(o->step > 0.0) || !(o->penalty > 0.0) || !(o->penalty_growth >= 1.0) ||
@@ -246,7 +237,7 @@ static int setup(optctx *oc, ss_opt_result *res, const ss_model *m, const ss_opt
         res->lower[i] = c->lower;
         res->upper[i] = c->upper;
         res->x0[i] = fmin(fmax(ss_param_get(&h, cp), c->lower), c->upper);
-        if (!(res->paths[i] = dup_str(c->path)))
+        if (!(res->paths[i] = strdup(c->path)))
             rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
     }
     ss_model_free(cp);

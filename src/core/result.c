@@ -31,15 +31,6 @@ int ss_metric_ps_parse(const char *name) { return lookup(ps_names, SS_NPS, name)
 int ss_metric_p_parse(const char *name) { return lookup(p_names, SS_NP, name); }
 int ss_metric_s_parse(const char *name) { return lookup(s_names, SS_NS, name); }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static char **dup_ids(char *const *ids, size_t n)
 {
     char **d = calloc(n ? n : 1, sizeof *d);
@@ -47,7 +38,7 @@ static char **dup_ids(char *const *ids, size_t n)
     if (!d)
         return NULL;
     for (i = 0; i < n; i++) {
-        d[i] = dup_str(ids[i] ? ids[i] : "");
+        d[i] = strdup(ids[i] ? ids[i] : "");
         if (!d[i]) {
             while (i--)
                 free(d[i]);
@@ -67,7 +58,7 @@ ss_result *ss_result_new(const char *scenario, size_t nt, size_t np,
     r->nt = nt;
     r->np = np;
     r->nk = nk;
-    r->scenario = dup_str(scenario ? scenario : "");
+    r->scenario = strdup(scenario ? scenario : "");
     r->prov_ids = dup_ids(prov_ids, np);
     r->seg_ids = dup_ids(seg_ids, nk);
     r->t = calloc(nt ? nt : 1, sizeof *r->t);

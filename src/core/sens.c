@@ -23,15 +23,6 @@
 #include "stratsim/select.h"
 #include "stratsim/sens.h"
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static void free_strs(char **v, size_t n)
 {
     size_t i;
@@ -215,12 +206,12 @@ int ss_tornado_run_dist(ss_tornado **out, const ss_model *m, const ss_tornado_pa
     t->nparam = nparam;
     t->nout = nout;
     for (i = 0; i < nparam; i++)
-        if (!(t->params[i] = dup_str(params[i].path)))
+        if (!(t->params[i] = strdup(params[i].path)))
             goto nomem;
     if ((rc = parse_outputs(sel, outputs, nout, m, err)))
         goto done;
     for (j = 0; j < nout; j++)
-        if (!(t->outputs[j] = dup_str(sel[j].text)))
+        if (!(t->outputs[j] = strdup(sel[j].text)))
             goto nomem;
     {
         const char **paths = calloc(nparam, sizeof *paths);
@@ -496,12 +487,12 @@ static ss_sobol *sobol_new(size_t d, size_t nout, size_t n, const char *const *p
         goto fail;
     for (i = 0; i < d; i++) {
         snprintf(buf, sizeof buf, "x%zu", i + 1);
-        if (!(s->params[i] = dup_str(pnames ? pnames[i] : buf)))
+        if (!(s->params[i] = strdup(pnames ? pnames[i] : buf)))
             goto fail;
     }
     for (i = 0; i < nout; i++) {
         snprintf(buf, sizeof buf, "y%zu", i + 1);
-        if (!(s->outputs[i] = dup_str(onames ? onames[i] : buf)))
+        if (!(s->outputs[i] = strdup(onames ? onames[i] : buf)))
             goto fail;
     }
     return s;
@@ -768,7 +759,7 @@ int ss_sobol_write_csv(FILE *f, const ss_sobol *s, ss_err *err)
 /* ------------------------------------------------------ effect probes */
 
 /* Largest relative difference of two values (0 if both are 0). */
-static double rel_diff(double a, double b)
+double ss_rel_change(double a, double b)
 {
     double d = fabs(a - b), s = fmax(fabs(a), fabs(b));
     if (d == 0.0)
@@ -776,6 +767,11 @@ static double rel_diff(double a, double b)
     if (!(s > 0.0) || !isfinite(d))
         return HUGE_VAL;
     return d / s;
+}
+
+int ss_moved(double a, double b)
+{
+    return ss_rel_change(a, b) > SS_EFFECT_TOL;
 }
 
 int ss_effect_probe(const ss_model *m, const char *path, double low, double high,
@@ -794,16 +790,16 @@ int ss_effect_probe(const ss_model *m, const char *path, double low, double high
         goto done;
     n = a->nt * SS_NPS * a->np * a->nk;
     for (j = 0; j < n; j++)
-        worst = fmax(worst, rel_diff(a->ps[j], b->ps[j]));
+        worst = fmax(worst, ss_rel_change(a->ps[j], b->ps[j]));
     n = a->nt * SS_NP * a->np;
     for (j = 0; j < n; j++)
-        worst = fmax(worst, rel_diff(a->p[j], b->p[j]));
+        worst = fmax(worst, ss_rel_change(a->p[j], b->p[j]));
     n = a->nt * SS_NS * a->nk;
     for (j = 0; j < n; j++)
-        worst = fmax(worst, rel_diff(a->s[j], b->s[j]));
+        worst = fmax(worst, ss_rel_change(a->s[j], b->s[j]));
     n = a->nt * a->nextra;
     for (j = 0; j < n && a->nextra == b->nextra; j++)
-        worst = fmax(worst, rel_diff(a->extra[j], b->extra[j]));
+        worst = fmax(worst, ss_rel_change(a->extra[j], b->extra[j]));
     *change = worst;
 done:
     ss_result_free(a);
@@ -816,7 +812,7 @@ int ss_tornado_inert(const ss_tornado *t, size_t param)
     size_t r;
     for (r = 0; r < t->nout * t->nparam; r++) {
         const ss_tornado_row *w = &t->rows[r];
-        if (w->param == param && rel_diff(w->out_low, w->out_high) > SS_EFFECT_TOL)
+        if (w->param == param && ss_moved(w->out_low, w->out_high))
             return 0;
     }
     return 1;

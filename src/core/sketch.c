@@ -5,11 +5,11 @@
  * One array holds the merged centroids [0, nc), sorted by mean, followed by
  * the buffer of incoming weighted points [nc, nc + nb).  When the array is
  * full, it grows (doubling) up to its fixed bound; at the bound the buffer
- * is sorted (an inlined quicksort), merged with the centroids through a
- * scratch array, and the sorted whole is merged in place in one greedy
- * pass (without memory for the scratch, everything is sorted in place,
- * with the same outcome): a run of points
- * joins the current centroid while the centroid stays within one unit of k,
+ * is sorted (the core's quicksort, sort_doubles.h), merged with the
+ * centroids through a scratch array, and the sorted whole is merged in
+ * place in one greedy pass (without memory for the scratch, everything is
+ * sorted in place, with the same outcome): a run of points joins the
+ * current centroid while the centroid stays within one unit of k,
  * k(q) = delta / (2 pi) asin(2q - 1).  Any two neighbouring centroids span
  * more than one unit of k, whose range is delta / 2, so at most delta + 2
  * centroids survive a pass and the bound 3 * (ceil(delta) + 4) always leaves
@@ -20,7 +20,8 @@
  * into the result: the sketch is a deterministic function of its inputs.
  * Quantiles interpolate between centroid centres, treat singletons as exact
  * points, and use the exact minimum and maximum at the ends (as in the
- * reference MergingDigest).  Depends only on the C library.
+ * reference MergingDigest).  Depends on the C library and the core's
+ * sort (sort_doubles.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -93,64 +94,8 @@ static int before(const centroid *a, const centroid *b)
     return a->m < b->m || (a->m == b->m && a->w < b->w);
 }
 
-static void swap_c(centroid *a, centroid *b)
-{
-    centroid t = *a;
-    *a = *b;
-    *b = t;
-}
-
-/*
- * Sort c[0, n) by (mean, weight): quicksort (median of three, Hoare
- * partition, which stays O(n log n) on runs of equal keys) with insertion
- * sort for short ranges; recursion only into the smaller part.  Inlined
- * comparisons make the compression about three times faster than qsort().
- */
-static void sort_centroids(centroid *c, size_t n)
-{
-    while (n > 16) {
-        size_t mid = n / 2, i, j;
-        centroid pivot;
-        if (before(&c[mid], &c[0]))
-            swap_c(&c[mid], &c[0]);
-        if (before(&c[n - 1], &c[0]))
-            swap_c(&c[n - 1], &c[0]);
-        if (before(&c[n - 1], &c[mid]))
-            swap_c(&c[n - 1], &c[mid]);
-        pivot = c[mid];
-        i = 0;
-        j = n - 1;
-        for (;;) {
-            while (before(&c[i], &pivot))
-                i++;
-            while (before(&pivot, &c[j]))
-                j--;
-            if (i >= j)
-                break;
-            swap_c(&c[i], &c[j]);
-            i++;
-            j--;
-        }
-        /* c[0, j] <= pivot <= c[j + 1, n) */
-        if (j + 1 < n - (j + 1)) {
-            sort_centroids(c, j + 1);
-            c += j + 1;
-            n -= j + 1;
-        } else {
-            sort_centroids(c + j + 1, n - (j + 1));
-            n = j + 1;
-        }
-    }
-    for (size_t i = 1; i < n; i++) {
-        centroid x = c[i];
-        size_t k = i;
-        while (k > 0 && before(&x, &c[k - 1])) {
-            c[k] = c[k - 1];
-            k--;
-        }
-        c[k] = x;
-    }
-}
+/* Sort c[0, n) by (mean, weight) (sort_doubles.h; insertion sort up to 16). */
+SS_DEFINE_QUICKSORT(sort_centroids, centroid, before, 16)
 
 /*
  * The k1 scale k(q) = delta / (2 pi) asin(2q - 1) and its inverse: a centroid

@@ -1,6 +1,7 @@
 /*
- * sort_doubles.c - ordering finite doubles for the quantile sketches: a
- * quicksort, and a one-level bucket distribution (as in flashsort).
+ * sort_doubles.c - ordering finite doubles for the quantile sketches: the
+ * core's quicksort (sort_doubles.h) for doubles, and a one-level bucket
+ * distribution (as in flashsort).
  *
  * The Monte Carlo digests every series of every block (thousands of arrays
  * of up to a thousand values per block), so this is on its hot path.  For
@@ -15,65 +16,13 @@
 #include <string.h>
 #include "core/sort_doubles.h"
 
-/* Arrays up to this length are insertion-sorted directly. */
-#define SMALL 24
-
-static void insertion(double *x, size_t n)
+static int less_d(const double *a, const double *b)
 {
-    for (size_t i = 1; i < n; i++) {
-        double v = x[i];
-        size_t k = i;
-        while (k > 0 && v < x[k - 1]) {
-            x[k] = x[k - 1];
-            k--;
-        }
-        x[k] = v;
-    }
+    return *a < *b;
 }
 
-static void swap_d(double *a, double *b)
-{
-    double t = *a;
-    *a = *b;
-    *b = t;
-}
-
-/* Quicksort: median of three, Hoare partition (O(n log n) on runs of equal
- * keys), recursion into the smaller part only, insertion sort for short ranges. */
-static void quick(double *x, size_t n)
-{
-    while (n > SMALL) {
-        size_t mid = n / 2, i = 0, j = n - 1;
-        double pivot;
-        if (x[mid] < x[0])
-            swap_d(&x[mid], &x[0]);
-        if (x[n - 1] < x[0])
-            swap_d(&x[n - 1], &x[0]);
-        if (x[n - 1] < x[mid])
-            swap_d(&x[n - 1], &x[mid]);
-        pivot = x[mid];
-        for (;;) {
-            while (x[i] < pivot)
-                i++;
-            while (pivot < x[j])
-                j--;
-            if (i >= j)
-                break;
-            swap_d(&x[i], &x[j]);
-            i++;
-            j--;
-        }
-        if (j + 1 < n - (j + 1)) {
-            quick(x, j + 1);
-            x += j + 1;
-            n -= j + 1;
-        } else {
-            quick(x + j + 1, n - (j + 1));
-            n = j + 1;
-        }
-    }
-    insertion(x, n);
-}
+/* arrays up to 24 values are insertion-sorted directly */
+SS_DEFINE_QUICKSORT(quick, double, less_d, 24)
 
 void ss_sort_doubles(double *x, size_t n)
 {

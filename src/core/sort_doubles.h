@@ -1,13 +1,70 @@
 /*
- * core/sort_doubles.h - ordering arrays of finite doubles (private to the
- * core; used by the quantile sketches' batch digests, sketch.c).
+ * core/sort_doubles.h - the core's one sort (SS_DEFINE_QUICKSORT, a
+ * template instantiated per element type) and ordering arrays of finite
+ * doubles (private to the core; used by the quantile sketches, sketch.c,
+ * and the simulation's extra output times, sim.c).
  */
 #ifndef STRATSIM_CORE_SORT_DOUBLES_H
 #define STRATSIM_CORE_SORT_DOUBLES_H
 
 #include <stddef.h>
 
-/** Sort the finite x[0, n) ascending (quicksort, insertion sort for short arrays). */
+/**
+ * SS_DEFINE_QUICKSORT(NAME, TYPE, LESS, SMALL) defines
+ * `static void NAME(TYPE *x, size_t n)`, sorting x[0, n) by the strict weak
+ * order `LESS(const TYPE *a, const TYPE *b)`: quicksort with the median of
+ * three and Hoare's partition (which stays O(n log n) on runs of equal
+ * keys), recursion only into the smaller part, insertion sort for ranges of
+ * at most SMALL. The one sort of the core, written once and instantiated
+ * per type so that the comparison is inlined (the t-digest's compression is
+ * about three times faster than with qsort()). Not stable.
+ */
+#define SS_DEFINE_QUICKSORT(NAME, TYPE, LESS, SMALL)                           \
+    static void NAME(TYPE *x, size_t n)                                        \
+    {                                                                          \
+        while (n > (SMALL)) {                                                  \
+            size_t mid = n / 2, i = 0, j = n - 1;                              \
+            TYPE pivot, t;                                                     \
+            if (LESS(&x[mid], &x[0]))                                          \
+                t = x[mid], x[mid] = x[0], x[0] = t;                           \
+            if (LESS(&x[n - 1], &x[0]))                                        \
+                t = x[n - 1], x[n - 1] = x[0], x[0] = t;                       \
+            if (LESS(&x[n - 1], &x[mid]))                                      \
+                t = x[n - 1], x[n - 1] = x[mid], x[mid] = t;                   \
+            pivot = x[mid];                                                    \
+            for (;;) {                                                         \
+                while (LESS(&x[i], &pivot))                                    \
+                    i++;                                                       \
+                while (LESS(&pivot, &x[j]))                                    \
+                    j--;                                                       \
+                if (i >= j)                                                    \
+                    break;                                                     \
+                t = x[i], x[i] = x[j], x[j] = t;                               \
+                i++;                                                           \
+                j--;                                                           \
+            }                                                                  \
+            /* x[0, j] <= pivot <= x[j + 1, n) */                              \
+            if (j + 1 < n - (j + 1)) {                                         \
+                NAME(x, j + 1);                                                \
+                x += j + 1;                                                    \
+                n -= j + 1;                                                    \
+            } else {                                                           \
+                NAME(x + j + 1, n - (j + 1));                                  \
+                n = j + 1;                                                     \
+            }                                                                  \
+        }                                                                      \
+        for (size_t i = 1; i < n; i++) {                                       \
+            TYPE v = x[i];                                                     \
+            size_t k = i;                                                      \
+            while (k > 0 && LESS(&v, &x[k - 1])) {                             \
+                x[k] = x[k - 1];                                               \
+                k--;                                                           \
+            }                                                                  \
+            x[k] = v;                                                          \
+        }                                                                      \
+    }
+
+/** Sort the finite x[0, n) ascending (SS_DEFINE_QUICKSORT, insertion sort up to 24 values). */
 void ss_sort_doubles(double *x, size_t n);
 
 /** Equal-width buckets between the minimum and the maximum of some values. */

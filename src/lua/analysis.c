@@ -672,3 +672,15 @@ int ss_analysis_write_pair(const char *path, ss_an_writer write, const void *pay
     free(sidepath);
     return rc;
 }
+
+void ss_analysis_checks(const ss_analysis *a, ss_check *c)
+{
+    size_t i;
+    for (i = 0; i < a->nchecks; i++) {
+        c[i].name = a->checks[i].name;
+        c[i].paths = (const char *const *)a->checks[i].paths;
+        c[i].values = a->checks[i].values;
+        c[i].nchanges = a->checks[i].nchanges;
+        c[i].expect = a->checks[i].expect;
+    }
+}

@@ -14,7 +14,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "ss_lua.h"
+#include "sl_internal.h"
 
 #define MAX_W 240
 #define MAX_H 60
@@ -23,7 +23,7 @@
 static const char markers[] = "*+ox#@%&";
 
 /* Value of series s at time t (linear between points), NaN outside. */
-static double interp(const ss_chart_series *s, double t)
+static double interp(const sl_chart_series *s, double t)
 {
     size_t lo = 0, hi;
     if (s->n == 0 || t < s->t[0] - 1e-12 || t > s->t[s->n - 1] + 1e-12)
@@ -75,7 +75,7 @@ static unsigned braille_bit(int dx, int dy)
     return dx ? right[dy] : left[dy];
 }
 
-void ss_chart_write(FILE *f, const ss_chart_series *s, size_t ns, const ss_chart_opts *o)
+void sl_chart_write(FILE *f, const sl_chart_series *s, size_t ns, const sl_chart_opts *o)
 {
     unsigned char cells[MAX_H][MAX_W];  /* braille bits or marker index + 1 */
     char top[LABEL_MAX], mid[LABEL_MAX], bot[LABEL_MAX], tl[3][32];
@@ -217,7 +217,7 @@ void ss_chart_write(FILE *f, const ss_chart_series *s, size_t ns, const ss_chart
     }
 }
 
-void ss_sparkline_write(FILE *f, const double *v, size_t n)
+void sl_sparkline_write(FILE *f, const double *v, size_t n)
 {
     static const char *const blocks[8] = {
         "\xE2\x96\x81", "\xE2\x96\x82", "\xE2\x96\x83", "\xE2\x96\x84",

@@ -1,14 +1,14 @@
 /*
  * files.c - ss_script_files(): the files a loaded script read: the scenario
  * file and every file it included, from the registry table of sources that
- * locate.c uses (SS_LUA_SOURCES: "@PATH" -> text, one entry per file loaded
- * by stratsim), and the data files of stratsim.series (SS_LUA_DATA_FILES).
+ * locate.c uses (SL_SOURCES: "@PATH" -> text, one entry per file loaded
+ * by stratsim), and the data files of stratsim.series (SL_DATA_FILES).
  * The CLI compares them with its outputs so that no output replaces an
  * input.
  */
 #include <stdlib.h>
 #include <string.h>
-#include "ss_lua.h"
+#include "sl_internal.h"
 #include <lauxlib.h>
 #include <lua.h>
 
@@ -63,10 +63,10 @@ int ss_script_files(ss_script *s, char ***out, size_t *n, ss_err *err)
     if (!lua_checkstack(L, 4))
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     /* plain registry reads: a missing table is nil, nothing is created */
-    if (lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_SOURCES) == LUA_TTABLE)
+    if (lua_getfield(L, LUA_REGISTRYINDEX, SL_SOURCES) == LUA_TTABLE)
         bad |= collect(L, "@", &v, &cnt, &cap);
     lua_pop(L, 1);
-    if (lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_DATA_FILES) == LUA_TTABLE)
+    if (lua_getfield(L, LUA_REGISTRYINDEX, SL_DATA_FILES) == LUA_TTABLE)
         bad |= collect(L, "", &v, &cnt, &cap);
     lua_pop(L, 1);
     if (bad) {

@@ -25,7 +25,7 @@
  * to every run through ss_script_run_opts; from Lua, a Monte Carlo of such a
  * scenario runs on one worker (one Lua state), the CLI loads one state per
  * worker thread (cli_analysis.c).
- * Depends on ss_lua.h (Scenario objects, pcall, errors), analysis.c and
+ * Depends on sl_internal.h (Scenario objects, pcall, errors), analysis.c and
  * the core analyses.
  */
 #include <errno.h>
@@ -61,15 +61,15 @@ static const char *fnum(double x, char *buf, size_t n)
 
 _Noreturn static void nomem(lua_State *L)
 {
-    ss_lua_raise(L, SS_ENOMEM, "out of memory");
+    sl_raise(L, SS_ENOMEM, "out of memory");
 }
 
 /* Raise a core failure of a method as "FILE:LINE: name: message". */
 _Noreturn static void core_fail(lua_State *L, const char *fname, int rc, const ss_err *err)
 {
     char where[300];
-    ss_lua_where(L, 1, where, sizeof where);
-    ss_lua_raise(L, rc == SS_EINTR || rc == SS_ENOMEM || rc == SS_ELIMIT ? rc : SS_EINVAL,
+    sl_where(L, 1, where, sizeof where);
+    sl_raise(L, rc == SS_EINTR || rc == SS_ENOMEM || rc == SS_ELIMIT ? rc : SS_EINVAL,
                  "%s: %s: %s", where, fname, err->msg[0] ? err->msg : ss_strerror(rc));
 }
 
@@ -188,7 +188,7 @@ static int l_dist_sample(lua_State *L)
     for (i = 0; i < n; i++)
         v[i] = ss_dist_sample(d, r);
     gsl_rng_free(r);
-    ss_lua_push_numbers(L, v, (size_t)n);
+    sl_push_numbers(L, v, (size_t)n);
     return 1;
 }
 
@@ -216,7 +216,7 @@ static int l_dist_index(lua_State *L)
         size_t n = ss_dist_nparams_max(d->kind);
         if (d->kind == SS_DIST_BETA && d->p[2] == 0 && d->p[3] == 1)
             n = 2;
-        ss_lua_push_numbers(L, d->p, n);
+        sl_push_numbers(L, d->p, n);
         return 1;
     }
     return 0;
@@ -224,7 +224,7 @@ static int l_dist_index(lua_State *L)
 
 static int l_immutable(lua_State *L)
 {
-    return luaL_error(L, "%s values are immutable", ss_lua_tname(L, 1));
+    return luaL_error(L, "%s values are immutable", sl_tname(L, 1));
 }
 
 /*
@@ -252,7 +252,7 @@ static int to_dist(lua_State *L, int idx, ss_dist *out, char *msg, size_t n)
         snprintf(msg, n, "%.*s", (int)(n - 1), err.msg);
         return -1;
     }
-    snprintf(msg, n, "expected a distribution (stratsim.normal(...), ...), got %s", ss_lua_tname(L, idx));
+    snprintf(msg, n, "expected a distribution (stratsim.normal(...), ...), got %s", sl_tname(L, idx));
     return -1;
 }
 
@@ -306,8 +306,8 @@ _Noreturn static void located(lua_State *L, int scen, const char *path, const ch
         snprintf(out, sizeof out, "%s: %s", path, msg);
         luaL_argerror(L, 2, out);
     }
-    ss_lua_scenario_format(L, scen, path, msg, out, sizeof out);
-    ss_lua_raise(L, SS_EINVAL, "%s", out);
+    sl_scenario_format(L, scen, path, msg, out, sizeof out);
+    sl_raise(L, SS_EINVAL, "%s", out);
 }
 
 /* `table["key"]` for messages (the locator finds the table's line). */
@@ -336,7 +336,7 @@ static double num_field(lua_State *L, int scen, int t, const char *key, double d
     double x = def;
     if (lua_getfield(L, t, key) != LUA_TNIL) {
         if (lua_type(L, -1) != LUA_TNUMBER)
-            located(L, scen, label, "%s: expected a number, got %s", key, ss_lua_tname(L, -1));
+            located(L, scen, label, "%s: expected a number, got %s", key, sl_tname(L, -1));
         x = lua_tonumber(L, -1);
         if (isnan(x))
             located(L, scen, label, "%s: expected a number, got nan", key);
@@ -377,7 +377,7 @@ static void read_uncertainty(lua_State *L, int scen, const ss_model *m, ss_analy
 {
     char label[320], msg[300];
     int t;
-    if (ss_lua_scenario_push_field(L, scen, "uncertainty") == LUA_TNIL) {
+    if (sl_scenario_push_field(L, scen, "uncertainty") == LUA_TNIL) {
         lua_pop(L, 1);
         return;
     }
@@ -407,7 +407,7 @@ static void read_outages(lua_State *L, int scen, const ss_model *m, ss_analysis 
     char label[320], msg[300], sug[96];
     size_t i, n = 0;
     int t;
-    if (ss_lua_scenario_push_field(L, scen, "outages") == LUA_TNIL) {
+    if (sl_scenario_push_field(L, scen, "outages") == LUA_TNIL) {
         lua_pop(L, 1);
         return;
     }
@@ -450,7 +450,7 @@ static void read_outages(lua_State *L, int scen, const ss_model *m, ss_analysis 
         keypath(label, sizeof label, "outages", id);
         if (lua_type(L, e) != LUA_TTABLE)
             located(L, scen, label, "expected a table {rate = ..., severity = ...}, got %s",
-                    ss_lua_tname(L, e));
+                    sl_tname(L, e));
         check_keys(L, scen, e, keys, label);
         o = &a->outages[a->noutages];
         o->rate = num_field(L, scen, e, "rate", NAN, label);
@@ -491,7 +491,7 @@ static void read_calib_table(lua_State *L, int scen, const ss_model *m, int t, c
         keypath(label, sizeof label, where, path);
         if (lua_type(L, e) != LUA_TTABLE)
             located(L, scen, label, "expected a table {lower = ..., upper = ..., start = ...}, "
-                    "got %s", ss_lua_tname(L, e));
+                    "got %s", sl_tname(L, e));
         check_keys(L, scen, e, keys, label);
         lo = num_field(L, scen, e, "lower", -INFINITY, label);
         hi = num_field(L, scen, e, "upper", INFINITY, label);
@@ -510,7 +510,7 @@ static void read_calib_table(lua_State *L, int scen, const ss_model *m, int t, c
 
 static void read_calibrate(lua_State *L, int scen, const ss_model *m, ss_analysis *a)
 {
-    if (ss_lua_scenario_push_field(L, scen, "calibrate") != LUA_TNIL)
+    if (sl_scenario_push_field(L, scen, "calibrate") != LUA_TNIL)
         read_calib_table(L, scen, m, lua_gettop(L), "calibrate", a);
     lua_pop(L, 1);
 }
@@ -532,7 +532,7 @@ static void read_controls(lua_State *L, int scen, const ss_model *m, int t, cons
                     luaL_typename(L, -2));
         snprintf(label, sizeof label, "%s.controls[\"%s\"]", where, path);
         if (lua_type(L, e) != LUA_TTABLE)
-            located(L, scen, label, "expected a table {lower = ..., upper = ...}, got %s", ss_lua_tname(L, e));
+            located(L, scen, label, "expected a table {lower = ..., upper = ...}, got %s", sl_tname(L, e));
         if (lua_rawlen(L, e) == 2) {
             lua_rawgeti(L, e, 1);
             lua_rawgeti(L, e, 2);
@@ -599,13 +599,13 @@ static void read_problem(lua_State *L, int scen, const ss_model *m, int t, const
                 nomem(L);
         } else {
             located(L, scen, label, "expected a selector such as \"npv:alibaba\" or a "
-                    "function(result), got %s", ss_lua_tname(L, -1));
+                    "function(result), got %s", sl_tname(L, -1));
         }
     }
     lua_pop(L, 1);
     if (lua_getfield(L, t, "minimize") != LUA_TNIL) {
         if (lua_type(L, -1) != LUA_TBOOLEAN)
-            located(L, scen, where, "minimize: expected a boolean, got %s", ss_lua_tname(L, -1));
+            located(L, scen, where, "minimize: expected a boolean, got %s", sl_tname(L, -1));
         a->minimize = lua_toboolean(L, -1);
     }
     lua_pop(L, 1);
@@ -613,7 +613,7 @@ static void read_problem(lua_State *L, int scen, const ss_model *m, int t, const
         snprintf(label, sizeof label, "%s.controls", where);
         if (lua_type(L, -1) != LUA_TTABLE)
             located(L, scen, label, "expected a table {[PATH] = {lower = ..., upper = ...}}, got %s",
-                    ss_lua_tname(L, -1));
+                    sl_tname(L, -1));
         read_controls(L, scen, m, lua_gettop(L), where, a);
     }
     lua_pop(L, 1);
@@ -623,7 +623,7 @@ static void read_problem(lua_State *L, int scen, const ss_model *m, int t, const
         snprintf(label, sizeof label, "%s.constraints", where);
         if (lua_type(L, c) != LUA_TTABLE)
             located(L, scen, label, "expected a list of strings such as "
-                    "\"share:alibaba:public@2028 >= 0.25\", got %s", ss_lua_tname(L, c));
+                    "\"share:alibaba:public@2028 >= 0.25\", got %s", sl_tname(L, c));
         n = (lua_Integer)lua_rawlen(L, c);
         /* the list replaces any earlier one */
         while (a->nconstraints)
@@ -631,7 +631,7 @@ static void read_problem(lua_State *L, int scen, const ss_model *m, int t, const
         for (i = 1; i <= n; i++) {
             lua_rawgeti(L, c, i);
             if (lua_type(L, -1) != LUA_TSTRING)
-                located(L, scen, label, "element %d: expected a string, got %s", (int)i, ss_lua_tname(L, -1));
+                located(L, scen, label, "element %d: expected a string, got %s", (int)i, sl_tname(L, -1));
             check_selector(L, scen, m, label, lua_tostring(L, -1), 1);
             if (ss_analysis_add_constraint(a, lua_tostring(L, -1), &err) != SS_OK)
                 nomem(L);
@@ -660,13 +660,41 @@ static void read_optimize(lua_State *L, int scen, const ss_model *m, ss_analysis
         "objective", "minimize", "controls", "constraints", "starts", "seed", NULL
     };
     int t;
-    if (ss_lua_scenario_push_field(L, scen, "optimize") == LUA_TNIL) {
+    if (sl_scenario_push_field(L, scen, "optimize") == LUA_TNIL) {
         lua_pop(L, 1);
         return;
     }
     t = lua_gettop(L);
     check_keys(L, scen, t, keys, "optimize");
     read_problem(L, scen, m, t, "optimize", a);
+    lua_pop(L, 1);
+}
+
+/* A change of a check: its path and value, sorted together by path. */
+typedef struct change_kv {
+    char *path;
+    double value;
+} change_kv;
+
+static int change_cmp(const void *a, const void *b)
+{
+    return strcmp(((const change_kv *)a)->path, ((const change_kv *)b)->path);
+}
+
+/* Sort the changes of c by path in byte order (paths are distinct: table keys). */
+static void sort_changes(lua_State *L, ss_an_check *c)
+{
+    change_kv *kv = lua_newuserdatauv(L, (c->nchanges ? c->nchanges : 1) * sizeof *kv, 0);
+    size_t j;
+    for (j = 0; j < c->nchanges; j++) {
+        kv[j].path = c->paths[j];
+        kv[j].value = c->values[j];
+    }
+    qsort(kv, c->nchanges, sizeof *kv, change_cmp);
+    for (j = 0; j < c->nchanges; j++) {
+        c->paths[j] = kv[j].path;
+        c->values[j] = kv[j].value;
+    }
     lua_pop(L, 1);
 }
 
@@ -680,14 +708,14 @@ static void read_checks(lua_State *L, int scen, const ss_model *m, ss_analysis *
     char label[320];
     lua_Integer i, n;
     int t;
-    if (ss_lua_scenario_push_field(L, scen, "checks") == LUA_TNIL) {
+    if (sl_scenario_push_field(L, scen, "checks") == LUA_TNIL) {
         lua_pop(L, 1);
         return;
     }
     t = lua_gettop(L);
     if (lua_type(L, t) != LUA_TTABLE)
         located(L, scen, "checks", "expected a list of { name = , change = , expect = } tables, got %s",
-                ss_lua_tname(L, t));
+                sl_tname(L, t));
     n = (lua_Integer)lua_rawlen(L, t);
     if (!(a->checks = calloc(n ? (size_t)n : 1, sizeof *a->checks)))
         nomem(L);
@@ -696,25 +724,24 @@ static void read_checks(lua_State *L, int scen, const ss_model *m, ss_analysis *
         ss_expect e;
         ss_err err = {0};
         int ct, e_idx;
-        size_t j;
         snprintf(label, sizeof label, "checks[%d]", (int)i);
         lua_rawgeti(L, t, i);
         e_idx = lua_gettop(L);
         if (lua_type(L, e_idx) != LUA_TTABLE)
             located(L, scen, label, "expected a table { name = , change = , expect = }, got %s",
-                    ss_lua_tname(L, e_idx));
+                    sl_tname(L, e_idx));
         check_keys(L, scen, e_idx, keys, label);
         a->nchecks++;
         lua_getfield(L, e_idx, "name");
         if (lua_type(L, -1) != LUA_TSTRING)
-            located(L, scen, label, "name: expected a string, got %s", ss_lua_tname(L, -1));
+            located(L, scen, label, "name: expected a string, got %s", sl_tname(L, -1));
         if (!(c->name = strdup(lua_tostring(L, -1))))
             nomem(L);
         lua_pop(L, 1);
         lua_getfield(L, e_idx, "expect");
         if (lua_type(L, -1) != LUA_TSTRING)
             located(L, scen, label, "expect: expected a string such as "
-                    "\"share:alibaba:public@2028 > base\", got %s", ss_lua_tname(L, -1));
+                    "\"share:alibaba:public@2028 > base\", got %s", sl_tname(L, -1));
         if (ss_expect_parse(&e, lua_tostring(L, -1), &err) != SS_OK ||
             ss_selector_validate(&e.sel, m, &err) != SS_OK)
             located(L, scen, label, "expect: %s", err.msg);
@@ -723,7 +750,7 @@ static void read_checks(lua_State *L, int scen, const ss_model *m, ss_analysis *
         lua_pop(L, 1);
         if (lua_getfield(L, e_idx, "change") != LUA_TTABLE)
             located(L, scen, label, "change: expected a table {[PATH] = value, ...}, got %s",
-                    ss_lua_tname(L, -1));
+                    sl_tname(L, -1));
         ct = lua_gettop(L);
         lua_pushnil(L);
         while (lua_next(L, ct)) {
@@ -735,7 +762,7 @@ static void read_checks(lua_State *L, int scen, const ss_model *m, ss_analysis *
                         luaL_typename(L, -2));
             if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(lua_tonumber(L, -1)))
                 located(L, scen, label, "change[\"%s\"]: expected a finite number, got %s", path,
-                        ss_lua_tname(L, -1));
+                        sl_tname(L, -1));
             if (ss_analysis_check_path(m, path, "changed parameter", &err) != SS_OK)
                 located(L, scen, label, "change[\"%s\"]: %s", path, err.msg);
             np = realloc(c->paths, (c->nchanges + 1) * sizeof *np);
@@ -752,20 +779,7 @@ static void read_checks(lua_State *L, int scen, const ss_model *m, ss_analysis *
         if (c->nchanges == 0)
             located(L, scen, label, "change: names no parameter");
         /* paths in byte order (deterministic), values along */
-        for (j = 0; j < c->nchanges; j++) {
-            size_t k, best = j;
-            for (k = j + 1; k < c->nchanges; k++)
-                if (strcmp(c->paths[k], c->paths[best]) < 0)
-                    best = k;
-            if (best != j) {
-                char *tp = c->paths[j];
-                double tv = c->values[j];
-                c->paths[j] = c->paths[best];
-                c->values[j] = c->values[best];
-                c->paths[best] = tp;
-                c->values[best] = tv;
-            }
-        }
+        sort_changes(L, c);
         lua_settop(L, t);
     }
     lua_pop(L, 1);
@@ -774,11 +788,11 @@ static void read_checks(lua_State *L, int scen, const ss_model *m, ss_analysis *
 /* Read the tables `what` of the scenario at scen into a. */
 static void read_tables(lua_State *L, int scen, unsigned what, ss_analysis *a)
 {
-    const ss_model *m = ss_lua_scenario_model(L, scen);
+    const ss_model *m = sl_scenario_model(L, scen);
     luaL_checkstack(L, 20, NULL);
-    a->has_policy = ss_lua_scenario_push_field(L, scen, "policy") == LUA_TFUNCTION;
+    a->has_policy = sl_scenario_push_field(L, scen, "policy") == LUA_TFUNCTION;
     lua_pop(L, 1);
-    a->has_outputs = ss_lua_scenario_push_field(L, scen, "outputs") == LUA_TTABLE;
+    a->has_outputs = sl_scenario_push_field(L, scen, "outputs") == LUA_TTABLE;
     lua_pop(L, 1);
     if (what & SS_AN_UNCERTAINTY) {
         read_uncertainty(L, scen, m, a);
@@ -797,7 +811,7 @@ static int l_read_analysis(lua_State *L)
 {
     unsigned what = (unsigned)lua_tointeger(L, 2);
     inputs_box *b;
-    if (!ss_lua_scenario_model(L, 1))
+    if (!sl_scenario_model(L, 1))
         return luaL_error(L, "not a scenario");
     b = new_inputs(L);
     read_tables(L, 1, what, b->a);
@@ -818,9 +832,9 @@ int ss_script_analysis(ss_script *s, size_t i, unsigned what, ss_analysis **out,
         return ss_err_set(err, SS_EINVAL, "", "no scenario %zu", i);
     }
     lua_pushinteger(L, (lua_Integer)what);
-    status = ss_lua_pcall(L, 2, 1);
+    status = sl_pcall(L, 2, 1);
     if (status != LUA_OK) {
-        int rc = ss_lua_to_err(L, status, err);
+        int rc = sl_to_err(L, status, err);
         lua_settop(L, top);
         return rc;
     }
@@ -876,7 +890,7 @@ static ss_result *result_copy(const ss_result *r)
     return c;
 }
 
-struct ss_lua_objective {
+struct sl_objective {
     lua_State *L;
     int ref;              /* registry reference of the function */
     const ss_model *m;    /* the scenario (Result header and sidecar) */
@@ -884,7 +898,7 @@ struct ss_lua_objective {
 };
 
 typedef struct obj_call {
-    ss_lua_objective *o;
+    sl_objective *o;
     const ss_result *r;
     double value;
 } obj_call;
@@ -894,21 +908,21 @@ static int l_obj_call(lua_State *L)
 {
     obj_call *c = lua_touserdata(L, 1);
     ss_result *copy = result_copy(c->r);
-    if (!copy || ss_lua_push_result(L, copy, c->o->m, c->o->file) != 0)
+    if (!copy || sl_push_result(L, copy, c->o->m, c->o->file) != 0)
         nomem(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->o->ref);
     lua_insert(L, -2);
-    lua_call(L, 1, 1); /* protected by the caller's ss_lua_pcall */
+    lua_call(L, 1, 1); /* protected by the caller's sl_pcall */
     if (lua_type(L, -1) != LUA_TNUMBER)
-        ss_lua_raise(L, SS_EINVAL, "optimize: the objective function returned %s (expected a number)",
-                     ss_lua_tname(L, -1));
+        sl_raise(L, SS_EINVAL, "optimize: the objective function returned %s (expected a number)",
+                     sl_tname(L, -1));
     c->value = lua_tonumber(L, -1);
     return 0;
 }
 
-int ss_lua_objective_eval(double *out, const ss_result *r, const double *x, void *payload, ss_err *err)
+int sl_objective_eval(double *out, const ss_result *r, const double *x, void *payload, ss_err *err)
 {
-    ss_lua_objective *o = payload;
+    sl_objective *o = payload;
     lua_State *L = o->L;
     int top = lua_gettop(L), status;
     obj_call c;
@@ -918,12 +932,12 @@ int ss_lua_objective_eval(double *out, const ss_result *r, const double *x, void
     c.value = NAN;
     if (!lua_checkstack(L, 6))
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
-    ss_lua_budget_reset(L); /* each evaluation has the script's instruction budget */
+    sl_budget_reset(L); /* each evaluation has the script's instruction budget */
     lua_pushcfunction(L, l_obj_call);
     lua_pushlightuserdata(L, &c);
-    status = ss_lua_pcall(L, 1, 0);
+    status = sl_pcall(L, 1, 0);
     if (status != LUA_OK) {
-        int rc = ss_lua_to_err(L, status, err);
+        int rc = sl_to_err(L, status, err);
         lua_settop(L, top);
         return rc;
     }
@@ -937,9 +951,9 @@ int ss_lua_objective_eval(double *out, const ss_result *r, const double *x, void
 
 /* Make an objective from the function at idx of state L (a reference is
  * taken first: luaL_ref may raise, the allocation after it cannot). */
-static ss_lua_objective *objective_new(lua_State *L, int idx, const ss_model *m, const char *file)
+static sl_objective *objective_new(lua_State *L, int idx, const ss_model *m, const char *file)
 {
-    ss_lua_objective *o;
+    sl_objective *o;
     int ref;
     lua_pushvalue(L, idx);
     ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -958,7 +972,7 @@ static ss_lua_objective *objective_new(lua_State *L, int idx, const ss_model *m,
     return o;
 }
 
-void ss_lua_objective_free(ss_lua_objective *o)
+void sl_objective_free(sl_objective *o)
 {
     if (!o)
         return;
@@ -971,7 +985,7 @@ typedef struct obj_req {
     ss_script *s;
     size_t i;
     const char *file;
-    ss_lua_objective *o;
+    sl_objective *o;
 } obj_req;
 
 /* Protected part of ss_script_objective. */
@@ -979,15 +993,15 @@ static int l_script_objective(lua_State *L)
 {
     obj_req *r = lua_touserdata(L, 1);
     ss_script_push_scenario(r->s, r->i);
-    if (ss_lua_scenario_push_field(L, -1, "optimize") != LUA_TTABLE ||
+    if (sl_scenario_push_field(L, -1, "optimize") != LUA_TTABLE ||
         lua_getfield(L, -1, "objective") != LUA_TFUNCTION)
-        ss_lua_raise(L, SS_EINVAL, "the scenario's optimize.objective is not a function");
+        sl_raise(L, SS_EINVAL, "the scenario's optimize.objective is not a function");
     if (!(r->o = objective_new(L, lua_gettop(L), ss_script_model(r->s, r->i), r->file)))
         nomem(L);
     return 0;
 }
 
-int ss_script_objective(ss_script *s, size_t i, const char *file, ss_lua_objective **out, ss_err *err)
+int ss_script_objective(ss_script *s, size_t i, const char *file, sl_objective **out, ss_err *err)
 {
     lua_State *L = ss_script_state(s);
     int top = lua_gettop(L), status;
@@ -1001,11 +1015,11 @@ int ss_script_objective(ss_script *s, size_t i, const char *file, ss_lua_objecti
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     lua_pushcfunction(L, l_script_objective);
     lua_pushlightuserdata(L, &r);
-    status = ss_lua_pcall(L, 1, 0);
+    status = sl_pcall(L, 1, 0);
     if (status != LUA_OK) {
-        int rc = ss_lua_to_err(L, status, err);
+        int rc = sl_to_err(L, status, err);
         lua_settop(L, top);
-        ss_lua_objective_free(r.o);
+        sl_objective_free(r.o);
         return rc;
     }
     lua_settop(L, top);
@@ -1028,7 +1042,7 @@ static int l_reseed(lua_State *L)
         return 0; /* no math.random to reseed */
     if (n)
         lua_pushvalue(L, 1);
-    lua_call(L, n, 0); /* protected by the caller's ss_lua_pcall */
+    lua_call(L, n, 0); /* protected by the caller's sl_pcall */
     return 0;
 }
 
@@ -1041,9 +1055,9 @@ static int reseed_call(lua_State *L, int has_seed, uint64_t seed, ss_err *err)
     lua_pushcfunction(L, l_reseed);
     if (has_seed)
         lua_pushinteger(L, (lua_Integer)(seed & 0x7fffffffffffffffULL));
-    status = ss_lua_pcall(L, has_seed, 0);
+    status = sl_pcall(L, has_seed, 0);
     if (status != LUA_OK) {
-        int rc = ss_lua_to_err(L, status, err);
+        int rc = sl_to_err(L, status, err);
         lua_settop(L, top);
         return rc;
     }
@@ -1056,7 +1070,7 @@ static int reseed_state(lua_State *L, uint64_t seed, ss_err *err)
     return reseed_call(L, 1, seed, err);
 }
 
-/* Run-option wrappers of ss_lua_crn_opts: reseed at the start of a run. */
+/* Run-option wrappers of sl_crn_opts: reseed at the start of a run. */
 static int crn_epoch(ss_run *run, double t, void *payload, ss_err *err)
 {
     ss_crn *w = payload;
@@ -1078,7 +1092,7 @@ static int crn_output(ss_run *run, double t, double *out, void *payload, ss_err 
     return w->inner.on_output(run, t, out, w->inner.payload, err);
 }
 
-void ss_lua_crn_opts(ss_crn *w, lua_State *L, ss_run_opts *ro)
+void sl_crn_opts(ss_crn *w, lua_State *L, ss_run_opts *ro)
 {
     w->inner = *ro;
     w->L = L;
@@ -1122,33 +1136,33 @@ static int l_params_run(lua_State *L)
     }
     lua_pushfstring(L, "@%s", r->path);
     if (luaL_loadbufferx(L, text, len, lua_tostring(L, -1), "t") != LUA_OK)
-        ss_lua_raise(L, SS_EINVAL, "%s", lua_tostring(L, -1));
-    ss_lua_vet_chunk(L);
-    ss_lua_bind_env(L);
-    ss_lua_set_root(L, r->path, 1); /* includes: below the file's directory */
-    ss_lua_budget_reset(L);
-    lua_call(L, 0, 1); /* protected by the caller's ss_lua_pcall */
+        sl_raise(L, SS_EINVAL, "%s", lua_tostring(L, -1));
+    sl_vet_chunk(L);
+    sl_bind_env(L);
+    sl_set_root(L, r->path, 1); /* includes: below the file's directory */
+    sl_budget_reset(L);
+    lua_call(L, 0, 1); /* protected by the caller's sl_pcall */
     t = lua_gettop(L);
     if (lua_type(L, t) != LUA_TTABLE || lua_getmetatable(L, t))
-        ss_lua_raise(L, SS_EINVAL, "%s: expected the file to return a table "
-                     "{ [\"PATH\"] = number, ... }, got %s", r->path, ss_lua_tname(L, t));
+        sl_raise(L, SS_EINVAL, "%s: expected the file to return a table "
+                     "{ [\"PATH\"] = number, ... }, got %s", r->path, sl_tname(L, t));
     lua_newtable(L);
     keys = lua_gettop(L);
     lua_pushnil(L);
     while (lua_next(L, t)) {
         if (!path_key(L, -2))
-            ss_lua_raise(L, SS_EINVAL, "%s: expected parameter paths as keys, found a %s key",
+            sl_raise(L, SS_EINVAL, "%s: expected parameter paths as keys, found a %s key",
                          r->path, luaL_typename(L, -2));
         if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(lua_tonumber(L, -1)))
-            ss_lua_raise(L, SS_EINVAL, "%s: [\"%s\"]: expected a finite number, got %s", r->path,
+            sl_raise(L, SS_EINVAL, "%s: [\"%s\"]: expected a finite number, got %s", r->path,
                          lua_tostring(L, -2), lua_type(L, -1) == LUA_TNUMBER ? "a non-finite number"
-                                                                             : ss_lua_tname(L, -1));
+                                                                             : sl_tname(L, -1));
         if (strchr(lua_tostring(L, -2), '='))
-            ss_lua_raise(L, SS_EINVAL, "%s: [\"%s\"]: not a parameter path", r->path,
+            sl_raise(L, SS_EINVAL, "%s: [\"%s\"]: not a parameter path", r->path,
                          lua_tostring(L, -2));
         lua_pop(L, 1);
         if (n >= SS_PARAMS_MAX_KEYS)
-            ss_lua_raise(L, SS_ELIMIT, "%s: more than %d parameters (the limit of an override "
+            sl_raise(L, SS_ELIMIT, "%s: more than %d parameters (the limit of an override "
                          "file)", r->path, SS_PARAMS_MAX_KEYS);
         lua_pushvalue(L, -1);
         lua_rawseti(L, keys, (lua_Integer)++n);
@@ -1241,10 +1255,10 @@ int ss_params_read(const char *path, char ***out, size_t *n, ss_err *err)
     r.len = len;
     lua_pushcfunction(L, l_params_run);
     lua_pushlightuserdata(L, &r);
-    status = ss_lua_pcall(L, 1, 1);
+    status = sl_pcall(L, 1, 1);
     free(buf);
     if (status != LUA_OK) {
-        rc = ss_lua_to_err(L, status, err);
+        rc = sl_to_err(L, status, err);
         ss_script_close(s);
         return rc;
     }
@@ -1395,7 +1409,7 @@ static rbox *new_rbox(lua_State *L, int kind, const ss_model *m, const char *fna
         nomem(L);
     if ((rc = ss_model_resolve(b->model, &err)) != SS_OK)
         core_fail(L, fname, rc, &err);
-    ss_lua_scenario_push_file(L, 1);
+    sl_scenario_push_file(L, 1);
     lua_setiuservalue(L, -2, RV_SOURCE);
     return b;
 }
@@ -1542,7 +1556,7 @@ static void push_written(lua_State *L, ss_an_writer write, const void *payload)
         rc = ss_err_set(&err, SS_ENOMEM, "", "out of memory");
     if (rc != SS_OK) {
         free(text);
-        ss_lua_raise(L, rc, "%s", err.msg);
+        sl_raise(L, rc, "%s", err.msg);
     }
     lua_pushlstring(L, text, len);
     free(text);
@@ -1594,7 +1608,7 @@ static int l_rbox_write(lua_State *L)
     int rc;
     if (!b->res)
         return luaL_argerror(L, 1, "result already closed");
-    ss_lua_check_write_path(L, path);
+    sl_check_write_path(L, path);
     r.b = b;
     r.objective = objective_of(L, 1);
     if (strcmp(path, "-") == 0) {
@@ -1921,7 +1935,7 @@ static void push_selected(lua_State *L, const ss_result *r, const ss_mc_result *
         double *v = lua_newuserdatauv(L, r->nt * sizeof *v, 0);
         if (ss_selector_eval_series(v, &sel, r, &err) != SS_OK)
             luaL_argerror(L, arg, err.msg);
-        ss_lua_push_numbers(L, v, r->nt);
+        sl_push_numbers(L, v, r->nt);
         lua_remove(L, -2);
     } else {
         double v;
@@ -2008,7 +2022,7 @@ static void mc_fields(lua_State *L, int box, const ss_mc_result *r, unsigned thr
         lua_rawseti(L, -2, (lua_Integer)j + 1);
     }
     lua_setfield(L, -2, "quantiles");
-    ss_lua_push_numbers(L, mean->t, mean->nt);
+    sl_push_numbers(L, mean->t, mean->nt);
     lua_setfield(L, -2, "times");
     set_fields(L, box);
 }
@@ -2021,9 +2035,9 @@ static void tornado_fields(lua_State *L, int box, const ss_tornado *t)
     lua_createtable(L, 0, 6);
     set_str(L, "method", "tornado");
     set_int(L, "evaluations", (lua_Integer)(1 + 2 * t->nparam));
-    ss_lua_push_strings(L, t->params, t->nparam);
+    sl_push_strings(L, t->params, t->nparam);
     lua_setfield(L, -2, "parameters");
-    ss_lua_push_strings(L, t->outputs, t->nout);
+    sl_push_strings(L, t->outputs, t->nout);
     lua_setfield(L, -2, "outputs");
     lua_createtable(L, 0, (int)t->nout);
     for (i = 0; i < t->nout; i++)
@@ -2058,9 +2072,9 @@ static void sobol_fields(lua_State *L, int box, const ss_sobol *s)
     set_str(L, "method", "sobol");
     set_int(L, "n", (lua_Integer)s->n);
     set_int(L, "evaluations", (lua_Integer)s->nevals);
-    ss_lua_push_strings(L, s->params, s->d);
+    sl_push_strings(L, s->params, s->d);
     lua_setfield(L, -2, "parameters");
-    ss_lua_push_strings(L, s->outputs, s->nout);
+    sl_push_strings(L, s->outputs, s->nout);
     lua_setfield(L, -2, "outputs");
     lua_createtable(L, 0, (int)s->nout);
     for (j = 0; j < s->nout; j++)
@@ -2118,7 +2132,7 @@ static void calib_fields(lua_State *L, int box, const ss_calib_result *c, const 
     lua_setfield(L, -2, "parameters");
     lua_createtable(L, (int)c->np, 0);
     for (i = 0; i < c->np; i++) {
-        ss_lua_push_numbers(L, c->corr + i * c->np, c->np);
+        sl_push_numbers(L, c->corr + i * c->np, c->np);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "corr");
@@ -2321,7 +2335,7 @@ static const char **opt_strings(lua_State *L, int t, const char *key, size_t *n)
 static volatile int *interrupt_flag(lua_State *L)
 {
     void *p = NULL;
-    if (lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_INTERRUPT) == LUA_TLIGHTUSERDATA)
+    if (lua_getfield(L, LUA_REGISTRYINDEX, SL_INTERRUPT) == LUA_TLIGHTUSERDATA)
         p = lua_touserdata(L, -1);
     lua_pop(L, 1);
     return p;
@@ -2329,11 +2343,11 @@ static volatile int *interrupt_flag(lua_State *L)
 
 /*
  * The progress of one analysis: forwarded to the host's display (registry
- * key SS_LUA_PROGRESS, e.g. the REPL's progress bar) if there is one, and
+ * key SL_PROGRESS, e.g. the REPL's progress bar) if there is one, and
  * kept for the message of an interruption.
  */
 typedef struct lprog {
-    const ss_lua_progress *host;
+    const sl_progress *host;
     uint64_t done, total;
     const char *unit;
 } lprog;
@@ -2356,7 +2370,7 @@ static ss_progress lprog_begin(lua_State *L, lprog *p, const char *what, const s
     p->host = NULL;
     p->done = p->total = 0;
     p->unit = unit;
-    if (lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_PROGRESS) == LUA_TLIGHTUSERDATA)
+    if (lua_getfield(L, LUA_REGISTRYINDEX, SL_PROGRESS) == LUA_TLIGHTUSERDATA)
         p->host = lua_touserdata(L, -1);
     lua_pop(L, 1);
     snprintf(label, sizeof label, "%s %s", what, m->name);
@@ -2386,12 +2400,12 @@ _Noreturn static void analysis_fail(lua_State *L, lprog *p, const char *fname, i
         /* "1 run", "2 runs": the unit agrees with the number before it */
         int one = (p->total ? p->total : p->done) == 1;
         int ulen = (int)strlen(p->unit) - one;
-        ss_lua_where(L, 1, where, sizeof where);
+        sl_where(L, 1, where, sizeof where);
         if (p->total)
-            ss_lua_raise(L, rc, "%s: %s: interrupted after %s of %s %.*s", where, fname,
+            sl_raise(L, rc, "%s: %s: interrupted after %s of %s %.*s", where, fname,
                          ss_fmt_count(a, sizeof a, p->done), ss_fmt_count(b, sizeof b, p->total),
                          ulen, p->unit);
-        ss_lua_raise(L, rc, "%s: %s: interrupted after %s %.*s", where, fname,
+        sl_raise(L, rc, "%s: %s: interrupted after %s %.*s", where, fname,
                      ss_fmt_count(a, sizeof a, p->done), ulen, p->unit);
     }
     core_fail(L, fname, rc, err);
@@ -2400,8 +2414,8 @@ _Noreturn static void analysis_fail(lua_State *L, lprog *p, const char *fname, i
 static ss_model *check_scen(lua_State *L)
 {
     ss_model *m;
-    luaL_checkudata(L, 1, SS_LUA_SCENARIO);
-    if (!(m = ss_lua_scenario_model(L, 1)))
+    luaL_checkudata(L, 1, SL_SCENARIO);
+    if (!(m = sl_scenario_model(L, 1)))
         luaL_argerror(L, 1, "invalid scenario");
     return m;
 }
@@ -2421,7 +2435,7 @@ static ss_analysis *scen_inputs(lua_State *L, unsigned what)
  */
 static void scen_run_opts(lua_State *L, ss_run_opts *ro)
 {
-    ss_lua_push_hooks(L, 1, ro);
+    sl_push_hooks(L, 1, ro);
     ro->interrupt = interrupt_flag(L);
 }
 
@@ -2433,7 +2447,7 @@ static void scen_run_opts_crn(lua_State *L, ss_run_opts *ro)
     ss_crn *w;
     scen_run_opts(L, ro);
     w = lua_newuserdatauv(L, sizeof *w, 0);
-    ss_lua_crn_opts(w, L, ro);
+    sl_crn_opts(w, L, ro);
 }
 
 /* Monte Carlo prepare hook of a scenario with Lua hooks, run from Lua on one
@@ -2811,7 +2825,7 @@ static int l_scen_calibrate(lua_State *L)
         obs_from_table(L, box - 1, b);
     } else if (dt == LUA_TSTRING) {
         file = lua_tostring(L, box - 1);
-        if (ss_lua_writes_restricted(L) && !ss_lua_safe_path(file))
+        if (sl_writes_restricted(L) && !sl_safe_path(file))
             luaL_argerror(L, 2, "data: sandboxed scripts may read only relative paths without "
                           "'..'; pass the observations as a list of tables, or run with --unsafe");
         if ((rc = ss_obs_read(&b->obs, file, &err)) != SS_OK)
@@ -2849,7 +2863,7 @@ static int l_scen_optimize(lua_State *L)
     const char **cons;
     ss_analysis *a;
     ss_opt_result *r = NULL;
-    ss_lua_objective *obj = NULL;
+    sl_objective *obj = NULL;
     const char *file;
     rbox *b;
     ss_err err = {0};
@@ -2877,13 +2891,13 @@ static int l_scen_optimize(lua_State *L)
     if (a->objective_fn) { /* the function: from the options, else the scenario's table */
         if (opt_push(L, t, "objective") != LUA_TFUNCTION) {
             lua_pop(L, 1);
-            ss_lua_scenario_push_field(L, 1, "optimize");
+            sl_scenario_push_field(L, 1, "optimize");
             lua_getfield(L, -1, "objective");
             lua_remove(L, -2);
         }
         fnidx = lua_gettop(L);
     }
-    ss_lua_scenario_push_file(L, 1);
+    sl_scenario_push_file(L, 1);
     file = lua_tostring(L, -1); /* anchored on the stack */
     memset(&prob, 0, sizeof prob);
     prob.controls = a->controls;
@@ -2901,12 +2915,12 @@ static int l_scen_optimize(lua_State *L)
         if (!(obj = objective_new(L, fnidx, m, file)))
             nomem(L);
         prob.objective = NULL;
-        prob.fn = ss_lua_objective_eval;
+        prob.fn = sl_objective_eval;
         prob.payload = obj;
     }
     oo.progress = lprog_begin(L, &prog, "optimize", m, "starts");
     rc = ss_optimize_run(&r, m, &prob, &ro, &oo, &err);
-    ss_lua_objective_free(obj);
+    sl_objective_free(obj);
     if (rc != SS_OK)
         analysis_fail(L, &prog, "optimize", rc, &err);
     lprog_end(&prog);
@@ -2921,14 +2935,7 @@ static int l_scen_optimize(lua_State *L)
 static ss_check *push_checks(lua_State *L, const ss_analysis *a)
 {
     ss_check *c = lua_newuserdatauv(L, (a->nchecks ? a->nchecks : 1) * sizeof *c, 0);
-    size_t i;
-    for (i = 0; i < a->nchecks; i++) {
-        c[i].name = a->checks[i].name;
-        c[i].paths = (const char *const *)a->checks[i].paths;
-        c[i].values = a->checks[i].values;
-        c[i].nchanges = a->checks[i].nchanges;
-        c[i].expect = a->checks[i].expect;
-    }
+    ss_analysis_checks(a, c);
     return c;
 }
 
@@ -3131,7 +3138,7 @@ static int l_scen_sweep(lua_State *L)
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "paths");
-    ss_lua_push_strings(L, olist, nout);
+    sl_push_strings(L, olist, nout);
     lua_setfield(L, -2, "outputs");
     lua_createtable(L, (int)r->np, 0);
     for (k = 0; k < (lua_Integer)r->np; k++) {
@@ -3173,7 +3180,7 @@ static int l_scen_index(lua_State *L)
     return 0;
 }
 
-void ss_lua_open_analysis(lua_State *L)
+void sl_open_analysis(lua_State *L)
 {
     static const struct {
         const char *name;
@@ -3245,7 +3252,7 @@ void ss_lua_open_analysis(lua_State *L)
     }
 
     /* the Scenario methods: wrap its __index once */
-    if (luaL_getmetatable(L, SS_LUA_SCENARIO) == LUA_TTABLE) {
+    if (luaL_getmetatable(L, SL_SCENARIO) == LUA_TTABLE) {
         int mt = lua_gettop(L);
         lua_getfield(L, mt, "__index");
         if (lua_tocfunction(L, -1) != l_scen_index) {

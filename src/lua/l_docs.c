@@ -9,14 +9,14 @@
  * Depends on nothing but Lua.
  */
 #include <lauxlib.h>
-#include "ss_lua.h"
+#include "sl_internal.h"
 
 /* lua_api_docs[][2] = {{name, doc}, ...}: generated at build time from the
  * one-line reference of docs/lua-api.md (section 9) by scripts/gen-lua-docs.sh,
  * so the REPL's help() and the document cannot differ. */
 #include "lua_api_docs.h"
 
-void ss_lua_open_docs(lua_State *L)
+void sl_open_docs(lua_State *L)
 {
     size_t i, n = sizeof lua_api_docs / sizeof lua_api_docs[0];
     lua_createtable(L, 0, (int)n);

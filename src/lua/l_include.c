@@ -12,9 +12,9 @@
  * to the instruction budget like other C-side work.
  *
  * Files are confined to a root (like Typst's --root): the directory of the
- * top-level scenario file, or --root DIR. ss_lua_resolve_script_file() is
+ * top-level scenario file, or --root DIR. sl_resolve_script_file() is
  * the one path check, for include and for any other function that reads a
- * file a script names (stratsim.series{file=...}); ss_lua_read_script_file()
+ * file a script names (stratsim.series{file=...}); sl_read_script_file()
  * also opens (regular files only, O_NONBLOCK | O_NOFOLLOW) and reads.
  */
 #include <errno.h>
@@ -26,7 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "ss_lua.h"
+#include "sl_internal.h"
 #include <lauxlib.h>
 #include <lua.h>
 
@@ -34,7 +34,7 @@
 #define INCLUDE_MAX_DEPTH 16
 #define INCLUDE_MAX_BYTES (8u << 20)
 
-/* The open file of ss_lua_read_script_file as a to-be-closed value, so
+/* The open file of sl_read_script_file as a to-be-closed value, so
  * that an error raised while reading (a memory error inside
  * luaL_prepbuffer) cannot leak the descriptor. */
 #define INCLUDE_FILE_META "stratsim.IncludeFile"
@@ -84,7 +84,7 @@ static void push_caller_dir(lua_State *L)
     }
 }
 
-void ss_lua_set_root(lua_State *L, const char *path, int is_file)
+void sl_set_root(lua_State *L, const char *path, int is_file)
 {
     char dir[PATH_MAX], real[PATH_MAX]; /* no malloc held across a raising push */
     const char *d = path;
@@ -92,7 +92,7 @@ void ss_lua_set_root(lua_State *L, const char *path, int is_file)
         const char *slash = strrchr(path, '/');
         push_dir_of(L, path);
         lua_setfield(L, LUA_REGISTRYINDEX, MAIN_DIR_KEY);
-        if (lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_ROOT) != LUA_TNIL) {
+        if (lua_getfield(L, LUA_REGISTRYINDEX, SL_ROOT) != LUA_TNIL) {
             lua_pop(L, 1); /* --root was given */
             return;
         }
@@ -113,7 +113,7 @@ void ss_lua_set_root(lua_State *L, const char *path, int is_file)
         lua_pushstring(L, real);
     else
         lua_pushnil(L); /* no root: every file is refused */
-    lua_setfield(L, LUA_REGISTRYINDEX, SS_LUA_ROOT);
+    lua_setfield(L, LUA_REGISTRYINDEX, SL_ROOT);
 }
 
 /* 1 if the resolved path p lies inside the directory root. */
@@ -125,7 +125,7 @@ static int inside(const char *root, const char *p)
     return strncmp(p, root, n) == 0 && (p[n] == '/' || p[n] == '\0');
 }
 
-const char *ss_lua_resolve_script_file(lua_State *L, const char *name, const char *what)
+const char *sl_resolve_script_file(lua_State *L, const char *name, const char *what)
 {
     const char *shown, *root;
     char real[PATH_MAX];
@@ -139,7 +139,7 @@ const char *ss_lua_resolve_script_file(lua_State *L, const char *name, const cha
         lua_concat(L, 2);
         shown = lua_tostring(L, -1);
     }
-    lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_ROOT);
+    lua_getfield(L, LUA_REGISTRYINDEX, SL_ROOT);
     root = lua_tostring(L, -1);
     lua_pop(L, 1); /* the string stays anchored in the registry */
     errno = 0;
@@ -156,7 +156,7 @@ const char *ss_lua_resolve_script_file(lua_State *L, const char *name, const cha
     return shown;
 }
 
-const char *ss_lua_read_script_file(lua_State *L, const char *name, const char *what,
+const char *sl_read_script_file(lua_State *L, const char *name, const char *what,
                                     size_t max_bytes)
 {
     luaL_Buffer b;
@@ -164,7 +164,7 @@ const char *ss_lua_read_script_file(lua_State *L, const char *name, const char *
     struct stat st;
     size_t total = 0;
     int slot;
-    const char *shown = ss_lua_resolve_script_file(L, name, what);
+    const char *shown = sl_resolve_script_file(L, name, what);
     const char *real = lua_tostring(L, -1);
 
     h = lua_newuserdatauv(L, sizeof *h, 0);
@@ -203,16 +203,16 @@ const char *ss_lua_read_script_file(lua_State *L, const char *name, const char *
         if (total > max_bytes)
             luaL_error(L, "%s: %s is larger than %zu bytes", what, shown, max_bytes);
     }
-    ss_lua_trusted(L, 1); /* the host's copy: neither limited nor charged */
+    sl_trusted(L, 1); /* the host's copy: neither limited nor charged */
     luaL_pushresult(&b);
-    ss_lua_trusted(L, 0);
+    sl_trusted(L, 0);
     lua_closeslot(L, slot); /* close now; the slot becomes nil */
     lua_remove(L, slot);
     lua_remove(L, -2); /* the real path */
     return shown;
 }
 
-int ss_lua_include(lua_State *L)
+int sl_include(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
     size_t n = strlen(name), len;
@@ -228,28 +228,28 @@ int ss_lua_include(lua_State *L)
     if (depth >= INCLUDE_MAX_DEPTH)
         return luaL_error(L, "stratsim.include: more than %d nested includes (a cycle?) at %s",
                           INCLUDE_MAX_DEPTH, name);
-    path = ss_lua_read_script_file(L, name, "stratsim.include", INCLUDE_MAX_BYTES);
+    path = sl_read_script_file(L, name, "stratsim.include", INCLUDE_MAX_BYTES);
     text = lua_tolstring(L, -1, &len);
-    if (ss_lua_charge_work(L, len) != 0)
+    if (sl_charge_work(L, len) != 0)
         return luaL_error(L, "instruction limit exceeded");
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
         text += 3;
         len -= 3;
     }
     /* record the source for key-path line lookup */
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_SOURCES);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, SL_SOURCES);
     lua_pushfstring(L, "@%s", path);
-    ss_lua_trusted(L, 1);
+    sl_trusted(L, 1);
     lua_pushlstring(L, text, len);
-    ss_lua_trusted(L, 0);
+    sl_trusted(L, 0);
     lua_rawset(L, -3);
     lua_pop(L, 1);
     lua_pushfstring(L, "@%s", path);
     status = luaL_loadbufferx(L, text, len, lua_tostring(L, -1), "t");
     if (status != LUA_OK)
         return lua_error(L);
-    ss_lua_vet_chunk(L);
-    ss_lua_bind_env(L); /* the included chunk shares the caller's environment */
+    sl_vet_chunk(L);
+    sl_bind_env(L); /* the included chunk shares the caller's environment */
     lua_pushinteger(L, depth + 1);
     lua_setfield(L, LUA_REGISTRYINDEX, INCLUDE_DEPTH_KEY);
     base = lua_gettop(L) - 1;

@@ -2,7 +2,7 @@
  * l_policy.c - adaptive policies and derived metrics: the run callbacks that
  * call a scenario's `policy` at every decision epoch and its `outputs`
  * functions at every output time, the View object they receive, and the
- * ss_script_run_opts()/ss_script_run() API of ss_lua.h.
+ * ss_script_run_opts()/ss_script_run() API of stratsim_lua.h.
  *
  * Hooks. Before a run, the scenario's policy and outputs are snapshotted
  * into a "hooks" userdata (user values: the policy function, the metric
@@ -17,9 +17,9 @@
  * the C pointer back to the userdata.
  *
  * Calls. A callback never raises: it calls a C trampoline through
- * ss_lua_pcall (everything that allocates - the view, the lookups - happens
+ * sl_pcall (everything that allocates - the view, the lookups - happens
  * inside), and the trampoline calls each Lua function through a nested
- * ss_lua_pcall so errors get the traceback. Failures become an ss_err whose
+ * sl_pcall so errors get the traceback. Failures become an ss_err whose
  * message is "FILE:LINE: message (in policy at t=T)" plus the traceback.
  *
  * Views. A View ("stratsim.View") is a userdata made for one call; it reads
@@ -27,7 +27,7 @@
  * ss_run_set(). After the call its run pointer is cleared, so a view kept by
  * the script raises "view used outside its policy call" instead of touching
  * freed memory. Its metatable is protected (__metatable).
- * Depends on script.c (ss_lua_pcall, budgets), l_scenario.c (Scenario
+ * Depends on script.c (sl_pcall, budgets), l_scenario.c (Scenario
  * fields) and the core's run accessors (stratsim/sim.h).
  */
 #include <math.h>
@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lauxlib.h>
-#include "ss_lua.h"
+#include "sl_internal.h"
 
 #define HOOKS_META "stratsim.Hooks"
 #define HOOKS_WEAK "stratsim.hooks"      /* registry: lightuserdata -> hooks (weak values) */
@@ -103,7 +103,7 @@ static view *to_view(lua_State *L, int idx)
         lua_pop(L, 2);
     }
     if (!ok)
-        luaL_typeerror(L, idx, SS_LUA_VIEW);
+        luaL_typeerror(L, idx, SL_VIEW);
     return v;
 }
 
@@ -451,7 +451,7 @@ static void view_meta_fields(lua_State *L)
     lua_setfield(L, -2, "__newindex");
     lua_pushcfunction(L, l_view_tostring);
     lua_setfield(L, -2, "__tostring");
-    lua_pushliteral(L, SS_LUA_VIEW);
+    lua_pushliteral(L, SL_VIEW);
     lua_setfield(L, -2, "__metatable");
     lua_pushboolean(L, 1);
     lua_rawsetp(L, -2, &VIEW_TAG);
@@ -459,7 +459,7 @@ static void view_meta_fields(lua_State *L)
 
 static void push_view_meta(lua_State *L)
 {
-    if (luaL_newmetatable(L, SS_LUA_VIEW)) {
+    if (luaL_newmetatable(L, SL_VIEW)) {
         luaL_newlib(L, view_methods);
         lua_pushcclosure(L, l_view_index, 1);
         lua_setfield(L, -2, "__index");
@@ -488,7 +488,7 @@ static hooks *push_hooks(lua_State *L, int idx, lua_State *T, int c_run)
 
     idx = lua_absindex(L, idx);
     luaL_checkstack(L, 10, NULL);
-    ss_lua_scenario_push_field(L, idx, "outputs");
+    sl_scenario_push_field(L, idx, "outputs");
     outs = lua_gettop(L);
     lua_newtable(L);
     names = lua_gettop(L);
@@ -529,12 +529,12 @@ static hooks *push_hooks(lua_State *L, int idx, lua_State *T, int c_run)
     lua_setiuservalue(L, ud, HV_FUNCS);
     lua_pushvalue(L, names);                /* anchors the strings of names[] */
     lua_setiuservalue(L, ud, HV_NAMES);
-    if (ss_lua_scenario_push_field(L, idx, "policy") == LUA_TFUNCTION)
+    if (sl_scenario_push_field(L, idx, "policy") == LUA_TFUNCTION)
         h->has_policy = 1;
     else if (!lua_isnil(L, -1))
         luaL_error(L, "policy: expected a function, got %s", luaL_typename(L, -1));
     lua_setiuservalue(L, ud, HV_POLICY);
-    h->ext = ss_lua_ext_push(L, idx, T, c_run, &h->failed);
+    h->ext = sl_ext_push(L, idx, T, c_run, &h->failed);
     lua_setiuservalue(L, ud, HV_EXT);
     if (luaL_newmetatable(L, HOOKS_META)) {
         lua_pushliteral(L, HOOKS_META);
@@ -571,7 +571,7 @@ static void note_function(lua_State *L, call *c)
 }
 
 /* Trampoline (arg 1: the call): make the view and call the policy or every
- * derived metric, each through ss_lua_pcall. Returns the error object of a
+ * derived metric, each through sl_pcall. Returns the error object of a
  * failed call (status in c->status), else nothing. */
 static int l_cb_call(lua_State *L)
 {
@@ -597,7 +597,7 @@ static int l_cb_call(lua_State *L)
         lua_pushvalue(L, fi);
         lua_pushvalue(L, vi);
         v->run = c->run;
-        c->status = ss_lua_pcall(L, 1, 0);
+        c->status = sl_pcall(L, 1, 0);
         v->run = NULL;
         if (c->status != LUA_OK) {
             lua_pushvalue(L, fi);
@@ -614,7 +614,7 @@ static int l_cb_call(lua_State *L)
         lua_pushvalue(L, -1);
         lua_pushvalue(L, vi);
         v->run = c->run;
-        c->status = ss_lua_pcall(L, 1, 1);
+        c->status = sl_pcall(L, 1, 1);
         v->run = NULL;
         lua_insert(L, -2); /* result (or error) below the function */
         note_function(L, c);
@@ -643,8 +643,8 @@ static void annotate(ss_err *err, const call *c, const char *what)
     char buf[sizeof err->msg], at[160];
     const char *msg = err->msg, *nl = strchr(msg, '\n');
     size_t head = nl ? (size_t)(nl - msg) : strlen(msg), n;
-    int has_src = (c->src[0] && strncmp(msg, c->src, strlen(c->src)) == 0) ||
-                  (c->source[0] && strncmp(msg, c->source, strlen(c->source)) == 0);
+    int has_src = err->file[0] && ((c->src[0] && strcmp(err->file, c->src) == 0) ||
+                                   (c->source[0] && strcmp(err->file, c->source) == 0));
     int o;
 
     snprintf(at, sizeof at, " (in %s at t=%.10g)", what, c->t);
@@ -672,6 +672,8 @@ static void annotate(ss_err *err, const call *c, const char *what)
         buf[n] = '\0';
     }
     memcpy(err->msg, buf, n + 1);
+    if (!has_src && c->src[0])
+        ss_err_at(err, c->src, c->line);
 }
 
 /* Run the trampoline for c on h->L; returns SS_OK or an SS_E* code with
@@ -690,13 +692,13 @@ static int do_call(call *c, ss_err *err)
         return ss_err_set(err, SS_ENOMEM, NULL, "out of memory (Lua stack)");
     lua_pushcfunction(L, l_cb_call);
     lua_pushlightuserdata(L, c);
-    st = ss_lua_pcall(L, 1, 1);
+    st = sl_pcall(L, 1, 1);
     if (st != LUA_OK && c->status == LUA_OK) {
-        rc = ss_lua_to_err(L, st, err);
+        rc = sl_to_err(L, st, err);
         c->src[0] = c->source[0] = '\0';
         annotate(err, c, c->policy ? "policy" : "derived metrics");
     } else if (c->status != LUA_OK) {
-        rc = ss_lua_to_err(L, c->status, err);
+        rc = sl_to_err(L, c->status, err);
         if (!c->policy)
             snprintf(what, sizeof what, "derived metric '%s'", c->h->names[c->which]);
         annotate(err, c, what);
@@ -709,6 +711,7 @@ static int do_call(call *c, ss_err *err)
         rc = ss_err_set(err, c->bad == 1 ? SS_EINVAL : SS_ENUMERIC, NULL,
                         "%s:%d: derived metric '%s' returned %s at t=%.10g (expected a finite number)",
                         c->src, c->line, c->h->names[c->which], b, c->t);
+        ss_err_at(err, c->src, c->line);
     }
     lua_settop(L, top);
     if (rc != SS_OK)
@@ -741,7 +744,7 @@ static int cb_epoch(ss_run *run, double t, void *payload, ss_err *err)
     c.policy = 1;
     c.t = nominal(t, m->t0, m->epoch, m->t1, 0);
     if (h->c_run && fabs(t - m->t0) <= TIME_TOL)
-        ss_lua_budget_reset(h->L);
+        sl_budget_reset(h->L);
     return do_call(&c, err);
 }
 
@@ -756,7 +759,7 @@ static int cb_output(ss_run *run, double t, double *out, void *payload, ss_err *
     c.out = out;
     c.t = nominal(t, m->t0, m->step, m->t1, 1);
     if (h->c_run && !h->has_policy && fabs(t - m->t0) <= TIME_TOL)
-        ss_lua_budget_reset(h->L);
+        sl_budget_reset(h->L);
     return do_call(&c, err);
 }
 
@@ -773,19 +776,19 @@ static void fill_opts(ss_run_opts *o, hooks *h)
     o->extra_names = h->nextra ? h->names : NULL;
     o->payload = (h->has_policy || h->nextra) ? h : NULL;
     if (h->ext)
-        ss_lua_ext_fill(h->ext, o);
+        sl_ext_fill(h->ext, o);
 }
 
 /* ------------------------------------------------------- runs from Lua */
 
-void *ss_lua_push_hooks(lua_State *L, int idx, ss_run_opts *opts)
+void *sl_push_hooks(lua_State *L, int idx, ss_run_opts *opts)
 {
     hooks *h = push_hooks(L, idx, L, 0);
     fill_opts(opts, h);
     return h;
 }
 
-int ss_lua_hooks_failed(const void *h)
+int sl_hooks_failed(const void *h)
 {
     return h && ((const hooks *)h)->failed;
 }
@@ -793,11 +796,11 @@ int ss_lua_hooks_failed(const void *h)
 /*
  * A stock/link view is called in every evaluation of the equations, so it
  * has its own metatable whose __index is a plain table (the methods, and
- * `t`, which ss_lua_ext calls set before each call through the table kept
+ * `t`, which sl_ext calls set before each call through the table kept
  * as the view's user value): a method lookup is then a table access, not a
  * C call.
  */
-void *ss_lua_view_push(lua_State *L)
+void *sl_view_push(lua_State *L)
 {
     view *v = lua_newuserdatauv(L, sizeof *v, 1);
     v->run = NULL;
@@ -816,14 +819,14 @@ void *ss_lua_view_push(lua_State *L)
     return v;
 }
 
-void ss_lua_view_bind(void *vp, ss_run *run, double t)
+void sl_view_bind(void *vp, ss_run *run, double t)
 {
     view *v = vp;
     v->run = run;
     v->t = t;
 }
 
-void ss_lua_open_policy(lua_State *L)
+void sl_open_policy(lua_State *L)
 {
     push_view_meta(L);
     lua_pop(L, 1);
@@ -872,9 +875,9 @@ int ss_script_run_opts(ss_script *s, size_t i, ss_run_opts *out, ss_err *err)
     r.h = NULL;
     lua_pushcfunction(L, l_c_hooks);
     lua_pushlightuserdata(L, &r);
-    st = ss_lua_pcall(L, 1, 0);
+    st = sl_pcall(L, 1, 0);
     if (st != LUA_OK) {
-        int rc = ss_lua_to_err(L, st, err);
+        int rc = sl_to_err(L, st, err);
         lua_settop(L, top);
         return rc;
     }

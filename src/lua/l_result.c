@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lauxlib.h>
-#include "ss_lua.h"
+#include "sl_internal.h"
 #include "stratsim/io.h"
 #include "stratsim/sim.h"
 #include "stratsim/summary.h"
@@ -59,26 +59,26 @@ static size_t model_bytes(const ss_model *m)
 
 static void charge(lua_State *L, res_ud *u, size_t bytes)
 {
-    if (ss_lua_charge(L, bytes) != 0)
-        ss_lua_raise(L, SS_ELIMIT, "scenario exceeded the memory budget");
+    if (sl_charge(L, bytes) != 0)
+        sl_raise(L, SS_ELIMIT, "scenario exceeded the memory budget");
     u->charged += bytes;
 }
 
 static int l_result_gc(lua_State *L)
 {
-    res_ud *u = luaL_checkudata(L, 1, SS_LUA_RESULT);
+    res_ud *u = luaL_checkudata(L, 1, SL_RESULT);
     ss_result_free(u->r);
     u->r = NULL;
     ss_model_free(u->m);
     u->m = NULL;
-    ss_lua_uncharge(L, u->charged);
+    sl_uncharge(L, u->charged);
     u->charged = 0;
     return 0;
 }
 
 static res_ud *check_result(lua_State *L, int idx)
 {
-    res_ud *u = luaL_checkudata(L, idx, SS_LUA_RESULT);
+    res_ud *u = luaL_checkudata(L, idx, SL_RESULT);
     if (!u->r)
         luaL_error(L, "result is closed");
     return u;
@@ -336,7 +336,7 @@ static int l_result_series(lua_State *L)
     sref s;
     size_t ti;
     resolve(L, r, 2, 3, 4, &s, NULL);
-    ss_lua_push_numbers(L, r->t, r->nt);
+    sl_push_numbers(L, r->t, r->nt);
     lua_createtable(L, (int)r->nt, 0);
     for (ti = 0; ti < r->nt; ti++) {
         lua_pushnumber(L, sref_at(r, &s, ti));
@@ -348,7 +348,7 @@ static int l_result_series(lua_State *L)
 static int l_result_times(lua_State *L)
 {
     const ss_result *r = check_result(L, 1)->r;
-    ss_lua_push_numbers(L, r->t, r->nt);
+    sl_push_numbers(L, r->t, r->nt);
     return 1;
 }
 
@@ -361,14 +361,14 @@ static int l_result_name(lua_State *L)
 static int l_result_providers(lua_State *L)
 {
     const ss_result *r = check_result(L, 1)->r;
-    ss_lua_push_strings(L, r->prov_ids, r->np);
+    sl_push_strings(L, r->prov_ids, r->np);
     return 1;
 }
 
 static int l_result_segments(lua_State *L)
 {
     const ss_result *r = check_result(L, 1)->r;
-    ss_lua_push_strings(L, r->seg_ids, r->nk);
+    sl_push_strings(L, r->seg_ids, r->nk);
     return 1;
 }
 
@@ -419,7 +419,7 @@ static int l_result_summary(lua_State *L)
 
 static int l_result_tostring(lua_State *L)
 {
-    res_ud *u = luaL_checkudata(L, 1, SS_LUA_RESULT);
+    res_ud *u = luaL_checkudata(L, 1, SL_RESULT);
     const ss_result *r = u->r;
     if (!r) {
         lua_pushliteral(L, "stratsim.Result (closed)");
@@ -432,19 +432,19 @@ static int l_result_tostring(lua_State *L)
     return 1;
 }
 
-int ss_lua_writes_restricted(lua_State *L)
+int sl_writes_restricted(lua_State *L)
 {
     int r = lua_getfield(L, LUA_REGISTRYINDEX, "stratsim.env") == LUA_TTABLE;
     lua_pop(L, 1);
     if (r) {
-        lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_ALLOW_WRITES);
+        lua_getfield(L, LUA_REGISTRYINDEX, SL_ALLOW_WRITES);
         r = !lua_toboolean(L, -1);
         lua_pop(L, 1);
     }
     return r;
 }
 
-int ss_lua_safe_path(const char *p)
+int sl_safe_path(const char *p)
 {
     const char *c = p;
     if (!*p || *p == '/')
@@ -460,10 +460,10 @@ int ss_lua_safe_path(const char *p)
     return 1;
 }
 
-int ss_lua_check_write_path(lua_State *L, const char *path)
+int sl_check_write_path(lua_State *L, const char *path)
 {
-    int restricted = ss_lua_writes_restricted(L);
-    if (restricted && strcmp(path, "-") != 0 && !ss_lua_safe_path(path))
+    int restricted = sl_writes_restricted(L);
+    if (restricted && strcmp(path, "-") != 0 && !sl_safe_path(path))
         luaL_error(L, "write_csv: sandboxed scripts may write only to relative paths without "
                    "'..' (got '%s'); run with --unsafe to lift this", path);
     return restricted;
@@ -508,7 +508,7 @@ static int l_result_write_csv(lua_State *L)
     ss_sidecar_info info;
     char sha[65], *sidepath;
     ss_err e;
-    int rc, restricted = ss_lua_check_write_path(L, path);
+    int rc, restricted = sl_check_write_path(L, path);
 
     lua_settop(L, 3);
     lua_getiuservalue(L, 1, 1);
@@ -605,8 +605,8 @@ static int l_result_plot(lua_State *L)
 {
     static const char *const keys[] = {"width", "height", "ascii", "title", "with", NULL};
     const char *provs[MAX_SERIES], *segs[MAX_SERIES], *title = NULL;
-    ss_chart_series ser[MAX_SERIES];
-    ss_chart_opts co;
+    sl_chart_series ser[MAX_SERIES];
+    sl_chart_opts co;
     int np, nk, nres = 1, ns = 0, a, p, k, ascii = -1;
     membuf *b;
     FILE *f;
@@ -649,7 +649,7 @@ static int l_result_plot(lua_State *L)
             n = (int)lua_rawlen(L, -1);
             for (i = 1; i <= n; i++) {
                 lua_rawgeti(L, -1, i);
-                if (!luaL_testudata(L, -1, SS_LUA_RESULT))
+                if (!luaL_testudata(L, -1, SL_RESULT))
                     return luaL_error(L, "plot: with[%d] is not a result", i);
                 check_result(L, lua_gettop(L));
                 lua_pop(L, 1);
@@ -714,7 +714,7 @@ static int l_result_plot(lua_State *L)
     co.title = title;
     co.ascii = ascii >= 0 ? ascii : ns > 1;
     f = push_membuf(L, &b);
-    ss_chart_write(f, ser, (size_t)ns, &co);
+    sl_chart_write(f, ser, (size_t)ns, &co);
     membuf_finish(L, b);
     return 1;
 }
@@ -734,7 +734,7 @@ static void push_result_meta(lua_State *L)
         {"metrics", l_result_metrics},
         {NULL, NULL}
     };
-    if (luaL_newmetatable(L, SS_LUA_RESULT)) {
+    if (luaL_newmetatable(L, SL_RESULT)) {
         lua_pushcfunction(L, l_result_gc);
         lua_setfield(L, -2, "__gc");
         lua_pushcfunction(L, l_result_gc);
@@ -743,16 +743,16 @@ static void push_result_meta(lua_State *L)
         lua_setfield(L, -2, "__tostring");
         luaL_newlib(L, methods);
         lua_setfield(L, -2, "__index");
-        lua_pushliteral(L, SS_LUA_RESULT);
+        lua_pushliteral(L, SL_RESULT);
         lua_setfield(L, -2, "__metatable");
     }
 }
 
 /* ------------------------------------------------------ scenario:run() */
 
-int ss_lua_scenario_run(lua_State *L)
+int sl_scenario_run(lua_State *L)
 {
-    ss_model *sm = ss_lua_scenario_model(L, 1);
+    ss_model *sm = sl_scenario_model(L, 1);
     ss_run_opts o;
     ss_result *res = NULL;
     res_ud *u;
@@ -763,19 +763,19 @@ int ss_lua_scenario_run(lua_State *L)
     int rc;
 
     if (!sm)
-        return luaL_typeerror(L, 1, SS_LUA_SCENARIO " (call it as scenario:run())");
+        return luaL_typeerror(L, 1, SL_SCENARIO " (call it as scenario:run())");
     lua_settop(L, 1);
     u = new_result(L);                                  /* 2 */
-    ss_lua_scenario_push_file(L, 1);
+    sl_scenario_push_file(L, 1);
     lua_setiuservalue(L, 2, 1);
-    h = ss_lua_push_hooks(L, 1, &o);                    /* 3 */
-    lua_getfield(L, LUA_REGISTRYINDEX, SS_LUA_INTERRUPT); /* the REPL's Ctrl-C flag */
+    h = sl_push_hooks(L, 1, &o);                    /* 3 */
+    lua_getfield(L, LUA_REGISTRYINDEX, SL_INTERRUPT); /* the REPL's Ctrl-C flag */
     o.interrupt = (volatile int *)lua_touserdata(L, -1);
     lua_pop(L, 1);
     charge(L, u, model_bytes(sm));
     u->m = ss_model_copy(sm);
     if (!u->m)
-        ss_lua_raise(L, SS_ENOMEM, "out of memory");
+        sl_raise(L, SS_ENOMEM, "out of memory");
     nt = sm->step > 0 ? floor((sm->t1 - sm->t0) / sm->step) + 2 : 2;
     est = result_bytes(nt, (double)sm->nprov, (double)sm->nseg, (double)o.nextra);
     charge(L, u, est);
@@ -785,10 +785,10 @@ int ss_lua_scenario_run(lua_State *L)
         rc = ss_sim_run(&res, u->m, &o, &e);
     if (rc != SS_OK) {
         char where[320];
-        if (ss_lua_hooks_failed(h))
-            ss_lua_raise(L, rc, "%s", e.msg);
-        ss_lua_where(L, 1, where, sizeof where);
-        ss_lua_raise(L, rc, "%s: scenario '%s': %s", where, sm->name ? sm->name : "?", e.msg);
+        if (sl_hooks_failed(h))
+            sl_raise(L, rc, "%s", e.msg);
+        sl_where(L, 1, where, sizeof where);
+        sl_raise(L, rc, "%s: scenario '%s': %s", where, sm->name ? sm->name : "?", e.msg);
     }
     u->r = res;
     lua_settop(L, 2);
@@ -816,14 +816,14 @@ static int l_push_result(lua_State *L)
         charge(L, u, model_bytes(q->m));
         u->m = ss_model_copy(q->m);
         if (!u->m)
-            ss_lua_raise(L, SS_ENOMEM, "out of memory");
+            sl_raise(L, SS_ENOMEM, "out of memory");
     }
     u->r = q->r;    /* ownership moves to the Result; nothing raises after this */
     q->r = NULL;
     return 1;
 }
 
-int ss_lua_push_result(lua_State *L, ss_result *r, const ss_model *m, const char *file)
+int sl_push_result(lua_State *L, ss_result *r, const ss_model *m, const char *file)
 {
     push_req q;
     int st;
@@ -838,7 +838,7 @@ int ss_lua_push_result(lua_State *L, ss_result *r, const ss_model *m, const char
     }
     lua_pushcfunction(L, l_push_result);
     lua_pushlightuserdata(L, &q);
-    st = ss_lua_pcall(L, 1, 1);
+    st = sl_pcall(L, 1, 1);
     if (st != LUA_OK) {
         lua_pop(L, 1);
         ss_result_free(q.r);
@@ -854,7 +854,7 @@ int ss_lua_push_result(lua_State *L, ss_result *r, const ss_model *m, const char
 static int l_compare(lua_State *L)
 {
     const ss_result **rs;
-    int n, i, list = lua_type(L, 1) == LUA_TTABLE && !luaL_testudata(L, 1, SS_LUA_RESULT);
+    int n, i, list = lua_type(L, 1) == LUA_TTABLE && !luaL_testudata(L, 1, SL_RESULT);
     membuf *b;
     FILE *f;
 
@@ -873,7 +873,7 @@ static int l_compare(lua_State *L)
         return luaL_error(L, "compare: give at least one result, e.g. stratsim.compare{a, b}");
     rs = lua_newuserdatauv(L, (size_t)n * sizeof *rs, 0);
     for (i = 0; i < n; i++) {
-        if (!luaL_testudata(L, i + 2, SS_LUA_RESULT))
+        if (!luaL_testudata(L, i + 2, SL_RESULT))
             return luaL_error(L, "compare: element %d is a %s, expected a result (scenario:run())",
                               i + 1, luaL_typename(L, i + 2));
         rs[i] = check_result(L, i + 2)->r;
@@ -902,12 +902,12 @@ static int l_sparkline(lua_State *L)
         lua_pop(L, 1);
     }
     f = push_membuf(L, &b);
-    ss_sparkline_write(f, v, n);
+    sl_sparkline_write(f, v, n);
     membuf_finish(L, b);
     return 1;
 }
 
-void ss_lua_open_results(lua_State *L)
+void sl_open_results(lua_State *L)
 {
     push_result_meta(L);
     lua_pop(L, 1);

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lauxlib.h>
-#include "ss_lua.h"
+#include "sl_internal.h"
 #include "stratsim/io.h"
 
 #define MAX_ID_LEN 63
@@ -290,7 +290,7 @@ static void read_source(lua_State *L, const char *path)
 static void push_source_text(lua_State *L, const char *src)
 {
     if (src[0] == '@' || src[0] == '=') {
-        luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_SOURCES);
+        luaL_getsubtable(L, LUA_REGISTRYINDEX, SL_SOURCES);
         if (lua_getfield(L, -1, src) == LUA_TNIL && src[0] == '@') {
             int sandboxed = lua_getfield(L, LUA_REGISTRYINDEX, "stratsim.env") != LUA_TNIL;
             lua_pop(L, 2);
@@ -324,9 +324,9 @@ static int origin_line(lua_State *L, int o, const char *path, int *depth)
         if (lua_type(L, -1) == LUA_TSTRING) {
             size_t len;
             const char *text = lua_tolstring(L, -1, &len);
-            if (ss_lua_charge_work(L, len) != 0)
-                ss_lua_raise(L, SS_ELIMIT, "instruction limit exceeded");
-            line = ss_locate_path(text, len, line, path, &d);
+            if (sl_charge_work(L, len) != 0)
+                sl_raise(L, SS_ELIMIT, "instruction limit exceeded");
+            line = sl_locate_path(text, len, line, path, &d);
         }
         lua_pop(L, 1);
     }
@@ -400,7 +400,7 @@ static void format_at(lua_State *L, int meta, const char *path, const char *msg,
         snprintf(out, size, "%s: %s%s%s", name, path, *path ? ": " : "", msg);
 }
 
-void ss_lua_scenario_format(lua_State *L, int idx, const char *path, const char *msg,
+void sl_scenario_format(lua_State *L, int idx, const char *path, const char *msg,
                             char *out, size_t size)
 {
     idx = lua_absindex(L, idx);
@@ -425,20 +425,20 @@ _Noreturn static void fail(cv *c, const char *path, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     format_at(c->L, c->meta, path, msg, out, sizeof out, c->only_newest);
-    ss_lua_raise(c->L, SS_EINVAL, "%s", out);
+    sl_raise(c->L, SS_EINVAL, "%s", out);
 }
 
 _Noreturn static void nomem(lua_State *L)
 {
-    ss_lua_raise(L, SS_ENOMEM, "out of memory");
+    sl_raise(L, SS_ENOMEM, "out of memory");
 }
 
 /* Charge C memory of the model being built to the memory budget. */
 static void charge(cv *c, double bytes)
 {
     size_t b = bytes < 1e15 ? (size_t)bytes : (size_t)1e15;
-    if (ss_lua_charge(c->L, b) != 0)
-        ss_lua_raise(c->L, SS_ELIMIT, "scenario exceeded the memory budget");
+    if (sl_charge(c->L, b) != 0)
+        sl_raise(c->L, SS_ELIMIT, "scenario exceeded the memory budget");
     c->u->charged += b;
 }
 
@@ -503,7 +503,7 @@ static size_t array_len(cv *c, int t, const char *path, const char *what)
     char shown[80];
 
     if (lua_type(L, t) != LUA_TTABLE)
-        fail(c, path, "expected an array of %s, got %s", what, ss_lua_tname(L, t));
+        fail(c, path, "expected an array of %s, got %s", what, sl_tname(L, t));
     n = lua_rawlen(L, t);
     lua_pushnil(L);
     while (lua_next(L, t)) {
@@ -530,7 +530,7 @@ static double num_at(cv *c, int idx, const char *path, int range)
     char b[40];
     double x;
     if (lua_type(L, idx) != LUA_TNUMBER)
-        fail(c, path, "expected a number, got %s", ss_lua_tname(L, idx));
+        fail(c, path, "expected a number, got %s", sl_tname(L, idx));
     x = lua_tonumber(L, idx);
     if (!isfinite(x))
         fail(c, path, "must be finite, got %s", fmt_num(x, b, sizeof b));
@@ -565,13 +565,13 @@ static double req_num(cv *c, int t, const char *key, const char *prefix, int ran
 static void sched_at(cv *c, int idx, const char *path, int range, ss_schedule *out)
 {
     lua_State *L = c->L;
-    ss_lua_sched s;
+    sl_sched s;
     char b[40];
     if (lua_type(L, idx) == LUA_TNUMBER) {
         ss_schedule_set_const(out, num_at(c, idx, path, range));
         return;
     }
-    if (ss_lua_toschedule(L, idx, &s)) {
+    if (sl_toschedule(L, idx, &s)) {
         size_t i;
         ss_err e;
         for (i = 0; i < s.n; i++)
@@ -588,7 +588,7 @@ static void sched_at(cv *c, int idx, const char *path, int range, ss_schedule *o
         return;
     }
     fail(c, path, "expected a number or a schedule (stratsim.steps/stratsim.linear), got %s",
-         ss_lua_tname(L, idx));
+         sl_tname(L, idx));
 }
 
 static int seg_index(const ss_model *m, const char *id, size_t len)
@@ -692,7 +692,7 @@ static int perseg(cv *c, int t, const char *key, const char *prefix, int range, 
             }
             lua_pop(L, 1);
         }
-    } else if (allow_all && (ty == LUA_TNUMBER || (kind == PS_SCHED && ss_lua_toschedule(L, idx, &(ss_lua_sched){0})))) {
+    } else if (allow_all && (ty == LUA_TNUMBER || (kind == PS_SCHED && sl_toschedule(L, idx, &(sl_sched){0})))) {
         for (k = 0; k < m->nseg; k++) {
             if (kind == PS_NUM)
                 num[k] = num_at(c, idx, path, range);
@@ -702,12 +702,12 @@ static int perseg(cv *c, int t, const char *key, const char *prefix, int range, 
                 given[k] = 1;
         }
     } else if (!allow_all) {
-        fail(c, path, "expected a table keyed by segment id, got %s", ss_lua_tname(L, idx));
+        fail(c, path, "expected a table keyed by segment id, got %s", sl_tname(L, idx));
     } else if (kind == PS_NUM) {
-        fail(c, path, "expected a number or a table keyed by segment id, got %s", ss_lua_tname(L, idx));
+        fail(c, path, "expected a number or a table keyed by segment id, got %s", sl_tname(L, idx));
     } else {
         fail(c, path, "expected a number, a schedule or a table keyed by segment id, got %s",
-             ss_lua_tname(L, idx));
+             sl_tname(L, idx));
     }
     lua_pop(L, 1);
     return 1;
@@ -736,7 +736,7 @@ static const char *id_at(cv *c, int idx, const char *path, const char *what)
     const char *s;
     char shown[80];
     if (lua_type(L, idx) != LUA_TSTRING)
-        fail(c, path, "expected a string (the %s id), got %s", what, ss_lua_tname(L, idx));
+        fail(c, path, "expected a string (the %s id), got %s", what, sl_tname(L, idx));
     s = lua_tolstring(L, idx, &len);
     if (!valid_id(s, len))
         fail(c, path, "invalid %s id '%s' (ids match [A-Za-z_][A-Za-z0-9_-]*)", what,
@@ -759,7 +759,7 @@ static void convert_time(cv *c, int spec)
         fail(c, "time", "missing (required): time = {start = ..., stop = ..., step = ...}");
     t = lua_gettop(L);
     if (lua_type(L, t) != LUA_TTABLE)
-        fail(c, "time", "expected a table {start = ..., stop = ..., step = ...}, got %s", ss_lua_tname(L, t));
+        fail(c, "time", "expected a table {start = ..., stop = ..., step = ...}, got %s", sl_tname(L, t));
     check_keys(c, t, time_keys, "time");
     m->t0 = req_num(c, t, "start", "time", R_ANY);
     m->t1 = req_num(c, t, "stop", "time", R_ANY);
@@ -790,14 +790,14 @@ static void convert_solver(cv *c, int spec)
     }
     t = lua_gettop(L);
     if (lua_type(L, t) != LUA_TTABLE)
-        fail(c, "solver", "expected a table {method = ..., rtol = ...}, got %s", ss_lua_tname(L, t));
+        fail(c, "solver", "expected a table {method = ..., rtol = ...}, got %s", sl_tname(L, t));
     check_keys(c, t, solver_keys, "solver");
     if (rawfield(L, t, "method") != LUA_TNIL) {
         size_t len;
         const char *s;
         int meth;
         if (lua_type(L, -1) != LUA_TSTRING)
-            fail(c, "solver.method", "expected a string, got %s", ss_lua_tname(L, -1));
+            fail(c, "solver.method", "expected a string, got %s", sl_tname(L, -1));
         s = lua_tolstring(L, -1, &len);
         meth = strlen(s) == len ? ss_solver_parse(s) : -1;
         if (meth < 0) {
@@ -837,7 +837,7 @@ static void convert_segments(cv *c, int segs)
         lua_rawgeti(L, segs, (lua_Integer)k + 1);
         e = lua_gettop(L);
         if (lua_type(L, e) != LUA_TTABLE)
-            fail(c, base, "expected a segment table {id = ..., size = ...}, got %s", ss_lua_tname(L, e));
+            fail(c, base, "expected a segment table {id = ..., size = ...}, got %s", sl_tname(L, e));
         if (rawfield(L, e, "id") == LUA_TNIL)
             fail(c, kpath(p, sizeof p, base, "id"), "missing (required)");
         id = id_at(c, -1, kpath(p, sizeof p, base, "id"), "segment");
@@ -857,7 +857,7 @@ static void convert_segments(cv *c, int segs)
             int bt = lua_gettop(L);
             kpath(p, sizeof p, pre, "bass");
             if (lua_type(L, bt) != LUA_TTABLE)
-                fail(c, p, "expected a table {p = ..., q = ..., potential = ...}, got %s", ss_lua_tname(L, bt));
+                fail(c, p, "expected a table {p = ..., q = ..., potential = ...}, got %s", sl_tname(L, bt));
             if (has_growth)
                 fail(c, p, "growth and bass are exclusive: give one of them");
             check_keys(c, bt, bass_keys, p);
@@ -897,7 +897,7 @@ static void convert_providers(cv *c, int provs)
         lua_rawgeti(L, provs, (lua_Integer)i + 1);
         e = lua_gettop(L);
         if (lua_type(L, e) != LUA_TTABLE)
-            fail(c, base, "expected a provider table {id = ..., share = ...}, got %s", ss_lua_tname(L, e));
+            fail(c, base, "expected a provider table {id = ..., share = ...}, got %s", sl_tname(L, e));
         if (rawfield(L, e, "id") == LUA_TNIL)
             fail(c, kpath(p, sizeof p, base, "id"), "missing (required)");
         id = id_at(c, -1, kpath(p, sizeof p, base, "id"), "provider");
@@ -942,7 +942,7 @@ static int ref_field(cv *c, int t, const char *key, const char *base, int provid
     if (rawfield(L, t, key) == LUA_TNIL)
         fail(c, p, "missing (required)");
     if (lua_type(L, -1) != LUA_TSTRING)
-        fail(c, p, "expected a %s id (string), got %s", providers ? "provider" : "segment", ss_lua_tname(L, -1));
+        fail(c, p, "expected a %s id (string), got %s", providers ? "provider" : "segment", sl_tname(L, -1));
     s = lua_tolstring(L, -1, &len);
     idx = strlen(s) != len ? -1 : providers ? ss_model_provider_index(c->m, s) : seg_index(c->m, s, len);
     if (idx < 0) {
@@ -980,12 +980,12 @@ static void convert_event(cv *c, int e, size_t n, int line)
     ev.line = line;
     snprintf(base, sizeof base, "events[%zu]", n);
     if (lua_type(L, e) != LUA_TTABLE)
-        fail(c, base, "expected an event table {t = ..., kind = ...}, got %s", ss_lua_tname(L, e));
+        fail(c, base, "expected an event table {t = ..., kind = ...}, got %s", sl_tname(L, e));
     kpath(p, sizeof p, base, "kind");
     if (rawfield(L, e, "kind") == LUA_TNIL)
         fail(c, p, "missing (required): \"outage\", \"set\" or \"market\"");
     if (lua_type(L, -1) != LUA_TSTRING)
-        fail(c, p, "expected a string, got %s", ss_lua_tname(L, -1));
+        fail(c, p, "expected a string, got %s", sl_tname(L, -1));
     kind = lua_tolstring(L, -1, &len);
     if (!in_list(ev_kinds, kind, len)) {
         show(kind, len, shown, sizeof shown);
@@ -1019,7 +1019,7 @@ static void convert_event(cv *c, int e, size_t n, int line)
         if (rawfield(L, e, "field") == LUA_TNIL)
             fail(c, p, "missing (required): reinvest, allocation, price, participation or lever");
         if (lua_type(L, -1) != LUA_TSTRING)
-            fail(c, p, "expected a string, got %s", ss_lua_tname(L, -1));
+            fail(c, p, "expected a string, got %s", sl_tname(L, -1));
         fs = lua_tolstring(L, -1, &len);
         f = strlen(fs) == len ? ss_field_parse(fs) : -1;
         if (f < 0) {
@@ -1037,7 +1037,7 @@ static void convert_event(cv *c, int e, size_t n, int line)
         v = lua_gettop(L);
         if (ev.field == SS_FIELD_REINVEST) {
             if (lua_type(L, v) != LUA_TNUMBER)
-                fail(c, p, "expected a number for field 'reinvest', got %s", ss_lua_tname(L, v));
+                fail(c, p, "expected a number for field 'reinvest', got %s", sl_tname(L, v));
             ev.amount = num_at(c, v, p, r);
         } else {
             /* temporaries in Lua memory: nothing to free if we raise */
@@ -1061,7 +1061,7 @@ static void convert_event(cv *c, int e, size_t n, int line)
                     lua_pop(L, 1);
                 }
             } else {
-                fail(c, p, "expected a number or a table keyed by segment id, got %s", ss_lua_tname(L, v));
+                fail(c, p, "expected a number or a table keyed by segment id, got %s", sl_tname(L, v));
             }
         }
         ss_err_clear(&err);
@@ -1112,12 +1112,12 @@ static void check_extras(cv *c, int spec)
     int i;
 
     if (rawfield(L, spec, "policy") != LUA_TNIL && lua_type(L, -1) != LUA_TFUNCTION)
-        fail(c, "policy", "expected a function, got %s", ss_lua_tname(L, -1));
+        fail(c, "policy", "expected a function, got %s", sl_tname(L, -1));
     lua_pop(L, 1);
     if (rawfield(L, spec, "outputs") != LUA_TNIL) {
         int t = lua_gettop(L);
         if (lua_type(L, t) != LUA_TTABLE)
-            fail(c, "outputs", "expected a table of name = function, got %s", ss_lua_tname(L, t));
+            fail(c, "outputs", "expected a table of name = function, got %s", sl_tname(L, t));
         lua_pushnil(L);
         while (lua_next(L, t)) {
             size_t len;
@@ -1133,19 +1133,19 @@ static void check_extras(cv *c, int spec)
                      "'%s' is the name of a built-in metric (choose another name)", k);
             if (lua_type(L, -1) != LUA_TFUNCTION)
                 fail(c, kpath(p, sizeof p, "outputs", show(k, len, shown, sizeof shown)),
-                     "expected a function, got %s", ss_lua_tname(L, -1));
+                     "expected a function, got %s", sl_tname(L, -1));
             lua_pop(L, 1);
         }
     }
     lua_pop(L, 1);
     for (i = 0; tables[i]; i++) {
         if (rawfield(L, spec, tables[i]) != LUA_TNIL && lua_type(L, -1) != LUA_TTABLE)
-            fail(c, tables[i], "expected a table, got %s", ss_lua_tname(L, -1));
+            fail(c, tables[i], "expected a table, got %s", sl_tname(L, -1));
         lua_pop(L, 1);
     }
     {   /* user stocks and links (l_stocks.c) */
         char epath[300], emsg[512];
-        if (ss_lua_ext_check(L, spec, c->m, epath, sizeof epath, emsg, sizeof emsg) != 0)
+        if (sl_ext_check(L, spec, c->m, epath, sizeof epath, emsg, sizeof emsg) != 0)
             fail(c, epath, "%s", emsg);
     }
 }
@@ -1188,7 +1188,7 @@ static void convert(cv *c, int ud)
         size_t len;
         const char *s;
         if (lua_type(L, -1) != LUA_TSTRING)
-            fail(c, "name", "expected a string, got %s", ss_lua_tname(L, -1));
+            fail(c, "name", "expected a string, got %s", sl_tname(L, -1));
         s = lua_tolstring(L, -1, &len);
         if (len == 0 || strlen(s) != len || len > MAX_NAME_LEN)
             fail(c, "name", "must be a non-empty string of at most %d bytes without NUL", MAX_NAME_LEN);
@@ -1207,7 +1207,7 @@ static void convert(cv *c, int ud)
     }
     lua_pop(L, 1);
     if (rawfield(L, spec, "description") != LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
-        fail(c, "description", "expected a string, got %s", ss_lua_tname(L, -1));
+        fail(c, "description", "expected a string, got %s", sl_tname(L, -1));
     lua_pop(L, 1);
     convert_time(c, spec);
     opt_num(c, spec, "discount_rate", "", R_GE0, &c->m->discount_rate);
@@ -1311,9 +1311,9 @@ static void map_new_events(lua_State *L, int map, int origin, size_t n)
         if (lua_type(L, -1) == LUA_TSTRING) {
             size_t len;
             const char *text = lua_tolstring(L, -1, &len);
-            if (ss_lua_charge_work(L, len) != 0)
-                ss_lua_raise(L, SS_ELIMIT, "instruction limit exceeded");
-            ss_locate_items(text, len, ctor, "events", lines, n);
+            if (sl_charge_work(L, len) != 0)
+                sl_raise(L, SS_ELIMIT, "instruction limit exceeded");
+            sl_locate_items(text, len, ctor, "events", lines, n);
         }
         lua_pop(L, 1);
     }
@@ -1350,7 +1350,7 @@ static void build(lua_State *L, int spec, int meta, const ss_model *base)
     u = lua_newuserdatauv(L, sizeof *u, 2);
     u->m = NULL;
     u->charged = 0;
-    luaL_setmetatable(L, SS_LUA_SCENARIO);
+    luaL_setmetatable(L, SL_SCENARIO);
     ud = lua_gettop(L);
     lua_pushvalue(L, spec);
     lua_setiuservalue(L, ud, UV_SPEC);
@@ -1370,23 +1370,23 @@ static void build(lua_State *L, int spec, int meta, const ss_model *base)
 
     /* the core's cross-checks (share sums, attractiveness...) on a copy:
      * --set overrides are applied to the unresolved model later */
-    if (ss_lua_charge(L, u->charged) != 0)
-        ss_lua_raise(L, SS_ELIMIT, "scenario exceeded the memory budget");
+    if (sl_charge(L, u->charged) != 0)
+        sl_raise(L, SS_ELIMIT, "scenario exceeded the memory budget");
     cp = ss_model_copy(u->m);
     if (!cp) {
-        ss_lua_uncharge(L, u->charged);
+        sl_uncharge(L, u->charged);
         nomem(L);
     }
     ss_err_clear(&e);
     rc = ss_model_resolve(cp, &e);
     ss_model_free(cp);
-    ss_lua_uncharge(L, u->charged);
+    sl_uncharge(L, u->charged);
     if (rc != SS_OK) {
         char out[1024];
         if (rc == SS_ENOMEM)
             nomem(L);
         format_at(L, meta, e.path, e.msg, out, sizeof out, 0);
-        ss_lua_raise(L, rc, "%s", out);
+        sl_raise(L, rc, "%s", out);
     }
 }
 
@@ -1395,9 +1395,9 @@ static int l_scenario_new(lua_State *L)
 {
     char where[320];
     if (lua_type(L, 1) != LUA_TTABLE) {
-        ss_lua_where(L, 1, where, sizeof where);
-        ss_lua_raise(L, SS_EINVAL, "%s: stratsim.scenario: expected a table, got %s", where,
-                     ss_lua_tname(L, 1));
+        sl_where(L, 1, where, sizeof where);
+        sl_raise(L, SS_EINVAL, "%s: stratsim.scenario: expected a table, got %s", where,
+                     sl_tname(L, 1));
     }
     lua_settop(L, 1);
     normalize(L, 1);                       /* 2: spec */
@@ -1574,7 +1574,7 @@ static void merge_entities(cv *c, int spec, int t, const char *key, int is_prov)
     ov = lua_gettop(L);
     if (lua_type(L, ov) != LUA_TTABLE)
         fail(c, key, "expected an array of entries with ids or a table keyed by id, got %s",
-             ss_lua_tname(L, ov));
+             sl_tname(L, ov));
     luaL_checkstack(L, 12, NULL);
     lua_newtable(L);
     res = lua_gettop(L);
@@ -1636,7 +1636,7 @@ static void merge_entities(cv *c, int spec, int t, const char *key, int is_prov)
         }
         e = lua_gettop(L);
         if (lua_type(L, e) != LUA_TTABLE)
-            fail(c, p, "expected an entry table, got %s", ss_lua_tname(L, e));
+            fail(c, p, "expected an entry table, got %s", sl_tname(L, e));
         if (rawfield(L, e, "id") == LUA_TNIL) {
             char q[256];
             if (i < on)
@@ -1693,14 +1693,14 @@ static int l_scenario_with(lua_State *L)
     size_t i, nb, nnew = 0;
     int replace = 0, spec, meta, t = 2, origins, evmap;
 
-    if (!luaL_testudata(L, 1, SS_LUA_SCENARIO)) {
-        ss_lua_where(L, 1, where, sizeof where);
-        ss_lua_raise(L, SS_EINVAL, "%s: with: expected a scenario as self (call it as base:with{...}), got %s",
-                     where, ss_lua_tname(L, 1));
+    if (!luaL_testudata(L, 1, SL_SCENARIO)) {
+        sl_where(L, 1, where, sizeof where);
+        sl_raise(L, SS_EINVAL, "%s: with: expected a scenario as self (call it as base:with{...}), got %s",
+                     where, sl_tname(L, 1));
     }
     if (lua_type(L, 2) != LUA_TTABLE) {
-        ss_lua_where(L, 1, where, sizeof where);
-        ss_lua_raise(L, SS_EINVAL, "%s: with: expected a table, got %s", where, ss_lua_tname(L, 2));
+        sl_where(L, 1, where, sizeof where);
+        sl_raise(L, SS_EINVAL, "%s: with: expected a table, got %s", where, sl_tname(L, 2));
     }
     lua_settop(L, 2);
     luaL_checkstack(L, 20, NULL);
@@ -1731,7 +1731,7 @@ static int l_scenario_with(lua_State *L)
     check_keys(&c, t, with_keys, "");
     if (rawfield(L, t, "replace_events") != LUA_TNIL) {
         if (lua_type(L, -1) != LUA_TBOOLEAN)
-            fail(&c, "replace_events", "expected a boolean, got %s", ss_lua_tname(L, -1));
+            fail(&c, "replace_events", "expected a boolean, got %s", sl_tname(L, -1));
         replace = lua_toboolean(L, -1);
     }
     lua_pop(L, 1);
@@ -1825,10 +1825,10 @@ static int l_scenario_with(lua_State *L)
 
 static int l_scenario_gc(lua_State *L)
 {
-    scen_ud *u = luaL_checkudata(L, 1, SS_LUA_SCENARIO);
+    scen_ud *u = luaL_checkudata(L, 1, SL_SCENARIO);
     ss_model_free(u->m);
     u->m = NULL;
-    ss_lua_uncharge(L, u->charged);
+    sl_uncharge(L, u->charged);
     u->charged = 0;
     return 0;
 }
@@ -1837,7 +1837,7 @@ static int l_scenario_gc(lua_State *L)
  * (public, private); 2 providers (alibaba, others)" */
 static int l_scenario_tostring(lua_State *L)
 {
-    scen_ud *u = luaL_checkudata(L, 1, SS_LUA_SCENARIO);
+    scen_ud *u = luaL_checkudata(L, 1, SL_SCENARIO);
     const ss_model *m = u->m;
     luaL_Buffer b;
     size_t i;
@@ -1877,14 +1877,14 @@ static int l_scenario_index(lua_State *L)
 {
     size_t len;
     const char *k;
-    luaL_checkudata(L, 1, SS_LUA_SCENARIO);
+    luaL_checkudata(L, 1, SL_SCENARIO);
     k = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
     if (k && strcmp(k, "with") == 0) {
         lua_pushcfunction(L, l_scenario_with);
         return 1;
     }
     if (k && strcmp(k, "run") == 0) {
-        lua_pushcfunction(L, ss_lua_scenario_run);
+        lua_pushcfunction(L, sl_scenario_run);
         return 1;
     }
     lua_getiuservalue(L, 1, UV_SPEC);
@@ -1900,17 +1900,17 @@ static int l_scenario_newindex(lua_State *L)
     return luaL_error(L, "scenarios are immutable: derive a variant with base:with{...}");
 }
 
-ss_model *ss_lua_scenario_model(lua_State *L, int idx)
+ss_model *sl_scenario_model(lua_State *L, int idx)
 {
-    scen_ud *u = luaL_testudata(L, idx, SS_LUA_SCENARIO);
+    scen_ud *u = luaL_testudata(L, idx, SL_SCENARIO);
     return u ? u->m : NULL;
 }
 
-int ss_lua_scenario_push_field(lua_State *L, int idx, const char *key)
+int sl_scenario_push_field(lua_State *L, int idx, const char *key)
 {
     int t;
     idx = lua_absindex(L, idx);
-    if (!luaL_testudata(L, idx, SS_LUA_SCENARIO)) {
+    if (!luaL_testudata(L, idx, SL_SCENARIO)) {
         lua_pushnil(L);
         return LUA_TNIL;
     }
@@ -1920,12 +1920,12 @@ int ss_lua_scenario_push_field(lua_State *L, int idx, const char *key)
     return t;
 }
 
-void ss_lua_scenario_push_file(lua_State *L, int idx)
+void sl_scenario_push_file(lua_State *L, int idx)
 {
     int top = lua_gettop(L);
     idx = lua_absindex(L, idx);
     luaL_checkstack(L, 4, NULL);
-    if (luaL_testudata(L, idx, SS_LUA_SCENARIO) &&
+    if (luaL_testudata(L, idx, SL_SCENARIO) &&
         lua_getiuservalue(L, idx, UV_META) == LUA_TTABLE &&
         lua_getfield(L, -1, "origins") == LUA_TTABLE &&
         lua_rawgeti(L, -1, 1) == LUA_TTABLE &&
@@ -1938,7 +1938,7 @@ void ss_lua_scenario_push_file(lua_State *L, int idx)
     lua_pushnil(L);
 }
 
-int ss_lua_open(lua_State *L)
+int sl_open(lua_State *L)
 {
     static const luaL_Reg meta[] = {
         {"__gc", l_scenario_gc},
@@ -1951,21 +1951,21 @@ int ss_lua_open(lua_State *L)
         {"scenario", l_scenario_new},
         {NULL, NULL}
     };
-    if (luaL_newmetatable(L, SS_LUA_SCENARIO)) {
+    if (luaL_newmetatable(L, SL_SCENARIO)) {
         luaL_setfuncs(L, meta, 0);
-        lua_pushliteral(L, SS_LUA_SCENARIO);
+        lua_pushliteral(L, SL_SCENARIO);
         lua_setfield(L, -2, "__metatable");
     }
     lua_pop(L, 1);
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_SOURCES);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, SL_SOURCES);
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
-    ss_lua_open_schedule(L);
+    sl_open_schedule(L);
     lua_pushstring(L, ss_version());
     lua_setfield(L, -2, "version");
-    ss_lua_open_policy(L);
-    ss_lua_open_results(L);
-    ss_lua_open_docs(L);
-    ss_lua_open_analysis(L); /* distributions, Scenario:montecarlo/... (l_analysis.c) */
+    sl_open_policy(L);
+    sl_open_results(L);
+    sl_open_docs(L);
+    sl_open_analysis(L); /* distributions, Scenario:montecarlo/... (l_analysis.c) */
     return 1;
 }

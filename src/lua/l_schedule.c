@@ -14,7 +14,7 @@
 #include <math.h>
 #include <string.h>
 #include <lauxlib.h>
-#include "ss_lua.h"
+#include "sl_internal.h"
 #include "stratsim/schedule.h"
 
 typedef struct sched_ud {
@@ -30,9 +30,9 @@ static int make(lua_State *L, int kind, const char *fname)
     lua_Integer n, i, count = 0;
     sched_ud *u;
 
-    ss_lua_where(L, 1, where, sizeof where);
+    sl_where(L, 1, where, sizeof where);
     if (lua_type(L, 1) != LUA_TTABLE)
-        ss_lua_raise(L, SS_EINVAL, "%s: %s: expected a table of {t, v} knots, got %s",
+        sl_raise(L, SS_EINVAL, "%s: %s: expected a table of {t, v} knots, got %s",
                      where, fname, luaL_typename(L, 1));
     n = (lua_Integer)lua_rawlen(L, 1);
     lua_pushnil(L);
@@ -41,16 +41,16 @@ static int make(lua_State *L, int kind, const char *fname)
         lua_pop(L, 1);
     }
     if (n == 0)
-        ss_lua_raise(L, SS_EINVAL, "%s: %s: a schedule needs at least one {t, v} knot", where, fname);
+        sl_raise(L, SS_EINVAL, "%s: %s: a schedule needs at least one {t, v} knot", where, fname);
     if (count != n)
-        ss_lua_raise(L, SS_EINVAL, "%s: %s: expected an array of {t, v} knots (found non-array keys)",
+        sl_raise(L, SS_EINVAL, "%s: %s: expected an array of {t, v} knots (found non-array keys)",
                      where, fname);
     if ((size_t)n > (((size_t)-1) - sizeof *u) / (2 * sizeof(double)))
-        ss_lua_raise(L, SS_EINVAL, "%s: %s: too many knots", where, fname);
+        sl_raise(L, SS_EINVAL, "%s: %s: too many knots", where, fname);
     u = lua_newuserdatauv(L, sizeof *u + 2 * (size_t)n * sizeof(double), 0);
     u->kind = kind;
     u->n = 0;
-    luaL_setmetatable(L, SS_LUA_SCHEDULE);
+    luaL_setmetatable(L, SL_SCHEDULE);
     for (i = 1; i <= n; i++) {
         double t = 0.0, v = 0.0;
         int ok;
@@ -64,13 +64,13 @@ static int make(lua_State *L, int kind, const char *fname)
         }
         lua_pop(L, 1);
         if (!ok)
-            ss_lua_raise(L, SS_EINVAL, "%s: %s: knot %d: expected {t, v} with two numbers",
+            sl_raise(L, SS_EINVAL, "%s: %s: knot %d: expected {t, v} with two numbers",
                          where, fname, (int)i);
         if (!isfinite(t) || !isfinite(v))
-            ss_lua_raise(L, SS_EINVAL, "%s: %s: knot %d: must be finite, got {%g, %g}",
+            sl_raise(L, SS_EINVAL, "%s: %s: knot %d: must be finite, got {%g, %g}",
                          where, fname, (int)i, isnan(t) ? NAN : t, isnan(v) ? NAN : v);
         if (i > 1 && !(t > u->knots[i - 2]))
-            ss_lua_raise(L, SS_EINVAL,
+            sl_raise(L, SS_EINVAL,
                          "%s: %s: knot %d: times must be strictly increasing (%.15g after %.15g)",
                          where, fname, (int)i, t, u->knots[i - 2]);
         u->knots[i - 1] = t;
@@ -80,14 +80,14 @@ static int make(lua_State *L, int kind, const char *fname)
     return 1;
 }
 
-void ss_lua_push_schedule(lua_State *L, int kind, const double *t, const double *v, size_t n)
+void sl_push_schedule(lua_State *L, int kind, const double *t, const double *v, size_t n)
 {
     sched_ud *u = lua_newuserdatauv(L, sizeof *u + 2 * n * sizeof(double), 0);
     u->kind = kind;
     u->n = n;
     memcpy(u->knots, t, n * sizeof(double));
     memcpy(u->knots + n, v, n * sizeof(double));
-    luaL_setmetatable(L, SS_LUA_SCHEDULE);
+    luaL_setmetatable(L, SL_SCHEDULE);
 }
 
 /* stratsim.steps{{t, v}, ...}: right-continuous steps. */
@@ -102,9 +102,9 @@ static int l_schedule_linear(lua_State *L)
     return make(L, SS_SCHED_LINEAR, "stratsim.linear");
 }
 
-int ss_lua_toschedule(lua_State *L, int idx, ss_lua_sched *out)
+int sl_toschedule(lua_State *L, int idx, sl_sched *out)
 {
-    sched_ud *u = luaL_testudata(L, idx, SS_LUA_SCHEDULE);
+    sched_ud *u = luaL_testudata(L, idx, SL_SCHEDULE);
     if (!u || u->n == 0)
         return 0;
     out->kind = u->kind;
@@ -129,7 +129,7 @@ static ss_schedule view(sched_ud *u)
 /* s(t): the schedule's value at time t. */
 static int l_schedule_call(lua_State *L)
 {
-    sched_ud *u = luaL_checkudata(L, 1, SS_LUA_SCHEDULE);
+    sched_ud *u = luaL_checkudata(L, 1, SL_SCHEDULE);
     double t = luaL_checknumber(L, 2);
     ss_schedule s = view(u);
     lua_pushnumber(L, u->n ? ss_schedule_eval(&s, t) : 0.0);
@@ -139,7 +139,7 @@ static int l_schedule_call(lua_State *L)
 /* #s: the number of knots. */
 static int l_schedule_len(lua_State *L)
 {
-    sched_ud *u = luaL_checkudata(L, 1, SS_LUA_SCHEDULE);
+    sched_ud *u = luaL_checkudata(L, 1, SL_SCHEDULE);
     lua_pushinteger(L, (lua_Integer)u->n);
     return 1;
 }
@@ -147,7 +147,7 @@ static int l_schedule_len(lua_State *L)
 /* tostring(s): "stratsim.steps{{2023, 0.2}, {2025, 0.3}}" (20 knots at most). */
 static int l_schedule_tostring(lua_State *L)
 {
-    sched_ud *u = luaL_checkudata(L, 1, SS_LUA_SCHEDULE);
+    sched_ud *u = luaL_checkudata(L, 1, SL_SCHEDULE);
     luaL_Buffer b;
     size_t i;
     luaL_buffinit(L, &b);
@@ -169,7 +169,7 @@ static int l_schedule_tostring(lua_State *L)
 /* s.kind ("steps" or "linear") and s.knots (a fresh {{t, v}, ...} table). */
 static int l_schedule_index(lua_State *L)
 {
-    sched_ud *u = luaL_checkudata(L, 1, SS_LUA_SCHEDULE);
+    sched_ud *u = luaL_checkudata(L, 1, SL_SCHEDULE);
     const char *k = lua_tostring(L, 2);
     size_t i;
     if (k && strcmp(k, "kind") == 0) {
@@ -192,7 +192,7 @@ static int l_schedule_index(lua_State *L)
     return 1;
 }
 
-void ss_lua_open_schedule(lua_State *L)
+void sl_open_schedule(lua_State *L)
 {
     static const luaL_Reg meta[] = {
         {"__call", l_schedule_call},
@@ -201,9 +201,9 @@ void ss_lua_open_schedule(lua_State *L)
         {"__index", l_schedule_index},
         {NULL, NULL}
     };
-    if (luaL_newmetatable(L, SS_LUA_SCHEDULE)) {
+    if (luaL_newmetatable(L, SL_SCHEDULE)) {
         luaL_setfuncs(L, meta, 0);
-        lua_pushliteral(L, SS_LUA_SCHEDULE);
+        lua_pushliteral(L, SL_SCHEDULE);
         lua_setfield(L, -2, "__metatable");
     }
     lua_pop(L, 1);
@@ -211,6 +211,6 @@ void ss_lua_open_schedule(lua_State *L)
     lua_setfield(L, -2, "steps");
     lua_pushcfunction(L, l_schedule_linear);
     lua_setfield(L, -2, "linear");
-    lua_pushcfunction(L, ss_lua_series);
+    lua_pushcfunction(L, sl_series);
     lua_setfield(L, -2, "series");
 }

@@ -15,7 +15,7 @@
  * units and link targets as C arrays for the core, and a function table in
  * the registry (rates, inits, link functions, one reusable View). A
  * callback never raises: it calls every function through lua_pcall (with
- * ss_lua_pcall's message handler) with the View bound to the run; the View
+ * sl_pcall's message handler) with the View bound to the run; the View
  * is unbound after the calls. Failures become "FILE:LINE: message (in WHAT at t=T)",
  * WHAT naming the stock or link, plus the traceback; a non-number, a
  * non-finite number or a link value out of the input's range is reported
@@ -33,7 +33,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <lauxlib.h>
-#include "ss_lua.h"
+#include "sl_internal.h"
 #include "core/csvread.h"
 
 #define EXT_META "stratsim.Ext"
@@ -156,7 +156,7 @@ static int parse_target(const ss_model *m, const char *key, ss_link *out, char *
 
 #define FAILP(...) do { snprintf(path, npath, __VA_ARGS__); goto failed; } while (0)
 
-int ss_lua_ext_check(lua_State *L, int spec, const ss_model *m, char *path, size_t npath,
+int sl_ext_check(lua_State *L, int spec, const ss_model *m, char *path, size_t npath,
                      char *msg, size_t nmsg)
 {
     int top = lua_gettop(L), t, outs;
@@ -173,7 +173,7 @@ int ss_lua_ext_check(lua_State *L, int spec, const ss_model *m, char *path, size
         t = lua_gettop(L);
         if (lua_type(L, t) != LUA_TTABLE) {
             snprintf(msg, nmsg, "expected an array of {id = ..., init = ..., unit = ..., rate = function(v) ... end}, got %s",
-                     ss_lua_tname(L, t));
+                     sl_tname(L, t));
             FAILP("stocks");
         }
         n = lua_rawlen(L, t);
@@ -199,7 +199,7 @@ int ss_lua_ext_check(lua_State *L, int spec, const ss_model *m, char *path, size
             e = lua_gettop(L);
             if (lua_type(L, e) != LUA_TTABLE) {
                 snprintf(msg, nmsg, "expected a table {id = ..., init = ..., unit = ..., rate = ...}, got %s",
-                         ss_lua_tname(L, e));
+                         sl_tname(L, e));
                 FAILP("stocks[%zu]", j);
             }
             lua_pushnil(L);
@@ -217,7 +217,7 @@ int ss_lua_ext_check(lua_State *L, int spec, const ss_model *m, char *path, size
                 }
             }
             if (lua_getfield(L, e, "id") != LUA_TSTRING) {
-                snprintf(msg, nmsg, "expected a string id, got %s", ss_lua_tname(L, -1));
+                snprintf(msg, nmsg, "expected a string id, got %s", sl_tname(L, -1));
                 FAILP("stocks[%zu].id", j);
             }
             id = lua_tolstring(L, -1, &len);
@@ -261,7 +261,7 @@ int ss_lua_ext_check(lua_State *L, int spec, const ss_model *m, char *path, size
                     snprintf(msg, nmsg, "missing (required): a number or a function of the initial view");
                 else
                     snprintf(msg, nmsg, "expected a number or a function of the initial view, got %s",
-                             ss_lua_tname(L, -1));
+                             sl_tname(L, -1));
                 FAILP("stocks[%zu].init", j);
             }
             lua_pop(L, 1);
@@ -285,7 +285,7 @@ int ss_lua_ext_check(lua_State *L, int spec, const ss_model *m, char *path, size
         t = lua_gettop(L);
         if (lua_type(L, t) != LUA_TTABLE) {
             snprintf(msg, nmsg, "expected a table of [\"INPUT.PATH\"] = function(v) ... end, got %s",
-                     ss_lua_tname(L, t));
+                     sl_tname(L, t));
             FAILP("links");
         }
         lua_pushnil(L);
@@ -302,7 +302,7 @@ int ss_lua_ext_check(lua_State *L, int spec, const ss_model *m, char *path, size
                 FAILP("links.%s", key);
             if (lua_type(L, -1) != LUA_TFUNCTION) {
                 snprintf(msg, nmsg, "expected a function(v) returning the input's value, got %s",
-                         ss_lua_tname(L, -1));
+                         sl_tname(L, -1));
                 FAILP("links.%s", key);
             }
             for (e = 0; e < m->nev; e++) {
@@ -401,7 +401,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-void *ss_lua_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *failed)
+void *sl_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *failed)
 {
     const ss_model *m;
     size_t ns = 0, nl = 0, j;
@@ -411,10 +411,10 @@ void *ss_lua_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *faile
 
     idx = lua_absindex(L, idx);
     luaL_checkstack(L, 12, NULL);
-    m = ss_lua_scenario_model(L, idx);
-    ss_lua_scenario_push_field(L, idx, "stocks");
+    m = sl_scenario_model(L, idx);
+    sl_scenario_push_field(L, idx, "stocks");
     st = lua_gettop(L);
-    ss_lua_scenario_push_field(L, idx, "links");
+    sl_scenario_push_field(L, idx, "links");
     lk = lua_gettop(L);
     if (lua_isnil(L, st) && lua_isnil(L, lk)) {
         lua_settop(L, st - 1);
@@ -427,9 +427,9 @@ void *ss_lua_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *faile
     lua_setfield(L, -2, "stocks");
     lua_pushvalue(L, lk);
     lua_setfield(L, -2, "links");
-    ss_lua_scenario_push_field(L, idx, "outputs");
+    sl_scenario_push_field(L, idx, "outputs");
     lua_setfield(L, -2, "outputs");
-    if (!m || ss_lua_ext_check(L, -1, m, path, sizeof path, msg, sizeof msg) != 0)
+    if (!m || sl_ext_check(L, -1, m, path, sizeof path, msg, sizeof msg) != 0)
         luaL_error(L, "%s: %s (the table was changed after the scenario was built)", path,
                    m ? msg : "no model");
     lua_pop(L, 1);
@@ -506,7 +506,7 @@ void *ss_lua_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *faile
         }
         lua_pop(L, 1);
     }
-    x->view = ss_lua_view_push(L);
+    x->view = sl_view_push(L);
     lua_rawseti(L, ftab, 0);
     x->tref = luaL_ref(L, LUA_REGISTRYINDEX);   /* pops ftab */
     lua_copy(L, ud, st);
@@ -560,7 +560,7 @@ static int ext_run(xcall *c, ss_err *err)
 
     if (!lua_checkstack(L, 8))
         return ss_err_set(err, SS_ENOMEM, NULL, "out of memory (Lua stack)");
-    ss_lua_push_msgh(L);
+    sl_push_msgh(L);
     h = top + 1;
     lua_rawgeti(L, LUA_REGISTRYINDEX, x->tref);
     ft = top + 2;
@@ -573,7 +573,7 @@ static int ext_run(xcall *c, ss_err *err)
         lua_pop(L, 1);
         x->last_t = c->t;
     }
-    ss_lua_view_bind(x->view, c->run, c->t);
+    sl_view_bind(x->view, c->run, c->t);
     for (j = 0; j < n; j++) {
         double v;
         c->which = j;
@@ -600,7 +600,7 @@ static int ext_run(xcall *c, ss_err *err)
         c->out[j] = v;
         lua_pop(L, 1);
     }
-    ss_lua_view_bind(x->view, NULL, 0.0);
+    sl_view_bind(x->view, NULL, 0.0);
     if (st == LUA_OK && !c->bad) {
         lua_settop(L, top);
         return SS_OK;
@@ -611,15 +611,17 @@ static int ext_run(xcall *c, ss_err *err)
         char buf[sizeof err->msg];
         const char *nl;
         size_t head;
-        rc = ss_lua_to_err(L, st, err);
+        rc = sl_to_err(L, st, err);
         nl = strchr(err->msg, '\n');
         head = nl ? (size_t)(nl - err->msg) : strlen(err->msg);
-        if (src[0] && strncmp(err->msg, src, strlen(src)) != 0)
+        if (src[0] && strcmp(err->file, src) != 0) {
             snprintf(buf, sizeof buf, "%s:%d: %.*s (in %s at t=%.10g)%s", src, line, (int)head,
                      err->msg, what, c->t, nl ? nl : "");
-        else
+            ss_err_at(err, src, line);
+        } else {
             snprintf(buf, sizeof buf, "%.*s (in %s at t=%.10g)%s", (int)head, err->msg, what, c->t,
                      nl ? nl : "");
+        }
         memcpy(err->msg, buf, sizeof buf);
     } else if (c->bad == 1) {
         rc = ss_err_set(err, SS_EINVAL, NULL, "%s:%d: %s returned %s at t=%.10g (expected a finite number)",
@@ -634,6 +636,8 @@ static int ext_run(xcall *c, ss_err *err)
                         lkp->field == SS_LINK_GROWTH ? "growth" : ss_field_name((ss_field)lkp->field),
                         link_range(lkp->field, c->badval));
     }
+    if (rc != SS_OK && st == LUA_OK && src[0])
+        ss_err_at(err, src, line);
     lua_settop(L, top);
     if (x->failed)
         *x->failed = 1;
@@ -654,7 +658,7 @@ static int cb_init(ss_run *run, double *y0, void *payload, ss_err *err)
     for (j = 0; j < x->nstock; j++)
         y0[j] = NAN;   /* a stock read before its init is NaN */
     if (x->c_run)
-        ss_lua_budget_reset(x->L);
+        sl_budget_reset(x->L);
     return ext_run(&c, err);
 }
 
@@ -682,7 +686,7 @@ static int cb_links(ss_run *run, double t, double *values, void *payload, ss_err
     return ext_run(&c, err);
 }
 
-void ss_lua_ext_fill(void *p, ss_run_opts *o)
+void sl_ext_fill(void *p, ss_run_opts *o)
 {
     ext *x = p;
     o->nstock = x->nstock;
@@ -721,14 +725,14 @@ static const char *opt_str(lua_State *L, const char *key, const char *def, const
         return def;
     }
     if (ty != LUA_TSTRING || lua_rawlen(L, -1) == 0)
-        ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: %s: expected a non-empty string, got %s",
-                     where, key, ss_lua_tname(L, -1));
+        sl_raise(L, SS_EINVAL, "%s: stratsim.series: %s: expected a non-empty string, got %s",
+                     where, key, sl_tname(L, -1));
     s = lua_tostring(L, -1);
     lua_pop(L, 1);   /* still anchored by the argument table */
     return s;
 }
 
-int ss_lua_series(lua_State *L)
+int sl_series(lua_State *L)
 {
     static const char *const keys[] = {"file", "time", "value", "kind", NULL};
     char where[320], msg[512];
@@ -739,10 +743,10 @@ int ss_lua_series(lua_State *L)
     double *tv;
     size_t i;
 
-    ss_lua_where(L, 1, where, sizeof where);
+    sl_where(L, 1, where, sizeof where);
     if (lua_type(L, 1) != LUA_TTABLE)
-        ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: expected a table {file = ..., time = ..., "
-                     "value = ..., kind = ...}, got %s", where, ss_lua_tname(L, 1));
+        sl_raise(L, SS_EINVAL, "%s: stratsim.series: expected a table {file = ..., time = ..., "
+                     "value = ..., kind = ...}, got %s", where, sl_tname(L, 1));
     lua_settop(L, 1);
     lua_pushnil(L);
     while (lua_next(L, 1)) {
@@ -751,16 +755,16 @@ int ss_lua_series(lua_State *L)
         for (i = 0; keys[i]; i++)
             ok |= lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), keys[i]) == 0;
         if (!ok)
-            ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: unknown key '%s' (expected file, time, "
+            sl_raise(L, SS_EINVAL, "%s: stratsim.series: unknown key '%s' (expected file, time, "
                          "value, kind)", where, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
     }
     file = opt_str(L, "file", NULL, where);
     if (!file)
-        ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: file: missing (required)", where);
+        sl_raise(L, SS_EINVAL, "%s: stratsim.series: file: missing (required)", where);
     {   /* data files only (as stratsim.include reads only .lua files) */
         size_t n = strlen(file);
         if (n < 5 || strcmp(file + n - 4, ".csv") != 0)
-            ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: file: expected the name of a .csv file, got '%.80s'",
+            sl_raise(L, SS_EINVAL, "%s: stratsim.series: file: expected the name of a .csv file, got '%.80s'",
                          where, file);
     }
     tcol = opt_str(L, "time", "time", where);
@@ -771,15 +775,15 @@ int ss_lua_series(lua_State *L)
     else if (strcmp(kind, "steps") == 0)
         kd = SS_SCHED_STEPS;
     else
-        ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: kind: expected \"linear\" or \"steps\", got '%s'",
+        sl_raise(L, SS_EINVAL, "%s: stratsim.series: kind: expected \"linear\" or \"steps\", got '%s'",
                      where, kind);
     /* the include root's path check (l_include.c): relative to the calling
      * file, inside the scenario's directory or --root, a regular file */
-    path = ss_lua_resolve_script_file(L, file, "stratsim.series");
+    path = sl_resolve_script_file(L, file, "stratsim.series");
     {
         struct stat st;
         if (stat(lua_tostring(L, -1), &st) != 0 || !S_ISREG(st.st_mode))
-            ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: %s is not a regular file", where, path);
+            sl_raise(L, SS_EINVAL, "%s: stratsim.series: %s is not a regular file", where, path);
     }
     box = lua_newuserdatauv(L, sizeof *box, 0);
     box->t = NULL;
@@ -792,23 +796,23 @@ int ss_lua_series(lua_State *L)
     lua_setmetatable(L, -2);
     lua_toclose(L, -1);
     /* an input of the run: no output may replace it (ss_script_files) */
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_DATA_FILES);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, SL_DATA_FILES);
     lua_pushstring(L, path);
     lua_pushboolean(L, 1);
     lua_rawset(L, -3);
     lua_pop(L, 1);
     if (cli_csv_read(&box->t, path, msg, sizeof msg) != 0)
-        ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: %s", where, msg);
+        sl_raise(L, SS_EINVAL, "%s: stratsim.series: %s", where, msg);
     t = box->t;
-    if (ss_lua_charge_work(L, t->nrows * t->ncol + 1) != 0)
-        ss_lua_raise(L, SS_ELIMIT, "instruction limit exceeded");
+    if (sl_charge_work(L, t->nrows * t->ncol + 1) != 0)
+        sl_raise(L, SS_ELIMIT, "instruction limit exceeded");
     ct = cli_csv_col(t, tcol);
     cv = cli_csv_col(t, vcol);
     if (ct < 0 || cv < 0)
-        ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: %s:1: no column '%s' in the header", where,
+        sl_raise(L, SS_EINVAL, "%s: stratsim.series: %s:1: no column '%s' in the header", where,
                      path, ct < 0 ? tcol : vcol);
     if (t->nrows == 0)
-        ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: %s: no data rows (at least one is required)",
+        sl_raise(L, SS_EINVAL, "%s: stratsim.series: %s: no data rows (at least one is required)",
                      where, path);
     tv = lua_newuserdatauv(L, 2 * t->nrows * sizeof *tv, 0);
     for (i = 0; i < t->nrows; i++) {
@@ -818,16 +822,16 @@ int ss_lua_series(lua_State *L)
             const char *cell = cli_csv_cell(t, i, col);
             double x;
             if (cli_csv_number(cell, &x) != 0 || !isfinite(x))
-                ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: %s:%zu: column '%s': expected a finite "
+                sl_raise(L, SS_EINVAL, "%s: stratsim.series: %s:%zu: column '%s': expected a finite "
                              "number, got '%.40s'", where, path, t->line[i], t->cols[col], cell);
             tv[c * t->nrows + i] = x;
         }
         if (i > 0 && !(tv[i] > tv[i - 1]))
-            ss_lua_raise(L, SS_EINVAL, "%s: stratsim.series: %s:%zu: column '%s': %.15g %s %.15g on "
+            sl_raise(L, SS_EINVAL, "%s: stratsim.series: %s:%zu: column '%s': %.15g %s %.15g on "
                          "line %zu (times must be strictly increasing)", where, path, t->line[i],
                          t->cols[ct], tv[i], tv[i] == tv[i - 1] ? "repeats" : "comes after", tv[i - 1],
                          t->line[i - 1]);
     }
-    ss_lua_push_schedule(L, kd, tv, tv + t->nrows, t->nrows);
+    sl_push_schedule(L, kd, tv, tv + t->nrows, t->nrows);
     return 1;
 }

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <lauxlib.h>
-#include "ss_lua.h"
+#include "sl_internal.h"
 
 #define ESC '%'
 #define SPECIALS "^$*+?.([%-"
@@ -55,7 +55,7 @@ static void charge_now(lua_State *L, size_t *steps)
 {
     size_t n = *steps;
     *steps = 0;
-    if (n > 0 && ss_lua_charge_work(L, n) != 0)
+    if (n > 0 && sl_charge_work(L, n) != 0)
         luaL_error(L, "instruction limit exceeded");
 }
 
@@ -654,7 +654,7 @@ static int l_gsub(lua_State *L)
     return 2;
 }
 
-void ss_lua_install_strmatch(lua_State *L, int idx)
+void sl_install_strmatch(lua_State *L, int idx)
 {
     static const luaL_Reg fns[] = {
         {"find", l_find}, {"match", l_match}, {"gmatch", l_gmatch}, {"gsub", l_gsub},

@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ss_lua.h"
+#include "sl_internal.h"
 
 enum { T_NAME, T_STRING, T_NUMBER, T_OPEN, T_CLOSE, T_EQ, T_SEP, T_OTHER };
 
@@ -341,7 +341,7 @@ static range ctor_table(const toks *ts, int line)
     return none;
 }
 
-int ss_locate_path(const char *text, size_t len, int ctor_line, const char *path, int *depth)
+int sl_locate_path(const char *text, size_t len, int ctor_line, const char *path, int *depth)
 {
     toks ts = {NULL, 0, 0};
     range r;
@@ -397,7 +397,7 @@ int ss_locate_path(const char *text, size_t len, int ctor_line, const char *path
     return line;
 }
 
-int ss_locate_items(const char *text, size_t len, int ctor_line, const char *key,
+int sl_locate_items(const char *text, size_t len, int ctor_line, const char *key,
                     int *lines, size_t n)
 {
     toks ts = {NULL, 0, 0};

@@ -9,18 +9,18 @@
  * program's main would do (GSL's aborting error handler off) and opens the
  * same module table that scenario scripts see. It is the only symbol the
  * shared object exports (the PIC build uses -fvisibility=hidden).
- * Depends on l_scenario.c (ss_lua_open) and the core (ss_global_init).
+ * Depends on l_scenario.c (sl_open) and the core (ss_global_init).
  */
-#include "ss_lua.h"
+#include "sl_internal.h"
 
 #if defined(__GNUC__)
-#define SS_LUA_EXPORT __attribute__((visibility("default")))
+#define SL_EXPORT __attribute__((visibility("default")))
 #else
-#define SS_LUA_EXPORT
+#define SL_EXPORT
 #endif
 
-SS_LUA_EXPORT int luaopen_stratsim(lua_State *L)
+SL_EXPORT int luaopen_stratsim(lua_State *L)
 {
     ss_global_init();
-    return ss_lua_open(L);
+    return sl_open(L);
 }

@@ -15,11 +15,11 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "ss_lua.h"
+#include "sl_internal.h"
 #include "stratsim/io.h"
 #include "stratsim/param.h"
 
-int ss_override_set(ss_model *m, const char *path, double x, ss_err *err)
+int sl_override_set(ss_model *m, const char *path, double x, ss_err *err)
 {
     ss_param p;
     int rc = ss_param_resolve(&p, m, path, SS_PARAM_ALL_SEGMENTS, err);
@@ -30,7 +30,7 @@ int ss_override_set(ss_model *m, const char *path, double x, ss_err *err)
     return rc;
 }
 
-int ss_override_apply(ss_model *m, const char *assignment, ss_err *err)
+int sl_override_apply(ss_model *m, const char *assignment, ss_err *err)
 {
     const char *eq = strchr(assignment, '=');
     char path[256];
@@ -50,7 +50,7 @@ int ss_override_apply(ss_model *m, const char *assignment, ss_err *err)
         return ss_err_set(err, SS_EINVAL, path, "--set %s: value '%s' is not a finite number",
                           path, eq + 1);
     ss_err_clear(&e);
-    if ((rc = ss_override_set(m, path, x, &e)) != SS_OK)
+    if ((rc = sl_override_set(m, path, x, &e)) != SS_OK)
         return ss_err_set(err, rc, path, "--set %s: %s", path, e.msg);
     return SS_OK;
 }

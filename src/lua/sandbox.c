@@ -29,7 +29,7 @@
 #include <gsl/gsl_rng.h>
 #include <lauxlib.h>
 #include <lualib.h>
-#include "ss_lua.h"
+#include "sl_internal.h"
 
 #define RNG_META "stratsim.Rng"
 #define RNG_SEED 42UL
@@ -137,7 +137,7 @@ static int l_math_randomseed(lua_State *L)
     return 0;
 }
 
-void ss_lua_install_random(lua_State *L, int idx)
+void sl_install_random(lua_State *L, int idx)
 {
     static const luaL_Reg meta[] = {
         {"__gc", l_rng_gc}, {"__close", l_rng_gc}, {"__tostring", l_rng_tostring}, {NULL, NULL}
@@ -155,7 +155,7 @@ void ss_lua_install_random(lua_State *L, int idx)
     lua_setmetatable(L, -2);
     b->r = gsl_rng_alloc(gsl_rng_mt19937);
     if (!b->r)
-        ss_lua_raise(L, SS_ENOMEM, "out of memory");
+        sl_raise(L, SS_ENOMEM, "out of memory");
     gsl_rng_set(b->r, RNG_SEED);
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, "stratsim.rng");
@@ -174,7 +174,7 @@ void ss_lua_install_random(lua_State *L, int idx)
  * once a budget is exceeded the script's handler is skipped. */
 static int l_sandbox_handler_guard(lua_State *L)
 {
-    if (ss_lua_limit_hit(L))
+    if (sl_limit_hit(L))
         return 1; /* the error object, unchanged */
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
@@ -208,7 +208,7 @@ static int l_sandbox_xpcall(lua_State *L)
     return finish_xpcall(L, status, 2);
 }
 
-void ss_lua_install_xpcall(lua_State *L, int idx)
+void sl_install_xpcall(lua_State *L, int idx)
 {
     idx = lua_absindex(L, idx);
     lua_pushcfunction(L, l_sandbox_xpcall);
@@ -229,7 +229,7 @@ void ss_lua_install_xpcall(lua_State *L, int idx)
  * the next one (each level a few C frames) overflows the C stack and
  * crashes. The guard shared by close and wrap counts those nested resets
  * and measures the C stack they use; past CLOSE_MAX_DEPTH levels or
- * CLOSE_MAX_CSTACK bytes the script ends (ss_lua_fatal: pcall cannot
+ * CLOSE_MAX_CSTACK bytes the script ends (sl_fatal: pcall cannot
  * swallow it) with "C stack overflow (coroutine.close nested too deeply)".
  *
  * resume and wrap also tell script.c which thread runs (so that its count
@@ -252,7 +252,7 @@ static void guard_enter(lua_State *L, close_guard *g)
         g->base = &here;
     used = g->base > &here ? (size_t)(g->base - &here) : (size_t)(&here - g->base);
     if (g->depth >= CLOSE_MAX_DEPTH || used > CLOSE_MAX_CSTACK)
-        ss_lua_fatal(L, "C stack overflow (coroutine.close nested more than %d deep "
+        sl_fatal(L, "C stack overflow (coroutine.close nested more than %d deep "
                         "through __close handlers)", g->depth);
     g->depth++;
 }
@@ -268,15 +268,15 @@ static int l_sandbox_coclose(lua_State *L)
     close_guard *g = lua_touserdata(L, lua_upvalueindex(2));
     lua_State *co = lua_tothread(L, 1), *prev;
     int status;
-    if (ss_lua_limit_hit(L))
+    if (sl_limit_hit(L))
         return luaL_error(L, "coroutine.close: the script's budget is exhausted");
     guard_enter(L, g);
-    prev = co ? ss_lua_switch_thread(L, co) : NULL;
+    prev = co ? sl_switch_thread(L, co) : NULL;
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
     if (co)
-        ss_lua_switch_thread(L, prev);
+        sl_switch_thread(L, prev);
     guard_leave(g);
     if (status != LUA_OK)
         return lua_error(L);
@@ -294,9 +294,9 @@ static int auxresume(lua_State *L, lua_State *co, int narg)
         return -1;
     }
     lua_xmove(L, co, narg);
-    prev = ss_lua_switch_thread(L, co);
+    prev = sl_switch_thread(L, co);
     status = lua_resume(co, L, narg, &nres);
-    ss_lua_switch_thread(L, prev);
+    sl_switch_thread(L, prev);
     if (status == LUA_OK || status == LUA_YIELD) {
         if (!lua_checkstack(L, nres + 1)) {
             lua_pop(co, nres);
@@ -340,13 +340,13 @@ static int l_sandbox_auxwrap(lua_State *L)
     int r = auxresume(L, co, lua_gettop(L));
     if (r < 0) {
         int stat = lua_status(co);
-        if (stat != LUA_OK && stat != LUA_YIELD && !ss_lua_limit_hit(L)) {
+        if (stat != LUA_OK && stat != LUA_YIELD && !sl_limit_hit(L)) {
             close_guard *g = lua_touserdata(L, lua_upvalueindex(2));
             lua_State *prev;
             guard_enter(L, g);
-            prev = ss_lua_switch_thread(L, co);
+            prev = sl_switch_thread(L, co);
             stat = lua_resetthread(co); /* close its to-be-closed variables */
-            ss_lua_switch_thread(L, prev);
+            sl_switch_thread(L, prev);
             guard_leave(g);
             lua_xmove(co, L, 1);
         }
@@ -384,7 +384,7 @@ static int l_sandbox_cowrap(lua_State *L)
     return 1;
 }
 
-void ss_lua_install_coroutine(lua_State *L, int idx)
+void sl_install_coroutine(lua_State *L, int idx)
 {
     close_guard *g;
     idx = lua_absindex(L, idx);
@@ -415,7 +415,7 @@ static int l_sandbox_load_reader(lua_State *L)
     lua_call(L, 0, 1);
     if (lua_type(L, -1) == LUA_TSTRING)
         lua_tolstring(L, -1, &n);
-    if (ss_lua_charge_work(L, n) != 0)
+    if (sl_charge_work(L, n) != 0)
         return luaL_error(L, "instruction limit exceeded");
     return 1;
 }
@@ -431,7 +431,7 @@ static int l_sandbox_load(lua_State *L)
     if (lua_type(L, 1) == LUA_TSTRING) {
         size_t len;
         lua_tolstring(L, 1, &len);
-        if (ss_lua_charge_work(L, len) != 0)
+        if (sl_charge_work(L, len) != 0)
             return luaL_error(L, "instruction limit exceeded");
         lua_pushvalue(L, 1);
     } else if (lua_type(L, 1) == LUA_TFUNCTION) {
@@ -452,7 +452,7 @@ static int l_sandbox_load(lua_State *L)
     lua_call(L, 4, LUA_MULTRET); /* inside Lua already: errors propagate */
     if (lua_type(L, n + 1) == LUA_TFUNCTION) {
         lua_settop(L, n + 1);
-        ss_lua_vet_chunk(L);
+        sl_vet_chunk(L);
         return 1;
     }
     return lua_gettop(L) - n;
@@ -524,7 +524,7 @@ static int l_charged(lua_State *L)
         double bytes = (double)str_arg_len(L, 1) + (double)str_arg_len(L, 3);
         if (lua_type(L, 2) == LUA_TNUMBER)
             cost = lua_tonumber(L, 2);
-        if (bytes > 0 && cost * bytes > (double)SS_LUA_MAX_STRING)
+        if (bytes > 0 && cost * bytes > (double)SL_MAX_STRING)
             cost = 0;
         break;
     }
@@ -569,7 +569,7 @@ static int l_charged(lua_State *L)
     default:
         break;
     }
-    if (cost >= 1 && ss_lua_charge_work(L, cost > 1e18 ? (size_t)1e18 : (size_t)cost) != 0)
+    if (cost >= 1 && sl_charge_work(L, cost > 1e18 ? (size_t)1e18 : (size_t)cost) != 0)
         return luaL_error(L, "instruction limit exceeded");
     /* run the stock function in this frame (none of them uses upvalues),
      * so that its messages name the caller's line and the function */
@@ -738,7 +738,7 @@ static int l_sandbox_env_index(lua_State *L)
     return 0;
 }
 
-void ss_lua_push_sandbox_env(lua_State *L)
+void sl_push_sandbox_env(lua_State *L)
 {
     static const char *const base[] = {
         "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal",
@@ -767,14 +767,14 @@ void ss_lua_push_sandbox_env(lua_State *L)
 
     lua_getfield(L, LUA_REGISTRYINDEX, "stratsim.print");
     lua_setfield(L, env, "print");
-    ss_lua_install_xpcall(L, env);
+    sl_install_xpcall(L, env);
     lua_pushcfunction(L, l_sandbox_setmetatable);
     lua_setfield(L, env, "setmetatable");
     lua_pushcfunction(L, l_sandbox_collectgarbage);
     lua_setfield(L, env, "collectgarbage");
 
     copy_lib(L, LUA_COLIBNAME, NULL);
-    ss_lua_install_coroutine(L, -1);
+    sl_install_coroutine(L, -1);
     lua_setfield(L, env, LUA_COLIBNAME);
     copy_lib(L, LUA_TABLIBNAME, NULL);
     charge_fn(L, -1, "sort", W_SORT, 0);
@@ -794,13 +794,13 @@ void ss_lua_push_sandbox_env(lua_State *L)
     charge_fn(L, -1, "char", W_NARGS, 0);
     lua_setfield(L, env, LUA_UTF8LIBNAME);
     copy_lib(L, LUA_MATHLIBNAME, NULL);
-    ss_lua_install_random(L, -1);
+    sl_install_random(L, -1);
     lua_setfield(L, env, LUA_MATHLIBNAME);
 
     /* string without dump; ("x"):method() must see the same table, and the
      * string metatable is locked so scripts cannot reach the original */
     copy_lib(L, LUA_STRLIBNAME, "dump");
-    ss_lua_install_strmatch(L, -1); /* pattern matching within the budget (A5) */
+    sl_install_strmatch(L, -1); /* pattern matching within the budget (A5) */
     charge_fn(L, -1, "rep", W_REP, 0);
     charge_fn(L, -1, "byte", W_BYTE, 0);
     charge_fn(L, -1, "char", W_NARGS, 0);

@@ -3,9 +3,9 @@
  * budget, the instruction-count hook, the one protected-call helper and its
  * message handler, translation of Lua failures into ss_err records, loading
  * a scenario file and turning the scenario(s) it returns into resolved
- * ss_models (ss_script_* API of ss_lua.h).
+ * ss_models (ss_script_* API of stratsim_lua.h).
  *
- * Error model: every call into Lua goes through ss_lua_pcall(). C code that
+ * Error model: every call into Lua goes through sl_pcall(). C code that
  * runs outside a protected call never holds Lua-raised errors; C memory
  * (the file buffer, the model array) is owned by the ss_script or by this
  * function's frame and only crosses *protected* calls, which return.
@@ -17,10 +17,10 @@
  * pcall loop cannot swallow the error (Redis luaMaskCountHook pattern).
  * Bytes allocated also count (one instruction per 16), so copying long
  * strings over and over is bounded too (A5); strings longer than
- * SS_LUA_MAX_STRING are refused, and while long strings are alive every
+ * SL_MAX_STRING are refused, and while long strings are alive every
  * instruction counts more (string comparisons are byte by byte). Errors a
  * script may catch but must not survive (memory, string length,
- * ss_lua_fatal) are sticky. print is bounded (SS_LUA_PRINT_MAX).
+ * sl_fatal) are sticky. print is bounded (SL_PRINT_MAX).
  * Depends on sandbox.c (the environment), l_scenario.c (Scenario objects),
  * overrides.c (--set) and the core model API.
  */
@@ -32,7 +32,7 @@
 #include <string.h>
 #include <lauxlib.h>
 #include <lualib.h>
-#include "ss_lua.h"
+#include "sl_internal.h"
 
 #define HOOK_EVERY 10000ULL
 /* Allocation volume counts as work: one instruction per this many bytes
@@ -67,10 +67,10 @@ typedef struct limits {
     char where[320];
     size_t max_string;        /* longest string the script may create */
     size_t string_refused;    /* length of a refused string (sticky error) */
-    char fatal[700];          /* sticky fatal error (ss_lua_fatal), "" if none */
+    char fatal[700];          /* sticky fatal error (sl_fatal), "" if none */
     int trusted;              /* > 0: strings made now are the host's (untracked) */
     bigset big;               /* the script's long strings */
-    lua_State *running;       /* the thread running Lua code (see ss_lua_switch_thread) */
+    lua_State *running;       /* the thread running Lua code (see sl_switch_thread) */
     size_t printed;           /* bytes written by print */
     char sticky_where[320];   /* "FILE:LINE: " where memory or a string ran over */
 } limits;
@@ -87,13 +87,13 @@ struct ss_script {
 
 /* ------------------------------------------------------------ allocator */
 
-/* Test hook (ss_lua_test_fail_after): growing requests still to grant
+/* Test hook (sl_test_fail_after): growing requests still to grant
  * before they fail (-1: never), and whether failing goes on afterwards. */
 static long test_fail_countdown = -1;
 static int test_fail_persistent;
 static unsigned long test_fail_count;
 
-unsigned long ss_lua_test_fail_after(long n, int persistent)
+unsigned long sl_test_fail_after(long n, int persistent)
 {
     unsigned long injected = test_fail_count;
     test_fail_countdown = n;
@@ -297,7 +297,7 @@ static const char *budget_text(size_t max, char *buf, size_t n)
     return buf;
 }
 
-int ss_lua_charge(lua_State *L, size_t bytes)
+int sl_charge(lua_State *L, size_t bytes)
 {
     limits *lim = get_limits(L);
     if (!lim)
@@ -313,7 +313,7 @@ int ss_lua_charge(lua_State *L, size_t bytes)
     return 0;
 }
 
-void ss_lua_uncharge(lua_State *L, size_t bytes)
+void sl_uncharge(lua_State *L, size_t bytes)
 {
     limits *lim = get_limits(L);
     if (lim)
@@ -398,7 +398,7 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     lua_error(L);
 }
 
-void ss_lua_fatal(lua_State *L, const char *fmt, ...)
+void sl_fatal(lua_State *L, const char *fmt, ...)
 {
     limits *lim = get_limits(L);
     char where[300], msg[360];
@@ -406,7 +406,7 @@ void ss_lua_fatal(lua_State *L, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    ss_lua_where(L, 1, where, sizeof where);
+    sl_where(L, 1, where, sizeof where);
     if (lim) {
         if (!lim->fatal[0])
             snprintf(lim->fatal, sizeof lim->fatal, "%s: %s", where, msg);
@@ -416,7 +416,7 @@ void ss_lua_fatal(lua_State *L, const char *fmt, ...)
     abort(); /* not reached */
 }
 
-lua_State *ss_lua_switch_thread(lua_State *L, lua_State *to)
+lua_State *sl_switch_thread(lua_State *L, lua_State *to)
 {
     limits *lim = get_limits(L);
     lua_State *prev;
@@ -424,20 +424,20 @@ lua_State *ss_lua_switch_thread(lua_State *L, lua_State *to)
         return NULL;
     prev = lim->running;
     lim->running = to;
-    if (to && lua_gethook(to) == count_hook && !ss_lua_limit_hit(L) &&
+    if (to && lua_gethook(to) == count_hook && !sl_limit_hit(L) &&
         lua_gethookcount(to) > hook_interval(lim))
         lua_sethook(to, count_hook, LUA_MASKCOUNT, hook_interval(lim));
     return prev;
 }
 
-void ss_lua_trusted(lua_State *L, int on)
+void sl_trusted(lua_State *L, int on)
 {
     limits *lim = get_limits(L);
     if (lim)
         lim->trusted += on ? 1 : -1;
 }
 
-int ss_lua_charge_work(lua_State *L, size_t n)
+int sl_charge_work(lua_State *L, size_t n)
 {
     limits *lim = get_limits(L);
     if (!lim)
@@ -448,7 +448,7 @@ int ss_lua_charge_work(lua_State *L, size_t n)
             return 0;
         char w[300];
         lim->instr_tripped = 1;
-        ss_lua_where(L, 1, w, sizeof w);
+        sl_where(L, 1, w, sizeof w);
         if (snprintf(lim->where, sizeof lim->where, "%s: ", w) < 0)
             lim->where[0] = '\0';
     }
@@ -456,13 +456,13 @@ int ss_lua_charge_work(lua_State *L, size_t n)
     return -1;
 }
 
-int ss_lua_limit_hit(lua_State *L)
+int sl_limit_hit(lua_State *L)
 {
     limits *lim = get_limits(L);
     return lim && (lim->instr_tripped || lim->mem_tripped || lim->string_refused || lim->fatal[0]);
 }
 
-void ss_lua_budget_reset(lua_State *L)
+void sl_budget_reset(lua_State *L)
 {
     limits *lim = get_limits(L);
     if (!lim)
@@ -486,10 +486,10 @@ static int l_error_tostring(lua_State *L)
 
 static void push_error_meta(lua_State *L)
 {
-    if (luaL_newmetatable(L, SS_LUA_ERROR)) {
+    if (luaL_newmetatable(L, SL_ERROR)) {
         lua_pushcfunction(L, l_error_tostring);
         lua_setfield(L, -2, "__tostring");
-        lua_pushliteral(L, SS_LUA_ERROR);
+        lua_pushliteral(L, SL_ERROR);
         lua_setfield(L, -2, "__metatable");
     }
 }
@@ -501,13 +501,13 @@ static int is_ss_error(lua_State *L, int idx)
     int r;
     if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
         return 0;
-    luaL_getmetatable(L, SS_LUA_ERROR);
+    luaL_getmetatable(L, SL_ERROR);
     r = lua_rawequal(L, -1, -2);
     lua_pop(L, 2);
     return r;
 }
 
-int ss_lua_raise(lua_State *L, int code, const char *fmt, ...)
+int sl_raise(lua_State *L, int code, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
@@ -525,7 +525,7 @@ int ss_lua_raise(lua_State *L, int code, const char *fmt, ...)
     abort(); /* not reached: lua_error does not return */
 }
 
-void ss_lua_where(lua_State *L, int level, char *buf, size_t size)
+void sl_where(lua_State *L, int level, char *buf, size_t size)
 {
     lua_Debug ar;
     int lv;
@@ -539,7 +539,7 @@ void ss_lua_where(lua_State *L, int level, char *buf, size_t size)
     snprintf(buf, size, "?");
 }
 
-const char *ss_lua_tname(lua_State *L, int idx)
+const char *sl_tname(lua_State *L, int idx)
 {
     int t = luaL_getmetafield(L, idx, "__name");
     if (t == LUA_TSTRING) {
@@ -552,7 +552,7 @@ const char *ss_lua_tname(lua_State *L, int idx)
     return luaL_typename(L, idx);
 }
 
-void ss_lua_push_numbers(lua_State *L, const double *v, size_t n)
+void sl_push_numbers(lua_State *L, const double *v, size_t n)
 {
     size_t i;
     lua_createtable(L, (int)n, 0);
@@ -562,7 +562,7 @@ void ss_lua_push_numbers(lua_State *L, const double *v, size_t n)
     }
 }
 
-void ss_lua_push_strings(lua_State *L, char *const *v, size_t n)
+void sl_push_strings(lua_State *L, char *const *v, size_t n)
 {
     size_t i;
     lua_createtable(L, (int)n, 0);
@@ -587,7 +587,7 @@ static int msgh(lua_State *L)
     char where[320];
     if (is_ss_error(L, 1))
         return 1;
-    ss_lua_where(L, 1, where, sizeof where);
+    sl_where(L, 1, where, sizeof where);
     msg = lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER ? lua_tostring(L, 1) : NULL;
     if (!msg) {
         if (luaL_getmetafield(L, 1, "__tostring") != LUA_TNIL) {
@@ -614,7 +614,7 @@ static int msgh(lua_State *L)
     return 1;
 }
 
-void ss_lua_push_msgh(lua_State *L)
+void sl_push_msgh(lua_State *L)
 {
     lua_pushcfunction(L, msgh);
 }
@@ -630,7 +630,7 @@ static int sticky_set(const limits *lim)
     return lim && (lim->fatal[0] || lim->string_refused || lim->mem_tripped);
 }
 
-int ss_lua_pcall(lua_State *L, int nargs, int nresults)
+int sl_pcall(lua_State *L, int nargs, int nresults)
 {
     int base = lua_gettop(L) - nargs, status;
     limits *lim = get_limits(L);
@@ -657,6 +657,8 @@ int ss_lua_pcall(lua_State *L, int nargs, int nresults)
     return status;
 }
 
+static int lua_to_err(lua_State *L, int status, ss_err *err);
+
 /* Copy a possibly long message (with traceback) into err->msg, cutting the
  * traceback at a line boundary if it does not fit. */
 static void copy_msg(ss_err *err, const char *msg)
@@ -675,7 +677,43 @@ static void copy_msg(ss_err *err, const char *msg)
     memcpy(err->msg + n, "\n\t...", 6);
 }
 
-int ss_lua_to_err(lua_State *L, int status, ss_err *err)
+/* Lua reports an error as a string that luaL_where (or the binding, naming
+ * a scenario line) starts with "FILE:LINE: "; this is where that location is
+ * read back into err->file and err->line, once, so that callers test
+ * err->file rather than the message. */
+static void locate_msg(ss_err *err)
+{
+    const char *m, *c;
+    if (!err)
+        return;
+    for (m = err->msg; (c = strchr(m, ':')) != NULL; m = c + 1) {
+        const char *d = c + 1;
+        long line = 0;
+        if (*d == ' ' || *d == '\n' || c == err->msg)
+            break; /* "word: message": not located */
+        while (*d >= '0' && *d <= '9' && line < 100000000)
+            line = line * 10 + (*d++ - '0');
+        if (d > c + 1 && *d == ':') {
+            char file[sizeof err->file];
+            size_t n = (size_t)(c - err->msg);
+            if (n >= sizeof file || memchr(err->msg, '\n', n))
+                return;
+            memcpy(file, err->msg, n);
+            file[n] = '\0';
+            ss_err_at(err, file, line);
+            return;
+        }
+    }
+}
+
+int sl_to_err(lua_State *L, int status, ss_err *err)
+{
+    int rc = lua_to_err(L, status, err);
+    locate_msg(err);
+    return rc;
+}
+
+static int lua_to_err(lua_State *L, int status, ss_err *err)
 {
     limits *lim = get_limits(L);
     const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
@@ -736,76 +774,88 @@ static int panic(lua_State *L)
     return 0;
 }
 
-/* print() writing to stderr, so stdout stays clean for the summary table;
- * at most SS_LUA_PRINT_MAX bytes per state (a note says when output is
- * dropped), each byte charged like allocation (one instruction per 16). */
-static int l_script_print(lua_State *L)
+/* print() writing to the stream of upvalue 1 (lengths, not strlen: strings
+ * may hold NULs; flushed per call, like lua.c's lua_writeline). When
+ * upvalue 2 is true, at most SL_PRINT_MAX bytes per state (a note on
+ * standard error says when output is dropped), each byte charged like
+ * allocation (one instruction per 16). */
+static int l_print(lua_State *L)
 {
-    limits *lim = get_limits(L);
+    FILE *out = lua_touserdata(L, lua_upvalueindex(1));
+    limits *lim = lua_toboolean(L, lua_upvalueindex(2)) ? get_limits(L) : NULL;
     int n = lua_gettop(L), i;
     size_t room;
-    if (lim && lim->printed >= SS_LUA_PRINT_MAX)
+    if (lim && lim->printed >= SL_PRINT_MAX)
         return 0;
-    room = lim ? SS_LUA_PRINT_MAX - lim->printed : (size_t)-1;
+    room = lim ? SL_PRINT_MAX - lim->printed : (size_t)-1;
     for (i = 1; i <= n; i++) {
         size_t len;
         const char *s = luaL_tolstring(L, i, &len);
         size_t w = (i > 1) + len + (i == n);
-        if (lim && ss_lua_charge_work(L, w / ALLOC_BYTES_PER_INSTRUCTION) != 0)
+        if (lim && sl_charge_work(L, w / ALLOC_BYTES_PER_INSTRUCTION) != 0)
             return luaL_error(L, "instruction limit exceeded");
         if (i > 1 && room > 0) {
-            fputc('\t', stderr);
+            fputc('\t', out);
             room--;
         }
-        fwrite(s, 1, len < room ? len : room, stderr);
+        fwrite(s, 1, len < room ? len : room, out);
         room -= len < room ? len : room;
         lua_pop(L, 1);
         if (room == 0 && lim) {
-            lim->printed = SS_LUA_PRINT_MAX;
+            lim->printed = SL_PRINT_MAX;
+            if (out != stderr)
+                fflush(out);
             fprintf(stderr, "\n[print: output limit of %u MiB reached; "
                             "further print output is dropped]\n",
-                    (unsigned)(SS_LUA_PRINT_MAX >> 20));
+                    (unsigned)(SL_PRINT_MAX >> 20));
             fflush(stderr);
             return 0;
         }
     }
     if (n == 0 || room > 0) {
-        fputc('\n', stderr);
+        fputc('\n', out);
         if (room > 0)
             room--;
     }
     if (lim)
-        lim->printed = SS_LUA_PRINT_MAX - room;
-    fflush(stderr);
+        lim->printed = SL_PRINT_MAX - room;
+    fflush(out);
     return 0;
 }
 
-/* Open the libraries and build the environment (run under ss_lua_pcall:
+void sl_push_print(lua_State *L, FILE *stream, int capped)
+{
+    lua_pushlightuserdata(L, stream);
+    lua_pushboolean(L, capped);
+    lua_pushcclosure(L, l_print, 2);
+}
+
+/* Open the libraries and build the environment (run under sl_pcall:
  * library opening can raise memory errors). Arg 1: unsafe flag. */
 static int l_script_open(lua_State *L)
 {
     int unsafe = lua_toboolean(L, 1);
     const char *root = lua_touserdata(L, 2);
 
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_SOURCES);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, SL_SOURCES);
     lua_pop(L, 1);
     push_error_meta(L);
     lua_pop(L, 1);
     if (unsafe) {
         luaL_openlibs(L);
-        luaL_requiref(L, "stratsim", ss_lua_open, 1);
-        lua_pushcfunction(L, ss_lua_include);
+        luaL_requiref(L, "stratsim", sl_open, 1);
+        lua_pushcfunction(L, sl_include);
         lua_setfield(L, -2, "include");
         lua_pop(L, 1);
         lua_pushglobaltable(L);
-        lua_pushcfunction(L, l_script_print);
+        sl_push_print(L, stderr, 1); /* stdout stays clean for the summary table */
         lua_setfield(L, -2, "print");
-        ss_lua_install_xpcall(L, -1);
+        sl_install_xpcall(L, -1);
         lua_getfield(L, -1, "coroutine");
-        ss_lua_install_coroutine(L, -1);
+        sl_install_coroutine(L, -1);
         lua_pop(L, 1);
         lua_getfield(L, -1, "math");
-        ss_lua_install_random(L, -1);
+        sl_install_random(L, -1);
         lua_pop(L, 2);
     } else {
         luaL_requiref(L, LUA_GNAME, luaopen_base, 0);
@@ -814,17 +864,17 @@ static int l_script_open(lua_State *L)
         luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 0);
         luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 0);
         luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 0);
-        luaL_requiref(L, "stratsim", ss_lua_open, 0);
-        lua_pushcfunction(L, ss_lua_include);
+        luaL_requiref(L, "stratsim", sl_open, 0);
+        lua_pushcfunction(L, sl_include);
         lua_setfield(L, -2, "include");
         lua_pop(L, 7);
-        lua_pushcfunction(L, l_script_print);
+        sl_push_print(L, stderr, 1); /* stdout stays clean for the summary table */
         lua_setfield(L, LUA_REGISTRYINDEX, "stratsim.print");
-        ss_lua_push_sandbox_env(L);
+        sl_push_sandbox_env(L);
         lua_setfield(L, LUA_REGISTRYINDEX, "stratsim.env");
     }
     if (root)
-        ss_lua_set_root(L, root, 0);
+        sl_set_root(L, root, 0);
     return 0;
 }
 
@@ -842,7 +892,7 @@ int ss_script_open(ss_script **out, const ss_script_opts *opts, ss_err *err)
     s->lim.max_instr = opts && opts->max_instructions ? opts->max_instructions
                                                       : SS_SCRIPT_DEFAULT_INSTRUCTIONS;
     s->lim.every = s->lim.max_instr < HOOK_EVERY ? s->lim.max_instr : HOOK_EVERY;
-    s->lim.max_string = SS_LUA_MAX_STRING < s->lim.max ? SS_LUA_MAX_STRING : s->lim.max;
+    s->lim.max_string = SL_MAX_STRING < s->lim.max ? SL_MAX_STRING : s->lim.max;
     s->list_ref = LUA_NOREF;
     s->L = lua_newstate(budget_alloc, &s->lim);
     if (!s->L) {
@@ -858,9 +908,9 @@ int ss_script_open(ss_script **out, const ss_script_opts *opts, ss_err *err)
     lua_pushcfunction(s->L, l_script_open);
     lua_pushboolean(s->L, s->unsafe);
     lua_pushlightuserdata(s->L, (void *)(opts ? opts->root : NULL));
-    status = ss_lua_pcall(s->L, 2, 0);
+    status = sl_pcall(s->L, 2, 0);
     if (status != LUA_OK) {
-        int rc = ss_lua_to_err(s->L, status, err);
+        int rc = sl_to_err(s->L, status, err);
         ss_script_close(s);
         return rc;
     }
@@ -946,7 +996,7 @@ static const char *chunk_reader(lua_State *L, void *ud, size_t *size)
     return NULL;
 }
 
-void ss_lua_bind_env(lua_State *L)
+void sl_bind_env(lua_State *L)
 {
     if (lua_getfield(L, LUA_REGISTRYINDEX, "stratsim.env") == LUA_TTABLE) {
         if (!lua_setupvalue(L, -2, 1))
@@ -963,11 +1013,11 @@ static int l_script_compile(lua_State *L)
     chunk *c = lua_touserdata(L, 1);
     int status;
 
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, SS_LUA_SOURCES);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, SL_SOURCES);
     lua_pushfstring(L, "@%s", c->path);
-    ss_lua_trusted(L, 1); /* the host's copy: neither limited nor charged */
+    sl_trusted(L, 1); /* the host's copy: neither limited nor charged */
     lua_pushlstring(L, c->text, c->len);
-    ss_lua_trusted(L, 0);
+    sl_trusted(L, 0);
     lua_rawset(L, -3);
     lua_pop(L, 1);
     lua_pushfstring(L, "@%s", c->path);
@@ -978,10 +1028,10 @@ static int l_script_compile(lua_State *L)
         lua_pushinteger(L, status);
         return 3;
     }
-    ss_lua_vet_chunk(L);
-    ss_lua_bind_env(L);
+    sl_vet_chunk(L);
+    sl_bind_env(L);
     /* files the script names must lie below its directory, unless --root */
-    ss_lua_set_root(L, c->path, 1);
+    sl_set_root(L, c->path, 1);
     return 1;
 }
 
@@ -998,41 +1048,41 @@ static int l_script_collect(lua_State *L)
     snprintf(where, sizeof where, "%s", path ? path : "?");
     if (lua_isnoneornil(L, 1)) {
         lua_createtable(L, 0, 0); /* no scenario: the script did its own work */
-    } else if (ss_lua_scenario_model(L, 1)) {
+    } else if (sl_scenario_model(L, 1)) {
         lua_createtable(L, 1, 0);
         lua_pushvalue(L, 1);
         lua_rawseti(L, -2, 1);
     } else if (lua_type(L, 1) == LUA_TTABLE && !lua_getmetatable(L, 1)) {
         n = (lua_Integer)lua_rawlen(L, 1);
         if (n == 0)
-            ss_lua_raise(L, SS_EINVAL, "%s: the script returned an empty list "
+            sl_raise(L, SS_EINVAL, "%s: the script returned an empty list "
                          "(expected stratsim.scenario{...} or a list of them)", where);
         lua_createtable(L, (int)n, 0);
         for (i = 1; i <= n; i++) {
             lua_rawgeti(L, 1, i);
-            if (!ss_lua_scenario_model(L, -1))
-                ss_lua_raise(L, SS_EINVAL, "%s: element %d of the returned list is a %s, "
+            if (!sl_scenario_model(L, -1))
+                sl_raise(L, SS_EINVAL, "%s: element %d of the returned list is a %s, "
                              "expected a scenario (stratsim.scenario{...})",
                              where, (int)i, luaL_typename(L, -1));
             lua_rawseti(L, -2, i);
         }
     } else {
-        ss_lua_raise(L, SS_EINVAL, "%s: the script must return stratsim.scenario{...} "
+        sl_raise(L, SS_EINVAL, "%s: the script must return stratsim.scenario{...} "
                      "or a list of them, got %s", where, luaL_typename(L, 1));
     }
     n = (lua_Integer)lua_rawlen(L, -1);
     for (i = 1; i <= n; i++) {
         ss_model *a;
         lua_rawgeti(L, -1, i);
-        a = ss_lua_scenario_model(L, -1);
+        a = sl_scenario_model(L, -1);
         lua_pop(L, 1);
         for (j = 1; j < i; j++) {
             ss_model *b;
             lua_rawgeti(L, -1, j);
-            b = ss_lua_scenario_model(L, -1);
+            b = sl_scenario_model(L, -1);
             lua_pop(L, 1);
             if (strcmp(a->name, b->name) == 0)
-                ss_lua_raise(L, SS_EINVAL, "%s: scenarios %d and %d are both named '%s' "
+                sl_raise(L, SS_EINVAL, "%s: scenarios %d and %d are both named '%s' "
                              "(give each a distinct name)", where, (int)j, (int)i, a->name);
         }
     }
@@ -1051,7 +1101,7 @@ static int l_script_models(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->list_ref);
     for (i = 0; i < s->n; i++) {
         lua_rawgeti(L, -1, (lua_Integer)i + 1);
-        out[i] = ss_lua_scenario_model(L, -1);
+        out[i] = sl_scenario_model(L, -1);
         lua_pop(L, 1);
     }
     return 0;
@@ -1071,7 +1121,7 @@ static int l_script_format(lua_State *L)
     char msg[sizeof r->err->msg], out[sizeof r->err->msg];
     snprintf(msg, sizeof msg, "%s%s", r->err->msg, r->suffix);
     ss_script_push_scenario(r->s, r->i);
-    ss_lua_scenario_format(L, -1, r->err->path, msg, out, sizeof out);
+    sl_scenario_format(L, -1, r->err->path, msg, out, sizeof out);
     memcpy(r->err->msg, out, sizeof out);
     return 0;
 }
@@ -1143,31 +1193,32 @@ static int run_file(ss_script *s, const char *path, ss_err *err)
     }
     lua_pushcfunction(L, l_script_compile);
     lua_pushlightuserdata(L, &c);
-    status = ss_lua_pcall(L, 1, 3);
+    status = sl_pcall(L, 1, 3);
     free(buf);
     if (status != LUA_OK)
-        return ss_lua_to_err(L, status, err);
+        return sl_to_err(L, status, err);
     if (lua_isnil(L, -3)) {
         int lstatus = (int)lua_tointeger(L, -1);
         const char *msg = lua_tostring(L, -2);
         lua_pop(L, 1);
         lua_remove(L, -2);
         if (lstatus == LUA_ERRMEM)
-            return ss_lua_to_err(L, LUA_ERRMEM, err);
+            return sl_to_err(L, LUA_ERRMEM, err);
         /* syntax errors already start with "path:line:"; the binary-chunk
          * refusal does not */
         if (msg && strncmp(msg, path, strlen(path)) != 0)
             ss_err_set(err, SS_EINVAL, NULL, "%s: %s", path, msg);
         else
             ss_err_set(err, SS_EINVAL, NULL, "%s", msg ? msg : "cannot load chunk");
+        locate_msg(err);
         lua_pop(L, 1);
         return SS_EINVAL;
     }
     lua_pop(L, 2);
-    ss_lua_budget_reset(L);
-    status = ss_lua_pcall(L, 0, 1);
+    sl_budget_reset(L);
+    status = sl_pcall(L, 0, 1);
     if (status != LUA_OK)
-        return ss_lua_to_err(L, status, err);
+        return sl_to_err(L, status, err);
     return SS_OK;
 }
 
@@ -1187,9 +1238,9 @@ int ss_script_load(ss_script *s, const char *path, const char *const *sets,
     lua_pushcfunction(L, l_script_collect);
     lua_insert(L, -2);
     lua_pushlightuserdata(L, (void *)path); /* never allocates */
-    status = ss_lua_pcall(L, 2, 2);
+    status = sl_pcall(L, 2, 2);
     if (status != LUA_OK) {
-        rc = ss_lua_to_err(L, status, err);
+        rc = sl_to_err(L, status, err);
         goto done;
     }
     n = (size_t)lua_tointeger(L, -2);
@@ -1206,9 +1257,9 @@ int ss_script_load(ss_script *s, const char *path, const char *const *sets,
     lua_pushcfunction(L, l_script_models);
     lua_pushlightuserdata(L, s);
     lua_pushlightuserdata(L, borrowed);
-    status = ss_lua_pcall(L, 2, 0);
+    status = sl_pcall(L, 2, 0);
     if (status != LUA_OK) {
-        rc = ss_lua_to_err(L, status, err);
+        rc = sl_to_err(L, status, err);
         goto done;
     }
     for (i = 0; i < n; i++) {
@@ -1218,7 +1269,7 @@ int ss_script_load(ss_script *s, const char *path, const char *const *sets,
             goto done;
         }
         for (j = 0; j < nsets; j++)
-            if ((rc = ss_override_apply(s->models[i], sets[j], err)) != SS_OK)
+            if ((rc = sl_override_apply(s->models[i], sets[j], err)) != SS_OK)
                 goto done;
         if ((rc = ss_model_resolve(s->models[i], err)) != SS_OK) {
             fmt_req r;
@@ -1228,7 +1279,7 @@ int ss_script_load(ss_script *s, const char *path, const char *const *sets,
             r.suffix = nsets ? " (after --set overrides)" : "";
             lua_pushcfunction(L, l_script_format);
             lua_pushlightuserdata(L, &r);
-            status = ss_lua_pcall(L, 1, 0);
+            status = sl_pcall(L, 1, 0);
             if (status != LUA_OK)
                 lua_pop(L, 1); /* keep the unlocated message */
             goto done;

@@ -11,7 +11,7 @@
  *
  * Files: l_analysis.c (everything that touches Lua), analysis.c (plain C:
  * the ss_analysis container, settings JSON, writers).  Depends on the core
- * (stratsim.h) and ss_lua.h.
+ * (stratsim.h) and sl_internal.h.
  *
  * Ownership: an ss_analysis returned through `out` belongs to the caller,
  * who releases it with ss_analysis_free() (NULL-safe); the core structs in
@@ -25,30 +25,30 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "stratsim.h"
-#include "ss_lua.h"
+#include "sl_internal.h"
 
 /* The Lua analysis methods pass the interrupt flag found under the registry
- * key SS_LUA_INTERRUPT (ss_lua.h: the REPL's Ctrl-C flag) to the core, and
- * write files under the rules of SS_LUA_ALLOW_WRITES (as Result:write_csv). */
-#ifndef SS_LUA_INTERRUPT
-#define SS_LUA_INTERRUPT "stratsim.interrupt"
+ * key SL_INTERRUPT (stratsim_lua.h: the REPL's Ctrl-C flag) to the core, and
+ * write files under the rules of SL_ALLOW_WRITES (as Result:write_csv). */
+#ifndef SL_INTERRUPT
+#define SL_INTERRUPT "stratsim.interrupt"
 #endif
 
 /*
  * A progress display the host program offers the analysis methods
  * (sc:montecarlo{}, sc:sensitivity{}, sc:calibrate{}, sc:optimize{}): a
  * light userdata pointing to this struct under the registry key
- * SS_LUA_PROGRESS (none: no display). Each analysis calls begin (its name
+ * SL_PROGRESS (none: no display). Each analysis calls begin (its name
  * and scenario, the unit: "runs" or "starts"), then update with the core's
  * reports, then end (also when it fails). Not nested.
  */
-typedef struct ss_lua_progress {
+typedef struct sl_progress {
     void (*begin)(void *payload, const char *label, const char *unit);
     void (*update)(uint64_t done, uint64_t total, void *payload);
     void (*end)(void *payload);
     void *payload;
-} ss_lua_progress;
-#define SS_LUA_PROGRESS "stratsim.progress"
+} sl_progress;
+#define SL_PROGRESS "stratsim.progress"
 
 /* Which tables ss_script_analysis() reads (others are left empty). */
 #define SS_AN_UNCERTAINTY 1u  /**< `uncertainty` and `outages` */
@@ -89,6 +89,11 @@ typedef struct ss_analysis {
     ss_an_check *checks;      /**< [nchecks] in declaration order; owned */
     size_t nchecks;
 } ss_analysis;
+
+/** The behaviour checks of a as the core's ss_check structs (c[a->nchecks],
+ * borrowing a's strings and arrays): what `stratsim check` and sc:check()
+ * hand to ss_checks_run. */
+void ss_analysis_checks(const ss_analysis *a, ss_check *c);
 
 /** An empty container (NULL on allocation failure). */
 ss_analysis *ss_analysis_new(void);
@@ -159,22 +164,22 @@ void ss_strings_free(char **v, size_t n);
 /* ------------------------------------------ Lua functions as objectives */
 
 /** An optimisation objective written in Lua: function(result) -> number. */
-typedef struct ss_lua_objective ss_lua_objective;
+typedef struct sl_objective sl_objective;
 
 /**
  * The `optimize.objective` function of scenario i of a script. The function
  * is called in the script's state (one thread) with a stratsim.Result of
  * each run (a copy; the Lua API of results: r:value(...), r:series(...)).
  * `file` (may be NULL) is recorded in the Result. Release with
- * ss_lua_objective_free() before closing the script.
+ * sl_objective_free() before closing the script.
  */
-int ss_script_objective(ss_script *s, size_t i, const char *file, ss_lua_objective **out,
+int ss_script_objective(ss_script *s, size_t i, const char *file, sl_objective **out,
                         ss_err *err);
-void ss_lua_objective_free(ss_lua_objective *o);
+void sl_objective_free(sl_objective *o);
 
-/** The ss_opt_objective_fn of a Lua objective (payload: the ss_lua_objective):
+/** The ss_opt_objective_fn of a Lua objective (payload: the sl_objective):
  *  errors of the function, non-numbers and non-finite values stop the run. */
-int ss_lua_objective_eval(double *out, const ss_result *r, const double *x, void *payload,
+int sl_objective_eval(double *out, const ss_result *r, const double *x, void *payload,
                           ss_err *err);
 
 /* ------------------------------------------------ override files (--params) */
@@ -200,7 +205,7 @@ typedef struct ss_crn {
     ss_run_opts inner;
     lua_State *L;
 } ss_crn;
-void ss_lua_crn_opts(ss_crn *w, lua_State *L, ss_run_opts *ro);
+void sl_crn_opts(ss_crn *w, lua_State *L, ss_run_opts *ro);
 
 /** The math.random seed of a Monte Carlo run with Lua hooks: 63 bits drawn
  *  from the run's stream (after its parameter and outage draws). */
@@ -275,8 +280,8 @@ int ss_analysis_write_pair(const char *path, ss_an_writer write, const void *pay
  * beta, truncnormal, fixed, dist) to the module table at the top of the
  * stack, and the analysis methods (montecarlo, sensitivity, calibrate,
  * optimize) to stratsim.Scenario by wrapping its __index. Called once from
- * luaopen_stratsim(); declared in ss_lua.h as well.
+ * luaopen_stratsim(); declared in stratsim_lua.h as well.
  */
-void ss_lua_open_analysis(lua_State *L);
+void sl_open_analysis(lua_State *L);
 
 #endif

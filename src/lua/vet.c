@@ -30,7 +30,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <lauxlib.h>
-#include "ss_lua.h"
+#include "sl_internal.h"
 
 enum {
     OP_LOADI = 1, OP_LOADF = 2, OP_LOADK = 3, OP_LOADKX = 4,
@@ -265,7 +265,7 @@ static const char *reload_reader(lua_State *L, void *ud, size_t *size)
     return *size ? r->p : NULL;
 }
 
-void ss_lua_vet_chunk(lua_State *L)
+void sl_vet_chunk(lua_State *L)
 {
     int f = lua_gettop(L);
     dumpst st;
@@ -276,13 +276,13 @@ void ss_lua_vet_chunk(lua_State *L)
 
     luaL_checkstack(L, 6, NULL);
     st.init = 0;
-    ss_lua_trusted(L, 1); /* the host's own strings: not the script's */
+    sl_trusted(L, 1); /* the host's own strings: not the script's */
     if (lua_dump(L, dump_writer, &st, 0) != 0 || !st.init)
         luaL_error(L, "cannot check the compiled chunk");
     luaL_pushresult(&st.b);
-    ss_lua_trusted(L, 0);
+    sl_trusted(L, 0);
     d = lua_tolstring(L, -1, &len);
-    if (ss_lua_charge_work(L, len / 16) != 0)
+    if (sl_charge_work(L, len / 16) != 0)
         luaL_error(L, "instruction limit exceeded");
     copy = lua_newuserdatauv(L, len ? len : 1, 0);
     memcpy(copy, d, len);
@@ -295,7 +295,7 @@ void ss_lua_vet_chunk(lua_State *L)
         luaL_error(L, "cannot check the compiled chunk (unexpected bytecode format)");
     if (r.bug_line) {
         const char *s = r.bug_src[0] == '@' || r.bug_src[0] == '=' ? r.bug_src + 1 : r.bug_src;
-        ss_lua_raise(L, SS_EINVAL,
+        sl_raise(L, SS_EINVAL,
                      "%s:%d: this bitwise operation (&, | or ~ with an integer constant on the "
                      "left, in a function with more than 255 constants) is miscompiled by Lua "
                      "5.4.4; put the constant on the right or in a local variable",

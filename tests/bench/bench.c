@@ -48,7 +48,7 @@
 #include <gsl/gsl_multifit.h>
 #include <gsl/gsl_version.h>
 #include "stratsim.h"
-#include "lua/ss_lua.h"
+#include "lua/sl_internal.h"
 #include "floor.h"
 
 #define MAXREPS 64

@@ -22,6 +22,18 @@ test_msg_option_suggestions() {
     run "$STRATSIM" calibrate "$A" --dta d.csv; expect_rc 2; expect_err "(did you mean '--data'?)"
     run "$STRATSIM" plot x.csv --metirc share; expect_rc 2; expect_err "(did you mean '--metric'?)"
     run "$STRATSIM" repl --max-memroy 64; expect_rc 2; expect_err "(did you mean '--max-memory'?)"
+    # a verb with an option table suggests any of its options, --root too
+    run "$STRATSIM" run "$DATA/small.lua" --roo .; expect_rc 2
+    expect_err "unknown option '--roo' (did you mean '--root'?)"
+    run "$STRATSIM" run "$DATA/small.lua" --max-mem=3; expect_rc 2
+    expect_err "unknown option '--max-mem=3' (did you mean '--max-memory'?)"
+    run "$STRATSIM" check "$DATA/small.lua" --behavour; expect_rc 2
+    expect_err "unknown option '--behavour' (did you mean '--behaviour'?)"
+    run "$STRATSIM" compare "$DATA/small.lua" --rot .; expect_rc 2
+    expect_err "unknown option '--rot' (did you mean '--root'?)"
+    # a switch takes no value
+    run "$STRATSIM" run "$DATA/small.lua" --unsafe=1; expect_rc 2
+    expect_err "unknown option '--unsafe=1' (did you mean '--unsafe'?)"
     # nothing close: no suggestion
     run "$STRATSIM" run "$DATA/small.lua" --frobnicate; expect_rc 2
     expect_err "unknown option '--frobnicate'"

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "stratsim.h"
-#include "lua/ss_lua.h"
+#include "lua/sl_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

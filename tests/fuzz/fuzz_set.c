@@ -1,7 +1,7 @@
 /*
  * fuzz_set.c - libFuzzer harness for the `--set PATH=VALUE` parser and the
  * parameter-path resolver (docs/robustness.md): each line of the input is an
- * assignment applied with ss_override_apply() to a copy of a small model
+ * assignment applied with sl_override_apply() to a copy of a small model
  * (constant, step and linear schedules, a Bass segment), which is then
  * resolved; the path part is also looked up with ss_param_lookup() and read
  * and written through the handle. Errors are normal outcomes; they must
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "stratsim.h"
-#include "lua/ss_lua.h"
+#include "lua/sl_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -93,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         i++;
         line[n] = '\0';
         ss_err_clear(&err);
-        if (ss_override_apply(m, line, &err) != SS_OK)
+        if (sl_override_apply(m, line, &err) != SS_OK)
             check_msg(&err);
         eq = strchr(line, '=');
         if (eq)

@@ -16,7 +16,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include "stratsim.h"
-#include "lua/ss_lua.h"
+#include "lua/sl_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -135,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (lr > 16)
         lr = 16;
 
-    ss_lua_budget_reset(S);
+    sl_budget_reset(S);
     if (lua_getfield(S, LUA_REGISTRYINDEX, "stratsim.env") != LUA_TTABLE)
         abort();
     lua_getfield(S, -1, "string");
@@ -143,7 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sa = run(S, fn, kind, s, ls, p, lp, r, lr, init, a, sizeof a);
     lua_settop(S, 0);
     lua_gc(S, LUA_GCCOLLECT);
-    if (sa != LUA_OK && (ss_lua_limit_hit(S) || strstr(a, "instruction limit")))
+    if (sa != LUA_OK && (sl_limit_hit(S) || strstr(a, "instruction limit")))
         return 0; /* too much work for the budget: not compared */
 
     lua_getglobal(R, "string");

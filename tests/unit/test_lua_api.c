@@ -17,7 +17,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include "stratsim.h"
-#include "lua/ss_lua.h"
+#include "lua/sl_internal.h"
 #include "lua/ss_analysis.h"
 
 static char tmpdir[64];
@@ -169,7 +169,7 @@ static void lua_do(ss_script *s, size_t i, const char *chunk, int nres)
     lua_State *L = ss_script_state(s);
     load_chunk(L, chunk);
     assert_int_equal(ss_script_push_scenario(s, i), 0);
-    if (ss_lua_pcall(L, 1, nres) != LUA_OK)
+    if (sl_pcall(L, 1, nres) != LUA_OK)
         fail_msg("chunk failed: %s", lua_tostring(L, -1));
 }
 
@@ -181,7 +181,7 @@ static void lua_fails(ss_script *s, size_t i, const char *chunk, const char *fra
     const char *msg;
     load_chunk(L, chunk);
     assert_int_equal(ss_script_push_scenario(s, i), 0);
-    if (ss_lua_pcall(L, 1, 0) == LUA_OK)
+    if (sl_pcall(L, 1, 0) == LUA_OK)
         fail_msg("chunk '%s' did not fail", chunk);
     msg = luaL_tolstring(L, -1, NULL);
     if (!strstr(msg, frag))
@@ -480,6 +480,9 @@ static void test_derived_metric_errors(void **state)
         snprintf(prefix, sizeof prefix, "%s:6: ", path);
         if (strncmp(err.msg, prefix, strlen(prefix)) != 0)
             fail_msg("%s: message '%s' does not start with '%s'", cases[i].fn, err.msg, prefix);
+        /* and the record says so without reading the message */
+        assert_string_equal(err.file, path);
+        assert_int_equal(err.line, 6);
         ss_script_close(s);
     }
 }
@@ -527,6 +530,8 @@ static void test_policy_errors(void **state)
         snprintf(prefix, sizeof prefix, "%s:%d: ", path, cases[i].line);
         if (strncmp(err.msg, prefix, strlen(prefix)) != 0)
             fail_msg("'%s': message '%s' does not start with '%s'", cases[i].body, err.msg, prefix);
+        assert_string_equal(err.file, path);
+        assert_int_equal(err.line, cases[i].line);
         if (i == 0 && !strstr(err.msg, "stack traceback:"))
             fail_msg("no traceback in '%s'", err.msg);
         ss_script_close(s);
@@ -661,7 +666,7 @@ static void test_view_outside_call(void **state)
             assert_int_equal(luaL_loadstring(L, bad[i][0]), LUA_OK);
             lua_pushvalue(L, -2);
             lua_setupvalue(L, -2, 1);
-            assert_int_not_equal(ss_lua_pcall(L, 0, 0), LUA_OK);
+            assert_int_not_equal(sl_pcall(L, 0, 0), LUA_OK);
             msg = lua_tostring(L, -1);
             if (!msg || !strstr(msg, bad[i][1]))
                 fail_msg("'%s': error '%s' lacks '%s'", bad[i][0], msg ? msg : "?", bad[i][1]);
@@ -671,7 +676,7 @@ static void test_view_outside_call(void **state)
         assert_int_equal(luaL_loadstring(L, "return tostring(saved), getmetatable(saved)"), LUA_OK);
         lua_pushvalue(L, -2);
         lua_setupvalue(L, -2, 1);
-        assert_int_equal(ss_lua_pcall(L, 0, 2), LUA_OK);
+        assert_int_equal(sl_pcall(L, 0, 2), LUA_OK);
         assert_string_equal(lua_tostring(L, -2), "stratsim.View (policy, expired)");
         assert_string_equal(lua_tostring(L, -1), "stratsim.View");
         lua_pop(L, 3);
@@ -899,7 +904,7 @@ static void test_write_csv(void **state)
     /* the REPL's permission lifts the restriction */
     L = ss_script_state(s);
     lua_pushboolean(L, 1);
-    lua_setfield(L, LUA_REGISTRYINDEX, SS_LUA_ALLOW_WRITES);
+    lua_setfield(L, LUA_REGISTRYINDEX, SL_ALLOW_WRITES);
     snprintf(out, sizeof out, "%s/long.csv", tmpdir);
     snprintf(code, sizeof code, "return (...):run():write_csv('%s')", out);
     lua_do(s, 0, code, 1);
@@ -995,7 +1000,7 @@ static void test_interrupt(void **state)
     (void)state;
     free(src);
     lua_pushlightuserdata(L, (void *)&flag);
-    lua_setfield(L, LUA_REGISTRYINDEX, SS_LUA_INTERRUPT);
+    lua_setfield(L, LUA_REGISTRYINDEX, SL_INTERRUPT);
     flag = 0;
     lua_do(s, 0, "return (...):run()", 1);
     lua_pop(L, 1);
@@ -1005,7 +1010,7 @@ static void test_interrupt(void **state)
 }
 
 /* The analysis methods report to the host's progress display
- * (SS_LUA_PROGRESS), end it also when they fail, and an interruption says
+ * (SL_PROGRESS), end it also when they fail, and an interruption says
  * how far they got. */
 typedef struct host_log {
     int begins, ends, updates;
@@ -1038,16 +1043,16 @@ static void test_analysis_progress(void **state)
 {
     static volatile int flag;
     static host_log h;
-    static ss_lua_progress host = { host_begin, host_update, host_end, &h };
+    static sl_progress host = { host_begin, host_update, host_end, &h };
     char path[128], *src = market("", "", "return base\n");
     ss_script *s = load_ok_opts(src, NULL, path);
     lua_State *L = ss_script_state(s);
     (void)state;
     free(src);
     lua_pushlightuserdata(L, (void *)&flag);
-    lua_setfield(L, LUA_REGISTRYINDEX, SS_LUA_INTERRUPT);
+    lua_setfield(L, LUA_REGISTRYINDEX, SL_INTERRUPT);
     lua_pushlightuserdata(L, &host);
-    lua_setfield(L, LUA_REGISTRYINDEX, SS_LUA_PROGRESS);
+    lua_setfield(L, LUA_REGISTRYINDEX, SL_PROGRESS);
     flag = 0;
 
     memset(&h, 0, sizeof h);
@@ -1112,13 +1117,13 @@ static void test_push_result(void **state)
     (void)state;
     free(src);
     r = run_ok(s, 0);
-    assert_int_equal(ss_lua_push_result(L, r, ss_script_model(s, 0), path), 0);
+    assert_int_equal(sl_push_result(L, r, ss_script_model(s, 0), path), 0);
     lua_getfield(L, -1, "value");
     lua_pushvalue(L, -2);
     lua_pushliteral(L, "share");
     lua_pushliteral(L, "a");
     lua_pushliteral(L, "x");
-    assert_int_equal(ss_lua_pcall(L, 4, 1), LUA_OK);
+    assert_int_equal(sl_pcall(L, 4, 1), LUA_OK);
     assert_true(lua_tonumber(L, -1) > 0);
     lua_pop(L, 2);
     ss_script_close(s);
@@ -1196,7 +1201,7 @@ static void test_docs(void **state)
         }
     }
     /* Result methods */
-    luaL_getmetatable(L, SS_LUA_RESULT);
+    luaL_getmetatable(L, SL_RESULT);
     lua_getfield(L, -1, "__index");
     lua_pushnil(L);
     while (lua_next(L, -2)) {
@@ -1208,7 +1213,7 @@ static void test_docs(void **state)
     }
     lua_pop(L, 2);
     /* View methods: the upvalue of its __index */
-    luaL_getmetatable(L, SS_LUA_VIEW);
+    luaL_getmetatable(L, SL_VIEW);
     lua_getfield(L, -1, "__index");
     assert_non_null(lua_getupvalue(L, -1, 1));
     lua_pushnil(L);

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <gsl/gsl_errno.h>
 #include "stratsim.h"
-#include "lua/ss_lua.h"
+#include "lua/sl_internal.h"
 #include "lua/ss_analysis.h"
 
 static char tmpdir[64];

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <gsl/gsl_errno.h>
 #include "stratsim.h"
-#include "lua/ss_lua.h"
+#include "lua/sl_internal.h"
 
 static char tmpdir[64];
 static int nfile;
@@ -279,7 +279,7 @@ static void test_list(void **state)
     assert_close(ss_script_model(s, 1)->discount_rate, 0.12, 0);
     assert_null(ss_script_model(s, 2));
     assert_int_equal(ss_script_push_scenario(s, 1), 0);
-    assert_non_null(ss_lua_scenario_model(ss_script_state(s), -1));
+    assert_non_null(sl_scenario_model(ss_script_state(s), -1));
     lua_pop(ss_script_state(s), 1);
     ss_script_close(s);
     free(src);

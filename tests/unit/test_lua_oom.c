@@ -4,7 +4,7 @@
  * an injected failure, both transient (only allocation k fails) and
  * persistent (k and every later one fail), for
  *   1. Lua state creation + scenario loading, through the Lua allocator's
- *      test hook (ss_lua_test_fail_after);
+ *      test hook (sl_test_fail_after);
  *   2. the same, through the C allocator (malloc/calloc/realloc of stratsim's
  *      own code, wrapped with -Wl,--wrap: the Lua allocator's realloc, the
  *      models, the file buffer, the locator);
@@ -27,7 +27,7 @@
 #include <cJSON.h>
 #include <gsl/gsl_errno.h>
 #include "stratsim.h"
-#include "lua/ss_lua.h"
+#include "lua/sl_internal.h"
 
 /* ------------------------------------------------ the wrapped allocator */
 
@@ -213,9 +213,9 @@ static void test_lua_allocator_failures(void **state)
             ss_err err;
             int rc;
             unsigned long injected;
-            ss_lua_test_fail_after(k, persistent);
+            sl_test_fail_after(k, persistent);
             rc = load_once(&err);
-            injected = ss_lua_test_fail_after(-1, 0);
+            injected = sl_test_fail_after(-1, 0);
             if (injected == 0) {
                 if (rc != SS_OK)
                     fail_msg("no failure injected at %ld, yet: %s", k, err.msg);

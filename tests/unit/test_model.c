@@ -640,9 +640,40 @@ static void test_param_paths(void **state)
     ss_model_free(m);
 }
 
+/* The error record: ss_err_at records where a message is located, a new
+ * ss_err_set or ss_err_clear forgets it. */
+static void test_err_location(void **state)
+{
+    ss_err e;
+    (void)state;
+    ss_err_clear(&e);
+    assert_int_equal(ss_err_set(&e, SS_EINVAL, "a.b", "s.lua:7: a.b: bad"), SS_EINVAL);
+    assert_string_equal(e.file, "");
+    assert_int_equal(e.line, 0);
+    ss_err_at(&e, "s.lua", 7);
+    assert_string_equal(e.file, "s.lua");
+    assert_int_equal(e.line, 7);
+    assert_string_equal(e.msg, "s.lua:7: a.b: bad");
+    assert_string_equal(e.path, "a.b");
+    ss_err_at(&e, "", 9); /* no file: no line either */
+    assert_string_equal(e.file, "");
+    assert_int_equal(e.line, 0);
+    ss_err_at(&e, "s.lua", 3);
+    ss_err_set(&e, SS_EIO, NULL, "cannot open x");
+    assert_string_equal(e.file, "");
+    assert_int_equal(e.line, 0);
+    ss_err_at(&e, "s.lua", 3);
+    ss_err_clear(&e);
+    assert_int_equal(e.code, 0);
+    assert_string_equal(e.file, "");
+    assert_int_equal(e.line, 0);
+    ss_err_at(NULL, "x", 1); /* tolerated */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_err_location),
         cmocka_unit_test(test_schedule_steps),
         cmocka_unit_test(test_schedule_linear),
         cmocka_unit_test(test_schedule_errors),
