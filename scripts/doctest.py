@@ -431,6 +431,16 @@ class Tty:
     def prompts(self):
         return sum(self.raw.count(p.encode()) for p in TTY_PROMPTS)
 
+    def at_prompt(self):
+        """The screen's last line is a bare prompt: the editor redraws the
+        entered line (prompt included) when Enter is pressed, so a count of
+        prompts alone can run ahead of the program."""
+        lines = render(self.raw)
+        return bool(lines) and lines[-1].rstrip() in tuple(p.rstrip() for p in TTY_PROMPTS)
+
+    def ready(self):
+        return self.reading() and self.at_prompt()
+
     def wait(self, cond, what):
         until = time.monotonic() + TIMEOUT
         while not cond():
@@ -605,11 +615,11 @@ class Check:
         try:
             for entry, ctrl_c in keys:
                 for k, text in enumerate(entry):
+                    t.wait(t.ready, "a prompt")
                     n = t.prompts()
-                    t.wait(t.reading, "a prompt")
                     t.send(text.encode() + b"\r")
                     if k < len(entry) - 1 or not ctrl_c:
-                        t.wait(lambda: t.prompts() > n and t.reading(), "the prompt after '%s'" % text)
+                        t.wait(lambda: t.prompts() > n and t.ready(), "the prompt after '%s'" % text)
                 if ctrl_c:
                     t.wait(lambda: not t.reading(), "the command '%s' running" % entry[-1])
                     size = len(t.raw)
@@ -620,7 +630,7 @@ class Check:
                         t.wait(lambda: re.search(rb"[^\s]", t.raw[size:]), "output of '%s'" % entry[-1])
                     t.send(b"\x03")
             if last_prompt:  # the screen as it is now, the session still open
-                t.wait(t.reading, "the last prompt")
+                t.wait(t.ready, "the last prompt")
                 end = time.monotonic() + 0.2
                 while time.monotonic() < end and t.pump(end):
                     pass
