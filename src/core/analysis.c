@@ -1,11 +1,11 @@
 /*
- * analysis.c - the plain-C half of the analysis layer (ss_analysis.h): the
+ * analysis.c - the plain-C half of the analyses (stratsim/analysis.h): the
  * ss_analysis container and its setters (command-line flags override
  * scenario keys), the parameter list of a sensitivity analysis, the analysis
  * settings recorded in the JSON sidecar (built with cJSON, numbers as exact
  * raw text), the optimisation CSV, and CSV + sidecar written atomically.
- * No Lua here; l_analysis.c reads the scenario tables and holds the Lua API.
- * Depends on the core (stratsim.h) and cJSON.
+ * The Lua binding (src/lua/l_analysis.c) reads the scenario tables into an
+ * ss_analysis. Depends on the rest of the core and cJSON.
  */
 #include <errno.h>
 #include <math.h>
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cJSON.h>
-#include "ss_analysis.h"
+#include "stratsim.h"
 
 static char *dup_str(const char *s)
 {
