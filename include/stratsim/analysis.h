@@ -184,4 +184,133 @@ int ss_analysis_write_pair(const char *path, ss_an_writer write, const void *pay
                            const ss_sidecar_info *info, const ss_model *const *models,
                            size_t nmodels, ss_err *err);
 
+/* ================================================================ the jobs */
+/*
+ * A job is one analysis from its settings to its files, the same for every
+ * front end (the CLI verbs in src/cli/cmd_*.c, the Lua methods in
+ * src/lua/l_analysis.c): the front end starts from the job's INIT macro (the
+ * only place its defaults are written), overrides the settings it was given,
+ * validates what is its own to report (option syntax, usage errors), calls
+ * the job's steps, and then prints or wraps the result. A job owns what its
+ * steps allocate; ss_*_job_free() releases that (not the struct itself, which
+ * the caller places, e.g. on the stack or in a Lua userdata). Hooks that need
+ * a front end (Lua policies and derived metrics, the interrupt flag) come in
+ * through ss_run_opts; progress through ss_progress (stratsim/progress.h);
+ * several processes through ss_transport (stratsim/transport.h).
+ */
+
+/* ---------------------------------------------------- sensitivity (sens) */
+
+/** A sensitivity analysis: tornado (one at a time) or Sobol indices. */
+typedef struct ss_sens_job {
+    /* settings; SS_SENS_JOB_INIT gives the defaults */
+    int sobol;                  /**< 0: tornado, 1: Sobol indices */
+    double range;               /**< relative range of paths without a distribution (0.1) */
+    double qlow, qhigh;         /**< tornado: the quantiles taken as low and high */
+    size_t samples;             /**< Sobol base sample size N (256) */
+    ss_sobol_opts so;           /**< bootstrap resamples, seed, level (SS_SOBOL_OPTS_INIT) */
+    const char *const *outputs; /**< [nout] single-value selectors, borrowed; NULL: the
+                                     defaults (ss_sens_job_default_outputs) */
+    size_t nout;
+    const char *const *vary;    /**< [nvary] paths, borrowed; none: every uncertain parameter */
+    size_t nvary;
+    /* owned state */
+    char **default_outputs;     /**< [ndefault] when the defaults are used */
+    size_t ndefault;
+    ss_sens_param *params;      /**< [nparams] from ss_sens_job_params */
+    size_t nparams;
+    ss_tornado *tornado;        /**< the result of a tornado */
+    ss_sobol *indices;          /**< the result of a Sobol analysis */
+} ss_sens_job;
+
+#define SS_SENS_JOB_INIT \
+    { 0, 0.1, 0.05, 0.95, 256, SS_SOBOL_OPTS_INIT, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, NULL }
+
+/** If no outputs were named: NPV of the first provider and its share of
+ *  every segment at the end (ss_sens_default_outputs), owned by the job.
+ *  SS_ENOMEM only. */
+int ss_sens_job_default_outputs(ss_sens_job *j, const ss_model *m, ss_err *err);
+/** The parameters to vary (ss_sens_params over the job's settings). */
+int ss_sens_job_params(ss_sens_job *j, const ss_analysis *a, const ss_model *m, ss_err *err);
+/**
+ * Run the analysis on model `m` with run options `ro` (may be NULL),
+ * reporting runs to `progress` and spread over `dist` (NULL: one process;
+ * ranks other than 0 get no result). The result lands in j->tornado or
+ * j->indices.
+ */
+int ss_sens_job_run(ss_sens_job *j, const ss_model *m, const ss_run_opts *ro,
+                    ss_progress progress, const ss_transport *dist, ss_err *err);
+/** 1 if parameter i moved none of the outputs (ss_tornado_inert/ss_sobol_inert). */
+int ss_sens_job_inert(const ss_sens_job *j, size_t i);
+/** The sidecar settings {"sens": ...} of a finished job (malloc'ed; NULL: no memory). */
+char *ss_sens_job_json(const ss_sens_job *j);
+/** ss_an_writer of a finished job (payload: the ss_sens_job): the tornado or Sobol CSV. */
+int ss_sens_job_write_csv(FILE *f, const void *job, ss_err *err);
+void ss_sens_job_free(ss_sens_job *j);
+
+/* ------------------------------------------------------------ calibration */
+
+/** A calibration: the `calibrate` parameters fitted to observations. */
+typedef struct ss_calibrate_job {
+    /* settings; SS_CALIBRATE_JOB_INIT gives the defaults */
+    ss_calib_opts co;           /**< SS_CALIB_OPTS_INIT (progress: see run) */
+    const char *data_file;      /**< the observations' CSV file (sidecar); NULL: a list the
+                                     front end built ("(Lua table)") */
+    const ss_obs_set *obs;      /**< the observations: read by ss_calibrate_job_read, or the
+                                     caller's (borrowed) */
+    /* owned state */
+    ss_obs_set *own_obs;
+    ss_calib_result *result;
+} ss_calibrate_job;
+
+#define SS_CALIBRATE_JOB_INIT { SS_CALIB_OPTS_INIT, NULL, NULL, NULL, NULL }
+
+/** Read the observations from CSV `file` (ss_obs_read); it becomes data_file. */
+int ss_calibrate_job_read(ss_calibrate_job *j, const char *file, ss_err *err);
+/** Fit the calibration parameters of `a` on model `m` (ss_calibrate_run) with run options
+ *  `ro` (may be NULL), reporting runs to `progress`; the result lands in j->result. */
+int ss_calibrate_job_run(ss_calibrate_job *j, const ss_model *m, const ss_analysis *a,
+                         const ss_run_opts *ro, ss_progress progress, ss_err *err);
+/** The sidecar settings {"calibrate": ...} of a finished job, with the data file's
+ *  SHA-256 (malloc'ed; NULL: no memory). */
+char *ss_calibrate_job_json(const ss_calibrate_job *j);
+/** ss_an_writer of a finished job (payload: the job): the residuals CSV. */
+int ss_calibrate_job_write_residuals(FILE *f, const void *job, ss_err *err);
+/** ss_an_writer of a finished job: the override file (`--write FIT.lua`). */
+int ss_calibrate_job_write_fit(FILE *f, const void *job, ss_err *err);
+void ss_calibrate_job_free(ss_calibrate_job *j);
+
+/* ----------------------------------------------------------- optimisation */
+
+/** An optimisation: the `optimize` problem of an ss_analysis, multi-start. */
+typedef struct ss_optimize_job {
+    /* settings; SS_OPTIMIZE_JOB_INIT gives the defaults */
+    ss_opt_opts oo;            /**< SS_OPT_OPTS_INIT; ss_optimize_job_inputs takes the
+                                    scenario's starts and seed (progress, dist: see run) */
+    ss_opt_objective_fn fn;    /**< the objective as a function (e.g. Lua) when the
+                                    ss_analysis has no objective selector, else NULL */
+    void *fn_payload;
+    /* state */
+    const ss_analysis *a;      /**< the problem of the last run (borrowed) */
+    ss_opt_result *result;     /**< owned */
+} ss_optimize_job;
+
+#define SS_OPTIMIZE_JOB_INIT { SS_OPT_OPTS_INIT, NULL, NULL, NULL, NULL }
+
+/** Take the starts and seed of the scenario's optimize table (if it sets them); a
+ *  front end's own settings are applied after this. */
+void ss_optimize_job_inputs(ss_optimize_job *j, const ss_analysis *a);
+/** Maximise (or minimise) the objective of `a` over its controls on model `m`
+ *  (ss_optimize_run) under its constraints, with run options `ro` (may be NULL),
+ *  reporting starts to `progress`, spread over `dist` (NULL: one process; ranks other
+ *  than 0 get no result); `a` must outlive the job's use. Result in j->result. */
+int ss_optimize_job_run(ss_optimize_job *j, const ss_model *m, const ss_analysis *a,
+                        const ss_run_opts *ro, ss_progress progress, const ss_transport *dist,
+                        ss_err *err);
+/** The sidecar settings {"optimize": ...} of a finished job (malloc'ed; NULL: no memory). */
+char *ss_optimize_job_json(const ss_optimize_job *j);
+/** ss_an_writer of a finished job (payload: the job): ss_opt_write_csv. */
+int ss_optimize_job_write_csv(FILE *f, const void *job, ss_err *err);
+void ss_optimize_job_free(ss_optimize_job *j);
+
 #endif

@@ -40,6 +40,7 @@
 
 #define DIST_META "stratsim.Distribution"
 #define INPUTS_META "stratsim.AnalysisInputs"
+#define JOB_META "stratsim.AnalysisJob"
 #define MAX_SAMPLE 1000000
 
 /* ====================================================== small helpers */
@@ -284,6 +285,57 @@ static inputs_box *new_inputs(lua_State *L)
     lua_setmetatable(L, -2);
     if (!(b->a = ss_analysis_new()))
         nomem(L);
+    return b;
+}
+
+/* A job of the core (stratsim/analysis.h) in a userdata: released by its
+ * __gc, so a Lua error during the job leaks nothing. */
+typedef struct jobbox {
+    void (*release)(struct jobbox *b);
+    union {
+        ss_sens_job sens;
+        ss_calibrate_job cal;
+        ss_optimize_job opt;
+    } u;
+} jobbox;
+
+static int l_job_gc(lua_State *L)
+{
+    jobbox *b = luaL_checkudata(L, 1, JOB_META);
+    if (b->release)
+        b->release(b);
+    b->release = NULL;
+    return 0;
+}
+
+static void release_sens(jobbox *b)
+{
+    ss_sens_job_free(&b->u.sens);
+}
+
+static void release_cal(jobbox *b)
+{
+    ss_calibrate_job_free(&b->u.cal);
+}
+
+static void release_opt(jobbox *b)
+{
+    ss_optimize_job_free(&b->u.opt);
+}
+
+/* Push a new job box released by `release` (its job still to be set). */
+static jobbox *new_job(lua_State *L, void (*release)(jobbox *b))
+{
+    jobbox *b = lua_newuserdatauv(L, sizeof *b, 0);
+    memset(b, 0, sizeof *b);
+    if (luaL_newmetatable(L, JOB_META)) {
+        lua_pushcfunction(L, l_job_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushliteral(L, JOB_META);
+        lua_setfield(L, -2, "__metatable");
+    }
+    lua_setmetatable(L, -2);
+    b->release = release;
     return b;
 }
 
@@ -2578,17 +2630,6 @@ static int l_scen_montecarlo(lua_State *L)
     return 1;
 }
 
-typedef struct inv_req {
-    const ss_sens_param *p;
-} inv_req;
-
-/* Inverse CDF of sensitivity parameter i (its distribution). */
-static double sens_inv(int i, double u, void *payload)
-{
-    const inv_req *r = payload;
-    return ss_dist_quantile(&r->p[i].dist, u);
-}
-
 /* Check selectors giving one value each. */
 static void check_outputs(lua_State *L, const ss_model *m, const char *const *outs, size_t n)
 {
@@ -2613,100 +2654,61 @@ static int l_scen_sensitivity(lua_State *L)
     };
     static const char *const methods[] = {"tornado", "sobol", NULL};
     ss_model *m = check_scen(L);
-    int t = opts_table(L, keys), box, sobol;
+    int t = opts_table(L, keys), box;
     const char **outs, **vary;
-    size_t nout, nvary, np, i;
-    double range;
+    size_t nout, nvary;
     ss_analysis *a;
-    ss_sens_param *sp, *tmp = NULL;
     ss_run_opts ro = SS_RUN_OPTS_INIT;
-    ss_sobol_opts so = SS_SOBOL_OPTS_INIT;
-    size_t samples;
+    ss_sens_job *j = &new_job(L, release_sens)->u.sens;
     rbox *b;
     ss_err err = {0};
     int rc;
     lprog prog;
     ss_progress hook;
 
+    *j = (ss_sens_job)SS_SENS_JOB_INIT;
     opt_push(L, t, "method");
-    sobol = luaL_checkoption(L, -1, "tornado", methods) == 1;
+    j->sobol = luaL_checkoption(L, -1, "tornado", methods) == 1;
     lua_pop(L, 1);
-    range = opt_num(L, t, "range", 0.1, 1e-12, 1e6);
-    samples = (size_t)opt_int(L, t, "samples", 256, 2, (lua_Integer)1 << 24);
-    so.nboot = (size_t)opt_int(L, t, "bootstrap", 200, 0, 100000);
-    so.seed = (unsigned long)opt_int(L, t, "seed", 1, 0, LUA_MAXINTEGER);
-    so.level = opt_num(L, t, "level", 0.95, 0.5, 0.999999);
+    j->range = opt_num(L, t, "range", j->range, 1e-12, 1e6);
+    j->samples = (size_t)opt_int(L, t, "samples", (lua_Integer)j->samples, 2, (lua_Integer)1 << 24);
+    j->so.nboot = (size_t)opt_int(L, t, "bootstrap", (lua_Integer)j->so.nboot, 0, 100000);
+    j->so.seed = (unsigned long)opt_int(L, t, "seed", (lua_Integer)j->so.seed, 0, LUA_MAXINTEGER);
+    j->so.level = opt_num(L, t, "level", j->so.level, 0.5, 0.999999);
     outs = opt_strings(L, t, "outputs", &nout);
-    if (!outs && m->nprov > 0) {
-        /* the defaults of ss_sens_default_outputs, built as Lua strings */
-        nout = 1 + m->nseg;
-        lua_createtable(L, (int)nout, 0);
-        lua_pushfstring(L, "npv:%s", m->prov[0].id);
-        lua_rawseti(L, -2, 1);
-        for (i = 0; i < m->nseg; i++) {
-            lua_pushfstring(L, "share:%s:%s", m->prov[0].id, m->seg[i].id);
-            lua_rawseti(L, -2, (lua_Integer)i + 2);
-        }
-        outs = lua_newuserdatauv(L, nout * sizeof *outs, 0);
-        for (i = 0; i < nout; i++) {
-            lua_rawgeti(L, -2, (lua_Integer)i + 1);
-            outs[i] = lua_tostring(L, -1); /* anchored in the table below */
-            lua_pop(L, 1);
-        }
-    }
-    if (nout == 0)
+    j->outputs = outs;
+    j->nout = nout;
+    if (!outs && m->nprov > 0 && ss_sens_job_default_outputs(j, m, &err) != SS_OK)
+        nomem(L);
+    if (j->nout == 0)
         luaL_argerror(L, 2, "outputs: at least one selector is needed");
-    check_outputs(L, m, outs, nout);
+    check_outputs(L, m, j->outputs, j->nout);
     vary = opt_strings(L, t, "vary", &nvary);
+    j->vary = vary;
+    j->nvary = nvary;
     a = scen_inputs(L, SS_AN_UNCERTAINTY);
-    /* room first: nothing may raise while tmp is held */
-    sp = lua_newuserdatauv(L, ((nvary ? nvary : a->nparams) + 1) * sizeof *sp, 0);
-    rc = ss_sens_params(&tmp, &np, a, m, vary, nvary, range, 0.05, 0.95, &err);
-    if (rc != SS_OK)
+    if ((rc = ss_sens_job_params(j, a, m, &err)) != SS_OK)
         core_fail(L, "sensitivity", rc, &err);
-    memcpy(sp, tmp, np * sizeof *sp);
-    free(tmp);
     scen_run_opts_crn(L, &ro);
-    if (sobol) {
-        const char **paths = lua_newuserdatauv(L, np * sizeof *paths, 0);
-        inv_req inv;
-        ss_sobol *s = NULL;
-        if (np > SS_SOBOL_MAX_DIM)
-            luaL_argerror(L, 2, lua_pushfstring(L, "sobol: at most %d parameters (got %d)",
-                                                SS_SOBOL_MAX_DIM, (int)np));
-        for (i = 0; i < np; i++)
-            paths[i] = sp[i].path;
-        inv.p = sp;
-        b = new_rbox(L, R_SOBOL, m, "sensitivity");
-        box = lua_gettop(L);
-        so.progress = lprog_begin(L, &prog, "sensitivity", m, "runs");
-        rc = ss_sobol_model(&s, m, paths, np, sens_inv, &inv, outs, nout, samples, &ro, &so, &err);
-        if (rc != SS_OK)
-            analysis_fail(L, &prog, "sensitivity", rc, &err);
-        lprog_end(&prog);
-        b->res = s;
-        set_settings(L, box, ss_analysis_json_sens("sobol", sp, np, (char *const *)outs, nout, range,
-                                                   0.05, 0.95, samples, s->nevals, &so));
-        sobol_fields(L, box, s);
+    if (j->sobol && j->nparams > SS_SOBOL_MAX_DIM)
+        luaL_argerror(L, 2, lua_pushfstring(L, "sobol: at most %d parameters (got %d)",
+                                            SS_SOBOL_MAX_DIM, (int)j->nparams));
+    b = new_rbox(L, j->sobol ? R_SOBOL : R_TORNADO, m, "sensitivity");
+    box = lua_gettop(L);
+    hook = lprog_begin(L, &prog, "sensitivity", m, "runs");
+    rc = ss_sens_job_run(j, m, &ro, hook, NULL, &err);
+    if (rc != SS_OK)
+        analysis_fail(L, &prog, "sensitivity", rc, &err);
+    lprog_end(&prog);
+    set_settings(L, box, ss_sens_job_json(j));
+    if (j->sobol) {
+        b->res = j->indices;
+        j->indices = NULL;
+        sobol_fields(L, box, b->res);
     } else {
-        ss_tornado_param *tp = lua_newuserdatauv(L, np * sizeof *tp, 0);
-        ss_tornado *tr = NULL;
-        for (i = 0; i < np; i++) {
-            tp[i].path = sp[i].path;
-            tp[i].low = sp[i].low;
-            tp[i].high = sp[i].high;
-        }
-        b = new_rbox(L, R_TORNADO, m, "sensitivity");
-        box = lua_gettop(L);
-        hook = lprog_begin(L, &prog, "sensitivity", m, "runs");
-        rc = ss_tornado_run(&tr, m, tp, np, outs, nout, &ro, &hook, &err);
-        if (rc != SS_OK)
-            analysis_fail(L, &prog, "sensitivity", rc, &err);
-        lprog_end(&prog);
-        b->res = tr;
-        set_settings(L, box, ss_analysis_json_sens("tornado", sp, np, (char *const *)outs, nout,
-                                                   range, 0.05, 0.95, 0, 1 + 2 * np, NULL));
-        tornado_fields(L, box, tr);
+        b->res = j->tornado;
+        j->tornado = NULL;
+        tornado_fields(L, box, b->res);
     }
     lua_settop(L, box);
     return 1;
@@ -2780,20 +2782,19 @@ static int l_scen_calibrate(lua_State *L)
     static const char *const keys[] = {"data", "params", "max_iter", "central", "absolute_weights", NULL};
     ss_model *m = check_scen(L);
     int t = opts_table(L, keys), box, dt;
-    ss_calib_opts co = SS_CALIB_OPTS_INIT;
+    ss_calibrate_job *j = &new_job(L, release_cal)->u.cal;
     ss_run_opts ro = SS_RUN_OPTS_INIT;
     ss_analysis *a;
-    ss_calib_result *c = NULL;
     rbox *b;
     ss_err err = {0};
     const char *file = NULL;
-    char sha[65];
     int rc;
     lprog prog;
 
-    co.max_iter = (size_t)opt_int(L, t, "max_iter", 200, 1, 1000000);
-    co.central = opt_bool(L, t, "central", 0);
-    co.absolute_weights = opt_bool(L, t, "absolute_weights", 0);
+    *j = (ss_calibrate_job)SS_CALIBRATE_JOB_INIT;
+    j->co.max_iter = (size_t)opt_int(L, t, "max_iter", (lua_Integer)j->co.max_iter, 1, 1000000);
+    j->co.central = opt_bool(L, t, "central", j->co.central);
+    j->co.absolute_weights = opt_bool(L, t, "absolute_weights", j->co.absolute_weights);
     a = scen_inputs(L, SS_AN_CALIBRATE);
     if (opt_push(L, t, "params") != LUA_TNIL) {
         if (lua_type(L, -1) != LUA_TTABLE)
@@ -2809,27 +2810,29 @@ static int l_scen_calibrate(lua_State *L)
     box = lua_gettop(L);
     if (dt == LUA_TTABLE) {
         obs_from_table(L, box - 1, b);
+        j->obs = b->obs;
     } else if (dt == LUA_TSTRING) {
         file = lua_tostring(L, box - 1);
         if (ss_lua_writes_restricted(L) && !ss_lua_safe_path(file))
             luaL_argerror(L, 2, "data: sandboxed scripts may read only relative paths without "
                           "'..'; pass the observations as a list of tables, or run with --unsafe");
-        if ((rc = ss_obs_read(&b->obs, file, &err)) != SS_OK)
+        if ((rc = ss_calibrate_job_read(j, file, &err)) != SS_OK)
             core_fail(L, "calibrate", rc, &err);
+        b->obs = j->own_obs; /* the result keeps the observations */
+        j->own_obs = NULL;
     } else {
         luaL_argerror(L, 2, "data: expected a list of observations (or a CSV file name outside "
                       "the sandbox)");
     }
     scen_run_opts_crn(L, &ro);
-    co.progress = lprog_begin(L, &prog, "calibrate", m, "runs");
-    rc = ss_calibrate_run(&c, m, a->calib, a->ncalib, b->obs, &ro, &co, &err);
+    rc = ss_calibrate_job_run(j, m, a, &ro, lprog_begin(L, &prog, "calibrate", m, "runs"), &err);
     if (rc != SS_OK)
         analysis_fail(L, &prog, "calibrate", rc, &err);
     lprog_end(&prog);
-    b->res = c;
-    set_settings(L, box, ss_analysis_json_calib(c, file ? file : "(Lua table)",
-                                                file && ss_sha256_file(file, sha, &err) == SS_OK ? sha : NULL));
-    calib_fields(L, box, c, b->obs);
+    set_settings(L, box, ss_calibrate_job_json(j));
+    b->res = j->result;
+    j->result = NULL;
+    calib_fields(L, box, b->res, b->obs);
     lua_settop(L, box);
     return 1;
 }
@@ -2843,21 +2846,18 @@ static int l_scen_optimize(lua_State *L)
     };
     ss_model *m = check_scen(L);
     int t = opts_table(L, keys), box;
-    ss_opt_opts oo = SS_OPT_OPTS_INIT;
+    ss_optimize_job *j = &new_job(L, release_opt)->u.opt;
     ss_run_opts ro = SS_RUN_OPTS_INIT;
-    ss_opt_problem prob;
-    const char **cons;
     ss_analysis *a;
-    ss_opt_result *r = NULL;
     ss_lua_objective *obj = NULL;
     const char *file;
     rbox *b;
     ss_err err = {0};
-    size_t i;
     int rc, fnidx = 0;
     lprog prog;
 
-    oo.max_iter = (size_t)opt_int(L, t, "max_iter", (lua_Integer)oo.max_iter, 1, 10000000);
+    *j = (ss_optimize_job)SS_OPTIMIZE_JOB_INIT;
+    j->oo.max_iter = (size_t)opt_int(L, t, "max_iter", (lua_Integer)j->oo.max_iter, 1, 10000000);
     a = scen_inputs(L, SS_AN_OPTIMIZE);
     if (t)
         read_problem(L, 0, m, t, "optimize", a);
@@ -2867,13 +2867,7 @@ static int l_scen_optimize(lua_State *L)
     if (a->ncontrols == 0)
         luaL_argerror(L, 2, "no controls: set optimize.controls in the scenario or the option "
                       "controls = {[PATH] = {lower = , upper = }}");
-    if (a->starts)
-        oo.starts = a->starts;
-    if (a->has_seed)
-        oo.seed = a->seed;
-    cons = lua_newuserdatauv(L, (a->nconstraints + 1) * sizeof *cons, 0);
-    for (i = 0; i < a->nconstraints; i++)
-        cons[i] = a->constraints[i];
+    ss_optimize_job_inputs(j, a);
     if (a->objective_fn) { /* the function: from the options, else the scenario's table */
         if (opt_push(L, t, "objective") != LUA_TFUNCTION) {
             lua_pop(L, 1);
@@ -2885,13 +2879,6 @@ static int l_scen_optimize(lua_State *L)
     }
     ss_lua_scenario_push_file(L, 1);
     file = lua_tostring(L, -1); /* anchored on the stack */
-    memset(&prob, 0, sizeof prob);
-    prob.controls = a->controls;
-    prob.ncontrols = a->ncontrols;
-    prob.objective = a->objective;
-    prob.minimize = a->minimize == 1;
-    prob.constraints = cons;
-    prob.nconstraints = a->nconstraints;
     scen_run_opts_crn(L, &ro);
     b = new_rbox(L, R_OPT, m, "optimize");
     box = lua_gettop(L);
@@ -2900,19 +2887,19 @@ static int l_scen_optimize(lua_State *L)
     if (fnidx) {
         if (!(obj = objective_new(L, fnidx, m, file)))
             nomem(L);
-        prob.objective = NULL;
-        prob.fn = ss_lua_objective_eval;
-        prob.payload = obj;
+        j->fn = ss_lua_objective_eval;
+        j->fn_payload = obj;
     }
-    oo.progress = lprog_begin(L, &prog, "optimize", m, "starts");
-    rc = ss_optimize_run(&r, m, &prob, &ro, &oo, &err);
+    rc = ss_optimize_job_run(j, m, a, &ro, lprog_begin(L, &prog, "optimize", m, "starts"), NULL,
+                             &err);
     ss_lua_objective_free(obj);
     if (rc != SS_OK)
         analysis_fail(L, &prog, "optimize", rc, &err);
     lprog_end(&prog);
-    b->res = r;
-    set_settings(L, box, ss_analysis_json_opt(a, r, &oo));
-    opt_fields(L, box, r);
+    set_settings(L, box, ss_optimize_job_json(j));
+    b->res = j->result;
+    j->result = NULL;
+    opt_fields(L, box, b->res);
     lua_settop(L, box);
     return 1;
 }
