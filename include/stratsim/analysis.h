@@ -199,6 +199,17 @@ int ss_analysis_write_pair(const char *path, ss_an_writer write, const void *pay
  * several processes through ss_transport (stratsim/transport.h).
  */
 
+/* ------------------------------------------------------------ Monte Carlo */
+
+/**
+ * The Monte Carlo settings both front ends (`stratsim mc`, Scenario:montecarlo{})
+ * start from: SS_MC_OPTS_INIT with 1000 runs and seed 1. The thread count
+ * stays the front end's: the CLI uses every online CPU (0), a Lua method one
+ * thread unless told otherwise. Its sidecar settings are ss_analysis_json_mc,
+ * its CSV ss_mc_write_csv (stratsim/mc.h).
+ */
+ss_mc_opts ss_mc_job_opts(void);
+
 /* ---------------------------------------------------- sensitivity (sens) */
 
 /** A sensitivity analysis: tornado (one at a time) or Sobol indices. */

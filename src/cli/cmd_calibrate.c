@@ -6,7 +6,8 @@
  * errors, the correlation matrix, RMSE, iterations and status, and the
  * --set strings that apply the fit; --write FIT.lua writes the override
  * file that `--params FIT.lua` applies; -o writes the residuals CSV.
- * Depends on cli_analysis.h and the core's calibrate.h.
+ * Reads the options into an ss_calibrate_job (stratsim/analysis.h), which
+ * runs and writes. Depends on cli_analysis.h and the core's calibrate.h.
  */
 #include <math.h>
 #include <stdio.h>

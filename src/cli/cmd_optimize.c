@@ -7,7 +7,8 @@
  * best controls, the objective, each constraint's value and whether it
  * holds; -o writes them as CSV with the JSON sidecar. Flags override the
  * table's keys.
- * Depends on cli_analysis.h and the core's optimize.h.
+ * Reads the options into an ss_optimize_job (stratsim/analysis.h), which
+ * runs and writes. Depends on cli_analysis.h and the core's optimize.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

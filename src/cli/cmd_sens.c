@@ -6,7 +6,8 @@
  * a Sobol sequence through each distribution's quantile function, with
  * bootstrap intervals. Prints a ranked table; -o writes the CSV for a
  * tornado chart (or the indices) with its JSON sidecar.
- * Depends on cli_analysis.h and the core's sens.h.
+ * Reads the options into an ss_sens_job (stratsim/analysis.h), which runs
+ * and writes. Depends on cli_analysis.h and the core's sens.h.
  */
 #include <math.h>
 #include <stdio.h>

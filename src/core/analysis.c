@@ -191,6 +191,14 @@ uint64_t ss_analysis_run_seed(gsl_rng *rng)
     return ((hi << 32) | lo) & 0x7fffffffffffffffULL;
 }
 
+ss_mc_opts ss_mc_job_opts(void)
+{
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    o.runs = 1000;
+    o.seed = 1;
+    return o;
+}
+
 void ss_analysis_drop_outages(ss_analysis *a)
 {
     while (a->noutages)

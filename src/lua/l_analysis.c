@@ -11,7 +11,8 @@
  *    ("FILE:LINE: uncertainty["PATH"]: message"), for the CLI
  *    (ss_script_analysis) and for the methods below;
  *  - Scenario:montecarlo{...}, :sensitivity{...}, :calibrate{...} and
- *    :optimize{...}, which run the core analyses and return result objects
+ *    :optimize{...}, which read their option tables into the core's jobs
+ *    (ss_sens_job, ... in stratsim/analysis.h), run them and return result objects
  *    ("stratsim.MonteCarlo", "stratsim.Tornado", "stratsim.Sobol",
  *    "stratsim.Calibration", "stratsim.Optimization") that own the core
  *    result, expose its numbers as fields, and have csv() and write(path)
@@ -25,8 +26,8 @@
  * to every run through ss_script_run_opts; from Lua, a Monte Carlo of such a
  * scenario runs on one worker (one Lua state), the CLI loads one state per
  * worker thread (cli_analysis.c).
- * Depends on ss_lua.h (Scenario objects, pcall, errors), analysis.c and
- * the core analyses.
+ * Depends on ss_lua.h (Scenario objects, pcall, errors) and the core's
+ * analyses and jobs (stratsim/analysis.h).
  */
 #include <errno.h>
 #include <math.h>
@@ -2518,7 +2519,7 @@ static int l_scen_montecarlo(lua_State *L)
                                        "outputs", "max_memory", NULL};
     ss_model *m = check_scen(L);
     int t = opts_table(L, keys), box;
-    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_opts o = ss_mc_job_opts();
     ss_run_opts ro = SS_RUN_OPTS_INIT;
     double *q = NULL, *lv;
     size_t nq = 0, j;
@@ -2530,9 +2531,9 @@ static int l_scen_montecarlo(lua_State *L)
     lprog prog;
     lua_mc_ctx ctx;
 
-    o.runs = (uint64_t)opt_int(L, t, "runs", 1000, 1, (lua_Integer)1 << 40);
-    o.seed = (uint64_t)opt_int(L, t, "seed", 1, 0, LUA_MAXINTEGER);
-    o.threads = (unsigned)opt_int(L, t, "threads", 1, 0, 1024);
+    o.runs = (uint64_t)opt_int(L, t, "runs", (lua_Integer)o.runs, 1, (lua_Integer)1 << 40);
+    o.seed = (uint64_t)opt_int(L, t, "seed", (lua_Integer)o.seed, 0, LUA_MAXINTEGER);
+    o.threads = (unsigned)opt_int(L, t, "threads", (lua_Integer)o.threads, 0, 1024);
     o.compression = opt_num(L, t, "compression", 0, 0, 1e5);
     if (opt_push(L, t, "quantiles") != LUA_TNIL) {
         lua_Integer i, n = 0;
