@@ -324,4 +324,59 @@ char *ss_optimize_job_json(const ss_optimize_job *j);
 int ss_optimize_job_write_csv(FILE *f, const void *job, ss_err *err);
 void ss_optimize_job_free(ss_optimize_job *j);
 
+/* ------------------------------------------------------------------ sweep */
+
+/**
+ * A parameter sweep over a grid (stratsim/sweep.h). With selected outputs the
+ * job keeps each point's axis values and outputs, in memory (in_memory: for a
+ * table or the Lua result) or as CSV rows in a temporary file; without
+ * outputs it streams the long layout (every metric of every point) there.
+ */
+typedef struct ss_sweep_job {
+    /* settings; SS_SWEEP_JOB_INIT gives the defaults */
+    ss_sweep_opts so;            /**< SS_SWEEP_OPTS_INIT: threads (1), run_opts, interrupt,
+                                      dist are the front end's; on_point, progress and
+                                      payload are the job's */
+    const ss_sweep_axis *axes;   /**< [naxes] the grid, borrowed */
+    size_t naxes;
+    const char *const *outputs;  /**< [nout] single-value selectors (validated by the
+                                      front end), borrowed; none: the long layout */
+    size_t nout;
+    int in_memory;               /**< 1: keep x and y in memory (needs outputs) */
+    /** The front end's hooks: told the points done; run before each point
+     *  (e.g. a per-worker Lua state), with `payload`. */
+    ss_progress progress;
+    int (*prepare)(unsigned worker, uint64_t point, ss_model *model, ss_run_opts *ro,
+                   void *payload, ss_err *err);
+    void *payload;
+    /* owned state */
+    char **default_outputs;      /**< [ndefault] from ss_sweep_job_default_outputs */
+    size_t ndefault;
+    ss_selector *sel;            /**< [nout] parsed outputs */
+    uint64_t npoints;            /**< points of the grid */
+    double *x;                   /**< in memory: [npoints][naxes] axis values */
+    double *y;                   /**< in memory: [npoints][nout] outputs */
+    double *scratch;             /**< [nout] */
+    FILE *rows;                  /**< streamed: the CSV rows in point order */
+} ss_sweep_job;
+
+#define SS_SWEEP_JOB_INIT \
+    { SS_SWEEP_OPTS_INIT, NULL, 0, NULL, 0, 0, SS_PROGRESS_NONE, NULL, NULL, \
+      NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+
+/** The outputs of `stratsim sens` (ss_sens_default_outputs) if none were named,
+ *  owned by the job. SS_ENOMEM only. */
+int ss_sweep_job_default_outputs(ss_sweep_job *j, const ss_model *m, ss_err *err);
+/** Parse the outputs, count the points and make room for them (memory or a
+ *  temporary file: SS_EIO if it cannot be created). */
+int ss_sweep_job_alloc(ss_sweep_job *j, ss_err *err);
+/** Run the sweep of model `m` (ss_sweep_run); the points land in x, y or rows. */
+int ss_sweep_job_run(ss_sweep_job *j, const ss_model *m, ss_err *err);
+/** The sidecar settings {"sweep": ...}; `outputs` 0 records no outputs (the long
+ *  layout) (malloc'ed; NULL: no memory). */
+char *ss_sweep_job_json(const ss_sweep_job *j, int outputs);
+/** ss_an_writer of a finished job (payload: the job): the header, then the rows. */
+int ss_sweep_job_write_csv(FILE *f, const void *job, ss_err *err);
+void ss_sweep_job_free(ss_sweep_job *j);
+
 #endif

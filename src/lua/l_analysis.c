@@ -297,6 +297,7 @@ typedef struct jobbox {
         ss_sens_job sens;
         ss_calibrate_job cal;
         ss_optimize_job opt;
+        struct sweep_res *sw;
     } u;
 } jobbox;
 
@@ -322,6 +323,12 @@ static void release_cal(jobbox *b)
 static void release_opt(jobbox *b)
 {
     ss_optimize_job_free(&b->u.opt);
+}
+
+static void sweep_res_free(struct sweep_res *r);
+static void release_sweep(jobbox *b)
+{
+    sweep_res_free(b->u.sw);
 }
 
 /* Push a new job box released by `release` (its job still to be set). */
@@ -1338,17 +1345,12 @@ static const char *const rcommands[R_NKINDS] = {
     "lua:sweep"
 };
 
-/* The selected outputs of a sweep: per point its values and the outputs. */
+/* A sweep's result: its grid (owned) and the job that ran it, which keeps
+ * the points' values and selected outputs in memory. */
 typedef struct sweep_res {
     ss_sweep_axis *axes;
     size_t naxes;
-    ss_selector *sel;
-    size_t nsel;
-    uint64_t np;
-    double *x;      /* [np][naxes] */
-    double *y;      /* [np][nsel] */
-    uint64_t got;   /* points filled */
-    struct lprog *prog; /* while the sweep runs: its progress (sc:sweep) */
+    ss_sweep_job job;
 } sweep_res;
 
 static void sweep_res_free(sweep_res *r)
@@ -1356,22 +1358,11 @@ static void sweep_res_free(sweep_res *r)
     size_t j;
     if (!r)
         return;
+    ss_sweep_job_free(&r->job);
     for (j = 0; r->axes && j < r->naxes; j++)
         ss_sweep_axis_free(&r->axes[j]);
     free(r->axes);
-    free(r->sel);
-    free(r->x);
-    free(r->y);
     free(r);
-}
-
-static int sweep_res_csv(FILE *f, const sweep_res *r, ss_err *err)
-{
-    uint64_t p;
-    int rc = ss_sweep_write_sel_header(f, r->axes, r->naxes, r->sel, r->nsel, err);
-    for (p = 0; rc == SS_OK && p < r->np; p++)
-        rc = ss_sweep_write_sel_row(f, r->x + p * r->naxes, r->naxes, r->y + p * r->nsel, r->nsel, err);
-    return rc;
 }
 
 /* User values of a result box. */
@@ -1541,8 +1532,8 @@ static int l_rbox_tostring(lua_State *L)
     case R_SWEEP: {
         const sweep_res *r = b->res;
         snprintf(buf, sizeof buf, "stratsim.Sweep: %llu point%s over %zu path%s, %zu output%s",
-                 (unsigned long long)r->np, r->np == 1 ? "" : "s", r->naxes, r->naxes == 1 ? "" : "s",
-                 r->nsel, r->nsel == 1 ? "" : "s");
+                 (unsigned long long)r->job.npoints, r->job.npoints == 1 ? "" : "s", r->naxes,
+                 r->naxes == 1 ? "" : "s", r->job.nout, r->job.nout == 1 ? "" : "s");
         break;
     }
     default: {
@@ -1575,7 +1566,7 @@ static int rbox_write_csv(FILE *f, const void *payload, ss_err *err)
     case R_TORNADO: return ss_tornado_write_csv(f, r->b->res, err);
     case R_SOBOL: return ss_sobol_write_csv(f, r->b->res, err);
     case R_CALIB: return ss_calibrate_write_residuals(f, r->b->res, r->b->obs, err);
-    case R_SWEEP: return sweep_res_csv(f, r->b->res, err);
+    case R_SWEEP: return ss_sweep_job_write_csv(f, &((const sweep_res *)r->b->res)->job, err);
     default: return ss_opt_write_csv(f, r->b->res, r->objective, err);
     }
 }
@@ -1862,26 +1853,27 @@ static void opt_summary(luaL_Buffer *B, const ss_opt_result *r, const char *obje
 /* The outputs per point, as `stratsim sweep` without -o prints them. */
 static void sweep_summary(luaL_Buffer *B, const sweep_res *r)
 {
-    size_t j, w = 12, nc = r->naxes + r->nsel;
+    const ss_sweep_job *sj = &r->job;
+    size_t j, w = 12, nc = r->naxes + sj->nout;
     uint64_t p;
     char b[48];
     for (j = 0; j < r->naxes; j++)
         if (strlen(r->axes[j].path) > w)
             w = strlen(r->axes[j].path);
-    for (j = 0; j < r->nsel; j++)
-        if (strlen(r->sel[j].text) > w)
-            w = strlen(r->sel[j].text);
+    for (j = 0; j < sj->nout; j++)
+        if (strlen(sj->sel[j].text) > w)
+            w = strlen(sj->sel[j].text);
     if (w > 40)
         w = 40;
-    addf(B, "Sweep: %llu point%s\n\n", (unsigned long long)r->np, r->np == 1 ? "" : "s");
+    addf(B, "Sweep: %llu point%s\n\n", (unsigned long long)sj->npoints, sj->npoints == 1 ? "" : "s");
     for (j = 0; j < nc; j++)
-        addf(B, "%s%*s", j ? " " : "", (int)w, j < r->naxes ? r->axes[j].path : r->sel[j - r->naxes].text);
+        addf(B, "%s%*s", j ? " " : "", (int)w, j < r->naxes ? r->axes[j].path : sj->sel[j - r->naxes].text);
     addf(B, "\n");
-    for (p = 0; p < r->np; p++) {
+    for (p = 0; p < sj->npoints; p++) {
         for (j = 0; j < nc; j++)
             addf(B, "%s%*s", j ? " " : "", (int)w,
-                 gnum(j < r->naxes ? r->x[p * r->naxes + j] : r->y[p * r->nsel + j - r->naxes], 6, b,
-                      sizeof b));
+                 gnum(j < r->naxes ? sj->x[p * r->naxes + j] : sj->y[p * sj->nout + j - r->naxes], 6,
+                      b, sizeof b));
         addf(B, "\n");
     }
 }
@@ -2966,27 +2958,6 @@ static int l_scen_check(lua_State *L)
 }
 
 /* on_point of Scenario:sweep: keep the point's values and outputs. */
-static int lua_sweep_point(uint64_t p, const double *x, const ss_result *r, void *payload,
-                           ss_err *err)
-{
-    sweep_res *s = payload;
-    size_t j;
-    int rc;
-    memcpy(s->x + p * s->naxes, x, s->naxes * sizeof *x);
-    for (j = 0; j < s->nsel; j++)
-        if ((rc = ss_selector_eval(&s->y[p * s->nsel + j], &s->sel[j], r, err)) != SS_OK)
-            return rc;
-    s->got = p + 1;
-    return SS_OK;
-}
-
-/* progress of Scenario:sweep: to the host's display, kept for the message
- * of an interruption. */
-static void lua_sweep_progress(uint64_t done, uint64_t total, void *payload)
-{
-    lprog_update(done, total, ((sweep_res *)payload)->prog);
-}
-
 /* One grid axis from grid[i]: "PATH=START:STOP:N", "PATH=v1,v2", or
  * {path = "PATH", values = {v1, ...}}. */
 static void sweep_axis_arg(lua_State *L, int item, lua_Integer i, ss_sweep_axis *out)
@@ -3030,89 +3001,82 @@ static int l_scen_sweep(lua_State *L)
     static const char *const keys[] = {"grid", "outputs", "threads", NULL};
     ss_model *m = check_scen(L);
     int t = opts_table(L, keys), box, gt;
-    ss_sweep_opts so = SS_SWEEP_OPTS_INIT;
+    jobbox *jb = new_job(L, release_sweep);
     ss_run_opts ro = SS_RUN_OPTS_INIT;
     const char **outs;
     size_t nout, i;
     lua_Integer ng = 0, k;
     sweep_res *r;
+    ss_sweep_job *j;
     char **olist;
     rbox *b;
     ss_err err = {0};
     int rc;
     lprog prog;
 
-    so.threads = (unsigned)opt_int(L, t, "threads", 1, 0, 1024);
+    if (!(r = jb->u.sw = calloc(1, sizeof *r)))
+        nomem(L);
+    j = &r->job;
+    *j = (ss_sweep_job)SS_SWEEP_JOB_INIT;
+    j->so.threads = (unsigned)opt_int(L, t, "threads", (lua_Integer)j->so.threads, 0, 1024);
     gt = opt_push(L, t, "grid");
     if (gt != LUA_TTABLE || (ng = (lua_Integer)lua_rawlen(L, -1)) < 1)
         luaL_argerror(L, 2, "grid: expected a list of axes, e.g. {\"providers.alibaba.reinvest=0.1:0.4:4\"}");
     gt = lua_gettop(L);
     outs = opt_strings(L, t, "outputs", &nout);
-    if (!outs && m->nprov > 0) {
-        /* the defaults of `stratsim sens` (ss_sens_default_outputs), as Lua strings */
-        nout = 1 + m->nseg;
-        lua_createtable(L, (int)nout, 0);
-        lua_pushfstring(L, "npv:%s", m->prov[0].id);
-        lua_rawseti(L, -2, 1);
-        for (i = 0; i < m->nseg; i++) {
-            lua_pushfstring(L, "share:%s:%s", m->prov[0].id, m->seg[i].id);
-            lua_rawseti(L, -2, (lua_Integer)i + 2);
-        }
-        outs = lua_newuserdatauv(L, nout * sizeof *outs, 0);
-        for (i = 0; i < nout; i++) {
-            lua_rawgeti(L, -2, (lua_Integer)i + 1);
-            outs[i] = lua_tostring(L, -1); /* anchored in the table below */
-            lua_pop(L, 1);
-        }
-    }
-    if (nout == 0)
+    j->outputs = outs;
+    j->nout = nout;
+    if (!outs && m->nprov > 0 && ss_sweep_job_default_outputs(j, m, &err) != SS_OK)
+        nomem(L);
+    if (j->nout == 0)
         luaL_argerror(L, 2, "outputs: at least one selector is needed");
-    check_outputs(L, m, outs, nout);
+    check_outputs(L, m, j->outputs, j->nout);
     b = new_rbox(L, R_SWEEP, m, "sweep");
     box = lua_gettop(L);
-    if (!(r = calloc(1, sizeof *r)) || !(r->axes = calloc((size_t)ng, sizeof *r->axes)) ||
-        !(r->sel = calloc(nout, sizeof *r->sel))) {
-        sweep_res_free(r);
+    b->res = r; /* owned by the result box from here on */
+    jb->u.sw = NULL;
+    if (!(r->axes = calloc((size_t)ng, sizeof *r->axes)))
         nomem(L);
-    }
-    b->res = r; /* owned by the box from here on */
     for (k = 1; k <= ng; k++) {
         lua_rawgeti(L, gt, k);
         sweep_axis_arg(L, lua_gettop(L), k, &r->axes[k - 1]);
         r->naxes = (size_t)k;
         lua_pop(L, 1);
     }
-    for (i = 0; i < nout; i++)
-        ss_selector_parse(&r->sel[i], outs[i], &err); /* checked above */
-    r->nsel = nout;
     if ((rc = ss_sweep_check(m, r->axes, r->naxes, &err)) != SS_OK)
         luaL_argerror(L, 2, lua_pushfstring(L, "grid: %s", err.msg));
-    r->np = ss_sweep_npoints(r->axes, r->naxes);
-    if (!(r->x = malloc((size_t)r->np * r->naxes * sizeof *r->x)) ||
-        !(r->y = malloc((size_t)r->np * (nout ? nout : 1) * sizeof *r->y)))
-        nomem(L);
+    j->axes = r->axes;
+    j->naxes = r->naxes;
+    j->in_memory = 1;
+    if ((rc = ss_sweep_job_alloc(j, &err)) != SS_OK) {
+        if (rc == SS_ENOMEM)
+            nomem(L);
+        core_fail(L, "sweep", rc, &err);
+    }
     scen_run_opts_crn(L, &ro);
     if (ro.on_epoch || ro.on_output)
-        so.threads = 1; /* Lua at every point: this state, one worker */
-    so.run_opts = &ro;
-    so.interrupt = ro.interrupt;
-    so.on_point = lua_sweep_point;
-    so.progress = lua_sweep_progress;
-    so.payload = r;
-    lprog_begin(L, &prog, "sweep", m, "points");
-    r->prog = &prog;
-    rc = ss_sweep_run(m, r->axes, r->naxes, &so, &err);
-    r->prog = NULL;
+        j->so.threads = 1; /* Lua at every point: this state, one worker */
+    j->so.run_opts = &ro;
+    j->so.interrupt = ro.interrupt;
+    /* progress to the host's display, kept for the message of an interruption */
+    j->progress = lprog_begin(L, &prog, "sweep", m, "points");
+    rc = ss_sweep_job_run(j, m, &err);
+    j->progress = (ss_progress)SS_PROGRESS_NONE;
     if (rc != SS_OK)
         analysis_fail(L, &prog, "sweep", rc, &err);
     lprog_end(&prog);
     /* settings and fields */
+    nout = j->nout;
     olist = lua_newuserdatauv(L, nout * sizeof *olist, 0);
     for (i = 0; i < nout; i++)
-        olist[i] = r->sel[i].text;
-    set_settings(L, box, ss_analysis_json_sweep(r->axes, r->naxes, olist, nout, r->np));
+        olist[i] = j->sel[i].text;
+    j->outputs = (const char *const *)olist; /* the outputs as parsed */
+    set_settings(L, box, ss_sweep_job_json(j, 1));
+    j->outputs = NULL; /* the result keeps the parsed selectors only */
+    j->so.run_opts = NULL;
+    j->so.interrupt = NULL;
     lua_createtable(L, 0, 4);
-    set_int(L, "points", (lua_Integer)r->np);
+    set_int(L, "points", (lua_Integer)j->npoints);
     lua_createtable(L, (int)r->naxes, 0);
     for (i = 0; i < r->naxes; i++) {
         lua_pushstring(L, r->axes[i].path);
@@ -3121,13 +3085,13 @@ static int l_scen_sweep(lua_State *L)
     lua_setfield(L, -2, "paths");
     ss_lua_push_strings(L, olist, nout);
     lua_setfield(L, -2, "outputs");
-    lua_createtable(L, (int)r->np, 0);
-    for (k = 0; k < (lua_Integer)r->np; k++) {
+    lua_createtable(L, (int)j->npoints, 0);
+    for (k = 0; k < (lua_Integer)j->npoints; k++) {
         lua_createtable(L, 0, (int)(r->naxes + nout));
         for (i = 0; i < r->naxes; i++)
-            set_num(L, r->axes[i].path, r->x[k * r->naxes + i]);
+            set_num(L, r->axes[i].path, j->x[k * r->naxes + i]);
         for (i = 0; i < nout; i++)
-            set_num(L, r->sel[i].text, r->y[k * nout + i]);
+            set_num(L, j->sel[i].text, j->y[k * nout + i]);
         lua_rawseti(L, -2, k + 1);
     }
     lua_setfield(L, -2, "rows");
