@@ -23,4 +23,5 @@
 #include "stratsim/progress.h"
 #include "stratsim/transport.h"
 #include "stratsim/sweep.h"
+#include "stratsim/analysis.h"
 #endif

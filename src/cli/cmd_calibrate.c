@@ -6,7 +6,8 @@
  * errors, the correlation matrix, RMSE, iterations and status, and the
  * --set strings that apply the fit; --write FIT.lua writes the override
  * file that `--params FIT.lua` applies; -o writes the residuals CSV.
- * Depends on cli_analysis.h and the core's calibrate.h.
+ * Reads the options into an ss_calibrate_job (stratsim/analysis.h), which
+ * runs and writes. Depends on cli_analysis.h and the core's calibrate.h.
  */
 #include <math.h>
 #include <stdio.h>
@@ -47,22 +48,6 @@ static const char calibrate_help[] =
     "  -h, --help                show this help\n"
     "\n"
     "Not converging is reported, not an error (exit status 0).\n";
-
-typedef struct resid_out {
-    const ss_calib_result *c;
-    const ss_obs_set *obs;
-} resid_out;
-
-static int write_resid(FILE *f, const void *payload, ss_err *err)
-{
-    const resid_out *o = payload;
-    return ss_calibrate_write_residuals(f, o->c, o->obs, err);
-}
-
-static int write_fit(FILE *f, const void *payload, ss_err *err)
-{
-    return ss_calibrate_write_lua(f, ((const resid_out *)payload)->c, err);
-}
 
 /* "PATH=LOWER,UPPER[,START]" */
 static int parse_fit(const char *s, char *path, size_t n, double *lo, double *hi, double *start)
@@ -171,17 +156,15 @@ int cmd_calibrate(int argc, char **argv)
     size_t nfits = 0, i;
     unsigned long long u;
     int rc = EXIT_OK, missing, st;
-    ss_calib_opts co = SS_CALIB_OPTS_INIT;
+    ss_calibrate_job cj = SS_CALIBRATE_JOB_INIT;
+    ss_calib_opts co = cj.co;
     cli_progress prog;
     ss_analysis *an = NULL;
-    ss_obs_set *obs = NULL;
-    ss_calib_result *c = NULL;
     ss_run_opts ro;
     ss_crn crn;
     ss_err err = {0};
     const ss_model *m;
-    char *json = NULL, sha[65];
-    resid_out out;
+    char *json = NULL;
 
     memset(&a, 0, sizeof a);
     a.options = calibrate_options;
@@ -282,44 +265,41 @@ int cmd_calibrate(int argc, char **argv)
                        "or use --fit PATH=LOWER,UPPER", a.file, m->name);
         goto done;
     }
-    if ((st = ss_obs_read(&obs, data, &err)) != SS_OK) {
+    if ((st = ss_calibrate_job_read(&cj, data, &err)) != SS_OK) {
         rc = cli_error("%s", err.msg);
         goto done;
     }
     if ((rc = cli_an_run_opts(&ld, ld.first, a.file, &ro, &crn)) != EXIT_OK)
         goto done;
     cli_progress_init(&prog, m->name, "runs");
-    co.progress = cli_progress_hook(&prog);
-    st = ss_calibrate_run(&c, m, an->calib, an->ncalib, obs, &ro, &co, &err);
+    cj.co = co;
+    st = ss_calibrate_job_run(&cj, m, an, &ro, cli_progress_hook(&prog), &err);
     cli_progress_end(&prog);
     cli_sigint_end();
     if (st != SS_OK) {
         rc = cli_an_fail(a.file, m, st, &err, &prog);
         goto done;
     }
-    json = ss_analysis_json_calib(c, data, ss_sha256_file(data, sha, &err) == SS_OK ? sha : NULL);
-    if (!json) {
+    if (!(json = ss_calibrate_job_json(&cj))) {
         rc = cli_error("out of memory");
         goto done;
     }
-    out.c = c;
-    out.obs = obs;
-    if (a.out && (rc = cli_an_write(a.out, write_resid, &out, "calibrate", &a, &m, 1, json)) != EXIT_OK)
+    if (a.out && (rc = cli_an_write(a.out, ss_calibrate_job_write_residuals, &cj, "calibrate", &a,
+                                    &m, 1, json)) != EXIT_OK)
         goto done;
-    if (write_path &&
-        (rc = cli_an_write(write_path, write_fit, &out, "calibrate --write", &a, &m, 1, json)) != EXIT_OK) {
+    if (write_path && (rc = cli_an_write(write_path, ss_calibrate_job_write_fit, &cj,
+                                         "calibrate --write", &a, &m, 1, json)) != EXIT_OK) {
         cli_an_remove_pair(a.out); /* all outputs or none */
         goto done;
     }
     if (!a.out || strcmp(a.out, "-") != 0) {
-        print_fit(c, m, data, write_path, a.file);
+        print_fit(cj.result, m, data, write_path, a.file);
         if (fflush(stdout) != 0)
             rc = cli_error("writing standard output failed");
     }
 done:
     cli_sigint_end();
-    ss_calibrate_free(c);
-    ss_obs_free(obs);
+    ss_calibrate_job_free(&cj);
     ss_analysis_free(an);
     free(fits);
     free(json);

@@ -471,7 +471,7 @@ int cmd_mc(int argc, char **argv)
 {
     cli_an_args a;
     cli_an_load ld;
-    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_opts o = ss_mc_job_opts();
     double *levels = NULL, *used = NULL;
     size_t *blocks = NULL;
     ss_mc_memory *mem = NULL;
@@ -498,9 +498,7 @@ int cmd_mc(int argc, char **argv)
     memset(&ld, 0, sizeof ld);
     memset(&pr, 0, sizeof pr);
     memset(&w, 0, sizeof w);
-    o.runs = 1000;
-    o.seed = 1;
-    o.threads = 0;
+    o.threads = 0; /* every online CPU */
     for (i = 1; i < (size_t)argc; i++) {
         int k = (int)i;
         const char *arg = argv[i], *v;

@@ -7,7 +7,8 @@
  * best controls, the objective, each constraint's value and whether it
  * holds; -o writes them as CSV with the JSON sidecar. Flags override the
  * table's keys.
- * Depends on cli_analysis.h and the core's optimize.h.
+ * Reads the options into an ss_optimize_job (stratsim/analysis.h), which
+ * runs and writes. Depends on cli_analysis.h and the core's optimize.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,17 +50,6 @@ static const char optimize_help[] =
     "  --set PATH=VALUE, --params FILE.lua, --unsafe, --max-memory MIB,\n"
     "  --max-instructions N, --root DIR   as for run\n"
     "  -h, --help                show this help\n";
-
-typedef struct opt_out {
-    const ss_opt_result *r;
-    const char *objective;
-} opt_out;
-
-static int write_opt(FILE *f, const void *payload, ss_err *err)
-{
-    const opt_out *o = payload;
-    return ss_opt_write_csv(f, o->r, o->objective, err);
-}
 
 static void print_opt(const ss_opt_result *r, const ss_model *m, const char *objective,
                       int minimize)
@@ -117,18 +107,17 @@ int cmd_optimize(int argc, char **argv)
     cli_an_args a;
     cli_an_load ld;
     const char *objective = NULL;
-    const char **controls = NULL, **cons = NULL, **allcons = NULL;
+    const char **controls = NULL, **cons = NULL;
     size_t ncontrols = 0, ncons = 0, i;
     unsigned long long u;
     int rc = EXIT_OK, missing, st, minimize = -1, no_cons = 0;
     long starts = -1;
     unsigned long seed = 0;
     int has_seed = 0;
-    ss_opt_opts oo = SS_OPT_OPTS_INIT;
+    ss_optimize_job oj = SS_OPTIMIZE_JOB_INIT;
+    ss_opt_opts oo = oj.oo;
     cli_progress prog;
-    ss_opt_problem prob;
     ss_analysis *an = NULL;
-    ss_opt_result *r = NULL;
     sl_objective *fn = NULL;
     ss_run_opts ro;
     ss_crn crn;
@@ -311,28 +300,19 @@ int cmd_optimize(int argc, char **argv)
                        SS_OPT_MAX_CONTROLS, an->ncontrols);
         goto done;
     }
-    oo.starts = starts > 0 ? (size_t)starts : an->starts ? an->starts : oo.starts;
-    oo.seed = has_seed ? seed : an->has_seed ? an->seed : oo.seed;
-    if (!(allcons = calloc(an->nconstraints + 1, sizeof *allcons))) {
-        rc = cli_error("out of memory");
-        goto done;
-    }
-    for (i = 0; i < an->nconstraints; i++)
-        allcons[i] = an->constraints[i];
-    memset(&prob, 0, sizeof prob);
-    prob.controls = an->controls;
-    prob.ncontrols = an->ncontrols;
-    prob.objective = an->objective;
-    prob.minimize = an->minimize == 1;
-    prob.constraints = allcons;
-    prob.nconstraints = an->nconstraints;
+    oj.oo = oo;
+    ss_optimize_job_inputs(&oj, an);
+    if (starts > 0)
+        oj.oo.starts = (size_t)starts;
+    if (has_seed)
+        oj.oo.seed = seed;
     if (!an->objective) {
         if (ss_script_objective(cli_loaded_script(ld.l), ld.first, a.file, &fn, &err) != SS_OK) {
             rc = cli_error("%s", err.msg);
             goto done;
         }
-        prob.fn = sl_objective_eval;
-        prob.payload = fn;
+        oj.fn = sl_objective_eval;
+        oj.fn_payload = fn;
     }
     if ((rc = cli_an_run_opts(&ld, ld.first, a.file, &ro, &crn)) != EXIT_OK)
         goto done;
@@ -341,38 +321,32 @@ int cmd_optimize(int argc, char **argv)
         (rc = cli_an_warn_inert_controls(a.file, m, an->controls, an->ncontrols, &ro)) != EXIT_OK)
         goto done;
     cli_progress_init(&prog, m->name, "starts");
-    oo.progress = cli_progress_hook(&prog);
-    oo.dist = cli_mpi_transport(&job);
-    st = ss_optimize_run(&r, m, &prob, &ro, &oo, &err);
+    st = ss_optimize_job_run(&oj, m, an, &ro, cli_progress_hook(&prog), cli_mpi_transport(&job), &err);
     cli_progress_end(&prog);
     cli_sigint_end();
     if ((rc = cli_mpi_end(&job, st, &err, a.file, m, &prog)) != EXIT_OK || job.rank != 0)
         goto done; /* ranks other than 0 write nothing */
-    if (!(json = ss_analysis_json_opt(an, r, &oo)) || cli_mpi_sidecar_json(&job, &json) != 0) {
+    if (!(json = ss_optimize_job_json(&oj)) || cli_mpi_sidecar_json(&job, &json) != 0) {
         rc = cli_error("out of memory");
         goto done;
     }
-    if (a.out) {
-        opt_out o;
-        o.r = r;
-        o.objective = an->objective;
-        if ((rc = cli_an_write(a.out, write_opt, &o, "optimize", &a, &m, 1, json)) != EXIT_OK)
-            goto done;
-    }
+    if (a.out &&
+        (rc = cli_an_write(a.out, ss_optimize_job_write_csv, &oj, "optimize", &a, &m, 1, json)) != EXIT_OK)
+        goto done;
     if (!a.out || strcmp(a.out, "-") != 0) {
-        print_opt(r, m, an->objective ? an->objective : "the objective function", an->minimize == 1);
+        print_opt(oj.result, m, an->objective ? an->objective : "the objective function",
+                  an->minimize == 1);
         if (fflush(stdout) != 0)
             rc = cli_error("writing standard output failed");
     }
 done:
     rc = cli_mpi_finish(&job, rc);
     cli_sigint_end();
-    ss_optimize_free(r);
+    ss_optimize_job_free(&oj);
     sl_objective_free(fn);
     ss_analysis_free(an);
     free(controls);
     free(cons);
-    free(allcons);
     free(json);
     if (ld.l)
         cli_loaded_free(ld.l);

@@ -6,7 +6,8 @@
  * a Sobol sequence through each distribution's quantile function, with
  * bootstrap intervals. Prints a ranked table; -o writes the CSV for a
  * tornado chart (or the indices) with its JSON sidecar.
- * Depends on cli_analysis.h and the core's sens.h.
+ * Reads the options into an ss_sens_job (stratsim/analysis.h), which runs
+ * and writes. Depends on cli_analysis.h and the core's sens.h.
  */
 #include <math.h>
 #include <stdio.h>
@@ -52,23 +53,6 @@ static const char sens_help[] =
     "  --set PATH=VALUE, --params FILE.lua, --unsafe, --max-memory MIB,\n"
     "  --max-instructions N, --root DIR   as for run\n"
     "  -h, --help                show this help\n";
-
-typedef struct sens_out {
-    const ss_tornado *t;
-    const ss_sobol *s;
-} sens_out;
-
-static int write_sens(FILE *f, const void *payload, ss_err *err)
-{
-    const sens_out *o = payload;
-    return o->t ? ss_tornado_write_csv(f, o->t, err) : ss_sobol_write_csv(f, o->s, err);
-}
-
-static double sens_inv(int i, double u, void *payload)
-{
-    const ss_sens_param *p = payload;
-    return ss_dist_quantile(&p[i].dist, u);
-}
 
 static size_t longest(char *const *v, size_t n, size_t min)
 {
@@ -196,19 +180,16 @@ int cmd_sens(int argc, char **argv)
 {
     cli_an_args a;
     cli_an_load ld;
+    ss_sens_job sj = SS_SENS_JOB_INIT;
     char **outs = NULL, **vary = NULL, *json = NULL;
-    size_t nout = 0, nvary = 0, np = 0, i, ndists = 0;
+    size_t nout = 0, nvary = 0, i, ndists = 0;
     const char **dists = NULL;
-    double range = 0.1;
-    unsigned long long u, samples = 256;
-    int sobol = 0, rc = EXIT_OK, missing, st;
-    ss_sobol_opts so = SS_SOBOL_OPTS_INIT;
+    double range = sj.range;
+    unsigned long long u, samples = sj.samples;
+    int sobol = sj.sobol, rc = EXIT_OK, missing, st;
+    ss_sobol_opts so = sj.so;
     cli_progress prog;
-    ss_progress hook;
     ss_analysis *an = NULL;
-    ss_sens_param *sp = NULL;
-    ss_tornado *tor = NULL;
-    ss_sobol *sob = NULL;
     ss_run_opts ro;
     ss_crn crn;
     ss_err err = {0};
@@ -325,13 +306,21 @@ int cmd_sens(int argc, char **argv)
             goto done;
         }
     }
-    if (!outs && ss_sens_default_outputs(m, &outs, &nout, &err) != SS_OK) {
+    sj.sobol = sobol;
+    sj.range = range;
+    sj.samples = (size_t)samples;
+    sj.so = so;
+    sj.outputs = (const char *const *)outs;
+    sj.nout = nout;
+    sj.vary = (const char *const *)vary;
+    sj.nvary = nvary;
+    if (ss_sens_job_default_outputs(&sj, m, &err) != SS_OK) {
         rc = cli_error("out of memory");
         goto done;
     }
-    for (i = 0; i < nout; i++) {
+    for (i = 0; i < sj.nout; i++) {
         ss_selector s;
-        if (ss_selector_parse(&s, outs[i], &err) != SS_OK) {
+        if (ss_selector_parse(&s, sj.outputs[i], &err) != SS_OK) {
             rc = cli_usage_error("sens", "--outputs: %s", err.msg);
             goto done;
         }
@@ -340,91 +329,54 @@ int cmd_sens(int argc, char **argv)
             goto done;
         }
         if (s.when == SS_SEL_EACH) {
-            rc = cli_usage_error("sens", "--outputs: '%s': @each gives a series; name one time", outs[i]);
+            rc = cli_usage_error("sens", "--outputs: '%s': @each gives a series; name one time",
+                                 sj.outputs[i]);
             goto done;
         }
     }
-    if ((st = ss_sens_params(&sp, &np, an, m, (const char *const *)vary, nvary, range, 0.05, 0.95,
-                             &err)) != SS_OK) {
+    if (ss_sens_job_params(&sj, an, m, &err) != SS_OK) {
         rc = cli_error("%s: scenario '%s': %s", a.file, m->name, err.msg);
         goto done;
     }
-    if (sobol && np > SS_SOBOL_MAX_DIM) {
+    if (sobol && sj.nparams > SS_SOBOL_MAX_DIM) {
         rc = cli_usage_error("sens", "sobol: at most %d parameters (got %zu); choose them with --vary",
-                             SS_SOBOL_MAX_DIM, np);
+                             SS_SOBOL_MAX_DIM, sj.nparams);
         goto done;
     }
     if ((rc = cli_an_run_opts(&ld, ld.first, a.file, &ro, &crn)) != EXIT_OK)
         goto done;
     cli_progress_init(&prog, m->name, "runs");
-    hook = cli_progress_hook(&prog);
-    so.progress = hook;
-    if (sobol) {
-        const char **paths = calloc(np, sizeof *paths);
-        if (!paths) {
-            rc = cli_error("out of memory");
-            goto done;
-        }
-        for (i = 0; i < np; i++)
-            paths[i] = sp[i].path;
-        so.dist = cli_mpi_transport(&job);
-        st = ss_sobol_model(&sob, m, paths, np, sens_inv, sp, (const char *const *)outs, nout,
-                            (size_t)samples, &ro, &so, &err);
-        so.dist = NULL; /* not recorded */
-        free(paths);
-    } else {
-        ss_tornado_param *tp = calloc(np, sizeof *tp);
-        if (!tp) {
-            rc = cli_error("out of memory");
-            goto done;
-        }
-        for (i = 0; i < np; i++) {
-            tp[i].path = sp[i].path;
-            tp[i].low = sp[i].low;
-            tp[i].high = sp[i].high;
-        }
-        st = ss_tornado_run_dist(&tor, m, tp, np, (const char *const *)outs, nout, &ro, &hook,
-                                 cli_mpi_transport(&job), &err);
-        free(tp);
-    }
+    st = ss_sens_job_run(&sj, m, &ro, cli_progress_hook(&prog), cli_mpi_transport(&job), &err);
     cli_progress_end(&prog);
     cli_sigint_end();
     if ((rc = cli_mpi_end(&job, st, &err, a.file, m, &prog)) != EXIT_OK || job.rank != 0)
         goto done; /* ranks other than 0 write nothing */
-    for (i = 0; i < np; i++)
-        if (sobol ? ss_sobol_inert(sob, i) : ss_tornado_inert(tor, i))
+    for (i = 0; i < sj.nparams; i++)
+        if (ss_sens_job_inert(&sj, i))
             fprintf(stderr, "stratsim: warning: sens: '%s' moves none of the outputs "
-                    "(every %s is below %g relative)\n", sp[i].path,
+                    "(every %s is below %g relative)\n", sj.params[i].path,
                     sobol ? "total index" : "swing", SS_EFFECT_TOL);
-    json = ss_analysis_json_sens(sobol ? "sobol" : "tornado", sp, np, outs, nout, range, 0.05, 0.95,
-                                 sobol ? (size_t)samples : 0, sobol ? sob->nevals : 1 + 2 * np,
-                                 sobol ? &so : NULL);
+    json = ss_sens_job_json(&sj);
     if (!json || cli_mpi_sidecar_json(&job, &json) != 0) {
         rc = cli_error("out of memory");
         goto done;
     }
     if (!a.out || strcmp(a.out, "-") != 0) {
         if (sobol)
-            print_sobol(sob, m, &so);
+            print_sobol(sj.indices, m, &sj.so);
         else
-            print_tornado(tor, sp, m, range);
+            print_tornado(sj.tornado, sj.params, m, range);
         if (fflush(stdout) != 0) {
             rc = cli_error("writing standard output failed");
             goto done;
         }
     }
-    if (a.out) {
-        sens_out o;
-        o.t = tor;
-        o.s = sob;
-        rc = cli_an_write(a.out, write_sens, &o, "sens", &a, &m, 1, json);
-    }
+    if (a.out)
+        rc = cli_an_write(a.out, ss_sens_job_write_csv, &sj, "sens", &a, &m, 1, json);
 done:
     rc = cli_mpi_finish(&job, rc);
     cli_sigint_end();
-    ss_tornado_free(tor);
-    ss_sobol_free(sob);
-    free(sp);
+    ss_sens_job_free(&sj);
     ss_analysis_free(an);
     ss_strings_free(outs, nout);
     ss_strings_free(vary, nvary);

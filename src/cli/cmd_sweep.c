@@ -6,7 +6,8 @@
  * --outputs one row per point and one column per selector; JSON sidecar.
  * Scenarios with a policy or derived outputs get one Lua state per worker
  * thread, each run starting with math.random at its default seed as in
- * `stratsim run`. The work is the core's ss_sweep_run (sweep.h).
+ * `stratsim run`. The work is the core's ss_sweep_job (stratsim/analysis.h),
+ * which runs ss_sweep_run (sweep.h) and keeps the points.
  * Depends on cli_analysis.h and the core's sweep.h.
  */
 #include <inttypes.h>
@@ -56,44 +57,10 @@ typedef struct sw_workers {
     volatile int *interrupt;
 } sw_workers;
 
-typedef struct sw_ctx {
-    FILE *tmp;                 /* the rows, in point order */
-    const ss_selector *sel;    /* --outputs, or NULL: long layout */
-    size_t nsel, naxes;
-    double *y;                 /* [nsel] scratch */
-    double *table;             /* printed table: [npoints][naxes + nsel] */
-    sw_workers *w;
-    cli_progress *prog;
-} sw_ctx;
-
-static int on_point(uint64_t p, const double *x, const ss_result *r, void *payload, ss_err *err)
-{
-    sw_ctx *c = payload;
-    size_t j;
-    int rc;
-    if (!c->sel)
-        return ss_sweep_write_long_rows(c->tmp, x, c->naxes, r, err);
-    for (j = 0; j < c->nsel; j++)
-        if ((rc = ss_selector_eval(&c->y[j], &c->sel[j], r, err)) != SS_OK)
-            return rc;
-    if (c->table) {
-        double *row = c->table + p * (c->naxes + c->nsel);
-        memcpy(row, x, c->naxes * sizeof *x);
-        memcpy(row + c->naxes, c->y, c->nsel * sizeof *c->y);
-        return SS_OK;
-    }
-    return ss_sweep_write_sel_row(c->tmp, x, c->naxes, c->y, c->nsel, err);
-}
-
-static void on_progress(uint64_t done, uint64_t total, void *payload)
-{
-    cli_progress_update(done, total, ((sw_ctx *)payload)->prog);
-}
-
 static int prepare(unsigned worker, uint64_t point, ss_model *model, ss_run_opts *ro,
                    void *payload, ss_err *err)
 {
-    sw_workers *w = ((sw_ctx *)payload)->w;
+    sw_workers *w = payload;
     (void)point;
     (void)model;
     if (!w)
@@ -139,53 +106,28 @@ static int workers_load(sw_workers *w, const cli_an_args *a, size_t index, unsig
     return EXIT_OK;
 }
 
-/* The writer of cli_an_write: the header, then the rows kept in c->tmp. */
-typedef struct sw_out {
-    sw_ctx *c;
-    const ss_sweep_axis *axes;
-} sw_out;
-
-static int write_sweep(FILE *f, const void *payload, ss_err *err)
-{
-    const sw_out *o = payload;
-    char buf[65536];
-    size_t n;
-    int rc = o->c->sel ? ss_sweep_write_sel_header(f, o->axes, o->c->naxes, o->c->sel, o->c->nsel, err)
-                       : ss_sweep_write_long_header(f, o->axes, o->c->naxes, err);
-    if (rc != SS_OK)
-        return rc;
-    rewind(o->c->tmp);
-    while ((n = fread(buf, 1, sizeof buf, o->c->tmp)) > 0)
-        if (fwrite(buf, 1, n, f) != n)
-            return ss_err_set(err, SS_EIO, "", "writing the sweep CSV failed");
-    if (ferror(o->c->tmp))
-        return ss_err_set(err, SS_EIO, "", "reading back the sweep rows failed");
-    return SS_OK;
-}
-
 /* The table printed without -o. */
-static void print_table(const sw_ctx *c, const ss_sweep_axis *axes, uint64_t np, const ss_model *m,
-                        const char *file)
+static void print_table(const ss_sweep_job *sj, const ss_model *m, const char *file)
 {
-    size_t j, w = 12;
-    uint64_t p;
+    size_t j, w = 12, naxes = sj->naxes, nsel = sj->nout;
+    uint64_t p, np = sj->npoints;
     char b[64];
-    for (j = 0; j < c->naxes; j++)
-        if (strlen(axes[j].path) > w)
-            w = strlen(axes[j].path);
-    for (j = 0; j < c->nsel; j++)
-        if (strlen(c->sel[j].text) > w)
-            w = strlen(c->sel[j].text);
+    for (j = 0; j < naxes; j++)
+        if (strlen(sj->axes[j].path) > w)
+            w = strlen(sj->axes[j].path);
+    for (j = 0; j < nsel; j++)
+        if (strlen(sj->sel[j].text) > w)
+            w = strlen(sj->sel[j].text);
     if (w > 40)
         w = 40;
     printf("Sweep: %s  (%s), %" PRIu64 " point%s\n\n", m->name, file, np, np == 1 ? "" : "s");
-    for (j = 0; j < c->naxes + c->nsel; j++)
-        printf("%s%*s", j ? " " : "", (int)w, j < c->naxes ? axes[j].path : c->sel[j - c->naxes].text);
+    for (j = 0; j < naxes + nsel; j++)
+        printf("%s%*s", j ? " " : "", (int)w, j < naxes ? sj->axes[j].path : sj->sel[j - naxes].text);
     putchar('\n');
     for (p = 0; p < np; p++) {
-        const double *row = c->table + p * (c->naxes + c->nsel);
-        for (j = 0; j < c->naxes + c->nsel; j++)
-            printf("%s%*s", j ? " " : "", (int)w, cli_num(b, sizeof b, row[j], 6));
+        for (j = 0; j < naxes + nsel; j++)
+            printf("%s%*s", j ? " " : "", (int)w,
+                   cli_num(b, sizeof b, j < naxes ? sj->x[p * naxes + j] : sj->y[p * nsel + j - naxes], 6));
         putchar('\n');
     }
 }
@@ -197,16 +139,14 @@ int cmd_sweep(int argc, char **argv)
     ss_sweep_axis *axes = NULL;
     size_t naxes = 0, nout = 0, i;
     char **outs = NULL, *json = NULL;
-    ss_selector *sel = NULL;
+    ss_sweep_job sj = SS_SWEEP_JOB_INIT;
     unsigned threads = 0;
     unsigned long long u;
     int rc = EXIT_OK, missing, st;
-    ss_sweep_opts so = SS_SWEEP_OPTS_INIT;
     ss_run_opts ro;
     ss_crn crn;
     ss_err err = {0};
     sw_workers w;
-    sw_ctx ctx;
     cli_progress prog;
     cli_mpi_job job;
     const ss_model *m = NULL;
@@ -215,7 +155,6 @@ int cmd_sweep(int argc, char **argv)
     memset(&a, 0, sizeof a);
     memset(&ld, 0, sizeof ld);
     memset(&w, 0, sizeof w);
-    memset(&ctx, 0, sizeof ctx);
     cli_mpi_job_init(&job, "sweep");
     for (i = 1; i < (size_t)argc; i++) {
         int k = (int)i;
@@ -291,42 +230,31 @@ int cmd_sweep(int argc, char **argv)
         goto done;
     }
     npoints = ss_sweep_npoints(axes, naxes);
-    if (nout == 0 && !a.out) {
-        if (ss_sens_default_outputs(m, &outs, &nout, &err) != SS_OK) {
-            rc = cli_error("out of memory");
+    sj.axes = axes;
+    sj.naxes = naxes;
+    sj.outputs = (const char *const *)outs;
+    sj.nout = nout;
+    sj.in_memory = !a.out; /* the printed table */
+    if (nout == 0 && !a.out && ss_sweep_job_default_outputs(&sj, m, &err) != SS_OK) {
+        rc = cli_error("out of memory");
+        goto done;
+    }
+    for (i = 0; i < sj.nout; i++) {
+        ss_selector sel;
+        if (ss_selector_parse(&sel, sj.outputs[i], &err) != SS_OK ||
+            ss_selector_validate(&sel, m, &err) != SS_OK) {
+            rc = cli_usage_error("sweep", "--outputs: %s", err.msg);
+            goto done;
+        }
+        if (sel.when == SS_SEL_EACH) {
+            rc = cli_usage_error("sweep", "--outputs: '%s': @each gives a series, not one value",
+                                 sj.outputs[i]);
             goto done;
         }
     }
-    if (nout) {
-        if (!(sel = calloc(nout, sizeof *sel)) || !(ctx.y = calloc(nout, sizeof *ctx.y))) {
-            rc = cli_error("out of memory");
-            goto done;
-        }
-        for (i = 0; i < nout; i++) {
-            if (ss_selector_parse(&sel[i], outs[i], &err) != SS_OK ||
-                ss_selector_validate(&sel[i], m, &err) != SS_OK) {
-                rc = cli_usage_error("sweep", "--outputs: %s", err.msg);
-                goto done;
-            }
-            if (sel[i].when == SS_SEL_EACH) {
-                rc = cli_usage_error("sweep", "--outputs: '%s': @each gives a series, not one value",
-                                     outs[i]);
-                goto done;
-            }
-        }
-    }
-    ctx.sel = nout ? sel : NULL;
-    ctx.nsel = nout;
-    ctx.naxes = naxes;
-    ctx.prog = &prog;
-    if (!a.out && job.rank == 0) {
-        if (npoints > SIZE_MAX / sizeof(double) / (naxes + nout) ||
-            !(ctx.table = malloc((size_t)npoints * (naxes + nout) * sizeof *ctx.table))) {
-            rc = cli_error("out of memory");
-            goto done;
-        }
-    } else if (job.rank == 0 && !(ctx.tmp = tmpfile())) {
-        rc = cli_error("cannot create a temporary file for the sweep rows");
+    /* rank 0 keeps the points (the others send theirs) */
+    if (job.rank == 0 && ss_sweep_job_alloc(&sj, &err) != SS_OK) {
+        rc = cli_error("%s", err.msg);
         goto done;
     }
 
@@ -336,41 +264,35 @@ int cmd_sweep(int argc, char **argv)
         long c = sysconf(_SC_NPROCESSORS_ONLN);
         threads = c > 0 ? (unsigned)(c > 1024 ? 1024 : c) : 1;
     }
-    so.threads = threads;
-    so.run_opts = &ro;
-    so.interrupt = ro.interrupt;
-    so.on_point = on_point;
-    so.progress = on_progress;
-    so.payload = &ctx;
+    sj.so.threads = threads;
+    sj.so.run_opts = &ro;
+    sj.so.interrupt = ro.interrupt;
     if (ro.on_epoch || ro.on_output) {
         /* Lua runs at every point: one state per worker thread */
         unsigned nw = (uint64_t)threads < npoints ? threads : (unsigned)npoints;
         if ((rc = workers_load(&w, &a, ld.first, nw)) != EXIT_OK)
             goto done;
         w.interrupt = ro.interrupt;
-        so.prepare = prepare;
-        ctx.w = &w;
+        sj.prepare = prepare;
+        sj.payload = &w;
     }
-    so.dist = cli_mpi_transport(&job);
+    sj.so.dist = cli_mpi_transport(&job);
     cli_progress_init(&prog, m->name, "points");
-    st = ss_sweep_run(m, axes, naxes, &so, &err);
+    sj.progress = cli_progress_hook(&prog);
+    st = ss_sweep_job_run(&sj, m, &err);
     cli_progress_end(&prog);
     if ((rc = cli_mpi_end(&job, st, &err, a.file, m, &prog)) != EXIT_OK || job.rank != 0)
         goto done;
     cli_sigint_end();
 
-    if (!(json = ss_analysis_json_sweep(axes, naxes, outs, a.out ? nout : 0, npoints)) ||
-        cli_mpi_sidecar_json(&job, &json) != 0) {
+    if (!(json = ss_sweep_job_json(&sj, a.out != NULL)) || cli_mpi_sidecar_json(&job, &json) != 0) {
         rc = cli_error("out of memory");
         goto done;
     }
     if (a.out) {
-        sw_out o;
-        o.c = &ctx;
-        o.axes = axes;
-        rc = cli_an_write(a.out, write_sweep, &o, "sweep", &a, &m, 1, json);
+        rc = cli_an_write(a.out, ss_sweep_job_write_csv, &sj, "sweep", &a, &m, 1, json);
     } else {
-        print_table(&ctx, axes, npoints, m, a.file);
+        print_table(&sj, m, a.file);
         if (fflush(stdout) != 0)
             rc = cli_error("writing standard output failed");
     }
@@ -378,11 +300,7 @@ done:
     rc = cli_mpi_finish(&job, rc);
     cli_sigint_end();
     workers_free(&w);
-    if (ctx.tmp)
-        fclose(ctx.tmp);
-    free(ctx.table);
-    free(ctx.y);
-    free(sel);
+    ss_sweep_job_free(&sj);
     ss_strings_free(outs, nout);
     for (i = 0; i < naxes; i++)
         ss_sweep_axis_free(&axes[i]);

@@ -11,7 +11,8 @@
  *    ("FILE:LINE: uncertainty["PATH"]: message"), for the CLI
  *    (ss_script_analysis) and for the methods below;
  *  - Scenario:montecarlo{...}, :sensitivity{...}, :calibrate{...} and
- *    :optimize{...}, which run the core analyses and return result objects
+ *    :optimize{...}, which read their option tables into the core's jobs
+ *    (ss_sens_job, ... in stratsim/analysis.h), run them and return result objects
  *    ("stratsim.MonteCarlo", "stratsim.Tornado", "stratsim.Sobol",
  *    "stratsim.Calibration", "stratsim.Optimization") that own the core
  *    result, expose its numbers as fields, and have csv() and write(path)
@@ -25,8 +26,8 @@
  * to every run through ss_script_run_opts; from Lua, a Monte Carlo of such a
  * scenario runs on one worker (one Lua state), the CLI loads one state per
  * worker thread (cli_analysis.c).
- * Depends on sl_internal.h (Scenario objects, pcall, errors), analysis.c and
- * the core analyses.
+ * Depends on sl_internal.h (Scenario objects, pcall, errors) and the core's
+ * analyses and jobs (stratsim/analysis.h).
  */
 #include <errno.h>
 #include <math.h>
@@ -40,6 +41,7 @@
 
 #define DIST_META "stratsim.Distribution"
 #define INPUTS_META "stratsim.AnalysisInputs"
+#define JOB_META "stratsim.AnalysisJob"
 #define MAX_SAMPLE 1000000
 
 /* ====================================================== small helpers */
@@ -284,6 +286,64 @@ static inputs_box *new_inputs(lua_State *L)
     lua_setmetatable(L, -2);
     if (!(b->a = ss_analysis_new()))
         nomem(L);
+    return b;
+}
+
+/* A job of the core (stratsim/analysis.h) in a userdata: released by its
+ * __gc, so a Lua error during the job leaks nothing. */
+typedef struct jobbox {
+    void (*release)(struct jobbox *b);
+    union {
+        ss_sens_job sens;
+        ss_calibrate_job cal;
+        ss_optimize_job opt;
+        struct sweep_res *sw;
+    } u;
+} jobbox;
+
+static int l_job_gc(lua_State *L)
+{
+    jobbox *b = luaL_checkudata(L, 1, JOB_META);
+    if (b->release)
+        b->release(b);
+    b->release = NULL;
+    return 0;
+}
+
+static void release_sens(jobbox *b)
+{
+    ss_sens_job_free(&b->u.sens);
+}
+
+static void release_cal(jobbox *b)
+{
+    ss_calibrate_job_free(&b->u.cal);
+}
+
+static void release_opt(jobbox *b)
+{
+    ss_optimize_job_free(&b->u.opt);
+}
+
+static void sweep_res_free(struct sweep_res *r);
+static void release_sweep(jobbox *b)
+{
+    sweep_res_free(b->u.sw);
+}
+
+/* Push a new job box released by `release` (its job still to be set). */
+static jobbox *new_job(lua_State *L, void (*release)(jobbox *b))
+{
+    jobbox *b = lua_newuserdatauv(L, sizeof *b, 0);
+    memset(b, 0, sizeof *b);
+    if (luaL_newmetatable(L, JOB_META)) {
+        lua_pushcfunction(L, l_job_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushliteral(L, JOB_META);
+        lua_setfield(L, -2, "__metatable");
+    }
+    lua_setmetatable(L, -2);
+    b->release = release;
     return b;
 }
 
@@ -1299,17 +1359,12 @@ static const char *const rcommands[R_NKINDS] = {
     "lua:sweep"
 };
 
-/* The selected outputs of a sweep: per point its values and the outputs. */
+/* A sweep's result: its grid (owned) and the job that ran it, which keeps
+ * the points' values and selected outputs in memory. */
 typedef struct sweep_res {
     ss_sweep_axis *axes;
     size_t naxes;
-    ss_selector *sel;
-    size_t nsel;
-    uint64_t np;
-    double *x;      /* [np][naxes] */
-    double *y;      /* [np][nsel] */
-    uint64_t got;   /* points filled */
-    struct lprog *prog; /* while the sweep runs: its progress (sc:sweep) */
+    ss_sweep_job job;
 } sweep_res;
 
 static void sweep_res_free(sweep_res *r)
@@ -1317,22 +1372,11 @@ static void sweep_res_free(sweep_res *r)
     size_t j;
     if (!r)
         return;
+    ss_sweep_job_free(&r->job);
     for (j = 0; r->axes && j < r->naxes; j++)
         ss_sweep_axis_free(&r->axes[j]);
     free(r->axes);
-    free(r->sel);
-    free(r->x);
-    free(r->y);
     free(r);
-}
-
-static int sweep_res_csv(FILE *f, const sweep_res *r, ss_err *err)
-{
-    uint64_t p;
-    int rc = ss_sweep_write_sel_header(f, r->axes, r->naxes, r->sel, r->nsel, err);
-    for (p = 0; rc == SS_OK && p < r->np; p++)
-        rc = ss_sweep_write_sel_row(f, r->x + p * r->naxes, r->naxes, r->y + p * r->nsel, r->nsel, err);
-    return rc;
 }
 
 /* User values of a result box. */
@@ -1502,8 +1546,8 @@ static int l_rbox_tostring(lua_State *L)
     case R_SWEEP: {
         const sweep_res *r = b->res;
         snprintf(buf, sizeof buf, "stratsim.Sweep: %llu point%s over %zu path%s, %zu output%s",
-                 (unsigned long long)r->np, r->np == 1 ? "" : "s", r->naxes, r->naxes == 1 ? "" : "s",
-                 r->nsel, r->nsel == 1 ? "" : "s");
+                 (unsigned long long)r->job.npoints, r->job.npoints == 1 ? "" : "s", r->naxes,
+                 r->naxes == 1 ? "" : "s", r->job.nout, r->job.nout == 1 ? "" : "s");
         break;
     }
     default: {
@@ -1536,7 +1580,7 @@ static int rbox_write_csv(FILE *f, const void *payload, ss_err *err)
     case R_TORNADO: return ss_tornado_write_csv(f, r->b->res, err);
     case R_SOBOL: return ss_sobol_write_csv(f, r->b->res, err);
     case R_CALIB: return ss_calibrate_write_residuals(f, r->b->res, r->b->obs, err);
-    case R_SWEEP: return sweep_res_csv(f, r->b->res, err);
+    case R_SWEEP: return ss_sweep_job_write_csv(f, &((const sweep_res *)r->b->res)->job, err);
     default: return ss_opt_write_csv(f, r->b->res, r->objective, err);
     }
 }
@@ -1823,26 +1867,27 @@ static void opt_summary(luaL_Buffer *B, const ss_opt_result *r, const char *obje
 /* The outputs per point, as `stratsim sweep` without -o prints them. */
 static void sweep_summary(luaL_Buffer *B, const sweep_res *r)
 {
-    size_t j, w = 12, nc = r->naxes + r->nsel;
+    const ss_sweep_job *sj = &r->job;
+    size_t j, w = 12, nc = r->naxes + sj->nout;
     uint64_t p;
     char b[48];
     for (j = 0; j < r->naxes; j++)
         if (strlen(r->axes[j].path) > w)
             w = strlen(r->axes[j].path);
-    for (j = 0; j < r->nsel; j++)
-        if (strlen(r->sel[j].text) > w)
-            w = strlen(r->sel[j].text);
+    for (j = 0; j < sj->nout; j++)
+        if (strlen(sj->sel[j].text) > w)
+            w = strlen(sj->sel[j].text);
     if (w > 40)
         w = 40;
-    addf(B, "Sweep: %llu point%s\n\n", (unsigned long long)r->np, r->np == 1 ? "" : "s");
+    addf(B, "Sweep: %llu point%s\n\n", (unsigned long long)sj->npoints, sj->npoints == 1 ? "" : "s");
     for (j = 0; j < nc; j++)
-        addf(B, "%s%*s", j ? " " : "", (int)w, j < r->naxes ? r->axes[j].path : r->sel[j - r->naxes].text);
+        addf(B, "%s%*s", j ? " " : "", (int)w, j < r->naxes ? r->axes[j].path : sj->sel[j - r->naxes].text);
     addf(B, "\n");
-    for (p = 0; p < r->np; p++) {
+    for (p = 0; p < sj->npoints; p++) {
         for (j = 0; j < nc; j++)
             addf(B, "%s%*s", j ? " " : "", (int)w,
-                 gnum(j < r->naxes ? r->x[p * r->naxes + j] : r->y[p * r->nsel + j - r->naxes], 6, b,
-                      sizeof b));
+                 gnum(j < r->naxes ? sj->x[p * r->naxes + j] : sj->y[p * sj->nout + j - r->naxes], 6,
+                      b, sizeof b));
         addf(B, "\n");
     }
 }
@@ -2480,7 +2525,7 @@ static int l_scen_montecarlo(lua_State *L)
                                        "outputs", "max_memory", NULL};
     ss_model *m = check_scen(L);
     int t = opts_table(L, keys), box;
-    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_opts o = ss_mc_job_opts();
     ss_run_opts ro = SS_RUN_OPTS_INIT;
     double *q = NULL, *lv;
     size_t nq = 0, j;
@@ -2492,9 +2537,9 @@ static int l_scen_montecarlo(lua_State *L)
     lprog prog;
     lua_mc_ctx ctx;
 
-    o.runs = (uint64_t)opt_int(L, t, "runs", 1000, 1, (lua_Integer)1 << 40);
-    o.seed = (uint64_t)opt_int(L, t, "seed", 1, 0, LUA_MAXINTEGER);
-    o.threads = (unsigned)opt_int(L, t, "threads", 1, 0, 1024);
+    o.runs = (uint64_t)opt_int(L, t, "runs", (lua_Integer)o.runs, 1, (lua_Integer)1 << 40);
+    o.seed = (uint64_t)opt_int(L, t, "seed", (lua_Integer)o.seed, 0, LUA_MAXINTEGER);
+    o.threads = (unsigned)opt_int(L, t, "threads", (lua_Integer)o.threads, 0, 1024);
     o.compression = opt_num(L, t, "compression", 0, 0, 1e5);
     if (opt_push(L, t, "quantiles") != LUA_TNIL) {
         lua_Integer i, n = 0;
@@ -2592,17 +2637,6 @@ static int l_scen_montecarlo(lua_State *L)
     return 1;
 }
 
-typedef struct inv_req {
-    const ss_sens_param *p;
-} inv_req;
-
-/* Inverse CDF of sensitivity parameter i (its distribution). */
-static double sens_inv(int i, double u, void *payload)
-{
-    const inv_req *r = payload;
-    return ss_dist_quantile(&r->p[i].dist, u);
-}
-
 /* Check selectors giving one value each. */
 static void check_outputs(lua_State *L, const ss_model *m, const char *const *outs, size_t n)
 {
@@ -2627,100 +2661,61 @@ static int l_scen_sensitivity(lua_State *L)
     };
     static const char *const methods[] = {"tornado", "sobol", NULL};
     ss_model *m = check_scen(L);
-    int t = opts_table(L, keys), box, sobol;
+    int t = opts_table(L, keys), box;
     const char **outs, **vary;
-    size_t nout, nvary, np, i;
-    double range;
+    size_t nout, nvary;
     ss_analysis *a;
-    ss_sens_param *sp, *tmp = NULL;
     ss_run_opts ro = SS_RUN_OPTS_INIT;
-    ss_sobol_opts so = SS_SOBOL_OPTS_INIT;
-    size_t samples;
+    ss_sens_job *j = &new_job(L, release_sens)->u.sens;
     rbox *b;
     ss_err err = {0};
     int rc;
     lprog prog;
     ss_progress hook;
 
+    *j = (ss_sens_job)SS_SENS_JOB_INIT;
     opt_push(L, t, "method");
-    sobol = luaL_checkoption(L, -1, "tornado", methods) == 1;
+    j->sobol = luaL_checkoption(L, -1, "tornado", methods) == 1;
     lua_pop(L, 1);
-    range = opt_num(L, t, "range", 0.1, 1e-12, 1e6);
-    samples = (size_t)opt_int(L, t, "samples", 256, 2, (lua_Integer)1 << 24);
-    so.nboot = (size_t)opt_int(L, t, "bootstrap", 200, 0, 100000);
-    so.seed = (unsigned long)opt_int(L, t, "seed", 1, 0, LUA_MAXINTEGER);
-    so.level = opt_num(L, t, "level", 0.95, 0.5, 0.999999);
+    j->range = opt_num(L, t, "range", j->range, 1e-12, 1e6);
+    j->samples = (size_t)opt_int(L, t, "samples", (lua_Integer)j->samples, 2, (lua_Integer)1 << 24);
+    j->so.nboot = (size_t)opt_int(L, t, "bootstrap", (lua_Integer)j->so.nboot, 0, 100000);
+    j->so.seed = (unsigned long)opt_int(L, t, "seed", (lua_Integer)j->so.seed, 0, LUA_MAXINTEGER);
+    j->so.level = opt_num(L, t, "level", j->so.level, 0.5, 0.999999);
     outs = opt_strings(L, t, "outputs", &nout);
-    if (!outs && m->nprov > 0) {
-        /* the defaults of ss_sens_default_outputs, built as Lua strings */
-        nout = 1 + m->nseg;
-        lua_createtable(L, (int)nout, 0);
-        lua_pushfstring(L, "npv:%s", m->prov[0].id);
-        lua_rawseti(L, -2, 1);
-        for (i = 0; i < m->nseg; i++) {
-            lua_pushfstring(L, "share:%s:%s", m->prov[0].id, m->seg[i].id);
-            lua_rawseti(L, -2, (lua_Integer)i + 2);
-        }
-        outs = lua_newuserdatauv(L, nout * sizeof *outs, 0);
-        for (i = 0; i < nout; i++) {
-            lua_rawgeti(L, -2, (lua_Integer)i + 1);
-            outs[i] = lua_tostring(L, -1); /* anchored in the table below */
-            lua_pop(L, 1);
-        }
-    }
-    if (nout == 0)
+    j->outputs = outs;
+    j->nout = nout;
+    if (!outs && m->nprov > 0 && ss_sens_job_default_outputs(j, m, &err) != SS_OK)
+        nomem(L);
+    if (j->nout == 0)
         luaL_argerror(L, 2, "outputs: at least one selector is needed");
-    check_outputs(L, m, outs, nout);
+    check_outputs(L, m, j->outputs, j->nout);
     vary = opt_strings(L, t, "vary", &nvary);
+    j->vary = vary;
+    j->nvary = nvary;
     a = scen_inputs(L, SS_AN_UNCERTAINTY);
-    /* room first: nothing may raise while tmp is held */
-    sp = lua_newuserdatauv(L, ((nvary ? nvary : a->nparams) + 1) * sizeof *sp, 0);
-    rc = ss_sens_params(&tmp, &np, a, m, vary, nvary, range, 0.05, 0.95, &err);
-    if (rc != SS_OK)
+    if ((rc = ss_sens_job_params(j, a, m, &err)) != SS_OK)
         core_fail(L, "sensitivity", rc, &err);
-    memcpy(sp, tmp, np * sizeof *sp);
-    free(tmp);
     scen_run_opts_crn(L, &ro);
-    if (sobol) {
-        const char **paths = lua_newuserdatauv(L, np * sizeof *paths, 0);
-        inv_req inv;
-        ss_sobol *s = NULL;
-        if (np > SS_SOBOL_MAX_DIM)
-            luaL_argerror(L, 2, lua_pushfstring(L, "sobol: at most %d parameters (got %d)",
-                                                SS_SOBOL_MAX_DIM, (int)np));
-        for (i = 0; i < np; i++)
-            paths[i] = sp[i].path;
-        inv.p = sp;
-        b = new_rbox(L, R_SOBOL, m, "sensitivity");
-        box = lua_gettop(L);
-        so.progress = lprog_begin(L, &prog, "sensitivity", m, "runs");
-        rc = ss_sobol_model(&s, m, paths, np, sens_inv, &inv, outs, nout, samples, &ro, &so, &err);
-        if (rc != SS_OK)
-            analysis_fail(L, &prog, "sensitivity", rc, &err);
-        lprog_end(&prog);
-        b->res = s;
-        set_settings(L, box, ss_analysis_json_sens("sobol", sp, np, (char *const *)outs, nout, range,
-                                                   0.05, 0.95, samples, s->nevals, &so));
-        sobol_fields(L, box, s);
+    if (j->sobol && j->nparams > SS_SOBOL_MAX_DIM)
+        luaL_argerror(L, 2, lua_pushfstring(L, "sobol: at most %d parameters (got %d)",
+                                            SS_SOBOL_MAX_DIM, (int)j->nparams));
+    b = new_rbox(L, j->sobol ? R_SOBOL : R_TORNADO, m, "sensitivity");
+    box = lua_gettop(L);
+    hook = lprog_begin(L, &prog, "sensitivity", m, "runs");
+    rc = ss_sens_job_run(j, m, &ro, hook, NULL, &err);
+    if (rc != SS_OK)
+        analysis_fail(L, &prog, "sensitivity", rc, &err);
+    lprog_end(&prog);
+    set_settings(L, box, ss_sens_job_json(j));
+    if (j->sobol) {
+        b->res = j->indices;
+        j->indices = NULL;
+        sobol_fields(L, box, b->res);
     } else {
-        ss_tornado_param *tp = lua_newuserdatauv(L, np * sizeof *tp, 0);
-        ss_tornado *tr = NULL;
-        for (i = 0; i < np; i++) {
-            tp[i].path = sp[i].path;
-            tp[i].low = sp[i].low;
-            tp[i].high = sp[i].high;
-        }
-        b = new_rbox(L, R_TORNADO, m, "sensitivity");
-        box = lua_gettop(L);
-        hook = lprog_begin(L, &prog, "sensitivity", m, "runs");
-        rc = ss_tornado_run(&tr, m, tp, np, outs, nout, &ro, &hook, &err);
-        if (rc != SS_OK)
-            analysis_fail(L, &prog, "sensitivity", rc, &err);
-        lprog_end(&prog);
-        b->res = tr;
-        set_settings(L, box, ss_analysis_json_sens("tornado", sp, np, (char *const *)outs, nout,
-                                                   range, 0.05, 0.95, 0, 1 + 2 * np, NULL));
-        tornado_fields(L, box, tr);
+        b->res = j->tornado;
+        j->tornado = NULL;
+        tornado_fields(L, box, b->res);
     }
     lua_settop(L, box);
     return 1;
@@ -2794,20 +2789,19 @@ static int l_scen_calibrate(lua_State *L)
     static const char *const keys[] = {"data", "params", "max_iter", "central", "absolute_weights", NULL};
     ss_model *m = check_scen(L);
     int t = opts_table(L, keys), box, dt;
-    ss_calib_opts co = SS_CALIB_OPTS_INIT;
+    ss_calibrate_job *j = &new_job(L, release_cal)->u.cal;
     ss_run_opts ro = SS_RUN_OPTS_INIT;
     ss_analysis *a;
-    ss_calib_result *c = NULL;
     rbox *b;
     ss_err err = {0};
     const char *file = NULL;
-    char sha[65];
     int rc;
     lprog prog;
 
-    co.max_iter = (size_t)opt_int(L, t, "max_iter", 200, 1, 1000000);
-    co.central = opt_bool(L, t, "central", 0);
-    co.absolute_weights = opt_bool(L, t, "absolute_weights", 0);
+    *j = (ss_calibrate_job)SS_CALIBRATE_JOB_INIT;
+    j->co.max_iter = (size_t)opt_int(L, t, "max_iter", (lua_Integer)j->co.max_iter, 1, 1000000);
+    j->co.central = opt_bool(L, t, "central", j->co.central);
+    j->co.absolute_weights = opt_bool(L, t, "absolute_weights", j->co.absolute_weights);
     a = scen_inputs(L, SS_AN_CALIBRATE);
     if (opt_push(L, t, "params") != LUA_TNIL) {
         if (lua_type(L, -1) != LUA_TTABLE)
@@ -2823,27 +2817,29 @@ static int l_scen_calibrate(lua_State *L)
     box = lua_gettop(L);
     if (dt == LUA_TTABLE) {
         obs_from_table(L, box - 1, b);
+        j->obs = b->obs;
     } else if (dt == LUA_TSTRING) {
         file = lua_tostring(L, box - 1);
         if (sl_writes_restricted(L) && !sl_safe_path(file))
             luaL_argerror(L, 2, "data: sandboxed scripts may read only relative paths without "
                           "'..'; pass the observations as a list of tables, or run with --unsafe");
-        if ((rc = ss_obs_read(&b->obs, file, &err)) != SS_OK)
+        if ((rc = ss_calibrate_job_read(j, file, &err)) != SS_OK)
             core_fail(L, "calibrate", rc, &err);
+        b->obs = j->own_obs; /* the result keeps the observations */
+        j->own_obs = NULL;
     } else {
         luaL_argerror(L, 2, "data: expected a list of observations (or a CSV file name outside "
                       "the sandbox)");
     }
     scen_run_opts_crn(L, &ro);
-    co.progress = lprog_begin(L, &prog, "calibrate", m, "runs");
-    rc = ss_calibrate_run(&c, m, a->calib, a->ncalib, b->obs, &ro, &co, &err);
+    rc = ss_calibrate_job_run(j, m, a, &ro, lprog_begin(L, &prog, "calibrate", m, "runs"), &err);
     if (rc != SS_OK)
         analysis_fail(L, &prog, "calibrate", rc, &err);
     lprog_end(&prog);
-    b->res = c;
-    set_settings(L, box, ss_analysis_json_calib(c, file ? file : "(Lua table)",
-                                                file && ss_sha256_file(file, sha, &err) == SS_OK ? sha : NULL));
-    calib_fields(L, box, c, b->obs);
+    set_settings(L, box, ss_calibrate_job_json(j));
+    b->res = j->result;
+    j->result = NULL;
+    calib_fields(L, box, b->res, b->obs);
     lua_settop(L, box);
     return 1;
 }
@@ -2857,21 +2853,18 @@ static int l_scen_optimize(lua_State *L)
     };
     ss_model *m = check_scen(L);
     int t = opts_table(L, keys), box;
-    ss_opt_opts oo = SS_OPT_OPTS_INIT;
+    ss_optimize_job *j = &new_job(L, release_opt)->u.opt;
     ss_run_opts ro = SS_RUN_OPTS_INIT;
-    ss_opt_problem prob;
-    const char **cons;
     ss_analysis *a;
-    ss_opt_result *r = NULL;
     sl_objective *obj = NULL;
     const char *file;
     rbox *b;
     ss_err err = {0};
-    size_t i;
     int rc, fnidx = 0;
     lprog prog;
 
-    oo.max_iter = (size_t)opt_int(L, t, "max_iter", (lua_Integer)oo.max_iter, 1, 10000000);
+    *j = (ss_optimize_job)SS_OPTIMIZE_JOB_INIT;
+    j->oo.max_iter = (size_t)opt_int(L, t, "max_iter", (lua_Integer)j->oo.max_iter, 1, 10000000);
     a = scen_inputs(L, SS_AN_OPTIMIZE);
     if (t)
         read_problem(L, 0, m, t, "optimize", a);
@@ -2881,13 +2874,7 @@ static int l_scen_optimize(lua_State *L)
     if (a->ncontrols == 0)
         luaL_argerror(L, 2, "no controls: set optimize.controls in the scenario or the option "
                       "controls = {[PATH] = {lower = , upper = }}");
-    if (a->starts)
-        oo.starts = a->starts;
-    if (a->has_seed)
-        oo.seed = a->seed;
-    cons = lua_newuserdatauv(L, (a->nconstraints + 1) * sizeof *cons, 0);
-    for (i = 0; i < a->nconstraints; i++)
-        cons[i] = a->constraints[i];
+    ss_optimize_job_inputs(j, a);
     if (a->objective_fn) { /* the function: from the options, else the scenario's table */
         if (opt_push(L, t, "objective") != LUA_TFUNCTION) {
             lua_pop(L, 1);
@@ -2899,13 +2886,6 @@ static int l_scen_optimize(lua_State *L)
     }
     sl_scenario_push_file(L, 1);
     file = lua_tostring(L, -1); /* anchored on the stack */
-    memset(&prob, 0, sizeof prob);
-    prob.controls = a->controls;
-    prob.ncontrols = a->ncontrols;
-    prob.objective = a->objective;
-    prob.minimize = a->minimize == 1;
-    prob.constraints = cons;
-    prob.nconstraints = a->nconstraints;
     scen_run_opts_crn(L, &ro);
     b = new_rbox(L, R_OPT, m, "optimize");
     box = lua_gettop(L);
@@ -2914,19 +2894,19 @@ static int l_scen_optimize(lua_State *L)
     if (fnidx) {
         if (!(obj = objective_new(L, fnidx, m, file)))
             nomem(L);
-        prob.objective = NULL;
-        prob.fn = sl_objective_eval;
-        prob.payload = obj;
+        j->fn = sl_objective_eval;
+        j->fn_payload = obj;
     }
-    oo.progress = lprog_begin(L, &prog, "optimize", m, "starts");
-    rc = ss_optimize_run(&r, m, &prob, &ro, &oo, &err);
+    rc = ss_optimize_job_run(j, m, a, &ro, lprog_begin(L, &prog, "optimize", m, "starts"), NULL,
+                             &err);
     sl_objective_free(obj);
     if (rc != SS_OK)
         analysis_fail(L, &prog, "optimize", rc, &err);
     lprog_end(&prog);
-    b->res = r;
-    set_settings(L, box, ss_analysis_json_opt(a, r, &oo));
-    opt_fields(L, box, r);
+    set_settings(L, box, ss_optimize_job_json(j));
+    b->res = j->result;
+    j->result = NULL;
+    opt_fields(L, box, b->res);
     lua_settop(L, box);
     return 1;
 }
@@ -2985,27 +2965,6 @@ static int l_scen_check(lua_State *L)
 }
 
 /* on_point of Scenario:sweep: keep the point's values and outputs. */
-static int lua_sweep_point(uint64_t p, const double *x, const ss_result *r, void *payload,
-                           ss_err *err)
-{
-    sweep_res *s = payload;
-    size_t j;
-    int rc;
-    memcpy(s->x + p * s->naxes, x, s->naxes * sizeof *x);
-    for (j = 0; j < s->nsel; j++)
-        if ((rc = ss_selector_eval(&s->y[p * s->nsel + j], &s->sel[j], r, err)) != SS_OK)
-            return rc;
-    s->got = p + 1;
-    return SS_OK;
-}
-
-/* progress of Scenario:sweep: to the host's display, kept for the message
- * of an interruption. */
-static void lua_sweep_progress(uint64_t done, uint64_t total, void *payload)
-{
-    lprog_update(done, total, ((sweep_res *)payload)->prog);
-}
-
 /* One grid axis from grid[i]: "PATH=START:STOP:N", "PATH=v1,v2", or
  * {path = "PATH", values = {v1, ...}}. */
 static void sweep_axis_arg(lua_State *L, int item, lua_Integer i, ss_sweep_axis *out)
@@ -3049,89 +3008,82 @@ static int l_scen_sweep(lua_State *L)
     static const char *const keys[] = {"grid", "outputs", "threads", NULL};
     ss_model *m = check_scen(L);
     int t = opts_table(L, keys), box, gt;
-    ss_sweep_opts so = SS_SWEEP_OPTS_INIT;
+    jobbox *jb = new_job(L, release_sweep);
     ss_run_opts ro = SS_RUN_OPTS_INIT;
     const char **outs;
     size_t nout, i;
     lua_Integer ng = 0, k;
     sweep_res *r;
+    ss_sweep_job *j;
     char **olist;
     rbox *b;
     ss_err err = {0};
     int rc;
     lprog prog;
 
-    so.threads = (unsigned)opt_int(L, t, "threads", 1, 0, 1024);
+    if (!(r = jb->u.sw = calloc(1, sizeof *r)))
+        nomem(L);
+    j = &r->job;
+    *j = (ss_sweep_job)SS_SWEEP_JOB_INIT;
+    j->so.threads = (unsigned)opt_int(L, t, "threads", (lua_Integer)j->so.threads, 0, 1024);
     gt = opt_push(L, t, "grid");
     if (gt != LUA_TTABLE || (ng = (lua_Integer)lua_rawlen(L, -1)) < 1)
         luaL_argerror(L, 2, "grid: expected a list of axes, e.g. {\"providers.alibaba.reinvest=0.1:0.4:4\"}");
     gt = lua_gettop(L);
     outs = opt_strings(L, t, "outputs", &nout);
-    if (!outs && m->nprov > 0) {
-        /* the defaults of `stratsim sens` (ss_sens_default_outputs), as Lua strings */
-        nout = 1 + m->nseg;
-        lua_createtable(L, (int)nout, 0);
-        lua_pushfstring(L, "npv:%s", m->prov[0].id);
-        lua_rawseti(L, -2, 1);
-        for (i = 0; i < m->nseg; i++) {
-            lua_pushfstring(L, "share:%s:%s", m->prov[0].id, m->seg[i].id);
-            lua_rawseti(L, -2, (lua_Integer)i + 2);
-        }
-        outs = lua_newuserdatauv(L, nout * sizeof *outs, 0);
-        for (i = 0; i < nout; i++) {
-            lua_rawgeti(L, -2, (lua_Integer)i + 1);
-            outs[i] = lua_tostring(L, -1); /* anchored in the table below */
-            lua_pop(L, 1);
-        }
-    }
-    if (nout == 0)
+    j->outputs = outs;
+    j->nout = nout;
+    if (!outs && m->nprov > 0 && ss_sweep_job_default_outputs(j, m, &err) != SS_OK)
+        nomem(L);
+    if (j->nout == 0)
         luaL_argerror(L, 2, "outputs: at least one selector is needed");
-    check_outputs(L, m, outs, nout);
+    check_outputs(L, m, j->outputs, j->nout);
     b = new_rbox(L, R_SWEEP, m, "sweep");
     box = lua_gettop(L);
-    if (!(r = calloc(1, sizeof *r)) || !(r->axes = calloc((size_t)ng, sizeof *r->axes)) ||
-        !(r->sel = calloc(nout, sizeof *r->sel))) {
-        sweep_res_free(r);
+    b->res = r; /* owned by the result box from here on */
+    jb->u.sw = NULL;
+    if (!(r->axes = calloc((size_t)ng, sizeof *r->axes)))
         nomem(L);
-    }
-    b->res = r; /* owned by the box from here on */
     for (k = 1; k <= ng; k++) {
         lua_rawgeti(L, gt, k);
         sweep_axis_arg(L, lua_gettop(L), k, &r->axes[k - 1]);
         r->naxes = (size_t)k;
         lua_pop(L, 1);
     }
-    for (i = 0; i < nout; i++)
-        ss_selector_parse(&r->sel[i], outs[i], &err); /* checked above */
-    r->nsel = nout;
     if ((rc = ss_sweep_check(m, r->axes, r->naxes, &err)) != SS_OK)
         luaL_argerror(L, 2, lua_pushfstring(L, "grid: %s", err.msg));
-    r->np = ss_sweep_npoints(r->axes, r->naxes);
-    if (!(r->x = malloc((size_t)r->np * r->naxes * sizeof *r->x)) ||
-        !(r->y = malloc((size_t)r->np * (nout ? nout : 1) * sizeof *r->y)))
-        nomem(L);
+    j->axes = r->axes;
+    j->naxes = r->naxes;
+    j->in_memory = 1;
+    if ((rc = ss_sweep_job_alloc(j, &err)) != SS_OK) {
+        if (rc == SS_ENOMEM)
+            nomem(L);
+        core_fail(L, "sweep", rc, &err);
+    }
     scen_run_opts_crn(L, &ro);
     if (ro.on_epoch || ro.on_output)
-        so.threads = 1; /* Lua at every point: this state, one worker */
-    so.run_opts = &ro;
-    so.interrupt = ro.interrupt;
-    so.on_point = lua_sweep_point;
-    so.progress = lua_sweep_progress;
-    so.payload = r;
-    lprog_begin(L, &prog, "sweep", m, "points");
-    r->prog = &prog;
-    rc = ss_sweep_run(m, r->axes, r->naxes, &so, &err);
-    r->prog = NULL;
+        j->so.threads = 1; /* Lua at every point: this state, one worker */
+    j->so.run_opts = &ro;
+    j->so.interrupt = ro.interrupt;
+    /* progress to the host's display, kept for the message of an interruption */
+    j->progress = lprog_begin(L, &prog, "sweep", m, "points");
+    rc = ss_sweep_job_run(j, m, &err);
+    j->progress = (ss_progress)SS_PROGRESS_NONE;
     if (rc != SS_OK)
         analysis_fail(L, &prog, "sweep", rc, &err);
     lprog_end(&prog);
     /* settings and fields */
+    nout = j->nout;
     olist = lua_newuserdatauv(L, nout * sizeof *olist, 0);
     for (i = 0; i < nout; i++)
-        olist[i] = r->sel[i].text;
-    set_settings(L, box, ss_analysis_json_sweep(r->axes, r->naxes, olist, nout, r->np));
+        olist[i] = j->sel[i].text;
+    j->outputs = (const char *const *)olist; /* the outputs as parsed */
+    set_settings(L, box, ss_sweep_job_json(j, 1));
+    j->outputs = NULL; /* the result keeps the parsed selectors only */
+    j->so.run_opts = NULL;
+    j->so.interrupt = NULL;
     lua_createtable(L, 0, 4);
-    set_int(L, "points", (lua_Integer)r->np);
+    set_int(L, "points", (lua_Integer)j->npoints);
     lua_createtable(L, (int)r->naxes, 0);
     for (i = 0; i < r->naxes; i++) {
         lua_pushstring(L, r->axes[i].path);
@@ -3140,13 +3092,13 @@ static int l_scen_sweep(lua_State *L)
     lua_setfield(L, -2, "paths");
     sl_push_strings(L, olist, nout);
     lua_setfield(L, -2, "outputs");
-    lua_createtable(L, (int)r->np, 0);
-    for (k = 0; k < (lua_Integer)r->np; k++) {
+    lua_createtable(L, (int)j->npoints, 0);
+    for (k = 0; k < (lua_Integer)j->npoints; k++) {
         lua_createtable(L, 0, (int)(r->naxes + nout));
         for (i = 0; i < r->naxes; i++)
-            set_num(L, r->axes[i].path, r->x[k * r->naxes + i]);
+            set_num(L, r->axes[i].path, j->x[k * r->naxes + i]);
         for (i = 0; i < nout; i++)
-            set_num(L, r->sel[i].text, r->y[k * nout + i]);
+            set_num(L, j->sel[i].text, j->y[k * nout + i]);
         lua_rawseti(L, -2, k + 1);
     }
     lua_setfield(L, -2, "rows");

@@ -4,7 +4,8 @@
  * the Ishigami function's analytic indices), calibration (calibrate.h:
  * observation reader, recovery of known parameters from synthetic data,
  * standard errors under known noise) and optimisation (optimize.h: interior
- * and bound optima, constraints).  Models are built in C as in
+ * and bound optima, constraints), and the sensitivity and sweep jobs
+ * (analysis.h).  Models are built in C as in
  * test_model.c.
  */
 #include "test_util.h"
@@ -1004,6 +1005,122 @@ static void test_progress_reports(void **state)
     }
 }
 
+/* The text a writer produces (malloc'ed). */
+static char *written(ss_an_writer w, const void *payload)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ss_err e = {0};
+    assert_non_null(f);
+    assert_int_equal(w(f, payload, &e), SS_OK);
+    assert_int_equal(fclose(f), 0);
+    return text;
+}
+
+static int write_tornado(FILE *f, const void *payload, ss_err *err)
+{
+    return ss_tornado_write_csv(f, payload, err);
+}
+
+/* The sensitivity job: its defaults, its default outputs, parameters from
+ * the +-range rule, and a tornado equal to the core's on the same inputs. */
+static void test_sens_job(void **state)
+{
+    ss_model *m = mk_lever(2.0, 1.5);
+    ss_analysis *a = ss_analysis_new();
+    const char *vary[] = { "segments.s1.tau" };
+    ss_sens_job j = SS_SENS_JOB_INIT;
+    ss_tornado_param tp;
+    ss_tornado *t = NULL;
+    ss_err e = {0};
+    char *json, *csv, *ref;
+    (void)state;
+    assert_non_null(a);
+    assert_true(j.range == 0.1 && j.qlow == 0.05 && j.qhigh == 0.95);
+    assert_int_equal(j.samples, 256);
+    assert_int_equal(j.so.nboot, 200);
+    assert_int_equal(j.so.seed, 1);
+    assert_int_equal(ss_sens_job_default_outputs(&j, m, &e), SS_OK);
+    assert_int_equal(j.nout, 2);
+    assert_string_equal(j.outputs[0], "npv:p1");
+    assert_string_equal(j.outputs[1], "share:p1:s1");
+    j.vary = vary;
+    j.nvary = 1;
+    assert_int_equal(ss_sens_job_params(&j, a, m, &e), SS_OK);
+    assert_int_equal(j.nparams, 1);
+    assert_true(j.params[0].from_range);
+    assert_close(j.params[0].low, 1.8, 1e-12);
+    assert_close(j.params[0].high, 2.2, 1e-12);
+    assert_int_equal(ss_sens_job_run(&j, m, NULL, (ss_progress)SS_PROGRESS_NONE, NULL, &e), SS_OK);
+    assert_non_null(j.tornado);
+    assert_null(j.indices);
+    tp.path = vary[0];
+    tp.low = 1.8;
+    tp.high = 2.2;
+    assert_int_equal(ss_tornado_run(&t, m, &tp, 1, j.outputs, j.nout, NULL, NULL, &e), SS_OK);
+    csv = written(ss_sens_job_write_csv, &j);
+    ref = written(write_tornado, t);
+    assert_string_equal(csv, ref);
+    assert_true(j.tornado->rows[0].swing > 0);
+    assert_false(ss_sens_job_inert(&j, 0));
+    json = ss_sens_job_json(&j);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"tornado\""));
+    assert_non_null(strstr(json, "\"evaluations\":3"));
+    free(json);
+    free(csv);
+    free(ref);
+    ss_tornado_free(t);
+    ss_sens_job_free(&j);
+    assert_null(j.tornado);
+    ss_analysis_free(a);
+    ss_model_free(m);
+}
+
+/* The sweep job keeps the same points in memory and as streamed rows. */
+static void test_sweep_job(void **state)
+{
+    ss_model *m = mk_lever(2.0, 1.5);
+    ss_sweep_axis ax;
+    const char *outs[] = { "share:p1:s1@10" };
+    ss_sweep_job mem = SS_SWEEP_JOB_INIT, rows = SS_SWEEP_JOB_INIT, lng = SS_SWEEP_JOB_INIT;
+    ss_err e = {0};
+    char *a, *b, *c;
+    (void)state;
+    assert_int_equal(ss_sweep_axis_parse(&ax, "segments.s1.tau=1:3:3", &e), SS_OK);
+    mem.axes = rows.axes = lng.axes = &ax;
+    mem.naxes = rows.naxes = lng.naxes = 1;
+    mem.outputs = rows.outputs = outs;
+    mem.nout = rows.nout = 1;
+    mem.in_memory = 1;
+    assert_int_equal(ss_sweep_job_alloc(&mem, &e), SS_OK);
+    assert_int_equal(ss_sweep_job_alloc(&rows, &e), SS_OK);
+    assert_int_equal(ss_sweep_job_alloc(&lng, &e), SS_OK);
+    assert_int_equal(mem.npoints, 3);
+    assert_int_equal(ss_sweep_job_run(&mem, m, &e), SS_OK);
+    assert_int_equal(ss_sweep_job_run(&rows, m, &e), SS_OK);
+    assert_int_equal(ss_sweep_job_run(&lng, m, &e), SS_OK);
+    assert_close(mem.x[0], 1.0, 0);
+    assert_close(mem.x[2], 3.0, 0);
+    /* a faster adjustment (smaller tau) moves p1's share further by t = 10 */
+    assert_true(mem.y[0] > mem.y[1] && mem.y[1] > mem.y[2] && mem.y[2] > 0.5);
+    a = written(ss_sweep_job_write_csv, &mem);
+    b = written(ss_sweep_job_write_csv, &rows);
+    c = written(ss_sweep_job_write_csv, &lng);
+    assert_string_equal(a, b);
+    assert_int_equal(strncmp(a, "segments.s1.tau,share:p1:s1@10\n1,", 33), 0);
+    assert_int_equal(strncmp(c, "segments.s1.tau,scenario,time,", 30), 0);
+    free(a);
+    free(b);
+    free(c);
+    ss_sweep_job_free(&mem);
+    ss_sweep_job_free(&rows);
+    ss_sweep_job_free(&lng);
+    ss_sweep_axis_free(&ax);
+    ss_model_free(m);
+}
+
 /* ------------------------------------------------- docs/analysis.md output */
 
 /* First lines of a stream's text (the tornado CSV: the header and the row
@@ -1115,6 +1232,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_optimize_selector),
         cmocka_unit_test(test_optimize_errors),
         cmocka_unit_test(test_progress_reports),
+        cmocka_unit_test(test_sens_job),
+        cmocka_unit_test(test_sweep_job),
     };
     ss_global_init();
     if (argc == 3 && strcmp(argv[1], "doc") == 0)

@@ -647,7 +647,7 @@ static char *sidecar_text(const ss_model *m, int *rc, ss_err *err)
     const char *ov[] = { "segments.public.growth=0.25", "x=\"y\"" };
     ss_sidecar_info info = { "run", "scenarios/a b.lua",
                              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-                             ov, 2, "long", 0, NULL };
+                             ov, 2, "long", 0, NULL, NULL, 0 };
     const ss_model *ms[] = { m, m };
     membuf mb;
     mb_open(&mb);

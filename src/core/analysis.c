@@ -1,11 +1,11 @@
 /*
- * analysis.c - the plain-C half of the analysis layer (ss_analysis.h): the
+ * analysis.c - the plain-C half of the analyses (stratsim/analysis.h): the
  * ss_analysis container and its setters (command-line flags override
  * scenario keys), the parameter list of a sensitivity analysis, the analysis
  * settings recorded in the JSON sidecar (built with cJSON, numbers as exact
  * raw text), the optimisation CSV, and CSV + sidecar written atomically.
- * No Lua here; l_analysis.c reads the scenario tables and holds the Lua API.
- * Depends on the core (stratsim.h) and cJSON.
+ * The Lua binding (src/lua/l_analysis.c) reads the scenario tables into an
+ * ss_analysis. Depends on the rest of the core and cJSON.
  */
 #include <errno.h>
 #include <math.h>
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cJSON.h>
-#include "ss_analysis.h"
+#include "stratsim.h"
 
 static char *dup_str(const char *s)
 {
@@ -189,6 +189,14 @@ uint64_t ss_analysis_run_seed(gsl_rng *rng)
     uint64_t hi = (uint64_t)gsl_rng_get(rng) & 0xffffffffu;
     uint64_t lo = (uint64_t)gsl_rng_get(rng) & 0xffffffffu;
     return ((hi << 32) | lo) & 0x7fffffffffffffffULL;
+}
+
+ss_mc_opts ss_mc_job_opts(void)
+{
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    o.runs = 1000;
+    o.seed = 1;
+    return o;
 }
 
 void ss_analysis_drop_outages(ss_analysis *a)
