@@ -47,6 +47,10 @@ static const char mc_help[] =
     "                            share:alibaba:public,npv:alibaba (default: the\n"
     "                            NPV of every provider)\n"
     "  --compression C           t-digest compression (default 200)\n"
+    "  --engine auto|scalar      auto (default): the batched engine when the\n"
+    "                            scenario has no policy, derived metric or user\n"
+    "                            stock and the solver is rk8pd; scalar: every\n"
+    "                            run on its own\n"
     "  --scenario NAME           analyse only this scenario of the file\n"
     "  --set PATH=VALUE          override a numeric input (repeatable)\n"
     "  --params FILE.lua         apply an override file (calibrate --write)\n"
@@ -496,6 +500,12 @@ int cmd_mc(int argc, char **argv)
                                      "0.05,0.5,0.95");
                 goto done;
             }
+        } else if ((v = cli_opt_value("--engine", NULL, argc, argv, &k, &missing)) || missing) {
+            if (missing || (strcmp(v, "auto") != 0 && strcmp(v, "scalar") != 0)) {
+                rc = cli_usage_error("mc", "--engine needs auto or scalar");
+                goto done;
+            }
+            o.engine = strcmp(v, "scalar") == 0 ? SS_MC_ENGINE_SCALAR : SS_MC_ENGINE_AUTO;
         } else if ((v = cli_opt_value("--compression", NULL, argc, argv, &k, &missing)) || missing) {
             if (missing || cli_parse_num(v, &o.compression) != 0 || o.compression < 10 ||
                 o.compression > 1e5) {
