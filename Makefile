@@ -167,6 +167,11 @@ $(BUILD)/tests/test_lua_%: $(BUILD)/tests/test_lua_%.o $(LUA_OBJ) $(LIB)
 	@$(if $(Q),echo '  LD      $@')
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LUA_OBJ) $(LIB) $(LIBS) $(TEST_LIBS)
 
+# the batched engine's tests load the bundled scenarios through the Lua layer
+$(BUILD)/tests/test_batch: $(BUILD)/tests/test_batch.o $(LUA_OBJ) $(LIB)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LUA_OBJ) $(LIB) $(LIBS) $(TEST_LIBS)
+
 # Allocation-failure injection wraps the allocator of stratsim's own code.
 OOM_WRAP := -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
 $(BUILD)/tests/test_lua_oom: $(BUILD)/tests/test_lua_oom.o $(LUA_OBJ) $(LIB)

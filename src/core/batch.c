@@ -64,7 +64,7 @@ typedef struct item {
 typedef struct lane {
     ss_model *m;              /* the run's own resolved model (NULL: idle) */
     size_t run;
-    double t, tend;           /* current time, end of the current interval */
+    double t, ta, tend;       /* current time, start and end of the current interval */
     double h, hint;           /* step to try; the step carried across breakpoints */
     double rtol, atol, hmin;
     unsigned long nsteps, max_steps;
@@ -358,18 +358,31 @@ static void set_att(ss_batch *b, size_t l, size_t j, double w, double p, double 
     b->invp[j * L + l] = 1.0 / p;
 }
 
-/* Provider i's normalised allocation in lane l from the raw values of slot-less
- * schedules, evaluated by `ev` (0 if it sums to <= 0). */
-static int set_alloc_at(ss_batch *b, size_t l, size_t i, const ss_provider *p, double t)
+/*
+ * Schedule s at time t of an interval that starts at ta, as sim.c's slots
+ * give it: a step schedule holds its value at ta for the whole interval (a
+ * knot at its end takes effect only there, at the next breakpoint), a linear
+ * one is ss_schedule_eval at t.
+ */
+static double sched_at(const ss_schedule *s, double ta, double t)
+{
+    if (s->kind == SS_SCHED_CONST)
+        return s->value;
+    return ss_schedule_eval(s, s->kind == SS_SCHED_STEPS ? ta : t);
+}
+
+/* Provider i's normalised allocation in lane l at t of the interval that
+ * starts at ta (0 if it sums to <= 0). */
+static int set_alloc_at(ss_batch *b, size_t l, size_t i, const ss_provider *p, double ta, double t)
 {
     size_t K = b->K, L = b->L, k;
     double asum = 0.0;
     for (k = 0; k < K; k++)
-        asum += ss_schedule_eval(&p->allocation[k], t);
+        asum += sched_at(&p->allocation[k], ta, t);
     if (!(asum > 0.0))
         return 0;
     for (k = 0; k < K; k++)
-        b->alpha[(i * K + k) * L + l] = ss_schedule_eval(&p->allocation[k], t) / asum;
+        b->alpha[(i * K + k) * L + l] = sched_at(&p->allocation[k], ta, t) / asum;
     return 1;
 }
 
@@ -433,7 +446,7 @@ static int eval_input(ss_batch *b, size_t l, const item *it, double ta, double t
                 return 1;
         }
         /* constant inside the interval: its value at ta */
-        return set_alloc_at(b, l, it->idx, p, ta) ? 0 : -1;
+        return set_alloc_at(b, l, it->idx, p, ta, ta) ? 0 : -1;
     }
     }
 }
@@ -444,26 +457,26 @@ static void eval_dyn(ss_batch *b, size_t lo, size_t hi)
     size_t l, d, K = b->K, L = b->L;
     for (l = lo; l < hi; l++) {
         lane *a = &b->ln[l];
-        double t = b->tl[l];
+        double t = b->tl[l], ta = a->ta;
         for (d = 0; d < a->ndyn; d++) {
             const item *it = &a->dyn[d];
             const ss_model *m = a->m;
             switch (it->kind) {
             case IN_G:
-                b->g[it->idx * L + l] = ss_schedule_eval(&m->seg[it->idx].growth, t);
+                b->g[it->idx * L + l] = sched_at(&m->seg[it->idx].growth, ta, t);
                 break;
             case IN_RHO:
-                b->rho[it->idx * L + l] = ss_schedule_eval(&m->prov[it->idx].reinvest, t);
+                b->rho[it->idx * L + l] = sched_at(&m->prov[it->idx].reinvest, ta, t);
                 break;
             case IN_ATT: {
                 const ss_provider *p = &m->prov[it->idx / K];
                 size_t k = it->idx % K;
-                set_att(b, l, it->idx, ss_schedule_eval(&p->participation[k], t),
-                        ss_schedule_eval(&p->price[k], t), ss_schedule_eval(&p->lever[k], t));
+                set_att(b, l, it->idx, sched_at(&p->participation[k], ta, t),
+                        sched_at(&p->price[k], ta, t), sched_at(&p->lever[k], ta, t));
                 break;
             }
             default:
-                if (!set_alloc_at(b, l, it->idx, &m->prov[it->idx], t))
+                if (!set_alloc_at(b, l, it->idx, &m->prov[it->idx], ta, t))
                     b->bad[l] = 1;
                 break;
             }
@@ -514,7 +527,7 @@ static int classify(ss_batch *b, size_t l)
         if (avar) {
             a->var[a->nvar].kind = IN_ALLOC;
             a->var[a->nvar++].idx = i;
-        } else if (!set_alloc_at(b, l, i, p, m->t0)) {
+        } else if (!set_alloc_at(b, l, i, p, m->t0, m->t0)) {
             return -1;
         }
     }
@@ -1007,7 +1020,7 @@ static int arrive(ss_batch *b, size_t l, const ss_batch_io *io)
     lane *a = &b->ln[l];
     double tb = a->bp[a->bi], tn;
     int jumped = apply_events(b, l, tb);
-    a->t = tb;
+    a->t = a->ta = tb;
     if (a->iv_pending && a->tp <= tb + TIME_TOL) {
         if (apply_iv(b, l))
             return -1;
