@@ -700,7 +700,8 @@ int cmd_mc(int argc, char **argv)
     for (j = 0; j < ld.count; j++)
         blocks[j] = ss_mc_result_block(res[j]);
     if (!(json = ss_analysis_json_mc((const ss_analysis *const *)an, names, ld.count, &o, used, nused,
-                                    blocks)) || cli_mpi_sidecar_json(&job, &json) != 0) {
+                                    blocks, (const ss_mc_result *const *)res)) ||
+        cli_mpi_sidecar_json(&job, &json) != 0) {
         rc = cli_error("out of memory");
         goto done;
     }

@@ -420,9 +420,20 @@ static int json_inputs(cJSON *obj, const ss_analysis *a)
     return ok;
 }
 
+/* Which Monte Carlo engine ran (docs/analysis.md): name, lanes per lockstep
+   group, runs the batched engine handed to the scalar one. */
+static int json_engine(cJSON *o, const ss_mc_result *r)
+{
+    if (!r)
+        return 1;
+    return jadd(o, "engine", cJSON_CreateString(ss_mc_result_engine(r))) &&
+           jadd(o, "lanes", juint(ss_mc_result_lanes(r))) &&
+           jadd(o, "scalar_runs", juint(ss_mc_result_scalar_runs(r)));
+}
+
 char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names, size_t n,
                           const ss_mc_opts *o, const double *q, size_t nq,
-                          const size_t *blocks)
+                          const size_t *blocks, const ss_mc_result *const *res)
 {
     cJSON *mc = cJSON_CreateObject(), *qa = NULL, *sc = NULL;
     size_t i;
@@ -439,13 +450,14 @@ char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names,
         ok = jadd(qa, NULL, jnum(q[i]));
     if (n == 1) {
         ok = ok && jadd(mc, "block", juint(blocks[0]));
+        ok = ok && json_engine(mc, res ? res[0] : NULL);
         ok = ok && json_inputs(mc, a[0]);
     } else {
         ok = ok && jadd(mc, "scenarios", sc = cJSON_CreateObject());
         for (i = 0; ok && i < n; i++) {
             cJSON *e = cJSON_CreateObject();
             ok = jadd(sc, names[i], e) && jadd(e, "block", juint(blocks[i])) &&
-                 json_inputs(e, a[i]);
+                 json_engine(e, res ? res[i] : NULL) && json_inputs(e, a[i]);
         }
     }
     return jwrap("mc", mc, ok);

@@ -177,7 +177,7 @@ static void test_mc_settings(void **state)
     o.runs = 5000;
     o.seed = 18446744073709551615ULL;
     o.threads = 3;
-    json = ss_analysis_json_mc(as, names, 1, &o, q, 2, blocks);
+    json = ss_analysis_json_mc(as, names, 1, &o, q, 2, blocks, NULL);
     assert_non_null(json);
     root = cJSON_Parse(json);
     assert_non_null(root);
