@@ -100,7 +100,7 @@ struct ss_batch {
     double *tgt, *rev, *margin;         /* [NK][L] */
     double *revi, *inv, *gp, *op;       /* [N][L] */
     double *M;                          /* [K][L] */
-    double *s1, *s2, *s3;               /* [L] scratch */
+    double *s1, *s2, *s3, *s4;          /* [L] scratch */
     double *tl, *tc, *hc, *rmax;        /* [L] stage time, step start, step size, error */
     unsigned char *bad;                 /* [L] the lane's evaluation failed */
     lane *ln;                           /* [L] */
@@ -167,6 +167,7 @@ static void v_pw(double *restrict out, const double *restrict x, int mode, int i
     int q;
     switch (mode) {
     case PW_ZERO:
+        #pragma GCC ivdep
         for (l = 0; l < n; l++)
             out[l] = 1.0;
         break;
@@ -174,17 +175,21 @@ static void v_pw(double *restrict out, const double *restrict x, int mode, int i
         memcpy(out, x, n * sizeof *out);
         break;
     case PW_HALF:
+        #pragma GCC ivdep
         for (l = 0; l < n; l++)
             out[l] = sqrt(x[l]);
         break;
     case PW_TWO:
+        #pragma GCC ivdep
         for (l = 0; l < n; l++)
             out[l] = x[l] * x[l];
         break;
     case PW_INT:
+        #pragma GCC ivdep
         for (l = 0; l < n; l++)
             out[l] = x[l] * x[l];
         for (q = 2; q < ie; q++)
+            #pragma GCC ivdep
             for (l = 0; l < n; l++)
                 out[l] *= x[l];
         break;
@@ -296,6 +301,7 @@ static size_t layout(ss_batch *b, unsigned char *base)
     b->s1 = carve(base, &off, L, D);
     b->s2 = carve(base, &off, L, D);
     b->s3 = carve(base, &off, L, D);
+    b->s4 = carve(base, &off, L, D);
     b->tl = carve(base, &off, L, D);
     b->tc = carve(base, &off, L, D);
     b->hc = carve(base, &off, L, D);
@@ -561,10 +567,11 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
     size_t N = b->N, K = b->K, NK = b->NK, L = b->L, n = hi - lo, i, k, l;
     const double *yC = y + NK * L, *yV = y + 2 * NK * L, *yR = y + 3 * NK * L,
                  *yX = y + (3 * NK + 2 * N) * L;
-    double *restrict s1 = b->s1, *restrict s2 = b->s2, *restrict sum = b->s3;
+    double *restrict s1 = b->s1, *restrict s2 = b->s2, *restrict sum = b->s3, *restrict isum = b->s4;
 
     eval_dyn(b, lo, hi);
     for (i = 0; i < N; i++)
+        #pragma GCC ivdep
         for (l = lo; l < hi; l++)
             b->revi[i * L + l] = 0.0;
     for (k = 0; k < K; k++) {
@@ -572,34 +579,43 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
         const double *x = yX + k * L;
         if (b->bass[k]) {
             const double *pot = b->pot + k * L;
+            #pragma GCC ivdep
             for (l = lo; l < hi; l++)
                 Mk[l] = pot[l] * x[l];
         } else {
+            #pragma GCC ivdep
             for (l = lo; l < hi; l++)
                 Mk[l] = x[l];
         }
+        #pragma GCC ivdep
         for (l = lo; l < hi; l++)
             sum[l] = 0.0;
         for (i = 0; i < N; i++) {
             size_t d = i * K + k;
             const double *C = yC + d * L, *fac = b->fac + d * L;
             double *restrict a = b->tgt + d * L;
+            #pragma GCC ivdep
             for (l = lo; l < hi; l++)
                 s1[l] = C[l] > 0.0 ? C[l] : 0.0;
             v_pw(s2 + lo, s1 + lo, b->mC[k], b->iC[k], b->bC + k * L + lo, n);
             v_pw(s1 + lo, yR + i * L + lo, b->mR[k], b->iR[k], b->bR + k * L + lo, n);
+            #pragma GCC ivdep
             for (l = lo; l < hi; l++) {
                 a[l] = fac[l] * s2[l] * s1[l];
                 sum[l] += a[l];
             }
         }
+        #pragma GCC ivdep
+        for (l = lo; l < hi; l++)
+            isum[l] = 1.0 / sum[l];   /* sim.c's inv_sum */
         for (i = 0; i < N; i++) {
             size_t d = i * K + k;
             double *restrict a = b->tgt + d * L, *restrict rv = b->rev + d * L,
                    *restrict ri = b->revi + i * L;
             const double *s = y + d * L;
+            #pragma GCC ivdep
             for (l = lo; l < hi; l++) {
-                a[l] = sum[l] > 0.0 ? a[l] * (1.0 / sum[l]) : s[l];
+                a[l] = sum[l] > 0.0 ? a[l] * isum[l] : s[l];
                 rv[l] = Mk[l] * s[l];
                 ri[l] += rv[l];
             }
@@ -608,6 +624,7 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
     for (i = 0; i < N; i++) {
         double *restrict gp = b->gp + i * L, *restrict opx = s1, *restrict inv = b->inv + i * L;
         const double *rho = b->rho + i * L, *ri = b->revi + i * L;
+        #pragma GCC ivdep
         for (l = lo; l < hi; l++) {
             inv[l] = rho[l] * ri[l];
             gp[l] = 0.0;
@@ -620,16 +637,20 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
                          *ox = b->opex + j * L;
             double *restrict mg = b->margin + j * L;
             if (b->learn[k]) {
+                #pragma GCC ivdep
                 for (l = lo; l < hi; l++)
                     s2[l] = iv0[l] > 0.0 ? V[l] * iv0[l] : 1.0;
                 ss_vec_log(s2 + lo, s2 + lo, n);
+                #pragma GCC ivdep
                 for (l = lo; l < hi; l++)
                     s2[l] *= nb[l];
                 ss_vec_exp(s2 + lo, s2 + lo, n);
             } else {
+                #pragma GCC ivdep
                 for (l = lo; l < hi; l++)
                     s2[l] = 1.0;
             }
+            #pragma GCC ivdep
             for (l = lo; l < hi; l++) {
                 mg[l] = 1.0 - om[l] * s2[l] * ip[l];
                 gp[l] += rv[l] * mg[l];
@@ -639,6 +660,7 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
         {
             double *restrict op = b->op + i * L;
             const double *fx = b->fixed + i * L;
+            #pragma GCC ivdep
             for (l = lo; l < hi; l++)
                 op[l] = gp[l] - opx[l] - fx[l] - inv[l];
         }
@@ -653,9 +675,11 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
     double *fS = f, *fC = f + NK * L, *fV = f + 2 * NK * L, *fR = f + 3 * NK * L;
     double *fN = fR + N * L, *fX = fN + N * L;
     double *restrict disc = b->s1;
+    #pragma GCC ivdep
     for (l = 0; l < L; l++)
         disc[l] = -b->r_disc[l] * (b->tl[l] - b->t0[l]);
     ss_vec_exp(disc, disc, L);
+    #pragma GCC ivdep
     for (l = 0; l < L; l++)
         if (b->r_disc[l] == 0.0)
             disc[l] = 1.0;
@@ -666,6 +690,7 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
                          *tg = b->tgt + d * L, *s = y + d * L, *al = b->alpha + d * L,
                          *C = yC + d * L, *rv = b->rev + d * L, *ip = b->invp + d * L;
             double *restrict a = fS + d * L, *restrict c = fC + d * L, *restrict v = fV + d * L;
+            #pragma GCC ivdep
             for (l = 0; l < L; l++) {
                 a[l] = (tg[l] - s[l]) * it[l];
                 c[l] = ef[l] * al[l] * inv[l] - dp[l] * C[l];
@@ -675,6 +700,7 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
         {
             const double *R = yR + i * L, *ir = b->inv_rec + i * L, *op = b->op + i * L;
             double *restrict r = fR + i * L, *restrict n = fN + i * L;
+            #pragma GCC ivdep
             for (l = 0; l < L; l++) {
                 r[l] = (1.0 - R[l]) * ir[l];
                 n[l] = op[l] * disc[l];
@@ -686,10 +712,12 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
         const double *A = yX + k * L;
         if (b->bass[k]) {
             const double *p = b->bass_p + k * L, *q = b->bass_q + k * L;
+            #pragma GCC ivdep
             for (l = 0; l < L; l++)
                 x[l] = (p[l] + q[l] * A[l]) * (1.0 - A[l]);
         } else {
             const double *g = b->g + k * L, *Mk = b->M + k * L;
+            #pragma GCC ivdep
             for (l = 0; l < L; l++)
                 x[l] = g[l] * Mk[l];
         }
@@ -698,31 +726,26 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
 
 /*
  * The rescaled system of every lane: at s, lane l is at t = tc[l] + hc[l] s
- * and its derivative is hc[l] f(t, y). A lane with a non-finite derivative is
- * marked bad (the step of the others goes on).
+ * and its derivative is hc[l] f(t, y). A non-finite derivative makes the
+ * lane's step or error estimate non-finite: step_all() fails the lane then
+ * (the step of the others goes on).
  */
 static int rhs(double s, const double y[], double dydt[], void *params)
 {
     ss_batch *b = params;
     size_t L = b->L, v, l;
-    double *restrict z = b->s3;
+    #pragma GCC ivdep
     for (l = 0; l < L; l++)
         b->tl[l] = b->tc[l] + b->hc[l] * s;
     eval_aux(b, 0, L, y);
     eval_derivs(b, y, dydt);
-    for (l = 0; l < L; l++)
-        z[l] = 0.0;
     for (v = 0; v < b->dim; v++) {
         double *restrict f = dydt + v * L;
-        const double *h = b->hc;
-        for (l = 0; l < L; l++) {
-            z[l] += f[l] * 0.0;        /* NaN for Inf or NaN */
+        const double *restrict h = b->hc;
+        #pragma GCC ivdep
+        for (l = 0; l < L; l++)
             f[l] *= h[l];
-        }
     }
-    for (l = 0; l < L; l++)
-        if (z[l] != 0.0)
-            b->bad[l] = 1;
     return GSL_SUCCESS;
 }
 
@@ -1212,6 +1235,7 @@ static int step_all(ss_batch *b, size_t *next, size_t nruns, const ss_batch_io *
 {
     size_t L = b->L, dim = b->dim, l, v;
     int st;
+    #pragma GCC ivdep
     for (l = 0; l < L; l++) {
         lane *a = &b->ln[l];
         b->bad[l] = 0;
@@ -1229,6 +1253,7 @@ static int step_all(ss_batch *b, size_t *next, size_t nruns, const ss_batch_io *
     /* outputs at the lanes' breakpoints: the auxiliaries of this evaluation
        are those at the breakpoint (the interval's inputs at its start are
        the schedules' values there), as sim.c's first step reuses record's */
+    #pragma GCC ivdep
     for (l = 0; l < L; l++) {
         lane *a = &b->ln[l];
         if (!a->m || b->bad[l])
@@ -1243,23 +1268,33 @@ static int step_all(ss_batch *b, size_t *next, size_t nruns, const ss_batch_io *
     if (st != GSL_SUCCESS)
         return -1;
     /* the standard control of each lane (a_y = 1, a_dydt = 0) */
-    for (l = 0; l < L; l++)
+    #pragma GCC ivdep
+    for (l = 0; l < L; l++) {
         b->rmax[l] = GSL_DBL_MIN;
+        b->s4[l] = 0.0;
+        b->tl[l] = b->ln[l].rtol;
+        b->s3[l] = b->ln[l].atol;
+    }
     for (v = 0; v < dim; v++) {
-        const double *y = b->y + v * L, *e = b->yerr + v * L;
+        const double *restrict y = b->y + v * L, *restrict e = b->yerr + v * L;
+        const double *restrict rt = b->tl, *restrict at = b->s3;
+        double *restrict rm = b->rmax, *restrict z = b->s4;
+        #pragma GCC ivdep
         for (l = 0; l < L; l++) {
-            double D0 = b->ln[l].rtol * fabs(y[l]) + b->ln[l].atol;
+            double D0 = rt[l] * fabs(y[l]) + at[l];
             double r = fabs(e[l]) / fabs(D0);
-            b->rmax[l] = r > b->rmax[l] ? r : b->rmax[l];
+            rm[l] = r > rm[l] ? r : rm[l];
+            z[l] += y[l] * 0.0 + e[l] * 0.0;   /* NaN if either is not finite */
         }
     }
+    #pragma GCC ivdep
     for (l = 0; l < L; l++) {
         lane *a = &b->ln[l];
         double h_old = b->hc[l], rmax = b->rmax[l], h_new = h_old, t_new;
         int rc;
         if (!a->m)
             continue;
-        if (b->bad[l] || !(rmax == rmax)) {
+        if (b->bad[l] || b->s4[l] != 0.0 || !(rmax <= GSL_DBL_MAX)) {
             finish_lane(b, l, io, 0);
             goto reload;
         }
