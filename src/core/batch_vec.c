@@ -157,6 +157,9 @@ const char *ss_vec_name(void) { return "libm (built without SLEEF)"; }
 
 int ss_batch_supports(const ss_model *m)
 {
+    /* picks the vector functions now: ss_mc_run calls this before it starts
+       the worker threads, which then only read the choice */
+    (void)ss_vec_name();
 #ifdef __x86_64__
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2"))
