@@ -71,7 +71,7 @@ typedef struct lane {
     int final;                /* this step ends the interval */
     double *bp;               /* breakpoints */
     size_t nbp, capbp, bi;
-    size_t *evo, *evtmp, capev, evpos;
+    size_t *evo, *evtmp, capev, capevt, evpos;
     size_t oi;                /* next output */
     size_t rec0;              /* outputs [rec0, oi) wait for the next step's first evaluation */
     double tp;                /* policy time */
@@ -868,22 +868,38 @@ static int breakpoints(ss_batch *b, lane *a)
     return SS_OK;
 }
 
-/* Lane a's events in time order, ties in declaration order (stable). */
+/* Lane a's events in time order, ties in declaration order: sim.c's
+ * bottom-up merge sort of the indices (stable, linear when already sorted). */
 static int order_events(lane *a)
 {
-    const ss_model *m = a->m;
-    size_t n = m->nev, i, j;
-    if (grow((void **)&a->evo, &a->capev, n + 1, sizeof *a->evo))
+    const ss_event *ev = a->m->ev;
+    size_t n = a->m->nev, i, width;
+    int sorted = 1;
+    if (grow((void **)&a->evo, &a->capev, n + 1, sizeof *a->evo) ||
+        grow((void **)&a->evtmp, &a->capevt, n + 1, sizeof *a->evtmp))
         return SS_ENOMEM;
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
         a->evo[i] = i;
-    for (i = 1; i < n; i++) {
-        size_t x = a->evo[i];
-        for (j = i; j > 0 && m->ev[a->evo[j - 1]].t > m->ev[x].t; j--)
-            a->evo[j] = a->evo[j - 1];
-        a->evo[j] = x;
+        if (i > 0 && ev[i].t < ev[i - 1].t)
+            sorted = 0;
     }
     a->evpos = 0;
+    if (sorted)
+        return SS_OK;
+    for (width = 1; width < n; width *= 2) {
+        size_t lo;
+        for (lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n, x = lo, y = mid, o = lo;
+            while (x < mid && y < hi)
+                a->evtmp[o++] = ev[a->evo[y]].t < ev[a->evo[x]].t ? a->evo[y++] : a->evo[x++];
+            while (x < mid)
+                a->evtmp[o++] = a->evo[x++];
+            while (y < hi)
+                a->evtmp[o++] = a->evo[y++];
+        }
+        memcpy(a->evo, a->evtmp, n * sizeof *a->evo);
+    }
     return SS_OK;
 }
 
