@@ -30,6 +30,8 @@
 #   REPL=libedit|none  line editing, history and Tab completion of `stratsim
 #                    repl` (default libedit when pkg-config finds it; none:
 #                    plain prompts, no history file)
+#   SLEEF=sleef|none  vectorised exp/log/pow for the batched Monte Carlo engine
+#                    (default sleef when pkg-config finds libsleef-dev)
 
 PKG_CONFIG ?= pkg-config
 LUA_PC     ?= lua5.4
@@ -70,14 +72,23 @@ endif
 else ifneq ($(MPI),none)
 $(error MPI must be openmpi or none, not '$(MPI)')
 endif
+# SLEEF (libsleef-dev): vectorised exp/log/pow of the batched Monte Carlo
+# engine (src/core/batch.c); without it (SLEEF=none) batch_vec.c calls libm.
+SLEEF ?= $(if $(shell $(PKG_CONFIG) --exists sleef 2>/dev/null && echo y),sleef,none)
+ifeq ($(SLEEF),sleef)
+SLEEF_CFLAGS := $(shell $(PKG_CONFIG) --cflags sleef 2>/dev/null) -DSS_HAVE_SLEEF=1
+SLEEF_LIBS := $(shell $(PKG_CONFIG) --libs sleef 2>/dev/null)
+else ifneq ($(SLEEF),none)
+$(error SLEEF must be sleef or none, not '$(SLEEF)')
+endif
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) \
-              -Iinclude -Isrc -I$(BUILD)/gen $(PC_CFLAGS) $(EDIT_CFLAGS) $(EDIT_DEF) \
+              -Iinclude -Isrc -I$(BUILD)/gen $(PC_CFLAGS) $(EDIT_CFLAGS) $(EDIT_DEF) $(SLEEF_CFLAGS) \
               -DSS_VERSION='"$(VERSION)"'
 ALL_LDFLAGS := $(LDFLAGS)
-LIBS := $(PC_LIBS) $(EDIT_LIBS) -lpthread -lm
+LIBS := $(PC_LIBS) $(EDIT_LIBS) $(SLEEF_LIBS) -lpthread -lm
 
 ifneq ($(SANITIZE),)
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -125,6 +136,12 @@ $(BUILD)/%.o: %.c $(BUILD)/cflags.stamp
 # Only the MPI transport includes mpi.h.
 $(BUILD)/src/cli/cli_mpi.o: EXTRA_CFLAGS := $(MPI_CFLAGS)
 
+# The batched engine's loops over lanes: vectorised at -O3; -fno-math-errno
+# lets sqrt vectorise (no value changes, unlike -ffast-math); no FMA
+# contraction, so the roundings are those of the plain code.
+BATCH_OPT := -O3 -fno-math-errno -ffp-contract=off
+$(BUILD)/src/core/batch.o $(BUILD)/pic/src/core/batch.o: ALL_CFLAGS += $(BATCH_OPT)
+
 $(BUILD)/tests/%.o: tests/unit/%.c $(BUILD)/cflags.stamp
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  CC      $<')
@@ -150,6 +167,11 @@ $(BUILD)/tests/test_lua_%: $(BUILD)/tests/test_lua_%.o $(LUA_OBJ) $(LIB)
 	@$(if $(Q),echo '  LD      $@')
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LUA_OBJ) $(LIB) $(LIBS) $(TEST_LIBS)
 
+# the batched engine's tests load the bundled scenarios through the Lua layer
+$(BUILD)/tests/test_batch: $(BUILD)/tests/test_batch.o $(LUA_OBJ) $(LIB)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LUA_OBJ) $(LIB) $(LIBS) $(TEST_LIBS)
+
 # Allocation-failure injection wraps the allocator of stratsim's own code.
 OOM_WRAP := -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
 $(BUILD)/tests/test_lua_oom: $(BUILD)/tests/test_lua_oom.o $(LUA_OBJ) $(LIB)
@@ -172,7 +194,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 # $(BUILD)/pic/, exporting only luaopen_stratsim; the Lua API symbols come
 # from the host program, so Lua itself is not linked in.
 PIC_OBJ := $(CORE_SRC:%.c=$(BUILD)/pic/%.o) $(LUA_SRC:%.c=$(BUILD)/pic/%.o)
-SO_LIBS := $(shell $(PKG_CONFIG) --libs gsl libcjson 2>/dev/null) -lpthread -lm
+SO_LIBS := $(shell $(PKG_CONFIG) --libs gsl libcjson 2>/dev/null) $(SLEEF_LIBS) -lpthread -lm
 $(BUILD)/pic/%.o: %.c $(BUILD)/cflags.stamp
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  CC      $< (pic)')

@@ -8,7 +8,7 @@ set -eu
 # gnuplot-nox is optional at run time (`stratsim plot`); the setup installs it.
 # locales: localedef data for the German-locale test (tests/cli/test_cli.sh).
 # libopenmpi-dev, openmpi-bin: MPI scale-out of the analysis verbs (docs/scale-out.md).
-PKGS="build-essential pkg-config liblua5.4-dev libgsl-dev libcjson-dev libxlsxwriter-dev libcmocka-dev libedit-dev lua5.4 python3 gnuplot-nox locales libopenmpi-dev openmpi-bin"
+PKGS="build-essential pkg-config liblua5.4-dev libgsl-dev libcjson-dev libxlsxwriter-dev libcmocka-dev libedit-dev libsleef-dev lua5.4 python3 gnuplot-nox locales libopenmpi-dev openmpi-bin"
 missing() {
     for p in $PKGS; do
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"

@@ -149,14 +149,15 @@ uint64_t ss_analysis_run_seed(gsl_rng *rng);
  * NULL on allocation failure. Integers above 2^53 (seeds) and non-finite
  * numbers are written as strings. ss_analysis_json_mc describes n scenarios
  * (their uncertainty, outages and runs per block, blocks[i] =
- * ss_mc_result_block() of scenario i, and the memory estimate mem[i] =
- * *ss_mc_result_memory() (mem may be NULL), under "scenarios" when n > 1),
- * the selection o->outputs ("outputs": the selectors, or "all") and the
- * limit o->max_memory.
+ * ss_mc_result_block() of scenario i, under "scenarios" when n > 1), and,
+ * if res is non-NULL, the engine that ran each (res[i]: "engine", "lanes",
+ * "scalar_runs") and its memory estimate (ss_mc_result_memory()), the
+ * selection o->outputs ("outputs": the selectors, or "all") and the limit
+ * o->max_memory.
  */
 char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names, size_t n,
                           const ss_mc_opts *o, const double *q, size_t nq,
-                          const size_t *blocks, const ss_mc_memory *mem);
+                          const size_t *blocks, const ss_mc_result *const *res);
 /* The sweep's grid (every value), its selected outputs (nout may be 0: the
  * long layout) and number of points, under "sweep". */
 char *ss_analysis_json_sweep(const ss_sweep_axis *axes, size_t naxes, char *const *outputs,

@@ -56,6 +56,20 @@
  * thread count).  Choose distributions inside the legal range (truncnormal,
  * beta on [lo, hi], lognormal for positive quantities).
  *
+ * Engines.  Without Lua hooks (no opts.prepare, a run-option template
+ * without on_epoch, on_output, derived metrics, user stocks or links) and
+ * with the default solver (rk8pd), a block's runs are integrated by the
+ * batched engine (src/core/batch.c): SS_BATCH_LANES lanes, each with its own
+ * time, steps, step-size control and breakpoints (its own outages), whose
+ * right-hand sides are evaluated together; a lane that finishes takes the
+ * block's next run.  A run's result depends on its own inputs only (not on
+ * the other lanes), and agrees with the same run done alone by the scalar
+ * engine within the solver's tolerance (tests: 1e-7 relative).  A run the
+ * batched engine cannot finish (it fails, or its model is not of the block's
+ * shape) is run again by the scalar engine, which reports its error.
+ * Otherwise (policies, derived metrics, other solvers, opts.engine =
+ * SS_MC_ENGINE_SCALAR) every run is an ss_sim_run_ws() of its own.
+ *
  * Threads.  ss_mc_run() starts opts.threads worker threads, which run the
  * blocks and merge them; the calling thread waits for the merged blocks in
  * order and calls opts.progress and opts.on_run; all threads are joined
@@ -175,10 +189,17 @@ typedef struct ss_mc_opts {
     /** How the memory error names the options (NULL: "outputs" and
      *  "max_memory", the Lua names; the command line gives its own). */
     const char *name_outputs, *name_max_memory;
+    /** SS_MC_ENGINE_AUTO (0): the batched engine when it applies (see
+     *  Engines above), else the scalar one; SS_MC_ENGINE_SCALAR: always the
+     *  scalar one. */
+    int engine;
 } ss_mc_opts;
 
+enum { SS_MC_ENGINE_AUTO = 0, SS_MC_ENGINE_SCALAR = 1 };
+
 #define SS_MC_OPTS_INIT { 1, 1000, 0, 1, NULL, 0, 0.0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-                          NULL, 0, SS_MC_MAX_MEMORY, NULL, NULL }
+                          NULL, 0, SS_MC_MAX_MEMORY, NULL, NULL, \
+                          SS_MC_ENGINE_AUTO }
 
 /** What the memory of a Monte Carlo is made of (bytes, one process). */
 typedef struct ss_mc_memory {
@@ -241,6 +262,15 @@ uint64_t ss_mc_result_runs(const ss_mc_result *r);
 uint64_t ss_mc_result_seed(const ss_mc_result *r);
 double ss_mc_result_compression(const ss_mc_result *r);
 size_t ss_mc_result_block(const ss_mc_result *r);
+/**
+ * The engine that ran the blocks: "batched" (batch.c, see Engines above) or
+ * "scalar" (ss_sim_run_ws run by run); its lanes (1 for the scalar engine);
+ * and how many runs the batched engine handed back to the scalar one (every
+ * run for the scalar engine).
+ */
+const char *ss_mc_result_engine(const ss_mc_result *r);
+size_t ss_mc_result_lanes(const ss_mc_result *r);
+uint64_t ss_mc_result_scalar_runs(const ss_mc_result *r);
 
 /**
  * Statistics shaped like one run's result (same times, ids, metrics and

@@ -56,6 +56,10 @@ static const char mc_help[] =
     "                            share:alibaba:public,npv:alibaba (default: the\n"
     "                            NPV of every provider)\n"
     "  --compression C           t-digest compression (default 200)\n"
+    "  --engine auto|scalar      auto (default): the batched engine when the\n"
+    "                            scenario has no policy, derived metric or user\n"
+    "                            stock and the solver is rk8pd; scalar: every\n"
+    "                            run on its own\n"
     "  --scenario NAME           analyse only this scenario of the file\n"
     "  --set PATH=VALUE          override a numeric input (repeatable)\n"
     "  --params FILE.lua         apply an override file (calibrate --write)\n"
@@ -474,7 +478,6 @@ int cmd_mc(int argc, char **argv)
     ss_mc_opts o = ss_mc_job_opts();
     double *levels = NULL, *used = NULL;
     size_t *blocks = NULL;
-    ss_mc_memory *mem = NULL;
     size_t nlevels = 0, nused = 0, i, j, ndists = 0;
     const char **dists = NULL, **names = NULL;
     const char *per_run_path = NULL, *metrics = NULL;
@@ -533,6 +536,12 @@ int cmd_mc(int argc, char **argv)
                                      "0.05,0.5,0.95");
                 goto done;
             }
+        } else if ((v = cli_opt_value("--engine", NULL, argc, argv, &k, &missing)) || missing) {
+            if (missing || (strcmp(v, "auto") != 0 && strcmp(v, "scalar") != 0)) {
+                rc = cli_usage_error("mc", "--engine needs auto or scalar");
+                goto done;
+            }
+            o.engine = strcmp(v, "scalar") == 0 ? SS_MC_ENGINE_SCALAR : SS_MC_ENGINE_AUTO;
         } else if ((v = cli_opt_value("--compression", NULL, argc, argv, &k, &missing)) || missing) {
             if (missing || cli_parse_num(v, &o.compression) != 0 || o.compression < 10 ||
                 o.compression > 1e5) {
@@ -771,16 +780,15 @@ int cmd_mc(int argc, char **argv)
     }
     for (j = 0; j < nused; j++)
         used[j] = ss_mc_result_quantile_level(res[0], j);
-    if (!(blocks = calloc(ld.count, sizeof *blocks)) || !(mem = calloc(ld.count, sizeof *mem))) {
+    if (!(blocks = calloc(ld.count, sizeof *blocks))) {
         rc = cli_error("out of memory");
         goto done;
     }
-    for (j = 0; j < ld.count; j++) {
+    for (j = 0; j < ld.count; j++)
         blocks[j] = ss_mc_result_block(res[j]);
-        mem[j] = *ss_mc_result_memory(res[j]);
-    }
     if (!(json = ss_analysis_json_mc((const ss_analysis *const *)an, names, ld.count, &o, used, nused,
-                                    blocks, mem)) || cli_mpi_sidecar_json(&job, &json) != 0) {
+                                    blocks, (const ss_mc_result *const *)res)) ||
+        cli_mpi_sidecar_json(&job, &json) != 0) {
         rc = cli_error("out of memory");
         goto done;
     }
@@ -841,7 +849,6 @@ done:
     free(json);
     free(used);
     free(blocks);
-    free(mem);
     free(levels);
     free(dists);
     if (ld.l)

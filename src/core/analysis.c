@@ -443,9 +443,20 @@ static int json_memory(cJSON *obj, const ss_mc_memory *m)
     return ok;
 }
 
+/* Which Monte Carlo engine ran (docs/analysis.md): name, lanes per lockstep
+   group, runs the batched engine handed to the scalar one. */
+static int json_engine(cJSON *o, const ss_mc_result *r)
+{
+    if (!r)
+        return 1;
+    return jadd(o, "engine", cJSON_CreateString(ss_mc_result_engine(r))) &&
+           jadd(o, "lanes", juint(ss_mc_result_lanes(r))) &&
+           jadd(o, "scalar_runs", juint(ss_mc_result_scalar_runs(r)));
+}
+
 char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names, size_t n,
                           const ss_mc_opts *o, const double *q, size_t nq,
-                          const size_t *blocks, const ss_mc_memory *mem)
+                          const size_t *blocks, const ss_mc_result *const *res)
 {
     cJSON *mc = cJSON_CreateObject(), *qa = NULL, *sc = NULL, *oa = NULL;
     size_t i;
@@ -470,14 +481,16 @@ char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names,
     ok = ok && jadd(mc, "max_memory", o->max_memory ? juint(o->max_memory) : cJSON_CreateNull());
     if (n == 1) {
         ok = ok && jadd(mc, "block", juint(blocks[0]));
-        ok = ok && (!mem || json_memory(mc, &mem[0]));
+        ok = ok && json_engine(mc, res ? res[0] : NULL) &&
+             (!res || json_memory(mc, ss_mc_result_memory(res[0])));
         ok = ok && json_inputs(mc, a[0]);
     } else {
         ok = ok && jadd(mc, "scenarios", sc = cJSON_CreateObject());
         for (i = 0; ok && i < n; i++) {
             cJSON *e = cJSON_CreateObject();
             ok = jadd(sc, names[i], e) && jadd(e, "block", juint(blocks[i])) &&
-                 (!mem || json_memory(e, &mem[i])) && json_inputs(e, a[i]);
+                 json_engine(e, res ? res[i] : NULL) &&
+                 (!res || json_memory(e, ss_mc_result_memory(res[i]))) && json_inputs(e, a[i]);
         }
     }
     return jwrap("mc", mc, ok);

@@ -2626,11 +2626,12 @@ static int l_scen_montecarlo(lua_State *L)
         const ss_analysis *as[1];
         const char *names[1];
         size_t blocks[1];
+        const ss_mc_result *rs[1];
         as[0] = a;
         names[0] = m->name;
         blocks[0] = ss_mc_result_block(res);
-        set_settings(L, box, ss_analysis_json_mc(as, names, 1, &o, lv, nq, blocks,
-                                                 ss_mc_result_memory(res)));
+        rs[0] = res;
+        set_settings(L, box, ss_analysis_json_mc(as, names, 1, &o, lv, nq, blocks, rs));
     }
     mc_fields(L, box, res, o.threads);
     lua_settop(L, box);

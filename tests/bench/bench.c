@@ -28,7 +28,7 @@
  * and SciPy must compute the same model).  Prints a Markdown table.
  *
  * Usage: stratsim-bench [--reps N] [--quick] [--scenario FILE] [--python EXE]
- *        [--scipy SCRIPT] [--no-scipy] [--no-mc] [--no-rss] [--no-scale]
+ *        [--scipy SCRIPT] [--no-scipy] [--no-mc] [--no-rss] [--no-scale] [--engines-only]
  *        [--rss-max RUNS] [--min-time SECONDS] [--only-mpi]
  */
 #include <errno.h>
@@ -62,11 +62,11 @@ static struct {
     const char *scenario;
     const char *python;
     const char *scipy;
-    int scipy_on, mc_on, rss_on, scale_on;
+    int scipy_on, mc_on, rss_on, scale_on, engines_only;
     double rss_max;
     const char *self;
 } opt = { 7, 0, 0.25, "scenarios/ai_public_first.lua", "/usr/bin/python3",
-          "tests/bench/scipy_flagship.py", 1, 1, 1, 1, 1e6, NULL };
+          "tests/bench/scipy_flagship.py", 1, 1, 1, 1, 0, 1e6, NULL };
 
 /* ------------------------------------------------------------- helpers */
 
@@ -772,6 +772,12 @@ static double thread_cpu(void)
 /* Of the last mc_rate: CPU µs per run of the process and of the calling thread. */
 static double g_cpu_run, g_merge_run;
 
+/* Poisson outages of the engine comparison (none when rate is 0). */
+static ss_mc_outage g_outage;
+static int g_engine;                 /* SS_MC_ENGINE_* of mc_rate */
+static char g_engine_used[32];
+static size_t g_lanes_used;
+
 /* Runs per second of one Monte Carlo. */
 static double mc_rate(const ss_model *m, uint64_t runs, unsigned threads)
 {
@@ -784,11 +790,14 @@ static double mc_rate(const ss_model *m, uint64_t runs, unsigned threads)
     o.runs = runs;
     o.threads = threads;
     o.seed = 20231112;
+    o.engine = g_engine;
     c = proc_cpu();
     tc = thread_cpu();
     t = now();
-    if (ss_mc_run(&res, m, P, 3, NULL, 0, &o, &e))
+    if (ss_mc_run(&res, m, P, 3, &g_outage, g_outage.rate > 0 ? 1 : 0, &o, &e))
         die("Monte Carlo", &e);
+    snprintf(g_engine_used, sizeof g_engine_used, "%s", ss_mc_result_engine(res));
+    g_lanes_used = ss_mc_result_lanes(res);
     t = now() - t;
     tc = thread_cpu() - tc;
     c = proc_cpu() - c;
@@ -898,6 +907,159 @@ static void bench_sim_threads(const ss_model *m, const char *label)
             "used %.2f CPUs; the ceiling for Monte Carlo", n, median(r1, opt.reps), median(u2, opt.reps));
 }
 
+/*
+ * The batched engine against the scalar one: the flagship (4
+ * providers x 3 segments, default solver rk8pd rtol 1e-8) with the three
+ * uncertain inputs of mc_params, with and without Poisson outages of
+ * alibaba; runs/s of both engines with 1 and 2 threads, interleaved in the
+ * same repetitions, and the worst deviation of a batched run from the same
+ * run done by the scalar engine.
+ */
+typedef struct keep_runs {
+    ss_result **r;
+    uint64_t n;
+} keep_runs;
+
+static int keep_one(uint64_t run, const ss_result *r, void *payload, ss_err *err)
+{
+    keep_runs *k = payload;
+    ss_result *c = ss_result_new(r->scenario, r->nt, r->np, r->prov_ids, r->nk, r->seg_ids);
+    (void)run;
+    (void)err;
+    if (!c)
+        die("out of memory", NULL);
+    memcpy(c->t, r->t, r->nt * sizeof *c->t);
+    memcpy(c->ps, r->ps, r->nt * SS_NPS * r->np * r->nk * sizeof *c->ps);
+    memcpy(c->p, r->p, r->nt * SS_NP * r->np * sizeof *c->p);
+    memcpy(c->s, r->s, r->nt * SS_NS * r->nk * sizeof *c->s);
+    k->r[k->n++] = c;
+    return SS_OK;
+}
+
+static void keep_mc(const ss_model *m, uint64_t runs, int engine, keep_runs *k)
+{
+    ss_mc_param P[3];
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_result *res = NULL;
+    ss_err e = { 0 };
+    mc_params(P);
+    o.runs = runs;
+    o.threads = 2;
+    o.seed = 20231112;
+    o.engine = engine;
+    o.on_run = keep_one;
+    o.payload = k;
+    k->r = calloc(runs, sizeof *k->r);
+    k->n = 0;
+    if (!k->r)
+        die("out of memory", NULL);
+    if (ss_mc_run(&res, m, P, 3, &g_outage, g_outage.rate > 0 ? 1 : 0, &o, &e))
+        die("Monte Carlo", &e);
+    ss_mc_result_free(res);
+}
+
+/* Worst |a - b| / max(|a|, |b|, 1e-3 x the series' scale, 1e-9) over every output of every run
+   (an NPV's scale includes the horizon times the largest operating profit, as in tests/unit/test_batch.c). */
+static double worst_batched_dev(const ss_model *m, uint64_t runs, int engine)
+{
+    keep_runs a, b;
+    double w = 0.0;
+    uint64_t r;
+    keep_mc(m, runs, engine, &a);
+    keep_mc(m, runs, SS_MC_ENGINE_SCALAR, &b);
+    for (r = 0; r < runs; r++) {
+        const ss_result *x = a.r[r], *y = b.r[r];
+        const double *arr[3][2] = { { x->ps, y->ps }, { x->p, y->p }, { x->s, y->s } };
+        size_t width[3] = { SS_NPS * x->np * x->nk, SS_NP * x->np, SS_NS * x->nk }, q, j, ti;
+        for (q = 0; q < 3; q++)
+            for (j = 0; j < width[q]; j++) {
+                double scale = 0.0;
+                for (ti = 0; ti < x->nt; ti++) {
+                    scale = fmax(scale, fmax(fabs(arr[q][0][ti * width[q] + j]),
+                                             fabs(arr[q][1][ti * width[q] + j])));
+                    if (q == 1 && j / x->np == SS_P_NPV)
+                        scale = fmax(scale, (x->t[x->nt - 1] - x->t[0]) *
+                                                fabs(SS_RESULT_P(x, ti, SS_P_OPERATING_PROFIT, j % x->np)));
+                }
+                for (ti = 0; ti < x->nt; ti++) {
+                    double u = arr[q][0][ti * width[q] + j], v = arr[q][1][ti * width[q] + j];
+                    double sc = fmax(fmax(fabs(u), fabs(v)), fmax(1e-3 * scale, 1e-9));
+                    w = fmax(w, fabs(u - v) / sc);
+                }
+            }
+    }
+    for (r = 0; r < runs; r++) {
+        ss_result_free(a.r[r]);
+        ss_result_free(b.r[r]);
+    }
+    free(a.r);
+    free(b.r);
+    return w;
+}
+
+static void bench_engines_one(const ss_model *m, const char *label, uint64_t runs, int engine)
+{
+    double r[4][MAXREPS], sp1[MAXREPS], sp2[MAXREPS], th[MAXREPS];
+    char b1[48], b2[48], what[96], used[40], picked[32];
+    size_t lanes;
+    int rep, k;
+    g_engine = engine;
+    mc_rate(m, 256, 1); /* warm-up; learns the engine auto picks */
+    snprintf(picked, sizeof picked, "%s", g_engine_used);
+    snprintf(used, sizeof used, "%s%s", engine == SS_MC_ENGINE_AUTO ? "auto: " : "", picked);
+    lanes = g_lanes_used;
+    for (rep = 0; rep < opt.reps; rep++) {
+        for (k = 0; k < 4; k++) {
+            int q = (k + rep) % 4;   /* rotate the order */
+            g_engine = q < 2 ? SS_MC_ENGINE_SCALAR : engine;
+            r[q][rep] = mc_rate(m, runs, q % 2 ? 2 : 1);
+        }
+        sp1[rep] = r[2][rep] / r[0][rep];
+        sp2[rep] = r[3][rep] / r[1][rep];
+        th[rep] = r[3][rep] / r[2][rep];
+    }
+    g_engine = SS_MC_ENGINE_AUTO;
+    snprintf(what, sizeof what, "MC engines, %s: scalar, 1 thread", label);
+    add_row(what, fmt_num(b1, sizeof b1, median(r[0], opt.reps), "runs/s"), "",
+            "%llu runs per measurement; rk8pd rtol 1e-8; every run on its own (ss_sim_run_ws)",
+            (unsigned long long)runs);
+    snprintf(what, sizeof what, "MC engines, %s: scalar, 2 threads", label);
+    add_row(what, fmt_num(b1, sizeof b1, median(r[1], opt.reps), "runs/s"), "", "%s", "the same");
+    snprintf(what, sizeof what, "MC engines, %s: %s, 1 thread", label, used);
+    snprintf(b2, sizeof b2, "%.2f× scalar", median(sp1, opt.reps));
+    add_row(what, fmt_num(b1, sizeof b1, median(r[2], opt.reps), "runs/s"), b2,
+            "%zu lanes, each with its own steps (engine chosen by auto)", lanes);
+    snprintf(what, sizeof what, "MC engines, %s: %s, 2 threads", label, used);
+    snprintf(b2, sizeof b2, "%.2f× scalar", median(sp2, opt.reps));
+    add_row(what, fmt_num(b1, sizeof b1, median(r[3], opt.reps), "runs/s"), b2,
+            "targets: ≥ 20000 runs/s, ≥ 3× scalar, ≥ 1.8× from 1 to 2 threads (here %.2f×)",
+            median(th, opt.reps));
+    if (strcmp(picked, "batched") == 0) {
+        snprintf(what, sizeof what, "MC engines, %s: worst deviation", label);
+        snprintf(b1, sizeof b1, "%.1e", worst_batched_dev(m, opt.quick ? 256 : 1024, engine));
+        add_row(what, b1, "", "every output of every run, batched vs the same run by the scalar "
+                "engine, relative (target ≤ 1e-7; see docs/performance.md for the measure)");
+    }
+}
+
+static void bench_engines(const ss_model *m8)
+{
+    ss_dist sev;
+    ss_err e = { 0 };
+    double a[2] = { 0.02, 0.12 };
+    uint64_t runs = opt.quick ? 2048 : 4096;
+    fprintf(stderr, "Monte Carlo engines...\n");
+    if (ss_dist_make(&sev, SS_DIST_UNIFORM, a, 2, NULL, &e))
+        die("dist", &e);
+    g_outage.provider = "alibaba";
+    g_outage.severity = sev;
+    g_outage.rate = 0.0;
+    bench_engines_one(m8, "no outages", runs, SS_MC_ENGINE_AUTO);
+    g_outage.rate = 1.0;
+    bench_engines_one(m8, "outages 1/yr", runs, SS_MC_ENGINE_AUTO);
+    g_outage.rate = 0.0;
+}
+
 /* The fixed step of the throughput setting: one RK4 step per quarter. */
 #define MC_FAST_H (1.0 / 4)
 
@@ -909,6 +1071,7 @@ static void bench_mc(const ss_model *m8)
     uint64_t runs = opt.quick ? 4 * SS_MC_BLOCK : 8 * SS_MC_BLOCK;
     fprintf(stderr, "Monte Carlo throughput...\n");
     g_busy = 0.0;
+    bench_engines(m8);
     bench_mc_one(m8, "rk8pd rtol 1e-8", runs);
     bench_mc_one(mf, "RK4 h = 1/4", 2 * runs);
     bench_sim_threads(m8, "rk8pd rtol 1e-8");
@@ -1645,6 +1808,7 @@ static void usage(void)
 {
     fputs("usage: stratsim-bench [--reps N] [--quick] [--scenario FILE] [--python EXE]\n"
           "         [--scipy SCRIPT] [--no-scipy] [--no-mc] [--no-rss] [--no-scale]\n"
+          "         [--engines-only]\n"
           "         [--rss-max RUNS] [--min-time SECONDS] [--only-mpi]\n", stderr);
     exit(2);
 }
@@ -1682,6 +1846,8 @@ int main(int argc, char **argv)
             opt.scipy = argv[++i];
         } else if (strcmp(a, "--no-scipy") == 0) {
             opt.scipy_on = 0;
+        } else if (strcmp(a, "--engines-only") == 0) {
+            opt.engines_only = 1;
         } else if (strcmp(a, "--no-mc") == 0) {
             opt.mc_on = 0;
         } else if (strcmp(a, "--only-mpi") == 0) {
@@ -1704,6 +1870,10 @@ int main(int argc, char **argv)
     m8 = load_flagship();
     if (only_mpi) {
         bench_split(m8);
+        goto table;
+    }
+    if (opt.engines_only) {
+        bench_engines(m8);
         goto table;
     }
     bench_single(m8);

@@ -806,7 +806,9 @@ static void test_mc_moments_match_runs(void **state)
     ss_model_free(m);
 }
 
-/* Zero-variance draws: the Monte Carlo mean is the deterministic run, sd 0. */
+/* Zero-variance draws: the Monte Carlo mean is the deterministic run, sd 0
+ * (the scalar engine: bit for bit; the batched one: every run bit-identical
+ * to every other, so sd 0 exactly, and within rounding of the run alone). */
 static void test_mc_fixed_equals_run(void **state)
 {
     ss_model *m = mk(2, 3), *d;
@@ -823,6 +825,34 @@ static void test_mc_fixed_equals_run(void **state)
     o.runs = 300; /* two blocks, the second partial */
     o.threads = 2;
     r = mc_ok(m, p, 2, NULL, 0, &o);
+    assert_string_equal(ss_mc_result_engine(r), "batched");
+    sd = ss_mc_result_sd(r);
+    n = sd->nt * SS_NPS * sd->np * sd->nk;
+    while (n--)
+        assert_true(sd->ps[n] == 0.0);
+    {
+        const ss_result *mb = ss_mc_result_mean(r), *qb = ss_mc_result_quantile(r, 1);
+        ss_result *alone = NULL;
+        d = ss_model_copy(m);
+        assert_int_equal(ss_model_set_path(d, "segments.s1.size", 150, NULL), SS_OK);
+        assert_int_equal(ss_model_set_path(d, "providers.p2.reinvest", 0.35, NULL), SS_OK);
+        assert_int_equal(ss_sim_run(&alone, d, NULL, NULL), SS_OK);
+        n = alone->nt * SS_NPS * alone->np * alone->nk;
+        while (n--) {
+            double x = alone->ps[n];
+            assert_true(fabs(mb->ps[n] - x) <= 1e-9 * fmax(1.0, fabs(x)));
+            assert_true(qb->ps[n] == mb->ps[n]);
+        }
+        n = alone->nt * SS_NP * alone->np;
+        while (n--)
+            assert_true(fabs(mb->p[n] - alone->p[n]) <= 1e-9 * fmax(1.0, fabs(alone->p[n])));
+        ss_result_free(alone);
+        ss_model_free(d);
+    }
+    ss_mc_result_free(r);
+    o.engine = SS_MC_ENGINE_SCALAR;
+    r = mc_ok(m, p, 2, NULL, 0, &o);
+    assert_string_equal(ss_mc_result_engine(r), "scalar");
     d = ss_model_copy(m);
     assert_int_equal(ss_model_set_path(d, "segments.s1.size", 150, NULL), SS_OK);
     assert_int_equal(ss_model_set_path(d, "providers.p2.reinvest", 0.35, NULL), SS_OK);

@@ -1,0 +1,1452 @@
+/*
+ * batch.c - the batched Monte Carlo engine; see core/batch.h.
+ *
+ * Layout.  The state of lane l is sim.c's state vector, stored variable-major:
+ * variable v of lane l at y[v * L + l]; every per-lane constant and auxiliary
+ * has the same [item][L] layout, so the right-hand side is a sequence of loops
+ * over lanes that the compiler vectorises, and exp, log and pow of a row of
+ * lanes go through SLEEF (batch_vec.c; 1-ulp exp and pow, no -ffast-math).
+ * Exponents equal in every busy lane take sim.c's shortcuts (0, 1, 0.5, 2) or,
+ * for whole numbers 3-8, repeated multiplication; learning curves are
+ * exp(-b log(V/V0)).
+ *
+ * Steps.  Lane l is at time t_l with the step h_l to try.  One call of GSL's
+ * rk8pd stepper (gsl_odeiv2_step_apply with h = 1 over the L * dim vector)
+ * integrates dy_l/ds = h_l f(t_l + h_l s, y_l) from s = 0 to 1 in every lane:
+ * the step of size h_l of each lane in its own time.  The error estimate of
+ * lane l is then judged by lane l alone with GSL's standard control (the
+ * scalar engine's gsl_odeiv2_driver_alloc_y_new: the largest
+ * |err| / (rtol |y| + atol) over the lane's components; reject above 1.1 and
+ * shrink, at most by 5; grow below 0.5, at most by 5; safety 0.9, order 8),
+ * with the scalar engine's rules around it: the step is clipped at the lane's
+ * next breakpoint, where the lane applies its events, records its outputs,
+ * checks its state, and restarts with the step it had (at most the interval).
+ * So each lane takes the steps the scalar engine takes for that run, to
+ * rounding, and its result does not depend on the other lanes.
+ *
+ * Inputs.  As in sim.c, an input whose schedules are all constant is computed
+ * once after a change of schedules (classify); the others are revisited at
+ * each of the lane's breakpoints, and those that vary inside the interval (a
+ * linear piece) are evaluated at each right-hand-side call at the lane's own
+ * time with ss_schedule_eval (the formula sim.c uses).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_machine.h>
+#include <gsl/gsl_odeiv2.h>
+#include "core/batch.h"
+#include "core/sort_doubles.h"
+
+/* Everything below is compiled for AVX2 (4 doubles a vector, no FMA, and
+ * -ffp-contract=off in the Makefile: the same roundings as plain code);
+ * ss_batch_supports() (batch_vec.c) keeps the engine off CPUs without it. */
+#ifdef __x86_64__
+#pragma GCC target("avx2")
+#endif
+
+#define TIME_TOL 1e-9
+#define SHARE_TOL 1e-9
+#define ALIGN 64
+
+/* How x^e is computed for every lane of a segment (x >= 0). */
+enum { PW_ZERO, PW_ONE, PW_HALF, PW_TWO, PW_INT, PW_GEN };
+
+enum { IN_ATT, IN_ALLOC, IN_RHO, IN_G };
+
+typedef struct item {
+    unsigned char kind;
+    size_t idx;
+} item;
+
+typedef struct lane {
+    ss_model *m;              /* the run's own resolved model (NULL: idle) */
+    size_t run;
+    double t, ta, tend;       /* current time, start and end of the current interval */
+    double h, hint;           /* step to try; the step carried across breakpoints */
+    double rtol, atol, hmin;
+    unsigned long nsteps, max_steps;
+    int final;                /* this step ends the interval */
+    double *bp;               /* breakpoints */
+    size_t nbp, capbp, bi;
+    size_t *evo, *evtmp, capev, capevt, evpos;
+    size_t oi;                /* next output */
+    size_t rec0;              /* outputs [rec0, oi) wait for the next step's first evaluation */
+    double tp;                /* policy time */
+    int iv_pending, reclass;
+    item *var, *dyn;          /* [nitems] inputs with a non-constant schedule; those varying now */
+    size_t nvar, ndyn;
+    ss_result *res;
+} lane;
+
+struct ss_batch {
+    size_t N, K, NK, dim, L, nitems;
+    void *blk;
+    size_t blk_size;
+    double *y, *y0, *yerr, *din;        /* [dim][L] */
+    double *bC, *bP, *bR;               /* [K][L] */
+    int *mC, *mR, *iC, *iR;             /* [K] */
+    double *inv_tau, *eff, *dep, *neg_b, *bass_p, *bass_q, *pot; /* [K][L] */
+    unsigned char *bass;                /* [K] */
+    unsigned char *learn;               /* [K] some busy lane has a learning curve */
+    double *pc_p, *pc_pp;               /* [NK][L] last price and its price^-beta (pow memo) */
+    double *invV0, *om, *opex, *brand;  /* [NK][L] */
+    double *fixed, *inv_rec;            /* [N][L] */
+    double *r_disc, *t0;                /* [L] */
+    double *fac, *invp, *alpha;         /* [NK][L] */
+    double *rho, *g;                    /* [N][L], [K][L] */
+    double *tgt, *rev, *margin;         /* [NK][L] */
+    double *revi, *inv, *gp, *op;       /* [N][L] */
+    double *M;                          /* [K][L] */
+    double *s1, *s2, *s3, *s4;          /* [L] scratch */
+    double *tl, *tc, *hc, *rmax;        /* [L] stage time, step start, step size, error */
+    unsigned char *bad;                 /* [L] the lane's evaluation failed */
+    lane *ln;                           /* [L] */
+    size_t lcap;
+    /* the block's shape (the first run's model) */
+    size_t nt;
+    double *outs;                       /* [nt] output times */
+    size_t capouts;
+    double gt0, gt1, gstep;
+    unsigned char *gbass;
+    size_t capgbass;
+    char **pid, **sid;
+    gsl_odeiv2_system sys;
+    gsl_odeiv2_step *step;
+    size_t step_dim;
+};
+
+ss_batch *ss_batch_new(void)
+{
+    return calloc(1, sizeof(ss_batch));
+}
+
+static void lanes_free(ss_batch *b)
+{
+    size_t l;
+    for (l = 0; l < b->lcap; l++) {
+        lane *a = &b->ln[l];
+        ss_model_free(a->m);
+        ss_result_free(a->res);
+        free(a->bp);
+        free(a->evo);
+        free(a->evtmp);
+        free(a->var);
+        free(a->dyn);
+    }
+    free(b->ln);
+    b->ln = NULL;
+    b->lcap = 0;
+}
+
+void ss_batch_free(ss_batch *b)
+{
+    if (!b)
+        return;
+    lanes_free(b);
+    if (b->step)
+        gsl_odeiv2_step_free(b->step);
+    free(b->blk);
+    free(b->outs);
+    free(b->gbass);
+    free(b->pid);
+    free(b->sid);
+    free(b);
+}
+
+
+/* ------------------------------------------------------------ vector math */
+
+/* out[l] = x[l]^e[l] with the segment's mode (x >= 0), n lanes. */
+static void v_pw(double *restrict out, const double *restrict x, int mode, int ie,
+                 const double *restrict e, size_t n)
+{
+    size_t l;
+    int q;
+    switch (mode) {
+    case PW_ZERO:
+        #pragma GCC ivdep
+        for (l = 0; l < n; l++)
+            out[l] = 1.0;
+        break;
+    case PW_ONE:
+        memcpy(out, x, n * sizeof *out);
+        break;
+    case PW_HALF:
+        #pragma GCC ivdep
+        for (l = 0; l < n; l++)
+            out[l] = sqrt(x[l]);
+        break;
+    case PW_TWO:
+        #pragma GCC ivdep
+        for (l = 0; l < n; l++)
+            out[l] = x[l] * x[l];
+        break;
+    case PW_INT:
+        #pragma GCC ivdep
+        for (l = 0; l < n; l++)
+            out[l] = x[l] * x[l];
+        for (q = 2; q < ie; q++)
+            #pragma GCC ivdep
+            for (l = 0; l < n; l++)
+                out[l] *= x[l];
+        break;
+    default:
+        ss_vec_pow(out, x, e, n);
+        break;
+    }
+}
+
+static int pw_mode1(double e)
+{
+    return e == 0.0 ? PW_ZERO : e == 1.0 ? PW_ONE : e == 0.5 ? PW_HALF : e == 2.0 ? PW_TWO
+         : (e >= 3.0 && e <= 8.0 && e == floor(e)) ? PW_INT : PW_GEN;
+}
+
+/* x^-e for x > 0 (sim.c's pw_neg). */
+static double pw_neg1(double x, double e)
+{
+    return e == 0.0 ? 1.0 : e == 1.0 ? 1.0 / x : e == 0.5 ? 1.0 / sqrt(x) : e == 2.0 ? 1.0 / (x * x)
+         : pow(x, -e);
+}
+
+/* The exponent modes of every segment from the busy lanes (uniform ones take shortcuts). */
+static void pw_modes(ss_batch *b)
+{
+    size_t L = b->L, k, l;
+    for (k = 0; k < b->K; k++) {
+        const double *eC = b->bC + k * L, *eR = b->bR + k * L;
+        double c = NAN, r = NAN;
+        int sameC = 1, sameR = 1, first = 1;
+        for (l = 0; l < L; l++) {
+            if (!b->ln[l].m)
+                continue;
+            if (first) {
+                c = eC[l];
+                r = eR[l];
+                first = 0;
+            } else {
+                sameC &= eC[l] == c;
+                sameR &= eR[l] == r;
+            }
+        }
+        b->learn[k] = 0;
+        for (l = 0; l < L; l++)
+            b->learn[k] |= b->ln[l].m && b->neg_b[k * L + l] != 0.0;
+        b->mC[k] = sameC && !first ? pw_mode1(c) : PW_GEN;
+        b->mR[k] = sameR && !first ? pw_mode1(r) : PW_GEN;
+        b->iC[k] = b->mC[k] == PW_INT ? (int)c : 0;
+        b->iR[k] = b->mR[k] == PW_INT ? (int)r : 0;
+    }
+}
+
+/* ------------------------------------------------------------------ layout */
+
+static void *carve(unsigned char *base, size_t *off, size_t n, size_t size)
+{
+    void *p = base ? base + *off : NULL;
+    *off += (n * size + ALIGN - 1) / ALIGN * ALIGN;
+    return p;
+}
+
+static size_t layout(ss_batch *b, unsigned char *base)
+{
+    size_t off = 0, L = b->L, N = b->N, K = b->K, NK = b->NK, dL = b->dim * L;
+    const size_t D = sizeof(double);
+    b->y = carve(base, &off, dL, D);
+    b->y0 = carve(base, &off, dL, D);
+    b->yerr = carve(base, &off, dL, D);
+    b->din = carve(base, &off, dL, D);
+    b->bC = carve(base, &off, K * L, D);
+    b->bP = carve(base, &off, K * L, D);
+    b->bR = carve(base, &off, K * L, D);
+    b->mC = carve(base, &off, K, sizeof(int));
+    b->mR = carve(base, &off, K, sizeof(int));
+    b->iC = carve(base, &off, K, sizeof(int));
+    b->iR = carve(base, &off, K, sizeof(int));
+    b->inv_tau = carve(base, &off, K * L, D);
+    b->eff = carve(base, &off, K * L, D);
+    b->dep = carve(base, &off, K * L, D);
+    b->neg_b = carve(base, &off, K * L, D);
+    b->bass_p = carve(base, &off, K * L, D);
+    b->bass_q = carve(base, &off, K * L, D);
+    b->pot = carve(base, &off, K * L, D);
+    b->bass = carve(base, &off, K, 1);
+    b->learn = carve(base, &off, K, 1);
+    b->pc_p = carve(base, &off, NK * L, D);
+    b->pc_pp = carve(base, &off, NK * L, D);
+    b->invV0 = carve(base, &off, NK * L, D);
+    b->om = carve(base, &off, NK * L, D);
+    b->opex = carve(base, &off, NK * L, D);
+    b->brand = carve(base, &off, NK * L, D);
+    b->fixed = carve(base, &off, N * L, D);
+    b->inv_rec = carve(base, &off, N * L, D);
+    b->r_disc = carve(base, &off, L, D);
+    b->t0 = carve(base, &off, L, D);
+    b->fac = carve(base, &off, NK * L, D);
+    b->invp = carve(base, &off, NK * L, D);
+    b->alpha = carve(base, &off, NK * L, D);
+    b->rho = carve(base, &off, N * L, D);
+    b->g = carve(base, &off, K * L, D);
+    b->tgt = carve(base, &off, NK * L, D);
+    b->rev = carve(base, &off, NK * L, D);
+    b->margin = carve(base, &off, NK * L, D);
+    b->revi = carve(base, &off, N * L, D);
+    b->inv = carve(base, &off, N * L, D);
+    b->gp = carve(base, &off, N * L, D);
+    b->op = carve(base, &off, N * L, D);
+    b->M = carve(base, &off, K * L, D);
+    b->s1 = carve(base, &off, L, D);
+    b->s2 = carve(base, &off, L, D);
+    b->s3 = carve(base, &off, L, D);
+    b->s4 = carve(base, &off, L, D);
+    b->tl = carve(base, &off, L, D);
+    b->tc = carve(base, &off, L, D);
+    b->hc = carve(base, &off, L, D);
+    b->rmax = carve(base, &off, L, D);
+    b->bad = carve(base, &off, L, 1);
+    return off;
+}
+
+static int grow(void **v, size_t *cap, size_t need, size_t size)
+{
+    void *nv;
+    size_t c;
+    if (need <= *cap)
+        return SS_OK;
+    c = *cap ? *cap : 64;
+    while (c < need)
+        c *= 2;
+    nv = realloc(*v, c * size);
+    if (!nv)
+        return SS_ENOMEM;
+    *v = nv;
+    *cap = c;
+    return SS_OK;
+}
+
+/* ------------------------------------------------------------------ inputs */
+
+/*
+ * The value schedule s takes inside [ta, tb] if it cannot vary there (a step
+ * schedule holds its value at ta); *dyn = 1 if it can (a linear piece).
+ */
+static double sched_in(const ss_schedule *s, double ta, double tb, int *dyn)
+{
+    long i;
+    *dyn = 0;
+    if (s->kind == SS_SCHED_CONST)
+        return s->value;
+    if (s->kind == SS_SCHED_STEPS)
+        return ss_schedule_eval(s, ta);
+    i = ss_schedule_last_knot(s, ta);
+    if (i == (long)s->n - 1)
+        return s->v[s->n - 1];
+    if (i < 0 && tb <= s->t[0])
+        return s->v[0];
+    if (i >= 0 && s->v[i + 1] == s->v[i] && tb <= s->t[i + 1])
+        return s->v[i];
+    *dyn = 1;
+    return NAN;
+}
+
+/* Attractiveness factor and 1/price of (i, k) = j in lane l from w, p, x. */
+static void set_att(ss_batch *b, size_t l, size_t j, double w, double p, double x)
+{
+    size_t L = b->L, k = j % b->K, q = j * L + l;
+    if (p != b->pc_p[q]) {
+        b->pc_p[q] = p;
+        b->pc_pp[q] = pw_neg1(p, b->bP[k * L + l]);
+    }
+    b->fac[q] = b->brand[q] * w * b->pc_pp[q] * x;
+    b->invp[j * L + l] = 1.0 / p;
+}
+
+/*
+ * Schedule s at time t of an interval that starts at ta, as sim.c's slots
+ * give it: a step schedule holds its value at ta for the whole interval (a
+ * knot at its end takes effect only there, at the next breakpoint), a linear
+ * one is ss_schedule_eval at t.
+ */
+static double sched_at(const ss_schedule *s, double ta, double t)
+{
+    if (s->kind == SS_SCHED_CONST)
+        return s->value;
+    return ss_schedule_eval(s, s->kind == SS_SCHED_STEPS ? ta : t);
+}
+
+/* Provider i's normalised allocation in lane l at t of the interval that
+ * starts at ta (0 if it sums to <= 0). */
+static int set_alloc_at(ss_batch *b, size_t l, size_t i, const ss_provider *p, double ta, double t)
+{
+    size_t K = b->K, L = b->L, k;
+    double asum = 0.0;
+    for (k = 0; k < K; k++)
+        asum += sched_at(&p->allocation[k], ta, t);
+    if (!(asum > 0.0))
+        return 0;
+    for (k = 0; k < K; k++)
+        b->alpha[(i * K + k) * L + l] = sched_at(&p->allocation[k], ta, t) / asum;
+    return 1;
+}
+
+/*
+ * Evaluate input `it` of lane l over [ta, tb] (ta == tb: at that time).
+ * Returns 1 if it varies inside the interval (left for the right-hand side),
+ * 0 if done, -1 for an allocation that sums to zero.
+ */
+static int eval_input(ss_batch *b, size_t l, const item *it, double ta, double tb)
+{
+    const ss_model *m = b->ln[l].m;
+    size_t L = b->L, K = b->K;
+    int d0 = 0, d1 = 0, d2 = 0;
+    switch (it->kind) {
+    case IN_G: {
+        const ss_segment *s = &m->seg[it->idx];
+        double v = s->has_bass ? 0.0 : (ta == tb ? ss_schedule_eval(&s->growth, ta)
+                                                 : sched_in(&s->growth, ta, tb, &d0));
+        if (d0)
+            return 1;
+        b->g[it->idx * L + l] = v;
+        return 0;
+    }
+    case IN_RHO: {
+        const ss_schedule *s = &m->prov[it->idx].reinvest;
+        double v = ta == tb ? ss_schedule_eval(s, ta) : sched_in(s, ta, tb, &d0);
+        if (d0)
+            return 1;
+        b->rho[it->idx * L + l] = v;
+        return 0;
+    }
+    case IN_ATT: {
+        const ss_provider *p = &m->prov[it->idx / K];
+        size_t k = it->idx % K;
+        double w, pr, x;
+        if (ta == tb) {
+            w = ss_schedule_eval(&p->participation[k], ta);
+            pr = ss_schedule_eval(&p->price[k], ta);
+            x = ss_schedule_eval(&p->lever[k], ta);
+        } else {
+            w = sched_in(&p->participation[k], ta, tb, &d0);
+            pr = sched_in(&p->price[k], ta, tb, &d1);
+            x = sched_in(&p->lever[k], ta, tb, &d2);
+            if (d0 || d1 || d2)
+                return 1;
+        }
+        set_att(b, l, it->idx, w, pr, x);
+        return 0;
+    }
+    default: {
+        const ss_provider *p = &m->prov[it->idx];
+        size_t k;
+        int dyn = 0;
+        if (ta != tb) {
+            for (k = 0; k < K; k++) {
+                int dk = 0;
+                sched_in(&p->allocation[k], ta, tb, &dk);
+                dyn |= dk;
+            }
+            if (dyn)
+                return 1;
+        }
+        /* constant inside the interval: its value at ta */
+        return set_alloc_at(b, l, it->idx, p, ta, ta) ? 0 : -1;
+    }
+    }
+}
+
+/* The inputs of lanes [lo, hi) that vary inside their interval, at their time tl[l]. */
+static void eval_dyn(ss_batch *b, size_t lo, size_t hi)
+{
+    size_t l, d, K = b->K, L = b->L;
+    for (l = lo; l < hi; l++) {
+        lane *a = &b->ln[l];
+        double t = b->tl[l], ta = a->ta;
+        for (d = 0; d < a->ndyn; d++) {
+            const item *it = &a->dyn[d];
+            const ss_model *m = a->m;
+            switch (it->kind) {
+            case IN_G:
+                b->g[it->idx * L + l] = sched_at(&m->seg[it->idx].growth, ta, t);
+                break;
+            case IN_RHO:
+                b->rho[it->idx * L + l] = sched_at(&m->prov[it->idx].reinvest, ta, t);
+                break;
+            case IN_ATT: {
+                const ss_provider *p = &m->prov[it->idx / K];
+                size_t k = it->idx % K;
+                set_att(b, l, it->idx, sched_at(&p->participation[k], ta, t),
+                        sched_at(&p->price[k], ta, t), sched_at(&p->lever[k], ta, t));
+                break;
+            }
+            default:
+                if (!set_alloc_at(b, l, it->idx, &m->prov[it->idx], ta, t))
+                    b->bad[l] = 1;
+                break;
+            }
+        }
+    }
+}
+
+/*
+ * After a change of lane l's schedules: compute its inputs with constant
+ * schedules, and list the others. Returns -1 for an allocation that sums to
+ * zero, else 0.
+ */
+static int classify(ss_batch *b, size_t l)
+{
+    lane *a = &b->ln[l];
+    const ss_model *m = a->m;
+    size_t N = b->N, K = b->K, L = b->L, i, k;
+    a->nvar = 0;
+    for (k = 0; k < K; k++) {
+        const ss_segment *s = &m->seg[k];
+        if (!s->has_bass && s->growth.kind != SS_SCHED_CONST) {
+            a->var[a->nvar].kind = IN_G;
+            a->var[a->nvar++].idx = k;
+        } else {
+            b->g[k * L + l] = s->has_bass ? 0.0 : s->growth.value;
+        }
+    }
+    for (i = 0; i < N; i++) {
+        const ss_provider *p = &m->prov[i];
+        int avar = 0;
+        if (p->reinvest.kind != SS_SCHED_CONST) {
+            a->var[a->nvar].kind = IN_RHO;
+            a->var[a->nvar++].idx = i;
+        } else {
+            b->rho[i * L + l] = p->reinvest.value;
+        }
+        for (k = 0; k < K; k++) {
+            if (p->participation[k].kind != SS_SCHED_CONST || p->price[k].kind != SS_SCHED_CONST ||
+                p->lever[k].kind != SS_SCHED_CONST) {
+                a->var[a->nvar].kind = IN_ATT;
+                a->var[a->nvar++].idx = i * K + k;
+            } else {
+                set_att(b, l, i * K + k, p->participation[k].value, p->price[k].value,
+                        p->lever[k].value);
+            }
+            avar |= p->allocation[k].kind != SS_SCHED_CONST;
+        }
+        if (avar) {
+            a->var[a->nvar].kind = IN_ALLOC;
+            a->var[a->nvar++].idx = i;
+        } else if (!set_alloc_at(b, l, i, p, m->t0, m->t0)) {
+            return -1;
+        }
+    }
+    a->reclass = 0;
+    return 0;
+}
+
+/* Lane l's inputs for [ta, tb] (ta == tb: at that time). -1: zero allocation. */
+static int prepare(ss_batch *b, size_t l, double ta, double tb)
+{
+    lane *a = &b->ln[l];
+    size_t v;
+    if (a->reclass && classify(b, l))
+        return -1;
+    a->ndyn = 0;
+    for (v = 0; v < a->nvar; v++) {
+        int rc = eval_input(b, l, &a->var[v], ta, tb);
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            a->dyn[a->ndyn++] = a->var[v];
+    }
+    return 0;
+}
+
+/* --------------------------------------------------------------- the model */
+
+/* Every auxiliary of lanes [lo, hi) at (tl[l], y) (sim.c's eval_aux). */
+static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
+{
+    size_t N = b->N, K = b->K, NK = b->NK, L = b->L, n = hi - lo, i, k, l;
+    const double *yC = y + NK * L, *yV = y + 2 * NK * L, *yR = y + 3 * NK * L,
+                 *yX = y + (3 * NK + 2 * N) * L;
+    double *restrict s1 = b->s1, *restrict s2 = b->s2, *restrict sum = b->s3, *restrict isum = b->s4;
+
+    eval_dyn(b, lo, hi);
+    for (i = 0; i < N; i++)
+        #pragma GCC ivdep
+        for (l = lo; l < hi; l++)
+            b->revi[i * L + l] = 0.0;
+    for (k = 0; k < K; k++) {
+        double *restrict Mk = b->M + k * L;
+        const double *x = yX + k * L;
+        if (b->bass[k]) {
+            const double *pot = b->pot + k * L;
+            #pragma GCC ivdep
+            for (l = lo; l < hi; l++)
+                Mk[l] = pot[l] * x[l];
+        } else {
+            #pragma GCC ivdep
+            for (l = lo; l < hi; l++)
+                Mk[l] = x[l];
+        }
+        #pragma GCC ivdep
+        for (l = lo; l < hi; l++)
+            sum[l] = 0.0;
+        for (i = 0; i < N; i++) {
+            size_t d = i * K + k;
+            const double *C = yC + d * L, *fac = b->fac + d * L;
+            double *restrict a = b->tgt + d * L;
+            #pragma GCC ivdep
+            for (l = lo; l < hi; l++)
+                s1[l] = C[l] > 0.0 ? C[l] : 0.0;
+            v_pw(s2 + lo, s1 + lo, b->mC[k], b->iC[k], b->bC + k * L + lo, n);
+            v_pw(s1 + lo, yR + i * L + lo, b->mR[k], b->iR[k], b->bR + k * L + lo, n);
+            #pragma GCC ivdep
+            for (l = lo; l < hi; l++) {
+                a[l] = fac[l] * s2[l] * s1[l];
+                sum[l] += a[l];
+            }
+        }
+        #pragma GCC ivdep
+        for (l = lo; l < hi; l++)
+            isum[l] = 1.0 / sum[l];   /* sim.c's inv_sum */
+        for (i = 0; i < N; i++) {
+            size_t d = i * K + k;
+            double *restrict a = b->tgt + d * L, *restrict rv = b->rev + d * L,
+                   *restrict ri = b->revi + i * L;
+            const double *s = y + d * L;
+            #pragma GCC ivdep
+            for (l = lo; l < hi; l++) {
+                a[l] = sum[l] > 0.0 ? a[l] * isum[l] : s[l];
+                rv[l] = Mk[l] * s[l];
+                ri[l] += rv[l];
+            }
+        }
+    }
+    for (i = 0; i < N; i++) {
+        double *restrict gp = b->gp + i * L, *restrict opx = s1, *restrict inv = b->inv + i * L;
+        const double *rho = b->rho + i * L, *ri = b->revi + i * L;
+        #pragma GCC ivdep
+        for (l = lo; l < hi; l++) {
+            inv[l] = rho[l] * ri[l];
+            gp[l] = 0.0;
+            opx[l] = 0.0;
+        }
+        for (k = 0; k < K; k++) {
+            size_t j = i * K + k;
+            const double *V = yV + j * L, *iv0 = b->invV0 + j * L, *nb = b->neg_b + k * L,
+                         *om = b->om + j * L, *ip = b->invp + j * L, *rv = b->rev + j * L,
+                         *ox = b->opex + j * L;
+            double *restrict mg = b->margin + j * L;
+            if (b->learn[k]) {
+                #pragma GCC ivdep
+                for (l = lo; l < hi; l++)
+                    s2[l] = iv0[l] > 0.0 ? V[l] * iv0[l] : 1.0;
+                ss_vec_log(s2 + lo, s2 + lo, n);
+                #pragma GCC ivdep
+                for (l = lo; l < hi; l++)
+                    s2[l] *= nb[l];
+                ss_vec_exp(s2 + lo, s2 + lo, n);
+            } else {
+                #pragma GCC ivdep
+                for (l = lo; l < hi; l++)
+                    s2[l] = 1.0;
+            }
+            #pragma GCC ivdep
+            for (l = lo; l < hi; l++) {
+                mg[l] = 1.0 - om[l] * s2[l] * ip[l];
+                gp[l] += rv[l] * mg[l];
+                opx[l] += ox[l] * rv[l];
+            }
+        }
+        {
+            double *restrict op = b->op + i * L;
+            const double *fx = b->fixed + i * L;
+            #pragma GCC ivdep
+            for (l = lo; l < hi; l++)
+                op[l] = gp[l] - opx[l] - fx[l] - inv[l];
+        }
+    }
+}
+
+/* The derivatives of every lane at (tl[l], y) (sim.c's eval_derivs), unscaled. */
+static void eval_derivs(ss_batch *b, const double *y, double *f)
+{
+    size_t N = b->N, K = b->K, NK = b->NK, L = b->L, i, k, l, d;
+    const double *yC = y + NK * L, *yR = y + 3 * NK * L, *yX = y + (3 * NK + 2 * N) * L;
+    double *fS = f, *fC = f + NK * L, *fV = f + 2 * NK * L, *fR = f + 3 * NK * L;
+    double *fN = fR + N * L, *fX = fN + N * L;
+    double *restrict disc = b->s1;
+    #pragma GCC ivdep
+    for (l = 0; l < L; l++)
+        disc[l] = -b->r_disc[l] * (b->tl[l] - b->t0[l]);
+    ss_vec_exp(disc, disc, L);
+    #pragma GCC ivdep
+    for (l = 0; l < L; l++)
+        if (b->r_disc[l] == 0.0)
+            disc[l] = 1.0;
+    for (i = 0, d = 0; i < N; i++) {
+        const double *inv = b->inv + i * L;
+        for (k = 0; k < K; k++, d++) {
+            const double *it = b->inv_tau + k * L, *ef = b->eff + k * L, *dp = b->dep + k * L,
+                         *tg = b->tgt + d * L, *s = y + d * L, *al = b->alpha + d * L,
+                         *C = yC + d * L, *rv = b->rev + d * L, *ip = b->invp + d * L;
+            double *restrict a = fS + d * L, *restrict c = fC + d * L, *restrict v = fV + d * L;
+            #pragma GCC ivdep
+            for (l = 0; l < L; l++) {
+                a[l] = (tg[l] - s[l]) * it[l];
+                c[l] = ef[l] * al[l] * inv[l] - dp[l] * C[l];
+                v[l] = rv[l] * ip[l];
+            }
+        }
+        {
+            const double *R = yR + i * L, *ir = b->inv_rec + i * L, *op = b->op + i * L;
+            double *restrict r = fR + i * L, *restrict n = fN + i * L;
+            #pragma GCC ivdep
+            for (l = 0; l < L; l++) {
+                r[l] = (1.0 - R[l]) * ir[l];
+                n[l] = op[l] * disc[l];
+            }
+        }
+    }
+    for (k = 0; k < K; k++) {
+        double *restrict x = fX + k * L;
+        const double *A = yX + k * L;
+        if (b->bass[k]) {
+            const double *p = b->bass_p + k * L, *q = b->bass_q + k * L;
+            #pragma GCC ivdep
+            for (l = 0; l < L; l++)
+                x[l] = (p[l] + q[l] * A[l]) * (1.0 - A[l]);
+        } else {
+            const double *g = b->g + k * L, *Mk = b->M + k * L;
+            #pragma GCC ivdep
+            for (l = 0; l < L; l++)
+                x[l] = g[l] * Mk[l];
+        }
+    }
+}
+
+/*
+ * The rescaled system of every lane: at s, lane l is at t = tc[l] + hc[l] s
+ * and its derivative is hc[l] f(t, y). A non-finite derivative makes the
+ * lane's step or error estimate non-finite: step_all() fails the lane then
+ * (the step of the others goes on).
+ */
+static int rhs(double s, const double y[], double dydt[], void *params)
+{
+    ss_batch *b = params;
+    size_t L = b->L, v, l;
+    #pragma GCC ivdep
+    for (l = 0; l < L; l++)
+        b->tl[l] = b->tc[l] + b->hc[l] * s;
+    eval_aux(b, 0, L, y);
+    eval_derivs(b, y, dydt);
+    for (v = 0; v < b->dim; v++) {
+        double *restrict f = dydt + v * L;
+        const double *restrict h = b->hc;
+        #pragma GCC ivdep
+        for (l = 0; l < L; l++)
+            f[l] *= h[l];
+    }
+    return GSL_SUCCESS;
+}
+
+/* ----------------------------------------------------------------- lanes */
+
+/* Constants and the initial state of lane l (sim.c's init_run). */
+static void init_lane(ss_batch *b, size_t l)
+{
+    const ss_model *m = b->ln[l].m;
+    size_t L = b->L, N = b->N, K = b->K, NK = b->NK, i, k;
+    b->r_disc[l] = m->discount_rate;
+    b->t0[l] = m->t0;
+    for (k = 0; k < K; k++) {
+        const ss_segment *s = &m->seg[k];
+        size_t q = k * L + l;
+        b->bC[q] = s->beta_capability;
+        b->bP[q] = s->beta_price;
+        b->bR[q] = s->beta_reliability;
+        b->inv_tau[q] = 1.0 / s->tau;
+        b->eff[q] = s->efficiency;
+        b->dep[q] = s->depreciation;
+        b->neg_b[q] = -s->learning;
+        b->bass_p[q] = s->bass_p;
+        b->bass_q[q] = s->bass_q;
+        b->pot[q] = s->bass_potential;
+        b->y[(3 * NK + 2 * N + k) * L + l] = s->has_bass ? s->size / s->bass_potential : s->size;
+    }
+    for (i = 0; i < N; i++) {
+        const ss_provider *p = &m->prov[i];
+        for (k = 0; k < K; k++) {
+            size_t j = i * K + k;
+            double rev = m->seg[k].size * p->share[k];
+            double V0 = p->experience * rev;
+            b->y[j * L + l] = p->share[k];
+            b->y[(NK + j) * L + l] = p->capability[k];
+            b->y[(2 * NK + j) * L + l] = V0;
+            b->invV0[j * L + l] = V0 > 0.0 ? 1.0 / V0 : 0.0;
+            b->om[j * L + l] = 1.0 - p->margin[k];
+            b->opex[j * L + l] = p->opex[k];
+            b->brand[j * L + l] = p->brand[k];
+            b->pc_p[j * L + l] = NAN; /* never equal: the first lookup computes pow */
+        }
+        b->y[(3 * NK + i) * L + l] = p->reliability;
+        b->y[(3 * NK + N + i) * L + l] = 0.0;
+        b->fixed[i * L + l] = p->fixed_cost;
+        b->inv_rec[i * L + l] = 1.0 / p->recovery;
+    }
+}
+
+static int push_bp(lane *a, double t)
+{
+    if (grow((void **)&a->bp, &a->capbp, a->nbp + 1, sizeof *a->bp))
+        return SS_ENOMEM;
+    a->bp[a->nbp++] = t;
+    return SS_OK;
+}
+
+static int push_knots(lane *a, const ss_schedule *s, double t0, double t1)
+{
+    size_t j;
+    if (s->kind == SS_SCHED_CONST)
+        return SS_OK;
+    for (j = 0; j < s->n; j++)
+        if (s->t[j] > t0 && s->t[j] < t1 && push_bp(a, s->t[j]))
+            return SS_ENOMEM;
+    return SS_OK;
+}
+
+/*
+ * Lane a's breakpoints as sim.c's build_breakpoints makes them: the output
+ * times, the epochs, the event times, the schedule knots and the policy
+ * time, sorted, with times closer than TIME_TOL merged into the earliest.
+ */
+static int breakpoints(ss_batch *b, lane *a)
+{
+    const ss_model *m = a->m;
+    size_t i, k, j, n, w;
+    a->nbp = 0;
+    for (j = 0; j < b->nt; j++)
+        if (push_bp(a, b->outs[j]))
+            return SS_ENOMEM;
+    for (n = 0;; n++) {
+        double t = m->t0 + (double)n * m->epoch;
+        if (!(t <= m->t1 + TIME_TOL) || n > 20000000)
+            break;
+        if (push_bp(a, t))
+            return SS_ENOMEM;
+    }
+    for (j = 0; j < m->nev; j++)
+        if (push_bp(a, m->ev[j].t))
+            return SS_ENOMEM;
+    for (k = 0; k < m->nseg; k++)
+        if (push_knots(a, &m->seg[k].growth, m->t0, m->t1))
+            return SS_ENOMEM;
+    for (i = 0; i < m->nprov; i++) {
+        const ss_provider *p = &m->prov[i];
+        if (push_knots(a, &p->reinvest, m->t0, m->t1))
+            return SS_ENOMEM;
+        for (k = 0; k < m->nseg; k++)
+            if (push_knots(a, &p->allocation[k], m->t0, m->t1) ||
+                push_knots(a, &p->price[k], m->t0, m->t1) ||
+                push_knots(a, &p->participation[k], m->t0, m->t1) ||
+                push_knots(a, &p->lever[k], m->t0, m->t1))
+                return SS_ENOMEM;
+    }
+    if (ss_model_interventions(m) > 0) {
+        double tp = ss_model_policy_time(m);
+        if (push_bp(a, tp))
+            return SS_ENOMEM;
+        for (i = 0; i < m->nprov; i++)
+            for (j = 0; j < SS_DECISION_SLOTS(m->nseg); j++)
+                if (m->prov[i].iv_on[j] && push_knots(a, &m->prov[i].iv[j], tp, m->t1))
+                    return SS_ENOMEM;
+    }
+    ss_sort_doubles(a->bp, a->nbp);
+    for (j = 0, w = 0; j < a->nbp; j++)
+        if (w == 0 || a->bp[j] > a->bp[w - 1] + TIME_TOL)
+            a->bp[w++] = a->bp[j];
+    a->nbp = w;
+    return SS_OK;
+}
+
+/* Lane a's events in time order, ties in declaration order: sim.c's
+ * bottom-up merge sort of the indices (stable, linear when already sorted). */
+static int order_events(lane *a)
+{
+    const ss_event *ev = a->m->ev;
+    size_t n = a->m->nev, i, width;
+    int sorted = 1;
+    if (grow((void **)&a->evo, &a->capev, n + 1, sizeof *a->evo) ||
+        grow((void **)&a->evtmp, &a->capevt, n + 1, sizeof *a->evtmp))
+        return SS_ENOMEM;
+    for (i = 0; i < n; i++) {
+        a->evo[i] = i;
+        if (i > 0 && ev[i].t < ev[i - 1].t)
+            sorted = 0;
+    }
+    a->evpos = 0;
+    if (sorted)
+        return SS_OK;
+    for (width = 1; width < n; width *= 2) {
+        size_t lo;
+        for (lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n, x = lo, y = mid, o = lo;
+            while (x < mid && y < hi)
+                a->evtmp[o++] = ev[a->evo[y]].t < ev[a->evo[x]].t ? a->evo[y++] : a->evo[x++];
+            while (x < mid)
+                a->evtmp[o++] = a->evo[x++];
+            while (y < hi)
+                a->evtmp[o++] = a->evo[y++];
+        }
+        memcpy(a->evo, a->evtmp, n * sizeof *a->evo);
+    }
+    return SS_OK;
+}
+
+static void set_field(ss_provider *p, ss_field f, size_t k, double v)
+{
+    switch (f) {
+    case SS_FIELD_REINVEST: ss_schedule_set_const(&p->reinvest, v); break;
+    case SS_FIELD_ALLOCATION: ss_schedule_set_const(&p->allocation[k], v); break;
+    case SS_FIELD_PRICE: ss_schedule_set_const(&p->price[k], v); break;
+    case SS_FIELD_PARTICIPATION: ss_schedule_set_const(&p->participation[k], v); break;
+    case SS_FIELD_LEVER: ss_schedule_set_const(&p->lever[k], v); break;
+    default: break;
+    }
+}
+
+/* Apply lane l's events due at tb (sim.c's apply_event). Returns 1 if any. */
+static int apply_events(ss_batch *b, size_t l, double tb)
+{
+    lane *a = &b->ln[l];
+    ss_model *m = a->m;
+    size_t L = b->L, N = b->N, NK = b->NK, k;
+    int any = 0;
+    while (a->evpos < m->nev && m->ev[a->evo[a->evpos]].t <= tb + TIME_TOL) {
+        const ss_event *ev = &m->ev[a->evo[a->evpos++]];
+        any = 1;
+        switch (ev->kind) {
+        case SS_EV_OUTAGE:
+            b->y[(3 * NK + (size_t)ev->provider) * L + l] *= 1.0 - ev->amount;
+            break;
+        case SS_EV_MARKET:
+            b->y[(3 * NK + 2 * N + (size_t)ev->segment) * L + l] *= ev->amount;
+            break;
+        case SS_EV_SET:
+            if (ev->field == SS_FIELD_REINVEST) {
+                set_field(&m->prov[ev->provider], ev->field, 0, ev->amount);
+            } else {
+                for (k = 0; k < b->K; k++)
+                    if (ev->mask[k])
+                        set_field(&m->prov[ev->provider], ev->field, k, ev->values[k]);
+            }
+            a->reclass = 1;
+            break;
+        }
+    }
+    return any;
+}
+
+/* sim.c's apply_interventions for lane l. */
+static int apply_iv(ss_batch *b, size_t l)
+{
+    ss_model *m = b->ln[l].m;
+    size_t i, j, K = b->K;
+    for (i = 0; i < b->N; i++) {
+        ss_provider *p = &m->prov[i];
+        for (j = 0; j < SS_DECISION_SLOTS(K); j++) {
+            ss_schedule *dst;
+            if (!p->iv_on[j])
+                continue;
+            dst = ss_provider_decision(p, j, K);
+            ss_schedule_clear(dst);
+            if (ss_schedule_copy(dst, &p->iv[j]) != SS_OK)
+                return SS_ENOMEM;
+        }
+    }
+    b->ln[l].reclass = 1;
+    return SS_OK;
+}
+
+/* sim.c's check_state for lane l: 0 if its state is finite, its shares in
+ * [0, 1] and its sizes non-negative. */
+static int state_ok(const ss_batch *b, size_t l)
+{
+    size_t L = b->L, NK = b->NK, v;
+    for (v = 0; v < b->dim; v++)
+        if (!isfinite(b->y[v * L + l]))
+            return 0;
+    for (v = 0; v < NK; v++) {
+        double s = b->y[v * L + l];
+        if (s < -SHARE_TOL || s > 1.0 + SHARE_TOL)
+            return 0;
+    }
+    for (v = 3 * NK + 2 * b->N; v < b->dim; v++)
+        if (b->y[v * L + l] < 0.0)
+            return 0;
+    return 1;
+}
+
+/* Record lane l's outputs at output ti from the auxiliaries at its time. 0: not finite. */
+static int record(ss_batch *b, size_t l, size_t ti)
+{
+    size_t N = b->N, K = b->K, NK = b->NK, L = b->L, i, k, j;
+    ss_result *res = b->ln[l].res;
+    res->t[ti] = b->outs[ti];
+    for (k = 0; k < K; k++) {
+        double hhi = 0.0;
+        for (i = 0; i < N; i++) {
+            size_t q = (i * K + k) * L + l;
+            double s = b->y[q];
+            SS_RESULT_PS(res, ti, SS_PS_SHARE, i, k) = s;
+            SS_RESULT_PS(res, ti, SS_PS_TARGET_SHARE, i, k) = b->tgt[q];
+            SS_RESULT_PS(res, ti, SS_PS_REVENUE, i, k) = b->rev[q];
+            SS_RESULT_PS(res, ti, SS_PS_GROSS_MARGIN, i, k) = b->margin[q];
+            SS_RESULT_PS(res, ti, SS_PS_CAPABILITY, i, k) = b->y[(NK + i * K + k) * L + l];
+            hhi += s * s;
+        }
+        SS_RESULT_S(res, ti, SS_S_SIZE, k) = b->M[k * L + l];
+        SS_RESULT_S(res, ti, SS_S_HHI, k) = hhi;
+    }
+    for (i = 0; i < N; i++) {
+        size_t q = i * L + l;
+        SS_RESULT_P(res, ti, SS_P_REVENUE, i) = b->revi[q];
+        SS_RESULT_P(res, ti, SS_P_GROSS_PROFIT, i) = b->gp[q];
+        SS_RESULT_P(res, ti, SS_P_OPERATING_PROFIT, i) = b->op[q];
+        SS_RESULT_P(res, ti, SS_P_INVESTMENT, i) = b->inv[q];
+        SS_RESULT_P(res, ti, SS_P_RELIABILITY, i) = b->y[(3 * NK + i) * L + l];
+        SS_RESULT_P(res, ti, SS_P_NPV, i) = b->y[(3 * NK + N + i) * L + l];
+    }
+    for (j = 0; j < K * N * SS_NPS; j++)
+        if (!isfinite((&SS_RESULT_PS(res, ti, 0, 0, 0))[j]))
+            return 0;
+    for (j = 0; j < N * SS_NP; j++)
+        if (!isfinite((&SS_RESULT_P(res, ti, 0, 0))[j]))
+            return 0;
+    return 1;
+}
+
+/* 1 if m has the block's shape (providers, segments, Bass segments, output grid). */
+static int same_shape(const ss_batch *b, const ss_model *m)
+{
+    size_t k;
+    if (!m->resolved || m->nprov != b->N || m->nseg != b->K || m->t0 != b->gt0 || m->t1 != b->gt1 ||
+        m->step != b->gstep || !ss_batch_supports(m))
+        return 0;
+    for (k = 0; k < b->K; k++)
+        if ((unsigned char)m->seg[k].has_bass != b->gbass[k])
+            return 0;
+    return 1;
+}
+
+/* Lane l leaves its run: report it (with its result if ok). */
+static void finish_lane(ss_batch *b, size_t l, const ss_batch_io *io, int ok)
+{
+    lane *a = &b->ln[l];
+    io->done(io->ctx, a->run, ok ? a->res : NULL);
+    ss_model_free(a->m);
+    a->m = NULL;
+}
+
+/*
+ * Lane l is at breakpoint a->bi: events, interventions, state check,
+ * outputs; then either the next interval starts, or the run is done.
+ * Returns 1 if the lane goes on, 0 if its run ended (ok or failed),
+ * SS_ENOMEM as a negative value.
+ */
+static int arrive(ss_batch *b, size_t l, const ss_batch_io *io)
+{
+    lane *a = &b->ln[l];
+    double tb = a->bp[a->bi], tn;
+    int jumped = apply_events(b, l, tb);
+    a->t = a->ta = tb;
+    if (a->iv_pending && a->tp <= tb + TIME_TOL) {
+        if (apply_iv(b, l))
+            return -1;
+        a->iv_pending = 0;
+        jumped = 1;
+    }
+    if ((a->bi == 0 || jumped) && !state_ok(b, l))
+        goto fail;
+    a->rec0 = a->oi;
+    while (a->oi < b->nt && b->outs[a->oi] <= tb + TIME_TOL)
+        a->oi++;
+    if (a->bi + 1 >= a->nbp) {
+        /* the end: the outputs here from an evaluation of this lane alone */
+        if (a->rec0 < a->oi) {
+            if (prepare(b, l, tb, tb))
+                goto fail;
+            b->tl[l] = tb;
+            b->bad[l] = 0;
+            eval_aux(b, l, l + 1, b->y);
+            if (b->bad[l])
+                goto fail;
+            for (; a->rec0 < a->oi; a->rec0++)
+                if (!record(b, l, a->rec0))
+                    goto fail;
+        }
+        finish_lane(b, l, io, a->oi == b->nt);
+        return 0;
+    }
+    tn = a->bp[a->bi + 1];
+    if (prepare(b, l, tb, tn))
+        goto fail;
+    a->tend = tn;
+    a->h = a->hint < tn - tb ? a->hint : tn - tb;
+    a->nsteps = 0;
+    return 1;
+fail:
+    finish_lane(b, l, io, 0);
+    return 0;
+}
+
+/* Lane l takes the next run (*next) of the block, if any. Negative: SS_ENOMEM. */
+static int load(ss_batch *b, size_t l, size_t *next, size_t nruns, const ss_batch_io *io)
+{
+    lane *a = &b->ln[l];
+    while (*next < nruns) {
+        size_t r = (*next)++;
+        ss_model *m = NULL;
+        int rc;
+        a->run = r;
+        if (io->load(io->ctx, r, &m) || !m) {
+            ss_model_free(m);
+            io->done(io->ctx, r, NULL);
+            continue;
+        }
+        a->m = m;
+        if (!same_shape(b, m)) {
+            finish_lane(b, l, io, 0);
+            continue;
+        }
+        if (breakpoints(b, a) || order_events(a))
+            return -1;
+        init_lane(b, l);
+        a->rtol = m->solver.rtol;
+        a->atol = m->solver.atol;
+        a->hmin = m->solver.hmin;
+        a->max_steps = m->solver.max_steps;
+        a->hint = m->solver.h;
+        a->bi = 0;
+        a->oi = 0;
+        a->tp = ss_model_policy_time(m);
+        a->iv_pending = ss_model_interventions(m) > 0;
+        a->reclass = 1;
+        a->ndyn = a->nvar = 0;
+        pw_modes(b);
+        rc = arrive(b, l, io);
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            return 0;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------- run */
+
+/* The block's shape from run 0's model; the lanes' arrays. */
+static int setup(ss_batch *b, size_t L, const ss_model *m)
+{
+    size_t need, l, k, n;
+    b->N = m->nprov;
+    b->K = m->nseg;
+    b->NK = b->N * b->K;
+    b->dim = 3 * b->NK + 2 * b->N + b->K;
+    b->L = L;
+    b->nitems = b->K + 2 * b->N + b->NK;
+    b->gt0 = m->t0;
+    b->gt1 = m->t1;
+    b->gstep = m->step;
+    /* the output grid (sim.c's output_times) */
+    b->nt = 0;
+    for (n = 0;; n++) {
+        double t = m->t0 + (double)n * m->step;
+        if (!(t < m->t1 - TIME_TOL) || n > 20000000)
+            break;
+        if (grow((void **)&b->outs, &b->capouts, b->nt + 1, sizeof *b->outs))
+            return SS_ENOMEM;
+        b->outs[b->nt++] = t;
+    }
+    if (grow((void **)&b->outs, &b->capouts, b->nt + 1, sizeof *b->outs))
+        return SS_ENOMEM;
+    b->outs[b->nt++] = m->t1;
+    if (grow((void **)&b->gbass, &b->capgbass, b->K + 1, 1))
+        return SS_ENOMEM;
+    for (k = 0; k < b->K; k++)
+        b->gbass[k] = (unsigned char)m->seg[k].has_bass;
+    need = layout(b, NULL);
+    if (need > b->blk_size) {
+        void *nb = NULL;
+        free(b->blk);
+        b->blk = NULL;
+        b->blk_size = 0;
+        if (posix_memalign(&nb, ALIGN, need) != 0)
+            return SS_ENOMEM;
+        b->blk = nb;
+        b->blk_size = need;
+    }
+    layout(b, b->blk);
+    memset(b->blk, 0, need);
+    for (k = 0; k < b->K; k++)
+        b->bass[k] = b->gbass[k];
+    /* every lane starts with a harmless state (idle lanes are integrated too) */
+    for (l = 0; l < L; l++) {
+        for (k = 0; k < b->NK; k++) {
+            b->brand[k * L + l] = 1.0;
+            b->invp[k * L + l] = 1.0;
+        }
+        for (k = 0; k < b->N; k++) {
+            b->y[(3 * b->NK + k) * L + l] = 1.0;
+            b->inv_rec[k * L + l] = 1.0;
+        }
+        for (k = 0; k < b->K; k++) {
+            b->inv_tau[k * L + l] = 1.0;
+            b->bC[k * L + l] = b->bP[k * L + l] = b->bR[k * L + l] = 1.0;
+        }
+    }
+    free(b->pid);
+    free(b->sid);
+    b->pid = malloc((b->N + 1) * sizeof *b->pid);
+    b->sid = malloc((b->K + 1) * sizeof *b->sid);
+    if (!b->pid || !b->sid)
+        return SS_ENOMEM;
+    for (l = 0; l < b->N; l++)
+        b->pid[l] = m->prov[l].id;
+    for (l = 0; l < b->K; l++)
+        b->sid[l] = m->seg[l].id;
+    lanes_free(b);
+    b->ln = calloc(L, sizeof *b->ln);
+    if (!b->ln)
+        return SS_ENOMEM;
+    b->lcap = L;
+    for (l = 0; l < L; l++) {
+        lane *a = &b->ln[l];
+        a->var = malloc(b->nitems * sizeof *a->var);
+        a->dyn = malloc(b->nitems * sizeof *a->dyn);
+        a->res = ss_result_new(m->name, b->nt, b->N, b->pid, b->K, b->sid);
+        if (!a->var || !a->dyn || !a->res)
+            return SS_ENOMEM;
+    }
+    if (b->step && b->step_dim != b->dim * L) {
+        gsl_odeiv2_step_free(b->step);
+        b->step = NULL;
+    }
+    if (!b->step) {
+        b->step = gsl_odeiv2_step_alloc(gsl_odeiv2_step_rk8pd, b->dim * L);
+        if (!b->step)
+            return SS_ENOMEM;
+        b->step_dim = b->dim * L;
+    }
+    gsl_odeiv2_step_reset(b->step);
+    b->sys.function = rhs;
+    b->sys.jacobian = NULL;
+    b->sys.dimension = b->dim * L;
+    b->sys.params = b;
+    return SS_OK;
+}
+
+/* One step of every busy lane; lanes that reach their breakpoint move on. */
+static int step_all(ss_batch *b, size_t *next, size_t nruns, const ss_batch_io *io)
+{
+    size_t L = b->L, dim = b->dim, l, v;
+    int st;
+    #pragma GCC ivdep
+    for (l = 0; l < L; l++) {
+        lane *a = &b->ln[l];
+        b->bad[l] = 0;
+        if (!a->m) {
+            b->tc[l] = b->tl[l] = 0.0;
+            b->hc[l] = 0.0;
+            continue;
+        }
+        a->final = a->h >= a->tend - a->t;
+        b->tc[l] = a->t;
+        b->hc[l] = a->final ? a->tend - a->t : a->h;
+    }
+    memcpy(b->y0, b->y, dim * L * sizeof *b->y);
+    rhs(0.0, b->y, b->din, b);
+    /* outputs at the lanes' breakpoints: the auxiliaries of this evaluation
+       are those at the breakpoint (the interval's inputs at its start are
+       the schedules' values there), as sim.c's first step reuses record's */
+    #pragma GCC ivdep
+    for (l = 0; l < L; l++) {
+        lane *a = &b->ln[l];
+        if (!a->m || b->bad[l])
+            continue;
+        for (; a->rec0 < a->oi; a->rec0++)
+            if (!record(b, l, a->rec0)) {
+                b->bad[l] = 1;
+                break;
+            }
+    }
+    st = gsl_odeiv2_step_apply(b->step, 0.0, 1.0, b->y, b->yerr, b->din, NULL, &b->sys);
+    if (st != GSL_SUCCESS)
+        return -1;
+    /* the standard control of each lane (a_y = 1, a_dydt = 0) */
+    #pragma GCC ivdep
+    for (l = 0; l < L; l++) {
+        b->rmax[l] = GSL_DBL_MIN;
+        b->s4[l] = 0.0;
+        b->tl[l] = b->ln[l].rtol;
+        b->s3[l] = b->ln[l].atol;
+    }
+    for (v = 0; v < dim; v++) {
+        const double *restrict y = b->y + v * L, *restrict e = b->yerr + v * L;
+        const double *restrict rt = b->tl, *restrict at = b->s3;
+        double *restrict rm = b->rmax, *restrict z = b->s4;
+        #pragma GCC ivdep
+        for (l = 0; l < L; l++) {
+            double D0 = rt[l] * fabs(y[l]) + at[l];
+            double r = fabs(e[l]) / fabs(D0);
+            rm[l] = r > rm[l] ? r : rm[l];
+            z[l] += y[l] * 0.0 + e[l] * 0.0;   /* NaN if either is not finite */
+        }
+    }
+    #pragma GCC ivdep
+    for (l = 0; l < L; l++) {
+        lane *a = &b->ln[l];
+        double h_old = b->hc[l], rmax = b->rmax[l], h_new = h_old, t_new;
+        int rc;
+        if (!a->m)
+            continue;
+        if (b->bad[l] || b->s4[l] != 0.0 || !(rmax <= GSL_DBL_MAX)) {
+            finish_lane(b, l, io, 0);
+            goto reload;
+        }
+        t_new = a->final ? a->tend : a->t + h_old;
+        if (rmax > 1.1) {
+            double r = 0.9 / pow(rmax, 1.0 / 8.0);
+            if (r < 0.2)
+                r = 0.2;
+            h_new = r * h_old;
+            if (fabs(h_new) < fabs(h_old) && t_new + h_new != t_new) {
+                /* rejected: back to the start of the step, smaller */
+                for (v = 0; v < dim; v++)
+                    b->y[v * L + l] = b->y0[v * L + l];
+                a->h = h_new;
+                continue;
+            }
+            h_new = h_old;
+        } else if (rmax < 0.5) {
+            double r = 0.9 / pow(rmax, 1.0 / 9.0);
+            if (r > 5.0)
+                r = 5.0;
+            if (r < 1.0)
+                r = 1.0;
+            h_new = r * h_old;
+        }
+        a->t = t_new;
+        a->h = h_new;
+        if (++a->nsteps > a->max_steps || (!a->final && h_new < a->hmin)) {
+            finish_lane(b, l, io, 0);
+            goto reload;
+        }
+        if (!a->final)
+            continue;
+        /* at the lane's next breakpoint */
+        if (!state_ok(b, l)) {
+            finish_lane(b, l, io, 0);
+            goto reload;
+        }
+        if (a->h > 0.0)
+            a->hint = a->h;
+        a->bi++;
+        rc = arrive(b, l, io);
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            continue;
+    reload:
+        if (load(b, l, next, nruns, io))
+            return -1;
+        if (!a->m)
+            pw_modes(b);
+    }
+    return 0;
+}
+
+int ss_batch_run(ss_batch *b, size_t L, size_t nruns, const ss_batch_io *io, ss_err *err)
+{
+    size_t next = 0, l, busy, nstep = 0;
+    ss_model *m0 = NULL;
+    int rc;
+
+    if (nruns == 0)
+        return SS_OK;
+    if (L < 1)
+        L = 1;
+    if (L > nruns)
+        L = nruns;
+    /* the shape: run 0's model */
+    if (io->load(io->ctx, 0, &m0) || !m0 || !m0->resolved || !ss_batch_supports(m0)) {
+        ss_model_free(m0);
+        io->done(io->ctx, 0, NULL);
+        next = 1;
+        if (nruns == 1)
+            return SS_OK;
+        /* find a model that gives the shape */
+        while (next < nruns) {
+            m0 = NULL;
+            if (!io->load(io->ctx, next, &m0) && m0 && m0->resolved && ss_batch_supports(m0))
+                break;
+            ss_model_free(m0);
+            m0 = NULL;
+            io->done(io->ctx, next++, NULL);
+        }
+        if (!m0)
+            return SS_OK;
+    }
+    if ((rc = setup(b, L, m0))) {
+        ss_model_free(m0);
+        return ss_err_set(err, rc, "", "out of memory");
+    }
+    /* lane 0 starts with the model just loaded */
+    {
+        lane *a = &b->ln[0];
+        a->run = next++;
+        a->m = m0;
+        if (breakpoints(b, a) || order_events(a))
+            goto nomem;
+        init_lane(b, 0);
+        a->rtol = m0->solver.rtol;
+        a->atol = m0->solver.atol;
+        a->hmin = m0->solver.hmin;
+        a->max_steps = m0->solver.max_steps;
+        a->hint = m0->solver.h;
+        a->tp = ss_model_policy_time(m0);
+        a->iv_pending = ss_model_interventions(m0) > 0;
+        a->reclass = 1;
+        pw_modes(b);
+        rc = arrive(b, 0, io);
+        if (rc < 0)
+            goto nomem;
+        if (rc == 0 && load(b, 0, &next, nruns, io))
+            goto nomem;
+    }
+    for (l = 1; l < L; l++)
+        if (load(b, l, &next, nruns, io))
+            goto nomem;
+    for (;;) {
+        for (l = 0, busy = 0; l < L; l++)
+            busy += b->ln[l].m != NULL;
+        if (!busy)
+            break;
+        if ((++nstep & 63) == 0 && io->stop && io->stop(io->ctx)) {
+            for (l = 0; l < L; l++) {
+                ss_model_free(b->ln[l].m);
+                b->ln[l].m = NULL;
+            }
+            return ss_err_set(err, SS_EINTR, "", "stopped");
+        }
+        if (step_all(b, &next, nruns, io))
+            goto nomem;
+    }
+    return SS_OK;
+nomem:
+    for (l = 0; l < b->lcap; l++) {
+        ss_model_free(b->ln[l].m);
+        b->ln[l].m = NULL;
+    }
+    return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+}

@@ -1,0 +1,65 @@
+/*
+ * core/batch.h - the batched Monte Carlo engine (internal; see batch.c).
+ *
+ * ss_batch_run() integrates the runs of a block in L lanes.  Every lane has
+ * its own time, step size, breakpoints (its outputs, epochs, events, schedule
+ * knots, policy time) and its own step-size control (GSL's standard control
+ * with the run's rtol/atol, the rules of the scalar engine's driver), so a
+ * run's result depends on its own inputs only, never on which runs share the
+ * lanes.  What is shared is the arithmetic: one GSL rk8pd step advances every
+ * lane at once, in each lane's own rescaled time (t = t_l + h_l s, s in
+ * [0, 1]), with the right-hand side of sim.c evaluated over the lanes in
+ * structure-of-arrays loops (SLEEF for exp, log and pow).  A lane whose run
+ * ends takes the next run of the block.
+ *
+ * No callbacks: a run here has no policy, derived metric or user stock.  A
+ * run that fails (a non-finite value, an allocation summing to zero, a share
+ * outside [0, 1], too many steps, a model of another shape) is reported to
+ * io->done without a result: the caller redoes it with the scalar engine,
+ * which gives its exact error.
+ */
+#ifndef STRATSIM_CORE_BATCH_H
+#define STRATSIM_CORE_BATCH_H
+#include <stddef.h>
+#include "stratsim/error.h"
+#include "stratsim/model.h"
+#include "stratsim/result.h"
+
+/** Lanes of the batched engine in Monte Carlo. */
+#define SS_BATCH_LANES 16
+
+typedef struct ss_batch ss_batch;
+
+typedef struct ss_batch_io {
+    /** Run r's resolved model (0 <= r < nruns), the lane's own: the engine
+     *  changes its schedules (`set` events, interventions) and frees it.
+     *  Non-zero: run r fails (done(r, NULL)). */
+    int (*load)(void *ctx, size_t r, ss_model **m);
+    /** Run r is finished: its result (borrowed, valid during the call), or
+     *  NULL if it failed. Called once per run, in no particular order. */
+    void (*done)(void *ctx, size_t r, const ss_result *res);
+    /** Non-zero: stop (ss_batch_run returns SS_EINTR). May be NULL. */
+    int (*stop)(void *ctx);
+    void *ctx;
+} ss_batch_io;
+
+ss_batch *ss_batch_new(void);
+void ss_batch_free(ss_batch *b);
+
+/** 1 if the batched engine can run m: the adaptive solver rk8pd. */
+int ss_batch_supports(const ss_model *m);
+
+/**
+ * Runs 0 .. nruns-1 in `lanes` lanes (lanes >= 1). Returns SS_OK (every run
+ * reported to io->done), SS_EINTR (io->stop), SS_ENOMEM.
+ */
+int ss_batch_run(ss_batch *b, size_t lanes, size_t nruns, const ss_batch_io *io, ss_err *err);
+
+/* Element-wise exp, log and pow of arrays (batch_vec.c; out may be x). */
+void ss_vec_log(double *out, const double *x, size_t n);
+void ss_vec_exp(double *out, const double *x, size_t n);
+void ss_vec_pow(double *out, const double *x, const double *e, size_t n);
+/** Which implementation they use ("SLEEF AVX2 (4 doubles)", ...). */
+const char *ss_vec_name(void);
+
+#endif

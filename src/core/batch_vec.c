@@ -1,0 +1,169 @@
+/*
+ * batch_vec.c - exp, log and pow over arrays for the batched engine
+ * (core/batch.h): SLEEF's vector functions (1-ulp exp and pow, 3.5-ulp log;
+ * no -ffast-math anywhere), 8 doubles at a time with AVX-512F, 4 with AVX2,
+ * 2 with SSE2, chosen once from the CPU (__builtin_cpu_supports).  The tail
+ * of an array goes through the same vector function in a padded buffer, so
+ * every element is computed by the same function wherever it sits.  Without
+ * SLEEF (make SLEEF=none) libm's exp, log and pow are called element by
+ * element.
+ */
+#include <math.h>
+#include <string.h>
+#include "core/batch.h"
+
+#ifdef SS_HAVE_SLEEF
+#include <immintrin.h>
+/* sleef.h declares the AVX2 and AVX-512 functions only for such targets */
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,avx512f")
+#include <sleef.h>
+#pragma GCC pop_options
+
+typedef void (*vfn1)(double *, const double *, size_t);
+typedef void (*vfn2)(double *, const double *, const double *, size_t);
+
+#define PAD(W, CALL1)                                   \
+    if (j < n) {                                        \
+        double in[W], o[W];                             \
+        size_t q;                                       \
+        for (q = 0; q < W; q++)                         \
+            in[q] = j + q < n ? x[j + q] : 1.0;         \
+        CALL1;                                          \
+        memcpy(out + j, o, (n - j) * sizeof *o);        \
+    }
+
+#define PAD2(W, CALL2)                                  \
+    if (j < n) {                                        \
+        double in[W], ie[W], o[W];                      \
+        size_t q;                                       \
+        for (q = 0; q < W; q++) {                       \
+            in[q] = j + q < n ? x[j + q] : 1.0;         \
+            ie[q] = j + q < n ? e[j + q] : 1.0;         \
+        }                                               \
+        CALL2;                                          \
+        memcpy(out + j, o, (n - j) * sizeof *o);        \
+    }
+
+/* ---- SSE2: 2 lanes */
+static void log2w(double *out, const double *x, size_t n)
+{
+    size_t j = 0;
+    for (; j + 2 <= n; j += 2)
+        _mm_storeu_pd(out + j, Sleef_logd2_u35(_mm_loadu_pd(x + j)));
+    PAD(2, _mm_storeu_pd(o, Sleef_logd2_u35(_mm_loadu_pd(in))))
+}
+static void exp2w(double *out, const double *x, size_t n)
+{
+    size_t j = 0;
+    for (; j + 2 <= n; j += 2)
+        _mm_storeu_pd(out + j, Sleef_expd2_u10(_mm_loadu_pd(x + j)));
+    PAD(2, _mm_storeu_pd(o, Sleef_expd2_u10(_mm_loadu_pd(in))))
+}
+static void pow2w(double *out, const double *x, const double *e, size_t n)
+{
+    size_t j = 0;
+    for (; j + 2 <= n; j += 2)
+        _mm_storeu_pd(out + j, Sleef_powd2_u10(_mm_loadu_pd(x + j), _mm_loadu_pd(e + j)));
+    PAD2(2, _mm_storeu_pd(o, Sleef_powd2_u10(_mm_loadu_pd(in), _mm_loadu_pd(ie))))
+}
+
+/* ---- AVX2: 4 lanes */
+__attribute__((target("avx2,fma"))) static void log4w(double *out, const double *x, size_t n)
+{
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4)
+        _mm256_storeu_pd(out + j, Sleef_logd4_u35avx2(_mm256_loadu_pd(x + j)));
+    PAD(4, _mm256_storeu_pd(o, Sleef_logd4_u35avx2(_mm256_loadu_pd(in))))
+}
+__attribute__((target("avx2,fma"))) static void exp4w(double *out, const double *x, size_t n)
+{
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4)
+        _mm256_storeu_pd(out + j, Sleef_expd4_u10avx2(_mm256_loadu_pd(x + j)));
+    PAD(4, _mm256_storeu_pd(o, Sleef_expd4_u10avx2(_mm256_loadu_pd(in))))
+}
+__attribute__((target("avx2,fma"))) static void pow4w(double *out, const double *x, const double *e,
+                                                      size_t n)
+{
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4)
+        _mm256_storeu_pd(out + j, Sleef_powd4_u10avx2(_mm256_loadu_pd(x + j), _mm256_loadu_pd(e + j)));
+    PAD2(4, _mm256_storeu_pd(o, Sleef_powd4_u10avx2(_mm256_loadu_pd(in), _mm256_loadu_pd(ie))))
+}
+
+/* ---- AVX-512F: 8 lanes */
+__attribute__((target("avx512f"))) static void exp8w(double *out, const double *x, size_t n)
+{
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        _mm512_storeu_pd(out + j, Sleef_expd8_u10avx512f(_mm512_loadu_pd(x + j)));
+    PAD(8, _mm512_storeu_pd(o, Sleef_expd8_u10avx512f(_mm512_loadu_pd(in))))
+}
+__attribute__((target("avx512f"))) static void pow8w(double *out, const double *x, const double *e,
+                                                     size_t n)
+{
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        _mm512_storeu_pd(out + j, Sleef_powd8_u10avx512f(_mm512_loadu_pd(x + j), _mm512_loadu_pd(e + j)));
+    PAD2(8, _mm512_storeu_pd(o, Sleef_powd8_u10avx512f(_mm512_loadu_pd(in), _mm512_loadu_pd(ie))))
+}
+
+static struct { vfn1 log, exp; vfn2 pow; const char *name; } vt;
+
+static void pick(void)
+{
+    if (vt.log)
+        return;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+        __builtin_cpu_supports("fma")) {
+        /* Debian's SLEEF 3.5.1 AVX-512F log takes ~22 ns a value, its AVX2
+           log ~1.9 (docs/performance.md): log stays on AVX2 */
+        vt.log = log4w, vt.exp = exp8w, vt.pow = pow8w,
+        vt.name = "SLEEF AVX-512F exp/pow (8 doubles), AVX2 log (4 doubles)";
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        vt.log = log4w, vt.exp = exp4w, vt.pow = pow4w, vt.name = "SLEEF AVX2 (4 doubles)";
+    } else {
+        vt.log = log2w, vt.exp = exp2w, vt.pow = pow2w, vt.name = "SLEEF SSE2 (2 doubles)";
+    }
+}
+
+void ss_vec_log(double *out, const double *x, size_t n) { pick(); vt.log(out, x, n); }
+void ss_vec_exp(double *out, const double *x, size_t n) { pick(); vt.exp(out, x, n); }
+void ss_vec_pow(double *out, const double *x, const double *e, size_t n) { pick(); vt.pow(out, x, e, n); }
+const char *ss_vec_name(void) { pick(); return vt.name; }
+#else
+void ss_vec_log(double *out, const double *x, size_t n)
+{
+    size_t j;
+    for (j = 0; j < n; j++)
+        out[j] = log(x[j]);
+}
+void ss_vec_exp(double *out, const double *x, size_t n)
+{
+    size_t j;
+    for (j = 0; j < n; j++)
+        out[j] = exp(x[j]);
+}
+void ss_vec_pow(double *out, const double *x, const double *e, size_t n)
+{
+    size_t j;
+    for (j = 0; j < n; j++)
+        out[j] = pow(x[j], e[j]);
+}
+const char *ss_vec_name(void) { return "libm (built without SLEEF)"; }
+#endif
+
+int ss_batch_supports(const ss_model *m)
+{
+    /* picks the vector functions now: ss_mc_run calls this before it starts
+       the worker threads, which then only read the choice */
+    (void)ss_vec_name();
+#ifdef __x86_64__
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2"))
+        return 0;
+#endif
+    return m->solver.method == SS_SOLVER_RK8PD;
+}

@@ -1,0 +1,562 @@
+/*
+ * test_batch.c - the batched Monte Carlo engine (src/core/batch.c) against
+ * the scalar engine: every run of every bundled scenario's Monte Carlo
+ * set-up and of random scenarios agrees within 1e-7 relative on every
+ * output; thread-count invariance; 1 lane against many; the runs the batched
+ * engine cannot finish go to the scalar engine (same errors).
+ */
+#include "test_util.h"
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "stratsim.h"
+#include "core/batch.h"
+#include "lua/ss_lua.h"
+#include "lua/ss_analysis.h"
+#include "test_models.h"
+
+#define REL_TOL 1e-7
+
+/*
+ * The worst deviation of b from a over every output: |a - b| relative to
+ * max(|a|, |b|), with a floor for values near a zero crossing: 1e-3 times
+ * the series' scale, the largest magnitude the same series (metric,
+ * provider, segment) takes over the run, and 1e-9 (the solver's atol is
+ * 1e-10). An NPV is the integral of the discounted operating profit: its
+ * scale is at least the horizon times the largest operating profit (an NPV
+ * that stays near zero while the profits it adds up are large has no
+ * relative accuracy of its own; its error is that of the integral).
+ */
+static double dev_series(const double *a, const double *b, size_t nt, size_t stride, size_t n,
+                         const double *scale0)
+{
+    size_t j, ti;
+    double w = 0.0;
+    for (j = 0; j < n; j++) {
+        double scale = scale0 ? scale0[j] : 0.0;
+        for (ti = 0; ti < nt; ti++)
+            scale = fmax(scale, fmax(fabs(a[ti * stride + j]), fabs(b[ti * stride + j])));
+        for (ti = 0; ti < nt; ti++) {
+            double x = a[ti * stride + j], y = b[ti * stride + j];
+            double s = fmax(fmax(fabs(x), fabs(y)), fmax(1e-3 * scale, 1e-9));
+            double d = fabs(x - y) / s;
+            if (getenv("SS_TEST_BATCH_VERBOSE") && d > REL_TOL)
+                printf("    output %zu at time index %zu: %.17g vs %.17g\n", j, ti, x, y);
+            w = fmax(w, d);
+        }
+    }
+    return w;
+}
+
+static double worst_dev(const ss_result *a, const ss_result *b)
+{
+    size_t j, ti, np = a->np, n = SS_NP * np;
+    double w, *sc = calloc(n, sizeof *sc);
+    assert_non_null(sc);
+    assert_int_equal(a->nt, b->nt);
+    assert_int_equal(a->np, b->np);
+    assert_int_equal(a->nk, b->nk);
+    for (j = 0; j < a->nt; j++)
+        assert_true(a->t[j] == b->t[j]);
+    for (j = 0; j < np; j++)
+        for (ti = 0; ti < a->nt; ti++)
+            sc[SS_P_NPV * np + j] = fmax(sc[SS_P_NPV * np + j],
+                                         (a->t[a->nt - 1] - a->t[0]) *
+                                             fabs(SS_RESULT_P(a, ti, SS_P_OPERATING_PROFIT, j)));
+    w = dev_series(a->ps, b->ps, a->nt, SS_NPS * np * a->nk, SS_NPS * np * a->nk, NULL);
+    w = fmax(w, dev_series(a->p, b->p, a->nt, n, n, sc));
+    w = fmax(w, dev_series(a->s, b->s, a->nt, SS_NS * a->nk, SS_NS * a->nk, NULL));
+    free(sc);
+    return w;
+}
+
+/* Keep every run's result (on_run, in run order). */
+typedef struct keep {
+    ss_result **r;
+    uint64_t n;
+} keep;
+
+static int keep_run(uint64_t run, const ss_result *r, void *payload, ss_err *err)
+{
+    keep *k = payload;
+    (void)err;
+    assert_true(run == k->n);
+    k->r[k->n] = ss_result_new(r->scenario, r->nt, r->np, r->prov_ids, r->nk, r->seg_ids);
+    assert_non_null(k->r[k->n]);
+    memcpy(k->r[k->n]->t, r->t, r->nt * sizeof *r->t);
+    memcpy(k->r[k->n]->ps, r->ps, r->nt * SS_NPS * r->np * r->nk * sizeof *r->ps);
+    memcpy(k->r[k->n]->p, r->p, r->nt * SS_NP * r->np * sizeof *r->p);
+    memcpy(k->r[k->n]->s, r->s, r->nt * SS_NS * r->nk * sizeof *r->s);
+    k->n++;
+    return SS_OK;
+}
+
+static ss_mc_result *mc_runs(const ss_model *m, const ss_mc_param *p, size_t np,
+                             const ss_mc_outage *o, size_t no, uint64_t runs, unsigned threads,
+                             int engine, keep *k)
+{
+    ss_mc_opts opt = SS_MC_OPTS_INIT;
+    ss_mc_result *res = NULL;
+    ss_err err;
+    ss_err_clear(&err);
+    opt.runs = runs;
+    opt.seed = 7;
+    opt.threads = threads;
+    opt.engine = engine;
+    if (k) {
+        k->r = calloc(runs, sizeof *k->r);
+        assert_non_null(k->r);
+        k->n = 0;
+        opt.on_run = keep_run;
+        opt.payload = k;
+    }
+    if (ss_mc_run(&res, m, p, np, o, no, &opt, &err) != SS_OK)
+        fail_msg("Monte Carlo failed: %s", err.msg);
+    return res;
+}
+
+static void keep_free(keep *k)
+{
+    uint64_t i;
+    for (i = 0; i < k->n; i++)
+        ss_result_free(k->r[i]);
+    free(k->r);
+}
+
+/* Batched vs scalar, run by run; returns the worst deviation. */
+static double compare_engines(const ss_model *m, const ss_mc_param *p, size_t np,
+                              const ss_mc_outage *o, size_t no, uint64_t runs)
+{
+    keep a, b;
+    ss_mc_result *ra = mc_runs(m, p, np, o, no, runs, 2, SS_MC_ENGINE_AUTO, &a);
+    ss_mc_result *rb = mc_runs(m, p, np, o, no, runs, 2, SS_MC_ENGINE_SCALAR, &b);
+    double w = 0.0;
+    uint64_t i;
+    assert_string_equal(ss_mc_result_engine(ra), "batched");
+    assert_string_equal(ss_mc_result_engine(rb), "scalar");
+    assert_true(ss_mc_result_scalar_runs(ra) < runs);
+    assert_int_equal(a.n, runs);
+    assert_int_equal(b.n, runs);
+    for (i = 0; i < runs; i++)
+        w = fmax(w, worst_dev(a.r[i], b.r[i]));
+    keep_free(&a);
+    keep_free(&b);
+    ss_mc_result_free(ra);
+    ss_mc_result_free(rb);
+    return w;
+}
+
+/* ------------------------------------------------- bundled scenarios */
+
+static void test_bundled(void **state)
+{
+    DIR *d = opendir("scenarios");
+    struct dirent *e;
+    int nfiles = 0;
+    (void)state;
+    assert_non_null(d);
+    while ((e = readdir(d))) {
+        char path[512];
+        ss_script *s = NULL;
+        ss_err err;
+        size_t n = strlen(e->d_name), i;
+        if (n < 5 || strcmp(e->d_name + n - 4, ".lua") != 0)
+            continue;
+        snprintf(path, sizeof path, "scenarios/%s", e->d_name);
+        ss_err_clear(&err);
+        assert_int_equal(ss_script_open(&s, NULL, &err), SS_OK);
+        if (ss_script_load(s, path, NULL, 0, &err) != SS_OK)
+            fail_msg("%s: %s", path, err.msg);
+        for (i = 0; i < ss_script_count(s); i++) {
+            ss_analysis *an = NULL;
+            double w;
+            if (ss_script_analysis(s, i, SS_AN_UNCERTAINTY, &an, &err) != SS_OK)
+                fail_msg("%s: %s", path, err.msg);
+            if (an->has_policy || an->has_outputs || an->nparams + an->noutages == 0) {
+                ss_analysis_free(an);
+                continue;
+            }
+            w = compare_engines(ss_script_model(s, i), an->params, an->nparams, an->outages,
+                                an->noutages, 96);
+            printf("    %s[%zu]: %zu uncertain inputs, %zu outage processes: worst %.2e\n",
+                   e->d_name, i, an->nparams, an->noutages, w);
+            assert_true(w <= REL_TOL);
+            nfiles++;
+            ss_analysis_free(an);
+        }
+        ss_script_close(s);
+    }
+    closedir(d);
+    assert_true(nfiles >= 3);
+}
+
+/* --------------------------------------------------- random scenarios */
+
+static uint64_t rs = 88172645463325252ULL;
+
+static double urand(void)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return (double)(rs >> 11) * 0x1.0p-53;
+}
+
+static double U(double a, double b)
+{
+    return a + (b - a) * urand();
+}
+
+static void rand_sched(ss_schedule *s, double t0, double t1, double lo, double hi)
+{
+    double t[4], v[4];
+    size_t n = 1 + (size_t)(urand() * 3.0), j;
+    ss_err err;
+    double u = urand();
+    if (u < 0.5) {
+        ss_schedule_set_const(s, U(lo, hi));
+        return;
+    }
+    for (j = 0; j < n; j++) {
+        t[j] = t0 + (t1 - t0) * ((double)j + U(0.05, 0.95)) / (double)n;
+        v[j] = U(lo, hi);
+    }
+    ss_err_clear(&err);
+    assert_int_equal(ss_schedule_set_knots(s, u < 0.75 ? SS_SCHED_STEPS : SS_SCHED_LINEAR, n, t, v,
+                                           "x", &err), SS_OK);
+}
+
+static ss_model *rand_model(void)
+{
+    size_t K = 1 + (size_t)(urand() * 3.0), N = 2 + (size_t)(urand() * 4.0), i, k, j;
+    ss_model *m = test_model_new(K, N, U(4.0, 10.0));
+    ss_err err;
+    ss_err_clear(&err);
+    m->step = 0.25;
+    m->discount_rate = urand() < 0.5 ? 0.0 : U(0.02, 0.1);
+    for (k = 0; k < K; k++) {
+        ss_segment *s = &m->seg[k];
+        s->tau = U(0.5, 3.0);
+        s->beta_capability = urand() < 0.3 ? 1.0 : U(0.2, 1.5);
+        s->beta_price = urand() < 0.3 ? 2.0 : U(0.5, 3.0);
+        s->beta_reliability = urand() < 0.3 ? 3.0 : U(0.5, 4.0);
+        s->learning = urand() < 0.3 ? 0.0 : U(0.02, 0.2);
+        s->depreciation = U(0.1, 0.4);
+        if (k > 0 && urand() < 0.4) {
+            s->has_bass = 1;
+            s->bass_p = U(0.001, 0.03);
+            s->bass_q = U(0.2, 0.7);
+            s->bass_potential = s->size * U(5.0, 40.0);
+        } else {
+            rand_sched(&s->growth, m->t0, m->t1, -0.02, 0.25);
+        }
+    }
+    for (i = 0; i < N; i++) {
+        ss_provider *p = &m->prov[i];
+        p->recovery = U(0.2, 2.0);
+        p->fixed_cost = U(0.0, 5.0);
+        rand_sched(&p->reinvest, m->t0, m->t1, 0.05, 0.4);
+        for (k = 0; k < K; k++) {
+            p->margin[k] = U(0.1, 0.5);
+            p->opex[k] = U(0.0, 0.1);
+            rand_sched(&p->price[k], m->t0, m->t1, 0.7, 1.3);
+            if (urand() < 0.3)
+                rand_sched(&p->lever[k], m->t0, m->t1, 0.8, 1.5);
+            if (urand() < 0.3)
+                rand_sched(&p->participation[k], m->t0, m->t1, 0.5, 1.0);
+        }
+    }
+    /* a few events */
+    for (j = 0; j < 3; j++) {
+        ss_event ev;
+        double vals[8];
+        unsigned char mask[8];
+        memset(&ev, 0, sizeof ev);
+        ev.t = U(m->t0 + 0.1, m->t1 - 0.1);
+        ev.provider = (int)(urand() * (double)N);
+        ev.segment = -1;
+        if (j == 0) {
+            ev.kind = SS_EV_OUTAGE;
+            ev.amount = U(0.02, 0.2);
+        } else if (j == 1) {
+            ev.kind = SS_EV_MARKET;
+            ev.provider = -1;
+            ev.segment = (int)(urand() * (double)K);
+            ev.amount = U(0.8, 1.2);
+        } else {
+            ev.kind = SS_EV_SET;
+            ev.field = SS_FIELD_PRICE;
+            for (k = 0; k < K; k++) {
+                vals[k] = U(0.7, 1.2);
+                mask[k] = 1;
+            }
+            ev.values = vals;
+            ev.mask = mask;
+        }
+        assert_int_equal(ss_model_add_event(m, &ev, &err), SS_OK);
+    }
+    return m;
+}
+
+static ss_dist mkdist(ss_dist_kind kind, double a, double b)
+{
+    ss_dist d;
+    double p[2] = { a, b };
+    ss_err err;
+    ss_err_clear(&err);
+    assert_int_equal(ss_dist_make(&d, kind, p, 2, NULL, &err), SS_OK);
+    return d;
+}
+
+static void test_random(void **state)
+{
+    int rep;
+    (void)state;
+    for (rep = 0; rep < 12; rep++) {
+        ss_model *m = rand_model();
+        ss_mc_param P[3];
+        ss_mc_outage O[1];
+        size_t np = 0;
+        double w;
+        P[np].path = "segments.s1.tau";
+        P[np++].dist = mkdist(SS_DIST_UNIFORM, 0.5, 2.5);
+        P[np].path = "providers.p1.price.s1";   /* a decision input: an intervention */
+        P[np++].dist = mkdist(SS_DIST_UNIFORM, 0.8, 1.2);
+        P[np].path = "segments.s1.beta_reliability";
+        P[np++].dist = mkdist(SS_DIST_UNIFORM, 1.0, 4.0);
+        O[0].provider = m->prov[m->nprov - 1].id;
+        O[0].rate = U(0.2, 2.0);
+        O[0].severity = mkdist(SS_DIST_UNIFORM, 0.02, 0.2);
+        if (rep % 3 == 1)
+            m->policy = m->t0 + 1.0, m->policy_given = 1;
+        w = compare_engines(m, P, np, O, 1, 80);
+        printf("    random scenario %d (%zu providers x %zu segments): worst %.2e\n", rep, m->nprov,
+               m->nseg, w);
+        assert_true(w <= REL_TOL);
+        ss_model_free(m);
+    }
+}
+
+/* ------------------------------------------------------ invariances */
+
+static void same_stats(const ss_mc_result *a, const ss_mc_result *b)
+{
+    const ss_result *x = ss_mc_result_mean(a), *y = ss_mc_result_mean(b);
+    size_t q;
+    assert_memory_equal(x->ps, y->ps, x->nt * SS_NPS * x->np * x->nk * sizeof *x->ps);
+    assert_memory_equal(x->p, y->p, x->nt * SS_NP * x->np * sizeof *x->p);
+    x = ss_mc_result_sd(a);
+    y = ss_mc_result_sd(b);
+    assert_memory_equal(x->ps, y->ps, x->nt * SS_NPS * x->np * x->nk * sizeof *x->ps);
+    for (q = 0; q < ss_mc_result_nquantiles(a); q++) {
+        x = ss_mc_result_quantile(a, q);
+        y = ss_mc_result_quantile(b, q);
+        assert_memory_equal(x->ps, y->ps, x->nt * SS_NPS * x->np * x->nk * sizeof *x->ps);
+        assert_memory_equal(x->p, y->p, x->nt * SS_NP * x->np * sizeof *x->p);
+    }
+}
+
+static void test_threads(void **state)
+{
+    ss_model *m;
+    ss_mc_param P[2];
+    ss_mc_outage O[1];
+    ss_mc_result *r1, *r;
+    unsigned th[3] = { 2, 3, 7 };  /* and 1 (r1) */
+    int j;
+    (void)state;
+    rs = 12345;
+    m = rand_model();
+    P[0].path = "segments.s1.tau";
+    P[0].dist = mkdist(SS_DIST_UNIFORM, 0.5, 2.5);
+    P[1].path = "providers.p2.recovery";
+    P[1].dist = mkdist(SS_DIST_UNIFORM, 0.3, 2.0);
+    O[0].provider = "p1";
+    O[0].rate = 1.0;
+    O[0].severity = mkdist(SS_DIST_UNIFORM, 0.02, 0.2);
+    /* several blocks (64 runs each at least), a last partial group */
+    r1 = mc_runs(m, P, 2, O, 1, 3 * SS_MC_BLOCK_MIN + 37, 1, SS_MC_ENGINE_AUTO, NULL);
+    assert_string_equal(ss_mc_result_engine(r1), "batched");
+    for (j = 0; j < 3; j++) {
+        r = mc_runs(m, P, 2, O, 1, 3 * SS_MC_BLOCK_MIN + 37, th[j], SS_MC_ENGINE_AUTO, NULL);
+        assert_string_equal(ss_mc_result_engine(r), "batched");
+        same_stats(r1, r);
+        ss_mc_result_free(r);
+    }
+    ss_mc_result_free(r1);
+    ss_model_free(m);
+}
+
+/* The batched engine's input: prepared models, results kept. */
+typedef struct lanes_io {
+    ss_model **m;
+    ss_result **out;
+    size_t nfail;
+} lanes_io;
+
+static int lio_load(void *ctx, size_t r, ss_model **m)
+{
+    lanes_io *x = ctx;
+    *m = ss_model_copy(x->m[r]);
+    return *m ? SS_OK : SS_ENOMEM;
+}
+
+static void lio_done(void *ctx, size_t r, const ss_result *res)
+{
+    lanes_io *x = ctx;
+    if (!res) {
+        x->nfail++;
+        return;
+    }
+    x->out[r] = ss_result_new(res->scenario, res->nt, res->np, res->prov_ids, res->nk, res->seg_ids);
+    assert_non_null(x->out[r]);
+    memcpy(x->out[r]->t, res->t, res->nt * sizeof *res->t);
+    memcpy(x->out[r]->ps, res->ps, res->nt * SS_NPS * res->np * res->nk * sizeof *res->ps);
+    memcpy(x->out[r]->p, res->p, res->nt * SS_NP * res->np * sizeof *res->p);
+    memcpy(x->out[r]->s, res->s, res->nt * SS_NS * res->nk * sizeof *res->s);
+}
+
+#define NRUNS 40
+
+/* 1 lane (each run alone in the batched engine) against 16 and 5 lanes, and against the scalar engine. */
+static void test_one_lane(void **state)
+{
+    ss_model *m, *runs[NRUNS];
+    ss_result *one[NRUNS] = { 0 }, *many[NRUNS] = { 0 }, *five[NRUNS] = { 0 };
+    ss_batch *b = ss_batch_new();
+    lanes_io x;
+    ss_batch_io io = { lio_load, lio_done, NULL, &x };
+    ss_err err;
+    size_t l;
+    double w = 0.0, ws = 0.0;
+    (void)state;
+    rs = 777;
+    m = rand_model();
+    ss_err_clear(&err);
+    assert_non_null(b);
+    for (l = 0; l < NRUNS; l++) {
+        ss_event ev;
+        runs[l] = ss_model_copy(m);
+        assert_non_null(runs[l]);
+        runs[l]->seg[0].tau = 0.5 + 0.05 * (double)l;
+        memset(&ev, 0, sizeof ev);
+        ev.t = m->t0 + (m->t1 - m->t0) * U(0.1, 0.9);
+        ev.kind = SS_EV_OUTAGE;
+        ev.provider = 0;
+        ev.segment = -1;
+        ev.amount = U(0.02, 0.3);
+        assert_int_equal(ss_model_add_event(runs[l], &ev, &err), SS_OK);
+        assert_int_equal(ss_model_resolve(runs[l], &err), SS_OK);
+    }
+    x.m = runs;
+    x.nfail = 0;
+    x.out = many;
+    assert_int_equal(ss_batch_run(b, 16, NRUNS, &io, &err), SS_OK);
+    x.out = five;
+    assert_int_equal(ss_batch_run(b, 5, NRUNS, &io, &err), SS_OK);
+    x.out = one;
+    assert_int_equal(ss_batch_run(b, 1, NRUNS, &io, &err), SS_OK);
+    assert_int_equal(x.nfail, 0);
+    for (l = 0; l < NRUNS; l++) {
+        ss_result *sc = NULL;
+        assert_non_null(one[l]);
+        assert_non_null(many[l]);
+        assert_non_null(five[l]);
+        assert_int_equal(ss_sim_run(&sc, runs[l], NULL, &err), SS_OK);
+        w = fmax(w, worst_dev(one[l], many[l]));
+        w = fmax(w, worst_dev(one[l], five[l]));
+        ws = fmax(ws, worst_dev(sc, many[l]));
+        /* the runs differ: a lane's result is its own run's */
+        if (l > 0)
+            assert_true(worst_dev(many[l], many[l - 1]) > 1e-6);
+        ss_result_free(sc);
+    }
+    for (l = 0; l < NRUNS; l++) {
+        ss_result_free(one[l]);
+        ss_result_free(many[l]);
+        ss_result_free(five[l]);
+        ss_model_free(runs[l]);
+    }
+    printf("    1 lane vs 5 and 16 lanes: worst %.2e; vs the scalar engine: %.2e\n", w, ws);
+    assert_true(w <= 1e-12);   /* each lane takes its own steps: rounding only */
+    assert_true(ws <= REL_TOL);
+    ss_batch_free(b);
+    ss_model_free(m);
+}
+
+/* A scenario with another solver keeps the scalar engine; so does --engine scalar. */
+static void test_fallback(void **state)
+{
+    ss_model *m;
+    ss_mc_param P[1];
+    ss_mc_result *r;
+    (void)state;
+    rs = 99;
+    m = rand_model();
+    P[0].path = "segments.s1.tau";
+    P[0].dist = mkdist(SS_DIST_UNIFORM, 0.5, 2.5);
+    r = mc_runs(m, P, 1, NULL, 0, 40, 1, SS_MC_ENGINE_AUTO, NULL);
+    assert_string_equal(ss_mc_result_engine(r), "batched");
+    assert_int_equal(ss_mc_result_lanes(r), SS_BATCH_LANES);
+    assert_int_equal(ss_mc_result_scalar_runs(r), 0);
+    ss_mc_result_free(r);
+    r = mc_runs(m, P, 1, NULL, 0, 40, 1, SS_MC_ENGINE_SCALAR, NULL);
+    assert_string_equal(ss_mc_result_engine(r), "scalar");
+    assert_int_equal(ss_mc_result_lanes(r), 1);
+    assert_int_equal(ss_mc_result_scalar_runs(r), 40);
+    ss_mc_result_free(r);
+    m->solver.method = SS_SOLVER_RKF45;
+    r = mc_runs(m, P, 1, NULL, 0, 40, 1, SS_MC_ENGINE_AUTO, NULL);
+    assert_string_equal(ss_mc_result_engine(r), "scalar");
+    assert_int_equal(ss_mc_result_lanes(r), 1);
+    ss_mc_result_free(r);
+    ss_model_free(m);
+}
+
+/* A run the batched engine cannot take (an invalid draw) fails the Monte
+ * Carlo with the scalar engine's message, for the lowest failing run. */
+static void test_failing_run(void **state)
+{
+    ss_model *m;
+    ss_mc_param P[1];
+    ss_mc_opts opt = SS_MC_OPTS_INIT;
+    ss_mc_result *res = NULL;
+    ss_err e1, e2;
+    int e;
+    (void)state;
+    rs = 4242;
+    m = rand_model();
+    P[0].path = "segments.s1.tau";
+    P[0].dist = mkdist(SS_DIST_NORMAL, 0.3, 0.25); /* now and then <= 0: invalid */
+    opt.runs = 200;
+    opt.seed = 3;
+    for (e = 0; e < 2; e++) {
+        ss_err *err = e ? &e2 : &e1;
+        ss_err_clear(err);
+        opt.engine = e ? SS_MC_ENGINE_SCALAR : SS_MC_ENGINE_AUTO;
+        opt.threads = e ? 1 : 3;
+        assert_int_not_equal(ss_mc_run(&res, m, P, 1, NULL, 0, &opt, err), SS_OK);
+        assert_null(res);
+    }
+    printf("    %s\n", e1.msg);
+    assert_string_equal(e1.msg, e2.msg);
+    assert_string_equal(e1.path, e2.path);
+    assert_non_null(strstr(e1.msg, "run "));
+    ss_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_lane),
+        cmocka_unit_test(test_fallback),
+        cmocka_unit_test(test_failing_run),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_random),
+        cmocka_unit_test(test_bundled),
+    };
+    ss_global_init();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
