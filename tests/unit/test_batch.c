@@ -13,7 +13,7 @@
 #include <string.h>
 #include "stratsim.h"
 #include "core/batch.h"
-#include "lua/ss_lua.h"
+#include "lua/sl_internal.h"
 #include "lua/ss_analysis.h"
 #include "test_models.h"
 
