@@ -639,6 +639,12 @@ class Check:
         finally:
             t.kill()
         got = render(t.raw)
+        # After an entry interrupted once it showed output ("-- Ctrl-C"), the
+        # terminal's echo "^C" stays on the screen only when the program had
+        # not redrawn its line yet (a slow build): not part of the transcript.
+        for i in range(1, len(got)):
+            if got[i - 1].rstrip().endswith("-- Ctrl-C") and got[i].startswith("^C"):
+                got[i] = got[i][2:]
         if not shown:  # the command is in the marker: the screen from the first prompt
             first = [i for i, l in enumerate(got) if l.startswith("stratsim>")]
             got = got[first[0]:] if first else got
