@@ -967,9 +967,7 @@ typedef struct obj_call {
 static int l_obj_call(lua_State *L)
 {
     obj_call *c = lua_touserdata(L, 1);
-    ss_result *copy = result_copy(c->r);
-    if (!copy || sl_push_result(L, copy, c->o->m, c->o->file) != 0)
-        nomem(L);
+    sl_push_result(L, result_copy(c->r), c->o->m, c->o->file); /* raises on failure */
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->o->ref);
     lua_insert(L, -2);
     lua_call(L, 1, 1); /* protected by the caller's sl_pcall */

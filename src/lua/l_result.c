@@ -823,28 +823,26 @@ static int l_push_result(lua_State *L)
     return 1;
 }
 
-int sl_push_result(lua_State *L, ss_result *r, const ss_model *m, const char *file)
+void sl_push_result(lua_State *L, ss_result *r, const ss_model *m, const char *file)
 {
     push_req q;
-    int st;
     q.r = r;
     q.m = m;
     q.file = file;
     if (!r)
-        return -1;
+        sl_raise(L, SS_ENOMEM, "out of memory");
     if (!lua_checkstack(L, 4)) {
         ss_result_free(r);
-        return -1;
+        sl_raise(L, SS_ENOMEM, "out of memory (Lua stack)");
     }
     lua_pushcfunction(L, l_push_result);
     lua_pushlightuserdata(L, &q);
-    st = sl_pcall(L, 1, 1);
-    if (st != LUA_OK) {
-        lua_pop(L, 1);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        /* r is ours again: free it, then raise the same error (a memory
+         * budget, or an interruption from the REPL's Ctrl-C hook) */
         ss_result_free(q.r);
-        return -1;
+        lua_error(L);
     }
-    return 0;
 }
 
 /* -------------------------------------------------- module functions */

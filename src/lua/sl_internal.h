@@ -104,10 +104,11 @@ void sl_open_analysis(lua_State *L);
  * Push a Result object (stratsim.Result) for r, taking ownership of r in
  * every case; `m` (the model that was run, copied; may be NULL) gives the
  * summary header and the sidecar, `file` (may be NULL) the scenario file.
- * Safe outside protected calls. Returns 0, or -1 (nothing pushed, r freed)
- * when memory runs out.
+ * Call it from protected code: when it fails (memory, the memory budget,
+ * an interruption) it frees r and raises that error, so a caller reports
+ * what happened rather than guessing.
  */
-int sl_push_result(lua_State *L, ss_result *r, const ss_model *m, const char *file);
+void sl_push_result(lua_State *L, ss_result *r, const ss_model *m, const char *file);
 
 /** Registry key: set it to true in a sandboxed state (the REPL) to let
  * result:write_csv write to any path. */

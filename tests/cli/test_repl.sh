@@ -657,6 +657,11 @@ expect /2,000,000 runs ETA
 sendnow \x03
 expect stdin:1: montecarlo: interrupted after 
 expect  of 2,000,000 runs\nstratsim> 
+send r = sc:optimize{starts = 100000}\r
+expect /100,000 starts ETA
+sendnow \x03
+expect stdin:1: optimize: interrupted after 
+expect  of 100,000 starts\nstratsim> 
 send r == nil\r
 expect \ntrue\n
 expect stratsim> 
@@ -664,7 +669,7 @@ send \x04
 exit 0
 EOF
     n=$(grep -c 'interrupted after' pty.log)
-    [ "$n" = 1 ] || fail "$n 'interrupted after' lines, expected 1: $(cat pty.log)"
+    [ "$n" = 2 ] || fail "$n 'interrupted after' lines, expected 2: $(cat pty.log)"
     ! grep -q 'interrupted!\|traceback' pty.log || fail "Lua's interruption shown: $(cat pty.log)"
 }
 

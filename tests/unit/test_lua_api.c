@@ -1107,17 +1107,28 @@ static void test_analysis_progress(void **state)
     ss_script_close(s);
 }
 
+/* Protected: push the Result of the run in the light userdata (arg 1). */
+static void *push_req_s, *push_req_r;
+static const char *push_req_path;
+static int l_push_ok(lua_State *L)
+{
+    sl_push_result(L, push_req_r, ss_script_model(push_req_s, 0), push_req_path);
+    return 1;
+}
+
 /* Results handed over from C. */
 static void test_push_result(void **state)
 {
     char path[128], *src = market("", "", "return base\n");
     ss_script *s = load_ok_opts(src, NULL, path);
     lua_State *L = ss_script_state(s);
-    ss_result *r;
     (void)state;
     free(src);
-    r = run_ok(s, 0);
-    assert_int_equal(sl_push_result(L, r, ss_script_model(s, 0), path), 0);
+    push_req_s = s;
+    push_req_r = run_ok(s, 0);
+    push_req_path = path;
+    lua_pushcfunction(L, l_push_ok);
+    assert_int_equal(sl_pcall(L, 0, 1), LUA_OK);
     lua_getfield(L, -1, "value");
     lua_pushvalue(L, -2);
     lua_pushliteral(L, "share");
@@ -1126,6 +1137,49 @@ static void test_push_result(void **state)
     assert_int_equal(sl_pcall(L, 4, 1), LUA_OK);
     assert_true(lua_tonumber(L, -1) > 0);
     lua_pop(L, 2);
+    ss_script_close(s);
+}
+
+/* A hook raising an interruption (as the REPL's Ctrl-C does) at the
+ * interrupt_at-th function call after it is set. */
+static int interrupt_at, calls_seen;
+static void interrupt_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    if (++calls_seen == interrupt_at) {
+        lua_sethook(L, NULL, 0, 0);
+        sl_raise(L, SS_EINTR, "interrupted!");
+    }
+}
+
+/* An interruption (the REPL's Ctrl-C hook raises one at any call) while a
+ * Result is being made reaches the caller as that interruption: it was
+ * once turned into "out of memory". */
+static void test_push_result_interrupted(void **state)
+{
+    char path[128], *src = market("", "", "return base\n");
+    ss_script *s = load_ok_opts(src, NULL, path);
+    lua_State *L = ss_script_state(s);
+    ss_err err;
+    int k;
+    (void)state;
+    free(src);
+    push_req_s = s;
+    push_req_path = path;
+    /* call 1: l_push_ok, 2: the protected call that makes the Result */
+    for (k = 1; k <= 2; k++) {
+        push_req_r = run_ok(s, 0); /* freed by sl_push_result when it fails */
+        interrupt_at = k;
+        calls_seen = 0;
+        lua_pushcfunction(L, l_push_ok);
+        lua_sethook(L, interrupt_hook, LUA_MASKCALL, 0);
+        assert_int_not_equal(sl_pcall(L, 0, 1), LUA_OK);
+        lua_sethook(L, NULL, 0, 0);
+        assert_int_equal(calls_seen, k);
+        ss_err_clear(&err);
+        assert_int_equal(sl_to_err(L, LUA_ERRRUN, &err), SS_EINTR);
+        assert_non_null(strstr(err.msg, "interrupted!"));
+    }
     ss_script_close(s);
 }
 
@@ -1254,6 +1308,7 @@ int main(void)
         cmocka_unit_test(test_interrupt),
         cmocka_unit_test(test_analysis_progress),
         cmocka_unit_test(test_push_result),
+        cmocka_unit_test(test_push_result_interrupted),
         cmocka_unit_test(test_docs),
     };
     return cmocka_run_group_tests_name("lua_api", tests, setup, teardown);
