@@ -220,8 +220,8 @@ tour: deps
 	$(Q)STRATSIM=$(BIN) OUT=out/tour scripts/tour.sh
 
 unit: $(TEST_BIN)
-	$(Q)fail=0; for t in $(TEST_BIN); do \
-	  $$t || fail=1; done; test $$fail = 0
+	$(Q)fail=0; for t in $(TEST_BIN); do s=$$(date +%s); \
+	  $$t || fail=1; echo "unit: $$t: $$(($$(date +%s) - s)) s"; done; test $$fail = 0
 
 clitest: $(BIN) $(SO)
 	$(Q)STRATSIM=$(abspath $(BIN)) tests/run_cli_tests.sh
@@ -269,7 +269,8 @@ VALGRIND_FLAGS := --error-exitcode=1 --leak-check=full \
   --track-origins=yes --quiet
 valgrind: $(BIN) $(TEST_BIN)
 	$(Q)fail=0; for t in $(TEST_BIN); do \
-	  echo "valgrind $$t"; SS_TEST_TIME_SCALE=50 $(VALGRIND) $(VALGRIND_FLAGS) $$t >/dev/null || fail=1; done; \
+	  s=$$(date +%s); SS_TEST_TIME_SCALE=50 $(VALGRIND) $(VALGRIND_FLAGS) $$t >/dev/null || fail=1; \
+	  echo "valgrind $$t: $$(($$(date +%s) - s)) s"; done; \
 	  echo "valgrind $(BIN) run $(FLAGSHIP)"; \
 	  $(VALGRIND) $(VALGRIND_FLAGS) $(BIN) run $(FLAGSHIP) >/dev/null || fail=1; \
 	  test $$fail = 0

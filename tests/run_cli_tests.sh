@@ -4,7 +4,8 @@
 # Prints one line per failure and per skipped test, and the closing
 # "cli: N passed, N failed, N skipped". A test skips by exiting with 77
 # (skip in lib.sh: a tool it needs is missing); with SS_TEST_NO_SKIP=1 (set
-# by .ci/run) a skipped test counts as failed.
+# by .ci/run) a skipped test counts as failed. The five files that took
+# longest are listed at the end (wall-clock seconds), to keep CI short.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${STRATSIM:?set STRATSIM to the stratsim binary}"
@@ -12,7 +13,9 @@ export STRATSIM DATA="$here/cli/data" ROOT=$(cd "$here/.." && pwd)
 pass=0
 failn=0
 skipn=0
+times=$(mktemp)
 for f in "$here"/cli/test_*.sh; do
+    start=$(date +%s)
     names=$(grep -o '^test_[A-Za-z0-9_]*' "$f")
     for t in $names; do
         T=$(mktemp -d)
@@ -31,6 +34,9 @@ for f in "$here"/cli/test_*.sh; do
         fi
         rm -rf "$T"
     done
+    echo "$(($(date +%s) - start)) $(basename "$f")" >>"$times"
 done
+echo "cli: slowest files (s): $(sort -rn "$times" | head -5 | tr '\n' ' ')"
+rm -f "$times"
 echo "cli: $pass passed, $failn failed, $skipn skipped"
 [ "$failn" = 0 ]
