@@ -102,9 +102,9 @@ else
 Q := @
 endif
 
-CORE_SRC := $(sort $(wildcard src/core/*.c))
-LUA_SRC  := $(sort $(wildcard src/lua/*.c))
-CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+CORE_SRC := $(sort $(wildcard src/core/*.c src/core/*/*.c))
+LUA_SRC  := $(sort $(wildcard src/lua/*.c src/lua/*/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c src/cli/*/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)

@@ -21,7 +21,7 @@
 #include "cli/cli_opt.h"
 #include "cli/cli_analysis.h" /* cli_split_list */
 #include "core/csvread.h"
-#include "cli/plot.h"
+#include "cli/plot/plot.h"
 
 static const char plot_usage[] =
     "Usage: stratsim plot FILE.csv -o FIGURE.png|svg|pdf [options]\n"

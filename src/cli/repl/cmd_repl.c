@@ -49,7 +49,7 @@
 #include <lauxlib.h>
 #include "cli/cli.h"
 #include "cli/cli_opt.h"
-#include "cli/repl.h"
+#include "cli/repl/repl.h"
 #include "cli/progress.h"
 #include "lua/stratsim_lua.h"
 #if defined(SS_HAVE_LIBEDIT) /* { */

@@ -17,7 +17,7 @@
  * (debug.getmetatable, debug.getuservalue, debug.getregistry).
  */
 #include <lauxlib.h>
-#include "cli/repl.h"
+#include "cli/repl/repl.h"
 #include "lua/stratsim_lua.h"
 
 /* Edit as Lua: each line is one string literal ending in "\n". */

@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli/cli.h"
-#include "cli/plot.h"
+#include "cli/plot/plot.h"
 
 extern char **environ;
 
