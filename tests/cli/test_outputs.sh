@@ -143,7 +143,11 @@ catch_write() {
     RC=$(python3 - "$@" <<'PY'
 import os, signal, subprocess, sys, time
 sig, prefix, cmd = getattr(signal, sys.argv[1]), "." + sys.argv[2] + ".", sys.argv[3:]
-p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open("stderr", "w"))
+# the signal's default action in the child, as from a terminal: a shell
+# starts background jobs with SIGINT ignored, and stratsim keeps a signal
+# ignored at its start ignored
+p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open("stderr", "w"),
+                     preexec_fn=lambda: signal.signal(sig, signal.SIG_DFL))
 t = time.monotonic()
 while p.poll() is None and time.monotonic() - t < 120:
     if any(f.startswith(prefix) for f in os.listdir(".")):
