@@ -43,6 +43,50 @@ int cli_an_option(cli_an_args *a, const char *cmd, int argc, char **argv, int *i
     return 1;
 }
 
+int cli_an_apply(cli_an_args *a, const char *cmd, const char *name, const char *v)
+{
+    int r;
+    if (strcmp(name, "--scenario") == 0) {
+        if (!v || !*v)
+            return cli_usage_error(cmd, "--scenario needs a scenario name"), -1;
+        a->scenario = v;
+        return 1;
+    }
+    if ((r = cli_output_apply(cmd, name, v, &a->out, NULL)) != 0)
+        return r;
+    return cli_common_apply(&a->c, cmd, name, v);
+}
+
+int cli_an_parse(cli_an_args *a, const cli_an_verb *verb, void *opts, int argc, char **argv)
+{
+    cli_opt_parser p;
+    const cli_opt_spec *o;
+    const char *v;
+    int st, rc;
+    cli_opt_parser_init(&p, verb->specs, argc, argv);
+    while ((st = cli_opt_next(&p, &o, &v)) != CLI_OPT_DONE) {
+        if (st == CLI_OPT_UNKNOWN)
+            return cli_opt_unknown(verb->name, v, verb->specs);
+        if (st == CLI_OPT_ARG) {
+            if (a->file)
+                return cli_usage_error(verb->name, "only one scenario file (got '%s' and '%s')",
+                                       a->file, v);
+            a->file = v;
+            continue;
+        }
+        if (cli_opt_is(o, "--help"))
+            return cli_opt_usage(verb->help_head, verb->specs, 28, verb->help_tail);
+        if ((rc = verb->apply(opts, o, v)) != CLI_AN_COMMON) {
+            if (rc != EXIT_OK)
+                return rc;
+            continue;
+        }
+        if (cli_an_apply(a, verb->name, o->name, v) < 0)
+            return EXIT_USAGE;
+    }
+    return CLI_AN_PARSED;
+}
+
 /* " NAME1 NAME2 ..." of the file's scenarios (malloc'ed), or NULL. */
 static char *scenario_names(cli_loaded *l, size_t n)
 {

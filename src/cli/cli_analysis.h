@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include "cli/cli.h"
+#include "cli/cli_opt.h"
 #include "lua/ss_analysis.h"
 #include "cli/progress.h"
 
@@ -31,6 +32,44 @@ typedef struct cli_an_args {
  * option among them. `-h/--help` is the caller's.
  */
 int cli_an_option(cli_an_args *a, const char *cmd, int argc, char **argv, int *i);
+
+/*
+ * An analysis verb's command line: its option table (cli_opt.h) lists its
+ * own options and the common ones (-o, --scenario, --set, --params,
+ * --unsafe, --max-memory, --max-instructions, --root, -h/--help), which
+ * the verb's --help may show as lines of their own or name in a TEXT line
+ * (then CLI_AN_COMMON_HIDDEN parses them).
+ */
+typedef struct cli_an_verb {
+    const char *name;             /* "mc" */
+    const cli_opt_spec *specs;
+    const char *help_head, *help_tail; /* --help: head, the option list (from column 28), tail */
+    /* Apply the verb's own option o with value v (NULL: none followed) to
+     * `opts`: EXIT_OK, CLI_AN_COMMON if o is a common option, or an exit
+     * code after printing an error. */
+    int (*apply)(void *opts, const cli_opt_spec *o, const char *v);
+} cli_an_verb;
+
+enum { CLI_AN_COMMON = -1, CLI_AN_PARSED = -1 };
+
+/* Hidden table entries for the common options a TEXT line names. */
+#define CLI_AN_COMMON_HIDDEN                                                 \
+    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--set", 0, "PATH=VALUE", NULL },      \
+    { CLI_OPT_VALUE | CLI_OPT_HIDDEN, "--params", 0, "FILE.lua", NULL },     \
+    CLI_OPT_LIMITS_HIDDEN
+
+/*
+ * Parse argv[1, argc) against verb->specs into `a` (the scenario file and
+ * the common options) and, through verb->apply, `opts`. Returns
+ * CLI_AN_PARSED, or the verb's exit code: EXIT_OK after --help, EXIT_USAGE
+ * after a usage error (an unknown option gets "did you mean" from the
+ * table), EXIT_ERROR (out of memory).
+ */
+int cli_an_parse(cli_an_args *a, const cli_an_verb *verb, void *opts, int argc, char **argv);
+
+/* Apply common option `name` with value v (NULL: none followed): 1 if
+ * applied, 0 if not a common option, -1 after printing a usage error. */
+int cli_an_apply(cli_an_args *a, const char *cmd, const char *name, const char *v);
 
 /* A loaded file and the scenarios to analyse. */
 typedef struct cli_an_load {

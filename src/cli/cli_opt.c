@@ -74,6 +74,10 @@ void cli_opt_help(FILE *f, const cli_opt_spec *specs, int col)
         w += fprintf(f, "%s", s->name);
         if (s->value_name)
             w += fprintf(f, " %s", s->value_name);
+        if (!h) { /* a line of names alone */
+            fputc('\n', f);
+            continue;
+        }
         fprintf(f, "%*s", w + 2 > col ? 2 : col - w, ""); /* names reaching col: 2 spaces */
         while ((nl = strchr(h, '\n')) != NULL) {
             fprintf(f, "%.*s\n%*s", (int)(nl - h), h, col, "");

@@ -14,7 +14,8 @@
 typedef enum cli_opt_type {
     CLI_OPT_SWITCH = 1, /* --name, no value */
     CLI_OPT_VALUE = 2,  /* --name VALUE, --name=VALUE (and -x VALUE for its short name) */
-    CLI_OPT_TEXT = 3,   /* not an option: a line of --help (name, then help) */
+    CLI_OPT_TEXT = 3,   /* not an option: a line of --help (name, then help;
+                         * without help, the name alone) */
     CLI_OPT_HIDDEN = 16 /* or-ed to SWITCH or VALUE: parsed, not listed by --help
                          * (an alternative spelling, or options a TEXT line names) */
 } cli_opt_type;

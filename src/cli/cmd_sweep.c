@@ -18,7 +18,7 @@
 #include "cli/cli_analysis.h"
 #include "cli/cli_mpi.h"
 
-static const char sweep_help[] =
+static const char sweep_head[] =
     "Usage: stratsim sweep SCENARIO.lua --grid PATH=START:STOP:N [--grid ...]... [options]\n"
     "\n"
     "Run the scenario at every point of the full factorial grid of the --grid\n"
@@ -29,24 +29,85 @@ static const char sweep_help[] =
     "an intervention from time.policy). Output is byte-identical for any\n"
     "--threads. Without -o, print the selected outputs per point.\n"
     "\n"
-    "Options:\n"
-    "  --grid PATH=START:STOP:N  an axis of N evenly spaced values (repeatable)\n"
-    "  --grid PATH=v1,v2,...     an axis of listed values\n"
-    "  -o, --output FILE         CSV and its JSON sidecar FILE.json ('-': CSV to\n"
-    "                            standard output): without --outputs the long layout\n"
-    "                            PATH1,...,scenario,time,provider,segment,metric,value;\n"
-    "                            with it PATH1,...,SELECTOR1,... one row per point\n"
-    "  --outputs LIST            selectors, e.g. npv:alibaba,share:alibaba:public@2028\n"
-    "                            (printed table default: NPV of the first provider\n"
-    "                            and its share of every segment at the end)\n"
-    "  --threads T               worker threads (default: the number of CPUs)\n"
-    "  --scenario NAME           the scenario to sweep (files returning several)\n"
-    "  --set PATH=VALUE, --params FILE.lua, --unsafe, --max-memory MIB,\n"
-    "  --max-instructions N      as for run\n"
-    "  -h, --help                show this help\n"
+    "Options:\n";
+
+static const char sweep_tail[] =
     "\n"
     "Under mpirun the points are shared among the ranks (docs/scale-out.md).\n"
     "Ctrl-C stops promptly and writes nothing.\n";
+
+static const cli_opt_spec sweep_opts[] = {
+    { CLI_OPT_VALUE, "--grid", 0, "PATH=START:STOP:N", "an axis of N evenly spaced values (repeatable)" },
+    { CLI_OPT_TEXT, "--grid PATH=v1,v2,...", 0, NULL, "an axis of listed values" },
+    { CLI_OPT_VALUE, "--output", 'o', "FILE",
+      "CSV and its JSON sidecar FILE.json ('-': CSV to\n"
+      "standard output): without --outputs the long layout\n"
+      "PATH1,...,scenario,time,provider,segment,metric,value;\n"
+      "with it PATH1,...,SELECTOR1,... one row per point" },
+    { CLI_OPT_VALUE, "--outputs", 0, "LIST",
+      "selectors, e.g. npv:alibaba,share:alibaba:public@2028\n"
+      "(printed table default: NPV of the first provider\n"
+      "and its share of every segment at the end)" },
+    { CLI_OPT_VALUE, "--threads", 0, "T", "worker threads (default: the number of CPUs)" },
+    { CLI_OPT_VALUE, "--scenario", 0, "NAME", "the scenario to sweep (files returning several)" },
+    { CLI_OPT_TEXT, "--set PATH=VALUE, --params FILE.lua, --unsafe, --max-memory MIB,", 0, NULL, NULL },
+    { CLI_OPT_TEXT, "--max-instructions N", 0, NULL, "as for run" },
+    CLI_AN_COMMON_HIDDEN,
+    { CLI_OPT_SWITCH, "--help", 'h', NULL, "show this help" },
+    { 0, NULL, 0, NULL, NULL } /* end */
+};
+
+/* The options of the sweep itself. */
+typedef struct sweep_args {
+    ss_sweep_axis *axes;
+    size_t naxes, nout;
+    char **outs;
+    unsigned threads;          /* 0: every online CPU */
+} sweep_args;
+
+static int sweep_apply(void *opts, const cli_opt_spec *o, const char *v)
+{
+    sweep_args *sa = opts;
+    unsigned long long u;
+    ss_err err = {0};
+    if (cli_opt_is(o, "--grid")) {
+        ss_sweep_axis *na;
+        if (!v)
+            return cli_usage_error("sweep", "--grid needs PATH=START:STOP:N or PATH=v1,v2,...");
+        if (!(na = realloc(sa->axes, (sa->naxes + 1) * sizeof *na)))
+            return cli_error("out of memory");
+        sa->axes = na;
+        if (ss_sweep_axis_parse(&sa->axes[sa->naxes], v, &err) != SS_OK)
+            return err.code == SS_ENOMEM ? cli_error("out of memory")
+                                         : cli_usage_error("sweep", "--grid '%s': %s", v, err.msg);
+        sa->naxes++;
+    } else if (cli_opt_is(o, "--outputs")) {
+        char **more = NULL, **no;
+        size_t nmore = 0;
+        if (!v || cli_split_list(v, &more, &nmore) != 0 || nmore == 0) {
+            ss_strings_free(more, nmore);
+            return cli_usage_error("sweep", "--outputs needs selectors, e.g. "
+                                   "npv:alibaba,share:alibaba:public@2028");
+        }
+        if (!(no = realloc(sa->outs, (sa->nout + nmore) * sizeof *no))) {
+            ss_strings_free(more, nmore);
+            return cli_error("out of memory");
+        }
+        sa->outs = no;
+        memcpy(sa->outs + sa->nout, more, nmore * sizeof *more);
+        sa->nout += nmore;
+        free(more);
+    } else if (cli_opt_is(o, "--threads")) {
+        if (!v || cli_parse_uint(v, 1024, &u) != 0 || u == 0)
+            return cli_usage_error("sweep", "--threads needs an integer in 1..1024");
+        sa->threads = (unsigned)u;
+    } else {
+        return CLI_AN_COMMON;
+    }
+    return EXIT_OK;
+}
+
+static const cli_an_verb sweep_verb = { "sweep", sweep_opts, sweep_head, sweep_tail, sweep_apply };
 
 /* One Lua state per worker for scenarios with a policy or derived outputs. */
 typedef struct sw_workers {
@@ -132,182 +193,132 @@ static void print_table(const ss_sweep_job *sj, const ss_model *m, const char *f
     }
 }
 
-int cmd_sweep(int argc, char **argv)
-{
+/* The state of one `stratsim sweep`. */
+typedef struct sweep_cmd {
     cli_an_args a;
+    sweep_args sa;
     cli_an_load ld;
-    ss_sweep_axis *axes = NULL;
-    size_t naxes = 0, nout = 0, i;
-    char **outs = NULL, *json = NULL;
-    ss_sweep_job sj = SS_SWEEP_JOB_INIT;
-    unsigned threads = 0;
-    unsigned long long u;
-    int rc = EXIT_OK, missing, st;
+    ss_sweep_job sj;
     ss_run_opts ro;
-    ss_crn crn;
-    ss_err err = {0};
+    ss_crn crn;                /* kept during the runs */
     sw_workers w;
-    cli_progress prog;
     cli_mpi_job job;
-    const ss_model *m = NULL;
-    uint64_t npoints = 0;
+    const ss_model *m;
+    char *json;
+} sweep_cmd;
 
-    memset(&a, 0, sizeof a);
-    memset(&ld, 0, sizeof ld);
-    memset(&w, 0, sizeof w);
-    cli_mpi_job_init(&job, "sweep");
-    for (i = 1; i < (size_t)argc; i++) {
-        int k = (int)i;
-        const char *arg = argv[i], *v;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            fputs(sweep_help, stdout);
-            rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
-            goto done;
-        }
-        if ((v = cli_opt_value("--grid", NULL, argc, argv, &k, &missing)) || missing) {
-            ss_sweep_axis *na;
-            if (missing) {
-                rc = cli_usage_error("sweep", "--grid needs PATH=START:STOP:N or PATH=v1,v2,...");
-                goto done;
-            }
-            if (!(na = realloc(axes, (naxes + 1) * sizeof *na))) {
-                rc = cli_error("out of memory");
-                goto done;
-            }
-            axes = na;
-            if (ss_sweep_axis_parse(&axes[naxes], v, &err) != SS_OK) {
-                rc = err.code == SS_ENOMEM ? cli_error("out of memory")
-                                           : cli_usage_error("sweep", "--grid '%s': %s", v, err.msg);
-                goto done;
-            }
-            naxes++;
-        } else if ((v = cli_opt_value("--outputs", NULL, argc, argv, &k, &missing)) || missing) {
-            char **more = NULL, **no;
-            size_t nmore = 0;
-            if (missing || cli_split_list(v, &more, &nmore) != 0 || nmore == 0) {
-                ss_strings_free(more, nmore);
-                rc = cli_usage_error("sweep", "--outputs needs selectors, e.g. "
-                                     "npv:alibaba,share:alibaba:public@2028");
-                goto done;
-            }
-            if (!(no = realloc(outs, (nout + nmore) * sizeof *no))) {
-                ss_strings_free(more, nmore);
-                rc = cli_error("out of memory");
-                goto done;
-            }
-            outs = no;
-            memcpy(outs + nout, more, nmore * sizeof *more);
-            nout += nmore;
-            free(more);
-        } else if ((v = cli_opt_value("--threads", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || cli_parse_uint(v, 1024, &u) != 0 || u == 0) {
-                rc = cli_usage_error("sweep", "--threads needs an integer in 1..1024");
-                goto done;
-            }
-            threads = (unsigned)u;
-        } else if (cli_an_option(&a, "sweep", argc, argv, &k) < 0) {
-            rc = EXIT_USAGE;
-            goto done;
-        }
-        i = (size_t)k;
-    }
-    if (!a.file) {
-        rc = cli_usage_error("sweep", "missing SCENARIO.lua");
-        goto done;
-    }
-    if (naxes == 0) {
-        rc = cli_usage_error("sweep", "missing --grid PATH=START:STOP:N");
-        goto done;
-    }
-    if ((rc = cli_mpi_begin(&job, a.file)) != EXIT_OK)
-        goto done;
-    if ((rc = cli_an_load_file(&ld, &a, "sweep", 0)) != EXIT_OK)
-        goto done;
-    m = cli_loaded_model(ld.l, ld.first);
-    if (ss_sweep_check(m, axes, naxes, &err) != SS_OK) {
-        rc = err.code == SS_ENOMEM ? cli_error("out of memory")
-                                   : cli_usage_error("sweep", "--grid %s", err.msg);
-        goto done;
-    }
-    npoints = ss_sweep_npoints(axes, naxes);
-    sj.axes = axes;
-    sj.naxes = naxes;
-    sj.outputs = (const char *const *)outs;
-    sj.nout = nout;
-    sj.in_memory = !a.out; /* the printed table */
-    if (nout == 0 && !a.out && ss_sweep_job_default_outputs(&sj, m, &err) != SS_OK) {
-        rc = cli_error("out of memory");
-        goto done;
-    }
-    for (i = 0; i < sj.nout; i++) {
+/* Load the file, check the grid and the selectors; rank 0 keeps the points. */
+static int sweep_setup(sweep_cmd *c)
+{
+    ss_err err = {0};
+    size_t i;
+    int rc;
+    if ((rc = cli_mpi_begin(&c->job, c->a.file)) != EXIT_OK ||
+        (rc = cli_an_load_file(&c->ld, &c->a, "sweep", 0)) != EXIT_OK)
+        return rc;
+    c->m = cli_loaded_model(c->ld.l, c->ld.first);
+    if (ss_sweep_check(c->m, c->sa.axes, c->sa.naxes, &err) != SS_OK)
+        return err.code == SS_ENOMEM ? cli_error("out of memory")
+                                     : cli_usage_error("sweep", "--grid %s", err.msg);
+    c->sj.axes = c->sa.axes;
+    c->sj.naxes = c->sa.naxes;
+    c->sj.outputs = (const char *const *)c->sa.outs;
+    c->sj.nout = c->sa.nout;
+    c->sj.in_memory = !c->a.out; /* the printed table */
+    if (c->sa.nout == 0 && !c->a.out && ss_sweep_job_default_outputs(&c->sj, c->m, &err) != SS_OK)
+        return cli_error("out of memory");
+    for (i = 0; i < c->sj.nout; i++) {
         ss_selector sel;
-        if (ss_selector_parse(&sel, sj.outputs[i], &err) != SS_OK ||
-            ss_selector_validate(&sel, m, &err) != SS_OK) {
-            rc = cli_usage_error("sweep", "--outputs: %s", err.msg);
-            goto done;
-        }
-        if (sel.when == SS_SEL_EACH) {
-            rc = cli_usage_error("sweep", "--outputs: '%s': @each gives a series, not one value",
-                                 sj.outputs[i]);
-            goto done;
-        }
+        if (ss_selector_parse(&sel, c->sj.outputs[i], &err) != SS_OK ||
+            ss_selector_validate(&sel, c->m, &err) != SS_OK)
+            return cli_usage_error("sweep", "--outputs: %s", err.msg);
+        if (sel.when == SS_SEL_EACH)
+            return cli_usage_error("sweep", "--outputs: '%s': @each gives a series, not one value",
+                                   c->sj.outputs[i]);
     }
     /* rank 0 keeps the points (the others send theirs) */
-    if (job.rank == 0 && ss_sweep_job_alloc(&sj, &err) != SS_OK) {
-        rc = cli_error("%s", err.msg);
-        goto done;
-    }
+    if (c->job.rank == 0 && ss_sweep_job_alloc(&c->sj, &err) != SS_OK)
+        return cli_error("%s", err.msg);
+    return EXIT_OK;
+}
 
-    if ((rc = cli_an_run_opts(&ld, ld.first, a.file, &ro, &crn)) != EXIT_OK)
-        goto done;
+/* Run every point (on this rank) on the worker threads. */
+static int sweep_run(sweep_cmd *c)
+{
+    ss_err err = {0};
+    cli_progress prog;
+    unsigned threads = c->sa.threads;
+    uint64_t npoints = ss_sweep_npoints(c->sa.axes, c->sa.naxes);
+    int rc, st;
+    if ((rc = cli_an_run_opts(&c->ld, c->ld.first, c->a.file, &c->ro, &c->crn)) != EXIT_OK)
+        return rc;
     if (threads == 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = c > 0 ? (unsigned)(c > 1024 ? 1024 : c) : 1;
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)(n > 1024 ? 1024 : n) : 1;
     }
-    sj.so.threads = threads;
-    sj.so.run_opts = &ro;
-    sj.so.interrupt = ro.interrupt;
-    if (ro.on_epoch || ro.on_output) {
+    c->sj.so.threads = threads;
+    c->sj.so.run_opts = &c->ro;
+    c->sj.so.interrupt = c->ro.interrupt;
+    if (c->ro.on_epoch || c->ro.on_output) {
         /* Lua runs at every point: one state per worker thread */
         unsigned nw = (uint64_t)threads < npoints ? threads : (unsigned)npoints;
-        if ((rc = workers_load(&w, &a, ld.first, nw)) != EXIT_OK)
-            goto done;
-        w.interrupt = ro.interrupt;
-        sj.prepare = prepare;
-        sj.payload = &w;
+        if ((rc = workers_load(&c->w, &c->a, c->ld.first, nw)) != EXIT_OK)
+            return rc;
+        c->w.interrupt = c->ro.interrupt;
+        c->sj.prepare = prepare;
+        c->sj.payload = &c->w;
     }
-    sj.so.dist = cli_mpi_transport(&job);
-    cli_progress_init(&prog, m->name, "points");
-    sj.progress = cli_progress_hook(&prog);
-    st = ss_sweep_job_run(&sj, m, &err);
+    c->sj.so.dist = cli_mpi_transport(&c->job);
+    cli_progress_init(&prog, c->m->name, "points");
+    c->sj.progress = cli_progress_hook(&prog);
+    st = ss_sweep_job_run(&c->sj, c->m, &err);
     cli_progress_end(&prog);
-    if ((rc = cli_mpi_end(&job, st, &err, a.file, m, &prog)) != EXIT_OK || job.rank != 0)
-        goto done;
-    cli_sigint_end();
+    return cli_mpi_end(&c->job, st, &err, c->a.file, c->m, &prog);
+}
 
-    if (!(json = ss_sweep_job_json(&sj, a.out != NULL)) || cli_mpi_sidecar_json(&job, &json) != 0) {
-        rc = cli_error("out of memory");
-        goto done;
-    }
-    if (a.out) {
-        rc = cli_an_write(a.out, ss_sweep_job_write_csv, &sj, "sweep", &a, &m, 1, json);
-    } else {
-        print_table(&sj, m, a.file);
-        if (fflush(stdout) != 0)
-            rc = cli_error("writing standard output failed");
-    }
-done:
-    rc = cli_mpi_finish(&job, rc);
+/* After the options: run the sweep, then write or print (rank 0). */
+static int sweep_main(sweep_cmd *c)
+{
+    int rc;
+    if (!c->a.file)
+        return cli_usage_error("sweep", "missing SCENARIO.lua");
+    if (c->sa.naxes == 0)
+        return cli_usage_error("sweep", "missing --grid PATH=START:STOP:N");
+    if ((rc = sweep_setup(c)) != EXIT_OK || (rc = sweep_run(c)) != EXIT_OK || c->job.rank != 0)
+        return rc; /* ranks other than 0 write nothing */
     cli_sigint_end();
-    workers_free(&w);
-    ss_sweep_job_free(&sj);
-    ss_strings_free(outs, nout);
-    for (i = 0; i < naxes; i++)
-        ss_sweep_axis_free(&axes[i]);
-    free(axes);
-    free(json);
-    if (ld.l)
-        cli_loaded_free(ld.l);
-    cli_common_free(&a.c);
+    if (!(c->json = ss_sweep_job_json(&c->sj, c->a.out != NULL)) ||
+        cli_mpi_sidecar_json(&c->job, &c->json) != 0)
+        return cli_error("out of memory");
+    if (c->a.out)
+        return cli_an_write(c->a.out, ss_sweep_job_write_csv, &c->sj, "sweep", &c->a, &c->m, 1,
+                            c->json);
+    print_table(&c->sj, c->m, c->a.file);
+    if (fflush(stdout) != 0)
+        return cli_error("writing standard output failed");
+    return EXIT_OK;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    sweep_cmd c = { .sj = SS_SWEEP_JOB_INIT };
+    size_t i;
+    int rc;
+    cli_mpi_job_init(&c.job, "sweep");
+    rc = cli_an_parse(&c.a, &sweep_verb, &c.sa, argc, argv);
+    if (rc == CLI_AN_PARSED)
+        rc = sweep_main(&c);
+    rc = cli_mpi_finish(&c.job, rc);
+    cli_sigint_end();
+    workers_free(&c.w);
+    ss_sweep_job_free(&c.sj);
+    ss_strings_free(c.sa.outs, c.sa.nout);
+    for (i = 0; i < c.sa.naxes; i++)
+        ss_sweep_axis_free(&c.sa.axes[i]);
+    free(c.sa.axes);
+    free(c.json);
+    if (c.ld.l)
+        cli_loaded_free(c.ld.l);
+    cli_common_free(&c.a.c);
     return rc;
 }

@@ -40,6 +40,18 @@ test_msg_option_suggestions() {
     case "$ERR" in *"did you mean"*) fail "suggestion for --frobnicate";; esac
 }
 
+# The analysis verbs take their options from tables too: a mistyped option
+# of the verb's own, or a common one, gets "did you mean" (exit status 2).
+test_msg_analysis_option_tables() {
+    run "$STRATSIM" sweep "$A" --gird segments.public.tau=1,2; expect_rc 2
+    expect_err "sweep: unknown option '--gird' (did you mean '--grid'?)"
+    expect_err "Try 'stratsim sweep --help'."
+    run "$STRATSIM" sweep "$A" --grid segments.public.tau=1,2 --thread=2; expect_rc 2
+    expect_err "unknown option '--thread=2' (did you mean '--threads'?)"
+    run "$STRATSIM" sweep "$A" --grid segments.public.tau=1,2 --rot .; expect_rc 2
+    expect_err "(did you mean '--root'?)"
+}
+
 test_msg_selector_ids() {
     # an unknown id in an option value: a suggestion, exit 1 like --set
     run "$STRATSIM" run "$A" --set segments.publc.growth=0.1; expect_rc 1
