@@ -16,7 +16,7 @@
 #include "cli/cli_analysis.h"
 #include "cli/cli_mpi.h"
 
-static const char sens_help[] =
+static const char sens_head[] =
     "Usage: stratsim sens SCENARIO.lua [options]\n"
     "\n"
     "Sensitivity of outputs to the scenario's `uncertainty` parameters.\n"
@@ -29,30 +29,40 @@ static const char sens_help[] =
     "           bootstrap confidence intervals; N x (parameters + 2) runs\n"
     "Prints a table ranked by swing (tornado) or total index (sobol).\n"
     "\n"
-    "Options:\n"
-    "  --method tornado|sobol    the analysis (default tornado)\n"
-    "  --outputs LIST            selectors, e.g. share:alibaba:public@2028,npv:alibaba\n"
-    "                            (default: NPV of the first provider and its share\n"
-    "                            of every segment at the end)\n"
-    "  --vary LIST               parameter paths to vary (default: every path of\n"
-    "                            `uncertainty`); paths without a distribution vary\n"
-    "                            by --range around their base value\n"
-    "  --range X                 relative range for paths without a distribution\n"
-    "                            (default 0.1, i.e. +-10%)\n"
-    "  --dist PATH=DIST          add or replace a distribution (repeatable)\n"
-    "  --samples N               Sobol base sample size N (default 256; powers of\n"
-    "                            two keep the sequence balanced)\n"
-    "  --bootstrap B             Sobol bootstrap resamples (default 200, 0: none)\n"
-    "  --seed S                  bootstrap seed (default 1)\n"
-    "  -o, --output FILE         CSV (tornado: parameter,output,low_value,\n"
-    "                            high_value,output_at_low,output_at_high,swing,rank;\n"
-    "                            sobol: parameter,output,S1,S1_lo,S1_hi,ST,ST_lo,ST_hi)\n"
-    "                            and its JSON sidecar; '-': CSV to standard output;\n"
-    "                            FILE.xlsx: an Excel workbook\n"
-    "  --scenario NAME           the scenario to analyse (files returning several)\n"
-    "  --set PATH=VALUE, --params FILE.lua, --unsafe, --max-memory MIB,\n"
-    "  --max-instructions N, --root DIR   as for run\n"
-    "  -h, --help                show this help\n";
+    "Options:\n";
+
+static const cli_opt_spec sens_opts[] = {
+    { CLI_OPT_VALUE, "--method", 0, "tornado|sobol", "the analysis (default tornado)" },
+    { CLI_OPT_VALUE, "--outputs", 0, "LIST",
+      "selectors, e.g. share:alibaba:public@2028,npv:alibaba\n"
+      "(default: NPV of the first provider and its share\n"
+      "of every segment at the end)" },
+    { CLI_OPT_VALUE, "--vary", 0, "LIST",
+      "parameter paths to vary (default: every path of\n"
+      "`uncertainty`); paths without a distribution vary\n"
+      "by --range around their base value" },
+    { CLI_OPT_VALUE, "--range", 0, "X",
+      "relative range for paths without a distribution\n"
+      "(default 0.1, i.e. +-10%)" },
+    { CLI_OPT_VALUE, "--dist", 0, "PATH=DIST", "add or replace a distribution (repeatable)" },
+    { CLI_OPT_VALUE, "--samples", 0, "N",
+      "Sobol base sample size N (default 256; powers of\n"
+      "two keep the sequence balanced)" },
+    { CLI_OPT_VALUE, "--bootstrap", 0, "B", "Sobol bootstrap resamples (default 200, 0: none)" },
+    { CLI_OPT_VALUE, "--seed", 0, "S", "bootstrap seed (default 1)" },
+    { CLI_OPT_VALUE, "--output", 'o', "FILE",
+      "CSV (tornado: parameter,output,low_value,\n"
+      "high_value,output_at_low,output_at_high,swing,rank;\n"
+      "sobol: parameter,output,S1,S1_lo,S1_hi,ST,ST_lo,ST_hi)\n"
+      "and its JSON sidecar; '-': CSV to standard output;\n"
+      "FILE.xlsx: an Excel workbook" },
+    { CLI_OPT_VALUE, "--scenario", 0, "NAME", "the scenario to analyse (files returning several)" },
+    { CLI_OPT_TEXT, "--set PATH=VALUE, --params FILE.lua, --unsafe, --max-memory MIB,", 0, NULL, NULL },
+    { CLI_OPT_TEXT, "--max-instructions N, --root DIR", 0, NULL, "as for run" },
+    CLI_AN_COMMON_HIDDEN,
+    { CLI_OPT_SWITCH, "--help", 'h', NULL, "show this help" },
+    { 0, NULL, 0, NULL, NULL } /* end */
+};
 
 static size_t longest(char *const *v, size_t n, size_t min)
 {
@@ -171,219 +181,226 @@ static int add_list(char ***v, size_t *n, const char *s)
     return 0;
 }
 
-/* The options of this verb, for "did you mean" (cli_an_option adds the common ones). */
-static const char *const sens_options[] = {
-    "--method", "--outputs", "--vary", "--range", "--dist", "--samples", "--bootstrap", "--seed", NULL
-};
+/* The options of the analysis itself. */
+typedef struct sens_args {
+    char **outs, **vary;
+    size_t nout, nvary, ndists;
+    const char **dists;
+    double range;
+    unsigned long long samples;
+    int sobol;
+    ss_sobol_opts so;
+} sens_args;
+
+/* --outputs and --vary: comma lists, repeatable. */
+static int sens_list(const char *name, char ***v, size_t *n, const char *s)
+{
+    if (s && add_list(v, n, s) == 0 && *n > 0)
+        return EXIT_OK;
+    if (s && *n > 0)
+        return cli_error("out of memory");
+    if (strcmp(name, "--outputs") == 0)
+        return cli_usage_error("sens", "--outputs needs selectors, e.g. "
+                               "npv:alibaba,share:alibaba:public@2028");
+    return cli_usage_error("sens", "--vary needs parameter paths");
+}
+
+static int sens_apply(void *opts, const cli_opt_spec *o, const char *v)
+{
+    sens_args *sa = opts;
+    unsigned long long u;
+    if (cli_opt_is(o, "--method")) {
+        if (v && strcmp(v, "tornado") == 0)
+            sa->sobol = 0;
+        else if (v && strcmp(v, "sobol") == 0)
+            sa->sobol = 1;
+        else
+            return cli_usage_error("sens", "--method must be 'tornado' or 'sobol'");
+    } else if (cli_opt_is(o, "--outputs")) {
+        return sens_list(o->name, &sa->outs, &sa->nout, v);
+    } else if (cli_opt_is(o, "--vary")) {
+        return sens_list(o->name, &sa->vary, &sa->nvary, v);
+    } else if (cli_opt_is(o, "--range")) {
+        if (!v || cli_parse_num(v, &sa->range) != 0 || !(sa->range > 0) || sa->range > 1e6)
+            return cli_usage_error("sens", "--range needs a positive number (0.1 = +-10%%)");
+    } else if (cli_opt_is(o, "--dist")) {
+        const char **nd;
+        if (!v || !strchr(v, '=') || v[0] == '=')
+            return cli_usage_error("sens", "--dist needs PATH=DISTRIBUTION");
+        if (!(nd = realloc(sa->dists, (sa->ndists + 1) * sizeof *nd)))
+            return cli_error("out of memory");
+        sa->dists = nd;
+        sa->dists[sa->ndists++] = v;
+    } else if (cli_opt_is(o, "--samples")) {
+        if (!v || cli_parse_uint(v, 1ULL << 24, &sa->samples) != 0 || sa->samples < 2)
+            return cli_usage_error("sens", "--samples needs an integer >= 2");
+    } else if (cli_opt_is(o, "--bootstrap")) {
+        if (!v || cli_parse_uint(v, 100000, &u) != 0)
+            return cli_usage_error("sens", "--bootstrap needs an integer in 0..100000");
+        sa->so.nboot = (size_t)u;
+    } else if (cli_opt_is(o, "--seed")) {
+        if (!v || cli_parse_uint(v, (unsigned long)-1, &u) != 0)
+            return cli_usage_error("sens", "--seed needs a non-negative integer");
+        sa->so.seed = (unsigned long)u;
+    } else {
+        return CLI_AN_COMMON;
+    }
+    return EXIT_OK;
+}
+
+static const cli_an_verb sens_verb = { "sens", sens_opts, sens_head, NULL, sens_apply };
+
+/* The state of one `stratsim sens`. */
+typedef struct sens_cmd {
+    cli_an_args a;
+    sens_args sa;
+    cli_an_load ld;
+    ss_sens_job sj;
+    ss_analysis *an;
+    ss_run_opts ro;
+    ss_crn crn;                /* kept during the runs */
+    cli_mpi_job job;
+    const ss_model *m;
+    char *json;
+} sens_cmd;
+
+/* Load the file and its `uncertainty` with the --dist changes. */
+static int sens_load(sens_cmd *c)
+{
+    ss_err err = {0};
+    size_t i;
+    int rc;
+    if ((rc = cli_mpi_begin(&c->job, c->a.file)) != EXIT_OK ||
+        (rc = cli_an_load_file(&c->ld, &c->a, "sens", 0)) != EXIT_OK)
+        return rc;
+    if (c->a.out) { /* no output may replace an input */
+        cli_iolist io = { 0 };
+        cli_io_add_inputs(&io, &c->a.c, c->ld.l, c->a.file);
+        cli_io_add(&io, c->a.out, "-o", 1, 1);
+        if ((rc = cli_io_check("sens", &io)) != EXIT_OK)
+            return rc;
+    }
+    c->m = cli_loaded_model(c->ld.l, c->ld.first);
+    if ((rc = cli_an_inputs(&c->ld, c->ld.first, SS_AN_UNCERTAINTY, &c->an)) != EXIT_OK)
+        return rc;
+    for (i = 0; i < c->sa.ndists; i++) {
+        const char *d = c->sa.dists[i], *eq = strchr(d, '=');
+        char path[512];
+        ss_dist dist;
+        snprintf(path, sizeof path, "%.*s", (int)(eq - d), d);
+        if (ss_dist_parse(&dist, eq + 1, path, &err) != SS_OK)
+            return cli_usage_error("sens", "--dist %s: %s", d, err.msg);
+        if (ss_analysis_check_path(c->m, path, "varied parameter", &err) != SS_OK)
+            return cli_error("--dist %s: %s", d, err.msg);
+        if (ss_analysis_set_dist(c->an, path, &dist, &err) != SS_OK)
+            return cli_error("out of memory");
+    }
+    return EXIT_OK;
+}
+
+/* The job's settings, outputs and parameters from the options. */
+static int sens_job_setup(sens_cmd *c)
+{
+    ss_sens_job *sj = &c->sj;
+    ss_err err = {0};
+    size_t i;
+    sj->sobol = c->sa.sobol;
+    sj->range = c->sa.range;
+    sj->samples = (size_t)c->sa.samples;
+    sj->so = c->sa.so;
+    sj->outputs = (const char *const *)c->sa.outs;
+    sj->nout = c->sa.nout;
+    sj->vary = (const char *const *)c->sa.vary;
+    sj->nvary = c->sa.nvary;
+    if (ss_sens_job_default_outputs(sj, c->m, &err) != SS_OK)
+        return cli_error("out of memory");
+    for (i = 0; i < sj->nout; i++) {
+        ss_selector s;
+        if (ss_selector_parse(&s, sj->outputs[i], &err) != SS_OK)
+            return cli_usage_error("sens", "--outputs: %s", err.msg);
+        if (ss_selector_validate(&s, c->m, &err) != SS_OK) /* an unknown id: exit 1 like --set */
+            return cli_error("--outputs: %s", err.msg);
+        if (s.when == SS_SEL_EACH)
+            return cli_usage_error("sens", "--outputs: '%s': @each gives a series; name one time",
+                                   sj->outputs[i]);
+    }
+    if (ss_sens_job_params(sj, c->an, c->m, &err) != SS_OK)
+        return cli_error("%s: scenario '%s': %s", c->a.file, c->m->name, err.msg);
+    if (sj->sobol && sj->nparams > SS_SOBOL_MAX_DIM)
+        return cli_usage_error("sens", "sobol: at most %d parameters (got %zu); choose them with --vary",
+                               SS_SOBOL_MAX_DIM, sj->nparams);
+    return EXIT_OK;
+}
+
+/* Print the table (unless -o -) and write -o. */
+static int sens_output(sens_cmd *c)
+{
+    size_t i;
+    for (i = 0; i < c->sj.nparams; i++)
+        if (ss_sens_job_inert(&c->sj, i))
+            fprintf(stderr, "stratsim: warning: sens: '%s' moves none of the outputs "
+                    "(every %s is below %g relative)\n", c->sj.params[i].path,
+                    c->sj.sobol ? "total index" : "swing", SS_EFFECT_TOL);
+    c->json = ss_sens_job_json(&c->sj);
+    if (!c->json || cli_mpi_sidecar_json(&c->job, &c->json) != 0)
+        return cli_error("out of memory");
+    if (!c->a.out || strcmp(c->a.out, "-") != 0) {
+        if (c->sj.sobol)
+            print_sobol(c->sj.indices, c->m, &c->sj.so);
+        else
+            print_tornado(c->sj.tornado, c->sj.params, c->m, c->sj.range);
+        if (fflush(stdout) != 0)
+            return cli_error("writing standard output failed");
+    }
+    if (c->a.out)
+        return cli_an_write(c->a.out, ss_sens_job_write_csv, &c->sj, "sens", &c->a, &c->m, 1,
+                            c->json);
+    return EXIT_OK;
+}
+
+/* After the options: the analysis, then the table and -o (rank 0). */
+static int sens_main(sens_cmd *c)
+{
+    cli_progress prog;
+    ss_err err = {0};
+    int rc, st;
+    if (!c->a.file)
+        return cli_usage_error("sens", "missing SCENARIO.lua");
+    if ((rc = sens_load(c)) != EXIT_OK || (rc = sens_job_setup(c)) != EXIT_OK ||
+        (rc = cli_an_run_opts(&c->ld, c->ld.first, c->a.file, &c->ro, &c->crn)) != EXIT_OK)
+        return rc;
+    cli_progress_init(&prog, c->m->name, "runs");
+    st = ss_sens_job_run(&c->sj, c->m, &c->ro, cli_progress_hook(&prog), cli_mpi_transport(&c->job),
+                         &err);
+    cli_progress_end(&prog);
+    cli_sigint_end();
+    if ((rc = cli_mpi_end(&c->job, st, &err, c->a.file, c->m, &prog)) != EXIT_OK || c->job.rank != 0)
+        return rc; /* ranks other than 0 write nothing */
+    return sens_output(c);
+}
 
 int cmd_sens(int argc, char **argv)
 {
-    cli_an_args a;
-    cli_an_load ld;
-    ss_sens_job sj = SS_SENS_JOB_INIT;
-    char **outs = NULL, **vary = NULL, *json = NULL;
-    size_t nout = 0, nvary = 0, i, ndists = 0;
-    const char **dists = NULL;
-    double range = sj.range;
-    unsigned long long u, samples = sj.samples;
-    int sobol = sj.sobol, rc = EXIT_OK, missing, st;
-    ss_sobol_opts so = sj.so;
-    cli_progress prog;
-    ss_analysis *an = NULL;
-    ss_run_opts ro;
-    ss_crn crn;
-    ss_err err = {0};
-    const ss_model *m;
-    cli_mpi_job job;
-
-    cli_mpi_job_init(&job, "sens");
-    memset(&a, 0, sizeof a);
-    a.options = sens_options;
-    memset(&ld, 0, sizeof ld);
-    for (i = 1; i < (size_t)argc; i++) {
-        int k = (int)i;
-        const char *arg = argv[i], *v;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            fputs(sens_help, stdout);
-            rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
-            goto done;
-        }
-        if ((v = cli_opt_value("--method", NULL, argc, argv, &k, &missing)) || missing) {
-            if (!missing && strcmp(v, "tornado") == 0)
-                sobol = 0;
-            else if (!missing && strcmp(v, "sobol") == 0)
-                sobol = 1;
-            else {
-                rc = cli_usage_error("sens", "--method must be 'tornado' or 'sobol'");
-                goto done;
-            }
-        } else if ((v = cli_opt_value("--outputs", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || add_list(&outs, &nout, v) != 0 || nout == 0) {
-                rc = missing || nout == 0 ? cli_usage_error("sens", "--outputs needs selectors, e.g. "
-                                                            "npv:alibaba,share:alibaba:public@2028")
-                                          : cli_error("out of memory");
-                goto done;
-            }
-        } else if ((v = cli_opt_value("--vary", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || add_list(&vary, &nvary, v) != 0 || nvary == 0) {
-                rc = missing || nvary == 0 ? cli_usage_error("sens", "--vary needs parameter paths")
-                                           : cli_error("out of memory");
-                goto done;
-            }
-        } else if ((v = cli_opt_value("--range", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || cli_parse_num(v, &range) != 0 || !(range > 0) || range > 1e6) {
-                rc = cli_usage_error("sens", "--range needs a positive number (0.1 = +-10%%)");
-                goto done;
-            }
-        } else if ((v = cli_opt_value("--dist", NULL, argc, argv, &k, &missing)) || missing) {
-            const char **nd;
-            if (missing || !strchr(v, '=') || v[0] == '=') {
-                rc = cli_usage_error("sens", "--dist needs PATH=DISTRIBUTION");
-                goto done;
-            }
-            if (!(nd = realloc(dists, (ndists + 1) * sizeof *nd))) {
-                rc = cli_error("out of memory");
-                goto done;
-            }
-            dists = nd;
-            dists[ndists++] = v;
-        } else if ((v = cli_opt_value("--samples", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || cli_parse_uint(v, 1ULL << 24, &samples) != 0 || samples < 2) {
-                rc = cli_usage_error("sens", "--samples needs an integer >= 2");
-                goto done;
-            }
-        } else if ((v = cli_opt_value("--bootstrap", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || cli_parse_uint(v, 100000, &u) != 0) {
-                rc = cli_usage_error("sens", "--bootstrap needs an integer in 0..100000");
-                goto done;
-            }
-            so.nboot = (size_t)u;
-        } else if ((v = cli_opt_value("--seed", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || cli_parse_uint(v, (unsigned long)-1, &u) != 0) {
-                rc = cli_usage_error("sens", "--seed needs a non-negative integer");
-                goto done;
-            }
-            so.seed = (unsigned long)u;
-        } else if (cli_an_option(&a, "sens", argc, argv, &k) < 0) {
-            rc = EXIT_USAGE;
-            goto done;
-        }
-        i = (size_t)k;
-    }
-    if (!a.file) {
-        rc = cli_usage_error("sens", "missing SCENARIO.lua");
-        goto done;
-    }
-    if ((rc = cli_mpi_begin(&job, a.file)) != EXIT_OK)
-        goto done;
-    if ((rc = cli_an_load_file(&ld, &a, "sens", 0)) != EXIT_OK)
-        goto done;
-    if (a.out) { /* no output may replace an input */
-        cli_iolist io = { 0 };
-        cli_io_add_inputs(&io, &a.c, ld.l, a.file);
-        cli_io_add(&io, a.out, "-o", 1, 1);
-        if ((rc = cli_io_check("sens", &io)) != EXIT_OK)
-            goto done;
-    }
-    m = cli_loaded_model(ld.l, ld.first);
-    if ((rc = cli_an_inputs(&ld, ld.first, SS_AN_UNCERTAINTY, &an)) != EXIT_OK)
-        goto done;
-    for (i = 0; i < ndists; i++) {
-        const char *eq = strchr(dists[i], '=');
-        char path[512];
-        ss_dist d;
-        snprintf(path, sizeof path, "%.*s", (int)(eq - dists[i]), dists[i]);
-        if (ss_dist_parse(&d, eq + 1, path, &err) != SS_OK) {
-            rc = cli_usage_error("sens", "--dist %s: %s", dists[i], err.msg);
-            goto done;
-        }
-        if (ss_analysis_check_path(m, path, "varied parameter", &err) != SS_OK) {
-            rc = cli_error("--dist %s: %s", dists[i], err.msg);
-            goto done;
-        }
-        if (ss_analysis_set_dist(an, path, &d, &err) != SS_OK) {
-            rc = cli_error("out of memory");
-            goto done;
-        }
-    }
-    sj.sobol = sobol;
-    sj.range = range;
-    sj.samples = (size_t)samples;
-    sj.so = so;
-    sj.outputs = (const char *const *)outs;
-    sj.nout = nout;
-    sj.vary = (const char *const *)vary;
-    sj.nvary = nvary;
-    if (ss_sens_job_default_outputs(&sj, m, &err) != SS_OK) {
-        rc = cli_error("out of memory");
-        goto done;
-    }
-    for (i = 0; i < sj.nout; i++) {
-        ss_selector s;
-        if (ss_selector_parse(&s, sj.outputs[i], &err) != SS_OK) {
-            rc = cli_usage_error("sens", "--outputs: %s", err.msg);
-            goto done;
-        }
-        if (ss_selector_validate(&s, m, &err) != SS_OK) { /* an unknown id: exit 1 like --set */
-            rc = cli_error("--outputs: %s", err.msg);
-            goto done;
-        }
-        if (s.when == SS_SEL_EACH) {
-            rc = cli_usage_error("sens", "--outputs: '%s': @each gives a series; name one time",
-                                 sj.outputs[i]);
-            goto done;
-        }
-    }
-    if (ss_sens_job_params(&sj, an, m, &err) != SS_OK) {
-        rc = cli_error("%s: scenario '%s': %s", a.file, m->name, err.msg);
-        goto done;
-    }
-    if (sobol && sj.nparams > SS_SOBOL_MAX_DIM) {
-        rc = cli_usage_error("sens", "sobol: at most %d parameters (got %zu); choose them with --vary",
-                             SS_SOBOL_MAX_DIM, sj.nparams);
-        goto done;
-    }
-    if ((rc = cli_an_run_opts(&ld, ld.first, a.file, &ro, &crn)) != EXIT_OK)
-        goto done;
-    cli_progress_init(&prog, m->name, "runs");
-    st = ss_sens_job_run(&sj, m, &ro, cli_progress_hook(&prog), cli_mpi_transport(&job), &err);
-    cli_progress_end(&prog);
+    sens_cmd c = { .sj = SS_SENS_JOB_INIT };
+    int rc;
+    c.sa.sobol = c.sj.sobol;
+    c.sa.range = c.sj.range;
+    c.sa.samples = c.sj.samples;
+    c.sa.so = c.sj.so;
+    cli_mpi_job_init(&c.job, "sens");
+    rc = cli_an_parse(&c.a, &sens_verb, &c.sa, argc, argv);
+    if (rc == CLI_AN_PARSED)
+        rc = sens_main(&c);
+    rc = cli_mpi_finish(&c.job, rc);
     cli_sigint_end();
-    if ((rc = cli_mpi_end(&job, st, &err, a.file, m, &prog)) != EXIT_OK || job.rank != 0)
-        goto done; /* ranks other than 0 write nothing */
-    for (i = 0; i < sj.nparams; i++)
-        if (ss_sens_job_inert(&sj, i))
-            fprintf(stderr, "stratsim: warning: sens: '%s' moves none of the outputs "
-                    "(every %s is below %g relative)\n", sj.params[i].path,
-                    sobol ? "total index" : "swing", SS_EFFECT_TOL);
-    json = ss_sens_job_json(&sj);
-    if (!json || cli_mpi_sidecar_json(&job, &json) != 0) {
-        rc = cli_error("out of memory");
-        goto done;
-    }
-    if (!a.out || strcmp(a.out, "-") != 0) {
-        if (sobol)
-            print_sobol(sj.indices, m, &sj.so);
-        else
-            print_tornado(sj.tornado, sj.params, m, range);
-        if (fflush(stdout) != 0) {
-            rc = cli_error("writing standard output failed");
-            goto done;
-        }
-    }
-    if (a.out)
-        rc = cli_an_write(a.out, ss_sens_job_write_csv, &sj, "sens", &a, &m, 1, json);
-done:
-    rc = cli_mpi_finish(&job, rc);
-    cli_sigint_end();
-    ss_sens_job_free(&sj);
-    ss_analysis_free(an);
-    ss_strings_free(outs, nout);
-    ss_strings_free(vary, nvary);
-    free(dists);
-    free(json);
-    if (ld.l)
-        cli_loaded_free(ld.l);
-    cli_common_free(&a.c);
+    ss_sens_job_free(&c.sj);
+    ss_analysis_free(c.an);
+    ss_strings_free(c.sa.outs, c.sa.nout);
+    ss_strings_free(c.sa.vary, c.sa.nvary);
+    free(c.sa.dists);
+    free(c.json);
+    if (c.ld.l)
+        cli_loaded_free(c.ld.l);
+    cli_common_free(&c.a.c);
     return rc;
 }

@@ -50,6 +50,10 @@ test_msg_analysis_option_tables() {
     expect_err "unknown option '--thread=2' (did you mean '--threads'?)"
     run "$STRATSIM" sweep "$A" --grid segments.public.tau=1,2 --rot .; expect_rc 2
     expect_err "(did you mean '--root'?)"
+    run "$STRATSIM" sens "$A" --bootstrp 10; expect_rc 2
+    expect_err "sens: unknown option '--bootstrp' (did you mean '--bootstrap'?)"
+    run "$STRATSIM" sens "$A" --metod=sobol; expect_rc 2
+    expect_err "unknown option '--metod=sobol' (did you mean '--method'?)"
 }
 
 test_msg_selector_ids() {
