@@ -78,7 +78,8 @@ void cli_opt_help(FILE *f, const cli_opt_spec *specs, int col)
             fputc('\n', f);
             continue;
         }
-        fprintf(f, "%*s", w + 2 > col ? 2 : col - w, ""); /* names reaching col: 2 spaces */
+        if (*h != '\n') /* (a help starting with a newline starts below the names) */
+            fprintf(f, "%*s", w + 2 > col ? 2 : col - w, ""); /* names reaching col: 2 spaces */
         while ((nl = strchr(h, '\n')) != NULL) {
             fprintf(f, "%.*s\n%*s", (int)(nl - h), h, col, "");
             h = nl + 1;

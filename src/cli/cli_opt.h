@@ -27,7 +27,8 @@ typedef struct cli_opt_spec {
                              * option with a short name only, "--" for the end of options) */
     char alias;             /* short name ('o' for -o), or 0 */
     const char *value_name; /* what --help shows after the name ("FILE"), or NULL */
-    const char *help;       /* help text; each '\n' starts an indented line */
+    const char *help;       /* help text; each '\n' starts an indented line (a
+                             * first '\n': the help starts below the names) */
 } cli_opt_spec;
 
 /* Entries for the scenario limits every verb that loads a scenario file

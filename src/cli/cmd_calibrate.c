@@ -15,7 +15,7 @@
 #include <string.h>
 #include "cli/cli_analysis.h"
 
-static const char calibrate_help[] =
+static const char calibrate_head[] =
     "Usage: stratsim calibrate SCENARIO.lua --data DATA.csv [options]\n"
     "\n"
     "Fit the parameters of the scenario's `calibrate` table,\n"
@@ -27,27 +27,37 @@ static const char calibrate_help[] =
     "errors, their correlation matrix, RMSE, iterations and status, and the\n"
     "--set arguments that apply the fit.\n"
     "\n"
-    "Options:\n"
-    "  --data FILE               observations (required)\n"
-    "  --write FIT.lua           write the fitted values as an override file;\n"
-    "                            apply it with `stratsim run SCENARIO.lua --params\n"
-    "                            FIT.lua` (any command that takes --set)\n"
-    "  -o, --output FILE         residuals CSV time,provider,segment,metric,\n"
-    "                            observed,weight,model,residual,weighted_residual\n"
-    "                            and its JSON sidecar; '-': CSV to standard output;\n"
-    "                            FILE.xlsx: an Excel workbook\n"
-    "  --fit PATH=LOWER,UPPER[,START]\n"
-    "                            add or replace a fitted parameter (repeatable;\n"
-    "                            -inf/inf for no bound)\n"
-    "  --max-iter N              solver iterations at most (default 200)\n"
-    "  --central                 central-difference Jacobian (2 runs per parameter)\n"
-    "  --absolute-weights        weights are 1/sigma^2: standard errors not rescaled\n"
-    "  --scenario NAME           the scenario to fit (files returning several)\n"
-    "  --set PATH=VALUE, --params FILE.lua, --unsafe, --max-memory MIB,\n"
-    "  --max-instructions N, --root DIR   as for run\n"
-    "  -h, --help                show this help\n"
+    "Options:\n";
+
+static const char calibrate_tail[] =
     "\n"
     "Not converging is reported, not an error (exit status 0).\n";
+
+static const cli_opt_spec calibrate_opts[] = {
+    { CLI_OPT_VALUE, "--data", 0, "FILE", "observations (required)" },
+    { CLI_OPT_VALUE, "--write", 0, "FIT.lua",
+      "write the fitted values as an override file;\n"
+      "apply it with `stratsim run SCENARIO.lua --params\n"
+      "FIT.lua` (any command that takes --set)" },
+    { CLI_OPT_VALUE, "--output", 'o', "FILE",
+      "residuals CSV time,provider,segment,metric,\n"
+      "observed,weight,model,residual,weighted_residual\n"
+      "and its JSON sidecar; '-': CSV to standard output;\n"
+      "FILE.xlsx: an Excel workbook" },
+    { CLI_OPT_VALUE, "--fit", 0, "PATH=LOWER,UPPER[,START]",
+      "\nadd or replace a fitted parameter (repeatable;\n"
+      "-inf/inf for no bound)" },
+    { CLI_OPT_VALUE, "--max-iter", 0, "N", "solver iterations at most (default 200)" },
+    { CLI_OPT_SWITCH, "--central", 0, NULL, "central-difference Jacobian (2 runs per parameter)" },
+    { CLI_OPT_SWITCH, "--absolute-weights", 0, NULL,
+      "weights are 1/sigma^2: standard errors not rescaled" },
+    { CLI_OPT_VALUE, "--scenario", 0, "NAME", "the scenario to fit (files returning several)" },
+    { CLI_OPT_TEXT, "--set PATH=VALUE, --params FILE.lua, --unsafe, --max-memory MIB,", 0, NULL, NULL },
+    { CLI_OPT_TEXT, "--max-instructions N, --root DIR", 0, NULL, "as for run" },
+    CLI_AN_COMMON_HIDDEN,
+    { CLI_OPT_SWITCH, "--help", 'h', NULL, "show this help" },
+    { 0, NULL, 0, NULL, NULL } /* end */
+};
 
 /* "PATH=LOWER,UPPER[,START]" */
 static int parse_fit(const char *s, char *path, size_t n, double *lo, double *hi, double *start)
@@ -142,169 +152,170 @@ static void print_fit(const ss_calib_result *c, const ss_model *m, const char *d
         printf("or: stratsim run %s --params %s\n", file, write_path);
 }
 
-/* The options of this verb, for "did you mean" (cli_an_option adds the common ones). */
-static const char *const calibrate_options[] = {
-    "--data", "--write", "--fit", "--max-iter", "--central", "--absolute-weights", NULL
+/* The options of the fit itself. */
+typedef struct calibrate_args {
+    const char *data, *write_path;
+    const char **fits;
+    size_t nfits;
+    ss_calib_opts co;
+} calibrate_args;
+
+static int calibrate_apply(void *opts, const cli_opt_spec *o, const char *v)
+{
+    calibrate_args *ca = opts;
+    unsigned long long u;
+    if (cli_opt_is(o, "--data")) {
+        if (!v || !*v)
+            return cli_usage_error("calibrate", "--data needs a CSV file");
+        ca->data = v;
+    } else if (cli_opt_is(o, "--write")) {
+        if (!v || !*v || strcmp(v, "-") == 0)
+            return cli_usage_error("calibrate", "--write needs a file name (FIT.lua)");
+        ca->write_path = v;
+    } else if (cli_opt_is(o, "--fit")) {
+        const char **nf;
+        char path[512];
+        double lo, hi, start;
+        if (!v || parse_fit(v, path, sizeof path, &lo, &hi, &start) != 0)
+            return cli_usage_error("calibrate", "--fit needs PATH=LOWER,UPPER[,START] with "
+                                   "LOWER < UPPER and START in between");
+        if (!(nf = realloc(ca->fits, (ca->nfits + 1) * sizeof *nf)))
+            return cli_error("out of memory");
+        ca->fits = nf;
+        ca->fits[ca->nfits++] = v;
+    } else if (cli_opt_is(o, "--max-iter")) {
+        if (!v || cli_parse_uint(v, 1000000, &u) != 0 || u == 0)
+            return cli_usage_error("calibrate", "--max-iter needs a positive integer");
+        ca->co.max_iter = (size_t)u;
+    } else if (cli_opt_is(o, "--central")) {
+        ca->co.central = 1;
+    } else if (cli_opt_is(o, "--absolute-weights")) {
+        ca->co.absolute_weights = 1;
+    } else {
+        return CLI_AN_COMMON;
+    }
+    return EXIT_OK;
+}
+
+static const cli_an_verb calibrate_verb = {
+    "calibrate", calibrate_opts, calibrate_head, calibrate_tail, calibrate_apply
 };
+
+/* The state of one `stratsim calibrate`. */
+typedef struct calibrate_cmd {
+    cli_an_args a;
+    calibrate_args ca;
+    cli_an_load ld;
+    ss_calibrate_job cj;
+    ss_analysis *an;
+    ss_run_opts ro;
+    ss_crn crn;                /* kept during the runs */
+    const ss_model *m;
+    char *json;
+} calibrate_cmd;
+
+/* Load the file, its `calibrate` table with the --fit changes, and the data. */
+static int calibrate_load(calibrate_cmd *c)
+{
+    const calibrate_args *ca = &c->ca;
+    ss_err err = {0};
+    size_t i;
+    int rc;
+    if ((rc = cli_an_load_file(&c->ld, &c->a, "calibrate", 0)) != EXIT_OK)
+        return rc;
+    { /* no output may replace an input or another output */
+        cli_iolist io = { 0 };
+        cli_io_add_inputs(&io, &c->a.c, c->ld.l, c->a.file);
+        cli_io_add(&io, ca->data, "the --data file", 0, 0);
+        cli_io_add(&io, c->a.out, "-o", 1, 1);
+        cli_io_add(&io, ca->write_path, "--write", 1, 1);
+        if ((rc = cli_io_check("calibrate", &io)) != EXIT_OK)
+            return rc;
+    }
+    c->m = cli_loaded_model(c->ld.l, c->ld.first);
+    if ((rc = cli_an_inputs(&c->ld, c->ld.first, SS_AN_CALIBRATE, &c->an)) != EXIT_OK)
+        return rc;
+    for (i = 0; i < ca->nfits; i++) {
+        char path[512];
+        double lo, hi, start;
+        parse_fit(ca->fits[i], path, sizeof path, &lo, &hi, &start);
+        if (ss_analysis_check_path(c->m, path, "fitted parameter", &err) != SS_OK)
+            return cli_error("--fit %s: %s", ca->fits[i], err.msg);
+        if (ss_analysis_set_calib(c->an, path, lo, hi, start, &err) != SS_OK)
+            return cli_error("out of memory");
+    }
+    if (c->an->ncalib == 0)
+        return cli_error("%s: scenario '%s' has no `calibrate` table: add one, e.g. "
+                         "calibrate = { [\"segments.public.tau\"] = { lower = 0.1, upper = 10 } }, "
+                         "or use --fit PATH=LOWER,UPPER", c->a.file, c->m->name);
+    if (ss_calibrate_job_read(&c->cj, ca->data, &err) != SS_OK)
+        return cli_error("%s", err.msg);
+    return EXIT_OK;
+}
+
+/* Write -o and --write (all or none), print the fit (unless -o -). */
+static int calibrate_output(calibrate_cmd *c)
+{
+    const char *out = c->a.out, *write_path = c->ca.write_path;
+    int rc;
+    if (!(c->json = ss_calibrate_job_json(&c->cj)))
+        return cli_error("out of memory");
+    if (out && (rc = cli_an_write(out, ss_calibrate_job_write_residuals, &c->cj, "calibrate", &c->a,
+                                  &c->m, 1, c->json)) != EXIT_OK)
+        return rc;
+    if (write_path && (rc = cli_an_write(write_path, ss_calibrate_job_write_fit, &c->cj,
+                                         "calibrate --write", &c->a, &c->m, 1, c->json)) != EXIT_OK) {
+        cli_an_remove_pair(out); /* all outputs or none */
+        return rc;
+    }
+    if (!out || strcmp(out, "-") != 0) {
+        print_fit(c->cj.result, c->m, c->ca.data, write_path, c->a.file);
+        if (fflush(stdout) != 0)
+            return cli_error("writing standard output failed");
+    }
+    return EXIT_OK;
+}
+
+/* After the options: the fit, then the outputs. */
+static int calibrate_main(calibrate_cmd *c)
+{
+    cli_progress prog;
+    ss_err err = {0};
+    int rc, st;
+    if (!c->a.file)
+        return cli_usage_error("calibrate", "missing SCENARIO.lua");
+    if (!c->ca.data)
+        return cli_usage_error("calibrate", "missing --data DATA.csv");
+    if (c->ca.write_path && c->a.out && strcmp(c->ca.write_path, c->a.out) == 0)
+        return cli_usage_error("calibrate", "--write and -o name the same file");
+    if ((rc = calibrate_load(c)) != EXIT_OK ||
+        (rc = cli_an_run_opts(&c->ld, c->ld.first, c->a.file, &c->ro, &c->crn)) != EXIT_OK)
+        return rc;
+    cli_progress_init(&prog, c->m->name, "runs");
+    c->cj.co = c->ca.co;
+    st = ss_calibrate_job_run(&c->cj, c->m, c->an, &c->ro, cli_progress_hook(&prog), &err);
+    cli_progress_end(&prog);
+    cli_sigint_end();
+    if (st != SS_OK)
+        return cli_an_fail(c->a.file, c->m, st, &err, &prog);
+    return calibrate_output(c);
+}
 
 int cmd_calibrate(int argc, char **argv)
 {
-    cli_an_args a;
-    cli_an_load ld;
-    const char *data = NULL, *write_path = NULL;
-    const char **fits = NULL;
-    size_t nfits = 0, i;
-    unsigned long long u;
-    int rc = EXIT_OK, missing, st;
-    ss_calibrate_job cj = SS_CALIBRATE_JOB_INIT;
-    ss_calib_opts co = cj.co;
-    cli_progress prog;
-    ss_analysis *an = NULL;
-    ss_run_opts ro;
-    ss_crn crn;
-    ss_err err = {0};
-    const ss_model *m;
-    char *json = NULL;
-
-    memset(&a, 0, sizeof a);
-    a.options = calibrate_options;
-    memset(&ld, 0, sizeof ld);
-    for (i = 1; i < (size_t)argc; i++) {
-        int k = (int)i;
-        const char *arg = argv[i], *v;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            fputs(calibrate_help, stdout);
-            rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
-            goto done;
-        }
-        if ((v = cli_opt_value("--data", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || !*v) {
-                rc = cli_usage_error("calibrate", "--data needs a CSV file");
-                goto done;
-            }
-            data = v;
-        } else if ((v = cli_opt_value("--write", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || !*v || strcmp(v, "-") == 0) {
-                rc = cli_usage_error("calibrate", "--write needs a file name (FIT.lua)");
-                goto done;
-            }
-            write_path = v;
-        } else if ((v = cli_opt_value("--fit", NULL, argc, argv, &k, &missing)) || missing) {
-            const char **nf;
-            char path[512];
-            double lo, hi, start;
-            if (missing || parse_fit(v, path, sizeof path, &lo, &hi, &start) != 0) {
-                rc = cli_usage_error("calibrate", "--fit needs PATH=LOWER,UPPER[,START] with "
-                                     "LOWER < UPPER and START in between");
-                goto done;
-            }
-            if (!(nf = realloc(fits, (nfits + 1) * sizeof *nf))) {
-                rc = cli_error("out of memory");
-                goto done;
-            }
-            fits = nf;
-            fits[nfits++] = v;
-        } else if ((v = cli_opt_value("--max-iter", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || cli_parse_uint(v, 1000000, &u) != 0 || u == 0) {
-                rc = cli_usage_error("calibrate", "--max-iter needs a positive integer");
-                goto done;
-            }
-            co.max_iter = (size_t)u;
-        } else if (strcmp(arg, "--central") == 0) {
-            co.central = 1;
-        } else if (strcmp(arg, "--absolute-weights") == 0) {
-            co.absolute_weights = 1;
-        } else if (cli_an_option(&a, "calibrate", argc, argv, &k) < 0) {
-            rc = EXIT_USAGE;
-            goto done;
-        }
-        i = (size_t)k;
-    }
-    if (!a.file) {
-        rc = cli_usage_error("calibrate", "missing SCENARIO.lua");
-        goto done;
-    }
-    if (!data) {
-        rc = cli_usage_error("calibrate", "missing --data DATA.csv");
-        goto done;
-    }
-    if (write_path && a.out && strcmp(write_path, a.out) == 0) {
-        rc = cli_usage_error("calibrate", "--write and -o name the same file");
-        goto done;
-    }
-    if ((rc = cli_an_load_file(&ld, &a, "calibrate", 0)) != EXIT_OK)
-        goto done;
-    { /* no output may replace an input or another output */
-        cli_iolist io = { 0 };
-        cli_io_add_inputs(&io, &a.c, ld.l, a.file);
-        cli_io_add(&io, data, "the --data file", 0, 0);
-        cli_io_add(&io, a.out, "-o", 1, 1);
-        cli_io_add(&io, write_path, "--write", 1, 1);
-        if ((rc = cli_io_check("calibrate", &io)) != EXIT_OK)
-            goto done;
-    }
-    m = cli_loaded_model(ld.l, ld.first);
-    if ((rc = cli_an_inputs(&ld, ld.first, SS_AN_CALIBRATE, &an)) != EXIT_OK)
-        goto done;
-    for (i = 0; i < nfits; i++) {
-        char path[512];
-        double lo, hi, start;
-        parse_fit(fits[i], path, sizeof path, &lo, &hi, &start);
-        if (ss_analysis_check_path(m, path, "fitted parameter", &err) != SS_OK) {
-            rc = cli_error("--fit %s: %s", fits[i], err.msg);
-            goto done;
-        }
-        if (ss_analysis_set_calib(an, path, lo, hi, start, &err) != SS_OK) {
-            rc = cli_error("out of memory");
-            goto done;
-        }
-    }
-    if (an->ncalib == 0) {
-        rc = cli_error("%s: scenario '%s' has no `calibrate` table: add one, e.g. "
-                       "calibrate = { [\"segments.public.tau\"] = { lower = 0.1, upper = 10 } }, "
-                       "or use --fit PATH=LOWER,UPPER", a.file, m->name);
-        goto done;
-    }
-    if ((st = ss_calibrate_job_read(&cj, data, &err)) != SS_OK) {
-        rc = cli_error("%s", err.msg);
-        goto done;
-    }
-    if ((rc = cli_an_run_opts(&ld, ld.first, a.file, &ro, &crn)) != EXIT_OK)
-        goto done;
-    cli_progress_init(&prog, m->name, "runs");
-    cj.co = co;
-    st = ss_calibrate_job_run(&cj, m, an, &ro, cli_progress_hook(&prog), &err);
-    cli_progress_end(&prog);
+    calibrate_cmd c = { .cj = SS_CALIBRATE_JOB_INIT };
+    int rc;
+    c.ca.co = c.cj.co;
+    rc = cli_an_parse(&c.a, &calibrate_verb, &c.ca, argc, argv);
+    if (rc == CLI_AN_PARSED)
+        rc = calibrate_main(&c);
     cli_sigint_end();
-    if (st != SS_OK) {
-        rc = cli_an_fail(a.file, m, st, &err, &prog);
-        goto done;
-    }
-    if (!(json = ss_calibrate_job_json(&cj))) {
-        rc = cli_error("out of memory");
-        goto done;
-    }
-    if (a.out && (rc = cli_an_write(a.out, ss_calibrate_job_write_residuals, &cj, "calibrate", &a,
-                                    &m, 1, json)) != EXIT_OK)
-        goto done;
-    if (write_path && (rc = cli_an_write(write_path, ss_calibrate_job_write_fit, &cj,
-                                         "calibrate --write", &a, &m, 1, json)) != EXIT_OK) {
-        cli_an_remove_pair(a.out); /* all outputs or none */
-        goto done;
-    }
-    if (!a.out || strcmp(a.out, "-") != 0) {
-        print_fit(cj.result, m, data, write_path, a.file);
-        if (fflush(stdout) != 0)
-            rc = cli_error("writing standard output failed");
-    }
-done:
-    cli_sigint_end();
-    ss_calibrate_job_free(&cj);
-    ss_analysis_free(an);
-    free(fits);
-    free(json);
-    if (ld.l)
-        cli_loaded_free(ld.l);
-    cli_common_free(&a.c);
+    ss_calibrate_job_free(&c.cj);
+    ss_analysis_free(c.an);
+    free(c.ca.fits);
+    free(c.json);
+    if (c.ld.l)
+        cli_loaded_free(c.ld.l);
+    cli_common_free(&c.a.c);
     return rc;
 }

@@ -54,6 +54,10 @@ test_msg_analysis_option_tables() {
     expect_err "sens: unknown option '--bootstrp' (did you mean '--bootstrap'?)"
     run "$STRATSIM" sens "$A" --metod=sobol; expect_rc 2
     expect_err "unknown option '--metod=sobol' (did you mean '--method'?)"
+    run "$STRATSIM" calibrate "$A" --data d.csv --centrl; expect_rc 2
+    expect_err "calibrate: unknown option '--centrl' (did you mean '--central'?)"
+    run "$STRATSIM" calibrate "$A" --data d.csv --max-itr 5; expect_rc 2
+    expect_err "(did you mean '--max-iter'?)"
 }
 
 test_msg_selector_ids() {
