@@ -16,7 +16,7 @@
 #include "cli/cli_analysis.h"
 #include "cli/cli_mpi.h"
 
-static const char optimize_help[] =
+static const char optimize_head[] =
     "Usage: stratsim optimize SCENARIO.lua [options]\n"
     "\n"
     "Choose the controls of the scenario's `optimize` table within their bounds\n"
@@ -32,24 +32,35 @@ static const char optimize_help[] =
     "constraint's value and whether it holds (an infeasible result is reported,\n"
     "exit status 0).\n"
     "\n"
-    "Options:\n"
-    "  --starts N                starting points (default 4, or optimize.starts)\n"
-    "  --seed S                  0: plain Sobol starts; else a random shift\n"
-    "  --objective SELECTOR      replace the objective, e.g. share:alibaba:public@2028\n"
-    "  --minimize, --maximize    the sense of the objective (default maximise)\n"
-    "  --control PATH=LOWER,UPPER\n"
-    "                            add or replace a control (repeatable)\n"
-    "  --constraint TEXT         add a constraint, e.g. 'npv:alibaba >= 10'\n"
-    "                            (repeatable)\n"
-    "  --no-constraints          drop the scenario's constraints\n"
-    "  --max-iter N              simplex iterations per round (default 400)\n"
-    "  -o, --output FILE         CSV kind,name,value,initial,lower,upper,violation,\n"
-    "                            holds and its JSON sidecar; '-': CSV to stdout;\n"
-    "                            FILE.xlsx: an Excel workbook\n"
-    "  --scenario NAME           the scenario to optimise (files returning several)\n"
-    "  --set PATH=VALUE, --params FILE.lua, --unsafe, --max-memory MIB,\n"
-    "  --max-instructions N, --root DIR   as for run\n"
-    "  -h, --help                show this help\n";
+    "Options:\n";
+
+static const cli_opt_spec optimize_opts[] = {
+    { CLI_OPT_VALUE, "--starts", 0, "N", "starting points (default 4, or optimize.starts)" },
+    { CLI_OPT_VALUE, "--seed", 0, "S", "0: plain Sobol starts; else a random shift" },
+    { CLI_OPT_VALUE, "--objective", 0, "SELECTOR",
+      "replace the objective, e.g. share:alibaba:public@2028" },
+    { CLI_OPT_TEXT, "--minimize, --maximize", 0, NULL, "the sense of the objective (default maximise)" },
+    { CLI_OPT_SWITCH | CLI_OPT_HIDDEN, "--minimize", 0, NULL, NULL },
+    { CLI_OPT_SWITCH | CLI_OPT_HIDDEN, "--maximize", 0, NULL, NULL },
+    { CLI_OPT_SWITCH | CLI_OPT_HIDDEN, "--minimise", 0, NULL, NULL },
+    { CLI_OPT_SWITCH | CLI_OPT_HIDDEN, "--maximise", 0, NULL, NULL },
+    { CLI_OPT_VALUE, "--control", 0, "PATH=LOWER,UPPER", "\nadd or replace a control (repeatable)" },
+    { CLI_OPT_VALUE, "--constraint", 0, "TEXT",
+      "add a constraint, e.g. 'npv:alibaba >= 10'\n"
+      "(repeatable)" },
+    { CLI_OPT_SWITCH, "--no-constraints", 0, NULL, "drop the scenario's constraints" },
+    { CLI_OPT_VALUE, "--max-iter", 0, "N", "simplex iterations per round (default 400)" },
+    { CLI_OPT_VALUE, "--output", 'o', "FILE",
+      "CSV kind,name,value,initial,lower,upper,violation,\n"
+      "holds and its JSON sidecar; '-': CSV to stdout;\n"
+      "FILE.xlsx: an Excel workbook" },
+    { CLI_OPT_VALUE, "--scenario", 0, "NAME", "the scenario to optimise (files returning several)" },
+    { CLI_OPT_TEXT, "--set PATH=VALUE, --params FILE.lua, --unsafe, --max-memory MIB,", 0, NULL, NULL },
+    { CLI_OPT_TEXT, "--max-instructions N, --root DIR", 0, NULL, "as for run" },
+    CLI_AN_COMMON_HIDDEN,
+    { CLI_OPT_SWITCH, "--help", 'h', NULL, "show this help" },
+    { 0, NULL, 0, NULL, NULL } /* end */
+};
 
 static void print_opt(const ss_opt_result *r, const ss_model *m, const char *objective,
                       int minimize)
@@ -96,260 +107,266 @@ static void print_opt(const ss_opt_result *r, const ss_model *m, const char *obj
     putchar('\n');
 }
 
-/* The options of this verb, for "did you mean" (cli_an_option adds the common ones). */
-static const char *const optimize_options[] = {
-    "--starts", "--seed", "--objective", "--minimize", "--maximize", "--control",
-    "--constraint", "--no-constraints", "--max-iter", NULL
+/* The options of the optimisation; flags override the optimize table. */
+typedef struct optimize_args {
+    const char *objective;
+    const char **controls, **cons;
+    size_t ncontrols, ncons;
+    int minimize;              /* -1: the table's */
+    int no_cons, has_seed;
+    long starts;               /* -1: the table's */
+    unsigned long seed;
+    ss_opt_opts oo;
+} optimize_args;
+
+/* Append v to a repeatable option's list. */
+static int add_string(const char ***v, size_t *n, const char *s)
+{
+    const char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+    if (!nv)
+        return cli_error("out of memory");
+    *v = nv;
+    nv[(*n)++] = s;
+    return EXIT_OK;
+}
+
+static int optimize_apply(void *opts, const cli_opt_spec *o, const char *v)
+{
+    optimize_args *oa = opts;
+    unsigned long long u;
+    if (cli_opt_is(o, "--starts")) {
+        if (!v || cli_parse_uint(v, 100000, &u) != 0 || u == 0)
+            return cli_usage_error("optimize", "--starts needs an integer in 1..100000");
+        oa->starts = (long)u;
+    } else if (cli_opt_is(o, "--seed")) {
+        if (!v || cli_parse_uint(v, (unsigned long)-1, &u) != 0)
+            return cli_usage_error("optimize", "--seed needs a non-negative integer");
+        oa->seed = (unsigned long)u;
+        oa->has_seed = 1;
+    } else if (cli_opt_is(o, "--objective")) {
+        if (!v || !*v)
+            return cli_usage_error("optimize", "--objective needs a selector, e.g. npv:alibaba");
+        oa->objective = v;
+    } else if (cli_opt_is(o, "--minimize") || cli_opt_is(o, "--minimise")) {
+        oa->minimize = 1;
+    } else if (cli_opt_is(o, "--maximize") || cli_opt_is(o, "--maximise")) {
+        oa->minimize = 0;
+    } else if (cli_opt_is(o, "--control")) {
+        if (!v || !strchr(v, '=') || v[0] == '=')
+            return cli_usage_error("optimize", "--control needs PATH=LOWER,UPPER");
+        return add_string(&oa->controls, &oa->ncontrols, v);
+    } else if (cli_opt_is(o, "--constraint")) {
+        if (!v || !*v)
+            return cli_usage_error("optimize", "--constraint needs 'SELECTOR >= VALUE' or "
+                                   "'SELECTOR <= VALUE'");
+        return add_string(&oa->cons, &oa->ncons, v);
+    } else if (cli_opt_is(o, "--no-constraints")) {
+        oa->no_cons = 1;
+    } else if (cli_opt_is(o, "--max-iter")) {
+        if (!v || cli_parse_uint(v, 10000000, &u) != 0 || u == 0)
+            return cli_usage_error("optimize", "--max-iter needs a positive integer");
+        oa->oo.max_iter = (size_t)u;
+    } else {
+        return CLI_AN_COMMON;
+    }
+    return EXIT_OK;
+}
+
+static const cli_an_verb optimize_verb = {
+    "optimize", optimize_opts, optimize_head, NULL, optimize_apply
 };
+
+/* The state of one `stratsim optimize`. */
+typedef struct optimize_cmd {
+    cli_an_args a;
+    optimize_args oa;
+    cli_an_load ld;
+    ss_optimize_job oj;
+    ss_analysis *an;
+    sl_objective *fn;
+    ss_run_opts ro;
+    ss_crn crn;                /* kept during the runs */
+    cli_mpi_job job;
+    const ss_model *m;
+    char *json;
+} optimize_cmd;
+
+/* --objective: a selector with one value (an unknown id: exit 1). */
+static int set_objective(optimize_cmd *c, const char *objective)
+{
+    ss_selector s;
+    ss_err err = {0};
+    if (ss_selector_parse(&s, objective, &err) == SS_OK &&
+        ss_selector_validate(&s, c->m, &err) != SS_OK) /* an unknown id: exit 1 */
+        return cli_error("--objective: %s", err.msg);
+    if (ss_selector_parse(&s, objective, &err) != SS_OK ||
+        (s.when == SS_SEL_EACH &&
+         ss_err_set(&err, SS_EINVAL, "", "'%s': an objective needs one value, not @each", objective)))
+        return cli_usage_error("optimize", "--objective: %s", err.msg);
+    if (ss_analysis_set_objective(c->an, objective, &err) != SS_OK)
+        return cli_error("out of memory");
+    return EXIT_OK;
+}
+
+/* --control PATH=LOWER,UPPER */
+static int set_control(optimize_cmd *c, const char *control)
+{
+    const char *eq = strchr(control, '=');
+    char path[512], **items = NULL;
+    size_t cnt = 0;
+    double lo = 0, hi = 0;
+    ss_err err = {0};
+    int ok;
+    snprintf(path, sizeof path, "%.*s", (int)(eq - control), control);
+    if (cli_split_list(eq + 1, &items, &cnt) != 0)
+        return cli_error("out of memory");
+    ok = cnt == 2 && cli_parse_num(items[0], &lo) == 0 && cli_parse_num(items[1], &hi) == 0 && lo <= hi;
+    ss_strings_free(items, cnt);
+    if (!ok)
+        return cli_usage_error("optimize", "--control %s: expected PATH=LOWER,UPPER with finite "
+                               "LOWER <= UPPER", control);
+    if (ss_analysis_check_path(c->m, path, "control", &err) != SS_OK)
+        return cli_error("--control %s: %s", control, err.msg);
+    if (ss_analysis_set_control(c->an, path, lo, hi, &err) != SS_OK)
+        return cli_error("out of memory");
+    return EXIT_OK;
+}
+
+/* --constraint TEXT (an unknown id: exit 1). */
+static int add_constraint(optimize_cmd *c, const char *text)
+{
+    ss_constraint k;
+    ss_err err = {0};
+    if (ss_constraint_parse(&k, text, &err) != SS_OK)
+        return cli_usage_error("optimize", "--constraint: %s", err.msg);
+    if (ss_constraint_validate(&k, c->m, &err) != SS_OK) /* an unknown id: exit 1 */
+        return cli_error("--constraint: %s", err.msg);
+    if (ss_analysis_add_constraint(c->an, text, &err) != SS_OK)
+        return cli_error("out of memory");
+    return EXIT_OK;
+}
+
+/* Load the file and its optimize table, with the flags applied over it. */
+static int optimize_load(optimize_cmd *c)
+{
+    const optimize_args *oa = &c->oa;
+    size_t i;
+    int rc;
+    if ((rc = cli_mpi_begin(&c->job, c->a.file)) != EXIT_OK ||
+        (rc = cli_an_load_file(&c->ld, &c->a, "optimize", 0)) != EXIT_OK)
+        return rc;
+    if (c->a.out) { /* no output may replace an input */
+        cli_iolist io = { 0 };
+        cli_io_add_inputs(&io, &c->a.c, c->ld.l, c->a.file);
+        cli_io_add(&io, c->a.out, "-o", 1, 1);
+        if ((rc = cli_io_check("optimize", &io)) != EXIT_OK)
+            return rc;
+    }
+    c->m = cli_loaded_model(c->ld.l, c->ld.first);
+    if ((rc = cli_an_inputs(&c->ld, c->ld.first, SS_AN_OPTIMIZE, &c->an)) != EXIT_OK)
+        return rc;
+    if (oa->objective && (rc = set_objective(c, oa->objective)) != EXIT_OK)
+        return rc;
+    if (oa->minimize >= 0)
+        c->an->minimize = oa->minimize;
+    for (i = 0; i < oa->ncontrols; i++)
+        if ((rc = set_control(c, oa->controls[i])) != EXIT_OK)
+            return rc;
+    if (oa->no_cons)
+        while (c->an->nconstraints)
+            free(c->an->constraints[--c->an->nconstraints]);
+    for (i = 0; i < oa->ncons; i++)
+        if ((rc = add_constraint(c, oa->cons[i])) != EXIT_OK)
+            return rc;
+    return EXIT_OK;
+}
+
+/* Check the problem and fill in the job (an objective function: from Lua). */
+static int optimize_job_setup(optimize_cmd *c)
+{
+    const ss_analysis *an = c->an;
+    ss_err err = {0};
+    if (!an->objective && !an->objective_fn)
+        return cli_error("%s: scenario '%s' has no optimize.objective (set it in the scenario or "
+                         "with --objective SELECTOR)", c->a.file, c->m->name);
+    if (an->ncontrols == 0)
+        return cli_error("%s: scenario '%s' has no optimize.controls (set them in the scenario or "
+                         "with --control PATH=LOWER,UPPER)", c->a.file, c->m->name);
+    if (an->ncontrols > SS_OPT_MAX_CONTROLS)
+        return cli_error("%s: scenario '%s': at most %d controls (got %zu)", c->a.file, c->m->name,
+                         SS_OPT_MAX_CONTROLS, an->ncontrols);
+    c->oj.oo = c->oa.oo;
+    ss_optimize_job_inputs(&c->oj, an);
+    if (c->oa.starts > 0)
+        c->oj.oo.starts = (size_t)c->oa.starts;
+    if (c->oa.has_seed)
+        c->oj.oo.seed = c->oa.seed;
+    if (!an->objective) {
+        if (ss_script_objective(cli_loaded_script(c->ld.l), c->ld.first, c->a.file, &c->fn, &err) != SS_OK)
+            return cli_error("%s", err.msg);
+        c->oj.fn = sl_objective_eval;
+        c->oj.fn_payload = c->fn;
+    }
+    return EXIT_OK;
+}
+
+/* After the options: the optimisation, then -o and the table (rank 0). */
+static int optimize_main(optimize_cmd *c)
+{
+    cli_progress prog;
+    ss_err err = {0};
+    int rc, st;
+    if (!c->a.file)
+        return cli_usage_error("optimize", "missing SCENARIO.lua");
+    if ((rc = optimize_load(c)) != EXIT_OK || (rc = optimize_job_setup(c)) != EXIT_OK ||
+        (rc = cli_an_run_opts(&c->ld, c->ld.first, c->a.file, &c->ro, &c->crn)) != EXIT_OK)
+        return rc;
+    /* the warning once, from rank 0 (its runs are the same on every rank) */
+    if (c->job.rank == 0 && (rc = cli_an_warn_inert_controls(c->a.file, c->m, c->an->controls,
+                                                             c->an->ncontrols, &c->ro)) != EXIT_OK)
+        return rc;
+    cli_progress_init(&prog, c->m->name, "starts");
+    st = ss_optimize_job_run(&c->oj, c->m, c->an, &c->ro, cli_progress_hook(&prog),
+                             cli_mpi_transport(&c->job), &err);
+    cli_progress_end(&prog);
+    cli_sigint_end();
+    if ((rc = cli_mpi_end(&c->job, st, &err, c->a.file, c->m, &prog)) != EXIT_OK || c->job.rank != 0)
+        return rc; /* ranks other than 0 write nothing */
+    if (!(c->json = ss_optimize_job_json(&c->oj)) || cli_mpi_sidecar_json(&c->job, &c->json) != 0)
+        return cli_error("out of memory");
+    if (c->a.out && (rc = cli_an_write(c->a.out, ss_optimize_job_write_csv, &c->oj, "optimize", &c->a,
+                                       &c->m, 1, c->json)) != EXIT_OK)
+        return rc;
+    if (!c->a.out || strcmp(c->a.out, "-") != 0) {
+        print_opt(c->oj.result, c->m, c->an->objective ? c->an->objective : "the objective function",
+                  c->an->minimize == 1);
+        if (fflush(stdout) != 0)
+            return cli_error("writing standard output failed");
+    }
+    return EXIT_OK;
+}
 
 int cmd_optimize(int argc, char **argv)
 {
-    cli_an_args a;
-    cli_an_load ld;
-    const char *objective = NULL;
-    const char **controls = NULL, **cons = NULL;
-    size_t ncontrols = 0, ncons = 0, i;
-    unsigned long long u;
-    int rc = EXIT_OK, missing, st, minimize = -1, no_cons = 0;
-    long starts = -1;
-    unsigned long seed = 0;
-    int has_seed = 0;
-    ss_optimize_job oj = SS_OPTIMIZE_JOB_INIT;
-    ss_opt_opts oo = oj.oo;
-    cli_progress prog;
-    ss_analysis *an = NULL;
-    sl_objective *fn = NULL;
-    ss_run_opts ro;
-    ss_crn crn;
-    ss_err err = {0};
-    const ss_model *m;
-    char *json = NULL;
-    cli_mpi_job job;
-
-    cli_mpi_job_init(&job, "optimize");
-    memset(&a, 0, sizeof a);
-    a.options = optimize_options;
-    memset(&ld, 0, sizeof ld);
-    for (i = 1; i < (size_t)argc; i++) {
-        int k = (int)i;
-        const char *arg = argv[i], *v;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            fputs(optimize_help, stdout);
-            rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
-            goto done;
-        }
-        if ((v = cli_opt_value("--starts", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || cli_parse_uint(v, 100000, &u) != 0 || u == 0) {
-                rc = cli_usage_error("optimize", "--starts needs an integer in 1..100000");
-                goto done;
-            }
-            starts = (long)u;
-        } else if ((v = cli_opt_value("--seed", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || cli_parse_uint(v, (unsigned long)-1, &u) != 0) {
-                rc = cli_usage_error("optimize", "--seed needs a non-negative integer");
-                goto done;
-            }
-            seed = (unsigned long)u;
-            has_seed = 1;
-        } else if ((v = cli_opt_value("--objective", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || !*v) {
-                rc = cli_usage_error("optimize", "--objective needs a selector, e.g. npv:alibaba");
-                goto done;
-            }
-            objective = v;
-        } else if (strcmp(arg, "--minimize") == 0 || strcmp(arg, "--minimise") == 0) {
-            minimize = 1;
-        } else if (strcmp(arg, "--maximize") == 0 || strcmp(arg, "--maximise") == 0) {
-            minimize = 0;
-        } else if ((v = cli_opt_value("--control", NULL, argc, argv, &k, &missing)) || missing) {
-            const char **nc;
-            if (missing || !strchr(v, '=') || v[0] == '=') {
-                rc = cli_usage_error("optimize", "--control needs PATH=LOWER,UPPER");
-                goto done;
-            }
-            if (!(nc = realloc(controls, (ncontrols + 1) * sizeof *nc))) {
-                rc = cli_error("out of memory");
-                goto done;
-            }
-            controls = nc;
-            controls[ncontrols++] = v;
-        } else if ((v = cli_opt_value("--constraint", NULL, argc, argv, &k, &missing)) || missing) {
-            const char **nc;
-            if (missing || !*v) {
-                rc = cli_usage_error("optimize", "--constraint needs 'SELECTOR >= VALUE' or "
-                                     "'SELECTOR <= VALUE'");
-                goto done;
-            }
-            if (!(nc = realloc(cons, (ncons + 1) * sizeof *nc))) {
-                rc = cli_error("out of memory");
-                goto done;
-            }
-            cons = nc;
-            cons[ncons++] = v;
-        } else if (strcmp(arg, "--no-constraints") == 0) {
-            no_cons = 1;
-        } else if ((v = cli_opt_value("--max-iter", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || cli_parse_uint(v, 10000000, &u) != 0 || u == 0) {
-                rc = cli_usage_error("optimize", "--max-iter needs a positive integer");
-                goto done;
-            }
-            oo.max_iter = (size_t)u;
-        } else if (cli_an_option(&a, "optimize", argc, argv, &k) < 0) {
-            rc = EXIT_USAGE;
-            goto done;
-        }
-        i = (size_t)k;
-    }
-    if (!a.file) {
-        rc = cli_usage_error("optimize", "missing SCENARIO.lua");
-        goto done;
-    }
-    if ((rc = cli_mpi_begin(&job, a.file)) != EXIT_OK)
-        goto done;
-    if ((rc = cli_an_load_file(&ld, &a, "optimize", 0)) != EXIT_OK)
-        goto done;
-    if (a.out) { /* no output may replace an input */
-        cli_iolist io = { 0 };
-        cli_io_add_inputs(&io, &a.c, ld.l, a.file);
-        cli_io_add(&io, a.out, "-o", 1, 1);
-        if ((rc = cli_io_check("optimize", &io)) != EXIT_OK)
-            goto done;
-    }
-    m = cli_loaded_model(ld.l, ld.first);
-    if ((rc = cli_an_inputs(&ld, ld.first, SS_AN_OPTIMIZE, &an)) != EXIT_OK)
-        goto done;
-
-    /* flags override the optimize table */
-    if (objective) {
-        ss_selector s;
-        if (ss_selector_parse(&s, objective, &err) == SS_OK &&
-            ss_selector_validate(&s, m, &err) != SS_OK) { /* an unknown id: exit 1 */
-            rc = cli_error("--objective: %s", err.msg);
-            goto done;
-        }
-        if (ss_selector_parse(&s, objective, &err) != SS_OK ||
-            (s.when == SS_SEL_EACH &&
-             ss_err_set(&err, SS_EINVAL, "", "'%s': an objective needs one value, not @each", objective))) {
-            rc = cli_usage_error("optimize", "--objective: %s", err.msg);
-            goto done;
-        }
-        if (ss_analysis_set_objective(an, objective, &err) != SS_OK) {
-            rc = cli_error("out of memory");
-            goto done;
-        }
-    }
-    if (minimize >= 0)
-        an->minimize = minimize;
-    for (i = 0; i < ncontrols; i++) {
-        const char *eq = strchr(controls[i], '=');
-        char path[512], **items = NULL;
-        size_t cnt = 0;
-        double lo = 0, hi = 0;
-        int ok;
-        snprintf(path, sizeof path, "%.*s", (int)(eq - controls[i]), controls[i]);
-        if (cli_split_list(eq + 1, &items, &cnt) != 0) {
-            rc = cli_error("out of memory");
-            goto done;
-        }
-        ok = cnt == 2 && cli_parse_num(items[0], &lo) == 0 && cli_parse_num(items[1], &hi) == 0 && lo <= hi;
-        ss_strings_free(items, cnt);
-        if (!ok) {
-            rc = cli_usage_error("optimize", "--control %s: expected PATH=LOWER,UPPER with finite "
-                                 "LOWER <= UPPER", controls[i]);
-            goto done;
-        }
-        if (ss_analysis_check_path(m, path, "control", &err) != SS_OK) {
-            rc = cli_error("--control %s: %s", controls[i], err.msg);
-            goto done;
-        }
-        if (ss_analysis_set_control(an, path, lo, hi, &err) != SS_OK) {
-            rc = cli_error("out of memory");
-            goto done;
-        }
-    }
-    if (no_cons)
-        while (an->nconstraints)
-            free(an->constraints[--an->nconstraints]);
-    for (i = 0; i < ncons; i++) {
-        ss_constraint c;
-        if (ss_constraint_parse(&c, cons[i], &err) != SS_OK) {
-            rc = cli_usage_error("optimize", "--constraint: %s", err.msg);
-            goto done;
-        }
-        if (ss_constraint_validate(&c, m, &err) != SS_OK) { /* an unknown id: exit 1 */
-            rc = cli_error("--constraint: %s", err.msg);
-            goto done;
-        }
-        if (ss_analysis_add_constraint(an, cons[i], &err) != SS_OK) {
-            rc = cli_error("out of memory");
-            goto done;
-        }
-    }
-    if (!an->objective && !an->objective_fn) {
-        rc = cli_error("%s: scenario '%s' has no optimize.objective (set it in the scenario or "
-                       "with --objective SELECTOR)", a.file, m->name);
-        goto done;
-    }
-    if (an->ncontrols == 0) {
-        rc = cli_error("%s: scenario '%s' has no optimize.controls (set them in the scenario or "
-                       "with --control PATH=LOWER,UPPER)", a.file, m->name);
-        goto done;
-    }
-    if (an->ncontrols > SS_OPT_MAX_CONTROLS) {
-        rc = cli_error("%s: scenario '%s': at most %d controls (got %zu)", a.file, m->name,
-                       SS_OPT_MAX_CONTROLS, an->ncontrols);
-        goto done;
-    }
-    oj.oo = oo;
-    ss_optimize_job_inputs(&oj, an);
-    if (starts > 0)
-        oj.oo.starts = (size_t)starts;
-    if (has_seed)
-        oj.oo.seed = seed;
-    if (!an->objective) {
-        if (ss_script_objective(cli_loaded_script(ld.l), ld.first, a.file, &fn, &err) != SS_OK) {
-            rc = cli_error("%s", err.msg);
-            goto done;
-        }
-        oj.fn = sl_objective_eval;
-        oj.fn_payload = fn;
-    }
-    if ((rc = cli_an_run_opts(&ld, ld.first, a.file, &ro, &crn)) != EXIT_OK)
-        goto done;
-    /* the warning once, from rank 0 (its runs are the same on every rank) */
-    if (job.rank == 0 &&
-        (rc = cli_an_warn_inert_controls(a.file, m, an->controls, an->ncontrols, &ro)) != EXIT_OK)
-        goto done;
-    cli_progress_init(&prog, m->name, "starts");
-    st = ss_optimize_job_run(&oj, m, an, &ro, cli_progress_hook(&prog), cli_mpi_transport(&job), &err);
-    cli_progress_end(&prog);
+    optimize_cmd c = { .oj = SS_OPTIMIZE_JOB_INIT };
+    int rc;
+    c.oa.oo = c.oj.oo;
+    c.oa.minimize = -1;
+    c.oa.starts = -1;
+    cli_mpi_job_init(&c.job, "optimize");
+    rc = cli_an_parse(&c.a, &optimize_verb, &c.oa, argc, argv);
+    if (rc == CLI_AN_PARSED)
+        rc = optimize_main(&c);
+    rc = cli_mpi_finish(&c.job, rc);
     cli_sigint_end();
-    if ((rc = cli_mpi_end(&job, st, &err, a.file, m, &prog)) != EXIT_OK || job.rank != 0)
-        goto done; /* ranks other than 0 write nothing */
-    if (!(json = ss_optimize_job_json(&oj)) || cli_mpi_sidecar_json(&job, &json) != 0) {
-        rc = cli_error("out of memory");
-        goto done;
-    }
-    if (a.out &&
-        (rc = cli_an_write(a.out, ss_optimize_job_write_csv, &oj, "optimize", &a, &m, 1, json)) != EXIT_OK)
-        goto done;
-    if (!a.out || strcmp(a.out, "-") != 0) {
-        print_opt(oj.result, m, an->objective ? an->objective : "the objective function",
-                  an->minimize == 1);
-        if (fflush(stdout) != 0)
-            rc = cli_error("writing standard output failed");
-    }
-done:
-    rc = cli_mpi_finish(&job, rc);
-    cli_sigint_end();
-    ss_optimize_job_free(&oj);
-    sl_objective_free(fn);
-    ss_analysis_free(an);
-    free(controls);
-    free(cons);
-    free(json);
-    if (ld.l)
-        cli_loaded_free(ld.l);
-    cli_common_free(&a.c);
+    ss_optimize_job_free(&c.oj);
+    sl_objective_free(c.fn);
+    ss_analysis_free(c.an);
+    free(c.oa.controls);
+    free(c.oa.cons);
+    free(c.json);
+    if (c.ld.l)
+        cli_loaded_free(c.ld.l);
+    cli_common_free(&c.a.c);
     return rc;
 }

@@ -58,6 +58,10 @@ test_msg_analysis_option_tables() {
     expect_err "calibrate: unknown option '--centrl' (did you mean '--central'?)"
     run "$STRATSIM" calibrate "$A" --data d.csv --max-itr 5; expect_rc 2
     expect_err "(did you mean '--max-iter'?)"
+    run "$STRATSIM" optimize "$A" --minimse; expect_rc 2
+    expect_err "optimize: unknown option '--minimse' (did you mean '--minimise'?)"
+    run "$STRATSIM" optimize "$A" --no-constraint; expect_rc 2
+    expect_err "(did you mean '--no-constraints'?)"
 }
 
 test_msg_selector_ids() {
