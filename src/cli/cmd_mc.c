@@ -18,7 +18,7 @@
 #include "cli/xlsx_out.h"
 #include "cli/cli_mpi.h"
 
-static const char mc_help[] =
+static const char mc_head[] =
     "Usage: stratsim mc SCENARIO.lua [options]\n"
     "\n"
     "Monte Carlo: run the scenario many times with its `uncertainty` parameters\n"
@@ -31,46 +31,59 @@ static const char mc_help[] =
     "--max-memory stops there with an error that says how to reduce it.\n"
     "Without -o, print a summary at the last output time.\n"
     "\n"
-    "Options:\n"
-    "  -o, --output FILE         CSV scenario,time,provider,segment,metric,mean,sd,\n"
-    "                            p05,p50,p95 and the JSON sidecar FILE.json; '-'\n"
-    "                            writes the CSV to standard output (no sidecar);\n"
-    "                            FILE.xlsx: an Excel workbook with fan charts\n"
-    "  --runs N                  number of runs (default 1000)\n"
-    "  --seed S                  master seed, 0..2^64-1 (default 1)\n"
-    "  --threads T               worker threads (default: the number of CPUs)\n"
-    "  --quantiles LIST          quantile levels, e.g. 0.05,0.5,0.95 (the default)\n"
-    "  --outputs LIST            keep only these series (default: every metric at\n"
-    "                            every output time), selectors such as\n"
-    "                            share:alibaba:public@each (every output time),\n"
-    "                            npv:alibaba (the last one), size:public@2028\n"
-    "  --max-memory SIZE         memory the Monte Carlo may use, e.g. 512M, 2G\n"
-    "                            (default 1G; a number alone is MiB); also the\n"
-    "                            scenario script's memory limit\n"
-    "  --dist PATH=DIST          add or replace an uncertain parameter, e.g.\n"
-    "                            --dist 'segments.public.growth=normal(0.2, 0.03)'\n"
-    "  --no-outages              ignore the scenario's `outages` table\n"
-    "  --per-run FILE            also write one row per run: the drawn parameter\n"
-    "                            values and the --per-run-metrics (+ FILE.json)\n"
-    "  --per-run-metrics LIST    selectors for --per-run, e.g.\n"
-    "                            share:alibaba:public,npv:alibaba (default: the\n"
-    "                            NPV of every provider)\n"
-    "  --compression C           t-digest compression (default 200)\n"
-    "  --engine auto|scalar      auto (default): the batched engine when the\n"
-    "                            scenario has no policy, derived metric or user\n"
-    "                            stock and the solver is rk8pd; scalar: every\n"
-    "                            run on its own\n"
-    "  --scenario NAME           analyse only this scenario of the file\n"
-    "  --set PATH=VALUE          override a numeric input (repeatable)\n"
-    "  --params FILE.lua         apply an override file (calibrate --write)\n"
-    "  --unsafe                  run the script without the sandbox\n"
-    "  --max-instructions N      script budget\n"
-    "  --root DIR                files the script may read lie below DIR\n"
-    "  -h, --help                show this help\n"
+    "Options:\n";
+
+static const char mc_tail[] =
     "\n"
     "Distributions: normal(mean, sd), lognormal(mu, sigma), uniform(a, b),\n"
     "triangular(a, mode, b), beta(alpha, beta[, lo, hi]), truncnormal(mean, sd,\n"
     "lo, hi), fixed(x). Ctrl-C stops promptly and writes nothing.\n";
+
+static const cli_opt_spec mc_opts[] = {
+    { CLI_OPT_VALUE, "--output", 'o', "FILE",
+      "CSV scenario,time,provider,segment,metric,mean,sd,\n"
+      "p05,p50,p95 and the JSON sidecar FILE.json; '-'\n"
+      "writes the CSV to standard output (no sidecar);\n"
+      "FILE.xlsx: an Excel workbook with fan charts" },
+    { CLI_OPT_VALUE, "--runs", 0, "N", "number of runs (default 1000)" },
+    { CLI_OPT_VALUE, "--seed", 0, "S", "master seed, 0..2^64-1 (default 1)" },
+    { CLI_OPT_VALUE, "--threads", 0, "T", "worker threads (default: the number of CPUs)" },
+    { CLI_OPT_VALUE, "--quantiles", 0, "LIST", "quantile levels, e.g. 0.05,0.5,0.95 (the default)" },
+    { CLI_OPT_VALUE, "--outputs", 0, "LIST",
+      "keep only these series (default: every metric at\n"
+      "every output time), selectors such as\n"
+      "share:alibaba:public@each (every output time),\n"
+      "npv:alibaba (the last one), size:public@2028" },
+    { CLI_OPT_VALUE, "--max-memory", 0, "SIZE",
+      "memory the Monte Carlo may use, e.g. 512M, 2G\n"
+      "(default 1G; a number alone is MiB); also the\n"
+      "scenario script's memory limit" },
+    { CLI_OPT_VALUE, "--dist", 0, "PATH=DIST",
+      "add or replace an uncertain parameter, e.g.\n"
+      "--dist 'segments.public.growth=normal(0.2, 0.03)'" },
+    { CLI_OPT_SWITCH, "--no-outages", 0, NULL, "ignore the scenario's `outages` table" },
+    { CLI_OPT_VALUE, "--per-run", 0, "FILE",
+      "also write one row per run: the drawn parameter\n"
+      "values and the --per-run-metrics (+ FILE.json)" },
+    { CLI_OPT_VALUE, "--per-run-metrics", 0, "LIST",
+      "selectors for --per-run, e.g.\n"
+      "share:alibaba:public,npv:alibaba (default: the\n"
+      "NPV of every provider)" },
+    { CLI_OPT_VALUE, "--compression", 0, "C", "t-digest compression (default 200)" },
+    { CLI_OPT_VALUE, "--engine", 0, "auto|scalar",
+      "auto (default): the batched engine when the\n"
+      "scenario has no policy, derived metric or user\n"
+      "stock and the solver is rk8pd; scalar: every\n"
+      "run on its own" },
+    { CLI_OPT_VALUE, "--scenario", 0, "NAME", "analyse only this scenario of the file" },
+    { CLI_OPT_VALUE, "--set", 0, "PATH=VALUE", "override a numeric input (repeatable)" },
+    { CLI_OPT_VALUE, "--params", 0, "FILE.lua", "apply an override file (calibrate --write)" },
+    { CLI_OPT_SWITCH, "--unsafe", 0, NULL, "run the script without the sandbox" },
+    { CLI_OPT_VALUE, "--max-instructions", 0, "N", "script budget" },
+    { CLI_OPT_VALUE, "--root", 0, "DIR", "files the script may read lie below DIR" },
+    { CLI_OPT_SWITCH, "--help", 'h', NULL, "show this help" },
+    { 0, NULL, 0, NULL, NULL } /* end */
+};
 
 /* Per-run CSV state: streamed in run order from the on_run callback. */
 typedef struct per_run {
@@ -465,394 +478,420 @@ static int per_run_commit(per_run *p, const char *path, const cli_an_args *a, co
     return EXIT_OK;
 }
 
-/* The options of this verb, for "did you mean" (cli_an_option adds the common ones). */
-static const char *const mc_options[] = {
-    "--runs", "--seed", "--threads", "--quantiles", "--compression", "--dist", "--no-outages",
-    "--per-run", "--per-run-metrics", "--outputs", NULL
-};
+/* The options of the Monte Carlo itself. */
+typedef struct mc_args {
+    ss_mc_opts o;              /* runs, seed, threads, engine, compression, max_memory */
+    cli_common *c;             /* --max-memory is the script's limit too */
+    double *levels;            /* --quantiles */
+    size_t nlevels, ndists, nout;
+    const char **dists;
+    char **outs;               /* --outputs */
+    const char *per_run_path, *metrics;
+    int no_outages;
+} mc_args;
 
-int cmd_mc(int argc, char **argv)
+/* The options that set one number of the Monte Carlo. */
+static int mc_apply_number(mc_args *ma, const cli_opt_spec *o, const char *v)
 {
-    cli_an_args a;
-    cli_an_load ld;
-    ss_mc_opts o = ss_mc_job_opts();
-    double *levels = NULL, *used = NULL;
-    size_t *blocks = NULL;
-    size_t nlevels = 0, nused = 0, i, j, ndists = 0;
-    const char **dists = NULL, **names = NULL;
-    const char *per_run_path = NULL, *metrics = NULL;
-    char **outs = NULL;
-    size_t nout = 0;
-    ss_selector *sel = NULL;
-    int no_outages = 0, rc = EXIT_OK, missing;
     unsigned long long u;
-    ss_analysis **an = NULL;
-    ss_mc_result **res = NULL;
-    char *json = NULL;
+    if (cli_opt_is(o, "--runs")) {
+        if (!v || cli_parse_uint(v, 1ULL << 48, &u) != 0 || u == 0)
+            return cli_usage_error("mc", "--runs needs a positive integer");
+        ma->o.runs = u;
+    } else if (cli_opt_is(o, "--seed")) {
+        if (!v || cli_parse_uint(v, UINT64_MAX, &u) != 0)
+            return cli_usage_error("mc", "--seed needs an integer in 0..18446744073709551615");
+        ma->o.seed = u;
+    } else if (cli_opt_is(o, "--threads")) {
+        if (!v || cli_parse_uint(v, 1024, &u) != 0 || u == 0)
+            return cli_usage_error("mc", "--threads needs an integer in 1..1024");
+        ma->o.threads = (unsigned)u;
+    } else if (cli_opt_is(o, "--engine")) {
+        if (!v || (strcmp(v, "auto") != 0 && strcmp(v, "scalar") != 0))
+            return cli_usage_error("mc", "--engine needs auto or scalar");
+        ma->o.engine = strcmp(v, "scalar") == 0 ? SS_MC_ENGINE_SCALAR : SS_MC_ENGINE_AUTO;
+    } else if (cli_opt_is(o, "--compression")) {
+        if (!v || cli_parse_num(v, &ma->o.compression) != 0 || ma->o.compression < 10 ||
+            ma->o.compression > 1e5)
+            return cli_usage_error("mc", "--compression needs a number in [10, 100000]");
+    } else if (cli_opt_is(o, "--max-memory")) {
+        uint64_t bytes;
+        /* the Monte Carlo's limit, and the script's (in MiB, as for every verb) */
+        if (!v || ss_mc_parse_bytes(v, (uint64_t)1 << 20, &bytes) != 0 || bytes > ((uint64_t)1 << 50))
+            return cli_usage_error("mc", "--max-memory needs a size such as 512M, 2G or 1.5GiB "
+                                   "(a number alone is MiB; at most 1P)");
+        ma->o.max_memory = bytes;
+        ma->c->max_memory = bytes < ((uint64_t)1 << 20) ? (size_t)1 << 20 : (size_t)bytes;
+    } else {
+        return CLI_AN_COMMON;
+    }
+    return EXIT_OK;
+}
+
+/* --outputs LIST: more selectors (repeatable). */
+static int mc_add_outputs(mc_args *ma, const char *v)
+{
+    char **items = NULL, **no;
+    size_t cnt = 0, j;
+    if (!v || cli_split_list(v, &items, &cnt) != 0 || cnt == 0) {
+        ss_strings_free(items, cnt);
+        return cli_usage_error("mc", "--outputs needs selectors, e.g. "
+                               "share:alibaba:public@each,npv:alibaba");
+    }
+    if (!(no = realloc(ma->outs, (ma->nout + cnt + 1) * sizeof *no))) {
+        ss_strings_free(items, cnt);
+        return cli_error("out of memory");
+    }
+    ma->outs = no;
+    for (j = 0; j < cnt; j++)
+        ma->outs[ma->nout++] = items[j];
+    free(items);
+    return EXIT_OK;
+}
+
+static int mc_apply(void *opts, const cli_opt_spec *o, const char *v)
+{
+    mc_args *ma = opts;
+    if (cli_opt_is(o, "--quantiles")) {
+        free(ma->levels);
+        ma->levels = NULL;
+        if (!v || parse_levels(v, &ma->levels, &ma->nlevels) != 0)
+            return cli_usage_error("mc", "--quantiles needs distinct levels in [0, 1], e.g. "
+                                   "0.05,0.5,0.95");
+    } else if (cli_opt_is(o, "--dist")) {
+        const char **nd;
+        if (!v || !strchr(v, '=') || v[0] == '=')
+            return cli_usage_error("mc", "--dist needs PATH=DISTRIBUTION, e.g. "
+                                   "'segments.public.growth=normal(0.2, 0.03)'");
+        if (!(nd = realloc(ma->dists, (ma->ndists + 1) * sizeof *nd)))
+            return cli_error("out of memory");
+        ma->dists = nd;
+        ma->dists[ma->ndists++] = v;
+    } else if (cli_opt_is(o, "--outputs")) {
+        return mc_add_outputs(ma, v);
+    } else if (cli_opt_is(o, "--no-outages")) {
+        ma->no_outages = 1;
+    } else if (cli_opt_is(o, "--per-run")) {
+        if (!v || !*v || strcmp(v, "-") == 0)
+            return cli_usage_error("mc", "--per-run needs a file name");
+        if (cli_is_xlsx(v)) /* streamed run by run: CSV only */
+            return cli_usage_error("mc", "--per-run writes CSV, not a workbook ('%s')", v);
+        ma->per_run_path = v;
+    } else if (cli_opt_is(o, "--per-run-metrics")) {
+        if (!v || !*v)
+            return cli_usage_error("mc", "--per-run-metrics needs selectors, e.g. npv:alibaba");
+        ma->metrics = v;
+    } else {
+        return mc_apply_number(ma, o, v);
+    }
+    return EXIT_OK;
+}
+
+static const cli_an_verb mc_verb = { "mc", mc_opts, mc_head, mc_tail, mc_apply };
+
+/* The state of one `stratsim mc`. */
+typedef struct mc_cmd {
+    cli_an_args a;
+    mc_args ma;
+    cli_an_load ld;
+    ss_selector *sel;          /* the --outputs, parsed */
+    ss_analysis **an;          /* per scenario: its uncertainty and outages */
+    ss_mc_result **res;
+    const char **names;
+    ss_run_opts ro;
     per_run pr;
     workers w;
     mc_ctx ctx;
     cli_progress prog;
     cli_mpi_job job;
+    char *json;
+} mc_cmd;
 
-    cli_mpi_job_init(&job, "mc");
-    memset(&a, 0, sizeof a);
-    a.options = mc_options;
-    memset(&ld, 0, sizeof ld);
-    memset(&pr, 0, sizeof pr);
-    memset(&w, 0, sizeof w);
-    o.threads = 0; /* every online CPU */
-    for (i = 1; i < (size_t)argc; i++) {
-        int k = (int)i;
-        const char *arg = argv[i], *v;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            fputs(mc_help, stdout);
-            rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
-            goto done;
-        }
-        if ((v = cli_opt_value("--runs", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || cli_parse_uint(v, 1ULL << 48, &u) != 0 || u == 0) {
-                rc = cli_usage_error("mc", "--runs needs a positive integer");
-                goto done;
-            }
-            o.runs = u;
-        } else if ((v = cli_opt_value("--seed", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || cli_parse_uint(v, UINT64_MAX, &u) != 0) {
-                rc = cli_usage_error("mc", "--seed needs an integer in 0..18446744073709551615");
-                goto done;
-            }
-            o.seed = u;
-        } else if ((v = cli_opt_value("--threads", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || cli_parse_uint(v, 1024, &u) != 0 || u == 0) {
-                rc = cli_usage_error("mc", "--threads needs an integer in 1..1024");
-                goto done;
-            }
-            o.threads = (unsigned)u;
-        } else if ((v = cli_opt_value("--quantiles", NULL, argc, argv, &k, &missing)) || missing) {
-            free(levels);
-            levels = NULL;
-            if (missing || parse_levels(v, &levels, &nlevels) != 0) {
-                rc = cli_usage_error("mc", "--quantiles needs distinct levels in [0, 1], e.g. "
-                                     "0.05,0.5,0.95");
-                goto done;
-            }
-        } else if ((v = cli_opt_value("--engine", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || (strcmp(v, "auto") != 0 && strcmp(v, "scalar") != 0)) {
-                rc = cli_usage_error("mc", "--engine needs auto or scalar");
-                goto done;
-            }
-            o.engine = strcmp(v, "scalar") == 0 ? SS_MC_ENGINE_SCALAR : SS_MC_ENGINE_AUTO;
-        } else if ((v = cli_opt_value("--compression", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || cli_parse_num(v, &o.compression) != 0 || o.compression < 10 ||
-                o.compression > 1e5) {
-                rc = cli_usage_error("mc", "--compression needs a number in [10, 100000]");
-                goto done;
-            }
-        } else if ((v = cli_opt_value("--dist", NULL, argc, argv, &k, &missing)) || missing) {
-            const char **nd;
-            if (missing || !strchr(v, '=') || v[0] == '=') {
-                rc = cli_usage_error("mc", "--dist needs PATH=DISTRIBUTION, e.g. "
-                                     "'segments.public.growth=normal(0.2, 0.03)'");
-                goto done;
-            }
-            if (!(nd = realloc(dists, (ndists + 1) * sizeof *nd))) {
-                rc = cli_error("out of memory");
-                goto done;
-            }
-            dists = nd;
-            dists[ndists++] = v;
-        } else if ((v = cli_opt_value("--outputs", NULL, argc, argv, &k, &missing)) || missing) {
-            char **items = NULL, **no;
-            size_t cnt = 0;
-            if (missing || cli_split_list(v, &items, &cnt) != 0 || cnt == 0) {
-                ss_strings_free(items, cnt);
-                rc = cli_usage_error("mc", "--outputs needs selectors, e.g. "
-                                     "share:alibaba:public@each,npv:alibaba");
-                goto done;
-            }
-            if (!(no = realloc(outs, (nout + cnt + 1) * sizeof *no))) {
-                ss_strings_free(items, cnt);
-                rc = cli_error("out of memory");
-                goto done;
-            }
-            outs = no;
-            for (j = 0; j < cnt; j++)
-                outs[nout++] = items[j];
-            free(items);
-        } else if ((v = cli_opt_value("--max-memory", NULL, argc, argv, &k, &missing)) || missing) {
-            uint64_t bytes;
-            /* the Monte Carlo's limit, and the script's (in MiB, as for every verb) */
-            if (missing || ss_mc_parse_bytes(v, (uint64_t)1 << 20, &bytes) != 0 ||
-                bytes > ((uint64_t)1 << 50)) {
-                rc = cli_usage_error("mc", "--max-memory needs a size such as 512M, 2G or 1.5GiB "
-                                     "(a number alone is MiB; at most 1P)");
-                goto done;
-            }
-            o.max_memory = bytes;
-            a.c.max_memory = bytes < ((uint64_t)1 << 20) ? (size_t)1 << 20 : (size_t)bytes;
-        } else if (strcmp(arg, "--no-outages") == 0) {
-            no_outages = 1;
-        } else if ((v = cli_opt_value("--per-run", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || !*v || strcmp(v, "-") == 0) {
-                rc = cli_usage_error("mc", "--per-run needs a file name");
-                goto done;
-            }
-            if (cli_is_xlsx(v)) { /* streamed run by run: CSV only */
-                rc = cli_usage_error("mc", "--per-run writes CSV, not a workbook ('%s')", v);
-                goto done;
-            }
-            per_run_path = v;
-        } else if ((v = cli_opt_value("--per-run-metrics", NULL, argc, argv, &k, &missing)) || missing) {
-            if (missing || !*v) {
-                rc = cli_usage_error("mc", "--per-run-metrics needs selectors, e.g. npv:alibaba");
-                goto done;
-            }
-            metrics = v;
-        } else if (cli_an_option(&a, "mc", argc, argv, &k) < 0) {
-            rc = EXIT_USAGE;
-            goto done;
-        }
-        i = (size_t)k;
-    }
-    if (!a.file) {
-        rc = cli_usage_error("mc", "missing SCENARIO.lua");
-        goto done;
-    }
-    if (metrics && !per_run_path) {
-        rc = cli_usage_error("mc", "--per-run-metrics needs --per-run FILE");
-        goto done;
-    }
-    if (a.out && per_run_path && strcmp(a.out, per_run_path) == 0) {
-        rc = cli_usage_error("mc", "-o and --per-run name the same file");
-        goto done;
-    }
-    if (per_run_path && cli_mpi_launched() && cli_mpi_env_size() > 1) {
-        rc = cli_usage_error("mc", "--per-run is not available with several MPI ranks");
-        goto done;
-    }
-    if ((rc = cli_mpi_begin(&job, a.file)) != EXIT_OK)
-        goto done;
-    if ((rc = cli_an_load_file(&ld, &a, "mc", 1)) != EXIT_OK)
-        goto done;
+/* The checks of the options among themselves. */
+static int mc_check(const mc_cmd *c)
+{
+    const mc_args *ma = &c->ma;
+    if (!c->a.file)
+        return cli_usage_error("mc", "missing SCENARIO.lua");
+    if (ma->metrics && !ma->per_run_path)
+        return cli_usage_error("mc", "--per-run-metrics needs --per-run FILE");
+    if (c->a.out && ma->per_run_path && strcmp(c->a.out, ma->per_run_path) == 0)
+        return cli_usage_error("mc", "-o and --per-run name the same file");
+    if (ma->per_run_path && cli_mpi_launched() && cli_mpi_env_size() > 1)
+        return cli_usage_error("mc", "--per-run is not available with several MPI ranks");
+    return EXIT_OK;
+}
+
+/* Load the file, check the outputs against the inputs, parse --outputs. */
+static int mc_load(mc_cmd *c)
+{
+    const mc_args *ma = &c->ma;
+    ss_err err = {0};
+    size_t i, j;
+    int rc;
+    if ((rc = cli_mpi_begin(&c->job, c->a.file)) != EXIT_OK ||
+        (rc = cli_an_load_file(&c->ld, &c->a, "mc", 1)) != EXIT_OK)
+        return rc;
     { /* no output may replace an input or another output */
         cli_iolist io = { 0 };
-        cli_io_add_inputs(&io, &a.c, ld.l, a.file);
-        cli_io_add(&io, a.out, "-o", 1, 1);
-        cli_io_add(&io, per_run_path, "--per-run", 1, 1);
+        cli_io_add_inputs(&io, &c->a.c, c->ld.l, c->a.file);
+        cli_io_add(&io, c->a.out, "-o", 1, 1);
+        cli_io_add(&io, ma->per_run_path, "--per-run", 1, 1);
         if ((rc = cli_io_check("mc", &io)) != EXIT_OK)
-            goto done;
+            return rc;
     }
-    if (per_run_path && ld.count > 1) {
-        rc = cli_usage_error("mc", "--per-run needs one scenario: choose it with --scenario NAME");
-        goto done;
-    }
-    if (nout) { /* syntax: a usage error; ids unknown to a scenario: its error (exit 1) */
+    if (ma->per_run_path && c->ld.count > 1)
+        return cli_usage_error("mc", "--per-run needs one scenario: choose it with --scenario NAME");
+    if (!ma->nout) /* syntax: a usage error; ids unknown to a scenario: its error (exit 1) */
+        return EXIT_OK;
+    if (!(c->sel = calloc(ma->nout, sizeof *c->sel)))
+        return cli_error("out of memory");
+    for (j = 0; j < ma->nout; j++)
+        if (ss_selector_parse(&c->sel[j], ma->outs[j], &err) != SS_OK)
+            return cli_usage_error("mc", "--outputs: %s", err.msg);
+    for (i = 0; i < c->ld.count; i++)
+        for (j = 0; j < ma->nout; j++)
+            if (ss_selector_validate(&c->sel[j], cli_loaded_model(c->ld.l, c->ld.first + i), &err) != SS_OK)
+                return cli_error("--outputs: %s", err.msg);
+    return EXIT_OK;
+}
+
+/* The uncertain inputs of scenario i with the --dist and --no-outages changes. */
+static int mc_inputs(mc_cmd *c, size_t i)
+{
+    const mc_args *ma = &c->ma;
+    size_t si = c->ld.first + i, j;
+    const ss_model *m = cli_loaded_model(c->ld.l, si);
+    ss_analysis *an;
+    int rc;
+    c->names[i] = m->name;
+    if ((rc = cli_an_inputs(&c->ld, si, SS_AN_UNCERTAINTY, &c->an[i])) != EXIT_OK)
+        return rc;
+    an = c->an[i];
+    for (j = 0; j < ma->ndists; j++) {
+        const char *eq = strchr(ma->dists[j], '=');
+        char path[512];
+        ss_dist d;
         ss_err err = {0};
-        if (!(sel = calloc(nout, sizeof *sel))) {
-            rc = cli_error("out of memory");
-            goto done;
-        }
-        for (j = 0; j < nout; j++)
-            if (ss_selector_parse(&sel[j], outs[j], &err) != SS_OK) {
-                rc = cli_usage_error("mc", "--outputs: %s", err.msg);
-                goto done;
-            }
-        for (i = 0; i < ld.count; i++)
-            for (j = 0; j < nout; j++)
-                if (ss_selector_validate(&sel[j], cli_loaded_model(ld.l, ld.first + i), &err) != SS_OK) {
-                    rc = cli_error("--outputs: %s", err.msg);
-                    goto done;
-                }
+        snprintf(path, sizeof path, "%.*s", (int)(eq - ma->dists[j]), ma->dists[j]);
+        if (ss_dist_parse(&d, eq + 1, path, &err) != SS_OK)
+            return cli_usage_error("mc", "--dist %s: %s", ma->dists[j], err.msg);
+        if (ss_analysis_check_path(m, path, "uncertain parameter", &err) != SS_OK)
+            return cli_error("--dist %s: %s", ma->dists[j], err.msg);
+        if (ss_analysis_set_dist(an, path, &d, &err) != SS_OK)
+            return cli_error("out of memory");
     }
+    if (ma->no_outages)
+        ss_analysis_drop_outages(an);
+    if (an->nparams == 0 && an->noutages == 0)
+        fprintf(stderr, "stratsim: note: %s: scenario '%s' has no uncertainty%s, so every run "
+                "is the same (give it an `uncertainty` or `outages` table, or --dist "
+                "PATH=DIST)\n", c->a.file, m->name, ma->no_outages ? " (outages ignored: --no-outages)"
+                : " and no outages");
+    return EXIT_OK;
+}
 
-    an = calloc(ld.count, sizeof *an);
-    res = calloc(ld.count, sizeof *res);
-    names = calloc(ld.count, sizeof *names);
-    if (!an || !res || !names) {
-        rc = cli_error("out of memory");
-        goto done;
+/* The Monte Carlo options shared by the scenarios. */
+static void mc_opts_set(mc_cmd *c)
+{
+    ss_mc_opts *o = &c->ma.o;
+    if (o->threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        o->threads = n > 0 ? (unsigned)(n > 1024 ? 1024 : n) : 1;
     }
-    for (i = 0; i < ld.count; i++) {
-        size_t si = ld.first + i;
-        const ss_model *m = cli_loaded_model(ld.l, si);
-        names[i] = m->name;
-        if ((rc = cli_an_inputs(&ld, si, SS_AN_UNCERTAINTY, &an[i])) != EXIT_OK)
-            goto done;
-        for (j = 0; j < ndists; j++) {
-            const char *eq = strchr(dists[j], '=');
-            char path[512];
-            ss_dist d;
-            ss_err err = {0};
-            snprintf(path, sizeof path, "%.*s", (int)(eq - dists[j]), dists[j]);
-            if (ss_dist_parse(&d, eq + 1, path, &err) != SS_OK) {
-                rc = cli_usage_error("mc", "--dist %s: %s", dists[j], err.msg);
-                goto done;
-            }
-            if (ss_analysis_check_path(m, path, "uncertain parameter", &err) != SS_OK) {
-                rc = cli_error("--dist %s: %s", dists[j], err.msg);
-                goto done;
-            }
-            if (ss_analysis_set_dist(an[i], path, &d, &err) != SS_OK) {
-                rc = cli_error("out of memory");
-                goto done;
-            }
-        }
-        if (no_outages)
-            ss_analysis_drop_outages(an[i]);
-        if (an[i]->nparams == 0 && an[i]->noutages == 0)
-            fprintf(stderr, "stratsim: note: %s: scenario '%s' has no uncertainty%s, so every run "
-                    "is the same (give it an `uncertainty` or `outages` table, or --dist "
-                    "PATH=DIST)\n", a.file, m->name, no_outages ? " (outages ignored: --no-outages)"
-                    : " and no outages");
-    }
+    o->quantiles = c->ma.levels;
+    o->nquantiles = c->ma.nlevels;
+    o->outputs = c->sel;
+    o->noutputs = c->ma.nout;
+    o->name_outputs = "--outputs";
+    o->name_max_memory = "--max-memory";
+    o->interrupt = cli_sigint_begin();
+    o->on_run = c->ma.per_run_path ? on_run : NULL;
+    o->progress = on_progress;
+    o->payload = &c->ctx;
+    o->dist = cli_mpi_transport(&c->job);
+    c->ctx.pr = NULL;
+    c->ctx.w = NULL;
+    c->ctx.prog = &c->prog;
+}
 
-    if (o.threads == 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        o.threads = c > 0 ? (unsigned)(c > 1024 ? 1024 : c) : 1;
+/* The Monte Carlo of scenario i (on this rank). */
+static int mc_run_one(mc_cmd *c, size_t i)
+{
+    ss_mc_opts *o = &c->ma.o;
+    size_t si = c->ld.first + i;
+    const ss_model *m = cli_loaded_model(c->ld.l, si);
+    ss_err err = {0};
+    int rc, st;
+    if ((rc = cli_an_run_opts(&c->ld, si, c->a.file, &c->ro, NULL)) != EXIT_OK)
+        return rc;
+    o->run_opts = &c->ro;
+    o->prepare = NULL;
+    c->ctx.w = NULL;
+    workers_free(&c->w);
+    if (ss_run_opts_active(&c->ro)) {
+        /* Lua runs in every run: one state per worker thread (ss_mc_run
+         * uses at most as many workers as blocks, and blocks have at
+         * least SS_MC_BLOCK_MIN runs) */
+        uint64_t nblocks = (o->runs + SS_MC_BLOCK_MIN - 1) / SS_MC_BLOCK_MIN;
+        unsigned nw = (uint64_t)o->threads < nblocks ? o->threads : (unsigned)nblocks;
+        if ((rc = workers_load(&c->w, &c->a, si, nw)) != EXIT_OK)
+            return rc;
+        c->w.interrupt = o->interrupt;
+        o->prepare = prepare;
+        c->ctx.w = &c->w;
     }
-    o.quantiles = levels;
-    o.nquantiles = nlevels;
-    o.outputs = sel;
-    o.noutputs = nout;
-    o.name_outputs = "--outputs";
-    o.name_max_memory = "--max-memory";
-    o.interrupt = cli_sigint_begin();
-    o.on_run = per_run_path ? on_run : NULL;
-    o.progress = on_progress;
-    o.payload = &ctx;
-    o.dist = cli_mpi_transport(&job);
-    ctx.pr = NULL;
-    ctx.w = NULL;
-    ctx.prog = &prog;
+    if (c->ma.per_run_path) {
+        if ((rc = per_run_open(&c->pr, c->ma.per_run_path, c->ma.metrics, m, c->an[i], o->seed)) != EXIT_OK)
+            return rc;
+        c->ctx.pr = &c->pr;
+    }
+    cli_progress_init(&c->prog, m->name, "runs");
+    c->prog.total = o->runs; /* known before the first report */
+    st = ss_mc_run(&c->res[i], m, c->an[i]->params, c->an[i]->nparams, c->an[i]->outages,
+                   c->an[i]->noutages, o, &err);
+    cli_progress_end(&c->prog);
+    if (st != SS_OK)
+        return cli_mpi_end(&c->job, st, &err, c->a.file, m, &c->prog);
+    if (c->job.rank == 0) /* the warning once, from rank 0 */
+        return cli_an_warn_inert("mc", c->a.file, m, c->an[i], &c->ro);
+    return EXIT_OK;
+}
 
-    for (i = 0; i < ld.count; i++) {
-        size_t si = ld.first + i;
-        const ss_model *m = cli_loaded_model(ld.l, si);
-        ss_run_opts ro;
-        ss_err err = {0};
-        int st;
-
-        if ((rc = cli_an_run_opts(&ld, si, a.file, &ro, NULL)) != EXIT_OK)
-            goto done;
-        o.run_opts = &ro;
-        o.prepare = NULL;
-        ctx.w = NULL;
-        workers_free(&w);
-        if (ss_run_opts_active(&ro)) {
-            /* Lua runs in every run: one state per worker thread (ss_mc_run
-             * uses at most as many workers as blocks, and blocks have at
-             * least SS_MC_BLOCK_MIN runs) */
-            uint64_t nblocks = (o.runs + SS_MC_BLOCK_MIN - 1) / SS_MC_BLOCK_MIN;
-            unsigned nw = (uint64_t)o.threads < nblocks ? o.threads : (unsigned)nblocks;
-            if ((rc = workers_load(&w, &a, si, nw)) != EXIT_OK)
-                goto done;
-            w.interrupt = o.interrupt;
-            o.prepare = prepare;
-            ctx.w = &w;
-        }
-        if (per_run_path) {
-            if ((rc = per_run_open(&pr, per_run_path, metrics, m, an[i], o.seed)) != EXIT_OK)
-                goto done;
-            ctx.pr = &pr;
-        }
-        cli_progress_init(&prog, m->name, "runs");
-        prog.total = o.runs; /* known before the first report */
-        st = ss_mc_run(&res[i], m, an[i]->params, an[i]->nparams, an[i]->outages,
-                       an[i]->noutages, &o, &err);
-        cli_progress_end(&prog);
-        if (st != SS_OK) {
-            rc = cli_mpi_end(&job, st, &err, a.file, m, &prog);
-            goto done;
-        }
-        if (job.rank == 0 && /* the warning once, from rank 0 */
-            (rc = cli_an_warn_inert("mc", a.file, m, an[i], &ro)) != EXIT_OK)
-            goto done;
-    }
-    if ((rc = cli_mpi_end(&job, SS_OK, NULL, a.file, cli_loaded_model(ld.l, ld.first), NULL)) != EXIT_OK ||
-        job.rank != 0)
-        goto done; /* ranks other than 0 write nothing */
-    cli_sigint_end();
-
-    nused = ss_mc_result_nquantiles(res[0]);
-    if (!(used = calloc(nused + 1, sizeof *used))) {
-        rc = cli_error("out of memory");
-        goto done;
-    }
-    for (j = 0; j < nused; j++)
-        used[j] = ss_mc_result_quantile_level(res[0], j);
-    if (!(blocks = calloc(ld.count, sizeof *blocks))) {
-        rc = cli_error("out of memory");
-        goto done;
-    }
-    for (j = 0; j < ld.count; j++)
-        blocks[j] = ss_mc_result_block(res[j]);
-    if (!(json = ss_analysis_json_mc((const ss_analysis *const *)an, names, ld.count, &o, used, nused,
-                                    blocks, (const ss_mc_result *const *)res)) ||
-        cli_mpi_sidecar_json(&job, &json) != 0) {
-        rc = cli_error("out of memory");
-        goto done;
-    }
-    if (a.out) {
-        const ss_model **models = calloc(ld.count, sizeof *models);
-        const ss_result **means = calloc(ld.count, sizeof *means);   /* names and units of the stocks */
-        mc_out mo;
-        if (!models || !means) {
-            free(models);
-            free(means);
-            rc = cli_error("out of memory");
-            goto done;
-        }
-        for (i = 0; i < ld.count; i++) {
-            models[i] = cli_loaded_model(ld.l, ld.first + i);
-            means[i] = ss_mc_result_mean(res[i]);
-        }
-        mo.res = res;
-        mo.n = ld.count;
-        rc = cli_an_write_results(a.out, write_mc, &mo, "mc", &a, models, ld.count, json, means,
-                                  ld.count);
-        free(models);
-        free(means);
-        if (rc != EXIT_OK)
-            goto done;
-    } else {
-        for (i = 0; i < ld.count; i++) {
-            if (i)
-                putchar('\n');
-            print_summary(res[i], cli_loaded_model(ld.l, ld.first + i), a.file, sel, nout);
-        }
-        if (fflush(stdout) != 0) {
-            rc = cli_error("writing standard output failed");
-            goto done;
-        }
-    }
-    if (per_run_path &&
-        (rc = per_run_commit(&pr, per_run_path, &a, cli_loaded_model(ld.l, ld.first), json)) != EXIT_OK)
-        cli_an_remove_pair(a.out); /* all outputs or none */
-done:
-    rc = cli_mpi_finish(&job, rc);
-    cli_sigint_end();
-    if (pr.out)
-        ss_outfile_abort(pr.out);
-    if (pr.rng)
-        gsl_rng_free(pr.rng);
-    free(pr.sel);
-    free(sel);
-    ss_strings_free(outs, nout);
-    workers_free(&w);
-    for (i = 0; an && i < ld.count; i++) {
-        ss_analysis_free(an[i]);
-        ss_mc_result_free(res[i]);
-    }
-    free(an);
-    free(res);
-    free(names);
-    free(json);
+/* The sidecar's settings: the quantile levels used, the block sizes. */
+static int mc_json(mc_cmd *c)
+{
+    size_t n = c->ld.count, nused = ss_mc_result_nquantiles(c->res[0]), j;
+    double *used = calloc(nused + 1, sizeof *used);
+    size_t *blocks = calloc(n, sizeof *blocks);
+    int ok = used && blocks;
+    for (j = 0; ok && j < nused; j++)
+        used[j] = ss_mc_result_quantile_level(c->res[0], j);
+    for (j = 0; ok && j < n; j++)
+        blocks[j] = ss_mc_result_block(c->res[j]);
+    ok = ok && (c->json = ss_analysis_json_mc((const ss_analysis *const *)c->an, c->names, n,
+                                              &c->ma.o, used, nused, blocks,
+                                              (const ss_mc_result *const *)c->res)) != NULL &&
+         cli_mpi_sidecar_json(&c->job, &c->json) == 0;
     free(used);
     free(blocks);
-    free(levels);
-    free(dists);
-    if (ld.l)
-        cli_loaded_free(ld.l);
-    cli_common_free(&a.c);
+    return ok ? EXIT_OK : cli_error("out of memory");
+}
+
+/* -o: every scenario's statistics in one CSV + sidecar. */
+static int mc_write(mc_cmd *c)
+{
+    size_t n = c->ld.count, i;
+    const ss_model **models = calloc(n, sizeof *models);
+    const ss_result **means = calloc(n, sizeof *means);   /* names and units of the stocks */
+    mc_out mo;
+    int rc;
+    if (!models || !means) {
+        free(models);
+        free(means);
+        return cli_error("out of memory");
+    }
+    for (i = 0; i < n; i++) {
+        models[i] = cli_loaded_model(c->ld.l, c->ld.first + i);
+        means[i] = ss_mc_result_mean(c->res[i]);
+    }
+    mo.res = c->res;
+    mo.n = n;
+    rc = cli_an_write_results(c->a.out, write_mc, &mo, "mc", &c->a, models, n, c->json, means, n);
+    free(models);
+    free(means);
+    return rc;
+}
+
+/* Write -o (or print the summary) and --per-run: all outputs or none. */
+static int mc_output(mc_cmd *c)
+{
+    size_t i;
+    int rc;
+    if ((rc = mc_json(c)) != EXIT_OK)
+        return rc;
+    if (c->a.out) {
+        if ((rc = mc_write(c)) != EXIT_OK)
+            return rc;
+    } else {
+        for (i = 0; i < c->ld.count; i++) {
+            if (i)
+                putchar('\n');
+            print_summary(c->res[i], cli_loaded_model(c->ld.l, c->ld.first + i), c->a.file, c->sel,
+                          c->ma.nout);
+        }
+        if (fflush(stdout) != 0)
+            return cli_error("writing standard output failed");
+    }
+    if (c->ma.per_run_path &&
+        (rc = per_run_commit(&c->pr, c->ma.per_run_path, &c->a, cli_loaded_model(c->ld.l, c->ld.first),
+                             c->json)) != EXIT_OK)
+        cli_an_remove_pair(c->a.out); /* all outputs or none */
+    return rc;
+}
+
+/* After the options: every scenario's Monte Carlo, then the outputs (rank 0). */
+static int mc_main(mc_cmd *c)
+{
+    size_t n, i;
+    int rc;
+    if ((rc = mc_check(c)) != EXIT_OK || (rc = mc_load(c)) != EXIT_OK)
+        return rc;
+    n = c->ld.count;
+    c->an = calloc(n, sizeof *c->an);
+    c->res = calloc(n, sizeof *c->res);
+    c->names = calloc(n, sizeof *c->names);
+    if (!c->an || !c->res || !c->names)
+        return cli_error("out of memory");
+    for (i = 0; i < n; i++)
+        if ((rc = mc_inputs(c, i)) != EXIT_OK)
+            return rc;
+    mc_opts_set(c);
+    for (i = 0; i < n; i++)
+        if ((rc = mc_run_one(c, i)) != EXIT_OK)
+            return rc;
+    if ((rc = cli_mpi_end(&c->job, SS_OK, NULL, c->a.file, cli_loaded_model(c->ld.l, c->ld.first),
+                          NULL)) != EXIT_OK || c->job.rank != 0)
+        return rc; /* ranks other than 0 write nothing */
+    cli_sigint_end();
+    return mc_output(c);
+}
+
+int cmd_mc(int argc, char **argv)
+{
+    mc_cmd c;
+    size_t i;
+    int rc;
+    memset(&c, 0, sizeof c);
+    c.ma.o = ss_mc_job_opts();
+    c.ma.o.threads = 0; /* every online CPU */
+    c.ma.c = &c.a.c;
+    cli_mpi_job_init(&c.job, "mc");
+    rc = cli_an_parse(&c.a, &mc_verb, &c.ma, argc, argv);
+    if (rc == CLI_AN_PARSED)
+        rc = mc_main(&c);
+    rc = cli_mpi_finish(&c.job, rc);
+    cli_sigint_end();
+    if (c.pr.out)
+        ss_outfile_abort(c.pr.out);
+    if (c.pr.rng)
+        gsl_rng_free(c.pr.rng);
+    free(c.pr.sel);
+    free(c.sel);
+    ss_strings_free(c.ma.outs, c.ma.nout);
+    workers_free(&c.w);
+    for (i = 0; c.an && i < c.ld.count; i++) {
+        ss_analysis_free(c.an[i]);
+        ss_mc_result_free(c.res[i]);
+    }
+    free(c.an);
+    free(c.res);
+    free(c.names);
+    free(c.json);
+    free(c.ma.levels);
+    free(c.ma.dists);
+    if (c.ld.l)
+        cli_loaded_free(c.ld.l);
+    cli_common_free(&c.a.c);
     return rc;
 }

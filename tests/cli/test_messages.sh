@@ -62,6 +62,12 @@ test_msg_analysis_option_tables() {
     expect_err "optimize: unknown option '--minimse' (did you mean '--minimise'?)"
     run "$STRATSIM" optimize "$A" --no-constraint; expect_rc 2
     expect_err "(did you mean '--no-constraints'?)"
+    run "$STRATSIM" mc "$A" --rnus 5; expect_rc 2
+    expect_err "mc: unknown option '--rnus' (did you mean '--runs'?)"
+    run "$STRATSIM" mc "$A" --per-run-metric npv:alibaba; expect_rc 2
+    expect_err "(did you mean '--per-run-metrics'?)"
+    run "$STRATSIM" mc "$A" --no-outage; expect_rc 2
+    expect_err "(did you mean '--no-outages'?)"
 }
 
 test_msg_selector_ids() {
