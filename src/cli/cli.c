@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli/cli.h"
-#include "stratsim/suggest.h"
 #include "cli/xlsx_out.h"
 #include "cli/progress.h"
 #include "cli/cli_mpi.h"
@@ -61,43 +60,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\nTry 'stratsim %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
     return EXIT_USAGE;
-}
-
-const char *cli_opt_value(const char *opt, const char *alias, int argc, char **argv, int *i,
-                          int *missing)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(opt);
-    *missing = 0;
-    if (strcmp(a, opt) == 0 || (alias && strcmp(a, alias) == 0)) {
-        if (*i + 1 >= argc) {
-            *missing = 1;
-            return NULL;
-        }
-        *i += 1;
-        return argv[*i];
-    }
-    if (strncmp(a, opt, n) == 0 && a[n] == '=')
-        return a + n + 1;
-    return NULL;
-}
-
-int cli_unknown_option(const char *cmd, const char *arg, const char *const *opts)
-{
-    static const char *const common[] = {
-        "--set", "--params", "--unsafe", "--max-memory", "--max-instructions", "--help", NULL
-    };
-    const char *cands[96];
-    char word[64], sug[128];
-    size_t n = 0, i, len = strcspn(arg, "=");
-    for (i = 0; opts && opts[i] && n < 64; i++)
-        cands[n++] = opts[i];
-    for (i = 0; common[i]; i++)
-        cands[n++] = common[i];
-    /* "--ouput=x.csv": the name before '=' */
-    snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1), arg);
-    ss_suggest(word, cands, n, sug, sizeof sug);
-    return cli_usage_error(cmd, "unknown option '%s'%s", arg, sug);
 }
 
 /* Parse a positive integer, in decimal or in exponent notation with an
@@ -222,51 +184,6 @@ int cli_output_apply(const char *cmd, const char *name, const char *v, const cha
         return 1;
     }
     return 0;
-}
-
-/* The options of cli_common_apply and cli_output_apply, for the verbs that
- * parse without a cli_opt_spec table: the name, and whether it takes a value. */
-static const struct { const char *name, *alias; int value; } shared_opts[] = {
-    { "--unsafe", NULL, 0 }, { "--set", NULL, 1 }, { "--params", NULL, 1 }, { "--root", NULL, 1 },
-    { "--max-memory", NULL, 1 }, { "--max-instructions", NULL, 1 },
-    { "--output", "-o", 1 }, { "--layout", NULL, 1 },
-};
-
-/* The shared option at argv[*i], 1..8 (its index + 1) with *v its value (NULL
- * if missing; *i advanced past it), or 0. `first`, `last`: the part of
- * shared_opts to look in. */
-static int shared_option(int argc, char **argv, int *i, const char **v, size_t first, size_t last)
-{
-    size_t k;
-    for (k = first; k < last; k++) {
-        int missing = 0;
-        if (!shared_opts[k].value) {
-            if (strcmp(argv[*i], shared_opts[k].name) == 0) {
-                *v = NULL;
-                return (int)k + 1;
-            }
-            continue;
-        }
-        if ((*v = cli_opt_value(shared_opts[k].name, shared_opts[k].alias, argc, argv, i, &missing)) ||
-            missing)
-            return (int)k + 1;
-    }
-    return 0;
-}
-
-int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int *i)
-{
-    const char *v = NULL;
-    int k = shared_option(argc, argv, i, &v, 0, 6);
-    return k ? cli_common_apply(c, cmd, shared_opts[k - 1].name, k == 1 ? "" : v) : 0;
-}
-
-int cli_output_option(const char *cmd, int argc, char **argv, int *i, const char **out,
-                      ss_layout *layout)
-{
-    const char *v = NULL;
-    int k = shared_option(argc, argv, i, &v, 6, layout ? 8 : 7);
-    return k ? cli_output_apply(cmd, shared_opts[k - 1].name, v, out, layout) : 0;
 }
 
 void cli_common_free(cli_common *c)

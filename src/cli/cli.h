@@ -21,13 +21,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * EXIT_ERROR, else EXIT_OK. For --help and --version. */
 int cli_flush_stdout(void);
 
-/*
- * Usage error for an unknown option: "unknown option '--ouput' (did you mean
- * '--output'?)", the suggestion taken from `opts` (NULL-terminated, may be
- * NULL) and the options of cli_common_option; returns EXIT_USAGE.
- */
-int cli_unknown_option(const char *cmd, const char *arg, const char *const *opts);
-
 /* Options shared by the commands that load scenario files. */
 typedef struct cli_common {
     const char **sets;      /* --set PATH=VALUE, in order */
@@ -43,12 +36,6 @@ typedef struct cli_common {
     size_t nparams_files;
 } cli_common;
 
-/*
- * Try to consume a common option at argv[*i]. Returns 1 if consumed (and
- * advances *i past its value), 0 if not a common option, -1 after printing a
- * usage error.
- */
-int cli_common_option(cli_common *c, const char *cmd, int argc, char **argv, int *i);
 void cli_common_free(cli_common *c);
 /* Apply common option `name` ("--set", ...; "--unsafe" takes any non-NULL
  * v) with value v (NULL: none was given): 1 if applied, 0 if `name` is not
@@ -58,14 +45,6 @@ int cli_common_apply(cli_common *c, const char *cmd, const char *name, const cha
 /* The same for -o/--output and, unless layout is NULL, --layout. */
 int cli_output_apply(const char *cmd, const char *name, const char *v, const char **out,
                      ss_layout *layout);
-/* -o/--output FILE into *out and, unless layout is NULL, --layout long|wide;
- * returns as cli_common_option. */
-int cli_output_option(const char *cmd, int argc, char **argv, int *i, const char **out,
-                      ss_layout *layout);
-
-/* Value of an option given as "--opt VALUE" or "--opt=VALUE"; NULL if argv[*i] is not opt. */
-const char *cli_opt_value(const char *opt, const char *alias, int argc, char **argv, int *i, int *missing);
-
 /* A loaded scenario file: its resolved models (borrowed from the script). */
 typedef struct cli_loaded cli_loaded;
 int cli_load(cli_loaded **out, const char *path, const cli_common *c);

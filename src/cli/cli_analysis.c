@@ -13,36 +13,6 @@
 #include "cli/cli_analysis.h"
 #include "cli/xlsx_out.h"
 
-int cli_an_option(cli_an_args *a, const char *cmd, int argc, char **argv, int *i)
-{
-    const char *v, *arg = argv[*i];
-    int missing, r;
-    if ((r = cli_output_option(cmd, argc, argv, i, &a->out, NULL)) != 0)
-        return r;
-    if ((v = cli_opt_value("--scenario", NULL, argc, argv, i, &missing)) || missing) {
-        if (missing || !*v)
-            return cli_usage_error(cmd, "--scenario needs a scenario name"), -1;
-        a->scenario = v;
-        return 1;
-    }
-    if ((r = cli_common_option(&a->c, cmd, argc, argv, i)) != 0)
-        return r;
-    if (arg[0] == '-' && arg[1] != '\0') {
-        const char *opts[64];
-        size_t n = 0, j;
-        opts[n++] = "--output";
-        opts[n++] = "--scenario";
-        for (j = 0; a->options && a->options[j] && n < 63; j++)
-            opts[n++] = a->options[j];
-        opts[n] = NULL;
-        return cli_unknown_option(cmd, arg, opts), -1;
-    }
-    if (a->file)
-        return cli_usage_error(cmd, "only one scenario file (got '%s' and '%s')", a->file, arg), -1;
-    a->file = arg;
-    return 1;
-}
-
 int cli_an_apply(cli_an_args *a, const char *cmd, const char *name, const char *v)
 {
     int r;

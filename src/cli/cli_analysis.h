@@ -1,7 +1,7 @@
 /*
  * cli_analysis.h - helpers shared by the analysis verbs (mc, sens,
- * calibrate, optimize; cmd_mc.c ... cmd_optimize.c): the options every one
- * of them takes, loading the scenario file with its analysis tables,
+ * calibrate, optimize, sweep; cmd_mc.c ... cmd_sweep.c): parsing their
+ * option tables and the options every one of them takes, loading the scenario file with its analysis tables,
  * number and list parsing, SIGINT handling, the progress bar, run options
  * that attach a scenario's policy, and writing CSV + JSON sidecar.
  * Only src/cli includes this. Depends on cli.h and src/lua/ss_analysis.h.
@@ -21,17 +21,7 @@ typedef struct cli_an_args {
     const char *file;      /* SCENARIO.lua */
     const char *out;       /* -o FILE */
     const char *scenario;  /* --scenario NAME */
-    const char *const *options; /* the verb's own options (NULL-terminated), for
-                                 * "did you mean" after an unknown option */
 } cli_an_args;
-
-/*
- * Consume argv[*i], the last resort of a verb's option loop: a common
- * analysis option or the scenario file. Returns 1 if consumed (*i advanced
- * past its value), -1 after printing a usage error (exit 2), an unknown
- * option among them. `-h/--help` is the caller's.
- */
-int cli_an_option(cli_an_args *a, const char *cmd, int argc, char **argv, int *i);
 
 /*
  * An analysis verb's command line: its option table (cli_opt.h) lists its

@@ -4,7 +4,8 @@
  * the parser, the option list of `stratsim VERB --help` and the "did you
  * mean" of a mistyped option all come from that table.  The verb still
  * checks values itself (messages name the option), through the shared
- * cli_common_apply / cli_output_apply of cli.h where an option is common.
+ * cli_common_apply / cli_output_apply of cli.h where an option is common;
+ * the analysis verbs parse through cli_an_parse (cli_analysis.h).
  */
 #ifndef SS_CLI_OPT_H
 #define SS_CLI_OPT_H
