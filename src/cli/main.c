@@ -26,7 +26,7 @@ static const char main_help[] =
     "  check SCENARIO.lua validate a scenario file without running it\n"
     "  compare A.lua B.lua ... [-o OUT.csv]\n"
     "                     run several scenario files and compare them side by side\n"
-    "  mc SCENARIO.lua --runs N --seed S [--threads T] [-o OUT.csv]\n"
+    "  mc SCENARIO.lua [--runs N] [--seed S] [--threads T] [-o OUT.csv]\n"
     "                     Monte Carlo over the scenario's uncertainty and outages\n"
     "  sens SCENARIO.lua [--method tornado|sobol] [--outputs LIST] [-o OUT.csv]\n"
     "                     sensitivity: tornado (one at a time) or Sobol indices\n"
