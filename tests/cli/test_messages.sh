@@ -70,6 +70,30 @@ test_msg_analysis_option_tables() {
     expect_err "(did you mean '--no-outages'?)"
 }
 
+# The options every analysis verb shares, listed in its help or named in a
+# line of it, are parsed from its table with the usual messages.
+test_msg_analysis_common_options() {
+    for v in mc sens calibrate optimize sweep; do
+        run "$STRATSIM" $v "$A" --root /nonexistent; expect_rc 2
+        expect_err "stratsim: $v: --root /nonexistent: not a directory"
+        run "$STRATSIM" $v "$A" --set x; expect_rc 2; expect_err "$v: --set 'x': expected PATH=VALUE"
+        run "$STRATSIM" $v "$A" --max-instructions=0; expect_rc 2
+        expect_err "--max-instructions needs a positive integer"
+        run "$STRATSIM" $v "$A" --scenario; expect_rc 2; expect_err "--scenario needs a scenario name"
+        run "$STRATSIM" $v "$A" -o ''; expect_rc 2; expect_err "-o needs a file name"
+        run "$STRATSIM" $v "$A" "$A"; expect_rc 2; expect_err "only one scenario file"
+        run "$STRATSIM" $v "$A" --unsafe=1; expect_rc 2; expect_err "(did you mean '--unsafe'?)"
+        run "$STRATSIM" $v --help; expect_rc 0; expect_out "  -h, --help                show this help"
+    done
+    run "$STRATSIM" sens "$A" --max-memory 0; expect_rc 2
+    expect_err "--max-memory needs a size in MiB (1..1048576)"
+    run "$STRATSIM" mc "$A" --max-memory 0; expect_rc 2
+    expect_err "--max-memory needs a size such as 512M"
+    # the British spellings parse too (the run stops at the unknown option)
+    run "$STRATSIM" optimize "$A" --minimise --maximise --frobnicate; expect_rc 2
+    expect_err "unknown option '--frobnicate'"
+}
+
 test_msg_selector_ids() {
     # an unknown id in an option value: a suggestion, exit 1 like --set
     run "$STRATSIM" run "$A" --set segments.publc.growth=0.1; expect_rc 1
