@@ -223,8 +223,10 @@ unit: $(TEST_BIN)
 	$(Q)fail=0; for t in $(TEST_BIN); do s=$$(date +%s); \
 	  $$t || fail=1; echo "unit: $$t: $$(($$(date +%s) - s)) s"; done; test $$fail = 0
 
+# The CLI test files run in TEST_JOBS groups at once (the CPUs, at most 4).
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 clitest: $(BIN) $(SO)
-	$(Q)STRATSIM=$(abspath $(BIN)) tests/run_cli_tests.sh
+	$(Q)STRATSIM=$(abspath $(BIN)) SS_TEST_JOBS=$(TEST_JOBS) tests/run_cli_tests.sh
 
 # The examples with output in README.md and docs/*.md (those marked
 # <!-- doctest: ... -->) are run and compared; doc-update rewrites them.

@@ -6,15 +6,56 @@
 # (skip in lib.sh: a tool it needs is missing); with SS_TEST_NO_SKIP=1 (set
 # by .ci/run) a skipped test counts as failed. The five files that took
 # longest are listed at the end (wall-clock seconds), to keep CI short.
+#
+# SS_TEST_JOBS=N runs the files in N groups at once (file k in group
+# k mod N; `make test` sets it from the number of CPUs): every test has its
+# own directory and none waits on a clock it does not scale, so the groups
+# only share the CPUs. Each group's lines are printed when it ends.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${STRATSIM:?set STRATSIM to the stratsim binary}"
 export STRATSIM DATA="$here/cli/data" ROOT=$(cd "$here/.." && pwd)
+jobs=${SS_TEST_JOBS:-1}
+case "$jobs" in ''|*[!0-9]*|0) jobs=1 ;; esac
+
+if [ "$jobs" -gt 1 ] && [ -z "${SS_TEST_GROUP:-}" ]; then
+    dir=$(mktemp -d)
+    g=0
+    while [ "$g" -lt "$jobs" ]; do
+        SS_TEST_GROUP=$g SS_TEST_TIMES="$dir/times" "$0" >"$dir/out.$g" 2>&1 &
+        g=$((g + 1))
+    done
+    wait
+    pass=0 failn=0 skipn=0
+    g=0
+    while [ "$g" -lt "$jobs" ]; do
+        grep -v '^cli: ' "$dir/out.$g"
+        set -- $(sed -n 's/^cli: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$dir/out.$g")
+        if [ $# = 3 ]; then
+            pass=$((pass + $1)) failn=$((failn + $2)) skipn=$((skipn + $3))
+        else
+            echo "FAILED: group $g of the CLI tests ended without its count" >&2
+            failn=$((failn + 1))
+        fi
+        g=$((g + 1))
+    done
+    echo "cli: slowest files (s): $(sort -rn "$dir/times" | head -5 | tr '\n' ' ')"
+    echo "cli: $pass passed, $failn failed, $skipn skipped ($jobs groups)"
+    rm -rf "$dir"
+    [ "$failn" = 0 ]
+    exit
+fi
+
 pass=0
 failn=0
 skipn=0
-times=$(mktemp)
+times=${SS_TEST_TIMES:-$(mktemp)}
+k=0
 for f in "$here"/cli/test_*.sh; do
+    k=$((k + 1))
+    if [ -n "${SS_TEST_GROUP:-}" ] && [ $((k % jobs)) != "$SS_TEST_GROUP" ]; then
+        continue
+    fi
     start=$(date +%s)
     names=$(grep -o '^test_[A-Za-z0-9_]*' "$f")
     for t in $names; do
@@ -36,7 +77,9 @@ for f in "$here"/cli/test_*.sh; do
     done
     echo "$(($(date +%s) - start)) $(basename "$f")" >>"$times"
 done
-echo "cli: slowest files (s): $(sort -rn "$times" | head -5 | tr '\n' ' ')"
-rm -f "$times"
+if [ -z "${SS_TEST_GROUP:-}" ]; then
+    echo "cli: slowest files (s): $(sort -rn "$times" | head -5 | tr '\n' ' ')"
+    rm -f "$times"
+fi
 echo "cli: $pass passed, $failn failed, $skipn skipped"
 [ "$failn" = 0 ]
