@@ -38,6 +38,7 @@
 #include <gsl/gsl_machine.h>
 #include <gsl/gsl_odeiv2.h>
 #include "core/batch.h"
+#include "core/sim_internal.h"
 #include "core/sort_doubles.h"
 
 /* Everything below is compiled for AVX2 (4 doubles a vector, no FMA, and
@@ -69,8 +70,8 @@ typedef struct lane {
     double rtol, atol, hmin;
     unsigned long nsteps, max_steps;
     int final;                /* this step ends the interval */
-    double *bp;               /* breakpoints */
-    size_t nbp, capbp, bi;
+    ss_dvec bp, epochs, extra; /* breakpoints (sim.c's), decision epochs, scratch */
+    size_t bi;
     size_t *evo, *evtmp, capev, capevt, evpos;
     size_t oi;                /* next output */
     size_t rec0;              /* outputs [rec0, oi) wait for the next step's first evaluation */
@@ -107,8 +108,7 @@ struct ss_batch {
     size_t lcap;
     /* the block's shape (the first run's model) */
     size_t nt;
-    double *outs;                       /* [nt] output times */
-    size_t capouts;
+    ss_dvec outs;                       /* [nt] output times */
     double gt0, gt1, gstep;
     unsigned char *gbass;
     size_t capgbass;
@@ -130,7 +130,9 @@ static void lanes_free(ss_batch *b)
         lane *a = &b->ln[l];
         ss_model_free(a->m);
         ss_result_free(a->res);
-        free(a->bp);
+        free(a->bp.v);
+        free(a->epochs.v);
+        free(a->extra.v);
         free(a->evo);
         free(a->evtmp);
         free(a->var);
@@ -149,7 +151,7 @@ void ss_batch_free(ss_batch *b)
     if (b->step)
         gsl_odeiv2_step_free(b->step);
     free(b->blk);
-    free(b->outs);
+    free(b->outs.v);
     free(b->gbass);
     free(b->pid);
     free(b->sid);
@@ -795,111 +797,28 @@ static void init_lane(ss_batch *b, size_t l)
     }
 }
 
-static int push_bp(lane *a, double t)
-{
-    if (grow((void **)&a->bp, &a->capbp, a->nbp + 1, sizeof *a->bp))
-        return SS_ENOMEM;
-    a->bp[a->nbp++] = t;
-    return SS_OK;
-}
-
-static int push_knots(lane *a, const ss_schedule *s, double t0, double t1)
-{
-    size_t j;
-    if (s->kind == SS_SCHED_CONST)
-        return SS_OK;
-    for (j = 0; j < s->n; j++)
-        if (s->t[j] > t0 && s->t[j] < t1 && push_bp(a, s->t[j]))
-            return SS_ENOMEM;
-    return SS_OK;
-}
-
-/*
- * Lane a's breakpoints as sim.c's build_breakpoints makes them: the output
- * times, the epochs, the event times, the schedule knots and the policy
- * time, sorted, with times closer than TIME_TOL merged into the earliest.
- */
+/* Lane a's breakpoints (sim.c's). SS_OK, SS_ENOMEM, or SS_EINVAL: the
+ * epochs cannot be formed (the scalar engine reports it). */
 static int breakpoints(ss_batch *b, lane *a)
 {
-    const ss_model *m = a->m;
-    size_t i, k, j, n, w;
-    a->nbp = 0;
-    for (j = 0; j < b->nt; j++)
-        if (push_bp(a, b->outs[j]))
-            return SS_ENOMEM;
-    for (n = 0;; n++) {
-        double t = m->t0 + (double)n * m->epoch;
-        if (!(t <= m->t1 + TIME_TOL) || n > 20000000)
-            break;
-        if (push_bp(a, t))
-            return SS_ENOMEM;
-    }
-    for (j = 0; j < m->nev; j++)
-        if (push_bp(a, m->ev[j].t))
-            return SS_ENOMEM;
-    for (k = 0; k < m->nseg; k++)
-        if (push_knots(a, &m->seg[k].growth, m->t0, m->t1))
-            return SS_ENOMEM;
-    for (i = 0; i < m->nprov; i++) {
-        const ss_provider *p = &m->prov[i];
-        if (push_knots(a, &p->reinvest, m->t0, m->t1))
-            return SS_ENOMEM;
-        for (k = 0; k < m->nseg; k++)
-            if (push_knots(a, &p->allocation[k], m->t0, m->t1) ||
-                push_knots(a, &p->price[k], m->t0, m->t1) ||
-                push_knots(a, &p->participation[k], m->t0, m->t1) ||
-                push_knots(a, &p->lever[k], m->t0, m->t1))
-                return SS_ENOMEM;
-    }
-    if (ss_model_interventions(m) > 0) {
-        double tp = ss_model_policy_time(m);
-        if (push_bp(a, tp))
-            return SS_ENOMEM;
-        for (i = 0; i < m->nprov; i++)
-            for (j = 0; j < SS_DECISION_SLOTS(m->nseg); j++)
-                if (m->prov[i].iv_on[j] && push_knots(a, &m->prov[i].iv[j], tp, m->t1))
-                    return SS_ENOMEM;
-    }
-    ss_sort_doubles(a->bp, a->nbp);
-    for (j = 0, w = 0; j < a->nbp; j++)
-        if (w == 0 || a->bp[j] > a->bp[w - 1] + TIME_TOL)
-            a->bp[w++] = a->bp[j];
-    a->nbp = w;
-    return SS_OK;
+    ss_err e;
+    int rc;
+    ss_err_clear(&e);
+    a->epochs.n = 0;
+    if ((rc = ss_sim_epoch_times(&a->epochs, a->m, &e)))
+        return rc;
+    return ss_sim_breakpoints(&a->bp, &a->extra, a->m, &b->outs, &a->epochs);
 }
 
-/* Lane a's events in time order, ties in declaration order: sim.c's
- * bottom-up merge sort of the indices (stable, linear when already sorted). */
+/* Lane a's events in time order, ties in declaration order (sim.c's). */
 static int order_events(lane *a)
 {
-    const ss_event *ev = a->m->ev;
-    size_t n = a->m->nev, i, width;
-    int sorted = 1;
+    size_t n = a->m->nev;
     if (grow((void **)&a->evo, &a->capev, n + 1, sizeof *a->evo) ||
         grow((void **)&a->evtmp, &a->capevt, n + 1, sizeof *a->evtmp))
         return SS_ENOMEM;
-    for (i = 0; i < n; i++) {
-        a->evo[i] = i;
-        if (i > 0 && ev[i].t < ev[i - 1].t)
-            sorted = 0;
-    }
+    ss_sim_order_events(a->m->ev, n, a->evo, a->evtmp);
     a->evpos = 0;
-    if (sorted)
-        return SS_OK;
-    for (width = 1; width < n; width *= 2) {
-        size_t lo;
-        for (lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n;
-            size_t hi = lo + 2 * width < n ? lo + 2 * width : n, x = lo, y = mid, o = lo;
-            while (x < mid && y < hi)
-                a->evtmp[o++] = ev[a->evo[y]].t < ev[a->evo[x]].t ? a->evo[y++] : a->evo[x++];
-            while (x < mid)
-                a->evtmp[o++] = a->evo[x++];
-            while (y < hi)
-                a->evtmp[o++] = a->evo[y++];
-        }
-        memcpy(a->evo, a->evtmp, n * sizeof *a->evo);
-    }
     return SS_OK;
 }
 
@@ -992,7 +911,7 @@ static int record(ss_batch *b, size_t l, size_t ti)
 {
     size_t N = b->N, K = b->K, NK = b->NK, L = b->L, i, k, j;
     ss_result *res = b->ln[l].res;
-    res->t[ti] = b->outs[ti];
+    res->t[ti] = b->outs.v[ti];
     for (k = 0; k < K; k++) {
         double hhi = 0.0;
         for (i = 0; i < N; i++) {
@@ -1057,7 +976,7 @@ static void finish_lane(ss_batch *b, size_t l, const ss_batch_io *io, int ok)
 static int arrive(ss_batch *b, size_t l, const ss_batch_io *io)
 {
     lane *a = &b->ln[l];
-    double tb = a->bp[a->bi], tn;
+    double tb = a->bp.v[a->bi], tn;
     int jumped = apply_events(b, l, tb);
     a->t = a->ta = tb;
     if (a->iv_pending && a->tp <= tb + TIME_TOL) {
@@ -1069,9 +988,9 @@ static int arrive(ss_batch *b, size_t l, const ss_batch_io *io)
     if ((a->bi == 0 || jumped) && !state_ok(b, l))
         goto fail;
     a->rec0 = a->oi;
-    while (a->oi < b->nt && b->outs[a->oi] <= tb + TIME_TOL)
+    while (a->oi < b->nt && b->outs.v[a->oi] <= tb + TIME_TOL)
         a->oi++;
-    if (a->bi + 1 >= a->nbp) {
+    if (a->bi + 1 >= a->bp.n) {
         /* the end: the outputs here from an evaluation of this lane alone */
         if (a->rec0 < a->oi) {
             if (prepare(b, l, tb, tb))
@@ -1088,7 +1007,7 @@ static int arrive(ss_batch *b, size_t l, const ss_batch_io *io)
         finish_lane(b, l, io, a->oi == b->nt);
         return 0;
     }
-    tn = a->bp[a->bi + 1];
+    tn = a->bp.v[a->bi + 1];
     if (prepare(b, l, tb, tn))
         goto fail;
     a->tend = tn;
@@ -1119,8 +1038,14 @@ static int load(ss_batch *b, size_t l, size_t *next, size_t nruns, const ss_batc
             finish_lane(b, l, io, 0);
             continue;
         }
-        if (breakpoints(b, a) || order_events(a))
+        if ((rc = breakpoints(b, a)) == SS_OK)
+            rc = order_events(a);
+        if (rc == SS_ENOMEM)
             return -1;
+        if (rc) {
+            finish_lane(b, l, io, 0);
+            continue;
+        }
         init_lane(b, l);
         a->rtol = m->solver.rtol;
         a->atol = m->solver.atol;
@@ -1148,7 +1073,10 @@ static int load(ss_batch *b, size_t l, size_t *next, size_t nruns, const ss_batc
 /* The block's shape from run 0's model; the lanes' arrays. */
 static int setup(ss_batch *b, size_t L, const ss_model *m)
 {
-    size_t need, l, k, n;
+    size_t need, l, k;
+    ss_err e;
+    int rc;
+    ss_err_clear(&e);
     b->N = m->nprov;
     b->K = m->nseg;
     b->NK = b->N * b->K;
@@ -1158,19 +1086,11 @@ static int setup(ss_batch *b, size_t L, const ss_model *m)
     b->gt0 = m->t0;
     b->gt1 = m->t1;
     b->gstep = m->step;
-    /* the output grid (sim.c's output_times) */
-    b->nt = 0;
-    for (n = 0;; n++) {
-        double t = m->t0 + (double)n * m->step;
-        if (!(t < m->t1 - TIME_TOL) || n > 20000000)
-            break;
-        if (grow((void **)&b->outs, &b->capouts, b->nt + 1, sizeof *b->outs))
-            return SS_ENOMEM;
-        b->outs[b->nt++] = t;
-    }
-    if (grow((void **)&b->outs, &b->capouts, b->nt + 1, sizeof *b->outs))
-        return SS_ENOMEM;
-    b->outs[b->nt++] = m->t1;
+    /* the output grid (sim.c's) */
+    b->outs.n = 0;
+    if ((rc = ss_sim_output_times(&b->outs, m, &e)))
+        return rc;
+    b->nt = b->outs.n;
     if (grow((void **)&b->gbass, &b->capgbass, b->K + 1, 1))
         return SS_ENOMEM;
     for (k = 0; k < b->K; k++)
@@ -1399,15 +1319,28 @@ int ss_batch_run(ss_batch *b, size_t L, size_t nruns, const ss_batch_io *io, ss_
     }
     if ((rc = setup(b, L, m0))) {
         ss_model_free(m0);
-        return ss_err_set(err, rc, "", "out of memory");
+        if (rc == SS_ENOMEM)
+            return ss_err_set(err, rc, "", "out of memory");
+        /* no output grid (resolve checks it): the scalar engine reports why */
+        for (; next < nruns; next++)
+            io->done(io->ctx, next, NULL);
+        return SS_OK;
     }
     /* lane 0 starts with the model just loaded */
     {
         lane *a = &b->ln[0];
         a->run = next++;
         a->m = m0;
-        if (breakpoints(b, a) || order_events(a))
+        if ((rc = breakpoints(b, a)) == SS_OK)
+            rc = order_events(a);
+        if (rc == SS_ENOMEM)
             goto nomem;
+        if (rc) {
+            finish_lane(b, 0, io, 0);
+            if (load(b, 0, &next, nruns, io))
+                goto nomem;
+            goto rest;
+        }
         init_lane(b, 0);
         a->rtol = m0->solver.rtol;
         a->atol = m0->solver.atol;
@@ -1424,6 +1357,7 @@ int ss_batch_run(ss_batch *b, size_t L, size_t nruns, const ss_batch_io *io, ss_
         if (rc == 0 && load(b, 0, &next, nruns, io))
             goto nomem;
     }
+rest:
     for (l = 1; l < L; l++)
         if (load(b, l, &next, nruns, io))
             goto nomem;
