@@ -10,9 +10,9 @@
  * for whole numbers 3-8, repeated multiplication; learning curves are
  * exp(-b log(V/V0)).
  *
- * Steps.  Lane l is at time t_l with the step h_l to try.  One call of GSL's
- * rk8pd stepper (gsl_odeiv2_step_apply with h = 1 over the L * dim vector)
- * integrates dy_l/ds = h_l f(t_l + h_l s, y_l) from s = 0 to 1 in every lane:
+ * Steps.  Lane l is at time t_l with the step h_l to try.  One rk8pd step
+ * with h = 1 over the L * dim vector (GSL's, computed by rk_step below with
+ * vectorised arithmetic, bit-identical to gsl_odeiv2_step_apply) integrates dy_l/ds = h_l f(t_l + h_l s, y_l) from s = 0 to 1 in every lane:
  * the step of size h_l of each lane in its own time.  The error estimate of
  * lane l is then judged by lane l alone with GSL's standard control (the
  * scalar engine's gsl_odeiv2_driver_alloc_y_new: the largest
@@ -48,6 +48,10 @@
 #pragma GCC target("avx2")
 #endif
 
+#ifdef __x86_64__
+#include <immintrin.h>
+#endif
+
 #define TIME_TOL 1e-9
 #define SHARE_TOL 1e-9
 #define ALIGN 64
@@ -56,6 +60,26 @@
 enum { PW_ZERO, PW_ONE, PW_HALF, PW_TWO, PW_INT, PW_GEN };
 
 enum { IN_ATT, IN_ALLOC, IN_RHO, IN_G };
+
+/* The rk8pd stepper's stages (see "stepper" below). */
+#define RK_S 13
+static const unsigned char RK_USE[RK_S + 1][RK_S] = {
+    [2] = { 1 },
+    [3] = { 1, 2 },
+    [4] = { 1, 3 },
+    [5] = { 1, 3, 4 },
+    [6] = { 1, 4, 5 },
+    [7] = { 1, 4, 5, 6 },
+    [8] = { 1, 4, 5, 6, 7 },
+    [9] = { 1, 4, 5, 6, 7, 8 },
+    [10] = { 1, 4, 5, 6, 7, 8, 9 },
+    [11] = { 1, 4, 5, 6, 7, 8, 9, 10 },
+    [12] = { 1, 4, 5, 6, 7, 8, 9, 10, 11 },
+    [13] = { 1, 4, 5, 6, 7, 8, 9, 10, 11, 12 },
+};
+static const unsigned char RK_HI[] = { 1, 6, 7, 8, 9, 10, 11, 12, 13 };  /* 8th order */
+#define RK_NHI 9
+#define RK_NLO 8                                                          /* k1, k6..k12 */
 
 typedef struct item {
     unsigned char kind;
@@ -116,6 +140,10 @@ struct ss_batch {
     gsl_odeiv2_system sys;
     gsl_odeiv2_step *step;
     size_t step_dim;
+    /* the stepper (rk_step): GSL's tableau, its stages' values */
+    int rk_ok;                          /* 1: rk_step is GSL's step; -1: use GSL's; 0: not probed */
+    double rk_c[RK_S + 1], rk_a[RK_S + 1][RK_S], rk_hi[RK_NHI], rk_lo[RK_NLO];
+    double *rk_k[RK_S + 1], *rk_tmp;    /* [dim][L]; rk_k[1] is din */
 };
 
 ss_batch *ss_batch_new(void)
@@ -255,12 +283,17 @@ static void *carve(unsigned char *base, size_t *off, size_t n, size_t size)
 
 static size_t layout(ss_batch *b, unsigned char *base)
 {
-    size_t off = 0, L = b->L, N = b->N, K = b->K, NK = b->NK, dL = b->dim * L;
+    size_t off = 0, L = b->L, N = b->N, K = b->K, NK = b->NK, dL = b->dim * L, k;
     const size_t D = sizeof(double);
     b->y = carve(base, &off, dL, D);
     b->y0 = carve(base, &off, dL, D);
     b->yerr = carve(base, &off, dL, D);
     b->din = carve(base, &off, dL, D);
+    b->rk_k[0] = NULL;
+    b->rk_k[1] = b->din;
+    for (k = 2; k <= RK_S; k++)
+        b->rk_k[k] = carve(base, &off, dL, D);
+    b->rk_tmp = carve(base, &off, dL, D);
     b->bC = carve(base, &off, K * L, D);
     b->bP = carve(base, &off, K * L, D);
     b->bR = carve(base, &off, K * L, D);
@@ -751,6 +784,223 @@ static int rhs(double s, const double y[], double dydt[], void *params)
     return GSL_SUCCESS;
 }
 
+/* ---------------------------------------------------------------- stepper */
+
+/*
+ * GSL's rk8pd step, over the L * dim values of every lane at once, with its
+ * arithmetic vectorised (AVX2, same operations in the same order as GSL's
+ * rk8pd_apply, no FMA: bit-identical to it). Only the step of step_all() is
+ * needed: t = 0, h = 1, k1 given (so y + h*sum is y + sum and b21*h*k1 is
+ * b21*k1, exactly). The tableau is not copied here: it is read from the
+ * linked GSL (rk_probe) by applying its stepper to systems whose stages
+ * return unit vectors; rk_verify() then compares a step of ours with GSL's
+ * on a nonlinear test system bit for bit, and step_all() falls back to
+ * gsl_odeiv2_step_apply() if anything differs (another GSL, another order).
+ *
+ * Which stages enter each combination, in GSL's order: stage s (2..13) sums
+ * the k of RK_USE[s]; the 8th-order solution uses k1, k6..k13 and the 7th-
+ * order one k1, k6..k12 (their difference is the error estimate).
+ */
+/* The probe system: stage c (k2 is c = 0) records its time and input and
+ * returns the vector the probe set for it. */
+typedef struct rk_probe_ctx {
+    int c;
+    double t[RK_S], in[RK_S][RK_S], out[RK_S][RK_S];
+} rk_probe_ctx;
+
+static int rk_probe_f(double t, const double y[], double f[], void *params)
+{
+    rk_probe_ctx *p = params;
+    int c = p->c++;
+    if (c >= RK_S - 1)
+        return GSL_FAILURE;
+    p->t[c] = t;
+    memcpy(p->in[c], y, RK_S * sizeof *y);
+    memcpy(f, p->out[c + 1], RK_S * sizeof *f);  /* out[j]: k_{j+1} */
+    return GSL_SUCCESS;
+}
+
+static int rk_nterms(int s)
+{
+    int n = 0;
+    while (n < RK_S && RK_USE[s][n])
+        n++;
+    return n;
+}
+
+/* b->rk_c, rk_a, rk_hi, rk_lo from GSL's rk8pd. 0 on success. */
+static int rk_probe(ss_batch *b)
+{
+    gsl_odeiv2_step *st = gsl_odeiv2_step_alloc(gsl_odeiv2_step_rk8pd, RK_S);
+    gsl_odeiv2_system sys = { rk_probe_f, NULL, RK_S, NULL };
+    rk_probe_ctx *p = calloc(1, sizeof *p);
+    double y[RK_S], yerr[RK_S], d[RK_S];
+    int s, j, m, rc = -1;
+    if (!st || !p)
+        goto done;
+    sys.params = p;
+    /* 1: k_j = e_(j-1): stage s's input holds its coefficients, the new y
+     * the 8th-order weights, yerr their differences from the 7th-order ones */
+    for (j = 0; j < RK_S; j++)
+        p->out[j][j] = 1.0;
+    memset(y, 0, sizeof y);
+    if (gsl_odeiv2_step_apply(st, 0.0, 1.0, y, yerr, p->out[0], NULL, &sys) != GSL_SUCCESS ||
+        p->c != RK_S - 1)
+        goto done;
+    for (s = 2; s <= RK_S; s++) {
+        int n = rk_nterms(s);
+        b->rk_c[s] = p->t[s - 2];
+        for (j = 0; j < n; j++)
+            b->rk_a[s][j] = p->in[s - 2][RK_USE[s][j] - 1];
+    }
+    for (j = 0; j < RK_NHI; j++)
+        b->rk_hi[j] = y[RK_HI[j] - 1];
+    memcpy(d, yerr, sizeof d);
+    /* 2: the 7th-order weight of k_(m+1), m < 12, exactly: in component m,
+     * k_(m+1) = 1 and k13 = c with hi13 c close to lo_m - hi_m, so that the
+     * 8th-order sum S is close to lo_m and lo_m - S is exact (Sterbenz) */
+    memset(p->out, 0, sizeof p->out);
+    for (j = 0; j < RK_S - 1; j++)
+        p->out[j][j] = 1.0;
+    for (m = 0; m < RK_S - 1; m++)
+        p->out[RK_S - 1][m] = d[m] / b->rk_hi[RK_NHI - 1];
+    p->out[RK_S - 1][RK_S - 1] = 1.0;
+    p->c = 0;
+    gsl_odeiv2_step_reset(st);
+    memset(y, 0, sizeof y);
+    if (gsl_odeiv2_step_apply(st, 0.0, 1.0, y, yerr, p->out[0], NULL, &sys) != GSL_SUCCESS)
+        goto done;
+    for (j = 0; j < RK_NLO; j++) {
+        int k = RK_HI[j] - 1;
+        double hi = b->rk_hi[j], c = p->out[RK_S - 1][k], S;
+        S = hi + b->rk_hi[RK_NHI - 1] * c;   /* GSL's sum in component k: hi, zeros, then hi13 c */
+        b->rk_lo[j] = S + yerr[k];
+        if (b->rk_lo[j] - S != yerr[k])
+            goto done;
+    }
+    rc = 0;
+done:
+    if (st)
+        gsl_odeiv2_step_free(st);
+    free(p);
+    return rc;
+}
+
+/* out = y + sum of a[j] k[use[j]], the terms added left to right. */
+static void rk_comb(double *restrict out, const double *restrict y, double *const *k,
+                    const unsigned char *use, const double *a, int nt, size_t n)
+{
+    size_t i = 0;
+    int j;
+#ifdef __x86_64__
+    for (; i + 4 <= n; i += 4) {
+        __m256d s = _mm256_mul_pd(_mm256_set1_pd(a[0]), _mm256_loadu_pd(k[use[0]] + i));
+        for (j = 1; j < nt; j++)
+            s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(a[j]), _mm256_loadu_pd(k[use[j]] + i)));
+        _mm256_storeu_pd(out + i, _mm256_add_pd(_mm256_loadu_pd(y + i), s));
+    }
+#endif
+    for (; i < n; i++) {
+        double s = a[0] * k[use[0]][i];
+        for (j = 1; j < nt; j++)
+            s += a[j] * k[use[j]][i];
+        out[i] = y[i] + s;
+    }
+}
+
+/* y += the 8th-order sum; yerr = the 7th-order sum - the 8th-order sum. */
+static void rk_final(double *restrict y, double *restrict yerr, double *const *k,
+                     const double *hi, const double *lo, size_t n)
+{
+    size_t i = 0;
+    int j;
+#ifdef __x86_64__
+    for (; i + 4 <= n; i += 4) {
+        __m256d s8 = _mm256_mul_pd(_mm256_set1_pd(hi[0]), _mm256_loadu_pd(k[RK_HI[0]] + i));
+        __m256d s7 = _mm256_mul_pd(_mm256_set1_pd(lo[0]), _mm256_loadu_pd(k[RK_HI[0]] + i));
+        for (j = 1; j < RK_NHI; j++)
+            s8 = _mm256_add_pd(s8, _mm256_mul_pd(_mm256_set1_pd(hi[j]), _mm256_loadu_pd(k[RK_HI[j]] + i)));
+        for (j = 1; j < RK_NLO; j++)
+            s7 = _mm256_add_pd(s7, _mm256_mul_pd(_mm256_set1_pd(lo[j]), _mm256_loadu_pd(k[RK_HI[j]] + i)));
+        _mm256_storeu_pd(y + i, _mm256_add_pd(_mm256_loadu_pd(y + i), s8));
+        _mm256_storeu_pd(yerr + i, _mm256_sub_pd(s7, s8));
+    }
+#endif
+    for (; i < n; i++) {
+        double s8 = hi[0] * k[RK_HI[0]][i], s7 = lo[0] * k[RK_HI[0]][i];
+        for (j = 1; j < RK_NHI; j++)
+            s8 += hi[j] * k[RK_HI[j]][i];
+        for (j = 1; j < RK_NLO; j++)
+            s7 += lo[j] * k[RK_HI[j]][i];
+        y[i] += s8;
+        yerr[i] = s7 - s8;
+    }
+}
+
+/* One step of size 1 from s = 0 of dy/ds = f(s, y) over n values, with
+ * k1 = f(0, y) given; k[1..13] (k[1] = k1) and tmp: scratch of n. */
+static int rk_step(const ss_batch *b, size_t n, double *y, double *yerr, double *const *k,
+                   double *tmp, int (*f)(double, const double *, double *, void *), void *par)
+{
+    int s;
+    for (s = 2; s <= RK_S; s++) {
+        rk_comb(tmp, y, k, RK_USE[s], b->rk_a[s], rk_nterms(s), n);
+        if (f(b->rk_c[s], tmp, k[s], par) != GSL_SUCCESS)
+            return GSL_FAILURE;
+    }
+    rk_final(y, yerr, k, b->rk_hi, b->rk_lo, n);
+    return GSL_SUCCESS;
+}
+
+/* A nonlinear test system for rk_verify. */
+static int rk_test_f(double t, const double y[], double f[], void *params)
+{
+    size_t i, n = *(const size_t *)params;
+    for (i = 0; i < n; i++)
+        f[i] = sin(3.0 * y[i] + t) - 0.7 * y[(i + 1) % n] * y[i] + 0.1 * (double)i;
+    return GSL_SUCCESS;
+}
+
+/* 0 if rk_step gives GSL's step bit for bit on the test system. */
+static int rk_verify(const ss_batch *b)
+{
+    enum { n = 37 };
+    size_t dim = n, i;
+    gsl_odeiv2_step *st = gsl_odeiv2_step_alloc(gsl_odeiv2_step_rk8pd, n);
+    gsl_odeiv2_system sys = { rk_test_f, NULL, n, &dim };
+    double *w = malloc((RK_S + 6) * n * sizeof *w), *k[RK_S + 1];
+    int rc = -1, s;
+    if (!st || !w)
+        goto done;
+    for (s = 1; s <= RK_S; s++)
+        k[s] = w + (size_t)(s - 1) * n;
+    {
+        double *y = w + RK_S * n, *y2 = y + n, *e = y2 + n, *e2 = e + n, *tmp = e2 + n, *din = tmp + n;
+        for (i = 0; i < n; i++)
+            y[i] = y2[i] = 0.3 * sin(1.7 * (double)i + 0.2) + 1e-3 * (double)i;
+        rk_test_f(0.0, y, din, &dim);
+        memcpy(k[1], din, n * sizeof *din);
+        if (gsl_odeiv2_step_apply(st, 0.0, 1.0, y, e, din, NULL, &sys) != GSL_SUCCESS ||
+            rk_step(b, n, y2, e2, k, tmp, rk_test_f, &dim) != GSL_SUCCESS)
+            goto done;
+        if (memcmp(y, y2, n * sizeof *y) == 0 && memcmp(e, e2, n * sizeof *e) == 0)
+            rc = 0;
+    }
+done:
+    if (st)
+        gsl_odeiv2_step_free(st);
+    free(w);
+    return rc;
+}
+
+int ss_batch_own_stepper(void)
+{
+    ss_batch *b = ss_batch_new();
+    int ok = b && rk_probe(b) == 0 && rk_verify(b) == 0;
+    ss_batch_free(b);
+    return ok;
+}
+
 /* ----------------------------------------------------------------- lanes */
 
 /* Constants and the initial state of lane l (sim.c's init_run). */
@@ -1159,6 +1409,8 @@ static int setup(ss_batch *b, size_t L, const ss_model *m)
         b->step_dim = b->dim * L;
     }
     gsl_odeiv2_step_reset(b->step);
+    if (b->rk_ok == 0)
+        b->rk_ok = rk_probe(b) == 0 && rk_verify(b) == 0 ? 1 : -1;
     b->sys.function = rhs;
     b->sys.jacobian = NULL;
     b->sys.dimension = b->dim * L;
@@ -1200,7 +1452,10 @@ static int step_all(ss_batch *b, size_t *next, size_t nruns, const ss_batch_io *
                 break;
             }
     }
-    st = gsl_odeiv2_step_apply(b->step, 0.0, 1.0, b->y, b->yerr, b->din, NULL, &b->sys);
+    if (b->rk_ok > 0)
+        st = rk_step(b, dim * L, b->y, b->yerr, b->rk_k, b->rk_tmp, rhs, b);
+    else
+        st = gsl_odeiv2_step_apply(b->step, 0.0, 1.0, b->y, b->yerr, b->din, NULL, &b->sys);
     if (st != GSL_SUCCESS)
         return -1;
     /* the standard control of each lane (a_y = 1, a_dydt = 0) */
