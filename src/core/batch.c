@@ -12,8 +12,9 @@
  *
  * Steps.  Lane l is at time t_l with the step h_l to try.  One rk8pd step
  * with h = 1 over the L * dim vector (GSL's, computed by rk_step below with
- * vectorised arithmetic, bit-identical to gsl_odeiv2_step_apply) integrates dy_l/ds = h_l f(t_l + h_l s, y_l) from s = 0 to 1 in every lane:
- * the step of size h_l of each lane in its own time.  The error estimate of
+ * vectorised arithmetic, bit-identical to gsl_odeiv2_step_apply) integrates
+ * dy_l/ds = h_l f(t_l + h_l s, y_l) from s = 0 to 1 in every lane: the step
+ * of size h_l of each lane in its own time.  The error estimate of
  * lane l is then judged by lane l alone with GSL's standard control (the
  * scalar engine's gsl_odeiv2_driver_alloc_y_new: the largest
  * |err| / (rtol |y| + atol) over the lane's components; reject above 1.1 and
