@@ -127,6 +127,7 @@ struct ss_batch {
     double *revi, *inv, *gp, *op;       /* [N][L] */
     double *M;                          /* [K][L] */
     double *s1, *s2, *s3, *s4;          /* [L] scratch */
+    double *lc;                         /* [NK][L] the learning curves of an evaluation */
     double *tl, *tc, *hc, *rmax;        /* [L] stage time, step start, step size, error */
     unsigned char *bad;                 /* [L] the lane's evaluation failed */
     lane *ln;                           /* [L] */
@@ -338,6 +339,7 @@ static size_t layout(ss_batch *b, unsigned char *base)
     b->s2 = carve(base, &off, L, D);
     b->s3 = carve(base, &off, L, D);
     b->s4 = carve(base, &off, L, D);
+    b->lc = carve(base, &off, NK * L, D);
     b->tl = carve(base, &off, L, D);
     b->tc = carve(base, &off, L, D);
     b->hc = carve(base, &off, L, D);
@@ -600,7 +602,7 @@ static int prepare(ss_batch *b, size_t l, double ta, double tb)
 /* Every auxiliary of lanes [lo, hi) at (tl[l], y) (sim.c's eval_aux). */
 static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
 {
-    size_t N = b->N, K = b->K, NK = b->NK, L = b->L, n = hi - lo, i, k, l;
+    size_t N = b->N, K = b->K, NK = b->NK, L = b->L, n = hi - lo, i, k, l, lp;
     const double *yC = y + NK * L, *yV = y + 2 * NK * L, *yR = y + 3 * NK * L,
                  *yX = y + (3 * NK + 2 * N) * L;
     double *restrict s1 = b->s1, *restrict s2 = b->s2, *restrict sum = b->s3, *restrict isum = b->s4;
@@ -657,7 +659,37 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
             }
         }
     }
-    for (i = 0; i < N; i++) {
+    /* the learning curves (V/V0)^-b of every lane: with all lanes, those of
+       every (provider, segment) in one log and one exp (row p of lc) */
+    if (n == L) {
+        size_t p = 0;
+        for (i = 0; i < N; i++)
+            for (k = 0; k < K; k++) {
+                size_t j = i * K + k;
+                const double *V = yV + j * L, *iv0 = b->invV0 + j * L;
+                double *restrict c = b->lc + p * L;
+                if (!b->learn[k])
+                    continue;
+                #pragma GCC ivdep
+                for (l = 0; l < L; l++)
+                    c[l] = iv0[l] > 0.0 ? V[l] * iv0[l] : 1.0;
+                p++;
+            }
+        ss_vec_log(b->lc, b->lc, p * L);
+        for (i = 0, p = 0; i < N; i++)
+            for (k = 0; k < K; k++) {
+                const double *nb = b->neg_b + k * L;
+                double *restrict c = b->lc + p * L;
+                if (!b->learn[k])
+                    continue;
+                #pragma GCC ivdep
+                for (l = 0; l < L; l++)
+                    c[l] *= nb[l];
+                p++;
+            }
+        ss_vec_exp(b->lc, b->lc, p * L);
+    }
+    for (i = 0, lp = 0; i < N; i++) {
         double *restrict gp = b->gp + i * L, *restrict opx = s1, *restrict inv = b->inv + i * L;
         const double *rho = b->rho + i * L, *ri = b->revi + i * L;
         #pragma GCC ivdep
@@ -672,7 +704,10 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
                          *om = b->om + j * L, *ip = b->invp + j * L, *rv = b->rev + j * L,
                          *ox = b->opex + j * L;
             double *restrict mg = b->margin + j * L;
-            if (b->learn[k]) {
+            const double *cv = s2;      /* the learning curve */
+            if (b->learn[k] && n == L) {
+                cv = b->lc + lp++ * L;
+            } else if (b->learn[k]) {
                 #pragma GCC ivdep
                 for (l = lo; l < hi; l++)
                     s2[l] = iv0[l] > 0.0 ? V[l] * iv0[l] : 1.0;
@@ -688,7 +723,7 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
             }
             #pragma GCC ivdep
             for (l = lo; l < hi; l++) {
-                mg[l] = 1.0 - om[l] * s2[l] * ip[l];
+                mg[l] = 1.0 - om[l] * cv[l] * ip[l];
                 gp[l] += rv[l] * mg[l];
                 opx[l] += ox[l] * rv[l];
             }
