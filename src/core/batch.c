@@ -599,7 +599,10 @@ static int prepare(ss_batch *b, size_t l, double ta, double tb)
 
 /* --------------------------------------------------------------- the model */
 
-/* Every auxiliary of lanes [lo, hi) at (tl[l], y) (sim.c's eval_aux). */
+/* Every auxiliary of lanes [lo, hi) at (tl[l], y) (sim.c's eval_aux).
+ * no-trapping-math: the selects below evaluate both sides, so that they are
+ * vectorised (no FP trap is enabled; the values are the same). */
+__attribute__((optimize("no-trapping-math")))
 static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
 {
     size_t N = b->N, K = b->K, NK = b->NK, L = b->L, n = hi - lo, i, k, l, lp;
@@ -653,7 +656,8 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
             const double *s = y + d * L;
             #pragma GCC ivdep
             for (l = lo; l < hi; l++) {
-                a[l] = sum[l] > 0.0 ? a[l] * isum[l] : s[l];
+                double an = a[l] * isum[l], sl = s[l];  /* both loaded: vectorised */
+                a[l] = sum[l] > 0.0 ? an : sl;
                 rv[l] = Mk[l] * s[l];
                 ri[l] += rv[l];
             }
@@ -671,8 +675,10 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
                 if (!b->learn[k])
                     continue;
                 #pragma GCC ivdep
-                for (l = 0; l < L; l++)
-                    c[l] = iv0[l] > 0.0 ? V[l] * iv0[l] : 1.0;
+                for (l = 0; l < L; l++) {
+                    double r = V[l] * iv0[l];   /* loaded in every lane: vectorised */
+                    c[l] = iv0[l] > 0.0 ? r : 1.0;
+                }
                 p++;
             }
         ss_vec_log(b->lc, b->lc, p * L);
@@ -709,8 +715,10 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
                 cv = b->lc + lp++ * L;
             } else if (b->learn[k]) {
                 #pragma GCC ivdep
-                for (l = lo; l < hi; l++)
-                    s2[l] = iv0[l] > 0.0 ? V[l] * iv0[l] : 1.0;
+                for (l = lo; l < hi; l++) {
+                    double r = V[l] * iv0[l];
+                    s2[l] = iv0[l] > 0.0 ? r : 1.0;
+                }
                 ss_vec_log(s2 + lo, s2 + lo, n);
                 #pragma GCC ivdep
                 for (l = lo; l < hi; l++)
@@ -738,7 +746,8 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
     }
 }
 
-/* The derivatives of every lane at (tl[l], y) (sim.c's eval_derivs), unscaled. */
+/* The derivatives of every lane at (tl[l], y) (sim.c's eval_derivs), times
+ * the lane's step hc[l] (the rescaled system of rhs()). */
 static void eval_derivs(ss_batch *b, const double *y, double *f)
 {
     size_t N = b->N, K = b->K, NK = b->NK, L = b->L, i, k, l, d;
@@ -746,6 +755,7 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
     double *fS = f, *fC = f + NK * L, *fV = f + 2 * NK * L, *fR = f + 3 * NK * L;
     double *fN = fR + N * L, *fX = fN + N * L;
     double *restrict disc = b->s1;
+    const double *restrict h = b->hc;
     #pragma GCC ivdep
     for (l = 0; l < L; l++)
         disc[l] = -b->r_disc[l] * (b->tl[l] - b->t0[l]);
@@ -763,9 +773,9 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
             double *restrict a = fS + d * L, *restrict c = fC + d * L, *restrict v = fV + d * L;
             #pragma GCC ivdep
             for (l = 0; l < L; l++) {
-                a[l] = (tg[l] - s[l]) * it[l];
-                c[l] = ef[l] * al[l] * inv[l] - dp[l] * C[l];
-                v[l] = rv[l] * ip[l];
+                a[l] = (tg[l] - s[l]) * it[l] * h[l];
+                c[l] = (ef[l] * al[l] * inv[l] - dp[l] * C[l]) * h[l];
+                v[l] = rv[l] * ip[l] * h[l];
             }
         }
         {
@@ -773,8 +783,8 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
             double *restrict r = fR + i * L, *restrict n = fN + i * L;
             #pragma GCC ivdep
             for (l = 0; l < L; l++) {
-                r[l] = (1.0 - R[l]) * ir[l];
-                n[l] = op[l] * disc[l];
+                r[l] = (1.0 - R[l]) * ir[l] * h[l];
+                n[l] = op[l] * disc[l] * h[l];
             }
         }
     }
@@ -785,12 +795,12 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
             const double *p = b->bass_p + k * L, *q = b->bass_q + k * L;
             #pragma GCC ivdep
             for (l = 0; l < L; l++)
-                x[l] = (p[l] + q[l] * A[l]) * (1.0 - A[l]);
+                x[l] = (p[l] + q[l] * A[l]) * (1.0 - A[l]) * h[l];
         } else {
             const double *g = b->g + k * L, *Mk = b->M + k * L;
             #pragma GCC ivdep
             for (l = 0; l < L; l++)
-                x[l] = g[l] * Mk[l];
+                x[l] = g[l] * Mk[l] * h[l];
         }
     }
 }
@@ -804,19 +814,12 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
 static int rhs(double s, const double y[], double dydt[], void *params)
 {
     ss_batch *b = params;
-    size_t L = b->L, v, l;
+    size_t L = b->L, l;
     #pragma GCC ivdep
     for (l = 0; l < L; l++)
         b->tl[l] = b->tc[l] + b->hc[l] * s;
     eval_aux(b, 0, L, y);
     eval_derivs(b, y, dydt);
-    for (v = 0; v < b->dim; v++) {
-        double *restrict f = dydt + v * L;
-        const double *restrict h = b->hc;
-        #pragma GCC ivdep
-        for (l = 0; l < L; l++)
-            f[l] *= h[l];
-    }
     return GSL_SUCCESS;
 }
 
