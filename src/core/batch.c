@@ -925,25 +925,53 @@ done:
     return rc;
 }
 
-/* out = y + sum of a[j] k[use[j]], the terms added left to right. */
-static void rk_comb(double *restrict out, const double *restrict y, double *const *k,
-                    const unsigned char *use, const double *a, int nt, size_t n)
+/* out = y + sum of a[j] k[use[j]], the terms added left to right; inlined
+ * for each number of terms nt, so that the coefficients and pointers stay in
+ * registers. */
+static inline __attribute__((always_inline)) void
+rk_comb_n(double *restrict out, const double *restrict y, double *const *k, const unsigned char *use,
+          const double *a, const int nt, size_t n)
 {
+    const double *kp[RK_S];
     size_t i = 0;
     int j;
+    for (j = 0; j < nt; j++)
+        kp[j] = k[use[j]];
 #ifdef __x86_64__
-    for (; i + 4 <= n; i += 4) {
-        __m256d s = _mm256_mul_pd(_mm256_set1_pd(a[0]), _mm256_loadu_pd(k[use[0]] + i));
-        for (j = 1; j < nt; j++)
-            s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(a[j]), _mm256_loadu_pd(k[use[j]] + i)));
-        _mm256_storeu_pd(out + i, _mm256_add_pd(_mm256_loadu_pd(y + i), s));
+    {
+        __m256d c[RK_S];
+        for (j = 0; j < nt; j++)
+            c[j] = _mm256_set1_pd(a[j]);
+        for (; i + 4 <= n; i += 4) {
+            __m256d s = _mm256_mul_pd(c[0], _mm256_loadu_pd(kp[0] + i));
+            for (j = 1; j < nt; j++)
+                s = _mm256_add_pd(s, _mm256_mul_pd(c[j], _mm256_loadu_pd(kp[j] + i)));
+            _mm256_storeu_pd(out + i, _mm256_add_pd(_mm256_loadu_pd(y + i), s));
+        }
     }
 #endif
     for (; i < n; i++) {
-        double s = a[0] * k[use[0]][i];
+        double s = a[0] * kp[0][i];
         for (j = 1; j < nt; j++)
-            s += a[j] * k[use[j]][i];
+            s += a[j] * kp[j][i];
         out[i] = y[i] + s;
+    }
+}
+
+static void rk_comb(double *restrict out, const double *restrict y, double *const *k,
+                    const unsigned char *use, const double *a, int nt, size_t n)
+{
+    switch (nt) {
+    case 1: rk_comb_n(out, y, k, use, a, 1, n); break;
+    case 2: rk_comb_n(out, y, k, use, a, 2, n); break;
+    case 3: rk_comb_n(out, y, k, use, a, 3, n); break;
+    case 4: rk_comb_n(out, y, k, use, a, 4, n); break;
+    case 5: rk_comb_n(out, y, k, use, a, 5, n); break;
+    case 6: rk_comb_n(out, y, k, use, a, 6, n); break;
+    case 7: rk_comb_n(out, y, k, use, a, 7, n); break;
+    case 8: rk_comb_n(out, y, k, use, a, 8, n); break;
+    case 9: rk_comb_n(out, y, k, use, a, 9, n); break;
+    default: rk_comb_n(out, y, k, use, a, 10, n); break;   /* RK_USE has at most 10 */
     }
 }
 
@@ -951,26 +979,39 @@ static void rk_comb(double *restrict out, const double *restrict y, double *cons
 static void rk_final(double *restrict y, double *restrict yerr, double *const *k,
                      const double *hi, const double *lo, size_t n)
 {
+    const double *kp[RK_NHI];
     size_t i = 0;
     int j;
+    for (j = 0; j < RK_NHI; j++)
+        kp[j] = k[RK_HI[j]];
 #ifdef __x86_64__
-    for (; i + 4 <= n; i += 4) {
-        __m256d s8 = _mm256_mul_pd(_mm256_set1_pd(hi[0]), _mm256_loadu_pd(k[RK_HI[0]] + i));
-        __m256d s7 = _mm256_mul_pd(_mm256_set1_pd(lo[0]), _mm256_loadu_pd(k[RK_HI[0]] + i));
-        for (j = 1; j < RK_NHI; j++)
-            s8 = _mm256_add_pd(s8, _mm256_mul_pd(_mm256_set1_pd(hi[j]), _mm256_loadu_pd(k[RK_HI[j]] + i)));
-        for (j = 1; j < RK_NLO; j++)
-            s7 = _mm256_add_pd(s7, _mm256_mul_pd(_mm256_set1_pd(lo[j]), _mm256_loadu_pd(k[RK_HI[j]] + i)));
-        _mm256_storeu_pd(y + i, _mm256_add_pd(_mm256_loadu_pd(y + i), s8));
-        _mm256_storeu_pd(yerr + i, _mm256_sub_pd(s7, s8));
+    {
+        __m256d ch[RK_NHI], cl[RK_NLO];
+        for (j = 0; j < RK_NHI; j++)
+            ch[j] = _mm256_set1_pd(hi[j]);
+        for (j = 0; j < RK_NLO; j++)
+            cl[j] = _mm256_set1_pd(lo[j]);
+        for (; i + 4 <= n; i += 4) {
+            __m256d x = _mm256_loadu_pd(kp[0] + i);
+            __m256d s8 = _mm256_mul_pd(ch[0], x), s7 = _mm256_mul_pd(cl[0], x);
+            for (j = 1; j < RK_NLO; j++) {
+                x = _mm256_loadu_pd(kp[j] + i);
+                s8 = _mm256_add_pd(s8, _mm256_mul_pd(ch[j], x));
+                s7 = _mm256_add_pd(s7, _mm256_mul_pd(cl[j], x));
+            }
+            for (; j < RK_NHI; j++)
+                s8 = _mm256_add_pd(s8, _mm256_mul_pd(ch[j], _mm256_loadu_pd(kp[j] + i)));
+            _mm256_storeu_pd(y + i, _mm256_add_pd(_mm256_loadu_pd(y + i), s8));
+            _mm256_storeu_pd(yerr + i, _mm256_sub_pd(s7, s8));
+        }
     }
 #endif
     for (; i < n; i++) {
-        double s8 = hi[0] * k[RK_HI[0]][i], s7 = lo[0] * k[RK_HI[0]][i];
+        double s8 = hi[0] * kp[0][i], s7 = lo[0] * kp[0][i];
         for (j = 1; j < RK_NHI; j++)
-            s8 += hi[j] * k[RK_HI[j]][i];
+            s8 += hi[j] * kp[j][i];
         for (j = 1; j < RK_NLO; j++)
-            s7 += lo[j] * k[RK_HI[j]][i];
+            s7 += lo[j] * kp[j][i];
         y[i] += s8;
         yerr[i] = s7 - s8;
     }
