@@ -85,6 +85,7 @@ static const unsigned char RK_HI[] = { 1, 6, 7, 8, 9, 10, 11, 12, 13 };  /* 8th 
 typedef struct item {
     unsigned char kind;
     size_t idx;
+    long pc[3];               /* varying inside the interval: the pieces last used (sched_pc) */
 } item;
 
 typedef struct lane {
@@ -415,6 +416,31 @@ static double sched_at(const ss_schedule *s, double ta, double t)
     return ss_schedule_eval(s, s->kind == SS_SCHED_STEPS ? ta : t);
 }
 
+/*
+ * sched_at() remembering, in *pc, the piece of a linear schedule last used:
+ * a time inside that piece takes it without a search. The value is
+ * ss_schedule_eval's (its formula; the piece of t is the same, and outside
+ * the remembered one it is looked up again).
+ */
+static inline double sched_pc(const ss_schedule *s, double ta, double t, long *pc)
+{
+    long i = *pc;
+    double t0, t1;
+    if (s->kind != SS_SCHED_LINEAR)
+        return sched_at(s, ta, t);
+    if (!(i >= 0 && s->t[i] <= t && t < s->t[i + 1])) {
+        i = ss_schedule_last_knot(s, t);
+        if (i < 0)
+            return s->v[0];
+        if ((size_t)i == s->n - 1)
+            return s->v[i];
+        *pc = i;
+    }
+    t0 = s->t[i];
+    t1 = s->t[i + 1];
+    return s->v[i] + (t - t0) / (t1 - t0) * (s->v[i + 1] - s->v[i]);
+}
+
 /* Provider i's normalised allocation in lane l at t of the interval that
  * starts at ta (0 if it sums to <= 0). */
 static int set_alloc_at(ss_batch *b, size_t l, size_t i, const ss_provider *p, double ta, double t)
@@ -503,20 +529,21 @@ static void eval_dyn(ss_batch *b, size_t lo, size_t hi)
         lane *a = &b->ln[l];
         double t = b->tl[l], ta = a->ta;
         for (d = 0; d < a->ndyn; d++) {
-            const item *it = &a->dyn[d];
+            item *it = &a->dyn[d];
             const ss_model *m = a->m;
             switch (it->kind) {
             case IN_G:
-                b->g[it->idx * L + l] = sched_at(&m->seg[it->idx].growth, ta, t);
+                b->g[it->idx * L + l] = sched_pc(&m->seg[it->idx].growth, ta, t, &it->pc[0]);
                 break;
             case IN_RHO:
-                b->rho[it->idx * L + l] = sched_at(&m->prov[it->idx].reinvest, ta, t);
+                b->rho[it->idx * L + l] = sched_pc(&m->prov[it->idx].reinvest, ta, t, &it->pc[0]);
                 break;
             case IN_ATT: {
                 const ss_provider *p = &m->prov[it->idx / K];
                 size_t k = it->idx % K;
-                set_att(b, l, it->idx, sched_at(&p->participation[k], ta, t),
-                        sched_at(&p->price[k], ta, t), sched_at(&p->lever[k], ta, t));
+                set_att(b, l, it->idx, sched_pc(&p->participation[k], ta, t, &it->pc[0]),
+                        sched_pc(&p->price[k], ta, t, &it->pc[1]),
+                        sched_pc(&p->lever[k], ta, t, &it->pc[2]));
                 break;
             }
             default:
@@ -591,8 +618,11 @@ static int prepare(ss_batch *b, size_t l, double ta, double tb)
         int rc = eval_input(b, l, &a->var[v], ta, tb);
         if (rc < 0)
             return -1;
-        if (rc > 0)
-            a->dyn[a->ndyn++] = a->var[v];
+        if (rc > 0) {
+            item *it = &a->dyn[a->ndyn++];
+            *it = a->var[v];
+            it->pc[0] = it->pc[1] = it->pc[2] = -1;
+        }
     }
     return 0;
 }
