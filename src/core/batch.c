@@ -959,8 +959,8 @@ done:
  * for each number of terms nt, so that the coefficients and pointers stay in
  * registers. */
 static inline __attribute__((always_inline)) void
-rk_comb_n(double *restrict out, const double *restrict y, double *const *k, const unsigned char *use,
-          const double *a, const int nt, size_t n)
+rk_comb_n(double *restrict out, const double *restrict y, double *const *k,
+          const unsigned char *use, const double *a, const int nt, size_t n)
 {
     const double *kp[RK_S];
     size_t i = 0;
@@ -1085,7 +1085,8 @@ static int rk_verify(const ss_batch *b)
     for (s = 1; s <= RK_S; s++)
         k[s] = w + (size_t)(s - 1) * n;
     {
-        double *y = w + RK_S * n, *y2 = y + n, *e = y2 + n, *e2 = e + n, *tmp = e2 + n, *din = tmp + n;
+        double *y = w + RK_S * n, *y2 = y + n, *e = y2 + n, *e2 = e + n, *tmp = e2 + n,
+               *din = tmp + n;
         for (i = 0; i < n; i++)
             y[i] = y2[i] = 0.3 * sin(1.7 * (double)i + 0.2) + 1e-3 * (double)i;
         rk_test_f(0.0, y, din, &dim);
