@@ -10,10 +10,11 @@
  * for whole numbers 3-8, repeated multiplication; learning curves are
  * exp(-b log(V/V0)).
  *
- * Steps.  Lane l is at time t_l with the step h_l to try.  One call of GSL's
- * rk8pd stepper (gsl_odeiv2_step_apply with h = 1 over the L * dim vector)
- * integrates dy_l/ds = h_l f(t_l + h_l s, y_l) from s = 0 to 1 in every lane:
- * the step of size h_l of each lane in its own time.  The error estimate of
+ * Steps.  Lane l is at time t_l with the step h_l to try.  One rk8pd step
+ * with h = 1 over the L * dim vector (GSL's, computed by rk_step below with
+ * vectorised arithmetic, bit-identical to gsl_odeiv2_step_apply) integrates
+ * dy_l/ds = h_l f(t_l + h_l s, y_l) from s = 0 to 1 in every lane: the step
+ * of size h_l of each lane in its own time.  The error estimate of
  * lane l is then judged by lane l alone with GSL's standard control (the
  * scalar engine's gsl_odeiv2_driver_alloc_y_new: the largest
  * |err| / (rtol |y| + atol) over the lane's components; reject above 1.1 and
@@ -38,6 +39,7 @@
 #include <gsl/gsl_machine.h>
 #include <gsl/gsl_odeiv2.h>
 #include "core/batch.h"
+#include "core/sim_internal.h"
 #include "core/sort_doubles.h"
 
 /* Everything below is compiled for AVX2 (4 doubles a vector, no FMA, and
@@ -45,6 +47,10 @@
  * ss_batch_supports() (batch_vec.c) keeps the engine off CPUs without it. */
 #ifdef __x86_64__
 #pragma GCC target("avx2")
+#endif
+
+#ifdef __x86_64__
+#include <immintrin.h>
 #endif
 
 #define TIME_TOL 1e-9
@@ -56,9 +62,30 @@ enum { PW_ZERO, PW_ONE, PW_HALF, PW_TWO, PW_INT, PW_GEN };
 
 enum { IN_ATT, IN_ALLOC, IN_RHO, IN_G };
 
+/* The rk8pd stepper's stages (see "stepper" below). */
+#define RK_S 13
+static const unsigned char RK_USE[RK_S + 1][RK_S] = {
+    [2] = { 1 },
+    [3] = { 1, 2 },
+    [4] = { 1, 3 },
+    [5] = { 1, 3, 4 },
+    [6] = { 1, 4, 5 },
+    [7] = { 1, 4, 5, 6 },
+    [8] = { 1, 4, 5, 6, 7 },
+    [9] = { 1, 4, 5, 6, 7, 8 },
+    [10] = { 1, 4, 5, 6, 7, 8, 9 },
+    [11] = { 1, 4, 5, 6, 7, 8, 9, 10 },
+    [12] = { 1, 4, 5, 6, 7, 8, 9, 10, 11 },
+    [13] = { 1, 4, 5, 6, 7, 8, 9, 10, 11, 12 },
+};
+static const unsigned char RK_HI[] = { 1, 6, 7, 8, 9, 10, 11, 12, 13 };  /* 8th order */
+#define RK_NHI 9
+#define RK_NLO 8                                                          /* k1, k6..k12 */
+
 typedef struct item {
     unsigned char kind;
     size_t idx;
+    long pc[3];               /* varying inside the interval: the pieces last used (sched_pc) */
 } item;
 
 typedef struct lane {
@@ -69,8 +96,8 @@ typedef struct lane {
     double rtol, atol, hmin;
     unsigned long nsteps, max_steps;
     int final;                /* this step ends the interval */
-    double *bp;               /* breakpoints */
-    size_t nbp, capbp, bi;
+    ss_dvec bp, epochs, extra; /* breakpoints (sim.c's), decision epochs, scratch */
+    size_t bi;
     size_t *evo, *evtmp, capev, capevt, evpos;
     size_t oi;                /* next output */
     size_t rec0;              /* outputs [rec0, oi) wait for the next step's first evaluation */
@@ -101,14 +128,14 @@ struct ss_batch {
     double *revi, *inv, *gp, *op;       /* [N][L] */
     double *M;                          /* [K][L] */
     double *s1, *s2, *s3, *s4;          /* [L] scratch */
+    double *lc;                         /* [NK][L] the learning curves of an evaluation */
     double *tl, *tc, *hc, *rmax;        /* [L] stage time, step start, step size, error */
     unsigned char *bad;                 /* [L] the lane's evaluation failed */
     lane *ln;                           /* [L] */
     size_t lcap;
     /* the block's shape (the first run's model) */
     size_t nt;
-    double *outs;                       /* [nt] output times */
-    size_t capouts;
+    ss_dvec outs;                       /* [nt] output times */
     double gt0, gt1, gstep;
     unsigned char *gbass;
     size_t capgbass;
@@ -116,6 +143,10 @@ struct ss_batch {
     gsl_odeiv2_system sys;
     gsl_odeiv2_step *step;
     size_t step_dim;
+    /* the stepper (rk_step): GSL's tableau, its stages' values */
+    int rk_ok;                          /* 1: rk_step is GSL's step; -1: use GSL's; 0: not probed */
+    double rk_c[RK_S + 1], rk_a[RK_S + 1][RK_S], rk_hi[RK_NHI], rk_lo[RK_NLO];
+    double *rk_k[RK_S + 1], *rk_tmp;    /* [dim][L]; rk_k[1] is din */
 };
 
 ss_batch *ss_batch_new(void)
@@ -130,7 +161,9 @@ static void lanes_free(ss_batch *b)
         lane *a = &b->ln[l];
         ss_model_free(a->m);
         ss_result_free(a->res);
-        free(a->bp);
+        free(a->bp.v);
+        free(a->epochs.v);
+        free(a->extra.v);
         free(a->evo);
         free(a->evtmp);
         free(a->var);
@@ -149,7 +182,7 @@ void ss_batch_free(ss_batch *b)
     if (b->step)
         gsl_odeiv2_step_free(b->step);
     free(b->blk);
-    free(b->outs);
+    free(b->outs.v);
     free(b->gbass);
     free(b->pid);
     free(b->sid);
@@ -253,12 +286,17 @@ static void *carve(unsigned char *base, size_t *off, size_t n, size_t size)
 
 static size_t layout(ss_batch *b, unsigned char *base)
 {
-    size_t off = 0, L = b->L, N = b->N, K = b->K, NK = b->NK, dL = b->dim * L;
+    size_t off = 0, L = b->L, N = b->N, K = b->K, NK = b->NK, dL = b->dim * L, k;
     const size_t D = sizeof(double);
     b->y = carve(base, &off, dL, D);
     b->y0 = carve(base, &off, dL, D);
     b->yerr = carve(base, &off, dL, D);
     b->din = carve(base, &off, dL, D);
+    b->rk_k[0] = NULL;
+    b->rk_k[1] = b->din;
+    for (k = 2; k <= RK_S; k++)
+        b->rk_k[k] = carve(base, &off, dL, D);
+    b->rk_tmp = carve(base, &off, dL, D);
     b->bC = carve(base, &off, K * L, D);
     b->bP = carve(base, &off, K * L, D);
     b->bR = carve(base, &off, K * L, D);
@@ -302,6 +340,7 @@ static size_t layout(ss_batch *b, unsigned char *base)
     b->s2 = carve(base, &off, L, D);
     b->s3 = carve(base, &off, L, D);
     b->s4 = carve(base, &off, L, D);
+    b->lc = carve(base, &off, NK * L, D);
     b->tl = carve(base, &off, L, D);
     b->tc = carve(base, &off, L, D);
     b->hc = carve(base, &off, L, D);
@@ -375,6 +414,31 @@ static double sched_at(const ss_schedule *s, double ta, double t)
     if (s->kind == SS_SCHED_CONST)
         return s->value;
     return ss_schedule_eval(s, s->kind == SS_SCHED_STEPS ? ta : t);
+}
+
+/*
+ * sched_at() remembering, in *pc, the piece of a linear schedule last used:
+ * a time inside that piece takes it without a search. The value is
+ * ss_schedule_eval's (its formula; the piece of t is the same, and outside
+ * the remembered one it is looked up again).
+ */
+static inline double sched_pc(const ss_schedule *s, double ta, double t, long *pc)
+{
+    long i = *pc;
+    double t0, t1;
+    if (s->kind != SS_SCHED_LINEAR)
+        return sched_at(s, ta, t);
+    if (!(i >= 0 && s->t[i] <= t && t < s->t[i + 1])) {
+        i = ss_schedule_last_knot(s, t);
+        if (i < 0)
+            return s->v[0];
+        if ((size_t)i == s->n - 1)
+            return s->v[i];
+        *pc = i;
+    }
+    t0 = s->t[i];
+    t1 = s->t[i + 1];
+    return s->v[i] + (t - t0) / (t1 - t0) * (s->v[i + 1] - s->v[i]);
 }
 
 /* Provider i's normalised allocation in lane l at t of the interval that
@@ -465,20 +529,21 @@ static void eval_dyn(ss_batch *b, size_t lo, size_t hi)
         lane *a = &b->ln[l];
         double t = b->tl[l], ta = a->ta;
         for (d = 0; d < a->ndyn; d++) {
-            const item *it = &a->dyn[d];
+            item *it = &a->dyn[d];
             const ss_model *m = a->m;
             switch (it->kind) {
             case IN_G:
-                b->g[it->idx * L + l] = sched_at(&m->seg[it->idx].growth, ta, t);
+                b->g[it->idx * L + l] = sched_pc(&m->seg[it->idx].growth, ta, t, &it->pc[0]);
                 break;
             case IN_RHO:
-                b->rho[it->idx * L + l] = sched_at(&m->prov[it->idx].reinvest, ta, t);
+                b->rho[it->idx * L + l] = sched_pc(&m->prov[it->idx].reinvest, ta, t, &it->pc[0]);
                 break;
             case IN_ATT: {
                 const ss_provider *p = &m->prov[it->idx / K];
                 size_t k = it->idx % K;
-                set_att(b, l, it->idx, sched_at(&p->participation[k], ta, t),
-                        sched_at(&p->price[k], ta, t), sched_at(&p->lever[k], ta, t));
+                set_att(b, l, it->idx, sched_pc(&p->participation[k], ta, t, &it->pc[0]),
+                        sched_pc(&p->price[k], ta, t, &it->pc[1]),
+                        sched_pc(&p->lever[k], ta, t, &it->pc[2]));
                 break;
             }
             default:
@@ -553,18 +618,24 @@ static int prepare(ss_batch *b, size_t l, double ta, double tb)
         int rc = eval_input(b, l, &a->var[v], ta, tb);
         if (rc < 0)
             return -1;
-        if (rc > 0)
-            a->dyn[a->ndyn++] = a->var[v];
+        if (rc > 0) {
+            item *it = &a->dyn[a->ndyn++];
+            *it = a->var[v];
+            it->pc[0] = it->pc[1] = it->pc[2] = -1;
+        }
     }
     return 0;
 }
 
 /* --------------------------------------------------------------- the model */
 
-/* Every auxiliary of lanes [lo, hi) at (tl[l], y) (sim.c's eval_aux). */
+/* Every auxiliary of lanes [lo, hi) at (tl[l], y) (sim.c's eval_aux).
+ * no-trapping-math: the selects below evaluate both sides, so that they are
+ * vectorised (no FP trap is enabled; the values are the same). */
+__attribute__((optimize("no-trapping-math")))
 static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
 {
-    size_t N = b->N, K = b->K, NK = b->NK, L = b->L, n = hi - lo, i, k, l;
+    size_t N = b->N, K = b->K, NK = b->NK, L = b->L, n = hi - lo, i, k, l, lp;
     const double *yC = y + NK * L, *yV = y + 2 * NK * L, *yR = y + 3 * NK * L,
                  *yX = y + (3 * NK + 2 * N) * L;
     double *restrict s1 = b->s1, *restrict s2 = b->s2, *restrict sum = b->s3, *restrict isum = b->s4;
@@ -615,13 +686,46 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
             const double *s = y + d * L;
             #pragma GCC ivdep
             for (l = lo; l < hi; l++) {
-                a[l] = sum[l] > 0.0 ? a[l] * isum[l] : s[l];
+                double an = a[l] * isum[l], sl = s[l];  /* both loaded: vectorised */
+                a[l] = sum[l] > 0.0 ? an : sl;
                 rv[l] = Mk[l] * s[l];
                 ri[l] += rv[l];
             }
         }
     }
-    for (i = 0; i < N; i++) {
+    /* the learning curves (V/V0)^-b of every lane: with all lanes, those of
+       every (provider, segment) in one log and one exp (row p of lc) */
+    if (n == L) {
+        size_t p = 0;
+        for (i = 0; i < N; i++)
+            for (k = 0; k < K; k++) {
+                size_t j = i * K + k;
+                const double *V = yV + j * L, *iv0 = b->invV0 + j * L;
+                double *restrict c = b->lc + p * L;
+                if (!b->learn[k])
+                    continue;
+                #pragma GCC ivdep
+                for (l = 0; l < L; l++) {
+                    double r = V[l] * iv0[l];   /* loaded in every lane: vectorised */
+                    c[l] = iv0[l] > 0.0 ? r : 1.0;
+                }
+                p++;
+            }
+        ss_vec_log(b->lc, b->lc, p * L);
+        for (i = 0, p = 0; i < N; i++)
+            for (k = 0; k < K; k++) {
+                const double *nb = b->neg_b + k * L;
+                double *restrict c = b->lc + p * L;
+                if (!b->learn[k])
+                    continue;
+                #pragma GCC ivdep
+                for (l = 0; l < L; l++)
+                    c[l] *= nb[l];
+                p++;
+            }
+        ss_vec_exp(b->lc, b->lc, p * L);
+    }
+    for (i = 0, lp = 0; i < N; i++) {
         double *restrict gp = b->gp + i * L, *restrict opx = s1, *restrict inv = b->inv + i * L;
         const double *rho = b->rho + i * L, *ri = b->revi + i * L;
         #pragma GCC ivdep
@@ -636,10 +740,15 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
                          *om = b->om + j * L, *ip = b->invp + j * L, *rv = b->rev + j * L,
                          *ox = b->opex + j * L;
             double *restrict mg = b->margin + j * L;
-            if (b->learn[k]) {
+            const double *cv = s2;      /* the learning curve */
+            if (b->learn[k] && n == L) {
+                cv = b->lc + lp++ * L;
+            } else if (b->learn[k]) {
                 #pragma GCC ivdep
-                for (l = lo; l < hi; l++)
-                    s2[l] = iv0[l] > 0.0 ? V[l] * iv0[l] : 1.0;
+                for (l = lo; l < hi; l++) {
+                    double r = V[l] * iv0[l];
+                    s2[l] = iv0[l] > 0.0 ? r : 1.0;
+                }
                 ss_vec_log(s2 + lo, s2 + lo, n);
                 #pragma GCC ivdep
                 for (l = lo; l < hi; l++)
@@ -652,7 +761,7 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
             }
             #pragma GCC ivdep
             for (l = lo; l < hi; l++) {
-                mg[l] = 1.0 - om[l] * s2[l] * ip[l];
+                mg[l] = 1.0 - om[l] * cv[l] * ip[l];
                 gp[l] += rv[l] * mg[l];
                 opx[l] += ox[l] * rv[l];
             }
@@ -667,7 +776,8 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
     }
 }
 
-/* The derivatives of every lane at (tl[l], y) (sim.c's eval_derivs), unscaled. */
+/* The derivatives of every lane at (tl[l], y) (sim.c's eval_derivs), times
+ * the lane's step hc[l] (the rescaled system of rhs()). */
 static void eval_derivs(ss_batch *b, const double *y, double *f)
 {
     size_t N = b->N, K = b->K, NK = b->NK, L = b->L, i, k, l, d;
@@ -675,6 +785,7 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
     double *fS = f, *fC = f + NK * L, *fV = f + 2 * NK * L, *fR = f + 3 * NK * L;
     double *fN = fR + N * L, *fX = fN + N * L;
     double *restrict disc = b->s1;
+    const double *restrict h = b->hc;
     #pragma GCC ivdep
     for (l = 0; l < L; l++)
         disc[l] = -b->r_disc[l] * (b->tl[l] - b->t0[l]);
@@ -692,9 +803,9 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
             double *restrict a = fS + d * L, *restrict c = fC + d * L, *restrict v = fV + d * L;
             #pragma GCC ivdep
             for (l = 0; l < L; l++) {
-                a[l] = (tg[l] - s[l]) * it[l];
-                c[l] = ef[l] * al[l] * inv[l] - dp[l] * C[l];
-                v[l] = rv[l] * ip[l];
+                a[l] = (tg[l] - s[l]) * it[l] * h[l];
+                c[l] = (ef[l] * al[l] * inv[l] - dp[l] * C[l]) * h[l];
+                v[l] = rv[l] * ip[l] * h[l];
             }
         }
         {
@@ -702,8 +813,8 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
             double *restrict r = fR + i * L, *restrict n = fN + i * L;
             #pragma GCC ivdep
             for (l = 0; l < L; l++) {
-                r[l] = (1.0 - R[l]) * ir[l];
-                n[l] = op[l] * disc[l];
+                r[l] = (1.0 - R[l]) * ir[l] * h[l];
+                n[l] = op[l] * disc[l] * h[l];
             }
         }
     }
@@ -714,12 +825,12 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
             const double *p = b->bass_p + k * L, *q = b->bass_q + k * L;
             #pragma GCC ivdep
             for (l = 0; l < L; l++)
-                x[l] = (p[l] + q[l] * A[l]) * (1.0 - A[l]);
+                x[l] = (p[l] + q[l] * A[l]) * (1.0 - A[l]) * h[l];
         } else {
             const double *g = b->g + k * L, *Mk = b->M + k * L;
             #pragma GCC ivdep
             for (l = 0; l < L; l++)
-                x[l] = g[l] * Mk[l];
+                x[l] = g[l] * Mk[l] * h[l];
         }
     }
 }
@@ -733,20 +844,272 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
 static int rhs(double s, const double y[], double dydt[], void *params)
 {
     ss_batch *b = params;
-    size_t L = b->L, v, l;
+    size_t L = b->L, l;
     #pragma GCC ivdep
     for (l = 0; l < L; l++)
         b->tl[l] = b->tc[l] + b->hc[l] * s;
     eval_aux(b, 0, L, y);
     eval_derivs(b, y, dydt);
-    for (v = 0; v < b->dim; v++) {
-        double *restrict f = dydt + v * L;
-        const double *restrict h = b->hc;
-        #pragma GCC ivdep
-        for (l = 0; l < L; l++)
-            f[l] *= h[l];
-    }
     return GSL_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- stepper */
+
+/*
+ * GSL's rk8pd step, over the L * dim values of every lane at once, with its
+ * arithmetic vectorised (AVX2, same operations in the same order as GSL's
+ * rk8pd_apply, no FMA: bit-identical to it). Only the step of step_all() is
+ * needed: t = 0, h = 1, k1 given (so y + h*sum is y + sum and b21*h*k1 is
+ * b21*k1, exactly). The tableau is not copied here: it is read from the
+ * linked GSL (rk_probe) by applying its stepper to systems whose stages
+ * return unit vectors; rk_verify() then compares a step of ours with GSL's
+ * on a nonlinear test system bit for bit, and step_all() falls back to
+ * gsl_odeiv2_step_apply() if anything differs (another GSL, another order).
+ *
+ * Which stages enter each combination, in GSL's order: stage s (2..13) sums
+ * the k of RK_USE[s]; the 8th-order solution uses k1, k6..k13 and the 7th-
+ * order one k1, k6..k12 (their difference is the error estimate).
+ */
+/* The probe system: stage c (k2 is c = 0) records its time and input and
+ * returns the vector the probe set for it. */
+typedef struct rk_probe_ctx {
+    int c;
+    double t[RK_S], in[RK_S][RK_S], out[RK_S][RK_S];
+} rk_probe_ctx;
+
+static int rk_probe_f(double t, const double y[], double f[], void *params)
+{
+    rk_probe_ctx *p = params;
+    int c = p->c++;
+    if (c >= RK_S - 1)
+        return GSL_FAILURE;
+    p->t[c] = t;
+    memcpy(p->in[c], y, RK_S * sizeof *y);
+    memcpy(f, p->out[c + 1], RK_S * sizeof *f);  /* out[j]: k_{j+1} */
+    return GSL_SUCCESS;
+}
+
+static int rk_nterms(int s)
+{
+    int n = 0;
+    while (n < RK_S && RK_USE[s][n])
+        n++;
+    return n;
+}
+
+/* b->rk_c, rk_a, rk_hi, rk_lo from GSL's rk8pd. 0 on success. */
+static int rk_probe(ss_batch *b)
+{
+    gsl_odeiv2_step *st = gsl_odeiv2_step_alloc(gsl_odeiv2_step_rk8pd, RK_S);
+    gsl_odeiv2_system sys = { rk_probe_f, NULL, RK_S, NULL };
+    rk_probe_ctx *p = calloc(1, sizeof *p);
+    double y[RK_S], yerr[RK_S], d[RK_S];
+    int s, j, m, rc = -1;
+    if (!st || !p)
+        goto done;
+    sys.params = p;
+    /* 1: k_j = e_(j-1): stage s's input holds its coefficients, the new y
+     * the 8th-order weights, yerr their differences from the 7th-order ones */
+    for (j = 0; j < RK_S; j++)
+        p->out[j][j] = 1.0;
+    memset(y, 0, sizeof y);
+    if (gsl_odeiv2_step_apply(st, 0.0, 1.0, y, yerr, p->out[0], NULL, &sys) != GSL_SUCCESS ||
+        p->c != RK_S - 1)
+        goto done;
+    for (s = 2; s <= RK_S; s++) {
+        int n = rk_nterms(s);
+        b->rk_c[s] = p->t[s - 2];
+        for (j = 0; j < n; j++)
+            b->rk_a[s][j] = p->in[s - 2][RK_USE[s][j] - 1];
+    }
+    for (j = 0; j < RK_NHI; j++)
+        b->rk_hi[j] = y[RK_HI[j] - 1];
+    memcpy(d, yerr, sizeof d);
+    /* 2: the 7th-order weight of k_(m+1), m < 12, exactly: in component m,
+     * k_(m+1) = 1 and k13 = c with hi13 c close to lo_m - hi_m, so that the
+     * 8th-order sum S is close to lo_m and lo_m - S is exact (Sterbenz) */
+    memset(p->out, 0, sizeof p->out);
+    for (j = 0; j < RK_S - 1; j++)
+        p->out[j][j] = 1.0;
+    for (m = 0; m < RK_S - 1; m++)
+        p->out[RK_S - 1][m] = d[m] / b->rk_hi[RK_NHI - 1];
+    p->out[RK_S - 1][RK_S - 1] = 1.0;
+    p->c = 0;
+    gsl_odeiv2_step_reset(st);
+    memset(y, 0, sizeof y);
+    if (gsl_odeiv2_step_apply(st, 0.0, 1.0, y, yerr, p->out[0], NULL, &sys) != GSL_SUCCESS)
+        goto done;
+    for (j = 0; j < RK_NLO; j++) {
+        int k = RK_HI[j] - 1;
+        double hi = b->rk_hi[j], c = p->out[RK_S - 1][k], S;
+        S = hi + b->rk_hi[RK_NHI - 1] * c;   /* GSL's sum in component k: hi, zeros, then hi13 c */
+        b->rk_lo[j] = S + yerr[k];
+        if (b->rk_lo[j] - S != yerr[k])
+            goto done;
+    }
+    rc = 0;
+done:
+    if (st)
+        gsl_odeiv2_step_free(st);
+    free(p);
+    return rc;
+}
+
+/* out = y + sum of a[j] k[use[j]], the terms added left to right; inlined
+ * for each number of terms nt, so that the coefficients and pointers stay in
+ * registers. */
+static inline __attribute__((always_inline)) void
+rk_comb_n(double *restrict out, const double *restrict y, double *const *k,
+          const unsigned char *use, const double *a, const int nt, size_t n)
+{
+    const double *kp[RK_S];
+    size_t i = 0;
+    int j;
+    for (j = 0; j < nt; j++)
+        kp[j] = k[use[j]];
+#ifdef __x86_64__
+    {
+        __m256d c[RK_S];
+        for (j = 0; j < nt; j++)
+            c[j] = _mm256_set1_pd(a[j]);
+        for (; i + 4 <= n; i += 4) {
+            __m256d s = _mm256_mul_pd(c[0], _mm256_loadu_pd(kp[0] + i));
+            for (j = 1; j < nt; j++)
+                s = _mm256_add_pd(s, _mm256_mul_pd(c[j], _mm256_loadu_pd(kp[j] + i)));
+            _mm256_storeu_pd(out + i, _mm256_add_pd(_mm256_loadu_pd(y + i), s));
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        double s = a[0] * kp[0][i];
+        for (j = 1; j < nt; j++)
+            s += a[j] * kp[j][i];
+        out[i] = y[i] + s;
+    }
+}
+
+static void rk_comb(double *restrict out, const double *restrict y, double *const *k,
+                    const unsigned char *use, const double *a, int nt, size_t n)
+{
+    switch (nt) {
+    case 1: rk_comb_n(out, y, k, use, a, 1, n); break;
+    case 2: rk_comb_n(out, y, k, use, a, 2, n); break;
+    case 3: rk_comb_n(out, y, k, use, a, 3, n); break;
+    case 4: rk_comb_n(out, y, k, use, a, 4, n); break;
+    case 5: rk_comb_n(out, y, k, use, a, 5, n); break;
+    case 6: rk_comb_n(out, y, k, use, a, 6, n); break;
+    case 7: rk_comb_n(out, y, k, use, a, 7, n); break;
+    case 8: rk_comb_n(out, y, k, use, a, 8, n); break;
+    case 9: rk_comb_n(out, y, k, use, a, 9, n); break;
+    default: rk_comb_n(out, y, k, use, a, 10, n); break;   /* RK_USE has at most 10 */
+    }
+}
+
+/* y += the 8th-order sum; yerr = the 7th-order sum - the 8th-order sum. */
+static void rk_final(double *restrict y, double *restrict yerr, double *const *k,
+                     const double *hi, const double *lo, size_t n)
+{
+    const double *kp[RK_NHI];
+    size_t i = 0;
+    int j;
+    for (j = 0; j < RK_NHI; j++)
+        kp[j] = k[RK_HI[j]];
+#ifdef __x86_64__
+    {
+        __m256d ch[RK_NHI], cl[RK_NLO];
+        for (j = 0; j < RK_NHI; j++)
+            ch[j] = _mm256_set1_pd(hi[j]);
+        for (j = 0; j < RK_NLO; j++)
+            cl[j] = _mm256_set1_pd(lo[j]);
+        for (; i + 4 <= n; i += 4) {
+            __m256d x = _mm256_loadu_pd(kp[0] + i);
+            __m256d s8 = _mm256_mul_pd(ch[0], x), s7 = _mm256_mul_pd(cl[0], x);
+            for (j = 1; j < RK_NLO; j++) {
+                x = _mm256_loadu_pd(kp[j] + i);
+                s8 = _mm256_add_pd(s8, _mm256_mul_pd(ch[j], x));
+                s7 = _mm256_add_pd(s7, _mm256_mul_pd(cl[j], x));
+            }
+            for (; j < RK_NHI; j++)
+                s8 = _mm256_add_pd(s8, _mm256_mul_pd(ch[j], _mm256_loadu_pd(kp[j] + i)));
+            _mm256_storeu_pd(y + i, _mm256_add_pd(_mm256_loadu_pd(y + i), s8));
+            _mm256_storeu_pd(yerr + i, _mm256_sub_pd(s7, s8));
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        double s8 = hi[0] * kp[0][i], s7 = lo[0] * kp[0][i];
+        for (j = 1; j < RK_NHI; j++)
+            s8 += hi[j] * kp[j][i];
+        for (j = 1; j < RK_NLO; j++)
+            s7 += lo[j] * kp[j][i];
+        y[i] += s8;
+        yerr[i] = s7 - s8;
+    }
+}
+
+/* One step of size 1 from s = 0 of dy/ds = f(s, y) over n values, with
+ * k1 = f(0, y) given; k[1..13] (k[1] = k1) and tmp: scratch of n. */
+static int rk_step(const ss_batch *b, size_t n, double *y, double *yerr, double *const *k,
+                   double *tmp, int (*f)(double, const double *, double *, void *), void *par)
+{
+    int s;
+    for (s = 2; s <= RK_S; s++) {
+        rk_comb(tmp, y, k, RK_USE[s], b->rk_a[s], rk_nterms(s), n);
+        if (f(b->rk_c[s], tmp, k[s], par) != GSL_SUCCESS)
+            return GSL_FAILURE;
+    }
+    rk_final(y, yerr, k, b->rk_hi, b->rk_lo, n);
+    return GSL_SUCCESS;
+}
+
+/* A nonlinear test system for rk_verify. */
+static int rk_test_f(double t, const double y[], double f[], void *params)
+{
+    size_t i, n = *(const size_t *)params;
+    for (i = 0; i < n; i++)
+        f[i] = sin(3.0 * y[i] + t) - 0.7 * y[(i + 1) % n] * y[i] + 0.1 * (double)i;
+    return GSL_SUCCESS;
+}
+
+/* 0 if rk_step gives GSL's step bit for bit on the test system. */
+static int rk_verify(const ss_batch *b)
+{
+    enum { n = 37 };
+    size_t dim = n, i;
+    gsl_odeiv2_step *st = gsl_odeiv2_step_alloc(gsl_odeiv2_step_rk8pd, n);
+    gsl_odeiv2_system sys = { rk_test_f, NULL, n, &dim };
+    double *w = malloc((RK_S + 6) * n * sizeof *w), *k[RK_S + 1];
+    int rc = -1, s;
+    if (!st || !w)
+        goto done;
+    for (s = 1; s <= RK_S; s++)
+        k[s] = w + (size_t)(s - 1) * n;
+    {
+        double *y = w + RK_S * n, *y2 = y + n, *e = y2 + n, *e2 = e + n, *tmp = e2 + n,
+               *din = tmp + n;
+        for (i = 0; i < n; i++)
+            y[i] = y2[i] = 0.3 * sin(1.7 * (double)i + 0.2) + 1e-3 * (double)i;
+        rk_test_f(0.0, y, din, &dim);
+        memcpy(k[1], din, n * sizeof *din);
+        if (gsl_odeiv2_step_apply(st, 0.0, 1.0, y, e, din, NULL, &sys) != GSL_SUCCESS ||
+            rk_step(b, n, y2, e2, k, tmp, rk_test_f, &dim) != GSL_SUCCESS)
+            goto done;
+        if (memcmp(y, y2, n * sizeof *y) == 0 && memcmp(e, e2, n * sizeof *e) == 0)
+            rc = 0;
+    }
+done:
+    if (st)
+        gsl_odeiv2_step_free(st);
+    free(w);
+    return rc;
+}
+
+int ss_batch_own_stepper(void)
+{
+    ss_batch *b = ss_batch_new();
+    int ok = b && rk_probe(b) == 0 && rk_verify(b) == 0;
+    ss_batch_free(b);
+    return ok;
 }
 
 /* ----------------------------------------------------------------- lanes */
@@ -795,111 +1158,28 @@ static void init_lane(ss_batch *b, size_t l)
     }
 }
 
-static int push_bp(lane *a, double t)
-{
-    if (grow((void **)&a->bp, &a->capbp, a->nbp + 1, sizeof *a->bp))
-        return SS_ENOMEM;
-    a->bp[a->nbp++] = t;
-    return SS_OK;
-}
-
-static int push_knots(lane *a, const ss_schedule *s, double t0, double t1)
-{
-    size_t j;
-    if (s->kind == SS_SCHED_CONST)
-        return SS_OK;
-    for (j = 0; j < s->n; j++)
-        if (s->t[j] > t0 && s->t[j] < t1 && push_bp(a, s->t[j]))
-            return SS_ENOMEM;
-    return SS_OK;
-}
-
-/*
- * Lane a's breakpoints as sim.c's build_breakpoints makes them: the output
- * times, the epochs, the event times, the schedule knots and the policy
- * time, sorted, with times closer than TIME_TOL merged into the earliest.
- */
+/* Lane a's breakpoints (sim.c's). SS_OK, SS_ENOMEM, or SS_EINVAL: the
+ * epochs cannot be formed (the scalar engine reports it). */
 static int breakpoints(ss_batch *b, lane *a)
 {
-    const ss_model *m = a->m;
-    size_t i, k, j, n, w;
-    a->nbp = 0;
-    for (j = 0; j < b->nt; j++)
-        if (push_bp(a, b->outs[j]))
-            return SS_ENOMEM;
-    for (n = 0;; n++) {
-        double t = m->t0 + (double)n * m->epoch;
-        if (!(t <= m->t1 + TIME_TOL) || n > 20000000)
-            break;
-        if (push_bp(a, t))
-            return SS_ENOMEM;
-    }
-    for (j = 0; j < m->nev; j++)
-        if (push_bp(a, m->ev[j].t))
-            return SS_ENOMEM;
-    for (k = 0; k < m->nseg; k++)
-        if (push_knots(a, &m->seg[k].growth, m->t0, m->t1))
-            return SS_ENOMEM;
-    for (i = 0; i < m->nprov; i++) {
-        const ss_provider *p = &m->prov[i];
-        if (push_knots(a, &p->reinvest, m->t0, m->t1))
-            return SS_ENOMEM;
-        for (k = 0; k < m->nseg; k++)
-            if (push_knots(a, &p->allocation[k], m->t0, m->t1) ||
-                push_knots(a, &p->price[k], m->t0, m->t1) ||
-                push_knots(a, &p->participation[k], m->t0, m->t1) ||
-                push_knots(a, &p->lever[k], m->t0, m->t1))
-                return SS_ENOMEM;
-    }
-    if (ss_model_interventions(m) > 0) {
-        double tp = ss_model_policy_time(m);
-        if (push_bp(a, tp))
-            return SS_ENOMEM;
-        for (i = 0; i < m->nprov; i++)
-            for (j = 0; j < SS_DECISION_SLOTS(m->nseg); j++)
-                if (m->prov[i].iv_on[j] && push_knots(a, &m->prov[i].iv[j], tp, m->t1))
-                    return SS_ENOMEM;
-    }
-    ss_sort_doubles(a->bp, a->nbp);
-    for (j = 0, w = 0; j < a->nbp; j++)
-        if (w == 0 || a->bp[j] > a->bp[w - 1] + TIME_TOL)
-            a->bp[w++] = a->bp[j];
-    a->nbp = w;
-    return SS_OK;
+    ss_err e;
+    int rc;
+    ss_err_clear(&e);
+    a->epochs.n = 0;
+    if ((rc = ss_sim_epoch_times(&a->epochs, a->m, &e)))
+        return rc;
+    return ss_sim_breakpoints(&a->bp, &a->extra, a->m, &b->outs, &a->epochs);
 }
 
-/* Lane a's events in time order, ties in declaration order: sim.c's
- * bottom-up merge sort of the indices (stable, linear when already sorted). */
+/* Lane a's events in time order, ties in declaration order (sim.c's). */
 static int order_events(lane *a)
 {
-    const ss_event *ev = a->m->ev;
-    size_t n = a->m->nev, i, width;
-    int sorted = 1;
+    size_t n = a->m->nev;
     if (grow((void **)&a->evo, &a->capev, n + 1, sizeof *a->evo) ||
         grow((void **)&a->evtmp, &a->capevt, n + 1, sizeof *a->evtmp))
         return SS_ENOMEM;
-    for (i = 0; i < n; i++) {
-        a->evo[i] = i;
-        if (i > 0 && ev[i].t < ev[i - 1].t)
-            sorted = 0;
-    }
+    ss_sim_order_events(a->m->ev, n, a->evo, a->evtmp);
     a->evpos = 0;
-    if (sorted)
-        return SS_OK;
-    for (width = 1; width < n; width *= 2) {
-        size_t lo;
-        for (lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n;
-            size_t hi = lo + 2 * width < n ? lo + 2 * width : n, x = lo, y = mid, o = lo;
-            while (x < mid && y < hi)
-                a->evtmp[o++] = ev[a->evo[y]].t < ev[a->evo[x]].t ? a->evo[y++] : a->evo[x++];
-            while (x < mid)
-                a->evtmp[o++] = a->evo[x++];
-            while (y < hi)
-                a->evtmp[o++] = a->evo[y++];
-        }
-        memcpy(a->evo, a->evtmp, n * sizeof *a->evo);
-    }
     return SS_OK;
 }
 
@@ -992,7 +1272,7 @@ static int record(ss_batch *b, size_t l, size_t ti)
 {
     size_t N = b->N, K = b->K, NK = b->NK, L = b->L, i, k, j;
     ss_result *res = b->ln[l].res;
-    res->t[ti] = b->outs[ti];
+    res->t[ti] = b->outs.v[ti];
     for (k = 0; k < K; k++) {
         double hhi = 0.0;
         for (i = 0; i < N; i++) {
@@ -1057,7 +1337,7 @@ static void finish_lane(ss_batch *b, size_t l, const ss_batch_io *io, int ok)
 static int arrive(ss_batch *b, size_t l, const ss_batch_io *io)
 {
     lane *a = &b->ln[l];
-    double tb = a->bp[a->bi], tn;
+    double tb = a->bp.v[a->bi], tn;
     int jumped = apply_events(b, l, tb);
     a->t = a->ta = tb;
     if (a->iv_pending && a->tp <= tb + TIME_TOL) {
@@ -1069,9 +1349,9 @@ static int arrive(ss_batch *b, size_t l, const ss_batch_io *io)
     if ((a->bi == 0 || jumped) && !state_ok(b, l))
         goto fail;
     a->rec0 = a->oi;
-    while (a->oi < b->nt && b->outs[a->oi] <= tb + TIME_TOL)
+    while (a->oi < b->nt && b->outs.v[a->oi] <= tb + TIME_TOL)
         a->oi++;
-    if (a->bi + 1 >= a->nbp) {
+    if (a->bi + 1 >= a->bp.n) {
         /* the end: the outputs here from an evaluation of this lane alone */
         if (a->rec0 < a->oi) {
             if (prepare(b, l, tb, tb))
@@ -1088,7 +1368,7 @@ static int arrive(ss_batch *b, size_t l, const ss_batch_io *io)
         finish_lane(b, l, io, a->oi == b->nt);
         return 0;
     }
-    tn = a->bp[a->bi + 1];
+    tn = a->bp.v[a->bi + 1];
     if (prepare(b, l, tb, tn))
         goto fail;
     a->tend = tn;
@@ -1119,8 +1399,14 @@ static int load(ss_batch *b, size_t l, size_t *next, size_t nruns, const ss_batc
             finish_lane(b, l, io, 0);
             continue;
         }
-        if (breakpoints(b, a) || order_events(a))
+        if ((rc = breakpoints(b, a)) == SS_OK)
+            rc = order_events(a);
+        if (rc == SS_ENOMEM)
             return -1;
+        if (rc) {
+            finish_lane(b, l, io, 0);
+            continue;
+        }
         init_lane(b, l);
         a->rtol = m->solver.rtol;
         a->atol = m->solver.atol;
@@ -1148,7 +1434,10 @@ static int load(ss_batch *b, size_t l, size_t *next, size_t nruns, const ss_batc
 /* The block's shape from run 0's model; the lanes' arrays. */
 static int setup(ss_batch *b, size_t L, const ss_model *m)
 {
-    size_t need, l, k, n;
+    size_t need, l, k;
+    ss_err e;
+    int rc;
+    ss_err_clear(&e);
     b->N = m->nprov;
     b->K = m->nseg;
     b->NK = b->N * b->K;
@@ -1158,19 +1447,11 @@ static int setup(ss_batch *b, size_t L, const ss_model *m)
     b->gt0 = m->t0;
     b->gt1 = m->t1;
     b->gstep = m->step;
-    /* the output grid (sim.c's output_times) */
-    b->nt = 0;
-    for (n = 0;; n++) {
-        double t = m->t0 + (double)n * m->step;
-        if (!(t < m->t1 - TIME_TOL) || n > 20000000)
-            break;
-        if (grow((void **)&b->outs, &b->capouts, b->nt + 1, sizeof *b->outs))
-            return SS_ENOMEM;
-        b->outs[b->nt++] = t;
-    }
-    if (grow((void **)&b->outs, &b->capouts, b->nt + 1, sizeof *b->outs))
-        return SS_ENOMEM;
-    b->outs[b->nt++] = m->t1;
+    /* the output grid (sim.c's) */
+    b->outs.n = 0;
+    if ((rc = ss_sim_output_times(&b->outs, m, &e)))
+        return rc;
+    b->nt = b->outs.n;
     if (grow((void **)&b->gbass, &b->capgbass, b->K + 1, 1))
         return SS_ENOMEM;
     for (k = 0; k < b->K; k++)
@@ -1239,6 +1520,8 @@ static int setup(ss_batch *b, size_t L, const ss_model *m)
         b->step_dim = b->dim * L;
     }
     gsl_odeiv2_step_reset(b->step);
+    if (b->rk_ok == 0)
+        b->rk_ok = rk_probe(b) == 0 && rk_verify(b) == 0 ? 1 : -1;
     b->sys.function = rhs;
     b->sys.jacobian = NULL;
     b->sys.dimension = b->dim * L;
@@ -1280,7 +1563,10 @@ static int step_all(ss_batch *b, size_t *next, size_t nruns, const ss_batch_io *
                 break;
             }
     }
-    st = gsl_odeiv2_step_apply(b->step, 0.0, 1.0, b->y, b->yerr, b->din, NULL, &b->sys);
+    if (b->rk_ok > 0)
+        st = rk_step(b, dim * L, b->y, b->yerr, b->rk_k, b->rk_tmp, rhs, b);
+    else
+        st = gsl_odeiv2_step_apply(b->step, 0.0, 1.0, b->y, b->yerr, b->din, NULL, &b->sys);
     if (st != GSL_SUCCESS)
         return -1;
     /* the standard control of each lane (a_y = 1, a_dydt = 0) */
@@ -1399,15 +1685,28 @@ int ss_batch_run(ss_batch *b, size_t L, size_t nruns, const ss_batch_io *io, ss_
     }
     if ((rc = setup(b, L, m0))) {
         ss_model_free(m0);
-        return ss_err_set(err, rc, "", "out of memory");
+        if (rc == SS_ENOMEM)
+            return ss_err_set(err, rc, "", "out of memory");
+        /* no output grid (resolve checks it): the scalar engine reports why */
+        for (; next < nruns; next++)
+            io->done(io->ctx, next, NULL);
+        return SS_OK;
     }
     /* lane 0 starts with the model just loaded */
     {
         lane *a = &b->ln[0];
         a->run = next++;
         a->m = m0;
-        if (breakpoints(b, a) || order_events(a))
+        if ((rc = breakpoints(b, a)) == SS_OK)
+            rc = order_events(a);
+        if (rc == SS_ENOMEM)
             goto nomem;
+        if (rc) {
+            finish_lane(b, 0, io, 0);
+            if (load(b, 0, &next, nruns, io))
+                goto nomem;
+            goto rest;
+        }
         init_lane(b, 0);
         a->rtol = m0->solver.rtol;
         a->atol = m0->solver.atol;
@@ -1424,6 +1723,7 @@ int ss_batch_run(ss_batch *b, size_t L, size_t nruns, const ss_batch_io *io, ss_
         if (rc == 0 && load(b, 0, &next, nruns, io))
             goto nomem;
     }
+rest:
     for (l = 1; l < L; l++)
         if (load(b, l, &next, nruns, io))
             goto nomem;

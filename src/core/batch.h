@@ -55,6 +55,11 @@ int ss_batch_supports(const ss_model *m);
  */
 int ss_batch_run(ss_batch *b, size_t lanes, size_t nruns, const ss_batch_io *io, ss_err *err);
 
+/** 1 if the engine steps with its own vectorised copy of GSL's rk8pd step
+ *  (it reproduced GSL's step bit for bit on a test system); 0 if it falls
+ *  back to gsl_odeiv2_step_apply (slower, same results). */
+int ss_batch_own_stepper(void);
+
 /* Element-wise exp, log and pow of arrays (batch_vec.c; out may be x). */
 void ss_vec_log(double *out, const double *x, size_t n);
 void ss_vec_exp(double *out, const double *x, size_t n);

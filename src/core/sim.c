@@ -67,6 +67,7 @@
 #include <gsl/gsl_machine.h>
 #include <gsl/gsl_odeiv2.h>
 #include "stratsim/sim.h"
+#include "core/sim_internal.h"
 #include "core/sort_doubles.h"
 
 #define TIME_TOL 1e-9
@@ -885,9 +886,7 @@ static int integrate_adaptive(struct ss_run *r, gsl_odeiv2_driver *d, double ta,
 
 /* ------------------------------------------------------------ breakpoints */
 
-typedef struct { double *v; size_t n, cap; } dvec;
-
-static int dvec_grow(dvec *d)
+int ss_dvec_grow(ss_dvec *d)
 {
     size_t cap = d->cap ? 2 * d->cap : 64;
     double *nv = realloc(d->v, cap * sizeof *nv);
@@ -898,23 +897,14 @@ static int dvec_grow(dvec *d)
     return SS_OK;
 }
 
-/* Append x (the vectors live in the workspace: after the first run they rarely grow). */
-static inline int dvec_push(dvec *d, double x)
-{
-    if (d->n == d->cap && dvec_grow(d))
-        return SS_ENOMEM;
-    d->v[d->n++] = x;
-    return SS_OK;
-}
-
 /* Knots of a schedule strictly inside (t0, t1). */
-static int push_knots(dvec *d, const ss_schedule *s, double t0, double t1)
+static int push_knots(ss_dvec *d, const ss_schedule *s, double t0, double t1)
 {
     size_t j;
     if (s->kind == SS_SCHED_CONST)
         return SS_OK;
     for (j = 0; j < s->n; j++)
-        if (s->t[j] > t0 && s->t[j] < t1 && dvec_push(d, s->t[j]))
+        if (s->t[j] > t0 && s->t[j] < t1 && ss_dvec_push(d, s->t[j]))
             return SS_ENOMEM;
     return SS_OK;
 }
@@ -947,24 +937,24 @@ static int grid_count(size_t *out, double t0, double step, double bound, int inc
 }
 
 /* The output grid start + n*step, stop included. */
-static int output_times(dvec *d, const ss_model *m, ss_err *err)
+int ss_sim_output_times(ss_dvec *d, const ss_model *m, ss_err *err)
 {
     size_t n, cnt;
     if (grid_count(&cnt, m->t0, m->step, m->t1 - TIME_TOL, 0))
         return ss_err_set(err, SS_EINVAL, "time.step", "the output grid cannot be formed");
     for (n = 0; n < cnt; n++)
-        if (dvec_push(d, m->t0 + (double)n * m->step))
+        if (ss_dvec_push(d, m->t0 + (double)n * m->step))
             return ss_err_set(err, SS_ENOMEM, "", "out of memory");
-    return dvec_push(d, m->t1) ? ss_err_set(err, SS_ENOMEM, "", "out of memory") : SS_OK;
+    return ss_dvec_push(d, m->t1) ? ss_err_set(err, SS_ENOMEM, "", "out of memory") : SS_OK;
 }
 
-static int epoch_times(dvec *d, const ss_model *m, ss_err *err)
+int ss_sim_epoch_times(ss_dvec *d, const ss_model *m, ss_err *err)
 {
     size_t n, cnt;
     if (grid_count(&cnt, m->t0, m->epoch, m->t1 + TIME_TOL, 1))
         return ss_err_set(err, SS_EINVAL, "time.epoch", "the epoch grid cannot be formed");
     for (n = 0; n < cnt; n++)
-        if (dvec_push(d, m->t0 + (double)n * m->epoch))
+        if (ss_dvec_push(d, m->t0 + (double)n * m->epoch))
             return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     return SS_OK;
 }
@@ -974,13 +964,14 @@ static int epoch_times(dvec *d, const ss_model *m, ss_err *err)
  * the event times and the schedule knots, with times closer than TIME_TOL
  * merged into the earliest.
  */
-static int build_breakpoints(dvec *bp, dvec *extra, const ss_model *m, const dvec *outs,
-                             const dvec *epochs)
+int ss_sim_breakpoints(ss_dvec *bp, ss_dvec *extra, const ss_model *m, const ss_dvec *outs,
+                       const ss_dvec *epochs)
 {
     size_t i, k, j, a = 0, b = 0, c = 0, w;
     int rc = SS_OK;
+    bp->n = extra->n = 0;
     for (j = 0; j < m->nev && !rc; j++)
-        rc = dvec_push(extra, m->ev[j].t);
+        rc = ss_dvec_push(extra, m->ev[j].t);
     for (k = 0; k < m->nseg && !rc; k++)
         rc = push_knots(extra, &m->seg[k].growth, m->t0, m->t1);
     for (i = 0; i < m->nprov && !rc; i++) {
@@ -996,7 +987,7 @@ static int build_breakpoints(dvec *bp, dvec *extra, const ss_model *m, const dve
     if (!rc && ss_model_interventions(m) > 0) {
         /* the policy time, and the knots of the new schedules after it */
         double tp = ss_model_policy_time(m);
-        rc = dvec_push(extra, tp);
+        rc = ss_dvec_push(extra, tp);
         for (i = 0; i < m->nprov && !rc; i++)
             for (j = 0; j < SS_DECISION_SLOTS(m->nseg) && !rc; j++)
                 if (m->prov[i].iv_on[j])
@@ -1015,7 +1006,7 @@ static int build_breakpoints(dvec *bp, dvec *extra, const ss_model *m, const dve
         if (src == 1) a++;
         else if (src == 2) b++;
         else c++;
-        if (dvec_push(bp, x))
+        if (ss_dvec_push(bp, x))
             return SS_ENOMEM;
     }
     /* merge times closer than TIME_TOL; keep the earliest representative */
@@ -1095,7 +1086,7 @@ static int apply_interventions(struct ss_run *r)
  * already in time order, as declared events usually are, and O(n log n)
  * at worst (Monte Carlo appends each run's outages to the declared list).
  */
-static void order_events(const ss_event *ev, size_t n, size_t *idx, size_t *tmp)
+void ss_sim_order_events(const ss_event *ev, size_t n, size_t *idx, size_t *tmp)
 {
     size_t i, width;
     int sorted = 1;
@@ -1198,7 +1189,7 @@ static int record(struct ss_run *r, ss_result *res, size_t ti, double tnom)
 struct ss_sim_workspace {
     void *blk;                /* every per-run array, carved by ws_layout() */
     size_t blk_size;
-    dvec outs, epochs, extra, bp;
+    ss_dvec outs, epochs, extra, bp;
     gsl_odeiv2_system sys;    /* the driver keeps a pointer to it */
     gsl_odeiv2_driver *drv;
     ss_solver_method drv_method;
@@ -1552,11 +1543,12 @@ int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
         }
     }
 
-    if ((rc = output_times(&ws->outs, r.m, err)) || (rc = epoch_times(&ws->epochs, r.m, err)))
+    if ((rc = ss_sim_output_times(&ws->outs, r.m, err)) ||
+        (rc = ss_sim_epoch_times(&ws->epochs, r.m, err)))
         goto done;
-    if (build_breakpoints(&ws->bp, &ws->extra, r.m, &ws->outs, &ws->epochs))
+    if (ss_sim_breakpoints(&ws->bp, &ws->extra, r.m, &ws->outs, &ws->epochs))
         goto nomem;
-    order_events(r.m->ev, r.m->nev, evi, evi + r.m->nev + 1);
+    ss_sim_order_events(r.m->ev, r.m->nev, evi, evi + r.m->nev + 1);
     ne = r.m->nev;
     for (b = 0; b < r.N; b++)
         pid[b] = r.m->prov[b].id;

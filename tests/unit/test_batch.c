@@ -547,9 +547,18 @@ static void test_failing_run(void **state)
     ss_model_free(m);
 }
 
+/* The batched engine steps with its own copy of GSL's rk8pd step (the
+ * fallback to GSL's stepper gives the same results, more slowly). */
+static void test_own_stepper(void **state)
+{
+    (void)state;
+    assert_int_equal(ss_batch_own_stepper(), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_own_stepper),
         cmocka_unit_test(test_one_lane),
         cmocka_unit_test(test_fallback),
         cmocka_unit_test(test_failing_run),
