@@ -632,7 +632,12 @@ static int prepare(ss_batch *b, size_t l, double ta, double tb)
 /* Every auxiliary of lanes [lo, hi) at (tl[l], y) (sim.c's eval_aux).
  * no-trapping-math: the selects below evaluate both sides, so that they are
  * vectorised (no FP trap is enabled; the values are the same). */
-__attribute__((optimize("no-trapping-math")))
+#if defined(__GNUC__) && !defined(__clang__)
+#define SS_NO_TRAPPING_MATH __attribute__((optimize("no-trapping-math")))
+#else
+#define SS_NO_TRAPPING_MATH /* other compilers: the selects may stay branches */
+#endif
+SS_NO_TRAPPING_MATH
 static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
 {
     size_t N = b->N, K = b->K, NK = b->NK, L = b->L, n = hi - lo, i, k, l, lp;
