@@ -7,10 +7,10 @@
 # by .ci/run) a skipped test counts as failed. The five files that took
 # longest are listed at the end (wall-clock seconds), to keep CI short.
 #
-# SS_TEST_JOBS=N runs the files in N groups at once (file k in group
-# k mod N; `make test` sets it from the number of CPUs): every test has its
-# own directory and none waits on a clock it does not scale, so the groups
-# only share the CPUs. Each group's lines are printed when it ends.
+# SS_TEST_JOBS=N runs the tests in N groups at once (the k-th test function
+# in group k mod N; `make test` sets N from the number of CPUs): every test
+# has its own directory and none waits on a clock it does not scale, so the
+# groups only share the CPUs. Each group's lines are printed when it ends.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${STRATSIM:?set STRATSIM to the stratsim binary}"
@@ -39,7 +39,8 @@ if [ "$jobs" -gt 1 ] && [ -z "${SS_TEST_GROUP:-}" ]; then
         fi
         g=$((g + 1))
     done
-    echo "cli: slowest files (s): $(sort -rn "$dir/times" | head -5 | tr '\n' ' ')"
+    echo "cli: slowest files (s): $(awk '{ t[$2] += $1 } END { for (f in t) print t[f], f }' "$dir/times" |
+        sort -rn | head -5 | tr '\n' ' ')"
     echo "cli: $pass passed, $failn failed, $skipn skipped ($jobs groups)"
     rm -rf "$dir"
     [ "$failn" = 0 ]
@@ -52,13 +53,13 @@ skipn=0
 times=${SS_TEST_TIMES:-$(mktemp)}
 k=0
 for f in "$here"/cli/test_*.sh; do
-    k=$((k + 1))
-    if [ -n "${SS_TEST_GROUP:-}" ] && [ $((k % jobs)) != "$SS_TEST_GROUP" ]; then
-        continue
-    fi
     start=$(date +%s)
     names=$(grep -o '^test_[A-Za-z0-9_]*' "$f")
     for t in $names; do
+        k=$((k + 1))
+        if [ -n "${SS_TEST_GROUP:-}" ] && [ $((k % jobs)) != "$SS_TEST_GROUP" ]; then
+            continue
+        fi
         T=$(mktemp -d)
         # not inside `if`: errexit would be ignored in the subshell
         (. "$here/cli/lib.sh"; . "$f"; cd "$T" || exit 1; set -e; "$t")
