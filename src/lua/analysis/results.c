@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lauxlib.h>
-#include "ss_analysis.h"
+#include "lua/ss_analysis.h"
 
 #define DIST_META "stratsim.Distribution"
 #define INPUTS_META "stratsim.AnalysisInputs"

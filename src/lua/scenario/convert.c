@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lauxlib.h>
-#include "sl_internal.h"
+#include "lua/sl_internal.h"
 #include "stratsim/io.h"
 
 #define MAX_ID_LEN 63
