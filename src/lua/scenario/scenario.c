@@ -20,7 +20,6 @@
  * Depends on ls_internal.h (convert.c, errors.c, with.c), sl_internal.h
  * (budgets, sl_locate_items, sl_scenario_run) and the core's model.
  */
-#include <stdio.h>
 #include <string.h>
 #include <lauxlib.h>
 #include "lua/scenario/ls_internal.h"

@@ -13,6 +13,7 @@
  * Depends on ls_internal.h (convert.c's key checks, errors.c, scenario.c)
  * and sl_internal.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <lauxlib.h>
