@@ -7,7 +7,8 @@
  * `uncertainty` and outage severities (la_to_dist, for read.c).
  *
  * Ownership: a Distribution is a plain value in its userdata (no __gc
- * needed); sample(n) fills a new Lua table.
+ * needed); sample(n) draws into a userdata array with a GSL generator that
+ * is freed before anything can raise.
  * Depends on la_internal.h and the core's distributions (ss_dist_*).
  */
 #include <math.h>
