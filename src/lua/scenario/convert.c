@@ -3,16 +3,16 @@
  * ss_model: every key, type, range and id of docs/scenarios.md (the key
  * lists below), schedules and per-segment values, events, the `policy`,
  * `outputs` and analysis tables (type-checked, kept as Lua values), user
- * stocks and links (sl_ext_check); and the small string and table helpers
- * the Scenario files share.
+ * stocks and links (sl_ext_check).
  *
  * Ownership: the model is allocated into the Scenario userdata being built
  * (cv.u, freed by its __gc) and its C memory is charged to the state's
  * budget before it is allocated, so an error raised half-way leaks
  * nothing; temporary arrays are Lua userdata. A bad value is raised by
  * ls_fail as "FILE:LINE: KEY.PATH: message" (errors.c).
- * Depends on ls_internal.h, sl_internal.h (sl_toschedule, sl_ext_check,
- * budgets) and the core's model (stratsim/model.h).
+ * Depends on ls_internal.h (helpers.c, errors.c), sl_internal.h
+ * (sl_toschedule, sl_ext_check, budgets) and the core's model
+ * (stratsim/model.h).
  */
 #include <math.h>
 #include <stdio.h>
@@ -65,134 +65,6 @@ static int in_range(double x, int r)
     case R_CLOSED01: return x >= 0 && x <= 1;
     default: return 1;
     }
-}
-
-int ls_in_list(const char *const *list, const char *s, size_t len)
-{
-    for (; *list; list++)
-        if (strlen(*list) == len && memcmp(*list, s, len) == 0)
-            return 1;
-    return 0;
-}
-
-/* A printable, bounded rendering of a script-supplied string. */
-const char *ls_show(const char *s, size_t len, char *buf, size_t n)
-{
-    size_t i, o = 0;
-    for (i = 0; i < len && o + 4 < n; i++)
-        buf[o++] = ((unsigned char)s[i] < 32 || s[i] == 127) ? '?' : s[i];
-    if (i < len && n > 4) {
-        memcpy(buf + (o > n - 4 ? n - 4 : o), "...", 4);
-        return buf;
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
-/* s[0..len) for a message, bytes outside printable ASCII as \xHH. */
-static const char *show_escaped(const char *s, size_t len, char *buf, size_t n)
-{
-    size_t i, o = 0;
-    for (i = 0; i < len && o + 8 < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch < 0x20 || ch >= 0x7f || ch == '\\' || ch == '"')
-            o += (size_t)snprintf(buf + o, n - o, "\\x%02x", ch);
-        else
-            buf[o++] = (char)ch;
-    }
-    if (i < len)
-        o += (size_t)snprintf(buf + o, n - o, "...");
-    buf[o < n ? o : n - 1] = '\0';
-    return buf;
-}
-
-/* 0 if s[0..len) is UTF-8 text without control characters (C0, DEL,
- * C1), else 1 + the offset of the first offending byte; *what says why. */
-static size_t unsafe_text(const char *s, size_t len, const char **what)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = (unsigned char)s[i];
-        unsigned long cp;
-        size_t k, n;
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f) {
-                *what = "a control character";
-                return i + 1;
-            }
-            i++;
-            continue;
-        }
-        n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? (c <= 0xef ? 3 : 0) : c >= 0xc2 ? 2 : 0;
-        if (n == 0 || i + n > len) {
-            *what = "invalid UTF-8";
-            return i + 1;
-        }
-        cp = c & (0xff >> (n + 1));
-        for (k = 1; k < n; k++) {
-            unsigned cc = (unsigned char)s[i + k];
-            if ((cc & 0xc0) != 0x80) {
-                *what = "invalid UTF-8";
-                return i + 1;
-            }
-            cp = (cp << 6) | (cc & 0x3f);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff)) {
-            *what = "invalid UTF-8";
-            return i + 1;
-        }
-        if (cp >= 0x80 && cp <= 0x9f) {
-            *what = "a control character";
-            return i + 1;
-        }
-        i += n;
-    }
-    return 0;
-}
-
-static size_t list_len(const char *const *list)
-{
-    size_t n = 0;
-    while (list[n])
-        n++;
-    return n;
-}
-
-static const char *fmt_num(double x, char *buf, size_t n)
-{
-    if (isnan(x))
-        snprintf(buf, n, "nan");
-    else
-        snprintf(buf, n, "%.15g", x);
-    return buf;
-}
-
-/* "prefix.key" (or "key"), truncated to fit; buf may not alias prefix. */
-const char *ls_kpath(char *buf, size_t n, const char *prefix, const char *key)
-{
-    size_t o = 0;
-    const char *parts[3];
-    int i;
-    parts[0] = prefix && *prefix ? prefix : "";
-    parts[1] = prefix && *prefix ? "." : "";
-    parts[2] = key;
-    for (i = 0; i < 3; i++) {
-        size_t l = strlen(parts[i]);
-        if (l > n - 1 - o)
-            l = n - 1 - o;
-        memcpy(buf + o, parts[i], l);
-        o += l;
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
-/* Push t[k] without metamethods; returns its type. t is absolute. */
-int ls_rawfield(lua_State *L, int t, const char *k)
-{
-    lua_pushstring(L, k);
-    return lua_rawget(L, t);
 }
 
 /* Charge C memory of the model being built to the memory budget. */
@@ -253,7 +125,7 @@ void ls_check_keys(cv *c, int t, const char *const *allowed, const char *path)
     if (bad) {
         ls_show(bad, badlen, shown, sizeof shown);
         ls_fail(c, ls_kpath(p, sizeof p, path, shown), "unknown key '%s'%s", shown,
-                ss_suggest(shown, allowed, list_len(allowed), sug, sizeof sug));
+                ss_suggest(shown, allowed, ls_list_len(allowed), sug, sizeof sug));
     }
 }
 
@@ -295,9 +167,9 @@ static double num_at(cv *c, int idx, const char *path, int range)
         ls_fail(c, path, "expected a number, got %s", sl_tname(L, idx));
     x = lua_tonumber(L, idx);
     if (!isfinite(x))
-        ls_fail(c, path, "must be finite, got %s", fmt_num(x, b, sizeof b));
+        ls_fail(c, path, "must be finite, got %s", ls_fmt_num(x, b, sizeof b));
     if (!in_range(x, range))
-        ls_fail(c, path, "must be %s, got %s", range_text[range], fmt_num(x, b, sizeof b));
+        ls_fail(c, path, "must be %s, got %s", range_text[range], ls_fmt_num(x, b, sizeof b));
     return x;
 }
 
@@ -339,7 +211,7 @@ static void sched_at(cv *c, int idx, const char *path, int range, ss_schedule *o
         for (i = 0; i < s.n; i++)
             if (!in_range(s.v[i], range))
                 ls_fail(c, path, "must be %s, got %s at knot %zu (t = %.15g)", range_text[range],
-                        fmt_num(s.v[i], b, sizeof b), i + 1, s.t[i]);
+                        ls_fmt_num(s.v[i], b, sizeof b), i + 1, s.t[i]);
         charge(c, 2.0 * (double)s.n * sizeof(double));
         ss_err_clear(&e);
         if (ss_schedule_set_knots(out, (ss_sched_kind)s.kind, s.n, s.t, s.v, path, &e) != SS_OK) {
@@ -527,15 +399,15 @@ static void convert_time(cv *c, int spec)
     m->t1 = req_num(c, t, "stop", "time", R_ANY);
     m->step = req_num(c, t, "step", "time", R_GT0);
     if (m->t1 < m->t0)
-        ls_fail(c, "time.stop", "must be >= time.start (%s), got %s", fmt_num(m->t0, b1, sizeof b1),
-                fmt_num(m->t1, b2, sizeof b2));
+        ls_fail(c, "time.stop", "must be >= time.start (%s), got %s", ls_fmt_num(m->t0, b1, sizeof b1),
+                ls_fmt_num(m->t1, b2, sizeof b2));
     m->epoch = 0.0; /* 0: the core uses the output step */
     opt_num(c, t, "epoch", "time", R_GT0, &m->epoch);
     /* interventions apply from time.policy (default: the start) */
     m->policy_given = (unsigned char)opt_num(c, t, "policy", "time", R_ANY, &m->policy);
     if (m->policy_given && (m->policy < m->t0 || m->policy > m->t1))
         ls_fail(c, "time.policy", "must be inside [time.start, time.stop] = [%s, %s], got %s",
-                fmt_num(m->t0, b1, sizeof b1), fmt_num(m->t1, b2, sizeof b2), fmt_num(m->policy, b3, sizeof b3));
+                ls_fmt_num(m->t0, b1, sizeof b1), ls_fmt_num(m->t1, b2, sizeof b2), ls_fmt_num(m->policy, b3, sizeof b3));
     lua_pop(L, 1);
 }
 
@@ -565,7 +437,7 @@ static void convert_solver(cv *c, int spec)
         if (meth < 0) {
             ls_show(s, len, shown, sizeof shown);
             ls_fail(c, "solver.method", "unknown solver method '%s'%s", shown,
-                    *ss_suggest(shown, solver_list, list_len(solver_list), sug, sizeof sug) ? sug
+                    *ss_suggest(shown, solver_list, ls_list_len(solver_list), sug, sizeof sug) ? sug
                     : " (expected rk8pd, rkf45, rkck, rk2, msadams, euler or rk4)");
         }
         so->method = (ss_solver_method)meth;
@@ -577,7 +449,7 @@ static void convert_solver(cv *c, int spec)
     opt_num(c, t, "hmin", "solver", R_GE0, &so->hmin);
     if (opt_num(c, t, "max_steps", "solver", R_GE0, &x)) {
         if (x != floor(x) || x < 1 || x > 1e15)
-            ls_fail(c, "solver.max_steps", "must be a whole number >= 1, got %s", fmt_num(x, b, sizeof b));
+            ls_fail(c, "solver.max_steps", "must be a whole number >= 1, got %s", ls_fmt_num(x, b, sizeof b));
         so->max_steps = (unsigned long)x;
     }
     lua_pop(L, 1);
@@ -629,7 +501,7 @@ static void convert_segments(cv *c, int segs)
             s->bass_potential = req_num(c, bt, "potential", p, R_GT0);
             if (s->bass_potential < s->size)
                 ls_fail(c, ls_kpath(p, sizeof p, pre, "bass.potential"), "must be >= size (%s), got %s",
-                        fmt_num(s->size, b1, sizeof b1), fmt_num(s->bass_potential, b2, sizeof b2));
+                        ls_fmt_num(s->size, b1, sizeof b1), ls_fmt_num(s->bass_potential, b2, sizeof b2));
         }
         lua_pop(L, 1);
         opt_num(c, e, "tau", pre, R_GT0, &s->tau);
@@ -752,7 +624,7 @@ static void convert_event(cv *c, int e, size_t n, int line)
     if (!ls_in_list(ev_kinds, kind, len)) {
         ls_show(kind, len, shown, sizeof shown);
         ls_fail(c, p, "unknown event kind '%s'%s", shown,
-                *ss_suggest(shown, ev_kinds, list_len(ev_kinds), sug, sizeof sug) ? sug
+                *ss_suggest(shown, ev_kinds, ls_list_len(ev_kinds), sug, sizeof sug) ? sug
                 : " (expected outage, set or market)");
     }
     ev.kind = kind[0] == 'o' ? SS_EV_OUTAGE : kind[0] == 's' ? SS_EV_SET : SS_EV_MARKET;
@@ -762,8 +634,8 @@ static void convert_event(cv *c, int e, size_t n, int line)
     ev.t = req_num(c, e, "t", base, R_ANY);
     if (ev.t < m->t0 || ev.t > m->t1)
         ls_fail(c, ls_kpath(p, sizeof p, base, "t"), "time %s is outside the scenario's time range "
-                "[%s, %s]", fmt_num(ev.t, b1, sizeof b1), fmt_num(m->t0, b2, sizeof b2),
-                fmt_num(m->t1, b3, sizeof b3));
+                "[%s, %s]", ls_fmt_num(ev.t, b1, sizeof b1), ls_fmt_num(m->t0, b2, sizeof b2),
+                ls_fmt_num(m->t1, b3, sizeof b3));
     switch (ev.kind) {
     case SS_EV_OUTAGE:
         ev.provider = ref_field(c, e, "provider", base, 1);
@@ -787,7 +659,7 @@ static void convert_event(cv *c, int e, size_t n, int line)
         if (f < 0) {
             ls_show(fs, len, shown, sizeof shown);
             ls_fail(c, p, "unknown field '%s'%s", shown,
-                    *ss_suggest(shown, field_list, list_len(field_list), sug, sizeof sug) ? sug
+                    *ss_suggest(shown, field_list, ls_list_len(field_list), sug, sizeof sug) ? sug
                     : " (expected reinvest, allocation, price, participation or lever)");
         }
         lua_pop(L, 1);
@@ -956,11 +828,11 @@ void ls_convert(cv *c, int ud)
             ls_fail(c, "name", "must be a non-empty string of at most %d bytes without NUL", MAX_NAME_LEN);
         {
             const char *why = "";
-            size_t at = unsafe_text(s, len, &why);
+            size_t at = ls_unsafe_text(s, len, &why);
             char shown[80];
             if (at)
                 ls_fail(c, "name", "\"%s\" contains %s (byte %zu): names must be UTF-8 "
-                        "text without control characters", show_escaped(s, len, shown, sizeof shown),
+                        "text without control characters", ls_show_escaped(s, len, shown, sizeof shown),
                         why, at);
         }
         free(c->m->name);

@@ -10,7 +10,8 @@
  * Files: scenario.c (the userdata: construction, metamethods, accessors),
  * convert.c (validation and conversion of a scenario table into an
  * ss_model), with.c (Scenario:with, the deep merge), errors.c (located
- * error messages: source text, origins, "FILE:LINE: PATH: message").
+ * error messages: source text, origins, "FILE:LINE: PATH: message"),
+ * helpers.c (small string and table helpers).
  *
  * Error model: functions that take a cv or say "raises" raise a Lua error
  * (a stratsim.Error) and may only be called from Lua code; C memory is
@@ -44,16 +45,28 @@ typedef struct cv {
     scen_ud *u;       /* the Scenario being built (charged for C memory) */
 } cv;
 
-/* ---- convert.c ---- */
+/* ---- helpers.c ---- */
 
 /* 1 if s[0..len) is one of the NULL-terminated list. */
 int ls_in_list(const char *const *list, const char *s, size_t len);
 /* A printable, bounded rendering of a script-supplied string. */
 const char *ls_show(const char *s, size_t len, char *buf, size_t n);
+/* s[0..len) for a message, bytes outside printable ASCII as \xHH. */
+const char *ls_show_escaped(const char *s, size_t len, char *buf, size_t n);
+/* 0 if s[0..len) is UTF-8 text without control characters (C0, DEL,
+ * C1), else 1 + the offset of the first offending byte; *what says why. */
+size_t ls_unsafe_text(const char *s, size_t len, const char **what);
+/* The length of a NULL-terminated list. */
+size_t ls_list_len(const char *const *list);
+/* x for a message ("%.15g", or "nan"); returns buf. */
+const char *ls_fmt_num(double x, char *buf, size_t n);
 /* "prefix.key" (or "key"), truncated to fit; buf may not alias prefix. */
 const char *ls_kpath(char *buf, size_t n, const char *prefix, const char *key);
 /* Push t[k] without metamethods; returns its type. t is absolute. */
 int ls_rawfield(lua_State *L, int t, const char *k);
+
+/* ---- convert.c ---- */
+
 /* Report unknown keys of the table at t (the smallest, for determinism)
  * and non-string keys. Raises. */
 void ls_check_keys(cv *c, int t, const char *const *allowed, const char *path);
