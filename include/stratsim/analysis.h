@@ -195,15 +195,16 @@ int ss_analysis_write_pair(const char *path, ss_an_writer write, const void *pay
 /*
  * A job is one analysis from its settings to its files, the same for every
  * front end (the CLI verbs in src/cli/cmd_*.c, the Lua methods in
- * src/lua/l_analysis.c): the front end starts from the job's INIT macro (the
- * only place its defaults are written), overrides the settings it was given,
- * validates what is its own to report (option syntax, usage errors), calls
- * the job's steps, and then prints or wraps the result. A job owns what its
- * steps allocate; ss_*_job_free() releases that (not the struct itself, which
- * the caller places, e.g. on the stack or in a Lua userdata). Hooks that need
- * a front end (Lua policies and derived metrics, the interrupt flag) come in
- * through ss_run_opts; progress through ss_progress (stratsim/progress.h);
- * several processes through ss_transport (stratsim/transport.h).
+ * src/lua/analysis/methods_*.c): the front end starts from the job's INIT
+ * macro (the only place its defaults are written), overrides the settings it
+ * was given, validates what is its own to report (option syntax, usage
+ * errors), calls the job's steps, and then prints or wraps the result. A job
+ * owns what its steps allocate; ss_*_job_free() releases that (not the struct
+ * itself, which the caller places, e.g. on the stack or in a Lua userdata).
+ * Hooks that need a front end (Lua policies and derived metrics, the
+ * interrupt flag) come in through ss_run_opts; progress through ss_progress
+ * (stratsim/progress.h); several processes through ss_transport
+ * (stratsim/transport.h).
  */
 
 /* ------------------------------------------------------------ Monte Carlo */

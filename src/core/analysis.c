@@ -4,7 +4,7 @@
  * scenario keys), the parameter list of a sensitivity analysis, the analysis
  * settings recorded in the JSON sidecar (built with cJSON, numbers as exact
  * raw text), the optimisation CSV, and CSV + sidecar written atomically.
- * The Lua binding (src/lua/l_analysis.c) reads the scenario tables into an
+ * The Lua binding (src/lua/analysis/read.c) reads the scenario tables into an
  * ss_analysis. Depends on the rest of the core and cJSON.
  */
 #include <errno.h>

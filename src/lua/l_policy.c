@@ -27,7 +27,7 @@
  * ss_run_set(). After the call its run pointer is cleared, so a view kept by
  * the script raises "view used outside its policy call" instead of touching
  * freed memory. Its metatable is protected (__metatable).
- * Depends on script.c (sl_pcall, budgets), l_scenario.c (Scenario
+ * Depends on script.c (sl_pcall, budgets), scenario/ (Scenario
  * fields) and the core's run accessors (stratsim/sim.h).
  */
 #include <math.h>

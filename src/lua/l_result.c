@@ -14,7 +14,7 @@
  * held by a small userdata with __gc, then pushed as a Lua string.
  * write_csv writes atomically through ss_outfile (CSV + JSON sidecar); in a
  * sandboxed script it accepts only relative paths without "..".
- * Depends on l_policy.c (run hooks), l_scenario.c (Scenario objects),
+ * Depends on l_policy.c (run hooks), scenario/ (Scenario objects),
  * chart.c and the core (sim, io, summary).
  */
 #include <math.h>

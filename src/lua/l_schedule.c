@@ -9,7 +9,7 @@
  * caller's line. Metamethods: __call(t) evaluates (ss_schedule_eval),
  * __tostring prints the constructor, __len is the number of knots, and
  * .kind/.knots read it back. The range a schedule must respect depends on
- * the field it is given to, so l_scenario.c checks the values.
+ * the field it is given to, so scenario/convert.c checks the values.
  */
 #include <math.h>
 #include <string.h>

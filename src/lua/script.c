@@ -21,8 +21,8 @@
  * instruction counts more (string comparisons are byte by byte). Errors a
  * script may catch but must not survive (memory, string length,
  * sl_fatal) are sticky. print is bounded (SL_PRINT_MAX).
- * Depends on sandbox.c (the environment), l_scenario.c (Scenario objects),
- * overrides.c (--set) and the core model API.
+ * Depends on sandbox.c (the environment), module.c (sl_open), scenario/
+ * (Scenario objects), overrides.c (--set) and the core model API.
  */
 #include <errno.h>
 #include <stdarg.h>

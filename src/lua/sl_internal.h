@@ -10,16 +10,17 @@
  * l_policy.c (policies, derived metrics, the View, ss_script_run*),
  * l_result.c (scenario:run(), Result objects, compare, sparkline),
  * chart.c (terminal charts), l_docs.c (stratsim._docs), module.c
- * (luaopen_stratsim for stratsim.so),
+ * (sl_open, the module hub, and luaopen_stratsim for stratsim.so),
  * sandbox.c (the restricted _ENV, C work charged by size, the Lua 5.4.4
  * coroutine.close guard), vet.c (the Lua 5.4.4 code-generation guards),
  * l_include.c (stratsim.include and the one path check for files scripts
- * read), l_scenario.c (the stratsim module and the
- * table -> ss_model conversion), l_schedule.c (stratsim.steps/linear),
+ * read), scenario/ (the Scenario object: the table -> ss_model
+ * conversion, :with; its files share scenario/ls_internal.h),
+ * l_schedule.c (stratsim.steps/linear),
  * l_stocks.c (user stocks, links, stratsim.series), files.c (the files a
  * script read), l_strmatch.c (bounded string matching), locate.c (key path
- * -> source line), overrides.c (--set), l_analysis.c and analysis.c (the
- * analyses, ss_analysis.h).
+ * -> source line), overrides.c (--set), analysis/ (the analyses,
+ * ss_analysis.h; its files share analysis/la_internal.h).
  */
 #ifndef SL_INTERNAL_H
 #define SL_INTERNAL_H
@@ -90,14 +91,14 @@ unsigned long sl_test_fail_after(long n, int persistent);
 
 /**
  * Open the stratsim module in a state this program embeds (ss_script_open
- * does it): pushes the module table. No process-wide set-up.
+ * does it): pushes the module table. No process-wide set-up (module.c).
  */
 int sl_open(lua_State *L);
 
 
 /** Add the analysis API (distributions, Scenario:montecarlo/sensitivity/
  *  calibrate/optimize) to the module table on top of the stack
- *  (l_analysis.c; the rest of that API is in ss_analysis.h). */
+ *  (analysis/methods.c; the rest of that API is in ss_analysis.h). */
 void sl_open_analysis(lua_State *L);
 
 /**
@@ -223,11 +224,16 @@ void sl_install_random(lua_State *L, int idx);
  *  (stratsim.series), for ss_script_files(). */
 #define SL_DATA_FILES "stratsim.data_files"
 
-/* ---- Scenario objects (l_scenario.c) ---- */
+/* ---- Scenario objects (scenario/) ---- */
 
 #define SL_SCENARIO "stratsim.Scenario"
 #define SL_SCHEDULE "stratsim.Schedule"
 #define SL_ERROR "stratsim.Error"
+
+/** Register the stratsim.Scenario metatable (scenario/scenario.c). */
+void sl_open_scenario(lua_State *L);
+/** stratsim.scenario{...}: push a validated Scenario (scenario/scenario.c). */
+int sl_scenario_new(lua_State *L);
 
 /** The unresolved model of the Scenario at idx (borrowed), or NULL. */
 ss_model *sl_scenario_model(lua_State *L, int idx);
@@ -237,7 +243,8 @@ int sl_scenario_push_field(lua_State *L, int idx, const char *key);
 
 /**
  * Format a core error about the scenario at idx as "FILE:LINE: PATH: msg",
- * locating `path` in the scenario's source. Writes into out[size].
+ * locating `path` in the scenario's source. Writes into out[size]
+ * (scenario/errors.c).
  */
 void sl_scenario_format(lua_State *L, int idx, const char *path,
                             const char *msg, char *out, size_t size);

@@ -7,8 +7,9 @@
  * objects), objectives written in Lua, math.random reseeding for the
  * analyses' runs, and override files (`--params FIT.lua`).
  *
- * Files: l_analysis.c. Depends on the core (stratsim.h, which includes
- * stratsim/analysis.h) and sl_internal.h.
+ * Files: src/lua/analysis/ (read.c, objective.c, params.c, methods.c and
+ * the files la_internal.h lists). Depends on the core (stratsim.h, which
+ * includes stratsim/analysis.h) and sl_internal.h.
  *
  * Ownership: an ss_analysis returned through `out` belongs to the caller,
  * who releases it with ss_analysis_free() (NULL-safe). Strings returned
