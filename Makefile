@@ -219,12 +219,12 @@ tour: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)STRATSIM=$(BIN) OUT=out/tour scripts/tour.sh
 
-unit: $(TEST_BIN)
-	$(Q)fail=0; for t in $(TEST_BIN); do s=$$(date +%s); \
-	  $$t || fail=1; echo "unit: $$t: $$(($$(date +%s) - s)) s"; done; test $$fail = 0
-
-# The CLI test files run in TEST_JOBS groups at once (the CPUs, at most 4).
+# The unit-test programs and the CLI tests run TEST_JOBS at a time (the
+# CPUs, at most 4; TEST_JOBS=1 for one after the other).
 TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
+unit: $(TEST_BIN)
+	$(Q)SS_TEST_JOBS=$(TEST_JOBS) tests/run_unit_tests.sh $(TEST_BIN)
+
 clitest: $(BIN) $(SO)
 	$(Q)STRATSIM=$(abspath $(BIN)) SS_TEST_JOBS=$(TEST_JOBS) tests/run_cli_tests.sh
 
@@ -264,15 +264,15 @@ tsan:
 
 # Every unit test and one scenario run under valgrind memcheck: any error or
 # definite/indirect leak fails. Uses the normal build ($(BUILD)); time limits
-# inside the tests are scaled with SS_TEST_TIME_SCALE.
+# inside the tests are scaled with SS_TEST_TIME_SCALE, and heavy checks are
+# repeated fewer times (SS_TEST_QUICK: test_quick() in tests/unit/test_util.h).
 VALGRIND ?= valgrind
 VALGRIND_FLAGS := --error-exitcode=1 --leak-check=full \
   --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
   --track-origins=yes --quiet
 valgrind: $(BIN) $(TEST_BIN)
-	$(Q)fail=0; for t in $(TEST_BIN); do \
-	  s=$$(date +%s); SS_TEST_TIME_SCALE=50 $(VALGRIND) $(VALGRIND_FLAGS) $$t >/dev/null || fail=1; \
-	  echo "valgrind $$t: $$(($$(date +%s) - s)) s"; done; \
+	$(Q)fail=0; SS_TEST_TIME_SCALE=50 SS_TEST_QUICK=1 SS_TEST_QUIET=1 SS_TEST_JOBS=$(TEST_JOBS) \
+	  SS_TEST_RUNNER="$(VALGRIND) $(VALGRIND_FLAGS)" tests/run_unit_tests.sh $(TEST_BIN) || fail=1; \
 	  echo "valgrind $(BIN) run $(FLAGSHIP)"; \
 	  $(VALGRIND) $(VALGRIND_FLAGS) $(BIN) run $(FLAGSHIP) >/dev/null || fail=1; \
 	  test $$fail = 0

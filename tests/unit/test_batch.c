@@ -179,7 +179,7 @@ static void test_bundled(void **state)
                 continue;
             }
             w = compare_engines(ss_script_model(s, i), an->params, an->nparams, an->outages,
-                                an->noutages, 96);
+                                an->noutages, (uint64_t)test_quick(96, 24));
             printf("    %s[%zu]: %zu uncertain inputs, %zu outage processes: worst %.2e\n",
                    e->d_name, i, an->nparams, an->noutages, w);
             assert_true(w <= REL_TOL);
@@ -314,7 +314,7 @@ static void test_random(void **state)
 {
     int rep;
     (void)state;
-    for (rep = 0; rep < 12; rep++) {
+    for (rep = 0; rep < test_quick(12, 3); rep++) {
         ss_model *m = rand_model();
         ss_mc_param P[3];
         ss_mc_outage O[1];
@@ -331,7 +331,7 @@ static void test_random(void **state)
         O[0].severity = mkdist(SS_DIST_UNIFORM, 0.02, 0.2);
         if (rep % 3 == 1)
             m->policy = m->t0 + 1.0, m->policy_given = 1;
-        w = compare_engines(m, P, np, O, 1, 80);
+        w = compare_engines(m, P, np, O, 1, (uint64_t)test_quick(80, 20));
         printf("    random scenario %d (%zu providers x %zu segments): worst %.2e\n", rep, m->nprov,
                m->nseg, w);
         assert_true(w <= REL_TOL);

@@ -1,7 +1,7 @@
 /*
  * test_util.h - shared helpers for the cmocka unit tests: includes in the
- * order cmocka 1.1 needs, and a float comparison that fails on NaN and prints
- * both values and the tolerance.
+ * order cmocka 1.1 needs, a float comparison that fails on NaN and prints
+ * both values and the tolerance, and the repetition count of heavy checks.
  */
 #ifndef SS_TEST_UTIL_H
 #define SS_TEST_UTIL_H
@@ -11,7 +11,16 @@
 #include <setjmp.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <cmocka.h>
+
+/* n, or q when SS_TEST_QUICK is set (by `make valgrind`, where a test runs
+ * some 50 times slower): fewer repetitions of a heavy check, same checks. */
+static inline int test_quick(int n, int q)
+{
+    const char *s = getenv("SS_TEST_QUICK");
+    return s && *s && *s != '0' ? q : n;
+}
 
 /* |a - b| <= tol, and both finite. */
 #define assert_close(a, b, tol) do {                                              \
