@@ -150,6 +150,24 @@ static double compare_engines(const ss_model *m, const ss_mc_param *p, size_t np
 
 /* ------------------------------------------------- bundled scenarios */
 
+/* 1 if the scenario file calls an analysis method when it is loaded. */
+static int runs_analysis(const char *path)
+{
+    static const char *const calls[] = { ":optimize", ":montecarlo", ":sensitivity",
+                                         ":calibrate", ":sweep" };
+    char line[1024];
+    FILE *f = fopen(path, "r");
+    int found = 0;
+    size_t i;
+    assert_non_null(f);
+    while (!found && fgets(line, sizeof line, f))
+        for (i = 0; i < sizeof calls / sizeof calls[0]; i++)
+            if (strstr(line, calls[i]) && strncmp(line, "--", 2) != 0)
+                found = 1;
+    fclose(f);
+    return found;
+}
+
 static void test_bundled(void **state)
 {
     DIR *d = opendir("scenarios");
@@ -165,6 +183,8 @@ static void test_bundled(void **state)
         if (n < 5 || strcmp(e->d_name + n - 4, ".lua") != 0)
             continue;
         snprintf(path, sizeof path, "scenarios/%s", e->d_name);
+        if (test_quick(0, 1) && runs_analysis(path))
+            continue; /* under valgrind: its analyses at load take minutes */
         ss_err_clear(&err);
         assert_int_equal(ss_script_open(&s, NULL, &err), SS_OK);
         if (ss_script_load(s, path, NULL, 0, &err) != SS_OK)
