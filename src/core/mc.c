@@ -4,43 +4,43 @@
  * merge into means, variances and quantile sketches, and the CSV writer.
  *
  * Threading.  Runs are cut into blocks of B = ss_mc_block_runs(nv)
- * consecutive indices.  Workers claim blocks in increasing order (under one
- * mutex) into a ring of 2 * threads slots; block b lives in slot b % nslots
- * and may be claimed only once block b - nslots has been merged, so at most
- * nslots blocks are in flight and memory is bounded.  A worker runs its
- * block in run order, keeping the results if on_run wants them, and
+ * consecutive indices.  Workers claim blocks in increasing order into a ring
+ * of 2 * threads ordered slots (core/slots.h: block b lives in slot
+ * b % nslots and may be claimed only once block b - nslots has been merged),
+ * so at most nslots blocks are in flight and memory is bounded.  A worker
+ * runs its block in run order, keeping the results if on_run wants them, and
  * collects the runs' values in a buffer of its own: eight runs at a time in
  * a small run-major staging buffer, then moved series by series (one cache
- * line per series, streamed) into the series-major block buffer.  At the
- * end of the block it computes from each series' values the block's mean,
- * sum of squared deviations and t-digest (ss_sketch_set_values, with one
- * plan for every series) into the slot, and marks the slot done.  Merging
- * into the totals is done by the workers too, strictly in block order and
- * one worker at a time (merge_ready: whoever finishes the next block in
- * order while nobody merges takes over): Chan's formula and
- * ss_sketch_merge() (a linear merge of sorted centroids).  The calling
- * thread waits for the slots in block order to be merged, calls on_run for
- * their runs, then frees them; as the block partition does not depend on
- * the thread count, neither do the results.  It polls the interrupt flag
- * while it waits (timed waits of 20 ms).  Each worker runs its runs in a workspace of its own
- * (ss_sim_run_ws), which also resolves the run's model (so this module does
- * not resolve it a second time).
+ * line per series, streamed) into the series-major block buffer.  At the end
+ * of the block it computes from each series' values the block's mean, sum of
+ * squared deviations and t-digest (ss_sketch_set_values, with one plan for
+ * every series) into the slot, and marks the slot done.  Merging into the
+ * totals is done by the workers too, strictly in block order and one worker
+ * at a time (merge_ready: whoever finishes the next block in order while
+ * nobody merges takes over): Chan's formula and ss_sketch_merge() (a linear
+ * merge of sorted centroids).  The calling thread waits for the slots in
+ * block order to be merged, calls on_run for their runs, then frees them; as
+ * the block partition does not depend on the thread count, neither do the
+ * results.  It polls the interrupt flag while it waits (timed waits of
+ * 20 ms).  Each worker runs its runs in a workspace of its own (ss_sim_run_ws),
+ * which also resolves the run's model (so this module does not resolve it a
+ * second time).
  * Stopping.  A failing run records its block as the lowest failed block (an
- * atomic minimum); workers stop claiming or running later blocks, merging
- * stops there, and the calling thread, reaching that block, returns its error: always the error of the
- * lowest failing run index.  Runs in flight are stopped through the epoch
- * callback, which this module wraps around the caller's template (it also
- * forwards on_epoch/on_output to the template with the template's payload).
+ * atomic minimum, ss_slots_fail); workers stop claiming or running later
+ * blocks, merging stops there, and the calling thread, reaching that block,
+ * returns its error: always the error of the lowest failing run index.  Runs
+ * in flight are stopped through the epoch callback, which this module wraps
+ * around the caller's template (it also forwards on_epoch/on_output to the
+ * template with the template's payload).
  * Several processes (opts.dist, transport.h): see merge_all_dist(); the
  * block statistics travel packed, and each process merges its own share of
  * the series, so nobody merges more than 1/N of every block.
  * Depends on model.c, param.c, sim.c, result.c, dist.c, sketch.c, numfmt.c,
- * csv.c, GSL and pthreads.
+ * csv.c, slots.c and GSL.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +53,7 @@
 #include "stratsim/param.h"
 #include "stratsim/sketch.h"
 #include "core/batch.h"
+#include "core/slots.h"
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -60,7 +61,6 @@
 #define MC_MAX_THREADS 1024
 #define MC_MAX_QUANTILES 256
 #define MC_MAX_RUNS ((uint64_t)1 << 62)
-#define MC_POLL_NS 20000000L
 /* Runs staged run by run before they move to the series-major buffer (8 doubles: a cache line). */
 #define MC_GROUP 8
 
@@ -305,11 +305,11 @@ static void scatter(ss_result *r, const layout *l, const double *v)
 
 /* ------------------------------------------------------------- the engine */
 
-enum { SLOT_FREE = 0, SLOT_BUSY, SLOT_DONE, SLOT_MERGED };
+/* A slot's state after SS_SLOT_DONE: the block is in the totals. */
+enum { SLOT_MERGED = SS_SLOT_DONE + 1 };
 
+/* What slot k % nslots of the ring holds for local block k. */
 typedef struct mc_slot {
-    uint64_t block;
-    int state;
     size_t n;            /* runs accumulated */
     double *mean, *m2;   /* [nv] the block's mean and sum of squared deviations */
     ss_sketch **sk;      /* [nv] the block's values of each series, compressed */
@@ -323,8 +323,6 @@ typedef struct mc_ctx mc_ctx;
 typedef struct mc_worker {
     mc_ctx *c;
     unsigned index;
-    pthread_t tid;
-    int started;
     gsl_rng *rng;
     ss_sim_workspace *ws;    /* reused by every run of this worker */
     ss_batch *batch;         /* the batched engine's workspace (c->batched) */
@@ -361,16 +359,12 @@ struct mc_ctx {
     size_t blockB;           /* runs per block: ss_mc_block_runs(nv) */
     size_t B;                /* runs in the largest block (blockB, or runs if fewer) */
     unsigned nslots;
-    mc_slot *slots;
-    pthread_mutex_t mu;
-    pthread_cond_t cv_done, cv_free;
-    uint64_t next_block, merged;  /* next block to claim; blocks [0, merged) are released */
+    mc_slot *slots;               /* [nslots] */
+    ss_slots sl;                  /* the ring: local blocks (its mutex: "under mu" below) */
     struct mc_totals *t;          /* the totals, merged into by the workers */
     int merging;                  /* a worker is merging (merge_ready) */
     uint64_t next_merge;          /* blocks [0, next_merge) are in the totals */
     int merge_rc;                 /* a failed merge (SS_ENOMEM) */
-    atomic_int stop;
-    atomic_uint_fast64_t fail_block;
     ss_mc_memory mem;             /* the estimate (estimate()) */
     int batched;                  /* blocks run by the batched engine (batch.c) */
     atomic_uint_fast64_t scalar_runs; /* runs it handed back to the scalar engine */
@@ -393,18 +387,21 @@ static int interrupted(const mc_ctx *c)
     return c->interrupt && __atomic_load_n(c->interrupt, __ATOMIC_RELAXED);
 }
 
+/* This process's block b is its local block (the slots' unit) k. */
+static uint64_t local_of(const mc_ctx *c, uint64_t b)
+{
+    return (b - c->rank) / c->nranks;
+}
+
 /* 1 if a worker running block b should give up. */
 static int must_stop(mc_ctx *c, uint64_t b)
 {
-    return atomic_load_explicit(&c->stop, memory_order_relaxed) || interrupted(c) ||
-           b > atomic_load_explicit(&c->fail_block, memory_order_relaxed);
+    return ss_slots_cancelled(&c->sl, local_of(c, b)) || interrupted(c);
 }
 
 static void note_failure(mc_ctx *c, uint64_t b)
 {
-    uint_fast64_t cur = atomic_load(&c->fail_block);
-    while (b < cur && !atomic_compare_exchange_weak(&c->fail_block, &cur, b))
-        ;
+    ss_slots_fail(&c->sl, local_of(c, b));
 }
 
 /* Epoch callback of every run: stop if asked, else forward to the template. */
@@ -910,7 +907,7 @@ static int merge_slot(mc_totals *t, const mc_slot *s, size_t lo, size_t hi)
 
 /*
  * Merge the finished blocks that are next in block order into the totals,
- * as long as there are any: called by a worker with c->mu held, after it
+ * as long as there are any: called by a worker with mu held, after it
  * finished a block. One worker at a time merges (c->merging); the others go
  * on running blocks, and whoever finishes the next block in order while
  * nobody merges takes over, so merging is shared by the workers (it runs
@@ -922,24 +919,24 @@ static void merge_ready(mc_ctx *c)
     if (c->merging)
         return;
     c->merging = 1;
-    while (c->next_merge < c->nblocks && !c->merge_rc && !atomic_load(&c->stop)) {
+    while (c->next_merge < c->nblocks && !c->merge_rc && !atomic_load(&c->sl.stop)) {
         mc_slot *s = &c->slots[c->next_merge % c->nslots];
         int rc;
-        if (!(s->state == SLOT_DONE && s->block == c->next_merge && s->rc == SS_OK))
+        if (!(ss_slots_state(&c->sl, c->next_merge) == SS_SLOT_DONE && s->rc == SS_OK))
             break;
         double t0 = c->stats ? thread_cpu() : 0.0;
-        pthread_mutex_unlock(&c->mu);
+        ss_slots_unlock(&c->sl);
         rc = merge_slot(c->t, s, 0, c->nv);
-        pthread_mutex_lock(&c->mu);
+        ss_slots_lock(&c->sl);
         if (c->stats)
             c->merge_cpu += thread_cpu() - t0;
         if (rc) {
             c->merge_rc = rc;
+            ss_slots_wake(&c->sl);
         } else {
-            s->state = SLOT_MERGED;
+            ss_slots_set(&c->sl, c->next_merge, SLOT_MERGED);
             c->next_merge++;
         }
-        pthread_cond_broadcast(&c->cv_done);
     }
     c->merging = 0;
 }
@@ -949,33 +946,22 @@ static void *worker_main(void *arg)
     mc_worker *w = arg;
     mc_ctx *c = w->c;
     double t0 = c->stats ? thread_cpu() : 0.0;
-    pthread_mutex_lock(&c->mu);
-    for (;;) {
-        uint64_t k = c->next_block, b = c->rank + k * c->nranks;
-        mc_slot *s;
-        if (atomic_load(&c->stop) || k >= c->nlocal || b > atomic_load(&c->fail_block))
-            break;
-        if (k >= c->merged + c->nslots) {
-            pthread_cond_wait(&c->cv_free, &c->mu);
-            continue;
-        }
-        c->next_block++;
-        s = &c->slots[k % c->nslots];
-        s->block = k; /* the local index (the block itself in one process) */
-        s->state = SLOT_BUSY;
+    uint64_t k; /* the local block (the block itself in one process) */
+    ss_slots_lock(&c->sl);
+    while (ss_slots_claim(&c->sl, &k)) {
+        mc_slot *s = &c->slots[k % c->nslots];
         s->n = 0;
         s->rc = SS_OK;
         ss_err_clear(&s->err);
-        pthread_mutex_unlock(&c->mu);
-        run_block(w, s, b);
-        pthread_mutex_lock(&c->mu);
-        s->state = SLOT_DONE;
-        pthread_cond_broadcast(&c->cv_done);
+        ss_slots_unlock(&c->sl);
+        run_block(w, s, c->rank + k * c->nranks);
+        ss_slots_lock(&c->sl);
+        ss_slots_set(&c->sl, k, SS_SLOT_DONE);
         merge_ready(c);
     }
     if (c->stats)
         c->worker_cpu += thread_cpu() - t0;
-    pthread_mutex_unlock(&c->mu);
+    ss_slots_unlock(&c->sl);
     return NULL;
 }
 
@@ -990,37 +976,38 @@ static void free_slot_results(mc_ctx *c, mc_slot *s)
     }
 }
 
+/* merge_all's wait for block b (mu held): over once the block is merged or
+ * failed, or merging failed (merge_rc, kept as it was then). */
+typedef struct merge_wait {
+    mc_ctx *c;
+    int merge_rc;
+} merge_wait;
+
+static int merged_or_failed(void *arg, uint64_t b)
+{
+    merge_wait *mw = arg;
+    mc_ctx *c = mw->c;
+    int st = ss_slots_state(&c->sl, b);
+    mw->merge_rc = c->merge_rc;
+    return st == SLOT_MERGED || (st == SS_SLOT_DONE && c->slots[b % c->nslots].rc) || c->merge_rc;
+}
+
 /* The calling thread's part: wait for the blocks, in order, to be merged by
  * the workers (or to fail), hand their runs to on_run, release their slots. */
 static int merge_all(mc_ctx *c, ss_err *err)
 {
+    merge_wait mw = { c, SS_OK };
     uint64_t b;
     int rc;
     for (b = 0; b < c->nblocks; b++) {
         mc_slot *s = &c->slots[b % c->nslots];
         uint64_t done = (b + 1) * c->B < c->runs ? (b + 1) * c->B : c->runs;
-        pthread_mutex_lock(&c->mu);
-        while (!(s->block == b && (s->state == SLOT_MERGED || (s->state == SLOT_DONE && s->rc))) &&
-               !c->merge_rc) {
-            struct timespec ts;
-            if (interrupted(c)) {
-                pthread_mutex_unlock(&c->mu);
-                return ss_err_set(err, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64 " runs",
-                                  b * c->B, c->runs);
-            }
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += MC_POLL_NS;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&c->cv_done, &c->mu, &ts);
-        }
-        rc = c->merge_rc;
-        pthread_mutex_unlock(&c->mu);
-        if (rc)
+        if (ss_slots_wait(&c->sl, b, merged_or_failed, &mw))
+            return ss_err_set(err, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64 " runs",
+                              b * c->B, c->runs);
+        if ((rc = mw.merge_rc))
             return ss_err_set(err, rc, "", "out of memory");
-        if (s->state != SLOT_MERGED) {
+        if (ss_slots_state(&c->sl, b) != SLOT_MERGED) {
             if (s->rc == SS_EINTR && interrupted(c))
                 return ss_err_set(err, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64 " runs",
                                   b * c->B, c->runs);
@@ -1037,11 +1024,7 @@ static int merge_all(mc_ctx *c, ss_err *err)
                 s->res[r] = NULL;
             }
         }
-        pthread_mutex_lock(&c->mu);
-        s->state = SLOT_FREE;
-        c->merged = b + 1;
-        pthread_cond_broadcast(&c->cv_free);
-        pthread_mutex_unlock(&c->mu);
+        ss_slots_release(&c->sl, b);
         if (c->o->progress)
             c->o->progress(done, c->runs, c->o->payload);
         if (interrupted(c))
@@ -1056,33 +1039,7 @@ static int merge_all(mc_ctx *c, ss_err *err)
 /* Wait for local block k's slot to be done (or failed); NULL if interrupted. */
 static mc_slot *wait_done(mc_ctx *c, uint64_t k)
 {
-    mc_slot *s = &c->slots[k % c->nslots];
-    pthread_mutex_lock(&c->mu);
-    while (!(s->block == k && s->state == SLOT_DONE)) {
-        struct timespec ts;
-        if (interrupted(c)) {
-            pthread_mutex_unlock(&c->mu);
-            return NULL;
-        }
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += MC_POLL_NS;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&c->cv_done, &c->mu, &ts);
-    }
-    pthread_mutex_unlock(&c->mu);
-    return s;
-}
-
-static void release_slot(mc_ctx *c, mc_slot *s, uint64_t k)
-{
-    pthread_mutex_lock(&c->mu);
-    s->state = SLOT_FREE;
-    c->merged = k + 1;
-    pthread_cond_broadcast(&c->cv_free);
-    pthread_mutex_unlock(&c->mu);
+    return ss_slots_wait(&c->sl, k, NULL, NULL) ? NULL : &c->slots[k % c->nslots];
 }
 
 /*
@@ -1227,7 +1184,7 @@ static int merge_all_dist(mc_ctx *c, mc_slot *scratch, ss_err *err)
                 *err = e;
                 return rc;
             }
-            release_slot(c, s, k);
+            ss_slots_release(&c->sl, k);
         } else {
             void *msg = NULL;
             size_t mlen = 0;
@@ -1753,7 +1710,7 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
     ss_result *shape = NULL;
     ss_err local;
     unsigned nthreads = 0, i;
-    int rc, sync_ok = 0;
+    int rc;
     double cpu0 = thread_cpu();
 
     *out = NULL;
@@ -1783,8 +1740,6 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
     c.tmpl = o->run_opts;
     c.interrupt = o->interrupt ? o->interrupt : (o->run_opts ? o->run_opts->interrupt : NULL);
     c.runs = o->runs;
-    atomic_init(&c.stop, 0);
-    atomic_init(&c.fail_block, UINT64_MAX);
     atomic_init(&c.scalar_runs, 0);
     /* the batched engine: no Lua hooks, the default solver (docs/analysis.md) */
     c.batched = o->engine != SS_MC_ENGINE_SCALAR && !o->prepare &&
@@ -1824,14 +1779,8 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
     if (c.nranks > 1)
         c.merging = 1; /* the calling thread merges, in block order (merge_all_dist) */
 
-    nthreads = o->threads ? o->threads : online_cpus();
-    if ((uint64_t)nthreads > c.nlocal)
-        nthreads = (unsigned)c.nlocal;
-    c.nslots = 2 * nthreads;
-    if ((uint64_t)c.nslots > c.nlocal)
-        c.nslots = (unsigned)c.nlocal;
-    if (c.nslots == 0)
-        c.nslots = 1; /* this process runs no block; rank 0 still needs a scratch slot */
+    /* a process that runs no block has one slot: rank 0 still needs a scratch slot */
+    ss_slots_plan(o->threads, MC_MAX_THREADS, 2, c.nlocal, &nthreads, &c.nslots);
 
     /* what it will take, checked before the first run; with several
      * processes rank 0 decides for all of them */
@@ -1911,25 +1860,9 @@ agree:
             goto nomem;
     }
 
-    if (pthread_mutex_init(&c.mu, NULL))
+    if (ss_slots_init(&c.sl, c.nslots, nthreads, c.nlocal, c.interrupt))
         goto nomem;
-    if (pthread_cond_init(&c.cv_done, NULL)) {
-        pthread_mutex_destroy(&c.mu);
-        goto nomem;
-    }
-    if (pthread_cond_init(&c.cv_free, NULL)) {
-        pthread_cond_destroy(&c.cv_done);
-        pthread_mutex_destroy(&c.mu);
-        goto nomem;
-    }
-    sync_ok = 1;
-    for (i = 0; i < nthreads; i++) {
-        if (pthread_create(&w[i].tid, NULL, worker_main, &w[i])) {
-            rc = ss_err_set(err, SS_ENOMEM, "", "cannot start worker thread %u of %u", i + 1, nthreads);
-            break;
-        }
-        w[i].started = 1;
-    }
+    rc = ss_slots_start(&c.sl, worker_main, w, sizeof *w, err);
     if (!rc && c.nranks > 1) {
         /* a slot for the blocks received from other processes */
         mc_slot *sc = &c.slots[0];
@@ -1955,13 +1888,7 @@ agree:
     }
 
     /* stop and join every worker, whatever happened */
-    pthread_mutex_lock(&c.mu);
-    atomic_store(&c.stop, 1);
-    pthread_cond_broadcast(&c.cv_free);
-    pthread_mutex_unlock(&c.mu);
-    for (i = 0; i < nthreads; i++)
-        if (w[i].started)
-            pthread_join(w[i].tid, NULL);
+    ss_slots_finish(&c.sl);
 
     if (!rc && c.rank == 0)
         rc = finish(out, &c, &t, q, nq) ? ss_err_set(err, SS_ENOMEM, "", "out of memory") : SS_OK;
@@ -1973,11 +1900,7 @@ done:
         c.stats->cpu += thread_cpu() - cpu0 + c.worker_cpu;
         c.stats->merge_cpu += c.merge_cpu;
     }
-    if (sync_ok) {
-        pthread_cond_destroy(&c.cv_free);
-        pthread_cond_destroy(&c.cv_done);
-        pthread_mutex_destroy(&c.mu);
-    }
+    ss_slots_destroy(&c.sl);
     if (w)
         for (i = 0; i < nthreads; i++) {
             gsl_rng_free(w[i].rng);

@@ -5,30 +5,27 @@
  * caller's transport), result packing, and the two CSV layouts.
  *
  * Threading.  Workers claim this process's points in increasing order
- * (under one mutex) into a ring of 4 * threads slots; local point k lives in
- * slot k % nslots and may be claimed only once local point k - nslots has
- * been handed over, so memory is bounded by the ring.  A failing point
- * records its local index as the lowest failure (under the mutex); workers
+ * into a ring of 4 * threads ordered slots (core/slots.h: local point k
+ * lives in slot k % nslots and may be claimed only once local point
+ * k - nslots has been handed over, so memory is bounded by the ring).  A
+ * failing point records its local index as the lowest failure; workers
  * claim no later point, and the calling thread, reaching it, returns its
  * error: always the error of the lowest failing point.
  * Depends on model.c, param.c, sim.c, result.c, select.c, csv.c, numfmt.c
- * and pthreads.
+ * and slots.c.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
+#include "core/slots.h"
 #include "stratsim/io.h"
 #include "stratsim/param.h"
 #include "stratsim/sweep.h"
 
 #define SWEEP_MAX_THREADS 1024
-#define SWEEP_POLL_NS 20000000L
 
 /* ------------------------------------------------------------------ grid */
 
@@ -418,11 +415,8 @@ bad:
 
 /* --------------------------------------------------------------- runner */
 
-enum { SLOT_FREE = 0, SLOT_BUSY, SLOT_DONE };
-
+/* What slot k % nslots of the ring holds for local point k. */
 typedef struct sw_slot {
-    uint64_t k;          /* local point index */
-    int state;
     ss_result *r;
     int rc;
     ss_err err;
@@ -433,8 +427,6 @@ typedef struct sw_ctx sw_ctx;
 typedef struct sw_worker {
     sw_ctx *c;
     unsigned index;
-    pthread_t tid;
-    int started;
     ss_sim_workspace *ws;
     double *x;           /* [naxes] */
 } sw_worker;
@@ -447,13 +439,8 @@ struct sw_ctx {
     volatile int *interrupt;
     uint64_t rank, nranks, npoints, nlocal;
     unsigned nslots;
-    sw_slot *slots;
-    pthread_mutex_t mu;
-    pthread_cond_t cv_done, cv_free;
-    uint64_t next;       /* next local point to claim */
-    uint64_t released;   /* local points [0, released) were handed over */
-    uint64_t fail;       /* lowest failed local point, UINT64_MAX if none */
-    int stop;
+    sw_slot *slots;      /* [nslots] */
+    ss_slots sl;         /* the ring: local points */
 };
 
 static int interrupted(const sw_ctx *c)
@@ -510,71 +497,39 @@ static void *worker_main(void *arg)
 {
     sw_worker *w = arg;
     sw_ctx *c = w->c;
-    pthread_mutex_lock(&c->mu);
-    for (;;) {
-        uint64_t k = c->next;
-        sw_slot *s;
+    uint64_t k;
+    ss_slots_lock(&c->sl);
+    while (ss_slots_claim(&c->sl, &k)) {
+        sw_slot *s = &c->slots[k % c->nslots];
         ss_result *r = NULL;
         ss_err e;
         int rc;
-        if (c->stop || k >= c->nlocal || k > c->fail)
-            break;
-        if (k >= c->released + c->nslots) {
-            pthread_cond_wait(&c->cv_free, &c->mu);
-            continue;
-        }
-        c->next++;
-        s = &c->slots[k % c->nslots];
-        s->k = k;
-        s->state = SLOT_BUSY;
-        pthread_mutex_unlock(&c->mu);
+        ss_slots_unlock(&c->sl);
         ss_err_clear(&e);
         rc = run_point(w, c->rank + k * c->nranks, &r, &e);
-        pthread_mutex_lock(&c->mu);
+        ss_slots_lock(&c->sl);
         s->r = r;
         s->rc = rc;
         s->err = e;
-        s->state = SLOT_DONE;
-        if (rc && k < c->fail)
-            c->fail = k;
-        pthread_cond_broadcast(&c->cv_done);
+        if (rc)
+            ss_slots_fail(&c->sl, k);
+        ss_slots_set(&c->sl, k, SS_SLOT_DONE);
     }
-    pthread_mutex_unlock(&c->mu);
+    ss_slots_unlock(&c->sl);
     return NULL;
 }
 
 /* Wait for local point k; returns its slot (DONE), or NULL if interrupted. */
 static sw_slot *wait_local(sw_ctx *c, uint64_t k)
 {
-    sw_slot *s = &c->slots[k % c->nslots];
-    pthread_mutex_lock(&c->mu);
-    while (!(s->k == k && s->state == SLOT_DONE)) {
-        struct timespec ts;
-        if (interrupted(c)) {
-            pthread_mutex_unlock(&c->mu);
-            return NULL;
-        }
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += SWEEP_POLL_NS;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&c->cv_done, &c->mu, &ts);
-    }
-    pthread_mutex_unlock(&c->mu);
-    return s;
+    return ss_slots_wait(&c->sl, k, NULL, NULL) ? NULL : &c->slots[k % c->nslots];
 }
 
-static void release_local(sw_ctx *c, sw_slot *s)
+static void release_local(sw_ctx *c, sw_slot *s, uint64_t k)
 {
     ss_result_free(s->r);
     s->r = NULL;
-    pthread_mutex_lock(&c->mu);
-    s->state = SLOT_FREE;
-    c->released++;
-    pthread_cond_broadcast(&c->cv_free);
-    pthread_mutex_unlock(&c->mu);
+    ss_slots_release(&c->sl, k);
 }
 
 static int intr_error(const sw_ctx *c, ss_err *err, uint64_t done)
@@ -617,7 +572,7 @@ static int consume(sw_ctx *c, ss_err *err)
             if (!rc)
                 rc = o->dist->send(pt, SS_OK, NULL, data, len, o->dist->payload, err);
             free(data);
-            release_local(c, s);
+            release_local(c, s, k);
         }
         free(x);
         return rc;
@@ -637,7 +592,7 @@ static int consume(sw_ctx *c, ss_err *err)
             }
             if (o->on_point)
                 rc = o->on_point(p, x, s->r, o->payload, err);
-            release_local(c, s);
+            release_local(c, s, p / c->nranks);
         } else {
             void *data = NULL;
             size_t len = 0;
@@ -659,12 +614,6 @@ static int consume(sw_ctx *c, ss_err *err)
     return rc;
 }
 
-static unsigned online_cpus(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1u : n > SWEEP_MAX_THREADS ? SWEEP_MAX_THREADS : (unsigned)n;
-}
-
 int ss_sweep_run(const ss_model *m, const ss_sweep_axis *axes, size_t naxes,
                  const ss_sweep_opts *opts, ss_err *err)
 {
@@ -673,7 +622,7 @@ int ss_sweep_run(const ss_model *m, const ss_sweep_axis *axes, size_t naxes,
     sw_ctx c;
     sw_worker *w = NULL;
     unsigned nthreads = 0, i;
-    int rc, sync_ok = 0;
+    int rc;
     ss_err local;
 
     if (!err) {
@@ -701,24 +650,14 @@ int ss_sweep_run(const ss_model *m, const ss_sweep_axis *axes, size_t naxes,
     c.nranks = o->dist ? o->dist->nranks : 1;
     c.npoints = ss_sweep_npoints(axes, naxes);
     c.nlocal = c.npoints > c.rank ? (c.npoints - c.rank + c.nranks - 1) / c.nranks : 0;
-    c.fail = UINT64_MAX;
     if (interrupted(&c))
         return ss_err_set(err, SS_EINTR, "", "interrupted before the first point");
 
-    nthreads = o->threads ? o->threads : online_cpus();
-    if ((uint64_t)nthreads > c.nlocal)
-        nthreads = (unsigned)c.nlocal;
-    c.nslots = 4 * nthreads;
-    if ((uint64_t)c.nslots > c.nlocal)
-        c.nslots = (unsigned)c.nlocal;
-    if (c.nslots == 0)
-        c.nslots = 1;
+    ss_slots_plan(o->threads, SWEEP_MAX_THREADS, 4, c.nlocal, &nthreads, &c.nslots);
     c.slots = calloc(c.nslots, sizeof *c.slots);
     w = calloc(nthreads + 1, sizeof *w);
     if (!c.slots || !w)
         goto nomem;
-    for (i = 0; i < c.nslots; i++)
-        c.slots[i].k = UINT64_MAX;
     for (i = 0; i < nthreads; i++) {
         w[i].c = &c;
         w[i].index = i;
@@ -727,43 +666,17 @@ int ss_sweep_run(const ss_model *m, const ss_sweep_axis *axes, size_t naxes,
         if (!w[i].ws || !w[i].x)
             goto nomem;
     }
-    if (pthread_mutex_init(&c.mu, NULL))
+    if (ss_slots_init(&c.sl, c.nslots, nthreads, c.nlocal, c.interrupt))
         goto nomem;
-    if (pthread_cond_init(&c.cv_done, NULL)) {
-        pthread_mutex_destroy(&c.mu);
-        goto nomem;
-    }
-    if (pthread_cond_init(&c.cv_free, NULL)) {
-        pthread_cond_destroy(&c.cv_done);
-        pthread_mutex_destroy(&c.mu);
-        goto nomem;
-    }
-    sync_ok = 1;
-    for (i = 0; i < nthreads; i++) {
-        if (pthread_create(&w[i].tid, NULL, worker_main, &w[i])) {
-            rc = ss_err_set(err, SS_ENOMEM, "", "cannot start worker thread %u of %u", i + 1, nthreads);
-            break;
-        }
-        w[i].started = 1;
-    }
+    rc = ss_slots_start(&c.sl, worker_main, w, sizeof *w, err);
     if (!rc)
         rc = consume(&c, err);
-    pthread_mutex_lock(&c.mu);
-    c.stop = 1;
-    pthread_cond_broadcast(&c.cv_free);
-    pthread_mutex_unlock(&c.mu);
-    for (i = 0; i < nthreads; i++)
-        if (w[i].started)
-            pthread_join(w[i].tid, NULL);
+    ss_slots_finish(&c.sl);
     goto done;
 nomem:
     rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
 done:
-    if (sync_ok) {
-        pthread_cond_destroy(&c.cv_free);
-        pthread_cond_destroy(&c.cv_done);
-        pthread_mutex_destroy(&c.mu);
-    }
+    ss_slots_destroy(&c.sl);
     if (w)
         for (i = 0; i < nthreads; i++) {
             ss_sim_workspace_free(w[i].ws);
