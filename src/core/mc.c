@@ -46,7 +46,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <gsl/gsl_randist.h>
 #include "stratsim/io.h"
 #include "stratsim/mc.h"
@@ -59,6 +58,8 @@
 #endif
 
 #define MC_MAX_THREADS 1024
+/* Blocks in flight per worker thread (the ring of slots, ss_slots_plan). */
+#define MC_SLOTS_PER_THREAD 2
 #define MC_MAX_QUANTILES 256
 #define MC_MAX_RUNS ((uint64_t)1 << 62)
 /* Runs staged run by run before they move to the series-major buffer (8 doubles: a cache line). */
@@ -1593,12 +1594,6 @@ static int memory_error(const ss_mc_memory *e, const mc_ctx *c, const ss_mc_opts
                       e->threads, e->threads == 1 ? "" : "s", wrk, pr, lim, nmax, nout, sel);
 }
 
-static unsigned online_cpus(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1u : n > MC_MAX_THREADS ? MC_MAX_THREADS : (unsigned)n;
-}
-
 /* The value at flat index f (layout l) of r. */
 static double *flat_at(ss_result *r, const layout *l, size_t f)
 {
@@ -1780,7 +1775,7 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
         c.merging = 1; /* the calling thread merges, in block order (merge_all_dist) */
 
     /* a process that runs no block has one slot: rank 0 still needs a scratch slot */
-    ss_slots_plan(o->threads, MC_MAX_THREADS, 2, c.nlocal, &nthreads, &c.nslots);
+    ss_slots_plan(o->threads, MC_MAX_THREADS, MC_SLOTS_PER_THREAD, c.nlocal, &nthreads, &c.nslots);
 
     /* what it will take, checked before the first run; with several
      * processes rank 0 decides for all of them */
@@ -1792,14 +1787,12 @@ int ss_mc_run(ss_mc_result **out, const ss_model *m,
             /* the results (and the sidecar) carry what one process with
              * these threads would take, the same for any number of ranks */
             mc_ctx one = c;
-            unsigned th1 = o->threads ? o->threads : online_cpus(), sl1;
-            if ((uint64_t)th1 > c.nblocks)
-                th1 = (unsigned)c.nblocks;
-            sl1 = 2 * th1 > c.nblocks ? (unsigned)c.nblocks : 2 * th1;
+            unsigned th1, sl1;
+            ss_slots_plan(o->threads, MC_MAX_THREADS, MC_SLOTS_PER_THREAD, c.nblocks, &th1, &sl1);
             one.nranks = 1;
             one.rank = 0;
             one.nlocal = c.nblocks;
-            estimate(&c.mem, &one, th1, sl1 ? sl1 : 1, nq, o->compression, o->on_run != NULL);
+            estimate(&c.mem, &one, th1, sl1, nq, o->compression, o->on_run != NULL);
         }
     }
 agree:

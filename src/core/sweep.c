@@ -26,6 +26,8 @@
 #include "stratsim/sweep.h"
 
 #define SWEEP_MAX_THREADS 1024
+/* Points in flight per worker thread (the ring of slots, ss_slots_plan). */
+#define SWEEP_SLOTS_PER_THREAD 4
 
 /* ------------------------------------------------------------------ grid */
 
@@ -653,7 +655,7 @@ int ss_sweep_run(const ss_model *m, const ss_sweep_axis *axes, size_t naxes,
     if (interrupted(&c))
         return ss_err_set(err, SS_EINTR, "", "interrupted before the first point");
 
-    ss_slots_plan(o->threads, SWEEP_MAX_THREADS, 4, c.nlocal, &nthreads, &c.nslots);
+    ss_slots_plan(o->threads, SWEEP_MAX_THREADS, SWEEP_SLOTS_PER_THREAD, c.nlocal, &nthreads, &c.nslots);
     c.slots = calloc(c.nslots, sizeof *c.slots);
     w = calloc(nthreads + 1, sizeof *w);
     if (!c.slots || !w)
