@@ -1,12 +1,14 @@
 /*
  * calibrate.c - calibration: the observations reader (CSV with a header,
  * columns in any order, BOM/CRLF/comments tolerated, FILE:LINE:COLUMN
- * errors) and the weighted nonlinear least-squares fit of parameter paths
- * with gsl_multifit_nlinear (Levenberg-Marquardt trust region,
+ * errors; read line by line, each line split by csvread.c) and the
+ * weighted nonlinear least-squares fit of parameter paths with
+ * gsl_multifit_nlinear (Levenberg-Marquardt trust region,
  * finite-difference Jacobian) on bound-removing transformed variables, with
  * standard errors by the delta method, and the writers for the fitted values
  * (Lua overrides, --set strings, CSV).  Every residual evaluation runs a
- * fresh copy of the model.  Depends on GSL, sim.h, param.h, select.h, io.h.
+ * fresh copy of the model.  Depends on GSL, sim.h, param.h, select.h, io.h,
+ * csvread.c.
  */
 #include <assert.h>
 #include <ctype.h>
@@ -24,6 +26,7 @@
 #include "stratsim/io.h"
 #include "stratsim/param.h"
 #include "stratsim/sens.h" /* ss_moved */
+#include "core/csvread.h"
 
 
 /* ------------------------------------------------------------ reader */
@@ -32,72 +35,6 @@ enum { COL_TIME, COL_PROVIDER, COL_SEGMENT, COL_METRIC, COL_VALUE, COL_WEIGHT, N
 static const char *const col_names[NCOLS] = {
     "time", "provider", "segment", "metric", "value", "weight"
 };
-
-/* Trim white space in place; returns the start. */
-static char *trim(char *s)
-{
-    char *e;
-    while (isspace((unsigned char)*s))
-        s++;
-    e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    return s;
-}
-
-/*
- * Split one CSV line in place into at most `max` fields (RFC 4180 quoting,
- * no embedded newlines).  Unquoted fields are trimmed.  Returns the number
- * of fields, or -1 for a malformed quoted field, -2 for too many fields.
- */
-static int split_csv(char *line, char **fields, int max)
-{
-    int n = 0;
-    char *p = line;
-    for (;;) {
-        char *start;
-        if (n == max)
-            return -2;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '"') {
-            char *w = ++p;
-            start = w;
-            for (;;) {
-                if (*p == '\0')
-                    return -1;
-                if (*p == '"') {
-                    if (p[1] == '"') {
-                        *w++ = '"';
-                        p += 2;
-                        continue;
-                    }
-                    p++;
-                    break;
-                }
-                *w++ = *p++;
-            }
-            while (*p == ' ' || *p == '\t')
-                p++;
-            if (*p != ',' && *p != '\0')
-                return -1;
-            *w = '\0';
-            fields[n++] = start;
-            if (*p == '\0')
-                return n;
-            p++;
-        } else {
-            char *c = strchr(p, ',');
-            start = p;
-            if (c)
-                *c = '\0';
-            fields[n++] = trim(start);
-            if (!c)
-                return n;
-            p = c + 1;
-        }
-    }
-}
 
 void ss_obs_free(ss_obs_set *o)
 {
@@ -200,7 +137,7 @@ int ss_obs_read_stream(ss_obs_set **out, FILE *f, const char *name, ss_err *err)
                 rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
                 goto done;
             }
-            ncol = split_csv(s, fields, (int)maxf);
+            ncol = cli_csv_split_line(s, fields, maxf);
             if (ncol < 0) {
                 rc = ss_err_set(err, SS_EINVAL, "", "%s:%ld: malformed quoted field in the header",
                                 name, lineno);
@@ -262,7 +199,7 @@ int ss_obs_read_stream(ss_obs_set **out, FILE *f, const char *name, ss_err *err)
                     goto done;
                 }
                 fields = rowf;
-                n = split_csv(s, fields, (int)(strlen(s) + (size_t)ncol + 1));
+                n = cli_csv_split_line(s, fields, strlen(s) + (size_t)ncol + 1);
             }
             if (n < 0) {
                 rc = ss_err_set(err, SS_EINVAL, "", "%s:%ld: malformed quoted field", name, lineno);

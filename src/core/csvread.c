@@ -1,11 +1,14 @@
 /*
- * csvread.c - the CSV reader of plot, the xlsx writer and stratsim.series
- * (see csvread.h).  The file is read into one buffer and split in place:
- * unquoting only ever shortens a field, so each cell is rewritten where it
- * lies and NUL-terminated, and cells are pointers into the buffer.  One
- * pass, no per-cell allocation.  (The calibration data reader in
- * calibrate.c reads the same format with its own line-by-line tokenizer.)
+ * csvread.c - the CSV reader of plot, the xlsx writer and stratsim.series,
+ * and the tokenizer of the calibration data reader (see csvread.h).  The
+ * file is read into one buffer and split in place: unquoting only ever
+ * shortens a field, so each cell is rewritten where it lies and
+ * NUL-terminated, and cells are pointers into the buffer.  One pass, no
+ * per-cell allocation.  One field scanner (scan_field) serves both the whole
+ * file (cli_csv_parse) and the lines of calibration data
+ * (cli_csv_split_line, which calibrate.c reads line by line).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,6 +68,103 @@ static char *trim(char *s)
     while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
         *--e = '\0';
     return s;
+}
+
+/* Trim all white space (isspace) in place: the unquoted fields of a loose line. */
+static char *trim_space(char *s)
+{
+    char *e;
+    while (isspace((unsigned char)*s))
+        s++;
+    e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+enum { FIELD_UNTERMINATED = -1, FIELD_AFTER_QUOTE = -2 };
+
+/*
+ * Scan the field at *pp in place (the text ends at `end`, where a NUL is):
+ * a quoted field is unquoted (doubled quotes) and may span lines (*line
+ * counts them), an unquoted one ends at ',' or a line break and is trimmed;
+ * either is NUL-terminated and returned in *cell, and *pp moves past the
+ * delimiter.  Returns the delimiter (',', '\n', or 0 at the end), or
+ * FIELD_UNTERMINATED (no closing quote) or FIELD_AFTER_QUOTE (text after
+ * the closing quote).  Strict (loose = 0, the files stratsim writes): a
+ * quote opens a field only as its first byte, a closing quote is followed
+ * by the delimiter (or CRLF), an unquoted field loses one CR before the line
+ * break and spaces and tabs around it.  Loose (calibration data lines):
+ * spaces and tabs may stand around a quoted field, and an unquoted field is
+ * trimmed of all white space.
+ */
+static int scan_field(char **pp, char *end, int loose, char **cell, size_t *line)
+{
+    char *p = *pp;
+    int delim;
+    if (loose)
+        while (*p == ' ' || *p == '\t')
+            p++;
+    if (*p == '"') {
+        char *w = ++p;
+        *cell = w;
+        for (;;) {
+            if (p >= end)
+                return FIELD_UNTERMINATED;
+            if (*p == '"') {
+                if (p[1] == '"') {
+                    *w++ = '"';
+                    p += 2;
+                    continue;
+                }
+                p++;
+                break;
+            }
+            if (*p == '\n')
+                ++*line;
+            *w++ = *p++;
+        }
+        if (loose)
+            while (*p == ' ' || *p == '\t')
+                p++;
+        else if (*p == '\r' && p[1] == '\n')
+            p++;
+        if (*p != ',' && *p != '\n' && p < end)
+            return FIELD_AFTER_QUOTE;
+        delim = p < end ? *p : '\0';
+        *w = '\0';
+    } else {
+        char *c = p;
+        while (p < end && *p != ',' && *p != '\n')
+            p++;
+        delim = p < end ? *p : '\0';
+        *p = '\0';
+        if (!loose && p > c && p[-1] == '\r')
+            p[-1] = '\0';
+        *cell = loose ? trim_space(c) : trim(c);
+    }
+    if (p < end)
+        p++;
+    *pp = p;
+    return delim;
+}
+
+int cli_csv_split_line(char *line, char **fields, size_t max)
+{
+    char *p = line, *end = line + strlen(line);
+    size_t n = 0, lines = 0;
+    for (;;) {
+        char *cell;
+        int delim;
+        if (n == max)
+            return -2;
+        delim = scan_field(&p, end, 1, &cell, &lines);
+        if (delim < 0)
+            return -1;
+        fields[n++] = cell;
+        if (delim != ',')
+            return (int)n;
+    }
 }
 
 /* Growable array of cell pointers. */
@@ -165,53 +265,21 @@ static int parse(cli_csv **out, cli_csv *t, size_t len, char *msg, size_t msgsiz
             continue;
         }
         for (;;) {
-            char *cell, delim;
-            if (*p == '"') {
-                char *w = ++p;
-                cell = w;
-                for (;;) {
-                    if (p >= end) {
-                        rc = fail(msg, msgsize, "%s:%zu: unterminated quoted field", path, rec_line);
-                        goto done;
-                    }
-                    if (*p == '"') {
-                        if (p[1] == '"') {
-                            *w++ = '"';
-                            p += 2;
-                            continue;
-                        }
-                        p++;
-                        break;
-                    }
-                    if (*p == '\n')
-                        line++;
-                    *w++ = *p++;
-                }
-                if (*p == '\r' && p[1] == '\n')
-                    p++;
-                if (*p != ',' && *p != '\n' && p < end) {
-                    rc = fail(msg, msgsize, "%s:%zu: text after a closing quote", path, line);
-                    goto done;
-                }
-                delim = p < end ? *p : '\0';
-                *w = '\0';
-            } else {
-                cell = p;
-                while (p < end && *p != ',' && *p != '\n')
-                    p++;
-                delim = p < end ? *p : '\0';
-                *p = '\0';
-                if (p > cell && p[-1] == '\r')
-                    p[-1] = '\0';
-                cell = trim(cell);
+            char *cell;
+            int delim = scan_field(&p, end, 0, &cell, &line);
+            if (delim == FIELD_UNTERMINATED) {
+                rc = fail(msg, msgsize, "%s:%zu: unterminated quoted field", path, rec_line);
+                goto done;
+            }
+            if (delim == FIELD_AFTER_QUOTE) {
+                rc = fail(msg, msgsize, "%s:%zu: text after a closing quote", path, line);
+                goto done;
             }
             if (push(&cells, cell) != 0) {
                 rc = fail(msg, msgsize, "out of memory");
                 goto done;
             }
             nf++;
-            if (p < end)
-                p++;
             if (delim != ',')
                 break;
         }

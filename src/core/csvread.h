@@ -7,7 +7,9 @@
  * quoted fields (doubled quotes inside, line breaks allowed), blank lines and
  * lines whose first non-blank character is '#' (comments).  Unquoted cells
  * and header names are trimmed of spaces and tabs.  Every row must have as
- * many fields as the header; errors name the file and line.
+ * many fields as the header; errors name the file and line.  The
+ * calibration data reader (calibrate.c), which reads its files line by line
+ * with limits of its own, splits each line with cli_csv_split_line().
  *
  * Ownership: cli_csv_read() returns a table the caller frees with
  * cli_csv_free(); cells and column names are borrowed from it.
@@ -39,6 +41,16 @@ int cli_csv_read(cli_csv **out, const char *path, char *msg, size_t msgsize);
 int cli_csv_parse(cli_csv **out, const char *name, char *buf, size_t len, char *msg,
                   size_t msgsize);
 void cli_csv_free(cli_csv *t);
+
+/*
+ * Split one line (NUL-terminated, without its line break) in place into at
+ * most `max` fields, in the looser form of calibration data: spaces and tabs
+ * may stand around a quoted field (doubled quotes inside, no line breaks),
+ * and unquoted fields are trimmed of all white space.  Returns the number of
+ * fields, -1 for a malformed quoted field (never closed, or text after its
+ * closing quote), -2 for more than `max` fields.  Fields point into `line`.
+ */
+int cli_csv_split_line(char *line, char **fields, size_t max);
 
 /* Index of the column named `name` (exact match), or -1. */
 int cli_csv_col(const cli_csv *t, const char *name);
