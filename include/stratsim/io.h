@@ -55,6 +55,10 @@ int ss_csv_write(FILE *f, ss_layout layout, const ss_result *const *results,
 /** Write one CSV field (quoted/escaped per RFC 4180 if needed). */
 int ss_csv_field(FILE *f, const char *s);
 
+/** Write one number as a CSV field (ss_fmt_double): SS_OK, or SS_EIO if
+ *  the stream fails. */
+int ss_csv_num(FILE *f, double x);
+
 /** Atomic output file. */
 typedef struct ss_outfile ss_outfile;
 

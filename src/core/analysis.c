@@ -630,32 +630,25 @@ char *ss_analysis_json_opt(const ss_analysis *a, const ss_opt_result *r, const s
 
 /* ------------------------------------------------------------------ CSV */
 
-static int put_num(FILE *f, double x)
-{
-    char buf[64];
-    ss_fmt_double(buf, sizeof buf, x);
-    return fputs(buf, f) == EOF ? -1 : 0;
-}
-
 int ss_opt_write_csv(FILE *f, const ss_opt_result *r, const char *objective, ss_err *err)
 {
     size_t i;
     int bad = fputs("kind,name,value,initial,lower,upper,violation,holds\n", f) == EOF;
     for (i = 0; !bad && i < r->ncontrols; i++) {
         bad |= fputs("control,", f) == EOF || ss_csv_field(f, r->paths[i]) != 0 ||
-               fputc(',', f) == EOF || put_num(f, r->x[i]) || fputc(',', f) == EOF ||
-               put_num(f, r->x0[i]) || fputc(',', f) == EOF || put_num(f, r->lower[i]) ||
-               fputc(',', f) == EOF || put_num(f, r->upper[i]) || fputs(",,\n", f) == EOF;
+               fputc(',', f) == EOF || ss_csv_num(f, r->x[i]) || fputc(',', f) == EOF ||
+               ss_csv_num(f, r->x0[i]) || fputc(',', f) == EOF || ss_csv_num(f, r->lower[i]) ||
+               fputc(',', f) == EOF || ss_csv_num(f, r->upper[i]) || fputs(",,\n", f) == EOF;
     }
     if (!bad)
         bad |= fputs("objective,", f) == EOF ||
                ss_csv_field(f, objective ? objective : "(Lua function)") != 0 ||
-               fputc(',', f) == EOF || put_num(f, r->objective) || fputc(',', f) == EOF ||
-               put_num(f, r->objective0) || fputs(",,,,\n", f) == EOF;
+               fputc(',', f) == EOF || ss_csv_num(f, r->objective) || fputc(',', f) == EOF ||
+               ss_csv_num(f, r->objective0) || fputs(",,,,\n", f) == EOF;
     for (i = 0; !bad && i < r->nconstraints; i++) {
         bad |= fputs("constraint,", f) == EOF || ss_csv_field(f, r->cons_text[i]) != 0 ||
-               fputc(',', f) == EOF || put_num(f, r->cons_value[i]) || fputs(",,,,", f) == EOF ||
-               put_num(f, r->cons_violation[i]) ||
+               fputc(',', f) == EOF || ss_csv_num(f, r->cons_value[i]) || fputs(",,,,", f) == EOF ||
+               ss_csv_num(f, r->cons_violation[i]) ||
                fprintf(f, ",%d\n", r->cons_holds[i] ? 1 : 0) < 0;
     }
     if (bad || ferror(f))

@@ -841,13 +841,6 @@ done:
 
 /* ------------------------------------------------------------ writers */
 
-static int put_num(FILE *f, double x)
-{
-    char buf[64];
-    ss_fmt_double(buf, sizeof buf, x);
-    return fputs(buf, f) == EOF;
-}
-
 static int finish(FILE *f, int bad, ss_err *err)
 {
     if (bad || fflush(f) != 0 || ferror(f))
@@ -889,7 +882,7 @@ int ss_calibrate_write_lua(FILE *f, const ss_calib_result *c, ss_err *err)
     for (i = 0; i < c->np && !bad; i++) {
         ss_fmt_double(b1, sizeof b1, c->se[i]);
         bad = fputs("  [", f) == EOF || put_lua_string(f, c->paths[i]) ||
-              fputs("] = ", f) == EOF || put_num(f, c->value[i]) ||
+              fputs("] = ", f) == EOF || ss_csv_num(f, c->value[i]) ||
               fprintf(f, ", -- se %s%s\n", b1, c->at_bound[i] ? " (at a bound)" : "") < 0;
     }
     if (!bad)
@@ -910,11 +903,11 @@ int ss_calibrate_write_params(FILE *f, const ss_calib_result *c, ss_err *err)
     int bad = fputs("parameter,value,se,lower,upper,start,at_bound\n", f) == EOF;
     for (i = 0; i < c->np && !bad; i++)
         bad = ss_csv_field(f, c->paths[i]) || putc(',', f) == EOF ||
-              put_num(f, c->value[i]) || putc(',', f) == EOF ||
-              put_num(f, c->se[i]) || putc(',', f) == EOF ||
-              put_num(f, c->lower[i]) || putc(',', f) == EOF ||
-              put_num(f, c->upper[i]) || putc(',', f) == EOF ||
-              put_num(f, c->start[i]) || putc(',', f) == EOF ||
+              ss_csv_num(f, c->value[i]) || putc(',', f) == EOF ||
+              ss_csv_num(f, c->se[i]) || putc(',', f) == EOF ||
+              ss_csv_num(f, c->lower[i]) || putc(',', f) == EOF ||
+              ss_csv_num(f, c->upper[i]) || putc(',', f) == EOF ||
+              ss_csv_num(f, c->start[i]) || putc(',', f) == EOF ||
               fputs(c->at_bound[i] ? "1\n" : "0\n", f) == EOF;
     return finish(f, bad, err);
 }
@@ -934,15 +927,15 @@ int ss_calibrate_write_residuals(FILE *f, const ss_calib_result *c, const ss_obs
                            : ob->sel.kind == SS_SEL_P ? ss_metric_p_name(ob->sel.metric)
                            : ob->sel.kind == SS_SEL_X ? ob->sel.extra
                            : ss_metric_s_name(ob->sel.metric);
-        bad = put_num(f, ob->t) || putc(',', f) == EOF ||
+        bad = ss_csv_num(f, ob->t) || putc(',', f) == EOF ||
               ss_csv_field(f, ob->sel.provider) || putc(',', f) == EOF ||
               ss_csv_field(f, ob->sel.segment) || putc(',', f) == EOF ||
               ss_csv_field(f, metric) || putc(',', f) == EOF ||
-              put_num(f, ob->value) || putc(',', f) == EOF ||
-              put_num(f, ob->weight) || putc(',', f) == EOF ||
-              put_num(f, c->model[i]) || putc(',', f) == EOF ||
-              put_num(f, c->resid[i]) || putc(',', f) == EOF ||
-              put_num(f, c->wresid[i]) || putc('\n', f) == EOF;
+              ss_csv_num(f, ob->value) || putc(',', f) == EOF ||
+              ss_csv_num(f, ob->weight) || putc(',', f) == EOF ||
+              ss_csv_num(f, c->model[i]) || putc(',', f) == EOF ||
+              ss_csv_num(f, c->resid[i]) || putc(',', f) == EOF ||
+              ss_csv_num(f, c->wresid[i]) || putc('\n', f) == EOF;
     }
     return finish(f, bad, err);
 }

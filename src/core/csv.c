@@ -52,8 +52,7 @@ static int csv_lit(FILE *f, const char *s)
     return fputs(s, f) == EOF ? SS_EIO : SS_OK;
 }
 
-/* Write a number field. */
-static int csv_num(FILE *f, double x)
+int ss_csv_num(FILE *f, double x)
 {
     char buf[64];
     ss_fmt_double(buf, sizeof buf, x);
@@ -64,10 +63,10 @@ static int csv_num(FILE *f, double x)
 static int csv_long_row(FILE *f, const char *scen, double t, const char *prov,
                         const char *seg, const char *metric, double v)
 {
-    if (ss_csv_field(f, scen) || csv_lit(f, ",") || csv_num(f, t) ||
+    if (ss_csv_field(f, scen) || csv_lit(f, ",") || ss_csv_num(f, t) ||
         csv_lit(f, ",") || ss_csv_field(f, prov) || csv_lit(f, ",") ||
         ss_csv_field(f, seg) || csv_lit(f, ",") || ss_csv_field(f, metric) ||
-        csv_lit(f, ",") || csv_num(f, v) || csv_lit(f, "\n"))
+        csv_lit(f, ",") || ss_csv_num(f, v) || csv_lit(f, "\n"))
         return SS_EIO;
     return SS_OK;
 }
@@ -146,23 +145,23 @@ static int csv_wide_header(FILE *f, const ss_result *r)
 static int csv_write_wide(FILE *f, const ss_result *r)
 {
     for (size_t ti = 0; ti < r->nt; ti++) {
-        if (ss_csv_field(f, r->scenario) || csv_lit(f, ",") || csv_num(f, r->t[ti]))
+        if (ss_csv_field(f, r->scenario) || csv_lit(f, ",") || ss_csv_num(f, r->t[ti]))
             return SS_EIO;
         for (size_t i = 0; i < r->np; i++)
             for (size_t k = 0; k < r->nk; k++)
                 for (int m = 0; m < SS_NPS; m++)
-                    if (csv_lit(f, ",") || csv_num(f, SS_RESULT_PS(r, ti, m, i, k)))
+                    if (csv_lit(f, ",") || ss_csv_num(f, SS_RESULT_PS(r, ti, m, i, k)))
                         return SS_EIO;
         for (size_t i = 0; i < r->np; i++)
             for (int m = 0; m < SS_NP; m++)
-                if (csv_lit(f, ",") || csv_num(f, SS_RESULT_P(r, ti, m, i)))
+                if (csv_lit(f, ",") || ss_csv_num(f, SS_RESULT_P(r, ti, m, i)))
                     return SS_EIO;
         for (size_t k = 0; k < r->nk; k++)
             for (int m = 0; m < SS_NS; m++)
-                if (csv_lit(f, ",") || csv_num(f, SS_RESULT_S(r, ti, m, k)))
+                if (csv_lit(f, ",") || ss_csv_num(f, SS_RESULT_S(r, ti, m, k)))
                     return SS_EIO;
         for (size_t x = 0; x < r->nextra; x++)
-            if (csv_lit(f, ",") || csv_num(f, r->extra[ti * r->nextra + x]))
+            if (csv_lit(f, ",") || ss_csv_num(f, r->extra[ti * r->nextra + x]))
                 return SS_EIO;
         if (csv_lit(f, "\n"))
             return SS_EIO;

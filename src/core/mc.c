@@ -1937,13 +1937,6 @@ done:
 
 /* ------------------------------------------------------------------- CSV */
 
-static int csv_num(FILE *f, double x)
-{
-    char buf[40];
-    ss_fmt_double(buf, sizeof buf, x);
-    return fputs(buf, f) == EOF ? SS_EIO : SS_OK;
-}
-
 /* One row: the value at flat offset `off` of array `a` in every statistic. */
 static int csv_row(FILE *f, const ss_mc_result *r, double t, const char *prov,
                    const char *seg, const char *metric, int a, size_t off)
@@ -1951,14 +1944,14 @@ static int csv_row(FILE *f, const ss_mc_result *r, double t, const char *prov,
     size_t j;
     if (!r->all_kept && result_array(r->kept, a)[off] == 0.0)
         return SS_OK; /* not kept (opts.outputs) */
-    if (ss_csv_field(f, r->mean->scenario) || fputc(',', f) == EOF || csv_num(f, t) ||
+    if (ss_csv_field(f, r->mean->scenario) || fputc(',', f) == EOF || ss_csv_num(f, t) ||
         fputc(',', f) == EOF || ss_csv_field(f, prov) || fputc(',', f) == EOF ||
         ss_csv_field(f, seg) || fputc(',', f) == EOF || ss_csv_field(f, metric) ||
-        fputc(',', f) == EOF || csv_num(f, result_array(r->mean, a)[off]) ||
-        fputc(',', f) == EOF || csv_num(f, result_array(r->sd, a)[off]))
+        fputc(',', f) == EOF || ss_csv_num(f, result_array(r->mean, a)[off]) ||
+        fputc(',', f) == EOF || ss_csv_num(f, result_array(r->sd, a)[off]))
         return SS_EIO;
     for (j = 0; j < r->nq; j++)
-        if (fputc(',', f) == EOF || csv_num(f, result_array(r->quant[j], a)[off]))
+        if (fputc(',', f) == EOF || ss_csv_num(f, result_array(r->quant[j], a)[off]))
             return SS_EIO;
     return fputc('\n', f) == EOF ? SS_EIO : SS_OK;
 }

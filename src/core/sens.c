@@ -115,13 +115,6 @@ static int check_paths(double *base, const ss_model *m, const char *const *paths
     return rc;
 }
 
-static int write_num(FILE *f, double x)
-{
-    char buf[64];
-    ss_fmt_double(buf, sizeof buf, x);
-    return fputs(buf, f) == EOF ? SS_EIO : SS_OK;
-}
-
 static int write_end(FILE *f, ss_err *err)
 {
     if (fflush(f) != 0 || ferror(f))
@@ -324,11 +317,11 @@ int ss_tornado_write_csv(FILE *f, const ss_tornado *t, ss_err *err)
         snprintf(rank, sizeof rank, "%zu", row->rank);
         if (ss_csv_field(f, t->params[row->param]) || putc(',', f) == EOF ||
             ss_csv_field(f, t->outputs[row->output]) || putc(',', f) == EOF ||
-            write_num(f, row->low) || putc(',', f) == EOF ||
-            write_num(f, row->high) || putc(',', f) == EOF ||
-            write_num(f, row->out_low) || putc(',', f) == EOF ||
-            write_num(f, row->out_high) || putc(',', f) == EOF ||
-            write_num(f, row->swing) || putc(',', f) == EOF ||
+            ss_csv_num(f, row->low) || putc(',', f) == EOF ||
+            ss_csv_num(f, row->high) || putc(',', f) == EOF ||
+            ss_csv_num(f, row->out_low) || putc(',', f) == EOF ||
+            ss_csv_num(f, row->out_high) || putc(',', f) == EOF ||
+            ss_csv_num(f, row->swing) || putc(',', f) == EOF ||
             fputs(rank, f) == EOF || putc('\n', f) == EOF)
             rc = SS_EIO;
     }
@@ -744,12 +737,12 @@ int ss_sobol_write_csv(FILE *f, const ss_sobol *s, ss_err *err)
             size_t c = i * s->nout + j;
             bad = ss_csv_field(f, s->params[i]) || putc(',', f) == EOF ||
                   ss_csv_field(f, s->outputs[j]) || putc(',', f) == EOF ||
-                  write_num(f, s->S1[c]) || putc(',', f) == EOF ||
-                  write_num(f, s->S1_lo[c]) || putc(',', f) == EOF ||
-                  write_num(f, s->S1_hi[c]) || putc(',', f) == EOF ||
-                  write_num(f, s->ST[c]) || putc(',', f) == EOF ||
-                  write_num(f, s->ST_lo[c]) || putc(',', f) == EOF ||
-                  write_num(f, s->ST_hi[c]) || putc('\n', f) == EOF;
+                  ss_csv_num(f, s->S1[c]) || putc(',', f) == EOF ||
+                  ss_csv_num(f, s->S1_lo[c]) || putc(',', f) == EOF ||
+                  ss_csv_num(f, s->S1_hi[c]) || putc(',', f) == EOF ||
+                  ss_csv_num(f, s->ST[c]) || putc(',', f) == EOF ||
+                  ss_csv_num(f, s->ST_lo[c]) || putc(',', f) == EOF ||
+                  ss_csv_num(f, s->ST_hi[c]) || putc('\n', f) == EOF;
         }
     if (bad)
         return ss_err_set(err, SS_EIO, "", "writing CSV failed");

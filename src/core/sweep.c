@@ -694,13 +694,6 @@ done:
 
 /* ------------------------------------------------------------------- CSV */
 
-static int csv_num(FILE *f, double x)
-{
-    char buf[40];
-    ss_fmt_double(buf, sizeof buf, x);
-    return fputs(buf, f) == EOF ? SS_EIO : SS_OK;
-}
-
 static int io_error(ss_err *err)
 {
     int e = errno;
@@ -730,7 +723,7 @@ static int lead(FILE *f, const double *x, size_t naxes)
 {
     size_t j;
     for (j = 0; j < naxes; j++)
-        if (csv_num(f, x[j]) || fputc(',', f) == EOF)
+        if (ss_csv_num(f, x[j]) || fputc(',', f) == EOF)
             return SS_EIO;
     return SS_OK;
 }
@@ -738,10 +731,10 @@ static int lead(FILE *f, const double *x, size_t naxes)
 static int long_row(FILE *f, const double *x, size_t naxes, const char *scen, double t,
                     const char *prov, const char *seg, const char *metric, double v)
 {
-    if (lead(f, x, naxes) || ss_csv_field(f, scen) || fputc(',', f) == EOF || csv_num(f, t) ||
+    if (lead(f, x, naxes) || ss_csv_field(f, scen) || fputc(',', f) == EOF || ss_csv_num(f, t) ||
         fputc(',', f) == EOF || ss_csv_field(f, prov) || fputc(',', f) == EOF ||
         ss_csv_field(f, seg) || fputc(',', f) == EOF || ss_csv_field(f, metric) ||
-        fputc(',', f) == EOF || csv_num(f, v) || fputc('\n', f) == EOF)
+        fputc(',', f) == EOF || ss_csv_num(f, v) || fputc('\n', f) == EOF)
         return SS_EIO;
     return SS_OK;
 }
@@ -799,10 +792,10 @@ int ss_sweep_write_sel_row(FILE *f, const double *x, size_t naxes, const double 
     size_t j;
     errno = 0;
     for (j = 0; j < naxes; j++)
-        if ((j && fputc(',', f) == EOF) || csv_num(f, x[j]))
+        if ((j && fputc(',', f) == EOF) || ss_csv_num(f, x[j]))
             return io_error(err);
     for (j = 0; j < nsel; j++)
-        if (fputc(',', f) == EOF || csv_num(f, y[j]))
+        if (fputc(',', f) == EOF || ss_csv_num(f, y[j]))
             return io_error(err);
     if (fputc('\n', f) == EOF)
         return io_error(err);
