@@ -234,17 +234,7 @@ static int outfile_open_at(ss_outfile **out, const char *path, const char *shown
         outfile_free(o);
         return SS_EIO;
     }
-    if (fchmod(fd, 0666 & ~outfile_umask()) != 0) {
-        int e = errno;
-        close(fd);
-        unlink(o->tmp);
-        live_remove(o);
-        ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", shown, strerror(e));
-        outfile_free(o);
-        return SS_EIO;
-    }
-    o->f = fdopen(fd, "w");
-    if (o->f == NULL) {
+    if (fchmod(fd, 0666 & ~outfile_umask()) != 0 || (o->f = fdopen(fd, "w")) == NULL) {
         int e = errno;
         close(fd);
         unlink(o->tmp);
