@@ -38,26 +38,10 @@
 
 #define EXT_META "stratsim.Ext"
 #define CSV_META "stratsim.SeriesFile"
-#define MAX_ID_LEN 63
 
 static const char *const stock_keys[] = {"id", "init", "unit", "rate", NULL};
 
 /* ------------------------------------------------------------ checking */
-
-static int valid_id(const char *s, size_t len)
-{
-    size_t i;
-    if (len == 0 || len > MAX_ID_LEN ||
-        !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
-        return 0;
-    for (i = 1; i < len; i++) {
-        char ch = s[i];
-        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-              ch == '_' || ch == '-'))
-            return 0;
-    }
-    return 1;
-}
 
 static int builtin_metric(const char *s)
 {
@@ -221,9 +205,9 @@ int sl_ext_check(lua_State *L, int spec, const ss_model *m, char *path, size_t n
                 FAILP("stocks[%zu].id", j);
             }
             id = lua_tolstring(L, -1, &len);
-            if (!valid_id(id, len)) {
+            if (len > SL_MAX_ID_LEN || !sl_valid_id(id, len)) {
                 snprintf(msg, nmsg, "invalid stock id '%.80s' (ids match [A-Za-z_][A-Za-z0-9_-]*, "
-                         "at most %d characters)", id, MAX_ID_LEN);
+                         "at most %d characters)", id, SL_MAX_ID_LEN);
                 FAILP("stocks[%zu].id", j);
             }
             if (builtin_metric(id)) {

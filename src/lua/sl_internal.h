@@ -189,6 +189,13 @@ void sl_where(lua_State *L, int level, char *buf, size_t size);
  * __name. The string is anchored (a literal or in the metatable). */
 const char *sl_tname(lua_State *L, int idx);
 
+/** Ids of providers, segments and stocks, and names of derived outputs:
+ * they match [A-Za-z_][A-Za-z0-9_-]* (sl_valid_id, scenario/convert.c) and
+ * have at most SL_MAX_ID_LEN characters (checked by the callers, which say
+ * so). */
+#define SL_MAX_ID_LEN 63
+int sl_valid_id(const char *s, size_t len);
+
 /** Push an array (a new table) of the n numbers / strings v[0..n-1]. */
 void sl_push_numbers(lua_State *L, const double *v, size_t n);
 void sl_push_strings(lua_State *L, char *const *v, size_t n);

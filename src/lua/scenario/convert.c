@@ -21,7 +21,6 @@
 #include <lauxlib.h>
 #include "lua/scenario/ls_internal.h"
 
-#define MAX_ID_LEN 63
 #define MAX_NAME_LEN 255
 
 static const char *const top_keys[] = {
@@ -347,7 +346,7 @@ static int perseg(cv *c, int t, const char *key, const char *prefix, int range, 
     return 1;
 }
 
-static int valid_id(const char *s, size_t len)
+int sl_valid_id(const char *s, size_t len)
 {
     size_t i;
     if (len == 0 || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
@@ -372,12 +371,12 @@ const char *ls_id_at(cv *c, int idx, const char *path, const char *what)
     if (lua_type(L, idx) != LUA_TSTRING)
         ls_fail(c, path, "expected a string (the %s id), got %s", what, sl_tname(L, idx));
     s = lua_tolstring(L, idx, &len);
-    if (!valid_id(s, len))
+    if (!sl_valid_id(s, len))
         ls_fail(c, path, "invalid %s id '%s' (ids match [A-Za-z_][A-Za-z0-9_-]*)", what,
                 ls_show(s, len, shown, sizeof shown));
-    if (len > MAX_ID_LEN)
+    if (len > SL_MAX_ID_LEN)
         ls_fail(c, path, "%s id '%s' is longer than %d characters", what,
-                ls_show(s, len, shown, sizeof shown), MAX_ID_LEN);
+                ls_show(s, len, shown, sizeof shown), SL_MAX_ID_LEN);
     return s;
 }
 
@@ -759,7 +758,7 @@ static void check_extras(cv *c, int spec)
             if (lua_type(L, -2) != LUA_TSTRING)
                 ls_fail(c, "outputs", "expected a table of name = function (found a non-string key)");
             k = lua_tolstring(L, -2, &len);
-            if (!valid_id(k, len))
+            if (!sl_valid_id(k, len))
                 ls_fail(c, ls_kpath(p, sizeof p, "outputs", ls_show(k, len, shown, sizeof shown)),
                         "invalid output name (names match [A-Za-z_][A-Za-z0-9_-]*)");
             if (ss_metric_ps_parse(k) >= 0 || ss_metric_p_parse(k) >= 0 || ss_metric_s_parse(k) >= 0)
@@ -810,8 +809,8 @@ void ls_convert(cv *c, int ud)
     if (nprov == 0)
         ls_fail(c, "providers", "at least one provider is required");
     /* the model's C memory counts against the budget */
-    charge(c, (double)sizeof(ss_model) + (double)nseg * (sizeof(ss_segment) + MAX_ID_LEN + 1) +
-              (double)nprov * (sizeof(ss_provider) + MAX_ID_LEN + 1 +
+    charge(c, (double)sizeof(ss_model) + (double)nseg * (sizeof(ss_segment) + SL_MAX_ID_LEN + 1) +
+              (double)nprov * (sizeof(ss_provider) + SL_MAX_ID_LEN + 1 +
                                (double)nseg * (6 * sizeof(double) + 2 + 4 * sizeof(ss_schedule))) +
               MAX_NAME_LEN + 1);
     u->m = c->m = ss_model_new(nseg, nprov);
