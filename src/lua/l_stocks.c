@@ -628,46 +628,38 @@ static int ext_run(xcall *c, ss_err *err)
     return rc;
 }
 
-static int cb_init(ss_run *run, double *y0, void *payload, ss_err *err)
+/* ext_run for one evaluation: the functions of `kind` at t into out. */
+static int ext_call(ext *x, ss_run *run, double t, double *out, int kind, ss_err *err)
 {
-    ext *x = payload;
     xcall c;
-    size_t j;
     memset(&c, 0, sizeof c);
     c.x = x;
     c.run = run;
-    c.t = ss_run_model(run)->t0;
-    c.out = y0;
-    c.kind = K_INIT;
+    c.t = t;
+    c.out = out;
+    c.kind = kind;
+    return ext_run(&c, err);
+}
+
+static int cb_init(ss_run *run, double *y0, void *payload, ss_err *err)
+{
+    ext *x = payload;
+    size_t j;
     for (j = 0; j < x->nstock; j++)
         y0[j] = NAN;   /* a stock read before its init is NaN */
     if (x->c_run)
         sl_budget_reset(x->L);
-    return ext_run(&c, err);
+    return ext_call(x, run, ss_run_model(run)->t0, y0, K_INIT, err);
 }
 
 static int cb_rates(ss_run *run, double t, double *dydt, void *payload, ss_err *err)
 {
-    xcall c;
-    memset(&c, 0, sizeof c);
-    c.x = payload;
-    c.run = run;
-    c.t = t;
-    c.out = dydt;
-    c.kind = K_RATE;
-    return ext_run(&c, err);
+    return ext_call(payload, run, t, dydt, K_RATE, err);
 }
 
 static int cb_links(ss_run *run, double t, double *values, void *payload, ss_err *err)
 {
-    xcall c;
-    memset(&c, 0, sizeof c);
-    c.x = payload;
-    c.run = run;
-    c.t = t;
-    c.out = values;
-    c.kind = K_LINK;
-    return ext_run(&c, err);
+    return ext_call(payload, run, t, values, K_LINK, err);
 }
 
 void sl_ext_fill(void *p, ss_run_opts *o)
