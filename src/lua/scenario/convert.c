@@ -454,31 +454,47 @@ static void convert_solver(cv *c, int spec)
     lua_pop(L, 1);
 }
 
+/* Push entry i of the providers (providers = 1) or segments list at index
+ * `list`: a table with a valid id that no earlier entry has, copied into
+ * *id_out. Returns the entry's stack index. */
+static int list_entry(cv *c, int list, size_t i, int providers, char **id_out)
+{
+    lua_State *L = c->L;
+    const char *lname = providers ? "providers" : "segments";
+    const char *kind = providers ? "provider" : "segment";
+    char base[64], p[256];
+    const char *id;
+    size_t j;
+    int e;
+
+    snprintf(base, sizeof base, "%s[%zu]", lname, i + 1);
+    lua_rawgeti(L, list, (lua_Integer)i + 1);
+    e = lua_gettop(L);
+    if (lua_type(L, e) != LUA_TTABLE)
+        ls_fail(c, base, "expected a %s table {id = ..., %s = ...}, got %s", kind,
+                providers ? "share" : "size", sl_tname(L, e));
+    if (ls_rawfield(L, e, "id") == LUA_TNIL)
+        ls_fail(c, ls_kpath(p, sizeof p, base, "id"), "missing (required)");
+    id = ls_id_at(c, -1, ls_kpath(p, sizeof p, base, "id"), kind);
+    for (j = 0; j < i; j++)
+        if (strcmp(providers ? c->m->prov[j].id : c->m->seg[j].id, id) == 0)
+            ls_fail(c, p, "duplicate %s id '%s' (also %s[%zu])", kind, id, lname, j + 1);
+    *id_out = dup_str(L, id);
+    lua_pop(L, 1);
+    return e;
+}
+
 static void convert_segments(cv *c, int segs)
 {
     lua_State *L = c->L;
     ss_model *m = c->m;
-    size_t k, j;
-    char base[64], pre[128], p[256], b1[40], b2[40];
+    size_t k;
+    char pre[128], p[256], b1[40], b2[40];
 
     for (k = 0; k < m->nseg; k++) {
         ss_segment *s = &m->seg[k];
-        int e, has_growth;
-        const char *id;
+        int e = list_entry(c, segs, k, 0, &s->id), has_growth;
 
-        snprintf(base, sizeof base, "segments[%zu]", k + 1);
-        lua_rawgeti(L, segs, (lua_Integer)k + 1);
-        e = lua_gettop(L);
-        if (lua_type(L, e) != LUA_TTABLE)
-            ls_fail(c, base, "expected a segment table {id = ..., size = ...}, got %s", sl_tname(L, e));
-        if (ls_rawfield(L, e, "id") == LUA_TNIL)
-            ls_fail(c, ls_kpath(p, sizeof p, base, "id"), "missing (required)");
-        id = ls_id_at(c, -1, ls_kpath(p, sizeof p, base, "id"), "segment");
-        for (j = 0; j < k; j++)
-            if (strcmp(m->seg[j].id, id) == 0)
-                ls_fail(c, p, "duplicate segment id '%s' (also segments[%zu])", id, j + 1);
-        s->id = dup_str(L, id);
-        lua_pop(L, 1);
         snprintf(pre, sizeof pre, "segments.%s", s->id);
         ls_check_keys(c, e, seg_keys, pre);
         s->size = req_num(c, e, "size", pre, R_GT0);
@@ -518,27 +534,13 @@ static void convert_providers(cv *c, int provs)
 {
     lua_State *L = c->L;
     ss_model *m = c->m;
-    size_t i, j;
-    char base[64], pre[128], p[256];
+    size_t i;
+    char pre[128], p[256];
 
     for (i = 0; i < m->nprov; i++) {
         ss_provider *v = &m->prov[i];
-        const char *id;
-        int e;
+        int e = list_entry(c, provs, i, 1, &v->id);
 
-        snprintf(base, sizeof base, "providers[%zu]", i + 1);
-        lua_rawgeti(L, provs, (lua_Integer)i + 1);
-        e = lua_gettop(L);
-        if (lua_type(L, e) != LUA_TTABLE)
-            ls_fail(c, base, "expected a provider table {id = ..., share = ...}, got %s", sl_tname(L, e));
-        if (ls_rawfield(L, e, "id") == LUA_TNIL)
-            ls_fail(c, ls_kpath(p, sizeof p, base, "id"), "missing (required)");
-        id = ls_id_at(c, -1, ls_kpath(p, sizeof p, base, "id"), "provider");
-        for (j = 0; j < i; j++)
-            if (strcmp(m->prov[j].id, id) == 0)
-                ls_fail(c, p, "duplicate provider id '%s' (also providers[%zu])", id, j + 1);
-        v->id = dup_str(L, id);
-        lua_pop(L, 1);
         snprintf(pre, sizeof pre, "providers.%s", v->id);
         ls_check_keys(c, e, prov_keys, pre);
         perseg(c, e, "share", pre, R_GE0, PS_NUM, 0, v->share, NULL, NULL);
