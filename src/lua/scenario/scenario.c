@@ -238,6 +238,19 @@ static int l_scenario_gc(lua_State *L)
     return 0;
 }
 
+/* The first ten provider (providers = 1) or segment ids, comma separated. */
+static void add_ids(luaL_Buffer *b, const ss_model *m, int providers)
+{
+    size_t i, n = providers ? m->nprov : m->nseg;
+    for (i = 0; i < n && i < 10; i++) {
+        if (i)
+            luaL_addstring(b, ", ");
+        luaL_addstring(b, providers ? m->prov[i].id : m->seg[i].id);
+    }
+    if (n > 10)
+        luaL_addstring(b, ", ...");
+}
+
 /* "stratsim.Scenario 'name': time 2021.75..2028 step 0.25; 2 segments
  * (public, private); 2 providers (alibaba, others)" */
 static int l_scenario_tostring(lua_State *L)
@@ -245,7 +258,6 @@ static int l_scenario_tostring(lua_State *L)
     scen_ud *u = luaL_checkudata(L, 1, SL_SCENARIO);
     const ss_model *m = u->m;
     luaL_Buffer b;
-    size_t i;
     if (!m) {
         lua_pushliteral(L, "stratsim.Scenario (invalid)");
         return 1;
@@ -255,22 +267,10 @@ static int l_scenario_tostring(lua_State *L)
                     (lua_Number)m->t0, (lua_Number)m->t1, (lua_Number)m->step, (int)m->nseg,
                     m->nseg == 1 ? "" : "s");
     luaL_addvalue(&b);
-    for (i = 0; i < m->nseg && i < 10; i++) {
-        if (i)
-            luaL_addstring(&b, ", ");
-        luaL_addstring(&b, m->seg[i].id);
-    }
-    if (m->nseg > 10)
-        luaL_addstring(&b, ", ...");
+    add_ids(&b, m, 0);
     lua_pushfstring(L, "); %d provider%s (", (int)m->nprov, m->nprov == 1 ? "" : "s");
     luaL_addvalue(&b);
-    for (i = 0; i < m->nprov && i < 10; i++) {
-        if (i)
-            luaL_addstring(&b, ", ");
-        luaL_addstring(&b, m->prov[i].id);
-    }
-    if (m->nprov > 10)
-        luaL_addstring(&b, ", ...");
+    add_ids(&b, m, 1);
     lua_pushfstring(L, "); %d event%s", (int)m->nev, m->nev == 1 ? "" : "s");
     luaL_addvalue(&b);
     luaL_pushresult(&b);
