@@ -17,12 +17,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 export STRATSIM DATA="$here/cli/data" ROOT=$(cd "$here/.." && pwd)
 jobs=${SS_TEST_JOBS:-1}
 case "$jobs" in ''|*[!0-9]*|0) jobs=1 ;; esac
+# internal: `run_cli_tests.sh --group G TIMES` runs group G of $jobs and
+# appends its times to the file TIMES (arguments, not variables, so that
+# a test running the runner itself does not inherit them)
+group= times=
+if [ "${1:-}" = --group ]; then
+    group=$2 times=$3
+fi
 
-if [ "$jobs" -gt 1 ] && [ -z "${SS_TEST_GROUP:-}" ]; then
+if [ "$jobs" -gt 1 ] && [ -z "$group" ]; then
     dir=$(mktemp -d)
     g=0
     while [ "$g" -lt "$jobs" ]; do
-        SS_TEST_GROUP=$g SS_TEST_TIMES="$dir/times" "$0" >"$dir/out.$g" 2>&1 &
+        sh "$0" --group "$g" "$dir/times" >"$dir/out.$g" 2>&1 &
         g=$((g + 1))
     done
     wait
@@ -50,14 +57,14 @@ fi
 pass=0
 failn=0
 skipn=0
-times=${SS_TEST_TIMES:-$(mktemp)}
+[ -n "$times" ] || times=$(mktemp)
 k=0
 for f in "$here"/cli/test_*.sh; do
     start=$(date +%s)
     names=$(grep -o '^test_[A-Za-z0-9_]*' "$f")
     for t in $names; do
         k=$((k + 1))
-        if [ -n "${SS_TEST_GROUP:-}" ] && [ $((k % jobs)) != "$SS_TEST_GROUP" ]; then
+        if [ -n "$group" ] && [ $((k % jobs)) != "$group" ]; then
             continue
         fi
         T=$(mktemp -d)
@@ -78,7 +85,7 @@ for f in "$here"/cli/test_*.sh; do
     done
     echo "$(($(date +%s) - start)) $(basename "$f")" >>"$times"
 done
-if [ -z "${SS_TEST_GROUP:-}" ]; then
+if [ -z "$group" ]; then
     echo "cli: slowest files (s): $(sort -rn "$times" | head -5 | tr '\n' ' ')"
     rm -f "$times"
 fi

@@ -17,7 +17,7 @@ DEMO
 
 test_runner_counts_skips() {
     runner_demo
-    run env -u SS_TEST_NO_SKIP sh "$T/rt/run_cli_tests.sh"
+    run env -u SS_TEST_NO_SKIP -u SS_TEST_JOBS sh "$T/rt/run_cli_tests.sh"
     expect_rc 1
     expect_out "cli: 1 passed, 1 failed, 1 skipped"
     expect_err "skip: stratsim-no-such-tool not installed"
@@ -28,9 +28,24 @@ test_runner_counts_skips() {
 
 test_runner_no_skip_in_ci() {
     runner_demo
-    run env SS_TEST_NO_SKIP=1 sh "$T/rt/run_cli_tests.sh"
+    run env -u SS_TEST_JOBS SS_TEST_NO_SKIP=1 sh "$T/rt/run_cli_tests.sh"
     expect_rc 1
     expect_out "cli: 1 passed, 2 failed, 0 skipped"
     expect_err "FAILED: test_demo.sh: test_needs_tool"
     expect_err "SS_TEST_NO_SKIP=1 forbids skipping"
+}
+
+# SS_TEST_JOBS=N: the tests in N groups at once, counted as one run (each
+# group's lines follow when it ends, on standard output)
+test_runner_groups() {
+    runner_demo
+    run env -u SS_TEST_NO_SKIP SS_TEST_JOBS=2 sh "$T/rt/run_cli_tests.sh"
+    expect_rc 1
+    expect_out "cli: 1 passed, 1 failed, 1 skipped (2 groups)"
+    expect_out "SKIPPED: test_demo.sh: test_needs_tool"
+    expect_out "FAILED: test_demo.sh: test_fails"
+    expect_out "cli: slowest files (s): "
+    run env SS_TEST_NO_SKIP=1 SS_TEST_JOBS=3 sh "$T/rt/run_cli_tests.sh"
+    expect_rc 1
+    expect_out "cli: 1 passed, 2 failed, 0 skipped (3 groups)"
 }
