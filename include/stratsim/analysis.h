@@ -213,10 +213,18 @@ int ss_analysis_write_pair(const char *path, ss_an_writer write, const void *pay
  * The Monte Carlo settings both front ends (`stratsim mc`, Scenario:montecarlo{})
  * start from: SS_MC_OPTS_INIT with 1000 runs and seed 1. The thread count
  * stays the front end's: the CLI uses every online CPU (0), a Lua method one
- * thread unless told otherwise. Its sidecar settings are ss_analysis_json_mc,
+ * thread unless told otherwise. Its sidecar settings are ss_mc_job_json,
  * its CSV ss_mc_write_csv (stratsim/mc.h).
  */
 ss_mc_opts ss_mc_job_opts(void);
+/**
+ * The sidecar settings of a finished Monte Carlo of n scenarios (res[i] the
+ * result of scenario i, run with o): ss_analysis_json_mc with the quantile
+ * levels the results hold and their runs per block. malloc'ed; NULL on
+ * allocation failure.
+ */
+char *ss_mc_job_json(const ss_analysis *const *a, const char *const *names, size_t n,
+                     const ss_mc_opts *o, const ss_mc_result *const *res);
 
 /* ---------------------------------------------------- sensitivity (sens) */
 

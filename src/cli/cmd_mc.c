@@ -758,24 +758,13 @@ static int mc_run_one(mc_cmd *c, size_t i)
     return EXIT_OK;
 }
 
-/* The sidecar's settings: the quantile levels used, the block sizes. */
+/* The sidecar's settings (the quantile levels used, the block sizes). */
 static int mc_json(mc_cmd *c)
 {
-    size_t n = c->ld.count, nused = ss_mc_result_nquantiles(c->res[0]), j;
-    double *used = calloc(nused + 1, sizeof *used);
-    size_t *blocks = calloc(n, sizeof *blocks);
-    int ok = used && blocks;
-    for (j = 0; ok && j < nused; j++)
-        used[j] = ss_mc_result_quantile_level(c->res[0], j);
-    for (j = 0; ok && j < n; j++)
-        blocks[j] = ss_mc_result_block(c->res[j]);
-    ok = ok && (c->json = ss_analysis_json_mc((const ss_analysis *const *)c->an, c->names, n,
-                                              &c->ma.o, used, nused, blocks,
-                                              (const ss_mc_result *const *)c->res)) != NULL &&
-         cli_mpi_sidecar_json(&c->job, &c->json) == 0;
-    free(used);
-    free(blocks);
-    return ok ? EXIT_OK : cli_error("out of memory");
+    c->json = ss_mc_job_json((const ss_analysis *const *)c->an, c->names, c->ld.count, &c->ma.o,
+                             (const ss_mc_result *const *)c->res);
+    return c->json && cli_mpi_sidecar_json(&c->job, &c->json) == 0 ? EXIT_OK
+                                                                    : cli_error("out of memory");
 }
 
 /* -o: every scenario's statistics in one CSV + sidecar. */

@@ -496,6 +496,25 @@ char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names,
     return jwrap("mc", mc, ok);
 }
 
+char *ss_mc_job_json(const ss_analysis *const *a, const char *const *names, size_t n,
+                     const ss_mc_opts *o, const ss_mc_result *const *res)
+{
+    size_t nq = ss_mc_result_nquantiles(res[0]), j;
+    double *q = calloc(nq + 1, sizeof *q);
+    size_t *blocks = calloc(n ? n : 1, sizeof *blocks);
+    char *json = NULL;
+    if (q && blocks) {
+        for (j = 0; j < nq; j++)
+            q[j] = ss_mc_result_quantile_level(res[0], j);
+        for (j = 0; j < n; j++)
+            blocks[j] = ss_mc_result_block(res[j]);
+        json = ss_analysis_json_mc(a, names, n, o, q, nq, blocks, res);
+    }
+    free(q);
+    free(blocks);
+    return json;
+}
+
 char *ss_analysis_json_sweep(const ss_sweep_axis *axes, size_t naxes, char *const *outputs,
                              size_t nout, uint64_t points)
 {

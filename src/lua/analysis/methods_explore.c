@@ -59,8 +59,8 @@ int la_scen_montecarlo(lua_State *L)
     int t = la_opts_table(L, keys), box;
     ss_mc_opts o = ss_mc_job_opts();
     ss_run_opts ro = SS_RUN_OPTS_INIT;
-    double *q = NULL, *lv;
-    size_t nq = 0, j;
+    double *q = NULL;
+    size_t nq = 0;
     ss_analysis *a;
     ss_mc_result *res = NULL;
     rbox *b;
@@ -150,20 +150,11 @@ int la_scen_montecarlo(lua_State *L)
         la_analysis_fail(L, &prog, "montecarlo", rc, &err);
     la_lprog_end(&prog);
     b->res = res;
-    nq = ss_mc_result_nquantiles(res);
-    lv = lua_newuserdatauv(L, (nq ? nq : 1) * sizeof *lv, 0);
-    for (j = 0; j < nq; j++)
-        lv[j] = ss_mc_result_quantile_level(res, j);
     {
-        const ss_analysis *as[1];
-        const char *names[1];
-        size_t blocks[1];
-        const ss_mc_result *rs[1];
-        as[0] = a;
-        names[0] = m->name;
-        blocks[0] = ss_mc_result_block(res);
-        rs[0] = res;
-        la_set_settings(L, box, ss_analysis_json_mc(as, names, 1, &o, lv, nq, blocks, rs));
+        const ss_analysis *as[1] = { a };
+        const char *names[1] = { m->name };
+        const ss_mc_result *rs[1] = { res };
+        la_set_settings(L, box, ss_mc_job_json(as, names, 1, &o, rs));
     }
     la_mc_fields(L, box, res, o.threads);
     lua_settop(L, box);
