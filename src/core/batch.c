@@ -1188,24 +1188,12 @@ static int order_events(lane *a)
     return SS_OK;
 }
 
-static void set_field(ss_provider *p, ss_field f, size_t k, double v)
-{
-    switch (f) {
-    case SS_FIELD_REINVEST: ss_schedule_set_const(&p->reinvest, v); break;
-    case SS_FIELD_ALLOCATION: ss_schedule_set_const(&p->allocation[k], v); break;
-    case SS_FIELD_PRICE: ss_schedule_set_const(&p->price[k], v); break;
-    case SS_FIELD_PARTICIPATION: ss_schedule_set_const(&p->participation[k], v); break;
-    case SS_FIELD_LEVER: ss_schedule_set_const(&p->lever[k], v); break;
-    default: break;
-    }
-}
-
 /* Apply lane l's events due at tb (sim.c's apply_event). Returns 1 if any. */
 static int apply_events(ss_batch *b, size_t l, double tb)
 {
     lane *a = &b->ln[l];
     ss_model *m = a->m;
-    size_t L = b->L, N = b->N, NK = b->NK, k;
+    size_t L = b->L, N = b->N, NK = b->NK;
     int any = 0;
     while (a->evpos < m->nev && m->ev[a->evo[a->evpos]].t <= tb + TIME_TOL) {
         const ss_event *ev = &m->ev[a->evo[a->evpos++]];
@@ -1218,13 +1206,7 @@ static int apply_events(ss_batch *b, size_t l, double tb)
             b->y[(3 * NK + 2 * N + (size_t)ev->segment) * L + l] *= ev->amount;
             break;
         case SS_EV_SET:
-            if (ev->field == SS_FIELD_REINVEST) {
-                set_field(&m->prov[ev->provider], ev->field, 0, ev->amount);
-            } else {
-                for (k = 0; k < b->K; k++)
-                    if (ev->mask[k])
-                        set_field(&m->prov[ev->provider], ev->field, k, ev->values[k]);
-            }
+            ss_sim_apply_set(m, ev);
             a->reclass = 1;
             break;
         }
@@ -1235,20 +1217,8 @@ static int apply_events(ss_batch *b, size_t l, double tb)
 /* sim.c's apply_interventions for lane l. */
 static int apply_iv(ss_batch *b, size_t l)
 {
-    ss_model *m = b->ln[l].m;
-    size_t i, j, K = b->K;
-    for (i = 0; i < b->N; i++) {
-        ss_provider *p = &m->prov[i];
-        for (j = 0; j < SS_DECISION_SLOTS(K); j++) {
-            ss_schedule *dst;
-            if (!p->iv_on[j])
-                continue;
-            dst = ss_provider_decision(p, j, K);
-            ss_schedule_clear(dst);
-            if (ss_schedule_copy(dst, &p->iv[j]) != SS_OK)
-                return SS_ENOMEM;
-        }
-    }
+    if (ss_sim_apply_interventions(b->ln[l].m) != SS_OK)
+        return SS_ENOMEM;
     b->ln[l].reclass = 1;
     return SS_OK;
 }

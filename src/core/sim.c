@@ -1031,9 +1031,20 @@ static void set_schedule_field(ss_provider *p, ss_field f, size_t k, double v)
     }
 }
 
-static void apply_event(struct ss_run *r, const ss_event *ev)
+void ss_sim_apply_set(ss_model *m, const ss_event *ev)
 {
     size_t k;
+    if (ev->field == SS_FIELD_REINVEST) {
+        set_schedule_field(&m->prov[ev->provider], ev->field, 0, ev->amount);
+    } else {
+        for (k = 0; k < m->nseg; k++)
+            if (ev->mask[k])
+                set_schedule_field(&m->prov[ev->provider], ev->field, k, ev->values[k]);
+    }
+}
+
+static void apply_event(struct ss_run *r, const ss_event *ev)
+{
     switch (ev->kind) {
     case SS_EV_OUTAGE:
         r->y[IX_R(r, (size_t)ev->provider)] *= 1.0 - ev->amount;
@@ -1042,13 +1053,7 @@ static void apply_event(struct ss_run *r, const ss_event *ev)
         r->y[IX_X(r, (size_t)ev->segment)] *= ev->amount;
         break;
     case SS_EV_SET:
-        if (ev->field == SS_FIELD_REINVEST) {
-            set_schedule_field(&r->m->prov[ev->provider], ev->field, 0, ev->amount);
-        } else {
-            for (k = 0; k < r->K; k++)
-                if (ev->mask[k])
-                    set_schedule_field(&r->m->prov[ev->provider], ev->field, k, ev->values[k]);
-        }
+        ss_sim_apply_set(r->m, ev);
         r->cache_ok = r->sched_ok = 0;
         break;
     }
@@ -1060,11 +1065,11 @@ static void apply_event(struct ss_run *r, const ss_event *ev)
  * time: every decision schedule with one is replaced by it from now on, as a
  * `set` event would replace it (docs/model.md §6).
  */
-static int apply_interventions(struct ss_run *r)
+int ss_sim_apply_interventions(ss_model *m)
 {
-    size_t i, j, K = r->K;
-    for (i = 0; i < r->N; i++) {
-        ss_provider *p = &r->m->prov[i];
+    size_t i, j, K = m->nseg;
+    for (i = 0; i < m->nprov; i++) {
+        ss_provider *p = &m->prov[i];
         for (j = 0; j < SS_DECISION_SLOTS(K); j++) {
             ss_schedule *dst;
             if (!p->iv_on[j])
@@ -1072,9 +1077,16 @@ static int apply_interventions(struct ss_run *r)
             dst = ss_provider_decision(p, j, K);
             ss_schedule_clear(dst);
             if (ss_schedule_copy(dst, &p->iv[j]) != SS_OK)
-                return ss_err_set(r->err, SS_ENOMEM, "", "out of memory");
+                return SS_ENOMEM;
         }
     }
+    return SS_OK;
+}
+
+static int apply_interventions(struct ss_run *r)
+{
+    if (ss_sim_apply_interventions(r->m) != SS_OK)
+        return ss_err_set(r->err, SS_ENOMEM, "", "out of memory");
     r->cache_ok = r->sched_ok = 0;
     r->fresh = 0;
     return SS_OK;

@@ -1,7 +1,8 @@
 /*
  * core/sim_internal.h - what the simulation (sim.c) shares with the batched
- * Monte Carlo engine (batch.c), so that both build a run's breakpoints and
- * order its events with the same code (private to the core).
+ * Monte Carlo engine (batch.c), so that both build a run's breakpoints,
+ * order its events and change its schedules with the same code (private to
+ * the core).
  */
 #ifndef STRATSIM_CORE_SIM_INTERNAL_H
 #define STRATSIM_CORE_SIM_INTERNAL_H
@@ -44,5 +45,13 @@ int ss_sim_breakpoints(ss_dvec *bp, ss_dvec *extra, const ss_model *m, const ss_
 /** idx[0, n): the events ev[0, n) in time order, ties in declaration order
  *  (a stable bottom-up merge sort, linear when already sorted); tmp: scratch of n. */
 void ss_sim_order_events(const ss_event *ev, size_t n, size_t *idx, size_t *tmp);
+
+/** A `set` event (ev->kind SS_EV_SET) on m: the provider's field becomes
+ *  the event's constant(s) from now on (the segments its mask names). */
+void ss_sim_apply_set(ss_model *m, const ss_event *ev);
+
+/** The interventions at the policy time: every decision schedule of m with
+ *  one is replaced by it. SS_OK or SS_ENOMEM. */
+int ss_sim_apply_interventions(ss_model *m);
 
 #endif
