@@ -924,6 +924,22 @@ static void cat(char *buf, size_t size, const char *sep, const char *s)
     snprintf(buf + n, size - n, "%s%s", n ? sep : "", s);
 }
 
+/* buf: the distinct cells of column col in row order, ", "-separated, as
+ * they stand in the file or (text) unquoted. */
+static void distinct_cells(const cli_csv *c, int col, int text, char *buf, size_t size)
+{
+    size_t i, j;
+    buf[0] = '\0';
+    for (i = 0; i < c->nrows; i++) {
+        const char *s = cli_csv_cell(c, i, col);
+        for (j = 0; j < i; j++)
+            if (strcmp(cli_csv_cell(c, j, col), s) == 0)
+                break;
+        if (j == i)
+            cat(buf, size, ", ", text ? cli_csv_text(s) : s);
+    }
+}
+
 /* The legend text of series s: the parts that differ between series. */
 static void series_label(char *buf, size_t size, const seriesset *ss, const series *s,
                          const int vary[4], int total_for_empty_segment)
@@ -1721,16 +1737,7 @@ static int chart_tornado(FILE *f, const plot_opts *o, const dataset *d)
     /* which output */
     if (!sel) {
         const char *first = cli_csv_cell(c, 0, cout);
-        buf[0] = '\0';
-        for (i = 0; i < c->nrows; i++) {
-            const char *s = cli_csv_cell(c, i, cout);
-            size_t j;
-            for (j = 0; j < i; j++)
-                if (strcmp(cli_csv_cell(c, j, cout), s) == 0)
-                    break;
-            if (j == i)
-                cat(buf, sizeof buf, ", ", s);
-        }
+        distinct_cells(c, cout, 0, buf, sizeof buf);
         if (strcmp(buf, first) != 0)
             return cli_usage_error("plot", "%s has several outputs: choose one with --select "
                                    "(outputs: %s)", o->file, buf);
@@ -1760,16 +1767,7 @@ static int chart_tornado(FILE *f, const plot_opts *o, const dataset *d)
         n++;
     }
     if (n == 0) {
-        buf[0] = '\0';
-        for (i = 0; i < c->nrows; i++) {
-            const char *s = cli_csv_cell(c, i, cout);
-            size_t j;
-            for (j = 0; j < i; j++)
-                if (strcmp(cli_csv_cell(c, j, cout), s) == 0)
-                    break;
-            if (j == i)
-                cat(buf, sizeof buf, ", ", cli_csv_text(s));
-        }
+        distinct_cells(c, cout, 1, buf, sizeof buf);
         rc = cli_error("%s: no output '%s' (outputs: %s)", o->file, sel, buf);
         goto done;
     }
