@@ -140,6 +140,11 @@ int ss_optimize_run(ss_opt_result **out, const ss_model *m, const ss_opt_problem
 
 void ss_optimize_free(ss_opt_result *r);
 
+/** The width of a table's label column for r: its longest control path or
+ *  constraint text, and at least `min` (the tables of `stratsim optimize`
+ *  and of the Lua result's summary()). */
+size_t ss_opt_label_width(const ss_opt_result *r, size_t min);
+
 #ifdef __cplusplus
 }
 #endif

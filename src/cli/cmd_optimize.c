@@ -65,14 +65,8 @@ static const cli_opt_spec optimize_opts[] = {
 static void print_opt(const ss_opt_result *r, const ss_model *m, const char *objective,
                       int minimize)
 {
-    size_t i, w = 7;
+    size_t i, w = ss_opt_label_width(r, 7);
     char b[4][48];
-    for (i = 0; i < r->ncontrols; i++)
-        if (strlen(r->paths[i]) > w)
-            w = strlen(r->paths[i]);
-    for (i = 0; i < r->nconstraints; i++)
-        if (strlen(r->cons_text[i]) > w)
-            w = strlen(r->cons_text[i]);
     printf("Optimisation: %s, %s %s over %zu control%s, %zu start%s, %zu run%s\n\n", m->name,
            minimize ? "minimise" : "maximise", objective, r->ncontrols, r->ncontrols == 1 ? "" : "s",
            r->nstarts, r->nstarts == 1 ? "" : "s", r->nevals, r->nevals == 1 ? "" : "s");

@@ -140,6 +140,18 @@ static double penalised(const gsl_vector *z, void *payload)
     return oc->sign * obj + oc->mu * oc->scale * sq;
 }
 
+size_t ss_opt_label_width(const ss_opt_result *r, size_t min)
+{
+    size_t i, w = min;
+    for (i = 0; i < r->ncontrols; i++)
+        if (strlen(r->paths[i]) > w)
+            w = strlen(r->paths[i]);
+    for (i = 0; i < r->nconstraints; i++)
+        if (strlen(r->cons_text[i]) > w)
+            w = strlen(r->cons_text[i]);
+    return w;
+}
+
 void ss_optimize_free(ss_opt_result *r)
 {
     size_t i;

@@ -156,14 +156,8 @@ static void calib_summary(luaL_Buffer *B, const ss_calib_result *c)
 
 static void opt_summary(luaL_Buffer *B, const ss_opt_result *r, const char *objective)
 {
-    size_t i, w = 9;
+    size_t i, w = ss_opt_label_width(r, 9);
     char b[3][48];
-    for (i = 0; i < r->ncontrols; i++)
-        if (strlen(r->paths[i]) > w)
-            w = strlen(r->paths[i]);
-    for (i = 0; i < r->nconstraints; i++)
-        if (strlen(r->cons_text[i]) > w)
-            w = strlen(r->cons_text[i]);
     if (strlen(objective) > w)
         w = strlen(objective);
     addf(B, "Optimisation: %s over %zu control%s, %zu start%s, %zu runs\n\n", objective,
