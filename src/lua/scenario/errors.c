@@ -73,7 +73,7 @@ static void read_source(lua_State *L, const char *path)
  * string itself for load()ed strings), or nil. A file chunk not loaded by
  * stratsim (dofile in a program that uses the module) is read from disk -
  * only outside the sandbox, where reading files is the script's right. */
-void ls_push_source_text(lua_State *L, const char *src)
+static void push_source(lua_State *L, const char *src)
 {
     if (src[0] == '@' || src[0] == '=') {
         luaL_getsubtable(L, LUA_REGISTRYINDEX, SL_SOURCES);
@@ -96,6 +96,19 @@ void ls_push_source_text(lua_State *L, const char *src)
     }
 }
 
+/* push_source, with the search of the text that every caller makes charged
+ * to the instruction budget here (raises when the budget runs out). */
+void ls_push_source_text(lua_State *L, const char *src)
+{
+    size_t len;
+    push_source(L, src);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        lua_tolstring(L, -1, &len);
+        if (sl_charge_work(L, len) != 0)
+            sl_raise(L, SS_ELIMIT, "instruction limit exceeded");
+    }
+}
+
 /* Line of `path` in the origin table at index o; depth in *depth. */
 static int origin_line(lua_State *L, int o, const char *path, int *depth)
 {
@@ -110,8 +123,6 @@ static int origin_line(lua_State *L, int o, const char *path, int *depth)
         if (lua_type(L, -1) == LUA_TSTRING) {
             size_t len;
             const char *text = lua_tolstring(L, -1, &len);
-            if (sl_charge_work(L, len) != 0)
-                sl_raise(L, SS_ELIMIT, "instruction limit exceeded");
             line = sl_locate_path(text, len, line, path, &d);
         }
         lua_pop(L, 1);

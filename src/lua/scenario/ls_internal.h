@@ -81,7 +81,8 @@ void ls_convert(cv *c, int ud);
 
 /* ---- errors.c ---- */
 
-/* Push the source text of chunk `src`, or nil. */
+/* Push the source text of chunk `src`, or nil; searching it is charged to
+ * the instruction budget (raises when it runs out). */
 void ls_push_source_text(lua_State *L, const char *src);
 /* Format "FILE:LINE: PATH: msg" for a scenario whose meta table is at `meta`. */
 void ls_format_at(lua_State *L, int meta, const char *path, const char *msg,

@@ -120,8 +120,6 @@ void ls_map_new_events(lua_State *L, int map, int origin, size_t n)
         if (lua_type(L, -1) == LUA_TSTRING) {
             size_t len;
             const char *text = lua_tolstring(L, -1, &len);
-            if (sl_charge_work(L, len) != 0)
-                sl_raise(L, SS_ELIMIT, "instruction limit exceeded");
             sl_locate_items(text, len, ctor, "events", lines, n);
         }
         lua_pop(L, 1);
