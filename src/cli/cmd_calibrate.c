@@ -90,18 +90,11 @@ static int parse_fit(const char *s, char *path, size_t n, double *lo, double *hi
     return 0;
 }
 
-static void print_fit(const ss_calib_result *c, const ss_model *m, const char *data,
-                      const char *write_path, const char *file)
+/* The fit's parameter table: value, standard error, start and bounds. */
+static void print_params(const ss_calib_result *c, size_t w)
 {
-    size_t i, j, w = 9;
+    size_t i;
     char b[5][48];
-    for (i = 0; i < c->np; i++)
-        if (strlen(c->paths[i]) > w)
-            w = strlen(c->paths[i]);
-    printf("Calibration: %s to %s (%zu observation%s", m->name, data, c->nobs, c->nobs == 1 ? "" : "s");
-    if (c->nconstructed)
-        printf(", %zu met by construction at the start", c->nconstructed);
-    printf(", %zu parameter%s, dof %ld)\n\n", c->np, c->np == 1 ? "" : "s", c->dof);
     printf("  %-*s %22s %12s %12s   %s\n", (int)w, "parameter", "value", "+- se", "start", "bounds");
     for (i = 0; i < c->np; i++) {
         snprintf(b[3], sizeof b[3], "[%s, %s]", cli_num(b[0], sizeof b[0], c->lower[i], 6),
@@ -113,6 +106,13 @@ static void print_fit(const ss_calib_result *c, const ss_model *m, const char *d
                !c->identified[i] ? "  (not identified: no observation depends on it)"
                : c->at_bound[i] ? "  (at a bound: se not meaningful)" : "");
     }
+}
+
+/* What the table needs said (observations met by construction, no degree
+ * of freedom, parameters not identified) and the correlation matrix. */
+static void print_notes(const ss_calib_result *c, size_t w)
+{
+    size_t i, j;
     if (c->nconstructed)
         printf("\n  %zu observation%s at the start (the initial value is an input) fit%s by "
                "construction and %s not counted as degrees of freedom.\n",
@@ -125,18 +125,36 @@ static void print_fit(const ss_calib_result *c, const ss_model *m, const char *d
         if (!c->identified[i])
             fprintf(stderr, "stratsim: warning: calibrate: %s is not identified: moving it to its "
                     "bounds changes no model value at the observations\n", c->paths[i]);
-    if (c->np > 1) {
-        printf("\n  correlation\n  %*s", (int)w + 4, "");
+    if (c->np < 2)
+        return;
+    printf("\n  correlation\n  %*s", (int)w + 4, "");
+    for (j = 0; j < c->np; j++)
+        printf(" %8zu", j + 1);
+    putchar('\n');
+    for (i = 0; i < c->np; i++) {
+        printf("  %2zu  %-*s", i + 1, (int)w, c->paths[i]);
         for (j = 0; j < c->np; j++)
-            printf(" %8zu", j + 1);
+            printf(" %8.4f", c->corr[i * c->np + j]);
         putchar('\n');
-        for (i = 0; i < c->np; i++) {
-            printf("  %2zu  %-*s", i + 1, (int)w, c->paths[i]);
-            for (j = 0; j < c->np; j++)
-                printf(" %8.4f", c->corr[i * c->np + j]);
-            putchar('\n');
-        }
     }
+}
+
+/* The fit as `stratsim calibrate` prints it: heading, parameters, notes,
+ * goodness of fit, and how to apply it. */
+static void print_fit(const ss_calib_result *c, const ss_model *m, const char *data,
+                      const char *write_path, const char *file)
+{
+    size_t i, w = 9;
+    char b[3][48];
+    for (i = 0; i < c->np; i++)
+        if (strlen(c->paths[i]) > w)
+            w = strlen(c->paths[i]);
+    printf("Calibration: %s to %s (%zu observation%s", m->name, data, c->nobs, c->nobs == 1 ? "" : "s");
+    if (c->nconstructed)
+        printf(", %zu met by construction at the start", c->nconstructed);
+    printf(", %zu parameter%s, dof %ld)\n\n", c->np, c->np == 1 ? "" : "s", c->dof);
+    print_params(c, w);
+    print_notes(c, w);
     printf("\n  RMSE %s, chi2 %s, residual sd %s\n", cli_num(b[0], sizeof b[0], c->rmse, 6),
            cli_num(b[1], sizeof b[1], c->chi2, 6), cli_num(b[2], sizeof b[2], c->sigma, 6));
     printf("  status: %s after %zu iteration%s (%zu model run%s)\n", c->status, c->iterations,
