@@ -210,21 +210,71 @@ int ss_analysis_write_pair(const char *path, ss_an_writer write, const void *pay
 /* ------------------------------------------------------------ Monte Carlo */
 
 /**
- * The Monte Carlo settings both front ends (`stratsim mc`, Scenario:montecarlo{})
- * start from: SS_MC_OPTS_INIT with 1000 runs and seed 1. The thread count
- * stays the front end's: the CLI uses every online CPU (0), a Lua method one
- * thread unless told otherwise. Its sidecar settings are ss_mc_job_json,
- * its CSV ss_mc_write_csv (stratsim/mc.h).
+ * A Monte Carlo (stratsim/mc.h) of one scenario or of several under one
+ * CSV: `stratsim mc` runs every scenario of a file through one job,
+ * Scenario:montecarlo{} one. Optionally one row per run (`--per-run`): the
+ * scenario, the run index, its drawn parameter values and chosen outputs,
+ * streamed in run order to the front end's stream.
+ */
+typedef struct ss_mc_job {
+    /* settings; ss_mc_job_init gives the defaults */
+    ss_mc_opts o;               /**< ss_mc_job_opts(); run_opts, on_run, progress, prepare
+                                     and payload are set by ss_mc_job_run */
+    FILE *per_run;              /**< where the per-run rows go (header first); NULL: none.
+                                     Needs a job of one scenario */
+    const ss_selector *per_run_sel; /**< [nper_run] the outputs of those rows, parsed and
+                                     validated (borrowed); none: the NPV of every provider */
+    size_t nper_run;
+    /** The front end's hooks: told the runs done; run in worker `worker`
+     *  before each run (ss_mc_opts.prepare, e.g. a per-worker Lua state),
+     *  with `payload`. */
+    ss_progress progress;
+    int (*prepare)(unsigned worker, uint64_t run, ss_model *model, gsl_rng *rng,
+                   ss_run_opts *ro, void *payload, ss_err *err);
+    void *payload;
+    /* owned state */
+    size_t n;                   /**< scenarios run */
+    ss_mc_result **res;         /**< [n] their results (NULL on ranks other than 0) */
+    const ss_analysis **an;     /**< [n] their inputs (borrowed) */
+    const char **names;         /**< [n] their names (borrowed from the models) */
+    ss_selector *own_sel;       /**< the default per-run outputs */
+    const ss_selector *row_sel; /**< the per-run outputs in use */
+    size_t nrow_sel;
+    const ss_analysis *row_an;  /**< the per-run scenario's inputs and name */
+    const char *row_name;
+    gsl_rng *rng;               /**< re-derives a run's draws for its row */
+} ss_mc_job;
+
+/** The job's defaults: ss_mc_job_opts(), no per-run rows, no hooks. */
+void ss_mc_job_init(ss_mc_job *j);
+/**
+ * The Monte Carlo settings both front ends start from: SS_MC_OPTS_INIT with
+ * 1000 runs and seed 1. The thread count stays the front end's: the CLI
+ * uses every online CPU (0), a Lua method one thread unless told otherwise.
  */
 ss_mc_opts ss_mc_job_opts(void);
+/** The worker threads ss_mc_run will start for the job's runs and threads
+ *  (0: every online CPU): the number of per-worker states `prepare` needs. */
+unsigned ss_mc_job_workers(const ss_mc_job *j);
 /**
- * The sidecar settings of a finished Monte Carlo of n scenarios (res[i] the
- * result of scenario i, run with o): ss_analysis_json_mc with the quantile
- * levels the results hold and their runs per block. malloc'ed; NULL on
- * allocation failure.
+ * Run the Monte Carlo of model `m` over the uncertain inputs `a` (borrowed
+ * until the job is freed) with run options `ro` (may be NULL), spread over
+ * o.dist; its result is appended to the job. The per-run rows are written
+ * as the runs finish: SS_EINVAL if an output gives a series (@each) or the
+ * job already holds a scenario, SS_EIO if the stream fails.
  */
-char *ss_mc_job_json(const ss_analysis *const *a, const char *const *names, size_t n,
-                     const ss_mc_opts *o, const ss_mc_result *const *res);
+int ss_mc_job_run(ss_mc_job *j, const ss_model *m, const ss_analysis *a, const ss_run_opts *ro,
+                  ss_err *err);
+/**
+ * The sidecar settings {"mc": ...} of a finished job: ss_analysis_json_mc
+ * with the quantile levels the results hold and their runs per block.
+ * malloc'ed; NULL on allocation failure or without a result (other ranks).
+ */
+char *ss_mc_job_json(const ss_mc_job *j);
+/** ss_an_writer of a finished job (payload: the job): every scenario's
+ *  statistics (ss_mc_write_csv) under one header. */
+int ss_mc_job_write_csv(FILE *f, const void *job, ss_err *err);
+void ss_mc_job_free(ss_mc_job *j);
 
 /* ---------------------------------------------------- sensitivity (sens) */
 

@@ -1,12 +1,14 @@
 /*
  * cmd_mc.c - `stratsim mc`: Monte Carlo over a scenario's `uncertainty`
  * (parameter distributions) and `outages` (Poisson outage processes), on
- * several threads, with results identical for any thread count: mean, sd
- * and quantiles per metric and output time (ss_mc_write_csv), an optional
- * per-run CSV of chosen final values, and the JSON sidecar with the seed,
- * the generator and the distributions. Scenarios with a policy or derived
- * outputs get one Lua state per worker thread (ss_mc_opts.prepare).
- * Depends on cli_analysis.h and the core's mc.h.
+ * several threads, with results identical for any thread count. Reads the
+ * options, runs every scenario of the file through one Monte Carlo job
+ * (ss_mc_job, stratsim/analysis.h) and writes its CSV of mean, sd and
+ * quantiles per metric and output time with the JSON sidecar, or prints a
+ * summary; --per-run streams the job's per-run rows to a file committed
+ * with the rest. Scenarios with a policy or derived outputs get one Lua
+ * state per worker thread (the job's prepare hook). Depends on
+ * cli_analysis.h.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -85,16 +87,12 @@ static const cli_opt_spec mc_opts[] = {
     { 0, NULL, 0, NULL, NULL } /* end */
 };
 
-/* Per-run CSV state: streamed in run order from the on_run callback. */
+/* The per-run CSV: the job streams its rows to a temporary file next to
+ * the target, committed with its sidecar once every output is ready. */
 typedef struct per_run {
-    ss_outfile *out;          /* temporary file until commit */
-    FILE *f;
-    const char *scenario;
-    const ss_analysis *a;     /* drawn parameters, re-derived from (seed, run) */
-    ss_selector *sel;
+    ss_outfile *out;
+    ss_selector *sel;         /* --per-run-metrics, parsed */
     size_t nsel;
-    uint64_t seed;
-    gsl_rng *rng;
 } per_run;
 
 /* One Lua state per worker for scenarios with a policy or derived outputs. */
@@ -106,47 +104,9 @@ typedef struct workers {
     volatile int *interrupt;
 } workers;
 
-typedef struct mc_ctx {
-    per_run *pr;
-    workers *w;
-    cli_progress *prog;
-} mc_ctx;
-
-static int put_num(FILE *f, double x)
-{
-    char buf[64];
-    ss_fmt_double(buf, sizeof buf, x);
-    return fputs(buf, f) == EOF ? -1 : 0;
-}
-
-/* on_run: one CSV row per run: scenario, run, drawn values, selected values. */
-static int on_run(uint64_t run, const ss_result *r, void *payload, ss_err *err)
-{
-    per_run *p = ((mc_ctx *)payload)->pr;
-    size_t j;
-    int bad;
-    if (!p)
-        return SS_OK;
-    bad = ss_csv_field(p->f, p->scenario) != 0 || fprintf(p->f, ",%" PRIu64, run) < 0;
-    /* the parameter draws come first in the run's stream, in array order (mc.h) */
-    ss_mc_rng_seed(p->rng, p->seed, run);
-    for (j = 0; !bad && j < p->a->nparams; j++)
-        bad = fputc(',', p->f) == EOF || put_num(p->f, ss_dist_sample(&p->a->params[j].dist, p->rng));
-    for (j = 0; !bad && j < p->nsel; j++) {
-        double v;
-        int rc = ss_selector_eval(&v, &p->sel[j], r, err);
-        if (rc != SS_OK)
-            return rc;
-        bad = fputc(',', p->f) == EOF || put_num(p->f, v);
-    }
-    if (bad || fputc('\n', p->f) == EOF)
-        return ss_err_set(err, SS_EIO, "", "writing the per-run CSV failed");
-    return SS_OK;
-}
-
 static void on_progress(uint64_t done, uint64_t total, void *payload)
 {
-    cli_progress_update(done, total, ((mc_ctx *)payload)->prog);
+    cli_progress_update(done, total, payload);
 }
 
 /* prepare: give the run the run options of worker `worker`'s own Lua state
@@ -155,11 +115,9 @@ static void on_progress(uint64_t done, uint64_t total, void *payload)
 static int prepare(unsigned worker, uint64_t run, ss_model *model, gsl_rng *rng,
                    ss_run_opts *ro, void *payload, ss_err *err)
 {
-    workers *w = ((mc_ctx *)payload)->w;
+    workers *w = payload;
     (void)run;
     (void)model;
-    if (!w)
-        return SS_OK;
     if (worker >= w->n)
         return ss_err_set(err, SS_EINVAL, "", "internal error: worker %u of %zu", worker, w->n);
     *ro = w->ro[worker];
@@ -197,37 +155,6 @@ static int workers_load(workers *w, const cli_an_args *a, size_t index, unsigned
             return cli_error("%s: %s", a->file, err.msg);
     }
     return EXIT_OK;
-}
-
-/* Every scenario's statistics in one CSV with one header. */
-typedef struct mc_out {
-    ss_mc_result **res;
-    size_t n;
-} mc_out;
-
-static int write_mc(FILE *f, const void *payload, ss_err *err)
-{
-    const mc_out *o = payload;
-    size_t i;
-    int rc = o->n ? ss_mc_write_csv(f, o->res[0], err) : SS_OK;
-    for (i = 1; rc == SS_OK && i < o->n; i++) {
-        char *text = NULL, *body;
-        size_t len = 0, n;
-        FILE *mem = open_memstream(&text, &len);
-        if (!mem)
-            return ss_err_set(err, SS_ENOMEM, "", "out of memory");
-        rc = ss_mc_write_csv(mem, o->res[i], err);
-        if (fclose(mem) != 0 && rc == SS_OK)
-            rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
-        body = rc == SS_OK && text ? strchr(text, '\n') : NULL; /* skip the header */
-        if (body) {
-            n = len - (size_t)(body + 1 - text);
-            if (fwrite(body + 1, 1, n, f) != n)
-                rc = ss_err_set(err, SS_EIO, "", "writing the Monte Carlo CSV failed");
-        }
-        free(text);
-    }
-    return rc;
 }
 
 /* One summary row: a value picked by (t, i, k) out of each statistic. */
@@ -361,72 +288,34 @@ static int parse_levels(const char *s, double **out, size_t *n)
     return 0;
 }
 
-/* Selectors of the per-run file (default: NPV of every provider). */
-static int per_run_open(per_run *p, const char *path, const char *metrics, const ss_model *m,
-                        const ss_analysis *a, uint64_t seed)
+/* --per-run: parse --per-run-metrics (without it the job writes the NPV of
+ * every provider) and open the file's temporary. */
+static int per_run_open(per_run *p, const char *path, const char *metrics, const ss_model *m)
 {
     char **names = NULL;
     size_t nn = 0, j;
     ss_err err = {0};
-    int bad;
-    p->scenario = m->name;
-    p->a = a;
-    p->seed = seed;
-    if (metrics) {
-        if (cli_split_list(metrics, &names, &nn) != 0)
-            return cli_error("out of memory");
-    } else {
-        names = calloc(m->nprov + 1, sizeof *names);
-        for (j = 0; names && j < m->nprov; j++) {
-            nn = j + 1;
-            if (!(names[j] = malloc(strlen(m->prov[j].id) + 5)))
-                break;
-            sprintf(names[j], "npv:%s", m->prov[j].id);
-        }
-        if (!names || (nn && !names[nn - 1])) {
-            ss_strings_free(names, nn);
-            return cli_error("out of memory");
-        }
-    }
-    if (nn == 0) {
-        ss_strings_free(names, nn);
-        return cli_usage_error("mc", "--per-run-metrics: no selector given");
-    }
-    if (!(p->sel = calloc(nn, sizeof *p->sel))) {
-        ss_strings_free(names, nn);
+    int rc = EXIT_OK;
+    if (metrics && cli_split_list(metrics, &names, &nn) != 0)
         return cli_error("out of memory");
-    }
-    p->nsel = nn;
-    for (j = 0; j < nn; j++) {
-        if (ss_selector_parse(&p->sel[j], names[j], &err) != SS_OK) {
-            ss_strings_free(names, nn);
-            return cli_usage_error("mc", "--per-run-metrics: %s", err.msg);
-        }
-        if (ss_selector_validate(&p->sel[j], m, &err) != SS_OK) { /* an unknown id: exit 1 */
-            ss_strings_free(names, nn);
-            return cli_error("--per-run-metrics: %s", err.msg);
-        }
-        if (p->sel[j].when == SS_SEL_EACH) {
-            int rc = cli_usage_error("mc", "--per-run-metrics: '%s': @each gives a series, "
-                                     "not one value", names[j]);
-            ss_strings_free(names, nn);
-            return rc;
-        }
+    if (metrics && nn == 0)
+        rc = cli_usage_error("mc", "--per-run-metrics: no selector given");
+    else if (nn && !(p->sel = calloc(nn, sizeof *p->sel)))
+        rc = cli_error("out of memory");
+    for (j = 0; rc == EXIT_OK && j < nn; j++) {
+        if (ss_selector_parse(&p->sel[j], names[j], &err) != SS_OK)
+            rc = cli_usage_error("mc", "--per-run-metrics: %s", err.msg);
+        else if (ss_selector_validate(&p->sel[j], m, &err) != SS_OK) /* an unknown id: exit 1 */
+            rc = cli_error("--per-run-metrics: %s", err.msg);
+        else if (p->sel[j].when == SS_SEL_EACH)
+            rc = cli_usage_error("mc", "--per-run-metrics: '%s': @each gives a series, not one "
+                                 "value", names[j]);
     }
     ss_strings_free(names, nn);
-    if (!(p->rng = gsl_rng_alloc(ss_mc_rng_type())))
-        return cli_error("out of memory");
-    if (ss_outfile_open(&p->out, path, &err) != SS_OK)
-        return cli_error("%s", err.msg);
-    p->f = ss_outfile_stream(p->out);
-    bad = fputs("scenario,run", p->f) == EOF;
-    for (j = 0; !bad && j < a->nparams; j++)
-        bad = fputc(',', p->f) == EOF || ss_csv_field(p->f, a->params[j].path) != 0;
-    for (j = 0; !bad && j < p->nsel; j++)
-        bad = fputc(',', p->f) == EOF || ss_csv_field(p->f, p->sel[j].text) != 0;
-    if (bad || fputc('\n', p->f) == EOF)
-        return cli_error("writing %s failed", path);
-    return EXIT_OK;
+    p->nsel = nn;
+    if (rc == EXIT_OK && ss_outfile_open(&p->out, path, &err) != SS_OK)
+        rc = cli_error("%s", err.msg);
+    return rc;
 }
 
 /* Commit the per-run CSV and write its sidecar; on failure neither is left. */
@@ -480,7 +369,8 @@ static int per_run_commit(per_run *p, const char *path, const cli_an_args *a, co
 
 /* The options of the Monte Carlo itself. */
 typedef struct mc_args {
-    ss_mc_opts o;              /* runs, seed, threads, engine, compression, max_memory */
+    ss_mc_opts *o;             /* the job's: runs, seed, threads, engine, compression,
+                                  max_memory */
     cli_common *c;             /* --max-memory is the script's limit too */
     double *levels;            /* --quantiles */
     size_t nlevels, ndists, nout;
@@ -497,22 +387,22 @@ static int mc_apply_number(mc_args *ma, const cli_opt_spec *o, const char *v)
     if (cli_opt_is(o, "--runs")) {
         if (!v || cli_parse_uint(v, 1ULL << 48, &u) != 0 || u == 0)
             return cli_usage_error("mc", "--runs needs a positive integer");
-        ma->o.runs = u;
+        ma->o->runs = u;
     } else if (cli_opt_is(o, "--seed")) {
         if (!v || cli_parse_uint(v, UINT64_MAX, &u) != 0)
             return cli_usage_error("mc", "--seed needs an integer in 0..18446744073709551615");
-        ma->o.seed = u;
+        ma->o->seed = u;
     } else if (cli_opt_is(o, "--threads")) {
         if (!v || cli_parse_uint(v, 1024, &u) != 0 || u == 0)
             return cli_usage_error("mc", "--threads needs an integer in 1..1024");
-        ma->o.threads = (unsigned)u;
+        ma->o->threads = (unsigned)u;
     } else if (cli_opt_is(o, "--engine")) {
         if (!v || (strcmp(v, "auto") != 0 && strcmp(v, "scalar") != 0))
             return cli_usage_error("mc", "--engine needs auto or scalar");
-        ma->o.engine = strcmp(v, "scalar") == 0 ? SS_MC_ENGINE_SCALAR : SS_MC_ENGINE_AUTO;
+        ma->o->engine = strcmp(v, "scalar") == 0 ? SS_MC_ENGINE_SCALAR : SS_MC_ENGINE_AUTO;
     } else if (cli_opt_is(o, "--compression")) {
-        if (!v || cli_parse_num(v, &ma->o.compression) != 0 || ma->o.compression < 10 ||
-            ma->o.compression > 1e5)
+        if (!v || cli_parse_num(v, &ma->o->compression) != 0 || ma->o->compression < 10 ||
+            ma->o->compression > 1e5)
             return cli_usage_error("mc", "--compression needs a number in [10, 100000]");
     } else if (cli_opt_is(o, "--max-memory")) {
         uint64_t bytes;
@@ -520,7 +410,7 @@ static int mc_apply_number(mc_args *ma, const cli_opt_spec *o, const char *v)
         if (!v || ss_mc_parse_bytes(v, (uint64_t)1 << 20, &bytes) != 0 || bytes > ((uint64_t)1 << 50))
             return cli_usage_error("mc", "--max-memory needs a size such as 512M, 2G or 1.5GiB "
                                    "(a number alone is MiB; at most 1P)");
-        ma->o.max_memory = bytes;
+        ma->o->max_memory = bytes;
         ma->c->max_memory = bytes < ((uint64_t)1 << 20) ? (size_t)1 << 20 : (size_t)bytes;
     } else {
         return CLI_AN_COMMON;
@@ -596,12 +486,10 @@ typedef struct mc_cmd {
     cli_an_load ld;
     ss_selector *sel;          /* the --outputs, parsed */
     ss_analysis **an;          /* per scenario: its uncertainty and outages */
-    ss_mc_result **res;
-    const char **names;
+    ss_mc_job mj;              /* the Monte Carlo of every scenario */
     ss_run_opts ro;
     per_run pr;
     workers w;
-    mc_ctx ctx;
     cli_progress prog;
     cli_mpi_job job;
     char *json;
@@ -664,7 +552,6 @@ static int mc_inputs(mc_cmd *c, size_t i)
     const ss_model *m = cli_loaded_model(c->ld.l, si);
     ss_analysis *an;
     int rc;
-    c->names[i] = m->name;
     if ((rc = cli_an_inputs(&c->ld, si, SS_AN_UNCERTAINTY, &c->an[i])) != EXIT_OK)
         return rc;
     an = c->an[i];
@@ -694,7 +581,7 @@ static int mc_inputs(mc_cmd *c, size_t i)
 /* The Monte Carlo options shared by the scenarios. */
 static void mc_opts_set(mc_cmd *c)
 {
-    ss_mc_opts *o = &c->ma.o;
+    ss_mc_opts *o = &c->mj.o;
     if (o->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         o->threads = n > 0 ? (unsigned)(n > 1024 ? 1024 : n) : 1;
@@ -706,50 +593,40 @@ static void mc_opts_set(mc_cmd *c)
     o->name_outputs = "--outputs";
     o->name_max_memory = "--max-memory";
     o->interrupt = cli_sigint_begin();
-    o->on_run = c->ma.per_run_path ? on_run : NULL;
-    o->progress = on_progress;
-    o->payload = &c->ctx;
     o->dist = cli_mpi_transport(&c->job);
-    c->ctx.pr = NULL;
-    c->ctx.w = NULL;
-    c->ctx.prog = &c->prog;
+    c->mj.progress.fn = on_progress;
+    c->mj.progress.payload = &c->prog;
 }
 
 /* The Monte Carlo of scenario i (on this rank). */
 static int mc_run_one(mc_cmd *c, size_t i)
 {
-    ss_mc_opts *o = &c->ma.o;
+    ss_mc_job *j = &c->mj;
     size_t si = c->ld.first + i;
     const ss_model *m = cli_loaded_model(c->ld.l, si);
     ss_err err = {0};
     int rc, st;
     if ((rc = cli_an_run_opts(&c->ld, si, c->a.file, &c->ro, NULL)) != EXIT_OK)
         return rc;
-    o->run_opts = &c->ro;
-    o->prepare = NULL;
-    c->ctx.w = NULL;
+    j->prepare = NULL;
     workers_free(&c->w);
-    if (ss_run_opts_active(&c->ro)) {
-        /* Lua runs in every run: one state per worker thread (ss_mc_run
-         * uses at most as many workers as blocks, and blocks have at
-         * least SS_MC_BLOCK_MIN runs) */
-        uint64_t nblocks = (o->runs + SS_MC_BLOCK_MIN - 1) / SS_MC_BLOCK_MIN;
-        unsigned nw = (uint64_t)o->threads < nblocks ? o->threads : (unsigned)nblocks;
-        if ((rc = workers_load(&c->w, &c->a, si, nw)) != EXIT_OK)
+    if (ss_run_opts_active(&c->ro)) { /* Lua runs in every run: one state per worker thread */
+        if ((rc = workers_load(&c->w, &c->a, si, ss_mc_job_workers(j))) != EXIT_OK)
             return rc;
-        c->w.interrupt = o->interrupt;
-        o->prepare = prepare;
-        c->ctx.w = &c->w;
+        c->w.interrupt = j->o.interrupt;
+        j->prepare = prepare;
+        j->payload = &c->w;
     }
     if (c->ma.per_run_path) {
-        if ((rc = per_run_open(&c->pr, c->ma.per_run_path, c->ma.metrics, m, c->an[i], o->seed)) != EXIT_OK)
+        if ((rc = per_run_open(&c->pr, c->ma.per_run_path, c->ma.metrics, m)) != EXIT_OK)
             return rc;
-        c->ctx.pr = &c->pr;
+        j->per_run = ss_outfile_stream(c->pr.out);
+        j->per_run_sel = c->pr.sel;
+        j->nper_run = c->pr.nsel;
     }
     cli_progress_init(&c->prog, m->name, "runs");
-    c->prog.total = o->runs; /* known before the first report */
-    st = ss_mc_run(&c->res[i], m, c->an[i]->params, c->an[i]->nparams, c->an[i]->outages,
-                   c->an[i]->noutages, o, &err);
+    c->prog.total = j->o.runs; /* known before the first report */
+    st = ss_mc_job_run(j, m, c->an[i], &c->ro, &err);
     cli_progress_end(&c->prog);
     if (st != SS_OK)
         return cli_mpi_end(&c->job, st, &err, c->a.file, m, &c->prog);
@@ -761,8 +638,7 @@ static int mc_run_one(mc_cmd *c, size_t i)
 /* The sidecar's settings (the quantile levels used, the block sizes). */
 static int mc_json(mc_cmd *c)
 {
-    c->json = ss_mc_job_json((const ss_analysis *const *)c->an, c->names, c->ld.count, &c->ma.o,
-                             (const ss_mc_result *const *)c->res);
+    c->json = ss_mc_job_json(&c->mj);
     return c->json && cli_mpi_sidecar_json(&c->job, &c->json) == 0 ? EXIT_OK
                                                                     : cli_error("out of memory");
 }
@@ -773,7 +649,6 @@ static int mc_write(mc_cmd *c)
     size_t n = c->ld.count, i;
     const ss_model **models = calloc(n, sizeof *models);
     const ss_result **means = calloc(n, sizeof *means);   /* names and units of the stocks */
-    mc_out mo;
     int rc;
     if (!models || !means) {
         free(models);
@@ -782,11 +657,10 @@ static int mc_write(mc_cmd *c)
     }
     for (i = 0; i < n; i++) {
         models[i] = cli_loaded_model(c->ld.l, c->ld.first + i);
-        means[i] = ss_mc_result_mean(c->res[i]);
+        means[i] = ss_mc_result_mean(c->mj.res[i]);
     }
-    mo.res = c->res;
-    mo.n = n;
-    rc = cli_an_write_results(c->a.out, write_mc, &mo, "mc", &c->a, models, n, c->json, means, n);
+    rc = cli_an_write_results(c->a.out, ss_mc_job_write_csv, &c->mj, "mc", &c->a, models, n,
+                              c->json, means, n);
     free(models);
     free(means);
     return rc;
@@ -806,7 +680,7 @@ static int mc_output(mc_cmd *c)
         for (i = 0; i < c->ld.count; i++) {
             if (i)
                 putchar('\n');
-            print_summary(c->res[i], cli_loaded_model(c->ld.l, c->ld.first + i), c->a.file, c->sel,
+            print_summary(c->mj.res[i], cli_loaded_model(c->ld.l, c->ld.first + i), c->a.file, c->sel,
                           c->ma.nout);
         }
         if (fflush(stdout) != 0)
@@ -827,10 +701,7 @@ static int mc_main(mc_cmd *c)
     if ((rc = mc_check(c)) != EXIT_OK || (rc = mc_load(c)) != EXIT_OK)
         return rc;
     n = c->ld.count;
-    c->an = calloc(n, sizeof *c->an);
-    c->res = calloc(n, sizeof *c->res);
-    c->names = calloc(n, sizeof *c->names);
-    if (!c->an || !c->res || !c->names)
+    if (!(c->an = calloc(n, sizeof *c->an)))
         return cli_error("out of memory");
     for (i = 0; i < n; i++)
         if ((rc = mc_inputs(c, i)) != EXIT_OK)
@@ -852,8 +723,9 @@ int cmd_mc(int argc, char **argv)
     size_t i;
     int rc;
     memset(&c, 0, sizeof c);
-    c.ma.o = ss_mc_job_opts();
-    c.ma.o.threads = 0; /* every online CPU */
+    ss_mc_job_init(&c.mj);
+    c.mj.o.threads = 0; /* every online CPU */
+    c.ma.o = &c.mj.o;
     c.ma.c = &c.a.c;
     cli_mpi_job_init(&c.job, "mc");
     rc = cli_an_parse(&c.a, &mc_verb, &c.ma, argc, argv);
@@ -863,19 +735,14 @@ int cmd_mc(int argc, char **argv)
     cli_sigint_end();
     if (c.pr.out)
         ss_outfile_abort(c.pr.out);
-    if (c.pr.rng)
-        gsl_rng_free(c.pr.rng);
     free(c.pr.sel);
     free(c.sel);
     ss_strings_free(c.ma.outs, c.ma.nout);
     workers_free(&c.w);
-    for (i = 0; c.an && i < c.ld.count; i++) {
+    ss_mc_job_free(&c.mj);
+    for (i = 0; c.an && i < c.ld.count; i++)
         ss_analysis_free(c.an[i]);
-        ss_mc_result_free(c.res[i]);
-    }
     free(c.an);
-    free(c.res);
-    free(c.names);
     free(c.json);
     free(c.ma.levels);
     free(c.ma.dists);

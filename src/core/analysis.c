@@ -191,14 +191,6 @@ uint64_t ss_analysis_run_seed(gsl_rng *rng)
     return ((hi << 32) | lo) & 0x7fffffffffffffffULL;
 }
 
-ss_mc_opts ss_mc_job_opts(void)
-{
-    ss_mc_opts o = SS_MC_OPTS_INIT;
-    o.runs = 1000;
-    o.seed = 1;
-    return o;
-}
-
 void ss_analysis_drop_outages(ss_analysis *a)
 {
     while (a->noutages)
@@ -494,25 +486,6 @@ char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names,
         }
     }
     return jwrap("mc", mc, ok);
-}
-
-char *ss_mc_job_json(const ss_analysis *const *a, const char *const *names, size_t n,
-                     const ss_mc_opts *o, const ss_mc_result *const *res)
-{
-    size_t nq = ss_mc_result_nquantiles(res[0]), j;
-    double *q = calloc(nq + 1, sizeof *q);
-    size_t *blocks = calloc(n ? n : 1, sizeof *blocks);
-    char *json = NULL;
-    if (q && blocks) {
-        for (j = 0; j < nq; j++)
-            q[j] = ss_mc_result_quantile_level(res[0], j);
-        for (j = 0; j < n; j++)
-            blocks[j] = ss_mc_result_block(res[j]);
-        json = ss_analysis_json_mc(a, names, n, o, q, nq, blocks, res);
-    }
-    free(q);
-    free(blocks);
-    return json;
 }
 
 char *ss_analysis_json_sweep(const ss_sweep_axis *axes, size_t naxes, char *const *outputs,

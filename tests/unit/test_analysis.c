@@ -4,11 +4,12 @@
  * the Ishigami function's analytic indices), calibration (calibrate.h:
  * observation reader, recovery of known parameters from synthetic data,
  * standard errors under known noise) and optimisation (optimize.h: interior
- * and bound optima, constraints), and the sensitivity and sweep jobs
- * (analysis.h).  Models are built in C as in
+ * and bound optima, constraints), and the Monte Carlo, sensitivity and sweep
+ * jobs (analysis.h).  Models are built in C as in
  * test_model.c.
  */
 #include "test_util.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_randist.h>
@@ -1023,6 +1024,125 @@ static int write_tornado(FILE *f, const void *payload, ss_err *err)
     return ss_tornado_write_csv(f, payload, err);
 }
 
+/* A model of test_model_new named `name`. */
+static ss_model *mk_named(const char *name)
+{
+    ss_model *m = mk(1, 2);
+    free(m->name);
+    m->name = strdup(name);
+    assert_non_null(m->name);
+    return m;
+}
+
+/* Reads one per-run row: scenario, run, two drawn values, two NPVs. */
+static void per_run_row(const char *line, uint64_t *run, double *x)
+{
+    char name[32];
+    unsigned long long r;
+    assert_int_equal(sscanf(line, "%31[^,],%llu,%lf,%lf,%lf,%lf", name, &r, &x[0], &x[1], &x[2], &x[3]),
+                     6);
+    assert_string_equal(name, "one");
+    *run = r;
+}
+
+/* The Monte Carlo job: per-run rows (the drawn values are the run's, and its
+ * NPVs those of the same run done alone), one CSV header for two
+ * scenarios, the sidecar settings, its errors and its worker count. */
+static void test_mc_job(void **state)
+{
+    ss_model *m = mk_named("one"), *m2 = mk_named("two");
+    ss_analysis *a = ss_analysis_new();
+    ss_dist g = { SS_DIST_NORMAL, { 0.05, 0.02, 0, 0 } }, r = { SS_DIST_UNIFORM, { 0.1, 0.3, 0, 0 } };
+    ss_mc_job j, two, bad;
+    ss_selector each;
+    ss_err e = {0};
+    char *rows = NULL, *csv, *line, *json, *one_csv;
+    size_t len = 0, nrows = 0;
+    FILE *f = open_memstream(&rows, &len);
+    (void)state;
+    assert_non_null(a);
+    assert_non_null(f);
+    assert_int_equal(ss_analysis_set_dist(a, "segments.s1.growth", &g, &e), SS_OK);
+    assert_int_equal(ss_analysis_set_dist(a, "providers.p1.reinvest", &r, &e), SS_OK);
+
+    ss_mc_job_init(&j);
+    assert_true(j.o.runs == 1000 && j.o.seed == 1);
+    j.o.threads = 4;
+    assert_int_equal(ss_mc_job_workers(&j), 4);      /* 16 blocks of 64 runs */
+    j.o.runs = 130;
+    assert_int_equal(ss_mc_job_workers(&j), 3);      /* 3 blocks */
+    j.o.threads = 2;
+    j.per_run = f;
+    assert_int_equal(ss_mc_job_run(&j, m, a, NULL, &e), SS_OK);
+    assert_int_equal(fclose(f), 0);
+    /* a second scenario cannot share the per-run rows */
+    assert_int_equal(ss_mc_job_run(&j, m2, a, NULL, &e), SS_EINVAL);
+    assert_int_equal(j.n, 1);
+
+    line = strtok(rows, "\n");
+    assert_string_equal(line, "scenario,run,providers.p1.reinvest,segments.s1.growth,npv:p1,npv:p2");
+    while ((line = strtok(NULL, "\n"))) {
+        uint64_t run;
+        double x[4];
+        per_run_row(line, &run, x);
+        assert_true(run == nrows);
+        assert_true(x[0] >= 0.1 && x[0] <= 0.3);
+        if (run == 0 || run == 77) { /* the run done alone */
+            ss_model *c = ss_model_copy(m);
+            ss_result *res = NULL;
+            assert_int_equal(ss_model_set_path(c, "providers.p1.reinvest", x[0], &e), SS_OK);
+            assert_int_equal(ss_model_set_path(c, "segments.s1.growth", x[1], &e), SS_OK);
+            assert_int_equal(ss_sim_run(&res, c, NULL, &e), SS_OK);
+            assert_close(SS_RESULT_P(res, res->nt - 1, SS_P_NPV, 0), x[2], 1e-7 * fabs(x[2]));
+            assert_close(SS_RESULT_P(res, res->nt - 1, SS_P_NPV, 1), x[3], 1e-7 * fabs(x[3]));
+            ss_result_free(res);
+            ss_model_free(c);
+        }
+        nrows++;
+    }
+    assert_int_equal(nrows, 130);
+    one_csv = written(ss_mc_job_write_csv, &j);
+
+    /* two scenarios: one header, then each scenario's rows as alone */
+    ss_mc_job_init(&two);
+    two.o.runs = 130;
+    assert_int_equal(ss_mc_job_run(&two, m, a, NULL, &e), SS_OK);
+    assert_int_equal(ss_mc_job_run(&two, m2, a, NULL, &e), SS_OK);
+    csv = written(ss_mc_job_write_csv, &two);
+    assert_int_equal(strncmp(csv, one_csv, strlen(one_csv)), 0); /* same runs, any thread count */
+    assert_null(strstr(csv + strlen(one_csv), "scenario,time"));
+    assert_non_null(strstr(csv + strlen(one_csv), "\ntwo,"));
+    json = ss_mc_job_json(&two);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"scenarios\""));
+    assert_non_null(strstr(json, "\"two\""));
+    free(json);
+    json = ss_mc_job_json(&j);
+    assert_non_null(json);
+    assert_null(strstr(json, "\"scenarios\""));
+    free(json);
+
+    /* a per-run output must give one value */
+    ss_mc_job_init(&bad);
+    bad.o.runs = 64;
+    bad.per_run = stderr;
+    assert_int_equal(ss_selector_parse(&each, "npv:p1@each", &e), SS_OK);
+    bad.per_run_sel = &each;
+    bad.nper_run = 1;
+    assert_int_equal(ss_mc_job_run(&bad, m, a, NULL, &e), SS_EINVAL);
+    assert_non_null(strstr(e.msg, "@each gives a series"));
+
+    ss_mc_job_free(&bad);
+    ss_mc_job_free(&two);
+    ss_mc_job_free(&j);
+    free(csv);
+    free(one_csv);
+    free(rows);
+    ss_analysis_free(a);
+    ss_model_free(m);
+    ss_model_free(m2);
+}
+
 /* The sensitivity job: its defaults, its default outputs, parameters from
  * the +-range rule, and a tornado equal to the core's on the same inputs. */
 static void test_sens_job(void **state)
@@ -1232,6 +1352,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_optimize_selector),
         cmocka_unit_test(test_optimize_errors),
         cmocka_unit_test(test_progress_reports),
+        cmocka_unit_test(test_mc_job),
         cmocka_unit_test(test_sens_job),
         cmocka_unit_test(test_sweep_job),
     };

@@ -140,6 +140,7 @@ int la_rbox_summary(lua_State *L);
 typedef struct jobbox {
     void (*release)(struct jobbox *b);
     union {
+        ss_mc_job mc;
         ss_sens_job sens;
         ss_calibrate_job cal;
         ss_optimize_job opt;

@@ -22,19 +22,19 @@ static void release_sens(jobbox *b)
     ss_sens_job_free(&b->u.sens);
 }
 
+static void release_mc(jobbox *b)
+{
+    ss_mc_job_free(&b->u.mc);
+}
+
 static void release_sweep(jobbox *b)
 {
     la_sweep_res_free(b->u.sw);
 }
 
 /* Monte Carlo prepare hook of a scenario with Lua hooks, run from Lua on one
- * worker: reseed math.random per run exactly as `stratsim mc` does. */
-/* The payload of the Monte Carlo callbacks. */
-typedef struct lua_mc_ctx {
-    lua_State *L;
-    lprog *prog;
-} lua_mc_ctx;
-
+ * worker (payload: this lua_State): reseed math.random per run exactly as
+ * `stratsim mc` does. */
 static int lua_mc_prepare(unsigned worker, uint64_t run, ss_model *model, gsl_rng *rng,
                           ss_run_opts *ro, void *payload, ss_err *err)
 {
@@ -42,12 +42,7 @@ static int lua_mc_prepare(unsigned worker, uint64_t run, ss_model *model, gsl_rn
     (void)run;
     (void)model;
     (void)ro;
-    return la_reseed_state(((lua_mc_ctx *)payload)->L, ss_analysis_run_seed(rng), err);
-}
-
-static void lua_mc_progress(uint64_t done, uint64_t total, void *payload)
-{
-    la_lprog_update(done, total, ((lua_mc_ctx *)payload)->prog);
+    return la_reseed_state(payload, ss_analysis_run_seed(rng), err);
 }
 
 /* sc:montecarlo{runs = 1000, seed = 1, threads = 1, quantiles = {...}, compression = 200} */
@@ -57,22 +52,23 @@ int la_scen_montecarlo(lua_State *L)
                                        "outputs", "max_memory", NULL};
     ss_model *m = la_check_scen(L);
     int t = la_opts_table(L, keys), box;
-    ss_mc_opts o = ss_mc_job_opts();
+    ss_mc_job *j = &la_new_job(L, release_mc)->u.mc;
+    ss_mc_opts *o = &j->o;
     ss_run_opts ro = SS_RUN_OPTS_INIT;
     double *q = NULL;
     size_t nq = 0;
     ss_analysis *a;
-    ss_mc_result *res = NULL;
     rbox *b;
     ss_err err = {0};
     int rc;
     lprog prog;
-    lua_mc_ctx ctx;
 
-    o.runs = (uint64_t)la_opt_int(L, t, "runs", (lua_Integer)o.runs, 1, (lua_Integer)1 << 40);
-    o.seed = (uint64_t)la_opt_int(L, t, "seed", (lua_Integer)o.seed, 0, LUA_MAXINTEGER);
-    o.threads = (unsigned)la_opt_int(L, t, "threads", (lua_Integer)o.threads, 0, 1024);
-    o.compression = la_opt_num(L, t, "compression", 0, 0, 1e5);
+    ss_mc_job_init(j);
+
+    o->runs = (uint64_t)la_opt_int(L, t, "runs", (lua_Integer)o->runs, 1, (lua_Integer)1 << 40);
+    o->seed = (uint64_t)la_opt_int(L, t, "seed", (lua_Integer)o->seed, 0, LUA_MAXINTEGER);
+    o->threads = (unsigned)la_opt_int(L, t, "threads", (lua_Integer)o->threads, 0, 1024);
+    o->compression = la_opt_num(L, t, "compression", 0, 0, 1e5);
     if (la_opt_push(L, t, "quantiles") != LUA_TNIL) {
         lua_Integer i, n = 0;
         if (lua_type(L, -1) != LUA_TTABLE || (n = (lua_Integer)lua_rawlen(L, -1)) < 1 || n > 100)
@@ -100,8 +96,8 @@ int la_scen_montecarlo(lua_State *L)
                     ss_selector_validate(&sel[i], m, &e) != SS_OK)
                     luaL_argerror(L, 2, lua_pushfstring(L, "outputs: %s", e.msg));
             }
-            o.outputs = sel;
-            o.noutputs = nout;
+            o->outputs = sel;
+            o->noutputs = nout;
         }
     }
     switch (la_opt_push(L, t, "max_memory")) {
@@ -112,9 +108,9 @@ int la_scen_montecarlo(lua_State *L)
         uint64_t bytes;
         const char *txt = lua_tostring(L, -1);
         if (lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) == 0)
-            o.max_memory = 0; /* no limit */
+            o->max_memory = 0; /* no limit */
         else if (ss_mc_parse_bytes(txt, (uint64_t)1 << 20, &bytes) == 0)
-            o.max_memory = bytes;
+            o->max_memory = bytes;
         else
             luaL_argerror(L, 2, "max_memory: expected a size such as \"512M\" or \"2G\", a "
                           "number of MiB, or 0 (no limit)");
@@ -126,37 +122,29 @@ int la_scen_montecarlo(lua_State *L)
     }
     lua_pop(L, 1);
     a = la_scen_inputs(L, SS_AN_UNCERTAINTY);
-    o.quantiles = q;
-    o.nquantiles = nq;
+    o->quantiles = q;
+    o->nquantiles = nq;
     la_scen_run_opts(L, &ro);
-    o.interrupt = ro.interrupt;
-    o.run_opts = &ro;
-    ctx.L = L;
-    ctx.prog = &prog;
-    o.payload = &ctx;
-    o.progress = lua_mc_progress;
+    o->interrupt = ro.interrupt;
     if (ss_run_opts_active(&ro)) {
         /* Lua in every run: this state, so one worker (the calling thread
          * waits in C meanwhile) */
-        o.threads = 1;
-        o.prepare = lua_mc_prepare;
+        o->threads = 1;
+        j->prepare = lua_mc_prepare;
+        j->payload = L;
     }
     b = la_new_rbox(L, R_MC, m, "montecarlo");
     box = lua_gettop(L);
-    la_lprog_begin(L, &prog, "montecarlo", m, "runs");
-    prog.total = o.runs; /* known before the first report */
-    rc = ss_mc_run(&res, m, a->params, a->nparams, a->outages, a->noutages, &o, &err);
+    j->progress = la_lprog_begin(L, &prog, "montecarlo", m, "runs");
+    prog.total = o->runs; /* known before the first report */
+    rc = ss_mc_job_run(j, m, a, &ro, &err);
     if (rc != SS_OK)
         la_analysis_fail(L, &prog, "montecarlo", rc, &err);
     la_lprog_end(&prog);
-    b->res = res;
-    {
-        const ss_analysis *as[1] = { a };
-        const char *names[1] = { m->name };
-        const ss_mc_result *rs[1] = { res };
-        la_set_settings(L, box, ss_mc_job_json(as, names, 1, &o, rs));
-    }
-    la_mc_fields(L, box, res, o.threads);
+    la_set_settings(L, box, ss_mc_job_json(j));
+    b->res = j->res[0];
+    j->res[0] = NULL;
+    la_mc_fields(L, box, b->res, o->threads);
     lua_settop(L, box);
     return 1;
 }
