@@ -112,7 +112,7 @@ typedef struct ss_model {
     ss_segment *seg;         /**< [nseg] */
     ss_provider *prov;       /**< [nprov] */
     ss_event *ev;            /**< [nev] in declaration order */
-    int resolved;            /**< set by ss_model_resolve() */
+    int resolved;            /**< set by ss_model_resolve() (recorded in the sidecar) */
 } ss_model;
 
 /** Allocate a model with nseg segments and nprov providers, all at the documented defaults. */
@@ -171,6 +171,25 @@ int ss_solver_parse(const char *name);
  * (equilibrium). Idempotent. Errors name the key path.
  */
 int ss_model_resolve(ss_model *m, ss_err *err);
+
+/**
+ * A resolved model: a scenario as written, validated and with every default
+ * filled in (ss_model_resolve), made once and afterwards only read. A
+ * simulation of it (ss_sim_run_resolved) neither checks nor resolves it
+ * again; a change to an input (an override, a drawn value) needs a new one.
+ * Opaque so that nobody changes it behind its back.
+ */
+typedef struct ss_resolved ss_resolved;
+
+/** A resolved copy of `m` (m is not modified): ss_model_resolve's errors. */
+int ss_resolved_new(ss_resolved **out, const ss_model *m, ss_err *err);
+/** Resolve `m` and keep it (ownership moves in, also on failure, when it
+ *  is freed). */
+int ss_resolved_adopt(ss_resolved **out, ss_model *m, ss_err *err);
+/** The resolved model (owned by r, read only). */
+const ss_model *ss_resolved_model(const ss_resolved *r);
+/** Release. NULL-safe. */
+void ss_resolved_free(ss_resolved *r);
 
 #ifdef __cplusplus
 }

@@ -127,6 +127,15 @@ void ss_sim_workspace_free(ss_sim_workspace *ws);
 int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *m,
                   const ss_run_opts *opts, ss_err *err);
 
+/**
+ * Run a resolved model (stratsim/model.h) with `ws` (NULL: a temporary
+ * workspace): as ss_sim_run_ws() on the model it holds, without checking
+ * or resolving it again. What a run changes (set events, interventions) it
+ * changes in its own copy, so one resolved model serves any number of runs.
+ */
+int ss_sim_run_resolved(ss_sim_workspace *ws, ss_result **out, const ss_resolved *r,
+                        const ss_run_opts *opts, ss_err *err);
+
 /* ---- access to the state of a run in progress (callbacks only) ---- */
 
 const ss_model *ss_run_model(const ss_run *run);

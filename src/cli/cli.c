@@ -237,7 +237,7 @@ int cli_load(cli_loaded **out, const char *path, const cli_common *c)
 }
 
 size_t cli_loaded_count(const cli_loaded *l) { return ss_script_count(l->script); }
-ss_model *cli_loaded_model(cli_loaded *l, size_t i) { return ss_script_model(l->script, i); }
+const ss_model *cli_loaded_model(cli_loaded *l, size_t i) { return ss_script_model(l->script, i); }
 ss_script *cli_loaded_script(cli_loaded *l) { return l->script; }
 
 void cli_loaded_free(cli_loaded *l)
@@ -252,7 +252,7 @@ int cli_run_models(cli_loaded *l, const char *path, ss_result ***res, size_t *nr
 {
     size_t i, n = cli_loaded_count(l);
     for (i = 0; i < n; i++) {
-        ss_model *m = cli_loaded_model(l, i);
+        const ss_model *m = cli_loaded_model(l, i);
         ss_result *r = NULL, **nr;
         ss_err err = { 0 };
         int rc = ss_script_run(l->script, i, &r, &err); /* with its policy and derived metrics */

@@ -49,7 +49,7 @@ int cli_output_apply(const char *cmd, const char *name, const char *v, const cha
 typedef struct cli_loaded cli_loaded;
 int cli_load(cli_loaded **out, const char *path, const cli_common *c);
 size_t cli_loaded_count(const cli_loaded *l);
-ss_model *cli_loaded_model(cli_loaded *l, size_t i);
+const ss_model *cli_loaded_model(cli_loaded *l, size_t i);
 void cli_loaded_free(cli_loaded *l);
 /* The script of a loaded file (borrowed; for the analysis verbs). */
 struct ss_script *cli_loaded_script(cli_loaded *l);

@@ -53,6 +53,7 @@
 #include "stratsim/param.h"
 #include "stratsim/sketch.h"
 #include "core/batch.h"
+#include "core/sim_internal.h"
 #include "core/slots.h"
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -531,9 +532,9 @@ static int gather(const mc_ctx *c, const ss_result *r, double *v, ss_err *err)
     return SS_OK;
 }
 
-/* One run: draws, then simulate (ss_sim_run_ws resolves its own copy of the
- * model, with the same checks and messages as ss_model_resolve, so the model
- * is not resolved here too). On success *out holds its result. */
+/* One run: draws, then simulate the run's copy itself (ss_sim_run_own
+ * resolves it, with ss_model_resolve's checks and messages, and frees it).
+ * On success *out holds its result. */
 static int one_run(mc_worker *w, uint64_t i, ss_result **out, ss_err *err)
 {
     mc_ctx *c = w->c;
@@ -560,7 +561,7 @@ static int one_run(mc_worker *w, uint64_t i, ss_result **out, ss_err *err)
         ro.on_output = w->ro_user.on_output ? mc_on_output : NULL;
         ro.payload = w;
         ro.interrupt = NULL; /* polled by mc_on_epoch */
-        rc = ss_sim_run_ws(w->ws, out, m, &ro, err);
+        return ss_sim_run_own(w->ws, out, m, &ro, err);
     }
     ss_model_free(m);
     return rc;

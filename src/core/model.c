@@ -2,7 +2,8 @@
  * model.c - the scenario description: allocation with the documented defaults, deep
  * copy, events, name tables, and ss_model_resolve(), which validates every
  * input and fills in the defaults that depend on other inputs (allocation,
- * steady-state capability, equilibrium brand).
+ * steady-state capability, equilibrium brand), and the resolved model
+ * (ss_resolved) that holds the result.
  * Depends on schedule.c and error.c only.
  */
 #include <float.h>
@@ -1013,4 +1014,48 @@ int ss_model_resolve(ss_model *m, ss_err *err)
     }
     m->resolved = 1;
     return SS_OK;
+}
+
+/* ------------------------------------------------------ the resolved model */
+
+struct ss_resolved {
+    ss_model *m;              /* resolved, never changed */
+};
+
+int ss_resolved_adopt(ss_resolved **out, ss_model *m, ss_err *err)
+{
+    ss_resolved *r;
+    int rc;
+    *out = NULL;
+    if (!m)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    if ((rc = ss_model_resolve(m, err)) != SS_OK) {
+        ss_model_free(m);
+        return rc;
+    }
+    if (!(r = malloc(sizeof *r))) {
+        ss_model_free(m);
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    }
+    r->m = m;
+    *out = r;
+    return SS_OK;
+}
+
+int ss_resolved_new(ss_resolved **out, const ss_model *m, ss_err *err)
+{
+    return ss_resolved_adopt(out, ss_model_copy(m), err);
+}
+
+const ss_model *ss_resolved_model(const ss_resolved *r)
+{
+    return r->m;
+}
+
+void ss_resolved_free(ss_resolved *r)
+{
+    if (!r)
+        return;
+    ss_model_free(r->m);
+    free(r);
 }

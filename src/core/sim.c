@@ -1500,8 +1500,10 @@ static int ext_setup(struct ss_run *r, const ss_run_opts *o, ss_err *err)
     return SS_OK;
 }
 
-int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
-                  const ss_run_opts *opts, ss_err *err)
+/* Run model `model` (taken: freed here in every case), resolving it first
+ * if `resolve`. */
+static int run_model(ss_sim_workspace *ws, ss_result **out, ss_model *model, int resolve,
+                     const ss_run_opts *opts, ss_err *err)
 {
     struct ss_run r;
     ss_err local;
@@ -1517,16 +1519,18 @@ int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
         ss_err_clear(&local);
         err = &local;
     }
-    if (!ws)
-        return ss_err_set(err, SS_EINVAL, "", "no workspace");
     memset(&r, 0, sizeof r);
+    r.m = model;
+    if (!ws) {
+        ss_model_free(model);
+        return ss_err_set(err, SS_EINVAL, "", "no workspace");
+    }
+    if (!r.m)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     r.err = err;
     r.opts = opts;
     ws->outs.n = ws->epochs.n = ws->extra.n = ws->bp.n = 0;
-    r.m = ss_model_copy(model);
-    if (!r.m)
-        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
-    if ((rc = ss_model_resolve(r.m, err)))
+    if (resolve && (rc = ss_model_resolve(r.m, err)))
         goto done;
     r.N = r.m->nprov;
     r.K = r.m->nseg;
@@ -1659,6 +1663,32 @@ done:
     }
     *out = res;
     return SS_OK;
+}
+
+int ss_sim_run_ws(ss_sim_workspace *ws, ss_result **out, const ss_model *model,
+                  const ss_run_opts *opts, ss_err *err)
+{
+    return run_model(ws, out, ss_model_copy(model), 1, opts, err);
+}
+
+int ss_sim_run_own(ss_sim_workspace *ws, ss_result **out, ss_model *model,
+                   const ss_run_opts *opts, ss_err *err)
+{
+    return run_model(ws, out, model, 1, opts, err);
+}
+
+int ss_sim_run_resolved(ss_sim_workspace *ws, ss_result **out, const ss_resolved *rm,
+                        const ss_run_opts *opts, ss_err *err)
+{
+    ss_sim_workspace *tmp = NULL;
+    int rc;
+    if (!ws && !(ws = tmp = ss_sim_workspace_new())) {
+        *out = NULL;
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    }
+    rc = run_model(ws, out, ss_model_copy(ss_resolved_model(rm)), 0, opts, err);
+    ss_sim_workspace_free(tmp);
+    return rc;
 }
 
 int ss_sim_run(ss_result **out, const ss_model *model, const ss_run_opts *opts, ss_err *err)

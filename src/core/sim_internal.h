@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include "stratsim/error.h"
 #include "stratsim/model.h"
+#include "stratsim/sim.h"
 
 /** A growable array of doubles (the owner frees v). */
 typedef struct ss_dvec { double *v; size_t n, cap; } ss_dvec;
@@ -49,6 +50,12 @@ void ss_sim_order_events(const ss_event *ev, size_t n, size_t *idx, size_t *tmp)
 /** A `set` event (ev->kind SS_EV_SET) on m: the provider's field becomes
  *  the event's constant(s) from now on (the segments its mask names). */
 void ss_sim_apply_set(ss_model *m, const ss_event *ev);
+
+/* ss_sim_run_ws() on `model` itself rather than a copy: it is resolved in
+ * place, changed by the run and freed in every case (the Monte Carlo's run
+ * copies, which are made for one run anyway). */
+int ss_sim_run_own(ss_sim_workspace *ws, ss_result **out, ss_model *model,
+                   const ss_run_opts *opts, ss_err *err);
 
 /** The interventions at the policy time: every decision schedule of m with
  *  one is replaced by it. SS_OK or SS_ENOMEM. */

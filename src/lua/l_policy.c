@@ -893,5 +893,5 @@ int ss_script_run(ss_script *s, size_t i, ss_result **out, ss_err *err)
     *out = NULL;
     if ((rc = ss_script_run_opts(s, i, &o, err)) != SS_OK)
         return rc;
-    return ss_sim_run(out, ss_script_model(s, i), &o, err);
+    return ss_sim_run_resolved(NULL, out, ss_script_resolved(s, i), &o, err);
 }

@@ -752,7 +752,8 @@ static void push_result_meta(lua_State *L)
 
 int sl_scenario_run(lua_State *L)
 {
-    ss_model *sm = sl_scenario_model(L, 1);
+    const ss_resolved *rm = sl_scenario_resolved(L, 1);
+    const ss_model *sm = rm ? ss_resolved_model(rm) : NULL;
     ss_run_opts o;
     ss_result *res = NULL;
     res_ud *u;
@@ -780,9 +781,7 @@ int sl_scenario_run(lua_State *L)
     est = result_bytes(nt, (double)sm->nprov, (double)sm->nseg, (double)o.nextra);
     charge(L, u, est);
     ss_err_clear(&e);
-    rc = ss_model_resolve(u->m, &e);
-    if (rc == SS_OK)
-        rc = ss_sim_run(&res, u->m, &o, &e);
+    rc = ss_sim_run_resolved(NULL, &res, rm, &o, &e);
     if (rc != SS_OK) {
         char where[320];
         if (sl_hooks_failed(h))

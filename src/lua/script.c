@@ -81,7 +81,7 @@ struct ss_script {
     int unsafe;
     int loaded;
     size_t n;
-    ss_model **models;  /* [n] owned, resolved */
+    ss_resolved **models; /* [n] owned: the scenarios with the overrides, resolved */
     int list_ref;       /* registry ref of the array of Scenario objects */
 };
 
@@ -935,7 +935,7 @@ void ss_script_close(ss_script *s)
     free(s->lim.big.key);
     free(s->lim.big.size);
     for (i = 0; i < s->n; i++)
-        ss_model_free(s->models[i]);
+        ss_resolved_free(s->models[i]);
     free(s->models);
     free(s);
 }
@@ -950,7 +950,12 @@ size_t ss_script_count(const ss_script *s)
     return s ? s->n : 0;
 }
 
-ss_model *ss_script_model(ss_script *s, size_t i)
+const ss_model *ss_script_model(const ss_script *s, size_t i)
+{
+    return s && i < s->n ? ss_resolved_model(s->models[i]) : NULL;
+}
+
+const ss_resolved *ss_script_resolved(const ss_script *s, size_t i)
 {
     return s && i < s->n ? s->models[i] : NULL;
 }
@@ -1263,15 +1268,17 @@ int ss_script_load(ss_script *s, const char *path, const char *const *sets,
         goto done;
     }
     for (i = 0; i < n; i++) {
-        s->models[i] = ss_model_copy(borrowed[i]);
-        if (!s->models[i]) {
+        ss_model *m = ss_model_copy(borrowed[i]);
+        if (!m) {
             rc = ss_err_set(err, SS_ENOMEM, NULL, "out of memory");
             goto done;
         }
         for (j = 0; j < nsets; j++)
-            if ((rc = sl_override_apply(s->models[i], sets[j], err)) != SS_OK)
+            if ((rc = sl_override_apply(m, sets[j], err)) != SS_OK) {
+                ss_model_free(m);
                 goto done;
-        if ((rc = ss_model_resolve(s->models[i], err)) != SS_OK) {
+            }
+        if ((rc = ss_resolved_adopt(&s->models[i], m, err)) != SS_OK) {
             fmt_req r;
             r.s = s;
             r.i = i;
@@ -1296,7 +1303,7 @@ done:
                 memcpy(err->msg, msg, sizeof msg);
         }
         for (i = 0; i < s->n; i++)
-            ss_model_free(s->models[i]);
+            ss_resolved_free(s->models[i]);
         free(s->models);
         s->models = NULL;
         s->n = 0;

@@ -242,8 +242,10 @@ void sl_open_scenario(lua_State *L);
 /** stratsim.scenario{...}: push a validated Scenario (scenario/scenario.c). */
 int sl_scenario_new(lua_State *L);
 
-/** The unresolved model of the Scenario at idx (borrowed), or NULL. */
+/** The model as written of the Scenario at idx (borrowed), or NULL. */
 ss_model *sl_scenario_model(lua_State *L, int idx);
+/** Its resolved model (made when it was built; borrowed), or NULL. */
+const ss_resolved *sl_scenario_resolved(lua_State *L, int idx);
 
 /** Push field `key` of the scenario spec at idx (policy, outputs, ...). */
 int sl_scenario_push_field(lua_State *L, int idx, const char *key);

@@ -64,8 +64,11 @@ int ss_script_load(ss_script *s, const char *path, const char *const *sets,
  * 0 after loading a script that returned nothing: it did its own work). */
 size_t ss_script_count(const ss_script *s);
 
-/** Scenario i (0-based): borrowed, resolved, owned by the script. */
-ss_model *ss_script_model(ss_script *s, size_t i);
+/** Scenario i (0-based) with the overrides, resolved: borrowed, owned by
+ *  the script; as the resolved model that ss_sim_run_resolved() takes, and
+ *  as the model it holds. */
+const ss_resolved *ss_script_resolved(const ss_script *s, size_t i);
+const ss_model *ss_script_model(const ss_script *s, size_t i);
 
 /**
  * Push the Lua Scenario object i onto the script's stack (for later

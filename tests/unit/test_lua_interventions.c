@@ -219,7 +219,8 @@ static void test_schedule_intervention(void **state)
                            "  reinvest = stratsim.linear{{2023, 0.4}, {2026, 0.1}},\n"
                            "  lever = { public = stratsim.steps{{2022, 1.2}, {2024.3, 0.8}} } } } } }");
     ss_script *s;
-    ss_model *base, *var, *manual;
+    const ss_model *base, *var;
+    ss_model *manual;
     ss_result *rv, *rm;
     ss_err err = {0};
     size_t i, k;

@@ -159,7 +159,7 @@ static void expect_subst_err(const char *from, const char *to, const char *frag,
 static void test_values_and_defaults(void **state)
 {
     ss_script *s = load_ok(BASE, NULL, 0);
-    ss_model *m;
+    const ss_model *m;
     const ss_provider *a, *o;
     (void)state;
 
@@ -241,7 +241,7 @@ static void test_given_fields(void **state)
         "  },\n"
         "}\n";
     ss_script *s = load_ok(src, NULL, 0);
-    ss_model *m = ss_script_model(s, 0);
+    const ss_model *m = ss_script_model(s, 0);
     const ss_provider *x = &m->prov[0];
     (void)state;
     assert_string_equal(m->name, "scenario"); /* default */
@@ -379,7 +379,7 @@ static void test_set_paths(void **state)
         "  providers = { { id = \"x\", share = { ai = 1 } } } }\n";
     static const char *const bass_set[] = {"segments.ai.bass.q=0.5", "segments.ai.bass.potential=20"};
     ss_script *s = load_ok(BASE, sets, sizeof sets / sizeof sets[0]);
-    ss_model *m = ss_script_model(s, 0);
+    const ss_model *m = ss_script_model(s, 0);
     (void)state;
     assert_close(m->discount_rate, 0.05, 0);
     assert_close(m->t1, 2030, 0);

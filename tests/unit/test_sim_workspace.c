@@ -5,7 +5,8 @@
  * (other sizes, other solvers, failing runs); schedules that vary inside an
  * interval (linear pieces, knots merged into a breakpoint) give the values
  * ss_schedule_eval gives; exponents 0, 1, 0.5, 2 and general ones agree with
- * pow; `set` from an epoch callback equals a `set` event.
+ * pow; `set` from an epoch callback equals a `set` event; the resolved
+ * model (ss_resolved) runs as the model as written and no run changes it.
  */
 #include "test_util.h"
 #include <stdlib.h>
@@ -146,6 +147,51 @@ static void test_reuse_identical(void **state)
     ss_sim_workspace_free(NULL);
 }
 
+/* The resolved model: made once, its runs (with and without a workspace,
+ * several times) equal runs of the model as written, a run's `set` event
+ * does not reach it, and an invalid model gives no resolved one. */
+static void test_resolved_model(void **state)
+{
+    ss_model *m = mk(3, 4, SS_SOLVER_RK8PD), *bad = mk(1, 2, SS_SOLVER_RK8PD);
+    ss_resolved *rm = NULL;
+    const ss_model *rmm;
+    ss_sim_workspace *ws = ss_sim_workspace_new();
+    ss_result *ref = run_ok(NULL, m), *a = NULL, *b = NULL;
+    ss_err e = { 0 };
+    int i;
+    (void)state;
+    assert_non_null(ws);
+    assert_int_equal(ss_resolved_new(&rm, m, &e), SS_OK);
+    rmm = ss_resolved_model(rm);
+    assert_int_equal(m->resolved, 0);                  /* the model as written is untouched */
+    assert_int_equal(rmm->resolved, 1);
+    assert_false(m->prov[1].capability_given[0]);
+    assert_true(rmm->prov[1].capability[0] > 0.0);     /* the steady-state default */
+    for (i = 0; i < 2; i++) {
+        assert_int_equal(ss_sim_run_resolved(NULL, &a, rm, NULL, &e), SS_OK);
+        assert_int_equal(ss_sim_run_resolved(ws, &b, rm, NULL, &e), SS_OK);
+        assert_same(a, ref);
+        assert_same(b, ref);
+        ss_result_free(a);
+        ss_result_free(b);
+    }
+    /* the set event at 4.2 (reinvest 0.4) changed the runs' copies only */
+    assert_true(ss_schedule_eval(&rmm->prov[3].reinvest, 6.0) == ss_schedule_eval(&m->prov[3].reinvest, 6.0));
+    assert_true(ss_schedule_eval(&rmm->prov[3].reinvest, 6.0) != 0.4);
+
+    ss_resolved_free(rm);
+    bad->prov[0].share[0] = 0.9; /* shares no longer sum to 1 */
+    assert_int_equal(ss_resolved_new(&rm, bad, &e), SS_EINVAL);
+    assert_null(rm);
+    assert_non_null(strstr(e.msg, "sum"));
+    assert_int_equal(ss_resolved_adopt(&rm, NULL, &e), SS_ENOMEM);
+    ss_resolved_free(NULL);
+    ss_result_free(ref);
+    ss_model_free(m);
+    ss_model_free(bad);
+    ss_sim_workspace_free(ws);
+}
+
 /* Price, participation, lever and growth: what the outputs show at each time
  * is what the schedules give there (right-continuous steps, linear pieces). */
 static void test_schedule_values(void **state)
@@ -239,6 +285,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reuse_identical),
+        cmocka_unit_test(test_resolved_model),
         cmocka_unit_test(test_schedule_values),
         cmocka_unit_test(test_callback_set_equals_event),
         cmocka_unit_test(test_interrupt),

@@ -108,8 +108,9 @@ typedef struct rbox {
 
 /* Any result box at idx (its kind from the metatable). Raises. */
 rbox *la_any_rbox(lua_State *L, int idx);
-/* Push a new result box of `kind` for the scenario at argument 1. Raises. */
-rbox *la_new_rbox(lua_State *L, int kind, const ss_model *m, const char *fname);
+/* Push a new result box of `kind` for the scenario at argument 1 (a copy
+ * of its resolved model). Raises. */
+rbox *la_new_rbox(lua_State *L, int kind);
 /* Store a malloc'ed settings JSON text (freed here) in the box. Raises. */
 void la_set_settings(lua_State *L, int box, char *json);
 /* t[k] = v for the table on top of the stack. */

@@ -133,7 +133,7 @@ int la_scen_montecarlo(lua_State *L)
         j->prepare = lua_mc_prepare;
         j->payload = L;
     }
-    b = la_new_rbox(L, R_MC, m, "montecarlo");
+    b = la_new_rbox(L, R_MC);
     box = lua_gettop(L);
     j->progress = la_lprog_begin(L, &prog, "montecarlo", m, "runs");
     prog.total = o->runs; /* known before the first report */
@@ -212,7 +212,7 @@ int la_scen_sensitivity(lua_State *L)
     if (j->sobol && j->nparams > SS_SOBOL_MAX_DIM)
         luaL_argerror(L, 2, lua_pushfstring(L, "sobol: at most %d parameters (got %d)",
                                             SS_SOBOL_MAX_DIM, (int)j->nparams));
-    b = la_new_rbox(L, j->sobol ? R_SOBOL : R_TORNADO, m, "sensitivity");
+    b = la_new_rbox(L, j->sobol ? R_SOBOL : R_TORNADO);
     box = lua_gettop(L);
     hook = la_lprog_begin(L, &prog, "sensitivity", m, "runs");
     rc = ss_sens_job_run(j, m, &ro, hook, NULL, &err);
@@ -360,7 +360,7 @@ int la_scen_sweep(lua_State *L)
     if (j->nout == 0)
         luaL_argerror(L, 2, "outputs: at least one selector is needed");
     check_outputs(L, m, j->outputs, j->nout);
-    b = la_new_rbox(L, R_SWEEP, m, "sweep");
+    b = la_new_rbox(L, R_SWEEP);
     box = lua_gettop(L);
     b->res = r; /* owned by the result box from here on */
     jb->u.sw = NULL;

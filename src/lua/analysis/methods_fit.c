@@ -119,7 +119,7 @@ int la_scen_calibrate(lua_State *L)
         luaL_argerror(L, 2, "no parameters to fit: give the scenario a `calibrate` table "
                       "or the option params = {[PATH] = {lower = , upper = , start = }}");
     dt = la_opt_push(L, t, "data");
-    b = la_new_rbox(L, R_CALIB, m, "calibrate");
+    b = la_new_rbox(L, R_CALIB);
     box = lua_gettop(L);
     if (dt == LUA_TTABLE) {
         obs_from_table(L, box - 1, b);
@@ -193,7 +193,7 @@ int la_scen_optimize(lua_State *L)
     sl_scenario_push_file(L, 1);
     file = lua_tostring(L, -1); /* anchored on the stack */
     la_scen_run_opts_crn(L, &ro);
-    b = la_new_rbox(L, R_OPT, m, "optimize");
+    b = la_new_rbox(L, R_OPT);
     box = lua_gettop(L);
     lua_pushstring(L, a->objective ? a->objective : "(Lua function)");
     lua_setiuservalue(L, box, RV_OBJECTIVE);

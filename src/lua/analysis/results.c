@@ -89,22 +89,20 @@ static int l_rbox_gc(lua_State *L)
 }
 
 /*
- * Push a new result box of `kind` for the scenario at argument 1 whose model
- * is m (a resolved copy is kept); records the scenario's file for the
- * sidecar.
+ * Push a new result box of `kind` for the scenario at argument 1: keeps a
+ * copy of its resolved model and records its file for the sidecar.
  */
-rbox *la_new_rbox(lua_State *L, int kind, const ss_model *m, const char *fname)
+rbox *la_new_rbox(lua_State *L, int kind)
 {
     rbox *b = lua_newuserdatauv(L, sizeof *b, RV_N);
-    ss_err err = {0};
-    int rc;
+    const ss_resolved *rm = sl_scenario_resolved(L, 1);
     memset(b, 0, sizeof *b);
     b->kind = kind;
     luaL_setmetatable(L, rnames[kind]);
-    if (!(b->model = ss_model_copy(m)))
+    if (!rm)
+        luaL_argerror(L, 1, "invalid scenario");
+    if (!(b->model = ss_model_copy(ss_resolved_model(rm))))
         la_nomem(L);
-    if ((rc = ss_model_resolve(b->model, &err)) != SS_OK)
-        la_core_fail(L, fname, rc, &err);
     sl_scenario_push_file(L, 1);
     lua_setiuservalue(L, -2, RV_SOURCE);
     return b;

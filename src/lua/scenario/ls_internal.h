@@ -28,7 +28,8 @@
 
 /* The userdata of a "stratsim.Scenario". */
 typedef struct scen_ud {
-    ss_model *m;
+    ss_model *m;      /* as written */
+    ss_resolved *res; /* m resolved (what sc:run() runs) */
     size_t charged;   /* bytes of C memory charged to the state's budget */
 } scen_ud;
 

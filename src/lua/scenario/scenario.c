@@ -2,12 +2,13 @@
  * scenario.c - the Scenario userdata "stratsim.Scenario":
  * stratsim.scenario{...} (sl_scenario_new), its construction (structural
  * copy -> validation and conversion into the model, convert.c ->
- * ss_model_resolve() on a copy for the core's cross-checks), the
+ * a resolved copy, ss_resolved_new(), for the core's cross-checks), the
  * metamethods (__gc, __tostring, __index: sc.<key>, sc:with, sc:run;
  * __newindex: immutable) and the accessors the binding uses
  * (sl_scenario_model, sl_scenario_push_field, sl_scenario_push_file).
  *
- * A Scenario owns an unresolved ss_model (freed by __gc) and keeps two user
+ * A Scenario owns its ss_model as written and the resolved copy made when it
+ * was built (both freed by __gc, both charged to the memory budget), and keeps two user
  * values: the *spec*, an immutable structural copy of the table the script
  * gave (so :with can deep-merge it, and policy/outputs/uncertainty/... stay
  * reachable as Lua values), and the *meta* table: `origins`, the
@@ -138,10 +139,9 @@ void ls_map_new_events(lua_State *L, int map, int origin, size_t n)
     lua_pop(L, 1); /* lines */
 }
 
-/* Create the Scenario from spec and meta (absolute indices), validate and
- * convert it, check it resolves; leaves it on the stack. */
 /*
- * The Scenario of spec/meta on the stack top. A variant (`base` non-NULL,
+ * The Scenario of spec/meta on the stack top, validated, converted and
+ * resolved (its resolved model is kept for sc:run()). A variant (`base` non-NULL,
  * the model of the scenario it derives from) is rebased on it: its decision
  * inputs that differ from base's become interventions and it starts from
  * base's initial state (docs/model.md §6).
@@ -149,13 +149,13 @@ void ls_map_new_events(lua_State *L, int map, int origin, size_t n)
 void ls_build(lua_State *L, int spec, int meta, const ss_model *base)
 {
     scen_ud *u;
-    ss_model *cp;
     ss_err e;
     cv c;
     int ud, rc;
 
     u = lua_newuserdatauv(L, sizeof *u, 2);
     u->m = NULL;
+    u->res = NULL;
     u->charged = 0;
     luaL_setmetatable(L, SL_SCENARIO);
     ud = lua_gettop(L);
@@ -175,19 +175,17 @@ void ls_build(lua_State *L, int spec, int meta, const ss_model *base)
             ls_nomem(L);
     }
 
-    /* the core's cross-checks (share sums, attractiveness...) on a copy:
-     * --set overrides are applied to the unresolved model later */
+    /* the core's cross-checks (share sums, attractiveness...) on a resolved
+     * copy, which sc:run() then runs: --set overrides are applied to the
+     * model as written later (the command line's own resolved copies) */
     if (sl_charge(L, u->charged) != 0)
         sl_raise(L, SS_ELIMIT, "scenario exceeded the memory budget");
-    cp = ss_model_copy(u->m);
-    if (!cp) {
-        sl_uncharge(L, u->charged);
-        ls_nomem(L);
-    }
     ss_err_clear(&e);
-    rc = ss_model_resolve(cp, &e);
-    ss_model_free(cp);
-    sl_uncharge(L, u->charged);
+    rc = ss_resolved_new(&u->res, u->m, &e);
+    if (rc == SS_OK)
+        u->charged *= 2; /* the model as written and the resolved one */
+    else
+        sl_uncharge(L, u->charged);
     if (rc != SS_OK) {
         char out[1024];
         if (rc == SS_ENOMEM)
@@ -230,7 +228,9 @@ static int l_scenario_gc(lua_State *L)
 {
     scen_ud *u = luaL_checkudata(L, 1, SL_SCENARIO);
     ss_model_free(u->m);
+    ss_resolved_free(u->res);
     u->m = NULL;
+    u->res = NULL;
     sl_uncharge(L, u->charged);
     u->charged = 0;
     return 0;
@@ -307,6 +307,12 @@ ss_model *sl_scenario_model(lua_State *L, int idx)
 {
     scen_ud *u = luaL_testudata(L, idx, SL_SCENARIO);
     return u ? u->m : NULL;
+}
+
+const ss_resolved *sl_scenario_resolved(lua_State *L, int idx)
+{
+    scen_ud *u = luaL_testudata(L, idx, SL_SCENARIO);
+    return u ? u->res : NULL;
 }
 
 int sl_scenario_push_field(lua_State *L, int idx, const char *key)
