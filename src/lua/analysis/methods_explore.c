@@ -45,7 +45,68 @@ static int lua_mc_prepare(unsigned worker, uint64_t run, ss_model *model, gsl_rn
     return la_reseed_state(payload, ss_analysis_run_seed(rng), err);
 }
 
-/* sc:montecarlo{runs = 1000, seed = 1, threads = 1, quantiles = {...}, compression = 200} */
+/* montecarlo{quantiles = {...}}: the levels (kept alive on the stack). */
+static void mc_quantiles(lua_State *L, int t, ss_mc_opts *o)
+{
+    lua_Integer i, n = 0;
+    double *q;
+    if (la_opt_push(L, t, "quantiles") == LUA_TNIL)
+        return;
+    if (lua_type(L, -1) != LUA_TTABLE || (n = (lua_Integer)lua_rawlen(L, -1)) < 1 || n > 100)
+        luaL_argerror(L, 2, "quantiles: expected a list of 1 to 100 levels in [0, 1]");
+    q = lua_newuserdatauv(L, (size_t)n * sizeof *q, 0);
+    for (i = 1; i <= n; i++) {
+        if (lua_rawgeti(L, -2, i) != LUA_TNUMBER)
+            luaL_argerror(L, 2, "quantiles: expected numbers in [0, 1]");
+        q[i - 1] = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    }
+    o->quantiles = q;
+    o->nquantiles = (size_t)n;
+}
+
+/* montecarlo{outputs = {...}}: the selectors kept, parsed and checked
+ * against m (kept alive on the stack). */
+static void mc_outputs(lua_State *L, int t, const ss_model *m, ss_mc_opts *o)
+{
+    size_t nout = 0, i;
+    const char **outs = la_opt_strings(L, t, "outputs", &nout);
+    ss_selector *sel;
+    if (outs && nout == 0)
+        luaL_argerror(L, 2, "outputs: expected a list of selectors, e.g. "
+                      "{\"share:alibaba:public@each\", \"npv:alibaba\"}");
+    if (!nout)
+        return;
+    sel = lua_newuserdatauv(L, nout * sizeof *sel, 0);
+    for (i = 0; i < nout; i++) {
+        ss_err e = {0};
+        if (ss_selector_parse(&sel[i], outs[i], &e) != SS_OK ||
+            ss_selector_validate(&sel[i], m, &e) != SS_OK)
+            luaL_argerror(L, 2, lua_pushfstring(L, "outputs: %s", e.msg));
+    }
+    o->outputs = sel;
+    o->noutputs = nout;
+}
+
+/* montecarlo{max_memory = "2G" | MiB | 0}. */
+static void mc_max_memory(lua_State *L, int t, ss_mc_opts *o)
+{
+    static const char msg[] = "max_memory: expected a size such as \"512M\" or \"2G\", a "
+                              "number of MiB, or 0 (no limit)";
+    uint64_t bytes;
+    int type = la_opt_push(L, t, "max_memory");
+    if (type == LUA_TNUMBER && lua_tonumber(L, -1) == 0)
+        o->max_memory = 0; /* no limit */
+    else if ((type == LUA_TNUMBER || type == LUA_TSTRING) &&
+             ss_mc_parse_bytes(lua_tostring(L, -1), (uint64_t)1 << 20, &bytes) == 0)
+        o->max_memory = bytes;
+    else if (type != LUA_TNIL)
+        luaL_argerror(L, 2, msg);
+    lua_pop(L, 1);
+}
+
+/* sc:montecarlo{runs = 1000, seed = 1, threads = 1, quantiles = {...},
+ * compression = 200, outputs = {...}, max_memory = "1G"} */
 int la_scen_montecarlo(lua_State *L)
 {
     static const char *const keys[] = {"runs", "seed", "threads", "quantiles", "compression",
@@ -55,8 +116,6 @@ int la_scen_montecarlo(lua_State *L)
     ss_mc_job *j = &la_new_job(L, release_mc)->u.mc;
     ss_mc_opts *o = &j->o;
     ss_run_opts ro = SS_RUN_OPTS_INIT;
-    double *q = NULL;
-    size_t nq = 0;
     ss_analysis *a;
     rbox *b;
     ss_err err = {0};
@@ -64,66 +123,14 @@ int la_scen_montecarlo(lua_State *L)
     lprog prog;
 
     ss_mc_job_init(j);
-
     o->runs = (uint64_t)la_opt_int(L, t, "runs", (lua_Integer)o->runs, 1, (lua_Integer)1 << 40);
     o->seed = (uint64_t)la_opt_int(L, t, "seed", (lua_Integer)o->seed, 0, LUA_MAXINTEGER);
     o->threads = (unsigned)la_opt_int(L, t, "threads", (lua_Integer)o->threads, 0, 1024);
     o->compression = la_opt_num(L, t, "compression", 0, 0, 1e5);
-    if (la_opt_push(L, t, "quantiles") != LUA_TNIL) {
-        lua_Integer i, n = 0;
-        if (lua_type(L, -1) != LUA_TTABLE || (n = (lua_Integer)lua_rawlen(L, -1)) < 1 || n > 100)
-            luaL_argerror(L, 2, "quantiles: expected a list of 1 to 100 levels in [0, 1]");
-        q = lua_newuserdatauv(L, (size_t)n * sizeof *q, 0);
-        for (i = 1; i <= n; i++) {
-            if (lua_rawgeti(L, -2, i) != LUA_TNUMBER)
-                luaL_argerror(L, 2, "quantiles: expected numbers in [0, 1]");
-            q[i - 1] = lua_tonumber(L, -1);
-            lua_pop(L, 1);
-        }
-        nq = (size_t)n;
-    }
-    {
-        size_t nout = 0, i;
-        const char **outs = la_opt_strings(L, t, "outputs", &nout);
-        if (outs && nout == 0)
-            luaL_argerror(L, 2, "outputs: expected a list of selectors, e.g. "
-                          "{\"share:alibaba:public@each\", \"npv:alibaba\"}");
-        if (nout) {
-            ss_selector *sel = lua_newuserdatauv(L, nout * sizeof *sel, 0);
-            for (i = 0; i < nout; i++) {
-                ss_err e = {0};
-                if (ss_selector_parse(&sel[i], outs[i], &e) != SS_OK ||
-                    ss_selector_validate(&sel[i], m, &e) != SS_OK)
-                    luaL_argerror(L, 2, lua_pushfstring(L, "outputs: %s", e.msg));
-            }
-            o->outputs = sel;
-            o->noutputs = nout;
-        }
-    }
-    switch (la_opt_push(L, t, "max_memory")) {
-    case LUA_TNIL:
-        break;
-    case LUA_TNUMBER:
-    case LUA_TSTRING: {
-        uint64_t bytes;
-        const char *txt = lua_tostring(L, -1);
-        if (lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) == 0)
-            o->max_memory = 0; /* no limit */
-        else if (ss_mc_parse_bytes(txt, (uint64_t)1 << 20, &bytes) == 0)
-            o->max_memory = bytes;
-        else
-            luaL_argerror(L, 2, "max_memory: expected a size such as \"512M\" or \"2G\", a "
-                          "number of MiB, or 0 (no limit)");
-        break;
-    }
-    default:
-        luaL_argerror(L, 2, "max_memory: expected a size such as \"512M\" or \"2G\", a number "
-                      "of MiB, or 0 (no limit)");
-    }
-    lua_pop(L, 1);
+    mc_quantiles(L, t, o);
+    mc_outputs(L, t, m, o);
+    mc_max_memory(L, t, o);
     a = la_scen_inputs(L, SS_AN_UNCERTAINTY);
-    o->quantiles = q;
-    o->nquantiles = nq;
     la_scen_run_opts(L, &ro);
     o->interrupt = ro.interrupt;
     if (ss_run_opts_active(&ro)) {
