@@ -1500,6 +1500,126 @@ static int ext_setup(struct ss_run *r, const ss_run_opts *o, ss_err *err)
     return SS_OK;
 }
 
+/* The run's dimensions, its user stocks and links, its arrays in the
+ * workspace and its initial state (stocks included). */
+static int run_setup(ss_sim_workspace *ws, struct ss_run *r, const ss_run_opts *opts,
+                     size_t **evi, char ***pid, char ***sid, ss_err *err)
+{
+    size_t b;
+    int rc;
+    r->N = r->m->nprov;
+    r->K = r->m->nseg;
+    r->NK = r->N * r->K;
+    r->dim = r->base_dim = 3 * r->N * r->K + 2 * r->N + r->K;
+    if (opts && (opts->nstock || opts->nlink)) {
+        if ((rc = ext_setup(r, opts, err)))
+            return rc;
+        r->dim += r->nstock;
+    }
+    if (ws_arrays(ws, r, evi, pid, sid, r->m->nev))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    init_run(r);
+    if (!r->nstock && !r->nlink)
+        return SS_OK;
+    for (b = 0; b < r->nlink; b++)
+        if (r->links[b].field == SS_FIELD_ALLOCATION)
+            r->link_alloc[r->links[b].provider] = 1;
+    if (!r->nstock)
+        return SS_OK;
+    r->phase = 1;
+    r->ay = r->y;
+    r->at = r->m->t0;
+    rc = opts->stock_init(r, r->y + r->base_dim, opts->ext_payload, err);
+    r->phase = 0;
+    return rc;
+}
+
+/* The run's result at the workspace's output times, with the names (and
+ * units) of its stocks and derived metrics; NULL: out of memory. */
+static ss_result *run_result(const ss_sim_workspace *ws, const struct ss_run *r,
+                             const ss_run_opts *opts, char **pid, char **sid)
+{
+    size_t b, nx = opts ? opts->nextra + r->nstock : 0;
+    ss_result *res;
+    for (b = 0; b < r->N; b++)
+        pid[b] = r->m->prov[b].id;
+    for (b = 0; b < r->K; b++)
+        sid[b] = r->m->seg[b].id;
+    if (!(res = ss_result_new(r->m->name, ws->outs.n, r->N, pid, r->K, sid)) || nx == 0)
+        return res;
+    res->nextra = nx;
+    res->extra_names = calloc(nx, sizeof *res->extra_names);
+    res->extra = calloc(ws->outs.n * nx, sizeof *res->extra);
+    if (!res->extra_names || !res->extra)
+        goto nomem;
+    for (b = 0; b < nx; b++) {
+        const char *nm = b < r->nstock ? opts->stock_names[b] : opts->extra_names[b - r->nstock];
+        if (!(res->extra_names[b] = strdup(nm)))
+            goto nomem;
+    }
+    if (r->nstock && opts->stock_units) {
+        if (!(res->extra_units = calloc(nx, sizeof *res->extra_units)))
+            goto nomem;
+        for (b = 0; b < r->nstock; b++)   /* "": a stock without a unit */
+            if (!(res->extra_units[b] = strdup(opts->stock_units[b] ? opts->stock_units[b] : "")))
+                goto nomem;
+    }
+    return res;
+nomem:
+    ss_result_free(res);
+    return NULL;
+}
+
+/* The run from breakpoint to breakpoint: at each, the events due, the
+ * interventions at the policy time, the state check, the epochs, the
+ * outputs; between them, the integration (drv: adaptive; NULL: fixed step). */
+static int run_breakpoints(ss_sim_workspace *ws, struct ss_run *r, const ss_run_opts *opts,
+                           gsl_odeiv2_driver *drv, ss_result *res, const size_t *evi, ss_err *err)
+{
+    size_t ne = r->m->nev, oi = 0, ei = 0, ei0, pi = 0, b, niv = ss_model_interventions(r->m);
+    double hint = r->m->solver.h, tp = ss_model_policy_time(r->m);
+    int rc;
+    for (b = 0; b < ws->bp.n; b++) {
+        double tb = ws->bp.v[b], tn = b + 1 < ws->bp.n ? ws->bp.v[b + 1] : tb;
+        r->t = tb;
+        r->fresh = 0;
+        if (interrupted(opts))
+            return ss_err_set(err, SS_EINTR, "", "interrupted at t=%.10g", tb);
+        ei0 = ei;
+        while (ei < ne && r->m->ev[evi[ei]].t <= tb + TIME_TOL)
+            apply_event(r, &r->m->ev[evi[ei++]]);
+        if (niv && tp <= tb + TIME_TOL) {
+            if ((rc = apply_interventions(r)))
+                return rc;
+            niv = 0;
+        }
+        /* after the first breakpoint, the state was checked at the end of
+           the interval that led here; only an event can have changed it */
+        if ((b == 0 || ei != ei0) && (rc = check_state(r, tb)))
+            return rc;
+        /* an epoch merged into this breakpoint (within TIME_TOL) fires here */
+        while (pi < ws->epochs.n && ws->epochs.v[pi] <= tb + TIME_TOL) {
+            if (near(ws->epochs.v[pi], tb) && opts && opts->on_epoch &&
+                (rc = opts->on_epoch(r, tb, opts->payload, err)))
+                return rc;
+            pi++;
+        }
+        prepare_cached(r, tb, tn);
+        while (ws->outs.n > oi && ws->outs.v[oi] <= tb + TIME_TOL) {
+            if ((rc = record(r, res, oi, ws->outs.v[oi])))
+                return rc;
+            oi++;
+        }
+        if (b + 1 < ws->bp.n) {
+            prepare_cached(r, tb, tn); /* again if an on_output callback changed a schedule */
+            rc = drv ? integrate_adaptive(r, drv, tb, tn, &hint) : integrate_fixed(r, tb, tn);
+            if (rc || (rc = check_state(r, tn)))
+                return rc;
+        }
+    }
+    return SS_OK;
+}
+
 /* Run model `model` (taken: freed here in every case), resolving it first
  * if `resolve`. */
 static int run_model(ss_sim_workspace *ws, ss_result **out, ss_model *model, int resolve,
@@ -1508,9 +1628,8 @@ static int run_model(ss_sim_workspace *ws, ss_result **out, ss_model *model, int
     struct ss_run r;
     ss_err local;
     ss_result *res = NULL;
-    size_t *evi = NULL, ne = 0, oi = 0, ei = 0, ei0, pi = 0, b, niv = 0;
+    size_t *evi = NULL;
     gsl_odeiv2_driver *drv = NULL;
-    double hint, tp = 0.0;
     int rc;
     char **pid = NULL, **sid = NULL;
 
@@ -1530,126 +1649,20 @@ static int run_model(ss_sim_workspace *ws, ss_result **out, ss_model *model, int
     r.err = err;
     r.opts = opts;
     ws->outs.n = ws->epochs.n = ws->extra.n = ws->bp.n = 0;
-    if (resolve && (rc = ss_model_resolve(r.m, err)))
-        goto done;
-    r.N = r.m->nprov;
-    r.K = r.m->nseg;
-    r.NK = r.N * r.K;
-    r.dim = r.base_dim = 3 * r.N * r.K + 2 * r.N + r.K;
-    if (opts && (opts->nstock || opts->nlink)) {
-        if ((rc = ext_setup(&r, opts, err)))
-            goto done;
-        r.dim += r.nstock;
-    }
-    if (ws_arrays(ws, &r, &evi, &pid, &sid, r.m->nev))
-        goto nomem;
-    init_run(&r);
-    if (r.nstock || r.nlink) {
-        for (b = 0; b < r.nlink; b++)
-            if (r.links[b].field == SS_FIELD_ALLOCATION)
-                r.link_alloc[r.links[b].provider] = 1;
-        if (r.nstock) {
-            r.phase = 1;
-            r.ay = r.y;
-            r.at = r.m->t0;
-            rc = opts->stock_init(&r, r.y + r.base_dim, opts->ext_payload, err);
-            r.phase = 0;
-            if (rc)
-                goto done;
-        }
-    }
-
-    if ((rc = ss_sim_output_times(&ws->outs, r.m, err)) ||
+    if ((resolve && (rc = ss_model_resolve(r.m, err))) ||
+        (rc = run_setup(ws, &r, opts, &evi, &pid, &sid, err)) ||
+        (rc = ss_sim_output_times(&ws->outs, r.m, err)) ||
         (rc = ss_sim_epoch_times(&ws->epochs, r.m, err)))
         goto done;
     if (ss_sim_breakpoints(&ws->bp, &ws->extra, r.m, &ws->outs, &ws->epochs))
         goto nomem;
     ss_sim_order_events(r.m->ev, r.m->nev, evi, evi + r.m->nev + 1);
-    ne = r.m->nev;
-    for (b = 0; b < r.N; b++)
-        pid[b] = r.m->prov[b].id;
-    for (b = 0; b < r.K; b++)
-        sid[b] = r.m->seg[b].id;
-    res = ss_result_new(r.m->name, ws->outs.n, r.N, pid, r.K, sid);
-    if (!res)
+    if (!(res = run_result(ws, &r, opts, pid, sid)))
         goto nomem;
-    if (opts && opts->nextra + r.nstock > 0) {
-        size_t nx = opts->nextra + r.nstock;
-        res->nextra = nx;
-        res->extra_names = calloc(nx, sizeof *res->extra_names);
-        res->extra = calloc(ws->outs.n * nx, sizeof *res->extra);
-        if (!res->extra_names || !res->extra)
-            goto nomem;
-        for (b = 0; b < nx; b++) {
-            const char *nm = b < r.nstock ? opts->stock_names[b] : opts->extra_names[b - r.nstock];
-            size_t len = strlen(nm) + 1;
-            res->extra_names[b] = malloc(len);
-            if (!res->extra_names[b])
-                goto nomem;
-            memcpy(res->extra_names[b], nm, len);
-        }
-        if (r.nstock && opts->stock_units) {
-            res->extra_units = calloc(nx, sizeof *res->extra_units);
-            if (!res->extra_units)
-                goto nomem;
-            for (b = 0; b < r.nstock; b++)   /* "": a stock without a unit */
-                if (!(res->extra_units[b] = strdup(opts->stock_units[b] ? opts->stock_units[b] : "")))
-                    goto nomem;
-        }
-    }
-
-    if (r.m->solver.method != SS_SOLVER_EULER && r.m->solver.method != SS_SOLVER_RK4) {
-        drv = ws_driver(ws, &r);
-        if (!drv)
-            goto nomem;
-    }
-    hint = r.m->solver.h;
-    niv = ss_model_interventions(r.m);
-    tp = ss_model_policy_time(r.m);
-
-    for (b = 0; b < ws->bp.n; b++) {
-        double tb = ws->bp.v[b], tn = b + 1 < ws->bp.n ? ws->bp.v[b + 1] : tb;
-        r.t = tb;
-        r.fresh = 0;
-        if (interrupted(opts)) {
-            rc = ss_err_set(err, SS_EINTR, "", "interrupted at t=%.10g", tb);
-            goto done;
-        }
-        ei0 = ei;
-        while (ei < ne && r.m->ev[evi[ei]].t <= tb + TIME_TOL)
-            apply_event(&r, &r.m->ev[evi[ei++]]);
-        if (niv && tp <= tb + TIME_TOL) {
-            if ((rc = apply_interventions(&r)))
-                goto done;
-            niv = 0;
-        }
-        /* after the first breakpoint, the state was checked at the end of
-           the interval that led here; only an event can have changed it */
-        if ((b == 0 || ei != ei0) && (rc = check_state(&r, tb)))
-            goto done;
-        /* an epoch merged into this breakpoint (within TIME_TOL) fires here */
-        while (pi < ws->epochs.n && ws->epochs.v[pi] <= tb + TIME_TOL) {
-            if (near(ws->epochs.v[pi], tb) && opts && opts->on_epoch &&
-                (rc = opts->on_epoch(&r, tb, opts->payload, err)))
-                goto done;
-            pi++;
-        }
-        prepare_cached(&r, tb, tn);
-        while (ws->outs.n > oi && ws->outs.v[oi] <= tb + TIME_TOL) {
-            if ((rc = record(&r, res, oi, ws->outs.v[oi])))
-                goto done;
-            oi++;
-        }
-        if (b + 1 < ws->bp.n) {
-            prepare_cached(&r, tb, tn); /* again if an on_output callback changed a schedule */
-            rc = drv ? integrate_adaptive(&r, drv, tb, tn, &hint) : integrate_fixed(&r, tb, tn);
-            if (rc)
-                goto done;
-            if ((rc = check_state(&r, tn)))
-                goto done;
-        }
-    }
-    rc = SS_OK;
+    if (r.m->solver.method != SS_SOLVER_EULER && r.m->solver.method != SS_SOLVER_RK4 &&
+        !(drv = ws_driver(ws, &r)))
+        goto nomem;
+    rc = run_breakpoints(ws, &r, opts, drv, res, evi, err);
     goto done;
 nomem:
     rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
