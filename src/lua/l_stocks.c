@@ -140,11 +140,243 @@ static int parse_target(const ss_model *m, const char *key, ss_link *out, char *
 
 #define FAILP(...) do { snprintf(path, npath, __VA_ARGS__); goto failed; } while (0)
 
+/* stocks = {...}: a table that is an array without holes (t); *n its length. */
+static int check_stock_list(lua_State *L, int t, size_t *n, char *path, size_t npath, char *msg,
+                            size_t nmsg)
+{
+    size_t q = 0;
+    if (lua_type(L, t) != LUA_TTABLE) {
+        snprintf(msg, nmsg, "expected an array of {id = ..., init = ..., unit = ..., rate = function(v) ... end}, got %s",
+                 sl_tname(L, t));
+        FAILP("stocks");
+    }
+    *n = lua_rawlen(L, t);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        q++;
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || (size_t)lua_tointeger(L, -1) > *n) {
+            snprintf(msg, nmsg, "expected an array of stock tables (found a non-array key)");
+            FAILP("stocks");
+        }
+    }
+    if (q != *n) {
+        snprintf(msg, nmsg, "expected an array of stock tables without holes");
+        FAILP("stocks");
+    }
+    return 0;
+failed:
+    return -1;
+}
+
+/* stocks[j].id (on the stack top): a valid id, no built-in metric, no
+ * derived metric of `outs`, no earlier stock's id (stocks table t). */
+static int check_stock_id(lua_State *L, int t, int outs, size_t j, char *path, size_t npath,
+                          char *msg, size_t nmsg)
+{
+    size_t len, q;
+    const char *id;
+    if (lua_type(L, -1) != LUA_TSTRING) {
+        snprintf(msg, nmsg, "expected a string id, got %s", sl_tname(L, -1));
+        FAILP("stocks[%zu].id", j);
+    }
+    id = lua_tolstring(L, -1, &len);
+    if (len > SL_MAX_ID_LEN || !sl_valid_id(id, len)) {
+        snprintf(msg, nmsg, "invalid stock id '%.80s' (ids match [A-Za-z_][A-Za-z0-9_-]*, "
+                 "at most %d characters)", id, SL_MAX_ID_LEN);
+        FAILP("stocks[%zu].id", j);
+    }
+    if (builtin_metric(id)) {
+        snprintf(msg, nmsg, "'%s' is the name of a built-in metric (choose another id)", id);
+        FAILP("stocks[%zu].id", j);
+    }
+    if (lua_type(L, outs) == LUA_TTABLE) {
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, outs) != LUA_TNIL) {
+            snprintf(msg, nmsg, "'%s' is also the name of a derived metric in outputs", id);
+            FAILP("stocks[%zu].id", j);
+        }
+        lua_pop(L, 1);
+    }
+    for (q = 1; q < j; q++) {
+        int dup;
+        lua_rawgeti(L, t, (lua_Integer)q);
+        lua_getfield(L, -1, "id");
+        dup = lua_rawequal(L, -1, -3);
+        lua_pop(L, 2);
+        if (dup) {
+            snprintf(msg, nmsg, "duplicate stock id '%s' (also stocks[%zu])", id, q);
+            FAILP("stocks[%zu].id", j);
+        }
+    }
+    return 0;
+failed:
+    return -1;
+}
+
+/* stocks[j] of table t: its keys, id, init, rate and unit. */
+static int check_stock(lua_State *L, int t, int outs, size_t j, char *path, size_t npath,
+                       char *msg, size_t nmsg)
+{
+    int e, ty;
+    lua_rawgeti(L, t, (lua_Integer)j);
+    e = lua_gettop(L);
+    if (lua_type(L, e) != LUA_TTABLE) {
+        snprintf(msg, nmsg, "expected a table {id = ..., init = ..., unit = ..., rate = ...}, got %s",
+                 sl_tname(L, e));
+        FAILP("stocks[%zu]", j);
+    }
+    lua_pushnil(L);
+    while (lua_next(L, e)) {
+        size_t i;
+        int ok = 0;
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING)
+            for (i = 0; stock_keys[i]; i++)
+                ok |= strcmp(lua_tostring(L, -1), stock_keys[i]) == 0;
+        if (!ok) {
+            snprintf(msg, nmsg, "unknown key '%s' (a stock has id, init, unit and rate)",
+                     lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
+            FAILP("stocks[%zu]", j);
+        }
+    }
+    lua_getfield(L, e, "id");
+    if (check_stock_id(L, t, outs, j, path, npath, msg, nmsg) != 0)
+        return -1;
+    lua_pop(L, 1);
+    ty = lua_getfield(L, e, "init");
+    if (ty == LUA_TNUMBER) {
+        if (!isfinite(lua_tonumber(L, -1))) {
+            snprintf(msg, nmsg, "must be finite");
+            FAILP("stocks[%zu].init", j);
+        }
+    } else if (ty != LUA_TFUNCTION) {
+        if (ty == LUA_TNIL)
+            snprintf(msg, nmsg, "missing (required): a number or a function of the initial view");
+        else
+            snprintf(msg, nmsg, "expected a number or a function of the initial view, got %s",
+                     sl_tname(L, -1));
+        FAILP("stocks[%zu].init", j);
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, e, "rate") != LUA_TFUNCTION) {
+        snprintf(msg, nmsg, "%s: rate = function(v) return dk/dt end",
+                 lua_isnil(L, -1) ? "missing (required)" : "expected a function");
+        FAILP("stocks[%zu].rate", j);
+    }
+    lua_pop(L, 1);
+    ty = lua_getfield(L, e, "unit");
+    if (ty != LUA_TNIL && (ty != LUA_TSTRING || lua_rawlen(L, -1) == 0 || lua_rawlen(L, -1) > 63)) {
+        snprintf(msg, nmsg, "expected a non-empty string of at most 63 bytes, e.g. \"EFLOPS\"");
+        FAILP("stocks[%zu].unit", j);
+    }
+    lua_pop(L, 2);
+    return 0;
+failed:
+    return -1;
+}
+
+/* The link on `key` (target lk) and the model's set events: an input has a
+ * link or a schedule, not both. */
+static int check_link_events(const ss_model *m, const char *key, const ss_link *lk, char *path,
+                             size_t npath, char *msg, size_t nmsg)
+{
+    size_t e;
+    for (e = 0; e < m->nev; e++) {
+        const ss_event *ev = &m->ev[e];
+        if (lk->field != SS_LINK_GROWTH && ev->kind == SS_EV_SET && (int)ev->field == lk->field &&
+            ev->provider == lk->provider &&
+            (lk->field == SS_FIELD_REINVEST || (ev->mask && ev->mask[lk->segment]))) {
+            char at[48] = "";
+            if (ev->line > 0)
+                snprintf(at, sizeof at, ", line %d", ev->line);
+            snprintf(msg, nmsg, "the link on %s and the set event events[%zu] (t=%.10g%s) "
+                     "both set this input: an input has a link or a schedule, not both",
+                     key, e + 1, ev->t, at);
+            FAILP("links.%s", key);
+        }
+    }
+    return 0;
+failed:
+    return -1;
+}
+
+/* The link whose key is at -2: no analysis table of `spec` may name its
+ * input (an analysis varying a linked input would vary nothing). */
+static int check_link_analyses(lua_State *L, int spec, const char *key, char *path, size_t npath,
+                               char *msg, size_t nmsg)
+{
+    static const char *const an[] = {"uncertainty", "calibrate", "optimize", NULL};
+    int a;
+    for (a = 0; an[a]; a++) {
+        int ty;
+        lua_pushstring(L, an[a]);
+        ty = lua_rawget(L, spec);
+        if (ty == LUA_TTABLE && a == 2) {
+            lua_pushliteral(L, "controls");
+            ty = lua_rawget(L, -2);
+            lua_remove(L, -2);
+        }
+        if (ty == LUA_TTABLE) {
+            lua_pushvalue(L, -3);   /* the link's key */
+            ty = lua_rawget(L, -2);
+            lua_pop(L, 1);
+        } else {
+            ty = LUA_TNIL;
+        }
+        lua_pop(L, 1);
+        if (ty != LUA_TNIL) {
+            snprintf(msg, nmsg, "%s%s also names this input, which the link defines "
+                     "(its schedule is not used): remove one of them", an[a],
+                     a == 2 ? ".controls" : "");
+            FAILP("links.%s", key);
+        }
+    }
+    return 0;
+failed:
+    return -1;
+}
+
+/* links = {["PATH"] = function(v) ... end}: the table at t. */
+static int check_links(lua_State *L, int spec, int t, const ss_model *m, char *path, size_t npath,
+                       char *msg, size_t nmsg)
+{
+    if (lua_type(L, t) != LUA_TTABLE) {
+        snprintf(msg, nmsg, "expected a table of [\"INPUT.PATH\"] = function(v) ... end, got %s",
+                 sl_tname(L, t));
+        FAILP("links");
+    }
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        ss_link lk;
+        const char *key;
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            snprintf(msg, nmsg, "expected input paths as keys, e.g. [\"providers.alibaba.lever.ai\"]");
+            FAILP("links");
+        }
+        key = lua_tostring(L, -2);
+        if (parse_target(m, key, &lk, msg, nmsg) != 0)
+            FAILP("links.%s", key);
+        if (lua_type(L, -1) != LUA_TFUNCTION) {
+            snprintf(msg, nmsg, "expected a function(v) returning the input's value, got %s",
+                     sl_tname(L, -1));
+            FAILP("links.%s", key);
+        }
+        if (check_link_events(m, key, &lk, path, npath, msg, nmsg) != 0 ||
+            check_link_analyses(L, spec, key, path, npath, msg, nmsg) != 0)
+            return -1;
+        lua_pop(L, 1);
+    }
+    return 0;
+failed:
+    return -1;
+}
+
 int sl_ext_check(lua_State *L, int spec, const ss_model *m, char *path, size_t npath,
                      char *msg, size_t nmsg)
 {
-    int top = lua_gettop(L), t, outs;
-    size_t n, j, q;
+    int top = lua_gettop(L), outs;
+    size_t n = 0, j;
 
     spec = lua_absindex(L, spec);
     luaL_checkstack(L, 10, NULL);
@@ -154,186 +386,18 @@ int sl_ext_check(lua_State *L, int spec, const ss_model *m, char *path, size_t n
     outs = lua_gettop(L);
     lua_pushliteral(L, "stocks");
     if (lua_rawget(L, spec) != LUA_TNIL) {
-        t = lua_gettop(L);
-        if (lua_type(L, t) != LUA_TTABLE) {
-            snprintf(msg, nmsg, "expected an array of {id = ..., init = ..., unit = ..., rate = function(v) ... end}, got %s",
-                     sl_tname(L, t));
-            FAILP("stocks");
-        }
-        n = lua_rawlen(L, t);
-        lua_pushnil(L);
-        q = 0;
-        while (lua_next(L, t)) {
-            lua_pop(L, 1);
-            q++;
-            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || (size_t)lua_tointeger(L, -1) > n) {
-                snprintf(msg, nmsg, "expected an array of stock tables (found a non-array key)");
-                FAILP("stocks");
-            }
-        }
-        if (q != n) {
-            snprintf(msg, nmsg, "expected an array of stock tables without holes");
-            FAILP("stocks");
-        }
-        for (j = 1; j <= n; j++) {
-            int e, ty;
-            const char *id;
-            size_t len;
-            lua_rawgeti(L, t, (lua_Integer)j);
-            e = lua_gettop(L);
-            if (lua_type(L, e) != LUA_TTABLE) {
-                snprintf(msg, nmsg, "expected a table {id = ..., init = ..., unit = ..., rate = ...}, got %s",
-                         sl_tname(L, e));
-                FAILP("stocks[%zu]", j);
-            }
-            lua_pushnil(L);
-            while (lua_next(L, e)) {
-                size_t i;
-                int ok = 0;
-                lua_pop(L, 1);
-                if (lua_type(L, -1) == LUA_TSTRING)
-                    for (i = 0; stock_keys[i]; i++)
-                        ok |= strcmp(lua_tostring(L, -1), stock_keys[i]) == 0;
-                if (!ok) {
-                    snprintf(msg, nmsg, "unknown key '%s' (a stock has id, init, unit and rate)",
-                             lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
-                    FAILP("stocks[%zu]", j);
-                }
-            }
-            if (lua_getfield(L, e, "id") != LUA_TSTRING) {
-                snprintf(msg, nmsg, "expected a string id, got %s", sl_tname(L, -1));
-                FAILP("stocks[%zu].id", j);
-            }
-            id = lua_tolstring(L, -1, &len);
-            if (len > SL_MAX_ID_LEN || !sl_valid_id(id, len)) {
-                snprintf(msg, nmsg, "invalid stock id '%.80s' (ids match [A-Za-z_][A-Za-z0-9_-]*, "
-                         "at most %d characters)", id, SL_MAX_ID_LEN);
-                FAILP("stocks[%zu].id", j);
-            }
-            if (builtin_metric(id)) {
-                snprintf(msg, nmsg, "'%s' is the name of a built-in metric (choose another id)", id);
-                FAILP("stocks[%zu].id", j);
-            }
-            if (lua_type(L, outs) == LUA_TTABLE) {
-                lua_pushvalue(L, -1);
-                if (lua_rawget(L, outs) != LUA_TNIL) {
-                    snprintf(msg, nmsg, "'%s' is also the name of a derived metric in outputs", id);
-                    FAILP("stocks[%zu].id", j);
-                }
-                lua_pop(L, 1);
-            }
-            for (q = 1; q < j; q++) {
-                int dup;
-                lua_rawgeti(L, t, (lua_Integer)q);
-                lua_getfield(L, -1, "id");
-                dup = lua_rawequal(L, -1, -3);
-                lua_pop(L, 2);
-                if (dup) {
-                    snprintf(msg, nmsg, "duplicate stock id '%s' (also stocks[%zu])", id, q);
-                    FAILP("stocks[%zu].id", j);
-                }
-            }
-            lua_pop(L, 1);
-            ty = lua_getfield(L, e, "init");
-            if (ty == LUA_TNUMBER) {
-                if (!isfinite(lua_tonumber(L, -1))) {
-                    snprintf(msg, nmsg, "must be finite");
-                    FAILP("stocks[%zu].init", j);
-                }
-            } else if (ty != LUA_TFUNCTION) {
-                if (ty == LUA_TNIL)
-                    snprintf(msg, nmsg, "missing (required): a number or a function of the initial view");
-                else
-                    snprintf(msg, nmsg, "expected a number or a function of the initial view, got %s",
-                             sl_tname(L, -1));
-                FAILP("stocks[%zu].init", j);
-            }
-            lua_pop(L, 1);
-            if (lua_getfield(L, e, "rate") != LUA_TFUNCTION) {
-                snprintf(msg, nmsg, "%s: rate = function(v) return dk/dt end",
-                         lua_isnil(L, -1) ? "missing (required)" : "expected a function");
-                FAILP("stocks[%zu].rate", j);
-            }
-            lua_pop(L, 1);
-            ty = lua_getfield(L, e, "unit");
-            if (ty != LUA_TNIL && (ty != LUA_TSTRING || lua_rawlen(L, -1) == 0 || lua_rawlen(L, -1) > 63)) {
-                snprintf(msg, nmsg, "expected a non-empty string of at most 63 bytes, e.g. \"EFLOPS\"");
-                FAILP("stocks[%zu].unit", j);
-            }
-            lua_pop(L, 2);
-        }
+        int t = lua_gettop(L);
+        if (check_stock_list(L, t, &n, path, npath, msg, nmsg) != 0)
+            goto failed;
+        for (j = 1; j <= n; j++)
+            if (check_stock(L, t, outs, j, path, npath, msg, nmsg) != 0)
+                goto failed;
     }
     lua_settop(L, outs);
     lua_pushliteral(L, "links");
-    if (lua_rawget(L, spec) != LUA_TNIL) {
-        t = lua_gettop(L);
-        if (lua_type(L, t) != LUA_TTABLE) {
-            snprintf(msg, nmsg, "expected a table of [\"INPUT.PATH\"] = function(v) ... end, got %s",
-                     sl_tname(L, t));
-            FAILP("links");
-        }
-        lua_pushnil(L);
-        while (lua_next(L, t)) {
-            ss_link lk;
-            const char *key;
-            size_t e;
-            if (lua_type(L, -2) != LUA_TSTRING) {
-                snprintf(msg, nmsg, "expected input paths as keys, e.g. [\"providers.alibaba.lever.ai\"]");
-                FAILP("links");
-            }
-            key = lua_tostring(L, -2);
-            if (parse_target(m, key, &lk, msg, nmsg) != 0)
-                FAILP("links.%s", key);
-            if (lua_type(L, -1) != LUA_TFUNCTION) {
-                snprintf(msg, nmsg, "expected a function(v) returning the input's value, got %s",
-                         sl_tname(L, -1));
-                FAILP("links.%s", key);
-            }
-            for (e = 0; e < m->nev; e++) {
-                const ss_event *ev = &m->ev[e];
-                if (lk.field != SS_LINK_GROWTH && ev->kind == SS_EV_SET && (int)ev->field == lk.field &&
-                    ev->provider == lk.provider &&
-                    (lk.field == SS_FIELD_REINVEST || (ev->mask && ev->mask[lk.segment]))) {
-                    char at[48] = "";
-                    if (ev->line > 0)
-                        snprintf(at, sizeof at, ", line %d", ev->line);
-                    snprintf(msg, nmsg, "the link on %s and the set event events[%zu] (t=%.10g%s) "
-                             "both set this input: an input has a link or a schedule, not both",
-                             key, e + 1, ev->t, at);
-                    FAILP("links.%s", key);
-                }
-            }
-            {   /* an analysis varying a linked input would vary nothing */
-                static const char *const an[] = {"uncertainty", "calibrate", "optimize", NULL};
-                int a;
-                for (a = 0; an[a]; a++) {
-                    int ty;
-                    lua_pushstring(L, an[a]);
-                    ty = lua_rawget(L, spec);
-                    if (ty == LUA_TTABLE && a == 2) {
-                        lua_pushliteral(L, "controls");
-                        ty = lua_rawget(L, -2);
-                        lua_remove(L, -2);
-                    }
-                    if (ty == LUA_TTABLE) {
-                        lua_pushvalue(L, -3);   /* the link's key */
-                        ty = lua_rawget(L, -2);
-                        lua_pop(L, 1);
-                    } else {
-                        ty = LUA_TNIL;
-                    }
-                    lua_pop(L, 1);
-                    if (ty != LUA_TNIL) {
-                        snprintf(msg, nmsg, "%s%s also names this input, which the link defines "
-                                 "(its schedule is not used): remove one of them", an[a],
-                                 a == 2 ? ".controls" : "");
-                        FAILP("links.%s", key);
-                    }
-                }
-            }
-            lua_pop(L, 1);
-        }
-    }
+    if (lua_rawget(L, spec) != LUA_TNIL &&
+        check_links(L, spec, lua_gettop(L), m, path, npath, msg, nmsg) != 0)
+        goto failed;
     lua_settop(L, top);
     return 0;
 failed:
