@@ -10,7 +10,7 @@
  * the figure to its standard output, which is a temporary file beside the
  * target (ss_outfile).  gnuplot is started with posix_spawn (no shell) and
  * `-d`, so personal or system initialisation files cannot change figures.
- * Only cmd_plot.c and plot_gnuplot.c include this.
+ * Only the files of src/cli/plot/ include this.
  */
 #ifndef SS_CLI_PLOT_H
 #define SS_CLI_PLOT_H
