@@ -154,86 +154,107 @@ static void suggest_filters(const seriesset *ss, const int vary[4], const plot_o
             "narrow it with %s, ...\n", ss->n, o->file, hint);
 }
 
-/* Line chart (and fan chart when fan is set). */
-int plot_chart_line(FILE *f, const plot_opts *o, const dataset *d, int fan)
-{
-    seriesset ss = { 0 };
-    overlay ov = { 0 };
-    strlist metric = { 0 };
-    const char *one = NULL;
-    int vary[4], cls, rc, first = 1, fld, many, factored;
+/* A line or fan chart being written: its series, observations and styles. */
+typedef struct line_chart {
+    const plot_opts *o;
+    const dataset *d;
+    seriesset ss;
+    overlay ov;
     styling st;
-    size_t k, j, ilo = 0, ihi = 0, ilo2 = 0, ihi2 = 0;
-    int inner = 0, sdband = 0;
-    char title[600], ylabel[300], label[400], band[80] = "", band2[80] = "";
-    double t0, t1;
-    const char *mid = "mean";
+    int vary[4], cls, fan, many, factored;
+    /* fan: value indexes of the band (lowest and highest quantile) and of the
+     * inner band (the next pair), or a mean +- 1.96 sd band; their legend
+     * texts and the name of the central line */
+    size_t ilo, ihi, ilo2, ihi2;
+    int inner, sdband;
+    char band[80], band2[80];
+    const char *mid;
+} line_chart;
 
-    if ((rc = plot_choose_metrics(&metric, o, d, "share", &one)) != EXIT_OK)
-        return rc;
-    if ((rc = plot_select_series(&ss, o, d, &metric, 0)) != EXIT_OK)
-        goto done;
-    if ((cls = plot_common_class(&ss)) < 0) {
-        rc = EXIT_USAGE;
-        goto done;
-    }
-    if (o->overlay && (rc = plot_overlay_load(&ov, o, &metric)) != EXIT_OK)
-        goto done;
-    for (fld = 0; fld < 4; fld++)
-        vary[fld] = plot_varies(&ss, fld);
-    plot_assign_styles(&ss, &st);
-    many = ss.n > MANY_SERIES;
-    factored = many && st.dashf >= 0;
-    if (many)
-        suggest_filters(&ss, vary, o);
-
-    if (fan) {
-        /* the band: lowest and highest quantile; inner band: the next pair */
-        if (d->np >= 2 && d->plev[0] < d->plev[d->np - 1]) {
-            ilo = 2;
-            ihi = 2 + d->np - 1;
-            snprintf(band, sizeof band, "%g\xE2\x80\x93%g%% band", d->plev[0], d->plev[d->np - 1]);
-            if (d->np >= 4 && d->plev[1] < d->plev[d->np - 2] && d->plev[1] > d->plev[0] &&
-                d->plev[d->np - 2] < d->plev[d->np - 1]) {
-                inner = 1;
-                ilo2 = 3;
-                ihi2 = 2 + d->np - 2;
-                snprintf(band2, sizeof band2, "%g\xE2\x80\x93%g%% band", d->plev[1],
-                         d->plev[d->np - 2]);
-            }
-        } else if (d->isd >= 0) {
-            sdband = 1;
-            snprintf(band, sizeof band, "mean \xC2\xB1 1.96 sd");
-        } else {
-            rc = cli_error("%s: a fan chart needs quantile columns (p05, p95, ...) or sd", o->file);
-            goto done;
+/* The bands of a fan chart from the quantile columns, else from sd. */
+static int fan_bands(line_chart *lc)
+{
+    const dataset *d = lc->d;
+    if (d->np >= 2 && d->plev[0] < d->plev[d->np - 1]) {
+        lc->ilo = 2;
+        lc->ihi = 2 + d->np - 1;
+        snprintf(lc->band, sizeof lc->band, "%g\xE2\x80\x93%g%% band", d->plev[0], d->plev[d->np - 1]);
+        if (d->np >= 4 && d->plev[1] < d->plev[d->np - 2] && d->plev[1] > d->plev[0] &&
+            d->plev[d->np - 2] < d->plev[d->np - 1]) {
+            lc->inner = 1;
+            lc->ilo2 = 3;
+            lc->ihi2 = 2 + d->np - 2;
+            snprintf(lc->band2, sizeof lc->band2, "%g\xE2\x80\x93%g%% band", d->plev[1],
+                     d->plev[d->np - 2]);
         }
-        mid = d->imid >= 2 ? "median" : "mean";
-    }
-
-    plot_series_trange(&ss, &t0, &t1);
-    if (o->overlay)
-        overlay_trange(&ov, &t0, &t1);
-    plot_script_head(f, o, fan ? "fan" : "line");
-    if (fan) {
-        char suffix[200];
-        snprintf(suffix, sizeof suffix, " \xE2\x80\x93 Monte Carlo %s and %s", mid, band);
-        plot_default_title(title, sizeof title, &ss, vary, suffix);
+    } else if (d->isd >= 0) {
+        lc->sdband = 1;
+        snprintf(lc->band, sizeof lc->band, "mean \xC2\xB1 1.96 sd");
     } else {
-        plot_default_title(title, sizeof title, &ss, vary, NULL);
+        return cli_error("%s: a fan chart needs quantile columns (p05, p95, ...) or sd", lc->o->file);
+    }
+    lc->mid = d->imid >= 2 ? "median" : "mean";
+    return EXIT_OK;
+}
+
+/* The script up to the data: header, title, y label, x range, key. */
+static void line_head(FILE *f, const line_chart *lc)
+{
+    const plot_opts *o = lc->o;
+    char title[600], ylabel[300];
+    double t0, t1;
+
+    plot_series_trange(&lc->ss, &t0, &t1);
+    if (o->overlay)
+        overlay_trange(&lc->ov, &t0, &t1);
+    plot_script_head(f, o, lc->fan ? "fan" : "line");
+    if (lc->fan) {
+        char suffix[200];
+        snprintf(suffix, sizeof suffix, " \xE2\x80\x93 Monte Carlo %s and %s", lc->mid, lc->band);
+        plot_default_title(title, sizeof title, &lc->ss, lc->vary, suffix);
+    } else {
+        plot_default_title(title, sizeof title, &lc->ss, lc->vary, NULL);
     }
     plot_script_title(f, o, title);
-    plot_series_ylabel(ylabel, sizeof ylabel, &ss, cls, o);
+    plot_series_ylabel(ylabel, sizeof ylabel, &lc->ss, lc->cls, o);
     plot_gp_set_string(f, "ylabel", ylabel, NULL);
     plot_script_xrange(f, t0, t1);
-    if (ss.n == 1 && !o->overlay && !fan)
+    if (lc->ss.n == 1 && !o->overlay && !lc->fan)
         fputs("unset key\n", f);
-    if (many) /* a long legend goes beside the plot, one column per screenful */
+    if (lc->many) /* a long legend goes beside the plot, one column per screenful */
         fputs("set key outside right top vertical Left reverse samplen 3.5 spacing 1.1 width 1\n", f);
+}
 
-    /* data */
-    for (k = 0; k < ss.n; k++) {
-        const series *s = &ss.s[k];
+/* The band columns of one point of a fan chart (values v, scale sc). */
+static void fan_point(FILE *f, const line_chart *lc, const double *v, double sc)
+{
+    double lo, hi;
+    if (lc->sdband) {
+        lo = v[0] - 1.96 * v[1];
+        hi = v[0] + 1.96 * v[1];
+    } else {
+        lo = v[lc->ilo];
+        hi = v[lc->ihi];
+    }
+    putc(' ', f);
+    plot_gp_number(f, lo * sc);
+    putc(' ', f);
+    plot_gp_number(f, hi * sc);
+    if (lc->inner) {
+        putc(' ', f);
+        plot_gp_number(f, v[lc->ilo2] * sc);
+        putc(' ', f);
+        plot_gp_number(f, v[lc->ihi2] * sc);
+    }
+}
+
+/* The datablocks $s1.. of the series: time, central value (, bands). */
+static void line_data(FILE *f, const line_chart *lc)
+{
+    const dataset *d = lc->d;
+    size_t k, j;
+    for (k = 0; k < lc->ss.n; k++) {
+        const series *s = &lc->ss.s[k];
         double sc = plot_metric_scale(s->f[FLD_METRIC]);
         plot_datablock_begin(f, "s", k + 1);
         for (j = 0; j < s->n; j++) {
@@ -241,87 +262,120 @@ int plot_chart_line(FILE *f, const plot_opts *o, const dataset *d, int fan)
             plot_gp_number(f, s->p[j].t);
             putc(' ', f);
             plot_gp_number(f, v[d->imid] * sc);
-            if (fan) {
-                double lo, hi;
-                if (sdband) {
-                    lo = v[0] - 1.96 * v[1];
-                    hi = v[0] + 1.96 * v[1];
-                } else {
-                    lo = v[ilo];
-                    hi = v[ihi];
-                }
-                putc(' ', f);
-                plot_gp_number(f, lo * sc);
-                putc(' ', f);
-                plot_gp_number(f, hi * sc);
-                if (inner) {
-                    putc(' ', f);
-                    plot_gp_number(f, v[ilo2] * sc);
-                    putc(' ', f);
-                    plot_gp_number(f, v[ihi2] * sc);
-                }
-            }
+            if (lc->fan)
+                fan_point(f, lc, v, sc);
             putc('\n', f);
         }
         fputs("EOD\n", f);
     }
-    if (o->overlay)
-        overlay_data(f, &ov);
+}
 
-    /* plot: bands first (under everything), then lines, then observations */
-    if (fan) {
-        fputs("set style fill transparent solid 0.18 noborder\n", f);
-        for (k = 0; k < ss.n; k++) {
-            const char *c = plot_palette[ss.s[k].color];
-            fprintf(f, "%s$s%zu using 1:3:4 with filledcurves lc rgb '%s' ",
-                    first ? "plot " : ", \\\n     ", k + 1, c);
-            if (ss.n == 1) {
+/* The bands of a fan chart in the plot command (under everything else). */
+static void fan_plot(FILE *f, const line_chart *lc, int *first)
+{
+    size_t k;
+    fputs("set style fill transparent solid 0.18 noborder\n", f);
+    for (k = 0; k < lc->ss.n; k++) {
+        const char *c = plot_palette[lc->ss.s[k].color];
+        fprintf(f, "%s$s%zu using 1:3:4 with filledcurves lc rgb '%s' ",
+                *first ? "plot " : ", \\\n     ", k + 1, c);
+        if (lc->ss.n == 1) {
+            fputs("title ", f);
+            plot_gp_string(f, lc->band);
+        } else {
+            fputs("notitle", f);
+        }
+        *first = 0;
+        if (lc->inner) {
+            fprintf(f, ", \\\n     $s%zu using 1:5:6 with filledcurves lc rgb '%s' "
+                       "fs transparent solid 0.30 noborder ",
+                    k + 1, c);
+            if (lc->ss.n == 1) {
                 fputs("title ", f);
-                plot_gp_string(f, band);
+                plot_gp_string(f, lc->band2);
             } else {
                 fputs("notitle", f);
             }
-            first = 0;
-            if (inner) {
-                fprintf(f, ", \\\n     $s%zu using 1:5:6 with filledcurves lc rgb '%s' "
-                           "fs transparent solid 0.30 noborder ",
-                        k + 1, c);
-                if (ss.n == 1) {
-                    fputs("title ", f);
-                    plot_gp_string(f, band2);
-                } else {
-                    fputs("notitle", f);
-                }
-            }
         }
     }
-    for (k = 0; k < ss.n; k++) {
-        const series *s = &ss.s[k];
-        plot_series_label(label, sizeof label, &ss, s, vary, plot_mixed_segments(&ss));
-        if (fan && ss.n == 1)
-            snprintf(label, sizeof label, "%s", mid);
+}
+
+/* The lines of the series in the plot command. */
+static void line_plot(FILE *f, const line_chart *lc, int *first)
+{
+    const seriesset *ss = &lc->ss;
+    char label[400];
+    size_t k;
+    for (k = 0; k < ss->n; k++) {
+        const series *s = &ss->s[k];
+        plot_series_label(label, sizeof label, ss, s, lc->vary, plot_mixed_segments(ss));
+        if (lc->fan && ss->n == 1)
+            snprintf(label, sizeof label, "%s", lc->mid);
         fprintf(f, "%s$s%zu using 1:2 with %s lw 2.5 lc rgb '%s' dt %d",
-                first ? "plot " : ", \\\n     ", k + 1,
-                d->layout == L_DATA ? "points pt 7 ps 1.5" : s->marker ? "linespoints" : "lines",
+                *first ? "plot " : ", \\\n     ", k + 1,
+                lc->d->layout == L_DATA ? "points pt 7 ps 1.5" : s->marker ? "linespoints" : "lines",
                 plot_palette[s->color], s->dash);
-        if (s->marker && d->layout != L_DATA)
+        if (s->marker && lc->d->layout != L_DATA)
             fprintf(f, " pt %d ps 1.2 pi %zu", marker_pt[s->marker], s->n > 16 ? s->n / 8 : 1);
-        if (factored) {
+        if (lc->factored) {
             fputs(" notitle", f);
         } else {
             fputs(" title ", f);
             plot_gp_string(f, label);
         }
-        first = 0;
+        *first = 0;
     }
-    if (factored)
-        factored_legend(f, &ss, &st, vary, plot_mixed_segments(&ss));
+}
+
+/* Line chart (and fan chart when fan is set). */
+int plot_chart_line(FILE *f, const plot_opts *o, const dataset *d, int fan)
+{
+    line_chart lc;
+    strlist metric = { 0 };
+    const char *one = NULL;
+    int rc, first = 1, fld;
+
+    memset(&lc, 0, sizeof lc);
+    lc.o = o;
+    lc.d = d;
+    lc.fan = fan;
+    lc.mid = "mean";
+    if ((rc = plot_choose_metrics(&metric, o, d, "share", &one)) != EXIT_OK)
+        return rc;
+    if ((rc = plot_select_series(&lc.ss, o, d, &metric, 0)) != EXIT_OK)
+        goto done;
+    if ((lc.cls = plot_common_class(&lc.ss)) < 0) {
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if (o->overlay && (rc = plot_overlay_load(&lc.ov, o, &metric)) != EXIT_OK)
+        goto done;
+    for (fld = 0; fld < 4; fld++)
+        lc.vary[fld] = plot_varies(&lc.ss, fld);
+    plot_assign_styles(&lc.ss, &lc.st);
+    lc.many = lc.ss.n > MANY_SERIES;
+    lc.factored = lc.many && lc.st.dashf >= 0;
+    if (lc.many)
+        suggest_filters(&lc.ss, lc.vary, o);
+    if (fan && (rc = fan_bands(&lc)) != EXIT_OK)
+        goto done;
+
+    line_head(f, &lc);
+    line_data(f, &lc);
     if (o->overlay)
-        overlay_plot(f, &ov, &ss, &first);
+        overlay_data(f, &lc.ov);
+    /* plot: bands first (under everything), then lines, then observations */
+    if (fan)
+        fan_plot(f, &lc, &first);
+    line_plot(f, &lc, &first);
+    if (lc.factored)
+        factored_legend(f, &lc.ss, &lc.st, lc.vary, plot_mixed_segments(&lc.ss));
+    if (o->overlay)
+        overlay_plot(f, &lc.ov, &lc.ss, &first);
     fputs("\n", f);
     rc = EXIT_OK;
 done:
-    plot_overlay_free(&ov);
-    plot_seriesset_free(&ss);
+    plot_overlay_free(&lc.ov);
+    plot_seriesset_free(&lc.ss);
     return rc;
 }
