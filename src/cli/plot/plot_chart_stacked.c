@@ -24,16 +24,102 @@ static long find_time(const series *s, double t)
     }
     return lo < s->n && s->p[lo].t == t ? (long)lo : -1;
 }
+/* The series must be of one provider and one scenario (else: exit 2,
+ * listing what the file has). */
+static int stacked_one_group(const seriesset *ss)
+{
+    char buf[400];
+    int fl, vprov = plot_varies(ss, FLD_PROV);
+    size_t k, m;
+    if (!vprov && !plot_varies(ss, FLD_SCEN))
+        return EXIT_OK;
+    fl = vprov ? FLD_PROV : FLD_SCEN;
+    buf[0] = '\0';
+    for (k = 0; k < ss->n; k++) {
+        for (m = 0; m < k; m++)
+            if (strcmp(ss->s[m].f[fl], ss->s[k].f[fl]) == 0)
+                break;
+        if (m == k)
+            plot_cat(buf, sizeof buf, ", ", ss->s[k].f[fl]);
+    }
+    return cli_usage_error("plot", "a stacked chart shows one %s: choose it with --%s "
+                           "(found: %s)", plot_fld_name[fl], plot_fld_name[fl], buf);
+}
+
+/* The distinct times of the series, sorted, into *out (malloc'ed); their
+ * number, or 0 when out of memory. */
+static size_t stacked_times(const seriesset *ss, double **out)
+{
+    double *times;
+    size_t nt = 0, k, j, tot = 0;
+    for (k = 0; k < ss->n; k++)
+        tot += ss->s[k].n;
+    if (!(times = malloc((tot ? tot : 1) * sizeof *times)))
+        return 0;
+    for (k = 0; k < ss->n; k++)
+        for (j = 0; j < ss->s[k].n; j++)
+            times[nt++] = ss->s[k].p[j].t;
+    qsort(times, nt, sizeof *times, plot_dbl_cmp);
+    for (j = k = 0; j < nt; j++)
+        if (k == 0 || times[j] != times[k - 1])
+            times[k++] = times[j];
+    *out = times;
+    return k;
+}
+
+/* Title, y label, x range and layout of the chart. */
+static void stacked_head(FILE *f, const plot_opts *o, const seriesset *ss, double t0, double t1)
+{
+    char title[600], ylabel[300];
+    const char *metric = ss->s[0].f[FLD_METRIC];
+    plot_script_head(f, o, "stacked");
+    snprintf(title, sizeof title, "%s by segment: %s", plot_metric_label(metric),
+             ss->s[0].f[FLD_PROV]);
+    if (*ss->s[0].f[FLD_SCEN]) {
+        size_t n = strlen(title);
+        snprintf(title + n, sizeof title - n, " (scenario %s)", ss->s[0].f[FLD_SCEN]);
+    }
+    plot_script_title(f, o, title);
+    plot_axis_label(ylabel, sizeof ylabel, plot_metric_label(metric), plot_metric_class(metric),
+                    o->unit);
+    plot_gp_set_string(f, "ylabel", ylabel, NULL);
+    plot_script_xrange(f, t0, t1);
+    fputs("set yrange [0:*]\nset style fill solid 0.85 noborder\n"
+          "set key outside right center vertical invert Left reverse samplen 2 width 1\n", f);
+}
+
+/* The datablock $stack: time, then the running sum over the segments (a
+ * missing or non-finite value adds nothing). */
+static void stacked_data(FILE *f, const dataset *d, const seriesset *ss, const double *times,
+                         size_t nt)
+{
+    size_t j, k;
+    fputs("$stack << EOD\n", f);
+    for (j = 0; j < nt; j++) {
+        double cum = 0;
+        plot_gp_number(f, times[j]);
+        for (k = 0; k < ss->n; k++) {
+            long at = find_time(&ss->s[k], times[j]);
+            double v = at >= 0 ? d->v[ss->s[k].p[at].i * d->nv + (size_t)d->imid] : 0;
+            if (isfinite(v))
+                cum += v * plot_metric_scale(ss->s[k].f[FLD_METRIC]);
+            putc(' ', f);
+            plot_gp_number(f, cum);
+        }
+        putc('\n', f);
+    }
+    fputs("EOD\n", f);
+}
+
 /* Stacked areas: one provider's metric (revenue) by segment over time. */
 int plot_chart_stacked(FILE *f, const plot_opts *o, const dataset *d)
 {
     seriesset ss = { 0 };
     strlist metric = { 0 };
     const char *one = NULL;
-    double *times = NULL, t0, t1;
-    size_t nt = 0, k, j, tot = 0;
-    int rc, vary[4], fld;
-    char title[600], ylabel[300], buf[400];
+    double *times = NULL;
+    size_t nt, k;
+    int rc;
 
     if (o->metric.n > 1)
         return cli_usage_error("plot", "a stacked chart shows one metric (--metric revenue)");
@@ -41,69 +127,14 @@ int plot_chart_stacked(FILE *f, const plot_opts *o, const dataset *d)
         return rc;
     if ((rc = plot_select_series(&ss, o, d, &metric, 1)) != EXIT_OK)
         goto done;
-    for (fld = 0; fld < 4; fld++)
-        vary[fld] = plot_varies(&ss, fld);
-    if (vary[FLD_PROV] || vary[FLD_SCEN]) {
-        int fl = vary[FLD_PROV] ? FLD_PROV : FLD_SCEN;
-        buf[0] = '\0';
-        for (k = 0; k < ss.n; k++) {
-            size_t m;
-            for (m = 0; m < k; m++)
-                if (strcmp(ss.s[m].f[fl], ss.s[k].f[fl]) == 0)
-                    break;
-            if (m == k)
-                plot_cat(buf, sizeof buf, ", ", ss.s[k].f[fl]);
-        }
-        rc = cli_usage_error("plot", "a stacked chart shows one %s: choose it with --%s "
-                             "(found: %s)", plot_fld_name[fl], plot_fld_name[fl], buf);
+    if ((rc = stacked_one_group(&ss)) != EXIT_OK)
         goto done;
-    }
-    for (k = 0; k < ss.n; k++)
-        tot += ss.s[k].n;
-    if (!(times = malloc((tot ? tot : 1) * sizeof *times))) {
+    if ((nt = stacked_times(&ss, &times)) == 0) {
         rc = cli_error("out of memory");
         goto done;
     }
-    for (k = 0; k < ss.n; k++)
-        for (j = 0; j < ss.s[k].n; j++)
-            times[nt++] = ss.s[k].p[j].t;
-    qsort(times, nt, sizeof *times, plot_dbl_cmp);
-    for (j = k = 0; j < nt; j++)
-        if (k == 0 || times[j] != times[k - 1])
-            times[k++] = times[j];
-    nt = k;
-    t0 = times[0];
-    t1 = times[nt - 1];
-
-    plot_script_head(f, o, "stacked");
-    snprintf(title, sizeof title, "%s by segment: %s", plot_metric_label(ss.s[0].f[FLD_METRIC]),
-             ss.s[0].f[FLD_PROV]);
-    if (*ss.s[0].f[FLD_SCEN]) {
-        size_t n = strlen(title);
-        snprintf(title + n, sizeof title - n, " (scenario %s)", ss.s[0].f[FLD_SCEN]);
-    }
-    plot_script_title(f, o, title);
-    plot_axis_label(ylabel, sizeof ylabel, plot_metric_label(ss.s[0].f[FLD_METRIC]),
-               plot_metric_class(ss.s[0].f[FLD_METRIC]), o->unit);
-    plot_gp_set_string(f, "ylabel", ylabel, NULL);
-    plot_script_xrange(f, t0, t1);
-    fputs("set yrange [0:*]\nset style fill solid 0.85 noborder\n"
-          "set key outside right center vertical invert Left reverse samplen 2 width 1\n", f);
-    fputs("$stack << EOD\n", f);
-    for (j = 0; j < nt; j++) {
-        double cum = 0;
-        plot_gp_number(f, times[j]);
-        for (k = 0; k < ss.n; k++) {
-            long at = find_time(&ss.s[k], times[j]);
-            double v = at >= 0 ? d->v[ss.s[k].p[at].i * d->nv + (size_t)d->imid] : 0;
-            if (isfinite(v))
-                cum += v * plot_metric_scale(ss.s[k].f[FLD_METRIC]);
-            putc(' ', f);
-            plot_gp_number(f, cum);
-        }
-        putc('\n', f);
-    }
-    fputs("EOD\n", f);
+    stacked_head(f, o, &ss, times[0], times[nt - 1]);
+    stacked_data(f, d, &ss, times, nt);
     for (k = 0; k < ss.n; k++) {
         fprintf(f, "%s$stack using 1:", k ? ", \\\n     " : "plot ");
         if (k == 0)
