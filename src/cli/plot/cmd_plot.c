@@ -160,86 +160,66 @@ static int parse_size(const char *s, int *w, int *h)
     return 0;
 }
 
-/* Parse the command line; returns -1 to go on, else an exit status. */
-static int parse_args(plot_opts *o, int argc, char **argv)
+/* Apply option opt with value v; 0, or an exit status. */
+static int apply_option(plot_opts *o, const cli_opt_spec *opt, const char *v)
 {
-    cli_opt_parser p;
-    const cli_opt_spec *opt;
-    const char *v;
-    int st;
-    o->width = 900;
-    o->height = 560;
-    cli_opt_parser_init(&p, plot_specs, argc, argv);
-    while ((st = cli_opt_next(&p, &opt, &v)) != CLI_OPT_DONE) {
-        int r = 0;
-        if (st == CLI_OPT_UNKNOWN)
-            return cli_opt_unknown("plot", v, plot_specs);
-        if (st == CLI_OPT_ARG) {
-            if (o->file)
-                return cli_usage_error("plot", "only one CSV file (got '%s' and '%s')", o->file, v);
-            o->file = v;
-            continue;
-        }
-        if (cli_opt_is(opt, "--help")) {
-            fputs(plot_usage, stdout);
-            cli_opt_help(stdout, plot_specs, 24);
-            fputs(plot_tail, stdout);
-            return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
-        }
-        if (st == CLI_OPT_MISSING)
-            return cli_usage_error("plot", "%s needs a value",
-                                   cli_opt_is(opt, "--output") ? "-o" : opt->name);
 #define OPT(name) cli_opt_is(opt, name)
-        if (OPT("--output")) {
-            if (!*v)
-                return cli_usage_error("plot", "-o needs a file name");
-            o->out = v;
-        } else if (OPT("--kind")) {
-            size_t k;
-            o->kind = -1;
-            for (k = 1; k < sizeof kind_names / sizeof kind_names[0]; k++)
-                if (strcmp(v, kind_names[k]) == 0)
-                    o->kind = (int)k;
-            if (o->kind < 0)
-                return cli_usage_error("plot", "--kind must be line, fan, stacked, tornado or sweep "
-                                       "(not '%s')", v);
-        } else if (OPT("--metric")) {
-            r = add_list(o, &o->metric, "--metric", v);
-        } else if (OPT("--provider")) {
-            r = add_list(o, &o->provider, "--provider", v);
-        } else if (OPT("--segment")) {
-            r = add_list(o, &o->segment, "--segment", v);
-        } else if (OPT("--scenario")) {
-            r = add_list(o, &o->scenario, "--scenario", v);
-        } else if (OPT("--overlay")) {
-            if (o->overlay)
-                return cli_usage_error("plot", "only one --overlay file");
-            o->overlay = v;
-        } else if (OPT("--select")) {
-            o->select = v;
-        } else if (OPT("--base")) {
-            char *e;
-            o->base = strtod(v, &e);
-            if (e == v || *e || !isfinite(o->base))
-                return cli_usage_error("plot", "--base needs a finite number (not '%s')", v);
-            o->has_base = 1;
-        } else if (OPT("--title")) {
-            o->title = v;
-        } else if (OPT("--unit")) {
-            o->unit = v;
-        } else if (OPT("--size")) {
-            if (parse_size(v, &o->width, &o->height) != 0)
-                return cli_usage_error("plot", "--size needs WIDTHxHEIGHT in pixels, 100 to 10000 (not '%s')", v);
-        } else if (OPT("--format")) {
-            if ((o->format = parse_format(v)) == F_NONE)
-                return cli_usage_error("plot", "--format must be png, svg or pdf (not '%s')", v);
-        } else if (OPT("--script")) {
-            o->script = v;
-        }
-#undef OPT
-        if (r != 0)
-            return r;
+    if (OPT("--output")) {
+        if (!*v)
+            return cli_usage_error("plot", "-o needs a file name");
+        o->out = v;
+    } else if (OPT("--kind")) {
+        size_t k;
+        o->kind = -1;
+        for (k = 1; k < sizeof kind_names / sizeof kind_names[0]; k++)
+            if (strcmp(v, kind_names[k]) == 0)
+                o->kind = (int)k;
+        if (o->kind < 0)
+            return cli_usage_error("plot", "--kind must be line, fan, stacked, tornado or sweep "
+                                   "(not '%s')", v);
+    } else if (OPT("--metric")) {
+        return add_list(o, &o->metric, "--metric", v);
+    } else if (OPT("--provider")) {
+        return add_list(o, &o->provider, "--provider", v);
+    } else if (OPT("--segment")) {
+        return add_list(o, &o->segment, "--segment", v);
+    } else if (OPT("--scenario")) {
+        return add_list(o, &o->scenario, "--scenario", v);
+    } else if (OPT("--overlay")) {
+        if (o->overlay)
+            return cli_usage_error("plot", "only one --overlay file");
+        o->overlay = v;
+    } else if (OPT("--select")) {
+        o->select = v;
+    } else if (OPT("--base")) {
+        char *e;
+        o->base = strtod(v, &e);
+        if (e == v || *e || !isfinite(o->base))
+            return cli_usage_error("plot", "--base needs a finite number (not '%s')", v);
+        o->has_base = 1;
+    } else if (OPT("--title")) {
+        o->title = v;
+    } else if (OPT("--unit")) {
+        o->unit = v;
+    } else if (OPT("--size")) {
+        if (parse_size(v, &o->width, &o->height) != 0)
+            return cli_usage_error("plot", "--size needs WIDTHxHEIGHT in pixels, 100 to 10000 (not '%s')", v);
+    } else if (OPT("--format")) {
+        if ((o->format = parse_format(v)) == F_NONE)
+            return cli_usage_error("plot", "--format must be png, svg or pdf (not '%s')", v);
+    } else if (OPT("--script")) {
+        o->script = v;
     }
+#undef OPT
+    return 0;
+}
+
+/* The checks after the options: file, figure and its format, options that
+ * do not go together, no output replacing an input or another output.
+ * -1 to go on, else an exit status. */
+static int check_args(plot_opts *o)
+{
+    cli_iolist io = { 0 };
     if (!o->file)
         return cli_usage_error("plot", "missing FILE.csv");
     if (!o->out)
@@ -261,16 +241,47 @@ static int parse_args(plot_opts *o, int argc, char **argv)
     if (((o->select && o->kind != K_SWEEP) || o->has_base) && o->kind != K_AUTO && o->kind != K_TORNADO)
         return cli_usage_error("plot", "--select and --base go with tornado charts (--select also "
                                "with sweeps)");
-    { /* no output may replace an input or another output */
-        cli_iolist io = { 0 };
-        cli_io_add(&io, o->file, "the CSV file", 0, 0);
-        cli_io_add(&io, o->overlay, "the --overlay file", 0, 0);
-        cli_io_add(&io, o->out, "-o", 1, 0);
-        cli_io_add(&io, o->script, "--script", 1, 0);
-        if (cli_io_check("plot", &io) != EXIT_OK)
-            return EXIT_USAGE;
-    }
+    cli_io_add(&io, o->file, "the CSV file", 0, 0);
+    cli_io_add(&io, o->overlay, "the --overlay file", 0, 0);
+    cli_io_add(&io, o->out, "-o", 1, 0);
+    cli_io_add(&io, o->script, "--script", 1, 0);
+    if (cli_io_check("plot", &io) != EXIT_OK)
+        return EXIT_USAGE;
     return -1;
+}
+
+/* Parse the command line; returns -1 to go on, else an exit status. */
+static int parse_args(plot_opts *o, int argc, char **argv)
+{
+    cli_opt_parser p;
+    const cli_opt_spec *opt;
+    const char *v;
+    int st, r;
+    o->width = 900;
+    o->height = 560;
+    cli_opt_parser_init(&p, plot_specs, argc, argv);
+    while ((st = cli_opt_next(&p, &opt, &v)) != CLI_OPT_DONE) {
+        if (st == CLI_OPT_UNKNOWN)
+            return cli_opt_unknown("plot", v, plot_specs);
+        if (st == CLI_OPT_ARG) {
+            if (o->file)
+                return cli_usage_error("plot", "only one CSV file (got '%s' and '%s')", o->file, v);
+            o->file = v;
+            continue;
+        }
+        if (cli_opt_is(opt, "--help")) {
+            fputs(plot_usage, stdout);
+            cli_opt_help(stdout, plot_specs, 24);
+            fputs(plot_tail, stdout);
+            return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+        }
+        if (st == CLI_OPT_MISSING)
+            return cli_usage_error("plot", "%s needs a value",
+                                   cli_opt_is(opt, "--output") ? "-o" : opt->name);
+        if ((r = apply_option(o, opt, v)) != 0)
+            return r;
+    }
+    return check_args(o);
 }
 
 /* Write the script to path atomically. */
