@@ -190,16 +190,114 @@ static int mc_columns(dataset *d)
     return EXIT_OK;
 }
 
+/* The columns of a long, data or Monte Carlo file (-1: absent). */
+typedef struct load_cols {
+    int ct, cs, cp, cg, cm, cv, cmean, csd;
+} load_cols;
+
+/* Row `row` of a wide file: one record per value column (wcols: their
+ * metric, provider and segment). An exit status. */
+static int load_wide_row(dataset *d, size_t *cap, size_t row, const rec *r, const rec *wcols,
+                         double *vals)
+{
+    const cli_csv *c = d->csv;
+    size_t j;
+    for (j = 2; j < c->ncol; j++) {
+        rec w = wcols[j - 2];
+        w.scen = r->scen;
+        w.t = r->t;
+        if (plot_cell_number(c, row, (int)j, &vals[0], 1) != 0)
+            return EXIT_ERROR;
+        if (push_rec(d, cap, &w, vals) != 0)
+            return cli_error("out of memory");
+    }
+    return EXIT_OK;
+}
+
+/* Row `row` of a long, data or Monte Carlo file: one record. An exit status. */
+static int load_row(dataset *d, size_t *cap, size_t row, rec *r, const load_cols *lc, double *vals)
+{
+    const cli_csv *c = d->csv;
+    size_t j;
+    r->prov = cli_csv_text(cli_csv_cell(c, row, lc->cp));
+    r->seg = cli_csv_text(cli_csv_cell(c, row, lc->cg));
+    r->metric = cli_csv_text(cli_csv_cell(c, row, lc->cm));
+    if (!*r->metric)
+        return cli_error("%s:%zu: metric: empty", c->name, c->line[row]);
+    if (d->layout == L_MC) {
+        if (plot_cell_number(c, row, lc->cmean, &vals[0], 1) != 0)
+            return EXIT_ERROR;
+        vals[1] = NAN;
+        if (lc->csd >= 0 && plot_cell_number(c, row, lc->csd, &vals[1], 1) != 0)
+            return EXIT_ERROR;
+        for (j = 0; j < d->np; j++)
+            if (plot_cell_number(c, row, d->ip[j], &vals[2 + j], 1) != 0)
+                return EXIT_ERROR;
+    } else if (plot_cell_number(c, row, lc->cv, &vals[0], 1) != 0) {
+        return EXIT_ERROR;
+    }
+    if (push_rec(d, cap, r, vals) != 0)
+        return cli_error("out of memory");
+    return EXIT_OK;
+}
+
+/* The records of every row (results, data and Monte Carlo layouts). */
+static int load_rows(dataset *d)
+{
+    const cli_csv *c = d->csv;
+    load_cols lc;
+    size_t cap = 0, row, j;
+    double *vals = NULL;
+    rec *wcols = NULL;
+    int rc = EXIT_OK;
+
+    lc.ct = cli_csv_col(c, "time");
+    lc.cs = cli_csv_col(c, "scenario");
+    lc.cp = cli_csv_col(c, "provider");
+    lc.cg = cli_csv_col(c, "segment");
+    lc.cm = cli_csv_col(c, "metric");
+    lc.cv = cli_csv_col(c, "value");
+    lc.cmean = cli_csv_col(c, "mean");
+    lc.csd = cli_csv_col(c, "sd");
+    d->nv = 1;
+    if (d->layout == L_MC && mc_columns(d) != EXIT_OK)
+        return EXIT_ERROR;
+    if (d->layout == L_WIDE) {
+        if (!(wcols = malloc((c->ncol - 2) * sizeof *wcols)))
+            goto fail_mem;
+        for (j = 2; j < c->ncol; j++)
+            if (wide_column(d, c->cols[j], &wcols[j - 2]) != 0)
+                goto fail_mem;
+    }
+    if (!(vals = malloc(d->nv * sizeof *vals)))
+        goto fail_mem;
+    for (row = 0; row < c->nrows && rc == EXIT_OK; row++) {
+        rec r;
+        if (plot_cell_number(c, row, lc.ct, &r.t, 0) != 0) {
+            rc = EXIT_ERROR;
+            break;
+        }
+        r.scen = cli_csv_text(cli_csv_cell(c, row, lc.cs));
+        if (d->layout == L_WIDE)
+            rc = load_wide_row(d, &cap, row, &r, wcols, vals);
+        else
+            rc = load_row(d, &cap, row, &r, &lc, vals);
+    }
+    free(vals);
+    free(wcols);
+    return rc;
+fail_mem:
+    free(vals);
+    free(wcols);
+    return cli_error("out of memory");
+}
+
 /* Read FILE into records; *out gets the dataset. Returns an exit status. */
 int plot_load(dataset **out, const char *path)
 {
     char msg[512];
     dataset *d = calloc(1, sizeof *d);
     cli_csv *c;
-    size_t cap = 0, row, j;
-    double *vals = NULL;
-    rec *wcols = NULL;
-    int ct, cs, cp, cg, cm, cv, cmean, csd;
 
     *out = NULL;
     if (!d)
@@ -215,83 +313,15 @@ int plot_load(dataset **out, const char *path)
         cli_error("%s: not a CSV layout stratsim can plot (long or wide results, Monte Carlo "
                   "summary, tornado table, calibration data); the header starts with '%s'",
                   path, c->ncol ? c->cols[0] : "");
-        goto fail;
+        plot_dataset_free(d);
+        return EXIT_ERROR;
     }
-    if (d->layout == L_TORNADO || d->layout == L_SWEEP) {
-        *out = d;
-        return EXIT_OK;
+    if (d->layout != L_TORNADO && d->layout != L_SWEEP && load_rows(d) != EXIT_OK) {
+        plot_dataset_free(d);
+        return EXIT_ERROR;
     }
-    ct = cli_csv_col(c, "time");
-    cs = cli_csv_col(c, "scenario");
-    cp = cli_csv_col(c, "provider");
-    cg = cli_csv_col(c, "segment");
-    cm = cli_csv_col(c, "metric");
-    cv = cli_csv_col(c, "value");
-    cmean = cli_csv_col(c, "mean");
-    csd = cli_csv_col(c, "sd");
-    d->nv = 1;
-    if (d->layout == L_MC && mc_columns(d) != EXIT_OK)
-        goto fail;
-    if (d->layout == L_WIDE) {
-        if (!(wcols = malloc((c->ncol - 2) * sizeof *wcols)))
-            goto fail_mem;
-        for (j = 2; j < c->ncol; j++)
-            if (wide_column(d, c->cols[j], &wcols[j - 2]) != 0)
-                goto fail_mem;
-    }
-    if (!(vals = malloc(d->nv * sizeof *vals)))
-        goto fail_mem;
-
-    for (row = 0; row < c->nrows; row++) {
-        rec r;
-        if (plot_cell_number(c, row, ct, &r.t, 0) != 0)
-            goto fail;
-        r.scen = cli_csv_text(cli_csv_cell(c, row, cs));
-        if (d->layout == L_WIDE) {
-            for (j = 2; j < c->ncol; j++) {
-                rec w = wcols[j - 2];
-                w.scen = r.scen;
-                w.t = r.t;
-                if (plot_cell_number(c, row, (int)j, &vals[0], 1) != 0)
-                    goto fail;
-                if (push_rec(d, &cap, &w, vals) != 0)
-                    goto fail_mem;
-            }
-            continue;
-        }
-        r.prov = cli_csv_text(cli_csv_cell(c, row, cp));
-        r.seg = cli_csv_text(cli_csv_cell(c, row, cg));
-        r.metric = cli_csv_text(cli_csv_cell(c, row, cm));
-        if (!*r.metric) {
-            cli_error("%s:%zu: metric: empty", path, c->line[row]);
-            goto fail;
-        }
-        if (d->layout == L_MC) {
-            if (plot_cell_number(c, row, cmean, &vals[0], 1) != 0)
-                goto fail;
-            vals[1] = NAN;
-            if (csd >= 0 && plot_cell_number(c, row, csd, &vals[1], 1) != 0)
-                goto fail;
-            for (j = 0; j < d->np; j++)
-                if (plot_cell_number(c, row, d->ip[j], &vals[2 + j], 1) != 0)
-                    goto fail;
-        } else if (plot_cell_number(c, row, cv, &vals[0], 1) != 0) {
-            goto fail;
-        }
-        if (push_rec(d, &cap, &r, vals) != 0)
-            goto fail_mem;
-    }
-    free(vals);
-    free(wcols);
     *out = d;
     return EXIT_OK;
-fail_mem:
-    cli_error("out of memory");
-fail:
-    free(vals);
-    free(wcols);
-    plot_dataset_free(d);
-    return EXIT_ERROR;
 }
 
 const char *plot_rec_field(const rec *r, int f)
