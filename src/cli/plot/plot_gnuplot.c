@@ -163,16 +163,72 @@ static void print_gnuplot_messages(FILE *ef)
         putc('\n', stderr);
 }
 
+/* Start `gnuplot -d` with the script (sfd) on standard input, the figure
+ * (ofd) as standard output and efd as standard error. 0, or an exit status
+ * after printing the error. */
+static int spawn_gnuplot(const char *gnuplot, int sfd, int ofd, int efd, pid_t *pid)
+{
+    posix_spawn_file_actions_t fa;
+    char *argv[3];
+    int rc = EXIT_ERROR;
+
+    if (posix_spawn_file_actions_init(&fa) != 0)
+        return cli_error("out of memory");
+    if (posix_spawn_file_actions_adddup2(&fa, sfd, 0) != 0 ||
+        posix_spawn_file_actions_adddup2(&fa, ofd, 1) != 0 ||
+        posix_spawn_file_actions_adddup2(&fa, efd, 2) != 0 ||
+        posix_spawn_file_actions_addclose(&fa, sfd) != 0 ||
+        posix_spawn_file_actions_addclose(&fa, ofd) != 0 ||
+        posix_spawn_file_actions_addclose(&fa, efd) != 0) {
+        cli_error("out of memory");
+        goto done;
+    }
+    argv[0] = (char *)"gnuplot";
+    argv[1] = (char *)"-d"; /* no initialisation files: figures do not depend on ~/.gnuplot */
+    argv[2] = NULL;
+    fflush(stdout);
+    fflush(stderr);
+    errno = posix_spawn(pid, gnuplot, &fa, NULL, argv, environ);
+    if (errno != 0) {
+        cli_error("plot: cannot run %s: %s", gnuplot, strerror(errno));
+        goto done;
+    }
+    rc = 0;
+done:
+    posix_spawn_file_actions_destroy(&fa);
+    return rc;
+}
+
+/* Wait for gnuplot; it must exit with status 0 and have written a figure
+ * (ofd). 0, or an exit status after printing the error and gnuplot's
+ * messages (ef). */
+static int wait_gnuplot(pid_t pid, int ofd, FILE *ef)
+{
+    struct stat st;
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return cli_error("plot: waiting for gnuplot: %s", strerror(errno));
+    }
+    if (WIFSIGNALED(status))
+        cli_error("plot: gnuplot was killed by signal %d", WTERMSIG(status));
+    else if (WEXITSTATUS(status) != 0)
+        cli_error("plot: gnuplot failed (exit status %d):", WEXITSTATUS(status));
+    else if (fstat(ofd, &st) != 0 || st.st_size == 0)
+        cli_error("plot: gnuplot wrote no figure");
+    else
+        return 0;
+    print_gnuplot_messages(ef);
+    return EXIT_ERROR;
+}
+
 int plot_run_gnuplot(const char *gnuplot, const char *script, size_t len, const char *outpath)
 {
     ss_outfile *out = NULL;
     ss_err err = { 0 };
     FILE *sf = NULL, *ef = NULL, *of;
-    posix_spawn_file_actions_t fa;
-    int fa_ok = 0, sfd = -1, efd = -1, ofd = -1, status = 0, rc = EXIT_ERROR;
-    char *argv[3];
+    int sfd = -1, efd = -1, ofd = -1, rc = EXIT_ERROR;
     pid_t pid;
-    struct stat st;
 
     if (ss_outfile_open(&out, outpath, &err) != SS_OK)
         return cli_error("%s", err.msg);
@@ -195,51 +251,8 @@ int plot_run_gnuplot(const char *gnuplot, const char *script, size_t len, const 
         cli_error("plot: %s", strerror(errno));
         goto done;
     }
-    if (posix_spawn_file_actions_init(&fa) != 0) {
-        cli_error("out of memory");
+    if (spawn_gnuplot(gnuplot, sfd, ofd, efd, &pid) != 0 || wait_gnuplot(pid, ofd, ef) != 0)
         goto done;
-    }
-    fa_ok = 1;
-    if (posix_spawn_file_actions_adddup2(&fa, sfd, 0) != 0 ||
-        posix_spawn_file_actions_adddup2(&fa, ofd, 1) != 0 ||
-        posix_spawn_file_actions_adddup2(&fa, efd, 2) != 0 ||
-        posix_spawn_file_actions_addclose(&fa, sfd) != 0 ||
-        posix_spawn_file_actions_addclose(&fa, ofd) != 0 ||
-        posix_spawn_file_actions_addclose(&fa, efd) != 0) {
-        cli_error("out of memory");
-        goto done;
-    }
-    argv[0] = (char *)"gnuplot";
-    argv[1] = (char *)"-d"; /* no initialisation files: figures do not depend on ~/.gnuplot */
-    argv[2] = NULL;
-    fflush(stdout);
-    fflush(stderr);
-    errno = posix_spawn(&pid, gnuplot, &fa, NULL, argv, environ);
-    if (errno != 0) {
-        cli_error("plot: cannot run %s: %s", gnuplot, strerror(errno));
-        goto done;
-    }
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            cli_error("plot: waiting for gnuplot: %s", strerror(errno));
-            goto done;
-        }
-    }
-    if (WIFSIGNALED(status)) {
-        cli_error("plot: gnuplot was killed by signal %d", WTERMSIG(status));
-        print_gnuplot_messages(ef);
-        goto done;
-    }
-    if (WEXITSTATUS(status) != 0) {
-        cli_error("plot: gnuplot failed (exit status %d):", WEXITSTATUS(status));
-        print_gnuplot_messages(ef);
-        goto done;
-    }
-    if (fstat(ofd, &st) != 0 || st.st_size == 0) {
-        cli_error("plot: gnuplot wrote no figure");
-        print_gnuplot_messages(ef);
-        goto done;
-    }
     if (ofd != fileno(of))
         close(ofd);
     ofd = -1;
@@ -254,8 +267,6 @@ done:
         close(efd);
     if (ofd >= 0 && out && ofd != fileno(of))
         close(ofd);
-    if (fa_ok)
-        posix_spawn_file_actions_destroy(&fa);
     ss_outfile_abort(out);
     if (sf)
         fclose(sf);
