@@ -300,6 +300,31 @@ static int save_script(const char *path, const char *script, size_t len)
     return EXIT_OK;
 }
 
+/* The chart kind: --kind, else the one of the file's layout; it must fit
+ * the file and the options. An exit status. */
+static int choose_kind(const plot_opts *o, const dataset *d, int *out)
+{
+    int kind = o->kind;
+    if (kind == K_AUTO)
+        kind = d->layout == L_TORNADO ? K_TORNADO : d->layout == L_MC ? K_FAN :
+               d->layout == L_SWEEP ? K_SWEEP : K_LINE;
+    if ((kind == K_TORNADO) != (d->layout == L_TORNADO) || (kind == K_FAN && d->layout != L_MC) ||
+        (kind == K_SWEEP) != (d->layout == L_SWEEP))
+        return cli_usage_error("plot", "a %s chart cannot be drawn from %s: it is a %s file",
+                               kind_names[kind], o->file, plot_layout_names[d->layout]);
+    if (kind == K_TORNADO && (o->metric.n || o->provider.n || o->segment.n || o->scenario.n))
+        return cli_usage_error("plot", "a tornado chart takes --select, not --metric, --provider, "
+                               "--segment or --scenario");
+    if ((kind != K_TORNADO && o->has_base) || (kind != K_TORNADO && kind != K_SWEEP && o->select))
+        return cli_usage_error("plot", "--select and --base go with tornado charts");
+    if (kind == K_SWEEP && o->overlay)
+        return cli_usage_error("plot", "--overlay goes with line and fan charts");
+    if (o->overlay && kind != K_LINE && kind != K_FAN)
+        return cli_usage_error("plot", "--overlay goes with line and fan charts");
+    *out = kind;
+    return EXIT_OK;
+}
+
 int cmd_plot(int argc, char **argv)
 {
     plot_opts o;
@@ -307,42 +332,15 @@ int cmd_plot(int argc, char **argv)
     char *script = NULL, *gnuplot = NULL;
     size_t len = 0;
     FILE *f = NULL;
-    int rc, kind;
+    int rc, kind = K_AUTO;
 
     memset(&o, 0, sizeof o);
     if ((rc = parse_args(&o, argc, argv)) >= 0)
         goto done;
     if ((rc = plot_load(&d, o.file)) != EXIT_OK)
         goto done;
-
-    kind = o.kind;
-    if (kind == K_AUTO)
-        kind = d->layout == L_TORNADO ? K_TORNADO : d->layout == L_MC ? K_FAN :
-               d->layout == L_SWEEP ? K_SWEEP : K_LINE;
-    if ((kind == K_TORNADO) != (d->layout == L_TORNADO) || (kind == K_FAN && d->layout != L_MC) ||
-        (kind == K_SWEEP) != (d->layout == L_SWEEP)) {
-        rc = cli_usage_error("plot", "a %s chart cannot be drawn from %s: it is a %s file",
-                             kind_names[kind], o.file, plot_layout_names[d->layout]);
+    if ((rc = choose_kind(&o, d, &kind)) != EXIT_OK)
         goto done;
-    }
-    if (kind == K_TORNADO && (o.metric.n || o.provider.n || o.segment.n || o.scenario.n)) {
-        rc = cli_usage_error("plot", "a tornado chart takes --select, not --metric, --provider, "
-                             "--segment or --scenario");
-        goto done;
-    }
-    if ((kind != K_TORNADO && o.has_base) || (kind != K_TORNADO && kind != K_SWEEP && o.select)) {
-        rc = cli_usage_error("plot", "--select and --base go with tornado charts");
-        goto done;
-    }
-    if (kind == K_SWEEP && o.overlay) {
-        rc = cli_usage_error("plot", "--overlay goes with line and fan charts");
-        goto done;
-    }
-    if (o.overlay && kind != K_LINE && kind != K_FAN) {
-        rc = cli_usage_error("plot", "--overlay goes with line and fan charts");
-        goto done;
-    }
-
     if (!(f = open_memstream(&script, &len))) {
         rc = cli_error("out of memory");
         goto done;
