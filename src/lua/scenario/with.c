@@ -164,34 +164,10 @@ static int cmp_keys(const void *a, const void *b)
     return strcmp(((const entry_ref *)a)->key, ((const entry_ref *)b)->key);
 }
 
-/*
- * Merge t[key] (segments or providers: an array of entries with ids, or a
- * table keyed by id, or both) into spec[key]: existing ids merge key-wise,
- * new ids are appended (array part in order, then keyed part sorted).
- */
-static void merge_entities(cv *c, int spec, int t, const char *key, int is_prov)
+/* The base's entries spec[key] (an array) into res, idmap[id] = position. */
+static void base_entries(lua_State *L, int spec, const char *key, int res, int idmap)
 {
-    lua_State *L = c->L;
-    char p[256], shown[80];
-    size_t n, on, i, nkeys = 0;
-    int ov, res, idmap, seen, segs;
-    entry_ref *keys;
-
-    if (ls_rawfield(L, t, key) == LUA_TNIL) {
-        lua_pop(L, 1);
-        return;
-    }
-    ov = lua_gettop(L);
-    if (lua_type(L, ov) != LUA_TTABLE)
-        ls_fail(c, key, "expected an array of entries with ids or a table keyed by id, got %s",
-                sl_tname(L, ov));
-    luaL_checkstack(L, 12, NULL);
-    lua_newtable(L);
-    res = lua_gettop(L);
-    lua_newtable(L);
-    idmap = lua_gettop(L);
-    lua_newtable(L);
-    seen = lua_gettop(L);
+    size_t n, i;
     ls_rawfield(L, spec, key);
     n = lua_type(L, -1) == LUA_TTABLE ? lua_rawlen(L, -1) : 0;
     for (i = 1; i <= n; i++) {
@@ -206,93 +182,267 @@ static void merge_entities(cv *c, int spec, int t, const char *key, int is_prov)
         lua_rawseti(L, res, (lua_Integer)i);
     }
     lua_pop(L, 1);
-    if (is_prov)
-        ls_rawfield(L, spec, "segments");
-    else
-        lua_pushnil(L);
-    segs = lua_gettop(L);
+}
 
-    /* collect the keyed entries and check the keys */
-    on = lua_rawlen(L, ov);
+/* The string keys of ov (checking that the others are array indices),
+ * sorted, in a userdata left on the stack; *nkeys of them. */
+static entry_ref *sorted_keys(cv *c, int ov, const char *key, size_t *nkeys)
+{
+    lua_State *L = c->L;
+    size_t on = lua_rawlen(L, ov), n = 0;
+    entry_ref *keys;
     lua_pushnil(L);
     while (lua_next(L, ov)) {
         lua_pop(L, 1);
         if (lua_type(L, -1) == LUA_TSTRING)
-            nkeys++;
+            n++;
         else if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || (size_t)lua_tointeger(L, -1) > on)
             ls_fail(c, key, "expected an array of entries with ids or a table keyed by id "
                     "(found another kind of key)");
     }
-    keys = lua_newuserdatauv(L, (nkeys ? nkeys : 1) * sizeof *keys, 0);
-    nkeys = 0;
+    keys = lua_newuserdatauv(L, (n ? n : 1) * sizeof *keys, 0);
+    n = 0;
     lua_pushnil(L);
     while (lua_next(L, ov)) {
         lua_pop(L, 1);
         if (lua_type(L, -1) == LUA_TSTRING)
-            keys[nkeys++].key = lua_tostring(L, -1); /* anchored: keys of ov */
+            keys[n++].key = lua_tostring(L, -1); /* anchored: keys of ov */
     }
-    qsort(keys, nkeys, sizeof *keys, cmp_keys);
+    qsort(keys, n, sizeof *keys, cmp_keys);
+    *nkeys = n;
+    return keys;
+}
 
+/* The tables one merge of entities works on (absolute stack indices). */
+typedef struct ent_merge {
+    int ov;          /* the variant's t[key] */
+    int res;         /* the merged array */
+    int idmap;       /* id -> position in res */
+    int seen;        /* ids the variant gave */
+    int segs;        /* the base's segments (providers), or nil */
+    int is_prov;
+    const char *key; /* "segments" or "providers" */
+} ent_merge;
+
+/* The variant's entry e (at path p; its key `bykey` if keyed, else NULL):
+ * its id, checked, merged into the base's entry of that id or appended. */
+static void merge_one(cv *c, const ent_merge *g, int e, const char *p, const char *bykey)
+{
+    lua_State *L = c->L;
+    char q[256], shown[80];
+    const char *what = g->is_prov ? "provider" : "segment", *id;
+    size_t len;
+    if (lua_type(L, e) != LUA_TTABLE)
+        ls_fail(c, p, "expected an entry table, got %s", sl_tname(L, e));
+    if (ls_rawfield(L, e, "id") == LUA_TNIL) {
+        if (!bykey)
+            ls_fail(c, ls_kpath(q, sizeof q, p, "id"), "missing (required to match or add an entry)");
+        lua_pop(L, 1);
+        lua_pushstring(L, bykey);
+    }
+    id = ls_id_at(c, -1, ls_kpath(q, sizeof q, p, "id"), what);
+    len = strlen(id);
+    if (bykey && strcmp(id, bykey) != 0)
+        ls_fail(c, p, "id '%s' does not match its key '%s'", id, bykey);
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, g->seen) != LUA_TNIL)
+        ls_fail(c, p, "%s '%s' is given twice", what, ls_show(id, len, shown, sizeof shown));
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, g->seen);
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, g->idmap) == LUA_TNUMBER) {
+        lua_Integer pos = lua_tointeger(L, -1);
+        lua_rawgeti(L, g->res, pos);
+        merge_entry(L, lua_gettop(L), e, g->is_prov, g->segs);
+        lua_rawseti(L, g->res, pos);
+        lua_pop(L, 2);
+    } else {
+        lua_Integer pos = (lua_Integer)lua_rawlen(L, g->res) + 1;
+        lua_pop(L, 1);
+        ls_dcopy(L, e, 2);
+        lua_pushvalue(L, -2);
+        lua_setfield(L, -2, "id");
+        lua_rawseti(L, g->res, pos);
+        lua_pushinteger(L, pos);
+        lua_rawset(L, g->idmap); /* id -> pos (pops the id) */
+        lua_pushnil(L);          /* keep the stack shape */
+    }
+}
+
+/*
+ * Merge t[key] (segments or providers: an array of entries with ids, or a
+ * table keyed by id, or both) into spec[key]: existing ids merge key-wise,
+ * new ids are appended (array part in order, then keyed part sorted).
+ */
+static void merge_entities(cv *c, int spec, int t, const char *key, int is_prov)
+{
+    lua_State *L = c->L;
+    char p[256];
+    size_t on, i, nkeys;
+    entry_ref *keys;
+    ent_merge g;
+
+    if (ls_rawfield(L, t, key) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    g.ov = lua_gettop(L);
+    g.key = key;
+    g.is_prov = is_prov;
+    if (lua_type(L, g.ov) != LUA_TTABLE)
+        ls_fail(c, key, "expected an array of entries with ids or a table keyed by id, got %s",
+                sl_tname(L, g.ov));
+    luaL_checkstack(L, 12, NULL);
+    lua_newtable(L);
+    g.res = lua_gettop(L);
+    lua_newtable(L);
+    g.idmap = lua_gettop(L);
+    lua_newtable(L);
+    g.seen = lua_gettop(L);
+    base_entries(L, spec, key, g.res, g.idmap);
+    if (is_prov)
+        ls_rawfield(L, spec, "segments");
+    else
+        lua_pushnil(L);
+    g.segs = lua_gettop(L);
+    on = lua_rawlen(L, g.ov);
+    keys = sorted_keys(c, g.ov, key, &nkeys);
     for (i = 0; i < on + nkeys; i++) {
-        const char *id;
         int e;
-        size_t len;
         if (i < on) {
             snprintf(p, sizeof p, "%s[%zu]", key, i + 1);
-            lua_rawgeti(L, ov, (lua_Integer)i + 1);
+            lua_rawgeti(L, g.ov, (lua_Integer)i + 1);
         } else {
             snprintf(p, sizeof p, "%s.%s", key, keys[i - on].key);
-            ls_rawfield(L, ov, keys[i - on].key);
+            ls_rawfield(L, g.ov, keys[i - on].key);
         }
         e = lua_gettop(L);
-        if (lua_type(L, e) != LUA_TTABLE)
-            ls_fail(c, p, "expected an entry table, got %s", sl_tname(L, e));
-        if (ls_rawfield(L, e, "id") == LUA_TNIL) {
-            char q[256];
-            if (i < on)
-                ls_fail(c, ls_kpath(q, sizeof q, p, "id"), "missing (required to match or add an entry)");
-            lua_pop(L, 1);
-            lua_pushstring(L, keys[i - on].key);
-        }
-        {
-            char q[256];
-            id = ls_id_at(c, -1, ls_kpath(q, sizeof q, p, "id"), is_prov ? "provider" : "segment");
-        }
-        len = strlen(id);
-        if (i >= on && strcmp(id, keys[i - on].key) != 0)
-            ls_fail(c, p, "id '%s' does not match its key '%s'", id, keys[i - on].key);
-        lua_pushvalue(L, -1);
-        if (lua_rawget(L, seen) != LUA_TNIL)
-            ls_fail(c, p, "%s '%s' is given twice", is_prov ? "provider" : "segment",
-                    ls_show(id, len, shown, sizeof shown));
-        lua_pop(L, 1);
-        lua_pushvalue(L, -1);
-        lua_pushboolean(L, 1);
-        lua_rawset(L, seen);
-        lua_pushvalue(L, -1);
-        if (lua_rawget(L, idmap) == LUA_TNUMBER) {
-            lua_Integer pos = lua_tointeger(L, -1);
-            lua_rawgeti(L, res, pos);
-            merge_entry(L, lua_gettop(L), e, is_prov, segs);
-            lua_rawseti(L, res, pos);
-            lua_pop(L, 2);
-        } else {
-            lua_Integer pos = (lua_Integer)lua_rawlen(L, res) + 1;
-            lua_pop(L, 1);
-            ls_dcopy(L, e, 2);
-            lua_pushvalue(L, -2);
-            lua_setfield(L, -2, "id");
-            lua_rawseti(L, res, pos);
-            lua_pushinteger(L, pos);
-            lua_rawset(L, idmap); /* id -> pos (pops the id) */
-            lua_pushnil(L);       /* keep the stack shape */
-        }
+        merge_one(c, &g, e, p, i < on ? NULL : keys[i - on].key);
         lua_settop(L, e - 1);
     }
     lua_pushstring(L, key);
-    lua_pushvalue(L, res);
+    lua_pushvalue(L, g.res);
     lua_rawset(L, spec);
-    lua_settop(L, ov - 1);
+    lua_settop(L, g.ov - 1);
+}
+
+/* The new meta table (pushed at `meta`) and its origins (pushed next): this
+ * call first, then the base's (its meta at base_meta). */
+static void with_origins(lua_State *L, int base_meta)
+{
+    size_t i, nb;
+    int meta, origins;
+    lua_createtable(L, 0, 2);
+    meta = lua_gettop(L);
+    lua_createtable(L, 4, 0);
+    origins = lua_gettop(L);
+    ls_push_origin(L);
+    lua_rawseti(L, origins, 1);
+    lua_getfield(L, base_meta, "origins");
+    nb = lua_rawlen(L, -1);
+    for (i = 1; i <= nb; i++) {
+        lua_rawgeti(L, -1, (lua_Integer)i);
+        lua_rawseti(L, origins, (lua_Integer)i + 1);
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, origins);
+    lua_setfield(L, meta, "origins");
+}
+
+/* The keys a variant replaces as a whole (false removes them); tables kept
+ * by reference stay shared, the others are copied. */
+static void with_plain(lua_State *L, int t, int spec)
+{
+    static const char *const plain[] = {
+        "name", "description", "discount_rate", "policy", "outputs", "uncertainty",
+        "outages", "calibrate", "optimize", "checks", "stocks", "links", NULL
+    };
+    size_t i;
+    for (i = 0; plain[i]; i++) {
+        if (ls_rawfield(L, t, plain[i]) != LUA_TNIL) {
+            int v = lua_gettop(L);
+            lua_pushstring(L, plain[i]);
+            if (is_false(L, v))
+                lua_pushnil(L);
+            else if (ls_in_list(ls_byref_keys, plain[i], strlen(plain[i])))
+                lua_pushvalue(L, v);
+            else
+                ls_dcopy(L, v, 3);
+            lua_rawset(L, spec);
+        }
+        lua_pop(L, 1);
+    }
+}
+
+/* The base's events (base spec at bspec, meta at bmeta) into arr from 1 on,
+ * each mapped in evmap to its origin one step further back; the count. */
+static size_t with_base_events(lua_State *L, int bspec, int bmeta, int arr, int evmap)
+{
+    size_t at = 0, i, nbase;
+    if (ls_rawfield(L, bspec, "events") != LUA_TTABLE) {
+        lua_settop(L, arr);
+        return 0;
+    }
+    nbase = lua_rawlen(L, -1);
+    /* stack: ..., arr, base events */
+    lua_getfield(L, bmeta, "events");
+    for (i = 1; i <= nbase; i++) {
+        lua_rawgeti(L, -2, (lua_Integer)i);
+        lua_rawseti(L, arr, (lua_Integer)++at);
+        if (lua_rawgeti(L, -1, (lua_Integer)i) == LUA_TTABLE) {
+            ls_dcopy(L, -1, 1);
+            lua_getfield(L, -1, "o");
+            lua_pushinteger(L, lua_tointeger(L, -1) + 1);
+            lua_setfield(L, -3, "o");
+            lua_pop(L, 1);
+            lua_rawseti(L, evmap, (lua_Integer)at);
+        }
+        lua_pop(L, 1);
+    }
+    lua_settop(L, arr);
+    return at;
+}
+
+/* spec.events: the base's (unless replace_events) then the variant's t.events,
+ * and meta.events, where each of them came from. */
+static void with_events(cv *c, int t, int spec, int bspec, int bmeta, int origins, int replace)
+{
+    lua_State *L = c->L;
+    size_t i, nnew = 0, at = 0;
+    int evmap, arr;
+    lua_createtable(L, 0, 0);                   /* the event map */
+    evmap = lua_gettop(L);
+    if (ls_rawfield(L, t, "events") != LUA_TNIL)
+        nnew = ls_array_len(c, lua_gettop(L), "events", "event tables");
+    lua_pop(L, 1);
+    lua_pushliteral(L, "events");
+    lua_createtable(L, 0, 0);                   /* the merged events array */
+    arr = lua_gettop(L);
+    if (!replace)
+        at = with_base_events(L, bspec, bmeta, arr, evmap);
+    if (nnew) {
+        ls_rawfield(L, t, "events");
+        for (i = 1; i <= nnew; i++) {
+            lua_rawgeti(L, -1, (lua_Integer)i);
+            ls_dcopy(L, -1, 2);
+            lua_rawseti(L, arr, (lua_Integer)(at + i));
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+        lua_rawgeti(L, origins, 1);
+        ls_map_new_events(L, evmap, lua_gettop(L), nnew);
+        lua_pop(L, 1);
+    }
+    if (at + nnew == 0) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+    lua_rawset(L, spec);
+    lua_pushvalue(L, evmap);
+    lua_setfield(L, c->meta, "events");
+    lua_pop(L, 1);
 }
 
 /* base:with{...}: a new Scenario derived from base (see docs/scenarios.md). */
@@ -300,8 +450,7 @@ int ls_scenario_with(lua_State *L)
 {
     char where[320];
     cv c;
-    size_t i, nb, nnew = 0;
-    int replace = 0, spec, meta, t = 2, origins, evmap;
+    int replace = 0, spec, meta = 5, t = 2, origins = 6;
 
     if (!luaL_testudata(L, 1, SL_SCENARIO)) {
         sl_where(L, 1, where, sizeof where);
@@ -316,22 +465,7 @@ int ls_scenario_with(lua_State *L)
     luaL_checkstack(L, 20, NULL);
     lua_getiuservalue(L, 1, UV_SPEC);           /* 3 base spec */
     lua_getiuservalue(L, 1, UV_META);           /* 4 base meta */
-
-    lua_createtable(L, 0, 2);                   /* 5 new meta */
-    meta = 5;
-    lua_createtable(L, 4, 0);                   /* 6 origins */
-    origins = 6;
-    ls_push_origin(L);
-    lua_rawseti(L, origins, 1);
-    lua_getfield(L, 4, "origins");
-    nb = lua_rawlen(L, -1);
-    for (i = 1; i <= nb; i++) {
-        lua_rawgeti(L, -1, (lua_Integer)i);
-        lua_rawseti(L, origins, (lua_Integer)i + 1);
-    }
-    lua_pop(L, 1);
-    lua_pushvalue(L, origins);
-    lua_setfield(L, meta, "origins");
+    with_origins(L, 4);                         /* 5 new meta, 6 origins */
 
     c.L = L;
     c.meta = meta;
@@ -348,85 +482,12 @@ int ls_scenario_with(lua_State *L)
 
     ls_dcopy(L, 3, 1);                          /* 7 new spec */
     spec = 7;
-    {
-        static const char *const plain[] = {
-            "name", "description", "discount_rate", "policy", "outputs", "uncertainty",
-            "outages", "calibrate", "optimize", "checks", "stocks", "links", NULL
-        };
-        for (i = 0; plain[i]; i++) {
-            if (ls_rawfield(L, t, plain[i]) != LUA_TNIL) {
-                int v = lua_gettop(L);
-                lua_pushstring(L, plain[i]);
-                if (is_false(L, v))
-                    lua_pushnil(L);
-                else if (ls_in_list(ls_byref_keys, plain[i], strlen(plain[i])))
-                    lua_pushvalue(L, v);
-                else
-                    ls_dcopy(L, v, 3);
-                lua_rawset(L, spec);
-            }
-            lua_pop(L, 1);
-        }
-    }
+    with_plain(L, t, spec);
     merge_kv(L, spec, t, "time");
     merge_kv(L, spec, t, "solver");
     merge_entities(&c, spec, t, "segments", 0);
     merge_entities(&c, spec, t, "providers", 1);
-
-    /* events: appended to the base's (or replacing them) */
-    lua_createtable(L, 0, 0);                   /* 8 event map */
-    evmap = 8;
-    if (ls_rawfield(L, t, "events") != LUA_TNIL) {
-        int ne = lua_gettop(L);
-        nnew = ls_array_len(&c, ne, "events", "event tables");
-    }
-    lua_pop(L, 1);
-    lua_pushliteral(L, "events");
-    lua_createtable(L, 0, 0);                   /* the merged events array */
-    {
-        int arr = lua_gettop(L);
-        size_t at = 0;
-        if (!replace && ls_rawfield(L, 3, "events") == LUA_TTABLE) {
-            size_t nbase = lua_rawlen(L, -1);
-            /* stack: ..., arr, base events */
-            lua_getfield(L, 4, "events");
-            for (i = 1; i <= nbase; i++) {
-                lua_rawgeti(L, -2, (lua_Integer)i);
-                lua_rawseti(L, arr, (lua_Integer)++at);
-                if (lua_rawgeti(L, -1, (lua_Integer)i) == LUA_TTABLE) {
-                    ls_dcopy(L, -1, 1);
-                    lua_getfield(L, -1, "o");
-                    lua_pushinteger(L, lua_tointeger(L, -1) + 1);
-                    lua_setfield(L, -3, "o");
-                    lua_pop(L, 1);
-                    lua_rawseti(L, evmap, (lua_Integer)at);
-                }
-                lua_pop(L, 1);
-            }
-            lua_pop(L, 1);
-        }
-        lua_settop(L, arr);
-        if (nnew) {
-            ls_rawfield(L, t, "events");
-            for (i = 1; i <= nnew; i++) {
-                lua_rawgeti(L, -1, (lua_Integer)i);
-                ls_dcopy(L, -1, 2);
-                lua_rawseti(L, arr, (lua_Integer)(at + i));
-                lua_pop(L, 1);
-            }
-            lua_pop(L, 1);
-            lua_rawgeti(L, origins, 1);
-            ls_map_new_events(L, evmap, lua_gettop(L), nnew);
-            lua_pop(L, 1);
-        }
-        if (at + nnew == 0) {
-            lua_pop(L, 1);
-            lua_pushnil(L);
-        }
-    }
-    lua_rawset(L, spec);
-    lua_pushvalue(L, evmap);
-    lua_setfield(L, meta, "events");
+    with_events(&c, t, spec, 3, 4, origins, replace);
     ls_build(L, spec, meta, ((scen_ud *)lua_touserdata(L, 1))->m);
     return 1;
 }
