@@ -356,193 +356,295 @@ static int better(const ss_opt_start *a, const ss_opt_start *b, int minimize)
     return minimize ? a->objective < b->objective : a->objective > b->objective;
 }
 
+/* The state of one ss_optimize_run over its starts. */
+typedef struct optrun {
+    optctx oc;
+    ss_opt_opts o;
+    ss_opt_result *res;
+    gsl_qrng *q;
+    gsl_rng *rng;
+    double *xs;                /* [nc] the current start's point, then its end point */
+    double *shift, *u, *best;  /* [nc] the Sobol shift, a Sobol point, the best end point */
+    size_t nc;
+    const ss_transport *dist;  /* NULL on one process */
+    uint64_t rank;
+    char last_failure[sizeof ((optctx *)0)->last_failure]; /* over the starts in start order */
+} optrun;
+
+/* Check what needs no allocation: the number of controls and of starts, and
+ * that no control is an input defined by a link. */
+static int check_problem(const ss_opt_problem *prob, const ss_run_opts *ropts,
+                         const ss_opt_opts *o, ss_err *err)
+{
+    size_t nc = prob->ncontrols, i;
+    int rc;
+
+    if (nc < 1 || nc > SS_OPT_MAX_CONTROLS)
+        return ss_err_set(err, SS_EINVAL, "", "optimize: %zu controls; between 1 and %d are supported",
+                          nc, SS_OPT_MAX_CONTROLS);
+    if (o->starts < 1)
+        return ss_err_set(err, SS_EINVAL, "", "optimize: need at least one start");
+    for (i = 0; i < nc; i++)        /* an input defined by a link cannot be a control */
+        if ((rc = ss_run_opts_check_path(ropts, prob->controls[i].path, err)))
+            return rc;
+    return SS_OK;
+}
+
+/* Allocate the run's context, scratch and result, check the problem
+ * (setup) and, when seeded, draw the shift of the Sobol starts. */
+static int run_open(optrun *run, const ss_model *m, const ss_opt_problem *prob,
+                    const ss_run_opts *ropts, ss_err *err)
+{
+    optctx *oc = &run->oc;
+    size_t nc = prob->ncontrols, i;
+    int rc;
+
+    run->nc = nc;
+    oc->m = m;
+    oc->prob = prob;
+    oc->ropts = ropts;
+    oc->nc = nc;
+    oc->ncons = prob->nconstraints;
+    oc->sign = prob->minimize ? 1.0 : -1.0;
+    oc->cons = calloc(oc->ncons ? oc->ncons : 1, sizeof *oc->cons);
+    oc->cv = calloc(oc->ncons ? oc->ncons : 1, sizeof *oc->cv);
+    oc->x = calloc(nc, sizeof *oc->x);
+    run->res = result_new(nc, oc->ncons, run->o.starts);
+    run->xs = calloc(nc, sizeof *run->xs);
+    run->best = calloc(nc, sizeof *run->best);
+    run->u = calloc(nc, sizeof *run->u);
+    run->shift = calloc(nc, sizeof *run->shift);
+    run->q = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)nc);
+    if (!oc->cons || !oc->cv || !oc->x || !run->res || !run->xs || !run->best || !run->u ||
+        !run->shift || !run->q)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    if ((rc = setup(oc, run->res, m, prob, &run->o, err)))
+        return rc;
+    if (run->o.seed) {
+        if (!(run->rng = gsl_rng_alloc(gsl_rng_mt19937)))
+            return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+        gsl_rng_set(run->rng, run->o.seed);
+        for (i = 0; i < nc; i++)
+            run->shift[i] = gsl_rng_uniform(run->rng);
+    }
+    return SS_OK;
+}
+
+/* Free what run_open allocated, except the result. */
+static void run_close(optrun *run)
+{
+    gsl_qrng_free(run->q);
+    gsl_rng_free(run->rng);
+    free(run->oc.cons);
+    free(run->oc.cv);
+    free(run->oc.x);
+    free(run->xs);
+    free(run->best);
+    free(run->u);
+    free(run->shift);
+}
+
+/* The objective at the current values: the result's objective0 and the
+ * penalty scale. */
+static int baseline(optrun *run, ss_err *err)
+{
+    double obj;
+    int failed, rc;
+
+    if ((rc = evaluate(&run->oc, run->res->x0, &obj, &failed))) {
+        copy_err(err, &run->oc.err, rc);
+        return rc;
+    }
+    run->res->objective0 = failed ? NAN : obj;
+    run->oc.scale = failed ? 1.0 : fmax(fabs(obj), 1.0);
+    memcpy(run->last_failure, run->oc.last_failure, sizeof run->last_failure);
+    return SS_OK;
+}
+
+/* The point start s begins from, into run->xs: the current values for start
+ * 0, else the next point of the (shifted) Sobol sequence over the box.  Every
+ * process draws the same sequence. */
+static void start_point(optrun *run, size_t s)
+{
+    const ss_opt_result *res = run->res;
+    size_t i;
+
+    if (s == 0) {
+        memcpy(run->xs, res->x0, run->nc * sizeof *run->xs);
+        return;
+    }
+    gsl_qrng_get(run->q, run->u);
+    for (i = 0; i < run->nc; i++) {
+        double v = run->u[i] + run->shift[i];
+        v -= floor(v);
+        run->xs[i] = res->lower[i] + v * (res->upper[i] - res->lower[i]);
+    }
+}
+
+/* A process other than rank 0: send start s's summary, end point and counts
+ * (the evaluations since ne and the failures since nf) to rank 0. */
+static int send_start(optrun *run, size_t s, size_t ne, size_t nf, ss_err *err)
+{
+    size_t len = sizeof(start_msg) + run->nc * sizeof *run->xs;
+    start_msg *sm = calloc(1, len);
+    int rc;
+
+    if (!sm)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    sm->st = run->res->start[s];
+    sm->nevals = run->oc.nevals - ne;
+    sm->nfailed = run->oc.nfailed - nf;
+    memcpy(sm->last_failure, run->oc.last_failure, sizeof sm->last_failure);
+    memcpy(sm + 1, run->xs, run->nc * sizeof *run->xs);
+    rc = run->dist->send(s, SS_OK, NULL, sm, len, run->dist->payload, err);
+    free(sm);
+    return rc;
+}
+
+/* Run start s on this process from run->xs (its end point is left there);
+ * a process other than rank 0 sends the start, or its failure, to rank 0. */
+static int run_start_here(optrun *run, size_t s, ss_err *err)
+{
+    size_t ne = run->oc.nevals, nf = run->oc.nfailed;
+    int rc;
+
+    run->oc.last_failure[0] = '\0';
+    if ((rc = one_start(&run->oc, &run->o, run->xs, &run->res->start[s]))) {
+        copy_err(err, &run->oc.err, rc);
+        if (run->rank > 0) {
+            ss_err e = *err;
+            run->dist->send(s, rc, &e, NULL, 0, run->dist->payload, err);
+            *err = e;
+        }
+        return rc;
+    }
+    if (run->rank > 0)
+        return send_start(run, s, ne, nf, err);
+    if (run->oc.last_failure[0])
+        memcpy(run->last_failure, run->oc.last_failure, sizeof run->last_failure);
+    return SS_OK;
+}
+
+/* Rank 0: take start s, run by another process, from the transport: its
+ * summary, counts and last failure, and its end point into run->xs. */
+static int recv_start(optrun *run, size_t s, ss_err *err)
+{
+    void *data = NULL;
+    size_t len = 0;
+    start_msg *sm;
+    int rc;
+
+    if ((rc = run->dist->recv(s, &data, &len, run->dist->payload, err)))
+        return rc;
+    if (len != sizeof *sm + run->nc * sizeof *run->xs) {
+        free(data);
+        return ss_err_set(err, SS_EINVAL, "", "optimize: start %zu received from rank %zu is "
+                          "damaged", s, (size_t)(s % run->dist->nranks));
+    }
+    sm = data;
+    run->res->start[s] = sm->st;
+    run->oc.nevals += (size_t)sm->nevals;
+    run->oc.nfailed += (size_t)sm->nfailed;
+    if (sm->last_failure[0])
+        memcpy(run->last_failure, sm->last_failure, sizeof run->last_failure);
+    memcpy(run->xs, sm + 1, run->nc * sizeof *run->xs);
+    free(data);
+    return SS_OK;
+}
+
+/* Start s: its point, its run here or (rank 0) its result from the process
+ * that ran it, and on rank 0 whether it is the best start so far. */
+static int take_start(optrun *run, size_t s, ss_err *err)
+{
+    ss_opt_result *res = run->res;
+    int rc;
+
+    ss_progress_report(&run->o.progress, s, run->o.starts);
+    start_point(run, s);
+    if (!run->dist || s % run->dist->nranks == run->rank) {
+        if ((rc = run_start_here(run, s, err)) || run->rank > 0)
+            return rc;
+    } else if (run->rank > 0) {
+        return SS_OK;
+    } else if ((rc = recv_start(run, s, err))) {
+        return rc;
+    }
+    if (s == 0 || better(&res->start[s], &res->start[res->best_start], run->oc.prob->minimize)) {
+        res->best_start = s;
+        memcpy(run->best, run->xs, run->nc * sizeof *run->best);
+    }
+    return SS_OK;
+}
+
+/* Rank 0's result: the best start's end point evaluated without any penalty
+ * (the honest report), each constraint there, and the counts. */
+static int report_best(optrun *run, ss_err *err)
+{
+    optctx *oc = &run->oc;
+    ss_opt_result *res = run->res;
+    size_t i;
+    int rc, failed;
+
+    memcpy(oc->last_failure, run->last_failure, sizeof run->last_failure);
+    if (isnan(res->start[res->best_start].objective))
+        return ss_err_set(err, SS_ENUMERIC, "", "optimize: every start ended on a failing run; "
+                          "last failure: %s", oc->last_failure);
+    memcpy(res->x, run->best, run->nc * sizeof *run->best);
+    if ((rc = evaluate(oc, res->x, &res->objective, &failed))) {
+        copy_err(err, &oc->err, rc);
+        return rc;
+    }
+    if (failed)
+        return ss_err_set(err, SS_ENUMERIC, "", "optimize: the run at the solution failed: %s",
+                          oc->last_failure);
+    res->feasible = 1;
+    for (i = 0; i < oc->ncons; i++) {
+        res->cons_value[i] = oc->cv[i].value;
+        res->cons_violation[i] = oc->cv[i].violation;
+        res->cons_holds[i] = (unsigned char)ss_constraint_holds(&oc->cv[i], run->o.feas_tol);
+        if (!res->cons_holds[i])
+            res->feasible = 0;
+    }
+    res->converged = res->start[res->best_start].converged;
+    res->nevals = oc->nevals;
+    res->nfailed = oc->nfailed;
+    snprintf(res->last_failure, sizeof res->last_failure, "%s", oc->last_failure);
+    return SS_OK;
+}
+
 int ss_optimize_run(ss_opt_result **out, const ss_model *m, const ss_opt_problem *prob,
                     const ss_run_opts *ropts, const ss_opt_opts *opts, ss_err *err)
 {
-    ss_opt_opts o = SS_OPT_OPTS_INIT;
-    ss_opt_result *res = NULL;
-    optctx oc;
-    gsl_qrng *q = NULL;
-    gsl_rng *rng = NULL;
-    double *xs = NULL, *shift = NULL, *u = NULL, *best = NULL, obj;
-    size_t nc = prob->ncontrols, s, i;
-    int rc = SS_OK, failed;
-    const ss_transport *dist = opts && opts->dist && opts->dist->nranks > 1 ? opts->dist : NULL;
-    uint64_t rank = dist ? dist->rank : 0;
-    char last_failure[sizeof oc.last_failure]; /* over the starts in start order */
+    ss_opt_opts defaults = SS_OPT_OPTS_INIT;
+    optrun run;
+    size_t s;
+    int rc;
 
     assert(out && m && prob);
     assert(prob->controls || prob->ncontrols == 0);
     assert(prob->constraints || prob->nconstraints == 0);
     *out = NULL;
-    if (opts)
-        o = *opts;
-    memset(&oc, 0, sizeof oc);
-    if (nc < 1 || nc > SS_OPT_MAX_CONTROLS)
-        return ss_err_set(err, SS_EINVAL, "", "optimize: %zu controls; between 1 and %d are supported",
-                          nc, SS_OPT_MAX_CONTROLS);
-    if (o.starts < 1)
-        return ss_err_set(err, SS_EINVAL, "", "optimize: need at least one start");
-    for (i = 0; i < nc; i++)        /* an input defined by a link cannot be a control */
-        if ((rc = ss_run_opts_check_path(ropts, prob->controls[i].path, err)))
-            return rc;
-    oc.m = m;
-    oc.prob = prob;
-    oc.ropts = ropts;
-    oc.nc = nc;
-    oc.ncons = prob->nconstraints;
-    oc.sign = prob->minimize ? 1.0 : -1.0;
-    oc.cons = calloc(oc.ncons ? oc.ncons : 1, sizeof *oc.cons);
-    oc.cv = calloc(oc.ncons ? oc.ncons : 1, sizeof *oc.cv);
-    oc.x = calloc(nc, sizeof *oc.x);
-    res = result_new(nc, oc.ncons, o.starts);
-    xs = calloc(nc, sizeof *xs);
-    best = calloc(nc, sizeof *best);
-    u = calloc(nc, sizeof *u);
-    shift = calloc(nc, sizeof *shift);
-    q = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)nc);
-    if (!oc.cons || !oc.cv || !oc.x || !res || !xs || !best || !u || !shift || !q) {
-        rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
-        goto done;
+    memset(&run, 0, sizeof run);
+    run.o = opts ? *opts : defaults;
+    run.dist = opts && opts->dist && opts->dist->nranks > 1 ? opts->dist : NULL;
+    run.rank = run.dist ? run.dist->rank : 0;
+    if ((rc = check_problem(prob, ropts, &run.o, err)))
+        return rc;
+    rc = run_open(&run, m, prob, ropts, err);
+    if (rc == SS_OK)
+        rc = baseline(&run, err);
+    for (s = 0; rc == SS_OK && s < run.o.starts; s++)
+        rc = take_start(&run, s, err);
+    if (rc == SS_OK) {
+        ss_progress_report(&run.o.progress, run.o.starts, run.o.starts);
+        if (run.rank == 0)  /* the other ranks sent their starts here: rank 0 reports the winner */
+            rc = report_best(&run, err);
     }
-    if ((rc = setup(&oc, res, m, prob, &o, err)))
-        goto done;
-    if (o.seed) {
-        if (!(rng = gsl_rng_alloc(gsl_rng_mt19937))) {
-            rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
-            goto done;
-        }
-        gsl_rng_set(rng, o.seed);
-        for (i = 0; i < nc; i++)
-            shift[i] = gsl_rng_uniform(rng);
-    }
-    /* the objective at the current values sets the penalty scale */
-    if ((rc = evaluate(&oc, res->x0, &obj, &failed))) {
-        copy_err(err, &oc.err, rc);
-        goto done;
-    }
-    res->objective0 = failed ? NAN : obj;
-    oc.scale = failed ? 1.0 : fmax(fabs(obj), 1.0);
-    memcpy(last_failure, oc.last_failure, sizeof last_failure);
-
-    for (s = 0; s < o.starts; s++) {
-        ss_progress_report(&o.progress, s, o.starts);
-        if (s == 0) {
-            memcpy(xs, res->x0, nc * sizeof *xs);
-        } else {
-            gsl_qrng_get(q, u);
-            for (i = 0; i < nc; i++) {
-                double v = u[i] + shift[i];
-                v -= floor(v);
-                xs[i] = res->lower[i] + v * (res->upper[i] - res->lower[i]);
-            }
-        }
-        if (!dist || s % dist->nranks == rank) {
-            size_t ne = oc.nevals, nf = oc.nfailed;
-            oc.last_failure[0] = '\0';
-            if ((rc = one_start(&oc, &o, xs, &res->start[s]))) {
-                copy_err(err, &oc.err, rc);
-                if (rank > 0) {
-                    ss_err e = *err;
-                    dist->send(s, rc, &e, NULL, 0, dist->payload, err);
-                    *err = e;
-                }
-                goto done;
-            }
-            if (rank > 0) {
-                /* the start's summary, end point and counts to rank 0 */
-                start_msg *sm = calloc(1, sizeof *sm + nc * sizeof *xs);
-                if (!sm) {
-                    rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
-                    goto done;
-                }
-                sm->st = res->start[s];
-                sm->nevals = oc.nevals - ne;
-                sm->nfailed = oc.nfailed - nf;
-                memcpy(sm->last_failure, oc.last_failure, sizeof sm->last_failure);
-                memcpy(sm + 1, xs, nc * sizeof *xs);
-                rc = dist->send(s, SS_OK, NULL, sm, sizeof *sm + nc * sizeof *xs, dist->payload, err);
-                free(sm);
-                if (rc)
-                    goto done;
-                continue;
-            }
-            if (oc.last_failure[0])
-                memcpy(last_failure, oc.last_failure, sizeof last_failure);
-        } else if (rank > 0) {
-            continue;
-        } else {
-            void *data = NULL;
-            size_t len = 0;
-            start_msg *sm;
-            if ((rc = dist->recv(s, &data, &len, dist->payload, err)))
-                goto done;
-            if (len != sizeof *sm + nc * sizeof *xs) {
-                free(data);
-                rc = ss_err_set(err, SS_EINVAL, "", "optimize: start %zu received from rank %zu is "
-                                "damaged", s, (size_t)(s % dist->nranks));
-                goto done;
-            }
-            sm = data;
-            res->start[s] = sm->st;
-            oc.nevals += (size_t)sm->nevals;
-            oc.nfailed += (size_t)sm->nfailed;
-            if (sm->last_failure[0])
-                memcpy(last_failure, sm->last_failure, sizeof last_failure);
-            memcpy(xs, sm + 1, nc * sizeof *xs);
-            free(data);
-        }
-        if (s == 0 || better(&res->start[s], &res->start[res->best_start], prob->minimize)) {
-            res->best_start = s;
-            memcpy(best, xs, nc * sizeof *best);
-        }
-    }
-    ss_progress_report(&o.progress, o.starts, o.starts);
-    if (rank > 0) /* the starts went to rank 0, which reports the winner */
-        goto done;
-    memcpy(oc.last_failure, last_failure, sizeof last_failure);
-    if (isnan(res->start[res->best_start].objective)) {
-        rc = ss_err_set(err, SS_ENUMERIC, "", "optimize: every start ended on a failing run; "
-                        "last failure: %s", oc.last_failure);
-        goto done;
-    }
-    /* the honest report: evaluate the winner without any penalty */
-    memcpy(res->x, best, nc * sizeof *best);
-    if ((rc = evaluate(&oc, res->x, &res->objective, &failed))) {
-        copy_err(err, &oc.err, rc);
-        goto done;
-    }
-    if (failed) {
-        rc = ss_err_set(err, SS_ENUMERIC, "", "optimize: the run at the solution failed: %s",
-                        oc.last_failure);
-        goto done;
-    }
-    res->feasible = 1;
-    for (i = 0; i < oc.ncons; i++) {
-        res->cons_value[i] = oc.cv[i].value;
-        res->cons_violation[i] = oc.cv[i].violation;
-        res->cons_holds[i] = (unsigned char)ss_constraint_holds(&oc.cv[i], o.feas_tol);
-        if (!res->cons_holds[i])
-            res->feasible = 0;
-    }
-    res->converged = res->start[res->best_start].converged;
-    res->nevals = oc.nevals;
-    res->nfailed = oc.nfailed;
-    snprintf(res->last_failure, sizeof res->last_failure, "%s", oc.last_failure);
-done:
-    gsl_qrng_free(q);
-    gsl_rng_free(rng);
-    free(oc.cons);
-    free(oc.cv);
-    free(oc.x);
-    free(xs);
-    free(best);
-    free(u);
-    free(shift);
-    if (rc || rank > 0) {
-        ss_optimize_free(res);
+    run_close(&run);
+    if (rc || run.rank > 0) {
+        ss_optimize_free(run.res);
         return rc;
     }
-    *out = res;
+    *out = run.res;
     return SS_OK;
 }
