@@ -87,181 +87,218 @@ static int make_obs_selector(ss_obs *ob, const char *metric, const char *prov, c
     return SS_OK;
 }
 
+/* The state of one ss_obs_read_stream: the set being read, the line buffer,
+ * the fields of the current line and the columns of the header. */
+typedef struct obs_reader {
+    ss_obs_set *o;
+    const char *name;      /* o->file */
+    char *line;            /* getline's buffer */
+    size_t cap;
+    char **fields;         /* NULL until the header has been read */
+    size_t ocap;           /* observations o->obs has room for */
+    long lineno;
+    int colidx[NCOLS];     /* the field of each column, -1 if absent */
+    int ncol;              /* fields of the header */
+} obs_reader;
+
+/*
+ * Check line rd->lineno (len bytes, as getline read it) and strip its line
+ * end and, on the first line, a UTF-8 byte order mark; *text is what is left.
+ */
+static int line_text(obs_reader *rd, ssize_t len, char **text, ss_err *err)
+{
+    char *line = rd->line, *s = line;
+
+    if (len > SS_OBS_LINE_MAX)
+        return ss_err_set(err, SS_ELIMIT, "", "%s:%ld: line longer than %d bytes (the limit of "
+                          "a calibration data line)", rd->name, rd->lineno, SS_OBS_LINE_MAX);
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        line[--len] = '\0';
+    if (rd->lineno == 1 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
+        (unsigned char)s[2] == 0xBF)
+        s += 3;
+    if (strlen(s) != (size_t)(len - (s - line)))
+        return ss_err_set(err, SS_EINVAL, "", "%s:%ld: NUL byte in line", rd->name, rd->lineno);
+    *text = s;
+    return SS_OK;
+}
+
+/* The header line s: the field of each column; an unknown, a duplicate or a
+ * missing column is an error. */
+static int read_header(obs_reader *rd, char *s, ss_err *err)
+{
+    size_t maxf = strlen(s) + 1;   /* at most one field per byte */
+    int i, c;
+
+    rd->fields = calloc(maxf, sizeof *rd->fields);
+    if (!rd->fields)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    rd->ncol = cli_csv_split_line(s, rd->fields, maxf);
+    if (rd->ncol < 0)
+        return ss_err_set(err, SS_EINVAL, "", "%s:%ld: malformed quoted field in the header",
+                          rd->name, rd->lineno);
+    for (i = 0; i < rd->ncol; i++) {
+        const char *h = rd->fields[i];
+        for (c = 0; c < NCOLS; c++)
+            if (strcmp(h, col_names[c]) == 0)
+                break;
+        if (c < NCOLS) {
+            if (rd->colidx[c] >= 0)
+                return ss_err_set(err, SS_EINVAL, h, "%s:%ld:%s: duplicate column", rd->name,
+                                  rd->lineno, h);
+            rd->colidx[c] = i;
+        } else if (strcmp(h, "scenario") != 0 && strcmp(h, "source") != 0 &&
+                   strcmp(h, "note") != 0 && strcmp(h, "period") != 0) {
+            return ss_err_set(err, SS_EINVAL, h, "%s:%ld:%s: unknown column '%s' (expected "
+                              "time, provider, segment, metric, value and optionally weight)",
+                              rd->name, rd->lineno, h, h);
+        }
+    }
+    for (c = 0; c < NCOLS; c++)
+        if (c != COL_WEIGHT && rd->colidx[c] < 0)
+            return ss_err_set(err, SS_EINVAL, col_names[c], "%s:%ld:%s: missing column '%s' "
+                              "(the header must name time, provider, segment, metric and value; "
+                              "weight is optional)", rd->name, rd->lineno, col_names[c], col_names[c]);
+    return SS_OK;
+}
+
+/* Make room for one more observation (at most SS_OBS_MAX). */
+static int grow_obs(obs_reader *rd, ss_err *err)
+{
+    ss_obs_set *o = rd->o;
+
+    if (o->n == SS_OBS_MAX)
+        return ss_err_set(err, SS_ELIMIT, "", "%s:%ld: more than %d observations (the limit "
+                          "of a calibration data set)", rd->name, rd->lineno, SS_OBS_MAX);
+    if (o->n == rd->ocap) {
+        size_t nc = rd->ocap ? 2 * rd->ocap : 64;
+        ss_obs *no = realloc(o->obs, nc * sizeof *no);
+        if (!no)
+            return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+        o->obs = no;
+        rd->ocap = nc;
+    }
+    return SS_OK;
+}
+
+/* Split data line s into rd->fields; it must have as many fields as the header. */
+static int split_row(obs_reader *rd, char *s, ss_err *err)
+{
+    /* fields can't outnumber the bytes of the line + 1 */
+    size_t maxf = strlen(s) + (size_t)rd->ncol + 1;
+    char **rowf = realloc(rd->fields, maxf * sizeof *rowf);
+    int n;
+
+    if (!rowf)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    rd->fields = rowf;
+    n = cli_csv_split_line(s, rd->fields, maxf);
+    if (n < 0)
+        return ss_err_set(err, SS_EINVAL, "", "%s:%ld: malformed quoted field", rd->name, rd->lineno);
+    if (n != rd->ncol)
+        return ss_err_set(err, SS_EINVAL, "", "%s:%ld: %d fields, the header has %d",
+                          rd->name, rd->lineno, n, rd->ncol);
+    return SS_OK;
+}
+
+/* The time, value and weight (1 when its column is absent or empty) of
+ * observation ob from its row's fields fv (by column). */
+static int row_numbers(ss_obs *ob, char *const *fv, const char *name, long lineno, ss_err *err)
+{
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        int col = i ? COL_VALUE : COL_TIME;
+        double *dst = i ? &ob->value : &ob->t;
+        if (!*fv[col])
+            return ss_err_set(err, SS_EINVAL, col_names[col], "%s:%ld:%s: empty", name,
+                              lineno, col_names[col]);
+        if (ss_parse_double(fv[col], dst))
+            return ss_err_set(err, SS_EINVAL, col_names[col], "%s:%ld:%s: '%s' is not a "
+                              "finite decimal number", name, lineno, col_names[col], fv[col]);
+    }
+    ob->weight = 1.0;
+    if (fv[COL_WEIGHT] && *fv[COL_WEIGHT]) {
+        if (ss_parse_double(fv[COL_WEIGHT], &ob->weight) || ob->weight < 0.0)
+            return ss_err_set(err, SS_EINVAL, "weight", "%s:%ld:weight: '%s' is not a finite "
+                              "number >= 0", name, lineno, fv[COL_WEIGHT]);
+    }
+    return SS_OK;
+}
+
+/* A data line s: one more observation. */
+static int read_row(obs_reader *rd, char *s, ss_err *err)
+{
+    char *fv[NCOLS];
+    ss_obs *ob;
+    int c, rc;
+
+    if ((rc = grow_obs(rd, err)) || (rc = split_row(rd, s, err)))
+        return rc;
+    for (c = 0; c < NCOLS; c++)
+        fv[c] = rd->colidx[c] >= 0 ? rd->fields[rd->colidx[c]] : NULL;
+    ob = &rd->o->obs[rd->o->n];
+    memset(ob, 0, sizeof *ob);
+    ob->line = rd->lineno;
+    if ((rc = row_numbers(ob, fv, rd->name, rd->lineno, err)) ||
+        (rc = make_obs_selector(ob, fv[COL_METRIC], fv[COL_PROVIDER], fv[COL_SEGMENT],
+                                rd->name, rd->lineno, err)))
+        return rc;
+    rd->o->n++;
+    return SS_OK;
+}
+
+/* After the last line: a read error, no header or no observations is an error. */
+static int read_end(const obs_reader *rd, FILE *f, ss_err *err)
+{
+    if (ferror(f))
+        return ss_err_set(err, SS_EIO, "", "%s: read error", rd->name);
+    if (!rd->fields)
+        return ss_err_set(err, SS_EINVAL, "", "%s: no header line (expected time,provider,segment,"
+                          "metric,value[,weight])", rd->name);
+    if (rd->o->n == 0)
+        return ss_err_set(err, SS_EINVAL, "", "%s: no observations after the header", rd->name);
+    return SS_OK;
+}
+
 int ss_obs_read_stream(ss_obs_set **out, FILE *f, const char *name, ss_err *err)
 {
-    ss_obs_set *o = calloc(1, sizeof *o);
-    char *line = NULL, **fields = NULL;
-    size_t cap = 0, ocap = 0;
+    obs_reader rd;
     ssize_t len;
-    long lineno = 0;
-    int colidx[NCOLS], ncol = 0, rc = SS_OK, c;
+    int c, rc = SS_OK;
 
     *out = NULL;
-    if (!o || !(o->file = strdup(name ? name : "<observations>"))) {
-        free(o);
+    memset(&rd, 0, sizeof rd);
+    rd.o = calloc(1, sizeof *rd.o);
+    if (!rd.o || !(rd.o->file = strdup(name ? name : "<observations>"))) {
+        free(rd.o);
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     }
-    name = o->file;
+    rd.name = rd.o->file;
     for (c = 0; c < NCOLS; c++)
-        colidx[c] = -1;
+        rd.colidx[c] = -1;
     errno = 0;
-    while ((len = getline(&line, &cap, f)) >= 0) {
-        char *s = line, *t;
-        int n;
-        lineno++;
-        if (len > SS_OBS_LINE_MAX) {
-            rc = ss_err_set(err, SS_ELIMIT, "", "%s:%ld: line longer than %d bytes (the limit of "
-                            "a calibration data line)", name, lineno, SS_OBS_LINE_MAX);
-            goto done;
-        }
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        if (lineno == 1 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
-            (unsigned char)s[2] == 0xBF)
-            s += 3;
-        if (strlen(s) != (size_t)(len - (s - line))) {
-            rc = ss_err_set(err, SS_EINVAL, "", "%s:%ld: NUL byte in line", name, lineno);
-            goto done;
-        }
+    while (rc == SS_OK && (len = getline(&rd.line, &rd.cap, f)) >= 0) {
+        char *s = NULL, *t;
+        rd.lineno++;
+        if ((rc = line_text(&rd, len, &s, err)))
+            break;
         t = s;
         while (isspace((unsigned char)*t))
             t++;
         if (*t == '\0' || *t == '#')
             continue;
-        if (!fields) {
-            /* the header: at most one field per byte */
-            size_t maxf = strlen(s) + 1;
-            int i;
-            fields = calloc(maxf, sizeof *fields);
-            if (!fields) {
-                rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
-                goto done;
-            }
-            ncol = cli_csv_split_line(s, fields, maxf);
-            if (ncol < 0) {
-                rc = ss_err_set(err, SS_EINVAL, "", "%s:%ld: malformed quoted field in the header",
-                                name, lineno);
-                goto done;
-            }
-            for (i = 0; i < ncol; i++) {
-                const char *h = fields[i];
-                for (c = 0; c < NCOLS; c++)
-                    if (strcmp(h, col_names[c]) == 0)
-                        break;
-                if (c < NCOLS) {
-                    if (colidx[c] >= 0) {
-                        rc = ss_err_set(err, SS_EINVAL, h, "%s:%ld:%s: duplicate column", name, lineno, h);
-                        goto done;
-                    }
-                    colidx[c] = i;
-                } else if (strcmp(h, "scenario") != 0 && strcmp(h, "source") != 0 &&
-                           strcmp(h, "note") != 0 && strcmp(h, "period") != 0) {
-                    rc = ss_err_set(err, SS_EINVAL, h, "%s:%ld:%s: unknown column '%s' (expected "
-                                    "time, provider, segment, metric, value and optionally weight)",
-                                    name, lineno, h, h);
-                    goto done;
-                }
-            }
-            for (c = 0; c < NCOLS; c++)
-                if (c != COL_WEIGHT && colidx[c] < 0) {
-                    rc = ss_err_set(err, SS_EINVAL, col_names[c], "%s:%ld:%s: missing column '%s' "
-                                    "(the header must name time, provider, segment, metric and value; "
-                                    "weight is optional)", name, lineno, col_names[c], col_names[c]);
-                    goto done;
-                }
-            continue;
-        }
-        /* a data row */
-        {
-            char *fv[NCOLS];
-            int i;
-            ss_obs *ob;
-            if (o->n == SS_OBS_MAX) {
-                rc = ss_err_set(err, SS_ELIMIT, "", "%s:%ld: more than %d observations (the limit "
-                                "of a calibration data set)", name, lineno, SS_OBS_MAX);
-                goto done;
-            }
-            if (o->n == ocap) {
-                size_t nc = ocap ? 2 * ocap : 64;
-                ss_obs *no = realloc(o->obs, nc * sizeof *no);
-                if (!no) {
-                    rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
-                    goto done;
-                }
-                o->obs = no;
-                ocap = nc;
-            }
-            {
-                /* fields can't outnumber the bytes of the line + 1 */
-                char **rowf = realloc(fields, (strlen(s) + (size_t)ncol + 1) * sizeof *rowf);
-                if (!rowf) {
-                    rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
-                    goto done;
-                }
-                fields = rowf;
-                n = cli_csv_split_line(s, fields, strlen(s) + (size_t)ncol + 1);
-            }
-            if (n < 0) {
-                rc = ss_err_set(err, SS_EINVAL, "", "%s:%ld: malformed quoted field", name, lineno);
-                goto done;
-            }
-            if (n != ncol) {
-                rc = ss_err_set(err, SS_EINVAL, "", "%s:%ld: %d fields, the header has %d",
-                                name, lineno, n, ncol);
-                goto done;
-            }
-            for (c = 0; c < NCOLS; c++)
-                fv[c] = colidx[c] >= 0 ? fields[colidx[c]] : NULL;
-            ob = &o->obs[o->n];
-            memset(ob, 0, sizeof *ob);
-            ob->line = lineno;
-            for (i = 0; i < 2; i++) {
-                int col = i ? COL_VALUE : COL_TIME;
-                double *dst = i ? &ob->value : &ob->t;
-                if (!*fv[col]) {
-                    rc = ss_err_set(err, SS_EINVAL, col_names[col], "%s:%ld:%s: empty", name,
-                                    lineno, col_names[col]);
-                    goto done;
-                }
-                if (ss_parse_double(fv[col], dst)) {
-                    rc = ss_err_set(err, SS_EINVAL, col_names[col], "%s:%ld:%s: '%s' is not a "
-                                    "finite decimal number", name, lineno, col_names[col], fv[col]);
-                    goto done;
-                }
-            }
-            ob->weight = 1.0;
-            if (fv[COL_WEIGHT] && *fv[COL_WEIGHT]) {
-                if (ss_parse_double(fv[COL_WEIGHT], &ob->weight) || ob->weight < 0.0) {
-                    rc = ss_err_set(err, SS_EINVAL, "weight", "%s:%ld:weight: '%s' is not a finite "
-                                    "number >= 0", name, lineno, fv[COL_WEIGHT]);
-                    goto done;
-                }
-            }
-            if ((rc = make_obs_selector(ob, fv[COL_METRIC], fv[COL_PROVIDER], fv[COL_SEGMENT],
-                                        name, lineno, err)))
-                goto done;
-            o->n++;
-        }
+        rc = rd.fields ? read_row(&rd, s, err) : read_header(&rd, s, err);
     }
-    if (ferror(f)) {
-        rc = ss_err_set(err, SS_EIO, "", "%s: read error", name);
-        goto done;
-    }
-    if (!fields) {
-        rc = ss_err_set(err, SS_EINVAL, "", "%s: no header line (expected time,provider,segment,"
-                        "metric,value[,weight])", name);
-        goto done;
-    }
-    if (o->n == 0)
-        rc = ss_err_set(err, SS_EINVAL, "", "%s: no observations after the header", name);
-done:
-    free(line);
-    free(fields);
+    if (rc == SS_OK)
+        rc = read_end(&rd, f, err);
+    free(rd.line);
+    free(rd.fields);
     if (rc) {
-        ss_obs_free(o);
+        ss_obs_free(rd.o);
         return rc;
     }
-    *out = o;
+    *out = rd.o;
     return SS_OK;
 }
 
