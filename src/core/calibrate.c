@@ -704,25 +704,29 @@ static int covariance(ss_calib_result *c, const gsl_matrix *J, const gsl_vector 
     return SS_OK;
 }
 
-int ss_calibrate_run(ss_calib_result **out, const ss_model *m, const ss_calib_param *params,
-                     size_t np, const ss_obs_set *obs, const ss_run_opts *ropts,
-                     const ss_calib_opts *opts, ss_err *err)
-{
-    ss_calib_opts o = SS_CALIB_OPTS_INIT;
-    ss_calib_result *c = NULL;
-    gsl_multifit_nlinear_workspace *w = NULL;
-    gsl_multifit_nlinear_parameters fp = gsl_multifit_nlinear_default_parameters();
-    gsl_multifit_nlinear_fdf fdf;
-    gsl_vector *z = NULL, *wts = NULL;
+/* The state of one ss_calibrate_run: the fit's context, GSL's workspace and
+ * what it was set up with. */
+typedef struct calrun {
     fitctx fc;
-    size_t i, n, neff = 0;
-    int rc, info = 0, st;
+    ss_calib_opts o;
+    gsl_multifit_nlinear_workspace *w;
+    gsl_multifit_nlinear_fdf fdf;
+    gsl_vector *z, *wts;   /* the start (transformed) and the weights */
+    size_t neff;           /* observations with positive weight */
+} calrun;
 
-    assert(out && m && (params || !np));
-    *out = NULL;
-    if (opts)
-        o = *opts;
-    memset(&fc, 0, sizeof fc);
+/*
+ * Check what needs no allocation: parameters (none defined by a link),
+ * observations (their number, and against the model), at least as many
+ * observations with positive weight (*neff) as parameters, and the options.
+ */
+static int check_inputs(const ss_model *m, const ss_calib_param *params, size_t np,
+                        const ss_obs_set *obs, const ss_run_opts *ropts, const ss_calib_opts *o,
+                        size_t *neff, ss_err *err)
+{
+    size_t i;
+    int rc;
+
     if (np == 0)
         return ss_err_set(err, SS_EINVAL, "", "calibrate: no parameters to fit");
     for (i = 0; i < np; i++)        /* an input defined by a link cannot be fitted */
@@ -735,63 +739,88 @@ int ss_calibrate_run(ss_calib_result **out, const ss_model *m, const ss_calib_pa
                           "of a calibration data set)", obs->n, SS_OBS_MAX);
     if ((rc = ss_obs_validate(obs, m, err)))
         return rc;
-    n = obs->n;
-    for (i = 0; i < n; i++)
-        neff += obs->obs[i].weight > 0.0;
-    if (neff < np)
+    *neff = 0;
+    for (i = 0; i < obs->n; i++)
+        *neff += obs->obs[i].weight > 0.0;
+    if (*neff < np)
         return ss_err_set(err, SS_EINVAL, "", "calibrate: %zu observations with positive weight for "
-                          "%zu parameters; need at least as many observations as parameters", neff, np);
-    if (!(o.fd_step > 0.0) || o.max_iter == 0)
+                          "%zu parameters; need at least as many observations as parameters", *neff, np);
+    if (!(o->fd_step > 0.0) || o->max_iter == 0)
         return ss_err_set(err, SS_EINVAL, "", "calibrate: fd_step must be > 0 and max_iter >= 1");
-    if (!(c = calib_new(np, n)))
-        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
-    if ((rc = check_params(c, m, params, np, err)))
-        goto done;
+    return SS_OK;
+}
 
-    fc.m = m;
-    fc.params = params;
-    fc.np = np;
-    fc.obs = obs;
-    fc.ropts = ropts;
-    fc.progress = &o.progress;
-    fc.paths = calloc(np, sizeof *fc.paths);
-    fc.x = calloc(np, sizeof *fc.x);
-    fc.y = calloc(n, sizeof *fc.y);
-    z = gsl_vector_alloc(np);
-    wts = gsl_vector_alloc(n);
+/* Set the fit up: its context, the start in the transformed variables, the
+ * weights and GSL's trust-region workspace (finite-difference Jacobian). */
+static int fit_open(calrun *run, const ss_calib_result *c, const ss_model *m,
+                    const ss_calib_param *params, const ss_obs_set *obs, const ss_run_opts *ropts,
+                    ss_err *err)
+{
+    gsl_multifit_nlinear_parameters fp = gsl_multifit_nlinear_default_parameters();
+    fitctx *fc = &run->fc;
+    size_t np = c->np, n = obs->n, i;
+
+    fc->m = m;
+    fc->params = params;
+    fc->np = np;
+    fc->obs = obs;
+    fc->ropts = ropts;
+    fc->progress = &run->o.progress;
+    fc->paths = calloc(np, sizeof *fc->paths);
+    fc->x = calloc(np, sizeof *fc->x);
+    fc->y = calloc(n, sizeof *fc->y);
+    run->z = gsl_vector_alloc(np);
+    run->wts = gsl_vector_alloc(n);
     fp.trs = gsl_multifit_nlinear_trs_lm;
-    fp.h_df = o.fd_step;
-    fp.fdtype = o.central ? GSL_MULTIFIT_NLINEAR_CTRDIFF : GSL_MULTIFIT_NLINEAR_FWDIFF;
-    w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp, n, np);
-    if (!fc.paths || !fc.x || !fc.y || !z || !wts || !w) {
-        rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
-        goto done;
-    }
+    fp.h_df = run->o.fd_step;
+    fp.fdtype = run->o.central ? GSL_MULTIFIT_NLINEAR_CTRDIFF : GSL_MULTIFIT_NLINEAR_FWDIFF;
+    run->w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp, n, np);
+    if (!fc->paths || !fc->x || !fc->y || !run->z || !run->wts || !run->w)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     for (i = 0; i < np; i++) {
-        fc.paths[i] = params[i].path;
-        gsl_vector_set(z, i, to_z(c->start[i], c->lower[i], c->upper[i]));
+        fc->paths[i] = params[i].path;
+        gsl_vector_set(run->z, i, to_z(c->start[i], c->lower[i], c->upper[i]));
     }
     for (i = 0; i < n; i++)
-        gsl_vector_set(wts, i, obs->obs[i].weight);
-    fdf.f = resid_f;
-    fdf.df = NULL;
-    fdf.fvv = NULL;
-    fdf.n = n;
-    fdf.p = np;
-    fdf.params = &fc;
+        gsl_vector_set(run->wts, i, obs->obs[i].weight);
+    run->fdf.f = resid_f;
+    run->fdf.df = NULL;
+    run->fdf.fvv = NULL;
+    run->fdf.n = n;
+    run->fdf.p = np;
+    run->fdf.params = fc;
+    return SS_OK;
+}
 
-    st = gsl_multifit_nlinear_winit(z, wts, &fdf, w);
+/* Free what fit_open allocated. */
+static void fit_close(calrun *run)
+{
+    gsl_multifit_nlinear_free(run->w);
+    gsl_vector_free(run->z);
+    gsl_vector_free(run->wts);
+    free(run->fc.paths);
+    free(run->fc.x);
+    free(run->fc.y);
+}
+
+/* Run the solver from the start and say in c how it ended (converged, out of
+ * iterations, no progress); a failed model run or a GSL error is an error. */
+static int fit_solve(calrun *run, ss_calib_result *c, ss_err *err)
+{
+    int info = 0, st;
+
+    st = gsl_multifit_nlinear_winit(run->z, run->wts, &run->fdf, run->w);
     if (st == GSL_SUCCESS)
-        st = fit_driver(o.max_iter, o.xtol, o.gtol, o.ftol, &info, w, &fc);
-    if (fc.rc) {
+        st = fit_driver(run->o.max_iter, run->o.xtol, run->o.gtol, run->o.ftol, &info, run->w,
+                        &run->fc);
+    if (run->fc.rc) {
         /* a model run failed: report it, not GSL's view of it */
-        rc = fc.rc;
         if (err)
-            *err = fc.err;
-        goto done;
+            *err = run->fc.err;
+        return run->fc.rc;
     }
     c->gsl_status = st;
-    c->iterations = gsl_multifit_nlinear_niter(w);
+    c->iterations = gsl_multifit_nlinear_niter(run->w);
     switch (st) {
     case GSL_SUCCESS:
         c->converged = 1;
@@ -799,75 +828,109 @@ int ss_calibrate_run(ss_calib_result **out, const ss_model *m, const ss_calib_pa
                  info == 1 ? "small step" : info == 2 ? "small gradient" : "small change in chi2");
         break;
     case GSL_EMAXITER:
-        snprintf(c->status, sizeof c->status, "maximum iterations (%zu) reached", o.max_iter);
+        snprintf(c->status, sizeof c->status, "maximum iterations (%zu) reached", run->o.max_iter);
         break;
     case GSL_ENOPROG:
         snprintf(c->status, sizeof c->status, "no further progress possible (noise floor of the "
                  "model runs or a flat direction)");
         break;
     default:
-        rc = ss_err_set(err, SS_ENUMERIC, "", "calibrate: %s", gsl_strerror(st));
-        goto done;
+        return ss_err_set(err, SS_ENUMERIC, "", "calibrate: %s", gsl_strerror(st));
     }
-    {
-        const gsl_vector *zf = gsl_multifit_nlinear_position(w);
-        double chi2 = 0.0;
-        for (i = 0; i < np; i++) {
-            double zi = gsl_vector_get(zf, i);
-            c->value[i] = to_x(zi, c->lower[i], c->upper[i]);
-            c->at_bound[i] = (unsigned char)near_bound(zi, c->lower[i], c->upper[i]);
-        }
-        /* residuals at the reported values (one more run) */
-        if ((rc = eval_obs(&fc, c->value, c->model, err)))
-            goto done;
-        for (i = 0; i < n; i++) {
-            double wi = obs->obs[i].weight;
-            c->resid[i] = c->model[i] - obs->obs[i].value;
-            c->wresid[i] = sqrt(wi) * c->resid[i];
-            chi2 += c->wresid[i] * c->wresid[i];
-        }
-        c->chi2 = chi2;
-        /* statistics that overflowed (observations near the largest double)
-         * would be printed as inf or nan: an error, not a result */
-        if (!isfinite(chi2)) {
-            size_t worst = 0;
-            for (i = 1; i < n; i++)
-                if (isfinite(c->wresid[worst]) &&
-                    (!isfinite(c->wresid[i]) || fabs(c->wresid[i]) > fabs(c->wresid[worst])))
-                    worst = i;
-            rc = ss_err_set(err, SS_ENUMERIC, "", "calibrate: the fit statistics are not finite "
-                            "(chi2 = %g): %s:%ld: observed %g, model %g (values this large cannot "
-                            "be fitted)", chi2, obs->file ? obs->file : "data", obs->obs[worst].line,
-                            obs->obs[worst].value, c->model[worst]);
-            goto done;
-        }
-        if ((rc = probe_identification(c, &fc, err)))
-            goto done;
-        {
-            long nid = 0;
-            for (i = 0; i < np; i++)
-                nid += c->identified[i];
-            c->dof = (long)neff - (long)c->nconstructed - nid;
-        }
-        c->rmse = sqrt(chi2 / (double)neff);
-        c->sigma = c->dof > 0 ? sqrt(chi2 / (double)c->dof) : NAN;
-        if ((rc = covariance(c, gsl_multifit_nlinear_jac(w), zf, o.absolute_weights, err)))
-            goto done;
-        for (i = 0; i < np; i++)
-            if (!isfinite(c->value[i]) || (isinf(c->se[i]))) {
-                rc = ss_err_set(err, SS_ENUMERIC, "", "calibrate: the fitted %s is not finite "
-                                "(value %g, se %g)", c->paths[i], c->value[i], c->se[i]);
-                goto done;
-            }
+    return SS_OK;
+}
+
+/* The fitted values (and which ended at a bound) from the solver's position,
+ * and the residuals and chi2 from one more run there; statistics that
+ * overflowed are an error. */
+static int fit_residuals(calrun *run, ss_calib_result *c, const ss_obs_set *obs, ss_err *err)
+{
+    const gsl_vector *zf = gsl_multifit_nlinear_position(run->w);
+    double chi2 = 0.0;
+    size_t i, n = obs->n;
+    int rc;
+
+    for (i = 0; i < c->np; i++) {
+        double zi = gsl_vector_get(zf, i);
+        c->value[i] = to_x(zi, c->lower[i], c->upper[i]);
+        c->at_bound[i] = (unsigned char)near_bound(zi, c->lower[i], c->upper[i]);
     }
-    c->nevals = fc.nevals;
-done:
-    gsl_multifit_nlinear_free(w);
-    gsl_vector_free(z);
-    gsl_vector_free(wts);
-    free(fc.paths);
-    free(fc.x);
-    free(fc.y);
+    /* residuals at the reported values (one more run) */
+    if ((rc = eval_obs(&run->fc, c->value, c->model, err)))
+        return rc;
+    for (i = 0; i < n; i++) {
+        double wi = obs->obs[i].weight;
+        c->resid[i] = c->model[i] - obs->obs[i].value;
+        c->wresid[i] = sqrt(wi) * c->resid[i];
+        chi2 += c->wresid[i] * c->wresid[i];
+    }
+    c->chi2 = chi2;
+    /* statistics that overflowed (observations near the largest double)
+     * would be printed as inf or nan: an error, not a result */
+    if (!isfinite(chi2)) {
+        size_t worst = 0;
+        for (i = 1; i < n; i++)
+            if (isfinite(c->wresid[worst]) &&
+                (!isfinite(c->wresid[i]) || fabs(c->wresid[i]) > fabs(c->wresid[worst])))
+                worst = i;
+        return ss_err_set(err, SS_ENUMERIC, "", "calibrate: the fit statistics are not finite "
+                          "(chi2 = %g): %s:%ld: observed %g, model %g (values this large cannot "
+                          "be fitted)", chi2, obs->file ? obs->file : "data", obs->obs[worst].line,
+                          obs->obs[worst].value, c->model[worst]);
+    }
+    return SS_OK;
+}
+
+/* Which parameters are identified, the degrees of freedom, RMSE, residual sd,
+ * standard errors and correlations; a fitted value or a standard error that
+ * is not finite is an error. */
+static int fit_statistics(calrun *run, ss_calib_result *c, ss_err *err)
+{
+    long nid = 0;
+    size_t i;
+    int rc;
+
+    if ((rc = probe_identification(c, &run->fc, err)))
+        return rc;
+    for (i = 0; i < c->np; i++)
+        nid += c->identified[i];
+    c->dof = (long)run->neff - (long)c->nconstructed - nid;
+    c->rmse = sqrt(c->chi2 / (double)run->neff);
+    c->sigma = c->dof > 0 ? sqrt(c->chi2 / (double)c->dof) : NAN;
+    if ((rc = covariance(c, gsl_multifit_nlinear_jac(run->w), gsl_multifit_nlinear_position(run->w),
+                         run->o.absolute_weights, err)))
+        return rc;
+    for (i = 0; i < c->np; i++)
+        if (!isfinite(c->value[i]) || (isinf(c->se[i])))
+            return ss_err_set(err, SS_ENUMERIC, "", "calibrate: the fitted %s is not finite "
+                              "(value %g, se %g)", c->paths[i], c->value[i], c->se[i]);
+    return SS_OK;
+}
+
+int ss_calibrate_run(ss_calib_result **out, const ss_model *m, const ss_calib_param *params,
+                     size_t np, const ss_obs_set *obs, const ss_run_opts *ropts,
+                     const ss_calib_opts *opts, ss_err *err)
+{
+    ss_calib_opts defaults = SS_CALIB_OPTS_INIT;
+    ss_calib_result *c;
+    calrun run;
+    int rc;
+
+    assert(out && m && (params || !np));
+    *out = NULL;
+    memset(&run, 0, sizeof run);
+    run.o = opts ? *opts : defaults;
+    if ((rc = check_inputs(m, params, np, obs, ropts, &run.o, &run.neff, err)))
+        return rc;
+    if (!(c = calib_new(np, obs->n)))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    if ((rc = check_params(c, m, params, np, err)) == SS_OK &&
+        (rc = fit_open(&run, c, m, params, obs, ropts, err)) == SS_OK &&
+        (rc = fit_solve(&run, c, err)) == SS_OK &&
+        (rc = fit_residuals(&run, c, obs, err)) == SS_OK &&
+        (rc = fit_statistics(&run, c, err)) == SS_OK)
+        c->nevals = run.fc.nevals;
+    fit_close(&run);
     if (rc) {
         ss_calibrate_free(c);
         return rc;
