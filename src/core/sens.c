@@ -154,26 +154,30 @@ int ss_tornado_run(ss_tornado **out, const ss_model *m, const ss_tornado_param *
     return ss_tornado_run_dist(out, m, params, nparam, outputs, nout, ropts, progress, NULL, err);
 }
 
-int ss_tornado_run_dist(ss_tornado **out, const ss_model *m, const ss_tornado_param *params,
-                        size_t nparam, const char *const *outputs, size_t nout,
-                        const ss_run_opts *ropts, const ss_progress *progress,
-                        const ss_transport *dist, ss_err *err)
-{
-    uint64_t nruns = 1 + 2 * (uint64_t)nparam, done_runs = 0;
-    ss_tornado *t = NULL;
-    ss_selector *sel = NULL;
-    ss_result *r = NULL;
-    double *ylo = NULL, *yhi = NULL, *yall = NULL;
-    size_t i, j, u;
+/* The state of one ss_tornado_run_dist. */
+typedef struct tornado_run {
+    const ss_model *m;
+    const ss_tornado_param *params;
+    size_t nparam, nout;
+    const ss_run_opts *ropts;
+    const ss_progress *progress;
+    const ss_transport *dist;  /* NULL on one process */
     uint64_t rank;
-    int rc = SS_OK;
+    uint64_t nruns, done_runs; /* model runs in all, and those done here */
+    ss_tornado *t;
+    ss_selector *sel;          /* [nout] */
+    double *yall;              /* [(1 + 2 nparam) nout]: the base run's outputs, then
+                                * each parameter's at its low and at its high value */
+} tornado_run;
 
-    if (dist && dist->nranks < 2)
-        dist = NULL;
-    rank = dist ? dist->rank : 0;
+/* Check the inputs: at least one parameter and one output, no parameter
+ * defined by a link, finite low and high values. */
+static int tornado_check(const ss_tornado_param *params, size_t nparam, size_t nout,
+                         const ss_run_opts *ropts, ss_err *err)
+{
+    size_t i;
+    int rc;
 
-    assert(out && m && (params || !nparam) && (outputs || !nout));
-    *out = NULL;
     if (nparam == 0 || nout == 0)
         return ss_err_set(err, SS_EINVAL, "", "tornado: need at least one parameter and one output");
     for (i = 0; i < nparam; i++)    /* an input defined by a link cannot vary */
@@ -183,102 +187,128 @@ int ss_tornado_run_dist(ss_tornado **out, const ss_model *m, const ss_tornado_pa
         if (!isfinite(params[i].low) || !isfinite(params[i].high))
             return ss_err_set(err, SS_EINVAL, params[i].path, "tornado: %s: low and high must be finite",
                               params[i].path);
-    t = calloc(1, sizeof *t);
-    sel = calloc(nout, sizeof *sel);
-    ylo = calloc(nout, sizeof *ylo);
-    yhi = calloc(nout, sizeof *yhi);
-    if (!t || !sel || !ylo || !yhi)
-        goto nomem;
+    return SS_OK;
+}
+
+/* Allocate the tornado and the outputs, name its parameters and outputs
+ * (parsing the selectors) and read the parameters' base values. */
+static int tornado_open(tornado_run *tr, const char *const *outputs, ss_err *err)
+{
+    size_t nparam = tr->nparam, nout = tr->nout, i, j;
+    const char **paths;
+    ss_tornado *t;
+    int rc;
+
+    t = tr->t = calloc(1, sizeof *t);
+    tr->sel = calloc(nout, sizeof *tr->sel);
+    if (!t || !tr->sel)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     t->params = calloc(nparam, sizeof *t->params);
     t->outputs = calloc(nout, sizeof *t->outputs);
     t->base_param = calloc(nparam, sizeof *t->base_param);
     t->base_out = calloc(nout, sizeof *t->base_out);
     t->rows = calloc(nparam * nout, sizeof *t->rows);
     if (!t->params || !t->outputs || !t->base_param || !t->base_out || !t->rows)
-        goto nomem;
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     t->nparam = nparam;
     t->nout = nout;
     for (i = 0; i < nparam; i++)
-        if (!(t->params[i] = strdup(params[i].path)))
-            goto nomem;
-    if ((rc = parse_outputs(sel, outputs, nout, m, err)))
-        goto done;
+        if (!(t->params[i] = strdup(tr->params[i].path)))
+            return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    if ((rc = parse_outputs(tr->sel, outputs, nout, tr->m, err)))
+        return rc;
     for (j = 0; j < nout; j++)
-        if (!(t->outputs[j] = strdup(sel[j].text)))
-            goto nomem;
-    {
-        const char **paths = calloc(nparam, sizeof *paths);
-        if (!paths)
-            goto nomem;
-        for (i = 0; i < nparam; i++)
-            paths[i] = params[i].path;
-        rc = check_paths(t->base_param, m, paths, nparam, err);
-        free(paths);
-        if (rc)
-            goto done;
+        if (!(t->outputs[j] = strdup(tr->sel[j].text)))
+            return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    if (!(paths = calloc(nparam, sizeof *paths)))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    for (i = 0; i < nparam; i++)
+        paths[i] = tr->params[i].path;
+    rc = check_paths(t->base_param, tr->m, paths, nparam, err);
+    free(paths);
+    if (rc)
+        return rc;
+    if (!(tr->yall = malloc((1 + 2 * nparam) * nout * sizeof *tr->yall)))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    return SS_OK;
+}
+
+/* Run unit u here (0: the base run; 1 + i: parameter i at low, then at
+ * high) into yu; a process other than rank 0 sends the outputs, or the
+ * failure, to rank 0. */
+static int tornado_unit_here(tornado_run *tr, size_t u, double *yu, ss_err *err)
+{
+    size_t nout = tr->nout, cnt = u == 0 ? nout : 2 * nout, j;
+    int side, rc = SS_OK;
+
+    for (side = 0; side < (u == 0 ? 1 : 2) && rc == SS_OK; side++) {
+        const char *path = u ? tr->params[u - 1].path : NULL;
+        double v = u == 0 ? 0 : side ? tr->params[u - 1].high : tr->params[u - 1].low;
+        ss_result *r = NULL;
+        rc = u == 0 ? run_with(&r, tr->m, NULL, NULL, 0, tr->ropts, err)
+                    : run_with(&r, tr->m, &path, &v, 1, tr->ropts, err);
+        for (j = 0; j < nout && rc == SS_OK; j++)
+            rc = ss_selector_eval(&yu[side * nout + j], &tr->sel[j], r, err);
+        ss_result_free(r);
+        if (rc == SS_OK)
+            ss_progress_report(tr->progress, ++tr->done_runs, tr->nruns);
     }
-    if (!(yall = malloc((1 + 2 * nparam) * nout * sizeof *yall)))
-        goto nomem;
-    ss_progress_report(progress, 0, nruns);
-    /* unit 0: the base run; unit 1 + i: parameter i at low, then at high */
-    for (u = 0; u <= nparam; u++) {
-        size_t cnt = u == 0 ? nout : 2 * nout;
-        double *yu = yall + (u == 0 ? 0 : nout + (u - 1) * 2 * nout);
-        uint64_t owner = dist ? u % dist->nranks : 0;
-        if (owner == rank) {
-            int side;
-            for (side = 0; side < (u == 0 ? 1 : 2) && rc == SS_OK; side++) {
-                const char *path = u ? params[u - 1].path : NULL;
-                double v = u == 0 ? 0 : side ? params[u - 1].high : params[u - 1].low;
-                rc = u == 0 ? run_with(&r, m, NULL, NULL, 0, ropts, err)
-                            : run_with(&r, m, &path, &v, 1, ropts, err);
-                for (j = 0; j < nout && rc == SS_OK; j++)
-                    rc = ss_selector_eval(&yu[side * nout + j], &sel[j], r, err);
-                ss_result_free(r);
-                r = NULL;
-                if (rc == SS_OK)
-                    ss_progress_report(progress, ++done_runs, nruns);
-            }
-            if (rc) {
-                if (rank > 0) {
-                    ss_err e = *err;
-                    dist->send(u, rc, &e, NULL, 0, dist->payload, err);
-                    *err = e;
-                }
-                goto done;
-            }
-            if (rank > 0 && (rc = dist->send(u, SS_OK, NULL, yu, cnt * sizeof *yu, dist->payload, err)))
-                goto done;
-        } else if (rank == 0) {
-            void *data = NULL;
-            size_t len = 0;
-            if ((rc = dist->recv(u, &data, &len, dist->payload, err)))
-                goto done;
-            if (len != cnt * sizeof *yu) {
-                free(data);
-                rc = ss_err_set(err, SS_EINVAL, "", "tornado: unit %zu received from rank %zu is damaged",
-                                u, (size_t)owner);
-                goto done;
-            }
-            memcpy(yu, data, len);
-            free(data);
+    if (rc) {
+        if (tr->rank > 0) {
+            ss_err e = *err;
+            tr->dist->send(u, rc, &e, NULL, 0, tr->dist->payload, err);
+            *err = e;
         }
+        return rc;
     }
-    if (rank > 0) { /* the outputs went to rank 0, which builds the tornado */
-        ss_tornado_free(t);
-        t = NULL;
-        goto done;
+    if (tr->rank > 0)
+        return tr->dist->send(u, SS_OK, NULL, yu, cnt * sizeof *yu, tr->dist->payload, err);
+    return SS_OK;
+}
+
+/* Unit u: run here if this process owns it, else (rank 0) its outputs from
+ * the process that ran it; other ranks skip it. */
+static int tornado_unit(tornado_run *tr, size_t u, ss_err *err)
+{
+    size_t nout = tr->nout, cnt = u == 0 ? nout : 2 * nout;
+    double *yu = tr->yall + (u == 0 ? 0 : nout + (u - 1) * 2 * nout);
+    uint64_t owner = tr->dist ? u % tr->dist->nranks : 0;
+    void *data = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (owner == tr->rank)
+        return tornado_unit_here(tr, u, yu, err);
+    if (tr->rank > 0)
+        return SS_OK;
+    if ((rc = tr->dist->recv(u, &data, &len, tr->dist->payload, err)))
+        return rc;
+    if (len != cnt * sizeof *yu) {
+        free(data);
+        return ss_err_set(err, SS_EINVAL, "", "tornado: unit %zu received from rank %zu is damaged",
+                          u, (size_t)owner);
     }
-    memcpy(t->base_out, yall, nout * sizeof *yall);
+    memcpy(yu, data, len);
+    free(data);
+    return SS_OK;
+}
+
+/* Rank 0: the rows of the tornado from the outputs, each output's rows
+ * ranked by swing. */
+static void tornado_rows(tornado_run *tr)
+{
+    ss_tornado *t = tr->t;
+    size_t nparam = tr->nparam, nout = tr->nout, i, j;
+
+    memcpy(t->base_out, tr->yall, nout * sizeof *tr->yall);
     for (i = 0; i < nparam; i++) {
-        memcpy(ylo, yall + nout + i * 2 * nout, nout * sizeof *ylo);
-        memcpy(yhi, yall + nout + i * 2 * nout + nout, nout * sizeof *yhi);
+        const double *ylo = tr->yall + nout + i * 2 * nout, *yhi = ylo + nout;
         for (j = 0; j < nout; j++) {
             ss_tornado_row *row = &t->rows[j * nparam + i];
             row->param = i;
             row->output = j;
-            row->low = params[i].low;
-            row->high = params[i].high;
+            row->low = tr->params[i].low;
+            row->high = tr->params[i].high;
             row->out_low = ylo[j];
             row->out_high = yhi[j];
             row->swing = fabs(yhi[j] - ylo[j]);
@@ -289,19 +319,45 @@ int ss_tornado_run_dist(ss_tornado **out, const ss_model *m, const ss_tornado_pa
         for (i = 0; i < nparam; i++)
             t->rows[j * nparam + i].rank = i + 1;
     }
-    goto done;
-nomem:
-    rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
-done:
-    free(sel);
-    free(ylo);
-    free(yhi);
-    free(yall);
-    if (rc) {
-        ss_tornado_free(t);
+}
+
+int ss_tornado_run_dist(ss_tornado **out, const ss_model *m, const ss_tornado_param *params,
+                        size_t nparam, const char *const *outputs, size_t nout,
+                        const ss_run_opts *ropts, const ss_progress *progress,
+                        const ss_transport *dist, ss_err *err)
+{
+    tornado_run tr;
+    size_t u;
+    int rc;
+
+    assert(out && m && (params || !nparam) && (outputs || !nout));
+    *out = NULL;
+    if ((rc = tornado_check(params, nparam, nout, ropts, err)))
+        return rc;
+    memset(&tr, 0, sizeof tr);
+    tr.m = m;
+    tr.params = params;
+    tr.nparam = nparam;
+    tr.nout = nout;
+    tr.ropts = ropts;
+    tr.progress = progress;
+    tr.dist = dist && dist->nranks >= 2 ? dist : NULL;
+    tr.rank = tr.dist ? tr.dist->rank : 0;
+    tr.nruns = 1 + 2 * (uint64_t)nparam;
+    if ((rc = tornado_open(&tr, outputs, err)) == SS_OK) {
+        ss_progress_report(progress, 0, tr.nruns);
+        for (u = 0; u <= nparam && rc == SS_OK; u++)
+            rc = tornado_unit(&tr, u, err);
+    }
+    if (rc == SS_OK && tr.rank == 0)
+        tornado_rows(&tr);
+    free(tr.sel);
+    free(tr.yall);
+    if (rc || tr.rank > 0) { /* other ranks sent their outputs to rank 0, which builds the tornado */
+        ss_tornado_free(tr.t);
         return rc;
     }
-    *out = t;
+    *out = tr.t;
     return SS_OK;
 }
 
