@@ -550,26 +550,27 @@ fail:
     return NULL;
 }
 
-/* Generic analysis with optional names (used by both entry points). */
-static int sobol_run(ss_sobol **out, size_t d, size_t nout, size_t n, ss_sobol_fn f,
-                     void *payload, ss_inv_cdf_fn inv, void *inv_payload,
-                     const ss_sobol_opts *opts, const char *const *pnames,
-                     const char *const *onames, ss_err *err)
-{
-    ss_sobol_opts o = SS_SOBOL_OPTS_INIT;
-    design D = { d, nout, n, NULL, NULL, NULL };
-    ss_sobol *s = NULL;
-    gsl_qrng *q = NULL;
-    double *u = NULL, *xab = NULL, *X = NULL, *row = NULL, bad_u = 0;
-    size_t i, j, c, m = d * nout, bad = n, bad_i = 0;
-    const ss_transport *dist = opts && opts->dist && opts->dist->nranks > 1 ? opts->dist : NULL;
-    uint64_t rank = dist ? dist->rank : 0;
-    int rc = SS_OK;
+/* The state of one sobol_run. */
+typedef struct sobol_state {
+    ss_sobol_opts o;
+    design D;
+    ss_sobol *s;
+    ss_sobol_fn f;
+    void *payload;
+    gsl_qrng *q;
+    double *u;                 /* [2d] a point of the Sobol sequence */
+    double *xab;               /* [d] the point AB_i of a row */
+    double *X;                 /* [n 2d] row j: A_j, then B_j */
+    double *row;               /* [(d + 2) nout] the outputs of a row */
+    size_t bad, bad_i;         /* the first row whose inverse CDF is not finite (n: none), its input */
+    double bad_u;              /* and the u it was not finite at */
+    const ss_transport *dist;  /* NULL on one process */
+    uint64_t rank;
+} sobol_state;
 
-    assert(out && f && inv);
-    *out = NULL;
-    if (opts)
-        o = *opts;
+/* Check the sizes and the options: inputs, outputs, sample size and level. */
+static int sobol_check(size_t d, size_t nout, size_t n, const ss_sobol_opts *o, ss_err *err)
+{
     if (d < 1 || d > SS_SOBOL_MAX_DIM)
         return ss_err_set(err, SS_EINVAL, "", "sobol: %zu inputs; between 1 and %d are supported "
                           "(gsl_qrng_sobol has 40 dimensions, the design needs 2 per input)",
@@ -578,134 +579,226 @@ static int sobol_run(ss_sobol **out, size_t d, size_t nout, size_t n, ss_sobol_f
         return ss_err_set(err, SS_EINVAL, "", "sobol: need at least one output");
     if (n < 2)
         return ss_err_set(err, SS_EINVAL, "", "sobol: sample size %zu; need at least 2", n);
-    if (!(o.level > 0.0 && o.level < 1.0))
-        return ss_err_set(err, SS_EINVAL, "", "sobol: confidence level %g must be in (0,1)", o.level);
+    if (!(o->level > 0.0 && o->level < 1.0))
+        return ss_err_set(err, SS_EINVAL, "", "sobol: confidence level %g must be in (0,1)", o->level);
     if (n > ((size_t)-1) / ((d + 2) * nout * sizeof(double)))
         return ss_err_set(err, SS_ELIMIT, "", "sobol: sample size %zu too large", n);
+    return SS_OK;
+}
 
-    s = sobol_new(d, nout, n, pnames, onames);
-    q = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)(2 * d));
-    u = malloc(2 * d * sizeof *u);
-    xab = malloc(d * sizeof *xab);
-    X = malloc(n * 2 * d * sizeof *X);
-    row = malloc((d + 2) * nout * sizeof *row);
-    D.ya = malloc(n * nout * sizeof *D.ya);
-    D.yb = malloc(n * nout * sizeof *D.yb);
-    D.yab = malloc(d * n * nout * sizeof *D.yab);
-    if (!s || !q || !u || !xab || !X || !row || !D.ya || !D.yb || !D.yab) {
-        rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
-        goto done;
-    }
-    /* the design first (every process draws the same sequence); the first
-     * row whose inverse CDF is not finite is reported when its turn comes */
-    for (j = 0; j < o.skip; j++)
-        gsl_qrng_get(q, u);
-    ss_progress_report(&o.progress, 0, (uint64_t)n * (d + 2));
+/* Allocate the result (named), the sequence and the design. */
+static int sobol_open(sobol_state *st, size_t d, size_t nout, size_t n,
+                      const char *const *pnames, const char *const *onames, ss_err *err)
+{
+    design *D = &st->D;
+
+    D->d = d;
+    D->nout = nout;
+    D->n = n;
+    st->s = sobol_new(d, nout, n, pnames, onames);
+    st->q = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)(2 * d));
+    st->u = malloc(2 * d * sizeof *st->u);
+    st->xab = malloc(d * sizeof *st->xab);
+    st->X = malloc(n * 2 * d * sizeof *st->X);
+    st->row = malloc((d + 2) * nout * sizeof *st->row);
+    D->ya = malloc(n * nout * sizeof *D->ya);
+    D->yb = malloc(n * nout * sizeof *D->yb);
+    D->yab = malloc(d * n * nout * sizeof *D->yab);
+    if (!st->s || !st->q || !st->u || !st->xab || !st->X || !st->row || !D->ya || !D->yb || !D->yab)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    return SS_OK;
+}
+
+/* Free what sobol_open allocated, except the result. */
+static void sobol_close(sobol_state *st)
+{
+    gsl_qrng_free(st->q);
+    free(st->u);
+    free(st->X);
+    free(st->row);
+    free(st->xab);
+    free(st->D.ya);
+    free(st->D.yb);
+    free(st->D.yab);
+}
+
+/*
+ * The design first (every process draws the same sequence): after the
+ * skipped points, row j of X is A_j then B_j through the inverse CDFs. The
+ * first row whose inverse CDF is not finite is noted, and reported when its
+ * turn comes.
+ */
+static void sobol_design(sobol_state *st, ss_inv_cdf_fn inv, void *inv_payload)
+{
+    size_t d = st->D.d, n = st->D.n, i, j;
+    double *X = st->X, *u = st->u;
+
+    st->bad = n;
+    for (j = 0; j < st->o.skip; j++)
+        gsl_qrng_get(st->q, u);
+    ss_progress_report(&st->o.progress, 0, (uint64_t)n * (d + 2));
     for (j = 0; j < n; j++) {
-        gsl_qrng_get(q, u);
+        gsl_qrng_get(st->q, u);
         for (i = 0; i < d; i++) {
             X[j * 2 * d + i] = inv((int)i, u[i], inv_payload);
             X[j * 2 * d + d + i] = inv((int)i, u[d + i], inv_payload);
-            if (bad == n && (!isfinite(X[j * 2 * d + i]) || !isfinite(X[j * 2 * d + d + i]))) {
-                bad = j;
-                bad_i = i;
-                bad_u = isfinite(X[j * 2 * d + i]) ? u[d + i] : u[i];
+            if (st->bad == n && (!isfinite(X[j * 2 * d + i]) || !isfinite(X[j * 2 * d + d + i]))) {
+                st->bad = j;
+                st->bad_i = i;
+                st->bad_u = isfinite(X[j * 2 * d + i]) ? u[d + i] : u[i];
             }
         }
     }
-    for (j = 0; j < n; j++) {
-        const double *xa = X + j * 2 * d, *xb = xa + d;
-        uint64_t owner = dist ? j % dist->nranks : 0;
-        if (j == bad) {
-            rc = ss_err_set(err, SS_ENUMERIC, "", "sobol: inverse CDF of input %zu (%s) is not "
-                            "finite at u = %.10g", bad_i + 1, s->params[bad_i], bad_u);
-            goto done;
-        }
-        if (owner == rank) {
-            /* row j: f(A_j), f(B_j), f(AB_i,j), in this order */
-            if (!(rc = f(xa, row, payload, err)))
-                rc = f(xb, row + nout, payload, err);
-            for (i = 0; !rc && i < d; i++) {
-                memcpy(xab, xa, d * sizeof *xab);
-                xab[i] = xb[i];
-                rc = f(xab, row + (2 + i) * nout, payload, err);
-            }
-            if (rc) {
-                if (rank > 0) {
-                    ss_err e = *err;
-                    dist->send(j, rc, &e, NULL, 0, dist->payload, err);
-                    *err = e;
-                }
-                goto done;
-            }
-            if (rank > 0) {
-                if ((rc = dist->send(j, SS_OK, NULL, row, (d + 2) * nout * sizeof *row,
-                                     dist->payload, err)))
-                    goto done;
-                continue;
-            }
-        } else if (rank > 0) {
-            continue;
-        } else {
-            void *data = NULL;
-            size_t len = 0;
-            if ((rc = dist->recv(j, &data, &len, dist->payload, err)))
-                goto done;
-            if (len != (d + 2) * nout * sizeof *row) {
-                free(data);
-                rc = ss_err_set(err, SS_EINVAL, "", "sobol: row %zu received from rank %zu is damaged",
-                                j, (size_t)owner);
-                goto done;
-            }
-            memcpy(row, data, len);
-            free(data);
-        }
-        memcpy(&D.ya[j * nout], row, nout * sizeof *row);
-        memcpy(&D.yb[j * nout], row + nout, nout * sizeof *row);
-        for (i = 0; i < d; i++)
-            memcpy(&YAB(&D, i, j, 0), row + (2 + i) * nout, nout * sizeof *row);
-        for (c = 0; c < nout; c++) {
-            if (!isfinite(YA(&D, j, c)) || !isfinite(YB(&D, j, c))) {
-                rc = ss_err_set(err, SS_ENUMERIC, "", "sobol: output %s is not finite at sample %zu",
-                                s->outputs[c], j + 1);
-                goto done;
-            }
-            for (i = 0; i < d; i++)
-                if (!isfinite(YAB(&D, i, j, c))) {
-                    rc = ss_err_set(err, SS_ENUMERIC, "", "sobol: output %s is not finite at sample %zu",
-                                    s->outputs[c], j + 1);
-                    goto done;
-                }
-        }
-        ss_progress_report(&o.progress, (uint64_t)(j + 1) * (d + 2), (uint64_t)n * (d + 2));
+}
+
+/* Evaluate row j here: f(A_j), f(B_j), f(AB_i,j), in this order, into
+ * st->row; a process other than rank 0 sends the row, or the failure, to
+ * rank 0. */
+static int sobol_row_here(sobol_state *st, size_t j, ss_err *err)
+{
+    size_t d = st->D.d, nout = st->D.nout, i;
+    const double *xa = st->X + j * 2 * d, *xb = xa + d;
+    int rc;
+
+    if (!(rc = st->f(xa, st->row, st->payload, err)))
+        rc = st->f(xb, st->row + nout, st->payload, err);
+    for (i = 0; !rc && i < d; i++) {
+        memcpy(st->xab, xa, d * sizeof *st->xab);
+        st->xab[i] = xb[i];
+        rc = st->f(st->xab, st->row + (2 + i) * nout, st->payload, err);
     }
-    if (rank > 0) { /* the rows went to rank 0, which computes the indices */
-        ss_sobol_free(s);
-        s = NULL;
-        goto done;
-    }
-    s->nevals = n * (d + 2);
-    estimate(&D, NULL, s->S1, s->ST, s->mean, s->var);
-    if (o.nboot > 0) {
-        rc = bootstrap(s, &D, &o, err);
-    } else {
-        for (c = 0; c < m; c++)
-            s->S1_lo[c] = s->S1_hi[c] = s->ST_lo[c] = s->ST_hi[c] = NAN;
-    }
-done:
-    gsl_qrng_free(q);
-    free(u);
-    free(X);
-    free(row);
-    free(xab);
-    free(D.ya);
-    free(D.yb);
-    free(D.yab);
     if (rc) {
-        ss_sobol_free(s);
+        if (st->rank > 0) {
+            ss_err e = *err;
+            st->dist->send(j, rc, &e, NULL, 0, st->dist->payload, err);
+            *err = e;
+        }
         return rc;
     }
-    *out = s;
+    if (st->rank > 0)
+        return st->dist->send(j, SS_OK, NULL, st->row, (d + 2) * nout * sizeof *st->row,
+                              st->dist->payload, err);
+    return SS_OK;
+}
+
+/* Rank 0: row j, evaluated by process owner, from the transport into st->row. */
+static int sobol_row_recv(sobol_state *st, size_t j, uint64_t owner, ss_err *err)
+{
+    void *data = NULL;
+    size_t len = 0;
+    int rc;
+
+    if ((rc = st->dist->recv(j, &data, &len, st->dist->payload, err)))
+        return rc;
+    if (len != (st->D.d + 2) * st->D.nout * sizeof *st->row) {
+        free(data);
+        return ss_err_set(err, SS_EINVAL, "", "sobol: row %zu received from rank %zu is damaged",
+                          j, (size_t)owner);
+    }
+    memcpy(st->row, data, len);
+    free(data);
+    return SS_OK;
+}
+
+/* Rank 0: row j's outputs into the design; an output that is not finite is
+ * an error. */
+static int sobol_row_store(sobol_state *st, size_t j, ss_err *err)
+{
+    design *D = &st->D;
+    size_t d = D->d, nout = D->nout, i, c;
+    const double *row = st->row;
+
+    memcpy(&D->ya[j * nout], row, nout * sizeof *row);
+    memcpy(&D->yb[j * nout], row + nout, nout * sizeof *row);
+    for (i = 0; i < d; i++)
+        memcpy(&YAB(D, i, j, 0), row + (2 + i) * nout, nout * sizeof *row);
+    for (c = 0; c < nout; c++) {
+        if (!isfinite(YA(D, j, c)) || !isfinite(YB(D, j, c)))
+            return ss_err_set(err, SS_ENUMERIC, "", "sobol: output %s is not finite at sample %zu",
+                              st->s->outputs[c], j + 1);
+        for (i = 0; i < d; i++)
+            if (!isfinite(YAB(D, i, j, c)))
+                return ss_err_set(err, SS_ENUMERIC, "", "sobol: output %s is not finite at sample %zu",
+                                  st->s->outputs[c], j + 1);
+    }
+    return SS_OK;
+}
+
+/* Row j of the design: evaluated here if this process owns it, else (rank
+ * 0) received from the process that does; then, on rank 0, stored. */
+static int sobol_row(sobol_state *st, size_t j, ss_err *err)
+{
+    size_t d = st->D.d, n = st->D.n;
+    uint64_t owner = st->dist ? j % st->dist->nranks : 0;
+    int rc;
+
+    if (j == st->bad)
+        return ss_err_set(err, SS_ENUMERIC, "", "sobol: inverse CDF of input %zu (%s) is not "
+                          "finite at u = %.10g", st->bad_i + 1, st->s->params[st->bad_i], st->bad_u);
+    if (owner == st->rank) {
+        if ((rc = sobol_row_here(st, j, err)) || st->rank > 0)
+            return rc;
+    } else if (st->rank > 0) {
+        return SS_OK;
+    } else if ((rc = sobol_row_recv(st, j, owner, err))) {
+        return rc;
+    }
+    if ((rc = sobol_row_store(st, j, err)))
+        return rc;
+    ss_progress_report(&st->o.progress, (uint64_t)(j + 1) * (d + 2), (uint64_t)n * (d + 2));
+    return SS_OK;
+}
+
+/* Rank 0: the indices from the design, with their bootstrap intervals (NaN
+ * without resamples). */
+static int sobol_indices(sobol_state *st, ss_err *err)
+{
+    ss_sobol *s = st->s;
+    size_t c, m = st->D.d * st->D.nout;
+
+    s->nevals = st->D.n * (st->D.d + 2);
+    estimate(&st->D, NULL, s->S1, s->ST, s->mean, s->var);
+    if (st->o.nboot > 0)
+        return bootstrap(s, &st->D, &st->o, err);
+    for (c = 0; c < m; c++)
+        s->S1_lo[c] = s->S1_hi[c] = s->ST_lo[c] = s->ST_hi[c] = NAN;
+    return SS_OK;
+}
+
+/* Generic analysis with optional names (used by both entry points). */
+static int sobol_run(ss_sobol **out, size_t d, size_t nout, size_t n, ss_sobol_fn f,
+                     void *payload, ss_inv_cdf_fn inv, void *inv_payload,
+                     const ss_sobol_opts *opts, const char *const *pnames,
+                     const char *const *onames, ss_err *err)
+{
+    ss_sobol_opts defaults = SS_SOBOL_OPTS_INIT;
+    sobol_state st;
+    size_t j;
+    int rc;
+
+    assert(out && f && inv);
+    *out = NULL;
+    memset(&st, 0, sizeof st);
+    st.o = opts ? *opts : defaults;
+    if ((rc = sobol_check(d, nout, n, &st.o, err)))
+        return rc;
+    st.f = f;
+    st.payload = payload;
+    st.dist = opts && opts->dist && opts->dist->nranks > 1 ? opts->dist : NULL;
+    st.rank = st.dist ? st.dist->rank : 0;
+    if ((rc = sobol_open(&st, d, nout, n, pnames, onames, err)) == SS_OK) {
+        sobol_design(&st, inv, inv_payload);
+        for (j = 0; j < n && rc == SS_OK; j++)
+            rc = sobol_row(&st, j, err);
+        if (rc == SS_OK && st.rank == 0)
+            rc = sobol_indices(&st, err);
+    }
+    sobol_close(&st);
+    if (rc || st.rank > 0) { /* other ranks sent their rows to rank 0, which computes the indices */
+        ss_sobol_free(st.s);
+        return rc;
+    }
+    *out = st.s;
     return SS_OK;
 }
 
