@@ -283,18 +283,15 @@ static int resolve_provider(ss_param *out, ss_model *m, char **c, int nc, const 
     return SS_OK;
 }
 
-int ss_param_resolve(ss_param *out, ss_model *m, const char *path, unsigned flags, ss_err *err)
+/*
+ * Copy path into buf (NPATH bytes), take a '#N' suffix off it (*knot: N - 1,
+ * or -1 without one) and split the rest at '.' into c (*nc parts).
+ */
+static int parse_path(char *buf, char **c, int *nc, long *knot, const char *path, ss_err *err)
 {
-    char buf[NPATH], *c[MAXPARTS], *hash;
-    const named *f;
-    long knot = -1;
-    int nc, rc;
+    char *hash;
 
-    memset(out, 0, sizeof *out);
-    out->knot = -1;
-    out->alloc_provider = -1;
-    out->model = m;
-    out->count = 1;
+    *knot = -1;
     if (!path || strlen(path) >= NPATH)
         return ss_err_set(err, SS_EINVAL, "", "parameter path too long (at most %d bytes)", NPATH - 1);
     strcpy(buf, path);
@@ -302,90 +299,145 @@ int ss_param_resolve(ss_param *out, ss_model *m, const char *path, unsigned flag
     if (hash) {
         char *end;
         *hash = '\0';
-        knot = strtol(hash + 1, &end, 10);
-        if (hash[1] < '0' || hash[1] > '9' || *end || knot < 1)
+        *knot = strtol(hash + 1, &end, 10);
+        if (hash[1] < '0' || hash[1] > '9' || *end || *knot < 1)
             return ss_err_set(err, SS_EINVAL, path, "knot index after '#' must be an integer >= 1");
-        knot -= 1;
+        *knot -= 1;
     }
-    nc = split(buf, c);
-    if (nc < 0)
+    *nc = split(buf, c);
+    if (*nc < 0)
         return ss_err_set(err, SS_EINVAL, path, "too many components");
+    return SS_OK;
+}
 
+/* time.start|stop|step|epoch|policy */
+static int resolve_time(ss_param *out, ss_model *m, char **c, int nc, const char *path, ss_err *err)
+{
+    const named *f;
+
+    if (nc != 2)
+        return ss_err_set(err, SS_EINVAL, path, "expected time.start|stop|step|epoch|policy");
+    if (strcmp(c[1], "policy") == 0) {
+        out->scalar = &m->policy;
+        out->given = &m->policy_given;
+        out->range = SS_RANGE_ANY;
+        return SS_OK;
+    }
+    if (!(f = find(time_fields, c[1])))
+        return unknown(err, path, "time field", c[1], time_names);
+    target_scalar(out, m, f);
+    return SS_OK;
+}
+
+/* solver.rtol|atol|h|hmin|max_steps */
+static int resolve_solver(ss_param *out, ss_model *m, char **c, int nc, const char *path, ss_err *err)
+{
+    const named *f;
+
+    if (nc != 2)
+        return ss_err_set(err, SS_EINVAL, path, "expected solver.rtol|atol|h|hmin|max_steps");
+    if (strcmp(c[1], "max_steps") == 0) {
+        out->whole = &m->solver.max_steps;
+        out->range = SS_RANGE_WHOLE;
+        return SS_OK;
+    }
+    if (!(f = find(solver_fields, c[1])))
+        return unknown(err, path, "solver setting", c[1], solver_names);
+    target_scalar(out, &m->solver, f);
+    return SS_OK;
+}
+
+/* events.N.severity (outage) and events.N.factor (market), N from 1 */
+static int resolve_event(ss_param *out, ss_model *m, char **c, int nc, const char *path, ss_err *err)
+{
+    char *end;
+    long e = nc == 3 ? strtol(c[1], &end, 10) : 0;
+    ss_event *ev;
+
+    if (nc != 3 || c[1][0] < '0' || c[1][0] > '9' || *end || e < 1)
+        return ss_err_set(err, SS_EINVAL, path, "expected events.N.severity or events.N.factor "
+                          "(N: the event's position, from 1)");
+    if ((size_t)e > m->nev)
+        return ss_err_set(err, SS_EINVAL, path, "there is no event %ld (the scenario has %zu)",
+                          e, m->nev);
+    ev = &m->ev[e - 1];
+    if (ev->kind == SS_EV_OUTAGE && strcmp(c[2], "severity") == 0) {
+        out->scalar = &ev->amount;
+        out->range = SS_RANGE_OPEN01;
+    } else if (ev->kind == SS_EV_MARKET && strcmp(c[2], "factor") == 0) {
+        out->scalar = &ev->amount;
+        out->range = SS_RANGE_GT0;
+    } else {
+        return ss_err_set(err, SS_EINVAL, path, "event %ld is a%s %s event: its number is "
+                          "events.%ld.%s", e, ev->kind == SS_EV_OUTAGE ? "n" : "",
+                          ev->kind == SS_EV_OUTAGE ? "outage" : ev->kind == SS_EV_MARKET
+                          ? "market" : "set", e,
+                          ev->kind == SS_EV_OUTAGE ? "severity" : ev->kind == SS_EV_MARKET
+                          ? "factor" : "(none: set events are changed by their field's path)");
+    }
+    return SS_OK;
+}
+
+/* "unknown parameter 'x'" with a "did you mean" among the first components,
+ * or else the forms a path takes. */
+static int unknown_top(ss_err *err, const char *path, const char *name)
+{
+    char sug[160];
+
+    if (!*ss_suggest(name, top_names, (size_t)-1, sug, sizeof sug))
+        snprintf(sug, sizeof sug, " (expected segments.<id>.<field>, providers.<id>.<field>"
+                 "[.<segment>], discount_rate, time.* or solver.*)");
+    return ss_err_set(err, SS_EINVAL, path, "unknown parameter '%s'%s", name, sug);
+}
+
+/* Point out at knot `knot` (from 0; -1: none) of its schedule: only the
+ * schedule of one segment has knots, and it must have that one. */
+static int target_knot(ss_param *out, long knot, const char *path, ss_err *err)
+{
+    if (knot < 0)
+        return SS_OK;
+    if (!out->sched || out->count != 1)
+        return ss_err_set(err, SS_EINVAL, path, "'#N' applies to the schedule of one segment only");
+    if (out->sched->kind == SS_SCHED_CONST || (size_t)knot >= out->sched->n)
+        return ss_err_set(err, SS_EINVAL, path, "the schedule has no knot %ld", knot + 1);
+    out->knot = knot;
+    return SS_OK;
+}
+
+int ss_param_resolve(ss_param *out, ss_model *m, const char *path, unsigned flags, ss_err *err)
+{
+    char buf[NPATH], *c[MAXPARTS];
+    long knot;
+    int nc, rc;
+
+    memset(out, 0, sizeof *out);
+    out->knot = -1;
+    out->alloc_provider = -1;
+    out->model = m;
+    out->count = 1;
+    if ((rc = parse_path(buf, c, &nc, &knot, path, err)) != SS_OK)
+        return rc;
     if (strcmp(c[0], "discount_rate") == 0) {
         if (nc != 1)
             return ss_err_set(err, SS_EINVAL, path, "discount_rate takes no further component");
         out->scalar = &m->discount_rate;
         out->range = SS_RANGE_GE0;
     } else if (strcmp(c[0], "time") == 0) {
-        if (nc != 2)
-            return ss_err_set(err, SS_EINVAL, path, "expected time.start|stop|step|epoch|policy");
-        if (strcmp(c[1], "policy") == 0) {
-            out->scalar = &m->policy;
-            out->given = &m->policy_given;
-            out->range = SS_RANGE_ANY;
-        } else if (!(f = find(time_fields, c[1]))) {
-            return unknown(err, path, "time field", c[1], time_names);
-        } else {
-            target_scalar(out, m, f);
-        }
+        rc = resolve_time(out, m, c, nc, path, err);
     } else if (strcmp(c[0], "solver") == 0) {
-        if (nc != 2)
-            return ss_err_set(err, SS_EINVAL, path, "expected solver.rtol|atol|h|hmin|max_steps");
-        if (strcmp(c[1], "max_steps") == 0) {
-            out->whole = &m->solver.max_steps;
-            out->range = SS_RANGE_WHOLE;
-        } else if (!(f = find(solver_fields, c[1]))) {
-            return unknown(err, path, "solver setting", c[1], solver_names);
-        } else {
-            target_scalar(out, &m->solver, f);
-        }
+        rc = resolve_solver(out, m, c, nc, path, err);
     } else if (strcmp(c[0], "segments") == 0 && nc >= 2) {
-        if ((rc = resolve_segment(out, m, c, nc, path, err)) != SS_OK)
-            return rc;
+        rc = resolve_segment(out, m, c, nc, path, err);
     } else if (strcmp(c[0], "events") == 0) {
-        /* events.N.severity (outage) and events.N.factor (market), N from 1 */
-        char *end;
-        long e = nc == 3 ? strtol(c[1], &end, 10) : 0;
-        ss_event *ev;
-        if (nc != 3 || c[1][0] < '0' || c[1][0] > '9' || *end || e < 1)
-            return ss_err_set(err, SS_EINVAL, path, "expected events.N.severity or events.N.factor "
-                              "(N: the event's position, from 1)");
-        if ((size_t)e > m->nev)
-            return ss_err_set(err, SS_EINVAL, path, "there is no event %ld (the scenario has %zu)",
-                              e, m->nev);
-        ev = &m->ev[e - 1];
-        if (ev->kind == SS_EV_OUTAGE && strcmp(c[2], "severity") == 0) {
-            out->scalar = &ev->amount;
-            out->range = SS_RANGE_OPEN01;
-        } else if (ev->kind == SS_EV_MARKET && strcmp(c[2], "factor") == 0) {
-            out->scalar = &ev->amount;
-            out->range = SS_RANGE_GT0;
-        } else {
-            return ss_err_set(err, SS_EINVAL, path, "event %ld is a%s %s event: its number is "
-                              "events.%ld.%s", e, ev->kind == SS_EV_OUTAGE ? "n" : "",
-                              ev->kind == SS_EV_OUTAGE ? "outage" : ev->kind == SS_EV_MARKET
-                              ? "market" : "set", e,
-                              ev->kind == SS_EV_OUTAGE ? "severity" : ev->kind == SS_EV_MARKET
-                              ? "factor" : "(none: set events are changed by their field's path)");
-        }
+        rc = resolve_event(out, m, c, nc, path, err);
     } else if (strcmp(c[0], "providers") == 0 && nc >= 2) {
-        if ((rc = resolve_provider(out, m, c, nc, path, flags, err)) != SS_OK)
-            return rc;
+        rc = resolve_provider(out, m, c, nc, path, flags, err);
     } else {
-        char sug[160];
-        if (!*ss_suggest(c[0], top_names, (size_t)-1, sug, sizeof sug))
-            snprintf(sug, sizeof sug, " (expected segments.<id>.<field>, providers.<id>.<field>"
-                     "[.<segment>], discount_rate, time.* or solver.*)");
-        return ss_err_set(err, SS_EINVAL, path, "unknown parameter '%s'%s", c[0], sug);
+        rc = unknown_top(err, path, c[0]);
     }
-    if (knot >= 0) {
-        if (!out->sched || out->count != 1)
-            return ss_err_set(err, SS_EINVAL, path, "'#N' applies to the schedule of one segment only");
-        if (out->sched->kind == SS_SCHED_CONST || (size_t)knot >= out->sched->n)
-            return ss_err_set(err, SS_EINVAL, path, "the schedule has no knot %ld", knot + 1);
-        out->knot = knot;
-    }
-    return SS_OK;
+    if (rc != SS_OK)
+        return rc;
+    return target_knot(out, knot, path, err);
 }
 
 int ss_param_lookup(ss_param *out, ss_model *m, const char *path, ss_err *err)
