@@ -21,6 +21,8 @@
 /* What a failed run costs in the penalised objective (finite: GSL rejects inf). */
 #define FAIL_VALUE 1e300
 #define HALF_PI 1.57079632679489661923
+/* Bytes of a run's failure message kept for the report. */
+#define FAILURE_LEN 512
 
 /* x in [lo, hi] from unbounded z; every z maps into the box. */
 static double to_x(double z, double lo, double hi)
@@ -51,7 +53,7 @@ typedef struct optctx {
     double sign;               /* +1 minimise, -1 maximise */
     double mu, scale;
     size_t nevals, nfailed;
-    char last_failure[512];
+    char last_failure[FAILURE_LEN];
     int rc;                    /* fatal status from inside the simplex */
     ss_err err;
 } optctx;
@@ -339,7 +341,7 @@ static void copy_err(ss_err *err, const ss_err *from, int rc)
 typedef struct start_msg {
     ss_opt_start st;
     uint64_t nevals, nfailed;
-    char last_failure[512];
+    char last_failure[FAILURE_LEN];
 } start_msg;
 
 /* 1 if start a is better than start b. */
@@ -368,7 +370,7 @@ typedef struct optrun {
     size_t nc;
     const ss_transport *dist;  /* NULL on one process */
     uint64_t rank;
-    char last_failure[sizeof ((optctx *)0)->last_failure]; /* over the starts in start order */
+    char last_failure[FAILURE_LEN]; /* over the starts in start order */
 } optrun;
 
 /* Check what needs no allocation: the number of controls and of starts, and
