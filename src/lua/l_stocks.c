@@ -449,27 +449,11 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-void *sl_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *failed)
+/* The stocks (st) and links (lk) tables are kept by reference: check them
+ * again as they are now (with the scenario's outputs, at idx); raises. */
+static void ext_recheck(lua_State *L, int idx, const ss_model *m, int st, int lk)
 {
-    const ss_model *m;
-    size_t ns = 0, nl = 0, j;
-    int st, lk, ftab, ud;
-    ext *x;
     char msg[256], path[300];
-
-    idx = lua_absindex(L, idx);
-    luaL_checkstack(L, 12, NULL);
-    m = sl_scenario_model(L, idx);
-    sl_scenario_push_field(L, idx, "stocks");
-    st = lua_gettop(L);
-    sl_scenario_push_field(L, idx, "links");
-    lk = lua_gettop(L);
-    if (lua_isnil(L, st) && lua_isnil(L, lk)) {
-        lua_settop(L, st - 1);
-        lua_pushnil(L);
-        return NULL;
-    }
-    /* the tables are kept by reference: check them again as they are now */
     lua_newtable(L);
     lua_pushvalue(L, st);
     lua_setfield(L, -2, "stocks");
@@ -481,21 +465,14 @@ void *sl_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *failed)
         luaL_error(L, "%s: %s (the table was changed after the scenario was built)", path,
                    m ? msg : "no model");
     lua_pop(L, 1);
-    if (lua_istable(L, st))
-        ns = lua_rawlen(L, st);
-    if (lua_istable(L, lk)) {
-        lua_pushnil(L);
-        while (lua_next(L, lk)) {
-            lua_pop(L, 1);
-            nl++;
-        }
-    }
-    {
-        size_t bytes = sizeof *x + (2 * ns + 1) * sizeof(char *) + (nl + 1) * sizeof(ss_link);
-        x = lua_newuserdatauv(L, bytes, 0);
-        memset(x, 0, bytes);
-    }
-    ud = lua_gettop(L);
+}
+
+/* A new ext userdata (pushed) for ns stocks and nl links, to run in T. */
+static ext *ext_new(lua_State *L, lua_State *T, int c_run, int *failed, size_t ns, size_t nl)
+{
+    size_t bytes = sizeof(ext) + (2 * ns + 1) * sizeof(char *) + (nl + 1) * sizeof(ss_link);
+    ext *x = lua_newuserdatauv(L, bytes, 0);
+    memset(x, 0, bytes);
     x->tref = LUA_NOREF;
     x->last_t = NAN;
     if (luaL_newmetatable(L, EXT_META)) {
@@ -504,7 +481,7 @@ void *sl_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *failed)
         lua_pushliteral(L, EXT_META);
         lua_setfield(L, -2, "__metatable");
     }
-    lua_setmetatable(L, ud);
+    lua_setmetatable(L, -2);
     x->L = T;
     x->c_run = c_run;
     x->failed = failed;
@@ -513,9 +490,14 @@ void *sl_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *failed)
     x->links = (ss_link *)(void *)(x + 1);
     x->names = (const char **)(void *)(x->links + nl + 1);
     x->units = x->names + ns;
-    /* function table: [1..ns] rates, [ns+1..2ns] inits, [2ns+1..2ns+nl] links, [0] the view */
-    lua_createtable(L, (int)(2 * ns + nl), 2);
-    ftab = lua_gettop(L);
+    return x;
+}
+
+/* The stocks' rates, inits, ids and units into the function table ftab
+ * (ids and units also at negative indices, which anchor x's names). */
+static void ext_stocks(lua_State *L, ext *x, int st, int ftab)
+{
+    size_t j, ns = x->nstock;
     for (j = 0; j < ns; j++) {
         lua_rawgeti(L, st, (lua_Integer)j + 1);
         lua_getfield(L, -1, "rate");
@@ -533,27 +515,72 @@ void *sl_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *failed)
         }
         lua_pop(L, 1);
     }
-    if (nl) {   /* links in alphabetical order of their targets */
-        const char **keys = (const char **)lua_newuserdatauv(L, nl * sizeof *keys, 0);
-        size_t i = 0;
+}
+
+/* The links of lk into ftab and x->links, in alphabetical order of their
+ * targets (their keys anchored in ftab too). */
+static void ext_links(lua_State *L, ext *x, const ss_model *m, int lk, int ftab)
+{
+    size_t ns = x->nstock, nl = x->nlink, i = 0;
+    const char **keys;
+    if (!nl)
+        return;
+    keys = (const char **)lua_newuserdatauv(L, nl * sizeof *keys, 0);
+    lua_pushnil(L);
+    while (lua_next(L, lk)) {
+        lua_pop(L, 1);
+        keys[i] = lua_tostring(L, -1);      /* keys of lk: anchored */
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, ftab, -(lua_Integer)(2 * ns + i) - 1);
+        i++;
+    }
+    qsort(keys, nl, sizeof *keys, cmp_str);
+    for (i = 0; i < nl; i++) {
+        char dummy[8];
+        lua_getfield(L, lk, keys[i]);
+        lua_rawseti(L, ftab, (lua_Integer)(2 * ns + i) + 1);
+        parse_target(m, keys[i], &x->links[i], dummy, sizeof dummy);
+        x->links[i].name = keys[i];
+    }
+    lua_pop(L, 1);
+}
+
+void *sl_ext_push(lua_State *L, int idx, lua_State *T, int c_run, int *failed)
+{
+    const ss_model *m;
+    size_t ns = 0, nl = 0;
+    int st, lk, ftab, ud;
+    ext *x;
+
+    idx = lua_absindex(L, idx);
+    luaL_checkstack(L, 12, NULL);
+    m = sl_scenario_model(L, idx);
+    sl_scenario_push_field(L, idx, "stocks");
+    st = lua_gettop(L);
+    sl_scenario_push_field(L, idx, "links");
+    lk = lua_gettop(L);
+    if (lua_isnil(L, st) && lua_isnil(L, lk)) {
+        lua_settop(L, st - 1);
+        lua_pushnil(L);
+        return NULL;
+    }
+    ext_recheck(L, idx, m, st, lk);
+    if (lua_istable(L, st))
+        ns = lua_rawlen(L, st);
+    if (lua_istable(L, lk)) {
         lua_pushnil(L);
         while (lua_next(L, lk)) {
             lua_pop(L, 1);
-            keys[i] = lua_tostring(L, -1);      /* keys of lk: anchored */
-            lua_pushvalue(L, -1);
-            lua_rawseti(L, ftab, -(lua_Integer)(2 * ns + i) - 1);
-            i++;
+            nl++;
         }
-        qsort(keys, nl, sizeof *keys, cmp_str);
-        for (i = 0; i < nl; i++) {
-            char dummy[8];
-            lua_getfield(L, lk, keys[i]);
-            lua_rawseti(L, ftab, (lua_Integer)(2 * ns + i) + 1);
-            parse_target(m, keys[i], &x->links[i], dummy, sizeof dummy);
-            x->links[i].name = keys[i];
-        }
-        lua_pop(L, 1);
     }
+    x = ext_new(L, T, c_run, failed, ns, nl);
+    ud = lua_gettop(L);
+    /* function table: [1..ns] rates, [ns+1..2ns] inits, [2ns+1..2ns+nl] links, [0] the view */
+    lua_createtable(L, (int)(2 * ns + nl), 2);
+    ftab = lua_gettop(L);
+    ext_stocks(L, x, st, ftab);
+    ext_links(L, x, m, lk, ftab);
     x->view = sl_view_push(L);
     lua_rawseti(L, ftab, 0);
     x->tref = luaL_ref(L, LUA_REGISTRYINDEX);   /* pops ftab */
@@ -591,6 +618,51 @@ static void where_of(lua_State *L, const xcall *c, char *src, size_t n, int *lin
     lua_pop(L, 2);
 }
 
+/* The error of a failed ext_run: the Lua error (st) located in the
+ * function that raised it, or a value that is not a finite number or out
+ * of a link's range (c->bad). */
+static int ext_fail(xcall *c, int st, ss_err *err)
+{
+    ext *x = c->x;
+    lua_State *L = x->L;
+    char what[200], src[LUA_IDSIZE];
+    int line, rc;
+    what_of(c, what, sizeof what);
+    where_of(L, c, src, sizeof src, &line);
+    if (st != LUA_OK) {
+        char buf[sizeof err->msg];
+        const char *nl;
+        size_t head;
+        rc = sl_to_err(L, st, err);
+        nl = strchr(err->msg, '\n');
+        head = nl ? (size_t)(nl - err->msg) : strlen(err->msg);
+        if (src[0] && strcmp(err->file, src) != 0) {
+            snprintf(buf, sizeof buf, "%s:%d: %.*s (in %s at t=%.10g)%s", src, line, (int)head,
+                     err->msg, what, c->t, nl ? nl : "");
+            ss_err_at(err, src, line);
+        } else {
+            snprintf(buf, sizeof buf, "%.*s (in %s at t=%.10g)%s", (int)head, err->msg, what, c->t,
+                     nl ? nl : "");
+        }
+        memcpy(err->msg, buf, sizeof buf);
+    } else if (c->bad == 1) {
+        rc = ss_err_set(err, SS_EINVAL, NULL, "%s:%d: %s returned %s at t=%.10g (expected a finite number)",
+                        src, line, what, c->badtype, c->t);
+    } else if (c->bad == 2) {
+        rc = ss_err_set(err, SS_ENUMERIC, NULL, "%s:%d: %s returned %s at t=%.10g (expected a finite number)",
+                        src, line, what, isnan(c->badval) ? "nan" : c->badval > 0 ? "inf" : "-inf", c->t);
+    } else {
+        const ss_link *lkp = &x->links[c->which];
+        rc = ss_err_set(err, SS_EINVAL, NULL, "%s:%d: %s returned %.10g at t=%.10g: %s %s",
+                        src, line, what, c->badval, c->t,
+                        lkp->field == SS_LINK_GROWTH ? "growth" : ss_field_name((ss_field)lkp->field),
+                        link_range(lkp->field, c->badval));
+    }
+    if (rc != SS_OK && st == LUA_OK && src[0])
+        ss_err_at(err, src, line);
+    return rc;
+}
+
 /*
  * Call every function of c->kind with the view bound to the run, each in
  * lua_pcall with the message handler pushed once (this runs in every
@@ -601,10 +673,9 @@ static int ext_run(xcall *c, ss_err *err)
 {
     ext *x = c->x;
     lua_State *L = x->L;
-    int top = lua_gettop(L), st = LUA_OK, rc = SS_OK, line, h, ft, vw;
+    int top = lua_gettop(L), st = LUA_OK, rc, h, ft, vw;
     size_t j, n = c->kind == K_LINK ? x->nlink : x->nstock;
     size_t off = c->kind == K_INIT ? x->nstock : c->kind == K_LINK ? 2 * x->nstock : 0;
-    char what[200], src[LUA_IDSIZE];
 
     if (!lua_checkstack(L, 8))
         return ss_err_set(err, SS_ENOMEM, NULL, "out of memory (Lua stack)");
@@ -653,39 +724,7 @@ static int ext_run(xcall *c, ss_err *err)
         lua_settop(L, top);
         return SS_OK;
     }
-    what_of(c, what, sizeof what);
-    where_of(L, c, src, sizeof src, &line);
-    if (st != LUA_OK) {
-        char buf[sizeof err->msg];
-        const char *nl;
-        size_t head;
-        rc = sl_to_err(L, st, err);
-        nl = strchr(err->msg, '\n');
-        head = nl ? (size_t)(nl - err->msg) : strlen(err->msg);
-        if (src[0] && strcmp(err->file, src) != 0) {
-            snprintf(buf, sizeof buf, "%s:%d: %.*s (in %s at t=%.10g)%s", src, line, (int)head,
-                     err->msg, what, c->t, nl ? nl : "");
-            ss_err_at(err, src, line);
-        } else {
-            snprintf(buf, sizeof buf, "%.*s (in %s at t=%.10g)%s", (int)head, err->msg, what, c->t,
-                     nl ? nl : "");
-        }
-        memcpy(err->msg, buf, sizeof buf);
-    } else if (c->bad == 1) {
-        rc = ss_err_set(err, SS_EINVAL, NULL, "%s:%d: %s returned %s at t=%.10g (expected a finite number)",
-                        src, line, what, c->badtype, c->t);
-    } else if (c->bad == 2) {
-        rc = ss_err_set(err, SS_ENUMERIC, NULL, "%s:%d: %s returned %s at t=%.10g (expected a finite number)",
-                        src, line, what, isnan(c->badval) ? "nan" : c->badval > 0 ? "inf" : "-inf", c->t);
-    } else {
-        const ss_link *lkp = &x->links[c->which];
-        rc = ss_err_set(err, SS_EINVAL, NULL, "%s:%d: %s returned %.10g at t=%.10g: %s %s",
-                        src, line, what, c->badval, c->t,
-                        lkp->field == SS_LINK_GROWTH ? "growth" : ss_field_name((ss_field)lkp->field),
-                        link_range(lkp->field, c->badval));
-    }
-    if (rc != SS_OK && st == LUA_OK && src[0])
-        ss_err_at(err, src, line);
+    rc = ext_fail(c, st, err);
     lua_settop(L, top);
     if (x->failed)
         *x->failed = 1;
@@ -772,18 +811,11 @@ static const char *opt_str(lua_State *L, const char *key, const char *def, const
     return s;
 }
 
-int sl_series(lua_State *L)
+/* stratsim.series's argument table (argument 1): only its known keys. */
+static void series_keys(lua_State *L, const char *where)
 {
     static const char *const keys[] = {"file", "time", "value", "kind", NULL};
-    char where[320], msg[512];
-    const char *file, *tcol, *vcol, *kind, *path;
-    int kd, ct, cv;
-    csv_box *box;
-    cli_csv *t;
-    double *tv;
     size_t i;
-
-    sl_where(L, 1, where, sizeof where);
     if (lua_type(L, 1) != LUA_TTABLE)
         sl_raise(L, SS_EINVAL, "%s: stratsim.series: expected a table {file = ..., time = ..., "
                      "value = ..., kind = ...}, got %s", where, sl_tname(L, 1));
@@ -798,33 +830,19 @@ int sl_series(lua_State *L)
             sl_raise(L, SS_EINVAL, "%s: stratsim.series: unknown key '%s' (expected file, time, "
                          "value, kind)", where, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
     }
-    file = opt_str(L, "file", NULL, where);
-    if (!file)
-        sl_raise(L, SS_EINVAL, "%s: stratsim.series: file: missing (required)", where);
-    {   /* data files only (as stratsim.include reads only .lua files) */
-        size_t n = strlen(file);
-        if (n < 5 || strcmp(file + n - 4, ".csv") != 0)
-            sl_raise(L, SS_EINVAL, "%s: stratsim.series: file: expected the name of a .csv file, got '%.80s'",
-                         where, file);
-    }
-    tcol = opt_str(L, "time", "time", where);
-    vcol = opt_str(L, "value", "value", where);
-    kind = opt_str(L, "kind", "linear", where);
-    if (strcmp(kind, "linear") == 0)
-        kd = SS_SCHED_LINEAR;
-    else if (strcmp(kind, "steps") == 0)
-        kd = SS_SCHED_STEPS;
-    else
-        sl_raise(L, SS_EINVAL, "%s: stratsim.series: kind: expected \"linear\" or \"steps\", got '%s'",
-                     where, kind);
-    /* the include root's path check (l_include.c): relative to the calling
-     * file, inside the scenario's directory or --root, a regular file */
-    path = sl_resolve_script_file(L, file, "stratsim.series");
-    {
-        struct stat st;
-        if (stat(lua_tostring(L, -1), &st) != 0 || !S_ISREG(st.st_mode))
-            sl_raise(L, SS_EINVAL, "%s: stratsim.series: %s is not a regular file", where, path);
-    }
+}
+
+/* The data file, resolved as stratsim.include resolves (relative to the
+ * calling file, inside the scenario's directory or --root): a regular file,
+ * recorded as an input of the run, read into a closable box (pushed). */
+static cli_csv *series_read(lua_State *L, const char *file, const char *where, const char **path)
+{
+    char msg[512];
+    struct stat st;
+    csv_box *box;
+    *path = sl_resolve_script_file(L, file, "stratsim.series");
+    if (stat(lua_tostring(L, -1), &st) != 0 || !S_ISREG(st.st_mode))
+        sl_raise(L, SS_EINVAL, "%s: stratsim.series: %s is not a regular file", where, *path);
     box = lua_newuserdatauv(L, sizeof *box, 0);
     box->t = NULL;
     if (luaL_newmetatable(L, CSV_META)) {
@@ -837,24 +855,21 @@ int sl_series(lua_State *L)
     lua_toclose(L, -1);
     /* an input of the run: no output may replace it (ss_script_files) */
     luaL_getsubtable(L, LUA_REGISTRYINDEX, SL_DATA_FILES);
-    lua_pushstring(L, path);
+    lua_pushstring(L, *path);
     lua_pushboolean(L, 1);
     lua_rawset(L, -3);
     lua_pop(L, 1);
-    if (cli_csv_read(&box->t, path, msg, sizeof msg) != 0)
+    if (cli_csv_read(&box->t, *path, msg, sizeof msg) != 0)
         sl_raise(L, SS_EINVAL, "%s: stratsim.series: %s", where, msg);
-    t = box->t;
-    if (sl_charge_work(L, t->nrows * t->ncol + 1) != 0)
-        sl_raise(L, SS_ELIMIT, "instruction limit exceeded");
-    ct = cli_csv_col(t, tcol);
-    cv = cli_csv_col(t, vcol);
-    if (ct < 0 || cv < 0)
-        sl_raise(L, SS_EINVAL, "%s: stratsim.series: %s:1: no column '%s' in the header", where,
-                     path, ct < 0 ? tcol : vcol);
-    if (t->nrows == 0)
-        sl_raise(L, SS_EINVAL, "%s: stratsim.series: %s: no data rows (at least one is required)",
-                     where, path);
-    tv = lua_newuserdatauv(L, 2 * t->nrows * sizeof *tv, 0);
+    return box->t;
+}
+
+/* The times (column ct) and values (cv) of t into tv[2 * nrows]: finite
+ * numbers, times strictly increasing. */
+static void series_values(lua_State *L, const cli_csv *t, int ct, int cv, double *tv,
+                          const char *where, const char *path)
+{
+    size_t i;
     for (i = 0; i < t->nrows; i++) {
         int c;
         for (c = 0; c < 2; c++) {
@@ -872,6 +887,48 @@ int sl_series(lua_State *L)
                          t->cols[ct], tv[i], tv[i] == tv[i - 1] ? "repeats" : "comes after", tv[i - 1],
                          t->line[i - 1]);
     }
+}
+
+int sl_series(lua_State *L)
+{
+    char where[320];
+    const char *file, *tcol, *vcol, *kind, *path;
+    int kd, ct, cv;
+    cli_csv *t;
+    double *tv;
+
+    sl_where(L, 1, where, sizeof where);
+    series_keys(L, where);
+    file = opt_str(L, "file", NULL, where);
+    if (!file)
+        sl_raise(L, SS_EINVAL, "%s: stratsim.series: file: missing (required)", where);
+    /* data files only (as stratsim.include reads only .lua files) */
+    if (strlen(file) < 5 || strcmp(file + strlen(file) - 4, ".csv") != 0)
+        sl_raise(L, SS_EINVAL, "%s: stratsim.series: file: expected the name of a .csv file, got '%.80s'",
+                     where, file);
+    tcol = opt_str(L, "time", "time", where);
+    vcol = opt_str(L, "value", "value", where);
+    kind = opt_str(L, "kind", "linear", where);
+    if (strcmp(kind, "linear") == 0)
+        kd = SS_SCHED_LINEAR;
+    else if (strcmp(kind, "steps") == 0)
+        kd = SS_SCHED_STEPS;
+    else
+        sl_raise(L, SS_EINVAL, "%s: stratsim.series: kind: expected \"linear\" or \"steps\", got '%s'",
+                     where, kind);
+    t = series_read(L, file, where, &path);
+    if (sl_charge_work(L, t->nrows * t->ncol + 1) != 0)
+        sl_raise(L, SS_ELIMIT, "instruction limit exceeded");
+    ct = cli_csv_col(t, tcol);
+    cv = cli_csv_col(t, vcol);
+    if (ct < 0 || cv < 0)
+        sl_raise(L, SS_EINVAL, "%s: stratsim.series: %s:1: no column '%s' in the header", where,
+                     path, ct < 0 ? tcol : vcol);
+    if (t->nrows == 0)
+        sl_raise(L, SS_EINVAL, "%s: stratsim.series: %s: no data rows (at least one is required)",
+                     where, path);
+    tv = lua_newuserdatauv(L, 2 * t->nrows * sizeof *tv, 0);
+    series_values(L, t, ct, cv, tv, where, path);
     sl_push_schedule(L, kd, tv, tv + t->nrows, t->nrows);
     return 1;
 }
