@@ -599,23 +599,13 @@ static int field_range(ss_field f)
     }
 }
 
-static void convert_event(cv *c, int e, size_t n, int line)
+/* events[n].kind of event e (at base): "outage", "set" or "market". */
+static ss_event_kind event_kind(cv *c, int e, const char *base)
 {
     lua_State *L = c->L;
-    ss_model *m = c->m;
-    ss_event ev;
-    ss_err err;
-    char base[64], p[256], shown[80], sug[96], b1[40], b2[40], b3[40];
+    char p[256], shown[80], sug[96];
     const char *kind;
-    size_t len, k;
-
-    memset(&ev, 0, sizeof ev);
-    charge(c, (double)sizeof ev + (double)m->nseg * (sizeof(double) + 1));
-    ev.provider = ev.segment = -1;
-    ev.line = line;
-    snprintf(base, sizeof base, "events[%zu]", n);
-    if (lua_type(L, e) != LUA_TTABLE)
-        ls_fail(c, base, "expected an event table {t = ..., kind = ...}, got %s", sl_tname(L, e));
+    size_t len;
     ls_kpath(p, sizeof p, base, "kind");
     if (ls_rawfield(L, e, "kind") == LUA_TNIL)
         ls_fail(c, p, "missing (required): \"outage\", \"set\" or \"market\"");
@@ -628,8 +618,110 @@ static void convert_event(cv *c, int e, size_t n, int line)
                 *ss_suggest(shown, ev_kinds, ls_list_len(ev_kinds), sug, sizeof sug) ? sug
                 : " (expected outage, set or market)");
     }
-    ev.kind = kind[0] == 'o' ? SS_EV_OUTAGE : kind[0] == 's' ? SS_EV_SET : SS_EV_MARKET;
     lua_pop(L, 1);
+    return kind[0] == 'o' ? SS_EV_OUTAGE : kind[0] == 's' ? SS_EV_SET : SS_EV_MARKET;
+}
+
+/* A set event's field (at base). */
+static ss_field set_field(cv *c, int e, const char *base)
+{
+    lua_State *L = c->L;
+    char p[256], shown[80], sug[96];
+    const char *fs;
+    size_t len;
+    int f;
+    ls_kpath(p, sizeof p, base, "field");
+    if (ls_rawfield(L, e, "field") == LUA_TNIL)
+        ls_fail(c, p, "missing (required): reinvest, allocation, price, participation or lever");
+    if (lua_type(L, -1) != LUA_TSTRING)
+        ls_fail(c, p, "expected a string, got %s", sl_tname(L, -1));
+    fs = lua_tolstring(L, -1, &len);
+    f = strlen(fs) == len ? ss_field_parse(fs) : -1;
+    if (f < 0) {
+        ls_show(fs, len, shown, sizeof shown);
+        ls_fail(c, p, "unknown field '%s'%s", shown,
+                *ss_suggest(shown, field_list, ls_list_len(field_list), sug, sizeof sug) ? sug
+                : " (expected reinvest, allocation, price, participation or lever)");
+    }
+    lua_pop(L, 1);
+    return (ss_field)f;
+}
+
+/* A set event's value (at v, path p) for a per-segment field: one number
+ * for every segment or a table keyed by segment id; values and mask are
+ * Lua userdata (nothing to free if this raises), left on the stack. */
+static void set_values(cv *c, int v, const char *p, ss_event *ev)
+{
+    lua_State *L = c->L;
+    const ss_model *m = c->m;
+    int r = field_range(ev->field);
+    size_t k;
+    ev->values = lua_newuserdatauv(L, m->nseg * sizeof *ev->values, 0);
+    ev->mask = lua_newuserdatauv(L, m->nseg, 0);
+    memset(ev->mask, 0, m->nseg);
+    if (lua_type(L, v) == LUA_TNUMBER) {
+        double x = num_at(c, v, p, r);
+        for (k = 0; k < m->nseg; k++) {
+            ev->values[k] = x;
+            ev->mask[k] = 1;
+        }
+    } else if (lua_type(L, v) == LUA_TTABLE) {
+        check_seg_keys(c, v, p);
+        for (k = 0; k < m->nseg; k++) {
+            char q[256];
+            if (ls_rawfield(L, v, m->seg[k].id) != LUA_TNIL) {
+                ev->values[k] = num_at(c, -1, ls_kpath(q, sizeof q, p, m->seg[k].id), r);
+                ev->mask[k] = 1;
+            }
+            lua_pop(L, 1);
+        }
+    } else {
+        ls_fail(c, p, "expected a number or a table keyed by segment id, got %s", sl_tname(L, v));
+    }
+}
+
+/* A set event (at base): provider, field and value, added to the model. */
+static void set_event(cv *c, int e, const char *base, ss_event *ev)
+{
+    lua_State *L = c->L;
+    char p[256];
+    ss_err err;
+    int v;
+    ev->provider = ref_field(c, e, "provider", base, 1);
+    ev->field = set_field(c, e, base);
+    ls_kpath(p, sizeof p, base, "value");
+    if (ls_rawfield(L, e, "value") == LUA_TNIL)
+        ls_fail(c, p, "missing (required)");
+    v = lua_gettop(L);
+    if (ev->field == SS_FIELD_REINVEST) {
+        if (lua_type(L, v) != LUA_TNUMBER)
+            ls_fail(c, p, "expected a number for field 'reinvest', got %s", sl_tname(L, v));
+        ev->amount = num_at(c, v, p, field_range(ev->field));
+    } else {
+        set_values(c, v, p, ev);
+    }
+    ss_err_clear(&err);
+    if (ss_model_add_event(c->m, ev, &err) != SS_OK)
+        ls_nomem(L);
+    lua_settop(L, v - 1);
+}
+
+static void convert_event(cv *c, int e, size_t n, int line)
+{
+    lua_State *L = c->L;
+    ss_model *m = c->m;
+    ss_event ev;
+    ss_err err;
+    char base[64], p[256], b1[40], b2[40], b3[40];
+
+    memset(&ev, 0, sizeof ev);
+    charge(c, (double)sizeof ev + (double)m->nseg * (sizeof(double) + 1));
+    ev.provider = ev.segment = -1;
+    ev.line = line;
+    snprintf(base, sizeof base, "events[%zu]", n);
+    if (lua_type(L, e) != LUA_TTABLE)
+        ls_fail(c, base, "expected an event table {t = ..., kind = ...}, got %s", sl_tname(L, e));
+    ev.kind = event_kind(c, e, base);
     ls_check_keys(c, e, ev.kind == SS_EV_OUTAGE ? ev_outage_keys
                         : ev.kind == SS_EV_SET ? ev_set_keys : ev_market_keys, base);
     ev.t = req_num(c, e, "t", base, R_ANY);
@@ -646,65 +738,9 @@ static void convert_event(cv *c, int e, size_t n, int line)
         ev.segment = ref_field(c, e, "segment", base, 0);
         ev.amount = req_num(c, e, "factor", base, R_GT0);
         break;
-    case SS_EV_SET: {
-        const char *fs;
-        int f, r, v;
-        ev.provider = ref_field(c, e, "provider", base, 1);
-        ls_kpath(p, sizeof p, base, "field");
-        if (ls_rawfield(L, e, "field") == LUA_TNIL)
-            ls_fail(c, p, "missing (required): reinvest, allocation, price, participation or lever");
-        if (lua_type(L, -1) != LUA_TSTRING)
-            ls_fail(c, p, "expected a string, got %s", sl_tname(L, -1));
-        fs = lua_tolstring(L, -1, &len);
-        f = strlen(fs) == len ? ss_field_parse(fs) : -1;
-        if (f < 0) {
-            ls_show(fs, len, shown, sizeof shown);
-            ls_fail(c, p, "unknown field '%s'%s", shown,
-                    *ss_suggest(shown, field_list, ls_list_len(field_list), sug, sizeof sug) ? sug
-                    : " (expected reinvest, allocation, price, participation or lever)");
-        }
-        lua_pop(L, 1);
-        ev.field = (ss_field)f;
-        r = field_range(ev.field);
-        ls_kpath(p, sizeof p, base, "value");
-        if (ls_rawfield(L, e, "value") == LUA_TNIL)
-            ls_fail(c, p, "missing (required)");
-        v = lua_gettop(L);
-        if (ev.field == SS_FIELD_REINVEST) {
-            if (lua_type(L, v) != LUA_TNUMBER)
-                ls_fail(c, p, "expected a number for field 'reinvest', got %s", sl_tname(L, v));
-            ev.amount = num_at(c, v, p, r);
-        } else {
-            /* temporaries in Lua memory: nothing to free if we raise */
-            ev.values = lua_newuserdatauv(L, m->nseg * sizeof *ev.values, 0);
-            ev.mask = lua_newuserdatauv(L, m->nseg, 0);
-            memset(ev.mask, 0, m->nseg);
-            if (lua_type(L, v) == LUA_TNUMBER) {
-                double x = num_at(c, v, p, r);
-                for (k = 0; k < m->nseg; k++) {
-                    ev.values[k] = x;
-                    ev.mask[k] = 1;
-                }
-            } else if (lua_type(L, v) == LUA_TTABLE) {
-                check_seg_keys(c, v, p);
-                for (k = 0; k < m->nseg; k++) {
-                    char q[256];
-                    if (ls_rawfield(L, v, m->seg[k].id) != LUA_TNIL) {
-                        ev.values[k] = num_at(c, -1, ls_kpath(q, sizeof q, p, m->seg[k].id), r);
-                        ev.mask[k] = 1;
-                    }
-                    lua_pop(L, 1);
-                }
-            } else {
-                ls_fail(c, p, "expected a number or a table keyed by segment id, got %s", sl_tname(L, v));
-            }
-        }
-        ss_err_clear(&err);
-        if (ss_model_add_event(m, &ev, &err) != SS_OK)
-            ls_nomem(L);
-        lua_settop(L, v - 1);
+    case SS_EV_SET:
+        set_event(c, e, base, &ev);
         return;
-    }
     }
     ss_err_clear(&err);
     if (ss_model_add_event(m, &ev, &err) != SS_OK)
