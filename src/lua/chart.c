@@ -53,6 +53,7 @@ static void fmt_value(char *buf, size_t n, double x)
         snprintf(buf, n, "0");
 }
 
+/* Label of time t (up to 7 significant digits). */
 static void fmt_time(char *buf, size_t n, double t)
 {
     snprintf(buf, n, "%.7g", t);
@@ -75,99 +76,132 @@ static unsigned braille_bit(int dx, int dy)
     return dx ? right[dy] : left[dy];
 }
 
-void sl_chart_write(FILE *f, const sl_chart_series *s, size_t ns, const sl_chart_opts *o)
-{
+/* The state of one sl_chart_write: the sizes, the ranges, the y labels and
+ * the plot area's cells. */
+typedef struct chart {
     unsigned char cells[MAX_H][MAX_W];  /* braille bits or marker index + 1 */
-    char top[LABEL_MAX], mid[LABEL_MAX], bot[LABEL_MAX], tl[3][32];
-    double ymin = INFINITY, ymax = -INFINITY, tmin = INFINITY, tmax = -INFINITY;
-    int W = o && o->width > 0 ? o->width : 72, H = o && o->height > 0 ? o->height : 10;
-    int ascii = o ? o->ascii : 0, lw, P, X, Y, r, c, x, last;
-    size_t i, j;
+    char top[LABEL_MAX], mid[LABEL_MAX], bot[LABEL_MAX];
+    double ymin, ymax, tmin, tmax;
+    int W, H;     /* total columns, rows of the plot area */
+    int ascii;    /* 1: ASCII markers, 0: braille dots */
+    int lw;       /* width of the y labels */
+    int P;        /* character columns of the plot area */
+    int X, Y;     /* dot columns and dot rows of the plot area */
+} chart;
 
-    if (W > MAX_W)
-        W = MAX_W;
-    if (H > MAX_H)
-        H = MAX_H;
-    if (H < 2)
-        H = 2;
+/* The sizes from the options (defaults 72 x 10), clamped to the cells. */
+static void chart_size(chart *ch, const sl_chart_opts *o)
+{
+    ch->W = o && o->width > 0 ? o->width : 72;
+    ch->H = o && o->height > 0 ? o->height : 10;
+    ch->ascii = o ? o->ascii : 0;
+    if (ch->W > MAX_W)
+        ch->W = MAX_W;
+    if (ch->H > MAX_H)
+        ch->H = MAX_H;
+    if (ch->H < 2)
+        ch->H = 2;
+}
+
+/* The ranges of the values and times over the finite points of every
+ * series (ymin > ymax: no such point). */
+static void chart_range(chart *ch, const sl_chart_series *s, size_t ns)
+{
+    size_t i, j;
+    ch->ymin = INFINITY;
+    ch->ymax = -INFINITY;
+    ch->tmin = INFINITY;
+    ch->tmax = -INFINITY;
     for (i = 0; i < ns; i++)
         for (j = 0; j < s[i].n; j++) {
             if (!isfinite(s[i].v[j]) || !isfinite(s[i].t[j]))
                 continue;
-            if (s[i].v[j] < ymin) ymin = s[i].v[j];
-            if (s[i].v[j] > ymax) ymax = s[i].v[j];
-            if (s[i].t[j] < tmin) tmin = s[i].t[j];
-            if (s[i].t[j] > tmax) tmax = s[i].t[j];
+            if (s[i].v[j] < ch->ymin) ch->ymin = s[i].v[j];
+            if (s[i].v[j] > ch->ymax) ch->ymax = s[i].v[j];
+            if (s[i].t[j] < ch->tmin) ch->tmin = s[i].t[j];
+            if (s[i].t[j] > ch->tmax) ch->tmax = s[i].t[j];
         }
-    if (o && o->title && *o->title)
-        fprintf(f, "%s\n", o->title);
-    if (!(ymin <= ymax)) {
-        fputs("(no data)\n", f);
-        return;
+}
+
+/* The y labels (a flat line centred first) and, from their width, the
+ * plot area in characters and in dots; clears the cells. */
+static void chart_layout(chart *ch)
+{
+    int H = ch->H, ascii = ch->ascii;
+    if (ch->ymin == ch->ymax) {   /* a flat line: centre it */
+        double d = fabs(ch->ymin) > 0 ? fabs(ch->ymin) * 0.05 : 0.5;
+        ch->ymin -= d;
+        ch->ymax += d;
     }
-    if (ymin == ymax) {   /* a flat line: centre it */
-        double d = fabs(ymin) > 0 ? fabs(ymin) * 0.05 : 0.5;
-        ymin -= d;
-        ymax += d;
-    }
-    fmt_value(top, sizeof top, ymax);
-    fmt_value(bot, sizeof bot, ymin);
-    Y = ascii ? H : 4 * H;
+    fmt_value(ch->top, sizeof ch->top, ch->ymax);
+    fmt_value(ch->bot, sizeof ch->bot, ch->ymin);
+    ch->Y = ascii ? H : 4 * H;
     {   /* the middle row's label is the value at that row's centre */
-        int rm = (H - 1) / 2;
+        int rm = (H - 1) / 2, Y = ch->Y;
         double ym = ascii ? (double)(Y - 1 - rm) : (double)(Y - 1 - 4 * rm) - 1.5;
-        fmt_value(mid, sizeof mid, ymin + (ymax - ymin) * ym / (Y - 1));
+        fmt_value(ch->mid, sizeof ch->mid, ch->ymin + (ch->ymax - ch->ymin) * ym / (Y - 1));
     }
-    lw = (int)strlen(top);
-    if ((int)strlen(bot) > lw) lw = (int)strlen(bot);
-    if (H >= 5 && (int)strlen(mid) > lw) lw = (int)strlen(mid);
-    P = W - lw - 2;
-    if (P < 8)
-        P = 8;
-    X = ascii ? P : 2 * P;
-    memset(cells, 0, sizeof cells);
+    ch->lw = (int)strlen(ch->top);
+    if ((int)strlen(ch->bot) > ch->lw) ch->lw = (int)strlen(ch->bot);
+    if (H >= 5 && (int)strlen(ch->mid) > ch->lw) ch->lw = (int)strlen(ch->mid);
+    ch->P = ch->W - ch->lw - 2;
+    if (ch->P < 8)
+        ch->P = 8;
+    ch->X = ascii ? ch->P : 2 * ch->P;
+    memset(ch->cells, 0, sizeof ch->cells);
+}
 
-    for (i = 0; i < ns; i++) {
-        int prev = -1;
-        for (x = 0; x < X; x++) {
-            double tx = X > 1 && tmax > tmin ? tmin + (tmax - tmin) * x / (X - 1) : tmin;
-            double v = interp(&s[i], tx);
-            int y, y0, y1, yy;
-            if (!isfinite(v)) {
-                prev = -1;
-                continue;
-            }
-            y = (int)lround((v - ymin) / (ymax - ymin) * (Y - 1));
-            if (y < 0) y = 0;
-            if (y > Y - 1) y = Y - 1;
-            /* join to the previous column with a vertical run in this one */
-            y0 = y1 = y;
-            if (prev >= 0 && prev < y)
-                y0 = prev + 1;
-            else if (prev > y)
-                y1 = prev - 1;
-            for (yy = y0; yy <= y1; yy++) {
-                int row = (Y - 1 - yy) / (ascii ? 1 : 4);
-                int col = x / (ascii ? 1 : 2);
-                if (ascii)
-                    cells[row][col] = (unsigned char)(i % (sizeof markers - 1) + 1);
-                else
-                    cells[row][col] |= (unsigned char)braille_bit(x % 2, (Y - 1 - yy) % 4);
-            }
-            prev = y;
+/* Draw series i (the i-th marker) into the cells: its value at each dot
+ * column's time, joined to the previous column by a vertical run. */
+static void chart_draw(chart *ch, const sl_chart_series *s, size_t i)
+{
+    int X = ch->X, Y = ch->Y, ascii = ch->ascii, prev = -1, x;
+    double tmin = ch->tmin, tmax = ch->tmax, ymin = ch->ymin, ymax = ch->ymax;
+    for (x = 0; x < X; x++) {
+        double tx = X > 1 && tmax > tmin ? tmin + (tmax - tmin) * x / (X - 1) : tmin;
+        double v = interp(s, tx);
+        int y, y0, y1, yy;
+        if (!isfinite(v)) {
+            prev = -1;
+            continue;
         }
+        y = (int)lround((v - ymin) / (ymax - ymin) * (Y - 1));
+        if (y < 0) y = 0;
+        if (y > Y - 1) y = Y - 1;
+        /* join to the previous column with a vertical run in this one */
+        y0 = y1 = y;
+        if (prev >= 0 && prev < y)
+            y0 = prev + 1;
+        else if (prev > y)
+            y1 = prev - 1;
+        for (yy = y0; yy <= y1; yy++) {
+            int row = (Y - 1 - yy) / (ascii ? 1 : 4);
+            int col = x / (ascii ? 1 : 2);
+            if (ascii)
+                ch->cells[row][col] = (unsigned char)(i % (sizeof markers - 1) + 1);
+            else
+                ch->cells[row][col] |= (unsigned char)braille_bit(x % 2, (Y - 1 - yy) % 4);
+        }
+        prev = y;
     }
+}
 
+/* The rows of the plot area (labels at the top, middle and bottom rows,
+ * no trailing blanks), then the x axis line. */
+static void chart_put_rows(FILE *f, const chart *ch)
+{
+    int H = ch->H, lw = ch->lw, P = ch->P, ascii = ch->ascii, r, c, last;
     for (r = 0; r < H; r++) {
-        const char *lab = r == 0 ? top : r == H - 1 ? bot : (H >= 5 && r == (H - 1) / 2) ? mid : "";
+        const char *lab = r == 0 ? ch->top : r == H - 1 ? ch->bot
+                          : (H >= 5 && r == (H - 1) / 2) ? ch->mid : "";
         fprintf(f, "%*s %s", lw, lab, ascii ? "|" : *lab ? "\xE2\x94\xA4" : "\xE2\x94\x82");
-        for (last = P; last > 0 && !cells[r][last - 1]; last--)
+        for (last = P; last > 0 && !ch->cells[r][last - 1]; last--)
             ;   /* no trailing blanks */
         for (c = 0; c < last; c++) {
             if (ascii)
-                fputc(cells[r][c] ? markers[cells[r][c] - 1] : ' ', f);
-            else if (cells[r][c])
-                put_braille(f, cells[r][c]);
+                fputc(ch->cells[r][c] ? markers[ch->cells[r][c] - 1] : ' ', f);
+            else if (ch->cells[r][c])
+                put_braille(f, ch->cells[r][c]);
             else
                 fputc(' ', f);
         }
@@ -177,44 +211,79 @@ void sl_chart_write(FILE *f, const sl_chart_series *s, size_t ns, const sl_chart
     for (c = 0; c < P; c++)
         fputs(ascii ? "-" : "\xE2\x94\x80", f);
     fputc('\n', f);
-    /* time labels: first at the left, last at the right, middle centred */
-    fmt_time(tl[0], sizeof tl[0], tmin);
-    fmt_time(tl[1], sizeof tl[1], (tmin + tmax) / 2);
-    fmt_time(tl[2], sizeof tl[2], tmax);
-    {
-        char line[MAX_W + 64];
-        int len = lw + 2 + P, l0 = (int)strlen(tl[0]), l1 = (int)strlen(tl[1]), l2 = (int)strlen(tl[2]);
-        int m0 = lw + 2 + P / 2 - l1 / 2;
-        memset(line, ' ', (size_t)len);
-        line[len] = '\0';
-        memcpy(line + lw + 2, tl[0], (size_t)l0);
-        if (tmax > tmin) {
-            if (len - l2 >= lw + 2 + l0 + 1)
-                memcpy(line + len - l2, tl[2], (size_t)l2);
-            if (m0 > lw + 2 + l0 + 1 && m0 + l1 < len - l2 - 1)
-                memcpy(line + m0, tl[1], (size_t)l1);
-        }
-        while (len > 0 && line[len - 1] == ' ')
-            line[--len] = '\0';
-        fprintf(f, "%s\n", line);
+}
+
+/* The time labels: first at the left, last at the right, middle centred
+ * (each only where it fits). */
+static void chart_put_times(FILE *f, const chart *ch)
+{
+    char tl[3][32], line[MAX_W + 64];
+    int lw = ch->lw, P = ch->P, len, l0, l1, l2, m0;
+    fmt_time(tl[0], sizeof tl[0], ch->tmin);
+    fmt_time(tl[1], sizeof tl[1], (ch->tmin + ch->tmax) / 2);
+    fmt_time(tl[2], sizeof tl[2], ch->tmax);
+    len = lw + 2 + P;
+    l0 = (int)strlen(tl[0]);
+    l1 = (int)strlen(tl[1]);
+    l2 = (int)strlen(tl[2]);
+    m0 = lw + 2 + P / 2 - l1 / 2;
+    memset(line, ' ', (size_t)len);
+    line[len] = '\0';
+    memcpy(line + lw + 2, tl[0], (size_t)l0);
+    if (ch->tmax > ch->tmin) {
+        if (len - l2 >= lw + 2 + l0 + 1)
+            memcpy(line + len - l2, tl[2], (size_t)l2);
+        if (m0 > lw + 2 + l0 + 1 && m0 + l1 < len - l2 - 1)
+            memcpy(line + m0, tl[1], (size_t)l1);
     }
-    if (ns > 1 || (ns == 1 && s[0].label && *s[0].label)) {
-        int col = 0;
-        for (i = 0; i < ns; i++) {
-            const char *lab = s[i].label ? s[i].label : "";
-            int w = (int)strlen(lab) + 4;
-            if (col > 0 && col + w > W) {
-                fputc('\n', f);
-                col = 0;
-            }
-            if (ascii)
-                fprintf(f, "%s%c %s", col ? "  " : "  ", markers[i % (sizeof markers - 1)], lab);
-            else
-                fprintf(f, "  \xE2\xA3\xBF %s", lab);
-            col += w;
+    while (len > 0 && line[len - 1] == ' ')
+        line[--len] = '\0';
+    fprintf(f, "%s\n", line);
+}
+
+/* The legend (several series, or one with a label): a marker and the label
+ * of each series, wrapped at the total width. */
+static void chart_put_legend(FILE *f, const chart *ch, const sl_chart_series *s, size_t ns)
+{
+    int col = 0;
+    size_t i;
+    if (!(ns > 1 || (ns == 1 && s[0].label && *s[0].label)))
+        return;
+    for (i = 0; i < ns; i++) {
+        const char *lab = s[i].label ? s[i].label : "";
+        int w = (int)strlen(lab) + 4;
+        if (col > 0 && col + w > ch->W) {
+            fputc('\n', f);
+            col = 0;
         }
-        fputc('\n', f);
+        if (ch->ascii)
+            fprintf(f, "%s%c %s", col ? "  " : "  ", markers[i % (sizeof markers - 1)], lab);
+        else
+            fprintf(f, "  \xE2\xA3\xBF %s", lab);
+        col += w;
     }
+    fputc('\n', f);
+}
+
+void sl_chart_write(FILE *f, const sl_chart_series *s, size_t ns, const sl_chart_opts *o)
+{
+    chart ch;
+    size_t i;
+
+    chart_size(&ch, o);
+    chart_range(&ch, s, ns);
+    if (o && o->title && *o->title)
+        fprintf(f, "%s\n", o->title);
+    if (!(ch.ymin <= ch.ymax)) {
+        fputs("(no data)\n", f);
+        return;
+    }
+    chart_layout(&ch);
+    for (i = 0; i < ns; i++)
+        chart_draw(&ch, &s[i], i);
+    chart_put_rows(f, &ch);
+    chart_put_times(f, &ch);
+    chart_put_legend(f, &ch, s, ns);
 }
 
 void sl_sparkline_write(FILE *f, const double *v, size_t n)
