@@ -594,6 +594,140 @@ static int opt_int(lua_State *L, int idx, const char *key, int lo, int hi, int d
     return v;
 }
 
+/* What one r:plot gathers: the ids, the options and the series. */
+typedef struct plot_req {
+    const char *provs[MAX_SERIES], *segs[MAX_SERIES];  /* a NULL id: nil */
+    int np, nk;
+    int nres;             /* results: this one and those of opts.with */
+    int ascii;            /* opts.ascii, or -1: by the number of series */
+    const char *title;    /* opts.title, or NULL: the default */
+    sl_chart_series ser[MAX_SERIES];
+    int ns;
+    sl_chart_opts co;
+} plot_req;
+
+/* Raise unless every key of the options table (slot 5) is an option. */
+static void plot_check_keys(lua_State *L)
+{
+    static const char *const keys[] = {"width", "height", "ascii", "title", "with", NULL};
+    lua_pushnil(L);
+    while (lua_next(L, 5)) {
+        int i, ok = 0;
+        for (i = 0; keys[i]; i++)
+            if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), keys[i]) == 0)
+                ok = 1;
+        if (!ok)
+            luaL_error(L, "plot: unknown option '%s' (options: width, height, ascii, title, with)",
+                       lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+        lua_pop(L, 1);
+    }
+}
+
+/* Check opts.with (pushed at the top, not nil): an array of open results,
+ * which it adds to q->nres. */
+static void plot_check_with(lua_State *L, plot_req *q)
+{
+    int i, n;
+    luaL_checktype(L, -1, LUA_TTABLE);
+    n = (int)lua_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        if (!luaL_testudata(L, -1, SL_RESULT))
+            luaL_error(L, "plot: with[%d] is not a result", i);
+        check_result(L, lua_gettop(L));
+        lua_pop(L, 1);
+    }
+    q->nres += n;
+}
+
+/* Read the options table at slot 5, if any: width, height, ascii, title
+ * and with. Leaves the `with` table at slot 6 (nil if absent). */
+static void plot_read_opts(lua_State *L, plot_req *q)
+{
+    q->co.width = 72;
+    q->co.height = 10;
+    if (lua_isnil(L, 5)) {
+        lua_pushnil(L);
+        return;
+    }
+    luaL_checktype(L, 5, LUA_TTABLE);
+    plot_check_keys(L);
+    q->co.width = opt_int(L, 5, "width", 30, 240, 72);
+    q->co.height = opt_int(L, 5, "height", 3, 60, 10);
+    if (lua_getfield(L, 5, "ascii") != LUA_TNIL)
+        q->ascii = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, 5, "title") != LUA_TNIL) {
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "plot: title must be a string");
+        q->title = lua_tostring(L, -1); /* anchored by the options table */
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, 5, "with") != LUA_TNIL)
+        plot_check_with(L, q);
+    /* `with` table stays on the stack at slot 6 (nil if absent) */
+}
+
+/* Add the series of provider p and segment k of the result at slot ri:
+ * its values (a userdata) and its label ("scenario: provider/segment", the
+ * scenario only with several results) stay on the stack. */
+static void plot_add_series(lua_State *L, plot_req *q, int ri, int p, int k)
+{
+    const ss_result *r = ((res_ud *)lua_touserdata(L, ri))->r;
+    const char *prov = q->provs[p], *seg = q->segs[k];
+    sl_chart_series *cs = &q->ser[q->ns];
+    double *v;
+    size_t ti;
+    sref s;
+    luaL_Buffer lb;
+    /* the ids as arguments at fixed slots for resolve() */
+    lua_pushvalue(L, 2);
+    if (prov) lua_pushstring(L, prov); else lua_pushnil(L);
+    if (seg) lua_pushstring(L, seg); else lua_pushnil(L);
+    resolve(L, r, lua_gettop(L) - 2, lua_gettop(L) - 1, lua_gettop(L), &s, "plot");
+    lua_pop(L, 3);
+    v = lua_newuserdatauv(L, r->nt * sizeof *v + 1, 0);
+    for (ti = 0; ti < r->nt; ti++)
+        v[ti] = sref_at(r, &s, ti);
+    luaL_buffinit(L, &lb);
+    if (q->nres > 1) {
+        luaL_addstring(&lb, r->scenario);
+        if (prov || seg)
+            luaL_addstring(&lb, ": ");
+    }
+    if (prov)
+        luaL_addstring(&lb, prov);
+    if (prov && seg)
+        luaL_addchar(&lb, '/');
+    if (seg)
+        luaL_addstring(&lb, seg);
+    luaL_pushresult(&lb);
+    cs->label = lua_tostring(L, -1);
+    cs->n = r->nt;
+    cs->t = r->t;
+    cs->v = v;
+    q->ns++;
+}
+
+/* The series of every result (this one, then those of `with` at slot 6),
+ * each for every provider and segment; each result stays on the stack. */
+static void plot_collect(lua_State *L, plot_req *q)
+{
+    int a, p, k;
+    for (a = 0; a < q->nres; a++) {
+        int ri;
+        if (a == 0) {
+            lua_pushvalue(L, 1);
+        } else {
+            lua_rawgeti(L, 6, a);
+        }
+        ri = lua_gettop(L);
+        for (p = 0; p < q->np; p++)
+            for (k = 0; k < q->nk; k++)
+                plot_add_series(L, q, ri, p, k);
+    }
+}
+
 /*
  * r:plot(metric, provider, segment [, opts]): a terminal line chart of the
  * series; provider and segment may be arrays (one series each), and
@@ -603,118 +737,33 @@ static int opt_int(lua_State *L, int idx, const char *key, int lo, int hi, int d
  */
 static int l_result_plot(lua_State *L)
 {
-    static const char *const keys[] = {"width", "height", "ascii", "title", "with", NULL};
-    const char *provs[MAX_SERIES], *segs[MAX_SERIES], *title = NULL;
-    sl_chart_series ser[MAX_SERIES];
-    sl_chart_opts co;
-    int np, nk, nres = 1, ns = 0, a, p, k, ascii = -1;
+    plot_req q;
     membuf *b;
     FILE *f;
 
+    q.nres = 1;
+    q.ns = 0;
+    q.ascii = -1;
+    q.title = NULL;
     check_result(L, 1);
     luaL_checkstring(L, 2);
     lua_settop(L, 5);
     luaL_checkstack(L, 3 * MAX_SERIES + 16, NULL);
-    np = id_list(L, 3, provs, MAX_SERIES, "provider");
-    nk = id_list(L, 4, segs, MAX_SERIES, "segment");
-    co.width = 72;
-    co.height = 10;
-    if (!lua_isnil(L, 5)) {
-        luaL_checktype(L, 5, LUA_TTABLE);
-        lua_pushnil(L);
-        while (lua_next(L, 5)) {
-            int i, ok = 0;
-            for (i = 0; keys[i]; i++)
-                if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), keys[i]) == 0)
-                    ok = 1;
-            if (!ok)
-                return luaL_error(L, "plot: unknown option '%s' (options: width, height, ascii, title, with)",
-                                  lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-            lua_pop(L, 1);
-        }
-        co.width = opt_int(L, 5, "width", 30, 240, 72);
-        co.height = opt_int(L, 5, "height", 3, 60, 10);
-        if (lua_getfield(L, 5, "ascii") != LUA_TNIL)
-            ascii = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-        if (lua_getfield(L, 5, "title") != LUA_TNIL) {
-            if (lua_type(L, -1) != LUA_TSTRING)
-                return luaL_error(L, "plot: title must be a string");
-            title = lua_tostring(L, -1); /* anchored by the options table */
-        }
-        lua_pop(L, 1);
-        if (lua_getfield(L, 5, "with") != LUA_TNIL) {
-            int i, n;
-            luaL_checktype(L, -1, LUA_TTABLE);
-            n = (int)lua_rawlen(L, -1);
-            for (i = 1; i <= n; i++) {
-                lua_rawgeti(L, -1, i);
-                if (!luaL_testudata(L, -1, SL_RESULT))
-                    return luaL_error(L, "plot: with[%d] is not a result", i);
-                check_result(L, lua_gettop(L));
-                lua_pop(L, 1);
-            }
-            nres += n;
-        }
-        /* `with` table stays on the stack at slot 6 (nil if absent) */
-    } else {
-        lua_pushnil(L);
-    }
-    if (np * nk * nres > MAX_SERIES)
-        return luaL_error(L, "plot: at most %d series (got %d)", MAX_SERIES, np * nk * nres);
-    for (a = 0; a < nres; a++) {
-        int ri;
-        if (a == 0) {
-            lua_pushvalue(L, 1);
-        } else {
-            lua_rawgeti(L, 6, a);
-        }
-        ri = lua_gettop(L);
-        for (p = 0; p < np; p++)
-            for (k = 0; k < nk; k++) {
-                const ss_result *r = ((res_ud *)lua_touserdata(L, ri))->r;
-                double *v;
-                size_t ti;
-                sref s;
-                luaL_Buffer lb;
-                /* the ids as arguments at fixed slots for resolve() */
-                lua_pushvalue(L, 2);
-                if (provs[p]) lua_pushstring(L, provs[p]); else lua_pushnil(L);
-                if (segs[k]) lua_pushstring(L, segs[k]); else lua_pushnil(L);
-                resolve(L, r, lua_gettop(L) - 2, lua_gettop(L) - 1, lua_gettop(L), &s, "plot");
-                lua_pop(L, 3);
-                v = lua_newuserdatauv(L, r->nt * sizeof *v + 1, 0);
-                for (ti = 0; ti < r->nt; ti++)
-                    v[ti] = sref_at(r, &s, ti);
-                luaL_buffinit(L, &lb);
-                if (nres > 1) {
-                    luaL_addstring(&lb, r->scenario);
-                    if (provs[p] || segs[k])
-                        luaL_addstring(&lb, ": ");
-                }
-                if (provs[p])
-                    luaL_addstring(&lb, provs[p]);
-                if (provs[p] && segs[k])
-                    luaL_addchar(&lb, '/');
-                if (segs[k])
-                    luaL_addstring(&lb, segs[k]);
-                luaL_pushresult(&lb);
-                ser[ns].label = lua_tostring(L, -1);
-                ser[ns].n = r->nt;
-                ser[ns].t = r->t;
-                ser[ns].v = v;
-                ns++;
-            }
-    }
-    if (!title) {
+    q.np = id_list(L, 3, q.provs, MAX_SERIES, "provider");
+    q.nk = id_list(L, 4, q.segs, MAX_SERIES, "segment");
+    plot_read_opts(L, &q);
+    if (q.np * q.nk * q.nres > MAX_SERIES)
+        return luaL_error(L, "plot: at most %d series (got %d)", MAX_SERIES, q.np * q.nk * q.nres);
+    plot_collect(L, &q);
+    if (!q.title) {
         const ss_result *r = check_result(L, 1)->r;
-        lua_pushfstring(L, nres > 1 ? "%s" : "%s (%s)", lua_tostring(L, 2), r->scenario);
-        title = lua_tostring(L, -1);
+        lua_pushfstring(L, q.nres > 1 ? "%s" : "%s (%s)", lua_tostring(L, 2), r->scenario);
+        q.title = lua_tostring(L, -1);
     }
-    co.title = title;
-    co.ascii = ascii >= 0 ? ascii : ns > 1;
+    q.co.title = q.title;
+    q.co.ascii = q.ascii >= 0 ? q.ascii : q.ns > 1;
     f = push_membuf(L, &b);
-    sl_chart_write(f, ser, (size_t)ns, &co);
+    sl_chart_write(f, q.ser, (size_t)q.ns, &q.co);
     membuf_finish(L, b);
     return 1;
 }
