@@ -39,6 +39,7 @@ typedef struct book {
     size_t nused;
     const char *command;       /* from the sidecar, or "" */
     const char *method;        /* sens method, or NULL */
+    char title[600];           /* the document's title */
 } book;
 
 /* ------------------------------------------------------------- helpers */
@@ -245,6 +246,120 @@ static void share_line_charts(book *b, lxw_worksheet *ws, const char *sheet, con
     (void)i;
 }
 
+/* What the fan charts of one Monte Carlo share sheet share: the sheet's
+ * rows, series and cells (as metric_sheet holds them) and the quantile
+ * columns among the statistics. */
+typedef struct fan {
+    const pivot *p;
+    const rowkey *rows;
+    const serkey *ser;
+    size_t nser;
+    const char **grid;     /* cell of row r, series j, statistic k: [r * nser * nv + j * nv + k] */
+    size_t qi[16], nq;     /* the quantile columns (indices into p->vcols), lowest first */
+    int multi;             /* several scenarios: their names in the titles */
+} fan;
+
+/* The block of one fan chart (series j, rows [start, end)) in the hidden
+ * sheet "chart data": a label row (the series' name, also put into title,
+ * then the name of each band), then per output time the time, the lowest
+ * quantile and the bands between successive quantiles (a missing value
+ * counts as the quantile below). Returns the block's first row; the next
+ * block starts one blank row after it. */
+static lxw_row_t fan_block(book *b, const fan *f, size_t j, size_t start, size_t end, char *title,
+                           size_t tsize)
+{
+    const pivot *p = f->p;
+    lxw_row_t r0 = b->chartdata_row;
+    size_t k, r;
+    snprintf(title, tsize, "%s%s%s %s", f->multi ? f->rows[start].scenario : "",
+             f->multi ? ": " : "", f->ser[j].prov, f->ser[j].seg);
+    worksheet_write_string(b->chartdata, r0, 0, title, NULL);
+    for (k = 0; k < f->nq; k++) {
+        char band[80];
+        if (k == 0)
+            snprintf(band, sizeof band, "%s", p->t->cols[p->vcols[f->qi[0]]]);
+        else
+            snprintf(band, sizeof band, "%s-%s", p->t->cols[p->vcols[f->qi[k - 1]]],
+                     p->t->cols[p->vcols[f->qi[k]]]);
+        worksheet_write_string(b->chartdata, r0, (lxw_col_t)(1 + k), band, NULL);
+    }
+    for (r = start; r < end; r++) {
+        double prev = 0, v;
+        const char *tcell = f->rows[r].time;
+        if (cli_csv_number(tcell, &v) == 0)
+            worksheet_write_number(b->chartdata, (lxw_row_t)(r0 + 1 + r - start), 0, v, NULL);
+        for (k = 0; k < f->nq; k++) {
+            const char *c = f->grid[r * f->nser * p->nv + j * p->nv + f->qi[k]];
+            double x = 0;
+            if (!c || cli_csv_number(c, &x) != 0 || !isfinite(x))
+                x = prev;
+            worksheet_write_number(b->chartdata, (lxw_row_t)(r0 + 1 + r - start),
+                                   (lxw_col_t)(1 + k), k == 0 ? x : x - prev, NULL);
+            prev = x;
+        }
+    }
+    b->chartdata_row = (lxw_row_t)(r0 + 2 + (end - start));
+    return r0;
+}
+
+/* The look of band k (0: the base up to the lowest quantile) of a fan of
+ * nq quantiles: no outline; the base unfilled, the bands darker towards
+ * the middle of the fan. */
+static void fan_band_style(lxw_chart_series *s, size_t k, size_t nq)
+{
+    lxw_chart_fill fill;
+    lxw_chart_line none;
+    memset(&fill, 0, sizeof fill);
+    memset(&none, 0, sizeof none);
+    none.none = 1;
+    if (k == 0) {
+        fill.none = 1; /* the base up to the lowest quantile */
+    } else {
+        /* darker towards the middle of the fan */
+        size_t d = k - 1 < nq - 1 - k ? k - 1 : nq - 1 - k;
+        fill.color = 0x2E75B6;
+        fill.transparency = (uint8_t)(d >= 3 ? 20 : 70 - 20 * d);
+    }
+    chart_series_set_fill(s, &fill);
+    chart_series_set_line(s, &none);
+}
+
+/* The stacked area chart of the block at row r0 of "chart data" (n output
+ * times), titled after the block's label (title, completed here with the
+ * quantile range), inserted into ws as its chart number nchart in column
+ * at. -1 if libxlsxwriter failed (no chart inserted). */
+static int fan_chart(book *b, lxw_worksheet *ws, const fan *f, lxw_row_t r0, size_t n,
+                     char *title, size_t tsize, size_t nchart, lxw_col_t at)
+{
+    const pivot *p = f->p;
+    lxw_chart *ch = workbook_add_chart(b->wb, LXW_CHART_AREA_STACKED);
+    char sname[40];
+    size_t k;
+    int16_t hide[] = { 0, -1 };
+    if (!ch)
+        return -1;
+    snprintf(title + strlen(title), tsize - strlen(title), ": share, %s to %s",
+             p->t->cols[p->vcols[f->qi[0]]], p->t->cols[p->vcols[f->qi[f->nq - 1]]]);
+    chart_title_set_name(ch, title);
+    chart_axis_set_num_format(ch->y_axis, "0%");
+    chart_axis_set_name(ch->x_axis, "time");
+    chart_legend_set_position(ch, LXW_CHART_LEGEND_BOTTOM);
+    snprintf(sname, sizeof sname, "%s", b->chartdata_name);
+    for (k = 0; k < f->nq; k++) {
+        lxw_chart_series *s = chart_add_series(ch, NULL, NULL);
+        if (!s)
+            return -1;
+        chart_series_set_categories(s, sname, r0 + 1, 0, (lxw_row_t)(r0 + n), 0);
+        chart_series_set_values(s, sname, r0 + 1, (lxw_col_t)(1 + k), (lxw_row_t)(r0 + n),
+                                (lxw_col_t)(1 + k));
+        chart_series_set_name_range(s, sname, r0, (lxw_col_t)(1 + k));
+        fan_band_style(s, k, f->nq);
+    }
+    chart_legend_delete_series(ch, hide);
+    worksheet_insert_chart(ws, (lxw_row_t)(1 + nchart * CHART_ROWS), at, ch);
+    return 0;
+}
+
 /* Fan charts of a Monte Carlo share sheet: per scenario and series, a
  * stacked area of the lowest quantile (invisible) and the bands between
  * successive quantiles, computed into the hidden sheet "chart data". */
@@ -252,12 +367,19 @@ static void share_fan_charts(book *b, lxw_worksheet *ws, const pivot *p, const r
                              size_t nrows, const serkey *ser, size_t nser, const char **grid,
                              lxw_col_t at)
 {
-    size_t qi[16], nq = 0, k, j, start, nchart = 0;
-    int multi = nrows > 0 && strcmp(rows[0].scenario, rows[nrows - 1].scenario) != 0;
-    for (k = 0; k < p->nv && nq < 16; k++)
+    fan f;
+    size_t k, j, start, nchart = 0;
+    memset(&f, 0, sizeof f);
+    f.p = p;
+    f.rows = rows;
+    f.ser = ser;
+    f.nser = nser;
+    f.grid = grid;
+    f.multi = nrows > 0 && strcmp(rows[0].scenario, rows[nrows - 1].scenario) != 0;
+    for (k = 0; k < p->nv && f.nq < 16; k++)
         if (is_quantile(p->t->cols[p->vcols[k]]))
-            qi[nq++] = k;
-    if (nq < 2)
+            f.qi[f.nq++] = k;
+    if (f.nq < 2)
         return;
     if (!b->chartdata) {
         b->chartdata = add_sheet(b, "chart data", b->chartdata_name);
@@ -270,184 +392,149 @@ static void share_fan_charts(book *b, lxw_worksheet *ws, const pivot *p, const r
         while (end < nrows && strcmp(rows[end].scenario, rows[start].scenario) == 0)
             end++;
         for (j = 0; j < nser && nchart < MAX_CHARTS; j++) {
-            lxw_row_t r0 = b->chartdata_row;
-            lxw_chart *ch;
-            char title[240], sname[40];
-            size_t r;
-            int16_t hide[] = { 0, -1 };
+            char title[240];
+            lxw_row_t r0;
             if (!*ser[j].prov || !*ser[j].seg)
                 continue;
-            /* the block: a label row, then time, lowest quantile, bands */
-            snprintf(title, sizeof title, "%s%s%s %s", multi ? rows[start].scenario : "",
-                     multi ? ": " : "", ser[j].prov, ser[j].seg);
-            worksheet_write_string(b->chartdata, r0, 0, title, NULL);
-            for (k = 0; k < nq; k++) {
-                char band[80];
-                if (k == 0)
-                    snprintf(band, sizeof band, "%s", p->t->cols[p->vcols[qi[0]]]);
-                else
-                    snprintf(band, sizeof band, "%s-%s", p->t->cols[p->vcols[qi[k - 1]]],
-                             p->t->cols[p->vcols[qi[k]]]);
-                worksheet_write_string(b->chartdata, r0, (lxw_col_t)(1 + k), band, NULL);
-            }
-            for (r = start; r < end; r++) {
-                double prev = 0, v;
-                const char *tcell = rows[r].time;
-                if (cli_csv_number(tcell, &v) == 0)
-                    worksheet_write_number(b->chartdata, (lxw_row_t)(r0 + 1 + r - start), 0, v, NULL);
-                for (k = 0; k < nq; k++) {
-                    const char *c = grid[r * nser * p->nv + j * p->nv + qi[k]];
-                    double x = 0;
-                    if (!c || cli_csv_number(c, &x) != 0 || !isfinite(x))
-                        x = prev;
-                    worksheet_write_number(b->chartdata, (lxw_row_t)(r0 + 1 + r - start),
-                                           (lxw_col_t)(1 + k), k == 0 ? x : x - prev, NULL);
-                    prev = x;
-                }
-            }
-            b->chartdata_row = (lxw_row_t)(r0 + 2 + (end - start));
-            ch = workbook_add_chart(b->wb, LXW_CHART_AREA_STACKED);
-            if (!ch)
+            r0 = fan_block(b, &f, j, start, end, title, sizeof title);
+            if (fan_chart(b, ws, &f, r0, end - start, title, sizeof title, nchart, at) != 0)
                 return;
-            snprintf(title + strlen(title), sizeof title - strlen(title), ": share, %s to %s",
-                     p->t->cols[p->vcols[qi[0]]], p->t->cols[p->vcols[qi[nq - 1]]]);
-            chart_title_set_name(ch, title);
-            chart_axis_set_num_format(ch->y_axis, "0%");
-            chart_axis_set_name(ch->x_axis, "time");
-            chart_legend_set_position(ch, LXW_CHART_LEGEND_BOTTOM);
-            snprintf(sname, sizeof sname, "%s", b->chartdata_name);
-            for (k = 0; k < nq; k++) {
-                lxw_chart_series *s = chart_add_series(ch, NULL, NULL);
-                lxw_chart_fill fill;
-                lxw_chart_line none;
-                if (!s)
-                    return;
-                chart_series_set_categories(s, sname, r0 + 1, 0,
-                                            (lxw_row_t)(r0 + end - start), 0);
-                chart_series_set_values(s, sname, r0 + 1, (lxw_col_t)(1 + k),
-                                        (lxw_row_t)(r0 + end - start), (lxw_col_t)(1 + k));
-                chart_series_set_name_range(s, sname, r0, (lxw_col_t)(1 + k));
-                memset(&fill, 0, sizeof fill);
-                memset(&none, 0, sizeof none);
-                none.none = 1;
-                if (k == 0) {
-                    fill.none = 1; /* the base up to the lowest quantile */
-                } else {
-                    /* darker towards the middle of the fan */
-                    size_t d = k - 1 < nq - 1 - k ? k - 1 : nq - 1 - k;
-                    fill.color = 0x2E75B6;
-                    fill.transparency = (uint8_t)(d >= 3 ? 20 : 70 - 20 * d);
-                }
-                chart_series_set_fill(s, &fill);
-                chart_series_set_line(s, &none);
-            }
-            chart_legend_delete_series(ch, hide);
-            worksheet_insert_chart(ws, (lxw_row_t)(1 + nchart * CHART_ROWS), at, ch);
             nchart++;
         }
         start = end;
     }
 }
 
-/* One metric: its sheet (and charts for the shares). */
-static int metric_sheet(book *b, const pivot *p, const char *metric, ss_err *err)
+/* One metric's sheet in the making: its rows (scenario, time), its series
+ * (provider, segment) and its cells. */
+typedef struct msheet {
+    const pivot *p;
+    const char *metric;
+    rowkey *rows;
+    serkey *ser;
+    size_t nrows, caprows, nser, capser;
+    size_t ncol;           /* value columns: nser * p->nv */
+    const char **grid;     /* cell of row r, series j, statistic k: [r * ncol + j * nv + k] */
+} msheet;
+
+/* The rows and series of the metric, in order of appearance, and a check
+ * that its sheet fits in a worksheet. */
+static int metric_keys(msheet *m, ss_err *err)
 {
+    const pivot *p = m->p;
     const cli_csv *t = p->t;
-    rowkey *rows = NULL;
-    serkey *ser = NULL;
-    size_t nrows = 0, caprows = 0, nser = 0, capser = 0, r, j, k, ncol;
-    const char **grid = NULL;
-    lxw_worksheet *ws;
-    lxw_format *fmt = metric_format(b, metric);
-    char name[40];
-    int rc = SS_OK;
-    size_t wscen = 8;
-
-    /* rows and series first, then the cells */
+    size_t r;
     for (r = 0; r < t->nrows; r++) {
-        if (strcmp(cli_csv_cell(t, r, p->c_metric), metric) != 0)
+        if (strcmp(cli_csv_cell(t, r, p->c_metric), m->metric) != 0)
             continue;
-        if (find_row(&rows, &nrows, &caprows, cli_csv_cell(t, r, p->c_scen),
+        if (find_row(&m->rows, &m->nrows, &m->caprows, cli_csv_cell(t, r, p->c_scen),
                      cli_csv_cell(t, r, p->c_time)) < 0 ||
-            find_ser(&ser, &nser, &capser, cli_csv_cell(t, r, p->c_prov),
-                     cli_csv_cell(t, r, p->c_seg)) < 0) {
-            rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
-            goto done;
-        }
+            find_ser(&m->ser, &m->nser, &m->capser, cli_csv_cell(t, r, p->c_prov),
+                     cli_csv_cell(t, r, p->c_seg)) < 0)
+            return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     }
-    ncol = nser * p->nv;
-    if (nrows + 1 > LXW_ROW_MAX || ncol + 2 > LXW_COL_MAX) {
-        rc = ss_err_set(err, SS_EINVAL, "", "metric '%s': %zu rows and %zu columns do not fit "
-                        "in a worksheet (at most %d and %d); write CSV instead", metric, nrows + 1,
-                        ncol + 2, LXW_ROW_MAX, LXW_COL_MAX);
-        goto done;
-    }
-    if (!(grid = calloc(nrows * ncol + 1, sizeof *grid))) {
-        rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
-        goto done;
-    }
-    {
-        size_t last = 0;
-        for (r = 0; r < t->nrows; r++) {
-            long ri, si;
-            size_t n0 = nrows, s0 = nser;
-            if (strcmp(cli_csv_cell(t, r, p->c_metric), metric) != 0)
-                continue;
-            /* the row of the previous cell first: rows come in order */
-            if (strcmp(rows[last].scenario, cli_csv_cell(t, r, p->c_scen)) == 0 &&
-                strcmp(rows[last].time, cli_csv_cell(t, r, p->c_time)) == 0)
-                ri = (long)last;
-            else
-                ri = find_row(&rows, &nrows, &caprows, cli_csv_cell(t, r, p->c_scen),
-                              cli_csv_cell(t, r, p->c_time));
-            si = find_ser(&ser, &nser, &capser, cli_csv_cell(t, r, p->c_prov),
-                          cli_csv_cell(t, r, p->c_seg));
-            if (ri < 0 || si < 0 || nrows != n0 || nser != s0) {
-                rc = ss_err_set(err, SS_EINVAL, "", "workbook: inconsistent table");
-                goto done;
-            }
-            last = (size_t)ri;
-            for (k = 0; k < p->nv; k++)
-                grid[(size_t)ri * ncol + (size_t)si * p->nv + k] = cli_csv_cell(t, r, p->vcols[k]);
-        }
-    }
+    m->ncol = m->nser * p->nv;
+    if (m->nrows + 1 > LXW_ROW_MAX || m->ncol + 2 > LXW_COL_MAX)
+        return ss_err_set(err, SS_EINVAL, "", "metric '%s': %zu rows and %zu columns do not fit "
+                          "in a worksheet (at most %d and %d); write CSV instead", m->metric,
+                          m->nrows + 1, m->ncol + 2, LXW_ROW_MAX, LXW_COL_MAX);
+    return SS_OK;
+}
 
-    if (!(ws = add_sheet(b, metric, name))) {
-        rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
-        goto done;
+/* The cells of the metric into m->grid (text of the CSV, NULL where the
+ * table has none), each in the row and series metric_keys found. */
+static int metric_grid(msheet *m, ss_err *err)
+{
+    const pivot *p = m->p;
+    const cli_csv *t = p->t;
+    size_t r, k, last = 0;
+    if (!(m->grid = calloc(m->nrows * m->ncol + 1, sizeof *m->grid)))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    for (r = 0; r < t->nrows; r++) {
+        long ri, si;
+        size_t n0 = m->nrows, s0 = m->nser;
+        if (strcmp(cli_csv_cell(t, r, p->c_metric), m->metric) != 0)
+            continue;
+        /* the row of the previous cell first: rows come in order */
+        if (strcmp(m->rows[last].scenario, cli_csv_cell(t, r, p->c_scen)) == 0 &&
+            strcmp(m->rows[last].time, cli_csv_cell(t, r, p->c_time)) == 0)
+            ri = (long)last;
+        else
+            ri = find_row(&m->rows, &m->nrows, &m->caprows, cli_csv_cell(t, r, p->c_scen),
+                          cli_csv_cell(t, r, p->c_time));
+        si = find_ser(&m->ser, &m->nser, &m->capser, cli_csv_cell(t, r, p->c_prov),
+                      cli_csv_cell(t, r, p->c_seg));
+        if (ri < 0 || si < 0 || m->nrows != n0 || m->nser != s0)
+            return ss_err_set(err, SS_EINVAL, "", "workbook: inconsistent table");
+        last = (size_t)ri;
+        for (k = 0; k < p->nv; k++)
+            m->grid[(size_t)ri * m->ncol + (size_t)si * p->nv + k] = cli_csv_cell(t, r, p->vcols[k]);
     }
+    return SS_OK;
+}
+
+/* The metric's sheet: a header row (scenario, time, a column per series
+ * and statistic), a row per scenario and time, frozen panes, and for the
+ * shares the charts beside the table. */
+static int metric_write(book *b, const msheet *m, ss_err *err)
+{
+    const pivot *p = m->p;
+    lxw_format *fmt = metric_format(b, m->metric);
+    lxw_worksheet *ws;
+    char name[40];
+    size_t r, j, k, wscen = 8;
+    if (!(ws = add_sheet(b, m->metric, name)))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     worksheet_write_string(ws, 0, 0, "scenario", b->hdr);
     worksheet_write_string(ws, 0, 1, "time", b->hdr);
-    for (j = 0; j < nser; j++)
+    for (j = 0; j < m->nser; j++)
         for (k = 0; k < p->nv; k++) {
             char label[300];
-            ser_label(label, sizeof label, &ser[j], metric, p->mc ? t->cols[p->vcols[k]] : NULL);
+            ser_label(label, sizeof label, &m->ser[j], m->metric,
+                      p->mc ? p->t->cols[p->vcols[k]] : NULL);
             worksheet_write_string(ws, 0, (lxw_col_t)(2 + j * p->nv + k), label, b->hdr);
         }
-    for (r = 0; r < nrows; r++) {
-        worksheet_write_string(ws, (lxw_row_t)(r + 1), 0, cli_csv_text(rows[r].scenario), b->text);
-        put_cell(b, ws, (lxw_row_t)(r + 1), 1, rows[r].time, b->time);
-        if (strlen(rows[r].scenario) > wscen)
-            wscen = strlen(rows[r].scenario);
-        for (j = 0; j < ncol; j++)
-            put_cell(b, ws, (lxw_row_t)(r + 1), (lxw_col_t)(2 + j), grid[r * ncol + j], fmt);
+    for (r = 0; r < m->nrows; r++) {
+        worksheet_write_string(ws, (lxw_row_t)(r + 1), 0, cli_csv_text(m->rows[r].scenario),
+                               b->text);
+        put_cell(b, ws, (lxw_row_t)(r + 1), 1, m->rows[r].time, b->time);
+        if (strlen(m->rows[r].scenario) > wscen)
+            wscen = strlen(m->rows[r].scenario);
+        for (j = 0; j < m->ncol; j++)
+            put_cell(b, ws, (lxw_row_t)(r + 1), (lxw_col_t)(2 + j), m->grid[r * m->ncol + j], fmt);
     }
     worksheet_set_column(ws, 0, 0, (double)(wscen > 40 ? 40 : wscen) + 1, NULL);
     worksheet_set_column(ws, 1, 1, 9, NULL);
-    if (ncol)
-        worksheet_set_column(ws, 2, (lxw_col_t)(1 + ncol), p->mc ? 18 : 16, NULL);
+    if (m->ncol)
+        worksheet_set_column(ws, 2, (lxw_col_t)(1 + m->ncol), p->mc ? 18 : 16, NULL);
     worksheet_freeze_panes(ws, 1, 2);
-    if (strcmp(metric, "share") == 0 && nrows > 1) {
-        lxw_col_t at = (lxw_col_t)(3 + ncol);
+    if (strcmp(m->metric, "share") == 0 && m->nrows > 1) {
+        lxw_col_t at = (lxw_col_t)(3 + m->ncol);
         if (p->mc)
-            share_fan_charts(b, ws, p, rows, nrows, ser, nser, grid, at);
+            share_fan_charts(b, ws, p, m->rows, m->nrows, m->ser, m->nser, m->grid, at);
         else
-            share_line_charts(b, ws, name, rows, nrows, ser, nser, at);
+            share_line_charts(b, ws, name, m->rows, m->nrows, m->ser, m->nser, at);
     }
-done:
-    free(rows);
-    free(ser);
-    free(grid);
+    return SS_OK;
+}
+
+/* One metric: its sheet (and charts for the shares). */
+static int metric_sheet(book *b, const pivot *p, const char *metric, ss_err *err)
+{
+    msheet m;
+    int rc;
+    memset(&m, 0, sizeof m);
+    m.p = p;
+    m.metric = metric;
+    /* rows and series first, then the cells */
+    rc = metric_keys(&m, err);
+    if (rc == SS_OK)
+        rc = metric_grid(&m, err);
+    if (rc == SS_OK)
+        rc = metric_write(b, &m, err);
+    free(m.rows);
+    free(m.ser);
+    free(m.grid);
     return rc;
 }
 
@@ -805,102 +892,137 @@ static int copy_into(FILE *f, const char *path, const char *target, ss_err *err)
     return SS_OK;
 }
 
-int cli_xlsx_write(FILE *f, const char *target, const char *csv, size_t len,
-                   const char *sidecar_json, ss_err *err)
+/* The CSV text (copied: the parser splits it in place) as a table, and
+ * the sidecar (if any) as JSON. On failure nothing is left to free. */
+static int read_inputs(const char *target, const char *csv, size_t len, const char *sidecar_json,
+                       cli_csv **t, cJSON **side, ss_err *err)
 {
-    cli_csv *t = NULL;
-    cJSON *side = NULL;
-    char msg[512], *buf, *scratch;
-    const char *slash = strrchr(target, '/');
-    size_t dlen = slash ? (size_t)(slash - target) + 1 : 0;
-    lxw_workbook_options opt;
-    lxw_doc_properties props;
-    char title[600];
-    book b;
-    int fd, rc, track = -1;
-    lxw_error le;
-
+    char msg[512], *buf;
     if (!(buf = malloc(len + 1)))
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     memcpy(buf, csv, len);
     buf[len] = '\0';
-    if (cli_csv_parse(&t, "the table", buf, len, msg, sizeof msg) != 0)
+    if (cli_csv_parse(t, "the table", buf, len, msg, sizeof msg) != 0)
         return ss_err_set(err, SS_EINVAL, "", "workbook '%s': %s", target, msg);
-    if (sidecar_json && !(side = cJSON_Parse(sidecar_json))) {
-        cli_csv_free(t);
+    if (sidecar_json && !(*side = cJSON_Parse(sidecar_json))) {
+        cli_csv_free(*t);
         return ss_err_set(err, SS_EINVAL, "", "workbook '%s': unreadable sidecar", target);
     }
-    /* the scratch file beside the target: ".NAME.xlsx-" and mkstemp's six characters */
-    if (!(scratch = malloc(dlen + strlen(target + dlen) + 16))) {
-        cli_csv_free(t);
-        cJSON_Delete(side);
+    return SS_OK;
+}
+
+/* The scratch file beside the target, ".NAME.xlsx-" and mkstemp's six
+ * characters: created (empty) and listed for the fatal-signal clean-up
+ * with signals blocked; its name into *scratch (malloc'ed), its entry in
+ * that list into *track. On failure nothing is left. */
+static int make_scratch(const char *target, char **scratch, int *track, ss_err *err)
+{
+    const char *slash = strrchr(target, '/');
+    size_t dlen = slash ? (size_t)(slash - target) + 1 : 0;
+    sigset_t all, old;
+    int fd, rc;
+    if (!(*scratch = malloc(dlen + strlen(target + dlen) + 16)))
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
-    }
-    sprintf(scratch, "%.*s.%s-" SS_MKSTEMP_SUFFIX, (int)dlen, target, target + dlen);
-    {   /* created and listed for the fatal-signal clean-up with signals blocked */
-        sigset_t all, old;
-        sigfillset(&all);
-        sigprocmask(SIG_BLOCK, &all, &old);
-        fd = mkstemp(scratch);
-        if (fd >= 0)
-            track = ss_outfile_track(scratch);
-        sigprocmask(SIG_SETMASK, &old, NULL);
-    }
+    sprintf(*scratch, "%.*s.%s-" SS_MKSTEMP_SUFFIX, (int)dlen, target, target + dlen);
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    fd = mkstemp(*scratch);
+    if (fd >= 0)
+        *track = ss_outfile_track(*scratch);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     if (fd < 0) {
         rc = ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", target, strerror(errno));
-        free(scratch);
-        cli_csv_free(t);
-        cJSON_Delete(side);
+        free(*scratch);
+        *scratch = NULL;
         return rc;
     }
     close(fd);
+    return SS_OK;
+}
 
+/* The document properties from the sidecar (title "stratsim COMMAND FILE",
+ * the version as comments, author stratsim), and what the sheets need of
+ * it: the command and, for sens, the method that names the sheet. */
+static void book_properties(book *b, const cJSON *side)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(side, "command");
+    /* the analysis settings {"sens": {"method": "tornado", ...}} */
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(side, cJSON_IsString(c) ? c->valuestring : ""), "method");
+    const cJSON *file = cJSON_GetObjectItemCaseSensitive(side, "scenario_file");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(side, "stratsim_version");
+    lxw_doc_properties props;
+    b->command = cJSON_IsString(c) ? c->valuestring : "";
+    /* sens: the sheet is named after the method (tornado, sobol) */
+    b->method = cJSON_IsString(m) && strcmp(b->command, "sens") == 0 ? m->valuestring : NULL;
+    snprintf(b->title, sizeof b->title, "stratsim %s %s", b->command,
+             cJSON_IsString(file) ? file->valuestring : "");
+    memset(&props, 0, sizeof props);
+    props.title = b->title;
+    props.comments = cJSON_IsString(ver) ? ver->valuestring : NULL;
+    props.author = (char *)"stratsim";
+    workbook_set_properties(b->wb, &props);
+}
+
+/* The cell formats of the book: bold underlined headers, times, shares
+ * as percentages, money, fine ratios; text and the general format are
+ * libxlsxwriter's default. */
+static void book_formats(book *b)
+{
+    b->hdr = workbook_add_format(b->wb);
+    if (b->hdr) {
+        format_set_bold(b->hdr);
+        format_set_bottom(b->hdr, LXW_BORDER_THIN);
+    }
+    b->text = NULL;
+    b->time = fmt(b->wb, "0.00");
+    b->pct = fmt(b->wb, "0.00%");
+    b->money = fmt(b->wb, "#,##0.00");
+    b->fine = fmt(b->wb, "0.0000");
+    b->general = NULL;
+}
+
+/* The workbook of table t (and sidecar side) written to the scratch file,
+ * then copied into f. */
+static int write_book(FILE *f, const char *target, const char *scratch, const cli_csv *t,
+                      const cJSON *side, ss_err *err)
+{
+    lxw_workbook_options opt;
+    lxw_error le;
+    book b;
+    int rc;
     memset(&b, 0, sizeof b);
     memset(&opt, 0, sizeof opt);
     b.wb = workbook_new_opt(scratch, &opt);
-    if (!b.wb) {
-        ss_outfile_untrack(track);
-        unlink(scratch);
-        free(scratch);
-        cli_csv_free(t);
-        cJSON_Delete(side);
+    if (!b.wb)
         return ss_err_set(err, SS_EIO, "", "cannot write '%s': libxlsxwriter failed", target);
-    }
-    {
-        const cJSON *c = cJSON_GetObjectItemCaseSensitive(side, "command");
-        /* the analysis settings {"sens": {"method": "tornado", ...}} */
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(side, cJSON_IsString(c) ? c->valuestring : ""), "method");
-        const cJSON *file = cJSON_GetObjectItemCaseSensitive(side, "scenario_file");
-        const cJSON *ver = cJSON_GetObjectItemCaseSensitive(side, "stratsim_version");
-        b.command = cJSON_IsString(c) ? c->valuestring : "";
-        /* sens: the sheet is named after the method (tornado, sobol) */
-        b.method = cJSON_IsString(m) && strcmp(b.command, "sens") == 0 ? m->valuestring : NULL;
-        snprintf(title, sizeof title, "stratsim %s %s", b.command,
-                 cJSON_IsString(file) ? file->valuestring : "");
-        memset(&props, 0, sizeof props);
-        props.title = title;
-        props.comments = cJSON_IsString(ver) ? ver->valuestring : NULL;
-        props.author = (char *)"stratsim";
-        workbook_set_properties(b.wb, &props);
-    }
-    b.hdr = workbook_add_format(b.wb);
-    if (b.hdr) {
-        format_set_bold(b.hdr);
-        format_set_bottom(b.hdr, LXW_BORDER_THIN);
-    }
-    b.text = NULL;
-    b.time = fmt(b.wb, "0.00");
-    b.pct = fmt(b.wb, "0.00%");
-    b.money = fmt(b.wb, "#,##0.00");
-    b.fine = fmt(b.wb, "0.0000");
-    b.general = NULL;
+    book_properties(&b, side);
+    book_formats(&b);
     rc = build(&b, t, side, err);
     le = workbook_close(b.wb); /* writes the scratch file, frees the workbook */
     if (rc == SS_OK && le != LXW_NO_ERROR)
         rc = ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", target, lxw_strerror(le));
     if (rc == SS_OK)
         rc = copy_into(f, scratch, target, err);
+    return rc;
+}
+
+int cli_xlsx_write(FILE *f, const char *target, const char *csv, size_t len,
+                   const char *sidecar_json, ss_err *err)
+{
+    cli_csv *t = NULL;
+    cJSON *side = NULL;
+    char *scratch;
+    int rc, track = -1;
+
+    if ((rc = read_inputs(target, csv, len, sidecar_json, &t, &side, err)) != SS_OK)
+        return rc;
+    if ((rc = make_scratch(target, &scratch, &track, err)) != SS_OK) {
+        cli_csv_free(t);
+        cJSON_Delete(side);
+        return rc;
+    }
+    rc = write_book(f, target, scratch, t, side, err);
     ss_outfile_untrack(track);
     unlink(scratch);
     free(scratch);
