@@ -32,99 +32,133 @@ static const cli_opt_spec compare_opts[] = {
     { 0, NULL, 0, NULL, NULL } /* end */
 };
 
-int cmd_compare(int argc, char **argv)
+/* One comparison: the command line, the loaded files, their results. */
+typedef struct compare {
+    cli_common c;
+    const char **files;    /* the scenario files, in order */
+    size_t nfiles;
+    const char *out;       /* -o FILE, or NULL */
+    ss_layout layout;
+    cli_loaded **loaded;   /* per file */
+    ss_result **res;       /* per scenario of every file, in order */
+    size_t nres;
+    const ss_model **models;
+    size_t nmodels;
+} compare;
+
+#define GO_ON (-1) /* compare_parse: no exit status yet, go on */
+
+/* The command line into cmp: the files, -o, --layout and the common
+ * options. Returns GO_ON, or the exit status when the command ends here
+ * (--help, a usage error). */
+static int compare_parse(compare *cmp, int argc, char **argv)
 {
-    cli_common c = { 0 };
-    const char **files = NULL, *out = NULL;
-    size_t nfiles = 0, i, j;
-    ss_layout layout = SS_LAYOUT_LONG;
-    cli_loaded **loaded = NULL;
-    ss_result **res = NULL;
-    const ss_model **models = NULL;
-    size_t nres = 0, nmodels = 0;
-    int rc = EXIT_OK, st;
     cli_opt_parser p;
     const cli_opt_spec *o;
     const char *v;
-
-    files = calloc((size_t)argc, sizeof *files);
-    if (!files)
-        return cli_error("out of memory");
+    int st;
     cli_opt_parser_init(&p, compare_opts, argc, argv);
     while ((st = cli_opt_next(&p, &o, &v)) != CLI_OPT_DONE) {
         int r;
-        if (st == CLI_OPT_UNKNOWN) {
-            rc = cli_opt_unknown("compare", v, compare_opts);
-            goto done;
-        }
+        if (st == CLI_OPT_UNKNOWN)
+            return cli_opt_unknown("compare", v, compare_opts);
         if (st == CLI_OPT_ARG) {
-            files[nfiles++] = v;
+            cmp->files[cmp->nfiles++] = v;
             continue;
         }
-        if (cli_opt_is(o, "--help")) {
-            rc = cli_opt_usage(compare_usage, compare_opts, 24, NULL);
-            goto done;
-        }
-        r = cli_common_apply(&c, "compare", o->name, v);
+        if (cli_opt_is(o, "--help"))
+            return cli_opt_usage(compare_usage, compare_opts, 24, NULL);
+        r = cli_common_apply(&cmp->c, "compare", o->name, v);
         if (r == 0)
-            r = cli_output_apply("compare", o->name, v, &out, &layout);
-        if (r < 0) {
-            rc = EXIT_USAGE;
-            goto done;
-        }
+            r = cli_output_apply("compare", o->name, v, &cmp->out, &cmp->layout);
+        if (r < 0)
+            return EXIT_USAGE;
     }
-    if (nfiles < 1) {
-        rc = cli_usage_error("compare", "give at least one scenario file (usually two or more)");
-        goto done;
-    }
-    loaded = calloc(nfiles, sizeof *loaded);
-    if (!loaded) {
-        rc = cli_error("out of memory");
-        goto done;
-    }
-    for (i = 0; i < nfiles; i++)
-        if ((rc = cli_load(&loaded[i], files[i], &c)) != EXIT_OK)
-            goto done;
-    if (out) { /* no output may replace an input (included files are known now) */
+    if (cmp->nfiles < 1)
+        return cli_usage_error("compare", "give at least one scenario file (usually two or more)");
+    return GO_ON;
+}
+
+/* Load every file, then make sure -o replaces none of them (nor a file
+ * they include, known once they are loaded). */
+static int compare_load(compare *cmp)
+{
+    size_t i;
+    int rc;
+    cmp->loaded = calloc(cmp->nfiles, sizeof *cmp->loaded);
+    if (!cmp->loaded)
+        return cli_error("out of memory");
+    for (i = 0; i < cmp->nfiles; i++)
+        if ((rc = cli_load(&cmp->loaded[i], cmp->files[i], &cmp->c)) != EXIT_OK)
+            return rc;
+    if (cmp->out) { /* no output may replace an input (included files are known now) */
         cli_iolist io = { 0 };
-        for (i = 0; i < nfiles; i++)
-            cli_io_add_inputs(&io, i == 0 ? &c : NULL, loaded[i], files[i]);
-        cli_io_add(&io, out, "-o", 1, 1);
+        for (i = 0; i < cmp->nfiles; i++)
+            cli_io_add_inputs(&io, i == 0 ? &cmp->c : NULL, cmp->loaded[i], cmp->files[i]);
+        cli_io_add(&io, cmp->out, "-o", 1, 1);
         if ((rc = cli_io_check("compare", &io)) != EXIT_OK)
-            goto done;
+            return rc;
     }
-    for (i = 0; i < nfiles; i++)
-        if ((rc = cli_run_models(loaded[i], files[i], &res, &nres)) != EXIT_OK)
-            goto done;
-    if (nres == 0) {
-        rc = cli_error("no scenarios to compare (the files returned none)");
-        goto done;
+    return EXIT_OK;
+}
+
+/* Run every scenario of every file, print the comparison and write -o
+ * (with the models for its sidecar). */
+static int compare_run(compare *cmp)
+{
+    size_t i, j;
+    int rc;
+    for (i = 0; i < cmp->nfiles; i++)
+        if ((rc = cli_run_models(cmp->loaded[i], cmp->files[i], &cmp->res, &cmp->nres)) != EXIT_OK)
+            return rc;
+    if (cmp->nres == 0)
+        return cli_error("no scenarios to compare (the files returned none)");
+    cmp->models = calloc(cmp->nres + 1, sizeof *cmp->models);
+    if (!cmp->models)
+        return cli_error("out of memory");
+    for (i = 0; i < cmp->nfiles; i++)
+        for (j = 0; j < cli_loaded_count(cmp->loaded[i]); j++)
+            cmp->models[cmp->nmodels++] = cli_loaded_model(cmp->loaded[i], j);
+    cli_print_compare(stdout, cmp->res, cmp->nres);
+    if (fflush(stdout) != 0)
+        return cli_error("writing standard output failed");
+    if (cmp->out)
+        return cli_write_outputs(cmp->out, cmp->layout, "compare", cmp->files[0], &cmp->c,
+                                 cmp->res, cmp->nres, cmp->models, cmp->nmodels);
+    return EXIT_OK;
+}
+
+/* Free what compare holds. */
+static void compare_free(compare *cmp)
+{
+    size_t i;
+    for (i = 0; i < cmp->nres; i++)
+        ss_result_free(cmp->res[i]);
+    free(cmp->res);
+    free(cmp->models);
+    if (cmp->loaded)
+        for (i = 0; i < cmp->nfiles; i++)
+            cli_loaded_free(cmp->loaded[i]);
+    free(cmp->loaded);
+    free(cmp->files);
+    cli_common_free(&cmp->c);
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    compare cmp;
+    int rc;
+    memset(&cmp, 0, sizeof cmp);
+    cmp.layout = SS_LAYOUT_LONG;
+    cmp.files = calloc((size_t)argc, sizeof *cmp.files);
+    if (!cmp.files)
+        return cli_error("out of memory");
+    rc = compare_parse(&cmp, argc, argv);
+    if (rc == GO_ON) {
+        rc = compare_load(&cmp);
+        if (rc == EXIT_OK)
+            rc = compare_run(&cmp);
     }
-    models = calloc(nres + 1, sizeof *models);
-    if (!models) {
-        rc = cli_error("out of memory");
-        goto done;
-    }
-    for (i = 0; i < nfiles; i++)
-        for (j = 0; j < cli_loaded_count(loaded[i]); j++)
-            models[nmodels++] = cli_loaded_model(loaded[i], j);
-    cli_print_compare(stdout, res, nres);
-    if (fflush(stdout) != 0) {
-        rc = cli_error("writing standard output failed");
-        goto done;
-    }
-    if (out)
-        rc = cli_write_outputs(out, layout, "compare", files[0], &c, res, nres, models, nmodels);
-done:
-    for (i = 0; i < nres; i++)
-        ss_result_free(res[i]);
-    free(res);
-    free(models);
-    if (loaded)
-        for (i = 0; i < nfiles; i++)
-            cli_loaded_free(loaded[i]);
-    free(loaded);
-    free(files);
-    cli_common_free(&c);
+    compare_free(&cmp);
     return rc;
 }
