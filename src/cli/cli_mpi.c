@@ -537,22 +537,12 @@ static int drain(cli_mpi_job *j, int keep, ss_err *err)
     return rc;
 }
 
-int cli_mpi_begin(cli_mpi_job *j, const char *scenario_file)
+/* The transport of a started job (rank, size, its functions, the
+ * statistics if STRATSIM_MPI_STATS asks for them) and what the protocol
+ * keeps per rank: which ranks ended (rank 0, and every rank with peers)
+ * and, with peers, which were told and the sends in flight. */
+static void setup_transport(cli_mpi_job *j, int size)
 {
-    int provided, size, rank, ok = 1;
-    char id[160], *all = NULL, sha[65];
-    ss_err err = {0};
-    unsigned r;
-    if (!cli_mpi_launched())
-        return EXIT_OK;
-    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
-        return cli_error("%s: MPI_Init failed", j->verb);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    j->active = 1;
-    j->rank = (unsigned)rank;
-    j->nranks = (unsigned)size;
-    quiet = rank > 0;
     j->tr.rank = j->rank;
     j->tr.nranks = j->nranks;
     j->tr.send = tr_send;
@@ -566,7 +556,7 @@ int cli_mpi_begin(cli_mpi_job *j, const char *scenario_file)
         if (v && *v && strcmp(v, "0") != 0)
             j->tr.stats = &j->stats;
     }
-    if ((rank == 0 || j->peers) && !(j->done = calloc((size_t)size, 1)))
+    if ((j->rank == 0 || j->peers) && !(j->done = calloc((size_t)size, 1)))
         MPI_Abort(MPI_COMM_WORLD, 1);
     if (j->peers) {
         struct cli_mpi_pending *q = calloc(1, sizeof *q);
@@ -582,7 +572,33 @@ int cli_mpi_begin(cli_mpi_job *j, const char *scenario_file)
         MPI_Comm_dup(MPI_COMM_WORLD, &q->fin);
         j->pend = q;
     }
-    /* same binary version and same scenario bytes everywhere */
+}
+
+/* Rank 0: the error for rank r, whose "VERSION SHA-256" (other) differs
+ * from rank 0's (mine): another build, or another scenario file. */
+static void report_mismatch(const cli_mpi_job *j, unsigned r, const char *mine, const char *other,
+                            const char *scenario_file)
+{
+    char v0[64], v1[64], s0[72], s1[72];
+    sscanf(mine, "%63s %71s", v0, s0);
+    sscanf(other, "%63s %71s", v1, s1);
+    if (strcmp(v0, v1) != 0)
+        cli_error("%s: rank %u runs stratsim %s, rank 0 runs %s: use one build on "
+                  "every node", j->verb, r, v1, v0);
+    else
+        cli_error("%s: %s: the scenario file differs between ranks (SHA-256 %s on "
+                  "rank %u, %s on rank 0)", j->verb, scenario_file, s1, r, s0);
+}
+
+/* The same binary version and the same scenario bytes on every rank:
+ * rank 0 gathers "VERSION SHA-256" of every rank, reports the first
+ * that differs, and tells every rank. Returns 1 if all agree. */
+static int same_everywhere(cli_mpi_job *j, const char *scenario_file)
+{
+    char id[160], *all = NULL, sha[65];
+    ss_err err = {0};
+    unsigned r;
+    int ok = 1;
     if (ss_sha256_file(scenario_file, sha, &err) != SS_OK)
         snprintf(sha, sizeof sha, "unreadable");
     memset(id, 0, sizeof id);
@@ -592,29 +608,38 @@ int cli_mpi_begin(cli_mpi_job *j, const char *scenario_file)
         const char *v = getenv("STRATSIM_TEST_MPI_VERSION");
         snprintf(id, sizeof id, "%s %s", v && *v && !strchr(v, ' ') ? v : ss_version(), sha);
     }
-    if (rank == 0 && !(all = malloc((size_t)size * sizeof id)))
+    if (j->rank == 0 && !(all = malloc((size_t)j->nranks * sizeof id)))
         MPI_Abort(MPI_COMM_WORLD, 1);
     MPI_Gather(id, (int)sizeof id, MPI_CHAR, all, (int)sizeof id, MPI_CHAR, 0, MPI_COMM_WORLD);
-    if (rank == 0) {
+    if (j->rank == 0) {
         for (r = 1; r < j->nranks && ok; r++) {
             const char *o = all + r * sizeof id;
             if (strcmp(o, id) != 0) {
-                char v0[64], v1[64], s0[72], s1[72];
                 ok = 0;
-                sscanf(id, "%63s %71s", v0, s0);
-                sscanf(o, "%63s %71s", v1, s1);
-                if (strcmp(v0, v1) != 0)
-                    cli_error("%s: rank %u runs stratsim %s, rank 0 runs %s: use one build on "
-                              "every node", j->verb, r, v1, v0);
-                else
-                    cli_error("%s: %s: the scenario file differs between ranks (SHA-256 %s on "
-                              "rank %u, %s on rank 0)", j->verb, scenario_file, s1, r, s0);
+                report_mismatch(j, r, id, o, scenario_file);
             }
         }
     }
     free(all);
     MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    if (!ok) {
+    return ok;
+}
+
+int cli_mpi_begin(cli_mpi_job *j, const char *scenario_file)
+{
+    int provided, size, rank;
+    if (!cli_mpi_launched())
+        return EXIT_OK;
+    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+        return cli_error("%s: MPI_Init failed", j->verb);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    j->active = 1;
+    j->rank = (unsigned)rank;
+    j->nranks = (unsigned)size;
+    quiet = rank > 0;
+    setup_transport(j, size);
+    if (!same_everywhere(j, scenario_file)) {
         j->ended = 1; /* nothing was started: only FINAL remains */
         if (j->done)
             memset(j->done, 1, j->nranks);
@@ -664,95 +689,146 @@ int cli_mpi_end(cli_mpi_job *j, int st, const ss_err *err, const char *file, con
     return EXIT_OK;
 }
 
-int cli_mpi_finish(cli_mpi_job *j, int rc)
+/* With peers, rank 0's end: its END (or FAIL, when it failed) to the ranks
+ * not yet told, and their ends received, unless done already (a rank's
+ * FAIL is reported when rank 0 did not fail itself); then FINAL with the
+ * exit status to every rank. Returns that status. */
+static int peer_finish_rank0(cli_mpi_job *j, int rc)
+{
+    struct cli_mpi_pending *q = j->pend;
+    int final = rc;
+    unsigned r;
+    ss_err e = {0};
+    if (!j->ended &&
+        peer_end(j, rc == EXIT_OK ? SS_OK : SS_EINVAL, "", "rank 0 failed", rc == EXIT_OK, &e) != SS_OK) {
+        cli_error("%s", e.msg);
+        final = EXIT_ERROR;
+    }
+    for (r = 1; r < j->nranks; r++)
+        MPI_Send(&final, 1, MPI_INT, (int)r, TAG_FINAL, q->fin);
+    return final;
+}
+
+/* With peers, the end of a rank > 0: its END (or FAIL with its last
+ * error) to the ranks not yet told and their ends received, then rank 0's
+ * FINAL, waited for without spinning (rank 0 may still be writing the
+ * outputs). Returns the exit status rank 0 sent. */
+static int peer_finish_other(cli_mpi_job *j, int rc)
+{
+    struct cli_mpi_pending *q = j->pend;
+    int final = rc, flag = 0;
+    long ns = 20000L;
+    peer_end(j, rc == EXIT_OK ? SS_OK : SS_EINVAL, "",
+             last_word[0] ? last_word : "failed before the analysis", 0, NULL);
+    for (;;) { /* rank 0 may still be writing the outputs */
+        MPI_Iprobe(0, TAG_FINAL, q->fin, &flag, MPI_STATUS_IGNORE);
+        if (flag)
+            break;
+        nap(&ns);
+    }
+    MPI_Recv(&final, 1, MPI_INT, 0, TAG_FINAL, q->fin, MPI_STATUS_IGNORE);
+    return final;
+}
+
+/* STRATSIM_MPI_STATS: this rank's figures, one line on stderr (every rank
+ * reports, docs/scale-out.md). */
+static void print_stats(const cli_mpi_job *j)
+{
+    struct timespec ts;
+    const ss_transport_stats *t = j->tr.stats;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    fprintf(stderr, "stratsim: %s: rank %u of %u: %.3f s CPU in all, %.3f s in the Monte "
+            "Carlo, of which merging %.3f s, packing and unpacking %.3f s, collecting "
+            "the totals %.4f s; sent %.1f MB, received %.1f MB\n", j->verb, j->rank,
+            j->nranks, (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec, t->cpu, t->merge_cpu,
+            t->pack_cpu, t->gather_cpu, (double)t->bytes_out / 1e6, (double)t->bytes_in / 1e6);
+}
+
+/* With peers: the end on this rank, the figures if asked for, what the
+ * protocol kept freed, and MPI finalised. Returns the exit status. */
+static int peer_finish(cli_mpi_job *j, int rc)
+{
+    struct cli_mpi_pending *q = j->pend;
+    int final = j->rank == 0 ? peer_finish_rank0(j, rc) : peer_finish_other(j, rc);
+    if (j->tr.stats) /* asked for: every rank reports (docs/scale-out.md) */
+        print_stats(j);
+    MPI_Comm_free(&q->fin);
+    free(q->req);
+    free(q->buf);
+    free(q);
+    j->pend = NULL;
+    free(j->told);
+    j->told = NULL;
+    free(j->done);
+    j->done = NULL;
+    j->active = 0;
+    MPI_Finalize();
+    return final;
+}
+
+/* Ranks talking to rank 0 only, rank 0's end: unless the job ended
+ * already, STOP to every rank still running and their messages drained
+ * (a rank's FAIL reported when rank 0 did not fail itself, as an earlier
+ * failure of rank 0 was printed); then FINAL with the exit status to every
+ * rank. Returns that status. */
+static int finish_rank0(cli_mpi_job *j, int rc)
 {
     int final = rc;
     unsigned r;
+    if (!j->ended) {
+        ss_err e = {0};
+        stop_all(j);
+        /* an earlier failure of rank 0 was printed; otherwise report a rank's */
+        if (drain(j, rc == EXIT_OK, &e) != SS_OK) {
+            cli_error("%s", e.msg);
+            final = EXIT_ERROR;
+        }
+    }
+    for (r = 1; r < j->nranks; r++)
+        MPI_Send(&final, 1, MPI_INT, (int)r, TAG_FINAL, MPI_COMM_WORLD);
+    return final;
+}
+
+/* Ranks talking to rank 0 only, the end of a rank > 0: its END (or FAIL
+ * with its last error, unless rank 0 said STOP) if not sent yet, then
+ * rank 0's FINAL; the STOPs still queued before it are discarded.
+ * Returns the exit status rank 0 sent. */
+static int finish_other(cli_mpi_job *j, int rc)
+{
+    int final = rc;
+    if (!j->ended) {
+        if (rc != EXIT_OK && !stop_asked(j))
+            send_fail(SS_EINVAL, "", last_word[0] ? last_word : "failed before the analysis");
+        else
+            MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_END, MPI_COMM_WORLD);
+        j->ended = 1;
+    }
+    for (;;) { /* STOPs may still be queued before FINAL */
+        MPI_Status st;
+        probe_wait(0, &st);
+        if (st.MPI_TAG == TAG_FINAL) {
+            MPI_Recv(&final, 1, MPI_INT, 0, TAG_FINAL, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            break;
+        }
+        {
+            char *buf = NULL;
+            int n;
+            if (recv_probed(0, &st, &buf, &n) != 0)
+                MPI_Abort(MPI_COMM_WORLD, 1);
+            free(buf);
+        }
+    }
+    return final;
+}
+
+int cli_mpi_finish(cli_mpi_job *j, int rc)
+{
+    int final;
     if (!j->active)
         return rc;
-    if (j->peers) {
-        struct cli_mpi_pending *q = j->pend;
-        if (j->rank == 0) {
-            ss_err e = {0};
-            if (!j->ended &&
-                peer_end(j, rc == EXIT_OK ? SS_OK : SS_EINVAL, "", "rank 0 failed", rc == EXIT_OK, &e) != SS_OK) {
-                cli_error("%s", e.msg);
-                final = EXIT_ERROR;
-            }
-            for (r = 1; r < j->nranks; r++)
-                MPI_Send(&final, 1, MPI_INT, (int)r, TAG_FINAL, q->fin);
-        } else {
-            peer_end(j, rc == EXIT_OK ? SS_OK : SS_EINVAL, "",
-                     last_word[0] ? last_word : "failed before the analysis", 0, NULL);
-            long ns = 20000L;
-            int flag = 0;
-            for (;;) { /* rank 0 may still be writing the outputs */
-                MPI_Iprobe(0, TAG_FINAL, q->fin, &flag, MPI_STATUS_IGNORE);
-                if (flag)
-                    break;
-                nap(&ns);
-            }
-            MPI_Recv(&final, 1, MPI_INT, 0, TAG_FINAL, q->fin, MPI_STATUS_IGNORE);
-        }
-        if (j->tr.stats) { /* asked for: every rank reports (docs/scale-out.md) */
-            struct timespec ts;
-            const ss_transport_stats *t = j->tr.stats;
-            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-            fprintf(stderr, "stratsim: %s: rank %u of %u: %.3f s CPU in all, %.3f s in the Monte "
-                    "Carlo, of which merging %.3f s, packing and unpacking %.3f s, collecting "
-                    "the totals %.4f s; sent %.1f MB, received %.1f MB\n", j->verb, j->rank,
-                    j->nranks, (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec, t->cpu, t->merge_cpu,
-                    t->pack_cpu, t->gather_cpu, (double)t->bytes_out / 1e6, (double)t->bytes_in / 1e6);
-        }
-        MPI_Comm_free(&q->fin);
-        free(q->req);
-        free(q->buf);
-        free(q);
-        j->pend = NULL;
-        free(j->told);
-        j->told = NULL;
-        free(j->done);
-        j->done = NULL;
-        j->active = 0;
-        MPI_Finalize();
-        return final;
-    }
-    if (j->rank == 0) {
-        if (!j->ended) {
-            ss_err e = {0};
-            stop_all(j);
-            /* an earlier failure of rank 0 was printed; otherwise report a rank's */
-            if (drain(j, rc == EXIT_OK, &e) != SS_OK) {
-                cli_error("%s", e.msg);
-                final = EXIT_ERROR;
-            }
-        }
-        for (r = 1; r < j->nranks; r++)
-            MPI_Send(&final, 1, MPI_INT, (int)r, TAG_FINAL, MPI_COMM_WORLD);
-    } else {
-        if (!j->ended) {
-            if (rc != EXIT_OK && !stop_asked(j))
-                send_fail(SS_EINVAL, "", last_word[0] ? last_word : "failed before the analysis");
-            else
-                MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_END, MPI_COMM_WORLD);
-            j->ended = 1;
-        }
-        for (;;) { /* STOPs may still be queued before FINAL */
-            MPI_Status st;
-            probe_wait(0, &st);
-            if (st.MPI_TAG == TAG_FINAL) {
-                MPI_Recv(&final, 1, MPI_INT, 0, TAG_FINAL, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                break;
-            }
-            {
-                char *buf = NULL;
-                int n;
-                if (recv_probed(0, &st, &buf, &n) != 0)
-                    MPI_Abort(MPI_COMM_WORLD, 1);
-                free(buf);
-            }
-        }
-    }
+    if (j->peers)
+        return peer_finish(j, rc);
+    final = j->rank == 0 ? finish_rank0(j, rc) : finish_other(j, rc);
     free(j->done);
     j->done = NULL;
     j->active = 0;
