@@ -834,16 +834,164 @@ static int l_repl_main(lua_State *L)
 
 /* ---------------------------------------------------------- the command */
 
-int cmd_repl(int argc, char **argv)
+#define GO_ON (-1) /* parse_args, apply_option: no exit status yet, go on */
+
+/* -e STAT or -l NAME: kept as "eSTAT" or "lNAME" in r->args, in order; -e
+ * quits after the arguments unless -i came before. */
+static int add_arg(repl *r, const cli_opt_spec *o, int st, const char *a)
 {
-    cli_common c = { 0 };
-    ss_script_opts so = SS_SCRIPT_OPTS_INIT;
-    ss_err err = { 0 };
-    repl r;
-    int rc = EXIT_OK, status, show_version = 0, st;
+    char *v;
+    if (st == CLI_OPT_MISSING)
+        return cli_usage_error("repl", "%s needs an argument (%s)", o->name,
+                               o->name[1] == 'e' ? "a Lua statement" : "a module name");
+    if (!(v = malloc(strlen(a) + 2)))
+        return cli_error("out of memory");
+    v[0] = o->name[1];
+    strcpy(v + 1, a);
+    r->args[r->nargs++] = v;
+    if (o->name[1] == 'e')
+        r->quit_after_args = r->quit_after_args >= 0 ? 1 : -1;
+    return GO_ON;
+}
+
+/* An option other than "--": -e, -l, -i, -v (*show_version), --help
+ * (printed here), the refused --set and --max-instructions, and the
+ * common options into c. Returns GO_ON, or the exit status when the
+ * command ends here. */
+static int apply_option(repl *r, cli_common *c, const cli_opt_spec *o, int st, const char *a,
+                        int *show_version)
+{
+    if (cli_opt_is(o, "-e") || cli_opt_is(o, "-l"))
+        return add_arg(r, o, st, a);
+    if (cli_opt_is(o, "-i")) {
+        r->quit_after_args = -1; /* never quit after the arguments */
+    } else if (cli_opt_is(o, "-v")) {
+        *show_version = 1;
+        if (r->quit_after_args >= 0)
+            r->quit_after_args = 1;
+    } else if (cli_opt_is(o, "--help")) {
+        fputs(repl_usage, stdout);
+        cli_opt_help(stdout, repl_opts, 21);
+        fputs(repl_tail, stdout);
+        return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+    } else if (cli_opt_is(o, "--set")) {
+        return cli_usage_error("repl", "--set is not available here: derive variants "
+                               "with sc:with{...}");
+    } else if (cli_opt_is(o, "--max-instructions")) {
+        return cli_usage_error("repl", "the REPL has no instruction limit "
+                               "(Ctrl-C interrupts a running command)");
+    } else if (cli_common_apply(c, "repl", o->name, a) < 0) {
+        return EXIT_USAGE;
+    }
+    return GO_ON;
+}
+
+/* The command line into r and c: the scenario file (one, also after
+ * "--"), the options (apply_option); *show_version for -v. Returns GO_ON,
+ * or the exit status when the command ends here. */
+static int parse_args(repl *r, cli_common *c, int argc, char **argv, int *show_version)
+{
     cli_opt_parser p;
     const cli_opt_spec *o;
     const char *a;
+    int st, rc;
+    cli_opt_parser_init(&p, repl_opts, argc, argv);
+    while ((st = cli_opt_next(&p, &o, &a)) != CLI_OPT_DONE) {
+        if (st == CLI_OPT_UNKNOWN)
+            return cli_opt_unknown("repl", a, repl_opts);
+        if (st == CLI_OPT_ARG) {
+            if (r->file)
+                return cli_usage_error("repl", "only one scenario file (got '%s' and '%s')",
+                                       r->file, a);
+            r->file = a;
+            continue;
+        }
+        if (cli_opt_is(o, "--")) {
+            if (p.i < argc) {
+                if (r->file || p.i + 1 < argc)
+                    return cli_usage_error("repl", "only one scenario file after --");
+                r->file = argv[p.i];
+            }
+            break;
+        }
+        if ((rc = apply_option(r, c, o, st, a, show_version)) != GO_ON)
+            return rc;
+    }
+    return GO_ON;
+}
+
+/* Before the session: the version (-v), the mode (a terminal, line
+ * editing), the Lua state (full libraries, memory cap, no instruction
+ * budget) and the scenario file loaded in it, Ctrl-C interrupting the
+ * load; the history file. Returns the exit status so far. */
+static int open_session(repl *r, const cli_common *c, int show_version)
+{
+    ss_script_opts so = SS_SCRIPT_OPTS_INIT;
+    ss_err err = { 0 };
+    int status;
+    if (r->quit_after_args < 0)
+        r->quit_after_args = 0;
+    if (show_version) {
+        printf("stratsim %s (%s)\n", ss_version(), LUA_RELEASE);
+        fflush(stdout);
+    }
+    r->interactive = isatty(STDIN_FILENO);
+#if defined(SS_HAVE_LIBEDIT) /* { */
+    r->edit = r->interactive && !r->quit_after_args;
+#endif /* } */
+    r->max_memory = c->max_memory ? c->max_memory : SS_SCRIPT_DEFAULT_MEMORY;
+    so.unsafe = 1;
+    so.root = c->root ? c->root : "/"; /* the REPL reads any file (it has io) unless --root */
+    so.max_memory = c->max_memory;
+    so.max_instructions = ULLONG_MAX; /* no budget: Ctrl-C instead */
+    if (ss_script_open(&r->script, &so, &err) != SS_OK)
+        return cli_error("%s", err.msg[0] ? err.msg : "cannot create the Lua state");
+    r->L = ss_script_state(r->script);
+    if (r->file) {
+        sigint_L = r->L;
+        set_signal(SIGINT, on_sigint);
+        status = ss_script_load(r->script, r->file, NULL, 0, &err);
+        set_signal(SIGINT, cli_fatal_signal);
+        if (status != SS_OK)
+            return cli_error("%s", err.msg);
+    }
+    lua_sethook(r->L, NULL, 0, 0); /* the script layer's budget: not here */
+#if defined(SS_HAVE_LIBEDIT) /* { */
+    if (r->edit)
+        r->histfile = history_path();
+#endif /* } */
+    return EXIT_OK;
+}
+
+/* The session in protected mode (l_repl_main), then the history file
+ * written. Returns the exit status: 1 for an error that ended the
+ * session, a failed -e or -l, or (scripted) a failed chunk. */
+static int run_session(repl *r)
+{
+    int rc = EXIT_OK, status;
+    lua_pushcfunction(r->L, l_repl_main);
+    lua_pushlightuserdata(r->L, r);
+    status = sl_pcall(r->L, 1, 0);
+    if (status != LUA_OK) {
+        const char *msg = lua_tostring(r->L, -1);
+        rc = cli_error("repl: %s", status == LUA_ERRMEM ? "not enough memory"
+                                   : msg ? msg : "unexpected error");
+        lua_pop(r->L, 1);
+    } else if (r->args_failed || (!r->interactive && r->failed && !r->quit_after_args)) {
+        rc = EXIT_ERROR;
+    }
+#if defined(SS_HAVE_LIBEDIT) /* { */
+    if (r->edit)
+        history_write(r);
+#endif /* } */
+    return rc;
+}
+
+int cmd_repl(int argc, char **argv)
+{
+    cli_common c = { 0 };
+    repl r;
+    int rc, show_version = 0;
 
     memset(&r, 0, sizeof r);
     r.support_ref = LUA_NOREF;
@@ -851,131 +999,17 @@ int cmd_repl(int argc, char **argv)
         cli_common_free(&c);
         return cli_error("out of memory");
     }
-    cli_opt_parser_init(&p, repl_opts, argc, argv);
-    while ((st = cli_opt_next(&p, &o, &a)) != CLI_OPT_DONE) {
-        if (st == CLI_OPT_UNKNOWN) {
-            rc = cli_opt_unknown("repl", a, repl_opts);
-            goto done_args;
-        }
-        if (st == CLI_OPT_ARG) {
-            if (r.file) {
-                rc = cli_usage_error("repl", "only one scenario file (got '%s' and '%s')",
-                                       r.file, a);
-                goto done_args;
-            }
-            r.file = a;
-            continue;
-        }
-        if (cli_opt_is(o, "--")) {
-            if (p.i < argc) {
-                if (r.file || p.i + 1 < argc) {
-                    rc = cli_usage_error("repl", "only one scenario file after --");
-                    goto done_args;
-                }
-                r.file = argv[p.i];
-            }
-            break;
-        }
-        if (cli_opt_is(o, "-e") || cli_opt_is(o, "-l")) {
-            char *v;
-            if (st == CLI_OPT_MISSING) {
-                rc = cli_usage_error("repl", "%s needs an argument (%s)", o->name,
-                                     o->name[1] == 'e' ? "a Lua statement" : "a module name");
-                goto done_args;
-            }
-            if (!(v = malloc(strlen(a) + 2))) {
-                rc = cli_error("out of memory");
-                goto done_args;
-            }
-            v[0] = o->name[1];
-            strcpy(v + 1, a);
-            r.args[r.nargs++] = v;
-            if (o->name[1] == 'e')
-                r.quit_after_args = r.quit_after_args >= 0 ? 1 : -1;
-        } else if (cli_opt_is(o, "-i")) {
-            r.quit_after_args = -1; /* never quit after the arguments */
-        } else if (cli_opt_is(o, "-v")) {
-            show_version = 1;
-            if (r.quit_after_args >= 0)
-                r.quit_after_args = 1;
-        } else if (cli_opt_is(o, "--help")) {
-            fputs(repl_usage, stdout);
-            cli_opt_help(stdout, repl_opts, 21);
-            fputs(repl_tail, stdout);
-            rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
-            goto done_args;
-        } else if (cli_opt_is(o, "--set")) {
-            rc = cli_usage_error("repl", "--set is not available here: derive variants "
-                                   "with sc:with{...}");
-            goto done_args;
-        } else if (cli_opt_is(o, "--max-instructions")) {
-            rc = cli_usage_error("repl", "the REPL has no instruction limit "
-                                   "(Ctrl-C interrupts a running command)");
-            goto done_args;
-        } else if (cli_common_apply(&c, "repl", o->name, a) < 0) {
-            rc = EXIT_USAGE;
-            goto done_args;
-        }
+    rc = parse_args(&r, &c, argc, argv, &show_version);
+    if (rc == GO_ON) {
+        rc = open_session(&r, &c, show_version);
+        if (rc == EXIT_OK)
+            rc = run_session(&r);
+        ss_script_close(r.script);
+        free(r.buf);
+        free(r.eline);
+        free(r.histfile);
+        free(r.last);
     }
-
-    if (r.quit_after_args < 0)
-        r.quit_after_args = 0;
-    if (show_version) {
-        printf("stratsim %s (%s)\n", ss_version(), LUA_RELEASE);
-        fflush(stdout);
-    }
-    r.interactive = isatty(STDIN_FILENO);
-#if defined(SS_HAVE_LIBEDIT) /* { */
-    r.edit = r.interactive && !r.quit_after_args;
-#endif /* } */
-    r.max_memory = c.max_memory ? c.max_memory : SS_SCRIPT_DEFAULT_MEMORY;
-    so.unsafe = 1;
-    so.root = c.root ? c.root : "/"; /* the REPL reads any file (it has io) unless --root */
-    so.max_memory = c.max_memory;
-    so.max_instructions = ULLONG_MAX; /* no budget: Ctrl-C instead */
-    if (ss_script_open(&r.script, &so, &err) != SS_OK) {
-        rc = cli_error("%s", err.msg[0] ? err.msg : "cannot create the Lua state");
-        goto done;
-    }
-    r.L = ss_script_state(r.script);
-    if (r.file) {
-        sigint_L = r.L;
-        set_signal(SIGINT, on_sigint);
-        status = ss_script_load(r.script, r.file, NULL, 0, &err);
-        set_signal(SIGINT, cli_fatal_signal);
-        if (status != SS_OK) {
-            rc = cli_error("%s", err.msg);
-            goto done;
-        }
-    }
-    lua_sethook(r.L, NULL, 0, 0); /* the script layer's budget: not here */
-#if defined(SS_HAVE_LIBEDIT) /* { */
-    if (r.edit)
-        r.histfile = history_path();
-#endif /* } */
-
-    lua_pushcfunction(r.L, l_repl_main);
-    lua_pushlightuserdata(r.L, &r);
-    status = sl_pcall(r.L, 1, 0);
-    if (status != LUA_OK) {
-        const char *msg = lua_tostring(r.L, -1);
-        rc = cli_error("repl: %s", status == LUA_ERRMEM ? "not enough memory"
-                                   : msg ? msg : "unexpected error");
-        lua_pop(r.L, 1);
-    } else if (r.args_failed || (!r.interactive && r.failed && !r.quit_after_args)) {
-        rc = EXIT_ERROR;
-    }
-#if defined(SS_HAVE_LIBEDIT) /* { */
-    if (r.edit)
-        history_write(&r);
-#endif /* } */
-done:
-    ss_script_close(r.script);
-    free(r.buf);
-    free(r.eline);
-    free(r.histfile);
-    free(r.last);
-done_args:
     while (r.nargs > 0)
         free(r.args[--r.nargs]);
     free(r.args);
