@@ -293,7 +293,6 @@ int la_scen_check(lua_State *L)
     return 1;
 }
 
-/* on_point of Scenario:sweep: keep the point's values and outputs. */
 /* One grid axis from grid[i]: "PATH=START:STOP:N", "PATH=v1,v2", or
  * {path = "PATH", values = {v1, ...}}. */
 static void sweep_axis_arg(lua_State *L, int item, lua_Integer i, ss_sweep_axis *out)
@@ -331,6 +330,59 @@ static void sweep_axis_arg(lua_State *L, int item, lua_Integer i, ss_sweep_axis 
         luaL_argerror(L, 2, lua_pushfstring(L, "grid[%I]: %s", i, err.msg));
 }
 
+/* The ng axes of the grid table gt into r (checked against m). */
+static void sweep_axes(lua_State *L, int gt, lua_Integer ng, sweep_res *r, const ss_model *m)
+{
+    ss_err err = {0};
+    lua_Integer k;
+    if (!(r->axes = calloc((size_t)ng, sizeof *r->axes)))
+        la_nomem(L);
+    for (k = 1; k <= ng; k++) {
+        lua_rawgeti(L, gt, k);
+        sweep_axis_arg(L, lua_gettop(L), k, &r->axes[k - 1]);
+        r->naxes = (size_t)k;
+        lua_pop(L, 1);
+    }
+    if (ss_sweep_check(m, r->axes, r->naxes, &err) != SS_OK)
+        luaL_argerror(L, 2, lua_pushfstring(L, "grid: %s", err.msg));
+}
+
+/* A finished sweep's settings and fields on the result box: points, paths,
+ * outputs (as parsed) and one row per point. */
+static void sweep_fields(lua_State *L, int box, sweep_res *r)
+{
+    ss_sweep_job *j = &r->job;
+    size_t nout = j->nout, i;
+    lua_Integer k;
+    char **olist = lua_newuserdatauv(L, nout * sizeof *olist, 0);
+    for (i = 0; i < nout; i++)
+        olist[i] = j->sel[i].text;
+    j->outputs = (const char *const *)olist; /* the outputs as parsed */
+    la_set_settings(L, box, ss_sweep_job_json(j, 1));
+    j->outputs = NULL; /* the result keeps the parsed selectors only */
+    lua_createtable(L, 0, 4);
+    la_set_int(L, "points", (lua_Integer)j->npoints);
+    lua_createtable(L, (int)r->naxes, 0);
+    for (i = 0; i < r->naxes; i++) {
+        lua_pushstring(L, r->axes[i].path);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "paths");
+    sl_push_strings(L, olist, nout);
+    lua_setfield(L, -2, "outputs");
+    lua_createtable(L, (int)j->npoints, 0);
+    for (k = 0; k < (lua_Integer)j->npoints; k++) {
+        lua_createtable(L, 0, (int)(r->naxes + nout));
+        for (i = 0; i < r->naxes; i++)
+            la_set_num(L, r->axes[i].path, j->x[k * r->naxes + i]);
+        for (i = 0; i < nout; i++)
+            la_set_num(L, j->sel[i].text, j->y[k * nout + i]);
+        lua_rawseti(L, -2, k + 1);
+    }
+    lua_setfield(L, -2, "rows");
+    la_set_fields(L, box);
+}
+
 /* sc:sweep{grid = {...}, outputs = {...}, threads = 1} */
 int la_scen_sweep(lua_State *L)
 {
@@ -340,11 +392,10 @@ int la_scen_sweep(lua_State *L)
     jobbox *jb = la_new_job(L, release_sweep);
     ss_run_opts ro = SS_RUN_OPTS_INIT;
     const char **outs;
-    size_t nout, i;
-    lua_Integer ng = 0, k;
+    size_t nout;
+    lua_Integer ng = 0;
     sweep_res *r;
     ss_sweep_job *j;
-    char **olist;
     rbox *b;
     ss_err err = {0};
     int rc;
@@ -371,16 +422,7 @@ int la_scen_sweep(lua_State *L)
     box = lua_gettop(L);
     b->res = r; /* owned by the result box from here on */
     jb->u.sw = NULL;
-    if (!(r->axes = calloc((size_t)ng, sizeof *r->axes)))
-        la_nomem(L);
-    for (k = 1; k <= ng; k++) {
-        lua_rawgeti(L, gt, k);
-        sweep_axis_arg(L, lua_gettop(L), k, &r->axes[k - 1]);
-        r->naxes = (size_t)k;
-        lua_pop(L, 1);
-    }
-    if ((rc = ss_sweep_check(m, r->axes, r->naxes, &err)) != SS_OK)
-        luaL_argerror(L, 2, lua_pushfstring(L, "grid: %s", err.msg));
+    sweep_axes(L, gt, ng, r, m);
     j->axes = r->axes;
     j->naxes = r->naxes;
     j->in_memory = 1;
@@ -401,37 +443,9 @@ int la_scen_sweep(lua_State *L)
     if (rc != SS_OK)
         la_analysis_fail(L, &prog, "sweep", rc, &err);
     la_lprog_end(&prog);
-    /* settings and fields */
-    nout = j->nout;
-    olist = lua_newuserdatauv(L, nout * sizeof *olist, 0);
-    for (i = 0; i < nout; i++)
-        olist[i] = j->sel[i].text;
-    j->outputs = (const char *const *)olist; /* the outputs as parsed */
-    la_set_settings(L, box, ss_sweep_job_json(j, 1));
-    j->outputs = NULL; /* the result keeps the parsed selectors only */
     j->so.run_opts = NULL;
     j->so.interrupt = NULL;
-    lua_createtable(L, 0, 4);
-    la_set_int(L, "points", (lua_Integer)j->npoints);
-    lua_createtable(L, (int)r->naxes, 0);
-    for (i = 0; i < r->naxes; i++) {
-        lua_pushstring(L, r->axes[i].path);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    lua_setfield(L, -2, "paths");
-    sl_push_strings(L, olist, nout);
-    lua_setfield(L, -2, "outputs");
-    lua_createtable(L, (int)j->npoints, 0);
-    for (k = 0; k < (lua_Integer)j->npoints; k++) {
-        lua_createtable(L, 0, (int)(r->naxes + nout));
-        for (i = 0; i < r->naxes; i++)
-            la_set_num(L, r->axes[i].path, j->x[k * r->naxes + i]);
-        for (i = 0; i < nout; i++)
-            la_set_num(L, j->sel[i].text, j->y[k * nout + i]);
-        lua_rawseti(L, -2, k + 1);
-    }
-    lua_setfield(L, -2, "rows");
-    la_set_fields(L, box);
+    sweep_fields(L, box, r);
     lua_settop(L, box);
     return 1;
 }
