@@ -233,6 +233,20 @@ static int tornado_open(tornado_run *tr, const char *const *outputs, ss_err *err
     return SS_OK;
 }
 
+/* A rank other than 0 sends rank 0 the outcome of unit u: its failure
+ * (rc, with the message in err, which stays the run's) or its values. */
+static int send_outcome(const ss_transport *d, uint64_t u, int rc, const void *data, size_t len,
+                        ss_err *err)
+{
+    if (rc) {
+        ss_err e = *err;
+        d->send(u, rc, &e, NULL, 0, d->payload, err);
+        *err = e;
+        return rc;
+    }
+    return d->send(u, SS_OK, NULL, data, len, d->payload, err);
+}
+
 /* Run unit u here (0: the base run; 1 + i: parameter i at low, then at
  * high) into yu; a process other than rank 0 sends the outputs, or the
  * failure, to rank 0. */
@@ -253,17 +267,9 @@ static int tornado_unit_here(tornado_run *tr, size_t u, double *yu, ss_err *err)
         if (rc == SS_OK)
             ss_progress_report(tr->progress, ++tr->done_runs, tr->nruns);
     }
-    if (rc) {
-        if (tr->rank > 0) {
-            ss_err e = *err;
-            tr->dist->send(u, rc, &e, NULL, 0, tr->dist->payload, err);
-            *err = e;
-        }
-        return rc;
-    }
     if (tr->rank > 0)
-        return tr->dist->send(u, SS_OK, NULL, yu, cnt * sizeof *yu, tr->dist->payload, err);
-    return SS_OK;
+        return send_outcome(tr->dist, u, rc, yu, cnt * sizeof *yu, err);
+    return rc;
 }
 
 /* Unit u: run here if this process owns it, else (rank 0) its outputs from
@@ -667,17 +673,10 @@ static int sobol_row_here(sobol_state *st, size_t j, ss_err *err)
         st->xab[i] = xb[i];
         rc = st->f(st->xab, st->row + (2 + i) * nout, st->payload, err);
     }
-    if (rc) {
-        if (st->rank > 0) {
-            ss_err e = *err;
-            st->dist->send(j, rc, &e, NULL, 0, st->dist->payload, err);
-            *err = e;
-        }
-        return rc;
-    }
     if (st->rank > 0)
-        return st->dist->send(j, SS_OK, NULL, st->row, (d + 2) * nout * sizeof *st->row,
-                              st->dist->payload, err);
+        return send_outcome(st->dist, j, rc, st->row, (d + 2) * nout * sizeof *st->row, err);
+    if (rc)
+        return rc;
     return SS_OK;
 }
 

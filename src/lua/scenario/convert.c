@@ -599,52 +599,48 @@ static int field_range(ss_field f)
     }
 }
 
-/* events[n].kind of event e (at base): "outage", "set" or "market". */
-static ss_event_kind event_kind(cv *c, int e, const char *base)
+/* e[key] (path base.key): a string naming one of `list` (a `what`);
+ * `missing` says what to give when it is absent, `expected` what is
+ * expected when no close name is found. The string stays anchored in e. */
+static const char *choice_at(cv *c, int e, const char *base, const char *key,
+                             const char *const *list, const char *what, const char *missing,
+                             const char *expected)
 {
     lua_State *L = c->L;
     char p[256], shown[80], sug[96];
-    const char *kind;
+    const char *s;
     size_t len;
-    ls_kpath(p, sizeof p, base, "kind");
-    if (ls_rawfield(L, e, "kind") == LUA_TNIL)
-        ls_fail(c, p, "missing (required): \"outage\", \"set\" or \"market\"");
+    ls_kpath(p, sizeof p, base, key);
+    if (ls_rawfield(L, e, key) == LUA_TNIL)
+        ls_fail(c, p, "missing (required): %s", missing);
     if (lua_type(L, -1) != LUA_TSTRING)
         ls_fail(c, p, "expected a string, got %s", sl_tname(L, -1));
-    kind = lua_tolstring(L, -1, &len);
-    if (!ls_in_list(ev_kinds, kind, len)) {
-        ls_show(kind, len, shown, sizeof shown);
-        ls_fail(c, p, "unknown event kind '%s'%s", shown,
-                *ss_suggest(shown, ev_kinds, ls_list_len(ev_kinds), sug, sizeof sug) ? sug
-                : " (expected outage, set or market)");
+    s = lua_tolstring(L, -1, &len);
+    if (!ls_in_list(list, s, len)) {
+        ls_show(s, len, shown, sizeof shown);
+        ls_fail(c, p, "unknown %s '%s'%s", what, shown,
+                *ss_suggest(shown, list, ls_list_len(list), sug, sizeof sug) ? sug : expected);
     }
     lua_pop(L, 1);
+    return s;
+}
+
+/* events[n].kind of event e (at base): "outage", "set" or "market". */
+static ss_event_kind event_kind(cv *c, int e, const char *base)
+{
+    const char *kind = choice_at(c, e, base, "kind", ev_kinds, "event kind",
+                                 "\"outage\", \"set\" or \"market\"",
+                                 " (expected outage, set or market)");
     return kind[0] == 'o' ? SS_EV_OUTAGE : kind[0] == 's' ? SS_EV_SET : SS_EV_MARKET;
 }
 
 /* A set event's field (at base). */
 static ss_field set_field(cv *c, int e, const char *base)
 {
-    lua_State *L = c->L;
-    char p[256], shown[80], sug[96];
-    const char *fs;
-    size_t len;
-    int f;
-    ls_kpath(p, sizeof p, base, "field");
-    if (ls_rawfield(L, e, "field") == LUA_TNIL)
-        ls_fail(c, p, "missing (required): reinvest, allocation, price, participation or lever");
-    if (lua_type(L, -1) != LUA_TSTRING)
-        ls_fail(c, p, "expected a string, got %s", sl_tname(L, -1));
-    fs = lua_tolstring(L, -1, &len);
-    f = strlen(fs) == len ? ss_field_parse(fs) : -1;
-    if (f < 0) {
-        ls_show(fs, len, shown, sizeof shown);
-        ls_fail(c, p, "unknown field '%s'%s", shown,
-                *ss_suggest(shown, field_list, ls_list_len(field_list), sug, sizeof sug) ? sug
-                : " (expected reinvest, allocation, price, participation or lever)");
-    }
-    lua_pop(L, 1);
-    return (ss_field)f;
+    const char *fs = choice_at(c, e, base, "field", field_list, "field",
+                               "reinvest, allocation, price, participation or lever",
+                               " (expected reinvest, allocation, price, participation or lever)");
+    return (ss_field)ss_field_parse(fs);
 }
 
 /* A set event's value (at v, path p) for a per-segment field: one number
