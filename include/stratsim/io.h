@@ -62,8 +62,13 @@ int ss_csv_num(FILE *f, double x);
 /** Atomic output file. */
 typedef struct ss_outfile ss_outfile;
 
-/** Create a temporary file in the directory of `path`; *out gets the handle. */
+/** Create a temporary file in the directory of `path`; *out gets the handle.
+ *  A device, FIFO or stream of the process (ss_outfile_is_stream) is written
+ *  in place instead. */
 int ss_outfile_open(ss_outfile **out, const char *path, ss_err *err);
+/** 1 if path names one of the process's own open streams (/dev/stdout,
+ *  /dev/stderr, /dev/fd/N, /proc/self/fd/N), whatever it is redirected to. */
+int ss_outfile_is_stream(const char *path);
 /** The stream to write to. */
 FILE *ss_outfile_stream(ss_outfile *o);
 /** Flush, fsync, close and rename over `path`; frees the handle in all cases. */

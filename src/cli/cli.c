@@ -276,7 +276,8 @@ int cli_run_models(cli_loaded *l, const char *path, ss_result ***res, size_t *nr
 int cli_special_target(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+    return ss_outfile_is_stream(path) ||
+           (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode));
 }
 
 /* The payload of write_xlsx: the CSV writer it turns into a workbook. */

@@ -58,8 +58,10 @@ struct ss_script *cli_loaded_script(cli_loaded *l);
 int cli_run_models(cli_loaded *l, const char *path, ss_result ***res, size_t *nres);
 
 /*
- * 1 if path names an existing device, FIFO or socket (e.g. /dev/stdout):
- * such targets are written in place and get no JSON sidecar.
+ * 1 if path names an existing device, FIFO or socket (e.g. /dev/null), or
+ * one of the process's own streams (/dev/stdout, /dev/fd/1, ...) whatever it
+ * is redirected to (ss_outfile_is_stream): such targets are written in
+ * place and get no JSON sidecar.
  */
 int cli_special_target(const char *path);
 

@@ -16,7 +16,11 @@
  * cannot be replaced, and must never be (as root, renaming over /dev/full
  * would swap the device node for a file): it is opened and written directly,
  * with every write, the flush and the close checked; a directory is an
- * error.
+ * error. A name of one of the process's own open streams (/dev/stdout,
+ * /dev/stderr, /dev/fd/N, /proc/self/fd/N: ss_outfile_is_stream) is written
+ * in place too, appending, whatever it is redirected to: replacing the file
+ * behind a redirection (`-o /dev/stdout > out.csv`) would cut it from the
+ * shell's descriptor, and `>>` must append.
  * Every temporary file is listed, from its creation (signals blocked
  * around mkstemp and the listing) until it is renamed or removed, in a
  * fixed table that ss_outfile_remove_temporaries() walks with nothing but
@@ -138,7 +142,14 @@ static void outfile_free(ss_outfile *o)
     free(o);
 }
 
-/* The target is an existing non-regular file: write it in place. */
+int ss_outfile_is_stream(const char *path)
+{
+    return path && (strcmp(path, "/dev/stdout") == 0 || strcmp(path, "/dev/stderr") == 0 ||
+                    strncmp(path, "/dev/fd/", 8) == 0 || strncmp(path, "/proc/self/fd/", 14) == 0);
+}
+
+/* The target is an existing non-regular file or a stream of the process:
+ * write it in place (appending to a stream). */
 static int outfile_open_direct(ss_outfile **out, const char *path, const char *shown, ss_err *err)
 {
     ss_outfile *o = calloc(1, sizeof *o);
@@ -148,7 +159,7 @@ static int outfile_open_direct(ss_outfile **out, const char *path, const char *s
     }
     o->direct = 1;
     o->slot = -1;
-    o->f = fopen(path, "w");
+    o->f = fopen(path, ss_outfile_is_stream(shown) ? "a" : "w");
     if (o->f == NULL) {
         int e = errno;
         ss_err_set(err, SS_EIO, "", "cannot write '%s': %s", shown, strerror(e));
@@ -167,6 +178,8 @@ int ss_outfile_open(ss_outfile **out, const char *path, ss_err *err)
     *out = NULL;
     if (path == NULL || *path == '\0')
         return ss_err_set(err, SS_EIO, "", "empty output file name");
+    if (ss_outfile_is_stream(path))
+        return outfile_open_direct(out, path, path, err);
     if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
         /* replace what the link points to, not the link */
         char *real = realpath(path, NULL);

@@ -251,12 +251,24 @@ test_locale_independent_output() {
     done
 }
 
-# A device or FIFO target (here a pipe through /dev/stdout) is written in
-# place and gets no sidecar next to it.
+# A device or FIFO target (here a pipe through /dev/stdout), and a stream of
+# the process whatever it is redirected to, is written in place and gets no
+# sidecar next to it.
 test_special_target_no_sidecar() {
     "$STRATSIM" run "$DATA/small.lua" -o /dev/stdout 2>"$T/stderr" | head -n 1 > first.txt
     [ "$(cat first.txt)" = "scenario,time,provider,segment,metric,value" ] || fail "no CSV on the pipe"
     [ ! -e /dev/stdout.json ] || fail "a sidecar was written next to /dev/stdout"
+    # redirected to a regular file, /dev/stdout is still standard output:
+    # written through the redirection (as -o - is), appended with >>, no sidecar
+    "$STRATSIM" run "$DATA/small.lua" -o /dev/stdout > redirected.csv 2>"$T/stderr" \
+        || fail "-o /dev/stdout > FILE failed: $(cat "$T/stderr")"
+    "$STRATSIM" run "$DATA/small.lua" -o - > dash.csv
+    cmp redirected.csv dash.csv || fail "-o /dev/stdout > FILE differs from -o -"
+    echo first > appended.csv
+    "$STRATSIM" run "$DATA/small.lua" -o /dev/stdout >> appended.csv 2>"$T/stderr" || fail ">> failed"
+    [ "$(head -n 1 appended.csv)" = first ] || fail ">> replaced the file instead of appending"
+    [ "$(sed -n 2p appended.csv)" = "scenario,time,provider,segment,metric,value" ] || fail "nothing appended"
+    [ ! -e /dev/stdout.json ] || fail "a sidecar was written next to a redirected /dev/stdout"
     mkfifo fifo
     (cat fifo > fromfifo.csv &) ; "$STRATSIM" run "$DATA/small.lua" -o fifo 2>"$T/stderr" || fail "writing to a FIFO failed"
     sleep 0.2
