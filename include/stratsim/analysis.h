@@ -136,6 +136,9 @@ int ss_sens_default_outputs(const ss_model *m, char ***out, size_t *n, ss_err *e
 
 /** Free an array of n malloc'ed strings. NULL-safe. */
 void ss_strings_free(char **v, size_t n);
+/** The length of the longest of n strings, at least `min`: the width of a
+ *  table's label column. */
+size_t ss_strings_width(char *const *v, size_t n, size_t min);
 
 /** The math.random seed of a Monte Carlo run with Lua hooks: 63 bits drawn
  *  from the run's stream (after its parameter and outage draws). */

@@ -144,11 +144,8 @@ static void print_notes(const ss_calib_result *c, size_t w)
 static void print_fit(const ss_calib_result *c, const ss_model *m, const char *data,
                       const char *write_path, const char *file)
 {
-    size_t i, w = 9;
+    size_t i, w = ss_strings_width(c->paths, c->np, 9);
     char b[3][48];
-    for (i = 0; i < c->np; i++)
-        if (strlen(c->paths[i]) > w)
-            w = strlen(c->paths[i]);
     printf("Calibration: %s to %s (%zu observation%s", m->name, data, c->nobs, c->nobs == 1 ? "" : "s");
     if (c->nconstructed)
         printf(", %zu met by construction at the start", c->nconstructed);

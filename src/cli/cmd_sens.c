@@ -64,19 +64,10 @@ static const cli_opt_spec sens_opts[] = {
     { 0, NULL, 0, NULL, NULL } /* end */
 };
 
-static size_t longest(char *const *v, size_t n, size_t min)
-{
-    size_t i, w = min;
-    for (i = 0; i < n; i++)
-        if (strlen(v[i]) > w)
-            w = strlen(v[i]);
-    return w;
-}
-
 static void print_tornado(const ss_tornado *t, const ss_sens_param *sp, const ss_model *m,
                           double range)
 {
-    size_t j, r, w = longest(t->params, t->nparam, 9);
+    size_t j, r, w = ss_strings_width(t->params, t->nparam, 9);
     char b[6][40];
     size_t nrange = 0;
     for (j = 0; j < t->nparam; j++)
@@ -118,7 +109,7 @@ static double nz4(double x)
 /* Sobol table for output j, ranked by the total index (largest first). */
 static void print_sobol(const ss_sobol *s, const ss_model *m, const ss_sobol_opts *so)
 {
-    size_t i, j, r, w = longest(s->params, s->d, 9);
+    size_t i, j, r, w = ss_strings_width(s->params, s->d, 9);
     size_t *order = malloc(s->d * sizeof *order);
     char b[6][40];
     printf("Sobol indices: %s, %zu parameter%s, N = %zu, %zu runs", m->name, s->d,

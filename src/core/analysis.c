@@ -303,6 +303,15 @@ done:
     return rc;
 }
 
+size_t ss_strings_width(char *const *v, size_t n, size_t min)
+{
+    size_t i, w = min;
+    for (i = 0; i < n; i++)
+        if (strlen(v[i]) > w)
+            w = strlen(v[i]);
+    return w;
+}
+
 void ss_strings_free(char **v, size_t n)
 {
     size_t i;

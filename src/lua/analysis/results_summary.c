@@ -83,11 +83,8 @@ static void mc_summary(luaL_Buffer *B, const ss_mc_result *r)
 
 static void tornado_summary(luaL_Buffer *B, const ss_tornado *t)
 {
-    size_t i, j, w = 9;
+    size_t i, j, w = ss_strings_width(t->params, t->nparam, 9);
     char b[4][48];
-    for (i = 0; i < t->nparam; i++)
-        if (strlen(t->params[i]) > w)
-            w = strlen(t->params[i]);
     addf(B, "Tornado: %zu parameter%s x %zu output%s, %zu runs\n", t->nparam,
          t->nparam == 1 ? "" : "s", t->nout, t->nout == 1 ? "" : "s", 1 + 2 * t->nparam);
     for (j = 0; j < t->nout; j++) {
@@ -108,11 +105,8 @@ static void tornado_summary(luaL_Buffer *B, const ss_tornado *t)
 
 static void sobol_summary(luaL_Buffer *B, const ss_sobol *s)
 {
-    size_t i, j, w = 9;
+    size_t i, j, w = ss_strings_width(s->params, s->d, 9);
     char b[4][48];
-    for (i = 0; i < s->d; i++)
-        if (strlen(s->params[i]) > w)
-            w = strlen(s->params[i]);
     addf(B, "Sobol indices: %zu parameter%s x %zu output%s, N = %zu, %zu runs\n", s->d,
          s->d == 1 ? "" : "s", s->nout, s->nout == 1 ? "" : "s", s->n, s->nevals);
     for (j = 0; j < s->nout; j++) {
@@ -133,11 +127,8 @@ static void sobol_summary(luaL_Buffer *B, const ss_sobol *s)
 
 static void calib_summary(luaL_Buffer *B, const ss_calib_result *c)
 {
-    size_t i, w = 9;
+    size_t i, w = ss_strings_width(c->paths, c->np, 9);
     char b[3][48], bounds[120];
-    for (i = 0; i < c->np; i++)
-        if (strlen(c->paths[i]) > w)
-            w = strlen(c->paths[i]);
     addf(B, "Calibration: %zu observation%s, %zu parameter%s, dof %ld\n\n", c->nobs,
          c->nobs == 1 ? "" : "s", c->np, c->np == 1 ? "" : "s", (long)c->dof);
     addf(B, "  %-*s %16s %12s %12s   %s\n", (int)w, "parameter", "value", "+- se", "start", "bounds");
