@@ -221,7 +221,7 @@ int ss_analysis_write_pair(const char *path, ss_an_writer write, const void *pay
  */
 typedef struct ss_mc_job {
     /* settings; ss_mc_job_init gives the defaults */
-    ss_mc_opts o;               /**< ss_mc_job_opts(); run_opts, on_run, progress, prepare
+    ss_mc_opts o;               /**< 1000 runs, seed 1; run_opts, on_run, progress, prepare
                                      and payload are set by ss_mc_job_run */
     FILE *per_run;              /**< where the per-run rows go (header first); NULL: none.
                                      Needs a job of one scenario */
@@ -248,14 +248,13 @@ typedef struct ss_mc_job {
     gsl_rng *rng;               /**< re-derives a run's draws for its row */
 } ss_mc_job;
 
-/** The job's defaults: ss_mc_job_opts(), no per-run rows, no hooks. */
-void ss_mc_job_init(ss_mc_job *j);
 /**
- * The Monte Carlo settings both front ends start from: SS_MC_OPTS_INIT with
- * 1000 runs and seed 1. The thread count stays the front end's: the CLI
- * uses every online CPU (0), a Lua method one thread unless told otherwise.
+ * The job's defaults, the Monte Carlo settings both front ends start from:
+ * SS_MC_OPTS_INIT with 1000 runs and seed 1, no per-run rows, no hooks. The
+ * thread count stays the front end's: the CLI uses every online CPU (0), a
+ * Lua method one thread unless told otherwise.
  */
-ss_mc_opts ss_mc_job_opts(void);
+void ss_mc_job_init(ss_mc_job *j);
 /** The worker threads ss_mc_run will start for the job's runs and threads
  *  (0: every online CPU): the number of per-worker states `prepare` needs. */
 unsigned ss_mc_job_workers(const ss_mc_job *j);

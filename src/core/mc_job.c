@@ -14,16 +14,11 @@
 
 void ss_mc_job_init(ss_mc_job *j)
 {
-    memset(j, 0, sizeof *j);
-    j->o = ss_mc_job_opts();
-}
-
-ss_mc_opts ss_mc_job_opts(void)
-{
     ss_mc_opts o = SS_MC_OPTS_INIT;
+    memset(j, 0, sizeof *j);
     o.runs = 1000;
     o.seed = 1;
-    return o;
+    j->o = o;
 }
 
 unsigned ss_mc_job_workers(const ss_mc_job *j)
