@@ -141,6 +141,7 @@ $(BUILD)/src/cli/cli_mpi.o: EXTRA_CFLAGS := $(MPI_CFLAGS)
 # contraction, so the roundings are those of the plain code.
 BATCH_OPT := -O3 -fno-math-errno -ffp-contract=off
 $(BUILD)/src/core/batch.o $(BUILD)/pic/src/core/batch.o: ALL_CFLAGS += $(BATCH_OPT)
+$(BUILD)/src/core/sort_doubles.o $(BUILD)/pic/src/core/sort_doubles.o: ALL_CFLAGS += -O3 -ffp-contract=off
 
 $(BUILD)/tests/%.o: tests/unit/%.c $(BUILD)/cflags.stamp
 	@mkdir -p $(dir $@)

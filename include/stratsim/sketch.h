@@ -141,7 +141,7 @@ int ss_sketch_set_sorted(ss_sketch *s, const ss_sketch_plan *p, const double *x)
 /**
  * The same digest from the plan's n values in any order (they must be
  * finite): x is used as scratch (its contents are lost), `tmp` is scratch
- * of n doubles and `cnt` of 3 n size_t. The values are distributed into 2n
+ * of n doubles and `cnt` of 3 n uint32_t. The values are distributed into 2n
  * equal-width buckets and only the buckets that a centroid boundary cuts
  * are sorted, so this costs a few operations per value rather than a sort.
  * The centroids hold the same values as ss_sketch_set_sorted() of the
@@ -150,7 +150,7 @@ int ss_sketch_set_sorted(ss_sketch *s, const ss_sketch_plan *p, const double *x)
  * SS_EINVAL if the plan's compression is not the sketch's, SS_ENOMEM.
  */
 int ss_sketch_set_values(ss_sketch *s, const ss_sketch_plan *p, double *x, double *tmp,
-                         size_t *cnt);
+                         uint32_t *cnt);
 
 /* ---- packing (a sketch sent to another process, docs/scale-out.md) ---- */
 

@@ -29,7 +29,10 @@
  * once after a change of schedules (classify); the others are revisited at
  * each of the lane's breakpoints, and those that vary inside the interval (a
  * linear piece) are evaluated at each right-hand-side call at the lane's own
- * time with ss_schedule_eval (the formula sim.c uses).
+ * time with ss_schedule_eval's formula (the formula sim.c uses). A price's
+ * price^-beta with an exponent other than 0, 1/2, 1 and 2 is SLEEF's vector
+ * pow, for the prices of every lane that changed at once (sim.c: libm's pow;
+ * the two differ by at most an ulp or so).
  */
 #include <math.h>
 #include <stdint.h>
@@ -84,8 +87,11 @@ static const unsigned char RK_HI[] = { 1, 6, 7, 8, 9, 10, 11, 12, 13 };  /* 8th 
 
 typedef struct item {
     unsigned char kind;
+    unsigned char lin[3];     /* IN_ATT varying inside the interval: which of participation,
+                                 price and lever is a linear schedule */
     size_t idx;
     long pc[3];               /* varying inside the interval: the pieces last used (sched_pc) */
+    double fv[3];             /* IN_ATT: the others' values in the interval */
 } item;
 
 typedef struct lane {
@@ -119,6 +125,8 @@ struct ss_batch {
     unsigned char *bass;                /* [K] */
     unsigned char *learn;               /* [K] some busy lane has a learning curve */
     double *pc_p, *pc_pp;               /* [NK][L] last price and its price^-beta (pow memo) */
+    size_t *pd_q, npd;                  /* [NK*L] price^-beta waiting for att_flush: where */
+    double *pd_p, *pd_e, *pd_w, *pd_x;  /* [NK*L] its price, -beta, participation, lever */
     double *invV0, *om, *opex, *brand;  /* [NK][L] */
     double *fixed, *inv_rec;            /* [N][L] */
     double *r_disc, *t0;                /* [L] */
@@ -145,13 +153,30 @@ struct ss_batch {
     size_t step_dim;
     /* the stepper (rk_step): GSL's tableau, its stages' values */
     int rk_ok;                          /* 1: rk_step is GSL's step; -1: use GSL's; 0: not probed */
+    int avx512;                         /* AVX-512F: rhs() and the stepper's sums use it */
     double rk_c[RK_S + 1], rk_a[RK_S + 1][RK_S], rk_hi[RK_NHI], rk_lo[RK_NLO];
     double *rk_k[RK_S + 1], *rk_tmp;    /* [dim][L]; rk_k[1] is din */
 };
 
+int ss_batch_use_avx512(ss_batch *b, int on)
+{
+    int was = b->avx512;
+    b->avx512 = 0;
+#ifdef __x86_64__
+    __builtin_cpu_init();
+    b->avx512 = on && __builtin_cpu_supports("avx512f");
+#endif
+    if (b->avx512 != was)
+        b->rk_ok = 0;   /* the stepper's sums are checked again (step_all) */
+    return b->avx512;
+}
+
 ss_batch *ss_batch_new(void)
 {
-    return calloc(1, sizeof(ss_batch));
+    ss_batch *b = calloc(1, sizeof(ss_batch));
+    if (b)
+        (void)ss_batch_use_avx512(b, 1);
+    return b;
 }
 
 static void lanes_free(ss_batch *b)
@@ -192,8 +217,11 @@ void ss_batch_free(ss_batch *b)
 
 /* ------------------------------------------------------------ vector math */
 
+/* Inlined into each of the right-hand side's instances (rhs()). */
+#define SS_INLINE static inline __attribute__((always_inline))
+
 /* out[l] = x[l]^e[l] with the segment's mode (x >= 0), n lanes. */
-static void v_pw(double *restrict out, const double *restrict x, int mode, int ie,
+SS_INLINE void v_pw(double *restrict out, const double *restrict x, int mode, int ie,
                  const double *restrict e, size_t n)
 {
     size_t l;
@@ -238,11 +266,21 @@ static int pw_mode1(double e)
          : (e >= 3.0 && e <= 8.0 && e == floor(e)) ? PW_INT : PW_GEN;
 }
 
-/* x^-e for x > 0 (sim.c's pw_neg). */
-static double pw_neg1(double x, double e)
+/* x^-e for x > 0 with sim.c's pw_neg shortcuts; 0: e needs the general pow
+ * (computed with SLEEF's vector pow in att_flush). */
+static int pw_neg1(double x, double e, double *out)
 {
-    return e == 0.0 ? 1.0 : e == 1.0 ? 1.0 / x : e == 0.5 ? 1.0 / sqrt(x) : e == 2.0 ? 1.0 / (x * x)
-         : pow(x, -e);
+    if (e == 0.0)
+        *out = 1.0;
+    else if (e == 1.0)
+        *out = 1.0 / x;
+    else if (e == 0.5)
+        *out = 1.0 / sqrt(x);
+    else if (e == 2.0)
+        *out = 1.0 / (x * x);
+    else
+        return 0;
+    return 1;
 }
 
 /* The exponent modes of every segment from the busy lanes (uniform ones take shortcuts). */
@@ -315,6 +353,11 @@ static size_t layout(ss_batch *b, unsigned char *base)
     b->learn = carve(base, &off, K, 1);
     b->pc_p = carve(base, &off, NK * L, D);
     b->pc_pp = carve(base, &off, NK * L, D);
+    b->pd_q = carve(base, &off, NK * L, sizeof(size_t));
+    b->pd_p = carve(base, &off, NK * L, D);
+    b->pd_e = carve(base, &off, NK * L, D);
+    b->pd_w = carve(base, &off, NK * L, D);
+    b->pd_x = carve(base, &off, NK * L, D);
     b->invV0 = carve(base, &off, NK * L, D);
     b->om = carve(base, &off, NK * L, D);
     b->opex = carve(base, &off, NK * L, D);
@@ -391,16 +434,46 @@ static double sched_in(const ss_schedule *s, double ta, double tb, int *dyn)
     return NAN;
 }
 
-/* Attractiveness factor and 1/price of (i, k) = j in lane l from w, p, x. */
+/*
+ * Attractiveness factor and 1/price of (i, k) = j in lane l from w, p, x.
+ * A new price whose exponent has no shortcut waits in the pending list: its
+ * price^-beta and factor are computed by att_flush, for every lane and pair
+ * at once (SLEEF's vector pow, element by element, so a lane's value does
+ * not depend on the others).
+ */
 static void set_att(ss_batch *b, size_t l, size_t j, double w, double p, double x)
 {
     size_t L = b->L, k = j % b->K, q = j * L + l;
     if (p != b->pc_p[q]) {
+        double e = b->bP[k * L + l];
         b->pc_p[q] = p;
-        b->pc_pp[q] = pw_neg1(p, b->bP[k * L + l]);
+        b->invp[q] = 1.0 / p;
+        if (!pw_neg1(p, e, &b->pc_pp[q])) {
+            size_t r = b->npd++;
+            b->pd_q[r] = q;
+            b->pd_p[r] = p;
+            b->pd_e[r] = -e;
+            b->pd_w[r] = w;
+            b->pd_x[r] = x;
+            return;
+        }
     }
     b->fac[q] = b->brand[q] * w * b->pc_pp[q] * x;
-    b->invp[j * L + l] = 1.0 / p;
+}
+
+/* The pending price^-beta of set_att() and their factors. */
+static void att_flush(ss_batch *b)
+{
+    size_t n = b->npd, r;
+    if (n == 0)
+        return;
+    ss_vec_pow(b->pd_p, b->pd_p, b->pd_e, n);
+    for (r = 0; r < n; r++) {
+        size_t q = b->pd_q[r];
+        b->pc_pp[q] = b->pd_p[r];
+        b->fac[q] = b->brand[q] * b->pd_w[r] * b->pc_pp[q] * b->pd_x[r];
+    }
+    b->npd = 0;
 }
 
 /*
@@ -541,9 +614,10 @@ static void eval_dyn(ss_batch *b, size_t lo, size_t hi)
             case IN_ATT: {
                 const ss_provider *p = &m->prov[it->idx / K];
                 size_t k = it->idx % K;
-                set_att(b, l, it->idx, sched_pc(&p->participation[k], ta, t, &it->pc[0]),
-                        sched_pc(&p->price[k], ta, t, &it->pc[1]),
-                        sched_pc(&p->lever[k], ta, t, &it->pc[2]));
+                set_att(b, l, it->idx,
+                        it->lin[0] ? sched_pc(&p->participation[k], ta, t, &it->pc[0]) : it->fv[0],
+                        it->lin[1] ? sched_pc(&p->price[k], ta, t, &it->pc[1]) : it->fv[1],
+                        it->lin[2] ? sched_pc(&p->lever[k], ta, t, &it->pc[2]) : it->fv[2]);
                 break;
             }
             default:
@@ -553,6 +627,7 @@ static void eval_dyn(ss_batch *b, size_t lo, size_t hi)
             }
         }
     }
+    att_flush(b);
 }
 
 /*
@@ -606,25 +681,42 @@ static int classify(ss_batch *b, size_t l)
     return 0;
 }
 
+/* Input v of lane a varies inside the interval that starts at ta: into the
+ * lane's list for eval_dyn, with the values of an attractiveness's parts
+ * that do not vary (a step schedule holds its value at ta). */
+static void add_dyn(const ss_batch *b, lane *a, const item *v, double ta)
+{
+    item *it = &a->dyn[a->ndyn++];
+    *it = *v;
+    it->pc[0] = it->pc[1] = it->pc[2] = -1;
+    if (it->kind == IN_ATT) {
+        const ss_provider *p = &a->m->prov[it->idx / b->K];
+        size_t k = it->idx % b->K;
+        const ss_schedule *sc[3] = { &p->participation[k], &p->price[k], &p->lever[k] };
+        int c;
+        for (c = 0; c < 3; c++) {
+            it->lin[c] = sc[c]->kind == SS_SCHED_LINEAR;
+            it->fv[c] = it->lin[c] ? 0.0 : sched_at(sc[c], ta, ta);
+        }
+    }
+}
+
 /* Lane l's inputs for [ta, tb] (ta == tb: at that time). -1: zero allocation. */
 static int prepare(ss_batch *b, size_t l, double ta, double tb)
 {
     lane *a = &b->ln[l];
     size_t v;
-    if (a->reclass && classify(b, l))
-        return -1;
+    int bad = a->reclass && classify(b, l);
     a->ndyn = 0;
-    for (v = 0; v < a->nvar; v++) {
+    for (v = 0; v < a->nvar && !bad; v++) {
         int rc = eval_input(b, l, &a->var[v], ta, tb);
         if (rc < 0)
-            return -1;
-        if (rc > 0) {
-            item *it = &a->dyn[a->ndyn++];
-            *it = a->var[v];
-            it->pc[0] = it->pc[1] = it->pc[2] = -1;
-        }
+            bad = 1;
+        else if (rc > 0)
+            add_dyn(b, a, &a->var[v], ta);
     }
-    return 0;
+    att_flush(b);
+    return bad ? -1 : 0;
 }
 
 /* --------------------------------------------------------------- the model */
@@ -637,8 +729,8 @@ static int prepare(ss_batch *b, size_t l, double ta, double tb)
 #else
 #define SS_NO_TRAPPING_MATH /* other compilers: the selects may stay branches */
 #endif
-SS_NO_TRAPPING_MATH
-static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
+SS_NO_TRAPPING_MATH SS_INLINE
+void eval_aux_in(ss_batch *b, size_t lo, size_t hi, const double *y)
 {
     size_t N = b->N, K = b->K, NK = b->NK, L = b->L, n = hi - lo, i, k, l, lp;
     const double *yC = y + NK * L, *yV = y + 2 * NK * L, *yR = y + 3 * NK * L,
@@ -783,7 +875,7 @@ static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
 
 /* The derivatives of every lane at (tl[l], y) (sim.c's eval_derivs), times
  * the lane's step hc[l] (the rescaled system of rhs()). */
-static void eval_derivs(ss_batch *b, const double *y, double *f)
+SS_INLINE void eval_derivs(ss_batch *b, const double *y, double *f)
 {
     size_t N = b->N, K = b->K, NK = b->NK, L = b->L, i, k, l, d;
     const double *yC = y + NK * L, *yR = y + 3 * NK * L, *yX = y + (3 * NK + 2 * N) * L;
@@ -846,15 +938,51 @@ static void eval_derivs(ss_batch *b, const double *y, double *f)
  * lane's step or error estimate non-finite: step_all() fails the lane then
  * (the step of the others goes on).
  */
-static int rhs(double s, const double y[], double dydt[], void *params)
+SS_NO_TRAPPING_MATH SS_INLINE
+void rhs_in(ss_batch *b, double s, const double *y, double *dydt)
 {
-    ss_batch *b = params;
     size_t L = b->L, l;
     #pragma GCC ivdep
     for (l = 0; l < L; l++)
         b->tl[l] = b->tc[l] + b->hc[l] * s;
-    eval_aux(b, 0, L, y);
+    eval_aux_in(b, 0, L, y);
     eval_derivs(b, y, dydt);
+}
+
+/* Lanes [lo, hi) alone (a lane at the end of its run). */
+SS_NO_TRAPPING_MATH
+static void eval_aux(ss_batch *b, size_t lo, size_t hi, const double *y)
+{
+    eval_aux_in(b, lo, hi, y);
+}
+
+/* The right-hand side compiled twice: for AVX2 (4 doubles a vector, as the
+ * rest of this file) and for AVX-512F (8 doubles), chosen from the CPU
+ * (setup). Every operation is the same elementwise IEEE operation in both,
+ * so the values are the same bit for bit. */
+SS_NO_TRAPPING_MATH
+static void rhs_avx2(ss_batch *b, double s, const double *y, double *dydt)
+{
+    rhs_in(b, s, y, dydt);
+}
+
+#ifdef __x86_64__
+SS_NO_TRAPPING_MATH __attribute__((target("avx512f,prefer-vector-width=512")))
+static void rhs_avx512(ss_batch *b, double s, const double *y, double *dydt)
+{
+    rhs_in(b, s, y, dydt);
+}
+#endif
+
+static int rhs(double s, const double y[], double dydt[], void *params)
+{
+    ss_batch *b = params;
+#ifdef __x86_64__
+    if (b->avx512)
+        rhs_avx512(b, s, y, dydt);
+    else
+#endif
+        rhs_avx2(b, s, y, dydt);
     return GSL_SUCCESS;
 }
 
@@ -993,6 +1121,92 @@ rk_comb_n(double *restrict out, const double *restrict y, double *const *k,
     }
 }
 
+#ifdef __x86_64__
+/* rk_comb_n with 8 doubles a vector: the same sums in the same order. */
+static inline __attribute__((always_inline, target("avx512f"))) void
+rk_comb_n512(double *restrict out, const double *restrict y, double *const *k,
+             const unsigned char *use, const double *a, const int nt, size_t n)
+{
+    const double *kp[RK_S];
+    __m512d c[RK_S];
+    size_t i = 0;
+    int j;
+    for (j = 0; j < nt; j++) {
+        kp[j] = k[use[j]];
+        c[j] = _mm512_set1_pd(a[j]);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m512d s = _mm512_mul_pd(c[0], _mm512_loadu_pd(kp[0] + i));
+        for (j = 1; j < nt; j++)
+            s = _mm512_add_pd(s, _mm512_mul_pd(c[j], _mm512_loadu_pd(kp[j] + i)));
+        _mm512_storeu_pd(out + i, _mm512_add_pd(_mm512_loadu_pd(y + i), s));
+    }
+    for (; i < n; i++) {
+        double s = a[0] * kp[0][i];
+        for (j = 1; j < nt; j++)
+            s += a[j] * kp[j][i];
+        out[i] = y[i] + s;
+    }
+}
+
+__attribute__((target("avx512f")))
+static void rk_comb512(double *restrict out, const double *restrict y, double *const *k,
+                       const unsigned char *use, const double *a, int nt, size_t n)
+{
+    switch (nt) {
+    case 1: rk_comb_n512(out, y, k, use, a, 1, n); break;
+    case 2: rk_comb_n512(out, y, k, use, a, 2, n); break;
+    case 3: rk_comb_n512(out, y, k, use, a, 3, n); break;
+    case 4: rk_comb_n512(out, y, k, use, a, 4, n); break;
+    case 5: rk_comb_n512(out, y, k, use, a, 5, n); break;
+    case 6: rk_comb_n512(out, y, k, use, a, 6, n); break;
+    case 7: rk_comb_n512(out, y, k, use, a, 7, n); break;
+    case 8: rk_comb_n512(out, y, k, use, a, 8, n); break;
+    case 9: rk_comb_n512(out, y, k, use, a, 9, n); break;
+    default: rk_comb_n512(out, y, k, use, a, 10, n); break;
+    }
+}
+
+/* rk_final with 8 doubles a vector: the same sums in the same order. */
+__attribute__((target("avx512f")))
+static void rk_final512(double *restrict y, double *restrict yerr, double *const *k,
+                        const double *hi, const double *lo, size_t n)
+{
+    const double *kp[RK_NHI];
+    __m512d ch[RK_NHI], cl[RK_NLO];
+    size_t i = 0;
+    int j;
+    for (j = 0; j < RK_NHI; j++) {
+        kp[j] = k[RK_HI[j]];
+        ch[j] = _mm512_set1_pd(hi[j]);
+    }
+    for (j = 0; j < RK_NLO; j++)
+        cl[j] = _mm512_set1_pd(lo[j]);
+    for (; i + 8 <= n; i += 8) {
+        __m512d x = _mm512_loadu_pd(kp[0] + i);
+        __m512d s8 = _mm512_mul_pd(ch[0], x), s7 = _mm512_mul_pd(cl[0], x);
+        for (j = 1; j < RK_NLO; j++) {
+            x = _mm512_loadu_pd(kp[j] + i);
+            s8 = _mm512_add_pd(s8, _mm512_mul_pd(ch[j], x));
+            s7 = _mm512_add_pd(s7, _mm512_mul_pd(cl[j], x));
+        }
+        for (; j < RK_NHI; j++)
+            s8 = _mm512_add_pd(s8, _mm512_mul_pd(ch[j], _mm512_loadu_pd(kp[j] + i)));
+        _mm512_storeu_pd(y + i, _mm512_add_pd(_mm512_loadu_pd(y + i), s8));
+        _mm512_storeu_pd(yerr + i, _mm512_sub_pd(s7, s8));
+    }
+    for (; i < n; i++) {
+        double s8 = hi[0] * kp[0][i], s7 = lo[0] * kp[0][i];
+        for (j = 1; j < RK_NHI; j++)
+            s8 += hi[j] * kp[j][i];
+        for (j = 1; j < RK_NLO; j++)
+            s7 += lo[j] * kp[j][i];
+        y[i] += s8;
+        yerr[i] = s7 - s8;
+    }
+}
+#endif
+
 static void rk_comb(double *restrict out, const double *restrict y, double *const *k,
                     const unsigned char *use, const double *a, int nt, size_t n)
 {
@@ -1059,11 +1273,21 @@ static int rk_step(const ss_batch *b, size_t n, double *y, double *yerr, double 
 {
     int s;
     for (s = 2; s <= RK_S; s++) {
-        rk_comb(tmp, y, k, RK_USE[s], b->rk_a[s], rk_nterms(s), n);
+#ifdef __x86_64__
+        if (b->avx512)
+            rk_comb512(tmp, y, k, RK_USE[s], b->rk_a[s], rk_nterms(s), n);
+        else
+#endif
+            rk_comb(tmp, y, k, RK_USE[s], b->rk_a[s], rk_nterms(s), n);
         if (f(b->rk_c[s], tmp, k[s], par) != GSL_SUCCESS)
             return GSL_FAILURE;
     }
-    rk_final(y, yerr, k, b->rk_hi, b->rk_lo, n);
+#ifdef __x86_64__
+    if (b->avx512)
+        rk_final512(y, yerr, k, b->rk_hi, b->rk_lo, n);
+    else
+#endif
+        rk_final(y, yerr, k, b->rk_hi, b->rk_lo, n);
     return GSL_SUCCESS;
 }
 
@@ -1113,6 +1337,11 @@ int ss_batch_own_stepper(void)
 {
     ss_batch *b = ss_batch_new();
     int ok = b && rk_probe(b) == 0 && rk_verify(b) == 0;
+    /* and the AVX2 sums where the AVX-512F ones were checked */
+    if (ok && b->avx512) {
+        (void)ss_batch_use_avx512(b, 0);
+        ok = rk_verify(b) == 0;
+    }
     ss_batch_free(b);
     return ok;
 }
@@ -1444,6 +1673,7 @@ static int setup(ss_batch *b, size_t L, const ss_model *m)
     }
     layout(b, b->blk);
     memset(b->blk, 0, need);
+    b->npd = 0;
     for (k = 0; k < b->K; k++)
         b->bass[k] = b->gbass[k];
     /* every lane starts with a harmless state (idle lanes are integrated too) */

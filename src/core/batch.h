@@ -55,8 +55,18 @@ int ss_batch_supports(const ss_model *m);
  */
 int ss_batch_run(ss_batch *b, size_t lanes, size_t nruns, const ss_batch_io *io, ss_err *err);
 
+/**
+ * Whether b computes its right-hand sides and step sums with AVX-512F (8
+ * doubles a vector) rather than AVX2 (4): on by default where the CPU has
+ * AVX-512F. The results are the same bit for bit (the same elementwise
+ * operations in the same order); tests switch it off (on = 0) to check that.
+ * Returns 1 if AVX-512F is now used.
+ */
+int ss_batch_use_avx512(ss_batch *b, int on);
+
 /** 1 if the engine steps with its own vectorised copy of GSL's rk8pd step
- *  (it reproduced GSL's step bit for bit on a test system); 0 if it falls
+ *  (it reproduced GSL's step bit for bit on a test system, with AVX-512F
+ *  and AVX2 where the CPU has both); 0 if it falls
  *  back to gsl_odeiv2_step_apply (slower, same results). */
 int ss_batch_own_stepper(void);
 

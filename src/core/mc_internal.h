@@ -107,7 +107,7 @@ typedef struct mc_worker {
     double *rows;            /* [MC_GROUP][nv]: the latest runs' values, run by run */
     ss_sketch_plan *plan;    /* centroid sizes for the block size it was made for */
     double *sort_tmp;        /* [B] scratch of ss_sketch_set_values */
-    size_t *sort_cnt;        /* [3 B] */
+    uint32_t *sort_cnt;      /* [3 B] */
     uint64_t block;          /* block being run (for the stop test) */
     ss_run_opts ro_user;     /* this run's copy of the template (prepare may change it) */
 } mc_worker;

@@ -433,7 +433,7 @@ static void finish_batch(ss_sketch *s, const ss_sketch_plan *p, double mn, doubl
 }
 
 int ss_sketch_set_values(ss_sketch *s, const ss_sketch_plan *p, double *x, double *tmp,
-                         size_t *cnt)
+                         uint32_t *cnt)
 {
     size_t n = p->n, j, pos = 0, sorted_to = 0;
     ss_buckets bk;

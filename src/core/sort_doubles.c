@@ -29,10 +29,11 @@ void ss_sort_doubles(double *x, size_t n)
     quick(x, n);
 }
 
-int ss_bucket_partition(ss_buckets *bk, const double *x, size_t n, double *out, size_t *cnt)
+int ss_bucket_partition(ss_buckets *bk, const double *x, size_t n, double *out, uint32_t *cnt)
 {
     double mn, mx, scale;
-    size_t i, b, m = 2 * n, acc = 0, *key;
+    size_t i, b, m = 2 * n;
+    uint32_t acc = 0, *key;
     if (n == 0)
         return 0;
     {
@@ -57,21 +58,27 @@ int ss_bucket_partition(ss_buckets *bk, const double *x, size_t n, double *out, 
     if (mn == mx)
         return 0;
     scale = (double)m / (mx - mn);
-    if (!isfinite(scale) || !isfinite(mx - mn))
-        return -1; /* a range too wide or too narrow to scale */
+    if (!isfinite(scale) || !isfinite(mx - mn) || n > ((size_t)1 << 29))
+        return -1; /* a range too wide or too narrow to scale; too many values */
     bk->scale = scale;
     bk->m = m;
     bk->end = cnt;
     /* cnt[0, m) counts, then bucket starts, then bucket ends; key[0, n) the buckets */
     key = cnt + m;
     memset(cnt, 0, m * sizeof *cnt);
-    for (i = 0; i < n; i++) {
-        size_t k = ss_bucket_of(bk, x[i]);
-        key[i] = k;
-        cnt[k]++;
+    {
+        /* ss_bucket_of() of every value, through a 32-bit conversion (2n <
+         * 2^31), in a loop of its own so that it is vectorised */
+        const uint32_t last = (uint32_t)(m - 1);
+        for (i = 0; i < n; i++) {
+            uint32_t k = (uint32_t)(int32_t)((x[i] - mn) * scale);
+            key[i] = k < last ? k : last;
+        }
     }
+    for (i = 0; i < n; i++)
+        cnt[key[i]]++;
     for (b = 0; b < m; b++) {
-        size_t c = cnt[b];
+        uint32_t c = cnt[b];
         cnt[b] = acc; /* start of bucket b */
         acc += c;
     }

@@ -563,7 +563,8 @@ static void bench_accuracy(const ss_model *m8)
             continue;
         }
         for (i = 0; i < ss_script_count(sc); i++) {
-            ss_model *m = ss_script_model(sc, i), *mr;
+            const ss_model *m = ss_script_model(sc, i);
+            ss_model *mr;
             ss_run_opts ro;
             ss_result *r = NULL, *rr = NULL;
             double md, mrel;
@@ -1601,7 +1602,7 @@ static const char *const lua_variants[][2] = {
 
 typedef struct lua_ctx {
     ss_script *s;
-    ss_model *m;
+    const ss_model *m;
     ss_run_opts ro;
 } lua_ctx;
 

@@ -506,6 +506,70 @@ static void test_one_lane(void **state)
     ss_model_free(m);
 }
 
+/* The right-hand side and step sums with AVX-512F and with AVX2: the same
+ * results bit for bit (random scenarios whose runs differ in exponents,
+ * prices and outages, so that the exponents take the general pow). */
+static void test_avx512(void **state)
+{
+    ss_batch *b = ss_batch_new();
+    lanes_io x;
+    ss_batch_io io = { lio_load, lio_done, NULL, &x };
+    ss_err err;
+    int sc, checked = 0;
+    (void)state;
+    assert_non_null(b);
+    ss_err_clear(&err);
+    if (!ss_batch_use_avx512(b, 1)) {
+        assert_int_equal(ss_batch_use_avx512(b, 0), 0);
+        printf("    this CPU has no AVX-512F: only the AVX2 code runs here\n");
+        ss_batch_free(b);
+        return;
+    }
+    for (sc = 0; sc < 6; sc++) {
+        ss_model *m, *runs[NRUNS];
+        ss_result *wide[NRUNS] = { 0 }, *narrow[NRUNS] = { 0 };
+        size_t l;
+        rs = 4242 + (uint64_t)sc;
+        m = rand_model();
+        for (l = 0; l < NRUNS; l++) {
+            size_t k;
+            runs[l] = ss_model_copy(m);
+            assert_non_null(runs[l]);
+            for (k = 0; k < runs[l]->nseg; k++) {
+                runs[l]->seg[k].beta_price *= U(0.9, 1.1);
+                runs[l]->seg[k].beta_capability *= U(0.9, 1.1);
+                runs[l]->seg[k].beta_reliability *= U(0.9, 1.1);
+            }
+            assert_int_equal(ss_model_resolve(runs[l], &err), SS_OK);
+        }
+        x.m = runs;
+        x.nfail = 0;
+        x.out = wide;
+        assert_int_equal(ss_batch_use_avx512(b, 1), 1);
+        assert_int_equal(ss_batch_run(b, 16, NRUNS, &io, &err), SS_OK);
+        x.out = narrow;
+        assert_int_equal(ss_batch_use_avx512(b, 0), 0);
+        assert_int_equal(ss_batch_run(b, 16, NRUNS, &io, &err), SS_OK);
+        for (l = 0; l < NRUNS; l++) {
+            const ss_result *p = wide[l], *q = narrow[l];
+            assert_true(!p == !q);
+            if (p) {
+                assert_memory_equal(p->ps, q->ps, p->nt * SS_NPS * p->np * p->nk * sizeof *p->ps);
+                assert_memory_equal(p->p, q->p, p->nt * SS_NP * p->np * sizeof *p->p);
+                assert_memory_equal(p->s, q->s, p->nt * SS_NS * p->nk * sizeof *p->s);
+                checked++;
+            }
+            ss_result_free(wide[l]);
+            ss_result_free(narrow[l]);
+            ss_model_free(runs[l]);
+        }
+        ss_model_free(m);
+    }
+    printf("    AVX-512F and AVX2: %d runs bit for bit the same\n", checked);
+    assert_true(checked >= 6 * NRUNS / 2);
+    ss_batch_free(b);
+}
+
 /* A scenario with another solver keeps the scalar engine; so does --engine scalar. */
 static void test_fallback(void **state)
 {
@@ -580,6 +644,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_own_stepper),
         cmocka_unit_test(test_one_lane),
+        cmocka_unit_test(test_avx512),
         cmocka_unit_test(test_fallback),
         cmocka_unit_test(test_failing_run),
         cmocka_unit_test(test_threads),

@@ -422,7 +422,7 @@ static void test_sketch_batches(void **state)
     {
         ss_sketch *c;
         double *u = malloc(NB * sizeof *u), *tmp = malloc(NB * sizeof *tmp);
-        size_t *cnt = malloc(3 * NB * sizeof *cnt);
+        uint32_t *cnt = malloc(3 * NB * sizeof *cnt);
         int shape;
         assert_int_equal(ss_sketch_new(&c, 0, NULL), SS_OK);
         for (shape = 0; shape < 4; shape++) {
@@ -505,7 +505,8 @@ static void test_sort_doubles(void **state)
     enum { NMAX = 4096, KINDS = 12 };
     double *x = malloc(NMAX * sizeof *x), *ref = malloc(NMAX * sizeof *ref);
     double *out = malloc(NMAX * sizeof *out);
-    size_t *cnt = malloc(3 * NMAX * sizeof *cnt), si, i;
+    uint32_t *cnt = malloc(3 * NMAX * sizeof *cnt);
+    size_t si, i;
     int kind;
     (void)state;
     gsl_rng_set(rng, 11);
