@@ -76,5 +76,8 @@ void ss_vec_exp(double *out, const double *x, size_t n);
 void ss_vec_pow(double *out, const double *x, const double *e, size_t n);
 /** Which implementation they use ("SLEEF AVX2 (4 doubles)", ...). */
 const char *ss_vec_name(void);
+/** For tests, before any other thread uses them: make them work on `width`
+ *  doubles at a time (2, 4, 8; 1 without SLEEF) if the CPU can; 0 if not. */
+int ss_vec_width(int width);
 
 #endif

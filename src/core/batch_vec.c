@@ -1,11 +1,12 @@
 /*
  * batch_vec.c - exp, log and pow over arrays for the batched engine
- * (core/batch.h): SLEEF's vector functions (1-ulp exp and pow, 1-ulp log
- * with AVX-512F and 3.5-ulp log otherwise; no -ffast-math anywhere), 8
- * doubles at a time with AVX-512F, 4 with AVX2,
+ * (core/batch.h): SLEEF's 1-ulp vector functions (no -ffast-math
+ * anywhere), 8 doubles at a time with AVX-512F, 4 with AVX2,
  * 2 with SSE2, chosen once from the CPU (__builtin_cpu_supports).  The tail
  * of an array goes through the same vector function in a padded buffer, so
- * every element is computed by the same function wherever it sits.  Without
+ * every element is computed by the same function wherever it sits.  SLEEF's
+ * functions of one accuracy give the same bits for 2, 4 and 8 doubles, so
+ * the results do not depend on the CPU (test_batch checks it).  Without
  * SLEEF (make SLEEF=none) libm's exp, log and pow are called element by
  * element.
  */
@@ -51,8 +52,8 @@ static void log2w(double *out, const double *x, size_t n)
 {
     size_t j = 0;
     for (; j + 2 <= n; j += 2)
-        _mm_storeu_pd(out + j, Sleef_logd2_u35(_mm_loadu_pd(x + j)));
-    PAD(2, _mm_storeu_pd(o, Sleef_logd2_u35(_mm_loadu_pd(in))))
+        _mm_storeu_pd(out + j, Sleef_logd2_u10(_mm_loadu_pd(x + j)));
+    PAD(2, _mm_storeu_pd(o, Sleef_logd2_u10(_mm_loadu_pd(in))))
 }
 static void exp2w(double *out, const double *x, size_t n)
 {
@@ -74,8 +75,8 @@ __attribute__((target("avx2,fma"))) static void log4w(double *out, const double 
 {
     size_t j = 0;
     for (; j + 4 <= n; j += 4)
-        _mm256_storeu_pd(out + j, Sleef_logd4_u35avx2(_mm256_loadu_pd(x + j)));
-    PAD(4, _mm256_storeu_pd(o, Sleef_logd4_u35avx2(_mm256_loadu_pd(in))))
+        _mm256_storeu_pd(out + j, Sleef_logd4_u10avx2(_mm256_loadu_pd(x + j)));
+    PAD(4, _mm256_storeu_pd(o, Sleef_logd4_u10avx2(_mm256_loadu_pd(in))))
 }
 __attribute__((target("avx2,fma"))) static void exp4w(double *out, const double *x, size_t n)
 {
@@ -126,16 +127,28 @@ static void pick(void)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
         __builtin_cpu_supports("fma")) {
-        /* log: the 1-ulp AVX-512F function; Debian's SLEEF 3.5.1 3.5-ulp
-           one takes ~21 ns a value, the 1-ulp one 0.7, AVX2's 3.5-ulp 1.4
-           (docs/performance.md) */
-        vt.log = log8w, vt.exp = exp8w, vt.pow = pow8w,
-        vt.name = "SLEEF AVX-512F (8 doubles; 1-ulp exp, log and pow)";
+        vt.log = log8w, vt.exp = exp8w, vt.pow = pow8w, vt.name = "SLEEF AVX-512F (8 doubles)";
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         vt.log = log4w, vt.exp = exp4w, vt.pow = pow4w, vt.name = "SLEEF AVX2 (4 doubles)";
     } else {
         vt.log = log2w, vt.exp = exp2w, vt.pow = pow2w, vt.name = "SLEEF SSE2 (2 doubles)";
     }
+}
+
+int ss_vec_width(int width)
+{
+    pick();
+    __builtin_cpu_init();
+    if (width == 8 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+        __builtin_cpu_supports("fma"))
+        vt.log = log8w, vt.exp = exp8w, vt.pow = pow8w, vt.name = "SLEEF AVX-512F (8 doubles)";
+    else if (width == 4 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        vt.log = log4w, vt.exp = exp4w, vt.pow = pow4w, vt.name = "SLEEF AVX2 (4 doubles)";
+    else if (width == 2)
+        vt.log = log2w, vt.exp = exp2w, vt.pow = pow2w, vt.name = "SLEEF SSE2 (2 doubles)";
+    else
+        return 0;
+    return 1;
 }
 
 void ss_vec_log(double *out, const double *x, size_t n) { pick(); vt.log(out, x, n); }
@@ -162,6 +175,7 @@ void ss_vec_pow(double *out, const double *x, const double *e, size_t n)
         out[j] = pow(x[j], e[j]);
 }
 const char *ss_vec_name(void) { return "libm (built without SLEEF)"; }
+int ss_vec_width(int width) { return width == 1; }
 #endif
 
 int ss_batch_supports(const ss_model *m)

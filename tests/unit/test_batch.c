@@ -570,6 +570,67 @@ static void test_avx512(void **state)
     ss_batch_free(b);
 }
 
+/* exp, log and pow of arrays give the same bits 2, 4 and 8 doubles at a time
+ * (so a Monte Carlo's output does not depend on the CPU), tails included,
+ * and agree with libm within a few ulps. */
+static void test_vec_widths(void **state)
+{
+    enum { NV = 100003 };
+    double *x = malloc(NV * sizeof *x), *e = malloc(NV * sizeof *e), *ref[3], *got[3];
+    int widths[] = { 2, 4, 8 }, w, f, nw = 0;
+    size_t i;
+    double worst = 0.0;
+    (void)state;
+    assert_non_null(x);
+    assert_non_null(e);
+    rs = 99;
+    for (i = 0; i < NV; i++) {
+        x[i] = exp(U(-20.0, 20.0));
+        e[i] = U(-4.0, 4.0);
+    }
+    for (f = 0; f < 3; f++) {
+        ref[f] = malloc(NV * sizeof **ref);
+        got[f] = malloc(NV * sizeof **got);
+        assert_non_null(ref[f]);
+        assert_non_null(got[f]);
+    }
+    for (w = 0; w < 3; w++) {
+        double **out = nw == 0 ? ref : got;
+        if (!ss_vec_width(widths[w]))
+            continue;
+        ss_vec_log(out[0], x, NV);
+        ss_vec_exp(out[1], e, NV);
+        ss_vec_pow(out[2], x, e, NV);
+        if (nw++ > 0)
+            for (f = 0; f < 3; f++)
+                if (memcmp(ref[f], got[f], NV * sizeof **got) != 0)
+                    fail_msg("%s: %d doubles at a time differ from 2", f == 0 ? "log" : f == 1 ? "exp" : "pow",
+                             widths[w]);
+    }
+    for (i = 0; i < NV; i++) {
+        double l = log(x[i]), xe = exp(e[i]), p = pow(x[i], e[i]);
+        worst = fmax(worst, fabs(ref[0][i] - l) / fmax(fabs(l), 1e-300));
+        worst = fmax(worst, fabs(ref[1][i] - xe) / xe);
+        worst = fmax(worst, fabs(ref[2][i] - p) / p);
+    }
+    printf("    %d vector widths bit for bit the same; worst relative difference from libm %.2e\n", nw,
+           worst);
+    if (ss_vec_width(1)) {
+        /* built without SLEEF: libm's functions, one value at a time */
+        nw = 1;
+    } else {
+        assert_true(nw >= 2);       /* every x86-64 CPU the engine runs on has SSE2 and AVX2 */
+        assert_true(ss_vec_width(8) || ss_vec_width(4));   /* back to the widest */
+    }
+    assert_true(worst <= 1e-15);
+    for (f = 0; f < 3; f++) {
+        free(ref[f]);
+        free(got[f]);
+    }
+    free(x);
+    free(e);
+}
+
 /* A scenario with another solver keeps the scalar engine; so does --engine scalar. */
 static void test_fallback(void **state)
 {
@@ -645,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_own_stepper),
         cmocka_unit_test(test_one_lane),
         cmocka_unit_test(test_avx512),
+        cmocka_unit_test(test_vec_widths),
         cmocka_unit_test(test_fallback),
         cmocka_unit_test(test_failing_run),
         cmocka_unit_test(test_threads),
