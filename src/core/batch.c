@@ -260,6 +260,52 @@ SS_INLINE void v_pw(double *restrict out, const double *restrict x, int mode, in
     }
 }
 
+/* v_pw of max(x, 0): the same operations on the same values, without
+ * writing max(x, 0) out first. */
+SS_INLINE void v_pw_pos(double *restrict out, const double *restrict x, int mode, int ie,
+                        const double *restrict e, size_t n)
+{
+    size_t l;
+    int q;
+    switch (mode) {
+    case PW_ZERO:
+        #pragma GCC ivdep
+        for (l = 0; l < n; l++)
+            out[l] = 1.0;
+        break;
+    case PW_HALF:
+        #pragma GCC ivdep
+        for (l = 0; l < n; l++)
+            out[l] = sqrt(x[l] > 0.0 ? x[l] : 0.0);
+        break;
+    case PW_TWO:
+        #pragma GCC ivdep
+        for (l = 0; l < n; l++) {
+            double c = x[l] > 0.0 ? x[l] : 0.0;
+            out[l] = c * c;
+        }
+        break;
+    case PW_INT:
+        #pragma GCC ivdep
+        for (l = 0; l < n; l++) {
+            double c = x[l] > 0.0 ? x[l] : 0.0;
+            out[l] = c * c;
+        }
+        for (q = 2; q < ie; q++)
+            #pragma GCC ivdep
+            for (l = 0; l < n; l++)
+                out[l] *= x[l] > 0.0 ? x[l] : 0.0;
+        break;
+    default: /* PW_ONE, PW_GEN */
+        #pragma GCC ivdep
+        for (l = 0; l < n; l++)
+            out[l] = x[l] > 0.0 ? x[l] : 0.0;
+        if (mode == PW_GEN)
+            ss_vec_pow(out, out, e, n);
+        break;
+    }
+}
+
 static int pw_mode1(double e)
 {
     return e == 0.0 ? PW_ZERO : e == 1.0 ? PW_ONE : e == 0.5 ? PW_HALF : e == 2.0 ? PW_TWO
@@ -760,16 +806,17 @@ void eval_aux_in(ss_batch *b, size_t lo, size_t hi, const double *y)
             sum[l] = 0.0;
         for (i = 0; i < N; i++) {
             size_t d = i * K + k;
-            const double *C = yC + d * L, *fac = b->fac + d * L;
+            const double *C = yC + d * L, *fac = b->fac + d * L, *pr = s1;
             double *restrict a = b->tgt + d * L;
-            #pragma GCC ivdep
-            for (l = lo; l < hi; l++)
-                s1[l] = C[l] > 0.0 ? C[l] : 0.0;
-            v_pw(s2 + lo, s1 + lo, b->mC[k], b->iC[k], b->bC + k * L + lo, n);
-            v_pw(s1 + lo, yR + i * L + lo, b->mR[k], b->iR[k], b->bR + k * L + lo, n);
+            /* capability^beta_C of max(C, 0), reliability^beta_R (R itself for 1) */
+            v_pw_pos(s2 + lo, C + lo, b->mC[k], b->iC[k], b->bC + k * L + lo, n);
+            if (b->mR[k] == PW_ONE)
+                pr = yR + i * L;
+            else
+                v_pw(s1 + lo, yR + i * L + lo, b->mR[k], b->iR[k], b->bR + k * L + lo, n);
             #pragma GCC ivdep
             for (l = lo; l < hi; l++) {
-                a[l] = fac[l] * s2[l] * s1[l];
+                a[l] = fac[l] * s2[l] * pr[l];
                 sum[l] += a[l];
             }
         }
