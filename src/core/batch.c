@@ -89,7 +89,7 @@ typedef struct item {
     unsigned char kind;
     unsigned char lin[3];     /* IN_ATT varying inside the interval: which of participation,
                                  price and lever is a linear schedule */
-    size_t idx;
+    size_t idx, prov, seg;    /* IN_ATT: idx = prov * K + seg */
     long pc[3];               /* varying inside the interval: the pieces last used (sched_pc) */
     double fv[3];             /* IN_ATT: the others' values in the interval */
 } item;
@@ -487,9 +487,9 @@ static double sched_in(const ss_schedule *s, double ta, double tb, int *dyn)
  * at once (SLEEF's vector pow, element by element, so a lane's value does
  * not depend on the others).
  */
-static void set_att(ss_batch *b, size_t l, size_t j, double w, double p, double x)
+static void set_att(ss_batch *b, size_t l, size_t j, size_t k, double w, double p, double x)
 {
-    size_t L = b->L, k = j % b->K, q = j * L + l;
+    size_t L = b->L, q = j * L + l;
     if (p != b->pc_p[q]) {
         double e = b->bP[k * L + l];
         b->pc_p[q] = p;
@@ -604,8 +604,8 @@ static int eval_input(ss_batch *b, size_t l, const item *it, double ta, double t
         return 0;
     }
     case IN_ATT: {
-        const ss_provider *p = &m->prov[it->idx / K];
-        size_t k = it->idx % K;
+        const ss_provider *p = &m->prov[it->prov];
+        size_t k = it->seg;
         double w, pr, x;
         if (ta == tb) {
             w = ss_schedule_eval(&p->participation[k], ta);
@@ -618,7 +618,7 @@ static int eval_input(ss_batch *b, size_t l, const item *it, double ta, double t
             if (d0 || d1 || d2)
                 return 1;
         }
-        set_att(b, l, it->idx, w, pr, x);
+        set_att(b, l, it->idx, k, w, pr, x);
         return 0;
     }
     default: {
@@ -643,7 +643,7 @@ static int eval_input(ss_batch *b, size_t l, const item *it, double ta, double t
 /* The inputs of lanes [lo, hi) that vary inside their interval, at their time tl[l]. */
 static void eval_dyn(ss_batch *b, size_t lo, size_t hi)
 {
-    size_t l, d, K = b->K, L = b->L;
+    size_t l, d, L = b->L;
     for (l = lo; l < hi; l++) {
         lane *a = &b->ln[l];
         double t = b->tl[l], ta = a->ta;
@@ -658,9 +658,9 @@ static void eval_dyn(ss_batch *b, size_t lo, size_t hi)
                 b->rho[it->idx * L + l] = sched_pc(&m->prov[it->idx].reinvest, ta, t, &it->pc[0]);
                 break;
             case IN_ATT: {
-                const ss_provider *p = &m->prov[it->idx / K];
-                size_t k = it->idx % K;
-                set_att(b, l, it->idx,
+                const ss_provider *p = &m->prov[it->prov];
+                size_t k = it->seg;
+                set_att(b, l, it->idx, k,
                         it->lin[0] ? sched_pc(&p->participation[k], ta, t, &it->pc[0]) : it->fv[0],
                         it->lin[1] ? sched_pc(&p->price[k], ta, t, &it->pc[1]) : it->fv[1],
                         it->lin[2] ? sched_pc(&p->lever[k], ta, t, &it->pc[2]) : it->fv[2]);
@@ -709,9 +709,11 @@ static int classify(ss_batch *b, size_t l)
             if (p->participation[k].kind != SS_SCHED_CONST || p->price[k].kind != SS_SCHED_CONST ||
                 p->lever[k].kind != SS_SCHED_CONST) {
                 a->var[a->nvar].kind = IN_ATT;
+                a->var[a->nvar].prov = i;
+                a->var[a->nvar].seg = k;
                 a->var[a->nvar++].idx = i * K + k;
             } else {
-                set_att(b, l, i * K + k, p->participation[k].value, p->price[k].value,
+                set_att(b, l, i * K + k, k, p->participation[k].value, p->price[k].value,
                         p->lever[k].value);
             }
             avar |= p->allocation[k].kind != SS_SCHED_CONST;
@@ -730,14 +732,14 @@ static int classify(ss_batch *b, size_t l)
 /* Input v of lane a varies inside the interval that starts at ta: into the
  * lane's list for eval_dyn, with the values of an attractiveness's parts
  * that do not vary (a step schedule holds its value at ta). */
-static void add_dyn(const ss_batch *b, lane *a, const item *v, double ta)
+static void add_dyn(lane *a, const item *v, double ta)
 {
     item *it = &a->dyn[a->ndyn++];
     *it = *v;
     it->pc[0] = it->pc[1] = it->pc[2] = -1;
     if (it->kind == IN_ATT) {
-        const ss_provider *p = &a->m->prov[it->idx / b->K];
-        size_t k = it->idx % b->K;
+        const ss_provider *p = &a->m->prov[it->prov];
+        size_t k = it->seg;
         const ss_schedule *sc[3] = { &p->participation[k], &p->price[k], &p->lever[k] };
         int c;
         for (c = 0; c < 3; c++) {
@@ -759,7 +761,7 @@ static int prepare(ss_batch *b, size_t l, double ta, double tb)
         if (rc < 0)
             bad = 1;
         else if (rc > 0)
-            add_dyn(b, a, &a->var[v], ta);
+            add_dyn(a, &a->var[v], ta);
     }
     att_flush(b);
     return bad ? -1 : 0;
