@@ -12,7 +12,7 @@
  * (scipy_flagship.py, run with Debian's /usr/bin/python3);
  * Monte Carlo throughput with 1 and 2 threads (ss_mc_run, three uncertain
  * parameters); peak resident memory of Monte Carlo with 1e4, 1e5 and 1e6 runs
- * (each in a child process of this program, ru_maxrss from wait4); the
+ * (each in a child process of this program, its own peak: VmHWM); the
  * Monte Carlo split over 1, 2 and 3 ranks (threads of this process talking
  * through an in-memory transport: CPU time per rank, merging, the speed-up
  * of 2 ranks; --only-mpi runs these rows alone); and how
@@ -1307,14 +1307,31 @@ static void bench_split(const ss_model *m8)
     ss_model_free(mf);
 }
 
+/*
+ * The peak resident set of this process's own memory (VmHWM of
+ * /proc/self/status), in KiB; -1 if unknown. Not getrusage's ru_maxrss:
+ * Linux keeps in it the peak of the memory the process had before exec,
+ * i.e. of the forked copy of the bench.
+ */
+static long own_peak_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb;
+}
+
 /* Child process: one Monte Carlo, then print the figures. */
 static int mc_child(uint64_t runs, unsigned threads, int fast)
 {
     ss_model *m8 = load_flagship(), *m = fast ? with_solver(m8, SS_SOLVER_RK4, MC_FAST_H) : m8;
     double rate = mc_rate(m, runs, threads);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf("rate %.1f maxrss_kb %ld\n", rate, ru.ru_maxrss);
+    printf("rate %.1f maxrss_kb %ld\n", rate, own_peak_kb());
     return 0;
 }
 
@@ -1352,8 +1369,10 @@ static void bench_rss(void)
         while (f && fgets(line, sizeof line, f)) {
             double r;
             long k;
-            if (sscanf(line, "rate %lf maxrss_kb %ld", &r, &k) == 2)
+            if (sscanf(line, "rate %lf maxrss_kb %ld", &r, &k) == 2) {
                 rate[s] = r;
+                kb[s] = (double)k;
+            }
         }
         if (f)
             fclose(f);
@@ -1361,12 +1380,15 @@ static void bench_rss(void)
             add_row("Monte Carlo peak RSS", "failed", "", "child for %s runs failed", runs);
             continue;
         }
-        kb[s] = (double)ru.ru_maxrss;
+        if (!(kb[s] > 0)) {
+            add_row("Monte Carlo peak RSS", "failed", "", "child for %s runs: no VmHWM", runs);
+            continue;
+        }
         lo = fmin(lo, kb[s]);
         hi = fmax(hi, kb[s]);
         snprintf(what, sizeof what, "Monte Carlo peak RSS, %s runs", runs);
         add_row(what, fmt_num(b1, sizeof b1, kb[s] / 1024.0, "MiB"), "",
-                "RK4 h = 1/4, 2 threads, 3 parameters; %.0f runs/s; ru_maxrss of the child", rate[s]);
+                "RK4 h = 1/4, 2 threads, 3 parameters; %.0f runs/s; the child's VmHWM", rate[s]);
     }
     if (hi > 0) {
         char b2[48];
