@@ -48,8 +48,24 @@
 /* Everything below is compiled for AVX2 (4 doubles a vector, no FMA, and
  * -ffp-contract=off in the Makefile: the same roundings as plain code);
  * ss_batch_supports() (batch_vec.c) keeps the engine off CPUs without it. */
-#ifdef __x86_64__
+#if defined(__x86_64__) && defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#elif defined(__x86_64__)
 #pragma GCC target("avx2")
+#endif
+
+/* A loop over lanes whose arrays do not overlap (clang: its own checks). */
+#if defined(__clang__)
+#define SS_IVDEP
+#else
+#define SS_IVDEP _Pragma("GCC ivdep")
+#endif
+
+/* The AVX-512F functions (8 doubles a vector). */
+#if defined(__clang__)
+#define SS_AVX512 __attribute__((target("avx2,avx512f"), min_vector_width(512)))
+#else
+#define SS_AVX512 __attribute__((target("avx512f,prefer-vector-width=512")))
 #endif
 
 #ifdef __x86_64__
@@ -228,7 +244,7 @@ SS_INLINE void v_pw(double *restrict out, const double *restrict x, int mode, in
     int q;
     switch (mode) {
     case PW_ZERO:
-        #pragma GCC ivdep
+        SS_IVDEP
         for (l = 0; l < n; l++)
             out[l] = 1.0;
         break;
@@ -236,21 +252,21 @@ SS_INLINE void v_pw(double *restrict out, const double *restrict x, int mode, in
         memcpy(out, x, n * sizeof *out);
         break;
     case PW_HALF:
-        #pragma GCC ivdep
+        SS_IVDEP
         for (l = 0; l < n; l++)
             out[l] = sqrt(x[l]);
         break;
     case PW_TWO:
-        #pragma GCC ivdep
+        SS_IVDEP
         for (l = 0; l < n; l++)
             out[l] = x[l] * x[l];
         break;
     case PW_INT:
-        #pragma GCC ivdep
+        SS_IVDEP
         for (l = 0; l < n; l++)
             out[l] = x[l] * x[l];
         for (q = 2; q < ie; q++)
-            #pragma GCC ivdep
+            SS_IVDEP
             for (l = 0; l < n; l++)
                 out[l] *= x[l];
         break;
@@ -269,35 +285,35 @@ SS_INLINE void v_pw_pos(double *restrict out, const double *restrict x, int mode
     int q;
     switch (mode) {
     case PW_ZERO:
-        #pragma GCC ivdep
+        SS_IVDEP
         for (l = 0; l < n; l++)
             out[l] = 1.0;
         break;
     case PW_HALF:
-        #pragma GCC ivdep
+        SS_IVDEP
         for (l = 0; l < n; l++)
             out[l] = sqrt(x[l] > 0.0 ? x[l] : 0.0);
         break;
     case PW_TWO:
-        #pragma GCC ivdep
+        SS_IVDEP
         for (l = 0; l < n; l++) {
             double c = x[l] > 0.0 ? x[l] : 0.0;
             out[l] = c * c;
         }
         break;
     case PW_INT:
-        #pragma GCC ivdep
+        SS_IVDEP
         for (l = 0; l < n; l++) {
             double c = x[l] > 0.0 ? x[l] : 0.0;
             out[l] = c * c;
         }
         for (q = 2; q < ie; q++)
-            #pragma GCC ivdep
+            SS_IVDEP
             for (l = 0; l < n; l++)
                 out[l] *= x[l] > 0.0 ? x[l] : 0.0;
         break;
     default: /* PW_ONE, PW_GEN */
-        #pragma GCC ivdep
+        SS_IVDEP
         for (l = 0; l < n; l++)
             out[l] = x[l] > 0.0 ? x[l] : 0.0;
         if (mode == PW_GEN)
@@ -787,7 +803,7 @@ void eval_aux_in(ss_batch *b, size_t lo, size_t hi, const double *y)
 
     eval_dyn(b, lo, hi);
     for (i = 0; i < N; i++)
-        #pragma GCC ivdep
+        SS_IVDEP
         for (l = lo; l < hi; l++)
             b->revi[i * L + l] = 0.0;
     for (k = 0; k < K; k++) {
@@ -795,15 +811,15 @@ void eval_aux_in(ss_batch *b, size_t lo, size_t hi, const double *y)
         const double *x = yX + k * L;
         if (b->bass[k]) {
             const double *pot = b->pot + k * L;
-            #pragma GCC ivdep
+            SS_IVDEP
             for (l = lo; l < hi; l++)
                 Mk[l] = pot[l] * x[l];
         } else {
-            #pragma GCC ivdep
+            SS_IVDEP
             for (l = lo; l < hi; l++)
                 Mk[l] = x[l];
         }
-        #pragma GCC ivdep
+        SS_IVDEP
         for (l = lo; l < hi; l++)
             sum[l] = 0.0;
         for (i = 0; i < N; i++) {
@@ -816,13 +832,13 @@ void eval_aux_in(ss_batch *b, size_t lo, size_t hi, const double *y)
                 pr = yR + i * L;
             else
                 v_pw(s1 + lo, yR + i * L + lo, b->mR[k], b->iR[k], b->bR + k * L + lo, n);
-            #pragma GCC ivdep
+            SS_IVDEP
             for (l = lo; l < hi; l++) {
                 a[l] = fac[l] * s2[l] * pr[l];
                 sum[l] += a[l];
             }
         }
-        #pragma GCC ivdep
+        SS_IVDEP
         for (l = lo; l < hi; l++)
             isum[l] = 1.0 / sum[l];   /* sim.c's inv_sum */
         for (i = 0; i < N; i++) {
@@ -830,7 +846,7 @@ void eval_aux_in(ss_batch *b, size_t lo, size_t hi, const double *y)
             double *restrict a = b->tgt + d * L, *restrict rv = b->rev + d * L,
                    *restrict ri = b->revi + i * L;
             const double *s = y + d * L;
-            #pragma GCC ivdep
+            SS_IVDEP
             for (l = lo; l < hi; l++) {
                 double an = a[l] * isum[l], sl = s[l];  /* both loaded: vectorised */
                 a[l] = sum[l] > 0.0 ? an : sl;
@@ -850,7 +866,7 @@ void eval_aux_in(ss_batch *b, size_t lo, size_t hi, const double *y)
                 double *restrict c = b->lc + p * L;
                 if (!b->learn[k])
                     continue;
-                #pragma GCC ivdep
+                SS_IVDEP
                 for (l = 0; l < L; l++) {
                     double r = V[l] * iv0[l];   /* loaded in every lane: vectorised */
                     c[l] = iv0[l] > 0.0 ? r : 1.0;
@@ -864,7 +880,7 @@ void eval_aux_in(ss_batch *b, size_t lo, size_t hi, const double *y)
                 double *restrict c = b->lc + p * L;
                 if (!b->learn[k])
                     continue;
-                #pragma GCC ivdep
+                SS_IVDEP
                 for (l = 0; l < L; l++)
                     c[l] *= nb[l];
                 p++;
@@ -874,7 +890,7 @@ void eval_aux_in(ss_batch *b, size_t lo, size_t hi, const double *y)
     for (i = 0, lp = 0; i < N; i++) {
         double *restrict gp = b->gp + i * L, *restrict opx = s1, *restrict inv = b->inv + i * L;
         const double *rho = b->rho + i * L, *ri = b->revi + i * L;
-        #pragma GCC ivdep
+        SS_IVDEP
         for (l = lo; l < hi; l++) {
             inv[l] = rho[l] * ri[l];
             gp[l] = 0.0;
@@ -890,22 +906,22 @@ void eval_aux_in(ss_batch *b, size_t lo, size_t hi, const double *y)
             if (b->learn[k] && n == L) {
                 cv = b->lc + lp++ * L;
             } else if (b->learn[k]) {
-                #pragma GCC ivdep
+                SS_IVDEP
                 for (l = lo; l < hi; l++) {
                     double r = V[l] * iv0[l];
                     s2[l] = iv0[l] > 0.0 ? r : 1.0;
                 }
                 ss_vec_log(s2 + lo, s2 + lo, n);
-                #pragma GCC ivdep
+                SS_IVDEP
                 for (l = lo; l < hi; l++)
                     s2[l] *= nb[l];
                 ss_vec_exp(s2 + lo, s2 + lo, n);
             } else {
-                #pragma GCC ivdep
+                SS_IVDEP
                 for (l = lo; l < hi; l++)
                     s2[l] = 1.0;
             }
-            #pragma GCC ivdep
+            SS_IVDEP
             for (l = lo; l < hi; l++) {
                 mg[l] = 1.0 - om[l] * cv[l] * ip[l];
                 gp[l] += rv[l] * mg[l];
@@ -915,7 +931,7 @@ void eval_aux_in(ss_batch *b, size_t lo, size_t hi, const double *y)
         {
             double *restrict op = b->op + i * L;
             const double *fx = b->fixed + i * L;
-            #pragma GCC ivdep
+            SS_IVDEP
             for (l = lo; l < hi; l++)
                 op[l] = gp[l] - opx[l] - fx[l] - inv[l];
         }
@@ -932,11 +948,11 @@ SS_INLINE void eval_derivs(ss_batch *b, const double *y, double *f)
     double *fN = fR + N * L, *fX = fN + N * L;
     double *restrict disc = b->s1;
     const double *restrict h = b->hc;
-    #pragma GCC ivdep
+    SS_IVDEP
     for (l = 0; l < L; l++)
         disc[l] = -b->r_disc[l] * (b->tl[l] - b->t0[l]);
     ss_vec_exp(disc, disc, L);
-    #pragma GCC ivdep
+    SS_IVDEP
     for (l = 0; l < L; l++)
         if (b->r_disc[l] == 0.0)
             disc[l] = 1.0;
@@ -947,7 +963,7 @@ SS_INLINE void eval_derivs(ss_batch *b, const double *y, double *f)
                          *tg = b->tgt + d * L, *s = y + d * L, *al = b->alpha + d * L,
                          *C = yC + d * L, *rv = b->rev + d * L, *ip = b->invp + d * L;
             double *restrict a = fS + d * L, *restrict c = fC + d * L, *restrict v = fV + d * L;
-            #pragma GCC ivdep
+            SS_IVDEP
             for (l = 0; l < L; l++) {
                 a[l] = (tg[l] - s[l]) * it[l] * h[l];
                 c[l] = (ef[l] * al[l] * inv[l] - dp[l] * C[l]) * h[l];
@@ -957,7 +973,7 @@ SS_INLINE void eval_derivs(ss_batch *b, const double *y, double *f)
         {
             const double *R = yR + i * L, *ir = b->inv_rec + i * L, *op = b->op + i * L;
             double *restrict r = fR + i * L, *restrict n = fN + i * L;
-            #pragma GCC ivdep
+            SS_IVDEP
             for (l = 0; l < L; l++) {
                 r[l] = (1.0 - R[l]) * ir[l] * h[l];
                 n[l] = op[l] * disc[l] * h[l];
@@ -969,12 +985,12 @@ SS_INLINE void eval_derivs(ss_batch *b, const double *y, double *f)
         const double *A = yX + k * L;
         if (b->bass[k]) {
             const double *p = b->bass_p + k * L, *q = b->bass_q + k * L;
-            #pragma GCC ivdep
+            SS_IVDEP
             for (l = 0; l < L; l++)
                 x[l] = (p[l] + q[l] * A[l]) * (1.0 - A[l]) * h[l];
         } else {
             const double *g = b->g + k * L, *Mk = b->M + k * L;
-            #pragma GCC ivdep
+            SS_IVDEP
             for (l = 0; l < L; l++)
                 x[l] = g[l] * Mk[l] * h[l];
         }
@@ -991,7 +1007,7 @@ SS_NO_TRAPPING_MATH SS_INLINE
 void rhs_in(ss_batch *b, double s, const double *y, double *dydt)
 {
     size_t L = b->L, l;
-    #pragma GCC ivdep
+    SS_IVDEP
     for (l = 0; l < L; l++)
         b->tl[l] = b->tc[l] + b->hc[l] * s;
     eval_aux_in(b, 0, L, y);
@@ -1016,7 +1032,7 @@ static void rhs_avx2(ss_batch *b, double s, const double *y, double *dydt)
 }
 
 #ifdef __x86_64__
-SS_NO_TRAPPING_MATH __attribute__((target("avx512f,prefer-vector-width=512")))
+SS_NO_TRAPPING_MATH SS_AVX512
 static void rhs_avx512(ss_batch *b, double s, const double *y, double *dydt)
 {
     rhs_in(b, s, y, dydt);
@@ -1172,7 +1188,7 @@ rk_comb_n(double *restrict out, const double *restrict y, double *const *k,
 
 #ifdef __x86_64__
 /* rk_comb_n with 8 doubles a vector: the same sums in the same order. */
-static inline __attribute__((always_inline, target("avx512f"))) void
+static inline __attribute__((always_inline)) SS_AVX512 void
 rk_comb_n512(double *restrict out, const double *restrict y, double *const *k,
              const unsigned char *use, const double *a, const int nt, size_t n)
 {
@@ -1198,7 +1214,7 @@ rk_comb_n512(double *restrict out, const double *restrict y, double *const *k,
     }
 }
 
-__attribute__((target("avx512f")))
+SS_AVX512
 static void rk_comb512(double *restrict out, const double *restrict y, double *const *k,
                        const unsigned char *use, const double *a, int nt, size_t n)
 {
@@ -1217,7 +1233,7 @@ static void rk_comb512(double *restrict out, const double *restrict y, double *c
 }
 
 /* rk_final with 8 doubles a vector: the same sums in the same order. */
-__attribute__((target("avx512f")))
+SS_AVX512
 static void rk_final512(double *restrict y, double *restrict yerr, double *const *k,
                         const double *hi, const double *lo, size_t n)
 {
@@ -1788,7 +1804,7 @@ static int step_all(ss_batch *b, size_t *next, size_t nruns, const ss_batch_io *
 {
     size_t L = b->L, dim = b->dim, l, v;
     int st;
-    #pragma GCC ivdep
+    SS_IVDEP
     for (l = 0; l < L; l++) {
         lane *a = &b->ln[l];
         b->bad[l] = 0;
@@ -1806,7 +1822,7 @@ static int step_all(ss_batch *b, size_t *next, size_t nruns, const ss_batch_io *
     /* outputs at the lanes' breakpoints: the auxiliaries of this evaluation
        are those at the breakpoint (the interval's inputs at its start are
        the schedules' values there), as sim.c's first step reuses record's */
-    #pragma GCC ivdep
+    SS_IVDEP
     for (l = 0; l < L; l++) {
         lane *a = &b->ln[l];
         if (!a->m || b->bad[l])
@@ -1824,7 +1840,7 @@ static int step_all(ss_batch *b, size_t *next, size_t nruns, const ss_batch_io *
     if (st != GSL_SUCCESS)
         return -1;
     /* the standard control of each lane (a_y = 1, a_dydt = 0) */
-    #pragma GCC ivdep
+    SS_IVDEP
     for (l = 0; l < L; l++) {
         b->rmax[l] = GSL_DBL_MIN;
         b->s4[l] = 0.0;
@@ -1835,7 +1851,7 @@ static int step_all(ss_batch *b, size_t *next, size_t nruns, const ss_batch_io *
         const double *restrict y = b->y + v * L, *restrict e = b->yerr + v * L;
         const double *restrict rt = b->tl, *restrict at = b->s3;
         double *restrict rm = b->rmax, *restrict z = b->s4;
-        #pragma GCC ivdep
+        SS_IVDEP
         for (l = 0; l < L; l++) {
             double D0 = rt[l] * fabs(y[l]) + at[l];
             double r = fabs(e[l]) / fabs(D0);
@@ -1843,7 +1859,7 @@ static int step_all(ss_batch *b, size_t *next, size_t nruns, const ss_batch_io *
             z[l] += y[l] * 0.0 + e[l] * 0.0;   /* NaN if either is not finite */
         }
     }
-    #pragma GCC ivdep
+    SS_IVDEP
     for (l = 0; l < L; l++) {
         lane *a = &b->ln[l];
         double h_old = b->hc[l], rmax = b->rmax[l], h_new = h_old, t_new;
@@ -2004,3 +2020,7 @@ nomem:
     }
     return ss_err_set(err, SS_ENOMEM, "", "out of memory");
 }
+
+#if defined(__x86_64__) && defined(__clang__)
+#pragma clang attribute pop
+#endif

@@ -17,10 +17,26 @@
 #ifdef SS_HAVE_SLEEF
 #include <immintrin.h>
 /* sleef.h declares the AVX2 and AVX-512 functions only for such targets */
+#ifdef __clang__
+/* clang has no `#pragma GCC target`: the declarations get the targets by
+ * its own pragma, and the macros sleef.h tests are set around them */
+#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f"))), apply_to = function)
+#if !defined(__AVX__) && !defined(__AVX512F__)
+#define __AVX__ 1
+#define __AVX512F__ 1
+#include <sleef.h>
+#undef __AVX__
+#undef __AVX512F__
+#else
+#include <sleef.h>
+#endif
+#pragma clang attribute pop
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,avx512f")
 #include <sleef.h>
 #pragma GCC pop_options
+#endif
 
 typedef void (*vfn1)(double *, const double *, size_t);
 typedef void (*vfn2)(double *, const double *, const double *, size_t);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include "lua/analysis/la_internal.h"
 
+static void addf(luaL_Buffer *B, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void addf(luaL_Buffer *B, const char *fmt, ...)
 {
     char buf[1024];
