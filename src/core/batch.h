@@ -58,7 +58,7 @@ int ss_batch_run(ss_batch *b, size_t lanes, size_t nruns, const ss_batch_io *io,
 /**
  * Whether b computes its right-hand sides and step sums with AVX-512F (8
  * doubles a vector) rather than AVX2 (4): on by default where the CPU has
- * AVX-512F. The results are the same bit for bit (the same elementwise
+ * AVX-512F, in a GCC build (a clang build has AVX2 only). The results are the same bit for bit (the same elementwise
  * operations in the same order); tests switch it off (on = 0) to check that.
  * Returns 1 if AVX-512F is now used.
  */

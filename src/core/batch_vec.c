@@ -16,26 +16,20 @@
 
 #ifdef SS_HAVE_SLEEF
 #include <immintrin.h>
-/* sleef.h declares the AVX2 and AVX-512 functions only for such targets */
 #ifdef __clang__
-/* clang has no `#pragma GCC target`: the declarations get the targets by
- * its own pragma, and the macros sleef.h tests are set around them */
-#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f"))), apply_to = function)
-#if !defined(__AVX__) && !defined(__AVX512F__)
-#define __AVX__ 1
-#define __AVX512F__ 1
+/* clang 14 passes 256- and 512-bit vectors to SLEEF's AVX2 and AVX-512F
+ * functions wrongly when the file is not compiled for those targets (at -O0
+ * always, at -O2 in a padded tail), and has no `#pragma GCC target`: a clang
+ * build, such as the fuzzers', uses the 2-double functions, whose results
+ * are the same bits */
 #include <sleef.h>
-#undef __AVX__
-#undef __AVX512F__
 #else
-#include <sleef.h>
-#endif
-#pragma clang attribute pop
-#else
+/* sleef.h declares the AVX2 and AVX-512 functions only for such targets */
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,avx512f")
 #include <sleef.h>
 #pragma GCC pop_options
+#define SS_VEC_WIDE 1
 #endif
 
 typedef void (*vfn1)(double *, const double *, size_t);
@@ -86,6 +80,7 @@ static void pow2w(double *out, const double *x, const double *e, size_t n)
     PAD2(2, _mm_storeu_pd(o, Sleef_powd2_u10(_mm_loadu_pd(in), _mm_loadu_pd(ie))))
 }
 
+#ifdef SS_VEC_WIDE
 /* ---- AVX2: 4 lanes */
 __attribute__((target("avx2,fma"))) static void log4w(double *out, const double *x, size_t n)
 {
@@ -134,37 +129,42 @@ __attribute__((target("avx512f"))) static void pow8w(double *out, const double *
     PAD2(8, _mm512_storeu_pd(o, Sleef_powd8_u10avx512f(_mm512_loadu_pd(in), _mm512_loadu_pd(ie))))
 }
 
+#endif
+
 static struct { vfn1 log, exp; vfn2 pow; const char *name; } vt;
+
+/* The widest functions this CPU (and this build) has; 0 if not `width`. */
+static int use_width(int width)
+{
+#ifdef SS_VEC_WIDE
+    __builtin_cpu_init();
+    if (width == 8 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+        __builtin_cpu_supports("fma")) {
+        vt.log = log8w, vt.exp = exp8w, vt.pow = pow8w, vt.name = "SLEEF AVX-512F (8 doubles)";
+        return 1;
+    }
+    if (width == 4 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        vt.log = log4w, vt.exp = exp4w, vt.pow = pow4w, vt.name = "SLEEF AVX2 (4 doubles)";
+        return 1;
+    }
+#endif
+    if (width == 2) {
+        vt.log = log2w, vt.exp = exp2w, vt.pow = pow2w, vt.name = "SLEEF SSE2 (2 doubles)";
+        return 1;
+    }
+    return 0;
+}
 
 static void pick(void)
 {
-    if (vt.log)
-        return;
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
-        __builtin_cpu_supports("fma")) {
-        vt.log = log8w, vt.exp = exp8w, vt.pow = pow8w, vt.name = "SLEEF AVX-512F (8 doubles)";
-    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        vt.log = log4w, vt.exp = exp4w, vt.pow = pow4w, vt.name = "SLEEF AVX2 (4 doubles)";
-    } else {
-        vt.log = log2w, vt.exp = exp2w, vt.pow = pow2w, vt.name = "SLEEF SSE2 (2 doubles)";
-    }
+    if (!vt.log && !use_width(8) && !use_width(4))
+        (void)use_width(2);
 }
 
 int ss_vec_width(int width)
 {
     pick();
-    __builtin_cpu_init();
-    if (width == 8 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
-        __builtin_cpu_supports("fma"))
-        vt.log = log8w, vt.exp = exp8w, vt.pow = pow8w, vt.name = "SLEEF AVX-512F (8 doubles)";
-    else if (width == 4 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        vt.log = log4w, vt.exp = exp4w, vt.pow = pow4w, vt.name = "SLEEF AVX2 (4 doubles)";
-    else if (width == 2)
-        vt.log = log2w, vt.exp = exp2w, vt.pow = pow2w, vt.name = "SLEEF SSE2 (2 doubles)";
-    else
-        return 0;
-    return 1;
+    return use_width(width);
 }
 
 void ss_vec_log(double *out, const double *x, size_t n) { pick(); vt.log(out, x, n); }
