@@ -1157,6 +1157,36 @@ done:
 /* out = y + sum of a[j] k[use[j]], the terms added left to right; inlined
  * for each number of terms nt, so that the coefficients and pointers stay in
  * registers. */
+/* The values [i, n) of rk_comb_n without vectors (the sums in the same order). */
+static inline __attribute__((always_inline)) void
+rk_comb_tail(double *restrict out, const double *restrict y, const double *const *kp,
+             const double *a, const int nt, size_t i, size_t n)
+{
+    int j;
+    for (; i < n; i++) {
+        double s = a[0] * kp[0][i];
+        for (j = 1; j < nt; j++)
+            s += a[j] * kp[j][i];
+        out[i] = y[i] + s;
+    }
+}
+
+/* The values [i, n) of rk_final without vectors. */
+static void rk_final_tail(double *restrict y, double *restrict yerr, const double *const *kp,
+                          const double *hi, const double *lo, size_t i, size_t n)
+{
+    int j;
+    for (; i < n; i++) {
+        double s8 = hi[0] * kp[0][i], s7 = lo[0] * kp[0][i];
+        for (j = 1; j < RK_NHI; j++)
+            s8 += hi[j] * kp[j][i];
+        for (j = 1; j < RK_NLO; j++)
+            s7 += lo[j] * kp[j][i];
+        y[i] += s8;
+        yerr[i] = s7 - s8;
+    }
+}
+
 static inline __attribute__((always_inline)) void
 rk_comb_n(double *restrict out, const double *restrict y, double *const *k,
           const unsigned char *use, const double *a, const int nt, size_t n)
@@ -1179,12 +1209,7 @@ rk_comb_n(double *restrict out, const double *restrict y, double *const *k,
         }
     }
 #endif
-    for (; i < n; i++) {
-        double s = a[0] * kp[0][i];
-        for (j = 1; j < nt; j++)
-            s += a[j] * kp[j][i];
-        out[i] = y[i] + s;
-    }
+    rk_comb_tail(out, y, kp, a, nt, i, n);
 }
 
 #ifdef SS_BATCH_AVX512
@@ -1207,12 +1232,7 @@ rk_comb_n512(double *restrict out, const double *restrict y, double *const *k,
             s = _mm512_add_pd(s, _mm512_mul_pd(c[j], _mm512_loadu_pd(kp[j] + i)));
         _mm512_storeu_pd(out + i, _mm512_add_pd(_mm512_loadu_pd(y + i), s));
     }
-    for (; i < n; i++) {
-        double s = a[0] * kp[0][i];
-        for (j = 1; j < nt; j++)
-            s += a[j] * kp[j][i];
-        out[i] = y[i] + s;
-    }
+    rk_comb_tail(out, y, kp, a, nt, i, n);
 }
 
 SS_AVX512
@@ -1261,15 +1281,7 @@ static void rk_final512(double *restrict y, double *restrict yerr, double *const
         _mm512_storeu_pd(y + i, _mm512_add_pd(_mm512_loadu_pd(y + i), s8));
         _mm512_storeu_pd(yerr + i, _mm512_sub_pd(s7, s8));
     }
-    for (; i < n; i++) {
-        double s8 = hi[0] * kp[0][i], s7 = lo[0] * kp[0][i];
-        for (j = 1; j < RK_NHI; j++)
-            s8 += hi[j] * kp[j][i];
-        for (j = 1; j < RK_NLO; j++)
-            s7 += lo[j] * kp[j][i];
-        y[i] += s8;
-        yerr[i] = s7 - s8;
-    }
+    rk_final_tail(y, yerr, kp, hi, lo, i, n);
 }
 #endif
 
@@ -1321,15 +1333,7 @@ static void rk_final(double *restrict y, double *restrict yerr, double *const *k
         }
     }
 #endif
-    for (; i < n; i++) {
-        double s8 = hi[0] * kp[0][i], s7 = lo[0] * kp[0][i];
-        for (j = 1; j < RK_NHI; j++)
-            s8 += hi[j] * kp[j][i];
-        for (j = 1; j < RK_NLO; j++)
-            s7 += lo[j] * kp[j][i];
-        y[i] += s8;
-        yerr[i] = s7 - s8;
-    }
+    rk_final_tail(y, yerr, kp, hi, lo, i, n);
 }
 
 /* One step of size 1 from s = 0 of dy/ds = f(s, y) over n values, with

@@ -629,11 +629,11 @@ static void test_instruction_limit(void **state)
         "local x <close> = setmetatable({}, {__close = function() while true do end end})\n",
         /* Lua runs these with hooks off when the hook's error unwinds: */
         "while true do xpcall(function() while true do end end, function() while true do end end) end\n",
-        "local co = coroutine.create(function() local x <close> = setmetatable({}, "
-        "{__close = function() while true do end end}) while true do end end)\n"
-        "coroutine.resume(co) coroutine.close(co)\n",
-        "coroutine.wrap(function() local x <close> = setmetatable({}, "
-        "{__close = function() while true do end end}) while true do end end)()\n",
+        ("local co = coroutine.create(function() local x <close> = setmetatable({}, "
+         "{__close = function() while true do end end}) while true do end end)\n"
+         "coroutine.resume(co) coroutine.close(co)\n"),
+        ("coroutine.wrap(function() local x <close> = setmetatable({}, "
+         "{__close = function() while true do end end}) while true do end end)()\n"),
     };
     ss_script_opts o = SS_SCRIPT_OPTS_INIT;
     size_t i;
