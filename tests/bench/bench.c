@@ -1836,6 +1836,17 @@ static void usage(void)
     exit(2);
 }
 
+/* A Markdown table cell: a '|' of the text (|Δ|) escaped, once. */
+static void md_cell(const char *s)
+{
+    const char *p;
+    for (p = s; *p; p++) {
+        if (*p == '|' && (p == s || p[-1] != '\\'))
+            putchar('\\');
+        putchar(*p);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int only_mpi = 0; /* --only-mpi: the MPI split rows alone */
@@ -1916,8 +1927,17 @@ int main(int argc, char **argv)
 table:
     machine();
     printf("| measurement | value | ratio | notes |\n|---|---:|---:|---|\n");
-    for (i = 0; i < nrows; i++)
-        printf("| %s | %s | %s | %s |\n", rows[i].what, rows[i].value, rows[i].ratio, rows[i].note);
+    for (i = 0; i < nrows; i++) {
+        printf("| ");
+        md_cell(rows[i].what);
+        printf(" | ");
+        md_cell(rows[i].value);
+        printf(" | ");
+        md_cell(rows[i].ratio);
+        printf(" | ");
+        md_cell(rows[i].note);
+        printf(" |\n");
+    }
     ss_model_free(m8);
     ss_script_close(g_script);
     return 0;
