@@ -575,7 +575,7 @@ static void test_avx512(void **state)
  * and agree with libm within a few ulps. */
 static void test_vec_widths(void **state)
 {
-    enum { NV = 100003 };
+    enum { NV = 20011 };
     double *x = malloc(NV * sizeof *x), *e = malloc(NV * sizeof *e), *ref[3], *got[3];
     int widths[] = { 2, 4, 8 }, w, f, nw = 0;
     size_t i;
