@@ -182,6 +182,8 @@ int ss_batch_use_avx512(ss_batch *b, int on)
 #ifdef SS_BATCH_AVX512
     __builtin_cpu_init();
     b->avx512 = on && __builtin_cpu_supports("avx512f");
+#else
+    (void)on;
 #endif
     if (b->avx512 != was)
         b->rk_ok = 0;   /* the stepper's sums are checked again (step_all) */
