@@ -66,15 +66,9 @@ int ss_bucket_partition(ss_buckets *bk, const double *x, size_t n, double *out, 
     /* cnt[0, m) counts, then bucket starts, then bucket ends; key[0, n) the buckets */
     key = cnt + m;
     memset(cnt, 0, m * sizeof *cnt);
-    {
-        /* ss_bucket_of() of every value, through a 32-bit conversion (2n <
-         * 2^31), in a loop of its own so that it is vectorised */
-        const uint32_t last = (uint32_t)(m - 1);
-        for (i = 0; i < n; i++) {
-            uint32_t k = (uint32_t)(int32_t)((x[i] - mn) * scale);
-            key[i] = k < last ? k : last;
-        }
-    }
+    /* the buckets in a loop of their own, so that it is vectorised */
+    for (i = 0; i < n; i++)
+        key[i] = ss_bucket_of(bk, x[i]);
     for (i = 0; i < n; i++)
         cnt[key[i]]++;
     for (b = 0; b < m; b++) {

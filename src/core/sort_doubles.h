@@ -76,11 +76,13 @@ typedef struct ss_buckets {
     uint32_t *end;   /* end[b]: one past the last position of bucket b */
 } ss_buckets;
 
-/** The bucket of v (mn <= v <= mx): floor((v - mn) * scale), mx in the last. */
-static inline size_t ss_bucket_of(const ss_buckets *bk, double v)
+/** The bucket of v (mn <= v <= mx): floor((v - mn) * scale), mx in the last.
+ *  A 32-bit conversion (m <= 2^30, see ss_bucket_partition), so that a loop
+ *  of it is vectorised. */
+static inline uint32_t ss_bucket_of(const ss_buckets *bk, double v)
 {
-    size_t k = (size_t)((v - bk->mn) * bk->scale);
-    return k < bk->m ? k : bk->m - 1;
+    uint32_t k = (uint32_t)(int32_t)((v - bk->mn) * bk->scale), last = (uint32_t)(bk->m - 1);
+    return k < last ? k : last;
 }
 
 /**
