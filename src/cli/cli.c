@@ -17,22 +17,46 @@
 #include "lua/stratsim_lua.h"
 #include "lua/ss_analysis.h" /* ss_params_read, ss_strings_free */
 
+/* Print "stratsim: " PREFIX MSG SUFFIX to stderr in one write (stderr is
+ * unbuffered): under an MPI launcher, a rank may be killed at any moment once
+ * another has failed, and a message cut after its first fputs names nothing. */
+static void print_error(const char *prefix, const char *fmt, va_list ap, const char *suffix)
+{
+    char buf[2048], *msg = buf;
+    va_list aq;
+    int n, k = snprintf(buf, sizeof buf, "stratsim: %s", prefix);
+    va_copy(aq, ap);
+    n = vsnprintf(buf + k, sizeof buf - (size_t)k, fmt, aq);
+    va_end(aq);
+    if (n >= 0 && (size_t)(k + n) + strlen(suffix) >= sizeof buf) {
+        /* long: the whole of it from the heap (or, without memory, the cut one) */
+        char *big = malloc((size_t)(k + n) + strlen(suffix) + 1);
+        if (big) {
+            memcpy(big, buf, (size_t)k);
+            vsnprintf(big + k, (size_t)n + 1, fmt, ap);
+            msg = big;
+        }
+    }
+    if (msg == buf && strlen(buf) + strlen(suffix) >= sizeof buf)
+        buf[sizeof buf - 1 - strlen(suffix)] = '\0';
+    strcat(msg, suffix);
+    fputs(msg, stderr);
+    if (msg != buf)
+        free(msg);
+}
+
 int cli_error(const char *fmt, ...)
 {
     va_list ap;
+    va_start(ap, fmt);
     if (cli_mpi_quiet()) { /* a rank other than 0: rank 0 reports */
         char msg[1024];
-        va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
         cli_mpi_keep_message(msg);
-        return EXIT_ERROR;
+    } else {
+        print_error("", fmt, ap, "\n");
     }
-    fputs("stratsim: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return EXIT_ERROR;
 }
 
@@ -46,19 +70,18 @@ int cli_flush_stdout(void)
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    va_start(ap, fmt);
     if (cli_mpi_quiet()) { /* a rank other than 0: rank 0 prints the same */
         char msg[1024];
-        va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
         cli_mpi_keep_message(msg);
-        return EXIT_USAGE;
+    } else {
+        char pre[64], post[96];
+        snprintf(pre, sizeof pre, "%s%s", cmd ? cmd : "", cmd ? ": " : "");
+        snprintf(post, sizeof post, "\nTry 'stratsim %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
+        print_error(pre, fmt, ap, post);
     }
-    fprintf(stderr, "stratsim: %s%s", cmd ? cmd : "", cmd ? ": " : "");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'stratsim %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
     return EXIT_USAGE;
 }
 

@@ -821,11 +821,35 @@ static int finish_other(cli_mpi_job *j, int rc)
     return final;
 }
 
+/*
+ * A rank > 0 that fails before the job began (a usage error, a scenario that
+ * does not load): every rank checks the same arguments and file, so rank 0
+ * reports the same error. Exiting at once would let the launcher kill rank 0
+ * while it prints (Open MPI ends the whole job at the first non-zero exit
+ * status), so this rank waits for rank 0 to end the job, and only if it has
+ * not after RANK0_WAIT_S seconds (rank 0 did not fail the same way) prints its
+ * own error, naming its rank.
+ */
+#define RANK0_WAIT_S 10
+static int wait_for_rank0(int rc)
+{
+    long ns = 1000000L;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        nap(&ns);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while (t.tv_sec - t0.tv_sec < RANK0_WAIT_S);
+    quiet = 0;
+    cli_error("rank %u: %s", cli_mpi_env_rank(), last_word[0] ? last_word : "failed");
+    return rc;
+}
+
 int cli_mpi_finish(cli_mpi_job *j, int rc)
 {
     int final;
     if (!j->active)
-        return rc;
+        return quiet && rc != EXIT_OK ? wait_for_rank0(rc) : rc;
     if (j->peers)
         return peer_finish(j, rc);
     final = j->rank == 0 ? finish_rank0(j, rc) : finish_other(j, rc);

@@ -197,6 +197,20 @@ test_mpi_usage_error_printed_once() {
         fail "the error is not printed once"
 }
 
+test_mpi_error_of_one_rank() {
+    # only rank 1 has a usage error (the ranks were given different
+    # arguments): rank 0 has nothing to report, so rank 1, after waiting for
+    # rank 0 to end the job, prints its own error once, naming its rank
+    if [ "$(id -u)" = 0 ]; then set -- --allow-run-as-root; fi
+    run env ASAN_OPTIONS=$NOLEAK OMPI_MCA_btl=self,vader timeout 300 mpirun "$@" -q --oversubscribe \
+        -np 1 "$STRATSIM" sweep "$A" --grid segments.public.tau=0.5,1.5 -o sw.csv : \
+        -np 1 "$STRATSIM" sweep "$A" -o sw.csv
+    expect_rc 2
+    expect_err "stratsim: rank 1: missing --grid PATH=START:STOP:N"
+    [ "$(grep -c '^stratsim:' stderr)" = 1 ] || fail "not exactly one message"
+    expect_no_file sw.csv
+}
+
 test_mpi_version_mismatch() {
     # rank 1 reports another version (STRATSIM_TEST_MPI_VERSION, test-only,
     # docs/scale-out.md): one error from rank 0 naming both, nothing written,
