@@ -62,8 +62,11 @@ int cli_error(const char *fmt, ...)
 
 int cli_flush_stdout(void)
 {
+    errno = 0;
     if (fflush(stdout) == 0 && !ferror(stdout))
         return EXIT_OK;
+    if (errno == 0) /* an earlier write failed; its cause is gone */
+        return cli_error("cannot write to standard output");
     return cli_error("cannot write to standard output: %s", strerror(errno));
 }
 

@@ -23,6 +23,9 @@ test_repl_help_and_usage() {
     run "$STRATSIM" repl --bogus </dev/null; expect_rc 2; expect_err "unknown option '--bogus'"
     run "$STRATSIM" repl a.lua b.lua </dev/null; expect_rc 2; expect_err "only one scenario file"
     run "$STRATSIM" repl --set x=1 </dev/null; expect_rc 2; expect_err "sc:with"
+    echo 'return {}' > fit.lua
+    run "$STRATSIM" repl --params fit.lua </dev/null; expect_rc 2
+    expect_err "repl: --params is not available here: derive variants with sc:with{...}"
     run "$STRATSIM" repl --max-instructions 5 </dev/null; expect_rc 2; expect_err "no instruction limit"
     run "$STRATSIM" repl --max-memory lots </dev/null; expect_rc 2
     run "$STRATSIM" repl missing.lua </dev/null; expect_rc 1; expect_err "cannot open missing.lua"
@@ -48,6 +51,21 @@ text	nil	2.5	3	true
 42
 via print	1
 9223372036854775807"
+}
+
+test_repl_output_into_full_device() {
+    # what the session prints is lost: exit status 1 and a message, for a
+    # script, for -e and for -v; a script that prints nothing still succeeds
+    [ -w /dev/full ] || fail "/dev/full is not available"
+    for how in script -e -v; do
+        case $how in
+            script) echo 'print(1)' | "$STRATSIM" repl >/dev/full 2>err ;;
+            -e) "$STRATSIM" repl -e 'print(1)' >/dev/full 2>err ;;
+            -v) "$STRATSIM" repl -v >/dev/full 2>err ;;
+        esac && { fail "repl ($how) into /dev/full exited 0"; continue; }
+        grep -q "^stratsim: cannot write to standard output" err || fail "repl ($how): $(cat err)"
+    done
+    echo 'x = 1' | "$STRATSIM" repl >/dev/full 2>err || fail "a silent script failed: $(cat err)"
 }
 
 test_repl_multiline_function() {

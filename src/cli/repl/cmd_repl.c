@@ -855,7 +855,7 @@ static int add_arg(repl *r, const cli_opt_spec *o, int st, const char *a)
 }
 
 /* An option other than "--": -e, -l, -i, -v (*show_version), --help
- * (printed here), the refused --set and --max-instructions, and the
+ * (printed here), the refused --set, --params and --max-instructions, and the
  * common options into c. Returns GO_ON, or the exit status when the
  * command ends here. */
 static int apply_option(repl *r, cli_common *c, const cli_opt_spec *o, int st, const char *a,
@@ -874,9 +874,9 @@ static int apply_option(repl *r, cli_common *c, const cli_opt_spec *o, int st, c
         cli_opt_help(stdout, repl_opts, 21);
         fputs(repl_tail, stdout);
         return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
-    } else if (cli_opt_is(o, "--set")) {
-        return cli_usage_error("repl", "--set is not available here: derive variants "
-                               "with sc:with{...}");
+    } else if (cli_opt_is(o, "--set") || cli_opt_is(o, "--params")) {
+        return cli_usage_error("repl", "%s is not available here: derive variants "
+                               "with sc:with{...}", o->name);
     } else if (cli_opt_is(o, "--max-instructions")) {
         return cli_usage_error("repl", "the REPL has no instruction limit "
                                "(Ctrl-C interrupts a running command)");
@@ -1004,6 +1004,8 @@ int cmd_repl(int argc, char **argv)
         rc = open_session(&r, &c, show_version);
         if (rc == EXIT_OK)
             rc = run_session(&r);
+        if (rc == EXIT_OK) /* what was printed reached standard output (not a full disk) */
+            rc = cli_flush_stdout();
         ss_script_close(r.script);
         free(r.buf);
         free(r.eline);
