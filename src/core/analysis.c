@@ -210,8 +210,9 @@ int ss_analysis_check_path(const ss_model *m, const char *path, const char *what
     ss_param p;
     int rc;
     if (strncmp(path, "time.", 5) == 0)
-        return ss_err_set(err, SS_EINVAL, path, "a %s cannot be a time.* path (the output "
-                          "times must not change)", what);
+        return ss_err_set(err, SS_EINVAL, path, "a%s %s cannot be a time.* path (the output "
+                          "times must not change)", strchr("aeiou", what[0]) && what[0] ? "n" : "",
+                          what);
     c = ss_model_copy(m);
     if (!c)
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");

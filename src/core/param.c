@@ -432,6 +432,15 @@ int ss_param_resolve(ss_param *out, ss_model *m, const char *path, unsigned flag
         rc = resolve_event(out, m, c, nc, path, err);
     } else if (strcmp(c[0], "providers") == 0 && nc >= 2) {
         rc = resolve_provider(out, m, c, nc, path, flags, err);
+    } else if (strcmp(c[0], "segments") == 0 || strcmp(c[0], "providers") == 0) {
+        /* "segments" alone: the form, and an example with the model's first id */
+        int prov = c[0][0] == 'p';
+        const char *id = prov ? (m->nprov ? m->prov[0].id : NULL) : (m->nseg ? m->seg[0].id : NULL);
+        char eg[96] = "";
+        if (id)
+            snprintf(eg, sizeof eg, ", e.g. %s.%s.%s", c[0], id, prov ? "reinvest" : "growth");
+        rc = ss_err_set(err, SS_EINVAL, path, "'%s' alone is not a parameter: name one as %s%s",
+                        c[0], prov ? "providers.<id>.<field>[.<segment>]" : "segments.<id>.<field>", eg);
     } else {
         rc = unknown_top(err, path, c[0]);
     }

@@ -209,3 +209,19 @@ test_msg_apply_with_rounded() {
     path=$(printf '%s\n' "$line" | grep -o -- '--set [^ ]*' | head -1 | cut -c7-)
     run "$STRATSIM" run "$A" --set "$path"; expect_rc 0
 }
+
+# a parameter path that stops at "segments" or "providers" gets its form and
+# an example, not "did you mean" the same word; an article fits its noun
+test_msg_parameter_path_forms() {
+    run "$STRATSIM" run "$A" --set segments=1; expect_rc 1
+    expect_err "'segments' alone is not a parameter: name one as segments.<id>.<field>, e.g. segments."
+    case "$ERR" in *"did you mean"*) fail "a suggestion of the word itself";; esac
+    run "$STRATSIM" run "$A" --set providers=1; expect_rc 1
+    expect_err "'providers' alone is not a parameter: name one as providers.<id>.<field>[.<segment>], e.g. providers."
+    run "$STRATSIM" run "$A" --set segmnts.x.growth=1; expect_rc 1
+    expect_err "unknown parameter 'segmnts' (did you mean 'segments'?)"
+    run "$STRATSIM" mc "$A" --runs 10 --dist 'time.stop=uniform(2029,2030)' -o x.csv; expect_rc 1
+    expect_err "an uncertain parameter cannot be a time.* path"
+    run "$STRATSIM" optimize "$A" --control 'time.stop=2029,2030' -o x.csv; expect_rc 1
+    case "$ERR" in *": a control cannot be a time.* path"*) ;; *) fail "the control's article: $ERR";; esac
+}
