@@ -254,12 +254,19 @@ void cli_sigint_end(void)
 
 /* ----------------------------------------------------------------- output */
 
-int cli_an_write(const char *path, ss_an_writer write, const void *payload, const char *command,
-                 const cli_an_args *a, const ss_model *const *models, size_t nmodels,
-                 const char *extra_json)
+/* The sidecar's common part for the analyses. */
+static void an_info(ss_sidecar_info *info, const char *path, const char *command,
+                    const cli_an_args *a, const char *extra_json)
 {
-    return cli_an_write_results(path, write, payload, command, a, models, nmodels, extra_json,
-                                NULL, 0);
+    memset(info, 0, sizeof *info);
+    info->command = command;
+    info->scenario_file = a->file;
+    info->overrides = a->c.sets;
+    info->noverrides = a->c.nsets;
+    info->layout = cli_is_xlsx(path) ? "xlsx" : strcmp(command, "mc") == 0 ? "long"
+                 : NULL; /* the others are tables */
+    info->unsafe = a->c.unsafe;
+    info->extra_json = extra_json;
 }
 
 int cli_an_write_results(const char *path, ss_an_writer write, const void *payload,
@@ -268,18 +275,25 @@ int cli_an_write_results(const char *path, ss_an_writer write, const void *paylo
                          const ss_result *const *results, size_t nresults)
 {
     ss_sidecar_info info;
-    memset(&info, 0, sizeof info);
-    info.command = command;
-    info.scenario_file = a->file;
-    info.overrides = a->c.sets;
-    info.noverrides = a->c.nsets;
-    info.layout = cli_is_xlsx(path) ? "xlsx" : strcmp(command, "mc") == 0 ? "long"
-                : NULL; /* the others are tables */
-    info.unsafe = a->c.unsafe;
-    info.extra_json = extra_json;
+    an_info(&info, path, command, a, extra_json);
     info.results = results;
     info.nresults = nresults;
     return cli_write_pair(path, write, payload, &info, models, nmodels);
+}
+
+int cli_an_write(const char *path, ss_an_writer write, const void *payload, const char *command,
+                 const cli_an_args *a, const ss_model *m, const char *extra_json,
+                 const ss_run_opts *ro)
+{
+    ss_sidecar_info info;
+    an_info(&info, path, command, a, extra_json);
+    if (ro && ro->nstock) {
+        info.stock_scenario = m->name;
+        info.nstock = ro->nstock;
+        info.stock_names = ro->stock_names;
+        info.stock_units = ro->stock_units;
+    }
+    return cli_write_pair(path, write, payload, &info, &m, 1);
 }
 
 /* Remove a file written by cli_an_write: the file a symbolic link points

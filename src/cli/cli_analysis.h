@@ -102,13 +102,15 @@ void cli_sigint_end(void);
 
 /*
  * Write CSV `path` with `write` plus the JSON sidecar path.json (command,
- * scenario file and hash, overrides, the models, extra_json) atomically;
- * "-" writes the CSV to standard output without a sidecar. Prints errors.
+ * scenario file and hash, overrides, the model `m`, extra_json, and the user
+ * stocks of `ro` with their units, if any) atomically; "-" writes the CSV to
+ * standard output without a sidecar. Prints errors.
  */
 int cli_an_write(const char *path, ss_an_writer write, const void *payload, const char *command,
-                 const cli_an_args *a, const ss_model *const *models, size_t nmodels,
-                 const char *extra_json);
-/* The same, listing the user stocks of `results` (with their units) in the sidecar. */
+                 const cli_an_args *a, const ss_model *m, const char *extra_json,
+                 const ss_run_opts *ro);
+/* The same for the models of `models`, listing the user stocks of `results`
+ * (with their units) in the sidecar. */
 int cli_an_write_results(const char *path, ss_an_writer write, const void *payload,
                          const char *command, const cli_an_args *a,
                          const ss_model *const *models, size_t nmodels, const char *extra_json,

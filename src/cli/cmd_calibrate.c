@@ -275,11 +275,12 @@ static int calibrate_output(calibrate_cmd *c)
     int rc;
     if (!(c->json = ss_calibrate_job_json(&c->cj)))
         return cli_error("out of memory");
-    if (out && (rc = cli_an_write(out, ss_calibrate_job_write_residuals, &c->cj, "calibrate", &c->a,
-                                  &c->m, 1, c->json)) != EXIT_OK)
+    if (out && (rc = cli_an_write(out, ss_calibrate_job_write_residuals, &c->cj, "calibrate",
+                                  &c->a, c->m, c->json, &c->ro)) != EXIT_OK)
         return rc;
-    if (write_path && (rc = cli_an_write(write_path, ss_calibrate_job_write_fit, &c->cj,
-                                         "calibrate --write", &c->a, &c->m, 1, c->json)) != EXIT_OK) {
+    if (write_path &&
+        (rc = cli_an_write(write_path, ss_calibrate_job_write_fit, &c->cj, "calibrate --write",
+                           &c->a, c->m, c->json, &c->ro)) != EXIT_OK) {
         cli_an_remove_pair(out); /* all outputs or none */
         return rc;
     }

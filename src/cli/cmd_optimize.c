@@ -328,8 +328,8 @@ static int optimize_main(optimize_cmd *c)
         return rc; /* ranks other than 0 write nothing */
     if (!(c->json = ss_optimize_job_json(&c->oj)) || cli_mpi_sidecar_json(&c->job, &c->json) != 0)
         return cli_error("out of memory");
-    if (c->a.out && (rc = cli_an_write(c->a.out, ss_optimize_job_write_csv, &c->oj, "optimize", &c->a,
-                                       &c->m, 1, c->json)) != EXIT_OK)
+    if (c->a.out && (rc = cli_an_write(c->a.out, ss_optimize_job_write_csv, &c->oj, "optimize",
+                                       &c->a, c->m, c->json, &c->ro)) != EXIT_OK)
         return rc;
     if (!c->a.out || strcmp(c->a.out, "-") != 0) {
         print_opt(c->oj.result, c->m, c->an->objective ? c->an->objective : "the objective function",

@@ -344,8 +344,8 @@ static int sens_output(sens_cmd *c)
             return cli_error("writing standard output failed");
     }
     if (c->a.out)
-        return cli_an_write(c->a.out, ss_sens_job_write_csv, &c->sj, "sens", &c->a, &c->m, 1,
-                            c->json);
+        return cli_an_write(c->a.out, ss_sens_job_write_csv, &c->sj, "sens", &c->a, c->m,
+                            c->json, &c->ro);
     return EXIT_OK;
 }
 

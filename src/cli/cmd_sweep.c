@@ -259,8 +259,8 @@ static int sweep_run(sweep_cmd *c)
     c->sj.so.threads = threads;
     c->sj.so.run_opts = &c->ro;
     c->sj.so.interrupt = c->ro.interrupt;
-    if (c->ro.on_epoch || c->ro.on_output) {
-        /* Lua runs at every point: one state per worker thread */
+    if (ss_run_opts_active(&c->ro)) {
+        /* Lua runs at every point (policy, metrics, stocks or links): one state per worker thread */
         unsigned nw = (uint64_t)threads < npoints ? threads : (unsigned)npoints;
         if ((rc = workers_load(&c->w, &c->a, c->ld.first, nw)) != EXIT_OK)
             return rc;
@@ -291,8 +291,8 @@ static int sweep_main(sweep_cmd *c)
         cli_mpi_sidecar_json(&c->job, &c->json) != 0)
         return cli_error("out of memory");
     if (c->a.out)
-        return cli_an_write(c->a.out, ss_sweep_job_write_csv, &c->sj, "sweep", &c->a, &c->m, 1,
-                            c->json);
+        return cli_an_write(c->a.out, ss_sweep_job_write_csv, &c->sj, "sweep", &c->a, c->m,
+                            c->json, &c->ro);
     print_table(&c->sj, c->m, c->a.file);
     if (fflush(stdout) != 0)
         return cli_error("writing standard output failed");

@@ -454,30 +454,41 @@ static int sc_extra(sc_ctx *c, cJSON *root, const char *json)
     return rc;
 }
 
-/* "stocks": the user stocks of the results, with their units. */
-static int sc_stocks(sc_ctx *c, cJSON *root, const ss_result *const *res, size_t n)
+/* One {"scenario", "id", "unit"} of "stocks" (*arr created on first use;
+ * unit null when NULL or empty). */
+static int sc_stock(sc_ctx *c, cJSON *root, cJSON **arr, const char *scenario, const char *id,
+                    const char *unit)
+{
+    cJSON *o;
+    int rc;
+    if (!*arr && (rc = sc_container(c, root, "stocks", 1, arr)) != SS_OK)
+        return rc;
+    if (!(o = cJSON_CreateObject()))
+        return sc_nomem(c);
+    cJSON_AddItemToArray(*arr, o);
+    if (!cJSON_AddStringToObject(o, "scenario", scenario ? scenario : "") ||
+        !cJSON_AddStringToObject(o, "id", id ? id : "") ||
+        !(unit && unit[0] ? cJSON_AddStringToObject(o, "unit", unit) : cJSON_AddNullToObject(o, "unit")))
+        return sc_nomem(c);
+    return SS_OK;
+}
+
+/* "stocks": the user stocks of the results (the derived metrics have no
+ * unit entry), else those info names, with their units. */
+static int sc_stocks(sc_ctx *c, cJSON *root, const ss_sidecar_info *info)
 {
     cJSON *arr = NULL;
     size_t i, j;
     int rc = SS_OK;
-    for (i = 0; rc == SS_OK && i < n; i++) {
-        const ss_result *r = res[i];
-        for (j = 0; rc == SS_OK && r && r->extra_units && j < r->nextra; j++) {
-            cJSON *o;
-            if (!r->extra_units[j])
-                continue;
-            if (!arr && (rc = sc_container(c, root, "stocks", 1, &arr)) != SS_OK)
-                break;
-            if (!(o = cJSON_CreateObject()))
-                return sc_nomem(c);
-            cJSON_AddItemToArray(arr, o);
-            if (!cJSON_AddStringToObject(o, "scenario", r->scenario ? r->scenario : "") ||
-                !cJSON_AddStringToObject(o, "id", r->extra_names[j]) ||
-                !(r->extra_units[j][0] ? cJSON_AddStringToObject(o, "unit", r->extra_units[j])
-                                       : cJSON_AddNullToObject(o, "unit")))
-                return sc_nomem(c);
-        }
+    for (i = 0; rc == SS_OK && info->results && i < info->nresults; i++) {
+        const ss_result *r = info->results[i];
+        for (j = 0; rc == SS_OK && r && r->extra_units && j < r->nextra; j++)
+            if (r->extra_units[j])
+                rc = sc_stock(c, root, &arr, r->scenario, r->extra_names[j], r->extra_units[j]);
     }
+    for (j = 0; rc == SS_OK && !info->results && info->stock_names && j < info->nstock; j++)
+        rc = sc_stock(c, root, &arr, info->stock_scenario, info->stock_names[j],
+                      info->stock_units ? info->stock_units[j] : NULL);
     return rc;
 }
 
@@ -508,7 +519,7 @@ int ss_sidecar_write(FILE *f, const ss_sidecar_info *info,
     if (rc == SS_OK) rc = sc_str(&c, root, "layout", info ? info->layout : NULL);
     if (rc == SS_OK) rc = sc_bool(&c, root, "unsafe", info ? info->unsafe : 0);
     if (rc == SS_OK && info && info->extra_json) rc = sc_extra(&c, root, info->extra_json);
-    if (rc == SS_OK && info && info->results) rc = sc_stocks(&c, root, info->results, info->nresults);
+    if (rc == SS_OK && info) rc = sc_stocks(&c, root, info);
     if (rc == SS_OK) rc = sc_container(&c, root, "scenarios", 1, &arr);
     for (size_t j = 0; rc == SS_OK && j < nmodels; j++) {
         if (models[j] == NULL)

@@ -111,6 +111,12 @@ test_mpi_sweep_identical() {
         --outputs npv:alibaba -o few.csv; expect_rc 0
     run "$STRATSIM" sweep "$A" --grid segments.public.tau=0.5,1.5 --outputs npv:alibaba -o few1.csv
     cmp few.csv few1.csv || fail "sweep with idle ranks differs"
+    # a scenario with user stocks and links (Lua in every run) on 2 ranks
+    run "$STRATSIM" sweep "$DATA/stocks.lua" --grid providers.alibaba.reinvest=0.1:0.3:3 \
+        --outputs gpu@2024 --threads 1 -o st1.csv; expect_rc 0
+    run mpi 2 "$STRATSIM" sweep "$DATA/stocks.lua" --grid providers.alibaba.reinvest=0.1:0.3:3 \
+        --outputs gpu@2024 --threads 2 -o st.csv; expect_rc 0
+    cmp st.csv st1.csv || fail "sweep of a scenario with stocks on 2 ranks differs"
 }
 
 test_mpi_optimize_identical() {

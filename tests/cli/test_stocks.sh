@@ -216,6 +216,66 @@ test_stock_analysis() {
     { echo "time,provider,segment,metric,value"; grep ',,,gpu,' truth.csv | cut -d, -f2,3,4,5,6; } > obs.csv
     run "$STRATSIM" calibrate "$S" --data obs.csv; expect_rc 0; expect_out "providers.alibaba.reinvest"
     expect_out "reinvest=0.2"
+    # every analysis's sidecar lists the stock with its unit, from the command
+    # line and from Lua (r:write_csv); one without stocks has no "stocks"
+    run "$STRATSIM" sens "$S" --outputs gpu@2024 -o sens.csv; expect_rc 0
+    run "$STRATSIM" optimize "$S" -o opt.csv; expect_rc 0
+    run "$STRATSIM" calibrate "$S" --data obs.csv -o cal.csv --write fit.lua; expect_rc 0
+    run "$STRATSIM" sweep "$S" --grid providers.alibaba.reinvest=0.1:0.3:3 -o sw.csv; expect_rc 0
+    cp "$S" stocks.lua
+    cat > lua_an.lua <<'EOF'
+local sc = stratsim.include("stocks.lua")
+assert(sc:sensitivity{ outputs = { "gpu@2024" } }:write_csv("lsens.csv"))
+assert(sc:montecarlo{ runs = 50 }:write_csv("lmc.csv"))
+assert(sc:optimize{}:write_csv("lopt.csv"))
+return sc
+EOF
+    run "$STRATSIM" check lua_an.lua; expect_rc 0
+    python3 - sens.csv opt.csv cal.csv fit.lua sw.csv lsens.csv lmc.csv lopt.csv <<'PY' || fail "a sidecar lacks the stock"
+import json, sys
+for f in sys.argv[1:]:
+    d = json.load(open(f + ".json"))
+    assert d.get("stocks") == [{"scenario": "stocks", "id": "gpu", "unit": "EFLOPS"}], (f, d.get("stocks"))
+PY
+    run "$STRATSIM" sens "$DATA/analysis.lua" -o plain.csv; expect_rc 0
+    grep -q '"stocks"' plain.csv.json && fail "a sidecar without stocks lists some"
+    return 0
+}
+
+# A sweep of a scenario with stocks and links runs the Lua on every worker
+# (it crashed with more than one thread when the scenario had no policy or
+# metric): the same table for any thread count, from the command line and
+# from scenario:sweep, and the stock's value at a point is the one `run` gives.
+test_stock_sweep_threads() {
+    for t in 1 2 3; do
+        run "$STRATSIM" sweep "$S" --grid providers.alibaba.reinvest=0.1:0.3:3 \
+            --outputs gpu@2024,share:alibaba:public@2024 --threads $t -o sw$t.csv
+        expect_rc 0
+    done
+    cmp sw1.csv sw2.csv && cmp sw1.csv sw3.csv || fail "a sweep with stocks depends on --threads"
+    run "$STRATSIM" run "$S" --set providers.alibaba.reinvest=0.2 -o one.csv; expect_rc 0
+    python3 - sw1.csv one.csv <<'PY' || fail "the sweep's stock differs from run's"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 3, rows
+pt = [r for r in rows if abs(float(r["providers.alibaba.reinvest"]) - 0.2) < 1e-12][0]
+one = [r for r in csv.DictReader(open(sys.argv[2]))
+       if r["metric"] == "gpu" and abs(float(r["time"]) - 2024) < 1e-9][0]
+assert abs(float(pt["gpu@2024"]) - float(one["value"])) <= 1e-12 * abs(float(one["value"])), (pt, one)
+PY
+    cp "$S" stocks.lua
+    cat > lua_sweep.lua <<'EOF'
+local sc = stratsim.include("stocks.lua")
+local grid = { "providers.alibaba.reinvest=0.1:0.3:3" }
+local one = sc:sweep{ grid = grid, outputs = { "gpu@2024" }, threads = 1 }
+local two = sc:sweep{ grid = grid, outputs = { "gpu@2024" }, threads = 2 }
+assert(one:csv() == two:csv(), "scenario:sweep depends on threads")
+print(one:csv())
+return sc
+EOF
+    run "$STRATSIM" run lua_sweep.lua; expect_rc 0
+    # print writes to standard error; the value is the command line's
+    expect_err "0.2,$(grep '^0.2,' sw1.csv | cut -d, -f2)"
 }
 
 test_gpu_constraint_scenario() {

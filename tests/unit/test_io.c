@@ -645,9 +645,12 @@ static ss_model *sample_model(void)
 static char *sidecar_text(const ss_model *m, int *rc, ss_err *err)
 {
     const char *ov[] = { "segments.public.growth=0.25", "x=\"y\"" };
-    ss_sidecar_info info = { "run", "scenarios/a b.lua",
-                             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-                             ov, 2, "long", 0, NULL, NULL, 0 };
+    ss_sidecar_info info = { .command = "run",
+                             .scenario_file = "scenarios/a b.lua",
+                             .scenario_sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                             .overrides = ov,
+                             .noverrides = 2,
+                             .layout = "long" };
     const ss_model *ms[] = { m, m };
     membuf mb;
     mb_open(&mb);
@@ -829,6 +832,51 @@ static void test_sidecar(void **state)
     ss_model_free(m);
 }
 
+/* The user stocks an analysis names (no results): one entry per stock in
+ * order, null for a stock without a unit, and no "stocks" key without any. */
+static void test_sidecar_stocks(void **state)
+{
+    (void)state;
+    ss_model *m = sample_model();
+    ss_err err = { 0 };
+    const char *names[] = { "gpu", "talent" }, *units[] = { "EFLOPS", NULL };
+    const ss_model *ms[] = { m };
+    ss_sidecar_info info;
+    membuf mb;
+    char *text;
+    cJSON *root, *st;
+    memset(&info, 0, sizeof info);
+    info.command = "sens";
+    info.stock_scenario = "flag";
+    info.nstock = 2;
+    info.stock_names = names;
+    info.stock_units = units;
+    mb_open(&mb);
+    assert_int_equal(ss_sidecar_write(mb.f, &info, ms, 1, &err), SS_OK);
+    text = mb_close(&mb);
+    root = cJSON_Parse(text);
+    assert_non_null(root);
+    st = jget(root, "stocks");
+    assert_int_equal(cJSON_GetArraySize(st), 2);
+    assert_string_equal(jget(cJSON_GetArrayItem(st, 0), "scenario")->valuestring, "flag");
+    assert_string_equal(jget(cJSON_GetArrayItem(st, 0), "id")->valuestring, "gpu");
+    assert_string_equal(jget(cJSON_GetArrayItem(st, 0), "unit")->valuestring, "EFLOPS");
+    assert_string_equal(jget(cJSON_GetArrayItem(st, 1), "id")->valuestring, "talent");
+    assert_true(cJSON_IsNull(jget(cJSON_GetArrayItem(st, 1), "unit")));
+    cJSON_Delete(root);
+    free(text);
+    info.nstock = 0;
+    mb_open(&mb);
+    assert_int_equal(ss_sidecar_write(mb.f, &info, ms, 1, &err), SS_OK);
+    text = mb_close(&mb);
+    root = cJSON_Parse(text);
+    assert_non_null(root);
+    assert_null(cJSON_GetObjectItemCaseSensitive(root, "stocks"));
+    cJSON_Delete(root);
+    free(text);
+    ss_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -841,6 +889,7 @@ int main(void)
         cmocka_unit_test(test_outfile),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_sidecar),
+        cmocka_unit_test(test_sidecar_stocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -432,7 +432,7 @@ int la_scen_sweep(lua_State *L)
         la_core_fail(L, "sweep", rc, &err);
     }
     la_scen_run_opts_crn(L, &ro);
-    if (ro.on_epoch || ro.on_output)
+    if (ss_run_opts_active(&ro))
         j->so.threads = 1; /* Lua at every point: this state, one worker */
     j->so.run_opts = &ro;
     j->so.interrupt = ro.interrupt;

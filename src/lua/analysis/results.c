@@ -105,6 +105,27 @@ rbox *la_new_rbox(lua_State *L, int kind)
         la_nomem(L);
     sl_scenario_push_file(L, 1);
     lua_setiuservalue(L, -2, RV_SOURCE);
+    {
+        /* the scenario's user stocks, for the sidecar: { {id, unit|false}, ... } */
+        ss_run_opts ro = SS_RUN_OPTS_INIT;
+        int top = lua_gettop(L);
+        size_t j;
+        sl_push_hooks(L, 1, &ro);
+        lua_createtable(L, (int)ro.nstock, 0);
+        for (j = 0; j < ro.nstock; j++) {
+            lua_createtable(L, 2, 0);
+            lua_pushstring(L, ro.stock_names[j]);
+            lua_rawseti(L, -2, 1);
+            if (ro.stock_units && ro.stock_units[j])
+                lua_pushstring(L, ro.stock_units[j]);
+            else
+                lua_pushboolean(L, 0);
+            lua_rawseti(L, -2, 2);
+            lua_rawseti(L, -2, (lua_Integer)j + 1);
+        }
+        lua_setiuservalue(L, top, RV_STOCKS);
+        lua_settop(L, top);
+    }
     return b;
 }
 
@@ -320,8 +341,25 @@ static int l_rbox_write(lua_State *L)
         info.unsafe = !sandboxed(L);
         models[0] = b->model;
         ss_err_clear(&err);
+        if (lua_getiuservalue(L, 1, RV_STOCKS) == LUA_TTABLE && luaL_len(L, -1) > 0) {
+            /* the box's stocks: names and units anchored by its table */
+            size_t n = (size_t)luaL_len(L, -1), j;
+            const char **names = lua_newuserdatauv(L, 2 * n * sizeof *names, 0);
+            for (j = 0; j < n; j++) {
+                lua_rawgeti(L, -2, (lua_Integer)j + 1);
+                lua_rawgeti(L, -1, 1);
+                names[j] = lua_tostring(L, -1);
+                lua_rawgeti(L, -2, 2);
+                names[n + j] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+                lua_pop(L, 3); /* the strings stay anchored by the table */
+            }
+            info.stock_scenario = b->model->name;
+            info.nstock = n;
+            info.stock_names = names;
+            info.stock_units = names + n;
+        }
         rc = ss_analysis_write_pair(path, rbox_write_csv, &r, &info, models, 1, &err);
-        lua_pop(L, 2);
+        lua_settop(L, 2);
     }
     if (rc != SS_OK) {
         luaL_pushfail(L);
