@@ -45,27 +45,31 @@ typedef struct book {
 /* ------------------------------------------------------------- helpers */
 
 /* A unique valid sheet name from `want`: forbidden characters replaced,
- * at most 31 characters, "~2", "~3" ... added on a clash. */
+ * no apostrophe first or last, at most 27 characters, then "~2", "~3" ...
+ * (up to "~999": at most 31 characters, Excel's limit) on a clash. */
 static void sheet_name(book *b, const char *want, char *out, size_t size)
 {
     char base[32];
     size_t i, n = 0;
     int k;
-    for (i = 0; want[i] && n < 28; i++) {
+    for (i = 0; want[i] && n < 27; i++) {
         char c = want[i];
         base[n++] = strchr("[]:*?/\\", c) || (unsigned char)c < 32 ? '_' : c;
     }
-    if (n == 0 || base[0] == '\'')
+    if (n == 0)
         base[n++] = 'x';
+    if (base[0] == '\'')
+        base[0] = '_';
+    if (base[n - 1] == '\'')
+        base[n - 1] = '_';
     base[n] = '\0';
     snprintf(out, size, "%s", base);
     for (k = 2; k < 1000; k++) {
         for (i = 0; i < b->nused; i++)
             if (strcasecmp(b->used[i], out) == 0)
                 break;
-        if (i == b->nused)
+        if (i == b->nused || snprintf(out, size, "%s~%d", base, k) >= (int)size)
             break;
-        snprintf(out, size, "%s~%d", base, k);
     }
     if (b->nused < sizeof b->used / sizeof b->used[0])
         snprintf(b->used[b->nused++], sizeof b->used[0], "%s", out);

@@ -408,7 +408,7 @@ int ss_param_resolve(ss_param *out, ss_model *m, const char *path, unsigned flag
 {
     char buf[NPATH], *c[MAXPARTS];
     long knot;
-    int nc, rc;
+    int nc = 0, rc;
 
     memset(out, 0, sizeof *out);
     out->knot = -1;

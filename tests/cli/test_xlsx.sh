@@ -208,6 +208,35 @@ for book, sheet, csvf in (("t.xlsx", "tornado", "t.csv"), ("s.xlsx", "sobol", "s
 PY
 }
 
+# Sheet names: at most 31 characters (Excel's limit), unique without regard
+# to case; a metric name cut to 27 characters that clashes gets "~2", "~3".
+test_xlsx_long_metric_names() {
+    cat > long.lua <<'EOF'
+return stratsim.scenario {
+  name = "long",
+  time = { start = 2022, stop = 2024, step = 0.5 },
+  segments = { { id = "public", size = 100, growth = 0.1 } },
+  providers = { { id = "a", share = { public = 0.6 } }, { id = "b", share = { public = 0.4 } } },
+  outputs = {
+    revenue_of_provider_a_in_public_cloud = function(v) return v:revenue("a") end,
+    revenue_of_provider_a_in_public_cloud_scaled = function(v) return 2 * v:revenue("a") end,
+    Revenue_Of_Provider_A_In_Public_Cloud_x = function(v) return 3 * v:revenue("a") end,
+  },
+}
+EOF
+    run "$STRATSIM" run long.lua -o long.xlsx; expect_rc 0; expect_no_err
+    python3 "$XR" long.xlsx > sheets.txt
+    python3 - sheets.txt <<'PY' || fail "sheet names: $(cat sheets.txt)"
+import sys
+names = open(sys.argv[1]).read().split("\n")[:-1]
+assert all(len(n) <= 31 for n in names), names
+assert len({n.lower() for n in names}) == len(names), names
+cut = "revenue_of_provider_a_in_pu"
+assert sum(n.lower().startswith(cut) for n in names) == 3, names
+assert cut + "~2" in [n.lower() for n in names] and cut + "~3" in [n.lower() for n in names], names
+PY
+}
+
 test_xlsx_atomic() {
     # a failing run leaves an existing workbook as it was, and no temporary files
     run "$STRATSIM" run "$DATA/small.lua" -o keep.xlsx; expect_rc 0

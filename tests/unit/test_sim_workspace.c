@@ -26,7 +26,7 @@ static ss_model *mk(size_t K, size_t N, ss_solver_method meth)
 {
     ss_model *m = ss_model_new(K, N);
     ss_event ev;
-    char buf[16];
+    char buf[32];
     size_t i, k;
     double lt[2] = { 1.0, 3.5 }, lv[2] = { 1.0, 0.8 };
     double st[3] = { 0.0, 2.0, 5.0 }, sv[3] = { 0.2, 0.35, 0.25 };
