@@ -120,13 +120,9 @@ typedef struct ss_sidecar_info {
      *  when the stock states none). */
     const struct ss_result *const *results;
     size_t nresults;
-    /** Without results: the user stocks of the scenario analysed (named
-     *  stock_scenario), listed the same way; units may be NULL or NULL
-     *  entries (no unit: null). */
-    const char *stock_scenario;
-    size_t nstock;
-    const char *const *stock_names;
-    const char *const *stock_units;
+    /** Without results: the user stocks of these run options (of the
+     *  scenario models[0]) are listed the same way; NULL: none. */
+    const struct ss_run_opts *run_opts;
 } ss_sidecar_info;
 
 /**

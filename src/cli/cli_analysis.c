@@ -287,12 +287,7 @@ int cli_an_write(const char *path, ss_an_writer write, const void *payload, cons
 {
     ss_sidecar_info info;
     an_info(&info, path, command, a, extra_json);
-    if (ro && ro->nstock) {
-        info.stock_scenario = m->name;
-        info.nstock = ro->nstock;
-        info.stock_names = ro->stock_names;
-        info.stock_units = ro->stock_units;
-    }
+    info.run_opts = ro;
     return cli_write_pair(path, write, payload, &info, &m, 1);
 }
 

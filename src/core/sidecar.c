@@ -24,6 +24,7 @@
 #include <cJSON.h>
 
 #include "stratsim/io.h"
+#include "stratsim/sim.h"
 
 typedef struct {
     ss_err *err;
@@ -474,9 +475,10 @@ static int sc_stock(sc_ctx *c, cJSON *root, cJSON **arr, const char *scenario, c
 }
 
 /* "stocks": the user stocks of the results (the derived metrics have no
- * unit entry), else those info names, with their units. */
-static int sc_stocks(sc_ctx *c, cJSON *root, const ss_sidecar_info *info)
+ * unit entry), else those of info's run options, with their units. */
+static int sc_stocks(sc_ctx *c, cJSON *root, const ss_sidecar_info *info, const ss_model *m)
 {
+    const ss_run_opts *ro = info->results ? NULL : info->run_opts;
     cJSON *arr = NULL;
     size_t i, j;
     int rc = SS_OK;
@@ -486,9 +488,9 @@ static int sc_stocks(sc_ctx *c, cJSON *root, const ss_sidecar_info *info)
             if (r->extra_units[j])
                 rc = sc_stock(c, root, &arr, r->scenario, r->extra_names[j], r->extra_units[j]);
     }
-    for (j = 0; rc == SS_OK && !info->results && info->stock_names && j < info->nstock; j++)
-        rc = sc_stock(c, root, &arr, info->stock_scenario, info->stock_names[j],
-                      info->stock_units ? info->stock_units[j] : NULL);
+    for (j = 0; rc == SS_OK && ro && m && j < ro->nstock; j++)
+        rc = sc_stock(c, root, &arr, m->name, ro->stock_names[j],
+                      ro->stock_units ? ro->stock_units[j] : NULL);
     return rc;
 }
 
@@ -519,7 +521,7 @@ int ss_sidecar_write(FILE *f, const ss_sidecar_info *info,
     if (rc == SS_OK) rc = sc_str(&c, root, "layout", info ? info->layout : NULL);
     if (rc == SS_OK) rc = sc_bool(&c, root, "unsafe", info ? info->unsafe : 0);
     if (rc == SS_OK && info && info->extra_json) rc = sc_extra(&c, root, info->extra_json);
-    if (rc == SS_OK && info) rc = sc_stocks(&c, root, info);
+    if (rc == SS_OK && info) rc = sc_stocks(&c, root, info, nmodels ? models[0] : NULL);
     if (rc == SS_OK) rc = sc_container(&c, root, "scenarios", 1, &arr);
     for (size_t j = 0; rc == SS_OK && j < nmodels; j++) {
         if (models[j] == NULL)

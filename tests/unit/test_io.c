@@ -27,6 +27,7 @@
 #include <cJSON.h>
 
 #include "stratsim/io.h"
+#include "stratsim/sim.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -841,16 +842,17 @@ static void test_sidecar_stocks(void **state)
     ss_err err = { 0 };
     const char *names[] = { "gpu", "talent" }, *units[] = { "EFLOPS", NULL };
     const ss_model *ms[] = { m };
+    ss_run_opts ro = SS_RUN_OPTS_INIT;
     ss_sidecar_info info;
     membuf mb;
     char *text;
     cJSON *root, *st;
     memset(&info, 0, sizeof info);
     info.command = "sens";
-    info.stock_scenario = "flag";
-    info.nstock = 2;
-    info.stock_names = names;
-    info.stock_units = units;
+    ro.nstock = 2;
+    ro.stock_names = names;
+    ro.stock_units = units;
+    info.run_opts = &ro;
     mb_open(&mb);
     assert_int_equal(ss_sidecar_write(mb.f, &info, ms, 1, &err), SS_OK);
     text = mb_close(&mb);
@@ -858,14 +860,14 @@ static void test_sidecar_stocks(void **state)
     assert_non_null(root);
     st = jget(root, "stocks");
     assert_int_equal(cJSON_GetArraySize(st), 2);
-    assert_string_equal(jget(cJSON_GetArrayItem(st, 0), "scenario")->valuestring, "flag");
+    assert_string_equal(jget(cJSON_GetArrayItem(st, 0), "scenario")->valuestring, m->name);
     assert_string_equal(jget(cJSON_GetArrayItem(st, 0), "id")->valuestring, "gpu");
     assert_string_equal(jget(cJSON_GetArrayItem(st, 0), "unit")->valuestring, "EFLOPS");
     assert_string_equal(jget(cJSON_GetArrayItem(st, 1), "id")->valuestring, "talent");
     assert_true(cJSON_IsNull(jget(cJSON_GetArrayItem(st, 1), "unit")));
     cJSON_Delete(root);
     free(text);
-    info.nstock = 0;
+    ro.nstock = 0;
     mb_open(&mb);
     assert_int_equal(ss_sidecar_write(mb.f, &info, ms, 1, &err), SS_OK);
     text = mb_close(&mb);

@@ -95,7 +95,7 @@ typedef struct sweep_res {
 void la_sweep_res_free(sweep_res *r);
 
 /* User values of a result box. */
-enum { RV_FIELDS = 1, RV_SETTINGS = 2, RV_SOURCE = 3, RV_OBJECTIVE = 4, RV_STOCKS = 5, RV_N = 5 };
+enum { RV_FIELDS = 1, RV_SETTINGS = 2, RV_SOURCE = 3, RV_OBJECTIVE = 4, RV_SCENARIO = 5, RV_N = 5 };
 
 /* A result object: owns the core result, the observations of a fit, and a
  * resolved copy of the scenario (selectors, sidecar). */

@@ -90,7 +90,7 @@ static int l_rbox_gc(lua_State *L)
 
 /*
  * Push a new result box of `kind` for the scenario at argument 1: keeps a
- * copy of its resolved model and records its file for the sidecar.
+ * copy of its resolved model, and the scenario and its file for the sidecar.
  */
 rbox *la_new_rbox(lua_State *L, int kind)
 {
@@ -105,27 +105,8 @@ rbox *la_new_rbox(lua_State *L, int kind)
         la_nomem(L);
     sl_scenario_push_file(L, 1);
     lua_setiuservalue(L, -2, RV_SOURCE);
-    {
-        /* the scenario's user stocks, for the sidecar: { {id, unit|false}, ... } */
-        ss_run_opts ro = SS_RUN_OPTS_INIT;
-        int top = lua_gettop(L);
-        size_t j;
-        sl_push_hooks(L, 1, &ro);
-        lua_createtable(L, (int)ro.nstock, 0);
-        for (j = 0; j < ro.nstock; j++) {
-            lua_createtable(L, 2, 0);
-            lua_pushstring(L, ro.stock_names[j]);
-            lua_rawseti(L, -2, 1);
-            if (ro.stock_units && ro.stock_units[j])
-                lua_pushstring(L, ro.stock_units[j]);
-            else
-                lua_pushboolean(L, 0);
-            lua_rawseti(L, -2, 2);
-            lua_rawseti(L, -2, (lua_Integer)j + 1);
-        }
-        lua_setiuservalue(L, top, RV_STOCKS);
-        lua_settop(L, top);
-    }
+    lua_pushvalue(L, 1); /* the scenario: its user stocks for the sidecar */
+    lua_setiuservalue(L, -2, RV_SCENARIO);
     return b;
 }
 
@@ -315,6 +296,7 @@ static int l_rbox_write(lua_State *L)
     const char *path = luaL_checkstring(L, 2);
     const char *src;
     ss_sidecar_info info;
+    ss_run_opts ro = SS_RUN_OPTS_INIT;
     const ss_model *models[1];
     char sha[65];
     csv_req r;
@@ -341,23 +323,9 @@ static int l_rbox_write(lua_State *L)
         info.unsafe = !sandboxed(L);
         models[0] = b->model;
         ss_err_clear(&err);
-        if (lua_getiuservalue(L, 1, RV_STOCKS) == LUA_TTABLE && luaL_len(L, -1) > 0) {
-            /* the box's stocks: names and units anchored by its table */
-            size_t n = (size_t)luaL_len(L, -1), j;
-            const char **names = lua_newuserdatauv(L, 2 * n * sizeof *names, 0);
-            for (j = 0; j < n; j++) {
-                lua_rawgeti(L, -2, (lua_Integer)j + 1);
-                lua_rawgeti(L, -1, 1);
-                names[j] = lua_tostring(L, -1);
-                lua_rawgeti(L, -2, 2);
-                names[n + j] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-                lua_pop(L, 3); /* the strings stay anchored by the table */
-            }
-            info.stock_scenario = b->model->name;
-            info.nstock = n;
-            info.stock_names = names;
-            info.stock_units = names + n;
-        }
+        lua_getiuservalue(L, 1, RV_SCENARIO);
+        sl_push_hooks(L, lua_gettop(L), &ro); /* valid while it is on the stack */
+        info.run_opts = &ro;
         rc = ss_analysis_write_pair(path, rbox_write_csv, &r, &info, models, 1, &err);
         lua_settop(L, 2);
     }
