@@ -65,9 +65,19 @@ typedef struct ss_run_opts {
      *  only (ss_run_state_only() is 1: no algebraic quantities yet). */
     int (*link_eval)(ss_run *run, double t, double *values, void *payload, ss_err *err);
     void *ext_payload;               /**< payload of stock_init, stock_rates, link_eval */
+
+    /** Called once at the start of every run, before any other callback
+     *  (stock_init, link_eval, stock_rates, on_epoch, on_output), with
+     *  start_payload; only ss_run_model() may be asked of the run. Optional
+     *  (the Lua layer restarts math.random here, so that every run of an
+     *  analysis starts from the same stream whatever ran before it on the
+     *  thread). */
+    int (*on_start)(ss_run *run, void *payload, ss_err *err);
+    void *start_payload;
 } ss_run_opts;
 
-#define SS_RUN_OPTS_INIT { 1, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL }
+#define SS_RUN_OPTS_INIT { 1, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, \
+                           NULL, NULL }
 
 /** The input a link defines: a decision input of a provider (field, segment
  *  for the per-segment fields) or, with field SS_LINK_GROWTH, the growth of

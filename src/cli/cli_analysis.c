@@ -128,7 +128,7 @@ int cli_an_inputs(cli_an_load *ld, size_t i, unsigned what, ss_analysis **out)
     return EXIT_OK;
 }
 
-int cli_an_run_opts(cli_an_load *ld, size_t i, const char *file, ss_run_opts *ro, ss_crn *crn)
+int cli_an_run_opts(cli_an_load *ld, size_t i, const char *file, ss_run_opts *ro, int crn)
 {
     ss_err err = {0};
     int rc = ss_script_run_opts(cli_loaded_script(ld->l), i, ro, &err);
@@ -136,7 +136,7 @@ int cli_an_run_opts(cli_an_load *ld, size_t i, const char *file, ss_run_opts *ro
         return cli_error("%s: %s", file, err.msg);
     ro->interrupt = cli_sigint_begin();
     if (crn)
-        sl_crn_opts(crn, ss_script_state(cli_loaded_script(ld->l)), ro);
+        sl_crn_opts(ss_script_state(cli_loaded_script(ld->l)), ro);
     return EXIT_OK;
 }
 

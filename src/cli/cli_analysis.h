@@ -80,11 +80,11 @@ int cli_an_inputs(cli_an_load *ld, size_t i, unsigned what, ss_analysis **out);
 /*
  * Run options for scenario i: its policy and derived metrics (a run then
  * executes Lua in the file's state: one thread only), with the interrupt
- * flag set; with `crn` (kept by the caller during the runs) every run
- * starts with math.random at its default seed (sl_crn_opts). Prints
+ * flag set; with `crn` non-zero every run starts with math.random at its
+ * default seed (sl_crn_opts). Prints
  * errors.
  */
-int cli_an_run_opts(cli_an_load *ld, size_t i, const char *file, ss_run_opts *ro, ss_crn *crn);
+int cli_an_run_opts(cli_an_load *ld, size_t i, const char *file, ss_run_opts *ro, int crn);
 
 /* Number parsing: 0 and *out set, or -1. cli_parse_uint takes a whole
  * number in decimal or exponent notation (1000, 1e3, 1000.0). */

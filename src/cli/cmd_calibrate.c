@@ -224,7 +224,6 @@ typedef struct calibrate_cmd {
     ss_calibrate_job cj;
     ss_analysis *an;
     ss_run_opts ro;
-    ss_crn crn;                /* kept during the runs */
     const ss_model *m;
     char *json;
 } calibrate_cmd;
@@ -305,7 +304,7 @@ static int calibrate_main(calibrate_cmd *c)
     if (c->ca.write_path && c->a.out && strcmp(c->ca.write_path, c->a.out) == 0)
         return cli_usage_error("calibrate", "--write and -o name the same file");
     if ((rc = calibrate_load(c)) != EXIT_OK ||
-        (rc = cli_an_run_opts(&c->ld, c->ld.first, c->a.file, &c->ro, &c->crn)) != EXIT_OK)
+        (rc = cli_an_run_opts(&c->ld, c->ld.first, c->a.file, &c->ro, 1)) != EXIT_OK)
         return rc;
     cli_progress_init(&prog, c->m->name, "runs");
     c->cj.co = c->ca.co;

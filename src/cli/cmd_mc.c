@@ -606,7 +606,7 @@ static int mc_run_one(mc_cmd *c, size_t i)
     const ss_model *m = cli_loaded_model(c->ld.l, si);
     ss_err err = {0};
     int rc, st;
-    if ((rc = cli_an_run_opts(&c->ld, si, c->a.file, &c->ro, NULL)) != EXIT_OK)
+    if ((rc = cli_an_run_opts(&c->ld, si, c->a.file, &c->ro, 0)) != EXIT_OK)
         return rc;
     j->prepare = NULL;
     workers_free(&c->w);

@@ -179,7 +179,6 @@ typedef struct optimize_cmd {
     ss_analysis *an;
     sl_objective *fn;
     ss_run_opts ro;
-    ss_crn crn;                /* kept during the runs */
     cli_mpi_job job;
     const ss_model *m;
     char *json;
@@ -313,7 +312,7 @@ static int optimize_main(optimize_cmd *c)
     if (!c->a.file)
         return cli_usage_error("optimize", "missing SCENARIO.lua");
     if ((rc = optimize_load(c)) != EXIT_OK || (rc = optimize_job_setup(c)) != EXIT_OK ||
-        (rc = cli_an_run_opts(&c->ld, c->ld.first, c->a.file, &c->ro, &c->crn)) != EXIT_OK)
+        (rc = cli_an_run_opts(&c->ld, c->ld.first, c->a.file, &c->ro, 1)) != EXIT_OK)
         return rc;
     /* the warning once, from rank 0 (its runs are the same on every rank) */
     if (c->job.rank == 0 && (rc = cli_an_warn_inert_controls(c->a.file, c->m, c->an->controls,

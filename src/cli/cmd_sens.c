@@ -249,7 +249,6 @@ typedef struct sens_cmd {
     ss_sens_job sj;
     ss_analysis *an;
     ss_run_opts ro;
-    ss_crn crn;                /* kept during the runs */
     cli_mpi_job job;
     const ss_model *m;
     char *json;
@@ -358,7 +357,7 @@ static int sens_main(sens_cmd *c)
     if (!c->a.file)
         return cli_usage_error("sens", "missing SCENARIO.lua");
     if ((rc = sens_load(c)) != EXIT_OK || (rc = sens_job_setup(c)) != EXIT_OK ||
-        (rc = cli_an_run_opts(&c->ld, c->ld.first, c->a.file, &c->ro, &c->crn)) != EXIT_OK)
+        (rc = cli_an_run_opts(&c->ld, c->ld.first, c->a.file, &c->ro, 1)) != EXIT_OK)
         return rc;
     cli_progress_init(&prog, c->m->name, "runs");
     st = ss_sens_job_run(&c->sj, c->m, &c->ro, cli_progress_hook(&prog), cli_mpi_transport(&c->job),

@@ -114,7 +114,6 @@ typedef struct sw_workers {
     size_t n;
     cli_loaded **l;
     ss_run_opts *ro;
-    ss_crn *crn;
     volatile int *interrupt;
 } sw_workers;
 
@@ -140,7 +139,6 @@ static void workers_free(sw_workers *w)
         cli_loaded_free(w->l[i]);
     free(w->l);
     free(w->ro);
-    free(w->crn);
     memset(w, 0, sizeof *w);
 }
 
@@ -151,8 +149,7 @@ static int workers_load(sw_workers *w, const cli_an_args *a, size_t index, unsig
     size_t i;
     w->l = calloc(n, sizeof *w->l);
     w->ro = calloc(n, sizeof *w->ro);
-    w->crn = calloc(n, sizeof *w->crn);
-    if (!w->l || !w->ro || !w->crn)
+    if (!w->l || !w->ro)
         return cli_error("out of memory");
     for (i = 0; i < n; i++) {
         ss_err err = {0};
@@ -162,7 +159,7 @@ static int workers_load(sw_workers *w, const cli_an_args *a, size_t index, unsig
         w->n = i + 1;
         if (ss_script_run_opts(cli_loaded_script(w->l[i]), index, &w->ro[i], &err) != SS_OK)
             return cli_error("%s: %s", a->file, err.msg);
-        sl_crn_opts(&w->crn[i], ss_script_state(cli_loaded_script(w->l[i])), &w->ro[i]);
+        sl_crn_opts(ss_script_state(cli_loaded_script(w->l[i])), &w->ro[i]);
     }
     return EXIT_OK;
 }
@@ -200,7 +197,6 @@ typedef struct sweep_cmd {
     cli_an_load ld;
     ss_sweep_job sj;
     ss_run_opts ro;
-    ss_crn crn;                /* kept during the runs */
     sw_workers w;
     cli_mpi_job job;
     const ss_model *m;
@@ -250,7 +246,7 @@ static int sweep_run(sweep_cmd *c)
     unsigned threads = c->sa.threads;
     uint64_t npoints = ss_sweep_npoints(c->sa.axes, c->sa.naxes);
     int rc, st;
-    if ((rc = cli_an_run_opts(&c->ld, c->ld.first, c->a.file, &c->ro, &c->crn)) != EXIT_OK)
+    if ((rc = cli_an_run_opts(&c->ld, c->ld.first, c->a.file, &c->ro, 1)) != EXIT_OK)
         return rc;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -1511,6 +1511,8 @@ static int run_setup(ss_sim_workspace *ws, struct ss_run *r, const ss_run_opts *
     r->K = r->m->nseg;
     r->NK = r->N * r->K;
     r->dim = r->base_dim = 3 * r->N * r->K + 2 * r->N + r->K;
+    if (opts && opts->on_start && (rc = opts->on_start(r, opts->start_payload, err)))
+        return rc;
     if (opts && (opts->nstock || opts->nlink)) {
         if ((rc = ext_setup(r, opts, err)))
             return rc;

@@ -88,18 +88,15 @@ int ss_script_reseed(ss_script *s, uint64_t seed, ss_err *err);
 
 /**
  * Common random numbers for the analyses other than Monte Carlo
- * (sensitivity, calibration, optimisation): wrap the run options `ro` of a
- * scenario with Lua hooks (ss_script_run_opts) so that every run starts
- * with math.random reseeded to its default, as in a freshly loaded script;
- * the runs then differ only in the parameters. `w` keeps the original
- * options and must outlive the runs; L is the hooks' state. Without hooks
+ * (sensitivity, sweeps, calibration, optimisation): give the run options
+ * `ro` of a scenario with Lua hooks (ss_script_run_opts: a policy, derived
+ * metrics, user stocks or links) an on_start hook that reseeds math.random
+ * in L, the hooks' state, to its default before anything else of a run
+ * calls Lua, as in a freshly loaded script. The runs then differ only in
+ * the parameters, whatever ran before them on the thread. Without hooks
  * `ro` is left as it is.
  */
-typedef struct ss_crn {
-    ss_run_opts inner;
-    lua_State *L;
-} ss_crn;
-void sl_crn_opts(ss_crn *w, lua_State *L, ss_run_opts *ro);
+void sl_crn_opts(lua_State *L, ss_run_opts *ro);
 
 
 /**

@@ -278,6 +278,40 @@ EOF
     expect_err "0.2,$(grep '^0.2,' sw1.csv | cut -d, -f2)"
 }
 
+test_stock_random_every_run() {
+    # Every run of an analysis starts with math.random at its default seed,
+    # also when only a stock's rate or a link calls Lua (no policy): a
+    # sweep's points are the same for any --threads, each the same as a
+    # fresh `stratsim run`. The draws are a tiny perturbation (1e-9), far
+    # below the outputs' scale but visible in their digits; without the
+    # reseed a point depends on the points the thread ran before it.
+    sed -e 's/return 0.5 \* v:investment("alibaba")/return (0.5 + 1e-9 * math.random()) * v:investment("alibaba")/' \
+        -e 's|v:stock("gpu") / 10)|v:stock("gpu") / 10 + 1e-9 * math.random())|' "$S" > rnd.lua
+    [ "$(grep -c 'math.random' rnd.lua)" = 2 ] || fail "the fixture's edit did not apply"
+    for t in 1 2 3; do
+        run "$STRATSIM" sweep rnd.lua --grid providers.alibaba.reinvest=0.1:0.3:5 --threads $t -o rs$t.csv
+        expect_rc 0
+    done
+    cmp rs1.csv rs2.csv && cmp rs1.csv rs3.csv || fail "a sweep whose stock draws math.random depends on --threads"
+    for v in 0.1 0.25 0.3; do
+        run "$STRATSIM" run rnd.lua --set providers.alibaba.reinvest=$v -o one.csv; expect_rc 0
+        grep "^$v," rs1.csv | cut -d, -f2- > pt.csv
+        tail -n +2 one.csv | cmp - pt.csv || fail "sweep point $v differs from a fresh run"
+    done
+    cat > rnd_lua.lua <<'EOF'
+local sc = stratsim.include("rnd.lua")
+local sw = sc:sweep{ grid = { "providers.alibaba.reinvest=0.1:0.3:5" }, outputs = { "gpu@2024" } }
+print(sw:csv())
+return sc
+EOF
+    run "$STRATSIM" run rnd_lua.lua; expect_rc 0
+    expect_err "0.3,$(python3 -c "
+import csv
+r = [x for x in csv.DictReader(open('rs1.csv')) if x['providers.alibaba.reinvest'] == '0.3'
+     and x['metric'] == 'gpu' and float(x['time']) == 2024]
+print(r[0]['value'])")"
+}
+
 test_gpu_constraint_scenario() {
     # the bundled mechanism: the cap binds after the Oct 2023 rule (the
     # build-out gets less than it wants), and while compute is below its

@@ -3,7 +3,7 @@
  * nstock/stock_init/stock_rates, nlink/links/link_eval; docs/model.md "User
  * stocks and links"), driven from C without Lua: closed forms, a linked
  * input equal to the schedule it replaces, the evaluation order, the
- * errors, and that options without them change nothing.
+ * start-of-run hook (on_start), the errors, and that options without them change nothing.
  */
 #include "test_util.h"
 #include "stratsim.h"
@@ -203,6 +203,110 @@ static void test_errors(void **state)
     ss_model_free(m);
 }
 
+/* on_start: once per run, before every other callback; its error stops the
+ * run before it starts. The log records the order of the calls. */
+typedef struct start_log {
+    int starts, first_other;  /* first_other: which callback came first after a start (1 init, 2 link, 3 epoch, 4 output) */
+    int fail;
+} start_log;
+
+static start_log *g_log;
+
+static void saw(int what)
+{
+    if (g_log->first_other == 0)
+        g_log->first_other = what;
+}
+
+static int st_start(ss_run *run, void *p, ss_err *err)
+{
+    start_log *lg = p;
+    assert_non_null(ss_run_model(run));
+    lg->starts++;
+    lg->first_other = 0;
+    return lg->fail ? ss_err_set(err, SS_EINVAL, "", "no start") : SS_OK;
+}
+
+static int st_init(ss_run *run, double *y0, void *p, ss_err *err)
+{
+    saw(1);
+    return init_k(run, y0, p, err);
+}
+
+static int st_link(ss_run *run, double t, double *v, void *p, ss_err *err)
+{
+    (void)run; (void)t; (void)p; (void)err;
+    saw(2);
+    v[0] = 1.0;
+    return SS_OK;
+}
+
+static int st_epoch(ss_run *run, double t, void *p, ss_err *err)
+{
+    (void)run; (void)t; (void)p; (void)err;
+    saw(3);
+    return SS_OK;
+}
+
+static int st_output(ss_run *run, double t, double *out, void *p, ss_err *err)
+{
+    (void)run; (void)t; (void)p; (void)err;
+    saw(4);
+    out[0] = 0.0;
+    return SS_OK;
+}
+
+static void test_on_start_first(void **state)
+{
+    static const char *const xn[] = { "x" };
+    ss_model *m = test_model_new(2, 2, 3.0);
+    ss_run_opts o = SS_RUN_OPTS_INIT;
+    ss_result *r = NULL;
+    ss_err e = { 0 };
+    start_log lg = { 0, 0, 0 };
+    int variant;
+    (void)state;
+    g_log = &lg;
+    o.on_start = st_start;
+    o.start_payload = &lg;
+    for (variant = 0; variant < 4; variant++) {
+        /* 0: stocks and links; 1: links only; 2: a policy only; 3: derived metrics only */
+        ss_run_opts v = o;
+        int want = variant == 0 ? 1 : variant == 1 ? 2 : variant == 2 ? 3 : 4;
+        if (variant == 0) {
+            v.nstock = 1;
+            v.stock_names = names1;
+            v.stock_init = st_init;
+            v.stock_rates = rate_k;
+        }
+        if (variant <= 1) {
+            v.nlink = 1;
+            v.links = lever_link;
+            v.link_eval = st_link;
+        }
+        if (variant == 2)
+            v.on_epoch = st_epoch;
+        if (variant == 3) {
+            v.on_output = st_output;
+            v.nextra = 1;
+            v.extra_names = xn;
+        }
+        lg.starts = 0;
+        if (ss_sim_run(&r, m, &v, &e))
+            fail_msg("%s", e.msg);
+        assert_int_equal(lg.starts, 1);
+        assert_int_equal(lg.first_other, want);
+        ss_result_free(r);
+        r = NULL;
+        lg.fail = 1;
+        assert_int_equal(ss_sim_run(&r, m, &v, &e), SS_EINVAL);
+        assert_null(r);
+        assert_string_equal(e.msg, "no start");
+        lg.fail = 0;
+    }
+    ss_model_free(m);
+}
+
 /* Options without stocks or links give the same numbers as no options. */
 static void test_no_ext_unchanged(void **state)
 {
@@ -230,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_closed_form),
         cmocka_unit_test(test_link_equals_schedule),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_on_start_first),
         cmocka_unit_test(test_no_ext_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

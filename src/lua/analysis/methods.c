@@ -241,14 +241,11 @@ void la_scen_run_opts(lua_State *L, ss_run_opts *ro)
 }
 
 /* The same, for analyses other than Monte Carlo: every run starts with
- * math.random at its default seed (common random numbers); the wrapper is
- * a userdata pushed above the hooks. */
+ * math.random at its default seed (common random numbers, sl_crn_opts). */
 void la_scen_run_opts_crn(lua_State *L, ss_run_opts *ro)
 {
-    ss_crn *w;
     la_scen_run_opts(L, ro);
-    w = lua_newuserdatauv(L, sizeof *w, 0);
-    sl_crn_opts(w, L, ro);
+    sl_crn_opts(L, ro);
 }
 
 /* Scenario __index: the analysis methods (upvalue 1), else the original

@@ -239,37 +239,19 @@ int la_reseed_state(lua_State *L, uint64_t seed, ss_err *err)
     return reseed_call(L, 1, seed, err);
 }
 
-/* Run-option wrappers of sl_crn_opts: reseed at the start of a run. */
-static int crn_epoch(ss_run *run, double t, void *payload, ss_err *err)
+/* sl_crn_opts' start-of-run hook: math.random back to its default seed. */
+static int crn_start(ss_run *run, void *payload, ss_err *err)
 {
-    ss_crn *w = payload;
-    const ss_model *m = ss_run_model(run);
-    int rc;
-    if (fabs(t - m->t0) <= 1e-9 * (1 + fabs(m->t0)) && (rc = reseed_call(w->L, 0, 0, err)) != SS_OK)
-        return rc;
-    return w->inner.on_epoch(run, t, w->inner.payload, err);
+    (void)run;
+    return reseed_call(payload, 0, 0, err);
 }
 
-static int crn_output(ss_run *run, double t, double *out, void *payload, ss_err *err)
+void sl_crn_opts(lua_State *L, ss_run_opts *ro)
 {
-    ss_crn *w = payload;
-    const ss_model *m = ss_run_model(run);
-    int rc;
-    if (!w->inner.on_epoch && fabs(t - m->t0) <= 1e-9 * (1 + fabs(m->t0)) &&
-        (rc = reseed_call(w->L, 0, 0, err)) != SS_OK)
-        return rc;
-    return w->inner.on_output(run, t, out, w->inner.payload, err);
-}
-
-void sl_crn_opts(ss_crn *w, lua_State *L, ss_run_opts *ro)
-{
-    w->inner = *ro;
-    w->L = L;
-    if (!ro->on_epoch && !ro->on_output)
-        return;
-    ro->on_epoch = w->inner.on_epoch ? crn_epoch : NULL;
-    ro->on_output = w->inner.on_output ? crn_output : NULL;
-    ro->payload = w;
+    if (!ss_run_opts_active(ro))
+        return; /* no Lua in a run */
+    ro->on_start = crn_start;
+    ro->start_payload = L;
 }
 
 int ss_script_reseed(ss_script *s, uint64_t seed, ss_err *err)
