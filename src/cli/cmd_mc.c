@@ -74,9 +74,9 @@ static const cli_opt_spec mc_opts[] = {
     { CLI_OPT_VALUE, "--compression", 0, "C", "t-digest compression (default 200)" },
     { CLI_OPT_VALUE, "--engine", 0, "auto|scalar",
       "auto (default): the batched engine when the\n"
-      "scenario has no policy, derived metric or user\n"
-      "stock and the solver is rk8pd; scalar: every\n"
-      "run on its own" },
+      "scenario has no policy, derived metric, user\n"
+      "stock or link and the solver is rk8pd; scalar:\n"
+      "every run on its own" },
     { CLI_OPT_VALUE, "--scenario", 0, "NAME", "analyse only this scenario of the file" },
     { CLI_OPT_VALUE, "--set", 0, "PATH=VALUE", "override a numeric input (repeatable)" },
     { CLI_OPT_VALUE, "--params", 0, "FILE.lua", "apply an override file (calibrate --write)" },

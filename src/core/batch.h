@@ -12,7 +12,7 @@
  * structure-of-arrays loops (SLEEF for exp, log and pow).  A lane whose run
  * ends takes the next run of the block.
  *
- * No callbacks: a run here has no policy, derived metric or user stock.  A
+ * No callbacks: a run here has no policy, derived metric, user stock or link.  A
  * run that fails (a non-finite value, an allocation summing to zero, a share
  * outside [0, 1], too many steps, a model of another shape) is reported to
  * io->done without a result: the caller redoes it with the scalar engine,
