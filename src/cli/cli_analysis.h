@@ -78,11 +78,10 @@ int cli_an_load_file(cli_an_load *out, const cli_an_args *a, const char *cmd, in
 int cli_an_inputs(cli_an_load *ld, size_t i, unsigned what, ss_analysis **out);
 
 /*
- * Run options for scenario i: its policy and derived metrics (a run then
+ * Run options for scenario i: its policy, derived metrics, stocks and links (a run then
  * executes Lua in the file's state: one thread only), with the interrupt
  * flag set; with `crn` non-zero every run starts with math.random at its
- * default seed (sl_crn_opts). Prints
- * errors.
+ * default seed (sl_crn_opts). Prints errors.
  */
 int cli_an_run_opts(cli_an_load *ld, size_t i, const char *file, ss_run_opts *ro, int crn);
 

@@ -2,9 +2,9 @@
  * objective.c - objectives written in Lua and math.random reseeding:
  * ss_script_objective/sl_objective_eval (optimize.objective = function(r)
  * ... end, called with a stratsim.Result of each run), ss_script_reseed
- * (the Monte Carlo's per-run seed of a scenario with a policy) and
+ * (the Monte Carlo's per-run seed of a scenario with Lua hooks) and
  * sl_crn_opts (common random numbers: every run of the other analyses
- * starts from the default seed).
+ * starts from the default seed, by the runs' on_start hook).
  *
  * Ownership: an sl_objective is malloc'ed and holds a registry reference
  * to its function; sl_objective_free releases both (before the script is
