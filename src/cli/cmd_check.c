@@ -69,7 +69,7 @@ static int run_checks(cli_loaded *l, size_t i, const char *file)
         goto done;
     }
     ss_analysis_checks(an, c);
-    if ((rc = cli_an_run_opts(&ld, i, file, &ro, 0)) != EXIT_OK)
+    if ((rc = cli_an_run_opts(&ld, i, file, &ro, 1)) != EXIT_OK)
         goto done;
     st = ss_checks_run(o, m, c, an->nchecks, &ro, &err);
     cli_sigint_end();

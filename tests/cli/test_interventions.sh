@@ -141,6 +141,49 @@ LUA
     run "$STRATSIM" check --behaviour bad3.lua; expect_rc 1; expect_err "nme"
 }
 
+# a policy that draws math.random: each check's two values are those of
+# `stratsim run` and `stratsim run --set CHANGE` (every run starts with
+# math.random at its default seed), whatever the order of the checks; the
+# same from sc:check()
+test_check_random_policy() {
+    cp "$ROOT/scenarios/baseline.lua" baseline.lua
+    for order in "0.3 0.31" "0.31 0.3"; do
+        set -- $order
+        cat > rp.lua <<LUA
+return stratsim.include("baseline.lua"):with {
+  name = "randpol",
+  policy = function(view)
+    local p = view:get("price", "alibaba", "public")
+    view:set("alibaba", "price", { public = p * (0.99 + 0.02 * math.random()) })
+  end,
+  checks = {
+    { name = "c$1", change = { ["providers.alibaba.reinvest"] = $1 }, expect = "share:alibaba:public@2024.5 > base" },
+    { name = "c$2", change = { ["providers.alibaba.reinvest"] = $2 }, expect = "share:alibaba:public@2024.5 > base" },
+  },
+}
+LUA
+        run "$STRATSIM" check --behaviour rp.lua; expect_rc 0
+        echo "$OUT" > "check_$1.txt"
+        printf 'for _, c in ipairs(sc:check()) do print(c.name, string.format("%%.10g %%.10g", c.value, c.base)) end\n' > s.lua
+        run sh -c "'$STRATSIM' repl rp.lua < s.lua"; expect_rc 0
+        echo "$OUT" > "lua_$1.txt"
+    done
+    run "$STRATSIM" run rp.lua -o base.csv; expect_rc 0
+    base=$(grep '^randpol,2024.5,alibaba,public,share,' base.csv | cut -d, -f6)
+    for v in 0.3 0.31; do
+        run "$STRATSIM" run rp.lua --set providers.alibaba.reinvest=$v -o one.csv; expect_rc 0
+        one=$(grep '^randpol,2024.5,alibaba,public,share,' one.csv | cut -d, -f6)
+        want=$(python3 -c "print('%.10g with the change, %.10g in the scenario' % ($one, $base))")
+        wlua=$(python3 -c "print('c$v\t%.10g %.10g' % ($one, $base))")
+        for f in check_0.3.txt check_0.31.txt; do
+            grep -A1 "PASS  c$v\$" $f | grep -qF "$want" || fail "check c$v in $f: not '$want': $(cat $f)"
+        done
+        for f in lua_0.3.txt lua_0.31.txt; do
+            grep -qF "$(printf "$wlua")" $f || fail "sc:check c$v in $f: not '$wlua': $(cat $f)"
+        done
+    done
+}
+
 # sc:check() in Lua
 test_lua_check() {
     printf 'r = sc:check()\nprint(r.passed, r.failed, r[1].name, r[1].pass, r[1].value > r[1].base)\n' > s.lua

@@ -267,7 +267,7 @@ int la_scen_check(lua_State *L)
     a = la_scen_inputs(L, SS_AN_CHECKS);
     c = push_checks(L, a);
     o = lua_newuserdatauv(L, (a->nchecks ? a->nchecks : 1) * sizeof *o, 0);
-    la_scen_run_opts(L, &ro);
+    la_scen_run_opts_crn(L, &ro);
     if ((rc = ss_checks_run(o, m, c, a->nchecks, &ro, &err)) != SS_OK)
         la_core_fail(L, "check", rc, &err);
     lua_createtable(L, (int)a->nchecks, 2);
