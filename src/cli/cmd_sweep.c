@@ -4,9 +4,9 @@
  * PATH=v1,v2,...), on several threads with output identical for any thread
  * count; the long layout led by one column per swept path, or with
  * --outputs one row per point and one column per selector; JSON sidecar.
- * Scenarios with a policy or derived outputs get one Lua state per worker
- * thread, each run starting with math.random at its default seed as in
- * `stratsim run`. The work is the core's ss_sweep_job (stratsim/analysis.h),
+ * Scenarios with a policy, derived outputs, stocks or links get one Lua
+ * state per worker thread, each run starting with math.random where the
+ * script left it when it had loaded, as in `stratsim run`. The work is the core's ss_sweep_job (stratsim/analysis.h),
  * which runs ss_sweep_run (sweep.h) and keeps the points.
  * Depends on cli_analysis.h and the core's sweep.h.
  */
@@ -143,7 +143,7 @@ static void workers_free(sw_workers *w)
 }
 
 /* Load the file once per worker (same overrides), each run starting with
- * math.random at its default seed (common random numbers). */
+ * math.random where the script left it (common random numbers). */
 static int workers_load(sw_workers *w, const cli_an_args *a, size_t index, unsigned n)
 {
     size_t i;

@@ -36,17 +36,25 @@
 
 /* ------------------------------------------------------------ the RNG */
 
+/* Registry key of the state's rng_box. */
+static const char rng_key = 0;
+
 typedef struct rng_box {
     gsl_rng *r;
+    gsl_rng *r0;   /* r as the script left it when it finished loading (sl_random_mark) */
 } rng_box;
 
-/* __gc/__close: free the generator (tolerates an already-freed box). */
+/* __gc/__close: free the generators (tolerates an already-freed box). */
 static int l_rng_gc(lua_State *L)
 {
     rng_box *b = luaL_checkudata(L, 1, RNG_META);
     if (b->r) {
         gsl_rng_free(b->r);
         b->r = NULL;
+    }
+    if (b->r0) {
+        gsl_rng_free(b->r0);
+        b->r0 = NULL;
     }
     return 0;
 }
@@ -146,7 +154,7 @@ void sl_install_random(lua_State *L, int idx)
 
     idx = lua_absindex(L, idx);
     b = lua_newuserdatauv(L, sizeof *b, 0);
-    b->r = NULL; /* valid "closed" state before acquiring the generator */
+    b->r = b->r0 = NULL; /* valid "closed" state before acquiring the generators */
     if (luaL_newmetatable(L, RNG_META)) {
         luaL_setfuncs(L, meta, 0);
         lua_pushliteral(L, RNG_META);
@@ -154,16 +162,45 @@ void sl_install_random(lua_State *L, int idx)
     }
     lua_setmetatable(L, -2);
     b->r = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!b->r)
+    b->r0 = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!b->r || !b->r0)
         sl_raise(L, SS_ENOMEM, "out of memory");
     gsl_rng_set(b->r, RNG_SEED);
+    gsl_rng_memcpy(b->r0, b->r);
     lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, "stratsim.rng");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &rng_key);
     lua_pushvalue(L, -1);
     lua_pushcclosure(L, l_math_random, 1);
     lua_setfield(L, idx, "random");
     lua_pushcclosure(L, l_math_randomseed, 1);
     lua_setfield(L, idx, "randomseed");
+}
+
+/* The state's generator box, or NULL (no math.random installed). Does not
+ * raise (a light userdata key allocates nothing). */
+static rng_box *state_rng(lua_State *L)
+{
+    rng_box *b;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &rng_key);
+    b = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return b && b->r && b->r0 ? b : NULL;
+}
+
+void sl_random_mark(lua_State *L)
+{
+    rng_box *b = state_rng(L);
+    if (b)
+        gsl_rng_memcpy(b->r0, b->r);
+}
+
+int sl_random_restore(lua_State *L)
+{
+    rng_box *b = state_rng(L);
+    if (!b)
+        return 0;
+    gsl_rng_memcpy(b->r, b->r0);
+    return 1;
 }
 
 /* ------------------------------------------------ restricted functions */

@@ -1292,6 +1292,7 @@ int ss_script_load(ss_script *s, const char *path, const char *const *sets,
             goto done;
         }
     }
+    sl_random_mark(L); /* where every run of an analysis starts (sl_crn_opts) */
     rc = SS_OK;
 done:
     free(borrowed);

@@ -225,6 +225,16 @@ void sl_install_strmatch(lua_State *L, int idx);
 /** Install deterministic math.random/randomseed into the table at `idx`. */
 void sl_install_random(lua_State *L, int idx);
 
+/** Remember math.random's state as the start of every run (ss_script_load
+ *  calls it when the script has loaded: a fresh `stratsim run` starts its
+ *  runs from there). Never raises. */
+void sl_random_mark(lua_State *L);
+
+/** Put math.random back to the state sl_random_mark remembered (before
+ *  it: seed 42, the state's first). 0 if the state has no such generator.
+ *  Never raises. */
+int sl_random_restore(lua_State *L);
+
 /** Registry key of the table chunkname -> source text used by locate. */
 #define SL_SOURCES "stratsim.sources"
 /** Registry key of the set (path -> true) of data files a script read

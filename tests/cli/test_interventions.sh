@@ -184,6 +184,57 @@ LUA
     done
 }
 
+# Every run of `run`, sweep, sens and check starts from the math.random
+# state the script left when it had loaded (here: its own seed and one
+# draw at load time), so a sweep point or a sensitivity run is the run
+# `stratsim run --set` does, and two identical scenarios of one file give
+# the same numbers
+test_runs_start_where_the_script_left() {
+    cp "$ROOT/scenarios/baseline.lua" baseline.lua
+    cat > ld.lua <<'LUA'
+local base = stratsim.include("baseline.lua")
+math.randomseed(7)
+local jitter = math.random()   -- drawn while the script loads
+local function pol(view)
+  local p = view:get("price", "alibaba", "public")
+  view:set("alibaba", "price", { public = p * (0.99 + 0.02 * math.random()) })
+end
+return { base:with { name = "A", policy = pol }, base:with { name = "B", policy = pol } }
+LUA
+    sel='2024.5,alibaba,public,share,'
+    run "$STRATSIM" run ld.lua -o r.csv; expect_rc 0
+    a=$(grep "^A,$sel" r.csv | cut -d, -f6); b=$(grep "^B,$sel" r.csv | cut -d, -f6)
+    [ -n "$a" ] && [ "$a" = "$b" ] || fail "identical scenarios of one file differ: '$a' '$b'"
+    run "$STRATSIM" run ld.lua --set providers.alibaba.reinvest=0.3 -o one.csv; expect_rc 0
+    one=$(grep "^A,$sel" one.csv | cut -d, -f6)
+    [ "$one" != "$a" ] || fail "the change did not act"
+    run "$STRATSIM" sweep ld.lua --scenario A --grid providers.alibaba.reinvest=0.2,0.3 \
+        --outputs share:alibaba:public@2024.5 -o sw.csv; expect_rc 0
+    grep -qx "0.3,$one" sw.csv || fail "sweep point 0.3: $(cat sw.csv), not $one"
+    # the script's own seed acts (runs do not restart from a fixed seed)
+    sed 's/math.randomseed(7)/math.randomseed(8)/' ld.lua > ld8.lua
+    run "$STRATSIM" sweep ld8.lua --scenario A --grid providers.alibaba.reinvest=0.3 \
+        --outputs share:alibaba:public@2024.5 -o sw8.csv; expect_rc 0
+    run "$STRATSIM" run ld8.lua --set providers.alibaba.reinvest=0.3 -o one8.csv; expect_rc 0
+    one8=$(grep "^A,$sel" one8.csv | cut -d, -f6)
+    [ "$one8" != "$one" ] || fail "math.randomseed(8) at load gave the numbers of 7"
+    grep -qx "0.3,$one8" sw8.csv || fail "sweep point 0.3 with seed 8: $(cat sw8.csv), not $one8"
+    run "$STRATSIM" sens ld.lua --scenario A --vary providers.alibaba.reinvest \
+        --outputs share:alibaba:public@2024.5 -o s.csv; expect_rc 0
+    python3 - s.csv <<'PY' > lowhigh.txt || fail "sens CSV: $(cat s.csv)"
+import csv, sys
+r = list(csv.DictReader(open(sys.argv[1])))[0]
+print(r["low_value"], r["output_at_low"], r["high_value"], r["output_at_high"])
+PY
+    read lo at_lo hi at_hi < lowhigh.txt
+    for pair in "$lo $at_lo" "$hi $at_hi"; do
+        set -- $pair
+        run "$STRATSIM" run ld.lua --set providers.alibaba.reinvest=$1 -o p.csv; expect_rc 0
+        python3 -c "import sys; a, b = float('$2'), float('$(grep "^A,$sel" p.csv | cut -d, -f6)'); sys.exit(a != b)" \
+            || fail "sens at reinvest=$1 gave $2, run --set $(grep "^A,$sel" p.csv | cut -d, -f6)"
+    done
+}
+
 # sc:check() in Lua
 test_lua_check() {
     printf 'r = sc:check()\nprint(r.passed, r.failed, r[1].name, r[1].pass, r[1].value > r[1].base)\n' > s.lua

@@ -279,7 +279,7 @@ EOF
 }
 
 test_stock_random_every_run() {
-    # Every run of an analysis starts with math.random at its default seed,
+    # Every run of an analysis starts with math.random where the script left it,
     # also when only a stock's rate or a link calls Lua (no policy): a
     # sweep's points are the same for any --threads, each the same as a
     # fresh `stratsim run`. The draws are a tiny perturbation (1e-9), far

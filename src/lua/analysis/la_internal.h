@@ -187,7 +187,8 @@ ss_model *la_check_scen(lua_State *L);
 /* Read the scenario's tables `what` into a new inputs box (pushed). Raises. */
 ss_analysis *la_scen_inputs(lua_State *L, unsigned what);
 /* Run options with the scenario's Lua hooks (pushed) and the interrupt
- * flag; _crn: every run starts with math.random at its default seed. */
+ * flag; _crn: every run starts with math.random where the script left it
+ * when it had loaded (sl_crn_opts). */
 void la_scen_run_opts(lua_State *L, ss_run_opts *ro);
 void la_scen_run_opts_crn(lua_State *L, ss_run_opts *ro);
 

@@ -241,7 +241,7 @@ void la_scen_run_opts(lua_State *L, ss_run_opts *ro)
 }
 
 /* The same, for analyses other than Monte Carlo: every run starts with
- * math.random at its default seed (common random numbers, sl_crn_opts). */
+ * math.random where the script left it (common random numbers, sl_crn_opts). */
 void la_scen_run_opts_crn(lua_State *L, ss_run_opts *ro)
 {
     la_scen_run_opts(L, ro);

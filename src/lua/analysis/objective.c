@@ -4,7 +4,8 @@
  * ... end, called with a stratsim.Result of each run), ss_script_reseed
  * (the Monte Carlo's per-run seed of a scenario with Lua hooks) and
  * sl_crn_opts (common random numbers: every run of the other analyses
- * starts from the default seed, by the runs' on_start hook).
+ * starts from the math.random state the script left when it had loaded,
+ * by the runs' on_start hook).
  *
  * Ownership: an sl_objective is malloc'ed and holds a registry reference
  * to its function; sl_objective_free releases both (before the script is
@@ -239,11 +240,13 @@ int la_reseed_state(lua_State *L, uint64_t seed, ss_err *err)
     return reseed_call(L, 1, seed, err);
 }
 
-/* sl_crn_opts' start-of-run hook: math.random back to its default seed. */
+/* sl_crn_opts' start-of-run hook: math.random back to where the script
+ * left it when it had loaded (a state without the sandbox's generator:
+ * math.randomseed(), its default seed). */
 static int crn_start(ss_run *run, void *payload, ss_err *err)
 {
     (void)run;
-    return reseed_call(payload, 0, 0, err);
+    return sl_random_restore(payload) ? SS_OK : reseed_call(payload, 0, 0, err);
 }
 
 void sl_crn_opts(lua_State *L, ss_run_opts *ro)
