@@ -281,14 +281,9 @@ int cli_run_models(cli_loaded *l, const char *path, ss_result ***res, size_t *nr
         const ss_model *m = cli_loaded_model(l, i);
         ss_result *r = NULL, **nr;
         ss_err err = { 0 };
-        ss_run_opts ro;
-        int rc = ss_script_run_opts(l->script, i, &ro, &err); /* its policy, metrics, stocks, links */
-        if (rc == SS_OK) {
-            /* each scenario's run starts from the math.random state the
-               script left, whatever the scenarios before it drew */
-            sl_crn_opts(ss_script_state(l->script), &ro);
-            rc = ss_sim_run_resolved(NULL, &r, ss_script_resolved(l->script, i), &ro, &err);
-        }
+        /* with its policy, metrics, stocks and links; math.random starts where
+           the script left it, whatever the scenarios before it drew */
+        int rc = ss_script_run(l->script, i, &r, &err);
         if (rc != SS_OK) {
             /* errors in a policy or derived metric are already located in the file */
             if (strcmp(err.file, path) == 0)

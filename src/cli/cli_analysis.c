@@ -136,7 +136,7 @@ int cli_an_run_opts(cli_an_load *ld, size_t i, const char *file, ss_run_opts *ro
         return cli_error("%s: %s", file, err.msg);
     ro->interrupt = cli_sigint_begin();
     if (crn)
-        sl_crn_opts(ss_script_state(cli_loaded_script(ld->l)), ro);
+        ss_script_crn_opts(cli_loaded_script(ld->l), ro);
     return EXIT_OK;
 }
 

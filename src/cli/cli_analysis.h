@@ -81,7 +81,7 @@ int cli_an_inputs(cli_an_load *ld, size_t i, unsigned what, ss_analysis **out);
  * Run options for scenario i: its policy, derived metrics, stocks and links (a run then
  * executes Lua in the file's state: one thread only), with the interrupt
  * flag set; with `crn` non-zero every run starts with math.random where
- * the script left it when it had loaded (sl_crn_opts). Prints errors.
+ * the script left it when it had loaded (ss_script_crn_opts). Prints errors.
  */
 int cli_an_run_opts(cli_an_load *ld, size_t i, const char *file, ss_run_opts *ro, int crn);
 

@@ -159,7 +159,7 @@ static int workers_load(sw_workers *w, const cli_an_args *a, size_t index, unsig
         w->n = i + 1;
         if (ss_script_run_opts(cli_loaded_script(w->l[i]), index, &w->ro[i], &err) != SS_OK)
             return cli_error("%s: %s", a->file, err.msg);
-        sl_crn_opts(ss_script_state(cli_loaded_script(w->l[i])), &w->ro[i]);
+        ss_script_crn_opts(cli_loaded_script(w->l[i]), &w->ro[i]);
     }
     return EXIT_OK;
 }

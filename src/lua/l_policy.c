@@ -893,5 +893,6 @@ int ss_script_run(ss_script *s, size_t i, ss_result **out, ss_err *err)
     *out = NULL;
     if ((rc = ss_script_run_opts(s, i, &o, err)) != SS_OK)
         return rc;
+    ss_script_crn_opts(s, &o);
     return ss_sim_run_resolved(NULL, out, ss_script_resolved(s, i), &o, err);
 }

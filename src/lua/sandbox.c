@@ -203,6 +203,28 @@ int sl_random_restore(lua_State *L)
     return 1;
 }
 
+/* sl_crn_opts' start-of-run hook (payload: the hooks' state). */
+static int random_start(ss_run *run, void *payload, ss_err *err)
+{
+    (void)run;
+    (void)err;
+    sl_random_restore(payload);
+    return SS_OK;
+}
+
+void sl_crn_opts(lua_State *L, ss_run_opts *ro)
+{
+    if (!ss_run_opts_active(ro))
+        return; /* no Lua in a run */
+    ro->on_start = random_start;
+    ro->start_payload = L;
+}
+
+void ss_script_crn_opts(ss_script *s, ss_run_opts *ro)
+{
+    sl_crn_opts(ss_script_state(s), ro);
+}
+
 /* ------------------------------------------------ restricted functions */
 
 /* Message handler guard (upvalue 1: the script's handler). When the count

@@ -235,6 +235,9 @@ void sl_random_mark(lua_State *L);
  *  Never raises. */
 int sl_random_restore(lua_State *L);
 
+/** ss_script_crn_opts for the hooks' state L (the Lua analyses). */
+void sl_crn_opts(lua_State *L, ss_run_opts *ro);
+
 /** Registry key of the table chunkname -> source text used by locate. */
 #define SL_SOURCES "stratsim.sources"
 /** Registry key of the set (path -> true) of data files a script read

@@ -86,18 +86,6 @@ int sl_objective_eval(double *out, const ss_result *r, const double *x, void *pa
  */
 int ss_script_reseed(ss_script *s, uint64_t seed, ss_err *err);
 
-/**
- * Common random numbers for `stratsim run` and the analyses other than
- * Monte Carlo (sensitivity, sweeps, checks, calibration, optimisation):
- * give the run options `ro` of a scenario with Lua hooks
- * (ss_script_run_opts: a policy, derived metrics, user stocks or links) an
- * on_start hook that puts math.random in L, the hooks' state, back where
- * the script left it when it had loaded (sl_random_mark), before anything
- * else of a run calls Lua: as in a freshly loaded script. The runs then
- * differ only in the parameters, whatever ran before them on the thread.
- * Without hooks `ro` is left as it is.
- */
-void sl_crn_opts(lua_State *L, ss_run_opts *ro);
 
 
 /**

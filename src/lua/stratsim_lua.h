@@ -109,8 +109,22 @@ int ss_script_files(ss_script *s, char ***out, size_t *n, ss_err *err);
  */
 int ss_script_run_opts(ss_script *s, size_t i, ss_run_opts *out, ss_err *err);
 
-/** Run scenario i with ss_script_run_opts(); *out receives a result the
- * caller frees with ss_result_free(). */
+/**
+ * Common random numbers: give run options of this script's scenarios that
+ * carry Lua hooks (a policy, derived metrics, user stocks or links) an
+ * on_start hook that puts math.random back where the script left it when
+ * it had loaded (its own math.randomseed and load-time draws included),
+ * before anything else of a run calls Lua. Every run then starts as in a
+ * freshly loaded script, whatever ran before it in the state: `stratsim
+ * run`, sweeps, sensitivity, checks, calibration and optimisation use it
+ * (a Monte Carlo reseeds each run from its own stream instead). Options
+ * without hooks are left as they are.
+ */
+void ss_script_crn_opts(ss_script *s, ss_run_opts *ro);
+
+/** Run scenario i as `stratsim run` does: ss_script_run_opts() with
+ * ss_script_crn_opts(); *out receives a result the caller frees with
+ * ss_result_free(). */
 int ss_script_run(ss_script *s, size_t i, ss_result **out, ss_err *err);
 
 /* ================================================ hosting the state (the REPL) */

@@ -2,10 +2,8 @@
  * objective.c - objectives written in Lua and math.random reseeding:
  * ss_script_objective/sl_objective_eval (optimize.objective = function(r)
  * ... end, called with a stratsim.Result of each run), ss_script_reseed
- * (the Monte Carlo's per-run seed of a scenario with Lua hooks) and
- * sl_crn_opts (common random numbers: every run of the other analyses
- * starts from the math.random state the script left when it had loaded,
- * by the runs' on_start hook).
+ * (the Monte Carlo's per-run seed of a scenario with Lua hooks; the other
+ * analyses restart math.random with sl_crn_opts, sandbox.c).
  *
  * Ownership: an sl_objective is malloc'ed and holds a registry reference
  * to its function; sl_objective_free releases both (before the script is
@@ -238,23 +236,6 @@ static int reseed_call(lua_State *L, int has_seed, uint64_t seed, ss_err *err)
 int la_reseed_state(lua_State *L, uint64_t seed, ss_err *err)
 {
     return reseed_call(L, 1, seed, err);
-}
-
-/* sl_crn_opts' start-of-run hook: math.random back to where the script
- * left it when it had loaded (a state without the sandbox's generator:
- * math.randomseed(), its default seed). */
-static int crn_start(ss_run *run, void *payload, ss_err *err)
-{
-    (void)run;
-    return sl_random_restore(payload) ? SS_OK : reseed_call(payload, 0, 0, err);
-}
-
-void sl_crn_opts(lua_State *L, ss_run_opts *ro)
-{
-    if (!ss_run_opts_active(ro))
-        return; /* no Lua in a run */
-    ro->on_start = crn_start;
-    ro->start_payload = L;
 }
 
 int ss_script_reseed(ss_script *s, uint64_t seed, ss_err *err)
