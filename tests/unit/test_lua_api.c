@@ -192,6 +192,60 @@ static void lua_fails(ss_script *s, size_t i, const char *chunk, const char *fra
 /* ------------------------------------------------------------ policies */
 
 /* The same changes as set events and as a policy give the same numbers. */
+/* ss_script_run (with ss_script_crn_opts) starts every run where the
+ * script left math.random when it had loaded: two runs give the same
+ * numbers, and the script's own seed acts; without the hook the second
+ * run continues the first one's stream. */
+static void test_runs_restart_random(void **state)
+{
+    static const char *const tail =
+        "math.randomseed(%d)\n"
+        "local jitter = math.random()\n"
+        "return base:with { name = 'rnd', policy = function(v)\n"
+        "  v:set('a', 'price', { x = 0.9 + 0.2 * math.random() })\n"
+        "end }\n";
+    char t[512], path[128], *src;
+    ss_script *s7, *s8;
+    ss_result *a, *b, *c, *d;
+    ss_run_opts o;
+    ss_err err;
+    size_t last;
+    (void)state;
+    snprintf(t, sizeof t, tail, 7);
+    src = market("", "", t);
+    s7 = load_ok_opts(src, NULL, path);
+    free(src);
+    snprintf(t, sizeof t, tail, 8);
+    src = market("", "", t);
+    s8 = load_ok_opts(src, NULL, path);
+    free(src);
+    a = run_ok(s7, 0);
+    b = run_ok(s7, 0);
+    c = run_ok(s8, 0);
+    last = a->nt - 1;
+    assert_memory_equal(a->ps, b->ps, a->nt * SS_NPS * a->np * a->nk * sizeof *a->ps);
+    assert_true(SS_RESULT_PS(a, last, SS_PS_SHARE, 0, 0) != SS_RESULT_PS(c, last, SS_PS_SHARE, 0, 0));
+    /* the options alone (no hook): the run after a continues its stream */
+    ss_err_clear(&err);
+    assert_int_equal(ss_script_run_opts(s7, 0, &o, &err), SS_OK);
+    assert_null(o.on_start);
+    d = NULL;
+    assert_int_equal(ss_sim_run_resolved(NULL, &d, ss_script_resolved(s7, 0), &o, &err), SS_OK);
+    assert_true(SS_RESULT_PS(a, last, SS_PS_SHARE, 0, 0) != SS_RESULT_PS(d, last, SS_PS_SHARE, 0, 0));
+    ss_script_crn_opts(s7, &o);
+    assert_non_null(o.on_start);
+    ss_result_free(d);
+    d = NULL;
+    assert_int_equal(ss_sim_run_resolved(NULL, &d, ss_script_resolved(s7, 0), &o, &err), SS_OK);
+    assert_memory_equal(a->ps, d->ps, a->nt * SS_NPS * a->np * a->nk * sizeof *a->ps);
+    ss_result_free(a);
+    ss_result_free(b);
+    ss_result_free(c);
+    ss_result_free(d);
+    ss_script_close(s7);
+    ss_script_close(s8);
+}
+
 static void check_policy_equals_events(const char *solver)
 {
     static const char *const events =
@@ -1307,6 +1361,7 @@ int main(void)
         cmocka_unit_test(test_analysis_progress),
         cmocka_unit_test(test_push_result),
         cmocka_unit_test(test_push_result_interrupted),
+        cmocka_unit_test(test_runs_restart_random),
         cmocka_unit_test(test_docs),
     };
     return cmocka_run_group_tests_name("lua_api", tests, setup, teardown);
