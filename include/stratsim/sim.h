@@ -76,8 +76,8 @@ typedef struct ss_run_opts {
     void *start_payload;
 } ss_run_opts;
 
-#define SS_RUN_OPTS_INIT { 1, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, \
-                           NULL, NULL }
+/** Options with nothing attached (every other member zero or NULL). */
+#define SS_RUN_OPTS_INIT { .version = 1 }
 
 /** The input a link defines: a decision input of a provider (field, segment
  *  for the per-segment fields) or, with field SS_LINK_GROWTH, the growth of
