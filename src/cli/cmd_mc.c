@@ -122,7 +122,8 @@ static int prepare(unsigned worker, uint64_t run, ss_model *model, gsl_rng *rng,
         return ss_err_set(err, SS_EINVAL, "", "internal error: worker %u of %zu", worker, w->n);
     *ro = w->ro[worker];
     ro->interrupt = w->interrupt;
-    return ss_script_reseed(cli_loaded_script(w->l[worker]), ss_analysis_run_seed(rng), err);
+    ss_script_reseed(cli_loaded_script(w->l[worker]), ss_analysis_run_seed(rng));
+    return SS_OK;
 }
 
 static void workers_free(workers *w)

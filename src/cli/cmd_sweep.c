@@ -6,8 +6,9 @@
  * --outputs one row per point and one column per selector; JSON sidecar.
  * Scenarios with a policy, derived outputs, stocks or links get one Lua
  * state per worker thread, each run starting with math.random where the
- * script left it when it had loaded, as in `stratsim run`. The work is the core's ss_sweep_job (stratsim/analysis.h),
- * which runs ss_sweep_run (sweep.h) and keeps the points.
+ * script left it when it had loaded, as in `stratsim run`. The work is the
+ * core's ss_sweep_job (stratsim/analysis.h), which runs ss_sweep_run
+ * (sweep.h) and keeps the points.
  * Depends on cli_analysis.h and the core's sweep.h.
  */
 #include <inttypes.h>

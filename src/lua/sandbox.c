@@ -203,6 +203,18 @@ int sl_random_restore(lua_State *L)
     return 1;
 }
 
+void sl_random_seed(lua_State *L, uint64_t seed)
+{
+    rng_box *b = state_rng(L);
+    if (b) /* math.randomseed's conversion of (lua_Integer)(seed mod 2^63) */
+        gsl_rng_set(b->r, (unsigned long)(lua_Integer)(seed & 0x7fffffffffffffffULL));
+}
+
+void ss_script_reseed(ss_script *s, uint64_t seed)
+{
+    sl_random_seed(ss_script_state(s), seed);
+}
+
 /* sl_crn_opts' start-of-run hook (payload: the hooks' state). */
 static int random_start(ss_run *run, void *payload, ss_err *err)
 {

@@ -235,6 +235,9 @@ void sl_random_mark(lua_State *L);
  *  Never raises. */
 int sl_random_restore(lua_State *L);
 
+/** ss_script_reseed for state L (the Lua Monte Carlo). */
+void sl_random_seed(lua_State *L, uint64_t seed);
+
 /** ss_script_crn_opts for the hooks' state L (the Lua analyses). */
 void sl_crn_opts(lua_State *L, ss_run_opts *ro);
 

@@ -78,13 +78,6 @@ int sl_objective_eval(double *out, const ss_result *r, const double *x, void *pa
 
 /* ------------------------------------------------ override files (--params) */
 
-/**
- * Reseed math.random of the script's state (the deterministic generator of
- * the sandbox, or of the unsafe state) with `seed`: the Monte Carlo gives
- * every run of a scenario with a policy its own seed so that policies that
- * draw random numbers are reproducible for any thread count.
- */
-int ss_script_reseed(ss_script *s, uint64_t seed, ss_err *err);
 
 
 

@@ -122,6 +122,15 @@ int ss_script_run_opts(ss_script *s, size_t i, ss_run_opts *out, ss_err *err);
  */
 void ss_script_crn_opts(ss_script *s, ss_run_opts *ro);
 
+/**
+ * Reseed math.random of the script's state (the deterministic generator of
+ * the sandbox, or of the unsafe state) with `seed`, as math.randomseed(seed
+ * mod 2^63) does: the Monte Carlo gives every run of a scenario with Lua
+ * hooks its own seed, so that hooks that draw random numbers are
+ * reproducible for any thread count.
+ */
+void ss_script_reseed(ss_script *s, uint64_t seed);
+
 /** Run scenario i as `stratsim run` does: ss_script_run_opts() with
  * ss_script_crn_opts(); *out receives a result the caller frees with
  * ss_result_free(). */

@@ -77,8 +77,6 @@ void la_read_tables(lua_State *L, int scen, unsigned what, ss_analysis *a);
 
 /* An objective from the function at idx of state L, or NULL (no memory). */
 sl_objective *la_objective_new(lua_State *L, int idx, const ss_model *m, const char *file);
-/* math.randomseed(seed) in L's script environment; never raises. */
-int la_reseed_state(lua_State *L, uint64_t seed, ss_err *err);
 
 /* ---- results.c: the result objects ---- */
 

@@ -42,7 +42,9 @@ static int lua_mc_prepare(unsigned worker, uint64_t run, ss_model *model, gsl_rn
     (void)run;
     (void)model;
     (void)ro;
-    return la_reseed_state(payload, ss_analysis_run_seed(rng), err);
+    (void)err;
+    sl_random_seed(payload, ss_analysis_run_seed(rng));
+    return SS_OK;
 }
 
 /* montecarlo{quantiles = {...}}: the levels (kept alive on the stack). */

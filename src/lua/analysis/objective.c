@@ -1,9 +1,7 @@
 /*
- * objective.c - objectives written in Lua and math.random reseeding:
+ * objective.c - objectives written in Lua:
  * ss_script_objective/sl_objective_eval (optimize.objective = function(r)
- * ... end, called with a stratsim.Result of each run), ss_script_reseed
- * (the Monte Carlo's per-run seed of a scenario with Lua hooks; the other
- * analyses restart math.random with sl_crn_opts, sandbox.c).
+ * ... end, called with a stratsim.Result of each run).
  *
  * Ownership: an sl_objective is malloc'ed and holds a registry reference
  * to its function; sl_objective_free releases both (before the script is
@@ -195,51 +193,4 @@ int ss_script_objective(ss_script *s, size_t i, const char *file, sl_objective *
     return SS_OK;
 }
 
-/* ============================================================ reseeding */
-
-/* Protected: math.randomseed(arg 1) in the state's script environment
- * (no argument: the default seed of a fresh state). */
-static int l_reseed(lua_State *L)
-{
-    int n = lua_gettop(L);
-    if (lua_getfield(L, LUA_REGISTRYINDEX, "stratsim.env") != LUA_TTABLE) {
-        lua_pop(L, 1);
-        lua_pushglobaltable(L);
-    }
-    if (lua_getfield(L, -1, "math") != LUA_TTABLE || lua_getfield(L, -1, "randomseed") != LUA_TFUNCTION)
-        return 0; /* no math.random to reseed */
-    if (n)
-        lua_pushvalue(L, 1);
-    lua_call(L, n, 0); /* protected by the caller's sl_pcall */
-    return 0;
-}
-
-/* math.randomseed([seed]) in L's script environment; never raises. */
-static int reseed_call(lua_State *L, int has_seed, uint64_t seed, ss_err *err)
-{
-    int top = lua_gettop(L), status;
-    if (!lua_checkstack(L, 4))
-        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
-    lua_pushcfunction(L, l_reseed);
-    if (has_seed)
-        lua_pushinteger(L, (lua_Integer)(seed & 0x7fffffffffffffffULL));
-    status = sl_pcall(L, has_seed, 0);
-    if (status != LUA_OK) {
-        int rc = sl_to_err(L, status, err);
-        lua_settop(L, top);
-        return rc;
-    }
-    lua_settop(L, top);
-    return SS_OK;
-}
-
-int la_reseed_state(lua_State *L, uint64_t seed, ss_err *err)
-{
-    return reseed_call(L, 1, seed, err);
-}
-
-int ss_script_reseed(ss_script *s, uint64_t seed, ss_err *err)
-{
-    return la_reseed_state(ss_script_state(s), seed, err);
-}
 
