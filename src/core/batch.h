@@ -24,6 +24,7 @@
 #include "stratsim/error.h"
 #include "stratsim/model.h"
 #include "stratsim/result.h"
+#include "stratsim/sim.h"
 
 /** Lanes of the batched engine in Monte Carlo. */
 #define SS_BATCH_LANES 16
@@ -48,6 +49,11 @@ void ss_batch_free(ss_batch *b);
 
 /** 1 if the batched engine can run m: the adaptive solver rk8pd. */
 int ss_batch_supports(const ss_model *m);
+
+/** 1 if runs with options r (may be NULL) need nothing the batched engine
+ *  lacks: no policy, derived metric, user stock, link or start-of-run hook
+ *  (an interrupt flag is the caller's to poll through io->stop). */
+int ss_batch_plain_opts(const ss_run_opts *r);
 
 /**
  * Runs 0 .. nruns-1 in `lanes` lanes (lanes >= 1). Returns SS_OK (every run

@@ -8,7 +8,8 @@
  * functions of one accuracy give the same bits for 2, 4 and 8 doubles, so
  * the results do not depend on the CPU (test_batch checks it).  Without
  * SLEEF (make SLEEF=none) libm's exp, log and pow are called element by
- * element.
+ * element.  Also what the engine can run (ss_batch_supports,
+ * ss_batch_plain_opts).
  */
 #include <math.h>
 #include <string.h>
@@ -205,4 +206,10 @@ int ss_batch_supports(const ss_model *m)
         return 0;
 #endif
     return m->solver.method == SS_SOLVER_RK8PD;
+}
+
+int ss_batch_plain_opts(const ss_run_opts *r)
+{
+    return !r || (!r->on_epoch && !r->on_output && r->nextra == 0 && r->nstock == 0 && r->nlink == 0 &&
+                  !r->stock_init && !r->stock_rates && !r->link_eval && !r->on_start);
 }

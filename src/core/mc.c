@@ -897,11 +897,7 @@ static int select_outputs(mc_ctx *c, const ss_model *m, const ss_mc_opts *o, ss_
  * not support. */
 static int mc_batched(const ss_model *m, const ss_mc_opts *o)
 {
-    const ss_run_opts *r = o->run_opts;
-    return o->engine != SS_MC_ENGINE_SCALAR && !o->prepare &&
-           (!r || (!r->on_epoch && !r->on_output && r->nextra == 0 && r->nstock == 0 &&
-                   r->nlink == 0 && !r->stock_init && !r->stock_rates && !r->link_eval &&
-                   !r->on_start)) &&
+    return o->engine != SS_MC_ENGINE_SCALAR && !o->prepare && ss_batch_plain_opts(o->run_opts) &&
            ss_batch_supports(m);
 }
 
