@@ -156,7 +156,9 @@ uint64_t ss_analysis_run_seed(gsl_rng *rng);
  * if res is non-NULL, the engine that ran each (res[i]: "engine", "lanes",
  * "scalar_runs") and its memory estimate (ss_mc_result_memory()), the
  * selection o->outputs ("outputs": the selectors, or "all") and the limit
- * o->max_memory.
+ * o->max_memory. ss_analysis_json_sens records the engine that ran the
+ * evaluations ("batched" or "scalar", ss_sobol.engine; a tornado's are
+ * scalar) unless it is NULL.
  */
 char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names, size_t n,
                           const ss_mc_opts *o, const double *q, size_t nq,
@@ -168,7 +170,7 @@ char *ss_analysis_json_sweep(const ss_sweep_axis *axes, size_t naxes, char *cons
 char *ss_analysis_json_sens(const char *method, const ss_sens_param *p, size_t np,
                             char *const *outputs, size_t nout, double range, double qlow,
                             double qhigh, size_t samples, size_t nevals,
-                            const ss_sobol_opts *so);
+                            const ss_sobol_opts *so, const char *engine);
 char *ss_analysis_json_calib(const ss_calib_result *c, const char *data_file,
                              const char *data_sha256);
 char *ss_analysis_json_opt(const ss_analysis *a, const ss_opt_result *r, const ss_opt_opts *o);

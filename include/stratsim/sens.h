@@ -162,9 +162,20 @@ typedef struct ss_sobol_opts {
      *  row's outputs and computes the indices, bit-identical to one process;
      *  the other ranks return SS_OK with *out NULL. */
     const ss_transport *dist;
+    /** ss_sobol_model's engine: SS_SOBOL_ENGINE_AUTO (0), the batched engine
+     *  of the Monte Carlo (src/core/batch.c) when the runs have no policy,
+     *  derived metric, user stock or link and the solver is rk8pd, with
+     *  every evaluation it cannot finish done again alone (which reports
+     *  its error); SS_SOBOL_ENGINE_SCALAR: every evaluation alone
+     *  (ss_sim_run). The two agree within the solver's tolerance (tests:
+     *  1e-7 relative on every output); either gives the same result for
+     *  any number of processes. */
+    int engine;
 } ss_sobol_opts;
 
-#define SS_SOBOL_OPTS_INIT { 1, 200, 1, 0.95, 0, SS_PROGRESS_NONE, NULL }
+enum { SS_SOBOL_ENGINE_AUTO = 0, SS_SOBOL_ENGINE_SCALAR = 1 };
+
+#define SS_SOBOL_OPTS_INIT { 1, 200, 1, 0.95, 0, SS_PROGRESS_NONE, NULL, SS_SOBOL_ENGINE_AUTO }
 
 typedef struct ss_sobol {
     size_t d, nout, n;     /**< inputs, outputs, base sample size N */
@@ -175,6 +186,11 @@ typedef struct ss_sobol {
     /* indices, [d * nout], element (i, j) at i * nout + j */
     double *S1, *S1_lo, *S1_hi;
     double *ST, *ST_lo, *ST_hi;
+    /** ss_sobol_model: "batched" or "scalar" (static strings; NULL for
+     *  ss_sobol_analyze), and how many evaluations the batched engine left
+     *  to the scalar one (on this process) */
+    const char *engine;
+    size_t scalar_evals;
 } ss_sobol;
 
 /** Element (input i, output j) of one of the index arrays. */

@@ -50,6 +50,12 @@ static const cli_opt_spec sens_opts[] = {
       "two keep the sequence balanced)" },
     { CLI_OPT_VALUE, "--bootstrap", 0, "B", "Sobol bootstrap resamples (default 200, 0: none)" },
     { CLI_OPT_VALUE, "--seed", 0, "S", "bootstrap seed (default 1)" },
+    { CLI_OPT_VALUE, "--engine", 0, "auto|scalar",
+      "Sobol's runs: auto (default) runs them in the\n"
+      "lanes of the batched engine when the scenario\n"
+      "has no policy, derived metric, user stock or\n"
+      "link and the solver is rk8pd; scalar: each on its\n"
+      "own (a tornado's runs always are)" },
     { CLI_OPT_VALUE, "--output", 'o', "FILE",
       "CSV (tornado: parameter,output,low_value,\n"
       "high_value,output_at_low,output_at_high,swing,rank;\n"
@@ -233,6 +239,10 @@ static int sens_apply(void *opts, const cli_opt_spec *o, const char *v)
         if (!v || cli_parse_uint(v, (unsigned long)-1, &u) != 0)
             return cli_usage_error("sens", "--seed needs a non-negative integer");
         sa->so.seed = (unsigned long)u;
+    } else if (cli_opt_is(o, "--engine")) {
+        if (!v || (strcmp(v, "auto") != 0 && strcmp(v, "scalar") != 0))
+            return cli_usage_error("sens", "--engine needs auto or scalar");
+        sa->so.engine = strcmp(v, "scalar") == 0 ? SS_SOBOL_ENGINE_SCALAR : SS_SOBOL_ENGINE_AUTO;
     } else {
         return CLI_AN_COMMON;
     }

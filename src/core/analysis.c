@@ -522,7 +522,7 @@ char *ss_analysis_json_sweep(const ss_sweep_axis *axes, size_t naxes, char *cons
 char *ss_analysis_json_sens(const char *method, const ss_sens_param *p, size_t np,
                             char *const *outputs, size_t nout, double range, double qlow,
                             double qhigh, size_t samples, size_t nevals,
-                            const ss_sobol_opts *so)
+                            const ss_sobol_opts *so, const char *engine)
 {
     cJSON *s = cJSON_CreateObject(), *pa = NULL;
     size_t i;
@@ -543,6 +543,8 @@ char *ss_analysis_json_sens(const char *method, const ss_sens_param *p, size_t n
         }
     }
     ok = ok && jadd(s, "evaluations", juint(nevals));
+    if (engine)
+        ok = ok && jadd(s, "engine", cJSON_CreateString(engine));
     ok = ok && jadd(s, "parameters", pa = cJSON_CreateArray());
     for (i = 0; ok && i < np; i++) {
         cJSON *e = cJSON_CreateObject();

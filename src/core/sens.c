@@ -6,9 +6,12 @@
  *
  * The Sobol core is generic (a C callback evaluates the model), so analytic
  * test functions can be checked directly; ss_sobol_model() wraps it around
- * ss_sim_run with parameter paths (param.h) and selectors (select.h).  Every
- * model evaluation works on a fresh copy of the base model, so runs cannot
- * leak state into each other.  Depends on GSL, sim.h, param.h, select.h, io.h.
+ * ss_sim_run with parameter paths (param.h) and selectors (select.h), and
+ * hands chunks of the design to the batched engine (core/batch.h) where that
+ * can run them, redoing alone whatever it could not finish.  Every model
+ * evaluation works on a fresh copy of the base model, so runs cannot leak
+ * state into each other.  Depends on GSL, sim.h, param.h, select.h, io.h,
+ * batch.h.
  */
 #include <assert.h>
 #include <math.h>
@@ -22,6 +25,7 @@
 #include "stratsim/param.h"
 #include "stratsim/select.h"
 #include "stratsim/sens.h"
+#include "core/batch.h"
 
 static void free_strs(char **v, size_t n)
 {
@@ -557,11 +561,24 @@ fail:
 }
 
 /* The state of one sobol_run. */
+/*
+ * Evaluate the points x[0, n) (d values each) at once into y (nout values
+ * each): ok[p] = 1 for every point done, the others are left to the
+ * ss_sobol_fn, point by point. SS_OK, or SS_ENOMEM with a message in err.
+ */
+typedef int (*sobol_batch_fn)(const double *x, size_t n, double *y, unsigned char *ok,
+                              void *payload, ss_err *err);
+
+/* Rows of the design evaluated together by a sobol_batch_fn: about this
+ * many points (d + 2 per row). */
+#define SOBOL_CHUNK_POINTS 1024
+
 typedef struct sobol_state {
     ss_sobol_opts o;
     design D;
     ss_sobol *s;
     ss_sobol_fn f;
+    sobol_batch_fn fb;         /* NULL: every point by f */
     void *payload;
     gsl_qrng *q;
     double *u;                 /* [2d] a point of the Sobol sequence */
@@ -572,6 +589,12 @@ typedef struct sobol_state {
     double bad_u;              /* and the u it was not finite at */
     const ss_transport *dist;  /* NULL on one process */
     uint64_t rank;
+    /* with fb: the chunk of this process's rows c_first + k * nranks,
+     * k < c_rows, evaluated at once; point q of its row k (A, B, then
+     * every AB_i) is point k (d + 2) + q of the chunk */
+    size_t c_first, c_rows;
+    double *cx, *cy;           /* [points d] the points, [points nout] their outputs */
+    unsigned char *cok;        /* [points] 1: cy holds the point's outputs */
 } sobol_state;
 
 /* Check the sizes and the options: inputs, outputs, sample size and level. */
@@ -626,6 +649,9 @@ static void sobol_close(sobol_state *st)
     free(st->D.ya);
     free(st->D.yb);
     free(st->D.yab);
+    free(st->cx);
+    free(st->cy);
+    free(st->cok);
 }
 
 /*
@@ -657,21 +683,88 @@ static void sobol_design(sobol_state *st, ss_inv_cdf_fn inv, void *inv_payload)
     }
 }
 
-/* Evaluate row j here: f(A_j), f(B_j), f(AB_i,j), in this order, into
- * st->row; a process other than rank 0 sends the row, or the failure, to
- * rank 0. */
+/* The processes taking part (one without a transport). */
+static size_t sobol_nranks(const sobol_state *st)
+{
+    return st->dist ? (size_t)st->dist->nranks : 1;
+}
+
+/* 1 if row j is in the chunk (its index there in *k). */
+static int in_chunk(const sobol_state *st, size_t j, size_t *k)
+{
+    size_t off = j - st->c_first;
+    if (j < st->c_first || off % sobol_nranks(st) || off / sobol_nranks(st) >= st->c_rows)
+        return 0;
+    *k = off / sobol_nranks(st);
+    return 1;
+}
+
+/* The chunk that starts at row j: this process's next rows (up to the row
+ * whose inverse CDF fails), their points, evaluated by fb. */
+static int sobol_chunk(sobol_state *st, size_t j, ss_err *err)
+{
+    size_t d = st->D.d, np = d + 2, rows = SOBOL_CHUNK_POINTS / np, k, i;
+    if (rows < 1)
+        rows = 1;
+    if (!st->cx) {
+        st->cx = malloc(rows * np * d * sizeof *st->cx);
+        st->cy = malloc(rows * np * st->D.nout * sizeof *st->cy);
+        st->cok = malloc(rows * np);
+        if (!st->cx || !st->cy || !st->cok)
+            return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    }
+    st->c_first = j;
+    st->c_rows = 0;
+    for (k = 0; k < rows; k++) {
+        size_t r = j + k * sobol_nranks(st);
+        const double *xa = st->X + r * 2 * d, *xb = xa + d;
+        double *p = st->cx + k * np * d;
+        if (r >= st->D.n || r >= st->bad)
+            break;
+        memcpy(p, xa, d * sizeof *p);
+        memcpy(p + d, xb, d * sizeof *p);
+        for (i = 0; i < d; i++) {
+            memcpy(p + (2 + i) * d, xa, d * sizeof *p);
+            p[(2 + i) * d + i] = xb[i];
+        }
+        st->c_rows++;
+    }
+    memset(st->cok, 0, st->c_rows * np);
+    return st->fb(st->cx, st->c_rows * np, st->cy, st->cok, st->payload, err);
+}
+
+/* Point q of row j (x) into y: the chunk's outputs if it has them, else f. */
+static int sobol_point(sobol_state *st, size_t j, size_t q, const double *x, double *y, ss_err *err)
+{
+    size_t k, nout = st->D.nout;
+    if (st->fb && in_chunk(st, j, &k)) {
+        size_t p = k * (st->D.d + 2) + q;
+        if (st->cok[p]) {
+            memcpy(y, st->cy + p * nout, nout * sizeof *y);
+            return SS_OK;
+        }
+        st->s->scalar_evals++;
+    }
+    return st->f(x, y, st->payload, err);
+}
+
+/* Evaluate row j here: A_j, B_j, AB_i,j, in this order (by the chunk that
+ * has the row, or by f), into st->row; a process other than rank 0 sends
+ * the row, or the failure, to rank 0. */
 static int sobol_row_here(sobol_state *st, size_t j, ss_err *err)
 {
-    size_t d = st->D.d, nout = st->D.nout, i;
+    size_t d = st->D.d, nout = st->D.nout, i, k;
     const double *xa = st->X + j * 2 * d, *xb = xa + d;
-    int rc;
+    int rc = SS_OK;
 
-    if (!(rc = st->f(xa, st->row, st->payload, err)))
-        rc = st->f(xb, st->row + nout, st->payload, err);
+    if (st->fb && !in_chunk(st, j, &k))
+        rc = sobol_chunk(st, j, err);
+    if (!rc && !(rc = sobol_point(st, j, 0, xa, st->row, err)))
+        rc = sobol_point(st, j, 1, xb, st->row + nout, err);
     for (i = 0; !rc && i < d; i++) {
         memcpy(st->xab, xa, d * sizeof *st->xab);
         st->xab[i] = xb[i];
-        rc = st->f(st->xab, st->row + (2 + i) * nout, st->payload, err);
+        rc = sobol_point(st, j, 2 + i, st->xab, st->row + (2 + i) * nout, err);
     }
     if (st->rank > 0)
         return send_outcome(st->dist, j, rc, st->row, (d + 2) * nout * sizeof *st->row, err);
@@ -766,7 +859,7 @@ static int sobol_indices(sobol_state *st, ss_err *err)
 
 /* Generic analysis with optional names (used by both entry points). */
 static int sobol_run(ss_sobol **out, size_t d, size_t nout, size_t n, ss_sobol_fn f,
-                     void *payload, ss_inv_cdf_fn inv, void *inv_payload,
+                     sobol_batch_fn fb, void *payload, ss_inv_cdf_fn inv, void *inv_payload,
                      const ss_sobol_opts *opts, const char *const *pnames,
                      const char *const *onames, ss_err *err)
 {
@@ -782,6 +875,7 @@ static int sobol_run(ss_sobol **out, size_t d, size_t nout, size_t n, ss_sobol_f
     if ((rc = sobol_check(d, nout, n, &st.o, err)))
         return rc;
     st.f = f;
+    st.fb = fb;
     st.payload = payload;
     st.dist = opts && opts->dist && opts->dist->nranks > 1 ? opts->dist : NULL;
     st.rank = st.dist ? st.dist->rank : 0;
@@ -805,7 +899,7 @@ int ss_sobol_analyze(ss_sobol **out, size_t d, size_t nout, size_t n,
                      ss_sobol_fn f, void *payload, ss_inv_cdf_fn inv, void *inv_payload,
                      const ss_sobol_opts *opts, ss_err *err)
 {
-    return sobol_run(out, d, nout, n, f, payload, inv, inv_payload, opts, NULL, NULL, err);
+    return sobol_run(out, d, nout, n, f, NULL, payload, inv, inv_payload, opts, NULL, NULL, err);
 }
 
 /* Payload of the model wrapper. */
@@ -815,6 +909,7 @@ typedef struct model_fn {
     size_t d, nout;
     const ss_selector *sel;
     const ss_run_opts *ropts;
+    ss_batch *batch;           /* the batched engine (eval_batch) */
 } model_fn;
 
 /* ss_sobol_fn for a model: set the inputs, run, read the outputs. */
@@ -827,6 +922,77 @@ static int eval_model(const double *x, double *y, void *payload, ss_err *err)
     for (j = 0; rc == SS_OK && j < mf->nout; j++)
         rc = ss_selector_eval(&y[j], &mf->sel[j], r, err);
     ss_result_free(r);
+    return rc;
+}
+
+/* The batched engine's view of a chunk of points (eval_batch). */
+typedef struct batch_pts {
+    const model_fn *mf;
+    const double *x;
+    double *y;
+    unsigned char *ok;
+} batch_pts;
+
+/* Point r's model: a copy with its inputs set, resolved (as ss_sim_run
+ * resolves it); a failure is left to eval_model, which reports it. */
+static int pts_load(void *ctx, size_t r, ss_model **out)
+{
+    const batch_pts *bp = ctx;
+    const model_fn *mf = bp->mf;
+    ss_model *c = ss_model_copy(mf->m);
+    ss_err e;
+    size_t i;
+    int rc = SS_OK;
+    *out = NULL;
+    if (!c)
+        return SS_ENOMEM;
+    ss_err_clear(&e);
+    for (i = 0; i < mf->d && rc == SS_OK; i++)
+        rc = ss_model_set_path(c, mf->paths[i], bp->x[r * mf->d + i], &e);
+    if (rc == SS_OK)
+        rc = ss_model_resolve(c, &e);
+    if (rc) {
+        ss_model_free(c);
+        return rc;
+    }
+    *out = c;
+    return SS_OK;
+}
+
+/* Point r is done: its outputs, if it has a result and every selector reads it. */
+static void pts_done(void *ctx, size_t r, const ss_result *res)
+{
+    const batch_pts *bp = ctx;
+    const model_fn *mf = bp->mf;
+    ss_err e;
+    size_t j;
+    int rc = res ? SS_OK : SS_EINVAL;
+    ss_err_clear(&e);
+    for (j = 0; rc == SS_OK && j < mf->nout; j++)
+        rc = ss_selector_eval(&bp->y[r * mf->nout + j], &mf->sel[j], res, &e);
+    bp->ok[r] = rc == SS_OK;
+}
+
+static int pts_stop(void *ctx)
+{
+    const ss_run_opts *ro = ((const batch_pts *)ctx)->mf->ropts;
+    return ro && ro->interrupt && __atomic_load_n(ro->interrupt, __ATOMIC_RELAXED);
+}
+
+/* sobol_batch_fn for a model: the points in the batched engine's lanes.
+ * Stopped by the interrupt, it leaves the points not done to eval_model,
+ * which stops with the run's own message. */
+static int eval_batch(const double *x, size_t n, double *y, unsigned char *ok, void *payload,
+                      ss_err *err)
+{
+    const model_fn *mf = payload;
+    batch_pts bp = { mf, x, y, ok };
+    ss_batch_io io = { pts_load, pts_done, pts_stop, &bp };
+    int rc = ss_batch_run(mf->batch, SS_BATCH_LANES, n, &io, err);
+    if (rc == SS_EINTR) {
+        ss_err_clear(err);
+        rc = SS_OK;
+    }
     return rc;
 }
 
@@ -867,7 +1033,16 @@ int ss_sobol_model(ss_sobol **out, const ss_model *m, const char *const *paths, 
         mf.nout = nout;
         mf.sel = sel;
         mf.ropts = ropts;
-        rc = sobol_run(out, d, nout, n, eval_model, &mf, inv, inv_payload, opts, paths, onames, err);
+        mf.batch = NULL;
+        if ((!opts || opts->engine != SS_SOBOL_ENGINE_SCALAR) && ss_batch_plain_opts(ropts) &&
+            ss_batch_supports(m) && !(mf.batch = ss_batch_new()))
+            rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
+        if (rc == SS_OK)
+            rc = sobol_run(out, d, nout, n, eval_model, mf.batch ? eval_batch : NULL, &mf, inv,
+                           inv_payload, opts, paths, onames, err);
+        if (rc == SS_OK && *out)
+            (*out)->engine = mf.batch ? "batched" : "scalar";
+        ss_batch_free(mf.batch);
     }
     free(sel);
     free(onames);

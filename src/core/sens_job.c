@@ -80,7 +80,8 @@ char *ss_sens_job_json(const ss_sens_job *j)
                                  (char *const *)j->outputs, j->nout, j->range, j->qlow, j->qhigh,
                                  j->sobol ? j->samples : 0,
                                  j->sobol ? j->indices->nevals : 1 + 2 * np,
-                                 j->sobol ? &j->so : NULL);
+                                 j->sobol ? &j->so : NULL,
+                                 j->sobol ? j->indices->engine : "scalar");
 }
 
 int ss_sens_job_write_csv(FILE *f, const void *job, ss_err *err)

@@ -416,6 +416,87 @@ static void test_sobol_model(void **state)
     ss_model_free(m);
 }
 
+/* tau in [0.5, 2.5], the price in [0.8, 1.2], beta_reliability in [1, 4]. */
+static double inv_engines(int param, double u, void *payload)
+{
+    (void)payload;
+    return param == 0 ? 0.5 + 2.0 * u : param == 1 ? 0.8 + 0.4 * u : 1.0 + 3.0 * u;
+}
+
+/* tau in [-0.5, 0.5]: the first point of the sequence (u = 1/2) has tau = 0. */
+static double inv_bad_tau(int param, double u, void *payload)
+{
+    (void)payload;
+    return param == 0 ? u - 0.5 : 1.0;
+}
+
+/*
+ * ss_sobol_model runs its evaluations in the batched engine's lanes unless
+ * told otherwise; both engines give the same means and variances of the
+ * outputs within 1e-7 relative and the same indices within 1e-6 (the runs
+ * agree within the solver's tolerance), on a model with a learning curve,
+ * an outage and a linear price cut. A point that fails is redone alone and
+ * stops the analysis with the scalar engine's message.
+ */
+static void test_sobol_engines(void **state)
+{
+    ss_model *m = mk(2, 3);
+    ss_sobol *s[2] = { NULL, NULL };
+    ss_sobol_opts o = SS_SOBOL_OPTS_INIT;
+    ss_err e = { 0 }, e2 = { 0 };
+    const char *paths[] = { "segments.s1.tau", "providers.p1.price.s1", "segments.s1.beta_reliability" };
+    const char *outs[] = { "npv:p1", "share:p1:s1", "share:p2:s2@5", "gross_margin:p3:s1" };
+    double t[] = { 2.0, 6.0 }, v[] = { 1.0, 0.8 };
+    ss_event ev;
+    size_t k, c;
+    (void)state;
+    m->seg[0].learning = 0.15;
+    assert_int_equal(ss_schedule_set_knots(&m->prov[1].price[0], SS_SCHED_LINEAR, 2, t, v, "x", NULL),
+                     SS_OK);
+    memset(&ev, 0, sizeof ev);
+    ev.t = 3.3;
+    ev.kind = SS_EV_OUTAGE;
+    ev.provider = 0;
+    ev.segment = -1;
+    ev.amount = 0.1;
+    assert_int_equal(ss_model_add_event(m, &ev, &e), SS_OK);
+    o.nboot = 0;
+    for (k = 0; k < 2; k++) {
+        o.engine = k ? SS_SOBOL_ENGINE_SCALAR : SS_SOBOL_ENGINE_AUTO;
+        assert_int_equal(ss_sobol_model(&s[k], m, paths, 3, inv_engines, NULL, outs, 4, 64, NULL, &o, &e),
+                         SS_OK);
+        assert_int_equal(s[k]->scalar_evals, 0);
+    }
+    assert_string_equal(s[0]->engine, "batched");
+    assert_string_equal(s[1]->engine, "scalar");
+    for (c = 0; c < 4; c++) {
+        assert_close(s[0]->mean[c], s[1]->mean[c], 1e-7 * fabs(s[1]->mean[c]));
+        assert_close(s[0]->var[c], s[1]->var[c], 1e-7 * fabs(s[1]->var[c]));
+        assert_true(s[1]->var[c] > 0.0);
+        for (k = 0; k < 3; k++) {
+            assert_close(SS_SOBOL_AT(s[0], S1, k, c), SS_SOBOL_AT(s[1], S1, k, c), 1e-6);
+            assert_close(SS_SOBOL_AT(s[0], ST, k, c), SS_SOBOL_AT(s[1], ST, k, c), 1e-6);
+        }
+    }
+    /* the price dominates; tau and beta_reliability move the outputs too */
+    assert_true(SS_SOBOL_AT(s[0], ST, 1, 0) > 0.9);
+    assert_true(SS_SOBOL_AT(s[0], ST, 0, 2) > 0.01 && SS_SOBOL_AT(s[0], ST, 2, 3) > 0.001);
+    ss_sobol_free(s[0]);
+    ss_sobol_free(s[1]);
+    /* the same failure, with the same message, from either engine */
+    o.engine = SS_SOBOL_ENGINE_AUTO;
+    assert_int_equal(ss_sobol_model(&s[0], m, paths, 1, inv_bad_tau, NULL, outs, 1, 16, NULL, &o, &e),
+                     SS_EINVAL);
+    o.engine = SS_SOBOL_ENGINE_SCALAR;
+    assert_int_equal(ss_sobol_model(&s[1], m, paths, 1, inv_bad_tau, NULL, outs, 1, 16, NULL, &o, &e2),
+                     SS_EINVAL);
+    assert_null(s[0]);
+    assert_null(s[1]);
+    assert_string_equal(e.msg, e2.msg);
+    assert_non_null(strstr(e.msg, "segments.s1.tau=0"));
+    ss_model_free(m);
+}
+
 /* ------------------------------------------------------------ calibration */
 
 #define TRUE_TAU 1.5
@@ -1342,6 +1423,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_tornado),
         cmocka_unit_test(test_sobol_ishigami),
         cmocka_unit_test(test_sobol_model),
+        cmocka_unit_test(test_sobol_engines),
         cmocka_unit_test(test_calibrate_exact),
         cmocka_unit_test(test_calibrate_noise),
         cmocka_unit_test(test_calibrate_coverage),
