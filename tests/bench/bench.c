@@ -11,7 +11,7 @@
  * an interpolant would cost and give at best); the SciPy version
  * (scipy_flagship.py, run with Debian's /usr/bin/python3);
  * Monte Carlo throughput with 1 and 2 threads (ss_mc_run, three uncertain
- * parameters); peak resident memory of Monte Carlo with 1e4, 1e5 and 1e6 runs
+ * parameters), both engines side by side, and Sobol indices with both; peak resident memory of Monte Carlo with 1e4, 1e5 and 1e6 runs
  * (each in a child process of this program, its own peak: VmHWM); the
  * Monte Carlo split over 1, 2 and 3 ranks (threads of this process talking
  * through an in-memory transport: CPU time per rank, merging, the speed-up
@@ -909,6 +909,68 @@ static void bench_sim_threads(const ss_model *m, const char *label)
 }
 
 /*
+ * Sobol indices of the flagship's three uncertain inputs (mc_params) on three
+ * outputs, N = SOBOL_N, no bootstrap: CPU seconds of both engines
+ * (interleaved, the order alternating), and the largest difference of an
+ * index between them.
+ */
+#define SOBOL_N 512
+
+static double sobol_inv(int i, double u, void *payload)
+{
+    const ss_mc_param *P = payload;
+    return ss_dist_quantile(&P[i].dist, u);
+}
+
+static ss_sobol *sobol_once(const ss_model *m, ss_mc_param *P, int engine, double *cpu)
+{
+    const char *paths[3] = { P[0].path, P[1].path, P[2].path };
+    const char *outs[3] = { "npv:alibaba", "share:alibaba:public", "share:alibaba:ai@2027" };
+    ss_sobol_opts o = SS_SOBOL_OPTS_INIT;
+    ss_sobol *s = NULL;
+    ss_err e = { 0 };
+    double c0;
+    o.nboot = 0;
+    o.engine = engine;
+    c0 = cpu_now();
+    if (ss_sobol_model(&s, m, paths, 3, sobol_inv, P, outs, 3, SOBOL_N, NULL, &o, &e))
+        die("Sobol", &e);
+    *cpu = cpu_now() - c0;
+    return s;
+}
+
+static void bench_sobol(const ss_model *m)
+{
+    ss_mc_param P[3];
+    double t[2][MAXREPS], ratio[MAXREPS], dev = 0.0;
+    char b1[48], b2[48], used[16] = "";
+    int rep, k;
+    size_t j;
+    fprintf(stderr, "Sobol indices...\n");
+    mc_params(P);
+    for (rep = 0; rep < opt.reps; rep++) {
+        ss_sobol *s[2];
+        for (k = 0; k < 2; k++) {
+            int q = (k + rep) % 2;
+            s[q] = sobol_once(m, P, q ? SS_SOBOL_ENGINE_SCALAR : SS_SOBOL_ENGINE_AUTO, &t[q][rep]);
+        }
+        for (j = 0; j < s[0]->d * s[0]->nout; j++)
+            dev = fmax(dev, fmax(fabs(s[0]->S1[j] - s[1]->S1[j]), fabs(s[0]->ST[j] - s[1]->ST[j])));
+        snprintf(used, sizeof used, "%s", s[0]->engine);
+        ratio[rep] = t[1][rep] / t[0][rep];
+        ss_sobol_free(s[0]);
+        ss_sobol_free(s[1]);
+    }
+    add_row("Sobol indices, scalar engine", fmt_num(b1, sizeof b1, median(t[1], opt.reps), "s"), "",
+            "CPU time; flagship, the 3 uncertain inputs of the MC rows, 3 outputs, N = %d: %d runs, "
+            "no bootstrap; every run on its own", SOBOL_N, SOBOL_N * 5);
+    snprintf(b2, sizeof b2, "%.2f× faster", median(ratio, opt.reps));
+    add_row("Sobol indices, auto engine", fmt_num(b1, sizeof b1, median(t[0], opt.reps), "s"), b2,
+            "the same with --engine auto (here: %s); largest difference of an index %.1e",
+            used, dev);
+}
+
+/*
  * The batched engine against the scalar one: the flagship (4
  * providers x 3 segments, default solver rk8pd rtol 1e-8) with the three
  * uncertain inputs of mc_params, with and without Poisson outages of
@@ -1059,6 +1121,7 @@ static void bench_engines(const ss_model *m8)
     g_outage.rate = 1.0;
     bench_engines_one(m8, "outages 1/yr", runs, SS_MC_ENGINE_AUTO);
     g_outage.rate = 0.0;
+    bench_sobol(m8);
 }
 
 /* The fixed step of the throughput setting: one RK4 step per quarter. */
