@@ -447,18 +447,12 @@ static void test_sobol_engines(void **state)
     const char *paths[] = { "segments.s1.tau", "providers.p1.price.s1", "segments.s1.beta_reliability" };
     const char *outs[] = { "npv:p1", "share:p1:s1", "share:p2:s2@5", "gross_margin:p3:s1" };
     double t[] = { 2.0, 6.0 }, v[] = { 1.0, 0.8 };
-    ss_event ev;
+    ss_event ev = { .t = 3.3, .kind = SS_EV_OUTAGE, .provider = 0, .segment = -1, .amount = 0.1 };
     size_t k, c;
     (void)state;
     m->seg[0].learning = 0.15;
     assert_int_equal(ss_schedule_set_knots(&m->prov[1].price[0], SS_SCHED_LINEAR, 2, t, v, "x", NULL),
                      SS_OK);
-    memset(&ev, 0, sizeof ev);
-    ev.t = 3.3;
-    ev.kind = SS_EV_OUTAGE;
-    ev.provider = 0;
-    ev.segment = -1;
-    ev.amount = 0.1;
     assert_int_equal(ss_model_add_event(m, &ev, &e), SS_OK);
     o.nboot = 0;
     for (k = 0; k < 2; k++) {
