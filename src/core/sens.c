@@ -560,7 +560,6 @@ fail:
     return NULL;
 }
 
-/* The state of one sobol_run. */
 /*
  * Evaluate the points x[0, n) (d values each) at once into y (nout values
  * each): ok[p] = 1 for every point done, the others are left to the
@@ -573,6 +572,7 @@ typedef int (*sobol_batch_fn)(const double *x, size_t n, double *y, unsigned cha
  * many points (d + 2 per row). */
 #define SOBOL_CHUNK_POINTS 1024
 
+/* The state of one sobol_run. */
 typedef struct sobol_state {
     ss_sobol_opts o;
     design D;
