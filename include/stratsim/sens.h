@@ -171,11 +171,16 @@ typedef struct ss_sobol_opts {
      *  1e-7 relative on every output); either gives the same result for
      *  any number of processes. */
     int engine;
+    /** Worker threads of the batched engine (0: every online CPU; default
+     *  1): each evaluates whole chunks of about 256 runs with its own
+     *  lanes, and the result is the same for any number. The scalar engine
+     *  and ss_sobol_analyze run on the calling thread. */
+    unsigned threads;
 } ss_sobol_opts;
 
 enum { SS_SOBOL_ENGINE_AUTO = 0, SS_SOBOL_ENGINE_SCALAR = 1 };
 
-#define SS_SOBOL_OPTS_INIT { 1, 200, 1, 0.95, 0, SS_PROGRESS_NONE, NULL, SS_SOBOL_ENGINE_AUTO }
+#define SS_SOBOL_OPTS_INIT { 1, 200, 1, 0.95, 0, SS_PROGRESS_NONE, NULL, SS_SOBOL_ENGINE_AUTO, 1 }
 
 typedef struct ss_sobol {
     size_t d, nout, n;     /**< inputs, outputs, base sample size N */

@@ -56,6 +56,9 @@ static const cli_opt_spec sens_opts[] = {
       "has no policy, derived metric, user stock or\n"
       "link and the solver is rk8pd; scalar: each on its\n"
       "own (a tornado's runs always are)" },
+    { CLI_OPT_VALUE, "--threads", 0, "T",
+      "worker threads of Sobol's batched engine (default:\n"
+      "the number of CPUs; the output is the same for any)" },
     { CLI_OPT_VALUE, "--output", 'o', "FILE",
       "CSV (tornado: parameter,output,low_value,\n"
       "high_value,output_at_low,output_at_high,swing,rank;\n"
@@ -243,6 +246,10 @@ static int sens_apply(void *opts, const cli_opt_spec *o, const char *v)
         if (!v || (strcmp(v, "auto") != 0 && strcmp(v, "scalar") != 0))
             return cli_usage_error("sens", "--engine needs auto or scalar");
         sa->so.engine = strcmp(v, "scalar") == 0 ? SS_SOBOL_ENGINE_SCALAR : SS_SOBOL_ENGINE_AUTO;
+    } else if (cli_opt_is(o, "--threads")) {
+        if (!v || cli_parse_uint(v, 1024, &u) != 0 || u == 0)
+            return cli_usage_error("sens", "--threads needs an integer in 1..1024");
+        sa->so.threads = (unsigned)u;
     } else {
         return CLI_AN_COMMON;
     }
@@ -387,6 +394,7 @@ int cmd_sens(int argc, char **argv)
     c.sa.range = c.sj.range;
     c.sa.samples = c.sj.samples;
     c.sa.so = c.sj.so;
+    c.sa.so.threads = 0; /* every online CPU */
     cli_mpi_job_init(&c.job, "sens");
     rc = cli_an_parse(&c.a, &sens_verb, &c.sa, argc, argv);
     if (rc == CLI_AN_PARSED)

@@ -25,7 +25,7 @@
 #include "stratsim/param.h"
 #include "stratsim/select.h"
 #include "stratsim/sens.h"
-#include "core/batch.h"
+#include "core/sobol_chunks.h"
 
 static void free_strs(char **v, size_t n)
 {
@@ -560,17 +560,13 @@ fail:
     return NULL;
 }
 
-/*
- * Evaluate the points x[0, n) (d values each) at once into y (nout values
- * each): ok[p] = 1 for every point done, the others are left to the
- * ss_sobol_fn, point by point. SS_OK, or SS_ENOMEM with a message in err.
- */
-typedef int (*sobol_batch_fn)(const double *x, size_t n, double *y, unsigned char *ok,
-                              void *payload, ss_err *err);
-
-/* Rows of the design evaluated together by a sobol_batch_fn: about this
- * many points (d + 2 per row). */
-#define SOBOL_CHUNK_POINTS 1024
+/* The batched engine for a model (ss_sobol_model): its evaluation of a
+ * chunk of points (with the payload of the ss_sobol_fn), and the interrupt
+ * flag its waits poll. */
+typedef struct sobol_lanes {
+    ss_chunk_fn fn;
+    volatile int *interrupt;
+} sobol_lanes;
 
 /* The state of one sobol_run. */
 typedef struct sobol_state {
@@ -578,7 +574,6 @@ typedef struct sobol_state {
     design D;
     ss_sobol *s;
     ss_sobol_fn f;
-    sobol_batch_fn fb;         /* NULL: every point by f */
     void *payload;
     gsl_qrng *q;
     double *u;                 /* [2d] a point of the Sobol sequence */
@@ -589,12 +584,7 @@ typedef struct sobol_state {
     double bad_u;              /* and the u it was not finite at */
     const ss_transport *dist;  /* NULL on one process */
     uint64_t rank;
-    /* with fb: the chunk of this process's rows c_first + k * nranks,
-     * k < c_rows, evaluated at once; point q of its row k (A, B, then
-     * every AB_i) is point k (d + 2) + q of the chunk */
-    size_t c_first, c_rows;
-    double *cx, *cy;           /* [points d] the points, [points nout] their outputs */
-    unsigned char *cok;        /* [points] 1: cy holds the point's outputs */
+    ss_chunks *ch;             /* this process's rows in the batched engine; NULL: by f */
 } sobol_state;
 
 /* Check the sizes and the options: inputs, outputs, sample size and level. */
@@ -638,9 +628,11 @@ static int sobol_open(sobol_state *st, size_t d, size_t nout, size_t n,
     return SS_OK;
 }
 
-/* Free what sobol_open allocated, except the result. */
+/* Free what sobol_open and sobol_run allocated, except the result: the
+ * chunks first, whose workers read the design. */
 static void sobol_close(sobol_state *st)
 {
+    ss_chunks_free(st->ch);
     gsl_qrng_free(st->q);
     free(st->u);
     free(st->X);
@@ -649,9 +641,6 @@ static void sobol_close(sobol_state *st)
     free(st->D.ya);
     free(st->D.yb);
     free(st->D.yab);
-    free(st->cx);
-    free(st->cy);
-    free(st->cok);
 }
 
 /*
@@ -683,68 +672,18 @@ static void sobol_design(sobol_state *st, ss_inv_cdf_fn inv, void *inv_payload)
     }
 }
 
-/* The processes taking part (one without a transport). */
-static size_t sobol_nranks(const sobol_state *st)
+/* Point q of a row (x) into y: the chunk's outputs if it has them (cok
+ * non-NULL and cok[q]: cy + q nout), else f. */
+static int sobol_point(sobol_state *st, const double *cy, const unsigned char *cok, size_t q,
+                       const double *x, double *y, ss_err *err)
 {
-    return st->dist ? (size_t)st->dist->nranks : 1;
-}
-
-/* 1 if row j is in the chunk (its index there in *k). */
-static int in_chunk(const sobol_state *st, size_t j, size_t *k)
-{
-    size_t off = j - st->c_first;
-    if (j < st->c_first || off % sobol_nranks(st) || off / sobol_nranks(st) >= st->c_rows)
-        return 0;
-    *k = off / sobol_nranks(st);
-    return 1;
-}
-
-/* The chunk that starts at row j: this process's next rows (up to the row
- * whose inverse CDF fails), their points, evaluated by fb. */
-static int sobol_chunk(sobol_state *st, size_t j, ss_err *err)
-{
-    size_t d = st->D.d, np = d + 2, rows = SOBOL_CHUNK_POINTS / np, k, i;
-    if (rows < 1)
-        rows = 1;
-    if (!st->cx) {
-        st->cx = malloc(rows * np * d * sizeof *st->cx);
-        st->cy = malloc(rows * np * st->D.nout * sizeof *st->cy);
-        st->cok = malloc(rows * np);
-        if (!st->cx || !st->cy || !st->cok)
-            return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    size_t nout = st->D.nout;
+    if (cok && cok[q]) {
+        memcpy(y, cy + q * nout, nout * sizeof *y);
+        return SS_OK;
     }
-    st->c_first = j;
-    st->c_rows = 0;
-    for (k = 0; k < rows; k++) {
-        size_t r = j + k * sobol_nranks(st);
-        const double *xa = st->X + r * 2 * d, *xb = xa + d;
-        double *p = st->cx + k * np * d;
-        if (r >= st->D.n || r >= st->bad)
-            break;
-        memcpy(p, xa, d * sizeof *p);
-        memcpy(p + d, xb, d * sizeof *p);
-        for (i = 0; i < d; i++) {
-            memcpy(p + (2 + i) * d, xa, d * sizeof *p);
-            p[(2 + i) * d + i] = xb[i];
-        }
-        st->c_rows++;
-    }
-    memset(st->cok, 0, st->c_rows * np);
-    return st->fb(st->cx, st->c_rows * np, st->cy, st->cok, st->payload, err);
-}
-
-/* Point q of row j (x) into y: the chunk's outputs if it has them, else f. */
-static int sobol_point(sobol_state *st, size_t j, size_t q, const double *x, double *y, ss_err *err)
-{
-    size_t k, nout = st->D.nout;
-    if (st->fb && in_chunk(st, j, &k)) {
-        size_t p = k * (st->D.d + 2) + q;
-        if (st->cok[p]) {
-            memcpy(y, st->cy + p * nout, nout * sizeof *y);
-            return SS_OK;
-        }
+    if (cok)
         st->s->scalar_evals++;
-    }
     return st->f(x, y, st->payload, err);
 }
 
@@ -753,18 +692,21 @@ static int sobol_point(sobol_state *st, size_t j, size_t q, const double *x, dou
  * the row, or the failure, to rank 0. */
 static int sobol_row_here(sobol_state *st, size_t j, ss_err *err)
 {
-    size_t d = st->D.d, nout = st->D.nout, i, k;
-    const double *xa = st->X + j * 2 * d, *xb = xa + d;
+    size_t d = st->D.d, nout = st->D.nout, i;
+    const double *xa = st->X + j * 2 * d, *xb = xa + d, *cy = NULL;
+    const unsigned char *cok = NULL;
     int rc = SS_OK;
 
-    if (st->fb && !in_chunk(st, j, &k))
-        rc = sobol_chunk(st, j, err);
-    if (!rc && !(rc = sobol_point(st, j, 0, xa, st->row, err)))
-        rc = sobol_point(st, j, 1, xb, st->row + nout, err);
+    /* interrupted while waiting for the chunk: the runs alone stop, each
+     * with its own message */
+    if (st->ch && (rc = ss_chunks_row(st->ch, j, &cy, &cok, err)) == SS_EINTR)
+        rc = SS_OK;
+    if (!rc && !(rc = sobol_point(st, cy, cok, 0, xa, st->row, err)))
+        rc = sobol_point(st, cy, cok, 1, xb, st->row + nout, err);
     for (i = 0; !rc && i < d; i++) {
         memcpy(st->xab, xa, d * sizeof *st->xab);
         st->xab[i] = xb[i];
-        rc = sobol_point(st, j, 2 + i, st->xab, st->row + (2 + i) * nout, err);
+        rc = sobol_point(st, cy, cok, 2 + i, st->xab, st->row + (2 + i) * nout, err);
     }
     if (st->rank > 0)
         return send_outcome(st->dist, j, rc, st->row, (d + 2) * nout * sizeof *st->row, err);
@@ -859,7 +801,7 @@ static int sobol_indices(sobol_state *st, ss_err *err)
 
 /* Generic analysis with optional names (used by both entry points). */
 static int sobol_run(ss_sobol **out, size_t d, size_t nout, size_t n, ss_sobol_fn f,
-                     sobol_batch_fn fb, void *payload, ss_inv_cdf_fn inv, void *inv_payload,
+                     const sobol_lanes *lanes, void *payload, ss_inv_cdf_fn inv, void *inv_payload,
                      const ss_sobol_opts *opts, const char *const *pnames,
                      const char *const *onames, ss_err *err)
 {
@@ -875,12 +817,15 @@ static int sobol_run(ss_sobol **out, size_t d, size_t nout, size_t n, ss_sobol_f
     if ((rc = sobol_check(d, nout, n, &st.o, err)))
         return rc;
     st.f = f;
-    st.fb = fb;
     st.payload = payload;
     st.dist = opts && opts->dist && opts->dist->nranks > 1 ? opts->dist : NULL;
     st.rank = st.dist ? st.dist->rank : 0;
     if ((rc = sobol_open(&st, d, nout, n, pnames, onames, err)) == SS_OK) {
         sobol_design(&st, inv, inv_payload);
+        if (lanes)  /* the rows up to the first whose inverse CDF fails */
+            rc = ss_chunks_start(&st.ch, st.X, d, nout, st.bad, st.rank,
+                                 st.dist ? st.dist->nranks : 1, st.o.threads, lanes->fn, payload,
+                                 lanes->interrupt, err);
         for (j = 0; j < n && rc == SS_OK; j++)
             rc = sobol_row(&st, j, err);
         if (rc == SS_OK && st.rank == 0)
@@ -909,7 +854,6 @@ typedef struct model_fn {
     size_t d, nout;
     const ss_selector *sel;
     const ss_run_opts *ropts;
-    ss_batch *batch;           /* the batched engine (eval_batch) */
 } model_fn;
 
 /* ss_sobol_fn for a model: set the inputs, run, read the outputs. */
@@ -979,16 +923,17 @@ static int pts_stop(void *ctx)
     return ro && ro->interrupt && __atomic_load_n(ro->interrupt, __ATOMIC_RELAXED);
 }
 
-/* sobol_batch_fn for a model: the points in the batched engine's lanes.
- * Stopped by the interrupt, it leaves the points not done to eval_model,
- * which stops with the run's own message. */
-static int eval_batch(const double *x, size_t n, double *y, unsigned char *ok, void *payload,
-                      ss_err *err)
+/* ss_chunk_fn for a model: the points in b's lanes (on a worker thread;
+ * everything here reads the shared state only). Stopped by the interrupt,
+ * it leaves the points not done to eval_model, which stops with the run's
+ * own message. */
+static int eval_batch(ss_batch *b, const double *x, size_t n, double *y, unsigned char *ok,
+                      void *payload, ss_err *err)
 {
     const model_fn *mf = payload;
     batch_pts bp = { mf, x, y, ok };
     ss_batch_io io = { pts_load, pts_done, pts_stop, &bp };
-    int rc = ss_batch_run(mf->batch, SS_BATCH_LANES, n, &io, err);
+    int rc = ss_batch_run(b, SS_BATCH_LANES, n, &io, err);
     if (rc == SS_EINTR) {
         ss_err_clear(err);
         rc = SS_OK;
@@ -1004,8 +949,9 @@ int ss_sobol_model(ss_sobol **out, const ss_model *m, const char *const *paths, 
     ss_selector *sel;
     const char **onames;
     model_fn mf;
+    sobol_lanes lanes;
     size_t j;
-    int rc;
+    int rc, batched;
 
     assert(out && m && (paths || !d) && (outputs || !nout));
     *out = NULL;
@@ -1033,16 +979,16 @@ int ss_sobol_model(ss_sobol **out, const ss_model *m, const char *const *paths, 
         mf.nout = nout;
         mf.sel = sel;
         mf.ropts = ropts;
-        mf.batch = NULL;
-        if ((!opts || opts->engine != SS_SOBOL_ENGINE_SCALAR) && ss_batch_plain_opts(ropts) &&
-            ss_batch_supports(m) && !(mf.batch = ss_batch_new()))
-            rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
-        if (rc == SS_OK)
-            rc = sobol_run(out, d, nout, n, eval_model, mf.batch ? eval_batch : NULL, &mf, inv,
-                           inv_payload, opts, paths, onames, err);
+        /* ss_batch_supports also picks the vector functions, before any
+         * worker thread starts */
+        batched = (!opts || opts->engine != SS_SOBOL_ENGINE_SCALAR) &&
+                  ss_batch_plain_opts(ropts) && ss_batch_supports(m);
+        lanes.fn = eval_batch;
+        lanes.interrupt = ropts ? ropts->interrupt : NULL;
+        rc = sobol_run(out, d, nout, n, eval_model, batched ? &lanes : NULL, &mf, inv, inv_payload,
+                       opts, paths, onames, err);
         if (rc == SS_OK && *out)
-            (*out)->engine = mf.batch ? "batched" : "scalar";
-        ss_batch_free(mf.batch);
+            (*out)->engine = batched ? "batched" : "scalar";
     }
     free(sel);
     free(onames);

@@ -430,6 +430,13 @@ static double inv_bad_tau(int param, double u, void *payload)
     return param == 0 ? u - 0.5 : 1.0;
 }
 
+/* tau = u - 0.002: not positive for u <= 0.002, first met deep in the design. */
+static double inv_late_bad_tau(int param, double u, void *payload)
+{
+    (void)payload;
+    return param == 0 ? u - 0.002 : param == 1 ? 0.8 + 0.4 * u : 1.0 + 3.0 * u;
+}
+
 /*
  * ss_sobol_model runs its evaluations in the batched engine's lanes unless
  * told otherwise; both engines give the same means and variances of the
@@ -488,6 +495,47 @@ static void test_sobol_engines(void **state)
     assert_null(s[1]);
     assert_string_equal(e.msg, e2.msg);
     assert_non_null(strstr(e.msg, "segments.s1.tau=0"));
+    ss_model_free(m);
+}
+
+/*
+ * The batched engine on worker threads: chunks of 204 rows (5 points each)
+ * in a ring of slots; 1, 2 and 3 threads give the same indices bit for bit,
+ * and a point that fails deep in the design (the chunks after it already
+ * evaluated) stops the analysis with the message it gives alone.
+ */
+static void test_sobol_threads(void **state)
+{
+    ss_model *m = mk(2, 3);
+    ss_sobol *s[3] = { NULL, NULL, NULL };
+    ss_sobol_opts o = SS_SOBOL_OPTS_INIT;
+    ss_err e = { 0 }, e2 = { 0 };
+    const char *paths[] = { "segments.s1.tau", "providers.p1.price.s1", "segments.s1.beta_reliability" };
+    const char *outs[] = { "npv:p1", "share:p1:s1" };
+    size_t n = (size_t)test_quick(1024, 256), k;
+    (void)state;
+    o.nboot = 0;
+    for (k = 0; k < 3; k++) {
+        o.threads = (unsigned)k + 1;
+        assert_int_equal(ss_sobol_model(&s[k], m, paths, 3, inv_engines, NULL, outs, 2, n, NULL, &o, &e),
+                         SS_OK);
+        assert_string_equal(s[k]->engine, "batched");
+        assert_memory_equal(s[k]->S1, s[0]->S1, 3 * 2 * sizeof *s[0]->S1);
+        assert_memory_equal(s[k]->ST, s[0]->ST, 3 * 2 * sizeof *s[0]->ST);
+        assert_memory_equal(s[k]->mean, s[0]->mean, 2 * sizeof *s[0]->mean);
+        assert_memory_equal(s[k]->var, s[0]->var, 2 * sizeof *s[0]->var);
+    }
+    for (k = 0; k < 3; k++)
+        ss_sobol_free(s[k]);
+    o.threads = 3;
+    assert_int_equal(ss_sobol_model(&s[0], m, paths, 3, inv_late_bad_tau, NULL, outs, 2, n, NULL, &o, &e),
+                     SS_EINVAL);
+    o.threads = 1;
+    o.engine = SS_SOBOL_ENGINE_SCALAR;
+    assert_int_equal(ss_sobol_model(&s[1], m, paths, 3, inv_late_bad_tau, NULL, outs, 2, n, NULL, &o, &e2),
+                     SS_EINVAL);
+    assert_string_equal(e.msg, e2.msg);
+    assert_non_null(strstr(e.msg, "segments.s1.tau=-"));
     ss_model_free(m);
 }
 
@@ -1418,6 +1466,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_sobol_ishigami),
         cmocka_unit_test(test_sobol_model),
         cmocka_unit_test(test_sobol_engines),
+        cmocka_unit_test(test_sobol_threads),
         cmocka_unit_test(test_calibrate_exact),
         cmocka_unit_test(test_calibrate_noise),
         cmocka_unit_test(test_calibrate_coverage),

@@ -174,11 +174,13 @@ static void check_outputs(lua_State *L, const ss_model *m, const char *const *ou
 }
 
 /* sc:sensitivity{method = "tornado"|"sobol", outputs = {...}, vary = {...},
- * range = 0.1, samples = 256, bootstrap = 200, seed = 1, level = 0.95} */
+ * range = 0.1, samples = 256, bootstrap = 200, seed = 1, level = 0.95,
+ * threads = 1} */
 int la_scen_sensitivity(lua_State *L)
 {
     static const char *const keys[] = {
-        "method", "outputs", "vary", "range", "samples", "bootstrap", "seed", "level", NULL
+        "method", "outputs", "vary", "range", "samples", "bootstrap", "seed", "level", "threads",
+        NULL
     };
     static const char *const methods[] = {"tornado", "sobol", NULL};
     ss_model *m = la_check_scen(L);
@@ -203,6 +205,7 @@ int la_scen_sensitivity(lua_State *L)
     j->so.nboot = (size_t)la_opt_int(L, t, "bootstrap", (lua_Integer)j->so.nboot, 0, 100000);
     j->so.seed = (unsigned long)la_opt_int(L, t, "seed", (lua_Integer)j->so.seed, 0, LUA_MAXINTEGER);
     j->so.level = la_opt_num(L, t, "level", j->so.level, 0.5, 0.999999);
+    j->so.threads = (unsigned)la_opt_int(L, t, "threads", (lua_Integer)j->so.threads, 0, 1024);
     outs = la_opt_strings(L, t, "outputs", &nout);
     j->outputs = outs;
     j->nout = nout;
