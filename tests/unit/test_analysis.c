@@ -430,11 +430,13 @@ static double inv_bad_tau(int param, double u, void *payload)
     return param == 0 ? u - 0.5 : 1.0;
 }
 
-/* tau = u - 0.002: not positive for u <= 0.002, first met deep in the design. */
+/* tau = u - 0.005: not positive for u = 1/256, whose first row lies between
+ * 128 and 255 (the first 2^k points of the sequence have no u below 2^-k):
+ * deep in the design for N = 256 and for N = 1024 alike. */
 static double inv_late_bad_tau(int param, double u, void *payload)
 {
     (void)payload;
-    return param == 0 ? u - 0.002 : param == 1 ? 0.8 + 0.4 * u : 1.0 + 3.0 * u;
+    return param == 0 ? u - 0.005 : param == 1 ? 0.8 + 0.4 * u : 1.0 + 3.0 * u;
 }
 
 /*
