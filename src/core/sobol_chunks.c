@@ -192,11 +192,6 @@ int ss_chunks_row(ss_chunks *c, size_t j, const double **y, const unsigned char 
     return SS_OK;
 }
 
-unsigned ss_chunks_threads(const ss_chunks *c)
-{
-    return c->nthreads;
-}
-
 void ss_chunks_free(ss_chunks *c)
 {
     unsigned i;

@@ -53,9 +53,6 @@ int ss_chunks_start(ss_chunks **out, const double *X, size_t d, size_t nout, siz
  */
 int ss_chunks_row(ss_chunks *c, size_t j, const double **y, const unsigned char **ok, ss_err *err);
 
-/** The worker threads that were started (0 without workers). */
-unsigned ss_chunks_threads(const ss_chunks *c);
-
 /** Stop the workers, wait for them, free everything. NULL is fine. */
 void ss_chunks_free(ss_chunks *c);
 
