@@ -577,7 +577,7 @@ typedef struct sobol_state {
     void *payload;
     gsl_qrng *q;
     double *u;                 /* [2d] a point of the Sobol sequence */
-    double *xab;               /* [d] the point AB_i of a row */
+    double *pts;               /* [(d + 2) d] the points of a row (ss_sobol_row_points) */
     double *X;                 /* [n 2d] row j: A_j, then B_j */
     double *row;               /* [(d + 2) nout] the outputs of a row */
     size_t bad, bad_i;         /* the first row whose inverse CDF is not finite (n: none), its input */
@@ -617,13 +617,13 @@ static int sobol_open(sobol_state *st, size_t d, size_t nout, size_t n,
     st->s = sobol_new(d, nout, n, pnames, onames);
     st->q = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)(2 * d));
     st->u = malloc(2 * d * sizeof *st->u);
-    st->xab = malloc(d * sizeof *st->xab);
+    st->pts = malloc((d + 2) * d * sizeof *st->pts);
     st->X = malloc(n * 2 * d * sizeof *st->X);
     st->row = malloc((d + 2) * nout * sizeof *st->row);
     D->ya = malloc(n * nout * sizeof *D->ya);
     D->yb = malloc(n * nout * sizeof *D->yb);
     D->yab = malloc(d * n * nout * sizeof *D->yab);
-    if (!st->s || !st->q || !st->u || !st->xab || !st->X || !st->row || !D->ya || !D->yb || !D->yab)
+    if (!st->s || !st->q || !st->u || !st->pts || !st->X || !st->row || !D->ya || !D->yb || !D->yab)
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     return SS_OK;
 }
@@ -637,7 +637,7 @@ static void sobol_close(sobol_state *st)
     free(st->u);
     free(st->X);
     free(st->row);
-    free(st->xab);
+    free(st->pts);
     free(st->D.ya);
     free(st->D.yb);
     free(st->D.yab);
@@ -692,8 +692,8 @@ static int sobol_point(sobol_state *st, const double *cy, const unsigned char *c
  * the row, or the failure, to rank 0. */
 static int sobol_row_here(sobol_state *st, size_t j, ss_err *err)
 {
-    size_t d = st->D.d, nout = st->D.nout, i;
-    const double *xa = st->X + j * 2 * d, *xb = xa + d, *cy = NULL;
+    size_t d = st->D.d, nout = st->D.nout, q;
+    const double *xa = st->X + j * 2 * d, *cy = NULL;
     const unsigned char *cok = NULL;
     int rc = SS_OK;
 
@@ -701,13 +701,9 @@ static int sobol_row_here(sobol_state *st, size_t j, ss_err *err)
      * with its own message */
     if (st->ch && (rc = ss_chunks_row(st->ch, j, &cy, &cok, err)) == SS_EINTR)
         rc = SS_OK;
-    if (!rc && !(rc = sobol_point(st, cy, cok, 0, xa, st->row, err)))
-        rc = sobol_point(st, cy, cok, 1, xb, st->row + nout, err);
-    for (i = 0; !rc && i < d; i++) {
-        memcpy(st->xab, xa, d * sizeof *st->xab);
-        st->xab[i] = xb[i];
-        rc = sobol_point(st, cy, cok, 2 + i, st->xab, st->row + (2 + i) * nout, err);
-    }
+    ss_sobol_row_points(xa, xa + d, d, st->pts);
+    for (q = 0; !rc && q < d + 2; q++)
+        rc = sobol_point(st, cy, cok, q, st->pts + q * d, st->row + q * nout, err);
     if (st->rank > 0)
         return send_outcome(st->dist, j, rc, st->row, (d + 2) * nout * sizeof *st->row, err);
     if (rc)

@@ -51,21 +51,25 @@ struct ss_chunks {
     uint64_t cur;                /* the chunk the caller holds, UINT64_MAX: none */
 };
 
+void ss_sobol_row_points(const double *xa, const double *xb, size_t d, double *out)
+{
+    size_t i;
+    memcpy(out, xa, d * sizeof *out);
+    memcpy(out + d, xb, d * sizeof *out);
+    for (i = 0; i < d; i++) {
+        memcpy(out + (2 + i) * d, xa, d * sizeof *out);
+        out[(2 + i) * d + i] = xb[i];
+    }
+}
+
 /* Evaluate chunk k into h with b. */
 static int fill(ss_chunks *c, chunk *h, uint64_t k, ss_batch *b, ss_err *err)
 {
-    size_t d = c->d, np = c->np, rows = 0, q, i;
+    size_t d = c->d, np = c->np, rows = 0, q;
     uint64_t o0 = k * c->R;
     for (q = 0; q < c->R && o0 + q < c->nrows; q++, rows++) {
-        uint64_t j = c->rank + (o0 + q) * c->nranks;
-        const double *xa = c->X + j * 2 * d, *xb = xa + d;
-        double *p = h->x + q * np * d;
-        memcpy(p, xa, d * sizeof *p);
-        memcpy(p + d, xb, d * sizeof *p);
-        for (i = 0; i < d; i++) {
-            memcpy(p + (2 + i) * d, xa, d * sizeof *p);
-            p[(2 + i) * d + i] = xb[i];
-        }
+        const double *xa = c->X + (c->rank + (o0 + q) * c->nranks) * 2 * d;
+        ss_sobol_row_points(xa, xa + d, d, h->x + q * np * d);
     }
     memset(h->ok, 0, rows * np);
     return c->fn(b, h->x, rows * np, h->y, h->ok, c->payload, err);

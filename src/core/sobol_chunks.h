@@ -32,6 +32,10 @@ typedef int (*ss_chunk_fn)(ss_batch *b, const double *x, size_t n, double *y, un
 
 typedef struct ss_chunks ss_chunks;
 
+/** The d + 2 points of a row into out ([d + 2][d]): A (xa), B (xb), then
+ *  every AB_i (xa with column i from xb). */
+void ss_sobol_row_points(const double *xa, const double *xb, size_t d, double *out);
+
 /**
  * Start evaluating the rows below `limit` (at most the number of rows of X)
  * with `threads` workers (0: every online CPU; 1: no thread, each chunk is
