@@ -124,6 +124,22 @@ int ss_slots_claim(ss_slots *s, uint64_t *k)
     }
 }
 
+void ss_slots_work(ss_slots *s, int (*unit)(void *arg, uint64_t k), void *arg)
+{
+    uint64_t k;
+    pthread_mutex_lock(&s->mu);
+    while (ss_slots_claim(s, &k)) {
+        int rc;
+        pthread_mutex_unlock(&s->mu);
+        rc = unit(arg, k);
+        pthread_mutex_lock(&s->mu);
+        if (rc)
+            ss_slots_fail(s, k);
+        ss_slots_set(s, k, SS_SLOT_DONE);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 void ss_slots_set(ss_slots *s, uint64_t k, int state)
 {
     s->state[k % s->n] = state;

@@ -2,8 +2,9 @@
  * core/slots.h - ordered slots (internal to the core; see slots.c): worker
  * threads claim units of work 0, 1, 2, ... in increasing order into a ring
  * of slots, and one consumer (the calling thread) takes the finished units
- * in unit order.  The Monte Carlo (mc.c, a unit is a block of runs) and the
- * sweep (sweep.c, a unit is a grid point) share it.
+ * in unit order.  The Monte Carlo (mc.c, a unit is a block of runs), the
+ * sweep (sweep.c, a unit is a grid point) and Sobol's design (sobol_chunks.c,
+ * a unit is a chunk of rows) share it.
  *
  * Unit k lives in slot k % n and may be claimed only once unit k - n has
  * been released, so at most n units are in flight and memory is bounded by
@@ -77,6 +78,11 @@ void ss_slots_unlock(ss_slots *s);
  * BUSY): 1 and the unit in *k, or 0 when there is nothing more to claim
  * (stop, every unit claimed, or an earlier unit failed). */
 int ss_slots_claim(ss_slots *s, uint64_t *k);
+/* A worker thread's whole loop when a unit needs nothing but its own slot:
+ * claim units in order, run unit(arg, k) on each without the lock (it
+ * fills unit k's slot; a non-zero return records k as failed), then mark
+ * it DONE; until nothing is left to claim. */
+void ss_slots_work(ss_slots *s, int (*unit)(void *arg, uint64_t k), void *arg);
 /* mu held: unit k's slot takes `state`; the consumer is woken. */
 void ss_slots_set(ss_slots *s, uint64_t k, int state);
 /* mu held: wake the consumer (something it waits for changed). */

@@ -75,27 +75,20 @@ static int fill(ss_chunks *c, chunk *h, uint64_t k, ss_batch *b, ss_err *err)
     return c->fn(b, h->x, rows * np, h->y, h->ok, c->payload, err);
 }
 
+/* Chunk k into its slot (ss_slots_work). */
+static int work_chunk(void *arg, uint64_t k)
+{
+    worker *w = arg;
+    chunk *h = &w->c->ch[k % w->c->nslots];
+    ss_err_clear(&h->err);
+    h->rc = fill(w->c, h, k, w->b, &h->err);
+    return h->rc;
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    ss_chunks *c = w->c;
-    uint64_t k;
-    ss_slots_lock(&c->sl);
-    while (ss_slots_claim(&c->sl, &k)) {
-        chunk *h = &c->ch[k % c->nslots];
-        ss_err e;
-        int rc;
-        ss_slots_unlock(&c->sl);
-        ss_err_clear(&e);
-        rc = fill(c, h, k, w->b, &e);
-        ss_slots_lock(&c->sl);
-        h->rc = rc;
-        h->err = e;
-        if (rc)
-            ss_slots_fail(&c->sl, k);
-        ss_slots_set(&c->sl, k, SS_SLOT_DONE);
-    }
-    ss_slots_unlock(&c->sl);
+    ss_slots_work(&w->c->sl, work_chunk, w);
     return NULL;
 }
 

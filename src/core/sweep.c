@@ -495,29 +495,22 @@ static int run_point(sw_worker *w, uint64_t p, ss_result **out, ss_err *err)
     return rc;
 }
 
-static void *worker_main(void *arg)
+/* Local point k into its slot (ss_slots_work; the slot is this worker's
+ * until it is DONE). */
+static int work_point(void *arg, uint64_t k)
 {
     sw_worker *w = arg;
     sw_ctx *c = w->c;
-    uint64_t k;
-    ss_slots_lock(&c->sl);
-    while (ss_slots_claim(&c->sl, &k)) {
-        sw_slot *s = &c->slots[k % c->nslots];
-        ss_result *r = NULL;
-        ss_err e;
-        int rc;
-        ss_slots_unlock(&c->sl);
-        ss_err_clear(&e);
-        rc = run_point(w, c->rank + k * c->nranks, &r, &e);
-        ss_slots_lock(&c->sl);
-        s->r = r;
-        s->rc = rc;
-        s->err = e;
-        if (rc)
-            ss_slots_fail(&c->sl, k);
-        ss_slots_set(&c->sl, k, SS_SLOT_DONE);
-    }
-    ss_slots_unlock(&c->sl);
+    sw_slot *s = &c->slots[k % c->nslots];
+    ss_err_clear(&s->err);
+    s->rc = run_point(w, c->rank + k * c->nranks, &s->r, &s->err);
+    return s->rc;
+}
+
+static void *worker_main(void *arg)
+{
+    sw_worker *w = arg;
+    ss_slots_work(&w->c->sl, work_point, w);
     return NULL;
 }
 
