@@ -164,9 +164,10 @@ char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names,
                           const ss_mc_opts *o, const double *q, size_t nq,
                           const size_t *blocks, const ss_mc_result *const *res);
 /* The sweep's grid (every value), its selected outputs (nout may be 0: the
- * long layout) and number of points, under "sweep". */
+ * long layout), number of points and, unless NULL, the engine that ran them
+ * ("batched" or "scalar", ss_sweep_info.engine), under "sweep". */
 char *ss_analysis_json_sweep(const ss_sweep_axis *axes, size_t naxes, char *const *outputs,
-                             size_t nout, uint64_t points);
+                             size_t nout, uint64_t points, const char *engine);
 char *ss_analysis_json_sens(const char *method, const ss_sens_param *p, size_t np,
                             char *const *outputs, size_t nout, double range, double qlow,
                             double qhigh, size_t samples, size_t nevals,
@@ -428,11 +429,12 @@ typedef struct ss_sweep_job {
     double *y;                   /**< in memory: [npoints][nout] outputs */
     double *scratch;             /**< [nout] */
     FILE *rows;                  /**< streamed: the CSV rows in point order */
+    ss_sweep_info info;          /**< the engine that ran the points (ss_sweep_job_run) */
 } ss_sweep_job;
 
 #define SS_SWEEP_JOB_INIT \
     { SS_SWEEP_OPTS_INIT, NULL, 0, NULL, 0, 0, SS_PROGRESS_NONE, NULL, NULL, \
-      NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
+      NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, { NULL, 0 } }
 
 /** The outputs of `stratsim sens` (ss_sens_default_outputs) if none were named,
  *  owned by the job. SS_ENOMEM only. */
@@ -443,7 +445,8 @@ int ss_sweep_job_alloc(ss_sweep_job *j, ss_err *err);
 /** Run the sweep of model `m` (ss_sweep_run); the points land in x, y or rows. */
 int ss_sweep_job_run(ss_sweep_job *j, const ss_model *m, ss_err *err);
 /** The sidecar settings {"sweep": ...}; `outputs` 0 records no outputs (the long
- *  layout) (malloc'ed; NULL: no memory). */
+ *  layout); after ss_sweep_job_run, the engine that ran (malloc'ed; NULL: no
+ *  memory). */
 char *ss_sweep_job_json(const ss_sweep_job *j, int outputs);
 /** ss_an_writer of a finished job (payload: the job): the header, then the rows. */
 int ss_sweep_job_write_csv(FILE *f, const void *job, ss_err *err);

@@ -61,6 +61,8 @@ typedef struct ss_result {
 ss_result *ss_result_new(const char *scenario, size_t nt, size_t np,
                          char *const *prov_ids, size_t nk, char *const *seg_ids);
 void ss_result_free(ss_result *r);
+/** A deep copy of r (names, ids, values, derived metrics); NULL if out of memory. */
+ss_result *ss_result_copy(const ss_result *r);
 
 /** Metric names ("share", ...), and lookup: returns the enum or -1. */
 const char *ss_metric_ps_name(int m);

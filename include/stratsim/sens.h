@@ -164,7 +164,8 @@ typedef struct ss_sobol_opts {
     const ss_transport *dist;
     /** ss_sobol_model's engine: SS_SOBOL_ENGINE_AUTO (0), the batched engine
      *  of the Monte Carlo (src/core/batch.c) when the runs have no policy,
-     *  derived metric, user stock or link and the solver is rk8pd, with
+     *  derived metric, user stock or link, the solver is rk8pd and a run
+     *  has at most 131,072 values (every metric at every output time), with
      *  every evaluation it cannot finish done again alone (which reports
      *  its error); SS_SOBOL_ENGINE_SCALAR: every evaluation alone
      *  (ss_sim_run). The two agree within the solver's tolerance (tests:

@@ -19,12 +19,29 @@
  * the whole sweep: the error of the lowest failing point index is returned
  * as "point N (PATH=v, ...): message", whatever the thread count.
  *
- * Threads.  ss_sweep_run() runs the points on opts.threads worker threads
- * (each with its own simulation workspace), at most 4 * threads points
- * ahead of the calling thread, which hands every result to opts.on_point
- * strictly in point order; each point's result depends only on the point,
- * so the calls (and any file written from them) are identical for any
- * thread count.
+ * Engines.  With opts.engine SS_SWEEP_ENGINE_AUTO (the default) the points
+ * run in the batched engine of the Monte Carlo (src/core/batch.c: 16 lanes
+ * in lockstep, each with its own steps) when the runs have no policy,
+ * derived metric, user stock or link (no prepare hook, plain run_opts), the
+ * solver is rk8pd and a run has at most 131,072 values (every metric at
+ * every output time: the lanes hold whole results).  A point it cannot
+ * finish is run again alone, which gives its exact error.  A point agrees
+ * with the same point run alone (ss_sim_run, `stratsim run --set`) within
+ * the solver's tolerance (tests: 1e-7 relative on every output), not bit
+ * for bit; SS_SWEEP_ENGINE_SCALAR runs every point alone.  opts.info (may
+ * be NULL) tells which engine ran.
+ *
+ * Threads.  ss_sweep_run() runs the points on opts.threads worker threads.
+ * The scalar engine runs one point at a time (each thread with its own
+ * simulation workspace), at most 4 * threads points ahead of the calling
+ * thread; the batched one a chunk of up to 256 consecutive points at a time
+ * (each thread with its own lanes), at most 2 * threads chunks ahead: fewer
+ * points a chunk when the grid is small (an even share per thread) or when
+ * a chunk's results would exceed 16 MiB (but then at least 16).  The
+ * calling thread hands every result to opts.on_point strictly in point
+ * order; each point's result depends only on the point (never on which
+ * points share the lanes), so the calls (and any file written from them)
+ * are identical for any thread count.
  *
  * Distribution (MPI, see docs/scale-out.md).  With opts.dist set, the
  * units of transport.h are the points: each process runs the points it
@@ -97,6 +114,16 @@ void ss_sweep_point(const ss_sweep_axis *axes, size_t naxes, uint64_t p, double 
 int ss_sweep_apply(ss_model *m, const ss_sweep_axis *axes, size_t naxes, const double *x,
                    ss_err *err);
 
+/** ss_sweep_opts.engine: the batched engine where it applies, or every point alone. */
+enum { SS_SWEEP_ENGINE_AUTO = 0, SS_SWEEP_ENGINE_SCALAR = 1 };
+
+/** What ran a sweep (this process's points). */
+typedef struct ss_sweep_info {
+    const char *engine;      /**< "batched" or "scalar" (static strings) */
+    uint64_t scalar_points;  /**< points run alone: every point with "scalar"; with
+                                  "batched", those the batched engine handed back */
+} ss_sweep_info;
+
 typedef struct ss_sweep_opts {
     unsigned threads;            /**< worker threads; 0: the number of CPUs */
     const ss_run_opts *run_opts; /**< template for every run (policy hooks); may be NULL */
@@ -114,9 +141,11 @@ typedef struct ss_sweep_opts {
     void (*progress)(uint64_t done, uint64_t total, void *payload);
     void *payload;               /**< passed to prepare, on_point and progress */
     const ss_transport *dist;    /**< NULL: one process (transport.h) */
+    int engine;                  /**< SS_SWEEP_ENGINE_AUTO (0) or SS_SWEEP_ENGINE_SCALAR */
+    ss_sweep_info *info;         /**< if set, filled by ss_sweep_run (also on failure) */
 } ss_sweep_opts;
 
-#define SS_SWEEP_OPTS_INIT { 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+#define SS_SWEEP_OPTS_INIT { 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, SS_SWEEP_ENGINE_AUTO, NULL }
 
 /**
  * Run the sweep of model `m` (not modified) over the grid (checked with

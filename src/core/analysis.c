@@ -499,7 +499,7 @@ char *ss_analysis_json_mc(const ss_analysis *const *a, const char *const *names,
 }
 
 char *ss_analysis_json_sweep(const ss_sweep_axis *axes, size_t naxes, char *const *outputs,
-                             size_t nout, uint64_t points)
+                             size_t nout, uint64_t points, const char *engine)
 {
     cJSON *s = cJSON_CreateObject(), *ga = NULL;
     size_t i, j;
@@ -516,6 +516,8 @@ char *ss_analysis_json_sweep(const ss_sweep_axis *axes, size_t naxes, char *cons
     }
     if (nout)
         ok = ok && jadd(s, "outputs", jstrings(outputs, nout));
+    if (engine)
+        ok = ok && jadd(s, "engine", cJSON_CreateString(engine));
     return jwrap("sweep", s, ok);
 }
 

@@ -29,6 +29,13 @@
 /** Lanes of the batched engine in Monte Carlo. */
 #define SS_BATCH_LANES 16
 
+/** Callers choosing the engine (auto) pick the scalar one above this many
+ *  values per run: a lane holds a whole result, which then costs more memory
+ *  than the lockstep saves (about 1 MiB of results per lane; measured on 128
+ *  providers x 32 segments, 873,792 values: batched 1.9x slower than scalar
+ *  and 2.4x its peak memory). */
+#define SS_BATCH_MAX_VALUES 131072
+
 typedef struct ss_batch ss_batch;
 
 typedef struct ss_batch_io {
@@ -49,6 +56,10 @@ void ss_batch_free(ss_batch *b);
 
 /** 1 if the batched engine can run m: the adaptive solver rk8pd. */
 int ss_batch_supports(const ss_model *m);
+
+/** The values of a run's result (every metric at every output time, no
+ *  derived metric) of model m; SIZE_MAX if its output grid cannot be formed. */
+size_t ss_batch_values(const ss_model *m);
 
 /** 1 if runs with options r (may be NULL) need nothing the batched engine
  *  lacks: no policy, derived metric, user stock, link or start-of-run hook

@@ -9,11 +9,14 @@
  * the results do not depend on the CPU (test_batch checks it).  Without
  * SLEEF (make SLEEF=none) libm's exp, log and pow are called element by
  * element.  Also what the engine can run (ss_batch_supports,
- * ss_batch_plain_opts).
+ * ss_batch_plain_opts) and the size of a run's result (ss_batch_values).
  */
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/batch.h"
+#include "core/sim_internal.h"
 
 #ifdef SS_HAVE_SLEEF
 #include <immintrin.h>
@@ -206,6 +209,21 @@ int ss_batch_supports(const ss_model *m)
         return 0;
 #endif
     return m->solver.method == SS_SOLVER_RK8PD;
+}
+
+size_t ss_batch_values(const ss_model *m)
+{
+    ss_dvec outs = { NULL, 0, 0 };
+    ss_err e;
+    size_t N = m->nprov, K = m->nseg, nt;
+    ss_err_clear(&e);
+    if (ss_sim_output_times(&outs, m, &e)) {
+        free(outs.v);
+        return SIZE_MAX;
+    }
+    nt = outs.n;
+    free(outs.v);
+    return nt * (SS_NPS * N * K + SS_NP * N + SS_NS * K);
 }
 
 int ss_batch_plain_opts(const ss_run_opts *r)

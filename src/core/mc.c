@@ -978,9 +978,9 @@ static int mc_plan(mc_ctx *c, const ss_model *m, const ss_mc_param *params, size
     }
     c->shape = *shape;
     mc_layout_of(&c->l, *shape);
-    /* auto: the lanes hold whole results; above MC_BATCH_MAX_VALUES values per
+    /* auto: the lanes hold whole results; above SS_BATCH_MAX_VALUES values per
      * run they cost more memory than the lockstep saves (docs/analysis.md) */
-    if (o->engine == SS_MC_ENGINE_AUTO && c->l.nv > MC_BATCH_MAX_VALUES)
+    if (o->engine == SS_MC_ENGINE_AUTO && c->l.nv > SS_BATCH_MAX_VALUES)
         c->batched = 0;
     rc = select_outputs(c, m, o, err);
     mc_blocks(c, o, nthreads);

@@ -37,10 +37,6 @@
 #define MC_MAX_RUNS ((uint64_t)1 << 62)
 /* Runs staged run by run before they move to the series-major buffer (8 doubles: a cache line). */
 #define MC_GROUP 8
-/* auto picks the scalar engine above this many values per run (about 1 MiB
- * of results per lane; measured on 128 providers x 32 segments, 873,792
- * values: batched 1.9x slower than scalar and 2.4x its peak memory) */
-#define MC_BATCH_MAX_VALUES 131072
 /* A worker's run besides its result: the run's copy of the model and the
  * integrator's workspace (measured: about 1 KiB per provider and segment
  * pair, with a floor). */

@@ -4,15 +4,18 @@
  * results to the caller in point order (and, distributed, through the
  * caller's transport), result packing, and the two CSV layouts.
  *
- * Threading.  Workers claim this process's points in increasing order
- * into a ring of 4 * threads ordered slots (core/slots.h: local point k
- * lives in slot k % nslots and may be claimed only once local point
- * k - nslots has been handed over, so memory is bounded by the ring).  A
- * failing point records its local index as the lowest failure; workers
- * claim no later point, and the calling thread, reaching it, returns its
- * error: always the error of the lowest failing point.
- * Depends on model.c, param.c, sim.c, result.c, select.c, csv.c, numfmt.c
- * and slots.c.
+ * Threading.  Workers claim units of this process's points in increasing
+ * order into a ring of ordered slots (core/slots.h: unit u lives in slot
+ * u % nslots and may be claimed only once unit u - nslots has been handed
+ * over, so memory is bounded by the ring): one point a unit with the scalar
+ * engine (4 slots a thread), a chunk of consecutive points with the batched
+ * engine (2 a thread), which runs the chunk in its lanes and then, in
+ * order, every point it could not finish alone.  A failing point ends its
+ * unit and records the unit as the lowest failure; workers claim no later
+ * unit, and the calling thread hands over the points before it and returns
+ * its error: always the error of the lowest failing point.
+ * Depends on model.c, param.c, sim.c, result.c, select.c, csv.c, numfmt.c,
+ * slots.c and the batched engine (core/batch.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,14 +23,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/batch.h"
 #include "core/slots.h"
 #include "stratsim/io.h"
 #include "stratsim/param.h"
 #include "stratsim/sweep.h"
 
 #define SWEEP_MAX_THREADS 1024
-/* Points in flight per worker thread (the ring of slots, ss_slots_plan). */
+/* Points in flight per worker thread with the scalar engine (the ring of
+ * slots, ss_slots_plan). */
 #define SWEEP_SLOTS_PER_THREAD 4
+/* The batched engine's units: chunks of up to 256 consecutive local points
+ * (16 runs a lane), fewer if their results would take more than 16 MiB,
+ * but at least one run a lane; 2 chunks in flight per worker thread. */
+#define SWEEP_CHUNK_POINTS 256
+#define SWEEP_CHUNK_BYTES ((size_t)16 << 20)
+#define SWEEP_CHUNKS_PER_THREAD 2
 
 /* ------------------------------------------------------------------ grid */
 
@@ -417,10 +428,12 @@ bad:
 
 /* --------------------------------------------------------------- runner */
 
-/* What slot k % nslots of the ring holds for local point k. */
+/* What slot u % nslots of the ring holds for unit u, the local points
+ * [u C, u C + C) (C = 1 with the scalar engine). */
 typedef struct sw_slot {
-    ss_result *r;
-    int rc;
+    ss_result **r;       /* [C] the points' results; r[0, n) are handed over */
+    size_t n;            /* points done in order (all of the unit's, unless rc) */
+    int rc;              /* non-zero: local point u C + n failed, err says how */
     ss_err err;
 } sw_slot;
 
@@ -430,7 +443,10 @@ typedef struct sw_worker {
     sw_ctx *c;
     unsigned index;
     ss_sim_workspace *ws;
+    ss_batch *b;         /* the batched engine's lanes; NULL with the scalar engine */
     double *x;           /* [naxes] */
+    uint64_t unit;       /* the batched engine's callbacks: the unit being run, */
+    sw_slot *slot;       /* and its slot */
 } sw_worker;
 
 struct sw_ctx {
@@ -440,9 +456,14 @@ struct sw_ctx {
     const ss_sweep_opts *o;
     volatile int *interrupt;
     uint64_t rank, nranks, npoints, nlocal;
+    int batched;         /* the batched engine runs the units */
+    size_t C;            /* local points a unit */
+    uint64_t nunits;
     unsigned nslots;
     sw_slot *slots;      /* [nslots] */
-    ss_slots sl;         /* the ring: local points */
+    ss_slots sl;         /* the ring: units of local points */
+    uint64_t held;       /* the unit the calling thread holds, UINT64_MAX: none */
+    atomic_uint_fast64_t alone; /* points the scalar engine ran */
 };
 
 static int interrupted(const sw_ctx *c)
@@ -467,6 +488,7 @@ static int point_error(const sw_ctx *c, ss_err *err, int rc, uint64_t p, const d
     return ss_err_set(err, rc, path, "point %" PRIu64 " (%s): %s", p, where, msg);
 }
 
+/* Point p alone (the scalar engine). */
 static int run_point(sw_worker *w, uint64_t p, ss_result **out, ss_err *err)
 {
     sw_ctx *c = w->c;
@@ -474,6 +496,7 @@ static int run_point(sw_worker *w, uint64_t p, ss_result **out, ss_err *err)
     ss_run_opts ro;
     int rc;
     *out = NULL;
+    atomic_fetch_add(&c->alone, 1);
     ss_sweep_point(c->axes, c->naxes, p, w->x);
     if (!(m = ss_model_copy(c->base)))
         return ss_err_set(err, SS_ENOMEM, "", "out of memory");
@@ -495,42 +518,122 @@ static int run_point(sw_worker *w, uint64_t p, ss_result **out, ss_err *err)
     return rc;
 }
 
-/* Local point k into its slot (ss_slots_work; the slot is this worker's
- * until it is DONE). */
-static int work_point(void *arg, uint64_t k)
+/* The batched engine's view of a unit (ss_batch_io; ctx: the worker).
+ * Point r of the unit: a copy of the scenario with the point's values,
+ * resolved (as ss_sim_run resolves it); a failure is left to run_point,
+ * which reports it. */
+static int bio_load(void *ctx, size_t r, ss_model **out)
+{
+    sw_worker *w = ctx;
+    sw_ctx *c = w->c;
+    ss_model *m;
+    ss_err e;
+    *out = NULL;
+    ss_err_clear(&e);
+    ss_sweep_point(c->axes, c->naxes, c->rank + (w->unit * c->C + r) * c->nranks, w->x);
+    if (!(m = ss_model_copy(c->base)))
+        return SS_ENOMEM;
+    if (ss_sweep_apply(m, c->axes, c->naxes, w->x, &e) || ss_model_resolve(m, &e)) {
+        ss_model_free(m);
+        return SS_EINVAL;
+    }
+    *out = m;
+    return SS_OK;
+}
+
+/* Point r of the unit is done: a copy of its result (none, or no memory
+ * for the copy: run_point runs it again). */
+static void bio_done(void *ctx, size_t r, const ss_result *res)
+{
+    sw_worker *w = ctx;
+    if (res)
+        w->slot->r[r] = ss_result_copy(res);
+}
+
+static int bio_stop(void *ctx)
+{
+    sw_worker *w = ctx;
+    return interrupted(w->c) || ss_slots_cancelled(&w->c->sl, w->unit);
+}
+
+/* Unit u into its slot (ss_slots_work; the slot is this worker's until it
+ * is DONE): the batched engine first, if it runs the sweep, then, in point
+ * order, every point without a result alone, up to the first that fails. */
+static int work_unit(void *arg, uint64_t u)
 {
     sw_worker *w = arg;
     sw_ctx *c = w->c;
-    sw_slot *s = &c->slots[k % c->nslots];
+    sw_slot *s = &c->slots[u % c->nslots];
+    uint64_t first = u * c->C;
+    size_t n = c->nlocal - first < c->C ? (size_t)(c->nlocal - first) : c->C, i;
     ss_err_clear(&s->err);
-    s->rc = run_point(w, c->rank + k * c->nranks, &s->r, &s->err);
+    s->rc = SS_OK;
+    s->n = 0;
+    if (c->batched) {
+        ss_batch_io io = { bio_load, bio_done, bio_stop, w };
+        w->unit = u;
+        w->slot = s;
+        if ((s->rc = ss_batch_run(w->b, SS_BATCH_LANES, n, &io, &s->err)))
+            return s->rc;
+    }
+    for (i = 0; i < n; i++)
+        if (!s->r[i] && (s->rc = run_point(w, c->rank + (first + i) * c->nranks, &s->r[i], &s->err)))
+            break;
+    s->n = i;
     return s->rc;
 }
 
 static void *worker_main(void *arg)
 {
     sw_worker *w = arg;
-    ss_slots_work(&w->c->sl, work_point, w);
+    ss_slots_work(&w->c->sl, work_unit, w);
     return NULL;
-}
-
-/* Wait for local point k; returns its slot (DONE), or NULL if interrupted. */
-static sw_slot *wait_local(sw_ctx *c, uint64_t k)
-{
-    return ss_slots_wait(&c->sl, k, NULL, NULL) ? NULL : &c->slots[k % c->nslots];
-}
-
-static void release_local(sw_ctx *c, sw_slot *s, uint64_t k)
-{
-    ss_result_free(s->r);
-    s->r = NULL;
-    ss_slots_release(&c->sl, k);
 }
 
 static int intr_error(const sw_ctx *c, ss_err *err, uint64_t done)
 {
     return ss_err_set(err, SS_EINTR, "", "interrupted after %" PRIu64 " of %" PRIu64 " points", done,
                       c->npoints);
+}
+
+/* Free unit u's results and give its slot back to the ring. */
+static void release_unit(sw_ctx *c, uint64_t u)
+{
+    sw_slot *s = &c->slots[u % c->nslots];
+    size_t i;
+    for (i = 0; i < c->C; i++) {
+        ss_result_free(s->r[i]);
+        s->r[i] = NULL;
+    }
+    ss_slots_release(&c->sl, u);
+}
+
+/* The calling thread: local point k's result in *r (borrowed until a later
+ * unit is asked for; points in increasing order), or its error (an
+ * interrupt: "interrupted after `done` of N points"). */
+static int local_result(sw_ctx *c, uint64_t k, uint64_t done, const ss_result **r, ss_err *err)
+{
+    uint64_t u = k / c->C;
+    size_t i = (size_t)(k % c->C);
+    sw_slot *s;
+    *r = NULL;
+    if (u != c->held) {
+        if (c->held != UINT64_MAX)
+            release_unit(c, c->held);
+        c->held = UINT64_MAX;
+        if (ss_slots_wait(&c->sl, u, NULL, NULL))
+            return intr_error(c, err, done);
+        c->held = u;
+    }
+    s = &c->slots[u % c->nslots];
+    if (i >= s->n) { /* the unit's failing point */
+        if (s->rc == SS_EINTR)
+            return intr_error(c, err, done);
+        *err = s->err;
+        return s->rc;
+    }
+    *r = s->r[i];
+    return SS_OK;
 }
 
 /* The calling thread: hand over every point in order. */
@@ -546,28 +649,19 @@ static int consume(sw_ctx *c, ss_err *err)
         /* a helper process: send this process's points in order */
         for (k = 0; k < c->nlocal && !rc; k++) {
             uint64_t pt = c->rank + k * c->nranks;
-            sw_slot *s = wait_local(c, k);
+            const ss_result *r;
             void *data = NULL;
             size_t len = 0;
-            if (!s) {
-                ss_err e;
-                rc = intr_error(c, err, k);
-                e = *err;
+            if ((rc = local_result(c, k, k, &r, err))) {
+                ss_err e = *err;
                 o->dist->send(pt, rc, &e, NULL, 0, o->dist->payload, err);
+                *err = e;
                 break;
             }
-            if (s->rc) {
-                *err = s->err;
-                rc = s->rc;
-                o->dist->send(pt, s->rc, &s->err, NULL, 0, o->dist->payload, err);
-                *err = s->err;
-                break;
-            }
-            rc = ss_sweep_pack(s->r, &data, &len, err);
+            rc = ss_sweep_pack(r, &data, &len, err);
             if (!rc)
                 rc = o->dist->send(pt, SS_OK, NULL, data, len, o->dist->payload, err);
             free(data);
-            release_local(c, s, k);
         }
         free(x);
         return rc;
@@ -575,19 +669,10 @@ static int consume(sw_ctx *c, ss_err *err)
     for (p = 0; p < c->npoints && !rc; p++) {
         ss_sweep_point(c->axes, c->naxes, p, x);
         if (p % c->nranks == 0) {
-            sw_slot *s = wait_local(c, p / c->nranks);
-            if (!s) {
-                rc = intr_error(c, err, p);
-                break;
-            }
-            if (s->rc) {
-                *err = s->err;
-                rc = s->rc;
-                break;
-            }
-            if (o->on_point)
-                rc = o->on_point(p, x, s->r, o->payload, err);
-            release_local(c, s, p / c->nranks);
+            const ss_result *r;
+            rc = local_result(c, p / c->nranks, p, &r, err);
+            if (!rc && o->on_point)
+                rc = o->on_point(p, x, r, o->payload, err);
         } else {
             void *data = NULL;
             size_t len = 0;
@@ -609,6 +694,23 @@ static int consume(sw_ctx *c, ss_err *err)
     return rc;
 }
 
+/* Local points a unit of the batched engine: up to SWEEP_CHUNK_POINTS,
+ * fewer if their results (nv values each) would exceed SWEEP_CHUNK_BYTES,
+ * but at least one run a lane; no more than an even share of the points
+ * among the threads. */
+static size_t chunk_points(size_t nv, uint64_t nlocal, unsigned nthreads)
+{
+    double bytes = (double)sizeof(double) * (double)nv;
+    uint64_t n = SWEEP_CHUNK_POINTS, even = nthreads ? (nlocal + nthreads - 1) / nthreads : nlocal;
+    if (bytes * (double)n > (double)SWEEP_CHUNK_BYTES)
+        n = (uint64_t)((double)SWEEP_CHUNK_BYTES / bytes);
+    if (n < SS_BATCH_LANES)
+        n = SS_BATCH_LANES;
+    if (even < n)
+        n = even;
+    return n ? (size_t)n : 1;
+}
+
 int ss_sweep_run(const ss_model *m, const ss_sweep_axis *axes, size_t naxes,
                  const ss_sweep_opts *opts, ss_err *err)
 {
@@ -617,12 +719,17 @@ int ss_sweep_run(const ss_model *m, const ss_sweep_axis *axes, size_t naxes,
     sw_ctx c;
     sw_worker *w = NULL;
     unsigned nthreads = 0, i;
+    size_t nv;
     int rc;
     ss_err local;
 
     if (!err) {
         ss_err_clear(&local);
         err = &local;
+    }
+    if (o->info) {
+        o->info->engine = "scalar";
+        o->info->scalar_points = 0;
     }
     if ((rc = ss_sweep_check(m, axes, naxes, err)))
         return rc;
@@ -645,23 +752,43 @@ int ss_sweep_run(const ss_model *m, const ss_sweep_axis *axes, size_t naxes,
     c.nranks = o->dist ? o->dist->nranks : 1;
     c.npoints = ss_sweep_npoints(axes, naxes);
     c.nlocal = c.npoints > c.rank ? (c.npoints - c.rank + c.nranks - 1) / c.nranks : 0;
+    c.held = UINT64_MAX;
+    atomic_init(&c.alone, 0);
     if (interrupted(&c))
         return ss_err_set(err, SS_EINTR, "", "interrupted before the first point");
 
-    ss_slots_plan(o->threads, SWEEP_MAX_THREADS, SWEEP_SLOTS_PER_THREAD, c.nlocal, &nthreads, &c.nslots);
+    /* ss_batch_supports also picks the vector functions, before any worker
+     * starts; above SS_BATCH_MAX_VALUES values a run the lanes' whole results
+     * cost more memory than the lockstep saves */
+    nv = ss_batch_values(m);
+    c.batched = o->engine != SS_SWEEP_ENGINE_SCALAR && !o->prepare &&
+                ss_batch_plain_opts(o->run_opts) && ss_batch_supports(m) &&
+                nv <= SS_BATCH_MAX_VALUES;
+    c.C = 1;
+    if (c.batched) {
+        ss_slots_plan(o->threads, SWEEP_MAX_THREADS, 1, c.nlocal, &nthreads, &c.nslots);
+        c.C = chunk_points(nv, c.nlocal, nthreads);
+    }
+    c.nunits = (c.nlocal + c.C - 1) / c.C;
+    ss_slots_plan(o->threads, SWEEP_MAX_THREADS,
+                  c.batched ? SWEEP_CHUNKS_PER_THREAD : SWEEP_SLOTS_PER_THREAD, c.nunits,
+                  &nthreads, &c.nslots);
     c.slots = calloc(c.nslots, sizeof *c.slots);
     w = calloc(nthreads + 1, sizeof *w);
     if (!c.slots || !w)
         goto nomem;
+    for (i = 0; i < c.nslots; i++)
+        if (!(c.slots[i].r = calloc(c.C, sizeof *c.slots[i].r)))
+            goto nomem;
     for (i = 0; i < nthreads; i++) {
         w[i].c = &c;
         w[i].index = i;
         w[i].ws = ss_sim_workspace_new();
         w[i].x = malloc((naxes + 1) * sizeof *w[i].x);
-        if (!w[i].ws || !w[i].x)
+        if (!w[i].ws || !w[i].x || (c.batched && !(w[i].b = ss_batch_new())))
             goto nomem;
     }
-    if (ss_slots_init(&c.sl, c.nslots, nthreads, c.nlocal, c.interrupt))
+    if (ss_slots_init(&c.sl, c.nslots, nthreads, c.nunits, c.interrupt))
         goto nomem;
     rc = ss_slots_start(&c.sl, worker_main, w, sizeof *w, err);
     if (!rc)
@@ -671,16 +798,25 @@ int ss_sweep_run(const ss_model *m, const ss_sweep_axis *axes, size_t naxes,
 nomem:
     rc = ss_err_set(err, SS_ENOMEM, "", "out of memory");
 done:
+    if (o->info) {
+        o->info->engine = c.batched ? "batched" : "scalar";
+        o->info->scalar_points = atomic_load(&c.alone);
+    }
     ss_slots_destroy(&c.sl);
     if (w)
         for (i = 0; i < nthreads; i++) {
             ss_sim_workspace_free(w[i].ws);
+            ss_batch_free(w[i].b);
             free(w[i].x);
         }
     free(w);
     if (c.slots)
-        for (i = 0; i < c.nslots; i++)
-            ss_result_free(c.slots[i].r);
+        for (i = 0; i < c.nslots; i++) {
+            size_t j;
+            for (j = 0; c.slots[i].r && j < c.C; j++)
+                ss_result_free(c.slots[i].r[j]);
+            free(c.slots[i].r);
+        }
     free(c.slots);
     return rc;
 }

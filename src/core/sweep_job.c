@@ -81,13 +81,14 @@ int ss_sweep_job_run(ss_sweep_job *j, const ss_model *m, ss_err *err)
     j->so.progress = j->progress.fn ? on_progress : NULL;
     j->so.prepare = j->prepare ? on_prepare : NULL;
     j->so.payload = j;
+    j->so.info = &j->info;
     return ss_sweep_run(m, j->axes, j->naxes, &j->so, err);
 }
 
 char *ss_sweep_job_json(const ss_sweep_job *j, int outputs)
 {
     return ss_analysis_json_sweep(j->axes, j->naxes, (char *const *)j->outputs,
-                                  outputs ? j->nout : 0, j->npoints);
+                                  outputs ? j->nout : 0, j->npoints, j->info.engine);
 }
 
 int ss_sweep_job_write_csv(FILE *f, const void *job, ss_err *err)

@@ -1,8 +1,11 @@
-# tests/cli/test_sweep.sh - `stratsim sweep`: values equal `run --set` at the
-# same point (1e-12), both layouts and their sidecar, byte-identical output
-# for 1, 2 and 3 threads, grid errors (exit 2, nothing written), a failing
-# point (exit 1, named), a scenario with a policy, Scenario:sweep agreeing
-# with the verb, and the sweep charts of `stratsim plot`.
+# tests/cli/test_sweep.sh - `stratsim sweep`: with --engine scalar the values
+# equal `run --set` at the same point bit for bit, with the batched engine
+# (the default) within 1e-7 relative, on the test scenario and every bundled
+# one; both layouts and their sidecar (with the engine), byte-identical
+# output for 1, 2, 3 and 7 threads, grid errors (exit 2, nothing written), a
+# failing point (exit 1, named), a scenario with a policy (the scalar
+# engine), Scenario:sweep agreeing with the verb, and the sweep charts of
+# `stratsim plot`.
 
 A="$DATA/analysis.lua"
 
@@ -14,7 +17,7 @@ test_sweep_help() {
 
 test_sweep_equals_run_set() {
     run "$STRATSIM" sweep "$A" --grid providers.alibaba.reinvest=0.1:0.4:4 \
-        --grid segments.public.tau=0.5,2.5 -o sw.csv --threads 2
+        --grid segments.public.tau=0.5,2.5 -o sw.csv --threads 2 --engine scalar
     expect_rc 0; expect_no_err; expect_file sw.csv.json
     # three points, each against `run --set` with the value written in the file
     for p in 0 5 7; do
@@ -44,7 +47,7 @@ run = {(r["time"], r["provider"], r["segment"], r["metric"]): float(r["value"])
        for r in csv.DictReader(open("run.csv"))}
 assert sw.keys() == run.keys() and len(run) > 100, (len(sw), len(run))
 for k, v in run.items():
-    assert abs(sw[k] - v) <= 1e-12 * max(1.0, abs(v)), (k, sw[k], v)
+    assert sw[k] == v, (k, sw[k], v)
 PY
     done
     # START + i (STOP - START) / (N - 1), points in grid order, last --grid fastest
@@ -97,18 +100,68 @@ PY
 }
 
 test_sweep_threads_identical() {
-    for t in 1 2 3; do
-        run "$STRATSIM" sweep "$A" --grid segments.public.growth=0.1:0.3:5 \
+    # the batched engine: chunks of 40, 20, 14 and 6 points, the same bytes
+    for t in 1 2 3 7; do
+        run "$STRATSIM" sweep "$A" --grid segments.public.growth=0.1:0.3:20 \
             --grid providers.alibaba.reinvest=0.2,0.3 --threads $t -o t$t.csv; expect_rc 0
     done
-    cmp t1.csv t2.csv && cmp t1.csv t3.csv || fail "sweep output depends on --threads"
-    cmp t1.csv.json t3.csv.json || fail "sweep sidecar depends on --threads"
+    for t in 2 3 7; do
+        cmp t1.csv t$t.csv || fail "sweep output depends on --threads ($t)"
+        cmp t1.csv.json t$t.csv.json || fail "sweep sidecar depends on --threads ($t)"
+    done
+    grep -q '"engine":[[:space:]]*"batched"' t1.csv.json || fail "not the batched engine: $(cat t1.csv.json)"
     # a policy (Lua in every run): one Lua state per thread, same bytes
     for t in 1 3; do
         run "$STRATSIM" sweep "$DATA/analysis_policy.lua" --grid providers.alibaba.reinvest=0.1:0.4:4 \
             --threads $t -o p$t.csv; expect_rc 0
     done
     cmp p1.csv p3.csv || fail "sweep with a policy depends on --threads"
+    grep -q '"engine":[[:space:]]*"scalar"' p1.csv.json || fail "a policy ran batched: $(cat p1.csv.json)"
+}
+
+# The batched engine (default) against every point run alone (--engine
+# scalar, which equals `run --set`): every value of the long layout within
+# 1e-7 relative (to the larger of the two values and a thousandth of the
+# series' largest magnitude over the sweep: a share near zero is compared
+# at its series' scale), on the test scenario and on every bundled one.
+test_sweep_engines_agree() {
+    set -- "$A" "$ROOT"/scenarios/*.lua
+    for f in "$@"; do
+        b=$(basename "$f" .lua)
+        for e in auto scalar; do
+            run "$STRATSIM" sweep "$f" --grid segments.public.tau=0.6,1.9 \
+                --grid providers.alibaba.reinvest=0.12:0.33:3 --engine $e -o "${b}_$e.csv"
+            expect_rc 0 || return 1
+        done
+        python3 - "$b" <<'PY' || fail "$b: the engines differ"
+import csv, json, sys
+b = sys.argv[1]
+key = lambda r: tuple(r[:-1])  # the two grid values, scenario, time, provider, segment, metric
+a = {key(r): float(r[-1]) for r in list(csv.reader(open(b + "_auto.csv")))[1:]}
+s = {key(r): float(r[-1]) for r in list(csv.reader(open(b + "_scalar.csv")))[1:]}
+assert a.keys() == s.keys() and len(a) > 1000, (len(a), len(s))
+engine = json.load(open(b + "_auto.csv.json"))["sweep"]["engine"]
+assert json.load(open(b + "_scalar.csv.json"))["sweep"]["engine"] == "scalar"
+series = lambda k: k[2:3] + k[4:]
+scale = {}
+for k, v in s.items():
+    scale[series(k)] = max(scale.get(series(k), 0.0), abs(v))
+worst = 0.0
+for k, v in s.items():
+    d = abs(a[k] - v) / max(abs(a[k]), abs(v), 1e-3 * scale[series(k)], 1e-9)
+    worst = max(worst, d)
+if engine == "scalar":  # Lua in its runs: the same runs
+    assert worst == 0.0, (b, worst)
+else:
+    assert engine == "batched" and worst <= 1e-7, (b, engine, worst)
+print(b, engine, "worst", worst)
+PY
+    done
+    grep -q '"engine":[[:space:]]*"batched"' analysis_auto.csv.json &&
+        grep -q '"engine":[[:space:]]*"batched"' ai_public_first_auto.csv.json || fail "not batched"
+    run "$STRATSIM" sweep "$A" --grid segments.public.tau=0.6 --engine fast -o bad.csv
+    expect_rc 2; expect_err "--engine needs auto or scalar"
+    expect_no_file bad.csv
 }
 
 test_sweep_grid_errors_exit_2() {

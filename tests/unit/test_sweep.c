@@ -2,8 +2,10 @@
  * test_sweep.c - parameter sweeps (sweep.h) and the work split of
  * transport.h: grid parsing (the START:STOP:N formula, lists, every error),
  * grid checks against a model, point order (last axis fastest), a sweep
- * point equal to a run with the same values set, identical results for 1,
- * 2 and 3 threads, the lowest failing point reported, result packing, and
+ * point equal to a run with the same values set (the scalar engine, bit
+ * for bit; the batched engine within 1e-7), identical results for 1, 2, 3
+ * and 7 threads, the lowest failing point reported (either engine), result
+ * packing, and
  * a sweep and a Monte Carlo split over 3 "processes" through an in-memory
  * transport giving exactly the single-process results (the Monte Carlo's
  * ranks run as threads at the same time, as they exchange messages both
@@ -11,10 +13,12 @@
  * reports it.
  */
 #include "test_util.h"
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "stratsim.h"
+#include "core/batch.h"
 #include "test_models.h"
 
 static ss_model *mk(void)
@@ -150,6 +154,32 @@ static void same_result(const ss_result *a, const ss_result *b)
     assert_memory_equal(a->s, b->s, a->nt * SS_NS * a->nk * sizeof *a->s);
 }
 
+/* Every value of a within tol of b's, relative to the larger of the two, a
+ * thousandth of the largest magnitude of b's metric over its series (a
+ * share near zero is compared at its series' scale) and 1e-6 (a series
+ * that stays within 1e-6 of zero, such as a profit that cancels, is
+ * compared absolutely). */
+static void close_result(const ss_result *a, const ss_result *b, double tol)
+{
+    const double *va[3] = { a->ps, a->p, a->s }, *vb[3] = { b->ps, b->p, b->s };
+    size_t per[3] = { SS_NPS * a->np * a->nk, SS_NP * a->np, SS_NS * a->nk }, g, t, j;
+    assert_true(a->nt == b->nt && a->np == b->np && a->nk == b->nk);
+    assert_memory_equal(a->t, b->t, a->nt * sizeof *a->t);
+    for (g = 0; g < 3; g++)
+        for (j = 0; j < per[g]; j++) {
+            double scale = 0.0;
+            for (t = 0; t < a->nt; t++)
+                scale = fmax(scale, fabs(vb[g][t * per[g] + j]));
+            for (t = 0; t < a->nt; t++) {
+                double x = va[g][t * per[g] + j], y = vb[g][t * per[g] + j];
+                double d = fabs(x - y) / fmax(fmax(fabs(x), fabs(y)), fmax(1e-3 * scale, 1e-6));
+                if (!(d <= tol))
+                    fail_msg("group %zu value %zu at t = %g: %.17g vs %.17g (%.3g)", g, j, a->t[t],
+                             x, y, d);
+            }
+        }
+}
+
 static void grid(ss_sweep_axis ax[2])
 {
     ss_err err = {0};
@@ -157,22 +187,30 @@ static void grid(ss_sweep_axis ax[2])
     assert_int_equal(ss_sweep_axis_parse(&ax[1], "segments.s1.tau=0.5,2,4", &err), SS_OK);
 }
 
+/* The scalar engine: every point equals a run with the same values set,
+ * bit for bit; the batched engine (the default): within 1e-7 of it, the
+ * same bits for 1, 2, 3 and 7 threads (chunks of 12, 6, 4 and 2 points). */
 static void test_sweep_equals_set_and_threads(void **state)
 {
     ss_model *m = mk();
     ss_sweep_axis ax[2];
     ss_sweep_opts o = SS_SWEEP_OPTS_INIT;
-    keep k1 = {0}, kt = {0};
+    ss_sweep_info info;
+    keep k1 = {0}, kb = {0}, kt = {0};
     ss_err err = {0};
     uint64_t p;
-    unsigned t;
+    unsigned t, threads[] = { 2, 3, 7 }, i;
     (void)state;
     grid(ax);
     o.threads = 1;
     o.on_point = keep_point;
     o.payload = &k1;
+    o.engine = SS_SWEEP_ENGINE_SCALAR;
+    o.info = &info;
     assert_int_equal(ss_sweep_run(m, ax, 2, &o, &err), SS_OK);
     assert_true(k1.n == 12);
+    assert_string_equal(info.engine, "scalar");
+    assert_true(info.scalar_points == 12);
     for (p = 0; p < k1.n; p++) {
         /* the same values set on a copy, then one run: the same numbers */
         ss_model *d = ss_model_copy(m);
@@ -189,15 +227,32 @@ static void test_sweep_equals_set_and_threads(void **state)
     /* reinvest moves the outputs: the points differ */
     assert_true(SS_RESULT_P(k1.r[0], k1.r[0]->nt - 1, SS_P_NPV, 1) !=
                 SS_RESULT_P(k1.r[11], k1.r[11]->nt - 1, SS_P_NPV, 1));
-    for (t = 2; t <= 3; t++) {
+    o.threads = 2;
+    o.payload = &kt;
+    assert_int_equal(ss_sweep_run(m, ax, 2, &o, &err), SS_OK);
+    for (p = 0; p < k1.n; p++)
+        same_result(kt.r[p], k1.r[p]);
+    keep_free(&kt);
+    /* the batched engine */
+    o.engine = SS_SWEEP_ENGINE_AUTO;
+    o.threads = 1;
+    o.payload = &kb;
+    assert_int_equal(ss_sweep_run(m, ax, 2, &o, &err), SS_OK);
+    assert_string_equal(info.engine, "batched");
+    assert_true(info.scalar_points == 0 && kb.n == 12);
+    for (p = 0; p < k1.n; p++)
+        close_result(kb.r[p], k1.r[p], 1e-7);
+    for (i = 0; i < sizeof threads / sizeof *threads; i++) {
+        t = threads[i];
         o.threads = t;
         o.payload = &kt;
         assert_int_equal(ss_sweep_run(m, ax, 2, &o, &err), SS_OK);
-        assert_true(kt.n == k1.n);
-        for (p = 0; p < k1.n; p++)
-            same_result(kt.r[p], k1.r[p]);
+        assert_true(kt.n == kb.n);
+        for (p = 0; p < kb.n; p++)
+            same_result(kt.r[p], kb.r[p]);
         keep_free(&kt);
     }
+    keep_free(&kb);
     keep_free(&k1);
     ss_sweep_axis_free(&ax[0]);
     ss_sweep_axis_free(&ax[1]);
@@ -219,8 +274,9 @@ static void test_sweep_failing_point(void **state)
                                          &err), SS_OK);
     o.on_point = keep_point;
     o.payload = &k;
-    for (t = 1; t <= 3; t++) {
-        o.threads = t;
+    for (t = 1; t <= 6; t++) { /* 1-3 threads, the batched engine, then the scalar one */
+        o.threads = (t - 1) % 3 + 1;
+        o.engine = t <= 3 ? SS_SWEEP_ENGINE_AUTO : SS_SWEEP_ENGINE_SCALAR;
         ss_err_clear(&err);
         assert_int_equal(ss_sweep_run(m, ax, 1, &o, &err), SS_EINVAL);
         if (!strstr(err.msg, "point 3 (providers.p1.share.s1=0.5): "))
@@ -230,6 +286,37 @@ static void test_sweep_failing_point(void **state)
     }
     ss_sweep_axis_free(&ax[0]);
     ss_model_free(m);
+}
+
+/* The batched engine's lanes hold whole results: a model with more than
+ * SS_BATCH_MAX_VALUES values a run is swept by the scalar engine, one just
+ * below it by the batched one. */
+static void test_sweep_engine_by_size(void **state)
+{
+    ss_model *big = test_model_new(32, 64, 6.0), *below = test_model_new(32, 64, 5.0);
+    ss_sweep_axis ax;
+    ss_sweep_opts o = SS_SWEEP_OPTS_INIT;
+    ss_sweep_info info;
+    keep k = {0};
+    ss_err err = {0};
+    (void)state;
+    assert_true(ss_batch_values(big) > SS_BATCH_MAX_VALUES);       /* 13 times x 10,688 */
+    assert_true(ss_batch_values(below) <= SS_BATCH_MAX_VALUES);    /* 11 times */
+    assert_int_equal(ss_sweep_axis_parse(&ax, "providers.p2.reinvest=0.2", &err), SS_OK);
+    o.on_point = keep_point;
+    o.payload = &k;
+    o.info = &info;
+    assert_int_equal(ss_sweep_run(big, &ax, 1, &o, &err), SS_OK);
+    assert_string_equal(info.engine, "scalar");
+    assert_true(info.scalar_points == 1 && k.n == 1);
+    keep_free(&k);
+    assert_int_equal(ss_sweep_run(below, &ax, 1, &o, &err), SS_OK);
+    assert_string_equal(info.engine, "batched");
+    assert_true(info.scalar_points == 0 && k.n == 1);
+    keep_free(&k);
+    ss_sweep_axis_free(&ax);
+    ss_model_free(big);
+    ss_model_free(below);
 }
 
 static void test_pack_damaged(void **state)
@@ -619,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_grid_check_and_order),
         cmocka_unit_test(test_sweep_equals_set_and_threads),
         cmocka_unit_test(test_sweep_failing_point),
+        cmocka_unit_test(test_sweep_engine_by_size),
         cmocka_unit_test(test_pack_damaged),
         cmocka_unit_test(test_sweep_split),
         cmocka_unit_test(test_mc_split),

@@ -15,49 +15,6 @@
 #include <string.h>
 #include "lua/analysis/la_internal.h"
 
-/* A deep copy of a result (the Result object pushed to an objective takes
- * ownership of what it gets; the optimiser keeps its own). NULL on failure. */
-static ss_result *result_copy(const ss_result *r)
-{
-    ss_result *c = ss_result_new(r->scenario, r->nt, r->np, r->prov_ids, r->nk, r->seg_ids);
-    size_t i;
-    if (!c)
-        return NULL;
-    memcpy(c->t, r->t, r->nt * sizeof *r->t);
-    memcpy(c->ps, r->ps, r->nt * SS_NPS * r->np * r->nk * sizeof *r->ps);
-    memcpy(c->p, r->p, r->nt * SS_NP * r->np * sizeof *r->p);
-    memcpy(c->s, r->s, r->nt * SS_NS * r->nk * sizeof *r->s);
-    if (r->nextra) {
-        c->extra_names = calloc(r->nextra, sizeof *c->extra_names);
-        c->extra = malloc(r->nt * r->nextra * sizeof *c->extra);
-        if (!c->extra_names || !c->extra) {
-            free(c->extra_names);
-            c->extra_names = NULL;
-            ss_result_free(c);
-            return NULL;
-        }
-        c->nextra = r->nextra;
-        for (i = 0; i < r->nextra; i++)
-            if (!(c->extra_names[i] = strdup(r->extra_names[i]))) {
-                ss_result_free(c);
-                return NULL;
-            }
-        memcpy(c->extra, r->extra, r->nt * r->nextra * sizeof *c->extra);
-        if (r->extra_units) {
-            if (!(c->extra_units = calloc(r->nextra, sizeof *c->extra_units))) {
-                ss_result_free(c);
-                return NULL;
-            }
-            for (i = 0; i < r->nextra; i++)
-                if (r->extra_units[i] && !(c->extra_units[i] = strdup(r->extra_units[i]))) {
-                    ss_result_free(c);
-                    return NULL;
-                }
-        }
-    }
-    return c;
-}
-
 struct sl_objective {
     lua_State *L;
     int ref;              /* registry reference of the function */
@@ -75,7 +32,7 @@ typedef struct obj_call {
 static int l_obj_call(lua_State *L)
 {
     obj_call *c = lua_touserdata(L, 1);
-    sl_push_result(L, result_copy(c->r), c->o->m, c->o->file); /* raises on failure */
+    sl_push_result(L, ss_result_copy(c->r), c->o->m, c->o->file); /* raises on failure */
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->o->ref);
     lua_insert(L, -2);
     lua_call(L, 1, 1); /* protected by the caller's sl_pcall */
