@@ -11,7 +11,7 @@
  * an interpolant would cost and give at best); the SciPy version
  * (scipy_flagship.py, run with Debian's /usr/bin/python3);
  * Monte Carlo throughput with 1 and 2 threads (ss_mc_run, three uncertain
- * parameters), both engines side by side, and Sobol indices with both; peak resident memory of Monte Carlo with 1e4, 1e5 and 1e6 runs
+ * parameters), both engines side by side, and Sobol indices and a sweep with both; peak resident memory of Monte Carlo with 1e4, 1e5 and 1e6 runs
  * (each in a child process of this program, its own peak: VmHWM); the
  * Monte Carlo split over 1, 2 and 3 ranks (threads of this process talking
  * through an in-memory transport: CPU time per rank, merging, the speed-up
@@ -1000,15 +1000,11 @@ typedef struct keep_runs {
 static int keep_one(uint64_t run, const ss_result *r, void *payload, ss_err *err)
 {
     keep_runs *k = payload;
-    ss_result *c = ss_result_new(r->scenario, r->nt, r->np, r->prov_ids, r->nk, r->seg_ids);
+    ss_result *c = ss_result_copy(r);
     (void)run;
     (void)err;
     if (!c)
         die("out of memory", NULL);
-    memcpy(c->t, r->t, r->nt * sizeof *c->t);
-    memcpy(c->ps, r->ps, r->nt * SS_NPS * r->np * r->nk * sizeof *c->ps);
-    memcpy(c->p, r->p, r->nt * SS_NP * r->np * sizeof *c->p);
-    memcpy(c->s, r->s, r->nt * SS_NS * r->nk * sizeof *c->s);
     k->r[k->n++] = c;
     return SS_OK;
 }
@@ -1035,8 +1031,44 @@ static void keep_mc(const ss_model *m, uint64_t runs, int engine, keep_runs *k)
     ss_mc_result_free(res);
 }
 
-/* Worst |a - b| / max(|a|, |b|, 1e-3 x the series' scale, 1e-9) over every output of every run
-   (an NPV's scale includes the horizon times the largest operating profit, as in tests/unit/test_batch.c). */
+/* Worst |a - b| / max(|a|, |b|, 1e-3 x the series' scale, 1e-9) over every output of two
+   results of one run (an NPV's scale includes the horizon times the largest operating profit,
+   as in tests/unit/test_batch.c). */
+static double run_dev(const ss_result *x, const ss_result *y)
+{
+    const double *arr[3][2] = { { x->ps, y->ps }, { x->p, y->p }, { x->s, y->s } };
+    size_t width[3] = { SS_NPS * x->np * x->nk, SS_NP * x->np, SS_NS * x->nk }, q, j, ti;
+    double w = 0.0;
+    for (q = 0; q < 3; q++)
+        for (j = 0; j < width[q]; j++) {
+            double scale = 0.0;
+            for (ti = 0; ti < x->nt; ti++) {
+                scale = fmax(scale, fmax(fabs(arr[q][0][ti * width[q] + j]),
+                                         fabs(arr[q][1][ti * width[q] + j])));
+                if (q == 1 && j / x->np == SS_P_NPV)
+                    scale = fmax(scale, (x->t[x->nt - 1] - x->t[0]) *
+                                            fabs(SS_RESULT_P(x, ti, SS_P_OPERATING_PROFIT, j % x->np)));
+            }
+            for (ti = 0; ti < x->nt; ti++) {
+                double u = arr[q][0][ti * width[q] + j], v = arr[q][1][ti * width[q] + j];
+                double sc = fmax(fmax(fabs(u), fabs(v)), fmax(1e-3 * scale, 1e-9));
+                w = fmax(w, fabs(u - v) / sc);
+            }
+        }
+    return w;
+}
+
+static void keep_free(keep_runs *k)
+{
+    uint64_t r;
+    for (r = 0; r < k->n; r++)
+        ss_result_free(k->r[r]);
+    free(k->r);
+    k->r = NULL;
+    k->n = 0;
+}
+
+/* The worst run_dev of a batched Monte Carlo's runs from the same runs by the scalar engine. */
 static double worst_batched_dev(const ss_model *m, uint64_t runs, int engine)
 {
     keep_runs a, b;
@@ -1044,35 +1076,13 @@ static double worst_batched_dev(const ss_model *m, uint64_t runs, int engine)
     uint64_t r;
     keep_mc(m, runs, engine, &a);
     keep_mc(m, runs, SS_MC_ENGINE_SCALAR, &b);
-    for (r = 0; r < runs; r++) {
-        const ss_result *x = a.r[r], *y = b.r[r];
-        const double *arr[3][2] = { { x->ps, y->ps }, { x->p, y->p }, { x->s, y->s } };
-        size_t width[3] = { SS_NPS * x->np * x->nk, SS_NP * x->np, SS_NS * x->nk }, q, j, ti;
-        for (q = 0; q < 3; q++)
-            for (j = 0; j < width[q]; j++) {
-                double scale = 0.0;
-                for (ti = 0; ti < x->nt; ti++) {
-                    scale = fmax(scale, fmax(fabs(arr[q][0][ti * width[q] + j]),
-                                             fabs(arr[q][1][ti * width[q] + j])));
-                    if (q == 1 && j / x->np == SS_P_NPV)
-                        scale = fmax(scale, (x->t[x->nt - 1] - x->t[0]) *
-                                                fabs(SS_RESULT_P(x, ti, SS_P_OPERATING_PROFIT, j % x->np)));
-                }
-                for (ti = 0; ti < x->nt; ti++) {
-                    double u = arr[q][0][ti * width[q] + j], v = arr[q][1][ti * width[q] + j];
-                    double sc = fmax(fmax(fabs(u), fabs(v)), fmax(1e-3 * scale, 1e-9));
-                    w = fmax(w, fabs(u - v) / sc);
-                }
-            }
-    }
-    for (r = 0; r < runs; r++) {
-        ss_result_free(a.r[r]);
-        ss_result_free(b.r[r]);
-    }
-    free(a.r);
-    free(b.r);
+    for (r = 0; r < runs; r++)
+        w = fmax(w, run_dev(a.r[r], b.r[r]));
+    keep_free(&a);
+    keep_free(&b);
     return w;
 }
+
 
 static void bench_engines_one(const ss_model *m, const char *label, uint64_t runs, int engine)
 {
@@ -1119,6 +1129,100 @@ static void bench_engines_one(const ss_model *m, const char *label, uint64_t run
     }
 }
 
+/*
+ * A sweep of the flagship over the three paths of mc_params (a grid of
+ * SWEEP_N points), each point's result kept by on_point and nothing else:
+ * the scalar engine and the batched one on 1 thread (CPU time of the
+ * process: the points run on a worker thread) and the batched one on 2
+ * (wall clock), interleaved, the order rotating; the worst run_dev of a
+ * batched point from the same point by the scalar engine, and the 1- and
+ * 2-thread results compared bit for bit.
+ */
+static int sweep_keep(uint64_t p, const double *x, const ss_result *r, void *payload, ss_err *err)
+{
+    (void)x;
+    return keep_one(p, r, payload, err);
+}
+
+static void sweep_once(const ss_model *m, const ss_sweep_axis *ax, int engine, unsigned threads,
+                       keep_runs *k, double *cpu, double *wall)
+{
+    ss_sweep_opts o = SS_SWEEP_OPTS_INIT;
+    ss_sweep_info info;
+    ss_err e = { 0 };
+    double c0, w0;
+    uint64_t n = ss_sweep_npoints(ax, 3);
+    k->r = calloc(n, sizeof *k->r);
+    k->n = 0;
+    if (!k->r)
+        die("out of memory", NULL);
+    o.threads = threads;
+    o.engine = engine;
+    o.on_point = sweep_keep;
+    o.payload = k;
+    o.info = &info;
+    c0 = proc_cpu();
+    w0 = now();
+    if (ss_sweep_run(m, ax, 3, &o, &e))
+        die("sweep", &e);
+    *cpu = proc_cpu() - c0;
+    *wall = now() - w0;
+    if (strcmp(info.engine, engine == SS_SWEEP_ENGINE_SCALAR ? "scalar" : "batched") != 0)
+        die("sweep: not the engine asked for", NULL);
+}
+
+static void bench_sweep(const ss_model *m)
+{
+    ss_sweep_axis ax[3];
+    ss_err e = { 0 };
+    const char *spec[3] = { "segments.public.growth=0.15:0.25:16",
+                            "providers.alibaba.reinvest=0.15:0.3:16",
+                            opt.quick ? "segments.ai.bass.q=0.4:0.6:2" : "segments.ai.bass.q=0.4:0.6:8" };
+    double cpu[3][MAXREPS], wall[3][MAXREPS], ratio[MAXREPS], sp[MAXREPS], dev = 0.0;
+    char b1[48], b2[48];
+    uint64_t n, p;
+    int rep, k;
+    fprintf(stderr, "Sweep engines...\n");
+    for (k = 0; k < 3; k++)
+        if (ss_sweep_axis_parse(&ax[k], spec[k], &e))
+            die("sweep grid", &e);
+    n = ss_sweep_npoints(ax, 3);
+    for (rep = 0; rep < opt.reps; rep++) {
+        keep_runs kr[3];
+        for (k = 0; k < 3; k++) {
+            int q = (k + rep) % 3;  /* 0: scalar, 1: batched, 2: batched on 2 threads */
+            sweep_once(m, ax, q ? SS_SWEEP_ENGINE_AUTO : SS_SWEEP_ENGINE_SCALAR, q == 2 ? 2 : 1,
+                       &kr[q], &cpu[q][rep], &wall[q][rep]);
+        }
+        for (p = 0; p < n; p++) {
+            const ss_result *a = kr[1].r[p], *b = kr[2].r[p];
+            if (memcmp(a->ps, b->ps, a->nt * SS_NPS * a->np * a->nk * sizeof *a->ps) ||
+                memcmp(a->p, b->p, a->nt * SS_NP * a->np * sizeof *a->p) ||
+                memcmp(a->s, b->s, a->nt * SS_NS * a->nk * sizeof *a->s))
+                die("sweep: 1 and 2 threads differ", NULL);
+            dev = fmax(dev, run_dev(kr[1].r[p], kr[0].r[p]));
+        }
+        ratio[rep] = cpu[0][rep] / cpu[1][rep];
+        sp[rep] = wall[1][rep] / wall[2][rep];
+        for (k = 0; k < 3; k++)
+            keep_free(&kr[k]);
+    }
+    add_row("Sweep, scalar engine", fmt_num(b1, sizeof b1, median(cpu[0], opt.reps), "s"), "",
+            "CPU time of the process; flagship, a grid of %llu points over the 3 paths of the MC "
+            "rows, each point's result kept; every point on its own (--engine scalar)",
+            (unsigned long long)n);
+    snprintf(b2, sizeof b2, "%.2f× faster", median(ratio, opt.reps));
+    add_row("Sweep, auto engine, 1 thread", fmt_num(b1, sizeof b1, median(cpu[1], opt.reps), "s"), b2,
+            "the same with --engine auto (here: batched); worst deviation of a point %.1e (target "
+            "≤ 1e-7)", dev);
+    snprintf(b2, sizeof b2, "%.2f× speed-up", median(sp, opt.reps));
+    add_row("Sweep, auto engine, 2 threads", fmt_num(b1, sizeof b1, median(wall[2], opt.reps), "s"), b2,
+            "wall clock (1 thread: %.3f s); the same results bit for bit (checked)",
+            median(wall[1], opt.reps));
+    for (k = 0; k < 3; k++)
+        ss_sweep_axis_free(&ax[k]);
+}
+
 static void bench_engines(const ss_model *m8)
 {
     ss_dist sev;
@@ -1136,6 +1240,7 @@ static void bench_engines(const ss_model *m8)
     bench_engines_one(m8, "outages 1/yr", runs, SS_MC_ENGINE_AUTO);
     g_outage.rate = 0.0;
     bench_sobol(m8);
+    bench_sweep(m8);
 }
 
 /* The fixed step of the throughput setting: one RK4 step per quarter. */
