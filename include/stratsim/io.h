@@ -59,6 +59,12 @@ int ss_csv_field(FILE *f, const char *s);
  *  the stream fails. */
 int ss_csv_num(FILE *f, double x);
 
+/** The long-layout rows of r (no header), each led by `lead`: CSV fields
+ *  already formatted, each followed by a comma ("" or NULL: none). The
+ *  scenario and each output time are formatted once per result and time.
+ *  SS_OK, SS_EIO (the stream failed) or SS_ENOMEM. */
+int ss_csv_write_long_rows(FILE *f, const char *lead, const ss_result *r);
+
 /** Atomic output file. */
 typedef struct ss_outfile ss_outfile;
 

@@ -59,45 +59,73 @@ int ss_csv_num(FILE *f, double x)
     return csv_lit(f, buf);
 }
 
-/* One long-layout row: scenario,time,provider,segment,metric,value\n */
-static int csv_long_row(FILE *f, const char *scen, double t, const char *prov,
-                        const char *seg, const char *metric, double v)
+/* The rest of a long-layout row after its prefix: provider,segment,metric,value\n */
+static int csv_long_rest(FILE *f, const char *prov, const char *seg, const char *metric, double v)
 {
-    if (ss_csv_field(f, scen) || csv_lit(f, ",") || ss_csv_num(f, t) ||
-        csv_lit(f, ",") || ss_csv_field(f, prov) || csv_lit(f, ",") ||
-        ss_csv_field(f, seg) || csv_lit(f, ",") || ss_csv_field(f, metric) ||
-        csv_lit(f, ",") || ss_csv_num(f, v) || csv_lit(f, "\n"))
+    if (ss_csv_field(f, prov) || csv_lit(f, ",") || ss_csv_field(f, seg) || csv_lit(f, ",") ||
+        ss_csv_field(f, metric) || csv_lit(f, ",") || ss_csv_num(f, v) || csv_lit(f, "\n"))
         return SS_EIO;
     return SS_OK;
 }
 
-static int csv_write_long(FILE *f, const ss_result *r)
+/* The prefix of result r's rows: lead, then "scenario,", formatted once;
+ * malloc'ed with room for a time and a comma after it (*len: its length
+ * so far), NULL if out of memory. */
+static char *csv_long_prefix(const char *lead, const ss_result *r, size_t *len)
 {
-    for (size_t ti = 0; ti < r->nt; ti++) {
-        double t = r->t[ti];
-        for (size_t i = 0; i < r->np; i++)
-            for (size_t k = 0; k < r->nk; k++)
-                for (int m = 0; m < SS_NPS; m++)
-                    if (csv_long_row(f, r->scenario, t, r->prov_ids[i],
-                                     r->seg_ids[k], ss_metric_ps_name(m),
-                                     SS_RESULT_PS(r, ti, m, i, k)))
-                        return SS_EIO;
-        for (size_t i = 0; i < r->np; i++)
-            for (int m = 0; m < SS_NP; m++)
-                if (csv_long_row(f, r->scenario, t, r->prov_ids[i], NULL,
-                                 ss_metric_p_name(m), SS_RESULT_P(r, ti, m, i)))
-                    return SS_EIO;
-        for (size_t k = 0; k < r->nk; k++)
-            for (int m = 0; m < SS_NS; m++)
-                if (csv_long_row(f, r->scenario, t, NULL, r->seg_ids[k],
-                                 ss_metric_s_name(m), SS_RESULT_S(r, ti, m, k)))
-                    return SS_EIO;
-        for (size_t x = 0; x < r->nextra; x++)
-            if (csv_long_row(f, r->scenario, t, NULL, NULL, r->extra_names[x],
-                             r->extra[ti * r->nextra + x]))
-                return SS_EIO;
+    char *buf = NULL, *out;
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+    int bad;
+    if (!m)
+        return NULL;
+    bad = fputs(lead, m) == EOF || ss_csv_field(m, r->scenario) || csv_lit(m, ",");
+    if (fclose(m) != 0 || bad || !(out = realloc(buf, n + 72))) {
+        free(buf);
+        return NULL;
     }
-    return SS_OK;
+    *len = n;
+    return out;
+}
+
+int ss_csv_write_long_rows(FILE *f, const char *lead, const ss_result *r)
+{
+    size_t len, at;
+    char *pre = csv_long_prefix(lead ? lead : "", r, &len);
+    int rc = SS_OK;
+    if (!pre)
+        return SS_ENOMEM;
+    /* each output time's prefix "LEAD scenario,time," once: the rows write
+       it as it is (the same bytes as formatting every field of every row) */
+    for (size_t ti = 0; ti < r->nt && rc == SS_OK; ti++) {
+        ss_fmt_double(pre + len, 64, r->t[ti]);
+        at = len + strlen(pre + len);
+        pre[at] = ',';
+        pre[at + 1] = '\0';
+        for (size_t i = 0; i < r->np && rc == SS_OK; i++)
+            for (size_t k = 0; k < r->nk && rc == SS_OK; k++)
+                for (int m = 0; m < SS_NPS && rc == SS_OK; m++)
+                    if (csv_lit(f, pre) || csv_long_rest(f, r->prov_ids[i], r->seg_ids[k],
+                                                         ss_metric_ps_name(m),
+                                                         SS_RESULT_PS(r, ti, m, i, k)))
+                        rc = SS_EIO;
+        for (size_t i = 0; i < r->np && rc == SS_OK; i++)
+            for (int m = 0; m < SS_NP && rc == SS_OK; m++)
+                if (csv_lit(f, pre) || csv_long_rest(f, r->prov_ids[i], NULL, ss_metric_p_name(m),
+                                                     SS_RESULT_P(r, ti, m, i)))
+                    rc = SS_EIO;
+        for (size_t k = 0; k < r->nk && rc == SS_OK; k++)
+            for (int m = 0; m < SS_NS && rc == SS_OK; m++)
+                if (csv_lit(f, pre) || csv_long_rest(f, NULL, r->seg_ids[k], ss_metric_s_name(m),
+                                                     SS_RESULT_S(r, ti, m, k)))
+                    rc = SS_EIO;
+        for (size_t x = 0; x < r->nextra && rc == SS_OK; x++)
+            if (csv_lit(f, pre) || csv_long_rest(f, NULL, NULL, r->extra_names[x],
+                                                 r->extra[ti * r->nextra + x]))
+                rc = SS_EIO;
+    }
+    free(pre);
+    return rc;
 }
 
 /* Write the wide column name "a.b.c" (b, c optional) as one text field. */
@@ -217,7 +245,7 @@ int ss_csv_write(FILE *f, ss_layout layout, const ss_result *const *results,
     } else if (layout == SS_LAYOUT_LONG) {
         rc = csv_lit(f, "scenario,time,provider,segment,metric,value\n");
         for (size_t j = 0; rc == SS_OK && j < nresults; j++)
-            rc = csv_write_long(f, results[j]);
+            rc = ss_csv_write_long_rows(f, "", results[j]);
     } else {
         return ss_err_set(err, SS_EINVAL, "", "unknown CSV layout %d", (int)layout);
     }

@@ -857,47 +857,27 @@ static int lead(FILE *f, const double *x, size_t naxes)
     return SS_OK;
 }
 
-static int long_row(FILE *f, const double *x, size_t naxes, const char *scen, double t,
-                    const char *prov, const char *seg, const char *metric, double v)
-{
-    if (lead(f, x, naxes) || ss_csv_field(f, scen) || fputc(',', f) == EOF || ss_csv_num(f, t) ||
-        fputc(',', f) == EOF || ss_csv_field(f, prov) || fputc(',', f) == EOF ||
-        ss_csv_field(f, seg) || fputc(',', f) == EOF || ss_csv_field(f, metric) ||
-        fputc(',', f) == EOF || ss_csv_num(f, v) || fputc('\n', f) == EOF)
-        return SS_EIO;
-    return SS_OK;
-}
-
 int ss_sweep_write_long_rows(FILE *f, const double *x, size_t naxes, const ss_result *r,
                              ss_err *err)
 {
-    size_t ti, i, k, e;
-    int m;
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *m;
+    int rc;
     errno = 0;
-    for (ti = 0; ti < r->nt; ti++) {
-        double t = r->t[ti];
-        for (i = 0; i < r->np; i++)
-            for (k = 0; k < r->nk; k++)
-                for (m = 0; m < SS_NPS; m++)
-                    if (long_row(f, x, naxes, r->scenario, t, r->prov_ids[i], r->seg_ids[k],
-                                 ss_metric_ps_name(m), SS_RESULT_PS(r, ti, m, i, k)))
-                        return io_error(err);
-        for (i = 0; i < r->np; i++)
-            for (m = 0; m < SS_NP; m++)
-                if (long_row(f, x, naxes, r->scenario, t, r->prov_ids[i], NULL, ss_metric_p_name(m),
-                             SS_RESULT_P(r, ti, m, i)))
-                    return io_error(err);
-        for (k = 0; k < r->nk; k++)
-            for (m = 0; m < SS_NS; m++)
-                if (long_row(f, x, naxes, r->scenario, t, NULL, r->seg_ids[k], ss_metric_s_name(m),
-                             SS_RESULT_S(r, ti, m, k)))
-                    return io_error(err);
-        for (e = 0; e < r->nextra; e++)
-            if (long_row(f, x, naxes, r->scenario, t, NULL, NULL, r->extra_names[e],
-                         r->extra[ti * r->nextra + e]))
-                return io_error(err);
+    /* the point's values, formatted once for all its rows */
+    if (!(m = open_memstream(&buf, &n)))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    rc = lead(m, x, naxes);
+    if (fclose(m) != 0 || rc) {
+        free(buf);
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
     }
-    return SS_OK;
+    rc = ss_csv_write_long_rows(f, buf, r);
+    free(buf);
+    if (rc == SS_ENOMEM)
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    return rc ? io_error(err) : SS_OK;
 }
 
 int ss_sweep_write_sel_header(FILE *f, const ss_sweep_axis *axes, size_t naxes,

@@ -385,6 +385,46 @@ static void test_csv_wide(void **state)
     ss_result_free(d);
 }
 
+/* The rows of ss_csv_write_long_rows (scenario and time formatted once per
+ * time) are those of ss_csv_write, led by the lead: with a scenario name
+ * that needs quoting, two output times and a derived metric. */
+static void test_csv_long_rows_lead(void **state)
+{
+    (void)state;
+    ss_result *r = small_result("q,\"x\"", 2, 2);
+    const ss_result *rs[] = { r };
+    membuf m;
+    ss_err err = { 0 };
+    char *whole, *led, *p, *q;
+    size_t lines = 0;
+    add_extra(r, "=gap");
+    r->t[0] = 2023.5;
+    r->t[1] = 2024.0 + 1.0 / 3.0;
+    SS_RESULT_PS(r, 1, SS_PS_SHARE, 0, 1) = 0.1 + 0.2;
+    r->extra[1] = -2.5e-300;
+    mb_open(&m);
+    assert_int_equal(ss_csv_write(m.f, SS_LAYOUT_LONG, rs, 1, &err), SS_OK);
+    whole = mb_close(&m);
+    mb_open(&m);
+    assert_int_equal(ss_csv_write_long_rows(m.f, "0.1,\"a,b\",", r), SS_OK);
+    led = mb_close(&m);
+    p = strchr(whole, '\n') + 1; /* past the header */
+    for (q = led; *p; lines++) {
+        char *e = strchr(p, '\n');
+        assert_non_null(e);
+        assert_memory_equal(q, "0.1,\"a,b\",", 10);
+        assert_memory_equal(q + 10, p, (size_t)(e - p + 1));
+        q += 10 + (e - p + 1);
+        p = e + 1;
+    }
+    assert_true(*q == '\0' && lines == 2 * (5 * 2 + 6 + 2 * 2 + 1));
+    assert_non_null(strstr(whole, "\n\"q,\"\"x\"\"\",2024.3333333333333,ali,priv,share,0.30000000000000004\n"));
+    assert_non_null(strstr(whole, ",,,\"'=gap\",-2.5e-300\n"));
+    free(whole);
+    free(led);
+    ss_result_free(r);
+}
+
 static void test_csv_dev_full(void **state)
 {
     (void)state;
@@ -887,6 +927,7 @@ int main(void)
         cmocka_unit_test(test_csv_field),
         cmocka_unit_test(test_csv_long),
         cmocka_unit_test(test_csv_wide),
+        cmocka_unit_test(test_csv_long_rows_lead),
         cmocka_unit_test(test_csv_dev_full),
         cmocka_unit_test(test_outfile),
         cmocka_unit_test(test_sha256),
