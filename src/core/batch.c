@@ -843,7 +843,7 @@ void eval_aux_in(ss_batch *b, size_t lo, size_t hi, const double *y)
         }
         SS_IVDEP
         for (l = lo; l < hi; l++)
-            isum[l] = 1.0 / sum[l];   /* sim.c's inv_sum */
+            isum[l] = 1.0 / (sum[l] > 0.0 ? sum[l] : 1.0);   /* sim.c's inv_sum, used if sum > 0 */
         for (i = 0; i < N; i++) {
             size_t d = i * K + k;
             double *restrict a = b->tgt + d * L, *restrict rv = b->rev + d * L,
@@ -1851,8 +1851,9 @@ static int step_all(ss_batch *b, size_t *next, size_t nruns, const ss_batch_io *
     for (l = 0; l < L; l++) {
         b->rmax[l] = GSL_DBL_MIN;
         b->s4[l] = 0.0;
-        b->tl[l] = b->ln[l].rtol;
-        b->s3[l] = b->ln[l].atol;
+        /* an idle lane's error is measured against 1: no 0 / 0 */
+        b->tl[l] = b->ln[l].m ? b->ln[l].rtol : 1.0;
+        b->s3[l] = b->ln[l].m ? b->ln[l].atol : 1.0;
     }
     for (v = 0; v < dim; v++) {
         const double *restrict y = b->y + v * L, *restrict e = b->yerr + v * L;
