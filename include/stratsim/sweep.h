@@ -34,10 +34,11 @@
  * Threads.  ss_sweep_run() runs the points on opts.threads worker threads.
  * The scalar engine runs one point at a time (each thread with its own
  * simulation workspace), at most 4 * threads points ahead of the calling
- * thread; the batched one a chunk of up to 256 consecutive points at a time
- * (each thread with its own lanes), at most 2 * threads chunks ahead: fewer
- * points a chunk when the grid is small (an even share per thread) or when
- * a chunk's results would exceed 16 MiB (but then at least 16).  The
+ * thread; the batched one a chunk of consecutive points at a time (each
+ * thread with its own lanes), at most 2 * threads chunks ahead: a quarter
+ * of a thread's share of the points, rounded up to a multiple of 16 once
+ * it is 16 or more, at most 256, and fewer when a chunk's results would
+ * exceed 16 MiB (but then at least 16).  The
  * calling thread hands every result to opts.on_point strictly in point
  * order; each point's result depends only on the point (never on which
  * points share the lanes), so the calls (and any file written from them)

@@ -33,11 +33,13 @@
 /* Points in flight per worker thread with the scalar engine (the ring of
  * slots, ss_slots_plan). */
 #define SWEEP_SLOTS_PER_THREAD 4
-/* The batched engine's units: chunks of up to 256 consecutive local points
- * (16 runs a lane), fewer if their results would take more than 16 MiB,
- * but at least one run a lane; 2 chunks in flight per worker thread. */
+/* The batched engine's units: chunks of consecutive local points, about a
+ * quarter of a thread's share, at most 256 (16 runs a lane) and 16 MiB of
+ * results (but at least one run a lane); 2 chunks in flight per worker
+ * thread (chunk_points). */
 #define SWEEP_CHUNK_POINTS 256
 #define SWEEP_CHUNK_BYTES ((size_t)16 << 20)
+#define SWEEP_CHUNKS_PER_SHARE 4
 #define SWEEP_CHUNKS_PER_THREAD 2
 
 /* ------------------------------------------------------------------ grid */
@@ -694,20 +696,26 @@ static int consume(sw_ctx *c, ss_err *err)
     return rc;
 }
 
-/* Local points a unit of the batched engine: up to SWEEP_CHUNK_POINTS,
- * fewer if their results (nv values each) would exceed SWEEP_CHUNK_BYTES,
- * but at least one run a lane; no more than an even share of the points
- * among the threads. */
+/* Local points a unit of the batched engine: a SWEEP_CHUNKS_PER_SHARE-th of
+ * a thread's share of the points (so that the calling thread hands over the
+ * first chunks while the workers run the next), rounded up to whole rounds
+ * of the lanes once it is one; at most SWEEP_CHUNK_POINTS, and no more than
+ * SWEEP_CHUNK_BYTES of results (nv values each), unless that is less than a
+ * round of the lanes. */
 static size_t chunk_points(size_t nv, uint64_t nlocal, unsigned nthreads)
 {
     double bytes = (double)sizeof(double) * (double)nv;
-    uint64_t n = SWEEP_CHUNK_POINTS, even = nthreads ? (nlocal + nthreads - 1) / nthreads : nlocal;
-    if (bytes * (double)n > (double)SWEEP_CHUNK_BYTES)
-        n = (uint64_t)((double)SWEEP_CHUNK_BYTES / bytes);
-    if (n < SS_BATCH_LANES)
-        n = SS_BATCH_LANES;
-    if (even < n)
-        n = even;
+    uint64_t per = (uint64_t)SWEEP_CHUNKS_PER_SHARE * (nthreads ? nthreads : 1);
+    uint64_t n = (nlocal + per - 1) / per, cap;
+    if (n >= SS_BATCH_LANES)
+        n = (n + SS_BATCH_LANES - 1) / SS_BATCH_LANES * SS_BATCH_LANES;
+    if (n > SWEEP_CHUNK_POINTS)
+        n = SWEEP_CHUNK_POINTS;
+    cap = (uint64_t)((double)SWEEP_CHUNK_BYTES / bytes);
+    if (cap < SS_BATCH_LANES)
+        cap = SS_BATCH_LANES;
+    if (n > cap)
+        n = cap;
     return n ? (size_t)n : 1;
 }
 

@@ -100,7 +100,7 @@ PY
 }
 
 test_sweep_threads_identical() {
-    # the batched engine: chunks of 40, 20, 14 and 6 points, the same bytes
+    # the batched engine: chunks of 10, 5, 4 and 2 points, the same bytes
     for t in 1 2 3 7; do
         run "$STRATSIM" sweep "$A" --grid segments.public.growth=0.1:0.3:20 \
             --grid providers.alibaba.reinvest=0.2,0.3 --threads $t -o t$t.csv; expect_rc 0

@@ -189,7 +189,7 @@ static void grid(ss_sweep_axis ax[2])
 
 /* The scalar engine: every point equals a run with the same values set,
  * bit for bit; the batched engine (the default): within 1e-7 of it, the
- * same bits for 1, 2, 3 and 7 threads (chunks of 12, 6, 4 and 2 points). */
+ * same bits for 1, 2, 3 and 7 threads (chunks of 3, 2, 1 and 1 points). */
 static void test_sweep_equals_set_and_threads(void **state)
 {
     ss_model *m = mk();
