@@ -297,6 +297,7 @@ test_sens_sobol_threads() {
 local sc = stratsim.include("an.lua")
 local r = sc:sensitivity{method = "sobol", samples = 512, bootstrap = 20, threads = 3,
                          outputs = {"npv:alibaba", "share:alibaba:public"}}
+assert(r.engine == "batched", r.engine)
 assert(r:write_csv("lua.csv"))
 local ok, err = pcall(sc.sensitivity, sc, {method = "sobol", threads = -1})
 assert(not ok and tostring(err):find("threads"), tostring(err))
@@ -402,8 +403,10 @@ test_lua_and_cli_agree() {
     cat > lmc.lua <<EOF2
 local sc = stratsim.include("analysis_policy.lua")
 local r = sc:montecarlo { runs = 300, seed = 7, threads = 4 }
-assert(r.threads == 1)
+assert(r.threads == 1 and r.engine == "scalar", r.engine)  -- a policy: Lua in every run
 assert(r:write_csv("lua_mc.csv"))
+local plain = stratsim.include("analysis.lua")
+assert(plain:montecarlo { runs = 40, seed = 7 }.engine == "batched")
 local t = sc:sensitivity { outputs = { "npv:alibaba" } }
 assert(t:write_csv("lua_tornado.csv"))
 return sc

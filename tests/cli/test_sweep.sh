@@ -210,6 +210,7 @@ local r = sc:sweep { grid = { "providers.alibaba.reinvest=0.1:0.3:3",
                               { path = "segments.public.tau", values = { 0.5, 2.5 } } },
                      outputs = { "npv:alibaba" }, threads = 2 }
 assert(r.points == 6 and #r.rows == 6 and r.paths[2] == "segments.public.tau")
+assert(r.engine == "batched", r.engine)
 assert(r.rows[6]["segments.public.tau"] == 2.5 and r.rows[6]["npv:alibaba"] ~= r.rows[1]["npv:alibaba"])
 assert(r:write_csv("lua_sw.csv"))
 local ok, msg = pcall(sc.sweep, sc, { grid = { "providers.alibaba.reinvest=0.1:0.3:0" } })

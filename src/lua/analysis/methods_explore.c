@@ -365,8 +365,10 @@ static void sweep_fields(lua_State *L, int box, sweep_res *r)
     j->outputs = (const char *const *)olist; /* the outputs as parsed */
     la_set_settings(L, box, ss_sweep_job_json(j, 1));
     j->outputs = NULL; /* the result keeps the parsed selectors only */
-    lua_createtable(L, 0, 4);
+    lua_createtable(L, 0, 5);
     la_set_int(L, "points", (lua_Integer)j->npoints);
+    lua_pushstring(L, j->info.engine ? j->info.engine : "scalar");
+    lua_setfield(L, -2, "engine");
     lua_createtable(L, (int)r->naxes, 0);
     for (i = 0; i < r->naxes; i++) {
         lua_pushstring(L, r->axes[i].path);

@@ -485,6 +485,7 @@ void la_mc_fields(lua_State *L, int box, const ss_mc_result *r, unsigned threads
     la_set_int(L, "seed", (lua_Integer)ss_mc_result_seed(r));
     la_set_int(L, "threads", (lua_Integer)threads);
     la_set_num(L, "compression", ss_mc_result_compression(r));
+    set_str(L, "engine", ss_mc_result_engine(r));
     lua_createtable(L, (int)nq, 0);
     for (j = 0; j < nq; j++) {
         lua_pushnumber(L, ss_mc_result_quantile_level(r, j));
@@ -539,6 +540,8 @@ void la_sobol_fields(lua_State *L, int box, const ss_sobol *s)
     size_t i, j, r = 0;
     lua_createtable(L, 0, 8);
     set_str(L, "method", "sobol");
+    if (s->engine)
+        set_str(L, "engine", s->engine);
     la_set_int(L, "n", (lua_Integer)s->n);
     la_set_int(L, "evaluations", (lua_Integer)s->nevals);
     sl_push_strings(L, s->params, s->d);
