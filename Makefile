@@ -249,8 +249,9 @@ asan:
 
 # ThreadSanitizer on the threaded Monte Carlo in build-tsan/: its unit tests
 # (determinism for 1..16 threads) and `stratsim mc` with 8 threads, each
-# with its own Lua state running a policy (docs/robustness.md); the sweep;
-# and Sobol indices on 4 threads of the batched engine.
+# with its own Lua state running a policy (docs/robustness.md); the sweep
+# with a policy (scalar engine) and without (batched engine, chunks of 4
+# points on 4 threads); and Sobol indices on 4 threads of the batched engine.
 .PHONY: tsan valgrind fuzz fuzz-build
 TSAN_ENV := TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1'
 tsan:
@@ -263,6 +264,9 @@ tsan:
 	$(Q)$(TSAN_ENV) build-tsan/stratsim sweep tests/cli/data/analysis_policy.lua \
 	  --grid providers.alibaba.reinvest=0.1:0.4:16 --threads 4 -o - > /dev/null && \
 	  echo "tsan: stratsim sweep --threads 4: clean"
+	$(Q)$(TSAN_ENV) build-tsan/stratsim sweep tests/cli/data/analysis.lua \
+	  --grid providers.alibaba.reinvest=0.1:0.4:64 --threads 4 -o - > /dev/null && \
+	  echo "tsan: stratsim sweep --threads 4, batched engine: clean"
 	$(Q)$(TSAN_ENV) build-tsan/stratsim sens scenarios/ai_public_first.lua --method sobol \
 	  --samples 512 --bootstrap 0 --threads 4 -o - > /dev/null && \
 	  echo "tsan: stratsim sens --method sobol --threads 4: clean"
