@@ -66,6 +66,13 @@ size_t ss_batch_values(const ss_model *m);
  *  (an interrupt flag is the caller's to poll through io->stop). */
 int ss_batch_plain_opts(const ss_run_opts *r);
 
+/** The choice of an engine `auto` (Monte Carlo, Sobol, sweep): 1 if runs of
+ *  m with options r are for the batched engine: ss_batch_plain_opts,
+ *  ss_batch_supports (which also picks the vector functions: call this
+ *  before any worker thread starts) and at most SS_BATCH_MAX_VALUES values
+ *  a run. */
+int ss_batch_suits(const ss_model *m, const ss_run_opts *r);
+
 /**
  * Runs 0 .. nruns-1 in `lanes` lanes (lanes >= 1). Returns SS_OK (every run
  * reported to io->done), SS_EINTR (io->stop), SS_ENOMEM.

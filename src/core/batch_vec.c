@@ -9,7 +9,8 @@
  * the results do not depend on the CPU (test_batch checks it).  Without
  * SLEEF (make SLEEF=none) libm's exp, log and pow are called element by
  * element.  Also what the engine can run (ss_batch_supports,
- * ss_batch_plain_opts) and the size of a run's result (ss_batch_values).
+ * ss_batch_plain_opts), the size of a run's result (ss_batch_values) and
+ * the choice of engine `auto` (ss_batch_suits).
  */
 #include <math.h>
 #include <stdint.h>
@@ -230,4 +231,9 @@ int ss_batch_plain_opts(const ss_run_opts *r)
 {
     return !r || (!r->on_epoch && !r->on_output && r->nextra == 0 && r->nstock == 0 && r->nlink == 0 &&
                   !r->stock_init && !r->stock_rates && !r->link_eval && !r->on_start);
+}
+
+int ss_batch_suits(const ss_model *m, const ss_run_opts *r)
+{
+    return ss_batch_plain_opts(r) && ss_batch_supports(m) && ss_batch_values(m) <= SS_BATCH_MAX_VALUES;
 }

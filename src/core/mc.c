@@ -894,11 +894,10 @@ static int select_outputs(mc_ctx *c, const ss_model *m, const ss_mc_opts *o, ss_
 
 /* The engine the runs take: the batched one unless told otherwise, a
  * prepare hook or Lua in the runs (docs/analysis.md), or a model it does
- * not support. */
+ * not support or whose results are too large for the lanes (ss_batch_suits). */
 static int mc_batched(const ss_model *m, const ss_mc_opts *o)
 {
-    return o->engine != SS_MC_ENGINE_SCALAR && !o->prepare && ss_batch_plain_opts(o->run_opts) &&
-           ss_batch_supports(m);
+    return o->engine != SS_MC_ENGINE_SCALAR && !o->prepare && ss_batch_suits(m, o->run_opts);
 }
 
 /* The blocks, this process's share of them, its threads and slots. */
@@ -978,10 +977,6 @@ static int mc_plan(mc_ctx *c, const ss_model *m, const ss_mc_param *params, size
     }
     c->shape = *shape;
     mc_layout_of(&c->l, *shape);
-    /* auto: the lanes hold whole results; above SS_BATCH_MAX_VALUES values per
-     * run they cost more memory than the lockstep saves (docs/analysis.md) */
-    if (o->engine == SS_MC_ENGINE_AUTO && c->l.nv > SS_BATCH_MAX_VALUES)
-        c->batched = 0;
     rc = select_outputs(c, m, o, err);
     mc_blocks(c, o, nthreads);
     return rc ? rc : mc_check_memory(c, o, *nthreads, nq, err);

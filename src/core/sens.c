@@ -975,12 +975,8 @@ int ss_sobol_model(ss_sobol **out, const ss_model *m, const char *const *paths, 
         mf.nout = nout;
         mf.sel = sel;
         mf.ropts = ropts;
-        /* ss_batch_supports also picks the vector functions, before any
-         * worker thread starts; above SS_BATCH_MAX_VALUES values a run the
-         * lanes' whole results cost more than the lockstep saves */
-        batched = (!opts || opts->engine != SS_SOBOL_ENGINE_SCALAR) &&
-                  ss_batch_plain_opts(ropts) && ss_batch_supports(m) &&
-                  ss_batch_values(m) <= SS_BATCH_MAX_VALUES;
+        /* before any worker thread starts (ss_batch_suits picks the vector functions) */
+        batched = (!opts || opts->engine != SS_SOBOL_ENGINE_SCALAR) && ss_batch_suits(m, ropts);
         lanes.fn = eval_batch;
         lanes.interrupt = ropts ? ropts->interrupt : NULL;
         rc = sobol_run(out, d, nout, n, eval_model, batched ? &lanes : NULL, &mf, inv, inv_payload,

@@ -727,7 +727,6 @@ int ss_sweep_run(const ss_model *m, const ss_sweep_axis *axes, size_t naxes,
     sw_ctx c;
     sw_worker *w = NULL;
     unsigned nthreads = 0, i;
-    size_t nv;
     int rc;
     ss_err local;
 
@@ -765,17 +764,12 @@ int ss_sweep_run(const ss_model *m, const ss_sweep_axis *axes, size_t naxes,
     if (interrupted(&c))
         return ss_err_set(err, SS_EINTR, "", "interrupted before the first point");
 
-    /* ss_batch_supports also picks the vector functions, before any worker
-     * starts; above SS_BATCH_MAX_VALUES values a run the lanes' whole results
-     * cost more memory than the lockstep saves */
-    nv = ss_batch_values(m);
-    c.batched = o->engine != SS_SWEEP_ENGINE_SCALAR && !o->prepare &&
-                ss_batch_plain_opts(o->run_opts) && ss_batch_supports(m) &&
-                nv <= SS_BATCH_MAX_VALUES;
+    /* before any worker starts (ss_batch_suits picks the vector functions) */
+    c.batched = o->engine != SS_SWEEP_ENGINE_SCALAR && !o->prepare && ss_batch_suits(m, o->run_opts);
     c.C = 1;
     if (c.batched) {
         ss_slots_plan(o->threads, SWEEP_MAX_THREADS, 1, c.nlocal, &nthreads, &c.nslots);
-        c.C = chunk_points(nv, c.nlocal, nthreads);
+        c.C = chunk_points(ss_batch_values(m), c.nlocal, nthreads);
     }
     c.nunits = (c.nlocal + c.C - 1) / c.C;
     ss_slots_plan(o->threads, SWEEP_MAX_THREADS,

@@ -874,6 +874,27 @@ static void test_mc_fixed_equals_run(void **state)
     ss_model_free(m);
 }
 
+/* auto picks the scalar engine for runs of more than SS_BATCH_MAX_VALUES
+ * values (64 providers x 32 segments, 13 output times: 138,944), the
+ * batched one just below (11 output times: 117,568). */
+static void test_mc_engine_by_size(void **state)
+{
+    ss_model *big = test_model_new(32, 64, 6.0), *below = test_model_new(32, 64, 5.0);
+    ss_mc_param p[1] = { { "segments.s1.size", { SS_DIST_NORMAL, { 100, 10, 0, 0 } } } };
+    ss_mc_opts o = SS_MC_OPTS_INIT;
+    ss_mc_result *r;
+    (void)state;
+    o.runs = 2;
+    r = mc_ok(big, p, 1, NULL, 0, &o);
+    assert_string_equal(ss_mc_result_engine(r), "scalar");
+    ss_mc_result_free(r);
+    r = mc_ok(below, p, 1, NULL, 0, &o);
+    assert_string_equal(ss_mc_result_engine(r), "batched");
+    ss_mc_result_free(r);
+    ss_model_free(big);
+    ss_model_free(below);
+}
+
 /* size ~ normal(100, 10), growth 0: size at every time has mean 100 and sd 10. */
 static void test_mc_known_effect(void **state)
 {
@@ -1358,6 +1379,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_mc_rng),
         cmocka_unit_test(test_mc_determinism),
         cmocka_unit_test(test_mc_fixed_equals_run),
+        cmocka_unit_test(test_mc_engine_by_size),
         cmocka_unit_test(test_mc_moments_match_runs),
         cmocka_unit_test(test_mc_known_effect),
         cmocka_unit_test(test_mc_failing_run),
