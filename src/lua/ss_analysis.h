@@ -4,8 +4,8 @@
  * `checks` read into an ss_analysis (stratsim/analysis.h, the plain-C half
  * in the core), the Lua API (distribution constructors stratsim.normal/...,
  * Scenario:montecarlo/sensitivity/calibrate/optimize/sweep and their result
- * objects), objectives written in Lua, math.random reseeding for the
- * analyses' runs, and override files (`--params FIT.lua`).
+ * objects), objectives written in Lua, and override files (`--params
+ * FIT.lua`).
  *
  * Files: src/lua/analysis/ (read.c, objective.c, params.c, methods.c and
  * the files la_internal.h lists). Depends on the core (stratsim.h, which
@@ -77,9 +77,6 @@ int sl_objective_eval(double *out, const ss_result *r, const double *x, void *pa
                           ss_err *err);
 
 /* ------------------------------------------------ override files (--params) */
-
-
-
 
 /**
  * Read an override file: a Lua chunk (text only) that returns a table

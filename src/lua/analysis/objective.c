@@ -149,5 +149,3 @@ int ss_script_objective(ss_script *s, size_t i, const char *file, sl_objective *
     *out = r.o;
     return SS_OK;
 }
-
-
