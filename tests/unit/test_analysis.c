@@ -501,7 +501,7 @@ static void test_sobol_engines(void **state)
 }
 
 /*
- * The batched engine on worker threads: chunks of 204 rows (5 points each)
+ * The batched engine on worker threads: chunks of 51 rows (5 points each)
  * in a ring of slots; 1, 2 and 3 threads give the same indices bit for bit,
  * and a point that fails deep in the design (the chunks after it already
  * evaluated) stops the analysis with the message it gives alone.
