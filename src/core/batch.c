@@ -5,7 +5,8 @@
  * variable v of lane l at y[v * L + l]; every per-lane constant and auxiliary
  * has the same [item][L] layout, so the right-hand side is a sequence of loops
  * over lanes that the compiler vectorises, and exp, log and pow of a row of
- * lanes go through SLEEF (batch_vec.c; 1-ulp exp and pow, no -ffast-math).
+ * lanes go through SLEEF (batch_vec.c; 1-ulp exp and log, pow as exp(e log x),
+ * no -ffast-math).
  * Exponents equal in every busy lane take sim.c's shortcuts (0, 1, 0.5, 2) or,
  * for whole numbers 3-8, repeated multiplication; learning curves are
  * exp(-b log(V/V0)).
@@ -332,7 +333,7 @@ static int pw_mode1(double e)
 }
 
 /* x^-e for x > 0 with sim.c's pw_neg shortcuts; 0: e needs the general pow
- * (computed with SLEEF's vector pow in att_flush). */
+ * (computed with ss_vec_pow in att_flush). */
 static int pw_neg1(double x, double e, double *out)
 {
     if (e == 0.0)
@@ -503,7 +504,7 @@ static double sched_in(const ss_schedule *s, double ta, double tb, int *dyn)
  * Attractiveness factor and 1/price of (i, k) = j in lane l from w, p, x.
  * A new price whose exponent has no shortcut waits in the pending list: its
  * price^-beta and factor are computed by att_flush, for every lane and pair
- * at once (SLEEF's vector pow, element by element, so a lane's value does
+ * at once (ss_vec_pow, element by element, so a lane's value does
  * not depend on the others).
  */
 static void set_att(ss_batch *b, size_t l, size_t j, size_t k, double w, double p, double x)

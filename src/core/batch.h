@@ -94,7 +94,9 @@ int ss_batch_use_avx512(ss_batch *b, int on);
  *  back to gsl_odeiv2_step_apply (slower, same results). */
 int ss_batch_own_stepper(void);
 
-/* Element-wise exp, log and pow of arrays (batch_vec.c; out may be x). */
+/* Element-wise exp, log and pow of arrays (batch_vec.c; out may be x).
+ * ss_vec_pow is exp(e log x) for x >= 0 (1 where e is 0), libm's pow for
+ * an x with its sign bit set; within (|e ln x| + 2) ulps of pow. */
 void ss_vec_log(double *out, const double *x, size_t n);
 void ss_vec_exp(double *out, const double *x, size_t n);
 void ss_vec_pow(double *out, const double *x, const double *e, size_t n);
