@@ -2,12 +2,13 @@
  * batch_vec.c - exp, log and pow over arrays for the batched engine
  * (core/batch.h): SLEEF's 1-ulp vector exp and log (no -ffast-math
  * anywhere), and x^e as exp(e log x) with them (half the time of SLEEF's
- * pow; within (|e ln x| + 2) ulps of it, test_batch checks), 8 doubles at a time with AVX-512F, 4 with AVX2,
- * 2 with SSE2, chosen once from the CPU (__builtin_cpu_supports).  The tail
- * of an array goes through the same vector function in a padded buffer, so
- * every element is computed by the same function wherever it sits.  SLEEF's
- * functions of one accuracy give the same bits for 2, 4 and 8 doubles, so
- * the results do not depend on the CPU (test_batch checks it).  Without
+ * pow; within (|e ln x| + 2) ulps of it, test_batch checks), 8 doubles at
+ * a time with AVX-512F, 4 with AVX2, 2 with SSE2, chosen once from the CPU
+ * (__builtin_cpu_supports).  The tail of an array goes through the same
+ * vector function in a padded buffer, so every element is computed by the
+ * same function wherever it sits.  SLEEF's functions of one accuracy give
+ * the same bits for 2, 4 and 8 doubles, so the results do not depend on the
+ * CPU (test_batch checks it).  Without
  * SLEEF (make SLEEF=none) libm's exp, log and pow are called element by
  * element.  Also what the engine can run (ss_batch_supports,
  * ss_batch_plain_opts), the size of a run's result (ss_batch_values) and

@@ -633,7 +633,7 @@ static void test_vec_widths(void **state)
     }
     assert_true(worst <= 1e-15);
     assert_true(worst_pow <= 1.0);
-    /* special values, at every position of a vector and in the tail */
+    /* special values, in whole vectors and in the padded tail of every width */
     for (w = 0; w < 3; w++) {
         static const double sx[] = { 0.0, 0.0, 0.0, -0.0, -0.0, -2.0, -2.0, -2.0, 1.0, 1.0, INFINITY,
                                      INFINITY, 2.0, 0.5, 3.0 };
