@@ -163,6 +163,23 @@ int cli_parse_uint(const char *s, unsigned long long max, unsigned long long *ou
     return 0;
 }
 
+int cli_parse_threads(const char *cmd, const char *v, unsigned *out)
+{
+    unsigned long long u;
+    if (!v || cli_parse_uint(v, 1024, &u) != 0 || u == 0)
+        return cli_usage_error(cmd, "--threads needs an integer in 1..1024");
+    *out = (unsigned)u;
+    return 0;
+}
+
+int cli_parse_engine(const char *cmd, const char *v, int *scalar)
+{
+    if (!v || (strcmp(v, "auto") != 0 && strcmp(v, "scalar") != 0))
+        return cli_usage_error(cmd, "--engine needs auto or scalar");
+    *scalar = strcmp(v, "scalar") == 0;
+    return 0;
+}
+
 int cli_parse_num(const char *s, double *out)
 {
     char *end;

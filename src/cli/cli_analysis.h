@@ -89,6 +89,11 @@ int cli_an_run_opts(cli_an_load *ld, size_t i, const char *file, ss_run_opts *ro
  * number in decimal or exponent notation (1000, 1e3, 1000.0). */
 int cli_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
 int cli_parse_num(const char *s, double *out);
+/* The value of --threads (1..1024) and of --engine (auto or scalar: *scalar
+ * 0 or 1) of `cmd`: 0 and the value set, or a usage error printed and its
+ * exit status returned. */
+int cli_parse_threads(const char *cmd, const char *v, unsigned *out);
+int cli_parse_engine(const char *cmd, const char *v, int *scalar);
 /* Split a comma-separated list into n malloc'ed trimmed strings (non-empty
  * items only); free with ss_strings_free. -1 on allocation failure. */
 int cli_split_list(const char *s, char ***out, size_t *n);

@@ -394,13 +394,12 @@ static int mc_apply_number(mc_args *ma, const cli_opt_spec *o, const char *v)
             return cli_usage_error("mc", "--seed needs an integer in 0..18446744073709551615");
         ma->o->seed = u;
     } else if (cli_opt_is(o, "--threads")) {
-        if (!v || cli_parse_uint(v, 1024, &u) != 0 || u == 0)
-            return cli_usage_error("mc", "--threads needs an integer in 1..1024");
-        ma->o->threads = (unsigned)u;
+        return cli_parse_threads("mc", v, &ma->o->threads);
     } else if (cli_opt_is(o, "--engine")) {
-        if (!v || (strcmp(v, "auto") != 0 && strcmp(v, "scalar") != 0))
-            return cli_usage_error("mc", "--engine needs auto or scalar");
-        ma->o->engine = strcmp(v, "scalar") == 0 ? SS_MC_ENGINE_SCALAR : SS_MC_ENGINE_AUTO;
+        int scalar = 0, rc = cli_parse_engine("mc", v, &scalar);
+        if (rc == 0)
+            ma->o->engine = scalar ? SS_MC_ENGINE_SCALAR : SS_MC_ENGINE_AUTO;
+        return rc;
     } else if (cli_opt_is(o, "--compression")) {
         if (!v || cli_parse_num(v, &ma->o->compression) != 0 || ma->o->compression < 10 ||
             ma->o->compression > 1e5)

@@ -243,13 +243,12 @@ static int sens_apply(void *opts, const cli_opt_spec *o, const char *v)
             return cli_usage_error("sens", "--seed needs a non-negative integer");
         sa->so.seed = (unsigned long)u;
     } else if (cli_opt_is(o, "--engine")) {
-        if (!v || (strcmp(v, "auto") != 0 && strcmp(v, "scalar") != 0))
-            return cli_usage_error("sens", "--engine needs auto or scalar");
-        sa->so.engine = strcmp(v, "scalar") == 0 ? SS_SOBOL_ENGINE_SCALAR : SS_SOBOL_ENGINE_AUTO;
+        int scalar = 0, rc = cli_parse_engine("sens", v, &scalar);
+        if (rc == 0)
+            sa->so.engine = scalar ? SS_SOBOL_ENGINE_SCALAR : SS_SOBOL_ENGINE_AUTO;
+        return rc;
     } else if (cli_opt_is(o, "--threads")) {
-        if (!v || cli_parse_uint(v, 1024, &u) != 0 || u == 0)
-            return cli_usage_error("sens", "--threads needs an integer in 1..1024");
-        sa->so.threads = (unsigned)u;
+        return cli_parse_threads("sens", v, &sa->so.threads);
     } else {
         return CLI_AN_COMMON;
     }

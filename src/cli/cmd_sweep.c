@@ -76,7 +76,6 @@ typedef struct sweep_args {
 static int sweep_apply(void *opts, const cli_opt_spec *o, const char *v)
 {
     sweep_args *sa = opts;
-    unsigned long long u;
     ss_err err = {0};
     if (cli_opt_is(o, "--grid")) {
         ss_sweep_axis *na;
@@ -106,13 +105,12 @@ static int sweep_apply(void *opts, const cli_opt_spec *o, const char *v)
         sa->nout += nmore;
         free(more);
     } else if (cli_opt_is(o, "--threads")) {
-        if (!v || cli_parse_uint(v, 1024, &u) != 0 || u == 0)
-            return cli_usage_error("sweep", "--threads needs an integer in 1..1024");
-        sa->threads = (unsigned)u;
+        return cli_parse_threads("sweep", v, &sa->threads);
     } else if (cli_opt_is(o, "--engine")) {
-        if (!v || (strcmp(v, "auto") != 0 && strcmp(v, "scalar") != 0))
-            return cli_usage_error("sweep", "--engine needs auto or scalar");
-        sa->engine = strcmp(v, "scalar") == 0 ? SS_SWEEP_ENGINE_SCALAR : SS_SWEEP_ENGINE_AUTO;
+        int scalar = 0, rc = cli_parse_engine("sweep", v, &scalar);
+        if (rc == 0)
+            sa->engine = scalar ? SS_SWEEP_ENGINE_SCALAR : SS_SWEEP_ENGINE_AUTO;
+        return rc;
     } else {
         return CLI_AN_COMMON;
     }
