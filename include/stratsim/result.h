@@ -61,6 +61,9 @@ typedef struct ss_result {
 ss_result *ss_result_new(const char *scenario, size_t nt, size_t np,
                          char *const *prov_ids, size_t nk, char *const *seg_ids);
 void ss_result_free(ss_result *r);
+/** A result with the shape, times, ids and derived metrics' names and units
+ *  of `like`, every value zero; NULL if out of memory. */
+ss_result *ss_result_like(const ss_result *like);
 /** A deep copy of r (names, ids, values, derived metrics); NULL if out of memory. */
 ss_result *ss_result_copy(const ss_result *r);
 

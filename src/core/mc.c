@@ -426,13 +426,8 @@ static void bio_done(void *ctx, size_t r, const ss_result *res)
     if (res && !gather(c, res, row, &e)) {
         ss_result *cp = NULL;
         if (x->s->res) {
-            cp = mc_result_like(res);
-            if (cp) {
-                memcpy(cp->ps, res->ps, c->l.n[0] * sizeof *cp->ps);
-                memcpy(cp->p, res->p, c->l.n[1] * sizeof *cp->p);
-                memcpy(cp->s, res->s, c->l.n[2] * sizeof *cp->s);
+            if ((cp = ss_result_copy(res)))
                 x->s->res[r] = cp;
-            }
         }
         if (!x->s->res || cp) {
             w->ok[r] = 1;

@@ -69,8 +69,6 @@ typedef struct layout {
 void mc_layout_of(layout *l, const ss_result *r);
 /* Array a (0 ps, 1 p, 2 s, 3 extra) of r. */
 double *mc_result_array(const ss_result *r, int a);
-/* A result with the shape, times and ids of `like`, values zero (NULL: no memory). */
-ss_result *mc_result_like(const ss_result *like);
 
 /* A slot's state after SS_SLOT_DONE: the block is in the totals. */
 enum { SLOT_MERGED = SS_SLOT_DONE + 1 };

@@ -83,43 +83,6 @@ int ss_mc_quantile_name(char *buf, size_t size, double q)
     return snprintf(buf, size, "p%s%s", strlen(num) == 1 ? "0" : "", num);
 }
 
-/* A result with the shape, times and ids of `like`, values zero. */
-ss_result *mc_result_like(const ss_result *like)
-{
-    ss_result *r = ss_result_new(like->scenario, like->nt, like->np, like->prov_ids,
-                                 like->nk, like->seg_ids);
-    size_t x;
-    if (!r)
-        return NULL;
-    memcpy(r->t, like->t, like->nt * sizeof *r->t);
-    if (like->nextra > 0) {
-        r->nextra = like->nextra;
-        r->extra_names = calloc(like->nextra, sizeof *r->extra_names);
-        r->extra = calloc(like->nt * like->nextra, sizeof *r->extra);
-        if (!r->extra_names || !r->extra)
-            goto fail;
-        for (x = 0; x < like->nextra; x++) {
-            size_t n = strlen(like->extra_names[x]) + 1;
-            r->extra_names[x] = malloc(n);
-            if (!r->extra_names[x])
-                goto fail;
-            memcpy(r->extra_names[x], like->extra_names[x], n);
-        }
-        if (like->extra_units) {
-            r->extra_units = calloc(like->nextra, sizeof *r->extra_units);
-            if (!r->extra_units)
-                goto fail;
-            for (x = 0; x < like->nextra; x++)
-                if (like->extra_units[x] && !(r->extra_units[x] = strdup(like->extra_units[x])))
-                    goto fail;
-        }
-    }
-    return r;
-fail:
-    ss_result_free(r);
-    return NULL;
-}
-
 void mc_layout_of(layout *l, const ss_result *r)
 {
     l->n[0] = r->nt * SS_NPS * r->np * r->nk;
@@ -190,11 +153,11 @@ int mc_finish(ss_mc_result **out, mc_ctx *c, mc_totals *t, const double *q, size
     r->nq = nq;
     r->q = malloc(nq * sizeof *r->q);
     r->quant = calloc(nq, sizeof *r->quant);
-    r->mean = mc_result_like(c->shape);
-    r->sd = mc_result_like(c->shape);
-    r->min = mc_result_like(c->shape);
-    r->max = mc_result_like(c->shape);
-    r->kept = mc_result_like(c->shape);
+    r->mean = ss_result_like(c->shape);
+    r->sd = ss_result_like(c->shape);
+    r->min = ss_result_like(c->shape);
+    r->max = ss_result_like(c->shape);
+    r->kept = ss_result_like(c->shape);
     r->all_kept = c->keep == NULL;
     r->mem = c->mem;
     buf = malloc((nq + 2) * nv * sizeof *buf);
@@ -203,7 +166,7 @@ int mc_finish(ss_mc_result **out, mc_ctx *c, mc_totals *t, const double *q, size
         goto done;
     memcpy(r->q, q, nq * sizeof *q);
     for (j = 0; j < nq; j++)
-        if (!(r->quant[j] = mc_result_like(c->shape)))
+        if (!(r->quant[j] = ss_result_like(c->shape)))
             goto done;
     {
         int a;

@@ -102,44 +102,47 @@ void ss_result_free(ss_result *r)
     free(r);
 }
 
+ss_result *ss_result_like(const ss_result *like)
+{
+    ss_result *r = ss_result_new(like->scenario, like->nt, like->np, like->prov_ids, like->nk,
+                                 like->seg_ids);
+    size_t x;
+    if (!r)
+        return NULL;
+    memcpy(r->t, like->t, like->nt * sizeof *r->t);
+    if (like->nextra > 0) {
+        r->nextra = like->nextra;
+        r->extra_names = calloc(like->nextra, sizeof *r->extra_names);
+        r->extra = calloc(like->nt * like->nextra, sizeof *r->extra);
+        if (!r->extra_names || !r->extra)
+            goto fail;
+        for (x = 0; x < like->nextra; x++)
+            if (!(r->extra_names[x] = strdup(like->extra_names[x])))
+                goto fail;
+        if (like->extra_units) {
+            if (!(r->extra_units = calloc(like->nextra, sizeof *r->extra_units)))
+                goto fail;
+            for (x = 0; x < like->nextra; x++)
+                if (like->extra_units[x] && !(r->extra_units[x] = strdup(like->extra_units[x])))
+                    goto fail;
+        }
+    }
+    return r;
+fail:
+    ss_result_free(r);
+    return NULL;
+}
+
 ss_result *ss_result_copy(const ss_result *r)
 {
-    ss_result *c = ss_result_new(r->scenario, r->nt, r->np, r->prov_ids, r->nk, r->seg_ids);
-    size_t i;
+    ss_result *c = ss_result_like(r);
     if (!c)
         return NULL;
-    memcpy(c->t, r->t, r->nt * sizeof *r->t);
     memcpy(c->ps, r->ps, r->nt * SS_NPS * r->np * r->nk * sizeof *r->ps);
     memcpy(c->p, r->p, r->nt * SS_NP * r->np * sizeof *r->p);
     memcpy(c->s, r->s, r->nt * SS_NS * r->nk * sizeof *r->s);
-    if (r->nextra) {
-        c->extra_names = calloc(r->nextra, sizeof *c->extra_names);
-        c->extra = malloc(r->nt * r->nextra * sizeof *c->extra);
-        if (!c->extra_names || !c->extra) {
-            free(c->extra_names);
-            c->extra_names = NULL;
-            ss_result_free(c);
-            return NULL;
-        }
-        c->nextra = r->nextra;
-        for (i = 0; i < r->nextra; i++)
-            if (!(c->extra_names[i] = strdup(r->extra_names[i]))) {
-                ss_result_free(c);
-                return NULL;
-            }
+    if (r->nextra)
         memcpy(c->extra, r->extra, r->nt * r->nextra * sizeof *c->extra);
-        if (r->extra_units) {
-            if (!(c->extra_units = calloc(r->nextra, sizeof *c->extra_units))) {
-                ss_result_free(c);
-                return NULL;
-            }
-            for (i = 0; i < r->nextra; i++)
-                if (r->extra_units[i] && !(c->extra_units[i] = strdup(r->extra_units[i]))) {
-                    ss_result_free(c);
-                    return NULL;
-                }
-        }
-    }
     return c;
 }
 

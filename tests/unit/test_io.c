@@ -425,6 +425,60 @@ static void test_csv_long_rows_lead(void **state)
     ss_result_free(r);
 }
 
+/* ss_result_copy: every value, id, name and unit its own copy, written
+ * the same; ss_result_like: the same shape and names, every value zero. */
+static void test_result_copy(void **state)
+{
+    (void)state;
+    ss_result *r = small_result("copy", 2, 2), *c, *z;
+    const ss_result *rs[1];
+    membuf m;
+    ss_err err = { 0 };
+    char *a, *b;
+    size_t i;
+    add_extra(r, "gap");
+    r->extra_units = calloc(1, sizeof *r->extra_units);
+    assert_non_null(r->extra_units);
+    r->extra_units[0] = strdup("bn");
+    r->t[0] = 2023.0;
+    r->t[1] = 2024.5;
+    for (i = 0; i < 2 * SS_NPS * 2; i++)
+        r->ps[i] = 0.1 * (double)(i + 1);
+    for (i = 0; i < 2 * SS_NP; i++)
+        r->p[i] = -3.0 * (double)(i + 1);
+    for (i = 0; i < 2 * SS_NS * 2; i++)
+        r->s[i] = 7.0 + (double)i;
+    r->extra[1] = 1.0 / 3.0;
+    c = ss_result_copy(r);
+    z = ss_result_like(r);
+    assert_non_null(c);
+    assert_non_null(z);
+    rs[0] = r;
+    mb_open(&m);
+    assert_int_equal(ss_csv_write(m.f, SS_LAYOUT_LONG, rs, 1, &err), SS_OK);
+    a = mb_close(&m);
+    rs[0] = c;
+    mb_open(&m);
+    assert_int_equal(ss_csv_write(m.f, SS_LAYOUT_LONG, rs, 1, &err), SS_OK);
+    b = mb_close(&m);
+    assert_string_equal(a, b);
+    assert_true(c->extra_names[0] != r->extra_names[0] && c->extra_units[0] != r->extra_units[0] &&
+                c->prov_ids[0] != r->prov_ids[0] && c->ps != r->ps);
+    assert_string_equal(c->extra_units[0], "bn");
+    assert_int_equal(z->nt, 2);
+    assert_int_equal(z->nextra, 1);
+    assert_string_equal(z->extra_names[0], "gap");
+    assert_string_equal(z->extra_units[0], "bn");
+    assert_true(z->t[1] == 2024.5);
+    assert_true(SS_RESULT_PS(z, 1, SS_PS_SHARE, 0, 1) == 0.0 && SS_RESULT_P(z, 1, SS_P_NPV, 0) == 0.0 &&
+                SS_RESULT_S(z, 1, SS_S_HHI, 1) == 0.0 && z->extra[1] == 0.0);
+    free(a);
+    free(b);
+    ss_result_free(r);
+    ss_result_free(c);
+    ss_result_free(z);
+}
+
 static void test_csv_dev_full(void **state)
 {
     (void)state;
@@ -928,6 +982,7 @@ int main(void)
         cmocka_unit_test(test_csv_long),
         cmocka_unit_test(test_csv_wide),
         cmocka_unit_test(test_csv_long_rows_lead),
+        cmocka_unit_test(test_result_copy),
         cmocka_unit_test(test_csv_dev_full),
         cmocka_unit_test(test_outfile),
         cmocka_unit_test(test_sha256),
