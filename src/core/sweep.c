@@ -490,6 +490,18 @@ static int point_error(const sw_ctx *c, ss_err *err, int rc, uint64_t p, const d
     return ss_err_set(err, rc, path, "point %" PRIu64 " (%s): %s", p, where, msg);
 }
 
+/* Point p's model into *m: its values in w->x, a copy of the scenario with
+ * them set (not resolved). *m is NULL only if out of memory; the caller
+ * frees it, also when setting a value failed (the return value). */
+static int point_model(sw_worker *w, uint64_t p, ss_model **m, ss_err *err)
+{
+    sw_ctx *c = w->c;
+    ss_sweep_point(c->axes, c->naxes, p, w->x);
+    if (!(*m = ss_model_copy(c->base)))
+        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    return ss_sweep_apply(*m, c->axes, c->naxes, w->x, err);
+}
+
 /* Point p alone (the scalar engine). */
 static int run_point(sw_worker *w, uint64_t p, ss_result **out, ss_err *err)
 {
@@ -499,9 +511,9 @@ static int run_point(sw_worker *w, uint64_t p, ss_result **out, ss_err *err)
     int rc;
     *out = NULL;
     atomic_fetch_add(&c->alone, 1);
-    ss_sweep_point(c->axes, c->naxes, p, w->x);
-    if (!(m = ss_model_copy(c->base)))
-        return ss_err_set(err, SS_ENOMEM, "", "out of memory");
+    rc = point_model(w, p, &m, err);
+    if (!m)
+        return rc;
     if (c->o->run_opts) {
         ro = *c->o->run_opts;
     } else {
@@ -509,7 +521,6 @@ static int run_point(sw_worker *w, uint64_t p, ss_result **out, ss_err *err)
         ro = init;
     }
     ro.interrupt = c->interrupt;
-    rc = ss_sweep_apply(m, c->axes, c->naxes, w->x, err);
     if (!rc && c->o->prepare)
         rc = c->o->prepare(w->index, p, m, &ro, c->o->payload, err);
     if (!rc)
@@ -530,12 +541,13 @@ static int bio_load(void *ctx, size_t r, ss_model **out)
     sw_ctx *c = w->c;
     ss_model *m;
     ss_err e;
+    int rc;
     *out = NULL;
     ss_err_clear(&e);
-    ss_sweep_point(c->axes, c->naxes, c->rank + (w->unit * c->C + r) * c->nranks, w->x);
-    if (!(m = ss_model_copy(c->base)))
+    rc = point_model(w, c->rank + (w->unit * c->C + r) * c->nranks, &m, &e);
+    if (!m)
         return SS_ENOMEM;
-    if (ss_sweep_apply(m, c->axes, c->naxes, w->x, &e) || ss_model_resolve(m, &e)) {
+    if (rc || ss_model_resolve(m, &e)) {
         ss_model_free(m);
         return SS_EINVAL;
     }
@@ -598,15 +610,20 @@ static int intr_error(const sw_ctx *c, ss_err *err, uint64_t done)
                       c->npoints);
 }
 
-/* Free unit u's results and give its slot back to the ring. */
-static void release_unit(sw_ctx *c, uint64_t u)
+/* Free the results slot s holds (of C points; none before r exists). */
+static void free_slot_results(sw_slot *s, size_t C)
 {
-    sw_slot *s = &c->slots[u % c->nslots];
     size_t i;
-    for (i = 0; i < c->C; i++) {
+    for (i = 0; s->r && i < C; i++) {
         ss_result_free(s->r[i]);
         s->r[i] = NULL;
     }
+}
+
+/* Free unit u's results and give its slot back to the ring. */
+static void release_unit(sw_ctx *c, uint64_t u)
+{
+    free_slot_results(&c->slots[u % c->nslots], c->C);
     ss_slots_release(&c->sl, u);
 }
 
@@ -814,9 +831,7 @@ done:
     free(w);
     if (c.slots)
         for (i = 0; i < c.nslots; i++) {
-            size_t j;
-            for (j = 0; c.slots[i].r && j < c.C; j++)
-                ss_result_free(c.slots[i].r[j]);
+            free_slot_results(&c.slots[i], c.C);
             free(c.slots[i].r);
         }
     free(c.slots);
