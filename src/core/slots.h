@@ -3,8 +3,9 @@
  * threads claim units of work 0, 1, 2, ... in increasing order into a ring
  * of slots, and one consumer (the calling thread) takes the finished units
  * in unit order.  The Monte Carlo (mc.c, a unit is a block of runs), the
- * sweep (sweep.c, a unit is a grid point) and Sobol's design (sobol_chunks.c,
- * a unit is a chunk of rows) share it.
+ * sweep (sweep.c, a unit is a grid point, or a chunk of consecutive points
+ * with the batched engine) and Sobol's design (sobol_chunks.c, a unit is a
+ * chunk of rows) share it.
  *
  * Unit k lives in slot k % n and may be claimed only once unit k - n has
  * been released, so at most n units are in flight and memory is bounded by
