@@ -1083,7 +1083,6 @@ static double worst_batched_dev(const ss_model *m, uint64_t runs, int engine)
     return w;
 }
 
-
 static void bench_engines_one(const ss_model *m, const char *label, uint64_t runs, int engine)
 {
     double r[4][MAXREPS], sp1[MAXREPS], sp2[MAXREPS], th[MAXREPS];
