@@ -1821,7 +1821,10 @@ static int step_all(ss_batch *b, size_t *next, size_t nruns, const ss_batch_io *
             b->hc[l] = 0.0;
             continue;
         }
-        a->final = a->h >= a->tend - a->t;
+        /* as GSL's evolve: only a step longer than what is left of the
+           interval is cut to end on it; one exactly as long is an ordinary
+           step (its end is a->t + a->h) */
+        a->final = a->h > a->tend - a->t;
         b->tc[l] = a->t;
         b->hc[l] = a->final ? a->tend - a->t : a->h;
     }
@@ -1892,7 +1895,9 @@ static int step_all(ss_batch *b, size_t *next, size_t nruns, const ss_batch_io *
                 a->h = h_new;
                 continue;
             }
-            h_new = h_old;
+            /* no smaller step moves t: GSL's evolve fails the run here */
+            finish_lane(b, l, io, 0);
+            goto reload;
         } else if (rmax < 0.5) {
             double r = 0.9 / pow(rmax, 1.0 / 9.0);
             if (r > 5.0)
@@ -1902,12 +1907,16 @@ static int step_all(ss_batch *b, size_t *next, size_t nruns, const ss_batch_io *
             h_new = r * h_old;
         }
         a->t = t_new;
-        a->h = h_new;
+        /* as GSL's evolve: a step cut short to end the interval proposes no
+           new step size (it may be tiny), so the one before it carries over
+           to the next interval as its hint */
+        if (!a->final)
+            a->h = h_new;
         if (++a->nsteps > a->max_steps || (!a->final && h_new < a->hmin)) {
             finish_lane(b, l, io, 0);
             goto reload;
         }
-        if (!a->final)
+        if (!a->final && t_new < a->tend)
             continue;
         /* at the lane's next breakpoint */
         if (!state_ok(b, l)) {
