@@ -20,20 +20,24 @@
  * scalar engine's gsl_odeiv2_driver_alloc_y_new: the largest
  * |err| / (rtol |y| + atol) over the lane's components; reject above 1.1 and
  * shrink, at most by 5; grow below 0.5, at most by 5; safety 0.9, order 8),
- * with the scalar engine's rules around it: the step is clipped at the lane's
- * next breakpoint, where the lane applies its events, records its outputs,
- * checks its state, and restarts with the step it had (at most the interval).
- * So each lane takes the steps the scalar engine takes for that run, to
- * rounding, and its result does not depend on the other lanes.
+ * with the scalar engine's rules around it (GSL's evolve and driver): a step
+ * longer than what is left of the interval is cut to end on the lane's next
+ * breakpoint, where the lane applies its events, records its outputs, checks
+ * its state, and restarts with the step it had (at most the interval); a cut
+ * step proposes no new step size, so "the step it had" is the proposal from
+ * before the cut. So each lane takes the steps the scalar engine takes for
+ * that run (the step sizes differ only where an error estimate is itself
+ * rounding), and its result does not depend on the other lanes.
  *
  * Inputs.  As in sim.c, an input whose schedules are all constant is computed
  * once after a change of schedules (classify); the others are revisited at
  * each of the lane's breakpoints, and those that vary inside the interval (a
  * linear piece) are evaluated at each right-hand-side call at the lane's own
  * time with ss_schedule_eval's formula (the formula sim.c uses). A price's
- * price^-beta with an exponent other than 0, 1/2, 1 and 2 is SLEEF's vector
- * pow, for the prices of every lane that changed at once (sim.c: libm's pow;
- * the two differ by at most an ulp or so).
+ * price^-beta with an exponent other than 0, 1/2, 1 and 2 is ss_vec_pow
+ * (exp(e log x) with SLEEF's exp and log, batch_vec.c), for the prices of
+ * every lane that changed at once (sim.c: libm's pow; the two differ by at
+ * most (|e ln x| + 2) ulps).
  */
 #include <math.h>
 #include <stdint.h>
