@@ -823,5 +823,8 @@ int main(void)
         cmocka_unit_test(test_bundled),
     };
     ss_global_init();
+    /* a longer search of random scenarios (SS_TEST_BATCH_SEED) runs only them */
+    if (getenv("SS_TEST_BATCH_SEED"))
+        cmocka_set_test_filter("test_random");
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
