@@ -456,6 +456,21 @@ static void lio_done(void *ctx, size_t r, const ss_result *res)
     memcpy(x->out[r]->s, res->s, res->nt * SS_NS * res->nk * sizeof *res->s);
 }
 
+/* An outage of provider p at time t that takes `amount` of its reliability. */
+static void add_outage(ss_model *m, double t, int p, double amount)
+{
+    ss_event ev;
+    ss_err err;
+    ss_err_clear(&err);
+    memset(&ev, 0, sizeof ev);
+    ev.t = t;
+    ev.kind = SS_EV_OUTAGE;
+    ev.provider = p;
+    ev.segment = -1;
+    ev.amount = amount;
+    assert_int_equal(ss_model_add_event(m, &ev, &err), SS_OK);
+}
+
 #define NRUNS 40
 
 /* 1 lane (each run alone in the batched engine) against 16 and 5 lanes, and against the scalar engine. */
@@ -475,17 +490,12 @@ static void test_one_lane(void **state)
     ss_err_clear(&err);
     assert_non_null(b);
     for (l = 0; l < NRUNS; l++) {
-        ss_event ev;
+        double t;
         runs[l] = ss_model_copy(m);
         assert_non_null(runs[l]);
         runs[l]->seg[0].tau = 0.5 + 0.05 * (double)l;
-        memset(&ev, 0, sizeof ev);
-        ev.t = m->t0 + (m->t1 - m->t0) * U(0.1, 0.9);
-        ev.kind = SS_EV_OUTAGE;
-        ev.provider = 0;
-        ev.segment = -1;
-        ev.amount = U(0.02, 0.3);
-        assert_int_equal(ss_model_add_event(runs[l], &ev, &err), SS_OK);
+        t = m->t0 + (m->t1 - m->t0) * U(0.1, 0.9);
+        add_outage(runs[l], t, 0, U(0.02, 0.3));
         assert_int_equal(ss_model_resolve(runs[l], &err), SS_OK);
     }
     x.m = runs;
@@ -554,16 +564,8 @@ static void test_cut_step(void **state)
         runs[l] = ss_model_copy(m);
         assert_non_null(runs[l]);
         runs[l]->seg[0].tau = 0.5 + 0.05 * (double)l;
-        for (j = 1; m->t0 + 2.0 * (double)j < m->t1; j++) {
-            ss_event ev;
-            memset(&ev, 0, sizeof ev);
-            ev.t = m->t0 + 2.0 * (double)j - 1e-4;
-            ev.kind = SS_EV_OUTAGE;
-            ev.provider = (int)(l % m->nprov);
-            ev.segment = -1;
-            ev.amount = 0.01;
-            assert_int_equal(ss_model_add_event(runs[l], &ev, &err), SS_OK);
-        }
+        for (j = 1; m->t0 + 2.0 * (double)j < m->t1; j++)
+            add_outage(runs[l], m->t0 + 2.0 * (double)j - 1e-4, (int)(l % m->nprov), 0.01);
         assert_int_equal(ss_model_resolve(runs[l], &err), SS_OK);
     }
     x.m = runs;
