@@ -15,6 +15,9 @@
 #include <math.h>
 #include <string.h>
 #include "core/sort_doubles.h"
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static int less_d(const double *a, const double *b)
 {
@@ -29,30 +32,77 @@ void ss_sort_doubles(double *x, size_t n)
     quick(x, n);
 }
 
+/*
+ * The smallest and largest of the finite x[0, n), n >= 1. With SSE2, four
+ * running minima and maxima in two registers (minpd and maxpd are the
+ * comparisons below: x < mn ? x : mn). The result does not depend on the
+ * order of the comparisons, except that of a -0 and a +0 either may come
+ * out, which no use of them tells apart (ss_bucket_of, the sketches' +0).
+ */
+static void min_max(const double *x, size_t n, double *mn_out, double *mx_out)
+{
+    double mn = x[0], mx = x[0];
+    size_t i = 0;
+#ifdef __SSE2__
+    if (n >= 4) {
+        __m128d lo0 = _mm_loadu_pd(x), hi0 = lo0, lo1 = _mm_loadu_pd(x + 2), hi1 = lo1;
+        double a[4];
+        for (i = 4; i + 4 <= n; i += 4) {
+            __m128d v0 = _mm_loadu_pd(x + i), v1 = _mm_loadu_pd(x + i + 2);
+            lo0 = _mm_min_pd(v0, lo0);
+            hi0 = _mm_max_pd(v0, hi0);
+            lo1 = _mm_min_pd(v1, lo1);
+            hi1 = _mm_max_pd(v1, hi1);
+        }
+        _mm_storeu_pd(a, _mm_min_pd(lo0, lo1));
+        mn = a[0] < a[1] ? a[0] : a[1];
+        _mm_storeu_pd(a, _mm_max_pd(hi0, hi1));
+        mx = a[0] > a[1] ? a[0] : a[1];
+    }
+#endif
+    for (; i < n; i++) {
+        mn = x[i] < mn ? x[i] : mn;
+        mx = x[i] > mx ? x[i] : mx;
+    }
+    *mn_out = mn;
+    *mx_out = mx;
+}
+
+/*
+ * c[b] = c[0] + ... + c[b - 1] for b in [0, m), in place (the counts of the
+ * buckets become their starts). With SSE2, four at a time: the sums within
+ * a register by two shifted adds, plus the total so far in every lane.
+ */
+static void exclusive_sums(uint32_t *c, size_t m)
+{
+    uint32_t acc = 0;
+    size_t b = 0;
+#ifdef __SSE2__
+    __m128i carry = _mm_setzero_si128();
+    for (; b + 4 <= m; b += 4) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(c + b));
+        v = _mm_add_epi32(v, _mm_slli_si128(v, 4));
+        v = _mm_add_epi32(v, _mm_slli_si128(v, 8)); /* sums up to each lane */
+        _mm_storeu_si128((__m128i *)(c + b), _mm_add_epi32(_mm_slli_si128(v, 4), carry));
+        carry = _mm_shuffle_epi32(_mm_add_epi32(v, carry), 0xFF);
+    }
+    acc = (uint32_t)_mm_cvtsi128_si32(carry);
+#endif
+    for (; b < m; b++) {
+        uint32_t k = c[b];
+        c[b] = acc;
+        acc += k;
+    }
+}
+
 int ss_bucket_partition(ss_buckets *bk, const double *x, size_t n, double *out, uint32_t *cnt)
 {
     double mn, mx, scale;
-    size_t i, b, m = 2 * n;
-    uint32_t acc = 0, *key;
+    size_t i, m = 2 * n;
+    uint32_t *key;
     if (n == 0)
         return 0;
-    {
-        /* two chains, so the min/max latencies overlap */
-        double mn2 = x[0], mx2 = x[0];
-        mn = mx = x[0];
-        for (i = 1; i + 1 < n; i += 2) {
-            mn = x[i] < mn ? x[i] : mn;
-            mx = x[i] > mx ? x[i] : mx;
-            mn2 = x[i + 1] < mn2 ? x[i + 1] : mn2;
-            mx2 = x[i + 1] > mx2 ? x[i + 1] : mx2;
-        }
-        if (i < n) {
-            mn = x[i] < mn ? x[i] : mn;
-            mx = x[i] > mx ? x[i] : mx;
-        }
-        mn = mn2 < mn ? mn2 : mn;
-        mx = mx2 > mx ? mx2 : mx;
-    }
+    min_max(x, n, &mn, &mx);
     bk->mn = mn;
     bk->mx = mx;
     if (mn == mx)
@@ -71,11 +121,7 @@ int ss_bucket_partition(ss_buckets *bk, const double *x, size_t n, double *out, 
         key[i] = ss_bucket_of(bk, x[i]);
     for (i = 0; i < n; i++)
         cnt[key[i]]++;
-    for (b = 0; b < m; b++) {
-        uint32_t c = cnt[b];
-        cnt[b] = acc; /* start of bucket b */
-        acc += c;
-    }
+    exclusive_sums(cnt, m); /* cnt[b]: the start of bucket b */
     for (i = 0; i < n; i++)
         out[cnt[key[i]]++] = x[i]; /* cnt[b] becomes the end of bucket b */
     return 1;

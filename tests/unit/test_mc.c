@@ -501,7 +501,7 @@ static void test_sketch_batches(void **state)
 static void test_sort_doubles(void **state)
 {
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    static const size_t sizes[] = { 0, 1, 2, 5, 24, 25, 100, 1000, 4096 };
+    static const size_t sizes[] = { 0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 100, 1000, 4096 };
     enum { NMAX = 4096, KINDS = 12 };
     double *x = malloc(NMAX * sizeof *x), *ref = malloc(NMAX * sizeof *ref);
     double *out = malloc(NMAX * sizeof *out);
