@@ -126,6 +126,8 @@ typedef struct lane {
     int final;                /* this step ends the interval */
     ss_dvec bp, epochs, extra; /* breakpoints (sim.c's), decision epochs, scratch */
     size_t bi;
+    unsigned char *chg;       /* [bp.n] inputs may change at bp.v[j] (see input_changes) */
+    size_t capchg;
     size_t *evo, *evtmp, capev, capevt, evpos;
     size_t oi;                /* next output */
     size_t rec0;              /* outputs [rec0, oi) wait for the next step's first evaluation */
@@ -213,6 +215,7 @@ static void lanes_free(ss_batch *b)
         free(a->bp.v);
         free(a->epochs.v);
         free(a->extra.v);
+        free(a->chg);
         free(a->evo);
         free(a->evtmp);
         free(a->var);
@@ -1469,6 +1472,35 @@ static void init_lane(ss_batch *b, size_t l)
     }
 }
 
+/*
+ * Where lane a's inputs may change: chg[j] = 1 if an event time, a knot of a
+ * schedule or the policy time (a->extra, sorted by ss_sim_breakpoints) lies
+ * strictly between breakpoints j - 1 and j + 1. Breakpoint j merges the
+ * times in [bp[j], bp[j + 1]), so an x of that range marks j, and j + 1
+ * too if x > bp[j] (a knot merged into bp[j] from a little later takes
+ * effect at bp[j + 1]). Elsewhere (an output time or an epoch only, which
+ * change no input), the next interval's inputs are the last one's:
+ * prepare() would compute the same values, the same inputs varying inside
+ * the interval (their schedules' pieces reach past both intervals) and the
+ * same values held, so arrive() keeps them.
+ */
+static int input_changes(lane *a)
+{
+    size_t n = a->bp.n, j = 0, q;
+    if (grow((void **)&a->chg, &a->capchg, n + 1, 1))
+        return SS_ENOMEM;
+    memset(a->chg, 0, n + 1);
+    for (q = 0; q < a->extra.n && n > 0; q++) {
+        double x = a->extra.v[q];
+        while (j + 1 < n && a->bp.v[j + 1] <= x)
+            j++;
+        a->chg[j] = 1;
+        if (x > a->bp.v[j])
+            a->chg[j + 1] = 1;
+    }
+    return SS_OK;
+}
+
 /* Lane a's breakpoints (sim.c's). SS_OK, SS_ENOMEM, or SS_EINVAL: the
  * epochs cannot be formed (the scalar engine reports it). */
 static int breakpoints(ss_batch *b, lane *a)
@@ -1479,7 +1511,9 @@ static int breakpoints(ss_batch *b, lane *a)
     a->epochs.n = 0;
     if ((rc = ss_sim_epoch_times(&a->epochs, a->m, &e)))
         return rc;
-    return ss_sim_breakpoints(&a->bp, &a->extra, a->m, &b->outs, &a->epochs);
+    if ((rc = ss_sim_breakpoints(&a->bp, &a->extra, a->m, &b->outs, &a->epochs)))
+        return rc;
+    return input_changes(a);
 }
 
 /* Lane a's events in time order, ties in declaration order (sim.c's). */
@@ -1650,7 +1684,8 @@ static int arrive(ss_batch *b, size_t l, const ss_batch_io *io)
         return 0;
     }
     tn = a->bp.v[a->bi + 1];
-    if (prepare(b, l, tb, tn))
+    /* the inputs of [tb, tn]: the last interval's unless something changed */
+    if ((a->bi == 0 || jumped || a->reclass || a->chg[a->bi]) && prepare(b, l, tb, tn))
         goto fail;
     a->tend = tn;
     a->h = a->hint < tn - tb ? a->hint : tn - tb;

@@ -534,6 +534,37 @@ static void test_one_lane(void **state)
     ss_model_free(m);
 }
 
+/* Runs runs[0, n) (resolved; freed here) in the batched engine (16 lanes)
+ * and each alone in the scalar engine: the worst worst_dev. */
+static double batched_vs_scalar(ss_model **runs, size_t n)
+{
+    ss_result *one[NRUNS] = { 0 };
+    ss_batch *b = ss_batch_new();
+    lanes_io x;
+    ss_batch_io io = { lio_load, lio_done, NULL, &x };
+    ss_err err;
+    size_t l;
+    double w = 0.0;
+    ss_err_clear(&err);
+    assert_non_null(b);
+    assert_true(n <= NRUNS);
+    x.m = runs;
+    x.nfail = 0;
+    x.out = one;
+    assert_int_equal(ss_batch_run(b, 16, n, &io, &err), SS_OK);
+    assert_int_equal(x.nfail, 0);
+    for (l = 0; l < n; l++) {
+        ss_result *sc = NULL;
+        assert_int_equal(ss_sim_run(&sc, runs[l], NULL, &err), SS_OK);
+        w = fmax(w, worst_dev(sc, one[l]));
+        ss_result_free(sc);
+        ss_result_free(one[l]);
+        ss_model_free(runs[l]);
+    }
+    ss_batch_free(b);
+    return w;
+}
+
 /*
  * A step cut short to end an interval (here an outage 1e-4 before an output
  * time) proposes no new step size, as in GSL's evolve: the next interval
@@ -546,20 +577,15 @@ static void test_one_lane(void **state)
 static void test_cut_step(void **state)
 {
     ss_model *m;
-    ss_result *one[NRUNS] = { 0 };
     ss_model *runs[NRUNS];
-    ss_batch *b = ss_batch_new();
-    lanes_io x;
-    ss_batch_io io = { lio_load, lio_done, NULL, &x };
     ss_err err;
     size_t l, j;
-    double w = 0.0;
+    double w;
     (void)state;
     rs = 4242;
     m = rand_model();
     m->step = 2.0; /* long intervals, where the error control sets the steps */
     ss_err_clear(&err);
-    assert_non_null(b);
     for (l = 0; l < NRUNS; l++) {
         runs[l] = ss_model_copy(m);
         assert_non_null(runs[l]);
@@ -568,22 +594,76 @@ static void test_cut_step(void **state)
             add_outage(runs[l], m->t0 + 2.0 * (double)j - 1e-4, (int)(l % m->nprov), 0.01);
         assert_int_equal(ss_model_resolve(runs[l], &err), SS_OK);
     }
-    x.m = runs;
-    x.nfail = 0;
-    x.out = one;
-    assert_int_equal(ss_batch_run(b, 16, NRUNS, &io, &err), SS_OK);
-    assert_int_equal(x.nfail, 0);
-    for (l = 0; l < NRUNS; l++) {
-        ss_result *sc = NULL;
-        assert_int_equal(ss_sim_run(&sc, runs[l], NULL, &err), SS_OK);
-        w = fmax(w, worst_dev(sc, one[l]));
-        ss_result_free(sc);
-        ss_result_free(one[l]);
-        ss_model_free(runs[l]);
-    }
+    w = batched_vs_scalar(runs, NRUNS);
     printf("    outages just before output times: worst %.2e against the scalar engine\n", w);
     assert_true(w <= 1e-11);  /* 5.5e-13 measured; 9.1e-10 when restarting from the short step */
-    ss_batch_free(b);
+    ss_model_free(m);
+}
+
+/* A schedule of `kind` with knots t0 + dt[j] and values v[j] (n of them). */
+static void set_knots(ss_schedule *s, ss_sched_kind kind, double t0, const double *dt,
+                      const double *v, size_t n)
+{
+    double t[8];
+    size_t j;
+    ss_err err;
+    ss_err_clear(&err);
+    for (j = 0; j < n; j++)
+        t[j] = t0 + dt[j];
+    assert_int_equal(ss_schedule_set_knots(s, kind, n, t, v, "x", &err), SS_OK);
+}
+
+/*
+ * Inputs held across output times: between breakpoints where no knot, event
+ * or policy time lies, the batched engine keeps the last interval's inputs
+ * rather than computing them again. Schedules with knots exactly on output
+ * times, knots less than the time tolerance after one (merged into that
+ * breakpoint, they take effect at the next), flat linear pieces (held
+ * constant) and rising ones, on every kind of input, and the runs against
+ * the scalar engine to rounding: an input held where it changes would be off
+ * by far more.
+ */
+static void test_held_inputs(void **state)
+{
+    static const double dt_on[3] = { 1.0, 2.5, 4.0 }, dt_after[3] = { 0.5 + 5e-10, 1.75 + 5e-10, 3.25 };
+    static const double dt_flat[4] = { 0.3, 1.1 + 4e-10, 2.6, 3.0 };
+    ss_model *m, *runs[NRUNS];
+    size_t l, i, k;
+    double w;
+    ss_err err;
+    (void)state;
+    rs = 777;
+    m = rand_model();
+    ss_err_clear(&err);
+    for (l = 0; l < NRUNS; l++) {
+        double d = 0.01 * (double)l, v1[3] = { 0.05 + d, 0.15, 0.10 }, v2[3] = { 0.2, 0.35 - 0.5 * d, 0.1 };
+        double v3[4] = { 1.0, 1.0, 1.2 + d, 0.9 }, v4[4] = { 0.6, 0.6, 0.6, 0.8 + 0.4 * d };
+        runs[l] = ss_model_copy(m);
+        assert_non_null(runs[l]);
+        for (k = 0; k < m->nseg; k++)
+            if (!runs[l]->seg[k].has_bass)
+                set_knots(&runs[l]->seg[k].growth, k % 2 ? SS_SCHED_STEPS : SS_SCHED_LINEAR, m->t0,
+                          k % 2 ? dt_after : dt_on, v1, 3);
+        for (i = 0; i < m->nprov; i++) {
+            ss_provider *p = &runs[l]->prov[i];
+            set_knots(&p->reinvest, i % 2 ? SS_SCHED_LINEAR : SS_SCHED_STEPS, m->t0,
+                      i % 2 ? dt_on : dt_after, v2, 3);
+            for (k = 0; k < m->nseg; k++) {
+                set_knots(&p->price[k], (i + k) % 2 ? SS_SCHED_STEPS : SS_SCHED_LINEAR, m->t0,
+                          dt_flat, v3, 4);
+                set_knots(&p->participation[k], SS_SCHED_LINEAR, m->t0, dt_flat, v4, 4);
+                set_knots(&p->lever[k], k % 2 ? SS_SCHED_LINEAR : SS_SCHED_STEPS, m->t0,
+                          dt_after, v3 + 1, 3);
+                set_knots(&p->allocation[k], (i + k) % 2 ? SS_SCHED_LINEAR : SS_SCHED_STEPS,
+                          m->t0, k % 2 ? dt_flat : dt_after, k % 2 ? v4 : v2, k % 2 ? 4 : 3);
+            }
+        }
+        if (ss_model_resolve(runs[l], &err) != SS_OK)
+            fail_msg("%s: %s", err.path, err.msg);
+    }
+    w = batched_vs_scalar(runs, NRUNS);
+    printf("    schedules with knots on, just after and between output times: worst %.2e\n", w);
+    assert_true(w <= 1e-11);
     ss_model_free(m);
 }
 
@@ -816,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_own_stepper),
         cmocka_unit_test(test_one_lane),
         cmocka_unit_test(test_cut_step),
+        cmocka_unit_test(test_held_inputs),
         cmocka_unit_test(test_avx512),
         cmocka_unit_test(test_vec_widths),
         cmocka_unit_test(test_fallback),
