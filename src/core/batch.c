@@ -31,13 +31,15 @@
  *
  * Inputs.  As in sim.c, an input whose schedules are all constant is computed
  * once after a change of schedules (classify); the others are revisited at
- * each of the lane's breakpoints, and those that vary inside the interval (a
- * linear piece) are evaluated at each right-hand-side call at the lane's own
- * time with ss_schedule_eval's formula (the formula sim.c uses). A price's
- * price^-beta with an exponent other than 0, 1/2, 1 and 2 is ss_vec_pow
- * (exp(e log x) with SLEEF's exp and log, batch_vec.c), for the prices of
- * every lane that changed at once (sim.c: libm's pow; the two differ by at
- * most (|e ln x| + 2) ulps).
+ * each of the lane's breakpoints where a knot, an event or the policy time
+ * may change them (input_changes; at an output time or an epoch alone they
+ * keep their values, the ones sim.c computes again there), and those that
+ * vary inside the interval (a linear piece) are evaluated at each
+ * right-hand-side call at the lane's own time with ss_schedule_eval's
+ * formula (the formula sim.c uses). A price's price^-beta with an exponent
+ * other than 0, 1/2, 1 and 2 is ss_vec_pow (exp(e log x) with SLEEF's exp
+ * and log, batch_vec.c), for the prices of every lane that changed at once
+ * (sim.c: libm's pow; the two differ by at most (|e ln x| + 2) ulps).
  */
 #include <math.h>
 #include <stdint.h>
