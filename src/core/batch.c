@@ -49,6 +49,7 @@
 #include <gsl/gsl_machine.h>
 #include <gsl/gsl_odeiv2.h>
 #include "core/batch.h"
+#include "core/finite.h"
 #include "core/sim_internal.h"
 #include "core/sort_doubles.h"
 
@@ -1587,7 +1588,7 @@ static int state_ok(const ss_batch *b, size_t l)
 /* Record lane l's outputs at output ti from the auxiliaries at its time. 0: not finite. */
 static int record(ss_batch *b, size_t l, size_t ti)
 {
-    size_t N = b->N, K = b->K, NK = b->NK, L = b->L, i, k, j;
+    size_t N = b->N, K = b->K, NK = b->NK, L = b->L, i, k;
     ss_result *res = b->ln[l].res;
     res->t[ti] = b->outs.v[ti];
     for (k = 0; k < K; k++) {
@@ -1614,13 +1615,8 @@ static int record(ss_batch *b, size_t l, size_t ti)
         SS_RESULT_P(res, ti, SS_P_RELIABILITY, i) = b->y[(3 * NK + i) * L + l];
         SS_RESULT_P(res, ti, SS_P_NPV, i) = b->y[(3 * NK + N + i) * L + l];
     }
-    for (j = 0; j < K * N * SS_NPS; j++)
-        if (!isfinite((&SS_RESULT_PS(res, ti, 0, 0, 0))[j]))
-            return 0;
-    for (j = 0; j < N * SS_NP; j++)
-        if (!isfinite((&SS_RESULT_P(res, ti, 0, 0))[j]))
-            return 0;
-    return 1;
+    return ss_all_finite(&SS_RESULT_PS(res, ti, 0, 0, 0), K * N * SS_NPS) &&
+           ss_all_finite(&SS_RESULT_P(res, ti, 0, 0), N * SS_NP);
 }
 
 /* 1 if m has the block's shape (providers, segments, Bass segments, output grid). */

@@ -41,6 +41,7 @@
  * Depends on model.c, param.c, sim.c, result.c, dist.c, sketch.c, numfmt.c,
  * csv.c, slots.c and GSL.
  */
+#include "core/finite.h"
 #include "core/mc_internal.h"
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -188,9 +189,10 @@ static int gather(const mc_ctx *c, const ss_result *r, double *v, ss_err *err)
     for (a = 0, kj = 0, base = 0; a < 4; a++) {
         size_t n = c->l.n[a], j;
         const double *src = mc_result_array(r, a);
-        for (j = 0; j < n; j++)
-            if (!isfinite(src[j]))
-                return nonfinite(r, a, j, err);
+        if (!ss_all_finite(src, n))
+            for (j = 0; j < n; j++)
+                if (!isfinite(src[j]))
+                    return nonfinite(r, a, j, err);
         if (c->keep) {
             for (; kj < c->nv && c->keep[kj] < base + n; kj++)
                 v[kj] = src[c->keep[kj] - base];

@@ -13,6 +13,7 @@
  * only the thread-determinism tests (used for the ThreadSanitizer build).
  */
 #include "test_util.h"
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +24,7 @@
 #include "stratsim/dist.h"
 #include "stratsim/mc.h"
 #include "stratsim/sketch.h"
+#include "core/finite.h"
 #include "core/sort_doubles.h"
 
 #define NSAMPLE 200000
@@ -571,6 +573,30 @@ static void test_sort_doubles(void **state)
     free(out);
     free(cnt);
     gsl_rng_free(rng);
+}
+
+/* ss_all_finite: every length up to 40 (the vector loop and its tail), an
+ * infinity or a NaN at every position, and finite extremes that are not. */
+static void test_all_finite(void **state)
+{
+    enum { NMAX = 40 };
+    static const double special[3] = { INFINITY, -INFINITY, NAN };
+    double x[NMAX];
+    size_t n, i, q;
+    (void)state;
+    for (n = 0; n <= NMAX; n++) {
+        for (i = 0; i < n; i++) /* zeros of both signs, the largest, the smallest subnormal */
+            x[i] = i % 4 == 0 ? -0.0 : i % 4 == 1 ? DBL_MAX : i % 4 == 2 ? -4.9e-324 : (double)i;
+        assert_true(ss_all_finite(x, n));
+        for (i = 0; i < n; i++)
+            for (q = 0; q < 3; q++) {
+                double keep = x[i];
+                x[i] = special[q];
+                if (ss_all_finite(x, n))
+                    fail_msg("n %zu: %g at %zu not seen", n, special[q], i);
+                x[i] = keep;
+            }
+    }
 }
 
 /* Runs per block: a function of the values per run only. */
@@ -1375,6 +1401,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_sketch_basics),
         cmocka_unit_test(test_sketch_batches),
         cmocka_unit_test(test_sort_doubles),
+        cmocka_unit_test(test_all_finite),
         cmocka_unit_test(test_mc_block_runs),
         cmocka_unit_test(test_mc_rng),
         cmocka_unit_test(test_mc_determinism),
