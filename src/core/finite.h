@@ -7,15 +7,14 @@
 #ifndef STRATSIM_CORE_FINITE_H
 #define STRATSIM_CORE_FINITE_H
 
-#include <math.h>
 #include <stddef.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 
 /* 1 if x[0, n) holds no infinity and no NaN. x - x is +0 for a finite x
- * and NaN otherwise, and a sum of them stays 0 unless one is NaN: two at a
- * time in four running sums (SSE2), the rest one by one. */
+ * and NaN otherwise, and a sum of them stays 0 unless one is NaN: eight at a
+ * time in four running sums of two (SSE2), the rest one by one. */
 static inline int ss_all_finite(const double *x, size_t n)
 {
     size_t j = 0;
