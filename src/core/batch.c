@@ -41,6 +41,7 @@
  * and log, batch_vec.c), for the prices of every lane that changed at once
  * (sim.c: libm's pow; the two differ by at most (|e ln x| + 2) ulps).
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1571,18 +1572,15 @@ static int apply_iv(ss_batch *b, size_t l)
 static int state_ok(const ss_batch *b, size_t l)
 {
     size_t L = b->L, NK = b->NK, v;
+    const double *y = b->y + l;
+    int bad = 0; /* the checks or-ed, without a branch per value */
     for (v = 0; v < b->dim; v++)
-        if (!isfinite(b->y[v * L + l]))
-            return 0;
-    for (v = 0; v < NK; v++) {
-        double s = b->y[v * L + l];
-        if (s < -SHARE_TOL || s > 1.0 + SHARE_TOL)
-            return 0;
-    }
+        bad |= !(fabs(y[v * L]) <= DBL_MAX); /* infinite or NaN */
+    for (v = 0; v < NK; v++)
+        bad |= (y[v * L] < -SHARE_TOL) | (y[v * L] > 1.0 + SHARE_TOL);
     for (v = 3 * NK + 2 * b->N; v < b->dim; v++)
-        if (b->y[v * L + l] < 0.0)
-            return 0;
-    return 1;
+        bad |= y[v * L] < 0.0;
+    return !bad;
 }
 
 /* Record lane l's outputs at output ti from the auxiliaries at its time. 0: not finite. */

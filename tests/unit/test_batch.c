@@ -667,6 +667,65 @@ static void test_held_inputs(void **state)
     ss_model_free(m);
 }
 
+/*
+ * The state checks at breakpoints (sim.c's check_state): with tolerances far
+ * too loose for fast adjustments, some runs' shares leave [0, 1] at a
+ * breakpoint and the scalar engine fails them; the batched engine must fail
+ * the same runs, and only them (the Monte Carlo then reruns them in the
+ * scalar engine for its message).
+ */
+static void test_state_checks(void **state)
+{
+    ss_model *m, *runs[NRUNS];
+    ss_result *one[NRUNS] = { 0 };
+    ss_batch *b = ss_batch_new();
+    lanes_io x;
+    ss_batch_io io = { lio_load, lio_done, NULL, &x };
+    ss_err err;
+    size_t l, k, nbad = 0;
+    int failed[NRUNS];
+    (void)state;
+    rs = 99;
+    m = rand_model();
+    ss_err_clear(&err);
+    assert_non_null(b);
+    for (l = 0; l < NRUNS; l++) {
+        ss_result *sc = NULL;
+        runs[l] = ss_model_copy(m);
+        assert_non_null(runs[l]);
+        runs[l]->solver.rtol = 0.2 + 0.02 * (double)l;
+        runs[l]->solver.atol = runs[l]->solver.rtol;
+        for (k = 0; k < m->nseg; k++) {
+            /* no power or logarithm that a negative share would make NaN */
+            runs[l]->seg[k].tau = 0.005;
+            runs[l]->seg[k].learning = 0.0;
+            runs[l]->seg[k].beta_capability = 1.0;
+            runs[l]->seg[k].beta_price = 2.0;
+            runs[l]->seg[k].beta_reliability = 3.0;
+        }
+        assert_int_equal(ss_model_resolve(runs[l], &err), SS_OK);
+        failed[l] = ss_sim_run(&sc, runs[l], NULL, &err) != SS_OK;
+        if (failed[l])
+            assert_non_null(strstr(err.msg, "is outside [0, 1]"));
+        nbad += (size_t)failed[l];
+        ss_result_free(sc);
+    }
+    printf("    loose tolerances: shares outside [0, 1] in %zu of %d runs\n", nbad, NRUNS);
+    assert_true(nbad > 0 && nbad < NRUNS);
+    x.m = runs;
+    x.nfail = 0;
+    x.out = one;
+    assert_int_equal(ss_batch_run(b, 16, NRUNS, &io, &err), SS_OK);
+    assert_int_equal(x.nfail, nbad);
+    for (l = 0; l < NRUNS; l++) {
+        assert_int_equal(one[l] == NULL, failed[l]);
+        ss_result_free(one[l]);
+        ss_model_free(runs[l]);
+    }
+    ss_batch_free(b);
+    ss_model_free(m);
+}
+
 /* The right-hand side and step sums with AVX-512F and with AVX2: the same
  * results bit for bit (random scenarios whose runs differ in exponents,
  * prices and outages, so that the exponents take the general pow). */
@@ -897,6 +956,7 @@ int main(void)
         cmocka_unit_test(test_one_lane),
         cmocka_unit_test(test_cut_step),
         cmocka_unit_test(test_held_inputs),
+        cmocka_unit_test(test_state_checks),
         cmocka_unit_test(test_avx512),
         cmocka_unit_test(test_vec_widths),
         cmocka_unit_test(test_fallback),
