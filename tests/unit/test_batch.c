@@ -534,25 +534,36 @@ static void test_one_lane(void **state)
     ss_model_free(m);
 }
 
-/* Runs runs[0, n) (resolved; freed here) in the batched engine (16 lanes)
- * and each alone in the scalar engine: the worst worst_dev. */
-static double batched_vs_scalar(ss_model **runs, size_t n)
+/* Runs runs[0, n) (resolved) in a new batched engine of 16 lanes: out[r]
+ * the result of run r, NULL for a run it failed; returns how many failed. */
+static size_t run_batched(ss_model **runs, size_t n, ss_result **out)
 {
-    ss_result *one[NRUNS] = { 0 };
     ss_batch *b = ss_batch_new();
     lanes_io x;
     ss_batch_io io = { lio_load, lio_done, NULL, &x };
     ss_err err;
+    ss_err_clear(&err);
+    assert_non_null(b);
+    memset(out, 0, n * sizeof *out);
+    x.m = runs;
+    x.nfail = 0;
+    x.out = out;
+    assert_int_equal(ss_batch_run(b, 16, n, &io, &err), SS_OK);
+    ss_batch_free(b);
+    return x.nfail;
+}
+
+/* Runs runs[0, n) (resolved; freed here) in the batched engine (16 lanes)
+ * and each alone in the scalar engine: the worst worst_dev. */
+static double batched_vs_scalar(ss_model **runs, size_t n)
+{
+    ss_result *one[NRUNS];
+    ss_err err;
     size_t l;
     double w = 0.0;
     ss_err_clear(&err);
-    assert_non_null(b);
     assert_true(n <= NRUNS);
-    x.m = runs;
-    x.nfail = 0;
-    x.out = one;
-    assert_int_equal(ss_batch_run(b, 16, n, &io, &err), SS_OK);
-    assert_int_equal(x.nfail, 0);
+    assert_int_equal(run_batched(runs, n, one), 0);
     for (l = 0; l < n; l++) {
         ss_result *sc = NULL;
         assert_int_equal(ss_sim_run(&sc, runs[l], NULL, &err), SS_OK);
@@ -561,7 +572,6 @@ static double batched_vs_scalar(ss_model **runs, size_t n)
         ss_result_free(one[l]);
         ss_model_free(runs[l]);
     }
-    ss_batch_free(b);
     return w;
 }
 
@@ -677,10 +687,7 @@ static void test_held_inputs(void **state)
 static void test_state_checks(void **state)
 {
     ss_model *m, *runs[NRUNS];
-    ss_result *one[NRUNS] = { 0 };
-    ss_batch *b = ss_batch_new();
-    lanes_io x;
-    ss_batch_io io = { lio_load, lio_done, NULL, &x };
+    ss_result *one[NRUNS];
     ss_err err;
     size_t l, k, nbad = 0;
     int failed[NRUNS];
@@ -688,7 +695,6 @@ static void test_state_checks(void **state)
     rs = 99;
     m = rand_model();
     ss_err_clear(&err);
-    assert_non_null(b);
     for (l = 0; l < NRUNS; l++) {
         ss_result *sc = NULL;
         runs[l] = ss_model_copy(m);
@@ -712,17 +718,12 @@ static void test_state_checks(void **state)
     }
     printf("    loose tolerances: shares outside [0, 1] in %zu of %d runs\n", nbad, NRUNS);
     assert_true(nbad > 0 && nbad < NRUNS);
-    x.m = runs;
-    x.nfail = 0;
-    x.out = one;
-    assert_int_equal(ss_batch_run(b, 16, NRUNS, &io, &err), SS_OK);
-    assert_int_equal(x.nfail, nbad);
+    assert_int_equal(run_batched(runs, NRUNS, one), nbad);
     for (l = 0; l < NRUNS; l++) {
         assert_int_equal(one[l] == NULL, failed[l]);
         ss_result_free(one[l]);
         ss_model_free(runs[l]);
     }
-    ss_batch_free(b);
     ss_model_free(m);
 }
 
